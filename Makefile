@@ -1,0 +1,41 @@
+# Crypto Prediction Engine — top-level entry points.
+#   make build   build/cpe (release) and the frontend bundle when present
+#   make run     install what is missing, build, load data, start the cockpit
+#   make test    install what is missing, all tests (release + ASan/UBSan C tests,
+#                integration, frontend unit and end-to-end)
+#   make bench   benchmarks, machine-readable lines into build/bench/*.jsonl
+JOBS ?= 2
+BUILD ?= build
+SHARED ?= $(abspath ../shared)
+
+.PHONY: all build build-c build-frontend run test bench format clean bootstrap
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+build: bootstrap build-c build-frontend
+
+build-c:
+	@cmake -S backend -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD)/release -j $(JOBS) --target cpe
+	@cp $(BUILD)/release/cpe $(BUILD)/cpe
+
+build-frontend:
+	@if [ -f frontend/package.json ]; then cd frontend && npm run --silent build; fi
+
+run: build
+	@CPE_SHARED=$(SHARED) scripts/run.sh
+
+test:
+	@CPE_SHARED=$(SHARED) scripts/test.sh
+
+bench: build
+	@CPE_SHARED=$(SHARED) scripts/bench.sh
+
+format:
+	@find backend -name '*.[ch]' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,115 @@
+/*
+ * store.h — persistence behind one interface (a struct of function pointers), so a
+ * PostgreSQL backend slots in beside the SQLite default without touching callers.
+ *
+ * Model. Every stored time series is a *series*: (instrument key, kind) with an id.
+ * Klines live in their own table; every other kind is a stream of cpe_point_t.
+ * All writes are idempotent upserts keyed by (series, ts[, seq]): writing the same
+ * rows twice leaves the store as after the first write (the stats say how many rows
+ * were new, changed or identical). Reads are half-open ranges [from_ms, to_ms).
+ *
+ * Transactions: begin/commit/rollback wrap a whole file import, so a rejected file
+ * leaves the store exactly as it was.
+ *
+ * Threads: a cpe_store_t is used by one thread at a time; open one per thread.
+ *
+ * SQLite schema (store_sqlite.c), WAL, synchronous=NORMAL:
+ *
+ *   series      id INTEGER PK | instrument TEXT | kind TEXT | interval_ms INT |
+ *               simulated INT | UNIQUE(instrument, kind)
+ *   kline_chunk series_id INT | day INT (UTC day number) | n INT | data BLOB
+ *               PRIMARY KEY (series_id, day) WITHOUT ROWID
+ *               data = the day's klines in ts order, packed cpe_kline_t records
+ *               (little-endian, 80 bytes each); one chunk per UTC day keeps a year of
+ *               1m bars at 365 rows, so a range read is a few hundred blob copies.
+ *   point       series_id INT | ts INT | seq INT | v0..v5 REAL
+ *               PRIMARY KEY (series_id, ts, seq) WITHOUT ROWID
+ *   prediction  symbol TEXT | horizon_h INT | ts INT | model_version TEXT | rec BLOB |
+ *               explain TEXT | PRIMARY KEY (symbol, horizon_h, ts) WITHOUT ROWID
+ *   meta        key TEXT PK | value TEXT
+ */
+#ifndef CPE_STORE_H
+#define CPE_STORE_H
+
+#include "cpe/error.h"
+#include "cpe/market.h"
+#include "cpe/prediction.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cpe_store cpe_store_t;
+
+typedef struct cpe_upsert_stats {
+    size_t inserted;  /* rows that did not exist */
+    size_t updated;   /* rows that existed with other values */
+    size_t unchanged; /* rows that existed with the same values (duplicates) */
+} cpe_upsert_stats_t;
+
+typedef struct cpe_series_info {
+    int64_t id;
+    char instrument[CPE_INSTR_KEY_MAX];
+    char kind[32];
+    int64_t interval_ms; /* 0 for event streams */
+    int simulated;
+    int64_t first_ts, last_ts; /* INT64_MIN/MAX... when empty: first_ts > last_ts */
+    int64_t count;
+} cpe_series_info_t;
+
+typedef struct cpe_gap {
+    int64_t from_ms; /* first missing bar's open time */
+    int64_t to_ms;   /* last missing bar's open time */
+    int64_t missing; /* number of missing bars */
+} cpe_gap_t;
+
+typedef struct cpe_store_ops {
+    const char *name; /* "sqlite", "postgres" */
+    void (*close)(cpe_store_t *s);
+    int (*begin)(cpe_store_t *s);
+    int (*commit)(cpe_store_t *s);
+    int (*rollback)(cpe_store_t *s);
+    /* Find (or with create, make) the series id of (instrument, kind). CPE_ENOTFOUND. */
+    int (*series_id)(cpe_store_t *s, const char *instrument, const char *kind, int64_t interval_ms,
+                     int simulated, int create, int64_t *id);
+    int (*list_series)(cpe_store_t *s, cpe_series_info_t **out, size_t *n); /* free() *out */
+    int (*put_klines)(cpe_store_t *s, int64_t series, const cpe_kline_t *k, size_t n,
+                      cpe_upsert_stats_t *st);
+    /* Append klines with open time in [from, to) to *out (realloc'd), ts ascending. */
+    int (*get_klines)(cpe_store_t *s, int64_t series, int64_t from_ms, int64_t to_ms,
+                      cpe_kline_t **out, size_t *n);
+    int (*put_points)(cpe_store_t *s, int64_t series, const cpe_point_t *p, size_t n,
+                      cpe_upsert_stats_t *st);
+    int (*get_points)(cpe_store_t *s, int64_t series, int64_t from_ms, int64_t to_ms,
+                      cpe_point_t **out, size_t *n);
+    int (*put_prediction)(cpe_store_t *s, const cpe_prediction_t *p, const char *explain_json);
+    /* The latest prediction with ts <= at_ms. explain_json (may be NULL) gets a malloc'd
+     * copy of the stored explanation or NULL. CPE_ENOTFOUND. */
+    int (*get_prediction)(cpe_store_t *s, const char *symbol, int horizon_h, int64_t at_ms,
+                          cpe_prediction_t *out, char **explain_json);
+    int (*get_predictions)(cpe_store_t *s, const char *symbol, int horizon_h, int64_t from_ms,
+                           int64_t to_ms, cpe_prediction_t **out, size_t *n);
+    int (*set_meta)(cpe_store_t *s, const char *key, const char *value);
+    int (*get_meta)(cpe_store_t *s, const char *key, char *value, size_t cap); /* ENOTFOUND */
+} cpe_store_ops_t;
+
+struct cpe_store {
+    const cpe_store_ops_t *ops;
+    cpe_diag_t diag; /* the last error's message */
+};
+
+/* Open a store by URL: "PATH" or "sqlite:PATH" (created if missing, parent dirs too),
+ * "postgres://..." when built with PostgreSQL. */
+int cpe_store_open(const char *url, cpe_store_t **out, cpe_diag_t *d);
+void cpe_store_close(cpe_store_t *s); /* NULL is a no-op */
+
+/* Gaps in a kline series on its interval grid within [from, to). *gaps malloc'd. */
+int cpe_store_gaps(cpe_store_t *s, int64_t series, int64_t interval_ms, int64_t from_ms,
+                   int64_t to_ms, cpe_gap_t **gaps, size_t *n);
+
+/* Convenience: klines of instrument/kind ("kline:1m") in [from, to). */
+int cpe_store_read_klines(cpe_store_t *s, const char *instrument, const char *kind, int64_t from_ms,
+                          int64_t to_ms, cpe_kline_t **out, size_t *n);
+int cpe_store_read_points(cpe_store_t *s, const char *instrument, const char *kind,
+                          int64_t from_ms, int64_t to_ms, cpe_point_t **out, size_t *n);
+
+#endif

@@ -1,0 +1,175 @@
+/* json.c — see cpe/json.h. */
+#include "cpe/json.h"
+#include "cpe/error.h"
+#include "cpe/num.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void cpe_jw_init(cpe_jw_t *w, cpe_buf_t *b)
+{
+    memset(w, 0, sizeof *w);
+    w->b = b;
+}
+
+static void put(cpe_jw_t *w, const char *s, size_t n)
+{
+    if (w->err) return;
+    int rc = cpe_buf_append(w->b, s, n);
+    if (rc) w->err = rc;
+}
+
+static void sep(cpe_jw_t *w)
+{
+    if (w->after_key) {
+        w->after_key = 0;
+        return;
+    }
+    if (w->depth > 0) {
+        if (w->has_items[w->depth - 1]) put(w, ",", 1);
+        w->has_items[w->depth - 1] = 1;
+    }
+}
+
+static void open(cpe_jw_t *w, char c)
+{
+    sep(w);
+    if (w->depth >= CPE_JW_MAX_DEPTH) {
+        w->err = CPE_ETOOBIG;
+        return;
+    }
+    put(w, &c, 1);
+    w->is_array[w->depth] = c == '[';
+    w->has_items[w->depth++] = 0;
+}
+
+void cpe_jw_obj(cpe_jw_t *w)
+{
+    open(w, '{');
+}
+void cpe_jw_arr(cpe_jw_t *w)
+{
+    open(w, '[');
+}
+
+void cpe_jw_end(cpe_jw_t *w)
+{
+    if (w->depth <= 0) {
+        w->err = CPE_EINVAL;
+        return;
+    }
+    char c = w->is_array[--w->depth] ? ']' : '}';
+    w->after_key = 0;
+    put(w, &c, 1);
+}
+
+static void put_escaped(cpe_jw_t *w, const char *s, size_t n)
+{
+    put(w, "\"", 1);
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+        put(w, s + start, i - start);
+        char esc[8];
+        switch (ch) {
+        case '"': put(w, "\\\"", 2); break;
+        case '\\': put(w, "\\\\", 2); break;
+        case '\n': put(w, "\\n", 2); break;
+        case '\r': put(w, "\\r", 2); break;
+        case '\t': put(w, "\\t", 2); break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04x", ch);
+            put(w, esc, 6);
+        }
+        start = i + 1;
+    }
+    put(w, s + start, n - start);
+    put(w, "\"", 1);
+}
+
+void cpe_jw_key(cpe_jw_t *w, const char *k)
+{
+    sep(w);
+    put_escaped(w, k, strlen(k));
+    put(w, ":", 1);
+    w->after_key = 1;
+}
+
+void cpe_jw_strn(cpe_jw_t *w, const char *s, size_t n)
+{
+    sep(w);
+    put_escaped(w, s, n);
+}
+
+void cpe_jw_str(cpe_jw_t *w, const char *s)
+{
+    if (!s) {
+        cpe_jw_null(w);
+        return;
+    }
+    sep(w);
+    put_escaped(w, s, strlen(s));
+}
+
+void cpe_jw_num(cpe_jw_t *w, double v)
+{
+    char tmp[40];
+    sep(w);
+    int n = cpe_fmt_double(tmp, v, "null");
+    put(w, tmp, (size_t)n);
+}
+
+void cpe_jw_int(cpe_jw_t *w, int64_t v)
+{
+    char tmp[32];
+    sep(w);
+    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    put(w, tmp, (size_t)n);
+}
+
+void cpe_jw_bool(cpe_jw_t *w, int v)
+{
+    sep(w);
+    put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void cpe_jw_null(cpe_jw_t *w)
+{
+    sep(w);
+    put(w, "null", 4);
+}
+
+void cpe_jw_raw(cpe_jw_t *w, const char *json)
+{
+    sep(w);
+    put(w, json, strlen(json));
+}
+
+void cpe_jw_kstr(cpe_jw_t *w, const char *k, const char *s)
+{
+    cpe_jw_key(w, k);
+    cpe_jw_str(w, s);
+}
+void cpe_jw_knum(cpe_jw_t *w, const char *k, double v)
+{
+    cpe_jw_key(w, k);
+    cpe_jw_num(w, v);
+}
+void cpe_jw_kint(cpe_jw_t *w, const char *k, int64_t v)
+{
+    cpe_jw_key(w, k);
+    cpe_jw_int(w, v);
+}
+void cpe_jw_kbool(cpe_jw_t *w, const char *k, int v)
+{
+    cpe_jw_key(w, k);
+    cpe_jw_bool(w, v);
+}
+
+void cpe_jw_num_array(cpe_jw_t *w, const double *v, size_t n)
+{
+    cpe_jw_arr(w);
+    for (size_t i = 0; i < n; i++) cpe_jw_num(w, v[i]);
+    cpe_jw_end(w);
+}

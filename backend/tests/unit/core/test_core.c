@@ -1,0 +1,153 @@
+/* Unit tests for core: errors, time parsing/formatting, number parsing/printing, JSON writer. */
+#include "cpe/buf.h"
+#include "cpe/error.h"
+#include "cpe/json.h"
+#include "cpe/num.h"
+#include "cpe/rng.h"
+#include "cpe/timeutil.h"
+#include "test.h"
+
+static void test_strerror_names_every_code(void)
+{
+    CHECK_STR(cpe_strerror(CPE_ENOMEM), "out of memory");
+    CHECK_STR(cpe_err_name(CPE_EPARSE), "CPE_EPARSE");
+    CHECK_STR(cpe_strerror(12345), "unknown error");
+    cpe_diag_t d;
+    CHECK_EQ_INT(cpe_diag_set(&d, CPE_EPARSE, "f.csv:%d: bad", 3), CPE_EPARSE);
+    cpe_diag_prefix(&d, "import: ");
+    CHECK_STR(d.msg, "import: f.csv:3: bad");
+}
+
+static void test_iso8601_parses_every_layout(void)
+{
+    int64_t t;
+    CHECK_EQ_INT(cpe_parse_iso8601("2024-01-01", -1, &t), 0);
+    CHECK_EQ_INT(t, 1704067200000LL);
+    CHECK_EQ_INT(cpe_parse_iso8601("2024-01-01T00:01:00Z", -1, &t), 0);
+    CHECK_EQ_INT(t, 1704067260000LL);
+    CHECK_EQ_INT(cpe_parse_iso8601("2025-08-31T16:00:00.001Z", -1, &t), 0);
+    CHECK_EQ_INT(t, 1756656000001LL);
+    CHECK_EQ_INT(cpe_parse_iso8601("2024-01-01 01:00:00", -1, &t), 0);
+    CHECK_EQ_INT(t, 1704070800000LL);
+    CHECK_EQ_INT(cpe_parse_iso8601("2024-01-01T02:00:00+01:00", -1, &t), 0);
+    CHECK_EQ_INT(t, 1704070800000LL);
+    CHECK(cpe_parse_iso8601("2024-13-01", -1, &t) != 0);
+    CHECK(cpe_parse_iso8601("2024-01-01X", -1, &t) != 0);
+    char buf[32];
+    cpe_format_iso8601(1756656000001LL, buf);
+    CHECK_STR(buf, "2025-08-31T16:00:00.001Z");
+    cpe_format_iso8601(-1, buf);
+    CHECK_STR(buf, "1969-12-31T23:59:59.999Z");
+    CHECK_EQ_INT(cpe_parse_time_arg("1704067200000", &t), 0);
+    CHECK_EQ_INT(t, 1704067200000LL);
+    CHECK_EQ_INT(cpe_parse_time_arg("1704067200000000", &t), 0);
+    CHECK_EQ_INT(t, 1704067200000LL);
+}
+
+static void test_parse_double_matches_strtod(void)
+{
+    const char *cases[] = {"42923.7", "0.1", "-3.25e-5", "93548.80", "1e22", "1e23",
+                           "0.000000001234", "123456789012345678901", "5e-324", "00012.50"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double a, b = strtod(cases[i], NULL);
+        CHECK_EQ_INT(cpe_parse_double(cases[i], strlen(cases[i]), &a), 0);
+        CHECK_MSG(a == b, "%s: %.17g vs %.17g", cases[i], a, b);
+    }
+    double v;
+    CHECK(cpe_parse_double("1.2.3", 5, &v) != 0);
+    CHECK(cpe_parse_double("", 0, &v) != 0);
+    CHECK(cpe_parse_double("12a", 3, &v) != 0);
+    /* random round trips */
+    cpe_rng_t r;
+    cpe_rng_seed(&r, 7);
+    char buf[64];
+    for (int i = 0; i < 20000; i++) {
+        double x = (cpe_rng_uniform(&r) - 0.5) * pow(10, (int)(cpe_rng_below(&r, 20)) - 8);
+        int n = snprintf(buf, sizeof buf, "%.*g", 1 + (int)cpe_rng_below(&r, 17), x);
+        double a, b = strtod(buf, NULL);
+        cpe_parse_double(buf, (size_t)n, &a);
+        if (a != b) {
+            CHECK_MSG(0, "%s parsed as %.17g, strtod %.17g", buf, a, b);
+            break;
+        }
+        n = cpe_fmt_double(buf, x, "");
+        cpe_parse_double(buf, (size_t)n, &a);
+        if (a != x) {
+            CHECK_MSG(0, "fmt %.17g -> %s does not round-trip", x, buf);
+            break;
+        }
+    }
+    cpe_fmt_double(buf, 42923.7, "");
+    CHECK_STR(buf, "42923.7");
+    cpe_fmt_double(buf, NAN, "null");
+    CHECK_STR(buf, "null");
+}
+
+static void test_json_writer_nests_and_escapes(void)
+{
+    cpe_buf_t b;
+    cpe_buf_init(&b, 1 << 20);
+    cpe_jw_t w;
+    cpe_jw_init(&w, &b);
+    cpe_jw_obj(&w);
+    cpe_jw_kstr(&w, "a", "x\"y\n");
+    cpe_jw_key(&w, "arr");
+    double v[] = {1, 0.5, NAN};
+    cpe_jw_num_array(&w, v, 3);
+    cpe_jw_key(&w, "o");
+    cpe_jw_obj(&w);
+    cpe_jw_kint(&w, "n", -3);
+    cpe_jw_kbool(&w, "t", 1);
+    cpe_jw_end(&w);
+    cpe_jw_key(&w, "l");
+    cpe_jw_arr(&w);
+    cpe_jw_obj(&w);
+    cpe_jw_end(&w);
+    cpe_jw_str(&w, "]");
+    cpe_jw_end(&w);
+    cpe_jw_end(&w);
+    CHECK_EQ_INT(w.err, 0);
+    CHECK_STR(b.data, "{\"a\":\"x\\\"y\\n\",\"arr\":[1,0.5,null],\"o\":{\"n\":-3,\"t\":true},"
+                      "\"l\":[{},\"]\"]}");
+    cpe_buf_free(&b);
+}
+
+static void test_buf_refuses_past_cap(void)
+{
+    cpe_buf_t b;
+    cpe_buf_init(&b, 8);
+    CHECK_EQ_INT(cpe_buf_puts(&b, "12345678"), 0);
+    CHECK_EQ_INT(cpe_buf_putc(&b, '9'), CPE_ETOOBIG);
+    CHECK_EQ_INT(b.len, 8);
+    CHECK_STR(b.data, "12345678");
+    cpe_buf_free(&b);
+    cpe_buf_free(NULL);
+}
+
+static void test_rng_is_reproducible_and_moments_fit(void)
+{
+    cpe_rng_t a, b;
+    cpe_rng_seed(&a, 42);
+    cpe_rng_seed(&b, 42);
+    for (int i = 0; i < 100; i++) CHECK(cpe_rng_u64(&a) == cpe_rng_u64(&b));
+    double s = 0, s2 = 0;
+    int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double x = cpe_rng_t_unit(&a, 5.0);
+        s += x;
+        s2 += x * x;
+    }
+    CHECK_NEAR(s / n, 0.0, 0.02);
+    CHECK_NEAR(s2 / n, 1.0, 0.05);
+}
+
+int main(void)
+{
+    RUN(test_strerror_names_every_code);
+    RUN(test_iso8601_parses_every_layout);
+    RUN(test_parse_double_matches_strtod);
+    RUN(test_json_writer_nests_and_escapes);
+    RUN(test_buf_refuses_past_cap);
+    RUN(test_rng_is_reproducible_and_moments_fit);
+    return TEST_DONE();
+}

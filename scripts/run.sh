@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# run.sh — what `make run` does after building: fill the store on first use (the real
+# data in ../shared/data/real when present, otherwise 90 simulated days), train the
+# models when none are registered, and start the cockpit on http://127.0.0.1:${CPE_PORT:-8000}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CPE=${CPE_BIN:-build/cpe}
+export CPE_DB=${CPE_DB:-data/cpe.db}
+mkdir -p "$(dirname "$CPE_DB")"
+real="${CPE_SHARED:-../shared}/data/real"
+has() { "$CPE" help | grep -qE "^  $1 "; }
+
+if [ ! -s "$CPE_DB" ]; then
+  if [ -d "$real" ]; then
+    echo "run: importing the real data in $real"
+    "$CPE" import "$real"
+  else
+    echo "run: $real is absent: simulating 90 days of BTCUSDT and ETHUSDT (marked simulated)"
+    "$CPE" simulate --symbols BTCUSDT,ETHUSDT --days 90 --seed 1
+  fi
+fi
+has summary && "$CPE" summary
+if has train && ! "$CPE" models --quiet >/dev/null 2>&1; then
+  echo "run: training the first models (cpe train)"
+  "$CPE" train --symbol BTCUSDT || echo "run: training failed; predictions stay unavailable until it succeeds"
+fi
+if has serve; then
+  exec "$CPE" serve --port "${CPE_PORT:-8000}" --source "${CPE_SOURCE:-auto}"
+fi
