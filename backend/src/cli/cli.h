@@ -1,9 +1,12 @@
 /*
  * cli.h — the `cpe` subcommand table and the small option parser every command uses.
  *
- * A command is a row in commands.c: name, one-line summary, usage text, and a run
- * function `int run(cpe_args_t *a)` returning a process exit code (0 ok, 1 failure,
- * 2 usage error). Adding a command is adding a file cmd_<name>.c and a row.
+ * A command is a file cmd_<name>.c that defines
+ *     const cpe_command_t cpe_cmddef_<name> = {"name", "summary", "usage...", run};
+ * with `int run(cpe_args_t *a)` returning a process exit code (0 ok, 1 failure,
+ * 2 usage error), and one row in commands.c's table. The table refers to each
+ * definition weakly, so a layer can be built and tested before all commands exist;
+ * `cpe help` lists only the commands that are linked in.
  *
  * Options are GNU-style long options: "--name VALUE", "--name=VALUE", or a bare
  * "--flag". Positional arguments are kept in order. Global options (--db, env CPE_DB,
@@ -48,13 +51,10 @@ typedef struct cpe_command {
     int (*run)(cpe_args_t *a);
 } cpe_command_t;
 
-extern const cpe_command_t cpe_commands[];
-extern const int cpe_ncommands;
+/* The linked-in commands, in help order (NULL-terminated). */
+const cpe_command_t *const *cpe_command_table(void);
 
 int cpe_cli_main(int argc, char **argv);
-
-/* Command entry points (one cmd_<name>.c each). */
 int cpe_cmd_help(cpe_args_t *a);
-int cpe_cmd_version(cpe_args_t *a);
 
 #endif

@@ -7,8 +7,8 @@
 
 static const cpe_command_t *find(const char *name)
 {
-    for (int i = 0; i < cpe_ncommands; i++)
-        if (!strcmp(cpe_commands[i].name, name)) return &cpe_commands[i];
+    for (const cpe_command_t *const *c = cpe_command_table(); *c; c++)
+        if (!strcmp((*c)->name, name)) return *c;
     return NULL;
 }
 
@@ -54,8 +54,8 @@ int cpe_cmd_help(cpe_args_t *a)
     }
     printf("cpe — crypto prediction engine\n\nusage: cpe COMMAND [options]   (cpe COMMAND --help)\n\n"
            "commands:\n");
-    for (int i = 0; i < cpe_ncommands; i++)
-        printf("  %-10s %s\n", cpe_commands[i].name, cpe_commands[i].summary);
+    for (const cpe_command_t *const *c = cpe_command_table(); *c; c++)
+        printf("  %-10s %s\n", (*c)->name, (*c)->summary);
     printf("\nglobal options:\n  --db PATH  the store (env CPE_DB, default data/cpe.db)\n");
     return 0;
 }
