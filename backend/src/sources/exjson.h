@@ -1,0 +1,30 @@
+/*
+ * exjson.h — small jansson helpers shared by the exchange adapters: exchanges send
+ * numbers as JSON strings ("0.0001") or numbers, and timestamps as strings or integers.
+ * Each helper returns 0 or CPE_EPARSE and never allocates.
+ */
+#ifndef CPE_SOURCES_EXJSON_H
+#define CPE_SOURCES_EXJSON_H
+
+#include "cpe/error.h"
+#include "cpe/exchange.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+int exj_num(const json_t *v, double *out);
+int exj_i64(const json_t *v, int64_t *out);
+int exj_get_num(const json_t *obj, const char *key, double *out);
+int exj_get_i64(const json_t *obj, const char *key, int64_t *out);
+const char *exj_get_str(const json_t *obj, const char *key);
+/* Parse text into a JSON value; on failure fill d with "<who>: malformed JSON at line:col: ...". */
+json_t *exj_load(const char *who, const char *text, size_t len, cpe_diag_t *d);
+/* Validate a kline (finite, high >= low, ...) before emitting. */
+int exj_kline_ok(const cpe_kline_t *k);
+/* Fill the common part of an event. */
+void exj_event_init(cpe_market_event_t *ev, cpe_data_kind_t kind, cpe_market_kind_t m,
+                    const char *symbol);
+/* Depth within 0.5/1/2 % of mid (bids v[0..2], asks v[3..5]) from level arrays. */
+int exj_book_depth(const json_t *bids, const json_t *asks, cpe_point_t *p);
+
+#endif
