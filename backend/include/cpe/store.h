@@ -90,6 +90,8 @@ typedef struct cpe_store_ops {
                            int64_t to_ms, cpe_prediction_t **out, size_t *n);
     int (*set_meta)(cpe_store_t *s, const char *key, const char *value);
     int (*get_meta)(cpe_store_t *s, const char *key, char *value, size_t cap); /* ENOTFOUND */
+    /* One series' info (as list_series gives it) by id. CPE_ENOTFOUND. */
+    int (*series_get)(cpe_store_t *s, int64_t series, cpe_series_info_t *out);
 } cpe_store_ops_t;
 
 struct cpe_store {
@@ -101,8 +103,15 @@ struct cpe_store {
  * "postgres://..." when built with PostgreSQL. */
 int cpe_store_open(const char *url, cpe_store_t **out, cpe_diag_t *d);
 void cpe_store_close(cpe_store_t *s); /* NULL is a no-op */
+/* The SQLite backend (store_sqlite.c); cpe_store_open() picks it for plain paths. */
+int cpe_store_sqlite_open(const char *path, cpe_store_t **out, cpe_diag_t *d);
 
-/* Gaps in a kline series on its interval grid within [from, to). *gaps malloc'd. */
+/* Gaps in a series on its interval grid within [from, to). *gaps malloc'd.
+ * Works for kline series and for point series with an interval (funding, daily series);
+ * point timestamps are floored to the grid (funding settles a few ms after the hour).
+ * from_ms = INT64_MIN starts at the first stored bar, to_ms = INT64_MAX ends after the
+ * last; explicit bounds count missing bars at the edges too. interval_ms = 0 uses the
+ * series' own interval; a series without one is CPE_EINVAL. */
 int cpe_store_gaps(cpe_store_t *s, int64_t series, int64_t interval_ms, int64_t from_ms,
                    int64_t to_ms, cpe_gap_t **gaps, size_t *n);
 

@@ -1,0 +1,114 @@
+/* store.c — backend selection by URL and the helpers every backend shares (cpe/store.h):
+ * gap detection on a series' interval grid and read-by-name conveniences. */
+#include "cpe/store.h"
+#include "cpe/timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cpe_store_open(const char *url, cpe_store_t **out, cpe_diag_t *d)
+{
+    *out = NULL;
+    if (!url || !*url) return cpe_diag_set(d, CPE_EINVAL, "no store path given");
+    if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
+        return cpe_diag_set(d, CPE_EUNSUPPORTED,
+                            "%s: this build has no PostgreSQL backend (use a SQLite path)", url);
+    if (!strncmp(url, "sqlite:", 7)) url += 7;
+    return cpe_store_sqlite_open(url, out, d);
+}
+
+void cpe_store_close(cpe_store_t *s)
+{
+    if (s) s->ops->close(s);
+}
+
+/* Grid slots in [a, z) (a, z on the grid) that are absent from the sorted, grid-floored,
+ * possibly repeating times t[0..n), appended to *gaps as runs. */
+static int grid_gaps(const int64_t *t, size_t n, int64_t a, int64_t z, int64_t step,
+                     cpe_gap_t **gaps, size_t *ng, cpe_diag_t *d)
+{
+    size_t cap = 0;
+    int64_t expect = a;
+    for (size_t i = 0; i <= n; i++) {
+        int64_t next = i < n ? t[i] : z;
+        if (next < expect) continue; /* repeated slot */
+        if (next > z) next = z;
+        if (next > expect) {
+            if (*ng == cap) {
+                cap = cap ? 2 * cap : 16;
+                cpe_gap_t *g = realloc(*gaps, cap * sizeof *g);
+                if (!g) return cpe_diag_set(d, CPE_ENOMEM, "out of memory listing gaps");
+                *gaps = g;
+            }
+            (*gaps)[(*ng)++] = (cpe_gap_t){expect, next - step, (next - expect) / step};
+        }
+        if (next >= z) break;
+        expect = next + step;
+    }
+    return 0;
+}
+
+int cpe_store_gaps(cpe_store_t *s, int64_t series, int64_t interval_ms, int64_t from_ms,
+                   int64_t to_ms, cpe_gap_t **gaps, size_t *n)
+{
+    *gaps = NULL;
+    *n = 0;
+    cpe_series_info_t si;
+    int rc = s->ops->series_get(s, series, &si);
+    if (rc) return rc;
+    int64_t step = interval_ms > 0 ? interval_ms : si.interval_ms;
+    if (step <= 0)
+        return cpe_diag_set(&s->diag, CPE_EINVAL, "%s %s is an event stream without an interval",
+                            si.instrument, si.kind);
+    if (si.count == 0 || from_ms >= to_ms) return 0;
+    int64_t a = cpe_floor_ms(from_ms == INT64_MIN ? si.first_ts : from_ms, step);
+    if (from_ms != INT64_MIN && a < from_ms) a += step; /* first grid slot >= from */
+    int64_t z = to_ms == INT64_MAX ? cpe_floor_ms(si.last_ts, step) + step
+                                   : cpe_floor_ms(to_ms - 1, step) + step;
+    if (a >= z) return 0;
+    int64_t *t = NULL;
+    size_t nt = 0;
+    if (!strncmp(si.kind, "kline:", 6)) {
+        cpe_kline_t *k = NULL;
+        rc = s->ops->get_klines(s, series, a, z, &k, &nt);
+        if (rc == 0 && nt) {
+            t = malloc(nt * sizeof *t);
+            if (!t) rc = cpe_diag_set(&s->diag, CPE_ENOMEM, "out of memory");
+            for (size_t i = 0; t && i < nt; i++) t[i] = cpe_floor_ms(k[i].ts_ms, step);
+        }
+        free(k);
+    } else {
+        cpe_point_t *p = NULL;
+        rc = s->ops->get_points(s, series, a, z, &p, &nt);
+        if (rc == 0 && nt) {
+            t = malloc(nt * sizeof *t);
+            if (!t) rc = cpe_diag_set(&s->diag, CPE_ENOMEM, "out of memory");
+            for (size_t i = 0; t && i < nt; i++) t[i] = cpe_floor_ms(p[i].ts_ms, step);
+        }
+        free(p);
+    }
+    if (rc == 0) rc = grid_gaps(t, nt, a, z, step, gaps, n, &s->diag);
+    free(t);
+    if (rc) {
+        free(*gaps);
+        *gaps = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int cpe_store_read_klines(cpe_store_t *s, const char *instrument, const char *kind, int64_t from_ms,
+                          int64_t to_ms, cpe_kline_t **out, size_t *n)
+{
+    int64_t id;
+    int rc = s->ops->series_id(s, instrument, kind, 0, 0, 0, &id);
+    return rc ? rc : s->ops->get_klines(s, id, from_ms, to_ms, out, n);
+}
+
+int cpe_store_read_points(cpe_store_t *s, const char *instrument, const char *kind,
+                          int64_t from_ms, int64_t to_ms, cpe_point_t **out, size_t *n)
+{
+    int64_t id;
+    int rc = s->ops->series_id(s, instrument, kind, 0, 0, 0, &id);
+    return rc ? rc : s->ops->get_points(s, id, from_ms, to_ms, out, n);
+}

@@ -1,0 +1,314 @@
+/* test_store.c — the SQLite store: idempotent upserts, half-open reads, gaps, rollback,
+ * predictions and meta. */
+#include "cpe/store.h"
+#include "cpe/timeutil.h"
+#include "test.h"
+
+#include <stdint.h>
+
+static cpe_store_t *open_fresh(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s/store.db", test_tmpdir(), name);
+    cpe_store_t *s = NULL;
+    cpe_diag_t d = {0};
+    int rc = cpe_store_open(path, &s, &d);
+    CHECK_MSG(rc == 0, "open %s: %s", path, d.msg);
+    return s;
+}
+
+static cpe_kline_t mk(int64_t ts, double px)
+{
+    cpe_kline_t k = {ts, px, px + 2, px - 1, px + 1, 10, 10 * px, 7, 4, 4 * px};
+    return k;
+}
+
+static int64_t kline_series(cpe_store_t *s)
+{
+    int64_t id = -1;
+    CHECK_EQ_INT(s->ops->series_id(s, "binance:spot:BTCUSDT", "kline:1m", CPE_MS_PER_MIN, 0, 1, &id),
+                 0);
+    return id;
+}
+
+static void test_store_upsert_same_rows_twice_counts_unchanged(void)
+{
+    cpe_store_t *s = open_fresh("idem");
+    if (!s) return;
+    int64_t id = kline_series(s);
+    cpe_kline_t k[3000];
+    int64_t t0 = 1704067200000LL - 1000 * CPE_MS_PER_MIN; /* spans two UTC days */
+    for (int i = 0; i < 3000; i++) k[i] = mk(t0 + i * CPE_MS_PER_MIN, 100 + i);
+    cpe_upsert_stats_t st = {0};
+    CHECK_EQ_INT(s->ops->put_klines(s, id, k, 3000, &st), 0);
+    CHECK_EQ_INT(st.inserted, 3000);
+    cpe_kline_t *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    CHECK_EQ_INT(s->ops->get_klines(s, id, INT64_MIN, INT64_MAX, &a, &na), 0);
+    cpe_upsert_stats_t st2 = {0};
+    CHECK_EQ_INT(s->ops->put_klines(s, id, k, 3000, &st2), 0);
+    CHECK_EQ_INT(st2.inserted, 0);
+    CHECK_EQ_INT(st2.updated, 0);
+    CHECK_EQ_INT(st2.unchanged, 3000);
+    CHECK_EQ_INT(s->ops->get_klines(s, id, INT64_MIN, INT64_MAX, &b, &nb), 0);
+    CHECK_EQ_INT(na, 3000);
+    CHECK_EQ_INT(nb, 3000);
+    CHECK(na == nb && !memcmp(a, b, na * sizeof *a));
+    /* one changed row is an update, not an insert */
+    k[5].close += 1;
+    cpe_upsert_stats_t st3 = {0};
+    CHECK_EQ_INT(s->ops->put_klines(s, id, k + 5, 1, &st3), 0);
+    CHECK_EQ_INT(st3.updated, 1);
+    free(a);
+    free(b);
+    cpe_store_close(s);
+}
+
+static void test_store_kline_reads_are_half_open_and_sorted(void)
+{
+    cpe_store_t *s = open_fresh("range");
+    if (!s) return;
+    int64_t id = kline_series(s);
+    cpe_kline_t k[10];
+    int64_t t0 = 1704067200000LL;
+    for (int i = 0; i < 10; i++) k[i] = mk(t0 + (9 - i) * CPE_MS_PER_HOUR * 5, 50 + i); /* reversed */
+    CHECK_EQ_INT(s->ops->put_klines(s, id, k, 10, NULL), 0);
+    cpe_kline_t *r = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(s->ops->get_klines(s, id, t0 + 5 * CPE_MS_PER_HOUR, t0 + 25 * CPE_MS_PER_HOUR, &r,
+                                    &n),
+                 0);
+    CHECK_EQ_INT(n, 4); /* 5h,10h,15h,20h; 25h excluded */
+    if (n == 4) {
+        CHECK_EQ_INT(r[0].ts_ms, t0 + 5 * CPE_MS_PER_HOUR);
+        CHECK_EQ_INT(r[3].ts_ms, t0 + 20 * CPE_MS_PER_HOUR);
+        CHECK_NEAR(r[0].open, 58, 0);
+    }
+    free(r);
+    r = NULL;
+    n = 0;
+    CHECK_EQ_INT(cpe_store_read_klines(s, "binance:spot:BTCUSDT", "kline:1m", INT64_MIN, INT64_MAX,
+                                       &r, &n),
+                 0);
+    CHECK_EQ_INT(n, 10);
+    for (size_t i = 1; i < n; i++) CHECK(r[i].ts_ms > r[i - 1].ts_ms);
+    free(r);
+    CHECK_EQ_INT(cpe_store_read_klines(s, "binance:spot:ETHUSDT", "kline:1m", 0, 1, &r, &n),
+                 CPE_ENOTFOUND);
+    cpe_store_close(s);
+}
+
+static void test_store_gaps_report_missing_runs(void)
+{
+    cpe_store_t *s = open_fresh("gaps");
+    if (!s) return;
+    int64_t id = kline_series(s);
+    int64_t t0 = 1704067200000LL;
+    cpe_kline_t k[20];
+    int m = 0;
+    for (int i = 0; i < 20; i++)
+        if (!(i >= 3 && i <= 5) && i != 10) k[m++] = mk(t0 + i * CPE_MS_PER_MIN, 100);
+    CHECK_EQ_INT(s->ops->put_klines(s, id, k, (size_t)m, NULL), 0);
+    cpe_gap_t *g = NULL;
+    size_t ng = 0;
+    CHECK_EQ_INT(cpe_store_gaps(s, id, 0, INT64_MIN, INT64_MAX, &g, &ng), 0);
+    CHECK_EQ_INT(ng, 2);
+    if (ng == 2) {
+        CHECK_EQ_INT(g[0].from_ms, t0 + 3 * CPE_MS_PER_MIN);
+        CHECK_EQ_INT(g[0].to_ms, t0 + 5 * CPE_MS_PER_MIN);
+        CHECK_EQ_INT(g[0].missing, 3);
+        CHECK_EQ_INT(g[1].missing, 1);
+    }
+    free(g);
+    /* explicit bounds count the edges: [t0-2m, t0+22m) misses 2 before and 2 after */
+    CHECK_EQ_INT(cpe_store_gaps(s, id, 0, t0 - 2 * CPE_MS_PER_MIN, t0 + 22 * CPE_MS_PER_MIN, &g,
+                                &ng),
+                 0);
+    CHECK_EQ_INT(ng, 4);
+    if (ng == 4) {
+        CHECK_EQ_INT(g[0].from_ms, t0 - 2 * CPE_MS_PER_MIN);
+        CHECK_EQ_INT(g[0].missing, 2);
+        CHECK_EQ_INT(g[3].from_ms, t0 + 20 * CPE_MS_PER_MIN);
+        CHECK_EQ_INT(g[3].missing, 2);
+    }
+    free(g);
+    cpe_store_close(s);
+}
+
+static void test_store_point_gaps_floor_to_grid(void)
+{
+    cpe_store_t *s = open_fresh("pgaps");
+    if (!s) return;
+    int64_t id;
+    CHECK_EQ_INT(s->ops->series_id(s, "binance:perp:BTCUSDT", "funding", 8 * CPE_MS_PER_HOUR, 0, 1,
+                                   &id),
+                 0);
+    int64_t t0 = 1704067200000LL;
+    cpe_point_t p[3] = {{t0 + 8, 0, {1e-4, NAN, NAN, NAN, NAN, NAN}},
+                        {t0 + 16 * CPE_MS_PER_HOUR + 5, 0, {2e-4, NAN, NAN, NAN, NAN, NAN}},
+                        {t0 + 24 * CPE_MS_PER_HOUR, 0, {3e-4, NAN, NAN, NAN, NAN, NAN}}};
+    CHECK_EQ_INT(s->ops->put_points(s, id, p, 3, NULL), 0);
+    cpe_gap_t *g = NULL;
+    size_t ng = 0;
+    CHECK_EQ_INT(cpe_store_gaps(s, id, 0, INT64_MIN, INT64_MAX, &g, &ng), 0);
+    CHECK_EQ_INT(ng, 1);
+    if (ng == 1) {
+        CHECK_EQ_INT(g[0].from_ms, t0 + 8 * CPE_MS_PER_HOUR);
+        CHECK_EQ_INT(g[0].missing, 1);
+    }
+    free(g);
+    cpe_store_close(s);
+}
+
+static void test_store_points_upsert_and_nan_roundtrip(void)
+{
+    cpe_store_t *s = open_fresh("points");
+    if (!s) return;
+    int64_t id;
+    CHECK_EQ_INT(s->ops->series_id(s, "binance:perp:BTCUSDT", "liq", 0, 0, 1, &id), 0);
+    cpe_point_t p[3] = {{1000, 0, {1, 50000, 0.5, NAN, NAN, NAN}},
+                        {1000, 1, {-1, 50010, 0.2, NAN, NAN, NAN}},
+                        {2000, 0, {1, 49990, 1.5, NAN, NAN, NAN}}};
+    cpe_upsert_stats_t st = {0};
+    CHECK_EQ_INT(s->ops->put_points(s, id, p, 3, &st), 0);
+    CHECK_EQ_INT(st.inserted, 3);
+    cpe_upsert_stats_t st2 = {0};
+    CHECK_EQ_INT(s->ops->put_points(s, id, p, 3, &st2), 0);
+    CHECK_EQ_INT(st2.unchanged, 3);
+    CHECK_EQ_INT(st2.inserted, 0);
+    cpe_point_t *r = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(s->ops->get_points(s, id, 1000, 2000, &r, &n), 0);
+    CHECK_EQ_INT(n, 2);
+    if (n == 2) {
+        CHECK_EQ_INT(r[1].seq, 1);
+        CHECK_NEAR(r[1].v[1], 50010, 0);
+        CHECK(isnan(r[1].v[3]));
+    }
+    free(r);
+    cpe_series_info_t *si = NULL;
+    size_t ns = 0;
+    CHECK_EQ_INT(s->ops->list_series(s, &si, &ns), 0);
+    CHECK_EQ_INT(ns, 1);
+    if (ns == 1) {
+        CHECK_EQ_INT(si[0].count, 3);
+        CHECK_EQ_INT(si[0].first_ts, 1000);
+        CHECK_EQ_INT(si[0].last_ts, 2000);
+        CHECK_STR(si[0].kind, "liq");
+    }
+    free(si);
+    cpe_store_close(s);
+}
+
+static void test_store_rollback_leaves_store_as_before(void)
+{
+    cpe_store_t *s = open_fresh("rollback");
+    if (!s) return;
+    int64_t id = kline_series(s);
+    int64_t t0 = 1704067200000LL;
+    cpe_kline_t k[5];
+    for (int i = 0; i < 5; i++) k[i] = mk(t0 + i * CPE_MS_PER_MIN, 100);
+    CHECK_EQ_INT(s->ops->put_klines(s, id, k, 5, NULL), 0);
+    CHECK_EQ_INT(s->ops->begin(s), 0);
+    cpe_kline_t more[5];
+    for (int i = 0; i < 5; i++) more[i] = mk(t0 + (i + 3) * CPE_MS_PER_MIN, 200);
+    CHECK_EQ_INT(s->ops->put_klines(s, id, more, 5, NULL), 0);
+    int64_t id2;
+    CHECK_EQ_INT(s->ops->series_id(s, "binance:perp:XUSDT", "funding", 0, 0, 1, &id2), 0);
+    CHECK_EQ_INT(s->ops->rollback(s), 0);
+    cpe_kline_t *r = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(s->ops->get_klines(s, id, INT64_MIN, INT64_MAX, &r, &n), 0);
+    CHECK_EQ_INT(n, 5);
+    CHECK(n == 5 && !memcmp(r, k, sizeof k));
+    free(r);
+    CHECK_EQ_INT(s->ops->series_id(s, "binance:perp:XUSDT", "funding", 0, 0, 0, &id2),
+                 CPE_ENOTFOUND);
+    cpe_store_close(s);
+}
+
+static void test_store_prediction_latest_at_or_before(void)
+{
+    cpe_store_t *s = open_fresh("pred");
+    if (!s) return;
+    cpe_prediction_t p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.symbol, sizeof p.symbol, "BTCUSDT");
+    snprintf(p.model_version, sizeof p.model_version, "m1");
+    p.horizon_h = 4;
+    for (int i = 0; i < 3; i++) {
+        p.ts_ms = 1000 * (i + 1);
+        p.p_up = 0.1 * (i + 1);
+        CHECK_EQ_INT(s->ops->put_prediction(s, &p, i == 1 ? "{\"top\":[]}" : NULL), 0);
+    }
+    cpe_prediction_t out;
+    char *ex = NULL;
+    CHECK_EQ_INT(s->ops->get_prediction(s, "BTCUSDT", 4, 2500, &out, &ex), 0);
+    CHECK_EQ_INT(out.ts_ms, 2000);
+    CHECK_NEAR(out.p_up, 0.2, 1e-15);
+    CHECK_STR(ex, "{\"top\":[]}");
+    free(ex);
+    CHECK_EQ_INT(s->ops->get_prediction(s, "BTCUSDT", 4, 999, &out, NULL), CPE_ENOTFOUND);
+    CHECK_EQ_INT(s->ops->get_prediction(s, "BTCUSDT", 1, 5000, &out, NULL), CPE_ENOTFOUND);
+    cpe_prediction_t *all = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(s->ops->get_predictions(s, "BTCUSDT", 4, 1000, 3000, &all, &n), 0);
+    CHECK_EQ_INT(n, 2);
+    free(all);
+    cpe_store_close(s);
+}
+
+static void test_store_meta_set_get(void)
+{
+    cpe_store_t *s = open_fresh("meta");
+    if (!s) return;
+    char v[64];
+    CHECK_EQ_INT(s->ops->get_meta(s, "nope", v, sizeof v), CPE_ENOTFOUND);
+    CHECK_EQ_INT(s->ops->set_meta(s, "model", "v1"), 0);
+    CHECK_EQ_INT(s->ops->set_meta(s, "model", "v2"), 0);
+    CHECK_EQ_INT(s->ops->get_meta(s, "model", v, sizeof v), 0);
+    CHECK_STR(v, "v2");
+    CHECK_EQ_INT(s->ops->get_meta(s, "model", v, 2), CPE_ETOOBIG);
+    cpe_store_close(s);
+}
+
+static void test_store_two_handles_see_each_others_writes(void)
+{
+    cpe_store_t *a = open_fresh("shared");
+    if (!a) return;
+    char path[1024];
+    snprintf(path, sizeof path, "sqlite:%s/shared/store.db", test_tmpdir());
+    cpe_store_t *b = NULL;
+    CHECK_EQ_INT(cpe_store_open(path, &b, NULL), 0);
+    if (!b) {
+        cpe_store_close(a);
+        return;
+    }
+    int64_t id = kline_series(a);
+    cpe_kline_t k = mk(1704067200000LL, 10);
+    CHECK_EQ_INT(a->ops->put_klines(a, id, &k, 1, NULL), 0);
+    cpe_kline_t *r = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(cpe_store_read_klines(b, "binance:spot:BTCUSDT", "kline:1m", INT64_MIN, INT64_MAX,
+                                       &r, &n),
+                 0);
+    CHECK_EQ_INT(n, 1);
+    free(r);
+    cpe_store_close(a);
+    cpe_store_close(b);
+    cpe_store_close(NULL);
+}
+
+int main(void)
+{
+    RUN(test_store_upsert_same_rows_twice_counts_unchanged);
+    RUN(test_store_kline_reads_are_half_open_and_sorted);
+    RUN(test_store_gaps_report_missing_runs);
+    RUN(test_store_point_gaps_floor_to_grid);
+    RUN(test_store_points_upsert_and_nan_roundtrip);
+    RUN(test_store_rollback_leaves_store_as_before);
+    RUN(test_store_prediction_latest_at_or_before);
+    RUN(test_store_meta_set_get);
+    RUN(test_store_two_handles_see_each_others_writes);
+    return TEST_DONE();
+}
