@@ -94,6 +94,9 @@ typedef struct cpe_exchange {
      * and produce no event. CPE_EPARSE for malformed JSON or a message of unknown shape. */
     int (*parse_ws)(cpe_market_kind_t m, const char *msg, size_t len, cpe_event_sink_fn sink,
                     void *ctx, cpe_diag_t *d);
+    /* Application-level keep-alive text frame and its period (NULL: none needed). */
+    const char *ws_ping;
+    int64_t ws_ping_ms;
     /* Rate-limit headers: called per header line (name lower-case). */
     void (*rate_header)(const char *name, const char *value, cpe_rate_info_t *ri);
 } cpe_exchange_t;

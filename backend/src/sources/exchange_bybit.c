@@ -290,5 +290,7 @@ const cpe_exchange_t cpe_exchange_bybit = {
     .ws_path = ws_path,
     .ws_subscribe = ws_subscribe,
     .parse_ws = parse_ws,
+    .ws_ping = "{\"op\":\"ping\"}",
+    .ws_ping_ms = 20000,
     .rate_header = rate_header,
 };
