@@ -1,0 +1,52 @@
+/* sim_params.c — the simulator's tables: regimes and per-symbol defaults
+ * (docs/SIMULATOR.md explains every number). */
+#include "cpe/sim.h"
+#include "cpe/timeutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* name, mean stay (min), leave-to {calm, trending, highvol, panic}, vol x, drift/min,
+ * opens x, closes x, long tilt, basis shift */
+const cpe_sim_regime_params_t cpe_sim_regimes[CPE_SIM_NREGIMES] = {
+    {"calm", 2160, {0.00, 0.60, 0.35, 0.05}, 0.7, 0.0, 1.0, 1.0, 0.00, 0.0000},
+    {"trending", 600, {0.50, 0.00, 0.40, 0.10}, 1.0, 0.00004, 1.8, 0.8, 0.15, 0.0008},
+    {"highvol", 300, {0.50, 0.30, 0.00, 0.20}, 2.0, 0.0, 1.3, 1.5, 0.00, 0.0000},
+    {"panic", 45, {0.30, 0.00, 0.70, 0.00}, 4.0, -0.0002, 0.5, 3.0, -0.10, -0.0012},
+};
+
+static const cpe_sim_symbol_t known[] = {
+    /* symbol, price0, sigma_1m, rho, volume_usd_1m, oi_usd, trade_usd, tick, lot */
+    {"BTCUSDT", 60000.0, 0.0006, 0.90, 1.5e6, 8e9, 800, 0.01, 1e-5},
+    {"ETHUSDT", 3000.0, 0.0008, 0.80, 8e5, 4e9, 500, 0.01, 1e-4},
+    {"SOLUSDT", 150.0, 0.0011, 0.70, 3e5, 1.5e9, 300, 0.01, 1e-3},
+    {"BNBUSDT", 550.0, 0.0008, 0.65, 1e5, 6e8, 250, 0.01, 1e-3},
+    {"XRPUSDT", 0.6, 0.0010, 0.65, 1.5e5, 8e8, 200, 0.0001, 0.1},
+};
+static const cpe_sim_symbol_t generic = {"", 100.0, 0.0012, 0.60, 1e5, 3e8, 200, 0.01, 1e-3};
+
+int cpe_sim_config_default(cpe_sim_config_t *c, const char *const *symbols, size_t n,
+                           uint64_t seed, int64_t start_ms, cpe_diag_t *d)
+{
+    if (n == 0 || n > CPE_SIM_MAX_SYMBOLS)
+        return cpe_diag_set(d, CPE_EINVAL, "simulate: %zu symbols (need 1..%d)", n,
+                            CPE_SIM_MAX_SYMBOLS);
+    memset(c, 0, sizeof *c);
+    c->seed = seed;
+    c->start_ms = cpe_floor_ms(start_ms, CPE_MS_PER_MIN);
+    c->nsym = n;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = symbols[i];
+        size_t len = strlen(s);
+        if (len == 0 || len >= sizeof c->sym[i].symbol || strchr(s, ':') || strchr(s, ','))
+            return cpe_diag_set(d, CPE_EINVAL, "simulate: symbol '%s' is not a valid name", s);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(c->sym[j].symbol, s))
+                return cpe_diag_set(d, CPE_EINVAL, "simulate: symbol '%s' is listed twice", s);
+        c->sym[i] = generic;
+        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+            if (!strcmp(known[k].symbol, s)) c->sym[i] = known[k];
+        snprintf(c->sym[i].symbol, sizeof c->sym[i].symbol, "%s", s);
+    }
+    return 0;
+}
