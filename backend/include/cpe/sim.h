@@ -43,6 +43,7 @@
 
 #include "cpe/error.h"
 #include "cpe/market.h"
+#include "cpe/store.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -126,10 +127,29 @@ int cpe_sim_new(const cpe_sim_config_t *c, cpe_sim_t **out, cpe_diag_t *d);
 void cpe_sim_free(cpe_sim_t *s);
 /* Generate the next minute into *m. 0 or CPE_ENOMEM. */
 int cpe_sim_step(cpe_sim_t *s, cpe_sim_minute_t *m);
+size_t cpe_sim_nsym(const cpe_sim_t *s);
+const char *cpe_sim_symbol_name(const cpe_sim_t *s, size_t i);
 /* The open time of the minute the next step produces. */
 int64_t cpe_sim_next_ts(const cpe_sim_t *s);
 /* The in-progress kline after the first k slices (1..CPE_SIM_SLICES) of a minute:
  * ts = minute open, OHLCV of those slices. k = CPE_SIM_SLICES gives the whole minute. */
 void cpe_sim_partial(const cpe_kline_t slices[CPE_SIM_SLICES], int k, cpe_kline_t *out);
+
+/*
+ * Writing a simulation into a store (sim_store.c). Series, all created with simulated=1:
+ *   sim:spot:SYM kline:1m     sim:perp:SYM kline:1m
+ *   sim:perp:SYM oi (5m)      sim:perp:SYM lsr (5m)
+ *   sim:perp:SYM funding (8h) sim:perp:SYM liq (events)
+ * and the meta key "simulated" = "1". cpe_sim_write steps the simulator `minutes` times
+ * and upserts everything in one transaction (rolled back on failure), a UTC day of
+ * klines per put. A live server can call it with minutes = 1.
+ */
+typedef struct cpe_sim_write_stats {
+    size_t minutes, klines, oi, lsr, funding, liq;
+    size_t inserted, updated, unchanged; /* upsert outcome over all rows */
+} cpe_sim_write_stats_t;
+
+int cpe_sim_write(cpe_store_t *st, cpe_sim_t *sim, size_t minutes, cpe_sim_write_stats_t *stats,
+                  cpe_diag_t *d);
 
 #endif

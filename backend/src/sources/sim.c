@@ -162,6 +162,16 @@ void cpe_sim_free(cpe_sim_t *s)
     free(s);
 }
 
+size_t cpe_sim_nsym(const cpe_sim_t *s)
+{
+    return s->cfg.nsym;
+}
+
+const char *cpe_sim_symbol_name(const cpe_sim_t *s, size_t i)
+{
+    return i < s->cfg.nsym ? s->cfg.sym[i].symbol : NULL;
+}
+
 int64_t cpe_sim_next_ts(const cpe_sim_t *s)
 {
     return s->next_ts;

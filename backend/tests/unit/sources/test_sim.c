@@ -354,12 +354,75 @@ static void test_taker_flow_leads_price(void)
     free(r);
 }
 
+static int write_days(const char *db, uint64_t seed, int days, cpe_sim_write_stats_t *ws)
+{
+    const char *syms[] = {"BTCUSDT", "ETHUSDT"};
+    cpe_sim_config_t c;
+    cpe_sim_t *s = NULL;
+    cpe_store_t *st = NULL;
+    int rc = cpe_sim_config_default(&c, syms, 2, seed, T0, NULL);
+    if (!rc) rc = cpe_sim_new(&c, &s, NULL);
+    if (!rc) rc = cpe_store_open(db, &st, NULL);
+    if (!rc) rc = cpe_sim_write(st, s, (size_t)days * 1440, ws, NULL);
+    cpe_sim_free(s);
+    cpe_store_close(st);
+    return rc;
+}
+
+static void test_write_to_store_marks_simulated_and_is_idempotent(void)
+{
+    char db[600];
+    snprintf(db, sizeof db, "%s/sim.db", test_tmpdir());
+    cpe_sim_write_stats_t ws;
+    CHECK_EQ_INT(write_days(db, 5, 2, &ws), 0);
+    CHECK_EQ_INT(ws.minutes, 2 * 1440);
+    CHECK_EQ_INT(ws.klines, 2 * 2 * 2 * 1440);
+    CHECK_EQ_INT(ws.funding, 2 * 6);
+    CHECK_EQ_INT(ws.oi, 2 * 2 * 288);
+    CHECK_EQ_INT(ws.updated + ws.unchanged, 0);
+    size_t first_inserted = ws.inserted;
+    /* the same seed again: every row identical */
+    CHECK_EQ_INT(write_days(db, 5, 2, &ws), 0);
+    CHECK_EQ_INT(ws.inserted, 0);
+    CHECK_EQ_INT(ws.updated, 0);
+    CHECK_EQ_INT(ws.unchanged, first_inserted);
+    cpe_store_t *st = NULL;
+    CHECK_EQ_INT(cpe_store_open(db, &st, NULL), 0);
+    if (!st) return;
+    char v[16] = "";
+    CHECK_EQ_INT(st->ops->get_meta(st, "simulated", v, sizeof v), 0);
+    CHECK_STR(v, "1");
+    cpe_series_info_t *si = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(st->ops->list_series(st, &si, &n), 0);
+    CHECK_EQ_INT(n, 12);
+    int all_sim = 1, found = 0;
+    for (size_t i = 0; i < n; i++) {
+        all_sim &= si[i].simulated == 1;
+        if (!strcmp(si[i].instrument, "sim:perp:ETHUSDT") && !strcmp(si[i].kind, "kline:1m")) {
+            found = 1;
+            CHECK_EQ_INT(si[i].count, 2 * 1440);
+            CHECK_EQ_INT(si[i].first_ts, T0);
+            CHECK_EQ_INT(si[i].last_ts, T0 + (2 * 1440 - 1) * CPE_MS_PER_MIN);
+        }
+    }
+    CHECK(all_sim && found);
+    free(si);
+    cpe_kline_t *k = NULL;
+    size_t nk = 0;
+    CHECK_EQ_INT(cpe_store_read_klines(st, "sim:spot:BTCUSDT", "kline:1m", T0, T0 + CPE_MS_PER_DAY, &k, &nk), 0);
+    CHECK_EQ_INT(nk, 1440);
+    free(k);
+    cpe_store_close(st);
+}
+
 int main(void)
 {
     RUN(test_same_seed_gives_identical_data);
     RUN(test_different_seeds_differ);
     RUN(test_symbol_data_independent_of_companions);
     RUN(test_config_rejects_bad_symbols);
+    RUN(test_write_to_store_marks_simulated_and_is_idempotent);
     RUN(test_klines_and_observations_are_well_formed);
     RUN(test_abs_returns_are_autocorrelated);
     RUN(test_returns_are_fat_tailed);
