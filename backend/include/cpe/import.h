@@ -48,7 +48,8 @@
  * DIFFERENT values, an unknown side. COUNTED and handled: the same key twice with the
  * same values (duplicates: kept once), rows out of time order (sorted before the
  * upsert), rows the store already holds (duplicates) or holds with other values
- * (updated: the file wins).
+ * (updated: the file wins, except that a kline with fewer known fields never replaces
+ * one with more: "kept", reported with the duplicates).
  */
 #ifndef CPE_IMPORT_H
 #define CPE_IMPORT_H
@@ -74,12 +75,13 @@ typedef struct cpe_import_opts {
 typedef struct cpe_import_stats {
     char format[32];                    /* "klines", "fundingRate", "series", ... */
     char instrument[CPE_INSTR_KEY_MAX]; /* the (first) instrument written */
-    char kind[32];                      /* its kind ("kline:1m") */
+    char kind[CPE_KIND_MAX];            /* its kind ("kline:1m") */
     int nseries;                        /* series written (liquidation streams: many) */
     int64_t rows;                       /* data rows read */
     int64_t inserted;                   /* new in the store */
     int64_t updated;                    /* existed with other values (the file won) */
-    int64_t duplicates;                 /* repeated in the file, or already stored as is */
+    int64_t duplicates; /* repeated in the file, already stored as is, or stored with more
+                         * fields (a 6-col OHLCV row over a 12-col kline: kept) */
     int64_t out_of_order;               /* rows earlier than the row before them */
     int64_t gaps, missing;              /* gap runs / missing bars in the file's span */
     int64_t first_ts, last_ts;          /* span of the file's rows */
@@ -98,6 +100,7 @@ void cpe_import_free_list(char **paths, size_t n);
 
 /* "BTC:exchange_reserves" (or "exchange_reserves", asset "CRYPTO") -> instrument
  * "series:BTC:exchange_reserves" and kind "series:exchange_reserves". 0 or CPE_EINVAL. */
-int cpe_series_key(const char *name, char instrument[CPE_INSTR_KEY_MAX], char kind[32]);
+int cpe_series_key(const char *name, char instrument[CPE_INSTR_KEY_MAX],
+                   char kind[CPE_KIND_MAX]);
 
 #endif

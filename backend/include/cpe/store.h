@@ -40,16 +40,21 @@
 
 typedef struct cpe_store cpe_store_t;
 
+#define CPE_KIND_MAX 48 /* longest series kind + NUL */
+
 typedef struct cpe_upsert_stats {
     size_t inserted;  /* rows that did not exist */
     size_t updated;   /* rows that existed with other values */
     size_t unchanged; /* rows that existed with the same values (duplicates) */
+    size_t kept;      /* klines that existed with MORE known (non-NaN) fields than the new
+                       * row: the stored row is kept (a 6-column OHLCV file does not erase
+                       * the taker volumes of a 12-column import) */
 } cpe_upsert_stats_t;
 
 typedef struct cpe_series_info {
     int64_t id;
     char instrument[CPE_INSTR_KEY_MAX];
-    char kind[32];
+    char kind[CPE_KIND_MAX]; /* "kline:1m", "funding", "series:futures_open_interest_usd" */
     int64_t interval_ms; /* 0 for event streams */
     int simulated;
     int64_t first_ts, last_ts; /* INT64_MIN/MAX... when empty: first_ts > last_ts */

@@ -343,6 +343,12 @@ static int same_kline(const cpe_kline_t *a, const cpe_kline_t *b)
            same_double(a->taker_buy_quote, b->taker_buy_quote);
 }
 
+static int known_fields(const cpe_kline_t *k)
+{
+    return !isnan(k->quote_volume) + !isnan(k->trades) + !isnan(k->taker_buy_base) +
+           !isnan(k->taker_buy_quote);
+}
+
 /* Stable merge sort by ts (input order kept among equal ts, so the last write wins). */
 static void msort_klines(cpe_kline_t *a, cpe_kline_t *tmp, size_t n)
 {
@@ -417,12 +423,18 @@ static int put_day(sq_store_t *s, int64_t series, int64_t day, const cpe_kline_t
             st->inserted++;
             changed++;
         } else {
-            if (same_kline(&ok, &nw[j])) st->unchanged++;
-            else {
+            if (same_kline(&ok, &nw[j])) {
+                st->unchanged++;
+                m[k++] = ok;
+            } else if (known_fields(&nw[j]) < known_fields(&ok)) {
+                st->kept++;
+                m[k++] = ok;
+            } else {
                 st->updated++;
                 changed++;
+                m[k++] = nw[j];
             }
-            m[k++] = nw[j++];
+            j++;
             i++;
         }
     }

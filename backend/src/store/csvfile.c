@@ -1,0 +1,531 @@
+/* csvfile.c — zero-copy CSV records over plain, gzip and zip files (see cpe/csvfile.h). */
+#include "cpe/csvfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define IN_CAP (256u * 1024u)
+#define BUF_INIT (1024u * 1024u)
+
+struct cpe_csv_src {
+    int fd;
+    uint64_t file_size, file_done;
+    /* compressed input */
+    unsigned char *in;
+    z_stream z;
+    int z_init, z_ended;
+    /* zip entry */
+    uint64_t zip_left, want_usize, got_usize;
+    uint32_t want_crc, crc;
+    int method;
+    /* decoded text */
+    char *buf;
+    size_t cap, beg, end;
+    int eof, started;
+    int64_t next_line;
+    size_t max_line, max_fields, fcap;
+    char delim;
+};
+
+static uint16_t rd16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int read_at(int fd, uint64_t off, void *dst, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, (char *)dst + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static ssize_t read_some(struct cpe_csv_src *s, void *dst, size_t n)
+{
+    for (;;) {
+        ssize_t r = read(s->fd, dst, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r > 0) s->file_done += (uint64_t)r;
+        return r;
+    }
+}
+
+/* Locate the entry in a zip archive and position the fd at its data. Everything the
+ * directory promises is checked against the file size here, before any record is read. */
+static int zip_open(cpe_csv_t *c, const cpe_csv_opts_t *o, cpe_diag_t *d)
+{
+    struct cpe_csv_src *s = c->src;
+    size_t tail = s->file_size < 65557 ? (size_t)s->file_size : 65557;
+    unsigned char *t = malloc(tail ? tail : 1);
+    unsigned char *cd = NULL;
+    int rc = 0;
+    if (!t) return cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", c->name);
+    if (read_at(s->fd, s->file_size - tail, t, tail)) {
+        rc = cpe_diag_set(d, CPE_EIO, "%s: cannot read: %s", c->name, strerror(errno));
+        goto out;
+    }
+    long e = -1;
+    for (long i = (long)tail - 22; i >= 0; i--)
+        if (rd32(t + i) == 0x06054b50u) {
+            e = i;
+            break;
+        }
+    if (e < 0) {
+        rc = cpe_diag_set(d, CPE_ETRUNCATED,
+                          "%s: zip end-of-central-directory record is missing (truncated zip?)",
+                          c->name);
+        goto out;
+    }
+    uint32_t cd_size = rd32(t + e + 12), cd_off = rd32(t + e + 16);
+    if (cd_off == 0xffffffffu || rd16(t + e + 10) == 0xffff) {
+        rc = cpe_diag_set(d, CPE_EUNSUPPORTED, "%s: zip64 archives are not supported", c->name);
+        goto out;
+    }
+    if ((uint64_t)cd_off + cd_size > s->file_size) {
+        rc = cpe_diag_set(d, CPE_ETRUNCATED, "%s: zip central directory lies past the end of the "
+                                             "file (truncated zip)", c->name);
+        goto out;
+    }
+    cd = malloc(cd_size ? cd_size : 1);
+    if (!cd) {
+        rc = cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", c->name);
+        goto out;
+    }
+    if (read_at(s->fd, cd_off, cd, cd_size)) {
+        rc = cpe_diag_set(d, CPE_EIO, "%s: cannot read the zip directory", c->name);
+        goto out;
+    }
+    int found = 0;
+    char entry[256] = "";
+    uint32_t lho = 0, csize = 0;
+    for (size_t p = 0; p + 46 <= cd_size;) {
+        if (rd32(cd + p) != 0x02014b50u) {
+            rc = cpe_diag_set(d, CPE_EPARSE, "%s: corrupt zip central directory", c->name);
+            goto out;
+        }
+        size_t nl = rd16(cd + p + 28), xl = rd16(cd + p + 30), cl = rd16(cd + p + 32);
+        if (p + 46 + nl > cd_size) break;
+        const char *nm = (const char *)cd + p + 46;
+        int is_dir = nl > 0 && nm[nl - 1] == '/';
+        int want = !is_dir && (!o || !o->entry || (strlen(o->entry) == nl && !memcmp(o->entry, nm, nl)));
+        if (want) {
+            if (found) {
+                rc = cpe_diag_set(d, CPE_EUNSUPPORTED,
+                                  "%s: zip holds several files; name the one to read", c->name);
+                goto out;
+            }
+            found = 1;
+            if (rd16(cd + p + 8) & 1) {
+                rc = cpe_diag_set(d, CPE_EUNSUPPORTED, "%s: encrypted zip entries are not "
+                                                       "supported", c->name);
+                goto out;
+            }
+            s->method = rd16(cd + p + 10);
+            s->want_crc = rd32(cd + p + 16);
+            csize = rd32(cd + p + 20);
+            s->want_usize = rd32(cd + p + 24);
+            lho = rd32(cd + p + 42);
+            snprintf(entry, sizeof entry, "%.*s", (int)nl, nm);
+        }
+        p += 46 + nl + xl + cl;
+    }
+    if (!found) {
+        rc = cpe_diag_set(d, CPE_ENOTFOUND, "%s: zip has no %s%s", c->name,
+                          o && o->entry ? "entry " : "data file", o && o->entry ? o->entry : "");
+        goto out;
+    }
+    if (s->method != 0 && s->method != 8) {
+        rc = cpe_diag_set(d, CPE_EUNSUPPORTED, "%s: zip compression method %d is not supported",
+                          c->name, s->method);
+        goto out;
+    }
+    unsigned char lh[30];
+    if ((uint64_t)lho + 30 > s->file_size || read_at(s->fd, lho, lh, 30) ||
+        rd32(lh) != 0x04034b50u) {
+        rc = cpe_diag_set(d, CPE_EPARSE, "%s: corrupt zip local header for %s", c->name, entry);
+        goto out;
+    }
+    uint64_t data = (uint64_t)lho + 30 + rd16(lh + 26) + rd16(lh + 28);
+    if (data + csize > s->file_size) {
+        rc = cpe_diag_set(d, CPE_ETRUNCATED,
+                          "%s: zip entry %s needs %u bytes but the file ends after %llu "
+                          "(truncated zip)", c->name, entry, csize,
+                          (unsigned long long)(s->file_size - (data < s->file_size ? data : s->file_size)));
+        goto out;
+    }
+    if (lseek(s->fd, (off_t)data, SEEK_SET) < 0) {
+        rc = cpe_diag_set(d, CPE_EIO, "%s: seek failed", c->name);
+        goto out;
+    }
+    s->file_done = data;
+    s->zip_left = csize;
+    s->crc = (uint32_t)crc32(0L, Z_NULL, 0);
+    size_t nlen = strlen(c->name);
+    snprintf(c->name + nlen, sizeof c->name - nlen, ":%s", entry);
+    if (s->method == 8) {
+        if (inflateInit2(&s->z, -15) != Z_OK) {
+            rc = cpe_diag_set(d, CPE_ENOMEM, "%s: inflateInit failed", c->name);
+            goto out;
+        }
+        s->z_init = 1;
+    }
+out:
+    free(t);
+    free(cd);
+    return rc;
+}
+
+int cpe_csv_open(cpe_csv_t *c, const char *path, const cpe_csv_opts_t *o, cpe_diag_t *d)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", path);
+    struct cpe_csv_src *s = calloc(1, sizeof *s);
+    if (!s) return cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", path);
+    c->src = s;
+    s->fd = -1;
+    s->delim = o && o->delim ? o->delim : ',';
+    s->max_line = o && o->max_line ? o->max_line : 1024 * 1024;
+    s->max_fields = o && o->max_fields ? o->max_fields : 4096;
+    s->next_line = 1;
+    int rc = 0;
+    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (s->fd < 0 || fstat(s->fd, &st) != 0) {
+        rc = cpe_diag_set(d, CPE_EIO, "%s: cannot open: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = cpe_diag_set(d, CPE_EINVAL, "%s: is a directory", path);
+        goto fail;
+    }
+    s->file_size = (uint64_t)st.st_size;
+    s->cap = BUF_INIT;
+    s->buf = malloc(s->cap);
+    s->in = malloc(IN_CAP);
+    s->fcap = 32;
+    c->f = malloc(s->fcap * sizeof *c->f);
+    if (!s->buf || !s->in || !c->f) {
+        rc = cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    unsigned char magic[4] = {0};
+    if (s->file_size >= 4 && read_at(s->fd, 0, magic, 4)) {
+        rc = cpe_diag_set(d, CPE_EIO, "%s: cannot read: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (magic[0] == 0x1f && magic[1] == 0x8b) {
+        c->format = CPE_CSV_GZIP;
+        if (inflateInit2(&s->z, 15 + 32) != Z_OK) {
+            rc = cpe_diag_set(d, CPE_ENOMEM, "%s: inflateInit failed", path);
+            goto fail;
+        }
+        s->z_init = 1;
+    } else if (rd32(magic) == 0x04034b50u || rd32(magic) == 0x06054b50u) {
+        c->format = CPE_CSV_ZIP;
+        if ((rc = zip_open(c, o, d)) != 0) goto fail;
+    }
+    return 0;
+fail:
+    cpe_csv_close(c);
+    return rc;
+}
+
+void cpe_csv_close(cpe_csv_t *c)
+{
+    if (!c) return;
+    struct cpe_csv_src *s = c->src;
+    if (s) {
+        if (s->z_init) inflateEnd(&s->z);
+        if (s->fd >= 0) close(s->fd);
+        free(s->in);
+        free(s->buf);
+        free(s);
+    }
+    free(c->f);
+    c->f = NULL;
+    c->nf = 0;
+    c->src = NULL;
+}
+
+/* Decode more text into buf[end..cap). Sets eof when the input is exhausted. */
+static int decode(cpe_csv_t *c, cpe_diag_t *d)
+{
+    struct cpe_csv_src *s = c->src;
+    size_t room = s->cap - s->end;
+    if (c->format == CPE_CSV_PLAIN) {
+        ssize_t r = read_some(s, s->buf + s->end, room);
+        if (r < 0) return cpe_diag_set(d, CPE_EIO, "%s: read error: %s", c->name, strerror(errno));
+        if (r == 0) s->eof = 1;
+        s->end += (size_t)r;
+        return 0;
+    }
+    if (c->format == CPE_CSV_ZIP && s->method == 0) {
+        size_t want = room < s->zip_left ? room : (size_t)s->zip_left;
+        ssize_t r = want ? read_some(s, s->buf + s->end, want) : 0;
+        if (r < 0) return cpe_diag_set(d, CPE_EIO, "%s: read error: %s", c->name, strerror(errno));
+        if (want && r == 0)
+            return cpe_diag_set(d, CPE_ETRUNCATED, "%s: zip entry is truncated", c->name);
+        s->crc = (uint32_t)crc32(s->crc, (const unsigned char *)s->buf + s->end, (uInt)r);
+        s->zip_left -= (uint64_t)r;
+        s->got_usize += (uint64_t)r;
+        s->end += (size_t)r;
+        if (s->zip_left == 0) s->eof = 1;
+    } else {
+        /* inflate until some output appears or the stream ends */
+        size_t before = s->end;
+        while (s->end == before && !s->eof) {
+            if (s->z.avail_in == 0) {
+                size_t want = IN_CAP;
+                if (c->format == CPE_CSV_ZIP && want > s->zip_left) want = (size_t)s->zip_left;
+                ssize_t r = want ? read_some(s, s->in, want) : 0;
+                if (r < 0)
+                    return cpe_diag_set(d, CPE_EIO, "%s: read error: %s", c->name, strerror(errno));
+                if (c->format == CPE_CSV_ZIP) s->zip_left -= (uint64_t)r;
+                if (r == 0) {
+                    if (s->z_ended) { /* gzip: clean end after the last member */
+                        s->eof = 1;
+                        break;
+                    }
+                    return cpe_diag_set(d, CPE_ETRUNCATED,
+                                        "%s: compressed data ends early (truncated %s)", c->name,
+                                        c->format == CPE_CSV_GZIP ? "gzip" : "zip");
+                }
+                s->z.next_in = s->in;
+                s->z.avail_in = (uInt)r;
+            }
+            if (s->z_ended) { /* another gzip member follows */
+                inflateReset(&s->z);
+                s->z_ended = 0;
+            }
+            s->z.next_out = (unsigned char *)s->buf + s->end;
+            s->z.avail_out = (uInt)(s->cap - s->end);
+            int zr = inflate(&s->z, Z_NO_FLUSH);
+            size_t made = (size_t)(s->cap - s->end) - s->z.avail_out;
+            if (c->format == CPE_CSV_ZIP)
+                s->crc = (uint32_t)crc32(s->crc, (const unsigned char *)s->buf + s->end, (uInt)made);
+            s->got_usize += made;
+            s->end += made;
+            if (zr == Z_STREAM_END) {
+                s->z_ended = 1;
+                if (c->format == CPE_CSV_ZIP) s->eof = 1;
+            } else if (zr == Z_BUF_ERROR && made == 0 && s->z.avail_in != 0) {
+                return cpe_diag_set(d, CPE_EINTERNAL, "%s: inflate made no progress", c->name);
+            } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+                return cpe_diag_set(d, CPE_EPARSE, "%s: corrupt compressed data (%s)", c->name,
+                                    s->z.msg ? s->z.msg : "inflate error");
+            }
+        }
+    }
+    if (c->format == CPE_CSV_ZIP && s->eof) {
+        if (s->got_usize != s->want_usize)
+            return cpe_diag_set(d, CPE_ETRUNCATED, "%s: entry has %llu bytes, directory says %llu",
+                                c->name, (unsigned long long)s->got_usize,
+                                (unsigned long long)s->want_usize);
+        if (s->crc != s->want_crc)
+            return cpe_diag_set(d, CPE_ETRUNCATED, "%s: CRC-32 mismatch (damaged zip)", c->name);
+    }
+    return 0;
+}
+
+/* Make room and decode more: keeps buf[beg..end), moving it to the front. */
+static int fill(cpe_csv_t *c, cpe_diag_t *d)
+{
+    struct cpe_csv_src *s = c->src;
+    if (s->beg > 0) {
+        memmove(s->buf, s->buf + s->beg, s->end - s->beg);
+        s->end -= s->beg;
+        s->beg = 0;
+    }
+    if (s->end == s->cap) {
+        if (s->cap >= s->max_line + 2)
+            return cpe_diag_set(d, CPE_ETOOBIG, "%s:%lld: line is longer than %zu bytes", c->name,
+                                (long long)s->next_line, s->max_line);
+        size_t ncap = s->cap * 2;
+        if (ncap > s->max_line + 2) ncap = s->max_line + 2;
+        char *nb = realloc(s->buf, ncap);
+        if (!nb) return cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", c->name);
+        s->buf = nb;
+        s->cap = ncap;
+    }
+    return decode(c, d);
+}
+
+static int add_field(cpe_csv_t *c, const char *p, size_t n, cpe_diag_t *d)
+{
+    struct cpe_csv_src *s = c->src;
+    if (c->nf == s->fcap) {
+        if (s->fcap >= s->max_fields)
+            return cpe_diag_set(d, CPE_ETOOBIG, "%s:%lld: more than %zu fields", c->name,
+                                (long long)s->next_line, s->max_fields);
+        size_t nc = s->fcap * 2 > s->max_fields ? s->max_fields : s->fcap * 2;
+        cpe_csv_field_t *nf = realloc(c->f, nc * sizeof *nf);
+        if (!nf) return cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", c->name);
+        c->f = nf;
+        s->fcap = nc;
+    }
+    c->f[c->nf].p = p;
+    c->f[c->nf++].n = n;
+    return 0;
+}
+
+/* Scan a record with quotes starting at buf[beg]. Returns the offset just past its
+ * terminating newline (or end at eof), or 0 when more data is needed; counts newlines. */
+static size_t scan_quoted(struct cpe_csv_src *s, int64_t *nlines, int *unterminated)
+{
+    int inq = 0, at_start = 1;
+    *nlines = 0;
+    *unterminated = 0;
+    for (size_t i = s->beg; i < s->end; i++) {
+        char ch = s->buf[i];
+        if (inq) {
+            if (ch == '"') {
+                if (i + 1 < s->end && s->buf[i + 1] == '"') i++;
+                else if (i + 1 == s->end && !s->eof) return 0;
+                else inq = 0;
+            } else if (ch == '\n')
+                (*nlines)++;
+            continue;
+        }
+        if (ch == '"' && at_start) inq = 1;
+        at_start = ch == s->delim;
+        if (ch == '\n') return i + 1;
+    }
+    if (!s->eof) return 0;
+    if (inq) *unterminated = 1;
+    return s->end;
+}
+
+static int split_quoted(cpe_csv_t *c, char *p, char *e, cpe_diag_t *d)
+{
+    struct cpe_csv_src *s = c->src;
+    int rc;
+    for (;;) {
+        if (p < e && *p == '"') {
+            char *w = p, *r = p + 1, *start = p;
+            while (r < e) {
+                if (*r == '"') {
+                    if (r + 1 < e && r[1] == '"') {
+                        *w++ = '"';
+                        r += 2;
+                        continue;
+                    }
+                    r++;
+                    break;
+                }
+                *w++ = *r++;
+            }
+            /* text after the closing quote up to the delimiter is kept verbatim */
+            while (r < e && *r != s->delim) *w++ = *r++;
+            if ((rc = add_field(c, start, (size_t)(w - start), d))) return rc;
+            if (r >= e) return 0;
+            p = r + 1;
+        } else {
+            char *q = memchr(p, s->delim, (size_t)(e - p));
+            if (!q) return add_field(c, p, (size_t)(e - p), d);
+            if ((rc = add_field(c, p, (size_t)(q - p), d))) return rc;
+            p = q + 1;
+        }
+    }
+}
+
+int cpe_csv_next(cpe_csv_t *c, cpe_diag_t *d)
+{
+    struct cpe_csv_src *s = c->src;
+    int rc;
+    if (!s) return cpe_diag_set(d, CPE_EINVAL, "csv reader is not open");
+    c->nf = 0;
+    for (;;) {
+        if (!s->started && (s->end - s->beg >= 3 || s->eof)) {
+            s->started = 1;
+            if (s->end - s->beg >= 3 && !memcmp(s->buf + s->beg, "\xEF\xBB\xBF", 3)) s->beg += 3;
+        }
+        if (s->beg == s->end) {
+            if (s->eof) return 0;
+            if ((rc = fill(c, d))) return rc;
+            continue;
+        }
+        char *b = s->buf + s->beg;
+        size_t avail = s->end - s->beg;
+        char *nl = memchr(b, '\n', avail);
+        if (!s->started || (!nl && !s->eof)) {
+            if ((rc = fill(c, d))) return rc;
+            continue;
+        }
+        char *e = nl ? nl : b + avail;
+        size_t next = nl ? (size_t)(nl + 1 - s->buf) : s->end;
+        if (memchr(b, '"', (size_t)(e - b))) {
+            int64_t extra;
+            int unterminated;
+            size_t stop = scan_quoted(s, &extra, &unterminated);
+            if (stop == 0) {
+                if ((rc = fill(c, d))) return rc;
+                continue;
+            }
+            if (unterminated)
+                return cpe_diag_set(d, CPE_EPARSE, "%s:%lld: quoted field is not closed",
+                                    c->name, (long long)s->next_line);
+            e = s->buf + stop;
+            if (e > b && e[-1] == '\n') e--;
+            if (e > b && e[-1] == '\r') e--;
+            c->line = s->next_line;
+            s->next_line += 1 + extra;
+            s->beg = stop;
+            return (rc = split_quoted(c, b, e, d)) ? rc : 1;
+        }
+        if (e > b && e[-1] == '\r') e--;
+        c->line = s->next_line++;
+        s->beg = next;
+        if (e == b) continue; /* empty line */
+        for (char *p = b;;) {
+            char *q = memchr(p, s->delim, (size_t)(e - p));
+            if (!q) {
+                if ((rc = add_field(c, p, (size_t)(e - p), d))) return rc;
+                break;
+            }
+            if ((rc = add_field(c, p, (size_t)(q - p), d))) return rc;
+            p = q + 1;
+        }
+        return 1;
+    }
+}
+
+void cpe_csv_progress(const cpe_csv_t *c, uint64_t *done, uint64_t *total)
+{
+    *done = c->src ? c->src->file_done : 0;
+    *total = c->src ? c->src->file_size : 0;
+}
+
+int cpe_csv_field_is(const cpe_csv_t *c, size_t i, const char *s)
+{
+    if (i >= c->nf) return 0;
+    size_t n = strlen(s);
+    return c->f[i].n == n && !memcmp(c->f[i].p, s, n);
+}
+
+const char *cpe_csv_field_str(const cpe_csv_t *c, size_t i, char *buf, size_t cap)
+{
+    if (!cap) return buf;
+    if (i >= c->nf) {
+        buf[0] = 0;
+        return buf;
+    }
+    size_t n = c->f[i].n < cap - 1 ? c->f[i].n : cap - 1;
+    memcpy(buf, c->f[i].p, n);
+    buf[n] = 0;
+    return buf;
+}
