@@ -74,6 +74,8 @@ typedef struct cpe_exchange {
     const char *ws_base[2];
     /* Requests per minute the adapter allows itself (spec 9.1, with margin). */
     double rest_per_min;
+    /* Rows in a full page of klines (the limit= the request asks for). */
+    int kline_page;
     /* Path+query of a REST request for kind over [from_ms, to_ms) (klines 1m). CPE_EUNSUPPORTED
      * when the exchange has no such endpoint for that market. */
     int (*rest_path)(cpe_data_kind_t kind, cpe_market_kind_t m, const char *symbol,

@@ -79,6 +79,17 @@ size_t cpe_feed_poll(cpe_feed_t *f, cpe_feed_event_t *out, size_t cap);
  * 0 when data flows, CPE_ETIMEOUT otherwise (serve --source auto uses this). */
 int cpe_feed_wait_data(cpe_feed_t *f, int64_t timeout_ms);
 void cpe_feed_status(cpe_feed_t *f, cpe_feed_status_t *st);
+/* REST jobs (backfills, look-ups) queued or running; a recorder that is about to stop
+ * waits for 0 so the last holes are filled. */
+int cpe_feed_pending(cpe_feed_t *f);
 void cpe_feed_stop(cpe_feed_t *f); /* joins both threads; NULL is a no-op */
+
+struct cpe_store;
+/* Write events to the store under their true source, in one transaction:
+ *   closed klines -> "<exchange>:<spot|perp>:SYM" kind "kline:1m"
+ *   settled funding -> "funding" (v0 rate); OI -> "oi" (v0 contracts, v1 notional)
+ *   liquidations -> "liq" (v0 side, v1 price, v2 qty); trades -> "trade" (v0 price, v1 qty,
+ *   v2 side); book -> "book". In-progress klines and funding estimates are not stored. */
+int cpe_feed_store_events(struct cpe_store *st, const cpe_feed_event_t *ev, size_t n, cpe_diag_t *d);
 
 #endif

@@ -289,6 +289,7 @@ const cpe_exchange_t cpe_exchange_binance = {
     .rest_base = {"https://api.binance.com", "https://fapi.binance.com"},
     .ws_base = {"wss://stream.binance.com:9443", "wss://fstream.binance.com"},
     .rest_per_min = 600, /* half the documented 1200 weight/min: margin for shared IPs */
+    .kline_page = 1000,
     .rest_path = rest_path,
     .parse_rest = parse_rest,
     .ws_path = ws_path,

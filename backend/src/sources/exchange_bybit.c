@@ -285,6 +285,7 @@ const cpe_exchange_t cpe_exchange_bybit = {
     .rest_base = {"https://api.bybit.com", "https://api.bybit.com"},
     .ws_base = {"wss://stream.bybit.com", "wss://stream.bybit.com"},
     .rest_per_min = 100, /* spec 9.1: 120 req/min, with margin */
+    .kline_page = 1000,
     .rest_path = rest_path,
     .parse_rest = parse_rest,
     .ws_path = ws_path,

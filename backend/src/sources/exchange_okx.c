@@ -306,6 +306,7 @@ const cpe_exchange_t cpe_exchange_okx = {
     .rest_base = {"https://www.okx.com", "https://www.okx.com"},
     .ws_base = {"wss://ws.okx.com:8443", "wss://ws.okx.com:8443"},
     .rest_per_min = 300, /* 20 requests per 2 s per endpoint, with margin */
+    .kline_page = 100,
     .rest_path = rest_path,
     .parse_rest = parse_rest,
     .ws_split = ws_split,

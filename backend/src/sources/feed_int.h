@@ -81,7 +81,7 @@ struct cpe_feed {
     pthread_mutex_t jmu;
     pthread_cond_t jcond;
     feed_job_t jobs[FEED_MAX_JOBS];
-    int njobs;
+    int njobs, job_running;
     cpe_tokenbucket_t tb[FEED_NPROV];
 };
 

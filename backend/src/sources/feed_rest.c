@@ -34,6 +34,14 @@ int feed_job_push(struct cpe_feed *f, const feed_job_t *j)
     return rc;
 }
 
+int cpe_feed_pending(cpe_feed_t *f)
+{
+    pthread_mutex_lock(&f->jmu);
+    int n = f->njobs + f->job_running;
+    pthread_mutex_unlock(&f->jmu);
+    return n;
+}
+
 /* Take the first job that is due; 0 when one was taken, else the ms until one is due
  * (or -1 when there are none). */
 static int64_t job_pop(struct cpe_feed *f, feed_job_t *out, int64_t now)
@@ -108,7 +116,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 typedef struct backfill_sink {
     struct cpe_feed *f;
     int prov;
-    int64_t newest;
+    int64_t newest, oldest;
     size_t n;
 } backfill_sink_t;
 
@@ -120,6 +128,7 @@ static int rest_sink(void *ctx, const cpe_market_event_t *ev)
     feed_deliver(b->f, b->prov, 1, &e, cpe_now_ms());
     pthread_mutex_unlock(&b->f->mu);
     if (e.kind == CPE_DK_KLINE && e.kline.ts_ms > b->newest) b->newest = e.kline.ts_ms;
+    if (e.kind == CPE_DK_KLINE && (!b->oldest || e.kline.ts_ms < b->oldest)) b->oldest = e.kline.ts_ms;
     b->n++;
     return 0;
 }
@@ -201,12 +210,19 @@ static void fetch(struct cpe_feed *f, CURL *h, feed_job_t j)
             f->st.malformed++;
             pthread_mutex_unlock(&f->mu);
             retry(f, j, now, d.msg);
-        } else if (j.kind == CPE_DK_KLINE && b.n > 0 && b.newest + CPE_MS_PER_MIN < j.to_ms &&
-                   b.newest >= j.from_ms) {
-            j.from_ms = b.newest + CPE_MS_PER_MIN; /* next page */
+        } else if (j.kind == CPE_DK_KLINE && b.n >= (size_t)ex->kline_page) {
+            /* A full page: page on, forward when the exchange returns the oldest rows of the
+             * range first (Binance), backward when it returns the newest (Bybit, OKX). Each
+             * page strictly shrinks the range, so this ends. */
             j.attempt = 0;
             j.not_before_ms = 0;
-            feed_job_push(f, &j);
+            if (b.newest + CPE_MS_PER_MIN < j.to_ms) {
+                j.from_ms = b.newest + CPE_MS_PER_MIN;
+                feed_job_push(f, &j);
+            } else if (b.oldest > j.from_ms) {
+                j.to_ms = b.oldest;
+                feed_job_push(f, &j);
+            }
         }
     }
     cpe_buf_free(&r.body);
@@ -229,7 +245,10 @@ void *feed_rest_main(void *arg)
                 goto out;
             }
             wait = job_pop(f, &j, cpe_now_ms());
-            if (wait == 0) break;
+            if (wait == 0) {
+                f->job_running = 1;
+                break;
+            }
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             int64_t ms = wait < 0 || wait > 200 ? 200 : wait;
@@ -240,6 +259,9 @@ void *feed_rest_main(void *arg)
         pthread_mutex_unlock(&f->jmu);
         if (j.resolve) resolve(f, &j);
         else if (h) fetch(f, h, j);
+        pthread_mutex_lock(&f->jmu);
+        f->job_running = 0;
+        pthread_mutex_unlock(&f->jmu);
     }
 out:
     if (h) curl_easy_cleanup(h);

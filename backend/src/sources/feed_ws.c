@@ -134,7 +134,10 @@ static int64_t stall_ms(struct cpe_feed *f, const feed_conn_t *c)
     return mn < 15000 ? 15000 : mn;
 }
 
-static void conn_failed(struct cpe_feed *f, feed_conn_t *c, const char *why)
+/* A connection that could not be made (or a stream that had to be abandoned) marks its
+ * exchange failed for the backoff delay, so the fallback moves on at once; a connection the
+ * peer merely closed reconnects, and only staleness can move the fallback. */
+static void conn_failed(struct cpe_feed *f, feed_conn_t *c, const char *why, int mark_failed)
 {
     int64_t now = cpe_now_ms();
     int64_t delay = cpe_backoff_ms(c->attempt++, f->cfg.backoff_base_ms, f->cfg.backoff_cap_ms, &f->rng);
@@ -142,11 +145,13 @@ static void conn_failed(struct cpe_feed *f, feed_conn_t *c, const char *why)
     c->wsi = NULL;
     c->next_try_ms = now + delay;
     cpe_buf_reset(&c->rx);
-    pthread_mutex_lock(&f->mu);
-    int mi = c->m == CPE_SPOT ? 0 : 1;
-    for (int k = 0; k < CPE_DK_COUNT; k++)
-        if ((c->kinds >> k) & 1) cpe_fb_failure(&f->fb[c->sym][mi][k], c->prov, now, delay);
-    pthread_mutex_unlock(&f->mu);
+    if (mark_failed) {
+        pthread_mutex_lock(&f->mu);
+        int mi = c->m == CPE_SPOT ? 0 : 1;
+        for (int k = 0; k < CPE_DK_COUNT; k++)
+            if ((c->kinds >> k) & 1) cpe_fb_failure(&f->fb[c->sym][mi][k], c->prov, now, delay);
+        pthread_mutex_unlock(&f->mu);
+    }
     cpe_info("feed: %s %s %s: %s; retry in %lld ms", feed_provider(c->prov)->name,
              c->m == CPE_SPOT ? "spot" : "perp", f->cfg.symbols[c->sym], why, (long long)delay);
 }
@@ -168,7 +173,7 @@ static void connect_conn(struct cpe_feed *f, feed_conn_t *c)
     i.pwsi = &c->wsi;
     c->state = C_CONNECTING;
     c->sub_sent = c->closing = 0;
-    if (!lws_client_connect_via_info(&i) && c->state == C_CONNECTING) conn_failed(f, c, "connect failed");
+    if (!lws_client_connect_via_info(&i) && c->state == C_CONNECTING) conn_failed(f, c, "connect failed", 1);
 }
 
 static void tick(lws_sorted_usec_list_t *sul)
@@ -191,7 +196,7 @@ static void tick(lws_sorted_usec_list_t *sul)
     for (int i = 0; i < f->nconns; i++) {
         feed_conn_t *c = &f->conns[i];
         if (states[i] == C_RESOLVED) {
-            if (c->resolve_failed) conn_failed(f, c, "DNS lookup failed");
+            if (c->resolve_failed) conn_failed(f, c, "DNS lookup failed", 1);
             else connect_conn(f, c);
         } else if (want[i] && (states[i] == C_IDLE || (states[i] == C_WAIT && now >= c->next_try_ms))) {
             pthread_mutex_lock(&f->mu);
@@ -297,14 +302,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         break;
     }
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        conn_failed(f, c, in ? (const char *)in : "connection error");
+        conn_failed(f, c, in ? (const char *)in : "connection error", 1);
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (c->closing == 1) {
             c->state = C_IDLE;
             c->wsi = NULL;
         } else {
-            conn_failed(f, c, c->closing == 2 ? "stalled or garbled; reconnecting" : "closed by peer");
+            conn_failed(f, c, c->closing == 2 ? "stalled or garbled; reconnecting" : "closed by peer",
+                        c->closing == 2);
         }
         break;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
