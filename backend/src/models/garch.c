@@ -19,6 +19,7 @@
 #define PMAX (1.0 - 1e-6)
 #define NU_RANGE 498.0
 #define NU_ 6 /* size of u */
+#define WARM_N 10000 /* sub-sample that starts the fit of long series */
 
 typedef struct problem {
     int kind, dist;
@@ -114,13 +115,18 @@ static double max_abs(const double *v, int n)
     return m;
 }
 
-/* BFGS on u. Returns iterations; *conv set when max|g| < tol. */
-static int bfgs(const problem_t *pr, double *u, int max_iter, double tol, int *conv, double *fout)
+/* BFGS on u. H (in/out) is the inverse-Hessian approximation: identity on entry unless
+ * `warm` (then it is used as given and not rescaled). Returns iterations; *conv set when
+ * max|g| < tol. */
+static int bfgs(const problem_t *pr, double *u, double H[NU_][NU_], int warm, int max_iter,
+                double tol, int *conv, double *fout)
 {
-    double H[NU_][NU_] = {{0}}, g[NU_], gn[NU_], un[NU_], d[NU_], s[NU_], y[NU_];
-    for (int i = 0; i < NU_; i++) H[i][i] = 1.0;
+    double g[NU_], gn[NU_], un[NU_], d[NU_], s[NU_], y[NU_];
+    if (!warm)
+        for (int i = 0; i < NU_; i++)
+            for (int j = 0; j < NU_; j++) H[i][j] = i == j ? 1.0 : 0.0;
     double f = objective(pr, u, g);
-    int it = 0, first = 1;
+    int it = 0, first = !warm;
     *conv = 0;
     for (; it < max_iter; it++) {
         if (max_abs(g, NU_) < tol) {
@@ -134,7 +140,7 @@ static int bfgs(const problem_t *pr, double *u, int max_iter, double tol, int *c
             gd += d[i] * g[i];
         }
         if (!(gd < 0)) { /* not a descent direction: restart from steepest descent */
-            memset(H, 0, sizeof H);
+            memset(H, 0, sizeof(double) * NU_ * NU_);
             for (int i = 0; i < NU_; i++) {
                 H[i][i] = 1.0;
                 d[i] = -g[i];
@@ -330,13 +336,14 @@ int cpe_garch_fit(const double *r, size_t n, const cpe_garch_opts_t *o, cpe_garc
     problem_t pr = {o->kind, o->dist, y, n, var * scale * scale};
 
     /* start: the caller's, or the best of a few typical points */
-    double u[NU_], p[CPE_GP_COUNT];
+    double u[NU_], p[CPE_GP_COUNT], p_start[CPE_GP_COUNT];
     if (o->start) {
         double ps[CPE_GP_COUNT];
         memcpy(ps, o->start, sizeof ps);
         ps[CPE_GP_MU] *= scale;
         ps[CPE_GP_OMEGA] *= scale * scale;
         to_unconstrained(&pr, ps, u);
+        memcpy(p_start, ps, sizeof ps);
     } else {
         static const double starts[][3] = {
             {0.05, 0.0, 0.90}, {0.10, 0.0, 0.80}, {0.03, 0.0, 0.96}, {0.15, 0.0, 0.50}};
@@ -353,6 +360,7 @@ int cpe_garch_fit(const double *r, size_t n, const cpe_garch_opts_t *o, cpe_garc
             if (f < best) {
                 best = f;
                 memcpy(u, us, sizeof us);
+                memcpy(p_start, ps, sizeof ps);
             }
         }
         if (!isfinite(best)) {
@@ -360,10 +368,23 @@ int cpe_garch_fit(const double *r, size_t n, const cpe_garch_opts_t *o, cpe_garc
             return cpe_diag_set(d, CPE_EDATA, "no finite likelihood at any start value");
         }
     }
-    int conv = 0;
-    double f = 0;
-    int iters = bfgs(&pr, u, o->max_iter > 0 ? o->max_iter : 200,
-                     o->grad_tol > 0 ? o->grad_tol : 1e-6, &conv, &f);
+    int conv = 0, iters = 0, max_iter = o->max_iter > 0 ? o->max_iter : 200;
+    double f = 0, tol = o->grad_tol > 0 ? o->grad_tol : 1e-6, H[NU_][NU_];
+    int warm = 0;
+    if (n > 2 * WARM_N && !o->start) {
+        /* long series: fit the last WARM_N returns first; their optimum and inverse Hessian
+         * (of the mean log-likelihood, so comparable) start the full fit near the answer */
+        problem_t sub = pr;
+        double m2, v2;
+        sub.y = y + (n - WARM_N);
+        sub.n = WARM_N;
+        moments(sub.y, WARM_N, &m2, &v2);
+        sub.backcast = v2;
+        iters = bfgs(&sub, u, H, 0, max_iter, tol, &conv, &f);
+        warm = conv;
+        if (!conv) to_unconstrained(&pr, p_start, u); /* not trusted: start afresh */
+    }
+    iters += bfgs(&pr, u, H, warm, max_iter, tol, &conv, &f);
     to_natural(&pr, u, p, NULL);
     double se[CPE_GP_COUNT];
     for (int j = 0; j < CPE_GP_COUNT; j++) se[j] = NAN;

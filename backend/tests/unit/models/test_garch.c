@@ -184,6 +184,26 @@ static void test_fit_reports_scale_and_converts_units_back(void)
     CHECK_CLOSE(b.loglik, a.loglik - N * log(1e-3), 1e-9); /* density scales by 1/1e-3 */
 }
 
+static void test_long_series_warm_start_reaches_the_same_optimum(void)
+{
+    /* n > 20,000 starts from a fit of the last 10,000 returns; a cold start from the
+     * same typical point must reach the same maximum */
+    enum { N = 30000 };
+    static double r[N];
+    cpe_garch_t m = truth(CPE_GARCH, CPE_DIST_T), warm, cold;
+    cpe_garch_simulate(&m, N, 31, r);
+    cpe_garch_opts_t o;
+    cpe_garch_opts_default(&o);
+    CHECK_EQ_INT(cpe_garch_fit(r, N, &o, &warm, NULL), 0);
+    double start[CPE_GP_COUNT] = {0.0, 0.1, 0.05, 0.0, 0.9, 8.0};
+    o.start = start;
+    CHECK_EQ_INT(cpe_garch_fit(r, N, &o, &cold, NULL), 0);
+    CHECK(warm.converged && cold.converged);
+    CHECK_NEAR(warm.loglik, cold.loglik, 1e-5); /* 3e-10 relative */
+    CHECK_CLOSE(warm.beta, cold.beta, 1e-4);
+    CHECK_CLOSE(warm.nu, cold.nu, 1e-3);
+}
+
 static void test_forecasts_follow_the_recursion(void)
 {
     cpe_garch_t m = truth(CPE_GJR, CPE_DIST_T);
@@ -260,6 +280,7 @@ int main(void)
     RUN(test_garch_normal_recovers_simulated_parameters);
     RUN(test_optimum_is_not_beaten_by_perturbations);
     RUN(test_fit_reports_scale_and_converts_units_back);
+    RUN(test_long_series_warm_start_reaches_the_same_optimum);
     RUN(test_forecasts_follow_the_recursion);
     RUN(test_ewma_fallback_is_flagged_on_degenerate_series);
     RUN(test_fit_rejects_non_finite_returns);
