@@ -1,0 +1,152 @@
+/*
+ * modelset.h — everything that is trained for one symbol: per horizon a direction
+ * classifier, its calibrator, a magnitude regressor and the cone's calibration scales;
+ * one GARCH-t volatility model (EWMA fallback), one GARCH-normal model (a baseline), and
+ * the regime thresholds. Walk-forward trains one per fold; `cpe train` trains one on the
+ * whole window and the registry stores it.
+ *
+ * Data view (cpe_mlview_t). Rows are feature vectors sampled on a regular grid (5 min by
+ * default: training on every 1m bar would repeat nearly identical rows and cost 5x).
+ * Row i is computed at the close of the 1m bar with open time ts_ms[i]; close[i] is that
+ * bar's close. Labels (features.md): y_move(i, H) = ln(close[j] / close[i]) with
+ * ts_ms[j] = ts_ms[i] + 60 H minutes; the label is known at ts_ms[j] + 1 min (the close of
+ * that bar) — its "label end". NaN when row j is absent.
+ *
+ * Training (cpe_modelset_train) for horizon H uses only the candidate rows whose label end
+ * is <= label_cutoff_ms: the caller (walk-forward, `cpe train`) states the time up to
+ * which outcomes may be known, and no label beyond it is ever read. Within the rows:
+ *   [ fit rows | H-hour gap | validation rows (last 20 %) ]
+ * trees are fitted on the fit rows, early-stopped on the validation rows, and the
+ * calibrator (Platt or isotonic, whichever has the lower held-out log-loss) and the cone
+ * scales s1, s2 (cone.h, spec 11.3) are fitted on the validation rows, which the trees never
+ * saw. The volatility models are fitted on up to garch_hours 1h log returns ending at the
+ * last candidate row (hourly, chosen by the volatility module: docs/MODELS_VOLATILITY.md).
+ *
+ * Volatility at a row. h_next = the GARCH-t recursion run over the last filter_hours
+ * hourly returns ending at the row (cpe_modelset_h_next); the same happens live, so a
+ * prediction needs the feature vector plus the recent hourly returns.
+ *
+ * Ownership: a cpe_modelset_t owns its boosters, calibrators and feature names;
+ * cpe_modelset_free releases them (no-op on a zeroed struct). Threads: after training
+ * or loading, predict functions are read-only and may run concurrently (see gbt.h).
+ */
+#ifndef CPE_MODELSET_H
+#define CPE_MODELSET_H
+
+#include "cpe/calib.h"
+#include "cpe/cone.h"
+#include "cpe/error.h"
+#include "cpe/garch.h"
+#include "cpe/gbt.h"
+#include "cpe/regime.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CPE_MS_MAX_H 4
+
+typedef struct cpe_mlview {
+    size_t n, ncol;
+    const int64_t *ts_ms;      /* ascending */
+    const double *X;           /* n * ncol, row-major, NaN = missing */
+    const double *close;       /* n */
+    const char *const *names;  /* ncol feature names */
+} cpe_mlview_t;
+
+/* y_move of row i for horizon_h hours (NaN when the row H hours later is absent). */
+double cpe_ml_label(const cpe_mlview_t *v, size_t i, int horizon_h);
+/* The label end (ms) of row i for horizon H: when the outcome becomes known. */
+int64_t cpe_ml_label_end(int64_t ts_ms, int horizon_h);
+/* Up to max consecutive 1h log returns ending at row i, oldest first; returns the count
+ * (stops at the first missing hour). */
+size_t cpe_ml_hourly_returns(const cpe_mlview_t *v, size_t i, size_t max, double *out);
+/* Index of the row with ts_ms == ts, or (size_t)-1. */
+size_t cpe_ml_find(const cpe_mlview_t *v, int64_t ts);
+
+typedef struct cpe_hmodel {
+    int horizon_h;
+    cpe_gbt_t cls, reg;
+    cpe_calib_t calib;
+    double base_rate;       /* share of y_up = 1 among the fitted rows */
+    cpe_cone_scale_t scale; /* s1, s2 for the cone bands */
+    size_t n_fit, n_valid;
+    double valid_logloss_raw, valid_logloss_cal, valid_auc;
+} cpe_hmodel_t;
+
+typedef struct cpe_modelset_config {
+    int n_h;
+    int horizons_h[CPE_MS_MAX_H]; /* 1, 4, 8, 24 */
+    cpe_gbt_params_t cls, reg;
+    int garch_hours;    /* 1h returns for the volatility fit (8760) */
+    int filter_hours;   /* 1h returns filtered for h_next at a row (240) */
+    int cone_paths;     /* Monte Carlo paths for the scale fit (2000) */
+    int scale_rows;     /* validation rows used for the scale fit, evenly spaced (1500) */
+    uint64_t seed;
+} cpe_modelset_config_t;
+
+typedef struct cpe_modelset {
+    size_t ncol;
+    char **names;
+    double *present; /* ncol: share of training rows where the feature was not missing */
+    int n_h;
+    cpe_hmodel_t h[CPE_MS_MAX_H];
+    cpe_garch_t vol;   /* GARCH-t on 1h returns, or EWMA (vol.fallback) */
+    cpe_garch_t vol_n; /* GARCH-normal on the same returns (baseline) */
+    cpe_regime_thresholds_t regime;
+    int has_regime;
+    int regime_idx[4]; /* columns of volatility_1h, volatility_24h, returns_4h, returns_24h */
+    int64_t train_from_ms, train_to_ms, label_cutoff_ms, trained_at_ms;
+    cpe_gbt_params_t cls_params, reg_params;
+    int filter_hours;
+} cpe_modelset_t;
+
+void cpe_modelset_config_default(cpe_modelset_config_t *c);
+
+/* Train on candidate rows[nrows] (indices into v, ascending). See the top comment. */
+int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
+                       size_t nrows, int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg,
+                       cpe_diag_t *d);
+
+/* Per horizon k (0..n_h-1): p_raw[k*nrow + i], p_up[k*nrow + i] (calibrated), move[..].
+ * Any output pointer may be NULL. */
+int cpe_modelset_predict(const cpe_modelset_t *ms, const double *X, size_t nrow, double *p_raw,
+                         double *p_up, double *move);
+
+/* Variance of the next hour after the hourly returns r[n] (oldest first). */
+double cpe_modelset_h_next(const cpe_modelset_t *ms, const double *r, size_t n);
+
+/* Volatility state after the hourly returns r[n] (oldest first): *h_next as above, and the
+ * extreme-volatility check (regime.h, spec 17.2) over the standardised residuals
+ * r_t / sqrt(h_t) of the last 24 hours (threshold 5 sigma). */
+double cpe_modelset_vol_state(const cpe_modelset_t *ms, const double *r, size_t n,
+                              cpe_extreme_t *extreme);
+
+/*
+ * Confidence (low / medium / high) of a direction call, from three things:
+ *   edge   = |p_up - 0.5| of the CALIBRATED probability: high >= 0.10, medium >= 0.04,
+ *            otherwise low (on held-out BTC data few calls reach 0.10; see MODEL_CARD.md);
+ *   regime = high-vol and panic lower the level by one (the cone is wide, calls fragile);
+ *   data   = extreme volatility (> 5 sigma move in the last day) lowers it by one, and a
+ *            feature vector with under 80 % of the model's features present (data_quality
+ *            < 0.8) or stale inputs force "low".
+ * Returns "low", "medium" or "high".
+ */
+const char *cpe_confidence(double p_up, cpe_regime_t regime, int extreme_penalty,
+                           double data_quality, int stale);
+
+/* Share of the features present in >= 50 % of training rows that are present in x (0..1;
+ * 1 when the model has no such feature). */
+double cpe_modelset_data_quality(const cpe_modelset_t *ms, const double *x);
+
+/* Regime of a feature row (rule tags; NORMAL when the features are missing). */
+cpe_regime_t cpe_modelset_regime(const cpe_modelset_t *ms, const double *x);
+
+/* Horizon index of horizon_h, or -1. */
+int cpe_modelset_hidx(const cpe_modelset_t *ms, int horizon_h);
+
+/* Feature names (copied) and column count; used by train and load. */
+int cpe_modelset_set_names(cpe_modelset_t *ms, const char *const *names, size_t ncol);
+
+void cpe_modelset_free(cpe_modelset_t *ms);
+
+#endif

@@ -1,0 +1,624 @@
+/* registry.c — model directories, champion/challenger pointers, A/B routing and the
+ * paired significance test (see cpe/registry.h). */
+#include "cpe/registry.h"
+
+#include "cpe/timeutil.h"
+
+#include <jansson.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FORMAT 1
+
+void cpe_registry_init(cpe_registry_t *r, const char *root)
+{
+    const char *env = getenv("CPE_MODELS");
+    if (!root || !*root) root = env && *env ? env : "data/models";
+    snprintf(r->root, sizeof r->root, "%s", root);
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return CPE_EIO;
+            *p = '/';
+        }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return CPE_EIO;
+    return 0;
+}
+
+static int valid_name(const char *s)
+{
+    if (!s || !*s || strlen(s) >= CPE_VERSION_MAX) return 0;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_' || *s == '.'))
+            return 0;
+    return 1;
+}
+
+/* ---- JSON helpers ------------------------------------------------------------------- */
+
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static double get_num(const json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static int64_t get_i64(const json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)get_num(o, k);
+}
+
+static json_t *num_array(const double *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, num(v[i]));
+    return a;
+}
+
+static json_t *garch_json(const cpe_garch_t *g)
+{
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:b,s:b,s:o}", "kind",
+                     cpe_garch_kind_name(g->kind), "dist", cpe_garch_dist_name(g->dist), "mu",
+                     num(g->mu), "omega", num(g->omega), "alpha", num(g->alpha), "gamma",
+                     num(g->gamma), "beta", num(g->beta), "nu", num(g->nu), "loglik",
+                     num(g->loglik), "backcast", num(g->backcast), "last_h", num(g->last_h),
+                     "scale", num(g->scale), "n_obs", g->n_obs, "converged", g->converged,
+                     "fallback", g->fallback, "ewma_lambda", num(g->ewma_lambda));
+}
+
+static void garch_from(const json_t *o, cpe_garch_t *g)
+{
+    memset(g, 0, sizeof *g);
+    const char *kind = json_string_value(json_object_get(o, "kind"));
+    const char *dist = json_string_value(json_object_get(o, "dist"));
+    g->kind = kind && !strcmp(kind, "gjr") ? CPE_GJR : CPE_GARCH;
+    g->dist = dist && !strcmp(dist, "t") ? CPE_DIST_T : CPE_DIST_NORMAL;
+    g->mu = get_num(o, "mu");
+    g->omega = get_num(o, "omega");
+    g->alpha = get_num(o, "alpha");
+    g->gamma = get_num(o, "gamma");
+    g->beta = get_num(o, "beta");
+    g->nu = get_num(o, "nu");
+    g->loglik = get_num(o, "loglik");
+    g->backcast = get_num(o, "backcast");
+    g->last_h = get_num(o, "last_h");
+    g->scale = get_num(o, "scale");
+    g->n_obs = (int)get_i64(o, "n_obs");
+    g->converged = json_is_true(json_object_get(o, "converged"));
+    g->fallback = json_is_true(json_object_get(o, "fallback"));
+    g->ewma_lambda = get_num(o, "ewma_lambda");
+    if (isnan(g->gamma)) g->gamma = 0;
+    if (isnan(g->nu)) g->nu = 0;
+    if (isnan(g->mu)) g->mu = 0;
+    if (isnan(g->ewma_lambda)) g->ewma_lambda = 0;
+    g->se_mu = g->se_omega = g->se_alpha = g->se_gamma = g->se_beta = g->se_nu = NAN;
+}
+
+static json_t *gbt_params_json(const cpe_gbt_params_t *p)
+{
+    return json_pack("{s:s,s:s,s:s,s:f,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:i,s:i,s:I}",
+                     "library", "xgboost 1.7 (tree_method=hist, grow_policy=lossguide)",
+                     "objective", p->objective == CPE_GBT_BINARY ? "binary:logistic" : "reg:squarederror",
+                     "early_stopping", "time-ordered validation split", "eta", p->eta,
+                     "max_leaves", p->max_leaves, "max_depth", p->max_depth, "max_rounds",
+                     p->max_rounds, "early_stop_rounds", p->early_stop_rounds, "valid_frac",
+                     p->valid_frac, "min_child_weight", p->min_child_weight, "subsample",
+                     p->subsample, "colsample_bytree", p->colsample, "lambda", p->lambda,
+                     "max_bin", p->max_bin, "nthread", p->nthread, "seed", (json_int_t)p->seed);
+}
+
+static void gbt_params_from(const json_t *o, cpe_gbt_params_t *p, cpe_gbt_objective_t obj)
+{
+    cpe_gbt_params_default(p, obj);
+    if (!o) return;
+    double v;
+    if (!isnan(v = get_num(o, "eta"))) p->eta = v;
+    if (!isnan(v = get_num(o, "max_leaves"))) p->max_leaves = (int)v;
+    if (!isnan(v = get_num(o, "max_rounds"))) p->max_rounds = (int)v;
+    if (!isnan(v = get_num(o, "early_stop_rounds"))) p->early_stop_rounds = (int)v;
+    if (!isnan(v = get_num(o, "min_child_weight"))) p->min_child_weight = v;
+}
+
+static json_t *iso(int64_t ms)
+{
+    char b[32];
+    cpe_format_iso8601(ms, b);
+    return json_string(b);
+}
+
+static json_t *metadata_json(const char *symbol, const char *version, const cpe_modelset_t *ms,
+                             const char *metrics_json)
+{
+    json_t *m = json_object();
+    json_object_set_new(m, "format", json_integer(FORMAT));
+    json_object_set_new(m, "symbol", json_string(symbol));
+    json_object_set_new(m, "model_version", json_string(version));
+    json_object_set_new(m, "trained_at", iso(ms->trained_at_ms));
+    json_object_set_new(m, "trained_at_ms", json_integer(ms->trained_at_ms));
+    json_object_set_new(m, "training_window",
+                        json_pack("{s:o,s:o,s:o,s:I,s:I,s:I}", "from", iso(ms->train_from_ms), "to",
+                                  iso(ms->train_to_ms), "label_cutoff", iso(ms->label_cutoff_ms),
+                                  "from_ms", (json_int_t)ms->train_from_ms, "to_ms",
+                                  (json_int_t)ms->train_to_ms, "label_cutoff_ms",
+                                  (json_int_t)ms->label_cutoff_ms));
+    json_t *feat = json_array();
+    for (size_t j = 0; j < ms->ncol; j++) json_array_append_new(feat, json_string(ms->names[j]));
+    json_object_set_new(m, "features_used", json_integer((json_int_t)ms->ncol));
+    json_object_set_new(m, "features", feat);
+    json_object_set_new(m, "feature_presence", num_array(ms->present, ms->ncol));
+    json_object_set_new(m, "hyperparameters",
+                        json_pack("{s:o,s:o,s:i}", "classifier", gbt_params_json(&ms->cls_params),
+                                  "regressor", gbt_params_json(&ms->reg_params), "filter_hours",
+                                  ms->filter_hours));
+    json_t *hs = json_array();
+    for (int k = 0; k < ms->n_h; k++) {
+        const cpe_hmodel_t *h = &ms->h[k];
+        json_t *cal = json_pack("{s:s,s:o,s:o,s:o,s:o}", "method", cpe_calib_name(h->calib.method),
+                                "a", num(h->calib.a), "b", num(h->calib.b), "x",
+                                num_array(h->calib.x, h->calib.n), "y",
+                                num_array(h->calib.y, h->calib.n));
+        json_t *sc = json_pack("{s:o,s:o,s:o,s:o,s:o,s:I}", "s1", num(h->scale.s1), "s2",
+                               num(h->scale.s2), "s", num(h->scale.s), "cov1_s1",
+                               num(h->scale.cov1_s1), "cov2_s2", num(h->scale.cov2_s2), "n",
+                               (json_int_t)h->scale.n);
+        json_t *vm = json_pack("{s:o,s:o,s:o,s:I,s:I}", "logloss_raw", num(h->valid_logloss_raw),
+                               "logloss_calibrated", num(h->valid_logloss_cal), "auc",
+                               num(h->valid_auc), "n_fit", (json_int_t)h->n_fit, "n_valid",
+                               (json_int_t)h->n_valid);
+        json_array_append_new(
+            hs, json_pack("{s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o}", "horizon_h", h->horizon_h,
+                          "classifier_rounds", h->cls.best_rounds, "regressor_rounds",
+                          h->reg.best_rounds, "base_rate", num(h->base_rate), "calibration", cal,
+                          "cone_scale", sc, "validation", vm, "valid_rmse",
+                          num(h->reg.best_valid_loss)));
+    }
+    json_object_set_new(m, "horizons", hs);
+    json_object_set_new(m, "volatility", garch_json(&ms->vol));
+    json_object_set_new(m, "volatility_normal", garch_json(&ms->vol_n));
+    if (ms->has_regime) {
+        const cpe_regime_thresholds_t *t = &ms->regime;
+        json_object_set_new(
+            m, "regime_thresholds",
+            json_pack("{s:o,s:o,s:o,s:o,s:o,s:I,s:[f,f,f,f,f]}", "vol_low", num(t->vol_low),
+                      "vol_high", num(t->vol_high), "trend_down", num(t->trend_down), "trend_up",
+                      num(t->trend_up), "panic_ret", num(t->panic_ret), "n", (json_int_t)t->n,
+                      "levels", t->levels.vol_low, t->levels.vol_high, t->levels.trend_down,
+                      t->levels.trend_up, t->levels.panic_ret));
+    }
+    if (metrics_json) {
+        json_t *mj = json_loads(metrics_json, 0, NULL);
+        if (mj) json_object_set_new(m, "metrics", mj);
+    }
+    return m;
+}
+
+/* ---- save / load -------------------------------------------------------------------- */
+
+static int write_text(const char *path, const char *text)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return CPE_EIO;
+    int ok = fputs(text, f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return CPE_EIO;
+    }
+    return 0;
+}
+
+static void rm_dir(const char *dir)
+{
+    DIR *dh = opendir(dir);
+    if (!dh) return;
+    struct dirent *e;
+    char p[1100];
+    while ((e = readdir(dh)))
+        if (e->d_name[0] != '.') {
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+    closedir(dh);
+    rmdir(dir);
+}
+
+int cpe_registry_save(const cpe_registry_t *r, const char *symbol, const cpe_modelset_t *ms,
+                      const char *metrics_json, char version_out[CPE_VERSION_MAX], cpe_diag_t *d)
+{
+    char base[700], tmp[800], fin[800], path[900], ver[CPE_VERSION_MAX], stamp[32];
+    if (!valid_name(symbol)) return cpe_diag_set(d, CPE_EINVAL, "registry: bad symbol '%s'", symbol);
+    snprintf(base, sizeof base, "%s/%s", r->root, symbol);
+    if (mkdirs(base) != 0) return cpe_diag_set(d, CPE_EIO, "%s: cannot create: %s", base, strerror(errno));
+    cpe_format_iso8601(ms->trained_at_ms, stamp); /* YYYY-MM-DDTHH:MM:SS.mmmZ */
+    char compact[20];
+    snprintf(compact, sizeof compact, "%.4s%.2s%.2sT%.2s%.2s%.2sZ", stamp, stamp + 5, stamp + 8,
+             stamp + 11, stamp + 14, stamp + 17);
+    struct stat st;
+    for (int k = 1;; k++) {
+        if (k == 1) snprintf(ver, sizeof ver, "%s-%s", symbol, compact);
+        else snprintf(ver, sizeof ver, "%s-%s-%d", symbol, compact, k);
+        snprintf(fin, sizeof fin, "%s/%s", base, ver);
+        if (stat(fin, &st) != 0) break;
+        if (k > 999) return cpe_diag_set(d, CPE_EEXISTS, "%s: too many versions", base);
+    }
+    snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%d", base, ver, (int)getpid());
+    if (mkdirs(tmp) != 0) return cpe_diag_set(d, CPE_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    int rc = 0;
+    for (int k = 0; k < ms->n_h && !rc; k++) {
+        snprintf(path, sizeof path, "%s/cls_%dh.json", tmp, ms->h[k].horizon_h);
+        rc = cpe_gbt_save(&ms->h[k].cls, path, d);
+        snprintf(path, sizeof path, "%s/reg_%dh.json", tmp, ms->h[k].horizon_h);
+        if (!rc) rc = cpe_gbt_save(&ms->h[k].reg, path, d);
+    }
+    if (!rc) {
+        json_t *m = metadata_json(symbol, ver, ms, metrics_json);
+        snprintf(path, sizeof path, "%s/metadata.json", tmp);
+        if (json_dump_file(m, path, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0)
+            rc = cpe_diag_set(d, CPE_EIO, "%s: cannot write", path);
+        json_decref(m);
+    }
+    if (!rc && rename(tmp, fin) != 0)
+        rc = cpe_diag_set(d, CPE_EIO, "%s: cannot rename into place: %s", fin, strerror(errno));
+    if (rc) {
+        rm_dir(tmp);
+        return rc;
+    }
+    snprintf(version_out, CPE_VERSION_MAX, "%s", ver);
+    return 0;
+}
+
+static int read_pointer(const char *path, char *out, size_t cap, double *split)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return CPE_ENOTFOUND;
+    char line[256] = {0};
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    if (!got) return CPE_ENOTFOUND;
+    char ver[CPE_VERSION_MAX + 8] = {0};
+    double s = NAN;
+    int n = sscanf(line, "%55s %lf", ver, &s);
+    if (n < 1 || !valid_name(ver)) return CPE_ENOTFOUND;
+    snprintf(out, cap, "%s", ver);
+    if (split) *split = n == 2 ? s : NAN;
+    return 0;
+}
+
+int cpe_registry_champion(const cpe_registry_t *r, const char *symbol,
+                          char version[CPE_VERSION_MAX])
+{
+    char p[700];
+    snprintf(p, sizeof p, "%s/%s/champion", r->root, symbol);
+    return read_pointer(p, version, CPE_VERSION_MAX, NULL);
+}
+
+int cpe_registry_challenger(const cpe_registry_t *r, const char *symbol,
+                            char version[CPE_VERSION_MAX], double *traffic_split)
+{
+    char p[700];
+    snprintf(p, sizeof p, "%s/%s/challenger", r->root, symbol);
+    return read_pointer(p, version, CPE_VERSION_MAX, traffic_split);
+}
+
+static int version_exists(const cpe_registry_t *r, const char *symbol, const char *version)
+{
+    char p[900];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s/%s/metadata.json", r->root, symbol, version);
+    return valid_name(version) && stat(p, &st) == 0;
+}
+
+int cpe_registry_set_champion(const cpe_registry_t *r, const char *symbol, const char *version,
+                              cpe_diag_t *d)
+{
+    if (!version_exists(r, symbol, version))
+        return cpe_diag_set(d, CPE_ENOTFOUND, "%s/%s: no model version '%s'", r->root, symbol,
+                            version ? version : "");
+    char p[700], line[80];
+    snprintf(p, sizeof p, "%s/%s/champion", r->root, symbol);
+    snprintf(line, sizeof line, "%s\n", version);
+    if (write_text(p, line) != 0) return cpe_diag_set(d, CPE_EIO, "%s: cannot write", p);
+    return 0;
+}
+
+int cpe_registry_set_challenger(const cpe_registry_t *r, const char *symbol, const char *version,
+                                double traffic_split, cpe_diag_t *d)
+{
+    char p[700], line[96];
+    snprintf(p, sizeof p, "%s/%s/challenger", r->root, symbol);
+    if (!version) {
+        unlink(p);
+        return 0;
+    }
+    if (!version_exists(r, symbol, version))
+        return cpe_diag_set(d, CPE_ENOTFOUND, "%s/%s: no model version '%s'", r->root, symbol, version);
+    if (!(traffic_split >= 0 && traffic_split <= 1))
+        return cpe_diag_set(d, CPE_ERANGE, "traffic split %g is not within [0, 1]", traffic_split);
+    snprintf(line, sizeof line, "%s %.6g\n", version, traffic_split);
+    if (write_text(p, line) != 0) return cpe_diag_set(d, CPE_EIO, "%s: cannot write", p);
+    return 0;
+}
+
+static int load_meta(const char *dir, json_t **out, cpe_diag_t *d)
+{
+    char p[1100];
+    json_error_t je;
+    snprintf(p, sizeof p, "%s/metadata.json", dir);
+    *out = json_load_file(p, 0, &je);
+    if (!*out) return cpe_diag_set(d, CPE_EPARSE, "%s:%d: %s", p, je.line, je.text);
+    if (get_i64(*out, "format") != FORMAT) {
+        json_decref(*out);
+        *out = NULL;
+        return cpe_diag_set(d, CPE_EUNSUPPORTED, "%s: unsupported format", p);
+    }
+    return 0;
+}
+
+static int fill_from_meta(cpe_modelset_t *ms, const json_t *m, const char *dir, cpe_diag_t *d)
+{
+    json_t *feat = json_object_get(m, "features"), *pres = json_object_get(m, "feature_presence");
+    size_t nf = json_array_size(feat);
+    const char **names = calloc(nf ? nf : 1, sizeof *names);
+    if (!names) return CPE_ENOMEM;
+    for (size_t j = 0; j < nf; j++) names[j] = json_string_value(json_array_get(feat, j));
+    int rc = cpe_modelset_set_names(ms, names, nf);
+    free(names);
+    if (rc) return rc;
+    for (size_t j = 0; j < nf && j < json_array_size(pres); j++) {
+        json_t *v = json_array_get(pres, j);
+        ms->present[j] = json_is_number(v) ? json_number_value(v) : 1.0;
+    }
+    json_t *tw = json_object_get(m, "training_window");
+    ms->train_from_ms = get_i64(tw, "from_ms");
+    ms->train_to_ms = get_i64(tw, "to_ms");
+    ms->label_cutoff_ms = get_i64(tw, "label_cutoff_ms");
+    ms->trained_at_ms = get_i64(m, "trained_at_ms");
+    json_t *hp = json_object_get(m, "hyperparameters");
+    gbt_params_from(json_object_get(hp, "classifier"), &ms->cls_params, CPE_GBT_BINARY);
+    gbt_params_from(json_object_get(hp, "regressor"), &ms->reg_params, CPE_GBT_REGRESSION);
+    ms->filter_hours = (int)get_i64(hp, "filter_hours");
+    if (ms->filter_hours <= 0) ms->filter_hours = 240;
+    garch_from(json_object_get(m, "volatility"), &ms->vol);
+    garch_from(json_object_get(m, "volatility_normal"), &ms->vol_n);
+    json_t *rt = json_object_get(m, "regime_thresholds");
+    if (rt) {
+        cpe_regime_thresholds_t *t = &ms->regime;
+        t->vol_low = get_num(rt, "vol_low");
+        t->vol_high = get_num(rt, "vol_high");
+        t->trend_down = get_num(rt, "trend_down");
+        t->trend_up = get_num(rt, "trend_up");
+        t->panic_ret = get_num(rt, "panic_ret");
+        t->n = (size_t)get_i64(rt, "n");
+        json_t *lv = json_object_get(rt, "levels");
+        double *l[5] = {&t->levels.vol_low, &t->levels.vol_high, &t->levels.trend_down,
+                        &t->levels.trend_up, &t->levels.panic_ret};
+        for (int i = 0; i < 5; i++) *l[i] = json_number_value(json_array_get(lv, (size_t)i));
+        ms->has_regime = 1;
+    }
+    json_t *hs = json_object_get(m, "horizons");
+    if (json_array_size(hs) < 1 || json_array_size(hs) > CPE_MS_MAX_H)
+        return cpe_diag_set(d, CPE_EPARSE, "%s/metadata.json: 'horizons' must hold 1..4 entries", dir);
+    ms->n_h = (int)json_array_size(hs);
+    for (int k = 0; k < ms->n_h; k++) {
+        json_t *h = json_array_get(hs, (size_t)k);
+        cpe_hmodel_t *hm = &ms->h[k];
+        hm->horizon_h = (int)get_i64(h, "horizon_h");
+        hm->base_rate = get_num(h, "base_rate");
+        json_t *cal = json_object_get(h, "calibration");
+        const char *meth = json_string_value(json_object_get(cal, "method"));
+        hm->calib.method = meth && !strcmp(meth, "platt")      ? CPE_CALIB_PLATT
+                           : meth && !strcmp(meth, "isotonic") ? CPE_CALIB_ISOTONIC
+                                                               : CPE_CALIB_NONE;
+        hm->calib.a = get_num(cal, "a");
+        hm->calib.b = get_num(cal, "b");
+        json_t *cx = json_object_get(cal, "x"), *cy = json_object_get(cal, "y");
+        size_t nk = json_array_size(cx);
+        if (nk && nk == json_array_size(cy)) {
+            double *kx = malloc(2 * nk * sizeof *kx);
+            if (!kx) return CPE_ENOMEM;
+            for (size_t i = 0; i < nk; i++) {
+                kx[i] = json_number_value(json_array_get(cx, i));
+                kx[nk + i] = json_number_value(json_array_get(cy, i));
+            }
+            rc = cpe_calib_set_knots(&hm->calib, kx, kx + nk, nk);
+            free(kx);
+            if (rc) return rc;
+        }
+        json_t *sc = json_object_get(h, "cone_scale");
+        hm->scale.s1 = get_num(sc, "s1");
+        hm->scale.s2 = get_num(sc, "s2");
+        hm->scale.s = get_num(sc, "s");
+        if (!(hm->scale.s1 > 0)) hm->scale.s1 = 1;
+        if (!(hm->scale.s2 > 0)) hm->scale.s2 = 1;
+        json_t *vm = json_object_get(h, "validation");
+        hm->valid_logloss_raw = get_num(vm, "logloss_raw");
+        hm->valid_logloss_cal = get_num(vm, "logloss_calibrated");
+        hm->valid_auc = get_num(vm, "auc");
+        hm->n_fit = (size_t)get_i64(vm, "n_fit");
+        hm->n_valid = (size_t)get_i64(vm, "n_valid");
+        char p[900];
+        snprintf(p, sizeof p, "%s/cls_%dh.json", dir, hm->horizon_h);
+        if ((rc = cpe_gbt_load(&hm->cls, p, nf, d)) != 0) return rc;
+        snprintf(p, sizeof p, "%s/reg_%dh.json", dir, hm->horizon_h);
+        if ((rc = cpe_gbt_load(&hm->reg, p, nf, d)) != 0) return rc;
+    }
+    return 0;
+}
+
+int cpe_registry_load(const cpe_registry_t *r, const char *symbol, const char *version,
+                      cpe_modelset_t *ms, char version_out[CPE_VERSION_MAX], cpe_diag_t *d)
+{
+    char ver[CPE_VERSION_MAX], dir[800];
+    memset(ms, 0, sizeof *ms);
+    if (!version) {
+        if (cpe_registry_champion(r, symbol, ver) != 0)
+            return cpe_diag_set(d, CPE_ENOTFOUND, "%s/%s: no champion model (run `cpe train`)",
+                                r->root, symbol);
+        version = ver;
+    }
+    if (!version_exists(r, symbol, version))
+        return cpe_diag_set(d, CPE_ENOTFOUND, "%s/%s: no model version '%s'", r->root, symbol, version);
+    snprintf(dir, sizeof dir, "%s/%s/%s", r->root, symbol, version);
+    json_t *m = NULL;
+    int rc = load_meta(dir, &m, d);
+    if (!rc) rc = fill_from_meta(ms, m, dir, d);
+    json_decref(m);
+    if (rc) {
+        cpe_modelset_free(ms);
+        return rc;
+    }
+    if (version_out) snprintf(version_out, CPE_VERSION_MAX, "%s", version);
+    return 0;
+}
+
+static int cmp_info(const void *a, const void *b)
+{
+    const cpe_model_info_t *x = a, *y = b;
+    int c = strcmp(x->symbol, y->symbol);
+    return c ? c : strcmp(x->version, y->version);
+}
+
+static int list_symbol(const cpe_registry_t *r, const char *symbol, cpe_model_info_t **out,
+                       size_t *n, size_t *cap)
+{
+    char dir[700], champ[CPE_VERSION_MAX] = "", chall[CPE_VERSION_MAX] = "";
+    snprintf(dir, sizeof dir, "%s/%s", r->root, symbol);
+    DIR *dh = opendir(dir);
+    if (!dh) return 0;
+    cpe_registry_champion(r, symbol, champ);
+    cpe_registry_challenger(r, symbol, chall, NULL);
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(dh)) && !rc) {
+        if (e->d_name[0] == '.' || !version_exists(r, symbol, e->d_name)) continue;
+        char vd[1000];
+        snprintf(vd, sizeof vd, "%.700s/%.250s", dir, e->d_name);
+        json_t *m = NULL;
+        if (load_meta(vd, &m, NULL) != 0) continue;
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 16;
+            cpe_model_info_t *ni = realloc(*out, nc * sizeof *ni);
+            if (!ni) {
+                json_decref(m);
+                rc = CPE_ENOMEM;
+                break;
+            }
+            *out = ni;
+            *cap = nc;
+        }
+        cpe_model_info_t *mi = &(*out)[(*n)++];
+        memset(mi, 0, sizeof *mi);
+        snprintf(mi->symbol, sizeof mi->symbol, "%s", symbol);
+        snprintf(mi->version, sizeof mi->version, "%.47s", e->d_name);
+        mi->trained_at_ms = get_i64(m, "trained_at_ms");
+        json_t *tw = json_object_get(m, "training_window");
+        mi->train_from_ms = get_i64(tw, "from_ms");
+        mi->train_to_ms = get_i64(tw, "to_ms");
+        mi->n_features = (int)json_array_size(json_object_get(m, "features"));
+        mi->champion = !strcmp(champ, e->d_name);
+        mi->challenger = !strcmp(chall, e->d_name);
+        json_decref(m);
+    }
+    closedir(dh);
+    return rc;
+}
+
+int cpe_registry_list(const cpe_registry_t *r, const char *symbol, cpe_model_info_t **out,
+                      size_t *n, cpe_diag_t *d)
+{
+    size_t cap = 0;
+    int rc = 0;
+    *out = NULL;
+    *n = 0;
+    if (symbol) {
+        rc = list_symbol(r, symbol, out, n, &cap);
+    } else {
+        DIR *dh = opendir(r->root);
+        if (dh) {
+            struct dirent *e;
+            while ((e = readdir(dh)) && !rc)
+                if (e->d_name[0] != '.' && valid_name(e->d_name))
+                    rc = list_symbol(r, e->d_name, out, n, &cap);
+            closedir(dh);
+        }
+    }
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return cpe_diag_set(d, rc, "%s: cannot list models", r->root);
+    }
+    if (*n) qsort(*out, *n, sizeof **out, cmp_info);
+    return 0;
+}
+
+/* ---- champion / challenger ---------------------------------------------------------- */
+
+int cpe_ab_route(double traffic_split, uint64_t key)
+{
+    uint64_t z = key + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    double u = (double)(z >> 11) * 0x1.0p-53;
+    return u < traffic_split;
+}
+
+int cpe_ab_test(const double *lc, const double *lx, size_t n, int lag, double alpha,
+                size_t min_samples, cpe_ab_result_t *out)
+{
+    memset(out, 0, sizeof *out);
+    double *dd = malloc((n ? n : 1) * sizeof *dd);
+    if (!dd) return CPE_ENOMEM;
+    size_t m = 0;
+    double mean = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(lc[i]) && !isnan(lx[i])) {
+            dd[m] = lc[i] - lx[i];
+            mean += dd[m++];
+        }
+    out->n = m;
+    out->mean_diff = out->se = out->z = out->p_value = NAN;
+    if (m < 2) {
+        free(dd);
+        return CPE_EDATA;
+    }
+    mean /= (double)m;
+    int L = lag >= 0 ? lag : (int)floor(cbrt((double)m));
+    if ((size_t)L >= m) L = (int)m - 1;
+    double lrv = 0; /* Newey-West long-run variance of d */
+    for (int l = 0; l <= L; l++) {
+        double g = 0;
+        for (size_t t = (size_t)l; t < m; t++) g += (dd[t] - mean) * (dd[t - (size_t)l] - mean);
+        g /= (double)m;
+        lrv += (l == 0 ? 1.0 : 2.0 * (1.0 - (double)l / (L + 1.0))) * g;
+    }
+    free(dd);
+    out->mean_diff = mean;
+    out->se = lrv > 0 ? sqrt(lrv / (double)m) : 0;
+    out->z = out->se > 0 ? mean / out->se : (mean > 0 ? INFINITY : mean < 0 ? -INFINITY : 0);
+    out->p_value = erfc(fabs(out->z) / sqrt(2.0));
+    out->promote = m >= min_samples && out->p_value < alpha && mean > 0;
+    return 0;
+}

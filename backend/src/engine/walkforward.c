@@ -1,0 +1,348 @@
+/* walkforward.c — purged, embargoed walk-forward evaluation (see cpe/walkforward.h). */
+#include "cpe/walkforward.h"
+
+#include "cpe/metrics.h"
+#include "cpe/timeutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define Z1 0.99857627061565934 /* Phi^-1(0.841) */
+#define Z2 1.99539331692198030 /* Phi^-1(0.977) */
+
+void cpe_wf_config_default(cpe_wf_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->train_days = 30;
+    c->test_days = 7;
+    c->purge_h = 24;
+    c->embargo_h = 6;
+    c->folds = 5;
+    c->expanding = 1;
+    c->eval_paths = 2000;
+    c->keep_records = 1;
+    snprintf(c->symbol, sizeof c->symbol, "%s", "BTCUSDT");
+    cpe_modelset_config_default(&c->ms);
+}
+
+int cpe_wf_make_plan(const cpe_wf_config_t *c, int64_t start_ms, int64_t end_ms, cpe_wf_plan_t *p,
+                     cpe_diag_t *d)
+{
+    memset(p, 0, sizeof *p);
+    if (c->train_days <= 0 || c->test_days <= 0 || c->purge_h < 0 || c->embargo_h < 0 ||
+        c->folds < 0)
+        return cpe_diag_set(d, CPE_EINVAL, "walk-forward: train/test days must be > 0, purge, "
+                                           "embargo and folds >= 0");
+    p->train_ms = c->train_days * CPE_MS_PER_DAY;
+    p->purge_ms = c->purge_h * CPE_MS_PER_HOUR;
+    p->embargo_ms = c->embargo_h * CPE_MS_PER_HOUR;
+    p->start_ms = start_ms;
+    p->expanding = c->expanding;
+    int64_t test_ms = c->test_days * CPE_MS_PER_DAY;
+    int64_t room = end_ms - start_ms - p->train_ms - p->purge_ms;
+    long fit = room > 0 ? (long)(room / test_ms) : 0;
+    if (fit < 1)
+        return cpe_diag_set(d, CPE_EDATA,
+                            "walk-forward: %.1f days of rows do not fit %d training days + %d h "
+                            "purge + one %d-day test window",
+                            (double)(end_ms - start_ms) / CPE_MS_PER_DAY, c->train_days,
+                            c->purge_h, c->test_days);
+    long n = c->folds ? (c->folds < fit ? c->folds : fit) : fit;
+    if (n > CPE_WF_MAX_FOLDS) n = CPE_WF_MAX_FOLDS;
+    p->n = (int)n;
+    for (int k = 0; k < p->n; k++) {
+        cpe_wf_fold_t *f = &p->f[k];
+        f->test_from_ms = end_ms - (int64_t)(p->n - k) * test_ms;
+        f->test_to_ms = f->test_from_ms + test_ms;
+        f->train_to_ms = f->test_from_ms - p->purge_ms;
+        f->train_from_ms = p->expanding ? start_ms : f->train_to_ms - p->train_ms;
+    }
+    return 0;
+}
+
+int cpe_wf_is_train_row(const cpe_wf_plan_t *p, int k, int64_t ts, int horizon_h)
+{
+    const cpe_wf_fold_t *f = &p->f[k];
+    if (ts < f->train_from_ms || ts >= f->train_to_ms) return 0;
+    if (horizon_h > 0 && cpe_ml_label_end(ts, horizon_h) > f->test_from_ms) return 0;
+    for (int j = 0; j < k; j++)
+        if (ts >= p->f[j].test_to_ms && ts < p->f[j].test_to_ms + p->embargo_ms) return 0;
+    return 1;
+}
+
+/* Growing per-horizon accumulators. */
+typedef struct acc {
+    size_t n, cap;
+    double *p, *pb, *y;
+    double se_move, se_zero;
+    size_t in1, in2, cv1, cv2, gn1, gn2, ncone;
+    double crps, cv_crps, gn_crps;
+    size_t nconf[3], hitconf[3];
+} acc_t;
+
+static int acc_push(acc_t *a, double p, double pb, double y)
+{
+    if (a->n == a->cap) {
+        size_t nc = a->cap ? a->cap * 2 : 4096;
+        double *np = realloc(a->p, nc * sizeof *np);
+        if (!np) return CPE_ENOMEM;
+        a->p = np;
+        double *nb = realloc(a->pb, nc * sizeof *nb);
+        if (!nb) return CPE_ENOMEM;
+        a->pb = nb;
+        double *ny = realloc(a->y, nc * sizeof *ny);
+        if (!ny) return CPE_ENOMEM;
+        a->y = ny;
+        a->cap = nc;
+    }
+    a->p[a->n] = p;
+    a->pb[a->n] = pb;
+    a->y[a->n] = y;
+    a->n++;
+    return 0;
+}
+
+static void acc_free(acc_t *a)
+{
+    free(a->p);
+    free(a->pb);
+    free(a->y);
+}
+
+static double sdev(const double *r, size_t n)
+{
+    if (n < 2) return NAN;
+    double m = 0, s = 0;
+    for (size_t i = 0; i < n; i++) m += r[i];
+    m /= (double)n;
+    for (size_t i = 0; i < n; i++) s += (r[i] - m) * (r[i] - m);
+    return sqrt(s / (double)(n - 1));
+}
+
+static int conf_index(const char *c)
+{
+    return !strcmp(c, "high") ? 2 : !strcmp(c, "medium") ? 1 : 0;
+}
+
+/* Score one row of one horizon against its outcome y (log return). */
+static int score_row(acc_t *a, const cpe_prediction_t *pr, double pb, double y, double sig_cv,
+                     double sig_gn)
+{
+    int rc = acc_push(a, pr->p_up, pb, y > 0 ? 1 : 0);
+    if (rc) return rc;
+    a->se_move += (pr->expected_move - y) * (pr->expected_move - y);
+    a->se_zero += y * y;
+    int ci = conf_index(pr->confidence);
+    a->nconf[ci]++;
+    a->hitconf[ci] += ((pr->p_up > 0.5) == (y > 0));
+    if (!(sig_cv > 0) || !(sig_gn > 0) || !(pr->volatility > 0)) return 0;
+    double price = pr->close * exp(y);
+    a->ncone++;
+    a->in1 += price >= pr->p159 && price <= pr->p841;
+    a->in2 += price >= pr->p023 && price <= pr->p977;
+    a->cv1 += fabs(y) <= Z1 * sig_cv;
+    a->cv2 += fabs(y) <= Z2 * sig_cv;
+    a->gn1 += fabs(y) <= Z1 * sig_gn;
+    a->gn2 += fabs(y) <= Z2 * sig_gn;
+    a->crps += cpe_crps_gauss(log(pr->p500 / pr->close), pr->volatility, y);
+    a->cv_crps += cpe_crps_gauss(0, sig_cv, y);
+    a->gn_crps += cpe_crps_gauss(0, sig_gn, y);
+    return 0;
+}
+
+static void finish_scores(const acc_t *a, cpe_wf_scores_t *s)
+{
+    s->n = a->n;
+    s->acc = cpe_metric_accuracy(a->p, a->y, a->n);
+    s->auc = cpe_metric_auc(a->p, a->y, a->n);
+    s->brier = cpe_metric_brier(a->p, a->y, a->n);
+    s->logloss = cpe_metric_logloss(a->p, a->y, a->n);
+    s->ece = cpe_metric_ece(a->p, a->y, a->n, 10);
+    s->top10 = cpe_metric_top_accuracy(a->p, a->y, a->n, 0.1);
+    s->b_acc = cpe_metric_accuracy(a->pb, a->y, a->n);
+    s->b_auc = cpe_metric_auc(a->pb, a->y, a->n);
+    s->b_brier = cpe_metric_brier(a->pb, a->y, a->n);
+    s->b_logloss = cpe_metric_logloss(a->pb, a->y, a->n);
+    s->b_ece = cpe_metric_ece(a->pb, a->y, a->n, 10);
+    s->b_top10 = cpe_metric_top_accuracy(a->pb, a->y, a->n, 0.1);
+    double up = 0;
+    for (size_t i = 0; i < a->n; i++) up += a->y[i];
+    s->up_share = a->n ? up / (double)a->n : NAN;
+    s->move_rmse = a->n ? sqrt(a->se_move / (double)a->n) : NAN;
+    s->zero_rmse = a->n ? sqrt(a->se_zero / (double)a->n) : NAN;
+    double nc = (double)a->ncone;
+    s->cov1 = nc ? (double)a->in1 / nc : NAN;
+    s->cov2 = nc ? (double)a->in2 / nc : NAN;
+    s->cv_cov1 = nc ? (double)a->cv1 / nc : NAN;
+    s->cv_cov2 = nc ? (double)a->cv2 / nc : NAN;
+    s->gn_cov1 = nc ? (double)a->gn1 / nc : NAN;
+    s->gn_cov2 = nc ? (double)a->gn2 / nc : NAN;
+    s->crps = nc ? a->crps / nc : NAN;
+    s->cv_crps = nc ? a->cv_crps / nc : NAN;
+    s->gn_crps = nc ? a->gn_crps / nc : NAN;
+    s->n_low = a->nconf[0], s->n_medium = a->nconf[1], s->n_high = a->nconf[2];
+    s->acc_low = a->nconf[0] ? (double)a->hitconf[0] / (double)a->nconf[0] : NAN;
+    s->acc_medium = a->nconf[1] ? (double)a->hitconf[1] / (double)a->nconf[1] : NAN;
+    s->acc_high = a->nconf[2] ? (double)a->hitconf[2] / (double)a->nconf[2] : NAN;
+}
+
+static int push_record(cpe_wf_result_t *res, size_t *cap, const cpe_prediction_t *p)
+{
+    if (res->n_records == *cap) {
+        size_t nc = *cap ? *cap * 2 : 4096;
+        cpe_prediction_t *nr = realloc(res->records, nc * sizeof *nr);
+        if (!nr) return CPE_ENOMEM;
+        res->records = nr;
+        *cap = nc;
+    }
+    res->records[res->n_records++] = *p;
+    return 0;
+}
+
+/* Evaluate the test rows of fold k with the fold's model set. */
+static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_modelset_t *ms,
+                     const size_t *test, size_t nt, int k, acc_t *acc, cpe_wf_result_t *res,
+                     size_t *rec_cap, cpe_diag_t *d)
+{
+    int rc = 0, nh = ms->n_h, fh = c->ms.filter_hours > 24 ? c->ms.filter_hours : 24;
+    double *X = malloc((nt ? nt : 1) * v->ncol * sizeof *X);
+    double *praw = malloc((nt ? nt : 1) * (size_t)nh * sizeof *praw);
+    double *pup = malloc((nt ? nt : 1) * (size_t)nh * sizeof *pup);
+    double *move = malloc((nt ? nt : 1) * (size_t)nh * sizeof *move);
+    double *ret = malloc((size_t)fh * sizeof *ret);
+    cpe_cone_ws_t ws = {0};
+    if (!X || !praw || !pup || !move || !ret) {
+        rc = cpe_diag_set(d, CPE_ENOMEM, "walk-forward: out of memory");
+        goto out;
+    }
+    if ((rc = cpe_cone_ws_init(&ws, c->eval_paths)) != 0) goto out;
+    for (size_t t = 0; t < nt; t++)
+        memcpy(X + t * v->ncol, v->X + test[t] * v->ncol, v->ncol * sizeof *X);
+    if ((rc = cpe_modelset_predict(ms, X, nt, praw, pup, move)) != 0) {
+        rc = cpe_diag_set(d, rc, "walk-forward fold %d: prediction failed", k);
+        goto out;
+    }
+    char version[48];
+    snprintf(version, sizeof version, "wf-fold%d", k);
+    for (size_t t = 0; t < nt; t++) {
+        size_t i = test[t];
+        const double *x = X + t * v->ncol;
+        size_t nr = cpe_ml_hourly_returns(v, i, (size_t)fh, ret);
+        cpe_extreme_t ex;
+        double hn = cpe_modelset_vol_state(ms, ret, nr, &ex);
+        double hg = nr ? cpe_garch_filter(&ms->vol_n, ret, nr) : ms->vol_n.last_h;
+        double rv = nr >= 24 ? sdev(ret + nr - 24, 24) : NAN;
+        cpe_regime_t rg = cpe_modelset_regime(ms, x);
+        const cpe_regime_adjust_t *adj = cpe_regime_adjust(rg);
+        double dq = cpe_modelset_data_quality(ms, x);
+        cpe_cone_params_t cp[CPE_MS_MAX_H];
+        cpe_prediction_t pr[CPE_MS_MAX_H];
+        memset(pr, 0, sizeof pr);
+        for (int h = 0; h < nh; h++) {
+            cpe_cone_params_default(&cp[h]);
+            cp[h].horizon_h = ms->h[h].horizon_h;
+            cp[h].close = v->close[i];
+            cp[h].t0_ms = v->ts_ms[i] + CPE_MS_PER_MIN;
+            cp[h].expected_move = move[(size_t)h * nt + t];
+            cp[h].s1 = ms->h[h].scale.s1;
+            cp[h].s2 = ms->h[h].scale.s2;
+            cp[h].vol_mult = adj ? adj->vol_mult : 1;
+            cp[h].drift_sigma = adj ? adj->drift_sigma : 0;
+            cp[h].extreme_mult = ex.mult;
+        }
+        if (!(hn > 0) || cpe_cone_predict(&ws, &ms->vol, hn, c->ms.seed ^ (uint64_t)v->ts_ms[i],
+                                          cp, (size_t)nh, pr, NULL) != 0)
+            continue; /* no volatility state: the row has no prediction */
+        for (int h = 0; h < nh; h++) {
+            cpe_prediction_t *p = &pr[h];
+            int H = ms->h[h].horizon_h;
+            p->ts_ms = v->ts_ms[i];
+            snprintf(p->symbol, sizeof p->symbol, "%s", c->symbol);
+            p->horizon_h = H;
+            p->close = v->close[i];
+            p->p_up = pup[(size_t)h * nt + t];
+            p->expected_move = move[(size_t)h * nt + t];
+            snprintf(p->regime, sizeof p->regime, "%s", cpe_regime_name(rg));
+            snprintf(p->confidence, sizeof p->confidence, "%s",
+                     cpe_confidence(p->p_up, rg, ex.confidence_penalty, dq, 0));
+            snprintf(p->model_version, sizeof p->model_version, "%s", version);
+            p->vol_fallback = ms->vol.fallback;
+            if (c->keep_records && (rc = push_record(res, rec_cap, p)) != 0) goto out;
+            double y = cpe_ml_label(v, i, H);
+            if (isnan(y)) continue;
+            double sig_cv = rv * sqrt((double)H);
+            double sig_gn = sqrt(cpe_garch_forecast_sum(&ms->vol_n, hg, H));
+            if ((rc = score_row(&acc[h], p, ms->h[h].base_rate, y, sig_cv, sig_gn)) != 0) goto out;
+        }
+    }
+out:
+    cpe_cone_ws_free(&ws);
+    free(X);
+    free(praw);
+    free(pup);
+    free(move);
+    free(ret);
+    return rc;
+}
+
+int cpe_wf_run(const cpe_mlview_t *v, const cpe_wf_config_t *c, cpe_wf_result_t *res,
+               void (*progress)(int fold, int n_folds, void *ctx), void *ctx, cpe_diag_t *d)
+{
+    int rc = 0;
+    size_t rec_cap = 0, *train = NULL, *test = NULL;
+    acc_t acc[CPE_MS_MAX_H];
+    memset(acc, 0, sizeof acc);
+    memset(res, 0, sizeof *res);
+    if (!v || v->n < 2) return cpe_diag_set(d, CPE_EDATA, "walk-forward: no rows");
+    int64_t step = v->ts_ms[1] - v->ts_ms[0];
+    if ((rc = cpe_wf_make_plan(c, v->ts_ms[0], v->ts_ms[v->n - 1] + step, &res->plan, d)) != 0)
+        return rc;
+    res->n_h = c->ms.n_h;
+    train = malloc(v->n * sizeof *train);
+    test = malloc(v->n * sizeof *test);
+    if (!train || !test) {
+        rc = cpe_diag_set(d, CPE_ENOMEM, "walk-forward: out of memory");
+        goto out;
+    }
+    for (int k = 0; k < res->plan.n; k++) {
+        cpe_wf_fold_t *f = &res->plan.f[k];
+        size_t ntr = 0, nt = 0;
+        for (size_t i = 0; i < v->n; i++) {
+            int64_t ts = v->ts_ms[i];
+            if (cpe_wf_is_train_row(&res->plan, k, ts, 0)) train[ntr++] = i;
+            else if (ts >= f->test_from_ms && ts < f->test_to_ms) test[nt++] = i;
+        }
+        f->n_train = ntr;
+        f->n_test = nt;
+        if (progress) progress(k, res->plan.n, ctx);
+        cpe_modelset_t ms;
+        if ((rc = cpe_modelset_train(&ms, v, train, ntr, f->test_from_ms, &c->ms, d)) != 0) {
+            cpe_diag_prefix(d, "walk-forward fold %d: ", k);
+            goto out;
+        }
+        for (int h = 0; h < ms.n_h; h++) f->cls_rounds[h] = ms.h[h].cls.best_rounds;
+        rc = eval_fold(v, c, &ms, test, nt, k, acc, res, &rec_cap, d);
+        cpe_modelset_free(&ms);
+        if (rc) goto out;
+    }
+    for (int h = 0; h < res->n_h; h++) {
+        res->s[h].horizon_h = c->ms.horizons_h[h];
+        finish_scores(&acc[h], &res->s[h]);
+    }
+out:
+    for (int h = 0; h < CPE_MS_MAX_H; h++) acc_free(&acc[h]);
+    free(train);
+    free(test);
+    if (rc) cpe_wf_result_free(res);
+    return rc;
+}
+
+void cpe_wf_result_free(cpe_wf_result_t *r)
+{
+    if (!r) return;
+    free(r->records);
+    r->records = NULL;
+    r->n_records = 0;
+}
