@@ -1,0 +1,102 @@
+/**
+ * ChartHost: one lightweight-charts chart with a fixed pane order, so every panel shares
+ * the time axis (and the crosshair) with the candles. Overlays and panels attach series to
+ * a named pane and detach them on destroy; the host fans out crosshair moves and theme
+ * changes. destroy() removes the chart (and its canvases) from the page.
+ */
+import {
+  createChart, CrosshairMode, type IChartApi, type MouseEventParams, type Time, type DeepPartial, type ChartOptions,
+} from 'lightweight-charts';
+import { liveCounters } from '../helpers/counters';
+import type { Palette } from './palette';
+
+export const PANES = { price: 0, oi: 1, funding: 2, cvd: 3, liquidations: 4 } as const;
+export type PaneName = keyof typeof PANES;
+/** Relative pane heights. */
+const STRETCH: Record<PaneName, number> = { price: 5, oi: 1, funding: 1, cvd: 1, liquidations: 1 };
+
+export type CrosshairListener = (time: number | null, p: MouseEventParams<Time>) => void;
+export type PaletteListener = (p: Palette) => void;
+
+export function chartOptions(p: Palette): DeepPartial<ChartOptions> {
+  return {
+    autoSize: true,
+    layout: {
+      background: { color: p.background }, textColor: p.text, attributionLogo: true, fontSize: 11,
+      panes: { separatorColor: p.border, separatorHoverColor: p.crosshair, enableResize: true },
+    },
+    grid: { vertLines: { color: p.grid }, horzLines: { color: p.grid } },
+    rightPriceScale: { borderColor: p.border },
+    leftPriceScale: { borderColor: p.border },
+    timeScale: { borderColor: p.border, timeVisible: true, secondsVisible: false, rightOffset: 4 },
+    crosshair: { mode: CrosshairMode.Normal, vertLine: { color: p.crosshair }, horzLine: { color: p.crosshair } },
+  };
+}
+
+export class ChartHost {
+  readonly chart: IChartApi;
+  private crosshair = new Set<CrosshairListener>();
+  private paletteListeners = new Set<PaletteListener>();
+  private destroyed = false;
+  private readonly onMove = (p: MouseEventParams<Time>) => {
+    const t = typeof p.time === 'number' ? p.time : null;
+    for (const l of this.crosshair) l(t, p);
+  };
+
+  constructor(container: HTMLElement, public palette: Palette) {
+    this.chart = createChart(container, chartOptions(palette));
+    this.chart.subscribeCrosshairMove(this.onMove);
+    liveCounters.inc('charts');
+  }
+
+  paneIndex(name: PaneName): number {
+    return PANES[name];
+  }
+
+  /** Give panes their relative heights once their series exist. */
+  layoutPanes(): void {
+    const panes = this.chart.panes();
+    for (const [name, idx] of Object.entries(PANES) as [PaneName, number][]) panes[idx]?.setStretchFactor(STRETCH[name]);
+  }
+
+  /**
+   * Show the last bars and the future slots (the cone) together: at least 150 bars of
+   * history, or 1.5× the future, whichever is more.
+   */
+  showRecent(barCount: number, futureSlots: number): void {
+    if (this.destroyed || barCount === 0) return;
+    const last = barCount - 1;
+    this.chart.timeScale().setVisibleLogicalRange({ from: last - Math.max(150, futureSlots * 1.5), to: last + futureSlots + 4 });
+  }
+
+  onCrosshair(l: CrosshairListener): () => void {
+    this.crosshair.add(l);
+    return () => this.crosshair.delete(l);
+  }
+
+  onPalette(l: PaletteListener): () => void {
+    this.paletteListeners.add(l);
+    return () => this.paletteListeners.delete(l);
+  }
+
+  setPalette(p: Palette): void {
+    if (this.destroyed || p === this.palette) return;
+    this.palette = p;
+    this.chart.applyOptions(chartOptions(p));
+    for (const l of this.paletteListeners) l(p);
+  }
+
+  get alive(): boolean {
+    return !this.destroyed;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.chart.unsubscribeCrosshairMove(this.onMove);
+    this.crosshair.clear();
+    this.paletteListeners.clear();
+    this.chart.remove();
+    liveCounters.dec('charts');
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The server contract (docs/API.md) as types. Times are epoch milliseconds in `t_ms` and in
+ * columnar `t` arrays; nulls mean "no value" and are never replaced by invented numbers.
+ */
+export type Asset = 'BTC' | 'ETH';
+export const ASSETS: readonly Asset[] = ['BTC', 'ETH'];
+export type Interval = '1m' | '5m' | '15m' | '1h' | '4h' | '1d';
+export const INTERVALS: readonly Interval[] = ['1m', '5m', '15m', '1h', '4h', '1d'];
+export type Horizon = 1 | 4 | 8 | 24;
+export const HORIZONS: readonly Horizon[] = [1, 4, 8, 24];
+
+export const INTERVAL_MS: Record<Interval, number> = {
+  '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000,
+};
+
+export interface LiqCluster { price_lo: number; price_hi: number; intensity: number; side: 'long' | 'short' }
+export interface Level { price: number; kind: 'support' | 'resistance'; strength: number }
+export interface VolumeBin { price_lo: number; price_hi: number; volume: number; buy_volume: number }
+export interface FlowSeries { t: number[]; v: number[] }
+
+export interface MarketDataResponse {
+  asset: Asset; symbol: string; interval: Interval; simulated: boolean;
+  t: number[]; open: number[]; high: number[]; low: number[]; close: number[]; volume: number[];
+  cvd?: (number | null)[]; oi?: (number | null)[]; funding?: (number | null)[];
+  liq_long?: (number | null)[]; liq_short?: (number | null)[]; basis?: (number | null)[];
+  liq_clusters?: LiqCluster[]; levels?: Level[]; volume_profile?: VolumeBin[];
+  flows?: { whale: FlowSeries | null; stablecoin: FlowSeries | null; exchange_netflow: FlowSeries | null } | null;
+}
+
+export interface ConeStep { t?: string; t_ms: number; mid: number; upper: number; lower: number; upper2: number; lower2: number }
+
+export interface Prediction {
+  asset: Asset; symbol?: string; horizon_hours: Horizon; ts?: string; t_ms: number; close: number;
+  p_up: number; p_down: number; expected_move: number; volatility: number; cone: ConeStep[];
+  confidence: string; regime: string; model_version: string;
+  stale: boolean; simulated: boolean; vol_fallback?: boolean;
+}
+
+export interface Reason { name: string; contribution: number; features: string[] }
+export interface Contribution { feature: string; value: number | null; shap: number }
+export interface Change { feature: string; from: number | null; to: number | null; shap_delta: number }
+export interface Explanation {
+  asset: Asset; horizon_hours: Horizon; ts?: string; t_ms: number; p_up: number; model_version: string;
+  base_value: number; reasons: Reason[]; contributions: Contribution[]; changes: Change[];
+}
+
+export interface PredictionRecord {
+  t_ms: number; close: number; p_up: number; expected_move: number; volatility: number;
+  p023: number; p159: number; p500: number; p841: number; p977: number;
+  regime: string; confidence: string; model_version: string;
+}
+
+export interface BacktestJob { job_id: string; status: 'queued' | 'running' | 'done' | 'failed'; result: unknown; error?: unknown }
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+  fallback?: { regime: string; confidence: string; recommendation: string };
+}
+
+/** A bar as the WebSocket sends it. */
+export interface WsBar {
+  t: number; open: number; high: number; low: number; close: number; volume: number;
+  cvd?: number | null; oi?: number | null; funding?: number | null;
+  liq_long?: number | null; liq_short?: number | null; basis?: number | null;
+}
+
+export type ServerMessage =
+  | { type: 'candle'; asset: Asset; interval: Interval; closed: boolean; bar: WsBar }
+  | ({ type: 'prediction' } & Prediction)
+  | { type: 'market'; asset: Asset; [k: string]: unknown }
+  | { type: 'replay'; asset: Asset; interval?: Interval; t?: number; bar?: WsBar; predictions?: Prediction[]; accuracy?: { hits: number; total: number }; done?: boolean }
+  | { type: 'heartbeat'; t: number }
+  | { type: 'error'; error: { code: string; message: string } }
+  | { type: 'subscribed'; channel: string; asset?: Asset; interval?: Interval };
+
+export type ClientMessage =
+  | { op: 'subscribe' | 'unsubscribe'; channel: 'candles' | 'predictions' | 'market' | 'replay'; asset: Asset; interval?: Interval }
+  /** With `from`: start a replay (bars of `interval`). Without: change speed of the running one (0 pauses). */
+  | { op: 'replay'; asset: Asset; from?: string; speed: number; interval?: Interval }
+  | { op: 'replay_step' } | { op: 'replay_stop' } | { op: 'ping' };

@@ -1,0 +1,61 @@
+/**
+ * HTTP client for the routes of docs/API.md. Errors carry the server's code so the UI can
+ * tell "model not ready" (503 PREDICTION_UNAVAILABLE, with its retry delay) from failures.
+ */
+import type { ApiErrorBody, Asset, BacktestJob, Explanation, Horizon, Interval, MarketDataResponse, Prediction } from './api-types';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterS: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+function query(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) q.set(k, String(v));
+  return q.toString();
+}
+
+export class Api {
+  constructor(private readonly base = '', private readonly fetchFn: Fetch = (i, init) => fetch(i, init)) {}
+
+  private async json<T>(path: string, init?: RequestInit): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.base + path, init);
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e;
+      throw new ApiError(0, 'NETWORK', `${path.split('?')[0]}: server unreachable`);
+    }
+    if (res.ok) return (await res.json()) as T;
+    let body: Partial<ApiErrorBody> = {};
+    try { body = (await res.json()) as ApiErrorBody; } catch { /* not JSON */ }
+    const d = body.error?.details;
+    const retryHeader = Number(res.headers.get('Retry-After'));
+    const retry = typeof d?.retry_after_seconds === 'number' ? d.retry_after_seconds : Number.isFinite(retryHeader) && retryHeader > 0 ? retryHeader : null;
+    throw new ApiError(res.status, body.error?.code ?? `HTTP_${res.status}`, body.error?.message ?? `${path.split('?')[0]}: HTTP ${res.status}`, retry);
+  }
+
+  marketData(p: { asset: Asset; interval: Interval; from?: number; to?: number; limit?: number }, signal?: AbortSignal): Promise<MarketDataResponse> {
+    return this.json(`/market-data?${query(p)}`, signal ? { signal } : undefined);
+  }
+  predict(p: { asset: Asset; horizon: Horizon; at?: number }, signal?: AbortSignal): Promise<Prediction> {
+    return this.json(`/predict?${query({ asset: p.asset, horizon_hours: p.horizon, at: p.at })}`, signal ? { signal } : undefined);
+  }
+  explain(p: { asset: Asset; horizon: Horizon; at?: number }, signal?: AbortSignal): Promise<Explanation> {
+    return this.json(`/explain?${query({ asset: p.asset, horizon_hours: p.horizon, at: p.at })}`, signal ? { signal } : undefined);
+  }
+  startBacktest(body: { asset: Asset; from: string; to: string; strategy: Record<string, unknown> }): Promise<{ job_id: string }> {
+    return this.json('/backtest', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+  backtest(id: string): Promise<BacktestJob> {
+    return this.json(`/backtest/${encodeURIComponent(id)}`);
+  }
+}

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import type { FrameScheduler } from '../helpers/frame-batcher';
+import { Api } from './api';
+import type { MarketDataResponse, Prediction } from './api-types';
+import { CockpitController } from './controller';
+import type { SocketDeps, WebSocketLike } from './socket';
+import { createCockpitStore } from './store';
+
+const T0 = Date.UTC(2025, 8, 1);
+function md(asset = 'BTC', n = 5): MarketDataResponse {
+  const t = Array.from({ length: n }, (_, i) => T0 + i * 60_000);
+  return { asset: asset as 'BTC', symbol: 'BTCUSDT', interval: '1m', simulated: true, t, open: t.map(() => 1), high: t.map(() => 2), low: t.map(() => 0.5), close: t.map(() => 1.5), volume: t.map(() => 3), cvd: t.map((_, i) => i), flows: { whale: null, stablecoin: null, exchange_netflow: null } };
+}
+const pred = (h: number): Prediction => ({ asset: 'BTC', horizon_hours: h as 4, t_ms: T0, close: 1, p_up: 0.6, p_down: 0.4, expected_move: 0.01, volatility: 0.02, cone: [], confidence: 'low', regime: 'normal', model_version: 'v', stale: false, simulated: true });
+
+interface Route { (url: URL, init?: RequestInit): { status: number; body: unknown } }
+function fakeFetch(route: Route) {
+  const calls: string[] = [];
+  const f = async (input: string, init?: RequestInit) => {
+    calls.push(input);
+    const r = route(new URL(input, 'http://x'), init);
+    return new Response(JSON.stringify(r.body), { status: r.status, headers: { 'content-type': 'application/json' } });
+  };
+  return { f, calls };
+}
+
+class FakeWs implements WebSocketLike {
+  readyState = 0; sent: string[] = [];
+  onopen: ((ev: unknown) => void) | null = null; onclose: ((ev: unknown) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null; onmessage: ((ev: { data: unknown }) => void) | null = null;
+  send(d: string) { this.sent.push(d); } close() { this.readyState = 3; }
+}
+
+function setup(route: Route) {
+  const store = createCockpitStore();
+  const { f, calls } = fakeFetch(route);
+  const sockets: FakeWs[] = [];
+  const deps: SocketDeps = { create: () => { const w = new FakeWs(); sockets.push(w); return w; }, setTimer: (cb, ms) => setTimeout(cb, ms), clearTimer: (id) => clearTimeout(id as number), rand: () => 0 };
+  let frames: (() => void)[] = [];
+  const scheduler: FrameScheduler = { request: (cb) => { frames.push(cb); return frames.length; }, cancel: () => { frames = []; } };
+  const c = new CockpitController(store, { api: new Api('', f), socketUrl: 'ws://x/ws', socketDeps: deps, frames: scheduler, windowBars: 100, explainDelayMs: 0, backtestPollMs: 1 });
+  const frame = () => { const run = frames; frames = []; run.forEach((cb) => cb()); };
+  const open = () => { const w = sockets[sockets.length - 1]!; w.readyState = 1; w.onopen?.({}); return w; };
+  const push = (o: unknown) => sockets[sockets.length - 1]!.onmessage?.({ data: JSON.stringify(o) });
+  return { store, c, calls, sockets, frame, open, push };
+}
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('CockpitController', () => {
+  it('loads market data and the prediction, subscribes on open', async () => {
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
+    h.c.start();
+    await tick();
+    const s = h.store.getState();
+    expect(s.load).toBe('ok');
+    expect(s.series?.t.length).toBe(5);
+    expect(s.extras.flows?.whale).toBeNull();
+    expect(s.prediction?.p_up).toBe(0.6);
+    const w = h.open();
+    expect(w.sent.map((x) => JSON.parse(x).channel)).toEqual(['candles', 'predictions', 'market']);
+    h.c.destroy();
+  });
+
+  it('merges all ticks of a frame into one store update', async () => {
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
+    h.c.start();
+    await tick();
+    h.open();
+    let updates = 0;
+    const off = h.store.subscribe((s, p) => { if (s.series !== p.series) updates += 1; });
+    const last = T0 + 4 * 60_000;
+    for (let i = 0; i < 10; i++) h.push({ type: 'candle', asset: 'BTC', interval: '1m', closed: false, bar: { t: last, open: 1, high: 2, low: 0.5, close: 1 + i / 10, volume: 3 } });
+    h.push({ type: 'candle', asset: 'BTC', interval: '1m', closed: false, bar: { t: last + 60_000, open: 1, high: 2, low: 0.5, close: 9, volume: 1 } });
+    h.push({ type: 'candle', asset: 'ETH', interval: '1m', closed: false, bar: { t: last + 60_000, open: 1, high: 2, low: 0.5, close: 99, volume: 1 } });
+    expect(updates).toBe(0);
+    h.frame();
+    expect(updates).toBe(1);
+    const s = h.store.getState().series!;
+    expect(s.t.length).toBe(6);
+    expect(s.close[4]).toBeCloseTo(1.9);
+    expect(s.close[5]).toBe(9);
+    off(); h.c.destroy();
+  });
+
+  it('shows 503 PREDICTION_UNAVAILABLE as model-not-ready with its retry delay', async () => {
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() }
+      : { status: 503, body: { error: { code: 'PREDICTION_UNAVAILABLE', message: 'no model yet', details: { retry_after_seconds: 30 } } } }));
+    h.c.start();
+    await tick();
+    const s = h.store.getState();
+    expect(s.predictionState).toBe('unavailable');
+    expect(s.retryAfterS).toBe(30);
+    h.c.destroy();
+  });
+
+  it('a live prediction for another horizon is cached, not shown; switching horizon shows it', async () => {
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(Number(u.searchParams.get('horizon_hours'))) }));
+    h.c.start();
+    await tick();
+    h.open();
+    h.push({ type: 'prediction', ...pred(8), p_up: 0.9 });
+    expect(h.store.getState().prediction?.horizon_hours).toBe(4);
+    h.store.setState({ horizon: 8 });
+    expect(h.store.getState().prediction?.p_up).toBe(0.9); // from the cache at once
+    h.c.destroy();
+  });
+
+  it('fills the gap after a reconnect', async () => {
+    let gapFrom: string | null = null;
+    const h = setup((u) => {
+      if (u.pathname !== '/market-data') return { status: 200, body: pred(4) };
+      if (u.searchParams.get('from')) { gapFrom = u.searchParams.get('from'); const m = md('BTC', 8); return { status: 200, body: m }; }
+      return { status: 200, body: md() };
+    });
+    h.c.start();
+    await tick();
+    h.open();
+    h.sockets[0]!.onclose?.({});
+    await new Promise((r) => setTimeout(r, 300));
+    h.open();
+    await tick();
+    expect(gapFrom).toBe(String(T0 + 4 * 60_000));
+    expect(h.store.getState().series?.t.length).toBe(8);
+    h.c.destroy();
+  });
+
+  it('replay: rewinds, sends the replay op, applies replay bars, predictions and accuracy', async () => {
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
+    h.c.start();
+    await tick();
+    const w = h.open();
+    await h.c.startReplay((T0 + 5 * 60_000) as never);
+    const op = JSON.parse(w.sent[w.sent.length - 1]!);
+    expect(op).toMatchObject({ op: 'replay', asset: 'BTC', interval: '1m', speed: 20 });
+    h.push({ type: 'replay', asset: 'BTC', interval: '1m', t: T0 + 5 * 60_000, bar: { t: T0 + 5 * 60_000, open: 1, high: 3, low: 1, close: 2, volume: 1, cvd: 2 },
+      predictions: [{ ...pred(4), p_up: 0.7 }], accuracy: { hits: 3, total: 4 } });
+    h.frame();
+    const s = h.store.getState();
+    expect(s.series?.t.length).toBe(6);
+    expect(s.series?.cvd[5]).toBe(4 + 2); // continues the running CVD of the rewound window
+    expect(s.prediction?.p_up).toBe(0.7);
+    expect([s.replay.hits, s.replay.total]).toEqual([3, 4]);
+    h.c.setPlaying(false);
+    expect(JSON.parse(w.sent[w.sent.length - 1]!)).toEqual({ op: 'replay', asset: 'BTC', speed: 0 });
+    h.push({ type: 'replay', asset: 'BTC', done: true, accuracy: { hits: 3, total: 4 } });
+    expect(h.store.getState().replay.playing).toBe(false);
+    h.c.destroy();
+  });
+
+  it('backtest: posts, polls until done, reads the result', async () => {
+    let polls = 0;
+    const h = setup((u, init) => {
+      if (u.pathname === '/market-data') return { status: 200, body: md() };
+      if (u.pathname === '/backtest' && init?.method === 'POST') return { status: 202, body: { job_id: 'j1' } };
+      if (u.pathname === '/backtest/j1') { polls += 1; return { status: 200, body: polls < 3 ? { job_id: 'j1', status: 'running', result: null } : { job_id: 'j1', status: 'done', result: { equity: { t: [T0, T0 + 1], v: [1, 2] }, metrics: { sharpe_ratio: 1 } } } }; }
+      return { status: 200, body: pred(4) };
+    });
+    h.c.start();
+    await h.c.runBacktest(T0 as never, (T0 + 1) as never);
+    await new Promise((r) => setTimeout(r, 100));
+    const b = h.store.getState().backtest;
+    expect(b.status).toBe('done');
+    expect(b.view?.equity.length).toBe(2);
+    expect(polls).toBe(3);
+    h.c.destroy();
+  });
+});

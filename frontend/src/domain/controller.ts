@@ -1,0 +1,375 @@
+/**
+ * The cockpit's side effects: loads market data and predictions over HTTP, keeps the live
+ * WebSocket subscribed to the selected asset/interval, merges ticks into one store update
+ * per animation frame, fills gaps after a reconnect, fetches explanations on hover, drives
+ * replay and backtest jobs. It writes the store; components only read it and call methods.
+ * destroy() ends every timer, request and the socket.
+ */
+import { FrameBatcher, animationFrames, type FrameScheduler } from '../helpers/frame-batcher';
+import { liveCounters } from '../helpers/counters';
+import { unixMs, type UnixMs } from '../helpers/units';
+import { Api, ApiError } from './api';
+import { INTERVAL_MS, type Asset, type Horizon, type Interval, type Prediction, type ServerMessage, type WsBar } from './api-types';
+import { readBacktest } from './backtest';
+import { foldBar, fromColumnar, lastBar, mergeBars } from './series';
+import { LiveSocket, browserSocketDeps, type SocketDeps } from './socket';
+import { initialReplay, type CockpitStore } from './store';
+
+export interface ControllerOptions {
+  api: Api;
+  socketUrl: string | null;
+  socketDeps?: SocketDeps;
+  frames?: FrameScheduler;
+  /** Bars kept in the live window (and loaded initially). */
+  windowBars?: number;
+  explainDelayMs?: number;
+  backtestPollMs?: number;
+}
+
+type Timer = ReturnType<typeof setTimeout>;
+
+export class CockpitController {
+  readonly api: Api;
+  private socket: LiveSocket | null = null;
+  private batcher: FrameBatcher<WsBar>;
+  private unsubStore: (() => void) | null = null;
+  private predCache = new Map<string, Prediction>();
+  private explainCache = new Map<string, unknown>();
+  private loadAbort: AbortController | null = null;
+  private predAbort: AbortController | null = null;
+  private explainAbort: AbortController | null = null;
+  private explainTimer: Timer | null = null;
+  private predRetryTimer: Timer | null = null;
+  private pollTimer: Timer | null = null;
+  private subscribed: { asset: Asset; interval: Interval } | null = null;
+  private replayCvdBase = 0;
+  private destroyed = false;
+  readonly windowBars: number;
+
+  constructor(private readonly store: CockpitStore, private readonly opts: ControllerOptions) {
+    this.api = opts.api;
+    this.windowBars = opts.windowBars ?? 5000;
+    this.batcher = new FrameBatcher<WsBar>((bars) => this.applyBars(bars), opts.frames ?? animationFrames);
+    liveCounters.inc('batchers');
+  }
+
+  start(): void {
+    this.unsubStore = this.store.subscribe((s, prev) => {
+      if (s.asset !== prev.asset || s.interval !== prev.interval) {
+        if (s.replay.active) this.stopReplay(false);
+        void this.loadMarket();
+        this.resubscribe();
+      }
+      if (s.asset !== prev.asset || s.horizon !== prev.horizon) {
+        if (!s.replay.active) void this.loadPrediction();
+        this.explainCache.clear();
+        if (s.hoverT !== null) this.hover(s.hoverT);
+      }
+    });
+    void this.loadMarket();
+    void this.loadPrediction();
+    if (this.opts.socketUrl) {
+      this.socket = new LiveSocket(this.opts.socketUrl, {
+        onMessage: (m) => this.onMessage(m),
+        onStatus: (conn, connRetryMs) => { if (!this.destroyed) this.store.setState({ conn, connRetryMs }); },
+        onReconnected: () => { void this.fillGap(); },
+      }, this.opts.socketDeps ?? browserSocketDeps);
+      this.resubscribe();
+    } else {
+      this.store.setState({ conn: 'closed' });
+    }
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.unsubStore?.();
+    this.socket?.destroy();
+    this.socket = null;
+    this.batcher.destroy();
+    liveCounters.dec('batchers');
+    for (const a of [this.loadAbort, this.predAbort, this.explainAbort]) a?.abort();
+    for (const t of [this.explainTimer, this.predRetryTimer, this.pollTimer]) if (t) clearTimeout(t);
+  }
+
+  // ---- market data ---------------------------------------------------------------
+
+  async loadMarket(to?: number): Promise<void> {
+    const { asset, interval } = this.store.getState();
+    this.loadAbort?.abort();
+    const ab = new AbortController();
+    this.loadAbort = ab;
+    this.store.setState({ load: 'loading', loadError: null });
+    try {
+      const md = await this.api.marketData({ asset, interval, limit: this.windowBars, ...(to !== undefined ? { to } : {}) }, ab.signal);
+      if (ab.signal.aborted || this.destroyed) return;
+      if (typeof performance !== 'undefined') performance.mark('cpe:data');
+      const series = fromColumnar(md);
+      this.store.setState((s) => ({
+        series, seriesRev: s.seriesRev + 1, load: 'ok',
+        extras: { liqClusters: md.liq_clusters ?? [], levels: md.levels ?? [], volumeProfile: md.volume_profile ?? [], flows: md.flows ?? null },
+      }));
+    } catch (e) {
+      if (ab.signal.aborted || this.destroyed) return;
+      this.store.setState({ load: 'error', loadError: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  /** After a reconnect: fetch the bars since the last one we have and merge them. */
+  async fillGap(): Promise<void> {
+    const s = this.store.getState();
+    if (!s.series || s.replay.active || s.series.t.length === 0) return;
+    const from = s.series.t[s.series.t.length - 1]!;
+    try {
+      const md = await this.api.marketData({ asset: s.asset, interval: s.interval, from, limit: this.windowBars });
+      const cur = this.store.getState();
+      if (this.destroyed || !cur.series || cur.asset !== md.asset || cur.interval !== md.interval) return;
+      const gap = fromColumnar(md);
+      const bars: WsBar[] = gap.t.map((t, i) => ({
+        t, open: gap.open[i]!, high: gap.high[i]!, low: gap.low[i]!, close: gap.close[i]!, volume: gap.volume[i]!,
+        cvd: gap.cvd[i] ?? null, oi: gap.oi[i] ?? null, funding: gap.funding[i] ?? null,
+        liq_long: gap.liqLong[i] ?? null, liq_short: gap.liqShort[i] ?? null, basis: gap.basis[i] ?? null,
+      }));
+      this.mergeIntoStore(bars);
+    } catch { /* the next reconnect or reload tries again */ }
+  }
+
+  private mergeIntoStore(bars: WsBar[]): void {
+    const s = this.store.getState();
+    if (!s.series) return;
+    const r = mergeBars(s.series, bars, this.windowBars);
+    if (r.change === 'none') return;
+    this.store.setState((st) => ({
+      series: r.series, seriesRev: r.change === 'reset' ? st.seriesRev + 1 : st.seriesRev, liveTicks: st.liveTicks + bars.length,
+    }));
+  }
+
+  /** One store update per animation frame with every tick that arrived in it. */
+  private applyBars(bars: WsBar[]): void {
+    if (!this.destroyed) this.mergeIntoStore(bars);
+  }
+
+  // ---- predictions ---------------------------------------------------------------
+
+  private predKey = (a: Asset, h: Horizon) => `${a}|${h}`;
+
+  async loadPrediction(): Promise<void> {
+    const { asset, horizon } = this.store.getState();
+    if (this.predRetryTimer) { clearTimeout(this.predRetryTimer); this.predRetryTimer = null; }
+    const cached = this.predCache.get(this.predKey(asset, horizon));
+    if (cached) this.store.setState({ prediction: cached, predictionState: 'ok', predictionError: null });
+    else this.store.setState({ predictionState: 'loading', predictionError: null, prediction: null });
+    this.predAbort?.abort();
+    const ab = new AbortController();
+    this.predAbort = ab;
+    try {
+      const p = await this.api.predict({ asset, horizon }, ab.signal);
+      if (ab.signal.aborted || this.destroyed) return;
+      this.acceptPrediction(p, true);
+    } catch (e) {
+      if (ab.signal.aborted || this.destroyed) return;
+      if (e instanceof ApiError && e.code === 'PREDICTION_UNAVAILABLE') {
+        const retry = Math.min(60, Math.max(2, e.retryAfterS ?? 10));
+        this.store.setState({ predictionState: 'unavailable', predictionError: e.message, retryAfterS: retry, prediction: null });
+        this.predRetryTimer = setTimeout(() => { void this.loadPrediction(); }, retry * 1000);
+      } else {
+        this.store.setState({ predictionState: 'error', predictionError: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+
+  /** Keep a prediction; show it when it is for the selected asset and horizon. */
+  acceptPrediction(p: Prediction, fromLive: boolean): void {
+    const s = this.store.getState();
+    if (fromLive) this.predCache.set(this.predKey(p.asset, p.horizon_hours), p);
+    if (p.asset === s.asset && p.horizon_hours === s.horizon) {
+      if (typeof performance !== 'undefined') performance.mark('cpe:prediction');
+      this.store.setState({ prediction: p, predictionState: 'ok', predictionError: null, retryAfterS: null });
+    }
+  }
+
+  // ---- socket --------------------------------------------------------------------
+
+  private resubscribe(): void {
+    if (!this.socket) return;
+    const { asset, interval } = this.store.getState();
+    const old = this.subscribed;
+    if (old && (old.asset !== asset || old.interval !== interval)) {
+      this.socket.unsubscribe({ channel: 'candles', asset: old.asset, interval: old.interval });
+      if (old.asset !== asset) {
+        this.socket.unsubscribe({ channel: 'predictions', asset: old.asset });
+        this.socket.unsubscribe({ channel: 'market', asset: old.asset });
+      }
+    }
+    this.socket.subscribe({ channel: 'candles', asset, interval });
+    this.socket.subscribe({ channel: 'predictions', asset });
+    this.socket.subscribe({ channel: 'market', asset });
+    this.subscribed = { asset, interval };
+  }
+
+  private onMessage(m: ServerMessage): void {
+    if (this.destroyed) return;
+    this.store.setState({ lastMessageAt: Date.now() });
+    const s = this.store.getState();
+    switch (m.type) {
+      case 'candle':
+        if (s.replay.active || m.asset !== s.asset || m.interval !== s.interval) return;
+        this.batcher.push(m.bar.t, m.bar);
+        return;
+      case 'prediction':
+        if (s.replay.active) { this.predCache.set(this.predKey(m.asset, m.horizon_hours), m); return; }
+        this.acceptPrediction(m, true);
+        return;
+      case 'replay':
+        this.onReplay(m);
+        return;
+      case 'error':
+        if (s.replay.active) this.store.setState({ replay: { ...s.replay, error: m.error.message } });
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ---- explanations --------------------------------------------------------------
+
+  hover(t: UnixMs | null): void {
+    const s = this.store.getState();
+    if (t === s.hoverT && s.explainState !== 'idle' && this.explainTimer === null) return;
+    this.store.setState({ hoverT: t });
+    if (this.explainTimer) { clearTimeout(this.explainTimer); this.explainTimer = null; }
+    if (t === null) return;
+    const key = `${s.asset}|${s.horizon}|${t}`;
+    const hit = this.explainCache.get(key);
+    if (hit) { this.store.setState({ explanation: hit as never, explainState: 'ok', explainError: null }); return; }
+    this.explainTimer = setTimeout(() => {
+      this.explainTimer = null;
+      void this.fetchExplain(t, key);
+    }, this.opts.explainDelayMs ?? 120);
+  }
+
+  private async fetchExplain(t: UnixMs, key: string): Promise<void> {
+    const { asset, horizon, interval } = this.store.getState();
+    this.explainAbort?.abort();
+    const ab = new AbortController();
+    this.explainAbort = ab;
+    this.store.setState({ explainState: 'loading' });
+    try {
+      // `at` is the bar's close: the model's belief once that bar had closed
+      const e = await this.api.explain({ asset, horizon, at: t + INTERVAL_MS[interval] - 1 }, ab.signal);
+      if (ab.signal.aborted || this.destroyed) return;
+      this.explainCache.set(key, e);
+      this.store.setState({ explanation: e, explainState: 'ok', explainError: null });
+    } catch (err) {
+      if (ab.signal.aborted || this.destroyed) return;
+      this.store.setState({ explanation: null, explainState: 'error', explainError: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  // ---- replay --------------------------------------------------------------------
+
+  /** Rewind the chart to `from` and replay from there at the current speed. */
+  async startReplay(from: UnixMs): Promise<void> {
+    const s = this.store.getState();
+    this.store.setState({ replay: { ...initialReplay, speed: s.replay.speed, active: true, playing: true, from, t: from }, prediction: null, predictionState: 'loading' });
+    await this.loadMarket(from - 1);
+    if (this.destroyed || !this.store.getState().replay.active) return;
+    // the server's replay bars carry CVD summed from the replay start: continue our running sum
+    const ser = this.store.getState().series;
+    this.replayCvdBase = ser && ser.cvd.length > 0 ? (ser.cvd[ser.cvd.length - 1] ?? 0) : 0;
+    try {
+      const p = await this.api.predict({ asset: s.asset, horizon: s.horizon, at: from - 1 });
+      if (!this.destroyed && this.store.getState().replay.active) this.store.setState({ prediction: p, predictionState: 'ok' });
+    } catch { /* no prediction stored before `from`: the panel says so */ }
+    const cur = this.store.getState();
+    const ok = this.socket?.send({ op: 'replay', asset: cur.asset, interval: cur.interval, from: new Date(from).toISOString(), speed: cur.replay.playing ? cur.replay.speed : 0 }) ?? false;
+    if (!ok) this.store.setState((st) => ({ replay: { ...st.replay, playing: false, error: 'not connected: replay needs the live connection' } }));
+  }
+
+  /** Pause (speed 0) or resume the running replay; the server keeps its position and counts. */
+  setPlaying(playing: boolean): void {
+    const s = this.store.getState();
+    if (!s.replay.active) return;
+    this.socket?.send({ op: 'replay', asset: s.asset, speed: playing ? s.replay.speed : 0 });
+    this.store.setState({ replay: { ...s.replay, playing } });
+  }
+
+  setSpeed(speed: number): void {
+    const s = this.store.getState();
+    this.store.setState({ replay: { ...s.replay, speed } });
+    if (s.replay.active && s.replay.playing) this.socket?.send({ op: 'replay', asset: s.asset, speed });
+  }
+
+  step(): void {
+    const s = this.store.getState();
+    if (!s.replay.active) return;
+    if (s.replay.playing) this.setPlaying(false);
+    this.socket?.send({ op: 'replay_step' });
+  }
+
+  stopReplay(reload = true): void {
+    this.socket?.send({ op: 'replay_stop' });
+    this.store.setState({ replay: { ...initialReplay, speed: this.store.getState().replay.speed } });
+    if (reload) { void this.loadMarket(); void this.loadPrediction(); }
+  }
+
+  private onReplay(m: Extract<ServerMessage, { type: 'replay' }>): void {
+    const s = this.store.getState();
+    if (!s.replay.active || m.asset !== s.asset) return;
+    if (m.bar && s.series) {
+      const ms = INTERVAL_MS[s.interval];
+      const bar = { ...m.bar, cvd: m.bar.cvd == null ? null : m.bar.cvd + this.replayCvdBase };
+      const bucket = Math.floor(bar.t / ms) * ms;
+      const pending = this.batcher.peek(bucket) ?? lastBar(s.series);
+      // bars come at the chart's interval; a finer bar (older server) folds into its bucket
+      this.batcher.push(bucket, foldBar(pending, bar, ms));
+    }
+    const p = m.predictions?.find((x) => x.horizon_hours === s.horizon);
+    const acc = m.accuracy;
+    this.store.setState({
+      replay: {
+        ...s.replay, t: m.t !== undefined ? unixMs(m.t) : s.replay.t, error: null,
+        hits: acc ? acc.hits : s.replay.hits,
+        total: acc ? acc.total : s.replay.total,
+        playing: m.done ? false : s.replay.playing,
+      },
+      ...(p ? { prediction: p, predictionState: 'ok' as const } : {}),
+    });
+  }
+
+  // ---- backtest ------------------------------------------------------------------
+
+  async runBacktest(from: UnixMs, to: UnixMs, strategy: Record<string, unknown> = {}): Promise<void> {
+    const { asset } = this.store.getState();
+    this.store.setState({ backtest: { status: 'running', jobId: null, view: null, error: null } });
+    try {
+      const { job_id } = await this.api.startBacktest({ asset, from: new Date(from).toISOString(), to: new Date(to).toISOString(), strategy });
+      this.store.setState((s) => ({ backtest: { ...s.backtest, jobId: job_id } }));
+      this.pollBacktest(job_id, Date.now());
+    } catch (e) {
+      this.store.setState({ backtest: { status: 'failed', jobId: null, view: null, error: e instanceof Error ? e.message : String(e) } });
+    }
+  }
+
+  private pollBacktest(id: string, started: number): void {
+    this.pollTimer = setTimeout(async () => {
+      this.pollTimer = null;
+      if (this.destroyed) return;
+      try {
+        const job = await this.api.backtest(id);
+        if (this.destroyed) return;
+        if (job.status === 'done') {
+          this.store.setState({ backtest: { status: 'done', jobId: id, view: readBacktest(job.result), error: null } });
+        } else if (job.status === 'failed') {
+          this.store.setState({ backtest: { status: 'failed', jobId: id, view: null, error: typeof job.error === 'string' ? job.error : JSON.stringify(job.error) } });
+        } else if (Date.now() - started > 300_000) {
+          this.store.setState({ backtest: { status: 'failed', jobId: id, view: null, error: 'backtest still running after 5 minutes' } });
+        } else {
+          this.pollBacktest(id, started);
+        }
+      } catch (e) {
+        this.store.setState({ backtest: { status: 'failed', jobId: id, view: null, error: e instanceof Error ? e.message : String(e) } });
+      }
+    }, this.opts.backtestPollMs ?? 400);
+  }
+}
