@@ -1,0 +1,67 @@
+/*
+ * api.h — `cpe serve`: the HTTP + WebSocket API server and its configuration.
+ *
+ * One libwebsockets context, one service thread (the caller of cpe_api_serve) that runs
+ * every HTTP transaction and every WebSocket connection; nothing else calls lws. Work
+ * that may take long runs elsewhere and hands results back through a locked queue and
+ * lws_cancel_service():
+ *   - the live pipeline (cpe/live.h) on its own thread: closed bars, in-progress ticks and
+ *     predictions become WebSocket messages;
+ *   - backtests (POST /backtest) on a worker thread.
+ * Reads for requests (/market-data, /predictions, replay) use the service thread's own
+ * store handle (SQLite WAL lets them run beside the pipeline's writer).
+ *
+ * Configuration: defaults < config file (--config FILE, KEY=VALUE lines, '#' comments)
+ * < environment < command-line flags. Every key is a row of cpe_api_settings[] (name,
+ * default, documentation), which .env.example and docs/SERVER.md mirror.
+ */
+#ifndef CPE_API_H
+#define CPE_API_H
+
+#include "cpe/error.h"
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cpe_api_config {
+    char host[64];            /* CPE_HOST, 127.0.0.1 */
+    int port;                 /* CPE_PORT, 8000 (0 = any free port, logged) */
+    char db[512];             /* CPE_DB, data/cpe.db */
+    char source[16];          /* CPE_SOURCE: auto | live | simulate | store */
+    char static_dir[512];     /* CPE_STATIC_DIR, "" = frontend/dist found near the binary/cwd */
+    char cors_origins[1024];  /* CPE_CORS_ORIGINS: comma list, "*" = any, "" = none */
+    double rate_limit_per_min;/* CPE_RATE_LIMIT_PER_MIN, 1000 (0 = off) */
+    char jwt_secret[256];     /* CPE_JWT_SECRET, "" = no auth */
+    int heartbeat_ms;         /* CPE_WS_HEARTBEAT_MS, 15000 */
+    int ws_queue_cap;         /* CPE_WS_QUEUE_CAP, 256: collapse candle updates past it */
+    int ws_queue_drop;        /* CPE_WS_QUEUE_DROP, 1024: disconnect past it */
+    int tick_ms;              /* CPE_LIVE_TICK_MS, 1000: in-progress candle tick period */
+    int minute_ms;            /* CPE_LIVE_MINUTE_MS, 60000: wall time per simulated minute */
+    uint64_t sim_seed;        /* CPE_SIM_SEED, 1 */
+    char symbols[128];        /* CPE_SYMBOLS, "BTCUSDT,ETHUSDT" */
+    int backtest_workers;     /* CPE_BACKTEST_WORKERS, 1 */
+} cpe_api_config_t;
+
+typedef struct cpe_api_setting {
+    const char *env;   /* "CPE_PORT" */
+    const char *def;   /* default as text */
+    const char *doc;
+} cpe_api_setting_t;
+
+extern const cpe_api_setting_t cpe_api_settings[]; /* NULL-env terminated */
+
+void cpe_api_config_defaults(cpe_api_config_t *c);
+/* Set one key ("CPE_PORT" or "port") from text. CPE_EINVAL with d naming key and value. */
+int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *value, cpe_diag_t *d);
+/* KEY=VALUE lines; CPE_EIO / CPE_EPARSE with "FILE:LINE: ..." in d. */
+int cpe_api_config_load_file(cpe_api_config_t *c, const char *path, cpe_diag_t *d);
+/* Every set CPE_* environment variable of the settings table. */
+int cpe_api_config_load_env(cpe_api_config_t *c, cpe_diag_t *d);
+
+/* Run the server until *stop becomes non-zero (a signal handler sets it). Returns 0 after
+ * a clean shutdown or a negative code (port in use, store unopenable) with d set.
+ * bound_port (may be NULL) receives the listening port once bound (for port 0). */
+int cpe_api_serve(const cpe_api_config_t *c, volatile sig_atomic_t *stop, cpe_diag_t *d);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * live.h — the live pipeline inside `cpe serve`: where new bars come from, and what is
+ * pushed to WebSocket clients as they arrive.
+ *
+ * Modes:
+ *   simulate  the market simulator (cpe/sim.h) runs in real time on the pipeline's own
+ *             thread: first it fills the store up to the current minute (continuing
+ *             from the last stored simulated bar, at most backfill_minutes back), then
+ *             every tick_ms it reveals the minute in progress (an in-progress candle)
+ *             and every minute_ms it closes the minute: klines (spot, perp), OI, funding
+ *             and liquidations are appended to the store under "sim:*" instruments
+ *             (series marked simulated) and the closed bar is pushed.
+ *   store     no thread: the store is served as it is (tests, offline analysis).
+ *   auto      the store's newest real (non-simulated) 1m bar closed less than
+ *             CPE_LIVE_RECENT_MS ago -> store; otherwise simulate. The choice is logged,
+ *             shown by /health and carried by every response's "simulated" flag.
+ *             (Live exchange adapters plug in here in a later issue.)
+ * Every closed bar is aggregated into 5m/15m/1h/4h/1d buckets and every tick produces
+ * in-progress candles for each of those intervals too, so a chart of any interval updates.
+ *
+ * Threads: cpe_live_start() spawns the pipeline thread, which owns its store handle and
+ * simulator. Events reach the server through the sink callback ON THE PIPELINE THREAD;
+ * the sink must copy what it needs and return quickly (the API server formats the JSON,
+ * queues it and wakes its lws service thread). cpe_live_status() may be called from any
+ * thread (it takes a lock). cpe_live_stop() joins the thread and frees everything.
+ */
+#ifndef CPE_LIVE_H
+#define CPE_LIVE_H
+
+#include "cpe/error.h"
+#include "cpe/market.h"
+#include "cpe/prediction.h"
+
+#include <stdint.h>
+
+#define CPE_LIVE_MAX_SYMBOLS 4
+#define CPE_LIVE_RECENT_MS (10 * 60000LL)
+
+typedef enum cpe_live_mode { CPE_LIVE_SIMULATE = 0, CPE_LIVE_STORE = 1, CPE_LIVE_AUTO = 2 } cpe_live_mode_t;
+
+typedef enum cpe_live_kind { CPE_LIVE_CANDLE = 0, CPE_LIVE_PREDICTION = 1 } cpe_live_kind_t;
+
+typedef struct cpe_live_event {
+    cpe_live_kind_t kind;
+    const char *symbol;        /* "BTCUSDT" */
+    int64_t interval_ms;       /* candles */
+    int closed;                /* candles: 1 when final */
+    const cpe_bar_t *bar;      /* candles */
+    double cvd;                /* candles: running CVD of the interval's series */
+    const cpe_prediction_t *pred; /* predictions */
+    int simulated;
+    int64_t emitted_ms;        /* wall clock when the event was produced */
+} cpe_live_event_t;
+
+typedef void (*cpe_live_sink_fn)(void *ctx, const cpe_live_event_t *ev);
+
+typedef struct cpe_live_config {
+    const char *db;            /* store URL (the pipeline opens its own handle) */
+    cpe_live_mode_t mode;
+    const char *symbols;       /* "BTCUSDT,ETHUSDT" */
+    int tick_ms;               /* in-progress update period (1000) */
+    int minute_ms;             /* wall time of a simulated minute (60000) */
+    uint64_t seed;
+    int backfill_minutes;      /* how far back the simulator fills an empty store (2880) */
+    cpe_live_sink_fn sink;
+    void *sink_ctx;
+} cpe_live_config_t;
+
+typedef struct cpe_live_status {
+    const char *source;        /* "simulated", "store" (the resolved mode) */
+    int simulated;
+    int nsym;
+    char symbol[CPE_LIVE_MAX_SYMBOLS][32];
+    int64_t last_bar_ts[CPE_LIVE_MAX_SYMBOLS];  /* open time of the newest closed 1m bar */
+    int64_t last_tick_ms[CPE_LIVE_MAX_SYMBOLS]; /* wall time of the newest price update */
+    int64_t minutes_closed;
+    char note[160];            /* why this mode (for the log and /health) */
+} cpe_live_status_t;
+
+typedef struct cpe_live cpe_live_t;
+
+/* Resolve the mode and, for simulate, start the thread. */
+int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d);
+void cpe_live_stop(cpe_live_t *l); /* NULL is a no-op */
+void cpe_live_get_status(cpe_live_t *l, cpe_live_status_t *out);
+
+#endif

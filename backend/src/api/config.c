@@ -1,0 +1,152 @@
+/* config.c — the server settings table, defaults, env and config-file loading (api.h). */
+#include "cpe/api.h"
+#include "cpe/num.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const cpe_api_setting_t cpe_api_settings[] = {
+    {"CPE_HOST", "127.0.0.1", "address to listen on (0.0.0.0 for all interfaces)"},
+    {"CPE_PORT", "8000", "TCP port (0 picks a free port and logs it)"},
+    {"CPE_DB", "data/cpe.db", "the store (SQLite path)"},
+    {"CPE_SOURCE", "auto",
+     "auto | live | simulate | store: where live bars come from (auto: recent real data in "
+     "the store, else the simulator)"},
+    {"CPE_STATIC_DIR", "", "built frontend to serve (default: frontend/dist of the repo)"},
+    {"CPE_CORS_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173",
+     "comma-separated origins allowed by CORS; * allows any; empty allows none"},
+    {"CPE_RATE_LIMIT_PER_MIN", "1000", "requests per minute per client IP (0 disables)"},
+    {"CPE_JWT_SECRET", "", "when set, every API route except /health, /metrics, /openapi.json "
+                           "needs 'Authorization: Bearer <HS256 JWT with exp>'"},
+    {"CPE_WS_HEARTBEAT_MS", "15000", "WebSocket heartbeat period"},
+    {"CPE_WS_QUEUE_CAP", "256", "per-client queued messages before candle updates collapse"},
+    {"CPE_WS_QUEUE_DROP", "1024", "per-client queued messages before the client is dropped"},
+    {"CPE_LIVE_TICK_MS", "1000", "period of in-progress candle updates"},
+    {"CPE_LIVE_MINUTE_MS", "60000", "wall time of one simulated minute (tests use less)"},
+    {"CPE_SIM_SEED", "1", "simulator seed"},
+    {"CPE_SYMBOLS", "BTCUSDT,ETHUSDT", "symbols of the live pipeline"},
+    {"CPE_BACKTEST_WORKERS", "1", "backtest worker threads"},
+    {NULL, NULL, NULL},
+};
+
+void cpe_api_config_defaults(cpe_api_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    for (const cpe_api_setting_t *s = cpe_api_settings; s->env; s++)
+        cpe_api_config_set(c, s->env, s->def, NULL);
+}
+
+static int set_int(int *dst, const char *key, const char *v, long lo, long hi, cpe_diag_t *d)
+{
+    int64_t x;
+    if (cpe_parse_i64(v, strlen(v), &x) || x < lo || x > hi)
+        return cpe_diag_set(d, CPE_EINVAL, "setting %s (%s) must be an integer in [%ld, %ld]", key,
+                            v, lo, hi);
+    *dst = (int)x;
+    return 0;
+}
+
+static int set_str(char *dst, size_t cap, const char *key, const char *v, cpe_diag_t *d)
+{
+    if (strlen(v) >= cap)
+        return cpe_diag_set(d, CPE_EINVAL, "setting %s is longer than %zu bytes", key, cap - 1);
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
+int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_diag_t *d)
+{
+    char k[64];
+    if (strncmp(key, "CPE_", 4)) {
+        size_t i = 0;
+        snprintf(k, sizeof k, "CPE_");
+        for (; key[i] && i + 5 < sizeof k; i++)
+            k[4 + i] = key[i] == '-' ? '_' : (char)toupper((unsigned char)key[i]);
+        k[4 + i] = 0;
+        key = k;
+    }
+    if (!strcmp(key, "CPE_HOST")) return set_str(c->host, sizeof c->host, key, v, d);
+    if (!strcmp(key, "CPE_PORT")) return set_int(&c->port, key, v, 0, 65535, d);
+    if (!strcmp(key, "CPE_DB")) return set_str(c->db, sizeof c->db, key, v, d);
+    if (!strcmp(key, "CPE_SOURCE")) {
+        if (strcmp(v, "auto") && strcmp(v, "live") && strcmp(v, "simulate") && strcmp(v, "store"))
+            return cpe_diag_set(d, CPE_EINVAL,
+                                "setting CPE_SOURCE (%s) must be auto, live, simulate or store", v);
+        return set_str(c->source, sizeof c->source, key, v, d);
+    }
+    if (!strcmp(key, "CPE_STATIC_DIR")) return set_str(c->static_dir, sizeof c->static_dir, key, v, d);
+    if (!strcmp(key, "CPE_CORS_ORIGINS"))
+        return set_str(c->cors_origins, sizeof c->cors_origins, key, v, d);
+    if (!strcmp(key, "CPE_RATE_LIMIT_PER_MIN")) {
+        double x;
+        if (cpe_parse_double(v, strlen(v), &x) || !(x >= 0) || x > 1e9)
+            return cpe_diag_set(d, CPE_EINVAL, "setting %s (%s) must be a number >= 0", key, v);
+        c->rate_limit_per_min = x;
+        return 0;
+    }
+    if (!strcmp(key, "CPE_JWT_SECRET")) return set_str(c->jwt_secret, sizeof c->jwt_secret, key, v, d);
+    if (!strcmp(key, "CPE_WS_HEARTBEAT_MS")) return set_int(&c->heartbeat_ms, key, v, 10, 3600000, d);
+    if (!strcmp(key, "CPE_WS_QUEUE_CAP")) return set_int(&c->ws_queue_cap, key, v, 1, 1000000, d);
+    if (!strcmp(key, "CPE_WS_QUEUE_DROP")) return set_int(&c->ws_queue_drop, key, v, 2, 10000000, d);
+    if (!strcmp(key, "CPE_LIVE_TICK_MS")) return set_int(&c->tick_ms, key, v, 10, 60000, d);
+    if (!strcmp(key, "CPE_LIVE_MINUTE_MS")) return set_int(&c->minute_ms, key, v, 50, 3600000, d);
+    if (!strcmp(key, "CPE_SIM_SEED")) {
+        int64_t x;
+        if (cpe_parse_i64(v, strlen(v), &x))
+            return cpe_diag_set(d, CPE_EINVAL, "setting %s (%s) must be an integer", key, v);
+        c->sim_seed = (uint64_t)x;
+        return 0;
+    }
+    if (!strcmp(key, "CPE_SYMBOLS")) return set_str(c->symbols, sizeof c->symbols, key, v, d);
+    if (!strcmp(key, "CPE_BACKTEST_WORKERS")) return set_int(&c->backtest_workers, key, v, 1, 16, d);
+    return cpe_diag_set(d, CPE_EINVAL, "unknown setting %s (see .env.example)", key);
+}
+
+int cpe_api_config_load_file(cpe_api_config_t *c, const char *path, cpe_diag_t *d)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return cpe_diag_set(d, CPE_EIO, "%s: cannot open config file", path);
+    char line[2048];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = line;
+        while (isspace((unsigned char)*s)) s++;
+        size_t n = strlen(s);
+        while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = 0;
+        if (!*s || *s == '#') continue;
+        if (!strncmp(s, "export ", 7)) s += 7;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = cpe_diag_set(d, CPE_EPARSE, "%s:%d: expected KEY=VALUE", path, lineno);
+            break;
+        }
+        *eq = 0;
+        char *v = eq + 1;
+        size_t vl = strlen(v);
+        if (vl >= 2 && ((v[0] == '"' && v[vl - 1] == '"') || (v[0] == '\'' && v[vl - 1] == '\''))) {
+            v[vl - 1] = 0;
+            v++;
+        }
+        rc = cpe_api_config_set(c, s, v, d);
+        if (rc) {
+            cpe_diag_prefix(d, "%s:%d: ", path, lineno);
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int cpe_api_config_load_env(cpe_api_config_t *c, cpe_diag_t *d)
+{
+    for (const cpe_api_setting_t *s = cpe_api_settings; s->env; s++) {
+        const char *v = getenv(s->env);
+        if (!v) continue;
+        int rc = cpe_api_config_set(c, s->env, v, d);
+        if (rc) return cpe_diag_prefix(d, "environment: ");
+    }
+    return 0;
+}

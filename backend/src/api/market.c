@@ -1,0 +1,165 @@
+/* market.c — GET /market-data: columnar bars and the market-structure panels. */
+#include "api/panels.h"
+#include "api/server.h"
+#include "cpe/barload.h"
+#include "cpe/json.h"
+#include "cpe/timeutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIMIT_MAX 20000
+#define LIMIT_DEFAULT 1000
+
+int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, int64_t from_ms,
+                      int64_t to_ms, size_t limit, cpe_bar_t **out, size_t *n, int *simulated)
+{
+    cpe_barload_info_t info;
+    memset(&info, 0, sizeof info);
+    *out = NULL;
+    *n = 0;
+    int rc = cpe_load_bars(api->store, symbol, interval_ms, from_ms, to_ms, out, n, &info, NULL);
+    if (rc) return rc;
+    *simulated = info.simulated;
+    if (*n > limit) {
+        memmove(*out, *out + (*n - limit), limit * sizeof **out);
+        *n = limit;
+    }
+    return 0;
+}
+
+typedef double (*bar_field_fn)(const cpe_bar_t *b);
+#define FIELD(name)                                                                                \
+    static double f_##name(const cpe_bar_t *b) { return b->name; }
+FIELD(open)
+FIELD(high)
+FIELD(low)
+FIELD(close)
+FIELD(volume)
+FIELD(oi)
+FIELD(funding)
+FIELD(liq_long)
+FIELD(liq_short)
+FIELD(basis)
+
+static const struct {
+    const char *key;
+    bar_field_fn get;
+} columns[] = {{"open", f_open},       {"high", f_high},         {"low", f_low},
+               {"close", f_close},     {"volume", f_volume},     {"oi", f_oi},
+               {"funding", f_funding}, {"liq_long", f_liq_long}, {"liq_short", f_liq_short},
+               {"basis", f_basis}};
+
+static void column(cpe_jw_t *w, const char *key, const cpe_bar_t *b, size_t n, bar_field_fn get)
+{
+    cpe_jw_key(w, key);
+    cpe_jw_arr(w);
+    for (size_t i = 0; i < n; i++) cpe_jw_num(w, get(&b[i]));
+    cpe_jw_end(w);
+}
+
+int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp)
+{
+    char asset[16], symbol[32];
+    int64_t ims, from, to;
+    const char *iname;
+    long limit;
+    int rc;
+    if ((rc = cpe_param_asset(req, resp, 1, asset, symbol))) return rc;
+    if ((rc = cpe_param_interval(req, resp, "1m", &ims, &iname))) return rc;
+    if ((rc = cpe_param_int(req, resp, "limit", 1, LIMIT_MAX, LIMIT_DEFAULT, &limit))) return rc;
+    if ((rc = cpe_param_time(req, resp, "to", req->now_ms + ims, &to))) return rc;
+    if ((rc = cpe_param_time(req, resp, "from", to - (int64_t)limit * ims, &from))) return rc;
+    if (from >= to)
+        return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "from", NULL, 0,
+                              "from must be before to");
+    cpe_bar_t *b = NULL;
+    size_t n = 0;
+    int sim = 0;
+    rc = cpe_api_load_bars(req->api, symbol, ims, from, to, (size_t)limit, &b, &n, &sim);
+    if (rc == CPE_ENOTFOUND)
+        return cpe_resp_error(resp, 404, "UNKNOWN_ASSET", "asset", asset, 0,
+                              "no market data for asset '%s' at interval %s in the store", asset,
+                              iname);
+    if (rc) return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "store error reading bars");
+    cpe_buf_reserve(&resp->body, 150 * n + 8192);
+    cpe_jw_t w;
+    cpe_jw_init(&w, &resp->body);
+    cpe_jw_obj(&w);
+    cpe_jw_kstr(&w, "asset", asset);
+    cpe_jw_kstr(&w, "symbol", symbol);
+    cpe_jw_kstr(&w, "interval", iname);
+    cpe_jw_kbool(&w, "simulated", sim);
+    cpe_jw_key(&w, "t");
+    cpe_jw_arr(&w);
+    for (size_t i = 0; i < n; i++) cpe_jw_int(&w, b[i].ts_ms);
+    cpe_jw_end(&w);
+    for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++)
+        column(&w, columns[c].key, b, n, columns[c].get);
+    cpe_jw_key(&w, "cvd");
+    cpe_jw_arr(&w);
+    double cvd = 0;
+    int any = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isnan(b[i].cvd_delta)) {
+            cvd += b[i].cvd_delta;
+            any = 1;
+        }
+        cpe_jw_num(&w, any ? cvd : NAN);
+    }
+    cpe_jw_end(&w);
+
+    cpe_liq_band_t bands[64];
+    size_t nb = cpe_liq_clusters(b, n, 0.0025, bands, 64);
+    cpe_jw_key(&w, "liq_clusters");
+    cpe_jw_arr(&w);
+    for (size_t i = 0; i < nb; i++) {
+        cpe_jw_obj(&w);
+        cpe_jw_knum(&w, "price_lo", bands[i].price_lo);
+        cpe_jw_knum(&w, "price_hi", bands[i].price_hi);
+        cpe_jw_knum(&w, "intensity", bands[i].intensity);
+        cpe_jw_knum(&w, "notional", bands[i].notional);
+        cpe_jw_kstr(&w, "side", bands[i].side > 0 ? "long" : "short");
+        cpe_jw_end(&w);
+    }
+    cpe_jw_end(&w);
+    cpe_level_t lv[12];
+    size_t nl = cpe_sr_levels(b, n, 5, 0.003, lv, 12);
+    cpe_jw_key(&w, "levels");
+    cpe_jw_arr(&w);
+    for (size_t i = 0; i < nl; i++) {
+        cpe_jw_obj(&w);
+        cpe_jw_knum(&w, "price", lv[i].price);
+        cpe_jw_kstr(&w, "kind", lv[i].resistance ? "resistance" : "support");
+        cpe_jw_knum(&w, "strength", lv[i].strength);
+        cpe_jw_kint(&w, "touches", lv[i].touches);
+        cpe_jw_end(&w);
+    }
+    cpe_jw_end(&w);
+    cpe_vp_bin_t vp[48];
+    size_t nv = cpe_volume_profile(b, n, 48, vp);
+    cpe_jw_key(&w, "volume_profile");
+    cpe_jw_arr(&w);
+    for (size_t i = 0; i < nv; i++) {
+        cpe_jw_obj(&w);
+        cpe_jw_knum(&w, "price_lo", vp[i].price_lo);
+        cpe_jw_knum(&w, "price_hi", vp[i].price_hi);
+        cpe_jw_knum(&w, "volume", vp[i].volume);
+        cpe_jw_knum(&w, "buy_volume", vp[i].buy_volume);
+        cpe_jw_end(&w);
+    }
+    cpe_jw_end(&w);
+    cpe_jw_key(&w, "flows");
+    cpe_jw_obj(&w);
+    cpe_jw_key(&w, "whale");
+    cpe_jw_null(&w);
+    cpe_jw_key(&w, "stablecoin");
+    cpe_jw_null(&w);
+    cpe_jw_key(&w, "exchange_netflow");
+    cpe_jw_null(&w);
+    cpe_jw_end(&w);
+    cpe_jw_end(&w);
+    free(b);
+    return w.err;
+}

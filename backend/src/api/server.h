@@ -1,0 +1,124 @@
+/*
+ * server.h — the API server's state, shared by the files of src/api (not public).
+ *
+ *   server.c   lws context, HTTP transactions, dispatch (rate limit, CORS, JWT, route),
+ *              static files, the inbox from other threads, timers
+ *   ws.c       WebSocket clients: subscriptions, per-client queues, heartbeats, replay
+ *   routes.c   the route table and the small handlers
+ *   market.c   GET /market-data
+ *   jobs.c     POST /backtest jobs on worker threads
+ *
+ * Everything here is touched by the service thread only, except `mu`/`inbox` (any thread
+ * appends, the service thread drains) and what jobs.c locks itself.
+ */
+#ifndef CPE_API_SERVER_H
+#define CPE_API_SERVER_H
+
+#include "api/http.h"
+#include "api/ratelimit.h"
+#include "api/router.h"
+#include "api/stats.h"
+#include "cpe/api.h"
+#include "cpe/json.h"
+#include "cpe/live.h"
+#include "cpe/prediction.h"
+#include "cpe/store.h"
+
+#include <libwebsockets.h>
+#include <pthread.h>
+
+/* A WebSocket message shared by every client it is queued for (refcounted), with LWS_PRE
+ * bytes of headroom before the payload. */
+typedef enum ws_channel { WS_CH_NONE = 0, WS_CH_CANDLES, WS_CH_PREDICTIONS, WS_CH_MARKET,
+                          WS_CH_REPLAY, WS_CH_ALL } ws_channel_t;
+
+typedef struct cpe_wsmsg {
+    int refs;
+    ws_channel_t channel;
+    char asset[8];
+    char interval[8];
+    int collapsible;         /* an in-progress candle: a newer one replaces it in a slow queue */
+    struct cpe_wsmsg *next;  /* inbox link */
+    size_t len;
+    unsigned char data[];    /* LWS_PRE + len + 1 */
+} cpe_wsmsg_t;
+
+cpe_wsmsg_t *cpe_wsmsg_new(ws_channel_t ch, const char *asset, const char *interval,
+                           int collapsible, const char *json, size_t len);
+void cpe_wsmsg_unref(cpe_wsmsg_t *m);
+
+typedef struct pred_cache {
+    int64_t fetched_ms;
+    int have;
+    cpe_prediction_t p;
+} pred_cache_t;
+
+struct ws_client;
+
+typedef struct cpe_api {
+    cpe_api_config_t cfg;
+    struct lws_context *ctx;
+    cpe_store_t *store;
+    cpe_ratelimit_t rl;
+    cpe_stats_t stats;
+    int slot_static, slot_other, slot_ws;
+    char static_dir[512];
+    int any_origin, norigins;
+    char origins[16][128];
+    cpe_live_t *live;
+    const char *source;      /* "simulated", "store" */
+    int simulated;
+    int64_t started_ms;
+    /* WebSocket clients (ws.c) */
+    struct ws_client *clients;
+    int nclients;
+    lws_sorted_usec_list_t sul_heartbeat, sul_house;
+    /* inbox from the live pipeline and job threads */
+    pthread_mutex_t mu;
+    cpe_wsmsg_t *inbox, *inbox_tail;
+    pred_cache_t preds[2][4];
+    int stale[2];            /* last market stale flag per asset (for "market" pushes) */
+    struct cpe_jobs *jobs;
+    cpe_buf_t scratch;       /* reused response building space */
+    volatile sig_atomic_t *stop;
+} cpe_api_t;
+
+/* server.c */
+void cpe_api_inbox_push(cpe_api_t *api, cpe_wsmsg_t *m); /* any thread */
+/* Which series to read for an asset: the 1m kline series of its symbol preferring
+ * simulated data when serving simulated, else real; spot before perp. */
+int cpe_api_kline_series(cpe_api_t *api, const char *symbol, char instrument[CPE_INSTR_KEY_MAX],
+                         int *simulated, int64_t *last_ts);
+/* The latest prediction (cache refreshed at most once a second) or at a time. */
+int cpe_api_prediction(cpe_api_t *api, const char *symbol, int horizon_h, int64_t at_ms,
+                       cpe_prediction_t *out, char **explain);
+/* Data freshness: max age allowed for the price (spec 16.3) — 5 s of wall clock
+ * beyond the bar close when live; in store mode the data is as old as it is. */
+int cpe_api_is_stale(cpe_api_t *api, int64_t last_bar_ts, int64_t now_ms);
+
+/* ws.c */
+int cpe_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len);
+void cpe_ws_broadcast(cpe_api_t *api, cpe_wsmsg_t *m);
+void cpe_ws_start_timers(cpe_api_t *api);
+void cpe_ws_close_all(cpe_api_t *api);
+
+/* json helpers shared by routes.c and ws.c */
+void cpe_api_write_prediction(cpe_jw_t *w, const char *asset, const cpe_prediction_t *p,
+                              int stale, int simulated);
+void cpe_api_write_bar(cpe_jw_t *w, const cpe_bar_t *b, double cvd);
+
+/* market.c */
+int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp);
+/* Bars of symbol at interval in [from, to), at most limit (the newest), ascending. */
+int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, int64_t from_ms,
+                      int64_t to_ms, size_t limit, cpe_bar_t **out, size_t *n, int *simulated);
+
+/* jobs.c */
+typedef struct cpe_jobs cpe_jobs_t;
+int cpe_jobs_new(cpe_api_t *api, int workers, cpe_jobs_t **out);
+void cpe_jobs_free(cpe_jobs_t *j);
+int cpe_route_backtest_post(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_backtest_get(cpe_req_t *req, cpe_resp_t *resp);
+
+#endif

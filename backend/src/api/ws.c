@@ -1,0 +1,668 @@
+/* ws.c — WebSocket /ws: subscriptions, per-client capped queues, heartbeats, replay. */
+#include "api/jwt.h"
+#include "api/server.h"
+#include "cpe/json.h"
+#include "cpe/log.h"
+#include "cpe/timeutil.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SUBS 24
+#define RX_MAX (64 * 1024)
+#define REPLAY_BATCH 512
+#define PENDING_MAX 4096
+
+struct ws_client **cpe_conn_ws_slot(void *user);
+
+typedef struct ws_sub {
+    ws_channel_t ch;
+    char asset[8];
+    char interval[8];
+} ws_sub_t;
+
+typedef struct pending {
+    int64_t due_ms;
+    double close0;
+    int up;
+} pending_t;
+
+typedef struct replay {
+    int active, paused;
+    char asset[8], symbol[32], iv[8];
+    int64_t interval_ms, next_ts;
+    double speed;
+    lws_sorted_usec_list_t sul;
+    cpe_bar_t *bars;
+    size_t nbars, pos;
+    double cvd;
+    cpe_prediction_t *preds;
+    size_t npreds, ppos;
+    pending_t *pend;
+    size_t pend_head, pend_len;
+    long hits, total;
+} replay_t;
+
+typedef struct ws_client {
+    struct lws *wsi;
+    cpe_api_t *api;
+    struct ws_client *prev, *next;
+    ws_sub_t subs[MAX_SUBS];
+    int nsubs;
+    cpe_wsmsg_t **q;
+    int qhead, qlen, qalloc;
+    char *rx;
+    size_t rxlen;
+    int dropping;
+    replay_t rp;
+} ws_client_t;
+
+static const char *const ch_names[] = {"", "candles", "predictions", "market", "replay", "*"};
+
+static ws_channel_t channel_parse(const char *s)
+{
+    for (int i = WS_CH_CANDLES; i <= WS_CH_REPLAY; i++)
+        if (s && !strcmp(s, ch_names[i])) return (ws_channel_t)i;
+    return WS_CH_NONE;
+}
+
+/* ---------- queue ---------- */
+
+static void q_compact_collapsible(ws_client_t *c, const cpe_wsmsg_t *m)
+{
+    int w = 0;
+    cpe_wsmsg_t **tmp = malloc((size_t)c->qalloc * sizeof *tmp);
+    if (!tmp) return;
+    for (int i = 0; i < c->qlen; i++) {
+        cpe_wsmsg_t *x = c->q[(c->qhead + i) % c->qalloc];
+        if (x->collapsible && x->channel == m->channel && !strcmp(x->asset, m->asset) &&
+            !strcmp(x->interval, m->interval)) {
+            cpe_wsmsg_unref(x);
+            c->api->stats.ws_collapsed++;
+            continue;
+        }
+        tmp[w++] = x;
+    }
+    memcpy(c->q, tmp, (size_t)w * sizeof *tmp);
+    free(tmp);
+    c->qhead = 0;
+    c->qlen = w;
+}
+
+static void enqueue(ws_client_t *c, cpe_wsmsg_t *m)
+{
+    cpe_api_t *api = c->api;
+    if (c->dropping) return;
+    if (m->collapsible && c->qlen >= api->cfg.ws_queue_cap) q_compact_collapsible(c, m);
+    if (c->qlen >= api->cfg.ws_queue_drop) {
+        c->dropping = 1;
+        api->stats.ws_dropped_clients++;
+        cpe_warn("serve: dropping a WebSocket client whose queue reached %d messages", c->qlen);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    if (c->qlen == c->qalloc) {
+        int na = c->qalloc ? c->qalloc * 2 : 8;
+        cpe_wsmsg_t **nq = malloc((size_t)na * sizeof *nq);
+        if (!nq) return;
+        for (int i = 0; i < c->qlen; i++) nq[i] = c->q[(c->qhead + i) % c->qalloc];
+        free(c->q);
+        c->q = nq;
+        c->qalloc = na;
+        c->qhead = 0;
+    }
+    c->q[(c->qhead + c->qlen) % c->qalloc] = m;
+    c->qlen++;
+    m->refs++;
+    lws_callback_on_writable(c->wsi);
+}
+
+static void send_json(ws_client_t *c, cpe_buf_t *b, ws_channel_t ch)
+{
+    cpe_wsmsg_t *m = cpe_wsmsg_new(ch, "", "", 0, b->data, b->len);
+    if (!m) return;
+    enqueue(c, m);
+    cpe_wsmsg_unref(m);
+}
+
+static void send_error(ws_client_t *c, const char *code, const char *msg)
+{
+    cpe_buf_t b;
+    cpe_buf_init(&b, 4096);
+    cpe_jw_t w;
+    cpe_jw_init(&w, &b);
+    cpe_jw_obj(&w);
+    cpe_jw_kstr(&w, "type", "error");
+    cpe_jw_key(&w, "error");
+    cpe_jw_obj(&w);
+    cpe_jw_kstr(&w, "code", code);
+    cpe_jw_kstr(&w, "message", msg);
+    cpe_jw_end(&w);
+    cpe_jw_end(&w);
+    send_json(c, &b, WS_CH_NONE);
+    cpe_buf_free(&b);
+}
+
+static int wants(const ws_client_t *c, const cpe_wsmsg_t *m)
+{
+    if (m->channel == WS_CH_ALL) return 1;
+    for (int i = 0; i < c->nsubs; i++) {
+        const ws_sub_t *s = &c->subs[i];
+        if (s->ch != m->channel || strcmp(s->asset, m->asset)) continue;
+        if (m->channel == WS_CH_CANDLES && strcmp(s->interval, m->interval)) continue;
+        return 1;
+    }
+    return 0;
+}
+
+void cpe_ws_broadcast(cpe_api_t *api, cpe_wsmsg_t *m)
+{
+    for (ws_client_t *c = api->clients; c; c = c->next)
+        if (wants(c, m)) enqueue(c, m);
+}
+
+/* ---------- replay ---------- */
+
+static void replay_free(replay_t *r)
+{
+    lws_sul_cancel(&r->sul);
+    free(r->bars);
+    free(r->preds);
+    free(r->pend);
+    r->bars = NULL;
+    r->preds = NULL;
+    r->pend = NULL;
+    r->nbars = r->pos = r->npreds = r->ppos = r->pend_len = r->pend_head = 0;
+    r->active = 0;
+}
+
+static int cmp_pred_ts(const void *a, const void *b)
+{
+    const cpe_prediction_t *x = a, *y = b;
+    if (x->ts_ms != y->ts_ms) return (x->ts_ms > y->ts_ms) - (x->ts_ms < y->ts_ms);
+    return x->horizon_h - y->horizon_h;
+}
+
+static int replay_load(ws_client_t *c)
+{
+    replay_t *r = &c->rp;
+    cpe_api_t *api = c->api;
+    free(r->bars);
+    free(r->preds);
+    r->bars = NULL;
+    r->preds = NULL;
+    r->nbars = r->pos = r->npreds = r->ppos = 0;
+    int sim = 0;
+    int64_t to = r->next_ts + (int64_t)REPLAY_BATCH * r->interval_ms;
+    int rc = cpe_api_load_bars(api, r->symbol, r->interval_ms, r->next_ts, to, REPLAY_BATCH, &r->bars,
+                               &r->nbars, &sim);
+    if (rc || r->nbars == 0) return rc ? rc : CPE_ENOTFOUND;
+    int64_t p_to = r->bars[r->nbars - 1].ts_ms + r->interval_ms;
+    for (int h = 0; h < 4; h++) {
+        cpe_prediction_t *p = NULL;
+        size_t n = 0;
+        if (api->store->ops->get_predictions(api->store, r->symbol, cpe_api_horizons[h], r->bars[0].ts_ms,
+                                             p_to, &p, &n) == 0 && n > 0) {
+            cpe_prediction_t *np = realloc(r->preds, (r->npreds + n) * sizeof *np);
+            if (np) {
+                memcpy(np + r->npreds, p, n * sizeof *p);
+                r->preds = np;
+                r->npreds += n;
+            }
+        }
+        free(p);
+    }
+    if (r->npreds) qsort(r->preds, r->npreds, sizeof *r->preds, cmp_pred_ts);
+    return 0;
+}
+
+static void pend_push(replay_t *r, const cpe_prediction_t *p)
+{
+    if (!r->pend) r->pend = calloc(PENDING_MAX, sizeof *r->pend);
+    if (!r->pend || !(p->close > 0) || isnan(p->p_up)) return;
+    if (r->pend_len == PENDING_MAX) {
+        r->pend_head = (r->pend_head + 1) % PENDING_MAX;
+        r->pend_len--;
+    }
+    pending_t *x = &r->pend[(r->pend_head + r->pend_len) % PENDING_MAX];
+    x->due_ms = p->ts_ms + CPE_MS_PER_MIN + (int64_t)p->horizon_h * CPE_MS_PER_HOUR;
+    x->close0 = p->close;
+    x->up = p->p_up > 0.5;
+    r->pend_len++;
+}
+
+static void pend_resolve(replay_t *r, int64_t close_ms, double close)
+{
+    /* pending entries are not sorted by due time across horizons: scan all */
+    size_t w = 0;
+    for (size_t i = 0; i < r->pend_len; i++) {
+        pending_t x = r->pend[(r->pend_head + i) % PENDING_MAX];
+        if (x.due_ms <= close_ms) {
+            r->total++;
+            if ((close > x.close0) == x.up) r->hits++;
+            continue;
+        }
+        r->pend[(r->pend_head + w) % PENDING_MAX] = x;
+        w++;
+    }
+    r->pend_len = w;
+}
+
+/* Send the next bar; 0 sent, 1 the replay is over. */
+static int replay_send_one(ws_client_t *c)
+{
+    replay_t *r = &c->rp;
+    cpe_api_t *api = c->api;
+    if (r->pos >= r->nbars && replay_load(c)) {
+        cpe_buf_t b;
+        cpe_buf_init(&b, 4096);
+        cpe_buf_printf(&b, "{\"type\":\"replay\",\"asset\":\"%s\",\"interval\":\"%s\",\"done\":true,"
+                           "\"accuracy\":{\"hits\":%ld,\"total\":%ld}}",
+                       r->asset, r->iv, r->hits, r->total);
+        send_json(c, &b, WS_CH_REPLAY);
+        cpe_buf_free(&b);
+        return 1;
+    }
+    const cpe_bar_t *bar = &r->bars[r->pos++];
+    r->next_ts = bar->ts_ms + r->interval_ms;
+    if (!isnan(bar->cvd_delta)) r->cvd += bar->cvd_delta;
+    pend_resolve(r, bar->ts_ms + r->interval_ms, bar->close);
+    cpe_buf_t b;
+    cpe_buf_init(&b, 1 << 20);
+    cpe_jw_t w;
+    cpe_jw_init(&w, &b);
+    cpe_jw_obj(&w);
+    cpe_jw_kstr(&w, "type", "replay");
+    cpe_jw_kstr(&w, "asset", r->asset);
+    cpe_jw_kstr(&w, "interval", r->iv);
+    cpe_jw_kint(&w, "t", bar->ts_ms);
+    cpe_jw_key(&w, "bar");
+    cpe_api_write_bar(&w, bar, r->cvd);
+    cpe_jw_key(&w, "predictions");
+    cpe_jw_arr(&w);
+    while (r->ppos < r->npreds && r->preds[r->ppos].ts_ms < bar->ts_ms) r->ppos++;
+    while (r->ppos < r->npreds && r->preds[r->ppos].ts_ms < bar->ts_ms + r->interval_ms) {
+        const cpe_prediction_t *p = &r->preds[r->ppos++];
+        /* for a coarse bar only the predictions made at its last minute */
+        if (p->ts_ms + CPE_MS_PER_MIN != bar->ts_ms + r->interval_ms) continue;
+        cpe_api_write_prediction(&w, r->asset, p, 0, api->simulated);
+        pend_push(r, p);
+    }
+    cpe_jw_end(&w);
+    cpe_jw_key(&w, "accuracy");
+    cpe_jw_obj(&w);
+    cpe_jw_kint(&w, "hits", r->hits);
+    cpe_jw_kint(&w, "total", r->total);
+    cpe_jw_end(&w);
+    cpe_jw_end(&w);
+    if (!w.err) send_json(c, &b, WS_CH_REPLAY);
+    cpe_buf_free(&b);
+    return 0;
+}
+
+static void replay_tick(lws_sorted_usec_list_t *sul)
+{
+    replay_t *r = lws_container_of(sul, replay_t, sul);
+    ws_client_t *c = lws_container_of(r, ws_client_t, rp);
+    if (!r->active || r->paused || r->speed <= 0) return;
+    int per_tick = 1;
+    int64_t period_us;
+    if (r->speed <= 20) period_us = (int64_t)(1e6 / r->speed);
+    else {
+        period_us = 50000;
+        per_tick = (int)lround(r->speed * 0.05);
+    }
+    /* Pace by the client: a replay never fills a slow client's queue. */
+    for (int i = 0; i < per_tick && c->qlen < c->api->cfg.ws_queue_cap / 2; i++)
+        if (replay_send_one(c)) {
+            r->active = 0;
+            return;
+        }
+    lws_sul_schedule(lws_get_context(c->wsi), 0, &r->sul, replay_tick, period_us);
+}
+
+static void replay_schedule(ws_client_t *c)
+{
+    lws_sul_cancel(&c->rp.sul);
+    if (c->rp.active && !c->rp.paused && c->rp.speed > 0)
+        lws_sul_schedule(lws_get_context(c->wsi), 0, &c->rp.sul, replay_tick, 1000);
+}
+
+/* ---------- client messages ---------- */
+
+static int valid_asset(const char *a, char out[8])
+{
+    if (!a) return 0;
+    char up[16];
+    size_t n = strlen(a);
+    if (n == 0 || n > 10) return 0;
+    for (size_t i = 0; i <= n; i++) up[i] = (char)(a[i] >= 'a' && a[i] <= 'z' ? a[i] - 32 : a[i]);
+    if (n > 4 && !strcmp(up + n - 4, "USDT")) up[n - 4] = 0;
+    if (cpe_api_asset_index(up) < 0) return 0;
+    snprintf(out, 8, "%.7s", up);
+    return 1;
+}
+
+static int valid_interval(const char *s)
+{
+    static const char *const ok[] = {"1m", "5m", "15m", "1h", "4h", "1d"};
+    for (size_t i = 0; s && i < sizeof ok / sizeof ok[0]; i++)
+        if (!strcmp(s, ok[i])) return 1;
+    return 0;
+}
+
+static void ack(ws_client_t *c, const char *type, ws_channel_t ch, const char *asset,
+                const char *interval)
+{
+    cpe_buf_t b;
+    cpe_buf_init(&b, 4096);
+    cpe_jw_t w;
+    cpe_jw_init(&w, &b);
+    cpe_jw_obj(&w);
+    cpe_jw_kstr(&w, "type", type);
+    cpe_jw_kstr(&w, "channel", ch_names[ch]);
+    cpe_jw_kstr(&w, "asset", asset);
+    if (interval[0]) cpe_jw_kstr(&w, "interval", interval);
+    else {
+        cpe_jw_key(&w, "interval");
+        cpe_jw_null(&w);
+    }
+    cpe_jw_kbool(&w, "simulated", c->api->simulated);
+    cpe_jw_end(&w);
+    send_json(c, &b, WS_CH_NONE);
+    cpe_buf_free(&b);
+}
+
+static void on_subscribe(ws_client_t *c, json_t *j, int sub)
+{
+    const char *chs = json_string_value(json_object_get(j, "channel"));
+    ws_channel_t ch = channel_parse(chs);
+    if (ch == WS_CH_NONE) {
+        send_error(c, "INVALID_PARAMETER", "channel must be candles, predictions, market or replay");
+        return;
+    }
+    char asset[8];
+    if (!valid_asset(json_string_value(json_object_get(j, "asset")), asset)) {
+        send_error(c, "UNKNOWN_ASSET", "asset must be BTC or ETH");
+        return;
+    }
+    const char *iv = json_string_value(json_object_get(j, "interval"));
+    char interval[8] = "";
+    if (ch == WS_CH_CANDLES) {
+        if (!iv) iv = "1m";
+        if (!valid_interval(iv)) {
+            send_error(c, "INVALID_PARAMETER", "interval must be one of 1m, 5m, 15m, 1h, 4h, 1d");
+            return;
+        }
+        snprintf(interval, sizeof interval, "%s", iv);
+    }
+    int found = -1;
+    for (int i = 0; i < c->nsubs; i++)
+        if (c->subs[i].ch == ch && !strcmp(c->subs[i].asset, asset) &&
+            !strcmp(c->subs[i].interval, interval))
+            found = i;
+    if (sub) {
+        if (found < 0) {
+            if (c->nsubs >= MAX_SUBS) {
+                send_error(c, "INVALID_PARAMETER", "too many subscriptions on this connection");
+                return;
+            }
+            ws_sub_t *s = &c->subs[c->nsubs++];
+            s->ch = ch;
+            snprintf(s->asset, sizeof s->asset, "%s", asset);
+            snprintf(s->interval, sizeof s->interval, "%s", interval);
+        }
+        ack(c, "subscribed", ch, asset, interval);
+    } else {
+        if (found >= 0) c->subs[found] = c->subs[--c->nsubs];
+        ack(c, "unsubscribed", ch, asset, interval);
+    }
+}
+
+static void on_replay(ws_client_t *c, json_t *j)
+{
+    replay_t *r = &c->rp;
+    json_t *from = json_object_get(j, "from");
+    json_t *speed = json_object_get(j, "speed");
+    double sp = r->active ? r->speed : 1;
+    if (speed) {
+        if (!json_is_number(speed) || json_number_value(speed) < 0 || json_number_value(speed) > 10000) {
+            send_error(c, "INVALID_PARAMETER", "speed must be a number of bars per second in [0, 10000]");
+            return;
+        }
+        sp = json_number_value(speed);
+    }
+    if (!from && r->active) { /* speed change or pause of the running replay */
+        r->speed = sp;
+        r->paused = sp <= 0;
+        replay_schedule(c);
+        return;
+    }
+    char asset[8];
+    if (!valid_asset(json_string_value(json_object_get(j, "asset")), asset)) {
+        send_error(c, "UNKNOWN_ASSET", "asset must be BTC or ETH");
+        return;
+    }
+    int64_t t0;
+    const char *fs = json_string_value(from);
+    char tmp[32];
+    if (json_is_integer(from)) {
+        snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(from));
+        fs = tmp;
+    }
+    if (!fs || cpe_parse_time_arg(fs, &t0)) {
+        send_error(c, "INVALID_PARAMETER", "from must be an ISO-8601 time or epoch milliseconds");
+        return;
+    }
+    const char *iv = json_string_value(json_object_get(j, "interval"));
+    if (!iv) iv = "1m";
+    int64_t ims;
+    if (!valid_interval(iv) || cpe_interval_parse(iv, &ims)) {
+        send_error(c, "INVALID_PARAMETER", "interval must be one of 1m, 5m, 15m, 1h, 4h, 1d");
+        return;
+    }
+    replay_free(r);
+    memset(r, 0, sizeof *r);
+    r->active = 1;
+    snprintf(r->asset, sizeof r->asset, "%s", asset);
+    cpe_asset_to_symbol(asset, r->symbol);
+    snprintf(r->iv, sizeof r->iv, "%s", iv);
+    r->interval_ms = ims;
+    r->next_ts = cpe_floor_ms(t0, ims);
+    r->speed = sp;
+    r->paused = sp <= 0;
+    ack(c, "subscribed", WS_CH_REPLAY, asset, iv);
+    replay_schedule(c);
+}
+
+static void on_message(ws_client_t *c, const char *text, size_t len)
+{
+    json_error_t je;
+    json_t *j = json_loadb(text, len, 0, &je);
+    if (!json_is_object(j)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "message must be a JSON object: %s", j ? "not an object" : je.text);
+        send_error(c, "INVALID_JSON", msg);
+        json_decref(j);
+        return;
+    }
+    const char *op = json_string_value(json_object_get(j, "op"));
+    if (!op) send_error(c, "INVALID_PARAMETER", "field 'op' is required");
+    else if (!strcmp(op, "subscribe")) on_subscribe(c, j, 1);
+    else if (!strcmp(op, "unsubscribe")) on_subscribe(c, j, 0);
+    else if (!strcmp(op, "replay")) on_replay(c, j);
+    else if (!strcmp(op, "replay_step")) {
+        if (!c->rp.active) send_error(c, "INVALID_PARAMETER", "no replay is running");
+        else {
+            c->rp.paused = 1;
+            replay_schedule(c);
+            if (replay_send_one(c)) c->rp.active = 0;
+        }
+    } else if (!strcmp(op, "replay_stop")) {
+        replay_free(&c->rp);
+        ack(c, "unsubscribed", WS_CH_REPLAY, c->rp.asset, "");
+    } else if (!strcmp(op, "ping")) {
+        cpe_buf_t b;
+        cpe_buf_init(&b, 256);
+        cpe_buf_printf(&b, "{\"type\":\"pong\",\"t\":%lld}", (long long)cpe_now_ms());
+        send_json(c, &b, WS_CH_NONE);
+        cpe_buf_free(&b);
+    } else {
+        char msg[128];
+        snprintf(msg, sizeof msg, "unknown op '%.40s'", op);
+        send_error(c, "INVALID_PARAMETER", msg);
+    }
+    json_decref(j);
+}
+
+/* ---------- lws glue ---------- */
+
+static void client_free(ws_client_t *c)
+{
+    cpe_api_t *api = c->api;
+    if (c->prev) c->prev->next = c->next;
+    else api->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    api->nclients--;
+    for (int i = 0; i < c->qlen; i++) cpe_wsmsg_unref(c->q[(c->qhead + i) % c->qalloc]);
+    free(c->q);
+    free(c->rx);
+    replay_free(&c->rp);
+    free(c);
+}
+
+static int allow_upgrade(struct lws *wsi, cpe_api_t *api)
+{
+    char uri[256];
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws")) return 0;
+    char ip[64] = "";
+    lws_get_peer_simple(wsi, ip, sizeof ip);
+    int retry;
+    if (!cpe_ratelimit_take(&api->rl, ip[0] ? ip : "?", cpe_now_ms(), &retry)) return 0;
+    if (!api->cfg.jwt_secret[0]) return 1;
+    char tok[2048], why[128];
+    int n = lws_hdr_copy(wsi, tok, sizeof tok, WSI_TOKEN_HTTP_AUTHORIZATION);
+    const char *t = NULL;
+    if (n > 7 && !strncasecmp(tok, "Bearer ", 7)) t = tok + 7;
+    else if (lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok)) t = tok;
+    return t && cpe_jwt_verify(t, api->cfg.jwt_secret, cpe_now_ms(), why, sizeof why) == 0;
+}
+
+int cpe_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    cpe_api_t *api = lws_context_user(lws_get_context(wsi));
+    ws_client_t **slot = user ? cpe_conn_ws_slot(user) : NULL;
+    ws_client_t *c = slot ? *slot : NULL;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return allow_upgrade(wsi, api) ? 0 : 1;
+    case LWS_CALLBACK_ESTABLISHED:
+        c = calloc(1, sizeof *c);
+        if (!c) return -1;
+        c->wsi = wsi;
+        c->api = api;
+        c->next = api->clients;
+        if (api->clients) api->clients->prev = c;
+        api->clients = c;
+        api->nclients++;
+        *slot = c;
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (!c) return -1;
+        if (!c->rx && !(c->rx = malloc(RX_MAX))) return -1;
+        if (c->rxlen + len > RX_MAX) {
+            send_error(c, "BODY_TOO_LARGE", "WebSocket message larger than 64 KiB");
+            c->rxlen = 0;
+            return 0;
+        }
+        memcpy(c->rx + c->rxlen, in, len);
+        c->rxlen += len;
+        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+            on_message(c, c->rx, c->rxlen);
+            c->rxlen = 0;
+        }
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+        if (!c) return -1;
+        if (c->dropping) return -1;
+        if (!c->qlen) return 0;
+        cpe_wsmsg_t *m = c->q[c->qhead];
+        c->qhead = (c->qhead + 1) % c->qalloc;
+        c->qlen--;
+        int n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
+        cpe_wsmsg_unref(m);
+        if (n < (int)0) return -1;
+        api->stats.ws_messages_sent++;
+        if (c->qlen) lws_callback_on_writable(wsi);
+        return 0;
+    }
+    case LWS_CALLBACK_CLOSED:
+        if (c) {
+            client_free(c);
+            *slot = NULL;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static void heartbeat(lws_sorted_usec_list_t *sul)
+{
+    cpe_api_t *api = lws_container_of(sul, cpe_api_t, sul_heartbeat);
+    char j[96];
+    int n = snprintf(j, sizeof j, "{\"type\":\"heartbeat\",\"t\":%lld}", (long long)cpe_now_ms());
+    cpe_wsmsg_t *m = cpe_wsmsg_new(WS_CH_ALL, "", "", 0, j, (size_t)n);
+    if (m) {
+        cpe_ws_broadcast(api, m);
+        cpe_wsmsg_unref(m);
+    }
+    lws_sul_schedule(api->ctx, 0, &api->sul_heartbeat, heartbeat,
+                     (lws_usec_t)api->cfg.heartbeat_ms * 1000);
+}
+
+/* Once a second: push "market" messages when an asset's freshness changes. */
+static void housekeeping(lws_sorted_usec_list_t *sul)
+{
+    cpe_api_t *api = lws_container_of(sul, cpe_api_t, sul_house);
+    int64_t now = cpe_now_ms();
+    for (int a = 0; a < cpe_api_nassets; a++) {
+        char sym[32], inst[CPE_INSTR_KEY_MAX];
+        cpe_asset_to_symbol(cpe_api_assets[a], sym);
+        int sim = 0;
+        int64_t last = 0;
+        if (cpe_api_kline_series(api, sym, inst, &sim, &last)) continue;
+        int stale = cpe_api_is_stale(api, last, now);
+        if (stale == api->stale[a]) continue;
+        api->stale[a] = stale;
+        char j[512];
+        int n = snprintf(j, sizeof j,
+                         "{\"type\":\"market\",\"asset\":\"%s\",\"source\":\"%s\",\"simulated\":%s,"
+                         "\"stale\":%s,\"last_ts\":%lld,\"age_ms\":%lld}",
+                         cpe_api_assets[a], api->source, sim ? "true" : "false",
+                         stale ? "true" : "false", (long long)last,
+                         (long long)(now - last - CPE_MS_PER_MIN));
+        cpe_wsmsg_t *m = cpe_wsmsg_new(WS_CH_MARKET, cpe_api_assets[a], "", 0, j, (size_t)n);
+        if (m) {
+            cpe_ws_broadcast(api, m);
+            cpe_wsmsg_unref(m);
+        }
+    }
+    lws_sul_schedule(api->ctx, 0, &api->sul_house, housekeeping, 1000000);
+}
+
+void cpe_ws_start_timers(cpe_api_t *api)
+{
+    lws_sul_schedule(api->ctx, 0, &api->sul_heartbeat, heartbeat,
+                     (lws_usec_t)api->cfg.heartbeat_ms * 1000);
+    lws_sul_schedule(api->ctx, 0, &api->sul_house, housekeeping, 1000000);
+}
+
+void cpe_ws_close_all(cpe_api_t *api)
+{
+    while (api->clients) client_free(api->clients);
+}
