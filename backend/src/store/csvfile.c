@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,25 @@
 
 #define IN_CAP (256u * 1024u)
 #define BUF_INIT (1024u * 1024u)
+#define PIPE_BLOCKS 4
+#define PIPE_BLOCK_SIZE (1024u * 1024u)
+#define PIPE_MIN_FILE (256u * 1024u) /* smaller compressed files are inflated inline */
+
+struct csv_block {
+    char *data;
+    size_t len, off;
+};
+
+/* Ring of decoded blocks between the inflate thread and the reader. */
+struct csv_pipe {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct csv_block blk[PIPE_BLOCKS];
+    int head, count, done, stop, running, sync_init;
+    uint64_t file_done;
+    cpe_diag_t err;
+};
 
 struct cpe_csv_src {
     int fd;
@@ -27,11 +47,16 @@ struct cpe_csv_src {
     /* decoded text */
     char *buf;
     size_t cap, beg, end;
-    int eof, started;
+    int eof, started; /* eof: no more decoded text for the reader */
+    int in_eof;       /* the decoder has reached the end of its input */
+    struct csv_pipe pipe;
     int64_t next_line;
     size_t max_line, max_fields, fcap;
     char delim;
 };
+
+static int pipe_start(cpe_csv_t *c, cpe_diag_t *d);
+static void pipe_stop(struct csv_pipe *p);
 
 static uint16_t rd16(const unsigned char *p)
 {
@@ -239,6 +264,9 @@ int cpe_csv_open(cpe_csv_t *c, const char *path, const cpe_csv_opts_t *o, cpe_di
         c->format = CPE_CSV_ZIP;
         if ((rc = zip_open(c, o, d)) != 0) goto fail;
     }
+    if (c->format != CPE_CSV_PLAIN && !(c->format == CPE_CSV_ZIP && s->method == 0) &&
+        s->file_size >= PIPE_MIN_FILE && (rc = pipe_start(c, d)) != 0)
+        goto fail;
     return 0;
 fail:
     cpe_csv_close(c);
@@ -250,6 +278,7 @@ void cpe_csv_close(cpe_csv_t *c)
     if (!c) return;
     struct cpe_csv_src *s = c->src;
     if (s) {
+        pipe_stop(&s->pipe); /* before the decoder state it uses goes away */
         if (s->z_init) inflateEnd(&s->z);
         if (s->fd >= 0) close(s->fd);
         free(s->in);
@@ -262,33 +291,33 @@ void cpe_csv_close(cpe_csv_t *c)
     c->src = NULL;
 }
 
-/* Decode more text into buf[end..cap). Sets eof when the input is exhausted. */
-static int decode(cpe_csv_t *c, cpe_diag_t *d)
+/* Decode more text into dst[0..room): *made bytes; sets s->in_eof when the input is
+ * exhausted. Runs on the inflate thread when there is one (it owns fd, z, in, crc). */
+static int decode_into(cpe_csv_t *c, char *dst, size_t room, size_t *made, cpe_diag_t *d)
 {
     struct cpe_csv_src *s = c->src;
-    size_t room = s->cap - s->end;
+    *made = 0;
     if (c->format == CPE_CSV_PLAIN) {
-        ssize_t r = read_some(s, s->buf + s->end, room);
+        ssize_t r = read_some(s, dst, room);
         if (r < 0) return cpe_diag_set(d, CPE_EIO, "%s: read error: %s", c->name, strerror(errno));
-        if (r == 0) s->eof = 1;
-        s->end += (size_t)r;
+        if (r == 0) s->in_eof = 1;
+        *made = (size_t)r;
         return 0;
     }
     if (c->format == CPE_CSV_ZIP && s->method == 0) {
         size_t want = room < s->zip_left ? room : (size_t)s->zip_left;
-        ssize_t r = want ? read_some(s, s->buf + s->end, want) : 0;
+        ssize_t r = want ? read_some(s, dst, want) : 0;
         if (r < 0) return cpe_diag_set(d, CPE_EIO, "%s: read error: %s", c->name, strerror(errno));
         if (want && r == 0)
             return cpe_diag_set(d, CPE_ETRUNCATED, "%s: zip entry is truncated", c->name);
-        s->crc = (uint32_t)crc32(s->crc, (const unsigned char *)s->buf + s->end, (uInt)r);
+        s->crc = (uint32_t)crc32(s->crc, (const unsigned char *)dst, (uInt)r);
         s->zip_left -= (uint64_t)r;
         s->got_usize += (uint64_t)r;
-        s->end += (size_t)r;
-        if (s->zip_left == 0) s->eof = 1;
+        *made = (size_t)r;
+        if (s->zip_left == 0) s->in_eof = 1;
     } else {
         /* inflate until some output appears or the stream ends */
-        size_t before = s->end;
-        while (s->end == before && !s->eof) {
+        while (*made == 0 && !s->in_eof) {
             if (s->z.avail_in == 0) {
                 size_t want = IN_CAP;
                 if (c->format == CPE_CSV_ZIP && want > s->zip_left) want = (size_t)s->zip_left;
@@ -298,7 +327,7 @@ static int decode(cpe_csv_t *c, cpe_diag_t *d)
                 if (c->format == CPE_CSV_ZIP) s->zip_left -= (uint64_t)r;
                 if (r == 0) {
                     if (s->z_ended) { /* gzip: clean end after the last member */
-                        s->eof = 1;
+                        s->in_eof = 1;
                         break;
                     }
                     return cpe_diag_set(d, CPE_ETRUNCATED,
@@ -312,18 +341,17 @@ static int decode(cpe_csv_t *c, cpe_diag_t *d)
                 inflateReset(&s->z);
                 s->z_ended = 0;
             }
-            s->z.next_out = (unsigned char *)s->buf + s->end;
-            s->z.avail_out = (uInt)(s->cap - s->end);
+            s->z.next_out = (unsigned char *)dst;
+            s->z.avail_out = (uInt)room;
             int zr = inflate(&s->z, Z_NO_FLUSH);
-            size_t made = (size_t)(s->cap - s->end) - s->z.avail_out;
+            *made = room - s->z.avail_out;
             if (c->format == CPE_CSV_ZIP)
-                s->crc = (uint32_t)crc32(s->crc, (const unsigned char *)s->buf + s->end, (uInt)made);
-            s->got_usize += made;
-            s->end += made;
+                s->crc = (uint32_t)crc32(s->crc, (const unsigned char *)dst, (uInt)*made);
+            s->got_usize += *made;
             if (zr == Z_STREAM_END) {
                 s->z_ended = 1;
-                if (c->format == CPE_CSV_ZIP) s->eof = 1;
-            } else if (zr == Z_BUF_ERROR && made == 0 && s->z.avail_in != 0) {
+                if (c->format == CPE_CSV_ZIP) s->in_eof = 1;
+            } else if (zr == Z_BUF_ERROR && *made == 0 && s->z.avail_in != 0) {
                 return cpe_diag_set(d, CPE_EINTERNAL, "%s: inflate made no progress", c->name);
             } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
                 return cpe_diag_set(d, CPE_EPARSE, "%s: corrupt compressed data (%s)", c->name,
@@ -331,7 +359,7 @@ static int decode(cpe_csv_t *c, cpe_diag_t *d)
             }
         }
     }
-    if (c->format == CPE_CSV_ZIP && s->eof) {
+    if (c->format == CPE_CSV_ZIP && s->in_eof) {
         if (s->got_usize != s->want_usize)
             return cpe_diag_set(d, CPE_ETRUNCATED, "%s: entry has %llu bytes, directory says %llu",
                                 c->name, (unsigned long long)s->got_usize,
@@ -340,6 +368,117 @@ static int decode(cpe_csv_t *c, cpe_diag_t *d)
             return cpe_diag_set(d, CPE_ETRUNCATED, "%s: CRC-32 mismatch (damaged zip)", c->name);
     }
     return 0;
+}
+
+/* ---- the inflate thread: decompression overlaps parsing (2 cores: ~2x on .gz) ---- */
+
+static void *inflater(void *arg)
+{
+    cpe_csv_t *c = arg;
+    struct cpe_csv_src *s = c->src;
+    struct csv_pipe *p = &s->pipe;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->count == PIPE_BLOCKS && !p->stop) pthread_cond_wait(&p->cv, &p->mu);
+        int stop = p->stop;
+        int slot = (p->head + p->count) % PIPE_BLOCKS;
+        pthread_mutex_unlock(&p->mu);
+        if (stop) break;
+        struct csv_block *b = &p->blk[slot];
+        cpe_diag_t d = {0};
+        size_t made = 0;
+        int rc = decode_into(c, b->data, PIPE_BLOCK_SIZE, &made, &d);
+        pthread_mutex_lock(&p->mu);
+        b->len = made;
+        b->off = 0;
+        if (made) p->count++;
+        p->file_done = s->file_done;
+        if (rc) {
+            p->err = d;
+            p->done = 1;
+        } else if (s->in_eof)
+            p->done = 1;
+        int done = p->done;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (done) break;
+    }
+    return NULL;
+}
+
+static int pipe_start(cpe_csv_t *c, cpe_diag_t *d)
+{
+    struct csv_pipe *p = &c->src->pipe;
+    for (int i = 0; i < PIPE_BLOCKS; i++)
+        if (!(p->blk[i].data = malloc(PIPE_BLOCK_SIZE)))
+            return cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", c->name);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->sync_init = 1;
+    if (pthread_create(&p->th, NULL, inflater, c) != 0)
+        return cpe_diag_set(d, CPE_EINTERNAL, "%s: cannot start the inflate thread", c->name);
+    p->running = 1;
+    return 0;
+}
+
+static void pipe_stop(struct csv_pipe *p)
+{
+    if (p->running) {
+        pthread_mutex_lock(&p->mu);
+        p->stop = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        pthread_join(p->th, NULL);
+        p->running = 0;
+    }
+    if (p->sync_init) {
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+        p->sync_init = 0;
+    }
+    for (int i = 0; i < PIPE_BLOCKS; i++) free(p->blk[i].data);
+}
+
+/* Consumer side: copy the next decoded bytes into the text buffer. */
+static int pipe_take(cpe_csv_t *c, cpe_diag_t *d)
+{
+    struct cpe_csv_src *s = c->src;
+    struct csv_pipe *p = &s->pipe;
+    pthread_mutex_lock(&p->mu);
+    while (p->count == 0 && !p->done) pthread_cond_wait(&p->cv, &p->mu);
+    if (p->count == 0) {
+        int rc = p->err.code;
+        if (rc && d) *d = p->err;
+        if (!rc) s->eof = 1;
+        pthread_mutex_unlock(&p->mu);
+        return rc;
+    }
+    struct csv_block *b = &p->blk[p->head];
+    pthread_mutex_unlock(&p->mu);
+    size_t n = b->len - b->off, room = s->cap - s->end;
+    if (n > room) n = room;
+    memcpy(s->buf + s->end, b->data + b->off, n);
+    s->end += n;
+    b->off += n;
+    if (b->off == b->len) {
+        pthread_mutex_lock(&p->mu);
+        p->head = (p->head + 1) % PIPE_BLOCKS;
+        p->count--;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return 0;
+}
+
+static int decode(cpe_csv_t *c, cpe_diag_t *d)
+{
+    struct cpe_csv_src *s = c->src;
+    if (s->pipe.running) return pipe_take(c, d);
+    size_t made;
+    int rc = decode_into(c, s->buf + s->end, s->cap - s->end, &made, d);
+    s->end += made;
+    if (s->in_eof) s->eof = 1;
+    return rc;
 }
 
 /* Make room and decode more: keeps buf[beg..end), moving it to the front. */
@@ -462,6 +601,9 @@ int cpe_csv_next(cpe_csv_t *c, cpe_diag_t *d)
         char *b = s->buf + s->beg;
         size_t avail = s->end - s->beg;
         char *nl = memchr(b, '\n', avail);
+        if ((nl ? (size_t)(nl - b) : avail) > s->max_line)
+            return cpe_diag_set(d, CPE_ETOOBIG, "%s:%lld: line is longer than %zu bytes", c->name,
+                                (long long)s->next_line, s->max_line);
         if (!s->started || (!nl && !s->eof)) {
             if ((rc = fill(c, d))) return rc;
             continue;
@@ -506,7 +648,14 @@ int cpe_csv_next(cpe_csv_t *c, cpe_diag_t *d)
 
 void cpe_csv_progress(const cpe_csv_t *c, uint64_t *done, uint64_t *total)
 {
-    *done = c->src ? c->src->file_done : 0;
+    struct cpe_csv_src *s = c->src;
+    *done = 0;
+    if (s && s->pipe.running) {
+        pthread_mutex_lock(&s->pipe.mu);
+        *done = s->pipe.file_done;
+        pthread_mutex_unlock(&s->pipe.mu);
+    } else if (s)
+        *done = s->file_done;
     *total = c->src ? c->src->file_size : 0;
 }
 

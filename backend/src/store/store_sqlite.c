@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -70,6 +71,12 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
 };
+
+/* page_size only takes effect on a new database (before the first table): 32 KiB pages
+ * hold a day chunk of 1m klines (115 KB) in four pages instead of 28 overflow pages. */
+#define PRAGMAS                                                                                    \
+    "PRAGMA page_size=32768; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "                 \
+    "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, instrument TEXT NOT NULL,"
@@ -506,6 +513,21 @@ static int grow(void **arr, size_t *n, size_t extra, size_t elem, cpe_diag_t *d)
     return 0;
 }
 
+/* A year of 1m bars is 42 MB of fresh memory: faulting it in 4 KiB pages costs more than
+ * reading it from SQLite. Ask for transparent huge pages on the untouched interior. */
+static void huge_pages(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t hp = (uintptr_t)2 << 20;
+    if (len < 4 * hp) return;
+    uintptr_t a = ((uintptr_t)p + hp - 1) & ~(hp - 1), z = ((uintptr_t)p + len) & ~(hp - 1);
+    if (z > a) madvise((void *)a, z - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
 static void day_bounds(int64_t from_ms, int64_t to_ms, int64_t *d0, int64_t *d1)
 {
     *d0 = from_ms == INT64_MIN ? INT64_MIN : day_of(from_ms);
@@ -533,6 +555,7 @@ static int sq_get_klines(cpe_store_t *b, int64_t series, int64_t from_ms, int64_
     if (total == 0) return 0;
     int rc = grow((void **)out, n, (size_t)total, sizeof **out, &b->diag);
     if (rc) return rc;
+    huge_pages(*out + *n, (size_t)total * sizeof **out);
     q = stmt(s, Q_CHUNK_RANGE);
     if (!q) return CPE_ESTORE;
     sqlite3_bind_int64(q, 1, series);
@@ -830,7 +853,7 @@ int cpe_store_sqlite_open(const char *path, cpe_store_t **out, cpe_diag_t *d)
     }
     sqlite3_busy_timeout(s->db, 10000);
     char *err = NULL;
-    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+    if (sqlite3_exec(s->db, PRAGMAS, NULL, NULL,
                      &err) != SQLITE_OK ||
         sqlite3_exec(s->db, schema_sql, NULL, NULL, &err) != SQLITE_OK) {
         rc = cpe_diag_set(d, CPE_ESTORE, "%s: %s", path, err ? err : sqlite3_errmsg(s->db));

@@ -1,0 +1,165 @@
+/* bench_store.c — the store's figures (issue 2), one JSON line each, medians of reps:
+ *   csv_parse_1m_klines   reading + parsing the 20 months of real 1m klines (.csv.gz)
+ *   import_1m_klines      cpe import of the same files end to end into a fresh store
+ *   read_year_1m_bars     reading one year of 1m bars (2024) into memory
+ * Needs $CPE_SHARED/data/real (prints a skip line otherwise). Usage:
+ *   bench_store [REPS]          (default 3; the store goes to a temp directory) */
+#include "cpe/csvfile.h"
+#include "cpe/import.h"
+#include "cpe/num.h"
+#include "cpe/timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void emit(const char *metric, double value, const char *unit, double target, int lower)
+{
+    printf("{\"bench\":\"store\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"target\":%g,"
+           "\"ok\":%s}\n",
+           metric, value, unit, target, (lower ? value <= target : value >= target) ? "true" : "false");
+    fflush(stdout);
+}
+
+/* The 1m kline files of the shared data, sorted. */
+static size_t kline_files(const char *dir, char ***out)
+{
+    char **all;
+    size_t n, k = 0;
+    cpe_diag_t d;
+    if (cpe_import_list_dir(dir, &all, &n, &d)) return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strstr(all[i], "binance-spot_BTCUSDT_klines_1m_")) all[k++] = all[i];
+        else free(all[i]);
+    }
+    *out = all;
+    return k;
+}
+
+/* Read every field of every row as numbers: the reader's share of an import. */
+static long parse_all(char **files, size_t nf)
+{
+    long rows = 0;
+    double sink = 0;
+    for (size_t i = 0; i < nf; i++) {
+        cpe_csv_t c;
+        cpe_diag_t d;
+        if (cpe_csv_open(&c, files[i], NULL, &d)) return -1;
+        int rc;
+        while ((rc = cpe_csv_next(&c, &d)) == 1) {
+            if (c.line == 1) continue;
+            for (size_t f = 0; f < c.nf && f < 11; f++) {
+                double v;
+                if (cpe_parse_double(c.f[f].p, c.f[f].n, &v) == 0) sink += v;
+            }
+            rows++;
+        }
+        cpe_csv_close(&c);
+        if (rc < 0) return -1;
+    }
+    return sink != 0 ? rows : rows;
+}
+
+int main(int argc, char **argv)
+{
+    int reps = argc > 1 ? atoi(argv[1]) : 3;
+    if (reps < 1) reps = 1;
+    if (reps > 15) reps = 15;
+    const char *shared = getenv("CPE_SHARED");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/data/real", shared && *shared ? shared : "../shared");
+    struct stat sst;
+    if (stat(dir, &sst) != 0) {
+        printf("{\"bench\":\"store\",\"skip\":\"%s is absent\"}\n", dir);
+        return 0;
+    }
+    char **files = NULL;
+    size_t nf = kline_files(dir, &files);
+    if (nf == 0) {
+        fprintf(stderr, "bench_store: no 1m kline files in %s\n", dir);
+        return 1;
+    }
+    char tmp[] = "/tmp/cpe-bench-store-XXXXXX";
+    if (!mkdtemp(tmp)) return 1;
+    double t[15];
+    long rows = 0;
+
+    for (int r = 0; r < reps; r++) {
+        int64_t t0 = cpe_mono_ns();
+        rows = parse_all(files, nf);
+        t[r] = (double)(cpe_mono_ns() - t0) / 1e6;
+    }
+    double parse_ms = median(t, reps);
+    emit("csv_parse_1m_klines_ms", parse_ms, "ms", 1000, 1);
+
+    char db[1100];
+    int64_t imported = 0;
+    for (int r = 0; r < reps; r++) {
+        snprintf(db, sizeof db, "%s/import%d.db", tmp, r);
+        cpe_store_t *s;
+        cpe_diag_t d;
+        if (cpe_store_open(db, &s, &d)) {
+            fprintf(stderr, "%s\n", d.msg);
+            return 1;
+        }
+        imported = 0;
+        int64_t t0 = cpe_mono_ns();
+        for (size_t i = 0; i < nf; i++) {
+            cpe_import_stats_t st;
+            if (cpe_import_file(s, files[i], NULL, &st, &d)) {
+                fprintf(stderr, "%s\n", d.msg);
+                return 1;
+            }
+            imported += st.inserted;
+        }
+        t[r] = (double)(cpe_mono_ns() - t0) / 1e9;
+        cpe_store_close(s);
+    }
+    double sec = median(t, reps);
+    emit("import_1m_klines_rows_per_s", (double)imported / sec, "rows/s", 500000, 0);
+    fprintf(stderr, "bench_store: %ld rows parsed, %lld imported per rep\n", rows,
+            (long long)imported);
+
+    cpe_store_t *s;
+    cpe_diag_t d;
+    if (cpe_store_open(db, &s, &d)) return 1;
+    int64_t from = 1704067200000LL, to = 1735689600000LL; /* 2024 */
+    size_t n = 0;
+    for (int r = 0; r < reps + 2; r++) {
+        cpe_kline_t *k = NULL;
+        n = 0;
+        int64_t t0 = cpe_mono_ns();
+        if (cpe_store_read_klines(s, "binance:spot:BTCUSDT", "kline:1m", from, to, &k, &n)) return 1;
+        t[r] = (double)(cpe_mono_ns() - t0) / 1e6;
+        free(k);
+    }
+    emit("read_year_1m_bars_ms", median(t, reps + 2), "ms", 100, 1);
+    fprintf(stderr, "bench_store: read %zu bars of 2024\n", n);
+    cpe_store_close(s);
+    for (int r = 0; r < reps; r++) {
+        static const char *const sfx[] = {"", "-wal", "-shm"};
+        for (int k = 0; k < 3; k++) {
+            char p[1200];
+            snprintf(p, sizeof p, "%s/import%d.db%s", tmp, r, sfx[k]);
+            unlink(p);
+        }
+    }
+    rmdir(tmp);
+    for (size_t i = 0; i < nf; i++) free(files[i]);
+    free(files);
+    return 0;
+}
