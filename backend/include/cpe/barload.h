@@ -17,8 +17,9 @@
  *     the availability rule of shared/spec/features.md (a value counts for a bar only
  *     once available at or before the bar's close = open + source interval):
  *        liq_long / liq_short  notional (price x qty) of "liq" events with ts in the bar;
- *                              0 inside the feed's coverage (the perp kline span, or the
- *                              liq events' own span without perp klines), NaN outside
+ *                              0 inside the feed's coverage (the perp kline span, or
+ *                              without perp klines the span of the events read), NaN
+ *                              outside
  *        oi                    notional (v1) of the latest "oi" point with ts <= close,
  *                              NaN when none within 24 h
  *        funding               rate of the latest "funding" point with ts <= close
@@ -27,9 +28,13 @@
  *                              where both klines exist (the finest kline series of
  *                              each), carried at most one perp interval
  *        large_quote           quote volume of "trade" points of the price instrument
- *                              with notional > 100,000, 0 inside the tape's span, NaN
+ *                              with notional > 100,000, 0 inside the span of the trades read, NaN
  *                              without a tape
  *  4. Aggregate to the interval with cpe_bars_aggregate (rules: cpe/bars.h).
+ *
+ * Klines are read a few days at a time into one reused buffer, so a year of 1m bars costs
+ * the bars plus a small window, not a second copy of the year. Series are found by
+ * indexed (instrument, kind) lookups, never by listing the store.
  *
  * Reads only; the store is used from the calling thread. *out is malloc'd (free it).
  */

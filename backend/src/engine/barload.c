@@ -9,6 +9,9 @@
 #include <string.h>
 
 #define SIDE_LOOKBACK_MS CPE_MS_PER_DAY /* OI/funding older than this count as absent */
+#define WINDOW_MS (8 * CPE_MS_PER_DAY)   /* klines are read a few days at a time into one
+                                            reused buffer: a year of 1m klines never sits
+                                            in memory twice */
 
 static const char *const exchange_order[] = {"binance", "sim"};
 static const char *const market_order[] = {"spot", "perp"};
@@ -17,6 +20,7 @@ typedef struct found {
     int ok;
     int64_t id, interval_ms, first_ts, last_ts;
     int simulated;
+    int64_t count;
 } found_t;
 
 static int64_t kline_interval(const cpe_series_info_t *s)
@@ -27,33 +31,47 @@ static int64_t kline_interval(const cpe_series_info_t *s)
     return cpe_interval_parse(s->kind + 6, &iv) ? 0 : iv;
 }
 
-/* The finest non-empty kline series of instr whose interval divides div (0: any). */
-static found_t find_kline(const cpe_series_info_t *si, size_t n, const char *instr, int64_t div)
+static const char *const kline_names[] = {"1m", "3m", "5m", "15m", "30m", "1h",
+                                          "2h", "4h", "6h", "8h", "12h", "1d"};
+
+/* The finest non-empty kline series of instr whose interval divides div (0: any). Indexed
+ * lookups only: listing every series would count every point table row. */
+static int find_kline(cpe_store_t *st, const char *instr, int64_t div, found_t *f)
 {
-    found_t f = {0};
-    for (size_t i = 0; i < n; i++) {
-        int64_t iv = kline_interval(&si[i]);
-        if (iv <= 0 || si[i].count <= 0 || strcmp(si[i].instrument, instr)) continue;
-        if (div > 0 && div % iv) continue;
-        if (!f.ok || iv < f.interval_ms)
-            f = (found_t){1, si[i].id, iv, si[i].first_ts, si[i].last_ts, si[i].simulated};
+    memset(f, 0, sizeof *f);
+    for (size_t i = 0; i < sizeof kline_names / sizeof kline_names[0]; i++) {
+        int64_t iv = 0, id;
+        char kind[32];
+        cpe_interval_parse(kline_names[i], &iv);
+        if (iv <= 0 || (div > 0 && div % iv)) continue;
+        snprintf(kind, sizeof kind, "kline:%s", kline_names[i]);
+        int rc = st->ops->series_id(st, instr, kind, 0, 0, 0, &id);
+        if (rc == CPE_ENOTFOUND) continue;
+        cpe_series_info_t si;
+        if (!rc) rc = st->ops->series_get(st, id, &si);
+        if (rc) return rc;
+        if (si.count <= 0) continue;
+        *f = (found_t){1, id, iv, si.first_ts, si.last_ts, si.simulated, si.count};
+        return 0;
     }
-    return f;
+    return 0;
 }
 
-static found_t find_points(const cpe_series_info_t *si, size_t n, const char *instr, const char *kind)
+static int find_points(cpe_store_t *st, const char *instr, const char *kind, found_t *f)
 {
-    found_t f = {0};
-    for (size_t i = 0; i < n; i++)
-        if (si[i].count > 0 && !strcmp(si[i].instrument, instr) && !strcmp(si[i].kind, kind))
-            f = (found_t){1, si[i].id, si[i].interval_ms, si[i].first_ts, si[i].last_ts, si[i].simulated};
-    return f;
+    memset(f, 0, sizeof *f);
+    int rc = st->ops->series_id(st, instr, kind, 0, 0, 0, &f->id);
+    if (rc == CPE_ENOTFOUND) return 0;
+    f->ok = rc == 0;
+    return rc;
 }
 
-static int not_found(const cpe_series_info_t *si, size_t n, const char *sym, int64_t iv, cpe_diag_t *d)
+static int not_found(cpe_store_t *st, const char *sym, int64_t iv, cpe_diag_t *d)
 {
     char have[256] = "";
-    size_t len = 0;
+    size_t len = 0, n = 0;
+    cpe_series_info_t *si = NULL;
+    if (st->ops->list_series(st, &si, &n)) n = 0;
     for (size_t i = 0; i < n && len + 80 < sizeof have; i++) {
         cpe_instrument_t in;
         if (kline_interval(&si[i]) <= 0 || cpe_instrument_parse(si[i].instrument, &in) ||
@@ -62,6 +80,7 @@ static int not_found(const cpe_series_info_t *si, size_t n, const char *sym, int
         len += (size_t)snprintf(have + len, sizeof have - len, "%s%s %s", len ? ", " : "",
                                 si[i].instrument, si[i].kind);
     }
+    free(si);
     const char *name = cpe_interval_name(iv);
     char ivs[32];
     if (name) snprintf(ivs, sizeof ivs, "%s", name);
@@ -93,7 +112,69 @@ typedef struct ctx {
     int64_t S;  /* source interval */
     int64_t *close;
     int64_t a, z; /* read range */
+    size_t cap;
 } ctx_t;
+
+typedef int (*kline_fn)(ctx_t *c, const cpe_kline_t *k, size_t n, void *arg);
+
+/* Read f's klines with open time in [a, z) window by window; fn sees each window. */
+static int each_kline_window(ctx_t *c, const found_t *f, int64_t a, int64_t z, kline_fn fn, void *arg)
+{
+    int64_t lo = a > f->first_ts ? a : f->first_ts;
+    int64_t hi = f->last_ts + f->interval_ms;
+    if (z < hi) hi = z;
+    cpe_kline_t *buf = NULL;
+    int rc = 0;
+    for (int64_t w = lo; w < hi && !rc;) {
+        int64_t we = cpe_day_start_ms(w) + WINDOW_MS;
+        if (we > hi) we = hi;
+        size_t n = 0;
+        rc = c->st->ops->get_klines(c->st, f->id, w, we, &buf, &n);
+        if (!rc && n) rc = fn(c, buf, n, arg);
+        w = we;
+    }
+    free(buf);
+    return rc;
+}
+
+/* An upper bound of the klines of f in [a, z) (for one allocation up front). */
+static size_t kline_bound(const found_t *f, int64_t a, int64_t z)
+{
+    int64_t lo = a > f->first_ts ? a : f->first_ts;
+    int64_t hi = f->last_ts + f->interval_ms;
+    if (z < hi) hi = z;
+    if (hi <= lo) return 0;
+    int64_t span = (hi - lo) / f->interval_ms + 1;
+    return (size_t)(span < f->count ? span : f->count);
+}
+
+static int grow_to(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 1024;
+    while (nc < need) nc *= 2;
+    void *q = realloc(*p, nc * elem);
+    if (!q) return CPE_ENOMEM;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+static int add_price_bars(ctx_t *c, const cpe_kline_t *k, size_t n, void *arg)
+{
+    size_t cap_close = c->cap;
+    (void)arg;
+    if (c->n + n > c->cap) {
+        if (grow_to((void **)&c->close, &cap_close, c->n + n, sizeof *c->close) ||
+            grow_to((void **)&c->b, &c->cap, c->n + n, sizeof *c->b))
+            return CPE_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cpe_bar_from_kline(&c->b[c->n], &k[i]);
+        c->close[c->n++] = k[i].ts_ms + c->S;
+    }
+    return 0;
+}
 
 /* Latest-available values of v[col] of a point series into the bars' field at offset. */
 static int attach_asof(ctx_t *c, const found_t *f, int col, size_t field_off, int64_t max_age)
@@ -119,20 +200,24 @@ static int attach_asof(ctx_t *c, const found_t *f, int col, size_t field_off, in
     return rc;
 }
 
+/* Sum the notional of events into per-bar fields, zero inside [c0, c1), NaN outside. */
 static int attach_liq(ctx_t *c, const found_t *liq, const found_t *perp)
 {
-    int64_t c0 = liq->first_ts, c1 = liq->last_ts + 1;
+    cpe_point_t *p = NULL;
+    size_t np = 0, hint = 0;
+    int rc = c->st->ops->get_points(c->st, liq->id, c->a, c->z, &p, &np);
+    int64_t c0 = INT64_MAX, c1 = INT64_MIN; /* coverage: the perp klines, else the events */
     if (perp->ok) {
-        c0 = perp->first_ts < c0 ? perp->first_ts : c0;
-        c1 = perp->last_ts + perp->interval_ms > c1 ? perp->last_ts + perp->interval_ms : c1;
+        c0 = perp->first_ts;
+        c1 = perp->last_ts + perp->interval_ms;
+    } else if (np) {
+        c0 = p[0].ts_ms;
+        c1 = p[np - 1].ts_ms + 1;
     }
     for (size_t i = 0; i < c->n; i++) {
         int in = c->b[i].ts_ms + c->S > c0 && c->b[i].ts_ms < c1;
         c->b[i].liq_long = c->b[i].liq_short = in ? 0.0 : NAN;
     }
-    cpe_point_t *p = NULL;
-    size_t np = 0, hint = 0;
-    int rc = c->st->ops->get_points(c->st, liq->id, c->a, c->z, &p, &np);
     for (size_t i = 0; !rc && i < np; i++) {
         long k = bar_at(c->b, c->n, cpe_floor_ms(p[i].ts_ms, c->S), &hint);
         if (k < 0 || !(p[i].v[1] > 0) || !(p[i].v[2] >= 0)) continue;
@@ -144,15 +229,16 @@ static int attach_liq(ctx_t *c, const found_t *liq, const found_t *perp)
     return rc;
 }
 
+/* large_quote from a trade tape: 0 inside the span of the trades read, NaN outside */
 static int attach_trades(ctx_t *c, const found_t *tr)
 {
-    for (size_t i = 0; i < c->n; i++) {
-        int in = c->b[i].ts_ms + c->S > tr->first_ts && c->b[i].ts_ms <= tr->last_ts;
-        c->b[i].large_quote = in ? 0.0 : NAN;
-    }
     cpe_point_t *p = NULL;
     size_t np = 0, hint = 0;
     int rc = c->st->ops->get_points(c->st, tr->id, c->a, c->z, &p, &np);
+    for (size_t i = 0; i < c->n; i++) {
+        int in = np && c->b[i].ts_ms + c->S > p[0].ts_ms && c->b[i].ts_ms <= p[np - 1].ts_ms;
+        c->b[i].large_quote = in ? 0.0 : NAN;
+    }
     for (size_t i = 0; !rc && i < np; i++) {
         double q = p[i].v[0] * p[i].v[1];
         if (!(q > CPE_LARGE_TRADE_USD)) continue;
@@ -163,33 +249,83 @@ static int attach_trades(ctx_t *c, const found_t *tr)
     return rc;
 }
 
-/* basis = perp close / spot close - 1 at common close times, carried one perp interval */
-static int attach_basis(ctx_t *c, const found_t *spot, const found_t *perp)
+/* (close time, close) pairs of a kline series, and the basis merge over the perp */
+typedef struct closes {
+    int64_t *t;
+    double *c;
+    size_t n, cap, j; /* j: merge position */
+    int64_t interval_ms;
+} closes_t;
+
+static int add_closes(ctx_t *c, const cpe_kline_t *k, size_t n, void *arg)
 {
-    cpe_kline_t *ks = NULL, *kp = NULL;
-    size_t ns = 0, np = 0, m = 0;
-    int64_t back = perp->interval_ms > spot->interval_ms ? perp->interval_ms : spot->interval_ms;
-    int rc = c->st->ops->get_klines(c->st, spot->id, sub_sat(c->a, back), c->z, &ks, &ns);
-    if (!rc) rc = c->st->ops->get_klines(c->st, perp->id, sub_sat(c->a, back), c->z, &kp, &np);
-    int64_t *t = malloc((np + 1) * sizeof *t);
-    double *v = malloc((np + 1) * sizeof *v), *o = malloc((c->n + 1) * sizeof *o);
-    if (!rc && (!t || !v || !o)) rc = CPE_ENOMEM;
-    for (size_t i = 0, j = 0; !rc && i < np; i++) {
-        int64_t cl = kp[i].ts_ms + perp->interval_ms;
-        while (j < ns && ks[j].ts_ms + spot->interval_ms < cl) j++;
-        if (j < ns && ks[j].ts_ms + spot->interval_ms == cl && ks[j].close > 0) {
-            t[m] = cl;
-            v[m++] = kp[i].close / ks[j].close - 1.0;
+    closes_t *x = arg;
+    size_t cap_c = x->cap;
+    (void)c;
+    if (grow_to((void **)&x->t, &x->cap, x->n + n, sizeof *x->t) ||
+        grow_to((void **)&x->c, &cap_c, x->n + n, sizeof *x->c))
+        return CPE_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        x->t[x->n] = k[i].ts_ms + x->interval_ms;
+        x->c[x->n++] = k[i].close;
+    }
+    return 0;
+}
+
+typedef struct basis_merge {
+    closes_t *spot;
+    closes_t out; /* (close time, basis) */
+    int64_t perp_interval_ms;
+} basis_merge_t;
+
+static int merge_basis(ctx_t *c, const cpe_kline_t *k, size_t n, void *arg)
+{
+    basis_merge_t *m = arg;
+    closes_t *sp = m->spot, *o = &m->out;
+    size_t cap_c = o->cap;
+    (void)c;
+    if (grow_to((void **)&o->t, &o->cap, o->n + n, sizeof *o->t) ||
+        grow_to((void **)&o->c, &cap_c, o->n + n, sizeof *o->c))
+        return CPE_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int64_t cl = k[i].ts_ms + m->perp_interval_ms;
+        while (sp->j < sp->n && sp->t[sp->j] < cl) sp->j++;
+        if (sp->j < sp->n && sp->t[sp->j] == cl && sp->c[sp->j] > 0) {
+            o->t[o->n] = cl;
+            o->c[o->n++] = k[i].close / sp->c[sp->j] - 1.0;
         }
     }
+    return 0;
+}
+
+/* basis = perp close / spot close - 1 at common close times, carried one perp interval */
+static int attach_basis(ctx_t *c, const found_t *spot, const found_t *perp, int spot_is_price)
+{
+    closes_t sp = {0};
+    basis_merge_t m = {&sp, {0}, perp->interval_ms};
+    int64_t back = perp->interval_ms > spot->interval_ms ? perp->interval_ms : spot->interval_ms;
+    int rc = 0;
+    double *o = malloc((c->n + 1) * sizeof *o);
+    if (!o) return CPE_ENOMEM;
+    if (spot_is_price) { /* the bars already hold the spot closes */
+        sp.t = c->close;
+        sp.c = malloc((c->n + 1) * sizeof *sp.c);
+        if (!sp.c) rc = CPE_ENOMEM;
+        for (size_t i = 0; !rc && i < c->n; i++) sp.c[i] = c->b[i].close;
+        sp.n = c->n;
+    } else {
+        sp.interval_ms = spot->interval_ms;
+        rc = each_kline_window(c, spot, sub_sat(c->a, back), c->z, add_closes, &sp);
+    }
+    if (!rc) rc = each_kline_window(c, perp, sub_sat(c->a, back), c->z, merge_basis, &m);
     if (!rc) {
-        cpe_align_asof(t, v, m, c->close, c->n, perp->interval_ms, o);
+        cpe_align_asof(m.out.t, m.out.c, m.out.n, c->close, c->n, perp->interval_ms, o);
         for (size_t i = 0; i < c->n; i++) c->b[i].basis = o[i];
     }
-    free(ks);
-    free(kp);
-    free(t);
-    free(v);
+    if (!spot_is_price) free(sp.t);
+    free(sp.c);
+    free(m.out.t);
+    free(m.out.c);
     free(o);
     return rc;
 }
@@ -198,18 +334,12 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
                   int64_t to_ms, cpe_bar_t **out, size_t *n, cpe_barload_info_t *info,
                   cpe_diag_t *d)
 {
-    cpe_series_info_t *si = NULL;
-    size_t nsi = 0;
-    cpe_kline_t *k = NULL;
-    size_t nk = 0;
     ctx_t c = {0};
     cpe_barload_info_t inf = {0};
-    int rc;
+    int rc = 0;
     *out = NULL;
     *n = 0;
     if (interval_ms <= 0) return cpe_diag_set(d, CPE_EINVAL, "bar interval (%lld ms) must be > 0", (long long)interval_ms);
-    if ((rc = st->ops->list_series(st, &si, &nsi)))
-        return cpe_diag_set(d, rc, "%s", st->diag.msg);
 
     /* 1. resolve the price instrument */
     cpe_instrument_t in;
@@ -221,21 +351,25 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
             goto out;
         }
         cpe_instrument_key(&in, inf.instrument);
-        price = find_kline(si, nsi, inf.instrument, interval_ms);
+        rc = find_kline(st, inf.instrument, interval_ms, &price);
         snprintf(exch, sizeof exch, "%s", in.exchange);
         snprintf(sym, sizeof sym, "%s", in.symbol);
     } else {
         cpe_asset_to_symbol(what, sym);
-        for (size_t e = 0; e < 2 && !price.ok; e++)
-            for (size_t mk = 0; mk < 2 && !price.ok; mk++) {
+        for (size_t e = 0; e < 2 && !price.ok && !rc; e++)
+            for (size_t mk = 0; mk < 2 && !price.ok && !rc; mk++) {
                 snprintf(inf.instrument, sizeof inf.instrument, "%s:%s:%s", exchange_order[e],
                          market_order[mk], sym);
-                price = find_kline(si, nsi, inf.instrument, interval_ms);
+                rc = find_kline(st, inf.instrument, interval_ms, &price);
                 snprintf(exch, sizeof exch, "%s", exchange_order[e]);
             }
     }
+    if (rc) {
+        cpe_diag_set(d, rc, "%s", st->diag.msg);
+        goto out;
+    }
     if (!price.ok) {
-        rc = not_found(si, nsi, sym, interval_ms, d);
+        rc = not_found(st, sym, interval_ms, d);
         goto out;
     }
     inf.src_interval_ms = c.S = price.interval_ms;
@@ -246,36 +380,34 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
     c.a = from_ms == INT64_MIN ? INT64_MIN : cpe_floor_ms(from_ms, interval_ms);
     c.z = to_ms == INT64_MAX ? INT64_MAX : cpe_floor_ms(to_ms - 1, interval_ms) + interval_ms;
     if (to_ms <= from_ms) goto out;
-    if ((rc = st->ops->get_klines(st, price.id, c.a, c.z, &k, &nk))) {
-        cpe_diag_set(d, rc, "%s", st->diag.msg);
+    c.cap = kline_bound(&price, c.a, c.z);
+    if (c.cap == 0) goto out;
+    c.b = malloc(c.cap * sizeof *c.b);
+    c.close = malloc(c.cap * sizeof *c.close);
+    if (!c.b || !c.close) rc = CPE_ENOMEM;
+    else rc = each_kline_window(&c, &price, c.a, c.z, add_price_bars, NULL);
+    if (rc) {
+        cpe_diag_set(d, rc, "%s: %s", inf.instrument, rc == CPE_ENOMEM ? "out of memory" : st->diag.msg);
         goto out;
     }
-    if (nk == 0) goto out;
-    c.b = malloc(nk * sizeof *c.b);
-    c.close = malloc(nk * sizeof *c.close);
-    if (!c.b || !c.close) {
-        rc = cpe_diag_set(d, CPE_ENOMEM, "out of memory loading %zu bars", nk);
-        goto out;
-    }
-    c.n = nk;
-    for (size_t i = 0; i < nk; i++) {
-        cpe_bar_from_kline(&c.b[i], &k[i]);
-        c.close[i] = k[i].ts_ms + c.S;
-    }
+    if (c.n == 0) goto out;
 
     /* 3. market structure from the same exchange */
     char perp_key[CPE_INSTR_KEY_MAX], spot_key[CPE_INSTR_KEY_MAX];
     snprintf(perp_key, sizeof perp_key, "%s:perp:%s", exch, sym);
     snprintf(spot_key, sizeof spot_key, "%s:spot:%s", exch, sym);
-    found_t perp = find_kline(si, nsi, perp_key, 0), spot = find_kline(si, nsi, spot_key, 0);
-    found_t liq = find_points(si, nsi, perp_key, "liq"), oi = find_points(si, nsi, perp_key, "oi");
-    found_t fund = find_points(si, nsi, perp_key, "funding");
-    found_t tr = find_points(si, nsi, inf.instrument, "trade");
+    found_t perp, spot, liq, oi, fund, tr;
+    if ((rc = find_kline(st, perp_key, 0, &perp)) || (rc = find_kline(st, spot_key, 0, &spot)) ||
+        (rc = find_points(st, perp_key, "liq", &liq)) || (rc = find_points(st, perp_key, "oi", &oi)) ||
+        (rc = find_points(st, perp_key, "funding", &fund)) ||
+        (rc = find_points(st, inf.instrument, "trade", &tr)))
+        goto fail_store;
     if (!rc && liq.ok) rc = attach_liq(&c, &liq, &perp);
     if (!rc && oi.ok) rc = attach_asof(&c, &oi, 1, offsetof(cpe_bar_t, oi), SIDE_LOOKBACK_MS);
     if (!rc && fund.ok) rc = attach_asof(&c, &fund, 0, offsetof(cpe_bar_t, funding), SIDE_LOOKBACK_MS);
-    if (!rc && perp.ok && spot.ok) rc = attach_basis(&c, &spot, &perp);
+    if (!rc && perp.ok && spot.ok) rc = attach_basis(&c, &spot, &perp, spot.id == price.id);
     if (!rc && tr.ok) rc = attach_trades(&c, &tr);
+fail_store:
     if (rc) {
         cpe_diag_set(d, rc, "%s: %s", inf.instrument, rc == CPE_ENOMEM ? "out of memory" : st->diag.msg);
         goto out;
@@ -310,8 +442,6 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
     free(part);
 out:
     if (info) *info = inf;
-    free(si);
-    free(k);
     free(c.b);
     free(c.close);
     return rc;
