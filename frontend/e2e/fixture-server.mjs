@@ -8,7 +8,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const dist = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'dist');
-const port = Number(process.argv[2] || 8765);
+const port = Number(process.argv[2] ?? 8765);
 const IV = { '1m': 6e4, '5m': 3e5, '15m': 9e5, '1h': 36e5, '4h': 144e5, '1d': 864e5 };
 let seed = 1;
 const rnd = () => ((seed = (seed * 1664525 + 1013904223) % 4294967296) / 4294967296);
@@ -110,4 +110,4 @@ server.on('upgrade', (req, sock) => {
   const close = () => { clearInterval(live); clearInterval(hb); stopRep(); };
   sock.on('close', close); sock.on('error', close);
 });
-server.listen(port, '127.0.0.1', () => console.log(`fixture on http://127.0.0.1:${port}`));
+server.listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${server.address().port}`));

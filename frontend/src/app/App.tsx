@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { actionForKey } from '../domain/actions';
 import { Api } from '../domain/api';
 import { CockpitController } from '../domain/controller';
-import { createCockpitStore, type CockpitState } from '../domain/store';
+import { createCockpitStore, type CockpitState, type CockpitStore } from '../domain/store';
 import { AIExplanationPanel } from '../ui/AIExplanationPanel';
 import { BacktestTimeline } from '../ui/BacktestTimeline';
 import { CockpitContext, type Cockpit } from '../ui/context';
@@ -18,14 +18,18 @@ import { SidePredictionPanel } from '../ui/SidePredictionPanel';
 import { ShortcutHelp, Toolbar } from '../ui/Toolbar';
 import { useStore } from 'zustand';
 
-export interface AppProps { apiBase?: string; wsUrl?: string | null; windowBars?: number; initial?: Partial<CockpitState> }
+export interface AppProps {
+  apiBase?: string; wsUrl?: string | null; windowBars?: number; initial?: Partial<CockpitState>;
+  /** Called with the store once mounted, null on unmount (test and benchmark hooks). */
+  expose?: (store: CockpitStore | null) => void;
+}
 
 function defaultWsUrl(): string {
   const { protocol, host } = window.location;
   return `${protocol === 'https:' ? 'wss' : 'ws'}://${host}/ws`;
 }
 
-export function App({ apiBase = '', wsUrl, windowBars, initial }: AppProps) {
+export function App({ apiBase = '', wsUrl, windowBars, initial, expose }: AppProps) {
   const cockpit = useMemo<Cockpit>(() => {
     const store = createCockpitStore(initial);
     const controller = new CockpitController(store, {
@@ -40,8 +44,9 @@ export function App({ apiBase = '', wsUrl, windowBars, initial }: AppProps) {
 
   useEffect(() => {
     cockpit.controller.start();
-    return () => cockpit.controller.destroy();
-  }, [cockpit]);
+    expose?.(cockpit.store);
+    return () => { expose?.(null); cockpit.controller.destroy(); };
+  }, [cockpit]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

@@ -5,6 +5,7 @@
  */
 import { createRoot, type Root } from 'react-dom/client';
 import { liveCounters } from '../helpers/counters';
+import type { CockpitStore } from '../domain/store';
 import { App } from './App';
 import './styles.css';
 
@@ -13,11 +14,12 @@ const bars = Number(q.get('bars')) || undefined;
 const theme = q.get('theme') === 'light' ? 'light' : 'dark';
 const el = document.getElementById('root')!;
 let root: Root | null = null;
+let store: CockpitStore | null = null;
 
 function mount(): void {
   if (root) return;
   root = createRoot(el);
-  root.render(<App {...(bars ? { windowBars: bars } : {})} initial={{ theme }} />);
+  root.render(<App {...(bars ? { windowBars: bars } : {})} initial={{ theme }} expose={(s) => { store = s; }} />);
 }
 function unmount(): void {
   root?.unmount();
@@ -25,7 +27,22 @@ function unmount(): void {
 }
 
 declare global {
-  interface Window { __cpe?: { mount(): void; unmount(): void; counters(): Record<string, number> } }
+  interface Window {
+    __cpe?: { mount(): void; unmount(): void; counters(): Record<string, number>; state(): Record<string, unknown> | null; store(): CockpitStore | null };
+  }
 }
-window.__cpe = { mount, unmount, counters: () => liveCounters.snapshot() };
+
+/** A small, JSON-safe view of the state for tests. */
+function state(): Record<string, unknown> | null {
+  const s = store?.getState();
+  if (!s) return null;
+  const n = s.series?.t.length ?? 0;
+  return {
+    conn: s.conn, load: s.load, bars: n, lastT: n ? s.series!.t[n - 1] : null, lastClose: n ? s.series!.close[n - 1] : null,
+    liveTicks: s.liveTicks, horizon: s.horizon, interval: s.interval, asset: s.asset, theme: s.theme,
+    predictionState: s.predictionState, predictionT: s.prediction?.t_ms ?? null, coneSteps: s.prediction?.cone.length ?? 0,
+    replay: s.replay, backtest: { status: s.backtest.status, error: s.backtest.error, equity: s.backtest.view?.equity.length ?? 0 },
+  };
+}
+window.__cpe = { mount, unmount, counters: () => liveCounters.snapshot(), state, store: () => store };
 mount();

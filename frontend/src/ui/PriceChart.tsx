@@ -59,8 +59,20 @@ export function PriceChart({ children }: { children?: ReactNode }) {
       feeds.current?.volume.invalidate();
     });
     const offCross = h.onCrosshair((t) => controller.hover(t === null ? null : secToMs(t as UnixSec)));
+    // keep the recent bars and the cone in view when the width changes a lot (rotation, phone)
+    let lastW = el.clientWidth;
+    const ro = new ResizeObserver(() => {
+      const w = el.clientWidth;
+      if (w > 0 && Math.abs(w - lastW) > 0.2 * lastW) {
+        lastW = w;
+        const st = store.getState();
+        if (st.series) h.showRecent(st.series.t.length, futureSlots(st.prediction, st.interval));
+      }
+    });
+    ro.observe(el);
     setHost(h);
     return () => {
+      ro.disconnect();
       offPalette();
       offCross();
       feeds.current = null;

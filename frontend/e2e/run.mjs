@@ -1,0 +1,265 @@
+// End-to-end tests of the cockpit in Debian's Chromium against the real `cpe serve`.
+//   node frontend/e2e/run.mjs        (from the repo root, after `npm run build` in frontend/)
+// Env: CPE_BIN (default build/cpe), CHROMIUM (default /usr/bin/chromium), E2E_ONLY=name,...
+// Fills a temp store with `cpe simulate` (+ `cpe train` when the binary has it), starts
+// `cpe serve --port 0`, runs every check in order and prints `N passed, M failed` last.
+// Screenshots: artifacts/e2e/<check>.png. A check that the server cannot satisfy FAILS
+// (with the reason); nothing is skipped silently.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { artifactsDir, canvasStats, launchBrowser, log, makeStore, startServer } from './lib.mjs';
+
+const ONLY = (process.env.E2E_ONLY || '').split(',').filter(Boolean);
+const ART = artifactsDir();
+const UP = ['up', [38, 166, 154], 8];
+const DOWN = ['down', [239, 83, 80], 8];
+const CONE_LINE = ['coneLine', [245, 197, 66], 24];
+// the 1σ band is drawn over the 2σ band: inner = 0.28·cone + 0.72·(0.12·cone + 0.88·bg)
+const CONE_BAND = ['coneBand', [99, 83, 39], 8];
+const EQUITY = ['equity', [79, 195, 247], 24];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function waitFor(fn, { timeout = 15_000, every = 100, what = 'condition' } = {}) {
+  const t0 = Date.now();
+  let last;
+  while (Date.now() - t0 < timeout) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    await sleep(every);
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+/** The price pane: the largest opaque canvas of the cockpit chart. */
+async function pricePane(page, classes) {
+  const all = await canvasStats(page, '[data-testid=price-chart] .chart-box', classes);
+  assert(all.length > 0, 'no opaque chart canvas found');
+  return all.reduce((a, b) => (a.w * a.h >= b.w * b.h ? a : b));
+}
+const state = (page) => page.evaluate(() => window.__cpe?.state());
+const shot = (page, name) => page.screenshot({ path: join(ART, `${name}.png`) });
+async function moveOffChart(page) { await page.mouse.move(5, 5); }
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('page loads', async ({ page, url, errors }) => {
+  await page.goto(url);
+  await page.waitForSelector('[data-testid=price-chart]');
+  assert((await page.title()) === 'cpe cockpit', 'title');
+  await waitFor(async () => (await state(page))?.load === 'ok', { what: 'market data loaded', timeout: 20_000 });
+  const st = await state(page);
+  assert(st.bars > 100, `only ${st.bars} bars loaded`);
+  await waitFor(async () => (await page.getAttribute('[data-testid=conn]', 'data-state')) === 'open', { what: 'WebSocket open' });
+  assert(await page.isVisible('[data-testid=sim-market]'), 'simulated store but no "SIMULATED DATA" badge');
+  assert(await page.isVisible('text=no source configured'), 'flow panel should say "no source configured"');
+  await shot(page, 'page-loads');
+  assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+});
+
+test('candles and cone are drawn', async ({ page }) => {
+  await moveOffChart(page);
+  await waitFor(async () => (await state(page))?.predictionState === 'ok', { what: 'a prediction (GET /predict)', timeout: 20_000 });
+  await sleep(500);
+  await shot(page, 'candles-and-cone');
+  // support/resistance labels are drawn inside the pane in the candle colours: hide them (S)
+  await page.keyboard.press('s');
+  await sleep(300);
+  const p = await pricePane(page, [UP, DOWN, CONE_LINE, CONE_BAND]);
+  await page.keyboard.press('s');
+  assert(p.counts.up > 200 && p.counts.down > 200, `candle pixels up=${p.counts.up} down=${p.counts.down}`);
+  const cone = p.counts.coneLine + p.counts.coneBand;
+  assert(cone > 500, `cone pixels ${cone} (line ${p.counts.coneLine}, band ${p.counts.coneBand})`);
+  const lastCandleX = Math.max(p.dense.up[1], p.dense.down[1]);
+  assert(p.dense.coneBand[1] > lastCandleX + 20, `cone should extend past the last candle (cone x≤${p.dense.coneBand[1]}, candles x≤${lastCandleX})`);
+  assert(p.dense.coneBand[0] >= lastCandleX - 20, `cone starts at x=${p.dense.coneBand[0]}, before the last candle at ${lastCandleX}`);
+});
+
+test('switching horizon changes the cone', async ({ page }) => {
+  await moveOffChart(page);
+  const before = await state(page);
+  const a = await pricePane(page, [CONE_LINE, CONE_BAND]);
+  await page.keyboard.press('h');
+  await waitFor(async () => { const s = await state(page); return s.horizon !== before.horizon && s.predictionState === 'ok' && s.coneSteps !== before.coneSteps; },
+    { what: 'the next horizon\'s prediction' });
+  await sleep(400);
+  const b = await pricePane(page, [CONE_LINE, CONE_BAND]);
+  await shot(page, 'horizon-switched');
+  const heading = await page.textContent('[data-testid=prediction-panel] h2');
+  const after = await state(page);
+  assert(heading.includes(`${after.horizon}h`), `panel heading "${heading}" does not name ${after.horizon}h`);
+  const ca = a.counts.coneBand + a.counts.coneLine, cb = b.counts.coneBand + b.counts.coneLine;
+  const shapeChanged = Math.abs(ca - cb) > 0.03 * Math.max(ca, cb) || Math.abs(a.ymin.coneBand - b.ymin.coneBand) > 3 || Math.abs(a.ymax.coneBand - b.ymax.coneBand) > 3;
+  assert(cb > 500, `no cone after switching (${cb} px)`);
+  assert(shapeChanged, `cone unchanged: ${ca} → ${cb} px, y ${a.ymin.coneBand}-${a.ymax.coneBand} → ${b.ymin.coneBand}-${b.ymax.coneBand}`);
+});
+
+test('hovering a bar shows its explanation', async ({ page }) => {
+  const p = await pricePane(page, [UP, DOWN]);
+  const x0 = Math.min(p.dense.up[0], p.dense.down[0]), x1 = Math.max(p.dense.up[1], p.dense.down[1]);
+  const xs = [0.35, 0.55].map((f) => p.left + (x0 + f * (x1 - x0)) / (p.w / p.cssW));
+  const y = p.top + p.cssH * 0.5;
+  const seen = [];
+  for (const x of xs) {
+    await page.mouse.move(x, y);
+    await waitFor(async () => (await page.textContent('[data-testid=explain-panel]')).includes('the model gave'), { what: 'an explanation (GET /explain)', timeout: 10_000 });
+    await sleep(300);
+    const belief = await page.textContent('[data-testid=explain-belief]');
+    const legend = await page.textContent('[data-testid=legend]');
+    const reasons = await page.locator('[data-testid=explain-reasons] .reason').count();
+    assert(reasons > 0, 'no reason bars');
+    const t = belief.match(/At (\d{4}-\d\d-\d\d \d\d:\d\d UTC)/)?.[1];
+    assert(t && legend.includes(t), `explanation time ${t} is not the hovered bar's (${legend.slice(0, 60)})`);
+    seen.push(t);
+  }
+  await shot(page, 'hover-explanation');
+  assert(seen[0] !== seen[1], `two bars gave the same explanation time ${seen[0]}`);
+});
+
+test('live updates arrive', async ({ page }) => {
+  await moveOffChart(page);
+  const s0 = await state(page);
+  const legend0 = await page.textContent('[data-testid=legend]');
+  await waitFor(async () => (await state(page)).liveTicks > s0.liveTicks, { what: 'a live candle over the WebSocket', timeout: 20_000 });
+  await waitFor(async () => (await page.textContent('[data-testid=legend]')) !== legend0, { what: 'the legend to show the new price', timeout: 10_000 });
+  await shot(page, 'live-update');
+});
+
+test('replay plays', async ({ page }) => {
+  await moveOffChart(page);
+  await page.click('[data-testid=replay-start]');
+  await waitFor(async () => (await state(page)).replay.active, { what: 'replay to start' });
+  const t0 = (await state(page)).replay.t;
+  await waitFor(async () => { const r = (await state(page)).replay; return r.t > t0 && r.total >= 0 && r.playing; }, { what: 'replay bars over the WebSocket', timeout: 15_000 });
+  await sleep(1500);
+  const r1 = (await state(page)).replay;
+  assert(r1.t > t0 + 60_000, `replay advanced only to ${r1.t} from ${t0}`);
+  const status = await page.textContent('[data-testid=replay-status]');
+  assert(/accuracy/.test(status), `no accuracy shown: ${status}`);
+  await page.keyboard.press(' ');
+  await sleep(600);
+  const paused = (await state(page)).replay;
+  await sleep(800);
+  const still = (await state(page)).replay;
+  assert(!still.playing && still.t === paused.t, `pause did not stop the replay (${paused.t} → ${still.t})`);
+  await page.keyboard.press('ArrowRight');
+  await waitFor(async () => (await state(page)).replay.t > still.t, { what: 'a replay step' });
+  await shot(page, 'replay');
+  await page.keyboard.press('Escape');
+  await waitFor(async () => !(await state(page)).replay.active, { what: 'back to live' });
+});
+
+test('a backtest renders its equity curve', async ({ page }) => {
+  await page.click('[data-testid=bt-run]');
+  await waitFor(async () => { const b = (await state(page)).backtest; if (b.status === 'failed') throw new Error(`backtest failed: ${b.error}`); return b.status === 'done'; },
+    { what: 'POST /backtest then GET /backtest/{id} done', timeout: 120_000, every: 300 });
+  await page.waitForSelector('[data-testid=equity-chart] canvas', { timeout: 5000 });
+  await sleep(500);
+  await page.locator('[data-testid=equity-chart]').scrollIntoViewIfNeeded();
+  const eq = await canvasStats(page, '[data-testid=equity-chart]', [EQUITY]);
+  await shot(page, 'backtest');
+  const px = eq.reduce((n, c) => n + c.counts.equity, 0);
+  assert(px > 150, `equity curve pixels ${px}`);
+  assert((await page.locator('[data-testid=bt-metrics] tr').count()) > 0, 'no metrics rows');
+});
+
+test('light theme and phone layout', async ({ page }) => {
+  await page.keyboard.press('t');
+  await sleep(400);
+  const bg = await page.evaluate(() => getComputedStyle(document.querySelector('.cockpit')).backgroundColor);
+  assert(bg === 'rgb(255, 255, 255)', `light theme background is ${bg}`);
+  await shot(page, 'light-theme');
+  await page.keyboard.press('t');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await sleep(600);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const pane = await pricePane(page, [UP, DOWN]);
+  await shot(page, 'phone');
+  await page.setViewportSize({ width: 1400, height: 900 });
+  assert(overflow <= 1, `page scrolls sideways by ${overflow}px at phone width`);
+  assert(pane.cssW <= 390 && pane.counts.up + pane.counts.down > 50, 'chart not drawn at phone width');
+});
+
+test('mount/unmount leaks no chart, socket or listener', async ({ page, cdp }) => {
+  const cycle = async (n) => {
+    for (let i = 0; i < n; i++) {
+      await page.evaluate(() => window.__cpe.unmount());
+      await page.evaluate(() => window.__cpe.mount());
+      await waitFor(async () => (await state(page))?.load === 'ok', { what: 'remount loaded' });
+    }
+  };
+  const heap = async () => { await cdp.send('HeapProfiler.collectGarbage'); await sleep(200); await cdp.send('HeapProfiler.collectGarbage'); return (await cdp.send('Runtime.getHeapUsage')).usedSize; };
+  await cycle(3);
+  const h0 = await heap();
+  await cycle(12);
+  const h1 = await heap();
+  await page.evaluate(() => window.__cpe.unmount());
+  await sleep(300);
+  const c = await page.evaluate(() => window.__cpe.counters());
+  const canvases = await page.evaluate(() => document.querySelectorAll('canvas').length);
+  const sockets = await page.evaluate(() => window.__openSockets());
+  await shot(page, 'unmounted');
+  await page.evaluate(() => window.__cpe.mount());
+  assert(c.charts === 0 && c.sockets === 0 && c.batchers === 0, `live objects after unmount: ${JSON.stringify(c)}`);
+  assert(canvases === 0, `${canvases} canvases left in the page`);
+  assert(sockets === 0, `${sockets} WebSockets still open`);
+  const growMB = (h1 - h0) / 1048576;
+  log(`  heap after 3 cycles ${(h0 / 1048576).toFixed(1)} MB, after 15 ${(h1 / 1048576).toFixed(1)} MB`);
+  assert(growMB < 6, `heap grew ${growMB.toFixed(1)} MB over 12 mount/unmount cycles`);
+});
+
+// ---------------------------------------------------------------------------------------
+async function main() {
+  let passed = 0, failed = 0;
+  const results = [];
+  const selected = tests.filter((t) => ONLY.length === 0 || ONLY.includes(t.name));
+  let store, server, browser;
+  try {
+    log('e2e: filling a temp store (cpe simulate --days 3 --seed 1)');
+    store = makeStore();
+    store.notes.forEach((n) => log('e2e: ' + n));
+    server = await startServer(store.db, { CPE_LIVE_TICK_MS: '250', CPE_SOURCE: 'simulate' });
+    log(`e2e: cpe serve at ${server.url}`);
+    browser = await launchBrowser();
+  } catch (e) {
+    log(`e2e: setup failed: ${e.message}`);
+    for (const t of selected) { failed++; log(`FAIL ${t.name}: setup failed`); }
+    if (server) await server.stop();
+    store?.cleanup();
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(1);
+  }
+  const page = browser.ctx.pages()[0] ?? (await browser.ctx.newPage());
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript(() => {
+    // count this page's WebSockets that are not closed (for the leak check)
+    const Native = window.WebSocket;
+    const all = new Set();
+    window.WebSocket = class extends Native { constructor(...a) { super(...a); all.add(this); } };
+    window.__openSockets = () => [...all].filter((w) => w.readyState === 0 || w.readyState === 1).length;
+  });
+  const cdp = await browser.ctx.newCDPSession(page);
+  for (const t of selected) {
+    const t0 = Date.now();
+    try {
+      await Promise.race([t.fn({ page, url: server.url + '/', errors, cdp }), sleep(180_000).then(() => { throw new Error('test timed out after 180 s'); })]);
+      passed++;
+      log(`ok   ${t.name} (${Date.now() - t0} ms)`);
+      results.push({ name: t.name, ok: true });
+    } catch (e) {
+      failed++;
+      log(`FAIL ${t.name}: ${e.message}`);
+      results.push({ name: t.name, ok: false, error: e.message });
+      await shot(page, `FAIL-${t.name.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
+    }
+  }
+  writeFileSync(join(ART, 'results.json'), JSON.stringify({ notes: store.notes, results }, null, 2));
+  await browser.close();
+  await server.stop();
+  writeFileSync(join(ART, 'server.log'), server.logs());
+  store.cleanup();
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+main();
