@@ -1,0 +1,198 @@
+/* test_registry.c — versioned model directories round-trip a trained model set exactly;
+ * champion/challenger pointers; A/B routing and the paired significance test. */
+#include "cpe/registry.h"
+#include "cpe/rng.h"
+#include "cpe/timeutil.h"
+#include "test.h"
+
+#include <jansson.h>
+
+#define NCOL 5
+#define STEP (5 * 60000LL)
+static const char *const NAMES[NCOL] = {"volatility_1h", "volatility_24h", "returns_4h",
+                                        "returns_24h", "signal"};
+
+static void synth(size_t n, int64_t *ts, double *close, double *X)
+{
+    cpe_rng_t r;
+    cpe_rng_seed(&r, 21);
+    double c = 30000;
+    for (size_t i = 0; i < n; i++) {
+        c *= exp(0.0015 * cpe_rng_normal(&r));
+        ts[i] = 1704067200000LL + (int64_t)i * STEP;
+        close[i] = c;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double *x = X + i * NCOL;
+        x[0] = 0.0015 * (1 + 0.2 * cpe_rng_uniform(&r));
+        x[1] = i >= 288 ? 0.005 + 0.001 * cpe_rng_uniform(&r) : NAN;
+        x[2] = i >= 48 ? log(close[i] / close[i - 48]) : NAN;
+        x[3] = i >= 288 ? log(close[i] / close[i - 288]) : NAN;
+        x[4] = i + 12 < n ? log(close[i + 12] / close[i]) + 0.004 * cpe_rng_normal(&r) : NAN;
+    }
+}
+
+static int train_small(cpe_modelset_t *ms, cpe_mlview_t *v, int64_t **ts, double **close, double **X)
+{
+    size_t n = 12 * 288;
+    *ts = malloc(n * sizeof **ts);
+    *close = malloc(n * sizeof **close);
+    *X = malloc(n * NCOL * sizeof **X);
+    synth(n, *ts, *close, *X);
+    *v = (cpe_mlview_t){n, NCOL, *ts, *X, *close, NAMES};
+    size_t *rows = malloc(n * sizeof *rows);
+    for (size_t i = 0; i < n; i++) rows[i] = i;
+    cpe_modelset_config_t c;
+    cpe_modelset_config_default(&c);
+    c.n_h = 2;
+    c.horizons_h[0] = 1;
+    c.horizons_h[1] = 4;
+    c.cls.max_rounds = c.reg.max_rounds = 40;
+    c.cls.eta = c.reg.eta = 0.1;
+    c.cone_paths = 400;
+    c.scale_rows = 200;
+    cpe_diag_t d = {0};
+    int rc = cpe_modelset_train(ms, v, rows, n, (*ts)[n - 1] + STEP, &c, &d);
+    if (rc) fprintf(stderr, "train: %s\n", d.msg);
+    free(rows);
+    return rc;
+}
+
+static void test_save_load_round_trips_predictions_and_metadata(void)
+{
+    cpe_modelset_t ms, back;
+    cpe_mlview_t v;
+    int64_t *ts;
+    double *close, *X;
+    CHECK_EQ_INT(train_small(&ms, &v, &ts, &close, &X), 0);
+    cpe_registry_t r;
+    char root[600];
+    snprintf(root, sizeof root, "%s/models", test_tmpdir());
+    cpe_registry_init(&r, root);
+    char ver[CPE_VERSION_MAX], ver2[CPE_VERSION_MAX], got[CPE_VERSION_MAX];
+    cpe_diag_t d = {0};
+    CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &ms, "{\"auc_1h\": 0.61}", ver, &d), 0);
+    CHECK(!strncmp(ver, "BTCUSDT-", 8));
+    /* No champion yet: loading the champion says how to get one. */
+    CHECK_EQ_INT(cpe_registry_load(&r, "BTCUSDT", NULL, &back, got, &d), CPE_ENOTFOUND);
+    CHECK(strstr(d.msg, "cpe train") != NULL);
+    CHECK_EQ_INT(cpe_registry_set_champion(&r, "BTCUSDT", ver, &d), 0);
+    CHECK_EQ_INT(cpe_registry_load(&r, "BTCUSDT", NULL, &back, got, &d), 0);
+    CHECK_STR(got, ver);
+    CHECK_EQ_INT(back.ncol, NCOL);
+    CHECK_EQ_INT(back.n_h, 2);
+    CHECK_STR(back.names[4], "signal");
+    CHECK_EQ_INT(back.h[1].horizon_h, 4);
+    CHECK_EQ_INT(back.h[0].calib.method, ms.h[0].calib.method);
+    CHECK_NEAR(back.h[0].scale.s1, ms.h[0].scale.s1, 0);
+    CHECK_NEAR(back.vol.omega, ms.vol.omega, 0);
+    CHECK_NEAR(back.vol.nu, ms.vol.nu, 0);
+    CHECK_EQ_INT(back.has_regime, ms.has_regime);
+    CHECK_NEAR(back.regime.vol_high, ms.regime.vol_high, 0);
+    CHECK_EQ_INT(back.train_to_ms, ms.train_to_ms);
+    /* Predictions are bit for bit the same. */
+    size_t n = 300;
+    double a[2 * 300], b[2 * 300], ma[2 * 300], mb[2 * 300];
+    CHECK_EQ_INT(cpe_modelset_predict(&ms, X, n, NULL, a, ma), 0);
+    CHECK_EQ_INT(cpe_modelset_predict(&back, X, n, NULL, b, mb), 0);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK(memcmp(ma, mb, sizeof ma) == 0);
+    double ret[240];
+    size_t nr = cpe_ml_hourly_returns(&v, v.n - 1, 240, ret);
+    CHECK(nr >= 200);
+    CHECK_NEAR(cpe_modelset_h_next(&back, ret, nr), cpe_modelset_h_next(&ms, ret, nr), 0);
+    /* metadata.json carries the documented fields and the caller's metrics. */
+    char path[900];
+    snprintf(path, sizeof path, "%s/BTCUSDT/%s/metadata.json", root, ver);
+    json_t *m = json_load_file(path, 0, NULL);
+    CHECK(m != NULL);
+    CHECK_STR(json_string_value(json_object_get(m, "model_version")), ver);
+    CHECK(json_object_get(m, "training_window") && json_object_get(m, "hyperparameters"));
+    CHECK_EQ_INT(json_integer_value(json_object_get(m, "features_used")), NCOL);
+    CHECK_NEAR(json_number_value(json_object_get(json_object_get(m, "metrics"), "auc_1h")), 0.61, 0);
+    json_decref(m);
+    /* A second save of the same training time gets its own version; list shows both. */
+    CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &ms, NULL, ver2, &d), 0);
+    CHECK(strcmp(ver, ver2) != 0);
+    CHECK_EQ_INT(cpe_registry_set_challenger(&r, "BTCUSDT", ver2, 0.1, &d), 0);
+    cpe_model_info_t *list;
+    size_t nl;
+    CHECK_EQ_INT(cpe_registry_list(&r, NULL, &list, &nl, &d), 0);
+    CHECK_EQ_INT(nl, 2);
+    CHECK_EQ_INT(list[0].champion + list[1].champion, 1);
+    CHECK_EQ_INT(list[0].challenger + list[1].challenger, 1);
+    free(list);
+    double split;
+    CHECK_EQ_INT(cpe_registry_challenger(&r, "BTCUSDT", got, &split), 0);
+    CHECK_STR(got, ver2);
+    CHECK_NEAR(split, 0.1, 1e-12);
+    /* Unknown versions and bad splits are refused. */
+    CHECK_EQ_INT(cpe_registry_set_champion(&r, "BTCUSDT", "BTCUSDT-nope", &d), CPE_ENOTFOUND);
+    CHECK_EQ_INT(cpe_registry_set_challenger(&r, "BTCUSDT", ver2, 1.5, &d), CPE_ERANGE);
+    CHECK_EQ_INT(cpe_registry_set_champion(&r, "BTCUSDT", "../etc", &d), CPE_ENOTFOUND);
+    cpe_modelset_free(&ms);
+    cpe_modelset_free(&back);
+    free(ts), free(close), free(X);
+}
+
+static void test_list_on_empty_root_is_empty(void)
+{
+    cpe_registry_t r;
+    cpe_registry_init(&r, "/nonexistent/cpe-models");
+    cpe_model_info_t *list;
+    size_t n = 9;
+    CHECK_EQ_INT(cpe_registry_list(&r, NULL, &list, &n, NULL), 0);
+    CHECK_EQ_INT(n, 0);
+    char v[CPE_VERSION_MAX];
+    CHECK_EQ_INT(cpe_registry_champion(&r, "BTCUSDT", v), CPE_ENOTFOUND);
+}
+
+static void test_ab_route_splits_traffic_deterministically(void)
+{
+    size_t hit = 0, n = 100000;
+    for (size_t i = 0; i < n; i++) hit += cpe_ab_route(0.1, 1704067200000ULL + i * 60000);
+    /* binomial sd sqrt(n p q) ~ 95: +-500 is > 5 sd */
+    CHECK_MSG(hit > 9500 && hit < 10500, "challenger got %zu of %zu", hit, n);
+    CHECK_EQ_INT(cpe_ab_route(0.1, 42), cpe_ab_route(0.1, 42));
+    CHECK_EQ_INT(cpe_ab_route(0.0, 42), 0);
+    CHECK_EQ_INT(cpe_ab_route(1.0, 42), 1);
+}
+
+static void test_ab_test_detects_a_better_challenger_only(void)
+{
+    size_t n = 5000;
+    double *lc = malloc(n * sizeof *lc), *lx = malloc(n * sizeof *lx), *ly = malloc(n * sizeof *ly);
+    cpe_rng_t r;
+    cpe_rng_seed(&r, 4);
+    for (size_t i = 0; i < n; i++) {
+        double base = 0.69 + 0.1 * cpe_rng_normal(&r);
+        lc[i] = base;
+        lx[i] = base - 0.01 + 0.05 * cpe_rng_normal(&r); /* better by 0.01, sd 0.05 */
+        ly[i] = base + (i % 2 ? 0.05 : -0.05);           /* exactly equal on average */
+    }
+    cpe_ab_result_t a, b;
+    CHECK_EQ_INT(cpe_ab_test(lc, lx, n, 0, 0.05, 1000, &a), 0);
+    /* iid, lag 0: z = 0.01 / (0.05 / sqrt(5000)) ~ 14 */
+    CHECK_NEAR(a.z, 14.1, 1.5);
+    CHECK(a.promote);
+    CHECK_EQ_INT(cpe_ab_test(lc, ly, n, 10, 0.05, 1000, &b), 0);
+    CHECK(!b.promote); /* equal on average: no promotion */
+    CHECK_NEAR(b.mean_diff, 0, 1e-12);
+    CHECK(b.p_value > 0.99);
+    /* A clearly worse challenger is significant but never promoted. */
+    CHECK_EQ_INT(cpe_ab_test(lx, lc, n, 0, 0.05, 1000, &b), 0);
+    CHECK(b.p_value < 0.05 && b.mean_diff < 0 && !b.promote);
+    /* Too few samples never promote. */
+    CHECK_EQ_INT(cpe_ab_test(lc, lx, 500, 0, 0.05, 1000, &a), 0);
+    CHECK(!a.promote);
+    free(lc), free(lx), free(ly);
+}
+
+int main(void)
+{
+    RUN(test_save_load_round_trips_predictions_and_metadata);
+    RUN(test_list_on_empty_root_is_empty);
+    RUN(test_ab_route_splits_traffic_deterministically);
+    RUN(test_ab_test_detects_a_better_challenger_only);
+    return TEST_DONE();
+}
