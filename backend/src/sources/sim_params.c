@@ -29,7 +29,7 @@ int cpe_sim_config_default(cpe_sim_config_t *c, const char *const *symbols, size
                            uint64_t seed, int64_t start_ms, cpe_diag_t *d)
 {
     if (n == 0 || n > CPE_SIM_MAX_SYMBOLS)
-        return cpe_diag_set(d, CPE_EINVAL, "simulate: %zu symbols (need 1..%d)", n,
+        return cpe_diag_set(d, CPE_EINVAL, "%zu symbols given (need 1..%d)", n,
                             CPE_SIM_MAX_SYMBOLS);
     memset(c, 0, sizeof *c);
     c->seed = seed;
@@ -39,10 +39,10 @@ int cpe_sim_config_default(cpe_sim_config_t *c, const char *const *symbols, size
         const char *s = symbols[i];
         size_t len = strlen(s);
         if (len == 0 || len >= sizeof c->sym[i].symbol || strchr(s, ':') || strchr(s, ','))
-            return cpe_diag_set(d, CPE_EINVAL, "simulate: symbol '%s' is not a valid name", s);
+            return cpe_diag_set(d, CPE_EINVAL, "symbol '%s' is not a valid name", s);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(c->sym[j].symbol, s))
-                return cpe_diag_set(d, CPE_EINVAL, "simulate: symbol '%s' is listed twice", s);
+                return cpe_diag_set(d, CPE_EINVAL, "symbol '%s' is listed twice", s);
         c->sym[i] = generic;
         for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
             if (!strcmp(known[k].symbol, s)) c->sym[i] = known[k];
