@@ -547,7 +547,7 @@ static int allow_upgrade(struct lws *wsi, cpe_api_t *api)
     int n = lws_hdr_copy(wsi, tok, sizeof tok, WSI_TOKEN_HTTP_AUTHORIZATION);
     const char *t = NULL;
     if (n > 7 && !strncasecmp(tok, "Bearer ", 7)) t = tok + 7;
-    else if (lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok)) t = tok;
+    else t = lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok);
     return t && cpe_jwt_verify(t, api->cfg.jwt_secret, cpe_now_ms(), why, sizeof why) == 0;
 }
 

@@ -1,7 +1,9 @@
 /* cmd_serve.c — `cpe serve`: the HTTP + WebSocket API server (see cpe/api.h). */
+#include "api/jwt.h"
 #include "cli/cli.h"
 #include "cpe/api.h"
 #include "cpe/log.h"
+#include "cpe/timeutil.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -18,7 +20,8 @@ static void on_signal(int sig)
 
 static int run_serve(cpe_args_t *a)
 {
-    static const char *const known[] = {"port", "host", "source", "static", "config", NULL};
+    static const char *const known[] = {"port", "host", "source", "static", "config", "make-token",
+                                        "ttl-s", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     cpe_api_config_t c;
@@ -38,6 +41,18 @@ static int run_serve(cpe_args_t *a)
     /* --db (global) wins over CPE_DB and the config file */
     if (cpe_arg_str(a, "db") && cpe_api_config_set(&c, "CPE_DB", a->db, &d))
         return cpe_cli_fail(a, 2, "%s", d.msg);
+    const char *sub = cpe_arg_str(a, "make-token");
+    if (sub) { /* an admin helper: a token the running server will accept */
+        long ttl;
+        if (cpe_arg_int(a, "ttl-s", 3600, &ttl)) return 2;
+        if (!c.jwt_secret[0]) return cpe_cli_fail(a, 2, "--make-token needs CPE_JWT_SECRET");
+        char payload[256], tok[1024];
+        snprintf(payload, sizeof payload, "{\"sub\":\"%.64s\",\"exp\":%lld}", sub,
+                 (long long)(cpe_now_ms() / 1000 + ttl));
+        if (cpe_jwt_sign(payload, c.jwt_secret, tok, sizeof tok)) return cpe_cli_fail(a, 1, "token too long");
+        printf("%s\n", tok);
+        return 0;
+    }
     /* Many WebSocket clients need many descriptors. */
     struct rlimit rl;
     if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
@@ -62,5 +77,7 @@ const cpe_command_t cpe_cmddef_serve = {
     "  Settings: defaults < --config FILE (KEY=VALUE) < environment (CPE_*) < flags;\n"
     "  every setting is listed in .env.example and docs/SERVER.md.\n"
     "  --source auto: recent real data in the store, else the simulator in real time.\n"
-    "  --port 0 picks a free port; the first stdout line is 'listening on http://HOST:PORT'.",
+    "  --port 0 picks a free port; the first stdout line is 'listening on http://HOST:PORT'.\n"
+    "  --make-token SUBJECT [--ttl-s 3600]: print an HS256 JWT signed with CPE_JWT_SECRET\n"
+    "  (for clients of a server that requires one) and exit.",
     run_serve};
