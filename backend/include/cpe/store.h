@@ -13,7 +13,8 @@
  *
  * Threads: a cpe_store_t is used by one thread at a time; open one per thread.
  *
- * SQLite schema (store_sqlite.c), WAL, synchronous=NORMAL:
+ * SQLite schema (store_sqlite.c), WAL, synchronous=NORMAL, 32 KiB pages, busy timeout
+ * 10 s (several processes may share the file); details in docs/STORE.md:
  *
  *   series      id INTEGER PK | instrument TEXT | kind TEXT | interval_ms INT |
  *               simulated INT | UNIQUE(instrument, kind)
@@ -22,10 +23,13 @@
  *               data = the day's klines in ts order, packed cpe_kline_t records
  *               (little-endian, 80 bytes each); one chunk per UTC day keeps a year of
  *               1m bars at 365 rows, so a range read is a few hundred blob copies.
- *   point       series_id INT | ts INT | seq INT | v0..v5 REAL
+ *               Upsert = read-merge-write of the day chunk; a kline with fewer known
+ *               fields never replaces one with more (stats.kept).
+ *   point       series_id INT | ts INT | seq INT | v0..v5 REAL (NULL = NaN)
  *               PRIMARY KEY (series_id, ts, seq) WITHOUT ROWID
  *   prediction  symbol TEXT | horizon_h INT | ts INT | model_version TEXT | rec BLOB |
  *               explain TEXT | PRIMARY KEY (symbol, horizon_h, ts) WITHOUT ROWID
+ *               rec = the raw cpe_prediction_t (size-checked on read)
  *   meta        key TEXT PK | value TEXT
  */
 #ifndef CPE_STORE_H

@@ -285,7 +285,7 @@ int cpe_import_file(cpe_store_t *s, const char *path, const cpe_import_opts_t *o
     st->rows = x.rows;
     for (size_t i = 0; i < x.nsinks; i++) {
         imp_sink_t *k = &x.sinks[i];
-        st->out_of_order += k->out_of_order;
+        if (!k->mirror) st->out_of_order += k->out_of_order;
         if ((rc = finish_sink(c.name, k, &st->duplicates, d))) goto out;
         if (k->n == 0) continue;
         int64_t a = k->is_kline ? k->k[0].ts_ms : k->p[0].ts_ms;

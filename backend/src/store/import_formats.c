@@ -238,6 +238,7 @@ static int row_metrics(imp_ctx_t *x, const cpe_csv_t *c, cpe_diag_t *d)
         (rc = sink_for(x, &x->cur2, "lsr", x->interval_ms, 0, d)) ||
         (rc = imp_push_point(x->cur, &oi, c->line, d)))
         return rc;
+    x->cur2->mirror = 1;
     return imp_push_point(x->cur2, &ls, c->line, d);
 }
 

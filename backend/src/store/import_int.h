@@ -21,6 +21,7 @@ typedef struct imp_sink {
     size_t n, cap;
     int64_t last_ts;
     int64_t out_of_order;
+    int mirror; /* rows mirror another sink's (metrics: lsr beside oi): not counted twice */
 } imp_sink_t;
 
 typedef struct imp_ctx imp_ctx_t;
