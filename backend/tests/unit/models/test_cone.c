@@ -6,6 +6,8 @@
 #include "test.h"
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
+
 
 static int cmpd(const void *a, const void *b)
 {
@@ -81,6 +83,35 @@ static void test_constant_variance_cone_matches_lognormal(void)
     }
     CHECK_EQ_INT(bad, 0);
     CHECK_CLOSE(out.p500, out.cone[24].p500, 0);
+    cpe_cone_ws_free(&ws);
+}
+
+/* The 4096-entry innovation table reproduces the unit-variance Student-t: one step of
+ * constant variance has the analytic t quantiles (within Monte Carlo error, 200,000 paths),
+ * and the sum of 24 steps has the variance 24 h. */
+static void test_table_innovations_match_student_t(void)
+{
+    const double nu = 4.5, h = 1e-4;
+    cpe_garch_t m = constant_normal(h);
+    m.dist = CPE_DIST_T;
+    m.nu = nu;
+    cpe_cone_ws_t ws;
+    enum { N = 200000 };
+    CHECK_EQ_INT(cpe_cone_ws_init(&ws, N), 0);
+    CHECK_EQ_INT(cpe_cone_simulate(&ws, &m, h, 24, 9, NULL), 0);
+    double sd = sqrt(h), tscale = sqrt((nu - 2) / nu);
+    for (int j = 0; j < CPE_CONE_NQ; j++) {
+        double p = cpe_cone_probs[j], q = gsl_cdf_tdist_Pinv(p, nu) * tscale;
+        double dens = gsl_ran_tdist_pdf(q / tscale, nu) / tscale;
+        double se = sqrt(p * (1 - p) / N) / dens;
+        CHECK_MSG(fabs(ws.q[1][j] / sd - q) < 4 * se, "p %.3f: %.5f vs t quantile %.5f (se %.5f)",
+                  p, ws.q[1][j] / sd, q, se);
+    }
+    double s2 = 0;
+    for (int i = 0; i < N; i++) s2 += ws.x[i] * ws.x[i];
+    /* variance of a variance estimate: (kurtosis - 1) var^2 / N; kurtosis of a sum of 24
+     * t(4.5) steps is 3 + 6/((nu-4) 24) = 3.5 */
+    CHECK_NEAR(s2 / N / (24 * h), 1.0, 4 * sqrt(2.5 / N));
     cpe_cone_ws_free(&ws);
 }
 
@@ -251,6 +282,7 @@ int main(void)
 {
     RUN(test_quantile_select_matches_sorted_interpolation);
     RUN(test_constant_variance_cone_matches_lognormal);
+    RUN(test_table_innovations_match_student_t);
     RUN(test_cone_is_deterministic_for_a_seed);
     RUN(test_drift_scale_and_regime_act_exactly_on_quantiles);
     RUN(test_fit_scale_recovers_known_widening);
