@@ -17,11 +17,13 @@
  *     the availability rule of shared/spec/features.md (a value counts for a bar only
  *     once available at or before the bar's close = open + source interval):
  *        liq_long / liq_short  notional (price x qty) of "liq" events with ts in the bar;
- *                              0 inside the feed's coverage (the perp kline span, or
- *                              without perp klines the span of the events read), NaN
- *                              outside
+ *                              0 inside the feed's coverage, NaN outside. Coverage: a
+ *                              "sim" feed is complete over the simulated perp klines;
+ *                              any other feed covers the UTC days with >= 1 event
  *        oi                    notional (v1) of the latest "oi" point with ts <= close,
- *                              NaN when none within 24 h
+ *                              NaN when none within 24 h; without an "oi" series, the
+ *                              daily "series:ASSET:futures_open_interest_usd" (stamped
+ *                              day D, available from D+1 00:00, kept at most 2 days)
  *        funding               rate of the latest "funding" point with ts <= close
  *                              (settled), NaN when none within 24 h
  *        basis                 perp close / spot close - 1 at the latest close time
@@ -49,6 +51,7 @@ typedef struct cpe_barload_info {
     int64_t src_interval_ms;            /* the stored interval the bars were built from */
     int simulated;                      /* the price series is simulated */
     int has_liq, has_oi, has_funding, has_basis, has_trades; /* which feeds were found */
+    int oi_daily;                       /* oi came from the daily series fallback */
     int last_partial;                   /* the last bar has fewer source bars than it holds */
 } cpe_barload_info_t;
 

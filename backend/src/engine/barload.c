@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define SIDE_LOOKBACK_MS CPE_MS_PER_DAY /* OI/funding older than this count as absent */
+#define OI_DAILY_SERIES "futures_open_interest_usd" /* series:ASSET:<this>, daily USD */
 #define WINDOW_MS (8 * CPE_MS_PER_DAY)   /* klines are read a few days at a time into one
                                             reused buffer: a year of 1m klines never sits
                                             in memory twice */
@@ -177,17 +178,21 @@ static int add_price_bars(ctx_t *c, const cpe_kline_t *k, size_t n, void *arg)
 }
 
 /* Latest-available values of v[col] of a point series into the bars' field at offset. */
-static int attach_asof(ctx_t *c, const found_t *f, int col, size_t field_off, int64_t max_age)
+/* Latest-available value of column col of a point series into the bar field at field_off.
+ * An observation stamped ts becomes available at ts + delay_ms (a daily value stamped D
+ * at D + 1 day). */
+static int attach_asof(ctx_t *c, const found_t *f, int col, size_t field_off, int64_t delay_ms,
+                       int64_t max_age)
 {
     cpe_point_t *p = NULL;
     size_t np = 0;
-    int rc = c->st->ops->get_points(c->st, f->id, sub_sat(c->a, SIDE_LOOKBACK_MS), c->z, &p, &np);
+    int rc = c->st->ops->get_points(c->st, f->id, sub_sat(c->a, max_age + delay_ms), c->z, &p, &np);
     int64_t *t = malloc((np + 1) * sizeof *t);
     double *v = malloc((np + 1) * sizeof *v), *o = malloc((c->n + 1) * sizeof *o);
     if (!rc && (!t || !v || !o)) rc = CPE_ENOMEM;
     if (!rc) {
         for (size_t i = 0; i < np; i++) {
-            t[i] = p[i].ts_ms;
+            t[i] = p[i].ts_ms + delay_ms;
             v[i] = p[i].v[col];
         }
         cpe_align_asof(t, v, np, c->close, c->n, max_age, o);
@@ -200,22 +205,27 @@ static int attach_asof(ctx_t *c, const found_t *f, int col, size_t field_off, in
     return rc;
 }
 
-/* Sum the notional of events into per-bar fields, zero inside [c0, c1), NaN outside. */
-static int attach_liq(ctx_t *c, const found_t *liq, const found_t *perp)
+/* Liquidation notional per bar. Coverage (0 inside, NaN outside): a simulated feed is
+ * complete over the simulated perp's klines; any other feed covers the UTC days in which
+ * it has at least one event (real liquidation data comes as day files or streams, and a
+ * day without a file says nothing). */
+static int attach_liq(ctx_t *c, const found_t *liq, const found_t *perp, int simulated)
 {
     cpe_point_t *p = NULL;
-    size_t np = 0, hint = 0;
-    int rc = c->st->ops->get_points(c->st, liq->id, c->a, c->z, &p, &np);
-    int64_t c0 = INT64_MAX, c1 = INT64_MIN; /* coverage: the perp klines, else the events */
-    if (perp->ok) {
-        c0 = perp->first_ts;
-        c1 = perp->last_ts + perp->interval_ms;
-    } else if (np) {
-        c0 = p[0].ts_ms;
-        c1 = p[np - 1].ts_ms + 1;
-    }
+    size_t np = 0, hint = 0, j = 0;
+    /* whole UTC days, so that coverage sees events outside [a, z) on the same days */
+    int64_t ra = c->a == INT64_MIN ? INT64_MIN : cpe_day_start_ms(c->a);
+    int64_t rz = c->z == INT64_MAX ? INT64_MAX : cpe_day_start_ms(c->z - 1) + CPE_MS_PER_DAY;
+    int rc = c->st->ops->get_points(c->st, liq->id, ra, rz, &p, &np);
     for (size_t i = 0; i < c->n; i++) {
-        int in = c->b[i].ts_ms + c->S > c0 && c->b[i].ts_ms < c1;
+        int in;
+        if (simulated && perp->ok) {
+            in = c->b[i].ts_ms + c->S > perp->first_ts && c->b[i].ts_ms < perp->last_ts + perp->interval_ms;
+        } else { /* an event on the bar's first UTC day or within the bar */
+            int64_t d0 = cpe_day_start_ms(c->b[i].ts_ms), end = c->b[i].ts_ms + c->S;
+            while (j < np && p[j].ts_ms < d0) j++;
+            in = j < np && (p[j].ts_ms < d0 + CPE_MS_PER_DAY || p[j].ts_ms < end);
+        }
         c->b[i].liq_long = c->b[i].liq_short = in ? 0.0 : NAN;
     }
     for (size_t i = 0; !rc && i < np; i++) {
@@ -307,14 +317,19 @@ static int attach_basis(ctx_t *c, const found_t *spot, const found_t *perp, int 
     int rc = 0;
     double *o = malloc((c->n + 1) * sizeof *o);
     if (!o) return CPE_ENOMEM;
-    if (spot_is_price) { /* the bars already hold the spot closes */
-        sp.t = c->close;
-        sp.c = malloc((c->n + 1) * sizeof *sp.c);
-        if (!sp.c) rc = CPE_ENOMEM;
-        for (size_t i = 0; !rc && i < c->n; i++) sp.c[i] = c->b[i].close;
-        sp.n = c->n;
+    sp.interval_ms = spot->interval_ms;
+    if (spot_is_price) { /* the bars hold the spot closes; read only the lookback before */
+        int64_t first = c->n ? c->b[0].ts_ms : c->a;
+        rc = each_kline_window(c, spot, sub_sat(first, back), first, add_closes, &sp);
+        size_t cap_c = sp.cap;
+        if (!rc && (grow_to((void **)&sp.t, &sp.cap, sp.n + c->n, sizeof *sp.t) ||
+                    grow_to((void **)&sp.c, &cap_c, sp.n + c->n, sizeof *sp.c)))
+            rc = CPE_ENOMEM;
+        for (size_t i = 0; !rc && i < c->n; i++) {
+            sp.t[sp.n] = c->close[i];
+            sp.c[sp.n++] = c->b[i].close;
+        }
     } else {
-        sp.interval_ms = spot->interval_ms;
         rc = each_kline_window(c, spot, sub_sat(c->a, back), c->z, add_closes, &sp);
     }
     if (!rc) rc = each_kline_window(c, perp, sub_sat(c->a, back), c->z, merge_basis, &m);
@@ -322,7 +337,7 @@ static int attach_basis(ctx_t *c, const found_t *spot, const found_t *perp, int 
         cpe_align_asof(m.out.t, m.out.c, m.out.n, c->close, c->n, perp->interval_ms, o);
         for (size_t i = 0; i < c->n; i++) c->b[i].basis = o[i];
     }
-    if (!spot_is_price) free(sp.t);
+    free(sp.t);
     free(sp.c);
     free(m.out.t);
     free(m.out.c);
@@ -402,9 +417,20 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
         (rc = find_points(st, perp_key, "funding", &fund)) ||
         (rc = find_points(st, inf.instrument, "trade", &tr)))
         goto fail_store;
-    if (!rc && liq.ok) rc = attach_liq(&c, &liq, &perp);
-    if (!rc && oi.ok) rc = attach_asof(&c, &oi, 1, offsetof(cpe_bar_t, oi), SIDE_LOOKBACK_MS);
-    if (!rc && fund.ok) rc = attach_asof(&c, &fund, 0, offsetof(cpe_bar_t, funding), SIDE_LOOKBACK_MS);
+    if (!rc && liq.ok) rc = attach_liq(&c, &liq, &perp, !strcmp(exch, "sim"));
+    if (!rc && !oi.ok) { /* fallback: a daily OI series of the asset, usable from D+1 */
+        char okey[CPE_INSTR_KEY_MAX];
+        size_t ls = strlen(sym);
+        int la = ls > 4 && !strcmp(sym + ls - 4, "USDT") ? (int)(ls - 4) : (int)ls;
+        snprintf(okey, sizeof okey, "series:%.*s:%s", la, sym, OI_DAILY_SERIES);
+        if (!(rc = find_points(st, okey, "series:" OI_DAILY_SERIES, &oi)) && oi.ok) {
+            rc = attach_asof(&c, &oi, 0, offsetof(cpe_bar_t, oi), CPE_MS_PER_DAY, 2 * CPE_MS_PER_DAY);
+            inf.oi_daily = 1;
+        }
+    } else if (!rc) {
+        rc = attach_asof(&c, &oi, 1, offsetof(cpe_bar_t, oi), 0, SIDE_LOOKBACK_MS);
+    }
+    if (!rc && fund.ok) rc = attach_asof(&c, &fund, 0, offsetof(cpe_bar_t, funding), 0, SIDE_LOOKBACK_MS);
     if (!rc && perp.ok && spot.ok) rc = attach_basis(&c, &spot, &perp, spot.id == price.id);
     if (!rc && tr.ok) rc = attach_trades(&c, &tr);
 fail_store:

@@ -64,6 +64,17 @@ static void setup(void)
     cpe_point_t tr[] = {PT(T0 + 1000, 100, 2000, 1), PT(T0 + 2000, 100, 1, -1),
                         PT(T0 + 70000, 50, 3000, -1)};
     put_points("binance:spot:SOLUSDT", "trade", 0, tr, 3);
+    /* two days of ADA (real exchange) and XRP (simulated) with liquidations on day 1 only,
+     * and a daily OI series for ADA stamped day 0 */
+    put_klines("binance:spot:ADAUSDT", M, 2 * 1440, 1.0, 0);
+    put_klines("sim:spot:XRPUSDT", M, 2 * 1440, 1.0, 1);
+    put_klines("sim:perp:XRPUSDT", M, 2 * 1440, 1.0, 1);
+    cpe_point_t l1[] = {PT(T0 + 12 * H, 1, 10, 1)};
+    put_points("binance:perp:ADAUSDT", "liq", 0, l1, 1);
+    put_points("sim:perp:XRPUSDT", "liq", 0, l1, 1);
+    cpe_point_t doi[] = {PT(T0, 5e9, NAN, NAN)};
+    put_points("series:ADA:futures_open_interest_usd", "series:futures_open_interest_usd",
+               CPE_MS_PER_DAY, doi, 1);
 }
 
 static void test_symbol_resolves_to_binance_1m_with_structure(void)
@@ -150,8 +161,8 @@ static void test_unknown_symbol_or_interval_is_not_found_with_reason(void)
     cpe_bar_t *b = NULL;
     size_t n = 0;
     cpe_diag_t d = {0};
-    CHECK_EQ_INT(cpe_load_bars(ST, "XRP", M, INT64_MIN, INT64_MAX, &b, &n, NULL, &d), CPE_ENOTFOUND);
-    CHECK(strstr(d.msg, "XRPUSDT") != NULL);
+    CHECK_EQ_INT(cpe_load_bars(ST, "DOGE", M, INT64_MIN, INT64_MAX, &b, &n, NULL, &d), CPE_ENOTFOUND);
+    CHECK(strstr(d.msg, "DOGEUSDT") != NULL);
     CHECK_EQ_INT(cpe_load_bars(ST, "binance:spot:ETHUSDT", 5 * M, INT64_MIN, INT64_MAX, &b, &n, NULL, &d),
                  CPE_ENOTFOUND);
     CHECK(strstr(d.msg, "binance:spot:ETHUSDT kline:1h") != NULL);
@@ -179,6 +190,55 @@ static void test_trade_tape_gives_large_quote(void)
     free(b);
 }
 
+static void test_liquidation_coverage_real_by_day_sim_complete(void)
+{
+    cpe_bar_t *b = NULL;
+    size_t n = 0;
+    cpe_barload_info_t info;
+    /* a range that does not contain the event still sees its day as covered */
+    CHECK_EQ_INT(cpe_load_bars(ST, "ADA", M, T0, T0 + 10 * M, &b, &n, &info, NULL), 0);
+    CHECK_EQ_INT(n, 10);
+    if (n) CHECK_NEAR(b[0].liq_long, 0, 0);
+    free(b);
+    CHECK_EQ_INT(cpe_load_bars(ST, "ADA", CPE_MS_PER_DAY, INT64_MIN, INT64_MAX, &b, &n, &info, NULL), 0);
+    CHECK_EQ_INT(n, 2);
+    if (n == 2) {
+        CHECK_NEAR(b[0].liq_long, 10, 1e-12);
+        CHECK(isnan(b[1].liq_long)); /* a real feed says nothing about a day without events */
+        /* daily OI stamped day 0 is usable only from day 1 00:00 (and day 0's last close) */
+        CHECK_NEAR(b[0].oi, 5e9, 0);
+        CHECK_NEAR(b[1].oi, 5e9, 0);
+    }
+    CHECK(info.oi_daily);
+    free(b);
+    CHECK_EQ_INT(cpe_load_bars(ST, "ADA", M, T0, T0 + 1440 * M, &b, &n, &info, NULL), 0);
+    CHECK_EQ_INT(n, 1440);
+    if (n == 1440) {
+        CHECK(isnan(b[1438].oi)); /* closes at 23:59: the day-0 value is not available yet */
+        CHECK_NEAR(b[1439].oi, 5e9, 0); /* closes at 24:00 */
+    }
+    free(b);
+    CHECK_EQ_INT(cpe_load_bars(ST, "XRP", CPE_MS_PER_DAY, INT64_MIN, INT64_MAX, &b, &n, &info, NULL), 0);
+    CHECK_STR(info.instrument, "sim:spot:XRPUSDT");
+    CHECK_EQ_INT(n, 2);
+    if (n == 2) {
+        CHECK_NEAR(b[0].liq_long, 10, 1e-12);
+        CHECK_NEAR(b[1].liq_long, 0, 0); /* the simulated feed is complete */
+        CHECK_NEAR(b[1].basis, 0, 1e-12);
+    }
+    free(b);
+}
+
+static void test_basis_uses_spot_before_the_range(void)
+{
+    cpe_bar_t *b = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(cpe_load_bars(ST, "BTC", M, T0 + 60 * M, T0 + 62 * M, &b, &n, NULL, NULL), 0);
+    CHECK_EQ_INT(n, 2);
+    if (n) CHECK_NEAR(b[0].basis, 0.001, 1e-12); /* perp close 01:00 vs the 00:59 spot bar */
+    free(b);
+}
+
 int main(void)
 {
     setup();
@@ -187,6 +247,8 @@ int main(void)
     RUN(test_resolution_falls_back_to_sim_for_finer_intervals);
     RUN(test_unknown_symbol_or_interval_is_not_found_with_reason);
     RUN(test_trade_tape_gives_large_quote);
+    RUN(test_liquidation_coverage_real_by_day_sim_complete);
+    RUN(test_basis_uses_spot_before_the_range);
     cpe_store_close(ST);
     return TEST_DONE();
 }
