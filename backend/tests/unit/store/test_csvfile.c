@@ -116,6 +116,16 @@ static void test_csv_truncated_gzip_is_reported(void)
     count_records(p, NULL, &rc);
     CHECK_EQ_INT(rc, CPE_ETRUNCATED);
     free(t);
+    /* big enough for the inflate thread: the error crosses the thread, after the rows */
+    t = big_text(300000);
+    p = fx_write_gz("cutbig.csv.gz", t, 0);
+    stat(p, &st);
+    CHECK(st.st_size >= 256 * 1024);
+    p = fx_write_gz("cutbig.csv.gz", t, (long)st.st_size * 2 / 3);
+    int n = count_records(p, NULL, &rc);
+    CHECK_EQ_INT(rc, CPE_ETRUNCATED);
+    CHECK(n > 1000 && n < 300000);
+    free(t);
 }
 
 static void test_csv_truncated_or_damaged_zip_is_reported_before_reading(void)
@@ -133,6 +143,13 @@ static void test_csv_truncated_or_damaged_zip_is_reported_before_reading(void)
     CHECK_EQ_INT(cpe_csv_open(&c, p, NULL, &d), CPE_ETRUNCATED);
     p = fx_write_zip("crc.zip", "crc.csv", t, 0, 0, 1);
     int rc;
+    count_records(p, NULL, &rc);
+    CHECK_EQ_INT(rc, CPE_ETRUNCATED);
+    free(t);
+    t = big_text(300000); /* the threaded path checks the CRC too */
+    p = fx_write_zip("crcbig.zip", "crc.csv", t, 0, 0, 1);
+    stat(p, &st);
+    CHECK(st.st_size >= 256 * 1024);
     count_records(p, NULL, &rc);
     CHECK_EQ_INT(rc, CPE_ETRUNCATED);
     free(t);
