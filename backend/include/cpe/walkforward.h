@@ -36,7 +36,9 @@
  *              +-1.9954 sigma.
  *
  * Records: with keep_records, one cpe_prediction_t per test row and horizon (what the
- * model said then), for `cpe evaluate --out` and the backfill.
+ * model said then), for `cpe evaluate --out` and the backfill; model_version is
+ * "<SYMBOL>-wf-<YYYYMMDD>", the day of the fold's label cutoff (= its test start): a
+ * record at t always comes from a model whose training outcomes end before t.
  *
  * Ownership: cpe_wf_result_free releases the records. Threads: one run per thread.
  */

@@ -224,8 +224,9 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
         rc = cpe_diag_set(d, rc, "walk-forward fold %d: prediction failed", k);
         goto out;
     }
-    char version[48];
-    snprintf(version, sizeof version, "wf-fold%d", k);
+    char version[48], day[32];
+    cpe_format_iso8601(ms->label_cutoff_ms, day); /* the model knows outcomes up to here */
+    snprintf(version, sizeof version, "%.20s-wf-%.4s%.2s%.2s", c->symbol, day, day + 5, day + 8);
     for (size_t t = 0; t < nt; t++) {
         size_t i = test[t];
         const double *x = X + t * v->ncol;
