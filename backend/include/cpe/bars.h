@@ -96,6 +96,17 @@ size_t cpe_bars_aggregate_cap(size_t n, int64_t src_interval_ms, int64_t interva
 int cpe_bars_aggregate(const cpe_bar_t *in, size_t n, int64_t src_interval_ms, int64_t interval_ms,
                        cpe_bar_t *out, uint8_t *partial, size_t *nout);
 
+/* Several intervals at once (e.g. 5m, 15m, 1h, 4h, 1d from 1m): each interval is built
+ * from the coarsest interval already built (earlier in the list) that divides it, so a
+ * list in increasing order reads the source once and then ever smaller arrays. The
+ * buckets equal separate cpe_bars_aggregate calls (the bucket rules are associative;
+ * sums may differ in the last bits by summation order), partial flags included (they
+ * count source bars). out[j] must hold cpe_bars_aggregate_cap(n, ...) bars; partial and
+ * partial[j] may be NULL. Errors as cpe_bars_aggregate, and CPE_ENOMEM. */
+int cpe_bars_aggregate_many(const cpe_bar_t *in, size_t n, int64_t src_interval_ms,
+                            const int64_t *interval_ms, size_t k, cpe_bar_t *const *out,
+                            uint8_t *const *partial, size_t *nout);
+
 /* Latest-available alignment (see top comment). a, q ascending; out has m values. */
 void cpe_align_asof(const int64_t *a, const double *v, size_t n, const int64_t *q, size_t m,
                     int64_t max_age_ms, double *out);

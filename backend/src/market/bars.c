@@ -188,34 +188,80 @@ static inline void bucket_add(cpe_bar_t *o, const cpe_bar_t *b)
     if (!isnan(b->basis)) o->basis = b->basis;
 }
 
+/* Group in[0..n) into buckets of interval_ms. in_cnt[i] (NULL: 1 each) is how many source
+ * bars bar i holds; out_cnt gets the same per bucket. */
+static int agg_core(const cpe_bar_t *in, const int32_t *in_cnt, size_t n, int64_t interval_ms,
+                    cpe_bar_t *out, int32_t *out_cnt, size_t *nout)
+{
+    size_t no = 0;
+    int64_t bucket_end = INT64_MIN, prev_ts = INT64_MIN;
+    *nout = 0;
+    for (size_t i = 0; i < n; i++) {
+        const cpe_bar_t *b = &in[i];
+        int32_t c = in_cnt ? in_cnt[i] : 1;
+        if (b->ts_ms <= prev_ts) return CPE_ERANGE;
+        prev_ts = b->ts_ms;
+        if (b->ts_ms < bucket_end) { /* same bucket (times ascend): no division */
+            bucket_add(&out[no - 1], b);
+            out_cnt[no - 1] += c;
+            continue;
+        }
+        int64_t bucket = cpe_floor_ms(b->ts_ms, interval_ms);
+        bucket_end = bucket + interval_ms;
+        out[no] = *b;
+        out[no].ts_ms = bucket;
+        out_cnt[no] = c;
+        no++;
+    }
+    *nout = no;
+    return 0;
+}
+
 int cpe_bars_aggregate(const cpe_bar_t *in, size_t n, int64_t src_interval_ms, int64_t interval_ms,
                        cpe_bar_t *out, uint8_t *partial, size_t *nout)
 {
-    *nout = 0;
-    if (src_interval_ms <= 0 || interval_ms <= 0 || interval_ms % src_interval_ms) return CPE_EINVAL;
-    int64_t per = interval_ms / src_interval_ms;
-    size_t no = 0;
-    int64_t cnt = 0, bucket = 0, prev_ts = INT64_MIN;
-    for (size_t i = 0; i < n; i++) {
-        const cpe_bar_t *b = &in[i];
-        if (b->ts_ms <= prev_ts) return CPE_ERANGE;
-        prev_ts = b->ts_ms;
-        int64_t k = cpe_floor_ms(b->ts_ms, interval_ms);
-        if (no == 0 || k != bucket) {
-            if (no && partial) partial[no - 1] = cnt < per;
-            out[no] = *b;
-            out[no].ts_ms = k;
-            bucket = k;
-            cnt = 1;
-            no++;
-        } else {
-            bucket_add(&out[no - 1], b);
-            cnt++;
+    return cpe_bars_aggregate_many(in, n, src_interval_ms, &interval_ms, 1, &out, &partial, nout);
+}
+
+int cpe_bars_aggregate_many(const cpe_bar_t *in, size_t n, int64_t src_interval_ms,
+                            const int64_t *interval_ms, size_t k, cpe_bar_t *const *out,
+                            uint8_t *const *partial, size_t *nout)
+{
+    int rc = 0;
+    for (size_t j = 0; j < k; j++) nout[j] = 0;
+    if (src_interval_ms <= 0) return CPE_EINVAL;
+    for (size_t j = 0; j < k; j++)
+        if (interval_ms[j] <= 0 || interval_ms[j] % src_interval_ms) return CPE_EINVAL;
+    int32_t **cnt = calloc(k ? k : 1, sizeof *cnt);
+    if (!cnt) return CPE_ENOMEM;
+    for (size_t j = 0; j < k && !rc; j++) {
+        cnt[j] = malloc((n ? n : 1) * sizeof **cnt);
+        if (!cnt[j]) {
+            rc = CPE_ENOMEM;
+            break;
         }
+        /* the coarsest already-built interval that divides this one, else the source */
+        const cpe_bar_t *src = in;
+        const int32_t *src_cnt = NULL;
+        size_t nsrc = n;
+        int64_t best = src_interval_ms;
+        for (size_t i = 0; i < j; i++)
+            if (interval_ms[i] > best && interval_ms[j] % interval_ms[i] == 0) {
+                best = interval_ms[i];
+                src = out[i];
+                src_cnt = cnt[i];
+                nsrc = nout[i];
+            }
+        rc = agg_core(src, src_cnt, nsrc, interval_ms[j], out[j], cnt[j], &nout[j]);
+        int64_t per = interval_ms[j] / src_interval_ms;
+        for (size_t i = 0; !rc && partial && partial[j] && i < nout[j]; i++)
+            partial[j][i] = cnt[j][i] < per;
     }
-    if (no && partial) partial[no - 1] = cnt < per;
-    *nout = no;
-    return 0;
+    for (size_t j = 0; j < k; j++) free(cnt[j]);
+    free(cnt);
+    if (rc)
+        for (size_t j = 0; j < k; j++) nout[j] = 0;
+    return rc;
 }
 
 void cpe_align_asof(const int64_t *a, const double *v, size_t n, const int64_t *q, size_t m,

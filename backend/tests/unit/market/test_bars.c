@@ -275,6 +275,51 @@ static void test_aggregate_cascade_equals_direct(void)
     free(d1);
 }
 
+static void test_aggregate_many_equals_separate_calls_with_gaps(void)
+{
+    /* 2 days of 1m bars with holes (every 97th minute missing, a 3-hour outage) and a
+     * trailing partial day: 5m/15m/1h/4h/1d at once == one call each, partial flags too */
+    enum { N = 2 * 1440 + 100 };
+    cpe_bar_t *in = malloc(N * sizeof *in);
+    size_t n = 0;
+    for (int i = 0; i < N; i++) {
+        if (i % 97 == 5 || (i >= 600 && i < 780)) continue;
+        double c = 100 + sin(i * 0.01);
+        in[n++] = mk(T0 + i * M, c - 0.01, c + 0.1, c - 0.1, c, 1 + (i % 7), 0.4 * (1 + (i % 7)));
+    }
+    static const int64_t iv[5] = {5 * M, 15 * M, 60 * M, 240 * M, 1440 * M};
+    cpe_bar_t *outs[5], *one = malloc(n * sizeof *one);
+    uint8_t *parts[5], *p1 = malloc(n);
+    size_t nouts[5];
+    for (int j = 0; j < 5; j++) {
+        outs[j] = malloc(n * sizeof *outs[j]);
+        parts[j] = malloc(n);
+    }
+    CHECK_EQ_INT(cpe_bars_aggregate_many(in, n, M, iv, 5, outs, parts, nouts), 0);
+    for (int j = 0; j < 5; j++) {
+        size_t n1 = 0;
+        int bad = 0;
+        CHECK_EQ_INT(cpe_bars_aggregate(in, n, M, iv[j], one, p1, &n1), 0);
+        CHECK_EQ_INT(nouts[j], n1);
+        for (size_t i = 0; i < n1 && i < nouts[j]; i++) {
+            const cpe_bar_t *a = &outs[j][i], *b = &one[i];
+            bad += a->ts_ms != b->ts_ms || a->open != b->open || a->high != b->high ||
+                   a->low != b->low || a->close != b->close || parts[j][i] != p1[i] ||
+                   fabs(a->volume - b->volume) > 1e-9 * b->volume ||
+                   fabs(a->cvd_delta - b->cvd_delta) > 1e-9 * b->volume;
+        }
+        CHECK_MSG(bad == 0, "interval %lld: %d buckets differ", (long long)iv[j], bad);
+        free(outs[j]);
+        free(parts[j]);
+    }
+    CHECK_EQ_INT(nouts[4], 3);
+    CHECK_EQ_INT(cpe_bars_aggregate_many(in, n, M, (const int64_t[]){5 * M, 7 * 30000}, 2, outs, NULL, nouts),
+                 CPE_EINVAL);
+    free(in);
+    free(one);
+    free(p1);
+}
+
 static void test_align_asof_uses_availability_time(void)
 {
     /* funding settled at 00:00 and 08:00; bar closes at 07:59, 08:00, 08:01; one NaN obs */
@@ -304,6 +349,7 @@ int main(void)
     RUN(test_aggregate_full_buckets_not_partial_and_aligned_to_utc);
     RUN(test_aggregate_rejects_bad_interval_and_unsorted);
     RUN(test_aggregate_cascade_equals_direct);
+    RUN(test_aggregate_many_equals_separate_calls_with_gaps);
     RUN(test_align_asof_uses_availability_time);
     return TEST_DONE();
 }
