@@ -31,7 +31,8 @@ static void emit(const char *metric, double value, const char *unit, double targ
 {
     printf("{\"bench\":\"store\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"target\":%g,"
            "\"ok\":%s}\n",
-           metric, value, unit, target, (lower ? value <= target : value >= target) ? "true" : "false");
+           metric, value, unit, target,
+           (lower ? value <= target : value >= target) ? "true" : "false");
     fflush(stdout);
 }
 
@@ -43,8 +44,10 @@ static size_t kline_files(const char *dir, char ***out)
     cpe_diag_t d;
     if (cpe_import_list_dir(dir, &all, &n, &d)) return 0;
     for (size_t i = 0; i < n; i++) {
-        if (strstr(all[i], "binance-spot_BTCUSDT_klines_1m_")) all[k++] = all[i];
-        else free(all[i]);
+        if (strstr(all[i], "binance-spot_BTCUSDT_klines_1m_"))
+            all[k++] = all[i];
+        else
+            free(all[i]);
     }
     *out = all;
     return k;
@@ -143,7 +146,8 @@ int main(int argc, char **argv)
         cpe_kline_t *k = NULL;
         n = 0;
         int64_t t0 = cpe_mono_ns();
-        if (cpe_store_read_klines(s, "binance:spot:BTCUSDT", "kline:1m", from, to, &k, &n)) return 1;
+        if (cpe_store_read_klines(s, "binance:spot:BTCUSDT", "kline:1m", from, to, &k, &n))
+            return 1;
         t[r] = (double)(cpe_mono_ns() - t0) / 1e6;
         free(k);
     }
@@ -159,7 +163,8 @@ int main(int argc, char **argv)
         }
     }
     rmdir(tmp);
-    for (size_t i = 0; i < nf; i++) free(files[i]);
+    for (size_t i = 0; i < nf; i++)
+        free(files[i]);
     free(files);
     return 0;
 }

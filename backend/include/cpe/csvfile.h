@@ -65,8 +65,8 @@ typedef struct cpe_csv {
     /* read-only for the caller: the current record */
     cpe_csv_field_t *f;
     size_t nf;
-    int64_t line;       /* 1-based line number where the current record starts */
-    char name[512];     /* the path, or "archive.zip:entry.csv" — for messages */
+    int64_t line;   /* 1-based line number where the current record starts */
+    char name[512]; /* the path, or "archive.zip:entry.csv" — for messages */
     cpe_csv_format_t format;
     /* private */
     struct cpe_csv_src *src;

@@ -80,11 +80,11 @@ typedef struct cpe_import_stats {
     int64_t rows;                       /* data rows read */
     int64_t inserted;                   /* new in the store */
     int64_t updated;                    /* existed with other values (the file won) */
-    int64_t duplicates; /* repeated in the file, already stored as is, or stored with more
-                         * fields (a 6-col OHLCV row over a 12-col kline: kept) */
-    int64_t out_of_order;               /* rows earlier than the row before them */
-    int64_t gaps, missing;              /* gap runs / missing bars in the file's span */
-    int64_t first_ts, last_ts;          /* span of the file's rows */
+    int64_t duplicates;        /* repeated in the file, already stored as is, or stored with more
+                                * fields (a 6-col OHLCV row over a 12-col kline: kept) */
+    int64_t out_of_order;      /* rows earlier than the row before them */
+    int64_t gaps, missing;     /* gap runs / missing bars in the file's span */
+    int64_t first_ts, last_ts; /* span of the file's rows */
 } cpe_import_stats_t;
 
 void cpe_import_opts_init(cpe_import_opts_t *o);
@@ -100,7 +100,6 @@ void cpe_import_free_list(char **paths, size_t n);
 
 /* "BTC:exchange_reserves" (or "exchange_reserves", asset "CRYPTO") -> instrument
  * "series:BTC:exchange_reserves" and kind "series:exchange_reserves". 0 or CPE_EINVAL. */
-int cpe_series_key(const char *name, char instrument[CPE_INSTR_KEY_MAX],
-                   char kind[CPE_KIND_MAX]);
+int cpe_series_key(const char *name, char instrument[CPE_INSTR_KEY_MAX], char kind[CPE_KIND_MAX]);
 
 #endif

@@ -15,7 +15,8 @@ static int run_gaps(cpe_args_t *a)
     const char *instr = cpe_arg_str(a, "instrument"), *kind = cpe_arg_str(a, "kind");
     if (!instr || !kind) return cpe_cli_fail(a, 2, "--instrument KEY and --kind KIND are required");
     long long from, to;
-    if ((rc = cpe_arg_time(a, "from", INT64_MIN, &from)) || (rc = cpe_arg_time(a, "to", INT64_MAX, &to)))
+    if ((rc = cpe_arg_time(a, "from", INT64_MIN, &from)) ||
+        (rc = cpe_arg_time(a, "to", INT64_MAX, &to)))
         return rc;
     cpe_store_t *s = NULL;
     cpe_diag_t d = {0};

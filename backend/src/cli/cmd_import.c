@@ -85,9 +85,12 @@ static int run_import(cpe_args_t *a)
     o.symbol = cpe_arg_str(a, "symbol");
     o.exchange = cpe_arg_str(a, "exchange");
     const char *m = cpe_arg_str(a, "market");
-    if (m && !strcmp(m, "spot")) o.market = CPE_SPOT;
-    else if (m && !strcmp(m, "perp")) o.market = CPE_PERP;
-    else if (m) return cpe_cli_fail(a, 2, "option '--market' (%s) must be spot or perp", m);
+    if (m && !strcmp(m, "spot"))
+        o.market = CPE_SPOT;
+    else if (m && !strcmp(m, "perp"))
+        o.market = CPE_PERP;
+    else if (m)
+        return cpe_cli_fail(a, 2, "option '--market' (%s) must be spot or perp", m);
     char **files;
     size_t nfiles;
     if ((rc = collect(a, &files, &nfiles))) return rc;
@@ -117,8 +120,10 @@ static int run_import(cpe_args_t *a)
             continue;
         }
         char instr[CPE_INSTR_KEY_MAX];
-        if (st.nseries > 1) snprintf(instr, sizeof instr, "(%d series)", st.nseries);
-        else snprintf(instr, sizeof instr, "%s", st.instrument);
+        if (st.nseries > 1)
+            snprintf(instr, sizeof instr, "(%d series)", st.nseries);
+        else
+            snprintf(instr, sizeof instr, "%s", st.instrument);
         printf("%-62.62s %-18s %-26s %-10s %9lld %9lld %9lld %5lld %5lld\n", base_name(files[i]),
                st.format, instr, st.nseries > 1 ? "" : st.kind, (long long)st.rows,
                (long long)st.inserted, (long long)st.duplicates, (long long)st.out_of_order,

@@ -32,7 +32,8 @@ static int run_summary(cpe_args_t *a)
             size_t ng = 0;
             if (cpe_store_gaps(s, v[i].id, 0, INT64_MIN, INT64_MAX, &g, &ng) == 0) {
                 long long miss = 0;
-                for (size_t j = 0; j < ng; j++) miss += g[j].missing;
+                for (size_t j = 0; j < ng; j++)
+                    miss += g[j].missing;
                 snprintf(gaps, sizeof gaps, "%lld", miss);
             }
             free(g);

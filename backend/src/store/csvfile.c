@@ -122,8 +122,10 @@ static int zip_open(cpe_csv_t *c, const cpe_csv_opts_t *o, cpe_diag_t *d)
         goto out;
     }
     if ((uint64_t)cd_off + cd_size > s->file_size) {
-        rc = cpe_diag_set(d, CPE_ETRUNCATED, "%s: zip central directory lies past the end of the "
-                                             "file (truncated zip)", c->name);
+        rc = cpe_diag_set(d, CPE_ETRUNCATED,
+                          "%s: zip central directory lies past the end of the "
+                          "file (truncated zip)",
+                          c->name);
         goto out;
     }
     cd = malloc(cd_size ? cd_size : 1);
@@ -147,7 +149,8 @@ static int zip_open(cpe_csv_t *c, const cpe_csv_opts_t *o, cpe_diag_t *d)
         if (p + 46 + nl > cd_size) break;
         const char *nm = (const char *)cd + p + 46;
         int is_dir = nl > 0 && nm[nl - 1] == '/';
-        int want = !is_dir && (!o || !o->entry || (strlen(o->entry) == nl && !memcmp(o->entry, nm, nl)));
+        int want =
+            !is_dir && (!o || !o->entry || (strlen(o->entry) == nl && !memcmp(o->entry, nm, nl)));
         if (want) {
             if (found) {
                 rc = cpe_diag_set(d, CPE_EUNSUPPORTED,
@@ -156,8 +159,10 @@ static int zip_open(cpe_csv_t *c, const cpe_csv_opts_t *o, cpe_diag_t *d)
             }
             found = 1;
             if (rd16(cd + p + 8) & 1) {
-                rc = cpe_diag_set(d, CPE_EUNSUPPORTED, "%s: encrypted zip entries are not "
-                                                       "supported", c->name);
+                rc = cpe_diag_set(d, CPE_EUNSUPPORTED,
+                                  "%s: encrypted zip entries are not "
+                                  "supported",
+                                  c->name);
                 goto out;
             }
             s->method = rd16(cd + p + 10);
@@ -187,10 +192,12 @@ static int zip_open(cpe_csv_t *c, const cpe_csv_opts_t *o, cpe_diag_t *d)
     }
     uint64_t data = (uint64_t)lho + 30 + rd16(lh + 26) + rd16(lh + 28);
     if (data + csize > s->file_size) {
-        rc = cpe_diag_set(d, CPE_ETRUNCATED,
-                          "%s: zip entry %s needs %u bytes but the file ends after %llu "
-                          "(truncated zip)", c->name, entry, csize,
-                          (unsigned long long)(s->file_size - (data < s->file_size ? data : s->file_size)));
+        rc = cpe_diag_set(
+            d, CPE_ETRUNCATED,
+            "%s: zip entry %s needs %u bytes but the file ends after %llu "
+            "(truncated zip)",
+            c->name, entry, csize,
+            (unsigned long long)(s->file_size - (data < s->file_size ? data : s->file_size)));
         goto out;
     }
     if (lseek(s->fd, (off_t)data, SEEK_SET) < 0) {
@@ -379,7 +386,8 @@ static void *inflater(void *arg)
     struct csv_pipe *p = &s->pipe;
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        while (p->count == PIPE_BLOCKS && !p->stop) pthread_cond_wait(&p->cv, &p->mu);
+        while (p->count == PIPE_BLOCKS && !p->stop)
+            pthread_cond_wait(&p->cv, &p->mu);
         int stop = p->stop;
         int slot = (p->head + p->count) % PIPE_BLOCKS;
         pthread_mutex_unlock(&p->mu);
@@ -436,7 +444,8 @@ static void pipe_stop(struct csv_pipe *p)
         pthread_cond_destroy(&p->cv);
         p->sync_init = 0;
     }
-    for (int i = 0; i < PIPE_BLOCKS; i++) free(p->blk[i].data);
+    for (int i = 0; i < PIPE_BLOCKS; i++)
+        free(p->blk[i].data);
 }
 
 /* Consumer side: copy the next decoded bytes into the text buffer. */
@@ -445,7 +454,8 @@ static int pipe_take(cpe_csv_t *c, cpe_diag_t *d)
     struct cpe_csv_src *s = c->src;
     struct csv_pipe *p = &s->pipe;
     pthread_mutex_lock(&p->mu);
-    while (p->count == 0 && !p->done) pthread_cond_wait(&p->cv, &p->mu);
+    while (p->count == 0 && !p->done)
+        pthread_cond_wait(&p->cv, &p->mu);
     if (p->count == 0) {
         int rc = p->err.code;
         if (rc && d) *d = p->err;
@@ -533,9 +543,12 @@ static size_t scan_quoted(struct cpe_csv_src *s, int64_t *nlines, int *untermina
         char ch = s->buf[i];
         if (inq) {
             if (ch == '"') {
-                if (i + 1 < s->end && s->buf[i + 1] == '"') i++;
-                else if (i + 1 == s->end && !s->eof) return 0;
-                else inq = 0;
+                if (i + 1 < s->end && s->buf[i + 1] == '"')
+                    i++;
+                else if (i + 1 == s->end && !s->eof)
+                    return 0;
+                else
+                    inq = 0;
             } else if (ch == '\n')
                 (*nlines)++;
             continue;
@@ -569,7 +582,8 @@ static int split_quoted(cpe_csv_t *c, char *p, char *e, cpe_diag_t *d)
                 *w++ = *r++;
             }
             /* text after the closing quote up to the delimiter is kept verbatim */
-            while (r < e && *r != s->delim) *w++ = *r++;
+            while (r < e && *r != s->delim)
+                *w++ = *r++;
             if ((rc = add_field(c, start, (size_t)(w - start), d))) return rc;
             if (r >= e) return 0;
             p = r + 1;
@@ -619,8 +633,8 @@ int cpe_csv_next(cpe_csv_t *c, cpe_diag_t *d)
                 continue;
             }
             if (unterminated)
-                return cpe_diag_set(d, CPE_EPARSE, "%s:%lld: quoted field is not closed",
-                                    c->name, (long long)s->next_line);
+                return cpe_diag_set(d, CPE_EPARSE, "%s:%lld: quoted field is not closed", c->name,
+                                    (long long)s->next_line);
             e = s->buf + stop;
             if (e > b && e[-1] == '\n') e--;
             if (e > b && e[-1] == '\r') e--;

@@ -53,10 +53,19 @@ static int is_symbol(const char *s)
     return 1;
 }
 
+/* A directory component `name` anywhere in path (also a relative path's first one). */
+static int has_dir(const char *path, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = path; (p = strstr(p, name)); p += n)
+        if ((p == path || p[-1] == '/') && p[n] == '/') return 1;
+    return 0;
+}
+
 static int market_from_path(const char *path)
 {
-    if (strstr(path, "/spot/") || strstr(path, "binance-spot")) return CPE_SPOT;
-    if (strstr(path, "/futures/") || strstr(path, "binance-usdm") || strstr(path, "binance-um"))
+    if (has_dir(path, "spot") || strstr(path, "binance-spot")) return CPE_SPOT;
+    if (has_dir(path, "futures") || strstr(path, "binance-usdm") || strstr(path, "binance-um"))
         return CPE_PERP;
     return -1;
 }
@@ -90,7 +99,8 @@ static int vision_layout(imp_ctx_t *x, const char *path, char *st)
     int64_t iv;
     if (cpe_interval_parse(t[1], &iv) == 0) {
         x->interval_ms = iv;
-        if (strstr(path, "premiumIndexKlines")) x->fmt = cpe_imp_format("premiumIndexKlines");
+        if (strstr(path, "premiumIndexKlines"))
+            x->fmt = cpe_imp_format("premiumIndexKlines");
         else if (strstr(path, "markPriceKlines") || strstr(path, "indexPriceKlines"))
             return -1;
         else

@@ -26,7 +26,8 @@ int imp_bad(const cpe_csv_t *c, size_t i, const char *name, cpe_diag_t *d, const
 int imp_num(const cpe_csv_t *c, size_t i, const char *name, double *out, cpe_diag_t *d)
 {
     if (i >= c->nf) return imp_bad(c, i, name, d, "is missing");
-    if (cpe_parse_double(c->f[i].p, c->f[i].n, out)) return imp_bad(c, i, name, d, "is not a number");
+    if (cpe_parse_double(c->f[i].p, c->f[i].n, out))
+        return imp_bad(c, i, name, d, "is not a number");
     if (!isfinite(*out)) return imp_bad(c, i, name, d, "is not finite");
     return 0;
 }
@@ -60,13 +61,17 @@ int imp_time(const cpe_csv_t *c, size_t i, const char *name, int64_t *ts_ms, cpe
     if (i >= c->nf) return imp_bad(c, i, name, d, "is missing");
     const char *p = c->f[i].p;
     size_t n = c->f[i].n, k = 0;
-    while (k < n && p[k] >= '0' && p[k] <= '9') k++;
+    while (k < n && p[k] >= '0' && p[k] <= '9')
+        k++;
     if (n > 0 && k == n) {
         if (n > 18) return imp_bad(c, i, name, d, "is too large for a time");
         int64_t v = 0;
-        for (size_t j = 0; j < n; j++) v = v * 10 + (p[j] - '0');
-        if (n >= 14) v /= 1000; /* microseconds (Binance spot since 2025) */
-        else if (n <= 10) v *= 1000; /* seconds */
+        for (size_t j = 0; j < n; j++)
+            v = v * 10 + (p[j] - '0');
+        if (n >= 14)
+            v /= 1000; /* microseconds (Binance spot since 2025) */
+        else if (n <= 10)
+            v *= 1000; /* seconds */
         *ts_ms = v;
         return 0;
     }
@@ -86,8 +91,7 @@ int imp_bool(const cpe_csv_t *c, size_t i, const char *name, int *out, cpe_diag_
     return imp_bad(c, i, name, d, "is not true or false");
 }
 
-void imp_instrument(const imp_ctx_t *x, int market, const char *symbol,
-                    char out[CPE_INSTR_KEY_MAX])
+void imp_instrument(const imp_ctx_t *x, int market, const char *symbol, char out[CPE_INSTR_KEY_MAX])
 {
     snprintf(out, CPE_INSTR_KEY_MAX, "%s:%s:%s", x->exchange, market == CPE_SPOT ? "spot" : "perp",
              symbol);
@@ -101,8 +105,7 @@ int imp_sink_get(imp_ctx_t *x, const char *instrument, const char *kind, int64_t
             *out = &x->sinks[i];
             return 0;
         }
-    if (x->nsinks >= 1024)
-        return cpe_diag_set(d, CPE_ETOOBIG, "more than 1024 series in one file");
+    if (x->nsinks >= 1024) return cpe_diag_set(d, CPE_ETOOBIG, "more than 1024 series in one file");
     /* sinks are pointed to by x->cur: allocate them once, never move them */
     if (!x->sinks) {
         x->sinks = calloc(1024, sizeof *x->sinks);
@@ -125,8 +128,10 @@ static int sink_grow(imp_sink_t *s, cpe_diag_t *d)
     size_t cap = s->cap ? 2 * s->cap : 1024;
     void *a = s->is_kline ? realloc(s->k, cap * sizeof *s->k) : realloc(s->p, cap * sizeof *s->p);
     if (!a) return cpe_diag_set(d, CPE_ENOMEM, "out of memory collecting rows");
-    if (s->is_kline) s->k = a;
-    else s->p = a;
+    if (s->is_kline)
+        s->k = a;
+    else
+        s->p = a;
     int64_t *l = realloc(s->line, cap * sizeof *l);
     if (!l) return cpe_diag_set(d, CPE_ENOMEM, "out of memory collecting rows");
     s->line = l;

@@ -67,14 +67,14 @@ static int cmp_rows(const void *pa, const void *pb)
     return a < b ? -1 : a > b;
 }
 
-static int repeat_error(const char *name, const imp_sink_t *s, size_t keep, size_t dup,
-                        int64_t ts, cpe_diag_t *d)
+static int repeat_error(const char *name, const imp_sink_t *s, size_t keep, size_t dup, int64_t ts,
+                        cpe_diag_t *d)
 {
     char iso[32];
     cpe_format_iso8601(ts, iso);
     return cpe_diag_set(d, CPE_EPARSE,
-                        "%s:%lld: field 'time' (%s) repeats line %lld with different values",
-                        name, (long long)s->line[dup], iso, (long long)s->line[keep]);
+                        "%s:%lld: field 'time' (%s) repeats line %lld with different values", name,
+                        (long long)s->line[dup], iso, (long long)s->line[keep]);
 }
 
 /* Sort the sink's rows, drop identical repeats (counted), reject conflicting ones, and
@@ -95,12 +95,15 @@ static int finish_sink(const char *name, imp_sink_t *s, int64_t *dups, cpe_diag_
             free(lines);
             return cpe_diag_set(d, CPE_ENOMEM, "out of memory sorting rows");
         }
-        for (size_t i = 0; i < s->n; i++) ix[i] = i;
+        for (size_t i = 0; i < s->n; i++)
+            ix[i] = i;
         sort_sink = s;
         qsort(ix, s->n, sizeof *ix, cmp_rows);
         for (size_t i = 0; i < s->n; i++) {
-            if (s->is_kline) ((cpe_kline_t *)tmp)[i] = s->k[ix[i]];
-            else ((cpe_point_t *)tmp)[i] = s->p[ix[i]];
+            if (s->is_kline)
+                ((cpe_kline_t *)tmp)[i] = s->k[ix[i]];
+            else
+                ((cpe_point_t *)tmp)[i] = s->p[ix[i]];
             lines[i] = s->line[ix[i]];
         }
         if (s->is_kline) {
@@ -121,7 +124,8 @@ static int finish_sink(const char *name, imp_sink_t *s, int64_t *dups, cpe_diag_
             size_t prev = w - 1;
             int64_t tp = s->is_kline ? s->k[prev].ts_ms : s->p[prev].ts_ms;
             int64_t ti = s->is_kline ? s->k[i].ts_ms : s->p[i].ts_ms;
-            int same_key = tp == ti && (!s->events || (s->has_id && s->p[prev].v[3] == s->p[i].v[3]));
+            int same_key =
+                tp == ti && (!s->events || (s->has_id && s->p[prev].v[3] == s->p[i].v[3]));
             if (same_key) {
                 int same = s->is_kline ? same_kline_vals(&s->k[prev], &s->k[i])
                                        : same_point(&s->p[prev], &s->p[i]);
@@ -131,7 +135,8 @@ static int finish_sink(const char *name, imp_sink_t *s, int64_t *dups, cpe_diag_
             }
             seq = tp == ti ? seq + 1 : 0;
         }
-        if (s->is_kline) s->k[w] = s->k[i];
+        if (s->is_kline)
+            s->k[w] = s->k[i];
         else {
             s->p[w] = s->p[i];
             s->p[w].seq = s->events ? seq : 0;
@@ -193,7 +198,8 @@ static void count_gaps(cpe_store_t *s, imp_ctx_t *x, const int64_t *ids, cpe_imp
         size_t ng = 0;
         if (cpe_store_gaps(s, ids[i], k->interval_ms, a, z + 1, &g, &ng) == 0) {
             st->gaps += (int64_t)ng;
-            for (size_t j = 0; j < ng; j++) st->missing += g[j].missing;
+            for (size_t j = 0; j < ng; j++)
+                st->missing += g[j].missing;
         }
         free(g);
     }
@@ -204,8 +210,8 @@ static int read_rows(imp_ctx_t *x, cpe_csv_t *c, const char *path, cpe_diag_t *d
     int rc = cpe_csv_next(c, d);
     if (rc <= 0) return rc;
     const cpe_csv_field_t *f0 = &c->f[0];
-    int header = f0->n > 0 && !(f0->p[0] >= '0' && f0->p[0] <= '9') && f0->p[0] != '-' &&
-                 f0->p[0] != '+';
+    int header =
+        f0->n > 0 && !(f0->p[0] >= '0' && f0->p[0] <= '9') && f0->p[0] != '-' && f0->p[0] != '+';
     if (!x->fmt) {
         if (header) x->fmt = imp_detect_header(c);
         if (!x->fmt)
@@ -223,12 +229,16 @@ static int read_rows(imp_ctx_t *x, cpe_csv_t *c, const char *path, cpe_diag_t *d
     }
     if (!x->symbol[0] && strcmp(f->name, "series") && strcmp(f->name, "liquidationEvents") &&
         strcmp(f->name, "aggTradesLargeOnly") && strcmp(f->name, "metrics"))
-        return cpe_diag_set(d, CPE_EINVAL, "%s: cannot tell the symbol from the name; pass "
-                                           "--symbol SYM", path);
+        return cpe_diag_set(d, CPE_EINVAL,
+                            "%s: cannot tell the symbol from the name; pass "
+                            "--symbol SYM",
+                            path);
     if (x->market < 0) {
         if (!f->perp_only && strcmp(f->name, "series"))
-            return cpe_diag_set(d, CPE_EINVAL, "%s: cannot tell spot or perp from the path; pass "
-                                               "--market spot|perp", path);
+            return cpe_diag_set(d, CPE_EINVAL,
+                                "%s: cannot tell spot or perp from the path; pass "
+                                "--market spot|perp",
+                                path);
         x->market = CPE_PERP;
     }
     if (f->perp_only && x->market == CPE_SPOT)
@@ -365,8 +375,10 @@ static int walk(const char *dir, path_list_t *l, int depth, cpe_diag_t *d)
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         struct stat st;
         if (stat(p, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode) && depth < 16) rc = walk(p, l, depth + 1, d);
-        else if (S_ISREG(st.st_mode) && importable(e->d_name)) rc = add_path(l, p, d);
+        if (S_ISDIR(st.st_mode) && depth < 16)
+            rc = walk(p, l, depth + 1, d);
+        else if (S_ISREG(st.st_mode) && importable(e->d_name))
+            rc = add_path(l, p, d);
     }
     closedir(dh);
     return rc;
@@ -393,6 +405,7 @@ int cpe_import_list_dir(const char *dir, char ***paths, size_t *n, cpe_diag_t *d
 
 void cpe_import_free_list(char **paths, size_t n)
 {
-    for (size_t i = 0; paths && i < n; i++) free(paths[i]);
+    for (size_t i = 0; paths && i < n; i++)
+        free(paths[i]);
     free(paths);
 }

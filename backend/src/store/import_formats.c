@@ -26,8 +26,11 @@ static int kline_interval(imp_ctx_t *x, const cpe_csv_t *c, int64_t open_ms, cpe
 {
     if (x->interval_ms > 0) return 0;
     int64_t close_ms;
-    if (c->nf < 7) return cpe_diag_set(d, CPE_EPARSE, "%s: cannot tell the bar interval; name the "
-                                                      "file like BTCUSDT-1h-...", c->name);
+    if (c->nf < 7)
+        return cpe_diag_set(d, CPE_EPARSE,
+                            "%s: cannot tell the bar interval; name the "
+                            "file like BTCUSDT-1h-...",
+                            c->name);
     int rc = imp_time(c, 6, "close_time", &close_ms, d);
     if (rc) return rc;
     x->interval_ms = close_ms - open_ms + 1;
@@ -69,9 +72,9 @@ static int row_klines(imp_ctx_t *x, const cpe_csv_t *c, cpe_diag_t *d)
     cpe_kline_t k;
     double v[4];
     int rc;
-    if ((rc = imp_time(c, 0, "open_time", &k.ts_ms, d)) || (rc = kline_interval(x, c, k.ts_ms, d)) ||
-        (rc = on_grid(x, c, k.ts_ms, d)) || (rc = ohlc(c, v, 1, d)) ||
-        (rc = imp_nonneg(c, 5, "volume", &k.volume, d)))
+    if ((rc = imp_time(c, 0, "open_time", &k.ts_ms, d)) ||
+        (rc = kline_interval(x, c, k.ts_ms, d)) || (rc = on_grid(x, c, k.ts_ms, d)) ||
+        (rc = ohlc(c, v, 1, d)) || (rc = imp_nonneg(c, 5, "volume", &k.volume, d)))
         return rc;
     k.open = v[0], k.high = v[1], k.low = v[2], k.close = v[3];
     k.quote_volume = k.trades = k.taker_buy_base = k.taker_buy_quote = NaN;
@@ -125,7 +128,8 @@ static int trade(imp_ctx_t *x, const cpe_csv_t *c, imp_sink_t *s, size_t cid, si
 static int event_sink(imp_ctx_t *x, imp_sink_t **slot, const char *kind, cpe_diag_t *d)
 {
     int rc = sink_for(x, slot, kind, 0, 0, d);
-    if (rc == 0) (*slot)->events = (*slot)->has_id = !strcmp(kind, "trade") || !strcmp(kind, "trade_large");
+    if (rc == 0)
+        (*slot)->events = (*slot)->has_id = !strcmp(kind, "trade") || !strcmp(kind, "trade_large");
     if (rc == 0 && !strcmp(kind, "liq")) (*slot)->events = 1;
     return rc;
 }
@@ -147,7 +151,8 @@ static int stream_sink(imp_ctx_t *x, const cpe_csv_t *c, size_t col, const char 
                        imp_sink_t **out, cpe_diag_t *d)
 {
     char sym[32], full[32], instr[CPE_INSTR_KEY_MAX];
-    if (c->f[col].n == 0 || c->f[col].n >= 28) return imp_bad(c, col, "symbol", d, "is not a symbol");
+    if (c->f[col].n == 0 || c->f[col].n >= 28)
+        return imp_bad(c, col, "symbol", d, "is not a symbol");
     cpe_csv_field_str(c, col, sym, sizeof sym);
     cpe_asset_to_symbol(sym, full);
     imp_instrument(x, CPE_PERP, full, instr);
@@ -173,16 +178,21 @@ static int liquidation(const cpe_csv_t *c, imp_sink_t *s, size_t cside, size_t c
     cpe_point_t p = {0, 0, {NaN, NaN, NaN, NaN, NaN, NaN}};
     double avg;
     int rc;
-    if (cpe_csv_field_is(c, cside, "SELL")) p.v[0] = 1; /* a long was force-sold */
-    else if (cpe_csv_field_is(c, cside, "BUY")) p.v[0] = -1;
-    else return imp_bad(c, cside, "side", d, "is not BUY or SELL");
+    if (cpe_csv_field_is(c, cside, "SELL"))
+        p.v[0] = 1; /* a long was force-sold */
+    else if (cpe_csv_field_is(c, cside, "BUY"))
+        p.v[0] = -1;
+    else
+        return imp_bad(c, cside, "side", d, "is not BUY or SELL");
     if ((rc = imp_positive(c, cpx, "price", &p.v[1], d)) ||
         (rc = imp_num_opt(c, cavg, "average_price", &avg, d)) ||
         (rc = imp_nonneg(c, cqty, "accumulated_fill_quantity", &p.v[2], d)) ||
         (rc = imp_time(c, cts, "time", &p.ts_ms, d)))
         return rc;
-    if (avg > 0) p.v[1] = avg; /* the fill price when the source has it */
-    else if (avg < 0) return imp_bad(c, cavg, "average_price", d, "is negative");
+    if (avg > 0)
+        p.v[1] = avg; /* the fill price when the source has it */
+    else if (avg < 0)
+        return imp_bad(c, cavg, "average_price", d, "is negative");
     return imp_push_point(s, &p, c->line, d);
 }
 
@@ -264,8 +274,9 @@ static int row_book(imp_ctx_t *x, const cpe_csv_t *c, cpe_diag_t *d)
     if (slot < 0) return 0; /* levels the book point does not keep */
     cpe_point_t *p = &s->p[s->n - 1];
     if (!isnan(p->v[slot]) && p->v[slot] != notional)
-        return imp_bad(c, 3, "notional", d, "differs from an earlier row for the same timestamp "
-                                            "and percentage");
+        return imp_bad(c, 3, "notional", d,
+                       "differs from an earlier row for the same timestamp "
+                       "and percentage");
     p->v[slot] = notional;
     return 0;
 }

@@ -13,8 +13,8 @@ typedef struct imp_sink {
     char kind[CPE_KIND_MAX];
     int64_t interval_ms;
     int is_kline;
-    int events;  /* rows sharing a ts are distinct events (seq 0,1,...) */
-    int has_id;  /* events carry a unique id in v[3] (trades): equal ids are duplicates */
+    int events; /* rows sharing a ts are distinct events (seq 0,1,...) */
+    int has_id; /* events carry a unique id in v[3] (trades): equal ids are duplicates */
     cpe_kline_t *k;
     cpe_point_t *p;
     int64_t *line; /* source line of each row, for messages */
@@ -31,8 +31,8 @@ typedef struct imp_format {
     const char *name;      /* "klines" */
     const char *file_kind; /* the KIND token of file names, NULL = none */
     int min_cols, max_cols;
-    const char *header0;   /* accepted names of the first header column, '|'-separated */
-    int perp_only;         /* exists only on futures */
+    const char *header0; /* accepted names of the first header column, '|'-separated */
+    int perp_only;       /* exists only on futures */
     int (*row)(imp_ctx_t *x, const cpe_csv_t *c, cpe_diag_t *d);
 } imp_format_t;
 
@@ -72,8 +72,8 @@ void imp_instrument(const imp_ctx_t *x, int market, const char *symbol,
                     char out[CPE_INSTR_KEY_MAX]);
 
 /* Field helpers: parse field i and fail with "FILE:LINE: field 'name' (value) ...". */
-int imp_bad(const cpe_csv_t *c, size_t i, const char *name, cpe_diag_t *d, const char *rule,
-            ...) __attribute__((format(printf, 5, 6)));
+int imp_bad(const cpe_csv_t *c, size_t i, const char *name, cpe_diag_t *d, const char *rule, ...)
+    __attribute__((format(printf, 5, 6)));
 int imp_num(const cpe_csv_t *c, size_t i, const char *name, double *out, cpe_diag_t *d);
 /* Empty field or "None"/"null" -> NaN; otherwise as imp_num. */
 int imp_num_opt(const cpe_csv_t *c, size_t i, const char *name, double *out, cpe_diag_t *d);

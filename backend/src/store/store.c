@@ -74,7 +74,8 @@ int cpe_store_gaps(cpe_store_t *s, int64_t series, int64_t interval_ms, int64_t 
         if (rc == 0 && nt) {
             t = malloc(nt * sizeof *t);
             if (!t) rc = cpe_diag_set(&s->diag, CPE_ENOMEM, "out of memory");
-            for (size_t i = 0; t && i < nt; i++) t[i] = cpe_floor_ms(k[i].ts_ms, step);
+            for (size_t i = 0; t && i < nt; i++)
+                t[i] = cpe_floor_ms(k[i].ts_ms, step);
         }
         free(k);
     } else {
@@ -83,7 +84,8 @@ int cpe_store_gaps(cpe_store_t *s, int64_t series, int64_t interval_ms, int64_t 
         if (rc == 0 && nt) {
             t = malloc(nt * sizeof *t);
             if (!t) rc = cpe_diag_set(&s->diag, CPE_ENOMEM, "out of memory");
-            for (size_t i = 0; t && i < nt; i++) t[i] = cpe_floor_ms(p[i].ts_ms, step);
+            for (size_t i = 0; t && i < nt; i++)
+                t[i] = cpe_floor_ms(p[i].ts_ms, step);
         }
         free(p);
     }
@@ -105,8 +107,8 @@ int cpe_store_read_klines(cpe_store_t *s, const char *instrument, const char *ki
     return rc ? rc : s->ops->get_klines(s, id, from_ms, to_ms, out, n);
 }
 
-int cpe_store_read_points(cpe_store_t *s, const char *instrument, const char *kind,
-                          int64_t from_ms, int64_t to_ms, cpe_point_t **out, size_t *n)
+int cpe_store_read_points(cpe_store_t *s, const char *instrument, const char *kind, int64_t from_ms,
+                          int64_t to_ms, cpe_point_t **out, size_t *n)
 {
     int64_t id;
     int rc = s->ops->series_id(s, instrument, kind, 0, 0, 0, &id);

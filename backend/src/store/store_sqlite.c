@@ -25,12 +25,29 @@ _Static_assert(sizeof(cpe_kline_t) == 80, "kline_chunk record is 80 bytes");
 #define KREC ((int)sizeof(cpe_kline_t))
 
 enum {
-    Q_SERIES_INS, Q_SERIES_SEL, Q_SERIES_BYID, Q_SERIES_ALL,
-    Q_CHUNK_GET, Q_CHUNK_PUT, Q_CHUNK_RANGE, Q_CHUNK_COUNT, Q_CHUNK_STATS, Q_CHUNK_EDGE,
-    Q_POINT_GET, Q_POINT_PUT, Q_POINT_RANGE, Q_POINT_COUNT, Q_POINT_STATS,
-    Q_PRED_PUT, Q_PRED_LATEST, Q_PRED_RANGE,
-    Q_META_SET, Q_META_GET,
-    Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
+    Q_SERIES_INS,
+    Q_SERIES_SEL,
+    Q_SERIES_BYID,
+    Q_SERIES_ALL,
+    Q_CHUNK_GET,
+    Q_CHUNK_PUT,
+    Q_CHUNK_RANGE,
+    Q_CHUNK_COUNT,
+    Q_CHUNK_STATS,
+    Q_CHUNK_EDGE,
+    Q_POINT_GET,
+    Q_POINT_PUT,
+    Q_POINT_RANGE,
+    Q_POINT_COUNT,
+    Q_POINT_STATS,
+    Q_PRED_PUT,
+    Q_PRED_LATEST,
+    Q_PRED_RANGE,
+    Q_META_SET,
+    Q_META_GET,
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
     Q_COUNT
 };
 
@@ -59,8 +76,9 @@ static const char *const sql_text[Q_COUNT] = {
                       "AND ts<?3 ORDER BY ts,seq",
     [Q_POINT_COUNT] = "SELECT COUNT(*) FROM point WHERE series_id=?1 AND ts>=?2 AND ts<?3",
     [Q_POINT_STATS] = "SELECT COUNT(*),MIN(ts),MAX(ts) FROM point WHERE series_id=?1",
-    [Q_PRED_PUT] = "INSERT OR REPLACE INTO prediction(symbol,horizon_h,ts,model_version,rec,explain) "
-                   "VALUES(?1,?2,?3,?4,?5,?6)",
+    [Q_PRED_PUT] =
+        "INSERT OR REPLACE INTO prediction(symbol,horizon_h,ts,model_version,rec,explain) "
+        "VALUES(?1,?2,?3,?4,?5,?6)",
     [Q_PRED_LATEST] = "SELECT rec,explain FROM prediction WHERE symbol=?1 AND horizon_h=?2 AND "
                       "ts<=?3 ORDER BY ts DESC LIMIT 1",
     [Q_PRED_RANGE] = "SELECT rec FROM prediction WHERE symbol=?1 AND horizon_h=?2 AND ts>=?3 AND "
@@ -97,7 +115,7 @@ typedef struct sq_store {
     cpe_store_t base;
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
-    int in_tx; /* an explicit begin() is open */
+    int in_tx;          /* an explicit begin() is open */
     cpe_kline_t *merge; /* scratch for chunk merges */
     size_t merge_cap;
 } sq_store_t;
@@ -175,7 +193,8 @@ static void sq_close(cpe_store_t *b)
     sq_store_t *s = (sq_store_t *)b;
     if (!s) return;
     if (s->in_tx) sq_rollback(b);
-    for (int i = 0; i < Q_COUNT; i++) sqlite3_finalize(s->q[i]);
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(s->q[i]);
     sqlite3_close(s->db);
     free(s->merge);
     free(s);
@@ -259,8 +278,10 @@ static int series_stats(sq_store_t *s, cpe_series_info_t *si)
         sqlite3_bind_int64(st, 2, edge ? z : a);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, edge) == 8) {
             int64_t t = le64(sqlite3_column_blob(st, edge));
-            if (edge) si->last_ts = t;
-            else si->first_ts = t;
+            if (edge)
+                si->last_ts = t;
+            else
+                si->first_ts = t;
         }
         sqlite3_reset(st);
     }
@@ -342,11 +363,10 @@ static int same_double(double a, double b)
 
 static int same_kline(const cpe_kline_t *a, const cpe_kline_t *b)
 {
-    return a->ts_ms == b->ts_ms && same_double(a->open, b->open) &&
-           same_double(a->high, b->high) && same_double(a->low, b->low) &&
-           same_double(a->close, b->close) && same_double(a->volume, b->volume) &&
-           same_double(a->quote_volume, b->quote_volume) && same_double(a->trades, b->trades) &&
-           same_double(a->taker_buy_base, b->taker_buy_base) &&
+    return a->ts_ms == b->ts_ms && same_double(a->open, b->open) && same_double(a->high, b->high) &&
+           same_double(a->low, b->low) && same_double(a->close, b->close) &&
+           same_double(a->volume, b->volume) && same_double(a->quote_volume, b->quote_volume) &&
+           same_double(a->trades, b->trades) && same_double(a->taker_buy_base, b->taker_buy_base) &&
            same_double(a->taker_buy_quote, b->taker_buy_quote);
 }
 
@@ -365,9 +385,12 @@ static void msort_klines(cpe_kline_t *a, cpe_kline_t *tmp, size_t n)
     msort_klines(a + h, tmp, n - h);
     if (a[h - 1].ts_ms <= a[h].ts_ms) return;
     size_t i = 0, j = h, k = 0;
-    while (i < h && j < n) tmp[k++] = a[j].ts_ms < a[i].ts_ms ? a[j++] : a[i++];
-    while (i < h) tmp[k++] = a[i++];
-    while (j < n) tmp[k++] = a[j++];
+    while (i < h && j < n)
+        tmp[k++] = a[j].ts_ms < a[i].ts_ms ? a[j++] : a[i++];
+    while (i < h)
+        tmp[k++] = a[i++];
+    while (j < n)
+        tmp[k++] = a[j++];
     memcpy(a, tmp, n * sizeof *a);
 }
 
@@ -387,7 +410,8 @@ static int ensure_merge(sq_store_t *s, size_t need)
 {
     if (need <= s->merge_cap) return 0;
     size_t cap = s->merge_cap ? s->merge_cap : 2048;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     cpe_kline_t *m = realloc(s->merge, cap * sizeof *m);
     if (!m) return cpe_diag_set(&s->base.diag, CPE_ENOMEM, "out of memory merging klines");
     s->merge = m;
@@ -481,8 +505,10 @@ static int sq_put_klines(cpe_store_t *b, int64_t series, const cpe_kline_t *k, s
         size_t w = 0;
         for (size_t i = 0; i < n; i++) {
             if (w > 0 && sorted[w - 1].ts_ms == sorted[i].ts_ms) {
-                if (same_kline(&sorted[w - 1], &sorted[i])) st->unchanged++;
-                else st->updated++;
+                if (same_kline(&sorted[w - 1], &sorted[i]))
+                    st->unchanged++;
+                else
+                    st->updated++;
                 sorted[w - 1] = sorted[i];
             } else
                 sorted[w++] = sorted[i];
@@ -494,7 +520,8 @@ static int sq_put_klines(cpe_store_t *b, int64_t series, const cpe_kline_t *k, s
     for (size_t i = 0; i < n && rc == 0;) {
         int64_t day = day_of(v[i].ts_ms);
         size_t j = i + 1;
-        while (j < n && day_of(v[j].ts_ms) == day) j++;
+        while (j < n && day_of(v[j].ts_ms) == day)
+            j++;
         rc = put_day(s, series, day, v + i, j - i, st);
         i = j;
     }
@@ -588,13 +615,29 @@ static int sq_get_klines(cpe_store_t *b, int64_t series, int64_t from_ms, int64_
 
 static void bind_v(sqlite3_stmt *q, int col, double v)
 {
-    if (isnan(v)) sqlite3_bind_null(q, col);
-    else sqlite3_bind_double(q, col, v);
+    if (isnan(v))
+        sqlite3_bind_null(q, col);
+    else
+        sqlite3_bind_double(q, col, v);
 }
 
 static double col_v(sqlite3_stmt *q, int col)
 {
     return sqlite3_column_type(q, col) == SQLITE_NULL ? NAN : sqlite3_column_double(q, col);
+}
+
+static int write_point(sq_store_t *s, int64_t series, const cpe_point_t *p)
+{
+    sqlite3_stmt *q = stmt(s, Q_POINT_PUT);
+    if (!q) return CPE_ESTORE;
+    sqlite3_bind_int64(q, 1, series);
+    sqlite3_bind_int64(q, 2, p->ts_ms);
+    sqlite3_bind_int(q, 3, p->seq);
+    for (int c = 0; c < CPE_POINT_NV; c++)
+        bind_v(q, 4 + c, p->v[c]);
+    int r = sqlite3_step(q);
+    sqlite3_reset(q);
+    return r == SQLITE_DONE ? 0 : fail(s, "write point");
 }
 
 static int sq_put_points(cpe_store_t *b, int64_t series, const cpe_point_t *p, size_t n,
@@ -606,7 +649,27 @@ static int sq_put_points(cpe_store_t *b, int64_t series, const cpe_point_t *p, s
     int own = 0, rc;
     if (n == 0) return 0;
     if ((rc = auto_begin(s, &own)) != 0) return rc;
+    /* Fast path: keys strictly ascending and none stored in their time span -> every row
+     * is new, so the per-row lookup can be skipped (a first import of a trade tape). */
+    int fresh = 1;
+    for (size_t i = 1; i < n && fresh; i++)
+        fresh = p[i].ts_ms > p[i - 1].ts_ms ||
+                (p[i].ts_ms == p[i - 1].ts_ms && p[i].seq > p[i - 1].seq);
+    if (fresh) {
+        sqlite3_stmt *q = stmt(s, Q_POINT_COUNT);
+        if (!q) return auto_end(s, own, CPE_ESTORE);
+        sqlite3_bind_int64(q, 1, series);
+        sqlite3_bind_int64(q, 2, p[0].ts_ms);
+        sqlite3_bind_int64(q, 3, p[n - 1].ts_ms == INT64_MAX ? INT64_MAX : p[n - 1].ts_ms + 1);
+        fresh = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) == 0;
+        sqlite3_reset(q);
+    }
     for (size_t i = 0; i < n && rc == 0; i++) {
+        if (fresh) {
+            st->inserted++;
+            rc = write_point(s, series, &p[i]);
+            continue;
+        }
         sqlite3_stmt *q = stmt(s, Q_POINT_GET);
         if (!q) {
             rc = CPE_ESTORE;
@@ -628,20 +691,11 @@ static int sq_put_points(cpe_store_t *b, int64_t series, const cpe_point_t *p, s
             st->unchanged++;
             continue;
         }
-        if (exists) st->updated++;
-        else st->inserted++;
-        q = stmt(s, Q_POINT_PUT);
-        if (!q) {
-            rc = CPE_ESTORE;
-            break;
-        }
-        sqlite3_bind_int64(q, 1, series);
-        sqlite3_bind_int64(q, 2, p[i].ts_ms);
-        sqlite3_bind_int(q, 3, p[i].seq);
-        for (int c = 0; c < CPE_POINT_NV; c++) bind_v(q, 4 + c, p[i].v[c]);
-        r = sqlite3_step(q);
-        sqlite3_reset(q);
-        if (r != SQLITE_DONE) rc = fail(s, "write point");
+        if (exists)
+            st->updated++;
+        else
+            st->inserted++;
+        rc = write_point(s, series, &p[i]);
     }
     return auto_end(s, own, rc);
 }
@@ -675,7 +729,8 @@ static int sq_get_points(cpe_store_t *b, int64_t series, int64_t from_ms, int64_
         cpe_point_t *pt = *out + w++;
         pt->ts_ms = sqlite3_column_int64(q, 0);
         pt->seq = sqlite3_column_int(q, 1);
-        for (int c = 0; c < CPE_POINT_NV; c++) pt->v[c] = col_v(q, 2 + c);
+        for (int c = 0; c < CPE_POINT_NV; c++)
+            pt->v[c] = col_v(q, 2 + c);
     }
     if (w == lim) rc = SQLITE_DONE;
     sqlite3_reset(q);
@@ -708,8 +763,10 @@ static int sq_put_prediction(cpe_store_t *b, const cpe_prediction_t *p, const ch
     sqlite3_bind_int64(q, 3, p->ts_ms);
     sqlite3_bind_text(q, 4, p->model_version, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(q, 5, p, (int)sizeof *p, SQLITE_TRANSIENT);
-    if (explain) sqlite3_bind_text(q, 6, explain, -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(q, 6);
+    if (explain)
+        sqlite3_bind_text(q, 6, explain, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(q, 6);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     return rc == SQLITE_DONE ? 0 : fail(s, "write prediction");
@@ -790,9 +847,10 @@ static int sq_get_meta(cpe_store_t *b, const char *key, char *value, size_t cap)
     const char *t = (const char *)sqlite3_column_text(q, 0);
     size_t len = t ? strlen(t) : 0;
     rc = 0;
-    if (len >= cap) rc = cpe_diag_set(&b->diag, CPE_ETOOBIG, "meta '%s' is longer than %zu", key,
-                                      cap);
-    else if (cap) memcpy(value, t ? t : "", len + 1);
+    if (len >= cap)
+        rc = cpe_diag_set(&b->diag, CPE_ETOOBIG, "meta '%s' is longer than %zu", key, cap);
+    else if (cap)
+        memcpy(value, t ? t : "", len + 1);
     sqlite3_reset(q);
     return rc;
 }
@@ -853,8 +911,7 @@ int cpe_store_sqlite_open(const char *path, cpe_store_t **out, cpe_diag_t *d)
     }
     sqlite3_busy_timeout(s->db, 10000);
     char *err = NULL;
-    if (sqlite3_exec(s->db, PRAGMAS, NULL, NULL,
-                     &err) != SQLITE_OK ||
+    if (sqlite3_exec(s->db, PRAGMAS, NULL, NULL, &err) != SQLITE_OK ||
         sqlite3_exec(s->db, schema_sql, NULL, NULL, &err) != SQLITE_OK) {
         rc = cpe_diag_set(d, CPE_ESTORE, "%s: %s", path, err ? err : sqlite3_errmsg(s->db));
         sqlite3_free(err);

@@ -55,7 +55,8 @@ static inline void fx_le16(unsigned char *p, unsigned v)
 
 static inline void fx_le32(unsigned char *p, uint32_t v)
 {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 
 /* A one-entry zip of text (deflated unless stored). keep_bytes > 0 truncates the file;
@@ -68,7 +69,8 @@ static inline const char *fx_write_zip(const char *rel, const char *entry, const
     unsigned char *data = malloc(cap);
     size_t csize = n;
     if (!data) return NULL;
-    if (stored) memcpy(data, text, n);
+    if (stored)
+        memcpy(data, text, n);
     else {
         z_stream z;
         memset(&z, 0, sizeof z);

@@ -8,7 +8,8 @@ static int count_records(const char *path, const cpe_csv_opts_t *o, int *rc_out)
     cpe_diag_t d = {0};
     int n = 0, rc = cpe_csv_open(&c, path, o, &d);
     if (rc == 0)
-        while ((rc = cpe_csv_next(&c, &d)) == 1) n++;
+        while ((rc = cpe_csv_next(&c, &d)) == 1)
+            n++;
     cpe_csv_close(&c);
     *rc_out = rc;
     return n;
@@ -41,7 +42,8 @@ static void test_csv_splits_fields_in_place_with_line_numbers(void)
 
 static void test_csv_quoted_fields_hold_delims_newlines_and_quotes(void)
 {
-    const char *p = fx_write("quoted.csv", "a,\"b,c\",\"say \"\"hi\"\"\"\n\"multi\nline\",2,3\nlast,1,2\n");
+    const char *p =
+        fx_write("quoted.csv", "a,\"b,c\",\"say \"\"hi\"\"\"\n\"multi\nline\",2,3\nlast,1,2\n");
     cpe_csv_t c;
     cpe_diag_t d = {0};
     CHECK_EQ_INT(cpe_csv_open(&c, p, NULL, &d), 0);
@@ -67,7 +69,8 @@ static char *big_text(int lines)
 {
     size_t cap = (size_t)lines * 48 + 1;
     char *t = malloc(cap), *w = t;
-    for (int i = 0; i < lines; i++) w += sprintf(w, "%d,%d.%d,%.*s\n", i, i * 7, i % 13, i % 17, "xxxxxxxxxxxxxxxxx");
+    for (int i = 0; i < lines; i++)
+        w += sprintf(w, "%d,%d.%d,%.*s\n", i, i * 7, i % 13, i % 17, "xxxxxxxxxxxxxxxxx");
     return t;
 }
 

@@ -51,7 +51,8 @@ static size_t npoints(cpe_store_t *s, const char *instr, const char *kind, cpe_p
 static void test_import_klines_without_header_ms(void)
 {
     cpe_store_t *s = store("k1");
-    const char *p = fx_write("v/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.csv", KL1 KL2 KL3);
+    const char *p =
+        fx_write("v/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.csv", KL1 KL2 KL3);
     cpe_import_stats_t st;
     cpe_diag_t d;
     CHECK_MSG(import(s, p, NULL, &st, &d) == 0, "%s", d.msg);
@@ -82,16 +83,17 @@ static void test_import_klines_with_header_and_microseconds_from_gz_and_zip(void
     cpe_store_t *s = store("k2");
     const char *us = KL_HDR "1735689600000000,5,6,4,5,1,1735689659999999,5,1,0.5,2.5,0\n"
                             "1735689660000000,5,5,5,5,0,1735689719999999,0,0,0,0,0\n";
-    const char *p = fx_write_gz("v/spot/daily/klines/ETHUSDT/1m/ETHUSDT-1m-2025-01-01.csv.gz", us, 0);
+    const char *p =
+        fx_write_gz("v/spot/daily/klines/ETHUSDT/1m/ETHUSDT-1m-2025-01-01.csv.gz", us, 0);
     cpe_import_stats_t st;
     cpe_diag_t d;
     CHECK_MSG(import(s, p, NULL, &st, &d) == 0, "%s", d.msg);
     CHECK_EQ_INT(st.inserted, 2);
     CHECK_EQ_INT(st.first_ts, 1735689600000LL);
-    const char *z = fx_write_zip("v/futures/um/daily/klines/ETHUSDT/1h/ETHUSDT-1h-2024-01-01.zip",
-                                 "ETHUSDT-1h-2024-01-01.csv",
-                                 KL_HDR "1704067200000,5,6,4,5,1,1704070799999,5,1,0.5,2.5,0\n", 0,
-                                 0, 0);
+    const char *z =
+        fx_write_zip("v/futures/um/daily/klines/ETHUSDT/1h/ETHUSDT-1h-2024-01-01.zip",
+                     "ETHUSDT-1h-2024-01-01.csv",
+                     KL_HDR "1704067200000,5,6,4,5,1,1704070799999,5,1,0.5,2.5,0\n", 0, 0, 0);
     CHECK_MSG(import(s, z, NULL, &st, &d) == 0, "%s", d.msg);
     CHECK_STR(st.instrument, "binance:perp:ETHUSDT");
     CHECK_STR(st.kind, "kline:1h");
@@ -141,9 +143,10 @@ static void test_import_aggtrades_spot_and_futures_sides_and_seq(void)
         CHECK_NEAR(p[1].v[3], 11, 0);
     }
     free(p);
-    const char *fu = fx_write("v/futures/um/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2024-01-01.csv",
-                              "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,"
-                              "is_buyer_maker\n5,42000,0.01,7,7,1704067200001,false\n");
+    const char *fu =
+        fx_write("v/futures/um/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2024-01-01.csv",
+                 "agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,"
+                 "is_buyer_maker\n5,42000,0.01,7,7,1704067200001,false\n");
     CHECK_MSG(import(s, fu, NULL, &st, &d) == 0, "%s", d.msg);
     CHECK_STR(st.instrument, "binance:perp:BTCUSDT");
     cpe_store_close(s);
@@ -175,9 +178,10 @@ static void test_import_funding_premium_metrics_book_liquidations(void)
     cpe_store_t *s = store("deriv");
     cpe_import_stats_t st;
     cpe_diag_t d;
-    const char *f = fx_write("v/futures/um/monthly/fundingRate/BTCUSDT/BTCUSDT-fundingRate-2024-01.csv",
-                             "calc_time,funding_interval_hours,last_funding_rate\n"
-                             "1704067200000,8,0.0001\n1704096000000,8,-0.00005\n");
+    const char *f =
+        fx_write("v/futures/um/monthly/fundingRate/BTCUSDT/BTCUSDT-fundingRate-2024-01.csv",
+                 "calc_time,funding_interval_hours,last_funding_rate\n"
+                 "1704067200000,8,0.0001\n1704096000000,8,-0.00005\n");
     CHECK_MSG(import(s, f, NULL, &st, &d) == 0, "%s", d.msg);
     CHECK_STR(st.kind, "funding");
     cpe_point_t *p;
@@ -271,8 +275,8 @@ static void test_import_shared_layouts_and_named_series(void)
     CHECK_STR(st.instrument, "series:CRYPTO:fear_greed");
     CHECK_STR(st.kind, "series:fear_greed");
     int64_t id;
-    CHECK_EQ_INT(s->ops->series_id(s, "series:CRYPTO:fear_greed", "series:fear_greed", 0, 0, 0, &id),
-                 0);
+    CHECK_EQ_INT(
+        s->ops->series_id(s, "series:CRYPTO:fear_greed", "series:fear_greed", 0, 0, 0, &id), 0);
     cpe_series_info_t si;
     CHECK_EQ_INT(s->ops->series_get(s, id, &si), 0);
     CHECK_EQ_INT(si.interval_ms, CPE_MS_PER_DAY);
@@ -370,8 +374,9 @@ static void test_import_rejects_taker_buy_above_volume(void)
 
 static void test_import_rejects_conflicting_duplicate_and_bad_shape(void)
 {
-    expect_rejected("dupconf", KL2 "1704067260000,100,102,100,101,3,1704067319999,201,3,1,100,0\n",
-                    ":2: field 'time' (2024-01-01T00:01:00.000Z) repeats line 1 with different values");
+    expect_rejected(
+        "dupconf", KL2 "1704067260000,100,102,100,101,3,1704067319999,201,3,1,100,0\n",
+        ":2: field 'time' (2024-01-01T00:01:00.000Z) repeats line 1 with different values");
     expect_rejected("ncols", KL2 "1704067320000,101,101,100\n", ":2: has 4 fields");
     expect_rejected("text", KL2 "1704067320000,abc,101,100,100.5,1,1704067379999,0,0,0,0,0\n",
                     ":2: field 'open' (abc) is not a number");
@@ -412,8 +417,8 @@ static void test_import_truncated_gz_and_zip_import_nothing(void)
     cpe_diag_t d;
     CHECK_EQ_INT(import(s, g, NULL, &st, &d), CPE_ETRUNCATED);
     CHECK(strstr(d.msg, "truncated gzip") != NULL);
-    const char *z = fx_write_zip("tr/spot/BTCUSDT-1m-2024-01-02.zip", "BTCUSDT-1m-2024-01-02.csv", t,
-                                 0, 0, 0);
+    const char *z =
+        fx_write_zip("tr/spot/BTCUSDT-1m-2024-01-02.zip", "BTCUSDT-1m-2024-01-02.csv", t, 0, 0, 0);
     stat(z, &st0);
     z = fx_write_zip("tr/spot/BTCUSDT-1m-2024-01-02.zip", "BTCUSDT-1m-2024-01-02.csv", t, 0,
                      (long)st0.st_size / 2, 0);

@@ -26,8 +26,8 @@ static cpe_kline_t mk(int64_t ts, double px)
 static int64_t kline_series(cpe_store_t *s)
 {
     int64_t id = -1;
-    CHECK_EQ_INT(s->ops->series_id(s, "binance:spot:BTCUSDT", "kline:1m", CPE_MS_PER_MIN, 0, 1, &id),
-                 0);
+    CHECK_EQ_INT(
+        s->ops->series_id(s, "binance:spot:BTCUSDT", "kline:1m", CPE_MS_PER_MIN, 0, 1, &id), 0);
     return id;
 }
 
@@ -38,7 +38,8 @@ static void test_store_upsert_same_rows_twice_counts_unchanged(void)
     int64_t id = kline_series(s);
     cpe_kline_t k[3000];
     int64_t t0 = 1704067200000LL - 1000 * CPE_MS_PER_MIN; /* spans two UTC days */
-    for (int i = 0; i < 3000; i++) k[i] = mk(t0 + i * CPE_MS_PER_MIN, 100 + i);
+    for (int i = 0; i < 3000; i++)
+        k[i] = mk(t0 + i * CPE_MS_PER_MIN, 100 + i);
     cpe_upsert_stats_t st = {0};
     CHECK_EQ_INT(s->ops->put_klines(s, id, k, 3000, &st), 0);
     CHECK_EQ_INT(st.inserted, 3000);
@@ -71,13 +72,13 @@ static void test_store_kline_reads_are_half_open_and_sorted(void)
     int64_t id = kline_series(s);
     cpe_kline_t k[10];
     int64_t t0 = 1704067200000LL;
-    for (int i = 0; i < 10; i++) k[i] = mk(t0 + (9 - i) * CPE_MS_PER_HOUR * 5, 50 + i); /* reversed */
+    for (int i = 0; i < 10; i++)
+        k[i] = mk(t0 + (9 - i) * CPE_MS_PER_HOUR * 5, 50 + i); /* reversed */
     CHECK_EQ_INT(s->ops->put_klines(s, id, k, 10, NULL), 0);
     cpe_kline_t *r = NULL;
     size_t n = 0;
-    CHECK_EQ_INT(s->ops->get_klines(s, id, t0 + 5 * CPE_MS_PER_HOUR, t0 + 25 * CPE_MS_PER_HOUR, &r,
-                                    &n),
-                 0);
+    CHECK_EQ_INT(
+        s->ops->get_klines(s, id, t0 + 5 * CPE_MS_PER_HOUR, t0 + 25 * CPE_MS_PER_HOUR, &r, &n), 0);
     CHECK_EQ_INT(n, 4); /* 5h,10h,15h,20h; 25h excluded */
     if (n == 4) {
         CHECK_EQ_INT(r[0].ts_ms, t0 + 5 * CPE_MS_PER_HOUR);
@@ -87,11 +88,12 @@ static void test_store_kline_reads_are_half_open_and_sorted(void)
     free(r);
     r = NULL;
     n = 0;
-    CHECK_EQ_INT(cpe_store_read_klines(s, "binance:spot:BTCUSDT", "kline:1m", INT64_MIN, INT64_MAX,
-                                       &r, &n),
-                 0);
+    CHECK_EQ_INT(
+        cpe_store_read_klines(s, "binance:spot:BTCUSDT", "kline:1m", INT64_MIN, INT64_MAX, &r, &n),
+        0);
     CHECK_EQ_INT(n, 10);
-    for (size_t i = 1; i < n; i++) CHECK(r[i].ts_ms > r[i - 1].ts_ms);
+    for (size_t i = 1; i < n; i++)
+        CHECK(r[i].ts_ms > r[i - 1].ts_ms);
     free(r);
     CHECK_EQ_INT(cpe_store_read_klines(s, "binance:spot:ETHUSDT", "kline:1m", 0, 1, &r, &n),
                  CPE_ENOTFOUND);
@@ -121,9 +123,8 @@ static void test_store_gaps_report_missing_runs(void)
     }
     free(g);
     /* explicit bounds count the edges: [t0-2m, t0+22m) misses 2 before and 2 after */
-    CHECK_EQ_INT(cpe_store_gaps(s, id, 0, t0 - 2 * CPE_MS_PER_MIN, t0 + 22 * CPE_MS_PER_MIN, &g,
-                                &ng),
-                 0);
+    CHECK_EQ_INT(
+        cpe_store_gaps(s, id, 0, t0 - 2 * CPE_MS_PER_MIN, t0 + 22 * CPE_MS_PER_MIN, &g, &ng), 0);
     CHECK_EQ_INT(ng, 4);
     if (ng == 4) {
         CHECK_EQ_INT(g[0].from_ms, t0 - 2 * CPE_MS_PER_MIN);
@@ -140,9 +141,8 @@ static void test_store_point_gaps_floor_to_grid(void)
     cpe_store_t *s = open_fresh("pgaps");
     if (!s) return;
     int64_t id;
-    CHECK_EQ_INT(s->ops->series_id(s, "binance:perp:BTCUSDT", "funding", 8 * CPE_MS_PER_HOUR, 0, 1,
-                                   &id),
-                 0);
+    CHECK_EQ_INT(
+        s->ops->series_id(s, "binance:perp:BTCUSDT", "funding", 8 * CPE_MS_PER_HOUR, 0, 1, &id), 0);
     int64_t t0 = 1704067200000LL;
     cpe_point_t p[3] = {{t0 + 8, 0, {1e-4, NAN, NAN, NAN, NAN, NAN}},
                         {t0 + 16 * CPE_MS_PER_HOUR + 5, 0, {2e-4, NAN, NAN, NAN, NAN, NAN}},
@@ -207,11 +207,13 @@ static void test_store_rollback_leaves_store_as_before(void)
     int64_t id = kline_series(s);
     int64_t t0 = 1704067200000LL;
     cpe_kline_t k[5];
-    for (int i = 0; i < 5; i++) k[i] = mk(t0 + i * CPE_MS_PER_MIN, 100);
+    for (int i = 0; i < 5; i++)
+        k[i] = mk(t0 + i * CPE_MS_PER_MIN, 100);
     CHECK_EQ_INT(s->ops->put_klines(s, id, k, 5, NULL), 0);
     CHECK_EQ_INT(s->ops->begin(s), 0);
     cpe_kline_t more[5];
-    for (int i = 0; i < 5; i++) more[i] = mk(t0 + (i + 3) * CPE_MS_PER_MIN, 200);
+    for (int i = 0; i < 5; i++)
+        more[i] = mk(t0 + (i + 3) * CPE_MS_PER_MIN, 200);
     CHECK_EQ_INT(s->ops->put_klines(s, id, more, 5, NULL), 0);
     int64_t id2;
     CHECK_EQ_INT(s->ops->series_id(s, "binance:perp:XUSDT", "funding", 0, 0, 1, &id2), 0);
@@ -289,9 +291,9 @@ static void test_store_two_handles_see_each_others_writes(void)
     CHECK_EQ_INT(a->ops->put_klines(a, id, &k, 1, NULL), 0);
     cpe_kline_t *r = NULL;
     size_t n = 0;
-    CHECK_EQ_INT(cpe_store_read_klines(b, "binance:spot:BTCUSDT", "kline:1m", INT64_MIN, INT64_MAX,
-                                       &r, &n),
-                 0);
+    CHECK_EQ_INT(
+        cpe_store_read_klines(b, "binance:spot:BTCUSDT", "kline:1m", INT64_MIN, INT64_MAX, &r, &n),
+        0);
     CHECK_EQ_INT(n, 1);
     free(r);
     cpe_store_close(a);
