@@ -249,6 +249,33 @@ static void test_import_funding_premium_metrics_book_liquidations(void)
     cpe_store_close(s);
 }
 
+static void test_import_headerless_funding_and_premium_with_header(void)
+{
+    cpe_store_t *s = store("hdr");
+    cpe_import_stats_t st;
+    cpe_diag_t d;
+    const char *f =
+        fx_write("v/futures/um/monthly/fundingRate/ETHUSDT/ETHUSDT-fundingRate-2024-01.csv",
+                 "1704067200000,4,0.0001\n");
+    CHECK_MSG(import(s, f, NULL, &st, &d) == 0, "%s", d.msg);
+    int64_t id;
+    cpe_series_info_t si;
+    CHECK_EQ_INT(s->ops->series_id(s, "binance:perp:ETHUSDT", "funding", 0, 0, 0, &id), 0);
+    CHECK_EQ_INT(s->ops->series_get(s, id, &si), 0);
+    CHECK_EQ_INT(si.interval_ms, 4 * CPE_MS_PER_HOUR); /* from funding_interval_hours */
+    f = fx_write("v/futures/um/daily/premiumIndexKlines/ETHUSDT/1h/ETHUSDT-1h-2024-01-01.csv",
+                 KL_HDR "1704067200000,0.0001,0.0002,-0.0001,0.0001,0,1704070799999,0,60,0,0,0\n");
+    CHECK_MSG(import(s, f, NULL, &st, &d) == 0, "%s", d.msg);
+    CHECK_STR(st.instrument, "binance:perp:ETHUSDT");
+    CHECK_STR(st.kind, "premium");
+    /* a header that belongs to another kind is refused */
+    f = fx_write("v/futures/um/daily/metrics/ETHUSDT/ETHUSDT-metrics-2024-01-01.csv",
+                 "timestamp,percentage,depth,notional\n2024-01-01 00:00:07,1,1,1\n");
+    CHECK_EQ_INT(import(s, f, NULL, &st, &d), CPE_EPARSE);
+    CHECK(strstr(d.msg, ":1: header 'timestamp,percentage,...' is not a metrics header") != NULL);
+    cpe_store_close(s);
+}
+
 static void test_import_shared_layouts_and_named_series(void)
 {
     cpe_store_t *s = store("shared");
@@ -460,6 +487,7 @@ int main(void)
     RUN(test_import_aggtrades_spot_and_futures_sides_and_seq);
     RUN(test_import_trades_with_and_without_header);
     RUN(test_import_funding_premium_metrics_book_liquidations);
+    RUN(test_import_headerless_funding_and_premium_with_header);
     RUN(test_import_shared_layouts_and_named_series);
     RUN(test_import_rejects_nan_and_inf);
     RUN(test_import_rejects_negative_volume);
