@@ -48,6 +48,7 @@ enum {
     Q_BEGIN,
     Q_COMMIT,
     Q_ROLLBACK,
+    Q_BEGIN_READ,
     Q_COUNT
 };
 
@@ -88,6 +89,7 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
+    [Q_BEGIN_READ] = "BEGIN",
 };
 
 /* page_size only takes effect on a new database (before the first table): 32 KiB pages
@@ -315,7 +317,7 @@ static int sq_series_get(cpe_store_t *b, int64_t id, cpe_series_info_t *out)
     return series_stats(s, out);
 }
 
-static int sq_list_series(cpe_store_t *b, cpe_series_info_t **out, size_t *n)
+static int list_series_snap(cpe_store_t *b, cpe_series_info_t **out, size_t *n)
 {
     sq_store_t *s = (sq_store_t *)b;
     *out = NULL;
@@ -561,8 +563,8 @@ static void day_bounds(int64_t from_ms, int64_t to_ms, int64_t *d0, int64_t *d1)
     *d1 = to_ms == INT64_MAX ? INT64_MAX : day_of(to_ms - 1);
 }
 
-static int sq_get_klines(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms,
-                         cpe_kline_t **out, size_t *n)
+static int get_klines_snap(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms,
+                           cpe_kline_t **out, size_t *n)
 {
     sq_store_t *s = (sq_store_t *)b;
     if (from_ms >= to_ms) return 0;
@@ -700,8 +702,8 @@ static int sq_put_points(cpe_store_t *b, int64_t series, const cpe_point_t *p, s
     return auto_end(s, own, rc);
 }
 
-static int sq_get_points(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms,
-                         cpe_point_t **out, size_t *n)
+static int get_points_snap(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms,
+                           cpe_point_t **out, size_t *n)
 {
     sq_store_t *s = (sq_store_t *)b;
     if (from_ms >= to_ms) return 0;
@@ -853,6 +855,47 @@ static int sq_get_meta(cpe_store_t *b, const char *key, char *value, size_t cap)
         memcpy(value, t ? t : "", len + 1);
     sqlite3_reset(q);
     return rc;
+}
+
+/* Reads of several statements (count, then rows) see one snapshot: outside a write
+ * transaction they run in a deferred read transaction, so a concurrent `cpe import`
+ * in another process cannot change the data between them. */
+static int read_begin(sq_store_t *s, int *own)
+{
+    *own = !s->in_tx && sqlite3_get_autocommit(s->db);
+    return *own ? exec1(s, Q_BEGIN_READ, "begin read") : 0;
+}
+
+static int read_end(sq_store_t *s, int own, int rc)
+{
+    if (own) {
+        int r = exec1(s, Q_COMMIT, "end read");
+        if (rc == 0) rc = r;
+    }
+    return rc;
+}
+
+static int sq_get_klines(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms,
+                         cpe_kline_t **out, size_t *n)
+{
+    int own, rc = read_begin((sq_store_t *)b, &own);
+    if (rc == 0) rc = get_klines_snap(b, series, from_ms, to_ms, out, n);
+    return read_end((sq_store_t *)b, own, rc);
+}
+
+static int sq_get_points(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms,
+                         cpe_point_t **out, size_t *n)
+{
+    int own, rc = read_begin((sq_store_t *)b, &own);
+    if (rc == 0) rc = get_points_snap(b, series, from_ms, to_ms, out, n);
+    return read_end((sq_store_t *)b, own, rc);
+}
+
+static int sq_list_series(cpe_store_t *b, cpe_series_info_t **out, size_t *n)
+{
+    int own, rc = read_begin((sq_store_t *)b, &own);
+    if (rc == 0) rc = list_series_snap(b, out, n);
+    return read_end((sq_store_t *)b, own, rc);
 }
 
 static const cpe_store_ops_t sqlite_ops = {
