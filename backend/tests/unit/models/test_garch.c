@@ -271,6 +271,49 @@ static void test_fit_rejects_non_finite_returns(void)
     CHECK(strstr(d.msg, "return 58") != NULL);
 }
 
+/* Real data (BTCUSDT perp 1h, 2025): every fit converges, and nested models order their
+ * maximised likelihoods (GJR >= GARCH, t >= Normal): a check that the optimiser finds the
+ * maximum, not just a stationary point. */
+static void test_real_hourly_fits_converge_and_nest(void)
+{
+    const char *dir = test_shared_dir();
+    if (!dir) SKIP("no shared real data");
+    char path[1200];
+    snprintf(path, sizeof path, "%s/binance-usdm_BTCUSDT_klines_1h_2025-01-01_2025-08-31.csv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) SKIP("%s not found", path);
+    enum { CAP = 8000 };
+    static double close[CAP], r[CAP];
+    char line[512];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f) && n < CAP) {
+        char *p = line;
+        for (int c = 0; c < 4 && p; c++) p = strchr(p + 1, ',');
+        double x = p ? strtod(p + 1, NULL) : 0;
+        if (x > 0) close[n++] = x; /* the header parses as 0 */
+    }
+    fclose(f);
+    CHECK(n > 5000);
+    for (size_t i = 1; i < n; i++) r[i - 1] = log(close[i] / close[i - 1]);
+    double ll[2][2];
+    for (int kind = 0; kind < 2; kind++)
+        for (int dist = 0; dist < 2; dist++) {
+            cpe_garch_opts_t o;
+            cpe_garch_opts_default(&o);
+            o.kind = kind;
+            o.dist = dist;
+            cpe_garch_t m;
+            CHECK_EQ_INT(cpe_garch_fit(r, n - 1, &o, &m, NULL), 0);
+            CHECK_MSG(m.converged, "kind %d dist %d did not converge", kind, dist);
+            ll[kind][dist] = m.loglik;
+        }
+    CHECK(ll[CPE_GJR][CPE_DIST_NORMAL] >= ll[CPE_GARCH][CPE_DIST_NORMAL] - 1e-6);
+    CHECK(ll[CPE_GJR][CPE_DIST_T] >= ll[CPE_GARCH][CPE_DIST_T] - 1e-6);
+    CHECK(ll[CPE_GARCH][CPE_DIST_T] > ll[CPE_GARCH][CPE_DIST_NORMAL]);
+    printf("     loglik garch-n %.2f gjr-n %.2f garch-t %.2f gjr-t %.2f\n", ll[0][0], ll[1][0],
+           ll[0][1], ll[1][1]);
+}
+
 int main(void)
 {
     RUN(test_loglik_gradient_matches_finite_differences);
@@ -284,5 +327,6 @@ int main(void)
     RUN(test_forecasts_follow_the_recursion);
     RUN(test_ewma_fallback_is_flagged_on_degenerate_series);
     RUN(test_fit_rejects_non_finite_returns);
+    RUN(test_real_hourly_fits_converge_and_nest);
     return TEST_DONE();
 }
