@@ -51,8 +51,28 @@ static int run(cpe_args_t *a)
         cpe_cli_fail(a, 1, "%s", d.msg);
         goto out;
     }
+    /* A symbol's path is fixed by (seed, start). The store can only upsert, so writing a
+     * different path over an existing one would leave the old run's liquidation events
+     * mixed into the new one: refuse, and say what is there. */
+    char run_id[96], prev[96];
+    snprintf(run_id, sizeof run_id, "seed=%ld start=%lld", seed, (long long)start);
+    rc = st->ops->get_meta(st, "sim_run", prev, sizeof prev);
+    if (rc == 0 && strcmp(prev, run_id)) {
+        cpe_cli_fail(a, 1, "%s already holds another simulation (%s; this one is %s): "
+                     "simulate into a fresh --db, or repeat the same --seed/--days/--end",
+                     a->db, prev, run_id);
+        goto out;
+    }
+    if (rc && rc != CPE_ENOTFOUND) {
+        cpe_cli_fail(a, 1, "%s: %s", a->db, st->diag.msg);
+        goto out;
+    }
     if (cpe_sim_new(&cfg, &sim, &d) || cpe_sim_write(st, sim, (size_t)minutes, &ws, &d)) {
         cpe_cli_fail(a, 1, "%s", d.msg);
+        goto out;
+    }
+    if (st->ops->set_meta(st, "sim_run", run_id)) {
+        cpe_cli_fail(a, 1, "%s: %s", a->db, st->diag.msg);
         goto out;
     }
     char t0[32], t1[32];
@@ -77,6 +97,7 @@ const cpe_command_t cpe_cmddef_simulate = {
     "  Simulates spot and perp 1m klines, open interest and long/short ratio (5m), funding\n"
     "  (00/08/16 UTC) and liquidations for the symbols over the N days ending at --end\n"
     "  (default: now, floored to the minute), as series sim:spot:SYM and sim:perp:SYM\n"
-    "  marked simulated. The same seed, symbols, days and end give identical data.\n"
+    "  marked simulated. The same seed, symbols, days and end give identical data; a store\n"
+    "  holding another simulation (other seed or start) is refused (meta key sim_run).\n"
     "  Model and parameters: docs/SIMULATOR.md.",
     run};

@@ -29,6 +29,7 @@
 #define DEPTH_MULT 8.0                  /* impact = liquidated notional / (8 x oi_usd) */
 #define IMPACT_CAP 0.03
 #define PERP_VOLUME_MULT 3.0
+#define LSR_CROWD 0.25                  /* unlevered accounts per side, x oi_usd */
 
 static const double tier_lev[TIERS] = {10, 25, 50, 100};
 static const double tier_share[TIERS] = {0.50, 0.30, 0.15, 0.05};
@@ -435,8 +436,11 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
         double oi = rnd(L + S, s->p.lot);
         o->has_oi = o->has_lsr = 1;
         o->oi = (cpe_point_t){tc, 0, {oi, oi * pc, NAN, NAN, NAN, NAN}};
-        double ratio = S > 0 ? L / S : NAN;
-        o->lsr = (cpe_point_t){tc, 0, {rnd(ratio, 1e-4), rnd(L / (L + S), 1e-4), rnd(S / (L + S), 1e-4), NAN, NAN, NAN}};
+        /* accounts: the pools plus an unlevered crowd of a quarter of the equilibrium OI
+         * on each side, so a wiped-out side does not send the ratio to 0 or infinity */
+        double K = LSR_CROWD * s->p.oi_usd / pc, la = L + K, sa = S + K;
+        o->lsr = (cpe_point_t){tc, 0, {rnd(la / sa, 1e-4), rnd(la / (la + sa), 1e-4),
+                                       rnd(sa / (la + sa), 1e-4), NAN, NAN, NAN}};
     }
     if (tc % FUNDING_MS == 0) {
         double mb = s->basis_sum / (double)s->basis_n;

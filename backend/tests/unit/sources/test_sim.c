@@ -143,6 +143,9 @@ static int collect(void)
                 S.oi[j][i] = o->oi.v[0];
             } else if (tc % (5 * CPE_MS_PER_MIN) == 0)
                 S.bad_obs_time++;
+            if (o->has_lsr && !(o->lsr.v[0] > 0.2 && o->lsr.v[0] < 5 &&
+                                fabs(o->lsr.v[1] + o->lsr.v[2] - 1) < 1e-3))
+                S.bad_obs_time++;
             if (o->has_funding) {
                 if (o->funding.ts_ms != tc || tc % (8 * CPE_MS_PER_HOUR)) S.bad_obs_time++;
                 if (j == 0) {
