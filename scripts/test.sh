@@ -61,7 +61,7 @@ done
 
 if [ -f frontend/package.json ]; then
   echo "== frontend unit tests (vitest)"
-  if (cd frontend && npx vitest run --reporter=dot >"$root/build/vitest.log" 2>&1); then ok=1; else ok=0; fi
+  if (cd frontend && NO_COLOR=1 FORCE_COLOR=0 npx vitest run --reporter=dot 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >"$root/build/vitest.log"; exit "${PIPESTATUS[0]}"); then ok=1; else ok=0; fi
   tail -n 15 build/vitest.log
   p=$(grep -Eo 'Tests +[0-9]+ passed' build/vitest.log | grep -Eo '[0-9]+' | tail -1); f=$(grep -Eo '[0-9]+ failed' build/vitest.log | grep -Eo '[0-9]+' | tail -1)
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
