@@ -29,7 +29,8 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-static void line(const char *metric, double value, const char *unit, double target, int lower_better)
+static void line(const char *metric, double value, const char *unit, double target,
+                 int lower_better)
 {
     int ok = lower_better ? value <= target : value >= target;
     printf("{\"bench\":\"bars\",\"metric\":\"%s\",\"value\":%.3f,\"unit\":\"%s\",\"target\":%g,"
@@ -58,8 +59,10 @@ static cpe_bar_t *simulate_year(size_t *n)
         b[i].liq_long = b[i].liq_short = 0;
         for (size_t k = 0; k < m->sym[0].nliq; k++) {
             const cpe_point_t *p = &m->sym[0].liq[k];
-            if (p->v[0] > 0) b[i].liq_long += p->v[1] * p->v[2];
-            else b[i].liq_short += p->v[1] * p->v[2];
+            if (p->v[0] > 0)
+                b[i].liq_long += p->v[1] * p->v[2];
+            else
+                b[i].liq_short += p->v[1] * p->v[2];
         }
         if (m->sym[0].has_oi) b[i].oi = m->sym[0].oi.v[1];
         b[i].basis = m->sym[0].perp.close / m->sym[0].spot.close - 1;
@@ -81,14 +84,15 @@ static double sim_speed(uint64_t seed)
         cpe_sim_new(&cfg, &sim, NULL))
         return -1;
     int64_t t0 = cpe_mono_ns();
-    for (int i = 0; i < 30 * 1440; i++) cpe_sim_step(sim, &m);
+    for (int i = 0; i < 30 * 1440; i++)
+        cpe_sim_step(sim, &m);
     double v = 30 * 1440 / ((cpe_mono_ns() - t0) / 1e9);
     cpe_sim_free(sim);
     return v;
 }
 
 static const int64_t agg_iv[5] = {5 * CPE_MS_PER_MIN, 15 * CPE_MS_PER_MIN, CPE_MS_PER_HOUR,
-                                   4 * CPE_MS_PER_HOUR, CPE_MS_PER_DAY};
+                                  4 * CPE_MS_PER_HOUR, CPE_MS_PER_DAY};
 
 /* The job as the engine does it: cpe_bars_aggregate_many (5m from 1m, 15m from 5m, ...),
  * partial flags included. Output buffers are allocated once outside the timing. */
@@ -101,7 +105,8 @@ static double time_many(const cpe_bar_t *b, size_t n, cpe_bar_t *const *outs, ui
 }
 
 /* For comparison: every interval aggregated from the 1m bars separately. */
-static double time_direct(const cpe_bar_t *b, size_t n, cpe_bar_t *const *outs, uint8_t *const *parts)
+static double time_direct(const cpe_bar_t *b, size_t n, cpe_bar_t *const *outs,
+                          uint8_t *const *parts)
 {
     size_t no = 0;
     int64_t t0 = cpe_mono_ns();
@@ -121,8 +126,8 @@ int main(int argc, char **argv)
         cpe_bar_t *all = NULL;
         size_t na = 0;
         cpe_barload_info_t info;
-        if (cpe_load_bars(st, "BTCUSDT", CPE_MS_PER_MIN, INT64_MIN, INT64_MAX, &all, &na, &info, NULL) ==
-                0 &&
+        if (cpe_load_bars(st, "BTCUSDT", CPE_MS_PER_MIN, INT64_MIN, INT64_MAX, &all, &na, &info,
+                          NULL) == 0 &&
             na >= YEAR_MIN) {
             b = malloc(YEAR_MIN * sizeof *b);
             memcpy(b, all + (na - YEAR_MIN), YEAR_MIN * sizeof *b);
@@ -132,7 +137,8 @@ int main(int argc, char **argv)
         free(all);
     }
     double t_sim[3];
-    for (int r = 0; r < 3; r++) t_sim[r] = sim_speed((uint64_t)r + 1);
+    for (int r = 0; r < 3; r++)
+        t_sim[r] = sim_speed((uint64_t)r + 1);
     if (!b) b = simulate_year(&n);
     if (!b) return 1;
     fprintf(stderr, "bench_bars: one year of 1m bars from %s (%zu bars)\n", source, n);
@@ -150,7 +156,8 @@ int main(int argc, char **argv)
         t_direct[r] = time_direct(b, n, outs, parts);
     }
     line("aggregate_1y_1m_to_5m_15m_1h_4h_1d", median(t_many, REPS), "ms", 50, 1);
-    line("aggregate_1y_1m_to_each_of_5m_15m_1h_4h_1d_separately", median(t_direct, REPS), "ms", 0, 1);
+    line("aggregate_1y_1m_to_each_of_5m_15m_1h_4h_1d_separately", median(t_direct, REPS), "ms", 0,
+         1);
     for (int k = 0; k < 5; k++) {
         free(outs[k]);
         free(parts[k]);
@@ -174,12 +181,15 @@ int main(int argc, char **argv)
             st = NULL;
         } else {
             cpe_sim_free(sim);
-            line("simulate_write_1y_btc_minutes_per_s", YEAR_MIN / ((cpe_mono_ns() - t0) / 1e9), "min/s", 0, 0);
+            line("simulate_write_1y_btc_minutes_per_s", YEAR_MIN / ((cpe_mono_ns() - t0) / 1e9),
+                 "min/s", 0, 0);
         }
     }
     if (st) {
-        static const struct { const char *name; int64_t iv; } q[] = {
-            {"load_bars_1y_1m_ms", CPE_MS_PER_MIN}, {"load_bars_1y_1h_ms", CPE_MS_PER_HOUR}};
+        static const struct {
+            const char *name;
+            int64_t iv;
+        } q[] = {{"load_bars_1y_1m_ms", CPE_MS_PER_MIN}, {"load_bars_1y_1h_ms", CPE_MS_PER_HOUR}};
         for (int k = 0; k < 2; k++) {
             double t[5];
             for (int r = 0; r < 5; r++) {
@@ -187,8 +197,8 @@ int main(int argc, char **argv)
                 size_t nl = 0;
                 int64_t t0 = cpe_mono_ns();
                 /* the same year as above: the last 525,600 minutes of the store's data */
-                int rc = cpe_load_bars(st, "BTCUSDT", q[k].iv, b[0].ts_ms, b[n - 1].ts_ms + CPE_MS_PER_MIN,
-                                       &lb, &nl, NULL, NULL);
+                int rc = cpe_load_bars(st, "BTCUSDT", q[k].iv, b[0].ts_ms,
+                                       b[n - 1].ts_ms + CPE_MS_PER_MIN, &lb, &nl, NULL, NULL);
                 t[r] = rc ? -1 : (cpe_mono_ns() - t0) / 1e6;
                 free(lb);
             }

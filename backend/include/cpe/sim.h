@@ -63,15 +63,15 @@ typedef enum cpe_sim_regime {
 /* Per-regime behaviour (a row of the documented table). */
 typedef struct cpe_sim_regime_params {
     const char *name;
-    double mean_minutes;              /* expected stay */
-    double to[CPE_SIM_NREGIMES];      /* where it goes when it leaves (sums to 1, to[self]=0) */
-    double vol_mult;                  /* multiplies the base 1m volatility */
-    double drift_1m;                  /* log drift per minute (x trend direction when trending) */
-    double open_mult;                 /* rate of new leveraged positions */
-    double close_mult;                /* rate of voluntary closes */
-    double long_tilt;   /* new positions are long with probability 0.5 + tilt (x direction
-                           when trending) */
-    double basis_shift; /* the basis pulls to 0.0002 + shift (x direction when trending) */
+    double mean_minutes;         /* expected stay */
+    double to[CPE_SIM_NREGIMES]; /* where it goes when it leaves (sums to 1, to[self]=0) */
+    double vol_mult;             /* multiplies the base 1m volatility */
+    double drift_1m;             /* log drift per minute (x trend direction when trending) */
+    double open_mult;            /* rate of new leveraged positions */
+    double close_mult;           /* rate of voluntary closes */
+    double long_tilt;            /* new positions are long with probability 0.5 + tilt (x direction
+                                    when trending) */
+    double basis_shift;          /* the basis pulls to 0.0002 + shift (x direction when trending) */
 } cpe_sim_regime_params_t;
 
 extern const cpe_sim_regime_params_t cpe_sim_regimes[CPE_SIM_NREGIMES];
@@ -97,21 +97,21 @@ typedef struct cpe_sim_config {
 
 /* Defaults for known symbols (BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT, XRPUSDT) and a generic
  * row for others. CPE_EINVAL for n == 0 or n > CPE_SIM_MAX_SYMBOLS, or a bad name. */
-int cpe_sim_config_default(cpe_sim_config_t *c, const char *const *symbols, size_t n,
-                           uint64_t seed, int64_t start_ms, cpe_diag_t *d);
+int cpe_sim_config_default(cpe_sim_config_t *c, const char *const *symbols, size_t n, uint64_t seed,
+                           int64_t start_ms, cpe_diag_t *d);
 
 typedef struct cpe_sim_out {
-    cpe_kline_t spot, perp;                   /* the minute (ts = minute open) */
-    cpe_kline_t spot_slice[CPE_SIM_SLICES];   /* its 5 s slices (ts = slice open) */
+    cpe_kline_t spot, perp;                 /* the minute (ts = minute open) */
+    cpe_kline_t spot_slice[CPE_SIM_SLICES]; /* its 5 s slices (ts = slice open) */
     cpe_kline_t perp_slice[CPE_SIM_SLICES];
-    int has_oi;      /* oi: ts = minute close (every 5 min), v0 contracts, v1 notional */
+    int has_oi; /* oi: ts = minute close (every 5 min), v0 contracts, v1 notional */
     cpe_point_t oi;
-    int has_lsr;     /* lsr: same times, v0 ratio, v1 long share, v2 short share */
+    int has_lsr; /* lsr: same times, v0 ratio, v1 long share, v2 short share */
     cpe_point_t lsr;
     int has_funding; /* funding: ts = funding time (00/08/16 UTC = this minute's close) */
     cpe_point_t funding;
-    size_t nliq;              /* liquidations in the minute, ts order */
-    const cpe_point_t *liq;   /* v0 side (+1 long liquidated, -1 short), v1 price, v2 qty */
+    size_t nliq;            /* liquidations in the minute, ts order */
+    const cpe_point_t *liq; /* v0 side (+1 long liquidated, -1 short), v1 price, v2 qty */
 } cpe_sim_out_t;
 
 typedef struct cpe_sim_minute {

@@ -33,7 +33,8 @@ static int run(cpe_args_t *a)
     size_t n = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (n == CPE_SIM_MAX_SYMBOLS)
-            return cpe_cli_fail(a, 2, "option '--symbols': at most %d symbols", CPE_SIM_MAX_SYMBOLS);
+            return cpe_cli_fail(a, 2, "option '--symbols': at most %d symbols",
+                                CPE_SIM_MAX_SYMBOLS);
         syms[n++] = t;
     }
     cpe_diag_t d = {0};
@@ -58,7 +59,8 @@ static int run(cpe_args_t *a)
     snprintf(run_id, sizeof run_id, "seed=%ld start=%lld", seed, (long long)start);
     rc = st->ops->get_meta(st, "sim_run", prev, sizeof prev);
     if (rc == 0 && strcmp(prev, run_id)) {
-        cpe_cli_fail(a, 1, "%s already holds another simulation (%s; this one is %s): "
+        cpe_cli_fail(a, 1,
+                     "%s already holds another simulation (%s; this one is %s): "
                      "simulate into a fresh --db, or repeat the same --seed/--days/--end",
                      a->db, prev, run_id);
         goto out;
@@ -79,7 +81,8 @@ static int run(cpe_args_t *a)
     cpe_format_iso8601(start, t0);
     cpe_format_iso8601((int64_t)end, t1);
     printf("simulated %ld days of", days);
-    for (size_t i = 0; i < n; i++) printf("%s %s", i ? "," : "", syms[i]);
+    for (size_t i = 0; i < n; i++)
+        printf("%s %s", i ? "," : "", syms[i]);
     printf(" (seed %ld) from %s to %s into %s\n", seed, t0, t1, a->db);
     printf("  %zu klines, %zu OI, %zu long/short, %zu funding, %zu liquidations; "
            "%zu rows new, %zu changed, %zu unchanged\n",

@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SIDE_LOOKBACK_MS CPE_MS_PER_DAY /* OI/funding older than this count as absent */
+#define SIDE_LOOKBACK_MS CPE_MS_PER_DAY             /* OI/funding older than this count as absent */
 #define OI_DAILY_SERIES "futures_open_interest_usd" /* series:ASSET:<this>, daily USD */
-#define WINDOW_MS (8 * CPE_MS_PER_DAY)   /* klines are read a few days at a time into one
-                                            reused buffer: a year of 1m klines never sits
-                                            in memory twice */
+#define WINDOW_MS                                                                                  \
+    (8 * CPE_MS_PER_DAY) /* klines are read a few days at a time into one                          \
+                            reused buffer: a year of 1m klines never sits                          \
+                            in memory twice */
 
 static const char *const exchange_order[] = {"binance", "sim"};
 static const char *const market_order[] = {"spot", "perp"};
@@ -33,7 +34,7 @@ static int64_t kline_interval(const cpe_series_info_t *s)
 }
 
 static const char *const kline_names[] = {"1m", "3m", "5m", "15m", "30m", "1h",
-                                          "2h", "4h", "6h", "8h", "12h", "1d"};
+                                          "2h", "4h", "6h", "8h",  "12h", "1d"};
 
 /* The finest non-empty kline series of instr whose interval divides div (0: any). Indexed
  * lookups only: listing every series would count every point table row. */
@@ -84,11 +85,13 @@ static int not_found(cpe_store_t *st, const char *sym, int64_t iv, cpe_diag_t *d
     free(si);
     const char *name = cpe_interval_name(iv);
     char ivs[32];
-    if (name) snprintf(ivs, sizeof ivs, "%s", name);
-    else snprintf(ivs, sizeof ivs, "%lld ms", (long long)iv);
+    if (name)
+        snprintf(ivs, sizeof ivs, "%s", name);
+    else
+        snprintf(ivs, sizeof ivs, "%lld ms", (long long)iv);
     if (!len) return cpe_diag_set(d, CPE_ENOTFOUND, "no klines of %s in the store", sym);
-    return cpe_diag_set(d, CPE_ENOTFOUND, "no klines of %s can serve %s bars (stored: %s)", sym, ivs,
-                        have);
+    return cpe_diag_set(d, CPE_ENOTFOUND, "no klines of %s can serve %s bars (stored: %s)", sym,
+                        ivs, have);
 }
 
 /* Index of the bar with open time t in b[0..n) (ascending), or -1. Callers look up
@@ -96,7 +99,8 @@ static int not_found(cpe_store_t *st, const char *sym, int64_t iv, cpe_diag_t *d
 static long bar_at(const cpe_bar_t *b, size_t n, int64_t t, size_t *hint)
 {
     size_t i = *hint;
-    while (i < n && b[i].ts_ms < t) i++;
+    while (i < n && b[i].ts_ms < t)
+        i++;
     *hint = i;
     return i < n && b[i].ts_ms == t ? (long)i : -1;
 }
@@ -110,7 +114,7 @@ typedef struct ctx {
     cpe_store_t *st;
     cpe_bar_t *b;
     size_t n;
-    int64_t S;  /* source interval */
+    int64_t S; /* source interval */
     int64_t *close;
     int64_t a, z; /* read range */
     size_t cap;
@@ -119,7 +123,8 @@ typedef struct ctx {
 typedef int (*kline_fn)(ctx_t *c, const cpe_kline_t *k, size_t n, void *arg);
 
 /* Read f's klines with open time in [a, z) window by window; fn sees each window. */
-static int each_kline_window(ctx_t *c, const found_t *f, int64_t a, int64_t z, kline_fn fn, void *arg)
+static int each_kline_window(ctx_t *c, const found_t *f, int64_t a, int64_t z, kline_fn fn,
+                             void *arg)
 {
     int64_t lo = a > f->first_ts ? a : f->first_ts;
     int64_t hi = f->last_ts + f->interval_ms;
@@ -153,7 +158,8 @@ static int grow_to(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return 0;
     size_t nc = *cap ? *cap : 1024;
-    while (nc < need) nc *= 2;
+    while (nc < need)
+        nc *= 2;
     void *q = realloc(*p, nc * elem);
     if (!q) return CPE_ENOMEM;
     *p = q;
@@ -196,7 +202,8 @@ static int attach_asof(ctx_t *c, const found_t *f, int col, size_t field_off, in
             v[i] = p[i].v[col];
         }
         cpe_align_asof(t, v, np, c->close, c->n, max_age, o);
-        for (size_t i = 0; i < c->n; i++) *(double *)((char *)&c->b[i] + field_off) = o[i];
+        for (size_t i = 0; i < c->n; i++)
+            *(double *)((char *)&c->b[i] + field_off) = o[i];
     }
     free(p);
     free(t);
@@ -220,10 +227,12 @@ static int attach_liq(ctx_t *c, const found_t *liq, const found_t *perp, int sim
     for (size_t i = 0; i < c->n; i++) {
         int in;
         if (simulated && perp->ok) {
-            in = c->b[i].ts_ms + c->S > perp->first_ts && c->b[i].ts_ms < perp->last_ts + perp->interval_ms;
+            in = c->b[i].ts_ms + c->S > perp->first_ts &&
+                 c->b[i].ts_ms < perp->last_ts + perp->interval_ms;
         } else { /* an event on the bar's first UTC day or within the bar */
             int64_t d0 = cpe_day_start_ms(c->b[i].ts_ms), end = c->b[i].ts_ms + c->S;
-            while (j < np && p[j].ts_ms < d0) j++;
+            while (j < np && p[j].ts_ms < d0)
+                j++;
             in = j < np && (p[j].ts_ms < d0 + CPE_MS_PER_DAY || p[j].ts_ms < end);
         }
         c->b[i].liq_long = c->b[i].liq_short = in ? 0.0 : NAN;
@@ -232,8 +241,10 @@ static int attach_liq(ctx_t *c, const found_t *liq, const found_t *perp, int sim
         long k = bar_at(c->b, c->n, cpe_floor_ms(p[i].ts_ms, c->S), &hint);
         if (k < 0 || !(p[i].v[1] > 0) || !(p[i].v[2] >= 0)) continue;
         double usd = p[i].v[1] * p[i].v[2];
-        if (p[i].v[0] > 0) c->b[k].liq_long = isnan(c->b[k].liq_long) ? usd : c->b[k].liq_long + usd;
-        else c->b[k].liq_short = isnan(c->b[k].liq_short) ? usd : c->b[k].liq_short + usd;
+        if (p[i].v[0] > 0)
+            c->b[k].liq_long = isnan(c->b[k].liq_long) ? usd : c->b[k].liq_long + usd;
+        else
+            c->b[k].liq_short = isnan(c->b[k].liq_short) ? usd : c->b[k].liq_short + usd;
     }
     free(p);
     return rc;
@@ -299,7 +310,8 @@ static int merge_basis(ctx_t *c, const cpe_kline_t *k, size_t n, void *arg)
         return CPE_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         int64_t cl = k[i].ts_ms + m->perp_interval_ms;
-        while (sp->j < sp->n && sp->t[sp->j] < cl) sp->j++;
+        while (sp->j < sp->n && sp->t[sp->j] < cl)
+            sp->j++;
         if (sp->j < sp->n && sp->t[sp->j] == cl && sp->c[sp->j] > 0) {
             o->t[o->n] = cl;
             o->c[o->n++] = k[i].close / sp->c[sp->j] - 1.0;
@@ -335,7 +347,8 @@ static int attach_basis(ctx_t *c, const found_t *spot, const found_t *perp, int 
     if (!rc) rc = each_kline_window(c, perp, sub_sat(c->a, back), c->z, merge_basis, &m);
     if (!rc) {
         cpe_align_asof(m.out.t, m.out.c, m.out.n, c->close, c->n, perp->interval_ms, o);
-        for (size_t i = 0; i < c->n; i++) c->b[i].basis = o[i];
+        for (size_t i = 0; i < c->n; i++)
+            c->b[i].basis = o[i];
     }
     free(sp.t);
     free(sp.c);
@@ -354,7 +367,9 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
     int rc = 0;
     *out = NULL;
     *n = 0;
-    if (interval_ms <= 0) return cpe_diag_set(d, CPE_EINVAL, "bar interval (%lld ms) must be > 0", (long long)interval_ms);
+    if (interval_ms <= 0)
+        return cpe_diag_set(d, CPE_EINVAL, "bar interval (%lld ms) must be > 0",
+                            (long long)interval_ms);
 
     /* 1. resolve the price instrument */
     cpe_instrument_t in;
@@ -362,7 +377,8 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
     char exch[16] = "", sym[32] = "";
     if (strchr(what, ':')) {
         if (cpe_instrument_parse(what, &in) || in.kind == CPE_SERIES) {
-            rc = cpe_diag_set(d, CPE_EINVAL, "'%s' is not an instrument key (exchange:spot|perp:SYMBOL)", what);
+            rc = cpe_diag_set(d, CPE_EINVAL,
+                              "'%s' is not an instrument key (exchange:spot|perp:SYMBOL)", what);
             goto out;
         }
         cpe_instrument_key(&in, inf.instrument);
@@ -399,10 +415,13 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
     if (c.cap == 0) goto out;
     c.b = malloc(c.cap * sizeof *c.b);
     c.close = malloc(c.cap * sizeof *c.close);
-    if (!c.b || !c.close) rc = CPE_ENOMEM;
-    else rc = each_kline_window(&c, &price, c.a, c.z, add_price_bars, NULL);
+    if (!c.b || !c.close)
+        rc = CPE_ENOMEM;
+    else
+        rc = each_kline_window(&c, &price, c.a, c.z, add_price_bars, NULL);
     if (rc) {
-        cpe_diag_set(d, rc, "%s: %s", inf.instrument, rc == CPE_ENOMEM ? "out of memory" : st->diag.msg);
+        cpe_diag_set(d, rc, "%s: %s", inf.instrument,
+                     rc == CPE_ENOMEM ? "out of memory" : st->diag.msg);
         goto out;
     }
     if (c.n == 0) goto out;
@@ -413,7 +432,8 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
     snprintf(spot_key, sizeof spot_key, "%s:spot:%s", exch, sym);
     found_t perp, spot, liq, oi, fund, tr;
     if ((rc = find_kline(st, perp_key, 0, &perp)) || (rc = find_kline(st, spot_key, 0, &spot)) ||
-        (rc = find_points(st, perp_key, "liq", &liq)) || (rc = find_points(st, perp_key, "oi", &oi)) ||
+        (rc = find_points(st, perp_key, "liq", &liq)) ||
+        (rc = find_points(st, perp_key, "oi", &oi)) ||
         (rc = find_points(st, perp_key, "funding", &fund)) ||
         (rc = find_points(st, inf.instrument, "trade", &tr)))
         goto fail_store;
@@ -424,18 +444,21 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
         int la = ls > 4 && !strcmp(sym + ls - 4, "USDT") ? (int)(ls - 4) : (int)ls;
         snprintf(okey, sizeof okey, "series:%.*s:%s", la, sym, OI_DAILY_SERIES);
         if (!(rc = find_points(st, okey, "series:" OI_DAILY_SERIES, &oi)) && oi.ok) {
-            rc = attach_asof(&c, &oi, 0, offsetof(cpe_bar_t, oi), CPE_MS_PER_DAY, 2 * CPE_MS_PER_DAY);
+            rc = attach_asof(&c, &oi, 0, offsetof(cpe_bar_t, oi), CPE_MS_PER_DAY,
+                             2 * CPE_MS_PER_DAY);
             inf.oi_daily = 1;
         }
     } else if (!rc) {
         rc = attach_asof(&c, &oi, 1, offsetof(cpe_bar_t, oi), 0, SIDE_LOOKBACK_MS);
     }
-    if (!rc && fund.ok) rc = attach_asof(&c, &fund, 0, offsetof(cpe_bar_t, funding), 0, SIDE_LOOKBACK_MS);
+    if (!rc && fund.ok)
+        rc = attach_asof(&c, &fund, 0, offsetof(cpe_bar_t, funding), 0, SIDE_LOOKBACK_MS);
     if (!rc && perp.ok && spot.ok) rc = attach_basis(&c, &spot, &perp, spot.id == price.id);
     if (!rc && tr.ok) rc = attach_trades(&c, &tr);
 fail_store:
     if (rc) {
-        cpe_diag_set(d, rc, "%s: %s", inf.instrument, rc == CPE_ENOMEM ? "out of memory" : st->diag.msg);
+        cpe_diag_set(d, rc, "%s: %s", inf.instrument,
+                     rc == CPE_ENOMEM ? "out of memory" : st->diag.msg);
         goto out;
     }
     inf.has_liq = liq.ok;
@@ -454,7 +477,8 @@ fail_store:
     size_t cap = cpe_bars_aggregate_cap(c.n, c.S, interval_ms), no = 0;
     cpe_bar_t *agg = malloc(cap * sizeof *agg);
     uint8_t *part = malloc(cap);
-    if (!agg || !part) rc = cpe_diag_set(d, CPE_ENOMEM, "out of memory aggregating %zu bars", c.n);
+    if (!agg || !part)
+        rc = cpe_diag_set(d, CPE_ENOMEM, "out of memory aggregating %zu bars", c.n);
     else if ((rc = cpe_bars_aggregate(c.b, c.n, c.S, interval_ms, agg, part, &no)))
         cpe_diag_set(d, rc, "%s: klines out of order", inf.instrument);
     if (!rc && no) {

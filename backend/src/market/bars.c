@@ -71,7 +71,8 @@ int cpe_bar_builder_push(cpe_bar_builder_t *b, const cpe_trade_t *t, cpe_bar_sin
                             (long long)t->ts_ms, (long long)b->last_trade_ts);
     int64_t open = cpe_floor_ms(t->ts_ms, b->interval_ms);
     if (!b->has_bar && b->has_close && open < b->next_ts)
-        return cpe_diag_set(d, CPE_ERANGE, "trade at %lld falls in a bar already closed (before %lld)",
+        return cpe_diag_set(d, CPE_ERANGE,
+                            "trade at %lld falls in a bar already closed (before %lld)",
                             (long long)t->ts_ms, (long long)b->next_ts);
     if (!b->has_bar || open != b->cur.ts_ms) {
         int rc = close_until(b, open, sink, ctx);
@@ -141,8 +142,10 @@ int cpe_bars_from_trades(const cpe_trade_t *t, size_t n, int64_t interval_ms, cp
     cpe_bar_builder_t b;
     bar_vec_t bv = {0};
     int rc = cpe_bar_builder_init(&b, interval_ms);
-    if (rc) return cpe_diag_set(d, rc, "bar interval (%lld ms) must be > 0", (long long)interval_ms);
-    for (size_t i = 0; i < n && !rc; i++) rc = cpe_bar_builder_push(&b, &t[i], vec_sink, &bv, d);
+    if (rc)
+        return cpe_diag_set(d, rc, "bar interval (%lld ms) must be > 0", (long long)interval_ms);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = cpe_bar_builder_push(&b, &t[i], vec_sink, &bv, d);
     if (!rc) rc = close_until(&b, INT64_MIN, vec_sink, &bv);
     if (rc) {
         if (rc == CPE_ENOMEM) cpe_diag_set(d, rc, "out of memory building %zu bars", bv.n);
@@ -228,7 +231,8 @@ int cpe_bars_aggregate_many(const cpe_bar_t *in, size_t n, int64_t src_interval_
                             uint8_t *const *partial, size_t *nout)
 {
     int rc = 0;
-    for (size_t j = 0; j < k; j++) nout[j] = 0;
+    for (size_t j = 0; j < k; j++)
+        nout[j] = 0;
     if (src_interval_ms <= 0) return CPE_EINVAL;
     for (size_t j = 0; j < k; j++)
         if (interval_ms[j] <= 0 || interval_ms[j] % src_interval_ms) return CPE_EINVAL;
@@ -257,10 +261,12 @@ int cpe_bars_aggregate_many(const cpe_bar_t *in, size_t n, int64_t src_interval_
         for (size_t i = 0; !rc && partial && partial[j] && i < nout[j]; i++)
             partial[j][i] = cnt[j][i] < per;
     }
-    for (size_t j = 0; j < k; j++) free(cnt[j]);
+    for (size_t j = 0; j < k; j++)
+        free(cnt[j]);
     free(cnt);
     if (rc)
-        for (size_t j = 0; j < k; j++) nout[j] = 0;
+        for (size_t j = 0; j < k; j++)
+            nout[j] = 0;
     return rc;
 }
 
@@ -278,7 +284,9 @@ void cpe_align_asof(const int64_t *a, const double *v, size_t n, const int64_t *
             }
             i++;
         }
-        if (isnan(cur) || (max_age_ms > 0 && q[j] - cur_ts > max_age_ms)) out[j] = NAN;
-        else out[j] = cur;
+        if (isnan(cur) || (max_age_ms > 0 && q[j] - cur_ts > max_age_ms))
+            out[j] = NAN;
+        else
+            out[j] = cur;
     }
 }

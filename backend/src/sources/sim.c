@@ -8,28 +8,28 @@
 #include <string.h>
 
 #define TIERS 4
-#define COHORTS 24                      /* one cohort per 4 h, kept 4 days */
+#define COHORTS 24 /* one cohort per 4 h, kept 4 days */
 #define COHORT_MS (4 * CPE_MS_PER_HOUR)
 #define FUNDING_MS (8 * CPE_MS_PER_HOUR)
-#define OBS_MS (5 * CPE_MS_PER_MIN)     /* OI and long/short ratio observations */
-#define HOLD_MIN 2880.0                 /* mean holding time of a position (2 days) */
-#define MMR 0.005                       /* maintenance margin rate */
+#define OBS_MS (5 * CPE_MS_PER_MIN) /* OI and long/short ratio observations */
+#define HOLD_MIN 2880.0             /* mean holding time of a position (2 days) */
+#define MMR 0.005                   /* maintenance margin rate */
 #define GARCH_ALPHA 0.07
 #define GARCH_BETA 0.91
-#define SHOCK2_CAP 50.0                 /* cap on a squared standardised shock fed to GARCH */
-#define T_NU 5.0                        /* Student-t degrees of freedom of the shocks */
-#define FLOW_AR 0.6                     /* AR(1) coefficient of the order-flow pressure */
-#define FLOW_LEAD 0.12                  /* next-minute return per unit pressure, x sigma */
+#define SHOCK2_CAP 50.0 /* cap on a squared standardised shock fed to GARCH */
+#define T_NU 5.0        /* Student-t degrees of freedom of the shocks */
+#define FLOW_AR 0.6     /* AR(1) coefficient of the order-flow pressure */
+#define FLOW_LEAD 0.12  /* next-minute return per unit pressure, x sigma */
 #define BASIS_BASE 0.0002
-#define BASIS_KAPPA (1.0 / 120.0)       /* OU pull per minute (half-life ~83 min) */
-#define BASIS_SD 0.00004                /* OU noise per minute */
+#define BASIS_KAPPA (1.0 / 120.0) /* OU pull per minute (half-life ~83 min) */
+#define BASIS_SD 0.00004          /* OU noise per minute */
 #define FUNDING_INTEREST 0.0001
 #define FUNDING_GAIN 0.6
 #define FUNDING_CAP 0.0075
-#define DEPTH_MULT 8.0                  /* impact = liquidated notional / (8 x oi_usd) */
+#define DEPTH_MULT 8.0 /* impact = liquidated notional / (8 x oi_usd) */
 #define IMPACT_CAP 0.03
 #define PERP_VOLUME_MULT 3.0
-#define LSR_CROWD 0.25                  /* unlevered accounts per side, x oi_usd */
+#define LSR_CROWD 0.25 /* unlevered accounts per side, x oi_usd */
 
 static const double tier_lev[TIERS] = {10, 25, 50, 100};
 static const double tier_share[TIERS] = {0.50, 0.30, 0.15, 0.05};
@@ -46,14 +46,14 @@ typedef struct pool { /* one side (long or short) of one symbol's leveraged posi
 typedef struct symstate {
     cpe_sim_symbol_t p;
     cpe_rng_t rng;
-    double price;          /* spot, continuous (klines are rounded to the tick) */
+    double price; /* spot, continuous (klines are rounded to the tick) */
     double h, flow, basis;
     double basis_sum;
     long basis_n;
     double pending_impact; /* log-return impact carried to the next slice */
     int cur;               /* current cohort slot */
     int64_t cohort_epoch;
-    pool_t side[2];        /* 0 long, 1 short */
+    pool_t side[2]; /* 0 long, 1 short */
     cpe_point_t *liq;
     size_t nliq, capliq;
 } symstate_t;
@@ -74,7 +74,8 @@ static double rnd(double x, double step)
 static uint64_t fnv1a(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
 }
 
@@ -99,7 +100,8 @@ static double pool_qty(const pool_t *pl)
 {
     double q = 0;
     for (int i = 0; i < TIERS; i++)
-        for (int j = 0; j < COHORTS; j++) q += pl->c[i][j].qty;
+        for (int j = 0; j < COHORTS; j++)
+            q += pl->c[i][j].qty;
     return q;
 }
 
@@ -151,7 +153,8 @@ int cpe_sim_new(const cpe_sim_config_t *c, cpe_sim_t **out, cpe_diag_t *d)
     cpe_rng_seed(&s->mrng, c->seed);
     s->regime = CPE_SIM_CALM;
     s->trend_dir = 1;
-    for (size_t i = 0; i < c->nsym; i++) sym_init(&s->s[i], &c->sym[i], c->seed, s->next_ts);
+    for (size_t i = 0; i < c->nsym; i++)
+        sym_init(&s->s[i], &c->sym[i], c->seed, s->next_ts);
     *out = s;
     return 0;
 }
@@ -159,7 +162,8 @@ int cpe_sim_new(const cpe_sim_config_t *c, cpe_sim_t **out, cpe_diag_t *d)
 void cpe_sim_free(cpe_sim_t *s)
 {
     if (!s) return;
-    for (size_t i = 0; i < s->cfg.nsym; i++) free(s->s[i].liq);
+    for (size_t i = 0; i < s->cfg.nsym; i++)
+        free(s->s[i].liq);
     free(s);
 }
 
@@ -246,7 +250,8 @@ static int liq_push(symstate_t *s, int64_t ts, int side, double price, double qt
     p->v[0] = side == 0 ? 1.0 : -1.0;
     p->v[1] = price;
     p->v[2] = qty;
-    for (int i = 3; i < CPE_POINT_NV; i++) p->v[i] = NAN;
+    for (int i = 3; i < CPE_POINT_NV; i++)
+        p->v[i] = NAN;
     return 0;
 }
 
@@ -347,7 +352,6 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
     }
     s->nliq = 0;
     double p = s->price, p_start = s->price;
-    double liq_usd_total = 0;
     for (int k = 0; k < CPE_SIM_SLICES; k++) {
         int64_t sts = ts + (int64_t)k * CPE_SIM_SLICE_MS;
         double imp = fmax(-IMPACT_CAP, fmin(IMPACT_CAP, s->pending_impact));
@@ -371,7 +375,6 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
         if (!rc) rc = liquidate(s, 1, sts, qo, ql, qh, &su, &sq);
         if (rc) return rc;
         s->pending_impact += (su - lu) / (DEPTH_MULT * s->p.oi_usd);
-        liq_usd_total += lu + su;
         /* volumes of the slice */
         double wk = w[k] / wsum, vwap = (so + sh + sl + sc) / 4.0;
         double sv = rnd(spot_usd * wk / vwap, lot);
@@ -381,8 +384,12 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
         double ptb = rnd(pv0 * fmin(0.98, fmax(0.02, share + 0.03 * cpe_rng_normal(g))), lot);
         if (ptb > pv0) ptb = pv0;
         double pv = pv0 + lq + sq, pb = ptb + sq; /* forced sells / buys are taker flow */
-        double stn = sv > 0 ? fmax(1.0, round(sv * vwap / s->p.trade_usd * exp(0.2 * cpe_rng_normal(g)))) : 0;
-        double ptn = pv > 0 ? fmax(1.0, round(pv * vwap / s->p.trade_usd * exp(0.2 * cpe_rng_normal(g)))) : 0;
+        double stn =
+            sv > 0 ? fmax(1.0, round(sv * vwap / s->p.trade_usd * exp(0.2 * cpe_rng_normal(g))))
+                   : 0;
+        double ptn =
+            pv > 0 ? fmax(1.0, round(pv * vwap / s->p.trade_usd * exp(0.2 * cpe_rng_normal(g))))
+                   : 0;
         fill_slice(&o->spot_slice[k], sts, so, sh, sl, sc, sv, stb, stn);
         fill_slice(&o->perp_slice[k], sts, qo, qh, ql, qc, pv, pb, ptn);
     }
@@ -391,14 +398,15 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
     s->price = p;
     /* GARCH on the realised standardised shock (cascades raise later volatility) */
     double e = (log(p / p_start) - drift) / sig;
-    s->h = (1.0 - GARCH_ALPHA - GARCH_BETA) + GARCH_ALPHA * fmin(e * e, SHOCK2_CAP) + GARCH_BETA * s->h;
-    (void)liq_usd_total;
+    s->h = (1.0 - GARCH_ALPHA - GARCH_BETA) + GARCH_ALPHA * fmin(e * e, SHOCK2_CAP) +
+           GARCH_BETA * s->h;
     cpe_sim_partial(o->spot_slice, CPE_SIM_SLICES, &o->spot);
     cpe_sim_partial(o->perp_slice, CPE_SIM_SLICES, &o->perp);
     /* liquidation events in time order; seq numbers them within their ms */
     if (s->nliq > 1) qsort(s->liq, s->nliq, sizeof *s->liq, cmp_point_ts);
     for (size_t i = 0; i < s->nliq; i++)
-        s->liq[i].seq = (i > 0 && s->liq[i].ts_ms == s->liq[i - 1].ts_ms) ? s->liq[i - 1].seq + 1 : 0;
+        s->liq[i].seq =
+            (i > 0 && s->liq[i].ts_ms == s->liq[i - 1].ts_ms) ? s->liq[i - 1].seq + 1 : 0;
     o->liq = s->liq;
     o->nliq = s->nliq;
     /* positions: steady closes, new opens at the close, cohorts every 4 h */
@@ -408,7 +416,8 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
         s->cohort_epoch = ep;
         s->cur = (s->cur + 1) % COHORTS;
         for (int side = 0; side < 2; side++)
-            for (int i = 0; i < TIERS; i++) s->side[side].c[i][s->cur].qty = 0; /* closed out */
+            for (int i = 0; i < TIERS; i++)
+                s->side[side].c[i][s->cur].qty = 0; /* closed out */
     }
     double keep = 1.0 - R->close_mult / HOLD_MIN;
     double open_usd = s->p.oi_usd / HOLD_MIN * R->open_mult * exp(0.3 * cpe_rng_normal(g) - 0.045);
@@ -417,7 +426,8 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
     for (int side = 0; side < 2; side++) {
         double side_usd = open_usd * (side == 0 ? long_share : 1.0 - long_share);
         for (int i = 0; i < TIERS; i++) {
-            for (int j = 0; j < COHORTS; j++) s->side[side].c[i][j].qty *= keep;
+            for (int j = 0; j < COHORTS; j++)
+                s->side[side].c[i][j].qty *= keep;
             cohort_t *c = &s->side[side].c[i][s->cur];
             double q = side_usd * tier_share[i] / pc;
             c->entry = c->qty > 0 ? (c->qty * c->entry + q * pc) / (c->qty + q) : pc;
@@ -439,8 +449,10 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
         /* accounts: the pools plus an unlevered crowd of a quarter of the equilibrium OI
          * on each side, so a wiped-out side does not send the ratio to 0 or infinity */
         double K = LSR_CROWD * s->p.oi_usd / pc, la = L + K, sa = S + K;
-        o->lsr = (cpe_point_t){tc, 0, {rnd(la / sa, 1e-4), rnd(la / (la + sa), 1e-4),
-                                       rnd(sa / (la + sa), 1e-4), NAN, NAN, NAN}};
+        o->lsr = (cpe_point_t){tc,
+                               0,
+                               {rnd(la / sa, 1e-4), rnd(la / (la + sa), 1e-4),
+                                rnd(sa / (la + sa), 1e-4), NAN, NAN, NAN}};
     }
     if (tc % FUNDING_MS == 0) {
         double mb = s->basis_sum / (double)s->basis_n;

@@ -25,8 +25,8 @@ static const cpe_sim_symbol_t known[] = {
 };
 static const cpe_sim_symbol_t generic = {"", 100.0, 0.0012, 0.60, 1e5, 3e8, 200, 0.01, 1e-3};
 
-int cpe_sim_config_default(cpe_sim_config_t *c, const char *const *symbols, size_t n,
-                           uint64_t seed, int64_t start_ms, cpe_diag_t *d)
+int cpe_sim_config_default(cpe_sim_config_t *c, const char *const *symbols, size_t n, uint64_t seed,
+                           int64_t start_ms, cpe_diag_t *d)
 {
     if (n == 0 || n > CPE_SIM_MAX_SYMBOLS)
         return cpe_diag_set(d, CPE_EINVAL, "%zu symbols given (need 1..%d)", n,

@@ -14,9 +14,9 @@ static const struct {
     const char *kind;
     int64_t interval_ms;
 } series_rows[S_N] = {
-    {"spot", "kline:1m", CPE_MS_PER_MIN},       {"perp", "kline:1m", CPE_MS_PER_MIN},
-    {"perp", "oi", 5 * CPE_MS_PER_MIN},         {"perp", "lsr", 5 * CPE_MS_PER_MIN},
-    {"perp", "funding", 8 * CPE_MS_PER_HOUR},   {"perp", "liq", 0},
+    {"spot", "kline:1m", CPE_MS_PER_MIN},     {"perp", "kline:1m", CPE_MS_PER_MIN},
+    {"perp", "oi", 5 * CPE_MS_PER_MIN},       {"perp", "lsr", 5 * CPE_MS_PER_MIN},
+    {"perp", "funding", 8 * CPE_MS_PER_HOUR}, {"perp", "liq", 0},
 };
 
 typedef struct buf {
@@ -81,7 +81,8 @@ static int collect(writer_t *w, const cpe_sim_minute_t *m)
         if (!rc && o->has_oi) rc = buf_add(&b[S_OI], &o->oi), w->stats->oi++;
         if (!rc && o->has_lsr) rc = buf_add(&b[S_LSR], &o->lsr), w->stats->lsr++;
         if (!rc && o->has_funding) rc = buf_add(&b[S_FUNDING], &o->funding), w->stats->funding++;
-        for (size_t k = 0; k < o->nliq && !rc; k++) rc = buf_add(&b[S_LIQ], &o->liq[k]);
+        for (size_t k = 0; k < o->nliq && !rc; k++)
+            rc = buf_add(&b[S_LIQ], &o->liq[k]);
         w->stats->liq += o->nliq;
     }
     return rc;
@@ -104,7 +105,8 @@ int cpe_sim_write(cpe_store_t *st, cpe_sim_t *sim, size_t minutes, cpe_sim_write
     for (size_t i = 0; i < w.nsym && !rc; i++)
         for (int k = 0; k < S_N && !rc; k++) {
             char key[CPE_INSTR_KEY_MAX];
-            snprintf(key, sizeof key, "sim:%s:%s", series_rows[k].market, cpe_sim_symbol_name(sim, i));
+            snprintf(key, sizeof key, "sim:%s:%s", series_rows[k].market,
+                     cpe_sim_symbol_name(sim, i));
             w.b[i][k].elem = k <= S_PERP ? sizeof(cpe_kline_t) : sizeof(cpe_point_t);
             rc = st->ops->series_id(st, key, series_rows[k].kind, series_rows[k].interval_ms, 1, 1,
                                     &w.id[i][k]);
@@ -124,15 +126,21 @@ int cpe_sim_write(cpe_store_t *st, cpe_sim_t *sim, size_t minutes, cpe_sim_write
     }
     if (!rc) rc = flush(&w);
     if (began) {
-        if (rc) st->ops->rollback(st);
-        else rc = st->ops->commit(st);
+        if (rc)
+            st->ops->rollback(st);
+        else
+            rc = st->ops->commit(st);
     }
     if (rc) {
-        if (rc == CPE_ENOMEM) cpe_diag_set(d, rc, "simulate: out of memory");
-        else cpe_diag_set(d, rc, "simulate: store: %s", st->diag.msg[0] ? st->diag.msg : cpe_strerror(rc));
+        if (rc == CPE_ENOMEM)
+            cpe_diag_set(d, rc, "simulate: out of memory");
+        else
+            cpe_diag_set(d, rc, "simulate: store: %s",
+                         st->diag.msg[0] ? st->diag.msg : cpe_strerror(rc));
     }
     for (size_t i = 0; i < CPE_SIM_MAX_SYMBOLS; i++)
-        for (int k = 0; k < S_N; k++) free(w.b[i][k].v);
+        for (int k = 0; k < S_N; k++)
+            free(w.b[i][k].v);
     free(m);
     return rc;
 }

@@ -27,7 +27,8 @@ static void put_klines(const char *instr, int64_t iv, int n, double mult, int si
     for (int i = 0; i < n; i++) {
         int last_min = (int)((i + 1) * (iv / M)) - 1; /* the 1m bar sharing this close */
         double c = spot_close(last_min) * mult;
-        k[i] = (cpe_kline_t){T0 + i * iv, c - 0.05, c + 0.5, c - 0.5, c, 2.0, 2.0 * c, 4, 1.5, 1.5 * c};
+        k[i] = (cpe_kline_t){T0 + i * iv, c - 0.05, c + 0.5, c - 0.5, c,
+                             2.0,         2.0 * c,  4,       1.5,     1.5 * c};
     }
     char kind[32];
     snprintf(kind, sizeof kind, "kline:%s", cpe_interval_name(iv));
@@ -35,12 +36,19 @@ static void put_klines(const char *instr, int64_t iv, int n, double mult, int si
     free(k);
 }
 
-static void put_points(const char *instr, const char *kind, int64_t iv, const cpe_point_t *p, size_t n)
+static void put_points(const char *instr, const char *kind, int64_t iv, const cpe_point_t *p,
+                       size_t n)
 {
     CHECK_EQ_INT(ST->ops->put_points(ST, sid(instr, kind, iv, 0), p, n, NULL), 0);
 }
 
-#define PT(ts, a, b, c) {(ts), 0, {(a), (b), (c), NAN, NAN, NAN}}
+#define PT(ts, a, b, c)                                                                            \
+    {                                                                                              \
+        (ts), 0,                                                                                   \
+        {                                                                                          \
+            (a), (b), (c), NAN, NAN, NAN                                                           \
+        }                                                                                          \
+    }
 
 static void setup(void)
 {
@@ -56,7 +64,8 @@ static void setup(void)
     cpe_point_t fund[] = {PT(T0 + H + 3, 0.0002, NAN, NAN)};
     put_points("binance:perp:BTCUSDT", "funding", 8 * H, fund, 1);
     cpe_point_t oi[36];
-    for (int k = 0; k < 36; k++) oi[k] = (cpe_point_t)PT(T0 + k * 5 * M, 10.0 + k, 1000.0 + k, NAN);
+    for (int k = 0; k < 36; k++)
+        oi[k] = (cpe_point_t)PT(T0 + k * 5 * M, 10.0 + k, 1000.0 + k, NAN);
     put_points("binance:perp:BTCUSDT", "oi", 5 * M, oi, 36);
     cpe_point_t liq[] = {PT(T0 + 30000, 1, 100, 2), PT(T0 + 45000, -1, 100, 1),
                          PT(T0 + 61 * M + 1000, 1, 50, 1)};
@@ -161,12 +170,15 @@ static void test_unknown_symbol_or_interval_is_not_found_with_reason(void)
     cpe_bar_t *b = NULL;
     size_t n = 0;
     cpe_diag_t d = {0};
-    CHECK_EQ_INT(cpe_load_bars(ST, "DOGE", M, INT64_MIN, INT64_MAX, &b, &n, NULL, &d), CPE_ENOTFOUND);
-    CHECK(strstr(d.msg, "DOGEUSDT") != NULL);
-    CHECK_EQ_INT(cpe_load_bars(ST, "binance:spot:ETHUSDT", 5 * M, INT64_MIN, INT64_MAX, &b, &n, NULL, &d),
+    CHECK_EQ_INT(cpe_load_bars(ST, "DOGE", M, INT64_MIN, INT64_MAX, &b, &n, NULL, &d),
                  CPE_ENOTFOUND);
+    CHECK(strstr(d.msg, "DOGEUSDT") != NULL);
+    CHECK_EQ_INT(
+        cpe_load_bars(ST, "binance:spot:ETHUSDT", 5 * M, INT64_MIN, INT64_MAX, &b, &n, NULL, &d),
+        CPE_ENOTFOUND);
     CHECK(strstr(d.msg, "binance:spot:ETHUSDT kline:1h") != NULL);
-    CHECK_EQ_INT(cpe_load_bars(ST, "bad key:", M, INT64_MIN, INT64_MAX, &b, &n, NULL, &d), CPE_EINVAL);
+    CHECK_EQ_INT(cpe_load_bars(ST, "bad key:", M, INT64_MIN, INT64_MAX, &b, &n, NULL, &d),
+                 CPE_EINVAL);
     CHECK(b == NULL && n == 0);
     /* an empty range is not an error */
     CHECK_EQ_INT(cpe_load_bars(ST, "BTC", M, T0 + 10 * H, T0 + 11 * H, &b, &n, NULL, &d), 0);
@@ -200,7 +212,8 @@ static void test_liquidation_coverage_real_by_day_sim_complete(void)
     CHECK_EQ_INT(n, 10);
     if (n) CHECK_NEAR(b[0].liq_long, 0, 0);
     free(b);
-    CHECK_EQ_INT(cpe_load_bars(ST, "ADA", CPE_MS_PER_DAY, INT64_MIN, INT64_MAX, &b, &n, &info, NULL), 0);
+    CHECK_EQ_INT(
+        cpe_load_bars(ST, "ADA", CPE_MS_PER_DAY, INT64_MIN, INT64_MAX, &b, &n, &info, NULL), 0);
     CHECK_EQ_INT(n, 2);
     if (n == 2) {
         CHECK_NEAR(b[0].liq_long, 10, 1e-12);
@@ -214,11 +227,12 @@ static void test_liquidation_coverage_real_by_day_sim_complete(void)
     CHECK_EQ_INT(cpe_load_bars(ST, "ADA", M, T0, T0 + 1440 * M, &b, &n, &info, NULL), 0);
     CHECK_EQ_INT(n, 1440);
     if (n == 1440) {
-        CHECK(isnan(b[1438].oi)); /* closes at 23:59: the day-0 value is not available yet */
+        CHECK(isnan(b[1438].oi));       /* closes at 23:59: the day-0 value is not available yet */
         CHECK_NEAR(b[1439].oi, 5e9, 0); /* closes at 24:00 */
     }
     free(b);
-    CHECK_EQ_INT(cpe_load_bars(ST, "XRP", CPE_MS_PER_DAY, INT64_MIN, INT64_MAX, &b, &n, &info, NULL), 0);
+    CHECK_EQ_INT(
+        cpe_load_bars(ST, "XRP", CPE_MS_PER_DAY, INT64_MIN, INT64_MAX, &b, &n, &info, NULL), 0);
     CHECK_STR(info.instrument, "sim:spot:XRPUSDT");
     CHECK_EQ_INT(n, 2);
     if (n == 2) {

@@ -139,7 +139,8 @@ static void test_incremental_equals_batch(void)
     CHECK_EQ_INT(cpe_bar_builder_flush(&b, t[NT - 1].ts_ms + M, collect_sink, &c), 0);
     CHECK_EQ_INT(c.n, nb);
     int same = c.n == nb;
-    for (size_t i = 0; same && i < nb; i++) same = !memcmp(&c.b[i], &bb[i], sizeof bb[i]);
+    for (size_t i = 0; same && i < nb; i++)
+        same = !memcmp(&c.b[i], &bb[i], sizeof bb[i]);
     CHECK(same);
     /* the grid has no holes */
     for (size_t i = 1; i < nb; i++)
@@ -205,7 +206,8 @@ static void test_aggregate_full_buckets_not_partial_and_aligned_to_utc(void)
 {
     /* two full hours starting at 01:00 UTC aggregated to 1h, then to 4h (one bucket 00:00) */
     cpe_bar_t in[120];
-    for (int i = 0; i < 120; i++) in[i] = mk(T0 + 60 * M + i * M, 1, 2, 0.5, 1.5, 1, 0.5);
+    for (int i = 0; i < 120; i++)
+        in[i] = mk(T0 + 60 * M + i * M, 1, 2, 0.5, 1.5, 1, 0.5);
     cpe_bar_t out[120];
     uint8_t part[120];
     size_t n = 0;
@@ -248,8 +250,8 @@ static void test_aggregate_cascade_equals_direct(void)
     for (int i = 0; i < N; i++) {
         double o = p;
         p *= exp(0.001 * cpe_rng_normal(&r));
-        in[i] = mk(T0 + i * M, o, fmax(o, p) * 1.0005, fmin(o, p) * 0.9995, p, 1 + cpe_rng_uniform(&r),
-                   0.5);
+        in[i] = mk(T0 + i * M, o, fmax(o, p) * 1.0005, fmin(o, p) * 0.9995, p,
+                   1 + cpe_rng_uniform(&r), 0.5);
         in[i].liq_long = (i % 7 == 0) ? cpe_rng_uniform(&r) : NAN;
         in[i].oi = (i % 5 == 0) ? 1000 + i : NAN;
     }
@@ -313,7 +315,8 @@ static void test_aggregate_many_equals_separate_calls_with_gaps(void)
         free(parts[j]);
     }
     CHECK_EQ_INT(nouts[4], 3);
-    CHECK_EQ_INT(cpe_bars_aggregate_many(in, n, M, (const int64_t[]){5 * M, 7 * 30000}, 2, outs, NULL, nouts),
+    CHECK_EQ_INT(cpe_bars_aggregate_many(in, n, M, (const int64_t[]){5 * M, 7 * 30000}, 2, outs,
+                                         NULL, nouts),
                  CPE_EINVAL);
     free(in);
     free(one);

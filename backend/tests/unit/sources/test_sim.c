@@ -13,7 +13,8 @@
 static void hv(uint64_t *h, const void *p, size_t n)
 {
     const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) *h = (*h ^ c[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < n; i++)
+        *h = (*h ^ c[i]) * 1099511628211ULL;
 }
 static void hk(uint64_t *h, const cpe_kline_t *k)
 {
@@ -33,7 +34,8 @@ static uint64_t run_hash(uint64_t seed, const char *const *syms, size_t nsym, in
     cpe_sim_config_t c;
     cpe_sim_t *s = NULL;
     uint64_t h = 1469598103934665603ULL;
-    if (cpe_sim_config_default(&c, syms, nsym, seed, T0, NULL) || cpe_sim_new(&c, &s, NULL)) return 0;
+    if (cpe_sim_config_default(&c, syms, nsym, seed, T0, NULL) || cpe_sim_new(&c, &s, NULL))
+        return 0;
     static cpe_sim_minute_t m;
     for (int i = 0; i < minutes; i++) {
         if (cpe_sim_step(s, &m)) break;
@@ -45,7 +47,8 @@ static uint64_t run_hash(uint64_t seed, const char *const *syms, size_t nsym, in
             if (o->has_oi) hp(&h, &o->oi);
             if (o->has_lsr) hp(&h, &o->lsr);
             if (o->has_funding) hp(&h, &o->funding);
-            for (size_t k = 0; k < o->nliq; k++) hp(&h, &o->liq[k]);
+            for (size_t k = 0; k < o->nliq; k++)
+                hp(&h, &o->liq[k]);
         }
     }
     cpe_sim_free(s);
@@ -88,8 +91,8 @@ static void test_config_rejects_bad_symbols(void)
 
 typedef struct series {
     cpe_kline_t *spot[2], *perp[2];
-    double *liq_usd[2];   /* per minute, BTC/ETH */
-    double *oi[2];        /* OI contracts at observation minutes, NaN elsewhere */
+    double *liq_usd[2]; /* per minute, BTC/ETH */
+    double *oi[2];      /* OI contracts at observation minutes, NaN elsewhere */
     int64_t fund_ts[DAYS * 3 + 2];
     double fund[DAYS * 3 + 2];
     int nfund;
@@ -170,7 +173,8 @@ static int collect(void)
 static double mean(const double *x, size_t n)
 {
     double s = 0;
-    for (size_t i = 0; i < n; i++) s += x[i];
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
     return s / n;
 }
 
@@ -189,7 +193,8 @@ static double *returns(int j)
 {
     double *r = malloc(NMIN * sizeof *r);
     r[0] = 0;
-    for (int i = 1; i < NMIN; i++) r[i] = log(S.spot[j][i].close / S.spot[j][i - 1].close);
+    for (int i = 1; i < NMIN; i++)
+        r[i] = log(S.spot[j][i].close / S.spot[j][i - 1].close);
     return r;
 }
 
@@ -210,7 +215,8 @@ static void test_abs_returns_are_autocorrelated(void)
 {
     collect();
     double *r = returns(0), *a = malloc(NMIN * sizeof *a);
-    for (int i = 0; i < NMIN; i++) a[i] = fabs(r[i]);
+    for (int i = 0; i < NMIN; i++)
+        a[i] = fabs(r[i]);
     for (int lag = 1; lag <= 10; lag++) {
         double c = corr(a + 1, a + 1 + lag, NMIN - 1 - lag);
         CHECK_MSG(c > 0.1, "acf |r| lag %d = %.3f", lag, c);
@@ -234,7 +240,8 @@ static void test_returns_are_fat_tailed(void)
     m4 /= NMIN - 1;
     double k = m4 / (m2 * m2) - 3;
     double mx = 0;
-    for (int i = 1; i < NMIN; i++) mx = fmax(mx, fabs(r[i]));
+    for (int i = 1; i < NMIN; i++)
+        mx = fmax(mx, fabs(r[i]));
     printf("     excess kurtosis 1m: %.2f, sd 1m: %.5f, max |r| %.4f\n", k, sqrt(m2), mx);
     CHECK_MSG(k > 3, "excess kurtosis %.2f", k);
     CHECK(sqrt(m2) > 0.0002 && sqrt(m2) < 0.005); /* a plausible 1m volatility */
@@ -250,13 +257,15 @@ static void test_funding_follows_basis(void)
     for (int f = 0; f < S.nfund; f++) {
         int end = (int)((S.fund_ts[f] - T0) / CPE_MS_PER_MIN); /* minute index after window */
         double s = 0;
-        for (int i = end - 480; i < end; i++) s += S.perp[0][i].close / S.spot[0][i].close - 1;
+        for (int i = end - 480; i < end; i++)
+            s += S.perp[0][i].close / S.spot[0][i].close - 1;
         mb[n] = s / 480;
         lb[n] = S.perp[0][end - 1].close / S.spot[0][end - 1].close - 1;
         n++;
     }
     double c1 = corr(S.fund, mb, n), c2 = corr(S.fund, lb, n);
-    printf("     corr(funding, mean basis) %.3f, corr(funding, basis at settlement) %.3f\n", c1, c2);
+    printf("     corr(funding, mean basis) %.3f, corr(funding, basis at settlement) %.3f\n", c1,
+           c2);
     CHECK(c1 > 0.5);
     CHECK(c2 > 0.5);
     double fmin_ = 1, fmax_ = -1;
@@ -282,7 +291,8 @@ static void test_liquidations_cluster_in_large_moves(void)
 {
     collect();
     double *r = returns(0), *a = malloc(NMIN * sizeof *a);
-    for (int i = 0; i < NMIN; i++) a[i] = fabs(r[i]);
+    for (int i = 0; i < NMIN; i++)
+        a[i] = fabs(r[i]);
     double abs_all = mean(a, NMIN), abs_liq = 0, total = 0, top = 0;
     int nl = 0;
     for (int i = 0; i < NMIN; i++) {
@@ -297,14 +307,18 @@ static void test_liquidations_cluster_in_large_moves(void)
     for (int it = 0; it < 60; it++) {
         double mid = 0.5 * (lo + hi);
         int cnt = 0;
-        for (int i = 0; i < NMIN; i++) cnt += a[i] > mid;
-        if (cnt > NMIN / 100) lo = mid;
-        else hi = mid;
+        for (int i = 0; i < NMIN; i++)
+            cnt += a[i] > mid;
+        if (cnt > NMIN / 100)
+            lo = mid;
+        else
+            hi = mid;
     }
     for (int i = 0; i < NMIN; i++)
         if (a[i] > hi) top += S.liq_usd[0][i];
     abs_liq /= nl > 0 ? nl : 1;
-    printf("     liq minutes %d, mean|r| in them / overall %.2f, liq share in top 1%% |r| minutes %.2f\n",
+    printf("     liq minutes %d, mean|r| in them / overall %.2f, liq share in top 1%% |r| minutes "
+           "%.2f\n",
            nl, abs_liq / abs_all, top / total);
     CHECK(nl > 100);
     CHECK(abs_liq > 2 * abs_all);
@@ -325,7 +339,8 @@ static void test_oi_builds_in_trends_and_flushes_in_cascades(void)
         if (isnan(S.oi[0][i])) continue;
         if (!isnan(prev)) {
             double liq = 0;
-            for (int k = i - 4; k <= i; k++) liq += S.liq_usd[0][k];
+            for (int k = i - 4; k <= i; k++)
+                liq += S.liq_usd[0][k];
             d[n] = log(S.oi[0][i] / prev);
             l[n] = liq;
             /* growth from opens and closes alone: windows without liquidations */
@@ -413,7 +428,9 @@ static void test_write_to_store_marks_simulated_and_is_idempotent(void)
     free(si);
     cpe_kline_t *k = NULL;
     size_t nk = 0;
-    CHECK_EQ_INT(cpe_store_read_klines(st, "sim:spot:BTCUSDT", "kline:1m", T0, T0 + CPE_MS_PER_DAY, &k, &nk), 0);
+    CHECK_EQ_INT(
+        cpe_store_read_klines(st, "sim:spot:BTCUSDT", "kline:1m", T0, T0 + CPE_MS_PER_DAY, &k, &nk),
+        0);
     CHECK_EQ_INT(nk, 1440);
     free(k);
     cpe_store_close(st);
