@@ -19,11 +19,13 @@ const CONE_BAND = ['coneBand', [99, 83, 39], 8];
 const EQUITY = ['equity', [79, 195, 247], 24];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** An error that ends a wait at once (the server answered, and the answer is a failure). */
+class Fatal extends Error {}
 async function waitFor(fn, { timeout = 15_000, every = 100, what = 'condition' } = {}) {
   const t0 = Date.now();
   let last;
   while (Date.now() - t0 < timeout) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    try { last = await fn(); if (last) return last; } catch (e) { if (e instanceof Fatal) throw e; last = e; }
     await sleep(every);
   }
   throw new Error(`timed out after ${timeout} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
@@ -37,6 +39,23 @@ async function pricePane(page, classes) {
   return all.reduce((a, b) => (a.w * a.h >= b.w * b.h ? a : b));
 }
 const state = (page) => page.evaluate(() => window.__cpe?.state());
+async function predictionProblem(page) {
+  const s = await state(page);
+  if (s?.predictionState === 'unavailable' || s?.predictionState === 'error') {
+    const text = (await page.textContent('[data-testid=prediction-panel]')).replace(/\s+/g, ' ').slice(0, 200);
+    return `the cockpit shows "${text}"`;
+  }
+  return null;
+}
+async function waitForPrediction(page, extra = () => true) {
+  await waitFor(async () => {
+    const s = await state(page);
+    if (s?.predictionState === 'ok' && (await extra(s))) return true;
+    const problem = await predictionProblem(page);
+    if (problem) throw new Fatal(`GET /predict gave no prediction: ${problem}`);
+    return false;
+  }, { what: 'a prediction (GET /predict)', timeout: 20_000 });
+}
 const shot = (page, name) => page.screenshot({ path: join(ART, `${name}.png`) });
 async function moveOffChart(page) { await page.mouse.move(5, 5); }
 
@@ -59,7 +78,7 @@ test('page loads', async ({ page, url, errors }) => {
 
 test('candles and cone are drawn', async ({ page }) => {
   await moveOffChart(page);
-  await waitFor(async () => (await state(page))?.predictionState === 'ok', { what: 'a prediction (GET /predict)', timeout: 20_000 });
+  await waitForPrediction(page);
   await sleep(500);
   await shot(page, 'candles-and-cone');
   // support/resistance labels are drawn inside the pane in the candle colours: hide them (S)
@@ -80,8 +99,7 @@ test('switching horizon changes the cone', async ({ page }) => {
   const before = await state(page);
   const a = await pricePane(page, [CONE_LINE, CONE_BAND]);
   await page.keyboard.press('h');
-  await waitFor(async () => { const s = await state(page); return s.horizon !== before.horizon && s.predictionState === 'ok' && s.coneSteps !== before.coneSteps; },
-    { what: 'the next horizon\'s prediction' });
+  await waitForPrediction(page, (s) => s.horizon !== before.horizon && s.coneSteps !== before.coneSteps);
   await sleep(400);
   const b = await pricePane(page, [CONE_LINE, CONE_BAND]);
   await shot(page, 'horizon-switched');
@@ -102,7 +120,12 @@ test('hovering a bar shows its explanation', async ({ page }) => {
   const seen = [];
   for (const x of xs) {
     await page.mouse.move(x, y);
-    await waitFor(async () => (await page.textContent('[data-testid=explain-panel]')).includes('the model gave'), { what: 'an explanation (GET /explain)', timeout: 10_000 });
+    await waitFor(async () => {
+      const text = await page.textContent('[data-testid=explain-panel]');
+      const err = await page.locator('[data-testid=explain-panel] .error').count();
+      if (err > 0) throw new Fatal(`GET /explain failed: the panel shows "${text.replace(/\s+/g, ' ').slice(0, 160)}"`);
+      return text.includes('the model gave');
+    }, { what: 'an explanation (GET /explain)', timeout: 10_000 });
     await sleep(300);
     const belief = await page.textContent('[data-testid=explain-belief]');
     const legend = await page.textContent('[data-testid=legend]');
@@ -151,7 +174,7 @@ test('replay plays', async ({ page }) => {
 
 test('a backtest renders its equity curve', async ({ page }) => {
   await page.click('[data-testid=bt-run]');
-  await waitFor(async () => { const b = (await state(page)).backtest; if (b.status === 'failed') throw new Error(`backtest failed: ${b.error}`); return b.status === 'done'; },
+  await waitFor(async () => { const b = (await state(page)).backtest; if (b.status === 'failed') throw new Fatal(`backtest failed: ${b.error}`); return b.status === 'done'; },
     { what: 'POST /backtest then GET /backtest/{id} done', timeout: 120_000, every: 300 });
   await page.waitForSelector('[data-testid=equity-chart] canvas', { timeout: 5000 });
   await sleep(500);

@@ -10,7 +10,7 @@ export interface BandRect { y: number; h: number; alpha: number; rgb: string }
 
 type Target = Parameters<IPrimitivePaneRenderer['draw']>[0];
 
-/** View math: clusters → rectangles (at least 1 px tall), alpha ∝ intensity (0.05..0.32). */
+/** View math: clusters → rectangles (at least 1 px tall), alpha ∝ intensity (0.04..0.22). */
 export function bandRects(bands: readonly PriceBand[], toY: (p: number) => number | null, rgb: { long: string; short: string }): BandRect[] {
   const max = Math.max(1e-12, ...bands.map((b) => b.intensity));
   const out: BandRect[] = [];
@@ -18,7 +18,7 @@ export function bandRects(bands: readonly PriceBand[], toY: (p: number) => numbe
     const y1 = toY(b.hi), y2 = toY(b.lo);
     if (y1 === null || y2 === null) continue;
     const y = Math.min(y1, y2), h = Math.max(1, Math.abs(y2 - y1));
-    out.push({ y, h, alpha: 0.05 + 0.27 * Math.max(0, b.intensity) / max, rgb: b.side === 'long' ? rgb.long : rgb.short });
+    out.push({ y, h, alpha: 0.04 + 0.18 * Math.max(0, b.intensity) / max, rgb: b.side === 'long' ? rgb.long : rgb.short });
   }
   return out;
 }

@@ -2,40 +2,100 @@
  * Feed a chart series from the store's BarSeries at the lowest cost: setData when the
  * series was reset (seriesRev changed), otherwise series.update() for the bars from the
  * previously last one to the new end (one update per bar that changed).
+ *
+ * Progressive first paint: a reset of more than `tailBars` bars first gives the chart only
+ * the last `tailBars` (what the view shows), and attaches the whole history in one macrotask
+ * after the next frame, for every feed at once (lightweight-charts re-indexes every series
+ * on each setData, so ten 10k-bar series cost far more than ten 3k-bar ones).
  */
 import type { ISeriesApi, SeriesType, Time } from 'lightweight-charts';
 import type { BarSeries } from '../domain/series';
 
-export interface FeedState { rev: number; len: number; firstT: number | null }
+export interface FeedState { rev: number; len: number }
+
+/** Feeds waiting for their full history, flushed together once the first frame is out. */
+const waiting = new Set<SeriesFeed<unknown>>();
+let flushPlanned = false;
+function planFlush(): void {
+  if (flushPlanned) return;
+  flushPlanned = true;
+  requestAnimationFrame(() => setTimeout(() => {
+    flushPlanned = false;
+    const feeds = [...waiting];
+    waiting.clear();
+    for (const f of feeds) f.attachFull();
+    if (feeds.length > 0 && typeof performance !== 'undefined') {
+      performance.mark('cpe:full');
+      requestAnimationFrame(() => performance.mark('cpe:full-paint'));
+    }
+  }, 0));
+}
+
+export const DEFAULT_TAIL_BARS = 3000;
 
 export class SeriesFeed<P> {
-  private state: FeedState = { rev: -1, len: 0, firstT: null };
+  private state: FeedState = { rev: -1, len: 0 };
+  private latest: BarSeries | null = null;
+  private partial = false;
+  private alive = true;
+
   constructor(
     private readonly series: ISeriesApi<SeriesType, Time>,
     private readonly all: (s: BarSeries) => P[],
     private readonly at: (s: BarSeries, i: number) => P,
+    private readonly tailBars = DEFAULT_TAIL_BARS,
   ) {}
 
   /** Returns 'set' | 'update' | 'none' (what was done). */
   feed(s: BarSeries | null, rev: number): 'set' | 'update' | 'none' {
+    if (!this.alive) return 'none';
+    this.latest = s;
     if (!s) {
-      if (this.state.len > 0) { this.series.setData([]); this.state = { rev, len: 0, firstT: null }; return 'set'; }
+      waiting.delete(this as SeriesFeed<unknown>);
+      if (this.state.len > 0) { this.series.setData([]); this.state = { rev, len: 0 }; return 'set'; }
       return 'none';
     }
-    const firstT = s.t.length > 0 ? s.t[0]! : null;
-    if (rev !== this.state.rev || firstT !== this.state.firstT || s.t.length < this.state.len) {
-      this.series.setData(this.all(s) as never);
-      this.state = { rev, len: s.t.length, firstT };
+    // the store bumps rev whenever history changed (new asset/interval, gap fill, trim)
+    if (rev !== this.state.rev || s.t.length < this.state.len) {
+      const pts = this.all(s);
+      if (pts.length > this.tailBars) {
+        const tail = pts.slice(pts.length - this.tailBars);
+        this.series.setData(tail as never);
+        this.partial = true;
+        waiting.add(this as SeriesFeed<unknown>);
+        planFlush();
+      } else {
+        this.series.setData(pts as never);
+        this.partial = false;
+        waiting.delete(this as SeriesFeed<unknown>);
+      }
+      this.state = { rev, len: s.t.length };
       return 'set';
     }
     const from = Math.max(0, this.state.len - 1);
     for (let i = from; i < s.t.length; i++) this.series.update(this.at(s, i) as never);
-    this.state = { rev, len: s.t.length, firstT };
+    this.state = { rev, len: s.t.length };
     return s.t.length > from ? 'update' : 'none';
+  }
+
+  /** Give the chart the whole history (after a progressive first paint). */
+  attachFull(): void {
+    if (!this.alive || !this.partial || !this.latest) return;
+    const s = this.latest;
+    this.series.setData(this.all(s) as never);
+    this.partial = false;
+    this.state = { rev: this.state.rev, len: s.t.length };
   }
 
   /** Force the next feed to setData (after a style change that needs it). */
   invalidate(): void {
-    this.state = { rev: -1, len: 0, firstT: null };
+    this.state = { rev: -1, len: 0 };
+  }
+
+  /** Stop feeding (the series is being removed). */
+  destroy(): void {
+    this.alive = false;
+    this.latest = null;
+    waiting.delete(this as SeriesFeed<unknown>);
   }
 }

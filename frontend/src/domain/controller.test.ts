@@ -109,7 +109,14 @@ describe('CockpitController', () => {
     let gapFrom: string | null = null;
     const h = setup((u) => {
       if (u.pathname !== '/market-data') return { status: 200, body: pred(4) };
-      if (u.searchParams.get('from')) { gapFrom = u.searchParams.get('from'); const m = md('BTC', 8); return { status: 200, body: m }; }
+      if (u.searchParams.get('from')) {
+        gapFrom = u.searchParams.get('from');
+        // the server's answer starts at our last bar, its CVD running from 0 there
+        const m = md('BTC', 8);
+        const k = 4;
+        const cut = <T,>(a: T[]) => a.slice(k);
+        return { status: 200, body: { ...m, t: cut(m.t), open: cut(m.open), high: cut(m.high), low: cut(m.low), close: cut(m.close), volume: cut(m.volume), cvd: [0, 1, 1, 3] } };
+      }
       return { status: 200, body: md() };
     });
     h.c.start();
@@ -121,6 +128,7 @@ describe('CockpitController', () => {
     await tick();
     expect(gapFrom).toBe(String(T0 + 4 * 60_000));
     expect(h.store.getState().series?.t.length).toBe(8);
+    expect(h.store.getState().series?.cvd.slice(3)).toEqual([3, 4, 5, 5, 7]); // rebased onto our running CVD (4 at the last bar)
     h.c.destroy();
   });
 

@@ -31,7 +31,9 @@ type Timer = ReturnType<typeof setTimeout>;
 export class CockpitController {
   readonly api: Api;
   private socket: LiveSocket | null = null;
+  /** Live candles (cvd = the bar's own delta) and replay bars (cvd already a running sum). */
   private batcher: FrameBatcher<WsBar>;
+  private replayBatcher: FrameBatcher<WsBar>;
   private unsubStore: (() => void) | null = null;
   private predCache = new Map<string, Prediction>();
   private explainCache = new Map<string, unknown>();
@@ -50,6 +52,7 @@ export class CockpitController {
     this.api = opts.api;
     this.windowBars = opts.windowBars ?? 5000;
     this.batcher = new FrameBatcher<WsBar>((bars) => this.applyBars(bars), opts.frames ?? animationFrames);
+    this.replayBatcher = new FrameBatcher<WsBar>((bars) => this.applyBars(bars, false), opts.frames ?? animationFrames);
     liveCounters.inc('batchers');
   }
 
@@ -87,6 +90,7 @@ export class CockpitController {
     this.socket?.destroy();
     this.socket = null;
     this.batcher.destroy();
+    this.replayBatcher.destroy();
     liveCounters.dec('batchers');
     for (const a of [this.loadAbort, this.predAbort, this.explainAbort]) a?.abort();
     for (const t of [this.explainTimer, this.predRetryTimer, this.pollTimer]) if (t) clearTimeout(t);
@@ -105,6 +109,7 @@ export class CockpitController {
       if (ab.signal.aborted || this.destroyed) return;
       if (typeof performance !== 'undefined') performance.mark('cpe:data');
       const series = fromColumnar(md);
+      if (typeof performance !== 'undefined') performance.mark('cpe:parsed');
       this.store.setState((s) => ({
         series, seriesRev: s.seriesRev + 1, load: 'ok',
         extras: { liqClusters: md.liq_clusters ?? [], levels: md.levels ?? [], volumeProfile: md.volume_profile ?? [], flows: md.flows ?? null },
@@ -125,19 +130,22 @@ export class CockpitController {
       const cur = this.store.getState();
       if (this.destroyed || !cur.series || cur.asset !== md.asset || cur.interval !== md.interval) return;
       const gap = fromColumnar(md);
+      // the gap's CVD runs from its own first bar, which is our last one: rebase onto ours
+      const ours = cur.series.cvd[cur.series.cvd.length - 1] ?? null;
+      const shift = gap.t[0] === from && ours !== null && gap.cvd[0] != null ? ours - gap.cvd[0] : 0;
       const bars: WsBar[] = gap.t.map((t, i) => ({
         t, open: gap.open[i]!, high: gap.high[i]!, low: gap.low[i]!, close: gap.close[i]!, volume: gap.volume[i]!,
-        cvd: gap.cvd[i] ?? null, oi: gap.oi[i] ?? null, funding: gap.funding[i] ?? null,
+        cvd: gap.cvd[i] == null ? null : gap.cvd[i]! + shift, oi: gap.oi[i] ?? null, funding: gap.funding[i] ?? null,
         liq_long: gap.liqLong[i] ?? null, liq_short: gap.liqShort[i] ?? null, basis: gap.basis[i] ?? null,
       }));
-      this.mergeIntoStore(bars);
+      this.mergeIntoStore(bars, false);
     } catch { /* the next reconnect or reload tries again */ }
   }
 
-  private mergeIntoStore(bars: WsBar[]): void {
+  private mergeIntoStore(bars: WsBar[], cvdIsDelta: boolean): void {
     const s = this.store.getState();
     if (!s.series) return;
-    const r = mergeBars(s.series, bars, this.windowBars);
+    const r = mergeBars(s.series, bars, this.windowBars, 500, cvdIsDelta);
     if (r.change === 'none') return;
     this.store.setState((st) => ({
       series: r.series, seriesRev: r.change === 'reset' ? st.seriesRev + 1 : st.seriesRev, liveTicks: st.liveTicks + bars.length,
@@ -145,8 +153,8 @@ export class CockpitController {
   }
 
   /** One store update per animation frame with every tick that arrived in it. */
-  private applyBars(bars: WsBar[]): void {
-    if (!this.destroyed) this.mergeIntoStore(bars);
+  private applyBars(bars: WsBar[], live = true): void {
+    if (!this.destroyed) this.mergeIntoStore(bars, live);
   }
 
   // ---- predictions ---------------------------------------------------------------
@@ -320,9 +328,9 @@ export class CockpitController {
       const ms = INTERVAL_MS[s.interval];
       const bar = { ...m.bar, cvd: m.bar.cvd == null ? null : m.bar.cvd + this.replayCvdBase };
       const bucket = Math.floor(bar.t / ms) * ms;
-      const pending = this.batcher.peek(bucket) ?? lastBar(s.series);
+      const pending = this.replayBatcher.peek(bucket) ?? lastBar(s.series);
       // bars come at the chart's interval; a finer bar (older server) folds into its bucket
-      this.batcher.push(bucket, foldBar(pending, bar, ms));
+      this.replayBatcher.push(bucket, foldBar(pending, bar, ms));
     }
     const p = m.predictions?.find((x) => x.horizon_hours === s.horizon);
     const acc = m.accuracy;

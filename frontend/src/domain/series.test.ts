@@ -61,6 +61,15 @@ describe('mergeBars', () => {
     expect(r.series.t.length).toBe(10);
     expect(r.series.t[9]).toBe(last + 3 * 60_000);
   });
+  it('live candles carry a CVD delta: the running sum continues from the bar before', () => {
+    const s = fromColumnar(md(3, { cvd: [10, 12, 15] }));
+    const last = s.t[2]!;
+    const upd = mergeBars(s, [{ ...bar(last, 1), cvd: 4 }], 100, 500, true);
+    expect(upd.series.cvd[2]).toBe(16); // 12 + 4: the in-progress bar replaces its own delta
+    const next = mergeBars(upd.series, [{ ...bar(last + 60_000, 1), cvd: -1 }, { ...bar(last + 120_000, 1), cvd: 2 }], 100, 500, true);
+    expect(next.series.cvd.slice(2)).toEqual([16, 15, 17]);
+    expect(mergeBars(s, [{ ...bar(last, 1), cvd: 99 }], 100).series.cvd[2]).toBe(99); // running sums pass through
+  });
   it('no bars, no change', () => {
     const s = fromColumnar(md(2));
     expect(mergeBars(s, [], 10)).toEqual({ series: s, change: 'none', touched: 0 });

@@ -65,18 +65,20 @@ function copy(s: BarSeries): BarSeries {
   };
 }
 
-function setAt(s: BarSeries, i: number, b: WsBar): void {
+function setAt(s: BarSeries, i: number, b: WsBar, cvdIsDelta = false): void {
   s.t[i] = unixMs(b.t);
   s.open[i] = b.open; s.high[i] = b.high; s.low[i] = b.low; s.close[i] = b.close; s.volume[i] = b.volume;
-  s.cvd[i] = num(b.cvd); s.oi[i] = num(b.oi); s.funding[i] = num(b.funding);
+  const c = num(b.cvd);
+  // a live candle carries its own delta: continue the running sum of the bar before it
+  s.cvd[i] = cvdIsDelta && c !== null ? (i > 0 ? (s.cvd[i - 1] ?? 0) : 0) + c : c; s.oi[i] = num(b.oi); s.funding[i] = num(b.funding);
   s.liqLong[i] = num(b.liq_long); s.liqShort[i] = num(b.liq_short); s.basis[i] = num(b.basis);
 }
 
-function insertAt(s: BarSeries, i: number, b: WsBar): void {
+function insertAt(s: BarSeries, i: number, b: WsBar, cvdIsDelta: boolean): void {
   for (const k of ['t', 'open', 'high', 'low', 'close', 'volume', 'cvd', 'oi', 'funding', 'liqLong', 'liqShort', 'basis'] as const) {
     (s[k] as unknown[]).splice(i, 0, null);
   }
-  setAt(s, i, b);
+  setAt(s, i, b, cvdIsDelta);
 }
 
 function dropFront(s: BarSeries, n: number): void {
@@ -105,8 +107,9 @@ export interface MergeResult { series: BarSeries; change: 'none' | 'update' | 'r
 /**
  * Merge bars (any order) into a new series. The window keeps at most maxBars + slack bars;
  * once over, it trims back to maxBars in one go (one setData per `slack` bars).
+ * cvdIsDelta: the bars' `cvd` is the bar's own taker delta (live candles), not a running sum.
  */
-export function mergeBars(s: BarSeries, bars: readonly WsBar[], maxBars: number, slack = 500): MergeResult {
+export function mergeBars(s: BarSeries, bars: readonly WsBar[], maxBars: number, slack = 500, cvdIsDelta = false): MergeResult {
   if (bars.length === 0) return { series: s, change: 'none', touched: 0 };
   const out = copy(s);
   let change: MergeResult['change'] = 'none';
@@ -117,14 +120,14 @@ export function mergeBars(s: BarSeries, bars: readonly WsBar[], maxBars: number,
     const n = out.t.length;
     const last = n > 0 ? (out.t[n - 1] as number) : -Infinity;
     if (b.t > last) {
-      setAt(out, n, b);
+      setAt(out, n, b, cvdIsDelta);
       if (change === 'none') change = 'update';
     } else if (b.t === last) {
-      setAt(out, n - 1, b);
+      setAt(out, n - 1, b, cvdIsDelta);
       if (change === 'none') change = 'update';
     } else {
       const i = lowerBound(out.t, b.t);
-      if (out.t[i] === b.t) setAt(out, i, b); else insertAt(out, i, b);
+      if (out.t[i] === b.t) setAt(out, i, b, cvdIsDelta); else insertAt(out, i, b, cvdIsDelta);
       // an earlier bar than the one before the merge began changes history: redraw all
       if (i < Math.max(0, firstLen - 1)) change = 'reset'; else if (change === 'none') change = 'update';
     }

@@ -75,6 +75,8 @@ export function PriceChart({ children }: { children?: ReactNode }) {
       ro.disconnect();
       offPalette();
       offCross();
+      feeds.current?.candles.destroy();
+      feeds.current?.volume.destroy();
       feeds.current = null;
       CandleSeriesContext.current = null;
       setHost(null);
@@ -96,11 +98,12 @@ export function PriceChart({ children }: { children?: ReactNode }) {
     const did = feeds.current.candles.feed(series, rev);
     feeds.current.volume.feed(series, rev);
     if (did === 'set') {
+      performance.mark('cpe:fed');
       host.layoutPanes();
       if (series && series.t.length > 0) host.showRecent(series.t.length, futureSlots(store.getState().prediction, series.interval));
       if (painted.current !== rev && series && series.t.length > 0) {
         painted.current = rev;
-        requestAnimationFrame(() => requestAnimationFrame(() => performance.mark('cpe:paint')));
+        requestAnimationFrame(() => performance.mark('cpe:paint')); // runs after the chart's own frame callback
       }
     }
   }, [host, series, rev]); // eslint-disable-line react-hooks/exhaustive-deps

@@ -128,7 +128,7 @@ export function BasisOverlay() {
     // basis is a fraction; the 'percent' price format wants percent points
     feed.current = new SeriesFeed(s, (b: BarSeries) => toLine(b, b.basis, 100), (b: BarSeries, i: number) => valueAt(b, b.basis, i, 100));
     const off = host.onPalette((p) => s.applyOptions({ color: p.basis }));
-    return () => { off(); feed.current = null; line.current = null; if (host.alive) { host.chart.removeSeries(s); host.chart.applyOptions({ leftPriceScale: { visible: false } }); } };
+    return () => { off(); feed.current?.destroy(); feed.current = null; line.current = null; if (host.alive) { host.chart.removeSeries(s); host.chart.applyOptions({ leftPriceScale: { visible: false } }); } };
   }, [host]);
   useEffect(() => { line.current?.applyOptions({ visible }); }, [visible]);
   useEffect(() => { feed.current?.feed(series, rev); }, [series, rev]);
