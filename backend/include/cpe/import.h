@@ -67,6 +67,9 @@ typedef struct cpe_import_opts {
     const char *symbol;   /* override the symbol found in the name ("BTCUSDT") */
     const char *exchange; /* NULL = "binance" */
     int simulated;        /* mark created series as simulated */
+    size_t batch_rows;    /* 0 = 1M: a series' rows held in memory before the older part is
+                           * written (still inside the file's one transaction); a file
+                           * bigger than this must be in time order */
     /* called every ~1 MB of input and at the end; may be NULL */
     void (*progress)(void *ctx, const char *path, uint64_t done, uint64_t total);
     void *progress_ctx;

@@ -118,8 +118,22 @@ int imp_sink_get(imp_ctx_t *x, const char *instrument, const char *kind, int64_t
     s->interval_ms = interval_ms;
     s->is_kline = is_kline;
     s->last_ts = INT64_MIN;
+    s->name = x->name;
+    s->first_ts = INT64_MAX;
+    s->written_ts = INT64_MIN;
+    s->flushed_ts = INT64_MIN;
     *out = s;
     return 0;
+}
+
+/* A row older than rows already written in a part of this file (files of more than a
+ * million rows are written in parts; they must be in time order after the first part). */
+static int behind_flush(const imp_sink_t *s, int64_t line, cpe_diag_t *d)
+{
+    return cpe_diag_set(d, CPE_EPARSE,
+                        "%s:%lld: row is older than rows already written; a file this large "
+                        "must be in time order",
+                        s->name ? s->name : "", (long long)line);
 }
 
 static int sink_grow(imp_sink_t *s, cpe_diag_t *d)
@@ -143,6 +157,7 @@ int imp_push_kline(imp_sink_t *s, const cpe_kline_t *k, int64_t line, cpe_diag_t
 {
     int rc = sink_grow(s, d);
     if (rc) return rc;
+    if (k->ts_ms <= s->flushed_ts) return behind_flush(s, line, d);
     if (k->ts_ms < s->last_ts) s->out_of_order++;
     s->last_ts = k->ts_ms;
     s->line[s->n] = line;
@@ -154,6 +169,7 @@ int imp_push_point(imp_sink_t *s, const cpe_point_t *p, int64_t line, cpe_diag_t
 {
     int rc = sink_grow(s, d);
     if (rc) return rc;
+    if (p->ts_ms <= s->flushed_ts) return behind_flush(s, line, d);
     if (p->ts_ms < s->last_ts) s->out_of_order++;
     s->last_ts = p->ts_ms;
     s->line[s->n] = line;

@@ -159,44 +159,71 @@ static void free_sinks(imp_ctx_t *x)
     x->nsinks = 0;
 }
 
-/* Write every sink in one transaction. */
-static int write_sinks(cpe_store_t *s, imp_ctx_t *x, cpe_import_stats_t *st, int64_t *ids,
-                       cpe_diag_t *d)
+/* Rows a sink collects before a part of it is written (inside the file's transaction):
+ * bounds the memory of a multi-million-row trade tape. */
+#define BATCH_ROWS ((size_t)1 << 20)
+
+/* Sort/dedup and upsert the sink's rows [0, upto), then keep [upto, n) for later. */
+static int write_rows(cpe_store_t *s, imp_ctx_t *x, imp_sink_t *k, size_t upto, const char *name,
+                      cpe_import_stats_t *st, cpe_diag_t *d)
 {
-    int rc = s->ops->begin(s);
-    if (rc) return cpe_diag_set(d, rc, "%s", s->diag.msg);
-    for (size_t i = 0; i < x->nsinks && rc == 0; i++) {
-        imp_sink_t *k = &x->sinks[i];
-        cpe_upsert_stats_t us = {0};
-        rc = s->ops->series_id(s, k->instrument, k->kind, k->interval_ms, x->o->simulated, 1,
-                               &ids[i]);
-        if (rc == 0)
-            rc = k->is_kline ? s->ops->put_klines(s, ids[i], k->k, k->n, &us)
-                             : s->ops->put_points(s, ids[i], k->p, k->n, &us);
-        st->inserted += (int64_t)us.inserted;
-        st->updated += (int64_t)us.updated;
-        st->duplicates += (int64_t)(us.unchanged + us.kept);
+    size_t total = k->n, rest = total - upto;
+    k->n = upto;
+    int rc = finish_sink(name, k, &st->duplicates, d), store_rc = 0;
+    if (rc == 0 && k->id == 0)
+        rc = store_rc = s->ops->series_id(s, k->instrument, k->kind, k->interval_ms,
+                                          x->o->simulated, 1, &k->id);
+    cpe_upsert_stats_t us = {0};
+    if (rc == 0 && k->n > 0) {
+        rc = store_rc = k->is_kline ? s->ops->put_klines(s, k->id, k->k, k->n, &us)
+                                    : s->ops->put_points(s, k->id, k->p, k->n, &us);
+        int64_t a = k->is_kline ? k->k[0].ts_ms : k->p[0].ts_ms;
+        int64_t z = k->is_kline ? k->k[k->n - 1].ts_ms : k->p[k->n - 1].ts_ms;
+        if (a < k->first_ts) k->first_ts = a;
+        if (z > k->written_ts) k->written_ts = z;
     }
-    if (rc == 0) rc = s->ops->commit(s);
-    if (rc) {
-        cpe_diag_set(d, rc, "%s", s->diag.msg);
-        s->ops->rollback(s);
-    }
+    if (store_rc) cpe_diag_set(d, store_rc, "%s: %s", name, s->diag.msg);
+    st->inserted += (int64_t)us.inserted;
+    st->updated += (int64_t)us.updated;
+    st->duplicates += (int64_t)(us.unchanged + us.kept);
+    size_t esz = k->is_kline ? sizeof *k->k : sizeof *k->p;
+    char *base = k->is_kline ? (char *)k->k : (char *)k->p;
+    memmove(base, base + upto * esz, rest * esz);
+    memmove(k->line, k->line + upto, rest * sizeof *k->line);
+    k->n = rest;
     return rc;
 }
 
-/* Gap runs / missing bars of each written series over the file's own span. */
-static void count_gaps(cpe_store_t *s, imp_ctx_t *x, const int64_t *ids, cpe_import_stats_t *st)
+/* Write the older part of large in-order sinks: every row before the last timestamp
+ * (so events sharing a timestamp are never split and seq stays consistent). */
+static int flush_large(cpe_store_t *s, imp_ctx_t *x, const char *name, cpe_import_stats_t *st,
+                       cpe_diag_t *d)
 {
     for (size_t i = 0; i < x->nsinks; i++) {
         imp_sink_t *k = &x->sinks[i];
-        if (k->interval_ms <= 0 || k->n == 0) continue;
-        int64_t a = k->is_kline ? k->k[0].ts_ms : k->p[0].ts_ms;
-        int64_t z = k->is_kline ? k->k[k->n - 1].ts_ms : k->p[k->n - 1].ts_ms;
-        a = cpe_floor_ms(a, k->interval_ms);
+        if (k->n < x->batch_rows || k->out_of_order) continue;
+        size_t split = k->n;
+        while (split > 0 &&
+               (k->is_kline ? k->k[split - 1].ts_ms : k->p[split - 1].ts_ms) == k->last_ts)
+            split--;
+        if (split == 0) continue;
+        k->flushed_ts = k->is_kline ? k->k[split - 1].ts_ms : k->p[split - 1].ts_ms;
+        int rc = write_rows(s, x, k, split, name, st, d);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Gap runs / missing bars of each written series over the file's own span. */
+static void count_gaps(cpe_store_t *s, imp_ctx_t *x, cpe_import_stats_t *st)
+{
+    for (size_t i = 0; i < x->nsinks; i++) {
+        imp_sink_t *k = &x->sinks[i];
+        if (k->interval_ms <= 0 || k->first_ts > k->written_ts) continue;
         cpe_gap_t *g = NULL;
         size_t ng = 0;
-        if (cpe_store_gaps(s, ids[i], k->interval_ms, a, z + 1, &g, &ng) == 0) {
+        if (cpe_store_gaps(s, k->id, k->interval_ms, cpe_floor_ms(k->first_ts, k->interval_ms),
+                           k->written_ts + 1, &g, &ng) == 0) {
             st->gaps += (int64_t)ng;
             for (size_t j = 0; j < ng; j++)
                 st->missing += g[j].missing;
@@ -205,7 +232,8 @@ static void count_gaps(cpe_store_t *s, imp_ctx_t *x, const int64_t *ids, cpe_imp
     }
 }
 
-static int read_rows(imp_ctx_t *x, cpe_csv_t *c, const char *path, cpe_diag_t *d)
+static int read_rows(cpe_store_t *s, imp_ctx_t *x, cpe_csv_t *c, const char *path,
+                     cpe_import_stats_t *st, cpe_diag_t *d)
 {
     int rc = cpe_csv_next(c, d);
     if (rc <= 0) return rc;
@@ -256,7 +284,9 @@ static int read_rows(imp_ctx_t *x, cpe_csv_t *c, const char *path, cpe_diag_t *d
                                 f->max_cols);
         }
         if ((rc = f->row(x, c, d)) != 0) return rc;
-        if ((++x->rows & 4095) == 0 && x->o->progress) {
+        if (++x->rows % x->check_every == 0 && (rc = flush_large(s, x, c->name, st, d)) != 0)
+            return rc;
+        if ((x->rows & 4095) == 0 && x->o->progress) {
             cpe_csv_progress(c, &done, &total);
             if (done - last_report >= (1u << 20)) {
                 x->o->progress(x->o->progress_ctx, path, done, total);
@@ -286,38 +316,39 @@ int cpe_import_file(cpe_store_t *s, const char *path, const cpe_import_opts_t *o
     x.exchange = o->exchange ? o->exchange : "binance";
     cpe_csv_t c;
     memset(&c, 0, sizeof c);
-    int64_t *ids = NULL;
-    int rc = imp_detect_name(&x, path, d);
+    int rc = imp_detect_name(&x, path, d), in_tx = 0;
     if (rc) goto out;
     if ((rc = cpe_csv_open(&c, path, NULL, d))) goto out;
-    if ((rc = read_rows(&x, &c, path, d)) < 0) goto out;
+    x.name = c.name;
+    x.batch_rows = o->batch_rows ? o->batch_rows : BATCH_ROWS;
+    x.check_every = x.batch_rows < 65536 ? 1 : 65536;
+    /* one transaction for the whole file: rows may be written while it is read */
+    if ((rc = s->ops->begin(s)) != 0) {
+        cpe_diag_set(d, rc, "%s: %s", path, s->diag.msg);
+        goto out;
+    }
+    in_tx = 1;
+    if ((rc = read_rows(s, &x, &c, path, st, d)) < 0) goto out;
     snprintf(st->format, sizeof st->format, "%s", x.fmt ? x.fmt->name : "");
     st->rows = x.rows;
     for (size_t i = 0; i < x.nsinks; i++) {
         imp_sink_t *k = &x.sinks[i];
         if (!k->mirror) st->out_of_order += k->out_of_order;
-        if ((rc = finish_sink(c.name, k, &st->duplicates, d))) goto out;
-        if (k->n == 0) continue;
-        int64_t a = k->is_kline ? k->k[0].ts_ms : k->p[0].ts_ms;
-        int64_t z = k->is_kline ? k->k[k->n - 1].ts_ms : k->p[k->n - 1].ts_ms;
-        if (a < st->first_ts) st->first_ts = a;
-        if (z > st->last_ts) st->last_ts = z;
+        if ((rc = write_rows(s, &x, k, k->n, c.name, st, d))) goto out;
+        if (k->first_ts < st->first_ts) st->first_ts = k->first_ts;
+        if (k->written_ts > st->last_ts) st->last_ts = k->written_ts;
     }
+    if ((rc = s->ops->commit(s)) != 0) {
+        cpe_diag_set(d, rc, "%s: %s", path, s->diag.msg);
+        goto out;
+    }
+    in_tx = 0;
     st->nseries = (int)x.nsinks;
     if (x.nsinks) {
         snprintf(st->instrument, sizeof st->instrument, "%s", x.sinks[0].instrument);
         snprintf(st->kind, sizeof st->kind, "%s", x.sinks[0].kind);
     }
-    ids = calloc(x.nsinks + 1, sizeof *ids);
-    if (!ids) {
-        rc = cpe_diag_set(d, CPE_ENOMEM, "out of memory");
-        goto out;
-    }
-    if ((rc = write_sinks(s, &x, st, ids, d))) {
-        cpe_diag_prefix(d, "%s: ", path);
-        goto out;
-    }
-    count_gaps(s, &x, ids, st);
+    count_gaps(s, &x, st);
     if (o->progress) {
         uint64_t done, total;
         cpe_csv_progress(&c, &done, &total);
@@ -325,7 +356,7 @@ int cpe_import_file(cpe_store_t *s, const char *path, const cpe_import_opts_t *o
     }
     rc = 0;
 out:
-    free(ids);
+    if (in_tx) s->ops->rollback(s);
     free_sinks(&x);
     cpe_csv_close(&c);
     return rc;

@@ -21,7 +21,12 @@ typedef struct imp_sink {
     size_t n, cap;
     int64_t last_ts;
     int64_t out_of_order;
-    int mirror; /* rows mirror another sink's (metrics: lsr beside oi): not counted twice */
+    int mirror;       /* rows mirror another sink's (metrics: lsr beside oi): not counted twice */
+    const char *name; /* the file, for messages */
+    int64_t id;       /* store series id once written (0 = not yet) */
+    int64_t first_ts; /* span written so far */
+    int64_t written_ts;
+    int64_t flushed_ts; /* rows up to here are written already (INT64_MIN: none) */
 } imp_sink_t;
 
 typedef struct imp_ctx imp_ctx_t;
@@ -38,6 +43,8 @@ typedef struct imp_format {
 
 struct imp_ctx {
     const cpe_import_opts_t *o;
+    const char *name;               /* the file as cpe_csv_t names it */
+    size_t batch_rows, check_every; /* see cpe_import_opts_t.batch_rows */
     const imp_format_t *fmt;
     const char *exchange;
     char symbol[32];

@@ -459,6 +459,72 @@ static void test_import_truncated_gz_and_zip_import_nothing(void)
     cpe_store_close(s);
 }
 
+/* Files bigger than batch_rows are written in parts inside one transaction: the result
+ * equals an import in one part; events sharing a ms keep consecutive seq; a row older
+ * than a written part is fatal and rolls back everything. */
+static void test_import_large_files_written_in_parts_match_one_part(void)
+{
+    char *t = malloc(2000 * 64), *w = t;
+    for (int i = 0; i < 2000; i++) /* 4 trades per ms */
+        w += sprintf(w, "%d,%d.5,0.1,%d,%d,%lld,%s\n", i, 100 + i % 7, i, i,
+                     1704067200000LL + i / 4, i % 3 ? "true" : "false");
+    const char *f =
+        fx_write("v/futures/um/daily/aggTrades/XUSDT/XUSDT-aggTrades-2024-01-01.csv", t);
+    cpe_store_t *one = store("batch1"), *parts = store("batch2");
+    cpe_import_opts_t o;
+    cpe_import_opts_init(&o);
+    cpe_import_stats_t st;
+    cpe_diag_t d;
+    CHECK_MSG(import(one, f, &o, &st, &d) == 0, "%s", d.msg);
+    o.batch_rows = 37;
+    CHECK_MSG(import(parts, f, &o, &st, &d) == 0, "%s", d.msg);
+    CHECK_EQ_INT(st.inserted, 2000);
+    CHECK_EQ_INT(st.first_ts, 1704067200000LL);
+    CHECK_EQ_INT(st.last_ts, 1704067200000LL + 499);
+    cpe_point_t *a, *b;
+    size_t na = npoints(one, "binance:perp:XUSDT", "trade", &a);
+    size_t nb = npoints(parts, "binance:perp:XUSDT", "trade", &b);
+    CHECK_EQ_INT(na, 2000);
+    CHECK_EQ_INT(nb, 2000);
+    CHECK(na == nb && a && b && !memcmp(a, b, na * sizeof *a));
+    if (b) CHECK_EQ_INT(b[3].seq, 3);
+    free(a);
+    free(b);
+    CHECK_MSG(import(parts, f, &o, &st, &d) == 0, "%s", d.msg); /* re-import in parts */
+    CHECK_EQ_INT(st.inserted, 0);
+    CHECK_EQ_INT(st.duplicates, 2000);
+    /* a late row after the first part was written */
+    w += sprintf(w, "99999,100,0.1,1,1,1704067200000,true\n");
+    f = fx_write("v/futures/um/daily/aggTrades/YUSDT/YUSDT-aggTrades-2024-01-01.csv", t);
+    CHECK_EQ_INT(import(parts, f, &o, &st, &d), CPE_EPARSE);
+    CHECK(strstr(d.msg, ":2001: row is older than rows already written") != NULL);
+    CHECK_EQ_INT(npoints(parts, "binance:perp:YUSDT", "trade", &a), 0);
+    free(a);
+    free(t);
+    /* klines: day chunks merged across parts */
+    t = malloc(3000 * 90);
+    w = t;
+    for (int i = 0; i < 3000; i++)
+        w += sprintf(w, "%lld,100,101,99,100,%d,%lld,1,1,0.5,0.5,0\n",
+                     1704067200000LL + i * 60000LL, i + 1, 1704067200000LL + i * 60000LL + 59999);
+    f = fx_write("v/spot/daily/klines/XUSDT/1m/XUSDT-1m-2024-01-01.csv", t);
+    o.batch_rows = 0;
+    CHECK_MSG(import(one, f, &o, &st, &d) == 0, "%s", d.msg);
+    o.batch_rows = 101;
+    CHECK_MSG(import(parts, f, &o, &st, &d) == 0, "%s", d.msg);
+    CHECK_EQ_INT(st.inserted, 3000);
+    cpe_kline_t *ka, *kb;
+    na = nklines(one, "binance:spot:XUSDT", "kline:1m", &ka);
+    nb = nklines(parts, "binance:spot:XUSDT", "kline:1m", &kb);
+    CHECK_EQ_INT(nb, 3000);
+    CHECK(na == nb && ka && kb && !memcmp(ka, kb, na * sizeof *ka));
+    free(ka);
+    free(kb);
+    free(t);
+    cpe_store_close(one);
+    cpe_store_close(parts);
+}
+
 static void test_import_lists_directories_sorted(void)
 {
     fx_write("dir/b/x.csv", "1\n");
@@ -496,6 +562,7 @@ int main(void)
     RUN(test_import_rejects_conflicting_duplicate_and_bad_shape);
     RUN(test_import_counts_identical_duplicates_and_sorts_out_of_order);
     RUN(test_import_truncated_gz_and_zip_import_nothing);
+    RUN(test_import_large_files_written_in_parts_match_one_part);
     RUN(test_import_lists_directories_sorted);
     return TEST_DONE();
 }
