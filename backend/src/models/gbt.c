@@ -136,6 +136,10 @@ int cpe_gbt_train(cpe_gbt_t *m, const cpe_gbt_params_t *p, const double *X, size
                           MIN_FIT_ROWS);
         goto out;
     }
+    double base_score = 0;
+    for (size_t i = 0; i < nf; i++) base_score += lab[i];
+    base_score /= (double)nf;
+    if (p->objective == CPE_GBT_BINARY) base_score = fmin(fmax(base_score, 0.01), 0.99);
     if ((rc = make_dmatrix(X, idx, nf, ncol, lab, &dtrain)) != 0) {
         rc = rc == CPE_ENOMEM ? cpe_diag_set(d, rc, "gbt: out of memory") : xgb_fail(d, "train matrix");
         goto out;
@@ -156,6 +160,18 @@ int cpe_gbt_train(cpe_gbt_t *m, const cpe_gbt_params_t *p, const double *X, size
     if (XGBoosterCreate(cache, dvalid ? 2 : 1, &b) != 0 || set_params(b, p) != 0) {
         rc = xgb_fail(d, "create");
         goto out;
+    }
+    /* XGBoost 1.7 starts every model from base_score 0.5 (it estimates nothing): for a
+     * regressor of log returns that is a huge bias that early-stopped boosting never
+     * removes. Start from the mean label of the fitted rows (the base rate for BINARY). */
+    {
+        double mean = base_score;
+        char v[64];
+        snprintf(v, sizeof v, "%.17g", mean);
+        if (XGBoosterSetParam(b, "base_score", v) != 0) {
+            rc = xgb_fail(d, "base_score");
+            goto out;
+        }
     }
     int best = 0;
     double best_loss = INFINITY;

@@ -159,6 +159,28 @@ static void test_shap_contributions_sum_to_margin(void)
     free(X), free(y);
 }
 
+static void test_regressor_starts_from_the_mean_not_half(void)
+{
+    /* XGBoost 1.7's default base_score is 0.5: with few rounds a regressor of small
+     * returns would stay near it. Targets ~1e-3: after 3 rounds the predictions must be
+     * on the targets' scale. */
+    size_t n = 1000;
+    double *X = malloc(n * NF * sizeof *X), *y = malloc(n * sizeof *y), *p = malloc(n * sizeof *p);
+    synth(n, 9, X, NULL, y);
+    for (size_t i = 0; i < n; i++) y[i] = 0.1 * y[i] + 0.002; /* mean 0.002, sd ~0.002 */
+    cpe_gbt_params_t prm = quick(CPE_GBT_REGRESSION);
+    prm.max_rounds = 3;
+    prm.early_stop_rounds = 0;
+    cpe_gbt_t m = {0};
+    CHECK_EQ_INT(cpe_gbt_train(&m, &prm, X, n, NF, y, NULL), 0);
+    CHECK_EQ_INT(cpe_gbt_predict(&m, X, n, 0, p), 0);
+    double mp = 0;
+    for (size_t i = 0; i < n; i++) mp += p[i] / (double)n;
+    CHECK_NEAR(mp, 0.002, 0.001);
+    cpe_gbt_free(&m);
+    free(X), free(y), free(p);
+}
+
 static void test_train_rejects_too_few_rows(void)
 {
     double X[40 * NF] = {0}, y[40] = {0};
@@ -193,6 +215,7 @@ int main(void)
     RUN(test_early_stopping_keeps_few_rounds_on_noise);
     RUN(test_save_load_reproduces_predictions_bit_for_bit);
     RUN(test_shap_contributions_sum_to_margin);
+    RUN(test_regressor_starts_from_the_mean_not_half);
     RUN(test_train_rejects_too_few_rows);
     RUN(test_gap_rows_are_never_fitted);
     return TEST_DONE();
