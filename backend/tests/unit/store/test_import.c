@@ -486,7 +486,11 @@ static void test_import_large_files_written_in_parts_match_one_part(void)
     size_t nb = npoints(parts, "binance:perp:XUSDT", "trade", &b);
     CHECK_EQ_INT(na, 2000);
     CHECK_EQ_INT(nb, 2000);
-    CHECK(na == nb && a && b && !memcmp(a, b, na * sizeof *a));
+    int same = na == nb && a && b;
+    for (size_t i = 0; same && i < na; i++) /* field by field: cpe_point_t has padding */
+        same = a[i].ts_ms == b[i].ts_ms && a[i].seq == b[i].seq &&
+               !memcmp(a[i].v, b[i].v, sizeof a[i].v);
+    CHECK(same);
     if (b) CHECK_EQ_INT(b[3].seq, 3);
     free(a);
     free(b);
