@@ -79,8 +79,8 @@ typedef struct cpe_modelset_config {
     cpe_gbt_params_t cls, reg;
     int garch_hours;    /* 1h returns for the volatility fit (8760) */
     int filter_hours;   /* 1h returns filtered for h_next at a row (240) */
-    int cone_paths;     /* Monte Carlo paths for the scale fit (2000) */
-    int scale_rows;     /* validation rows used for the scale fit, evenly spaced (1500) */
+    int cone_paths;     /* Monte Carlo paths for the scale fit (1000) */
+    int scale_rows;     /* validation rows used for the scale fit, evenly spaced (600) */
     uint64_t seed;
 } cpe_modelset_config_t;
 

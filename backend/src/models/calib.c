@@ -113,8 +113,13 @@ static int fit_isotonic(cpe_calib_t *c, const double *q, const double *y, size_t
     for (size_t i = 0; i < n; i++)
         if (!isnan(q[i]) && !isnan(y[i])) v[k++] = (qy_t){q[i], y[i]};
     qsort(v, k, sizeof *v, cmp_q);
-    for (size_t i = 0; i < k; i++) {
-        s[m++] = (blk_t){v[i].q, v[i].y, 1};
+    for (size_t i = 0; i < k;) {
+        /* equal forecasts form one block: a step inside a tie cannot be applied */
+        blk_t b = {0, 0, 0};
+        size_t j = i;
+        for (; j < k && v[j].q == v[i].q; j++) b.sq += v[j].q, b.sy += v[j].y, b.w += 1;
+        i = j;
+        s[m++] = b;
         /* Pool while the previous block's mean exceeds the last one's. */
         while (m > 1 && s[m - 2].sy / s[m - 2].w >= s[m - 1].sy / s[m - 1].w) {
             s[m - 2].sq += s[m - 1].sq;

@@ -21,8 +21,8 @@ void cpe_modelset_config_default(cpe_modelset_config_t *c)
     cpe_gbt_params_default(&c->reg, CPE_GBT_REGRESSION);
     c->garch_hours = 8760;
     c->filter_hours = 240;
-    c->cone_paths = 2000;
-    c->scale_rows = 1500;
+    c->cone_paths = 1000;
+    c->scale_rows = 600;
     c->seed = 20240101;
 }
 

@@ -95,6 +95,24 @@ static void test_isotonic_pav_by_hand(void)
     cpe_calib_free(&d);
 }
 
+static void test_isotonic_pools_tied_forecasts(void)
+{
+    /* A model with few trees gives few distinct probabilities: ties must share one knot,
+     * and applying the map at a tied value gives that knot's rate, never NaN. */
+    double q[60], y[60];
+    for (int i = 0; i < 60; i++) {
+        q[i] = i < 30 ? 0.45 : 0.55;
+        y[i] = (i % 3 == 0) ^ (i >= 30);
+    }
+    cpe_calib_t c = {0};
+    CHECK_EQ_INT(cpe_calib_fit(&c, CPE_CALIB_ISOTONIC, q, y, 60), 0);
+    CHECK_EQ_INT(c.n, 2);
+    CHECK_NEAR(cpe_calib_apply(&c, 0.45), 10.0 / 30, 1e-12);
+    CHECK_NEAR(cpe_calib_apply(&c, 0.55), 20.0 / 30, 1e-12);
+    CHECK_NEAR(cpe_calib_apply(&c, 0.50), 0.5, 1e-12);
+    cpe_calib_free(&c);
+}
+
 int main(void)
 {
     RUN(test_platt_improves_ece_out_of_sample);
@@ -102,5 +120,6 @@ int main(void)
     RUN(test_auto_picks_a_method_that_improves);
     RUN(test_platt_recovers_identity_on_calibrated_input);
     RUN(test_isotonic_pav_by_hand);
+    RUN(test_isotonic_pools_tied_forecasts);
     return TEST_DONE();
 }
