@@ -58,10 +58,9 @@
  *
  * Matching by time (basis, eth_btc_ratio): "at the latest bar where both exist" = the
  * latest close time at which both instruments have a close. The main instrument's closes
- * of the last 1441 bars are kept with their close times; an observation is matched with
- * the main close of the same close time (and a main close with an earlier observation of
- * the same time, kept for the last 64 observations of each kind). The matched value is
- * carried until the next match.
+ * of the last 2048 bars are kept with their close times; an observation (which arrives at
+ * or after its close time, so after the main bar of that close time) is matched with the
+ * main close of the same close time. The matched value is carried until the next match.
  *
  * Coarseness (oi_change_*, exchange_netflow_*): a level series whose interval_ms is larger
  * than the window gives NaN for that window (daily OI -> oi_change_1h is NaN, oi_change_24h
@@ -133,6 +132,8 @@ typedef enum cpe_fseries {
  * Accepts the importer's names and a few aliases (see features_series.c). */
 int cpe_fseries_from_name(const char *name);
 const char *cpe_fseries_name(int id); /* canonical name; NULL out of range */
+/* Every accepted store name, i = 0.. until NULL (canonical names and aliases). */
+const char *cpe_fseries_name_at(size_t i);
 
 typedef struct cpe_feature_def {
     const char *name;            /* "rsi_14" — the CSV column / model feature name */
@@ -205,6 +206,9 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
 uint64_t cpe_features_bars(const cpe_features_t *f);
 /* CPE_FSRC_* mask of the sources seen so far (bars with taker volume, observations...). */
 unsigned cpe_features_sources_seen(const cpe_features_t *f);
+/* 1 when every source feature i needs has been seen (and a level series is not coarser
+ * than the feature's window): the feature is then NaN only during its warm-up. */
+int cpe_features_source_present(const cpe_features_t *f, size_t i);
 /* Bytes of state held (constant after create: bounded by the longest window). */
 size_t cpe_features_state_bytes(const cpe_features_t *f);
 

@@ -1,0 +1,325 @@
+/* cmd_features.c — `cpe features`: the feature table of shared/spec/features.md as CSV
+ * (issue 3 item 3, issue 9 item 2). Thin entry points over the streaming engine:
+ *
+ *   cpe features --symbol BTCUSDT --from ISO --to ISO [--interval 1m|5m|1h] --out FILE.csv
+ *       from the store (cpe_dataset_build: 1m bars + every side series, sampled);
+ *   cpe features --input KLINES.csv --out FEATURES.csv
+ *       a Binance kline file (12 columns, with or without header; .csv, .csv.gz or .zip),
+ *       one output row per input row, ts_ms = open time, no store. The file is streamed:
+ *       each row is parsed, pushed and written, so memory does not grow with the file.
+ *
+ * Output: header "ts_ms,<feature names>", values printed shortest round-trip
+ * (cli/fmtnum.h), NaN as an empty field. On bad input nothing is left at --out. */
+#include "cli/cli.h"
+#include "cli/fmtnum.h"
+#include "cpe/csvfile.h"
+#include "cpe/dataset.h"
+#include "cpe/features.h"
+#include "cpe/num.h"
+#include "cpe/store.h"
+#include "cpe/timeutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- buffered CSV writer ----------------------------------------------------------- */
+
+typedef struct out {
+    FILE *fp;
+    char *buf;
+    size_t n, cap;
+    int err;
+} out_t;
+
+static void out_flush(out_t *o)
+{
+    if (o->n && fwrite(o->buf, 1, o->n, o->fp) != o->n) o->err = 1;
+    o->n = 0;
+}
+
+static void out_header(out_t *o)
+{
+    size_t nf = cpe_features_count();
+    o->n += (size_t)sprintf(o->buf + o->n, "ts_ms");
+    for (size_t i = 0; i < nf; i++) {
+        o->n += (size_t)sprintf(o->buf + o->n, ",%s", cpe_feature_def(i)->name);
+        if (o->n > o->cap - 256) out_flush(o);
+    }
+    o->buf[o->n++] = '\n';
+}
+
+static void out_row(out_t *o, int64_t ts, const double *x, size_t nf)
+{
+    if (o->n + 40 * (nf + 1) > o->cap) out_flush(o);
+    char *p = o->buf + o->n;
+    p += cpe_fmt_fast(p, (double)ts, "");
+    for (size_t i = 0; i < nf; i++) {
+        *p++ = ',';
+        p += cpe_fmt_fast(p, x[i], "");
+    }
+    *p++ = '\n';
+    o->n = (size_t)(p - o->buf);
+}
+
+static int out_open(out_t *o, const char *path, size_t nf)
+{
+    memset(o, 0, sizeof *o);
+    o->cap = (size_t)1 << 20;
+    if (o->cap < 64 * (nf + 1)) o->cap = 64 * (nf + 1);
+    o->buf = malloc(o->cap);
+    o->fp = !strcmp(path, "-") ? stdout : fopen(path, "w");
+    if (!o->buf || !o->fp) {
+        if (o->fp && o->fp != stdout) fclose(o->fp);
+        free(o->buf);
+        o->fp = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Flush and close; on failure (or ok == 0) remove the file. 0 = written. */
+static int out_close(out_t *o, const char *path, int ok)
+{
+    if (!o->fp) return -1;
+    if (ok) out_flush(o);
+    int bad = o->err || !ok;
+    if (o->fp != stdout) {
+        if (fclose(o->fp)) bad = 1;
+        if (bad) remove(path);
+    } else if (fflush(stdout)) {
+        bad = 1;
+    }
+    free(o->buf);
+    o->fp = NULL;
+    return bad ? -1 : 0;
+}
+
+/* ---- the kline file ---------------------------------------------------------------- */
+
+enum { C_TIME, C_OPEN, C_HIGH, C_LOW, C_CLOSE, C_VOL, C_QVOL, C_TAKER, C_N };
+
+static const char *const col_label[C_N] = {"open_time", "open", "high", "low", "close", "volume",
+                                           "quote_volume", "taker_buy_volume"};
+/* Header names accepted per column (case-insensitive). */
+static const char *const col_alias[C_N][6] = {
+    {"open_time", "openTime", "timestamp", "ts", "ts_ms", "time"},
+    {"open", NULL},
+    {"high", NULL},
+    {"low", NULL},
+    {"close", NULL},
+    {"volume", NULL},
+    {"quote_volume", "quoteVolume", "quote_asset_volume", NULL},
+    {"taker_buy_volume", "takerBuyBase", "taker_buy_base", "taker_buy_base_asset_volume",
+     "taker_buy_base_volume", NULL},
+};
+/* Headerless Binance layout: positions (quote 7 and taker-buy base 9 when present). */
+static const int binance_pos[C_N] = {0, 1, 2, 3, 4, 5, 7, 9};
+
+static int field_eq(const cpe_csv_field_t *f, const char *s)
+{
+    size_t n = strlen(s);
+    return f->n == n && !strncasecmp(f->p, s, n);
+}
+
+static int is_header(const cpe_csv_t *c)
+{
+    double x;
+    int64_t t;
+    return c->nf > 0 && cpe_parse_double(c->f[0].p, c->f[0].n, &x) != 0 &&
+           cpe_parse_iso8601(c->f[0].p, (long)c->f[0].n, &t) != 0;
+}
+
+static int map_header(const cpe_csv_t *c, int col[C_N], cpe_diag_t *d)
+{
+    for (int k = 0; k < C_N; k++) {
+        col[k] = -1;
+        for (size_t i = 0; i < c->nf && col[k] < 0; i++)
+            for (int a = 0; a < 6 && col_alias[k][a]; a++)
+                if (field_eq(&c->f[i], col_alias[k][a])) col[k] = (int)i;
+        if (col[k] < 0 && k < C_QVOL)
+            return cpe_diag_set(d, CPE_EPARSE, "%s:%lld: no column '%s' in the header", c->name,
+                                (long long)c->line, col_label[k]);
+    }
+    return 0;
+}
+
+static int bad_field(const cpe_csv_t *c, int col, int k, const char *what, cpe_diag_t *d)
+{
+    char buf[64];
+    return cpe_diag_set(d, CPE_EPARSE, "%s:%lld: column %d '%s' (%s) %s", c->name,
+                        (long long)c->line, col + 1, col_label[k],
+                        cpe_csv_field_str(c, (size_t)col, buf, sizeof buf), what);
+}
+
+/* One record -> bar. prev_ts for the order check. */
+static int parse_bar(const cpe_csv_t *c, const int col[C_N], int64_t prev_ts, cpe_bar_t *b,
+                     cpe_diag_t *d)
+{
+    for (int k = 0; k < C_VOL + 1; k++)
+        if ((size_t)col[k] >= c->nf)
+            return cpe_diag_set(d, CPE_EPARSE, "%s:%lld: %zu fields, column %d '%s' is missing",
+                                c->name, (long long)c->line, c->nf, col[k] + 1, col_label[k]);
+    const cpe_csv_field_t *tf = &c->f[col[C_TIME]];
+    int64_t ts;
+    if (cpe_parse_i64(tf->p, tf->n, &ts)) {
+        if (cpe_parse_iso8601(tf->p, (long)tf->n, &ts))
+            return bad_field(c, col[C_TIME], C_TIME, "is not a time (ms since epoch or ISO-8601)", d);
+    } else if (ts >= 100000000000000LL) {
+        ts /= 1000; /* microseconds (Binance spot dumps since 2025) */
+    }
+    double v[C_N];
+    for (int k = C_OPEN; k < C_N; k++) {
+        v[k] = NAN;
+        if (col[k] < 0 || (size_t)col[k] >= c->nf) continue;
+        const cpe_csv_field_t *f = &c->f[col[k]];
+        if (cpe_parse_double(f->p, f->n, &v[k]) || !isfinite(v[k]))
+            return bad_field(c, col[k], k, "is not a number", d);
+        if (k <= C_CLOSE && !(v[k] > 0)) return bad_field(c, col[k], k, "is not a positive price", d);
+        if (k >= C_VOL && v[k] < 0) return bad_field(c, col[k], k, "is negative", d);
+    }
+    if (v[C_HIGH] < v[C_LOW]) {
+        char hb[64], lb[64];
+        return cpe_diag_set(d, CPE_EPARSE, "%s:%lld: field 'high' (%s) is below 'low' (%s)", c->name,
+                            (long long)c->line, cpe_csv_field_str(c, (size_t)col[C_HIGH], hb, sizeof hb),
+                            cpe_csv_field_str(c, (size_t)col[C_LOW], lb, sizeof lb));
+    }
+    if (ts <= prev_ts)
+        return cpe_diag_set(d, CPE_EPARSE,
+                            "%s:%lld: column %d '%s' (%lld) %s the previous row's (%lld)", c->name,
+                            (long long)c->line, col[C_TIME] + 1, col_label[C_TIME], (long long)ts,
+                            ts == prev_ts ? "duplicates" : "is before", (long long)prev_ts);
+    cpe_kline_t kl = {.ts_ms = ts, .open = v[C_OPEN], .high = v[C_HIGH], .low = v[C_LOW],
+                      .close = v[C_CLOSE], .volume = v[C_VOL], .quote_volume = v[C_QVOL],
+                      .trades = NAN, .taker_buy_base = v[C_TAKER], .taker_buy_quote = NAN};
+    cpe_bar_from_kline(b, &kl);
+    return 0;
+}
+
+static int run_input(cpe_args_t *a, const char *in, const char *outp)
+{
+    cpe_diag_t d = {0};
+    cpe_csv_t c;
+    out_t o;
+    cpe_features_t *f = NULL;
+    const size_t nf = cpe_features_count();
+    double *x = malloc(nf * sizeof *x);
+    int rc, ok = 0, col[C_N], first = 1, opened = 0;
+    int64_t prev = INT64_MIN, rows = 0;
+    if (!x || cpe_features_create(NULL, &f)) {
+        free(x);
+        return cpe_cli_fail(a, 1, "out of memory");
+    }
+    if ((rc = cpe_csv_open(&c, in, NULL, &d))) goto done;
+    if (out_open(&o, outp, nf)) {
+        cpe_diag_set(&d, CPE_EIO, "%s: cannot write", outp);
+        rc = CPE_EIO;
+        goto done_csv;
+    }
+    opened = 1;
+    out_header(&o);
+    while ((rc = cpe_csv_next(&c, &d)) == 1) {
+        if (first) {
+            first = 0;
+            if (is_header(&c)) {
+                if ((rc = map_header(&c, col, &d))) break;
+                continue;
+            }
+            if (c.nf < 6) {
+                rc = cpe_diag_set(&d, CPE_EPARSE,
+                                  "%s:%lld: %zu fields; a kline file needs at least 6 (open_time, "
+                                  "open, high, low, close, volume)",
+                                  c.name, (long long)c.line, c.nf);
+                break;
+            }
+            for (int k = 0; k < C_N; k++) col[k] = (size_t)binance_pos[k] < c.nf ? binance_pos[k] : -1;
+        }
+        cpe_bar_t b;
+        if ((rc = parse_bar(&c, col, prev, &b, &d))) break;
+        prev = b.ts_ms;
+        if ((rc = cpe_features_push(f, &b, NULL, 0, x))) {
+            cpe_diag_set(&d, rc, "%s:%lld: bar rejected by the feature engine", c.name,
+                         (long long)c.line);
+            break;
+        }
+        out_row(&o, b.ts_ms, x, nf);
+        rows++;
+    }
+    if (rc == 0 && rows == 0) rc = cpe_diag_set(&d, CPE_EDATA, "%s: no kline rows", in);
+    ok = rc == 0;
+done_csv:
+    cpe_csv_close(&c);
+done:
+    if (opened && out_close(&o, outp, ok) && ok) {
+        ok = 0;
+        cpe_diag_set(&d, CPE_EIO, "%s: write failed", outp);
+    }
+    free(x);
+    cpe_features_free(f);
+    if (!ok) return cpe_cli_fail(a, 1, "%s", d.msg[0] ? d.msg : cpe_strerror(rc));
+    return 0;
+}
+
+/* ---- from the store ---------------------------------------------------------------- */
+
+static int run_store(cpe_args_t *a, const char *symbol, const char *outp)
+{
+    long long from, to;
+    int64_t step = 60000;
+    const char *iv = cpe_arg_str(a, "interval");
+    if (cpe_arg_time(a, "from", INT64_MIN, &from) || cpe_arg_time(a, "to", INT64_MAX, &to)) return 2;
+    if (iv && (cpe_interval_parse(iv, &step) || step % 60000))
+        return cpe_cli_fail(a, 2, "--interval '%s' is not a whole number of minutes (1m, 5m, 1h...)",
+                            iv);
+    if (from >= to) return cpe_cli_fail(a, 2, "--from must be before --to");
+    cpe_diag_t d = {0};
+    cpe_store_t *st = NULL;
+    cpe_dataset_t ds = {0};
+    int code = 0;
+    if (cpe_store_open(a->db, &st, &d)) return cpe_cli_fail(a, 1, "%s", d.msg);
+    cpe_dataset_opts_t opt = {.sample_ms = step, .label_tail_ms = -1};
+    if (cpe_dataset_build(st, symbol, (int64_t)from, (int64_t)to, &opt, &ds, &d)) {
+        code = cpe_cli_fail(a, 1, "%s", d.msg);
+        goto out;
+    }
+    out_t o;
+    if (out_open(&o, outp, ds.ncol)) {
+        code = cpe_cli_fail(a, 1, "%s: cannot write", outp);
+        goto out;
+    }
+    out_header(&o);
+    for (size_t r = 0; r < ds.n; r++) out_row(&o, ds.ts_ms[r], ds.X + r * ds.ncol, ds.ncol);
+    if (out_close(&o, outp, 1)) code = cpe_cli_fail(a, 1, "%s: write failed", outp);
+    else
+        fprintf(stderr, "cpe features: %zu rows x %zu features of %s -> %s\n", ds.n, ds.ncol,
+                ds.instrument, outp);
+out:
+    cpe_dataset_free(&ds);
+    cpe_store_close(st);
+    return code;
+}
+
+static int run(cpe_args_t *a)
+{
+    static const char *const known[] = {"input", "symbol", "from", "to", "interval", "out", NULL};
+    if (cpe_args_check(a, known)) return 2;
+    const char *in = cpe_arg_str(a, "input"), *sym = cpe_arg_str(a, "symbol");
+    const char *outp = cpe_arg_str(a, "out");
+    if (!outp) outp = "-";
+    if (!!in == !!sym) return cpe_cli_fail(a, 2, "give exactly one of --input FILE or --symbol SYM");
+    if (in && (cpe_arg_str(a, "from") || cpe_arg_str(a, "to") || cpe_arg_str(a, "interval")))
+        return cpe_cli_fail(a, 2, "--from/--to/--interval apply to --symbol, not --input");
+    return in ? run_input(a, in, outp) : run_store(a, sym, outp);
+}
+
+const cpe_command_t cpe_cmddef_features = {
+    "features", "write the feature table (spec section 8) of a symbol or a kline file as CSV",
+    "cpe features --symbol BTCUSDT --from ISO --to ISO [--interval 1m|5m|1h] --out FILE.csv\n"
+    "       cpe features --input KLINES.csv --out FEATURES.csv\n"
+    "  Columns: ts_ms (bar open time) and every feature of docs/FEATURES.md; values are\n"
+    "  as of the bar's close, printed shortest round-trip, NaN (missing) as empty.\n"
+    "  --input reads a Binance kline file (12 columns, header optional, .csv/.gz/.zip):\n"
+    "  one row per input row; side series (funding, OI...) need the store form.",
+    run};

@@ -1,0 +1,22 @@
+/*
+ * fmtnum.h — fast round-trip printing of doubles for large CSV outputs (cpe features).
+ *
+ * cpe_fmt_fast() writes the same kind of text as cpe_fmt_double() (core/num.h): an
+ * integer below 1e15 as an integer, otherwise the shortest of 15, 16 or 17 significant
+ * digits in "%g" style that parses back to the same double — but without snprintf/strtod
+ * in the common case. Digits come from one long-double (64-bit mantissa) scaling by an
+ * exact power of ten; 15- and 16-digit candidates are verified with Clinger's exact fast
+ * path (an integer below 2^53 times or over an exact power of ten, one rounding), and
+ * 17 digits always round-trip because the scaling error (< 2^-64 relative) stays far
+ * below half a unit of the last place. Values whose scale is outside the exact ranges
+ * (|decimal exponent| too large) and platforms without an 80-bit long double fall back to
+ * cpe_fmt_double(). NaN/inf write nan_text.
+ */
+#ifndef CPE_CLI_FMTNUM_H
+#define CPE_CLI_FMTNUM_H
+
+/* buf >= 32 bytes; returns the length written (no NUL guaranteed beyond it: it is
+ * NUL-terminated). */
+int cpe_fmt_fast(char *buf, double v, const char *nan_text);
+
+#endif

@@ -1,0 +1,31 @@
+/* features_int.h — the feature column order shared by the table and the engine. */
+#ifndef CPE_FEATURES_INT_H
+#define CPE_FEATURES_INT_H
+
+/* Column indices: the table in features_table.c is written in this order. */
+enum {
+    /* 8.1 price */
+    F_RETURNS_5M, F_RETURNS_15M, F_RETURNS_1H, F_RETURNS_4H, F_RETURNS_24H,
+    F_VOLATILITY_1H, F_VOLATILITY_24H, F_HIGH_LOW_RANGE, F_CLOSE_POSITION,
+    /* 8.2 technical */
+    F_RSI_14, F_RSI_7, F_MACD_SIGNAL, F_BB_POSITION, F_EMA_CROSS, F_VWAP_DEVIATION,
+    /* 8.3 microstructure */
+    F_TRADE_FLOW_IMBALANCE, F_CVD_5M, F_CVD_1H, F_LARGE_TRADE_RATIO, F_BID_ASK_IMBALANCE,
+    F_BOOK_SLOPE_05, F_BOOK_SLOPE_1, F_BOOK_SLOPE_2,
+    /* 8.4 derivatives */
+    F_FUNDING_RATE, F_FUNDING_ZSCORE, F_OI_CHANGE_1H, F_OI_CHANGE_24H, F_LONG_SHORT_RATIO,
+    F_BASIS_ANNUALIZED, F_LIQ_IMBALANCE_1H,
+    /* 8.5 on-chain */
+    F_NETFLOW_1H, F_NETFLOW_24H, F_WHALE_TX, F_MINER_OUTFLOW, F_STABLECOIN_CHANGE, F_NVT,
+    /* 8.6 cross-asset */
+    F_ETH_BTC_RATIO, F_ETH_BTC_RETURN_24H, F_BTC_DOMINANCE, F_BTC_DOMINANCE_CHANGE,
+    F_SP500_CORR, F_GOLD_CORR, F_DXY_INVERSE,
+    /* 8.7 sentiment */
+    F_FEAR_GREED, F_SOCIAL_VOLUME, F_GOOGLE_TRENDS, F_FUNDING_SENTIMENT,
+    /* extras (documented in docs/FEATURES.md) */
+    F_RETURNS_1M, F_ATR_14, F_VOLUME_RATIO_1H, F_RANGE_POSITION_24H,
+    F_HOUR_OF_DAY, F_DAY_OF_WEEK, F_HOUR_SIN, F_HOUR_COS,
+    F_COUNT
+};
+
+#endif
