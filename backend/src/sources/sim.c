@@ -12,7 +12,6 @@
 #define COHORT_MS (4 * CPE_MS_PER_HOUR)
 #define FUNDING_MS (8 * CPE_MS_PER_HOUR)
 #define OBS_MS (5 * CPE_MS_PER_MIN) /* OI and long/short ratio observations */
-#define HOLD_MIN 2880.0             /* mean holding time of a position (2 days) */
 #define MMR 0.005                   /* maintenance margin rate */
 #define GARCH_ALPHA 0.07
 #define GARCH_BETA 0.91
@@ -29,10 +28,21 @@
 #define DEPTH_MULT 8.0 /* impact = liquidated notional / (8 x oi_usd) */
 #define IMPACT_CAP 0.03
 #define PERP_VOLUME_MULT 3.0
+#define STOP_RATE 0.05 /* per-minute stop-out rate of a position at its liquidation price */
 #define LSR_CROWD 0.25 /* unlevered accounts per side, x oi_usd */
 
 static const double tier_lev[TIERS] = {10, 25, 50, 100};
-static const double tier_share[TIERS] = {0.50, 0.30, 0.15, 0.05};
+static const double tier_share[TIERS] = {0.45, 0.30, 0.17, 0.08};  /* of new positions */
+static const double tier_hold_min[TIERS] = {4320, 1440, 360, 120}; /* mean holding time */
+
+/* Minutes of opens that make up the equilibrium OI: sum of share x holding time. */
+static double open_norm(void)
+{
+    double s = 0;
+    for (int i = 0; i < TIERS; i++)
+        s += tier_share[i] * tier_hold_min[i];
+    return s;
+}
 
 typedef struct cohort {
     double qty, entry, liq;
@@ -115,12 +125,13 @@ static void sym_init(symstate_t *s, const cpe_sim_symbol_t *p, uint64_t seed, in
     s->basis = BASIS_BASE;
     s->cohort_epoch = cpe_floor_ms(start_ms, COHORT_MS);
     /* pools at equilibrium: older cohorts are smaller and entered at other prices */
-    double open_usd_1m = p->oi_usd / HOLD_MIN;
+    double open_usd_1m = p->oi_usd / open_norm();
     for (int side = 0; side < 2; side++) {
         for (int i = 0; i < TIERS; i++)
             for (int age = 0; age < COHORTS; age++) {
                 double mins = 240.0 * age + 120.0;
-                double usd = open_usd_1m * 0.5 * tier_share[i] * 240.0 * exp(-mins / HOLD_MIN);
+                double usd =
+                    open_usd_1m * 0.5 * tier_share[i] * 240.0 * exp(-mins / tier_hold_min[i]);
                 double entry = p->price0 * exp(p->sigma_1m * sqrt(mins) * cpe_rng_normal(&s->rng));
                 cohort_t *c = &s->side[side].c[i][(COHORTS - age) % COHORTS];
                 c->entry = entry;
@@ -220,7 +231,7 @@ static void step_regime(cpe_sim_t *s)
     }
     if (to == s->regime) return;
     s->regime = to;
-    if (to == CPE_SIM_TRENDING) s->trend_dir = u_dir < 0.55 ? 1 : -1;
+    if (to == CPE_SIM_TRENDING) s->trend_dir = u_dir < 0.6 ? 1 : -1;
 }
 
 /* time-of-day and weekend activity: busiest around 15:00 UTC, quieter at weekends */
@@ -419,15 +430,23 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
             for (int i = 0; i < TIERS; i++)
                 s->side[side].c[i][s->cur].qty = 0; /* closed out */
     }
-    double keep = 1.0 - R->close_mult / HOLD_MIN;
-    double open_usd = s->p.oi_usd / HOLD_MIN * R->open_mult * exp(0.3 * cpe_rng_normal(g) - 0.045);
+    double open_usd =
+        s->p.oi_usd / open_norm() * R->open_mult * exp(0.3 * cpe_rng_normal(g) - 0.045);
     double long_share = 0.5 + R->long_tilt * dir;
     double pc = o->perp.close;
     for (int side = 0; side < 2; side++) {
         double side_usd = open_usd * (side == 0 ? long_share : 1.0 - long_share);
         for (int i = 0; i < TIERS; i++) {
-            for (int j = 0; j < COHORTS; j++)
-                s->side[side].c[i][j].qty *= keep;
+            double keep = 1.0 - R->close_mult / tier_hold_min[i];
+            for (int j = 0; j < COHORTS; j++) {
+                cohort_t *cj = &s->side[side].c[i][j];
+                if (cj->qty <= 0) continue;
+                /* stop-outs: losing positions are cut the faster the more of their margin
+                 * is gone (share of the way from entry to the liquidation price) */
+                double lost = (cj->entry - pc) / (cj->entry - cj->liq);
+                double stop = lost > 0 ? STOP_RATE * fmin(lost, 1.0) * fmin(lost, 1.0) : 0;
+                cj->qty *= keep * (1.0 - stop);
+            }
             cohort_t *c = &s->side[side].c[i][s->cur];
             double q = side_usd * tier_share[i] / pc;
             c->entry = c->qty > 0 ? (c->qty * c->entry + q * pc) / (c->qty + q) : pc;

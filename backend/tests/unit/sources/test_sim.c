@@ -302,14 +302,14 @@ static void test_liquidations_cluster_in_large_moves(void)
         }
         total += S.liq_usd[0][i];
     }
-    /* the threshold of the 1% largest |r| minutes, by bisection */
+    /* the threshold of the 5% largest |r| minutes, by bisection */
     double lo = 0, hi = 1;
     for (int it = 0; it < 60; it++) {
         double mid = 0.5 * (lo + hi);
         int cnt = 0;
         for (int i = 0; i < NMIN; i++)
             cnt += a[i] > mid;
-        if (cnt > NMIN / 100)
+        if (cnt > NMIN / 20)
             lo = mid;
         else
             hi = mid;
@@ -317,7 +317,7 @@ static void test_liquidations_cluster_in_large_moves(void)
     for (int i = 0; i < NMIN; i++)
         if (a[i] > hi) top += S.liq_usd[0][i];
     abs_liq /= nl > 0 ? nl : 1;
-    printf("     liq minutes %d, mean|r| in them / overall %.2f, liq share in top 1%% |r| minutes "
+    printf("     liq minutes %d, mean|r| in them / overall %.2f, liq share in top 5%% |r| minutes "
            "%.2f\n",
            nl, abs_liq / abs_all, top / total);
     CHECK(nl > 100);
@@ -351,9 +351,27 @@ static void test_oi_builds_in_trends_and_flushes_in_cascades(void)
         prev = S.oi[0][i];
     }
     double c = corr(d, l, n);
-    printf("     corr(dOI 5m, liquidations) %.3f; mean dOI trending %.2e vs calm %.2e\n", c,
-           g_trend / (n_trend ? n_trend : 1), g_calm / (n_calm ? n_calm : 1));
-    CHECK(c < -0.3);
+    /* the 1% of windows with the most liquidations, by bisection on the threshold */
+    double lo = 0, hi = 1e12, flush = 0;
+    for (int it = 0; it < 80; it++) {
+        double mid = 0.5 * (lo + hi);
+        int cnt = 0;
+        for (int i = 0; i < n; i++)
+            cnt += l[i] > mid;
+        if (cnt > n / 100)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    int nf = 0;
+    for (int i = 0; i < n; i++)
+        if (l[i] > hi) flush += d[i], nf++;
+    flush /= nf ? nf : 1;
+    printf("     corr(dOI 5m, liquidations) %.3f; dOI in the 1%% largest-liquidation windows %.2e; "
+           "mean dOI without liquidations trending %.2e vs calm %.2e\n",
+           c, flush, g_trend / (n_trend ? n_trend : 1), g_calm / (n_calm ? n_calm : 1));
+    CHECK(c < -0.2);
+    CHECK(nf > 10 && flush < -0.003);
     CHECK(n_trend > 0 && n_calm > 0 && g_trend / n_trend > g_calm / n_calm);
     free(d);
     free(l);
