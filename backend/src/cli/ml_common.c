@@ -1,0 +1,110 @@
+/* ml_common.c — see ml_common.h. */
+#include "cli/ml_common.h"
+
+#include "cpe/market.h"
+#include "cpe/num.h"
+#include "cpe/timeutil.h"
+#include "cpe/walkforward.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+int ml_symbol(cpe_args_t *a, char sym[32], char asset[16])
+{
+    const char *s = cpe_arg_str(a, "symbol"), *as = cpe_arg_str(a, "asset");
+    if (!s) s = as;
+    if (!s || !*s) return cpe_cli_fail(a, 2, "--symbol SYMBOL (or --asset BTC) is required");
+    cpe_asset_to_symbol(s, sym);
+    size_t n = strlen(sym);
+    snprintf(asset, 16, "%.*s", (int)(n > 4 && !strcmp(sym + n - 4, "USDT") ? n - 4 : n), sym);
+    return 0;
+}
+
+int ml_horizon(cpe_args_t *a, int *h)
+{
+    long v;
+    int rc = cpe_arg_int(a, "horizon", 4, &v);
+    if (rc) return rc;
+    if (v != 1 && v != 4 && v != 8 && v != 24)
+        return cpe_cli_fail(a, 2, "--horizon must be one of 1, 4, 8, 24 (got %ld)", v);
+    *h = (int)v;
+    return 0;
+}
+
+int ml_load_recent(cpe_store_t *st, const char *sym, int64_t at_ms, cpe_mldata_t *m, cpe_diag_t *d)
+{
+    int64_t last;
+    int rc = cpe_mldata_last_bar(st, sym, &last, d);
+    if (rc) return rc;
+    if (at_ms != INT64_MAX) {
+        int64_t bar = cpe_floor_ms(at_ms, CPE_MS_PER_MIN) - CPE_MS_PER_MIN; /* closed by at */
+        if (bar < last) last = bar;
+    }
+    return cpe_mldata_load(st, sym, last - 11 * CPE_MS_PER_DAY, last + CPE_MS_PER_MIN,
+                           CPE_MS_PER_MIN, CPE_MLDATA_WARMUP_MS, m, d);
+}
+
+void ml_input(const cpe_predictor_t *p, const cpe_mldata_t *m, size_t i, double *x, double *r,
+              cpe_pred_input_t *in)
+{
+    cpe_predictor_map_features(p, (const char *const *)m->names, m->X + i * m->ncol, m->ncol, x);
+    in->ts_ms = m->ts_ms[i];
+    in->close = m->close[i];
+    in->x = x;
+    in->r_1h = r;
+    in->n_r = cpe_ml_hourly_returns(&m->v, i, 240, r);
+    in->stale = 0;
+}
+
+static void put_num(FILE *f, double v)
+{
+    char b[40];
+    cpe_fmt_double(b, v, "");
+    fputs(b, f);
+}
+
+int ml_write_csv(const char *path, const cpe_prediction_t *rec, size_t n, cpe_diag_t *d)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return cpe_diag_set(d, CPE_EIO, "%s: cannot write", path);
+    fputs("ts_ms,symbol,horizon_h,close,p_up,expected_move,volatility,p023,p159,p500,p841,p977,"
+          "regime,confidence,model_version\n",
+          f);
+    for (size_t i = 0; i < n; i++) {
+        const cpe_prediction_t *p = &rec[i];
+        fprintf(f, "%lld,%s,%d,", (long long)p->ts_ms, p->symbol, p->horizon_h);
+        const double v[10] = {p->close, p->p_up, p->expected_move, p->volatility, p->p023,
+                              p->p159, p->p500, p->p841, p->p977};
+        for (int k = 0; k < 9; k++) {
+            put_num(f, v[k]);
+            fputc(',', f);
+        }
+        fprintf(f, "%s,%s,%s\n", p->regime, p->confidence, p->model_version);
+    }
+    if (fclose(f) != 0) return cpe_diag_set(d, CPE_EIO, "%s: write failed", path);
+    return 0;
+}
+
+/* Shared by `cpe evaluate` and `cpe predict --backfill`: parse the walk-forward options. */
+int ml_wf_options(cpe_args_t *a, cpe_wf_config_t *c)
+{
+    long v[6];
+    int rc;
+    cpe_wf_config_default(c);
+    if ((rc = cpe_arg_int(a, "folds", c->folds, &v[0])) || (rc = cpe_arg_int(a, "train-days", 30, &v[1])) ||
+        (rc = cpe_arg_int(a, "test-days", 7, &v[2])) || (rc = cpe_arg_int(a, "purge-h", 24, &v[3])) ||
+        (rc = cpe_arg_int(a, "embargo-h", 6, &v[4])) || (rc = cpe_arg_int(a, "paths", 2000, &v[5])))
+        return rc;
+    long mr;
+    if ((rc = cpe_arg_int(a, "max-rounds", 500, &mr))) return rc;
+    if (v[0] < 0 || v[1] < 1 || v[2] < 1 || v[3] < 0 || v[4] < 0 || v[5] < 100 || mr < 1)
+        return cpe_cli_fail(a, 2, "walk-forward options out of range (folds >= 0, days >= 1, "
+                                  "hours >= 0, paths >= 100, max-rounds >= 1)");
+    c->folds = (int)v[0], c->train_days = (int)v[1], c->test_days = (int)v[2];
+    c->purge_h = (int)v[3], c->embargo_h = (int)v[4], c->eval_paths = (int)v[5];
+    c->expanding = !cpe_arg_flag(a, "rolling");
+    c->ms.cls.max_rounds = c->ms.reg.max_rounds = (int)mr;
+    return 0;
+}
+
