@@ -42,7 +42,7 @@ const state = (page) => page.evaluate(() => window.__cpe?.state());
 async function predictionProblem(page) {
   const s = await state(page);
   if (s?.predictionState === 'unavailable' || s?.predictionState === 'error') {
-    const text = (await page.textContent('[data-testid=prediction-panel]')).replace(/\s+/g, ' ').slice(0, 200);
+    const text = (await page.innerText('[data-testid=prediction-panel]')).replace(/\s+/g, ' ').slice(0, 200);
     return `the cockpit shows "${text}"`;
   }
   return null;
@@ -121,7 +121,7 @@ test('hovering a bar shows its explanation', async ({ page }) => {
   for (const x of xs) {
     await page.mouse.move(x, y);
     await waitFor(async () => {
-      const text = await page.textContent('[data-testid=explain-panel]');
+      const text = await page.innerText('[data-testid=explain-panel]');
       const err = await page.locator('[data-testid=explain-panel] .error').count();
       if (err > 0) throw new Fatal(`GET /explain failed: the panel shows "${text.replace(/\s+/g, ' ').slice(0, 160)}"`);
       return text.includes('the model gave');

@@ -49,6 +49,9 @@ export class ChartHost {
     liveCounters.inc('charts');
   }
 
+  /** Points of the main (candle) series in the chart; logical indices count these. */
+  barCount: () => number = () => 0;
+
   paneIndex(name: PaneName): number {
     return PANES[name];
   }
@@ -63,7 +66,8 @@ export class ChartHost {
    * Show the last bars and the future slots (the cone) together: at least 150 bars of
    * history, or 1.5× the future, whichever is more.
    */
-  showRecent(barCount: number, futureSlots: number): void {
+  showRecent(futureSlots: number): void {
+    const barCount = this.barCount();
     if (this.destroyed || barCount === 0) return;
     const last = barCount - 1;
     this.chart.timeScale().setVisibleLogicalRange({ from: last - Math.max(150, futureSlots * 1.5), to: last + futureSlots + 4 });

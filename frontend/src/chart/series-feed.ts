@@ -46,6 +46,12 @@ export class SeriesFeed<P> {
     private readonly tailBars = DEFAULT_TAIL_BARS,
   ) {}
 
+  /** How many points the chart series holds now (the tail during a progressive paint). */
+  get chartLength(): number {
+    if (!this.latest) return 0;
+    return this.partial ? Math.min(this.tailBars, this.latest.t.length) : this.latest.t.length;
+  }
+
   /** Returns 'set' | 'update' | 'none' (what was done). */
   feed(s: BarSeries | null, rev: number): 'set' | 'update' | 'none' {
     if (!this.alive) return 'none';

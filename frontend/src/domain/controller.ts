@@ -288,7 +288,13 @@ export class CockpitController {
     try {
       const p = await this.api.predict({ asset: s.asset, horizon: s.horizon, at: from - 1 });
       if (!this.destroyed && this.store.getState().replay.active) this.store.setState({ prediction: p, predictionState: 'ok' });
-    } catch { /* no prediction stored before `from`: the panel says so */ }
+    } catch (e) {
+      // no prediction stored before `from` (or no model): say so instead of "loading"
+      if (!this.destroyed && this.store.getState().replay.active) {
+        const unavailable = e instanceof ApiError && (e.code === 'PREDICTION_UNAVAILABLE' || e.status === 404);
+        this.store.setState({ predictionState: unavailable ? 'unavailable' : 'error', predictionError: e instanceof Error ? e.message : String(e), retryAfterS: null });
+      }
+    }
     const cur = this.store.getState();
     const ok = this.socket?.send({ op: 'replay', asset: cur.asset, interval: cur.interval, from: new Date(from).toISOString(), speed: cur.replay.playing ? cur.replay.speed : 0 }) ?? false;
     if (!ok) this.store.setState((st) => ({ replay: { ...st.replay, playing: false, error: 'not connected: replay needs the live connection' } }));

@@ -40,7 +40,7 @@ export function BacktestTimeline() {
     <section className="panel timeline" data-testid="backtest-timeline" aria-label="Replay and backtest">
       <h2>Replay</h2>
       <div className="row wrap">
-        <label>From <input type="datetime-local" value={fromText || (replayFrom !== null ? toInput(replayFrom) : '')}
+        <label>From <input type="datetime-local" value={replay.active && replay.from !== null ? toInput(replay.from) : fromText || (replayFrom !== null ? toInput(replayFrom) : '')}
           onChange={(e) => setFromText(e.target.value)} data-testid="replay-from" /></label>
         {!replay.active
           ? <button onClick={() => runAction('replay.toggle', cockpit)} disabled={replayFrom === null} data-testid="replay-start">Replay (R)</button>

@@ -54,6 +54,7 @@ export function PriceChart({ children }: { children?: ReactNode }) {
       candles: new SeriesFeed(candles, toCandles, candleAt),
       volume: new SeriesFeed(volume, (s: BarSeries) => toVolume(s, colors()), (s: BarSeries, i: number) => volumeAt(s, i, colors())),
     };
+    h.barCount = () => feeds.current?.candles.chartLength ?? 0;
     const offPalette = h.onPalette((np) => {
       candles.applyOptions({ upColor: np.up, downColor: np.down, wickUpColor: np.up, wickDownColor: np.down });
       feeds.current?.volume.invalidate();
@@ -66,7 +67,7 @@ export function PriceChart({ children }: { children?: ReactNode }) {
       if (w > 0 && Math.abs(w - lastW) > 0.2 * lastW) {
         lastW = w;
         const st = store.getState();
-        if (st.series) h.showRecent(st.series.t.length, futureSlots(st.prediction, st.interval));
+        if (st.series) h.showRecent(futureSlots(st.prediction, st.interval));
       }
     });
     ro.observe(el);
@@ -100,7 +101,7 @@ export function PriceChart({ children }: { children?: ReactNode }) {
     if (did === 'set') {
       performance.mark('cpe:fed');
       host.layoutPanes();
-      if (series && series.t.length > 0) host.showRecent(series.t.length, futureSlots(store.getState().prediction, series.interval));
+      if (series && series.t.length > 0) host.showRecent(futureSlots(store.getState().prediction, series.interval));
       if (painted.current !== rev && series && series.t.length > 0) {
         painted.current = rev;
         requestAnimationFrame(() => performance.mark('cpe:paint')); // runs after the chart's own frame callback

@@ -17,7 +17,7 @@ export function SidePredictionPanel() {
       {state === 'unavailable' && (
         <div className="state-box" data-testid="model-not-ready">
           <b>Model not ready</b>
-          <p className="muted">{err} Retrying in {retry ?? '…'} s.</p>
+          <p className="muted">{err}{retry !== null && ` Retrying in ${retry} s.`}</p>
           <button onClick={() => void controller.loadPrediction()}>Retry now</button>
         </div>
       )}
