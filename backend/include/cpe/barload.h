@@ -30,8 +30,10 @@
  *                              where both klines exist (the finest kline series of
  *                              each), carried at most one perp interval
  *        large_quote           quote volume of "trade" points of the price instrument
- *                              with notional > 100,000, 0 inside the span of the trades read, NaN
- *                              without a tape
+ *                              with notional > 100,000, 0 inside the span of the trades
+ *                              read, NaN without a tape; without "trade", the
+ *                              "trade_large" stream (large trades only, complete above
+ *                              its recorder's threshold of 15,000) serves the same way
  *  4. Aggregate to the interval with cpe_bars_aggregate (rules: cpe/bars.h).
  *
  * Klines are read a few days at a time into one reused buffer, so a year of 1m bars costs

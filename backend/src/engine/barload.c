@@ -435,7 +435,8 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
         (rc = find_points(st, perp_key, "liq", &liq)) ||
         (rc = find_points(st, perp_key, "oi", &oi)) ||
         (rc = find_points(st, perp_key, "funding", &fund)) ||
-        (rc = find_points(st, inf.instrument, "trade", &tr)))
+        (rc = find_points(st, inf.instrument, "trade", &tr)) ||
+        (!tr.ok && (rc = find_points(st, inf.instrument, "trade_large", &tr))))
         goto fail_store;
     if (!rc && liq.ok) rc = attach_liq(&c, &liq, &perp, !strcmp(exch, "sim"));
     if (!rc && !oi.ok) { /* fallback: a daily OI series of the asset, usable from D+1 */

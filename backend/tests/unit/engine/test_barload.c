@@ -81,6 +81,9 @@ static void setup(void)
     cpe_point_t l1[] = {PT(T0 + 12 * H, 1, 10, 1)};
     put_points("binance:perp:ADAUSDT", "liq", 0, l1, 1);
     put_points("sim:perp:XRPUSDT", "liq", 0, l1, 1);
+    put_klines("binance:perp:BNBUSDT", M, 3, 1.0, 0);
+    cpe_point_t big[] = {PT(T0 + M + 5, 500, 300, -1), PT(T0 + M + 9, 500, 40, 1)};
+    put_points("binance:perp:BNBUSDT", "trade_large", 0, big, 2);
     cpe_point_t doi[] = {PT(T0, 5e9, NAN, NAN)};
     put_points("series:ADA:futures_open_interest_usd", "series:futures_open_interest_usd",
                CPE_MS_PER_DAY, doi, 1);
@@ -202,6 +205,23 @@ static void test_trade_tape_gives_large_quote(void)
     free(b);
 }
 
+static void test_large_trade_stream_serves_when_no_full_tape(void)
+{
+    cpe_bar_t *b = NULL;
+    size_t n = 0;
+    cpe_barload_info_t info;
+    CHECK_EQ_INT(
+        cpe_load_bars(ST, "binance:perp:BNBUSDT", M, INT64_MIN, INT64_MAX, &b, &n, &info, NULL), 0);
+    CHECK(info.has_trades);
+    CHECK_EQ_INT(n, 3);
+    if (n == 3) {
+        CHECK(isnan(b[0].large_quote));             /* before the stream's first trade */
+        CHECK_NEAR(b[1].large_quote, 150000, 1e-6); /* the 20,000 trade is not large */
+        CHECK(isnan(b[2].large_quote));             /* after its last */
+    }
+    free(b);
+}
+
 static void test_liquidation_coverage_real_by_day_sim_complete(void)
 {
     cpe_bar_t *b = NULL;
@@ -261,6 +281,7 @@ int main(void)
     RUN(test_resolution_falls_back_to_sim_for_finer_intervals);
     RUN(test_unknown_symbol_or_interval_is_not_found_with_reason);
     RUN(test_trade_tape_gives_large_quote);
+    RUN(test_large_trade_stream_serves_when_no_full_tape);
     RUN(test_liquidation_coverage_real_by_day_sim_complete);
     RUN(test_basis_uses_spot_before_the_range);
     cpe_store_close(ST);
