@@ -373,7 +373,8 @@ export class CockpitController {
         const job = await this.api.backtest(id);
         if (this.destroyed) return;
         if (job.status === 'done') {
-          this.store.setState({ backtest: { status: 'done', jobId: id, view: readBacktest(job.result), error: null } });
+          // with the result, show the hindsight (ideal) entries and exits beside the trades
+          this.store.setState((s) => ({ backtest: { status: 'done', jobId: id, view: readBacktest(job.result), error: null }, layers: { ...s.layers, hindsight: true } }));
         } else if (job.status === 'failed') {
           this.store.setState({ backtest: { status: 'failed', jobId: id, view: null, error: typeof job.error === 'string' ? job.error : JSON.stringify(job.error) } });
         } else if (Date.now() - started > 300_000) {
