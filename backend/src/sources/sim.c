@@ -1,18 +1,13 @@
 /* sim.c — the synthetic market stepper (model: cpe/sim.h, numbers: docs/SIMULATOR.md). */
-#include "cpe/sim.h"
-#include "cpe/rng.h"
+#include "sources/sim_int.h"
 #include "cpe/timeutil.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TIERS 4
-#define COHORTS 24 /* one cohort per 4 h, kept 4 days */
-#define COHORT_MS (4 * CPE_MS_PER_HOUR)
 #define FUNDING_MS (8 * CPE_MS_PER_HOUR)
 #define OBS_MS (5 * CPE_MS_PER_MIN) /* OI and long/short ratio observations */
-#define MMR 0.005                   /* maintenance margin rate */
 #define GARCH_ALPHA 0.07
 #define GARCH_BETA 0.91
 #define SHOCK2_CAP 50.0 /* cap on a squared standardised shock fed to GARCH */
@@ -28,30 +23,7 @@
 #define DEPTH_MULT 8.0 /* impact = liquidated notional / (8 x oi_usd) */
 #define IMPACT_CAP 0.03
 #define PERP_VOLUME_MULT 3.0
-#define STOP_RATE 0.05 /* per-minute stop-out rate of a position at its liquidation price */
 #define LSR_CROWD 0.25 /* unlevered accounts per side, x oi_usd */
-
-static const double tier_lev[TIERS] = {10, 25, 50, 100};
-static const double tier_share[TIERS] = {0.45, 0.30, 0.17, 0.08};  /* of new positions */
-static const double tier_hold_min[TIERS] = {4320, 1440, 360, 120}; /* mean holding time */
-
-/* Minutes of opens that make up the equilibrium OI: sum of share x holding time. */
-static double open_norm(void)
-{
-    double s = 0;
-    for (int i = 0; i < TIERS; i++)
-        s += tier_share[i] * tier_hold_min[i];
-    return s;
-}
-
-typedef struct cohort {
-    double qty, entry, liq;
-} cohort_t;
-
-typedef struct pool { /* one side (long or short) of one symbol's leveraged positions */
-    cohort_t c[TIERS][COHORTS];
-    double trigger; /* long: highest liquidation price; short: lowest (NaN: none) */
-} pool_t;
 
 typedef struct symstate {
     cpe_sim_symbol_t p;
@@ -61,11 +33,8 @@ typedef struct symstate {
     double basis_sum;
     long basis_n;
     double pending_impact; /* log-return impact carried to the next slice */
-    int cur;               /* current cohort slot */
-    int64_t cohort_epoch;
-    pool_t side[2]; /* 0 long, 1 short */
-    cpe_point_t *liq;
-    size_t nliq, capliq;
+    sim_pools_t pools;
+    sim_liqs_t liq;
 } symstate_t;
 
 struct cpe_sim {
@@ -76,43 +45,12 @@ struct cpe_sim {
     symstate_t s[CPE_SIM_MAX_SYMBOLS];
 };
 
-static double rnd(double x, double step)
-{
-    return round(x / step) * step;
-}
-
 static uint64_t fnv1a(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
-}
-
-static double liq_price(int side, double entry, double lev)
-{
-    return side == 0 ? entry * (1.0 - 1.0 / lev + MMR) : entry * (1.0 + 1.0 / lev - MMR);
-}
-
-static void pool_retrigger(pool_t *pl, int side)
-{
-    double t = NAN;
-    for (int i = 0; i < TIERS; i++)
-        for (int j = 0; j < COHORTS; j++) {
-            const cohort_t *c = &pl->c[i][j];
-            if (c->qty <= 0) continue;
-            if (isnan(t) || (side == 0 ? c->liq > t : c->liq < t)) t = c->liq;
-        }
-    pl->trigger = t;
-}
-
-static double pool_qty(const pool_t *pl)
-{
-    double q = 0;
-    for (int i = 0; i < TIERS; i++)
-        for (int j = 0; j < COHORTS; j++)
-            q += pl->c[i][j].qty;
-    return q;
 }
 
 static void sym_init(symstate_t *s, const cpe_sim_symbol_t *p, uint64_t seed, int64_t start_ms)
@@ -123,24 +61,7 @@ static void sym_init(symstate_t *s, const cpe_sim_symbol_t *p, uint64_t seed, in
     s->price = p->price0;
     s->h = 1.0;
     s->basis = BASIS_BASE;
-    s->cohort_epoch = cpe_floor_ms(start_ms, COHORT_MS);
-    /* pools at equilibrium: older cohorts are smaller and entered at other prices */
-    double open_usd_1m = p->oi_usd / open_norm();
-    for (int side = 0; side < 2; side++) {
-        for (int i = 0; i < TIERS; i++)
-            for (int age = 0; age < COHORTS; age++) {
-                double mins = 240.0 * age + 120.0;
-                double usd =
-                    open_usd_1m * 0.5 * tier_share[i] * 240.0 * exp(-mins / tier_hold_min[i]);
-                double entry = p->price0 * exp(p->sigma_1m * sqrt(mins) * cpe_rng_normal(&s->rng));
-                cohort_t *c = &s->side[side].c[i][(COHORTS - age) % COHORTS];
-                c->entry = entry;
-                c->liq = liq_price(side, entry, tier_lev[i]);
-                c->qty = usd / entry;
-                if (side == 0 ? c->liq >= p->price0 : c->liq <= p->price0) c->qty = 0;
-            }
-        pool_retrigger(&s->side[side], side);
-    }
+    sim_pools_init(&s->pools, p, &s->rng, start_ms);
 }
 
 int cpe_sim_new(const cpe_sim_config_t *c, cpe_sim_t **out, cpe_diag_t *d)
@@ -174,7 +95,7 @@ void cpe_sim_free(cpe_sim_t *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->cfg.nsym; i++)
-        free(s->s[i].liq);
+        free(s->s[i].liq.v);
     free(s);
 }
 
@@ -244,66 +165,6 @@ static double season(int64_t ts)
     return w * (1.0 + 0.25 * cos(2.0 * M_PI * (hod - 15.0) / 24.0));
 }
 
-/* ---- liquidations ---- */
-
-static int liq_push(symstate_t *s, int64_t ts, int side, double price, double qty)
-{
-    if (s->nliq == s->capliq) {
-        size_t nc = s->capliq ? s->capliq * 2 : 64;
-        cpe_point_t *p = realloc(s->liq, nc * sizeof *p);
-        if (!p) return CPE_ENOMEM;
-        s->liq = p;
-        s->capliq = nc;
-    }
-    cpe_point_t *p = &s->liq[s->nliq++];
-    p->ts_ms = ts;
-    p->seq = (int32_t)(s->nliq - 1); /* creation order: makes the sort below a total order */
-    p->v[0] = side == 0 ? 1.0 : -1.0;
-    p->v[1] = price;
-    p->v[2] = qty;
-    for (int i = 3; i < CPE_POINT_NV; i++)
-        p->v[i] = NAN;
-    return 0;
-}
-
-/* Liquidate every cohort of `side` whose liquidation price the slice range [lo, hi]
- * crossed. Returns the liquidated notional (quote) and base qty through *usd, *qty. */
-static int liquidate(symstate_t *s, int side, int64_t slice_ts, double o, double lo, double hi,
-                     double *usd, double *qty)
-{
-    pool_t *pl = &s->side[side];
-    *usd = *qty = 0;
-    if (isnan(pl->trigger) || (side == 0 ? lo > pl->trigger : hi < pl->trigger)) return 0;
-    for (int i = 0; i < TIERS; i++)
-        for (int j = 0; j < COHORTS; j++) {
-            cohort_t *c = &pl->c[i][j];
-            if (c->qty <= 0 || (side == 0 ? lo > c->liq : hi < c->liq)) continue;
-            /* fills at the liquidation price, or at the open when the slice gapped past it */
-            double px = side == 0 ? fmax(fmin(c->liq, o), lo) : fmin(fmax(c->liq, o), hi);
-            double q = rnd(c->qty, s->p.lot);
-            c->qty = 0;
-            if (q <= 0) continue;
-            double cusd = q * px;
-            int nev = 1 + (int)fmin(9.0, floor(cusd / 2e5));
-            double left = q;
-            for (int e = 0; e < nev; e++) {
-                double qe = e == nev - 1 ? left : rnd(q / nev, s->p.lot);
-                if (qe > left) qe = left;
-                left -= qe;
-                if (qe <= 0) continue;
-                double f = cpe_rng_uniform(&s->rng);
-                double pe = side == 0 ? px - f * (px - lo) * 0.5 : px + f * (hi - px) * 0.5;
-                int64_t ts = slice_ts + (int64_t)(cpe_rng_uniform(&s->rng) * CPE_SIM_SLICE_MS);
-                int rc = liq_push(s, ts, side, rnd(pe, s->p.tick), qe);
-                if (rc) return rc;
-            }
-            *usd += cusd;
-            *qty += q;
-        }
-    pool_retrigger(pl, side);
-    return 0;
-}
-
 static int cmp_point_ts(const void *a, const void *b)
 {
     const cpe_point_t *x = a, *y = b;
@@ -361,7 +222,7 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
         w[k] = -log(cpe_rng_uniform(g));
         wsum += w[k];
     }
-    s->nliq = 0;
+    s->liq.n = 0;
     double p = s->price, p_start = s->price;
     for (int k = 0; k < CPE_SIM_SLICES; k++) {
         int64_t sts = ts + (int64_t)k * CPE_SIM_SLICE_MS;
@@ -374,25 +235,26 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
         double bo = b0 + (b1 - b0) * k / CPE_SIM_SLICES;
         double bc = b0 + (b1 - b0) * (k + 1) / CPE_SIM_SLICES;
         double tick = s->p.tick, lot = s->p.lot;
-        double so = rnd(po, tick), sc = rnd(p, tick);
-        double sh = fmax(rnd(fmax(po, p) * wick_hi, tick), fmax(so, sc));
-        double sl = fmin(rnd(fmin(po, p) * wick_lo, tick), fmin(so, sc));
-        double qo = rnd(po * (1 + bo), tick), qc = rnd(p * (1 + bc), tick);
-        double qh = fmax(rnd(fmax(po, p) * wick_hi * (1 + bc), tick), fmax(qo, qc));
-        double ql = fmin(rnd(fmin(po, p) * wick_lo * (1 + bc), tick), fmin(qo, qc));
+        double so = sim_round(po, tick), sc = sim_round(p, tick);
+        double sh = fmax(sim_round(fmax(po, p) * wick_hi, tick), fmax(so, sc));
+        double sl = fmin(sim_round(fmin(po, p) * wick_lo, tick), fmin(so, sc));
+        double qo = sim_round(po * (1 + bo), tick), qc = sim_round(p * (1 + bc), tick);
+        double qh = fmax(sim_round(fmax(po, p) * wick_hi * (1 + bc), tick), fmax(qo, qc));
+        double ql = fmin(sim_round(fmin(po, p) * wick_lo * (1 + bc), tick), fmin(qo, qc));
         /* liquidations on the perp price */
         double lu, lq, su, sq;
-        int rc = liquidate(s, 0, sts, qo, ql, qh, &lu, &lq);
-        if (!rc) rc = liquidate(s, 1, sts, qo, ql, qh, &su, &sq);
+        int rc = sim_pools_liquidate(&s->pools, 0, &s->p, g, sts, qo, ql, qh, &s->liq, &lu, &lq);
+        if (!rc)
+            rc = sim_pools_liquidate(&s->pools, 1, &s->p, g, sts, qo, ql, qh, &s->liq, &su, &sq);
         if (rc) return rc;
         s->pending_impact += (su - lu) / (DEPTH_MULT * s->p.oi_usd);
         /* volumes of the slice */
         double wk = w[k] / wsum, vwap = (so + sh + sl + sc) / 4.0;
-        double sv = rnd(spot_usd * wk / vwap, lot);
-        double stb = rnd(sv * fmin(0.98, fmax(0.02, share + 0.03 * cpe_rng_normal(g))), lot);
+        double sv = sim_round(spot_usd * wk / vwap, lot);
+        double stb = sim_round(sv * fmin(0.98, fmax(0.02, share + 0.03 * cpe_rng_normal(g))), lot);
         if (stb > sv) stb = sv;
-        double pv0 = rnd(perp_usd * wk / vwap, lot);
-        double ptb = rnd(pv0 * fmin(0.98, fmax(0.02, share + 0.03 * cpe_rng_normal(g))), lot);
+        double pv0 = sim_round(perp_usd * wk / vwap, lot);
+        double ptb = sim_round(pv0 * fmin(0.98, fmax(0.02, share + 0.03 * cpe_rng_normal(g))), lot);
         if (ptb > pv0) ptb = pv0;
         double pv = pv0 + lq + sq, pb = ptb + sq; /* forced sells / buys are taker flow */
         double stn =
@@ -414,55 +276,27 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
     cpe_sim_partial(o->spot_slice, CPE_SIM_SLICES, &o->spot);
     cpe_sim_partial(o->perp_slice, CPE_SIM_SLICES, &o->perp);
     /* liquidation events in time order; seq numbers them within their ms */
-    if (s->nliq > 1) qsort(s->liq, s->nliq, sizeof *s->liq, cmp_point_ts);
-    for (size_t i = 0; i < s->nliq; i++)
-        s->liq[i].seq =
-            (i > 0 && s->liq[i].ts_ms == s->liq[i - 1].ts_ms) ? s->liq[i - 1].seq + 1 : 0;
-    o->liq = s->liq;
-    o->nliq = s->nliq;
-    /* positions: steady closes, new opens at the close, cohorts every 4 h */
+    if (s->liq.n > 1) qsort(s->liq.v, s->liq.n, sizeof *s->liq.v, cmp_point_ts);
+    for (size_t i = 0; i < s->liq.n; i++)
+        s->liq.v[i].seq =
+            (i > 0 && s->liq.v[i].ts_ms == s->liq.v[i - 1].ts_ms) ? s->liq.v[i - 1].seq + 1 : 0;
+    o->liq = s->liq.v;
+    o->nliq = s->liq.n;
+    /* positions: steady closes and stop-outs, new opens at the close, cohorts every 4 h */
     int64_t tc = ts + CPE_MS_PER_MIN;
-    int64_t ep = cpe_floor_ms(tc, COHORT_MS);
-    if (ep != s->cohort_epoch) {
-        s->cohort_epoch = ep;
-        s->cur = (s->cur + 1) % COHORTS;
-        for (int side = 0; side < 2; side++)
-            for (int i = 0; i < TIERS; i++)
-                s->side[side].c[i][s->cur].qty = 0; /* closed out */
-    }
     double open_usd =
-        s->p.oi_usd / open_norm() * R->open_mult * exp(0.3 * cpe_rng_normal(g) - 0.045);
-    double long_share = 0.5 + R->long_tilt * dir;
+        s->p.oi_usd / sim_pools_open_norm() * R->open_mult * exp(0.3 * cpe_rng_normal(g) - 0.045);
     double pc = o->perp.close;
-    for (int side = 0; side < 2; side++) {
-        double side_usd = open_usd * (side == 0 ? long_share : 1.0 - long_share);
-        for (int i = 0; i < TIERS; i++) {
-            double keep = 1.0 - R->close_mult / tier_hold_min[i];
-            for (int j = 0; j < COHORTS; j++) {
-                cohort_t *cj = &s->side[side].c[i][j];
-                if (cj->qty <= 0) continue;
-                /* stop-outs: losing positions are cut the faster the more of their margin
-                 * is gone (share of the way from entry to the liquidation price) */
-                double lost = (cj->entry - pc) / (cj->entry - cj->liq);
-                double stop = lost > 0 ? STOP_RATE * fmin(lost, 1.0) * fmin(lost, 1.0) : 0;
-                cj->qty *= keep * (1.0 - stop);
-            }
-            cohort_t *c = &s->side[side].c[i][s->cur];
-            double q = side_usd * tier_share[i] / pc;
-            c->entry = c->qty > 0 ? (c->qty * c->entry + q * pc) / (c->qty + q) : pc;
-            c->qty += q;
-            c->liq = liq_price(side, c->entry, tier_lev[i]);
-        }
-        pool_retrigger(&s->side[side], side);
-    }
+    sim_pools_step(&s->pools, tc, pc, open_usd, 0.5 + R->long_tilt * dir, R->close_mult);
     /* observations at the minute's close */
     double basis_close = o->perp.close / o->spot.close - 1.0;
     s->basis_sum += basis_close;
     s->basis_n++;
     o->has_oi = o->has_lsr = o->has_funding = 0;
     if (tc % OBS_MS == 0) {
-        double L = pool_qty(&s->side[0]), S = pool_qty(&s->side[1]);
-        double oi = rnd(L + S, s->p.lot);
+        double L, S;
+        sim_pools_qty(&s->pools, &L, &S);
+        double oi = sim_round(L + S, s->p.lot);
         o->has_oi = o->has_lsr = 1;
         o->oi = (cpe_point_t){tc, 0, {oi, oi * pc, NAN, NAN, NAN, NAN}};
         /* accounts: the pools plus an unlevered crowd of a quarter of the equilibrium OI
@@ -470,13 +304,13 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
         double K = LSR_CROWD * s->p.oi_usd / pc, la = L + K, sa = S + K;
         o->lsr = (cpe_point_t){tc,
                                0,
-                               {rnd(la / sa, 1e-4), rnd(la / (la + sa), 1e-4),
-                                rnd(sa / (la + sa), 1e-4), NAN, NAN, NAN}};
+                               {sim_round(la / sa, 1e-4), sim_round(la / (la + sa), 1e-4),
+                                sim_round(sa / (la + sa), 1e-4), NAN, NAN, NAN}};
     }
     if (tc % FUNDING_MS == 0) {
         double mb = s->basis_sum / (double)s->basis_n;
         double rate = FUNDING_INTEREST + FUNDING_GAIN * (mb - BASIS_BASE);
-        rate = rnd(fmax(-FUNDING_CAP, fmin(FUNDING_CAP, rate)), 1e-8);
+        rate = sim_round(fmax(-FUNDING_CAP, fmin(FUNDING_CAP, rate)), 1e-8);
         o->has_funding = 1;
         o->funding = (cpe_point_t){tc, 0, {rate, NAN, NAN, NAN, NAN, NAN}};
         s->basis_sum = 0;
