@@ -76,5 +76,21 @@ check "horizon error names the allowed values" has "$tmp/h5.err" "1, 4, 8, 24"
 check "training an unknown symbol fails" [ $? -eq 1 ]
 check "unknown symbol error names it" has "$tmp/doge.err" "DOGE"
 
+# cpe cone on a kline file: the real August 2025 file when ../shared is here.
+real=${CPE_SHARED:-}/data/real/binance-spot_BTCUSDT_klines_1m_2025-08-01_2025-08-31.csv.gz
+if [ -n "${CPE_SHARED:-}" ] && [ -f "$real" ]; then
+  gzip -dc "$real" | head -6000 >"$tmp/BTCUSDT-1m.csv"
+  "$CPE_BIN" cone --input "$tmp/BTCUSDT-1m.csv" --symbol BTCUSDT --horizon 8 --vol-only --paths 2000 >"$tmp/cone.json" 2>"$tmp/cone.err"
+  check "cone --vol-only succeeds" [ $? -eq 0 ]
+  check "cone --vol-only has a 9-point cone" [ "$(grep -o '"t_ms"' "$tmp/cone.json" | wc -l)" -eq 10 ]
+  check "cone --vol-only has no direction" has "$tmp/cone.json" '"p_up":null'
+  check "cone --vol-only names its model" has "$tmp/cone.json" '"model_version":"vol-only:garch-t'
+else
+  echo "skip cone --vol-only: no \$CPE_SHARED/data/real"
+fi
+"$CPE_BIN" cone --input "$tmp/nope.csv" --horizon 4 --vol-only >/dev/null 2>"$tmp/cone2.err"
+check "cone on a missing file fails" [ $? -eq 1 ]
+check "cone error names the file" has "$tmp/cone2.err" "nope.csv"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
