@@ -63,15 +63,17 @@ export class SeriesFeed<P> {
     }
     // the store bumps rev whenever history changed (new asset/interval, gap fill, trim)
     if (rev !== this.state.rev || s.t.length < this.state.len) {
-      const pts = this.all(s);
-      if (pts.length > this.tailBars) {
-        const tail = pts.slice(pts.length - this.tailBars);
+      const n = s.t.length;
+      if (n > this.tailBars) {
+        // only the tail's points are built now; the rest when the history is attached
+        const tail = new Array<P>(this.tailBars);
+        for (let i = n - this.tailBars, k = 0; i < n; i++, k++) tail[k] = this.at(s, i);
         this.series.setData(tail as never);
         this.partial = true;
         waiting.add(this as SeriesFeed<unknown>);
         planFlush();
       } else {
-        this.series.setData(pts as never);
+        this.series.setData(this.all(s) as never);
         this.partial = false;
         waiting.delete(this as SeriesFeed<unknown>);
       }
