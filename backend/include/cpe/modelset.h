@@ -71,6 +71,12 @@ typedef struct cpe_hmodel {
     cpe_cone_scale_t scale; /* s1, s2 for the cone bands */
     size_t n_fit, n_valid;
     double valid_logloss_raw, valid_logloss_cal, valid_auc;
+    /* Drift terms are used only when they helped on the validation rows:
+     * use_move          the regressor's RMSE beat the zero forecast (else expected_move 0)
+     * use_regime_drift  the spec 11.2 trend drift (+-0.5 / -1 sigma) had the sign of the
+     *                   outcome on more than half of the trending/panic validation rows */
+    int use_move, use_regime_drift;
+    double valid_rmse_move, valid_rmse_zero, regime_drift_hit;
 } cpe_hmodel_t;
 
 typedef struct cpe_modelset_config {
@@ -137,6 +143,18 @@ const char *cpe_confidence(double p_up, cpe_regime_t regime, int extreme_penalty
 /* Share of the features present in >= 50 % of training rows that are present in x (0..1;
  * 1 when the model has no such feature). */
 double cpe_modelset_data_quality(const cpe_modelset_t *ms, const double *x);
+
+/* The reported expected move of horizon index k: the regressor's output when use_move,
+ * else 0 (the model abstains from a magnitude call it could not validate). */
+double cpe_modelset_move(const cpe_modelset_t *ms, int k, double move_raw);
+
+/* The cone parameters of horizon index k for a bar, identical at scale fitting, in the
+ * walk-forward and live: drift = cpe_modelset_move + the regime's drift when
+ * use_regime_drift; the regime's vol multiplier (spec 11.2); the extreme-volatility
+ * multiplier; the fitted scales s1/s2 (or 1 when scaled == 0, for the scale fit itself). */
+void cpe_modelset_cone_params(const cpe_modelset_t *ms, int k, double close, int64_t t0_ms,
+                              double move_raw, cpe_regime_t rg, const cpe_extreme_t *ex,
+                              int scaled, cpe_cone_params_t *p);
 
 /* Regime of a feature row (rule tags; NORMAL when the features are missing). */
 cpe_regime_t cpe_modelset_regime(const cpe_modelset_t *ms, const double *x);

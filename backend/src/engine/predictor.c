@@ -149,21 +149,11 @@ static int predict_now(cpe_predictor_t *p, const cpe_pred_input_t *in, const int
     if (!(hn > 0) || !isfinite(hn))
         return cpe_diag_set(d, CPE_EDATA, "predict: no volatility state (%zu hourly returns)", nr);
     cpe_regime_t rg = cpe_modelset_regime(ms, in->x);
-    const cpe_regime_adjust_t *adj = cpe_regime_adjust(rg);
     double dq = cpe_modelset_data_quality(ms, in->x);
     cpe_cone_params_t cp[CPE_MS_MAX_H];
     for (int i = 0; i < nh; i++) {
-        const cpe_hmodel_t *hm = &ms->h[idx[i]];
-        cpe_cone_params_default(&cp[i]);
-        cp[i].horizon_h = hm->horizon_h;
-        cp[i].close = in->close;
-        cp[i].t0_ms = in->ts_ms + CPE_MS_PER_MIN;
-        cp[i].expected_move = move[idx[i]];
-        cp[i].s1 = hm->scale.s1;
-        cp[i].s2 = hm->scale.s2;
-        cp[i].vol_mult = adj ? adj->vol_mult : 1;
-        cp[i].drift_sigma = adj ? adj->drift_sigma : 0;
-        cp[i].extreme_mult = ex.mult;
+        cpe_modelset_cone_params(ms, idx[i], in->close, in->ts_ms + CPE_MS_PER_MIN, move[idx[i]],
+                                 rg, &ex, 1, &cp[i]);
         memset(&out[i], 0, sizeof out[i]);
     }
     if ((rc = cpe_cone_predict(&p->ws, &ms->vol, hn, seed_of(p->symbol, in->ts_ms), cp, (size_t)nh,
@@ -176,7 +166,7 @@ static int predict_now(cpe_predictor_t *p, const cpe_pred_input_t *in, const int
         o->horizon_h = horizons[i];
         o->close = in->close;
         o->p_up = pup[idx[i]];
-        o->expected_move = move[idx[i]];
+        o->expected_move = cpe_modelset_move(ms, idx[i], move[idx[i]]);
         snprintf(o->regime, sizeof o->regime, "%s", cpe_regime_name(rg));
         snprintf(o->confidence, sizeof o->confidence, "%s",
                  cpe_confidence(o->p_up, rg, ex.confidence_penalty, dq, in->stale));

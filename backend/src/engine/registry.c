@@ -184,12 +184,16 @@ static json_t *metadata_json(const char *symbol, const char *version, const cpe_
                                "logloss_calibrated", num(h->valid_logloss_cal), "auc",
                                num(h->valid_auc), "n_fit", (json_int_t)h->n_fit, "n_valid",
                                (json_int_t)h->n_valid);
+        json_t *dr = json_pack("{s:b,s:o,s:o,s:b,s:o}", "use_move", h->use_move,
+                               "valid_rmse_move", num(h->valid_rmse_move), "valid_rmse_zero",
+                               num(h->valid_rmse_zero), "use_regime_drift", h->use_regime_drift,
+                               "regime_drift_hit", num(h->regime_drift_hit));
         json_array_append_new(
-            hs, json_pack("{s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o}", "horizon_h", h->horizon_h,
+            hs, json_pack("{s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "horizon_h", h->horizon_h,
                           "classifier_rounds", h->cls.best_rounds, "regressor_rounds",
                           h->reg.best_rounds, "base_rate", num(h->base_rate), "calibration", cal,
                           "cone_scale", sc, "validation", vm, "valid_rmse",
-                          num(h->reg.best_valid_loss)));
+                          num(h->reg.best_valid_loss), "drift", dr));
     }
     json_object_set_new(m, "horizons", hs);
     json_object_set_new(m, "volatility", garch_json(&ms->vol));
@@ -451,6 +455,12 @@ static int fill_from_meta(cpe_modelset_t *ms, const json_t *m, const char *dir, 
         hm->scale.s = get_num(sc, "s");
         if (!(hm->scale.s1 > 0)) hm->scale.s1 = 1;
         if (!(hm->scale.s2 > 0)) hm->scale.s2 = 1;
+        json_t *dr = json_object_get(h, "drift");
+        hm->use_move = json_is_true(json_object_get(dr, "use_move"));
+        hm->use_regime_drift = json_is_true(json_object_get(dr, "use_regime_drift"));
+        hm->valid_rmse_move = get_num(dr, "valid_rmse_move");
+        hm->valid_rmse_zero = get_num(dr, "valid_rmse_zero");
+        hm->regime_drift_hit = get_num(dr, "regime_drift_hit");
         json_t *vm = json_object_get(h, "validation");
         hm->valid_logloss_raw = get_num(vm, "logloss_raw");
         hm->valid_logloss_cal = get_num(vm, "logloss_calibrated");

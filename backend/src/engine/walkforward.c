@@ -236,23 +236,13 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
         double hg = nr ? cpe_garch_filter(&ms->vol_n, ret, nr) : ms->vol_n.last_h;
         double rv = nr >= 24 ? sdev(ret + nr - 24, 24) : NAN;
         cpe_regime_t rg = cpe_modelset_regime(ms, x);
-        const cpe_regime_adjust_t *adj = cpe_regime_adjust(rg);
         double dq = cpe_modelset_data_quality(ms, x);
         cpe_cone_params_t cp[CPE_MS_MAX_H];
         cpe_prediction_t pr[CPE_MS_MAX_H];
         memset(pr, 0, sizeof pr);
-        for (int h = 0; h < nh; h++) {
-            cpe_cone_params_default(&cp[h]);
-            cp[h].horizon_h = ms->h[h].horizon_h;
-            cp[h].close = v->close[i];
-            cp[h].t0_ms = v->ts_ms[i] + CPE_MS_PER_MIN;
-            cp[h].expected_move = move[(size_t)h * nt + t];
-            cp[h].s1 = ms->h[h].scale.s1;
-            cp[h].s2 = ms->h[h].scale.s2;
-            cp[h].vol_mult = adj ? adj->vol_mult : 1;
-            cp[h].drift_sigma = adj ? adj->drift_sigma : 0;
-            cp[h].extreme_mult = ex.mult;
-        }
+        for (int h = 0; h < nh; h++)
+            cpe_modelset_cone_params(ms, h, v->close[i], v->ts_ms[i] + CPE_MS_PER_MIN,
+                                     move[(size_t)h * nt + t], rg, &ex, 1, &cp[h]);
         if (!(hn > 0) || cpe_cone_predict(&ws, &ms->vol, hn, c->ms.seed ^ (uint64_t)v->ts_ms[i],
                                           cp, (size_t)nh, pr, NULL) != 0)
             continue; /* no volatility state: the row has no prediction */
@@ -264,7 +254,7 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
             p->horizon_h = H;
             p->close = v->close[i];
             p->p_up = pup[(size_t)h * nt + t];
-            p->expected_move = move[(size_t)h * nt + t];
+            p->expected_move = cpe_modelset_move(ms, h, move[(size_t)h * nt + t]);
             snprintf(p->regime, sizeof p->regime, "%s", cpe_regime_name(rg));
             snprintf(p->confidence, sizeof p->confidence, "%s",
                      cpe_confidence(p->p_up, rg, ex.confidence_penalty, dq, 0));

@@ -202,13 +202,12 @@ static int fit_scale(cpe_modelset_t *ms, const cpe_mlview_t *v, const hrows_t *h
     for (size_t t = vf; t < h->n && m < cap; t += stride) {
         size_t i = h->idx[t];
         size_t nr = cpe_ml_hourly_returns(v, i, (size_t)cfg->filter_hours, ret);
-        double hn = cpe_modelset_h_next(ms, ret, nr);
+        cpe_extreme_t ex;
+        double hn = cpe_modelset_vol_state(ms, ret, nr, &ex);
+        if (!(hn > 0)) continue;
         cpe_cone_params_t p;
-        cpe_cone_params_default(&p);
-        p.horizon_h = hm->horizon_h;
-        p.close = v->close[i];
-        p.t0_ms = v->ts_ms[i] + CPE_MS_PER_MIN;
-        p.expected_move = move[t - vf];
+        cpe_modelset_cone_params(ms, k, v->close[i], v->ts_ms[i] + CPE_MS_PER_MIN, move[t - vf],
+                                 cpe_modelset_regime(ms, v->X + i * v->ncol), &ex, 0, &p);
         cpe_prediction_t pred;
         memset(&pred, 0, sizeof pred);
         if (cpe_cone_predict(&ws, &ms->vol, hn, cfg->seed + t, &p, 1, &pred, NULL) != 0) continue;
@@ -267,6 +266,24 @@ static int train_horizon(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t
     hm->valid_auc = cpe_metric_auc(q, h.yb + vf, hm->n_valid);
     for (size_t t = 0; t < hm->n_valid; t++) q[t] = cpe_calib_apply(&hm->calib, q[t]);
     hm->valid_logloss_cal = cpe_metric_logloss(q, h.yb + vf, hm->n_valid);
+    /* Validate the drift terms on the held-out rows (see modelset.h). */
+    double se_m = 0, se_z = 0, hit = 0, nd = 0;
+    for (size_t t = 0; t < hm->n_valid; t++) {
+        double y = h.yr[vf + t];
+        se_m += (pm[t] - y) * (pm[t] - y);
+        se_z += y * y;
+        const cpe_regime_adjust_t *adj =
+            cpe_regime_adjust(cpe_modelset_regime(ms, h.X + (vf + t) * v->ncol));
+        if (adj && adj->drift_sigma != 0 && y != 0) {
+            nd++;
+            hit += (adj->drift_sigma > 0) == (y > 0);
+        }
+    }
+    hm->valid_rmse_move = hm->n_valid ? sqrt(se_m / (double)hm->n_valid) : NAN;
+    hm->valid_rmse_zero = hm->n_valid ? sqrt(se_z / (double)hm->n_valid) : NAN;
+    hm->use_move = hm->valid_rmse_move < hm->valid_rmse_zero;
+    hm->regime_drift_hit = nd > 0 ? hit / nd : NAN;
+    hm->use_regime_drift = nd >= 50 && hit / nd > 0.5;
     rc = fit_scale(ms, v, &h, vf, pm, k, cfg, d);
 out:
     hrows_free(&h);
@@ -395,4 +412,27 @@ double cpe_modelset_data_quality(const cpe_modelset_t *ms, const double *x)
             ok += !isnan(x[j]);
         }
     return want ? (double)ok / (double)want : 1.0;
+}
+
+double cpe_modelset_move(const cpe_modelset_t *ms, int k, double move_raw)
+{
+    return ms->h[k].use_move ? move_raw : 0.0;
+}
+
+void cpe_modelset_cone_params(const cpe_modelset_t *ms, int k, double close, int64_t t0_ms,
+                              double move_raw, cpe_regime_t rg, const cpe_extreme_t *ex,
+                              int scaled, cpe_cone_params_t *p)
+{
+    const cpe_hmodel_t *hm = &ms->h[k];
+    const cpe_regime_adjust_t *adj = cpe_regime_adjust(rg);
+    cpe_cone_params_default(p);
+    p->horizon_h = hm->horizon_h;
+    p->close = close;
+    p->t0_ms = t0_ms;
+    p->expected_move = cpe_modelset_move(ms, k, move_raw);
+    p->s1 = scaled && hm->scale.s1 > 0 ? hm->scale.s1 : 1.0;
+    p->s2 = scaled && hm->scale.s2 > 0 ? hm->scale.s2 : 1.0;
+    p->vol_mult = adj ? adj->vol_mult : 1.0;
+    p->drift_sigma = adj && hm->use_regime_drift ? adj->drift_sigma : 0.0;
+    p->extreme_mult = ex && ex->mult > 0 ? ex->mult : 1.0;
 }

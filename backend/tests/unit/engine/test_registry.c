@@ -85,6 +85,10 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     CHECK_EQ_INT(back.h[1].horizon_h, 4);
     CHECK_EQ_INT(back.h[0].calib.method, ms.h[0].calib.method);
     CHECK_NEAR(back.h[0].scale.s1, ms.h[0].scale.s1, 0);
+    for (int k = 0; k < 2; k++) {
+        CHECK_EQ_INT(back.h[k].use_move, ms.h[k].use_move);
+        CHECK_EQ_INT(back.h[k].use_regime_drift, ms.h[k].use_regime_drift);
+    }
     CHECK_NEAR(back.vol.omega, ms.vol.omega, 0);
     CHECK_NEAR(back.vol.nu, ms.vol.nu, 0);
     CHECK_EQ_INT(back.has_regime, ms.has_regime);
