@@ -335,7 +335,7 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
         cpe_diag_set(d, rc, "%s: reading side series: %s", out->instrument, st->diag.msg);
         goto fail;
     }
-    qsort(ob.o, ob.n, sizeof *ob.o, by_avail);
+    if (ob.n) qsort(ob.o, ob.n, sizeof *ob.o, by_avail);
 
     /* rows: bars with open time in [from, end) on the sampling grid */
     int64_t t_last = bars[nb - 1].ts_ms;
