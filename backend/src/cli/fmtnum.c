@@ -63,14 +63,22 @@ static int put_uint(char *p, uint64_t u)
     return n;
 }
 
+static const char digits2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                 "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                 "8081828384858687888990919293949596979899";
+
 /* Digits D (exactly P of them) times 10^(X - P + 1), in "%.Pg" style. */
 static int put_g(char *buf, int neg, uint64_t D, int P, int X)
 {
     char dg[24];
-    for (int i = P - 1; i >= 0; i--) {
-        dg[i] = (char)('0' + D % 10);
-        D /= 10;
+    int i = P;
+    while (i >= 2) {
+        unsigned r = (unsigned)(D % 100);
+        D /= 100;
+        i -= 2;
+        memcpy(dg + i, digits2 + 2 * r, 2);
     }
+    if (i) dg[0] = (char)('0' + D);
     int nd = P;
     while (nd > 1 && dg[nd - 1] == '0') nd--;
     char *p = buf;
@@ -89,7 +97,7 @@ static int put_g(char *buf, int neg, uint64_t D, int P, int X)
         p += put_uint(p, (uint64_t)ax);
     } else if (X >= 0) {
         int ip = X + 1; /* digits before the point (<= P) */
-        for (int i = 0; i < ip; i++) *p++ = i < nd ? dg[i] : '0';
+        for (int k = 0; k < ip; k++) *p++ = k < nd ? dg[k] : '0';
         if (nd > ip) {
             *p++ = '.';
             memcpy(p, dg + ip, (size_t)(nd - ip));
@@ -98,12 +106,22 @@ static int put_g(char *buf, int neg, uint64_t D, int P, int X)
     } else {
         *p++ = '0';
         *p++ = '.';
-        for (int i = 0; i < -X - 1; i++) *p++ = '0';
+        for (int k = 0; k < -X - 1; k++) *p++ = '0';
         memcpy(p, dg, (size_t)nd);
         p += nd;
     }
     *p = 0;
     return (int)(p - buf);
+}
+
+/* a * 10^s in long double: one exact power for |s| <= 27, two for |s| <= 54 (one more
+ * rounding). */
+static inline long double scale10(long double a, int s)
+{
+    if (s > 27) return a * p10l[27] * p10l[s - 27];
+    if (s >= 0) return a * p10l[s];
+    if (s >= -27) return a / p10l[-s];
+    return a / p10l[27] / p10l[-s - 27];
 }
 
 int cpe_fmt_fast(char *buf, double v, const char *nan_text)
@@ -119,37 +137,47 @@ int cpe_fmt_fast(char *buf, double v, const char *nan_text)
         *p = 0;
         return (int)(p - buf);
     }
-    /* 17-digit scale: y = a * 10^s in [1e16, 1e17); X = decimal exponent of a */
-    int e2;
-    frexp(a, &e2); /* a = m * 2^e2, m in [0.5, 1) */
-    int X = (int)floor((e2 - 1) * 0.30102999566398119521), s = 0;
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits);
+    int be = (int)(bits >> 52); /* biased exponent; 0 = subnormal */
+    if (be == 0 || a < 1e-37 || a > 1e37) return cpe_fmt_double(buf, v, nan_text);
+    /* 17-digit scale: y = a * 10^s in [1e16, 1e17); X = decimal exponent of a, estimated as
+     * floor(log10(2^(be-1023))) (78913 / 2^18 ~ log10 2), fixed by the loop */
+    int X = ((be - 1023) * 78913) >> 18, s = 0;
     long double y = 0;
     uint64_t D = 0;
     for (int tries = 0;; tries++) {
         s = 16 - X;
-        if (s > 27 || s < -27 || tries > 3) return cpe_fmt_double(buf, v, nan_text);
-        y = s >= 0 ? (long double)a * p10l[s] : (long double)a / p10l[-s];
+        if (s > 54 || s < -54 || tries > 3) return cpe_fmt_double(buf, v, nan_text);
+        y = scale10(a, s);
         D = ld_round(y);
         if (D >= p10u[17]) X++;
         else if (D < p10u[16]) X--;
         else break;
     }
-    /* The doubles' rounding interval around a, on the same scale: any decimal strictly
-     * inside it parses back to a. Each bound carries one rounding of the long-double
-     * product (relative error <= 2^-64; the candidates are exact integers), so candidates
-     * closer to an edge than twice that are not trusted (17 digits are printed instead;
-     * they always lie inside: |D - y| <= 0.5 + 2^-64 y < the half-width >= 0.55 units). */
-    long double lo = ((long double)a + (long double)nextafter(a, 0)) / 2;
-    long double hi = ((long double)a + (long double)nextafter(a, INFINITY)) / 2;
-    lo = s >= 0 ? lo * p10l[s] : lo / p10l[-s];
-    hi = s >= 0 ? hi * p10l[s] : hi / p10l[-s];
-    const long double margin = hi * 0x1p-63L;
-    for (int P = 15; P <= 16; P++) {
-        uint64_t u = p10u[17 - P];
-        uint64_t d = ld_round(y / (long double)u);
-        long double cand = (long double)d * (long double)u;
+    /* The doubles' rounding interval around a (midpoints to the neighbours, exact in long
+     * double), on the same scale: any decimal strictly inside it parses back to a. Each
+     * scaled bound carries at most two roundings (relative error <= 2^-63), the candidates
+     * are exact integers, so candidates closer to an edge than 2^-61 are not trusted
+     * (17 digits are printed instead; those always lie inside: |D - y| <= 0.5 + 2^-63 y,
+     * below the half-width, which is >= 0.55 units on this scale). Shorter candidates are
+     * y rounded to 15 / 16 digits, from D and y - D (exact: |y - D| <= 0.5), so no double
+     * rounding; every candidate is checked against the interval anyway. */
+    uint64_t bd = bits - 1, bu = bits + 1;
+    double ad, au;
+    memcpy(&ad, &bd, sizeof ad);
+    memcpy(&au, &bu, sizeof au);
+    long double lo = scale10(((long double)a + ad) / 2, s);
+    long double hi = scale10(((long double)a + au) / 2, s);
+    const long double margin = hi * 0x1p-61L;
+    static const uint64_t unit[2] = {100, 10};
+    const long double fr = y - (long double)D;
+    for (int k = 0; k < 2; k++) {
+        uint64_t u = unit[k], r = D % u;
+        uint64_t d = D / u + (r > u / 2 || (r == u / 2 && fr >= 0));
+        long double cand = (long double)(d * u);
         if (cand > lo + margin && cand < hi - margin) {
-            int x = X;
+            int P = 15 + k, x = X;
             if (d >= p10u[P]) { /* rounded up to 10^P: one more digit of exponent */
                 d /= 10;
                 x++;

@@ -65,7 +65,7 @@ static void test_fmt_fast_round_trips_random_doubles(void)
         if (strcmp(a, b)) differ++;
     }
     CHECK_EQ_INT(bad, 0);
-    CHECK_MSG(differ < 1500, "%d of 300000 differ from cpe_fmt_double", differ);
+    CHECK_MSG(differ < 1000, "%d of 300000 differ from cpe_fmt_double", differ);
 }
 
 int main(void)
