@@ -77,6 +77,11 @@ typedef struct cpe_hmodel {
      *                   outcome on more than half of the trending/panic validation rows */
     int use_move, use_regime_drift;
     double valid_rmse_move, valid_rmse_zero, regime_drift_hit;
+    /* use_direction: the calibrated classifier (calibrator fitted on the first 2/3 of the
+     * validation rows) beat the constant base rate in log-loss on the last 1/3; when it
+     * did not, p_up is the base rate (the model abstains from a direction call). */
+    int use_direction;
+    double holdout_logloss_model, holdout_logloss_base;
 } cpe_hmodel_t;
 
 typedef struct cpe_modelset_config {
@@ -113,7 +118,8 @@ int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *
                        size_t nrows, int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg,
                        cpe_diag_t *d);
 
-/* Per horizon k (0..n_h-1): p_raw[k*nrow + i], p_up[k*nrow + i] (calibrated), move[..].
+/* Per horizon k (0..n_h-1): p_raw[k*nrow + i], p_up[k*nrow + i] (calibrated, or the base
+ * rate when !use_direction), move[..] (the regressor's raw output).
  * Any output pointer may be NULL. */
 int cpe_modelset_predict(const cpe_modelset_t *ms, const double *X, size_t nrow, double *p_raw,
                          double *p_up, double *move);

@@ -86,13 +86,14 @@ static int run_train(cpe_args_t *a)
            cpe_garch_dist_name(ms.vol.dist), ms.vol.fallback ? " (EWMA fallback)" : "",
            cpe_garch_persistence(&ms.vol));
     printf("horizon  rounds(cls/reg)  base_rate  valid_auc  logloss raw -> calibrated (%s)  "
-           "cone s1/s2   drift: move, regime\n", "held-out validation rows");
+           "cone s1/s2   direction, drift: move, regime\n", "held-out validation rows");
     for (int k = 0; k < ms.n_h; k++) {
         const cpe_hmodel_t *h = &ms.h[k];
-        printf("%5dh   %4d / %-4d      %.4f     %.4f     %.4f -> %.4f (%-8s)  %.3f / %.3f  %s, %s\n",
+        printf("%5dh   %4d / %-4d      %.4f     %.4f     %.4f -> %.4f (%-8s)  %.3f / %.3f  %s, %s, %s\n",
                h->horizon_h, h->cls.best_rounds, h->reg.best_rounds, h->base_rate, h->valid_auc,
                h->valid_logloss_raw, h->valid_logloss_cal, cpe_calib_name(h->calib.method),
-               h->scale.s1, h->scale.s2, h->use_move ? "used" : "off", h->use_regime_drift ? "used" : "off");
+               h->scale.s1, h->scale.s2, h->use_direction ? "model" : "base rate",
+               h->use_move ? "used" : "off", h->use_regime_drift ? "used" : "off");
     }
     printf("registered in %s/%s/%s%s\n", r.root, sym, ver, made ? " (champion)" : "");
 out:

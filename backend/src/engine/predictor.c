@@ -249,6 +249,7 @@ int cpe_predictor_explain(const cpe_predictor_t *p, const cpe_pred_input_t *in,
     cpe_jw_knum(&j, "p_up", pred->p_up);
     cpe_jw_kstr(&j, "model_version", p->version);
     cpe_jw_kstr(&j, "units", "log-odds of the raw classifier (before calibration)");
+    cpe_jw_kbool(&j, "direction_model_used", ms->h[k].use_direction);
     cpe_jw_knum(&j, "base_value", sh[nc]);
     double margin = sh[nc];
     for (size_t f = 0; f < nc; f++) margin += sh[f];

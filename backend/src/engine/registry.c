@@ -184,7 +184,10 @@ static json_t *metadata_json(const char *symbol, const char *version, const cpe_
                                "logloss_calibrated", num(h->valid_logloss_cal), "auc",
                                num(h->valid_auc), "n_fit", (json_int_t)h->n_fit, "n_valid",
                                (json_int_t)h->n_valid);
-        json_t *dr = json_pack("{s:b,s:o,s:o,s:b,s:o}", "use_move", h->use_move,
+        json_t *dr = json_pack("{s:b,s:o,s:o,s:b,s:o,s:o,s:b,s:o}", "use_direction",
+                               h->use_direction, "holdout_logloss_model",
+                               num(h->holdout_logloss_model), "holdout_logloss_base",
+                               num(h->holdout_logloss_base), "use_move", h->use_move,
                                "valid_rmse_move", num(h->valid_rmse_move), "valid_rmse_zero",
                                num(h->valid_rmse_zero), "use_regime_drift", h->use_regime_drift,
                                "regime_drift_hit", num(h->regime_drift_hit));
@@ -457,6 +460,9 @@ static int fill_from_meta(cpe_modelset_t *ms, const json_t *m, const char *dir, 
         if (!(hm->scale.s2 > 0)) hm->scale.s2 = 1;
         json_t *dr = json_object_get(h, "drift");
         hm->use_move = json_is_true(json_object_get(dr, "use_move"));
+        hm->use_direction = json_is_true(json_object_get(dr, "use_direction"));
+        hm->holdout_logloss_model = get_num(dr, "holdout_logloss_model");
+        hm->holdout_logloss_base = get_num(dr, "holdout_logloss_base");
         hm->use_regime_drift = json_is_true(json_object_get(dr, "use_regime_drift"));
         hm->valid_rmse_move = get_num(dr, "valid_rmse_move");
         hm->valid_rmse_zero = get_num(dr, "valid_rmse_zero");

@@ -264,6 +264,22 @@ static int train_horizon(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t
     if (cpe_calib_fit_auto(&hm->calib, q, h.yb + vf, hm->n_valid) != 0) cpe_calib_free(&hm->calib);
     hm->valid_logloss_raw = cpe_metric_logloss(q, h.yb + vf, hm->n_valid);
     hm->valid_auc = cpe_metric_auc(q, h.yb + vf, hm->n_valid);
+    /* Does the direction model beat the base rate out of sample? Calibrate on the first
+     * 2/3 of the validation rows, score the last 1/3 against the constant base rate. */
+    {
+        size_t cut = hm->n_valid * 2 / 3, nh = hm->n_valid - cut;
+        cpe_calib_t c2 = {0};
+        double llm = 0, llb = 0;
+        int ok = cut >= 60 && nh >= 30 && cpe_calib_fit_auto(&c2, q, h.yb + vf, cut) == 0;
+        for (size_t t = cut; ok && t < hm->n_valid; t++) {
+            llm += cpe_logloss1(cpe_calib_apply(&c2, q[t]), h.yb[vf + t]);
+            llb += cpe_logloss1(hm->base_rate, h.yb[vf + t]);
+        }
+        cpe_calib_free(&c2);
+        hm->holdout_logloss_model = ok ? llm / (double)nh : NAN;
+        hm->holdout_logloss_base = ok ? llb / (double)nh : NAN;
+        hm->use_direction = ok && llm < llb;
+    }
     for (size_t t = 0; t < hm->n_valid; t++) q[t] = cpe_calib_apply(&hm->calib, q[t]);
     hm->valid_logloss_cal = cpe_metric_logloss(q, h.yb + vf, hm->n_valid);
     /* Validate the drift terms on the held-out rows (see modelset.h). */
@@ -368,7 +384,9 @@ int cpe_modelset_predict(const cpe_modelset_t *ms, const double *X, size_t nrow,
             if ((rc = cpe_gbt_predict(&hm->cls, X, nrow, 0, q)) != 0) break;
             for (size_t i = 0; i < nrow; i++) {
                 if (p_raw) p_raw[k * nrow + i] = q[i];
-                if (p_up) p_up[k * nrow + i] = cpe_calib_apply(&hm->calib, q[i]);
+                if (p_up)
+                    p_up[k * nrow + i] =
+                        hm->use_direction ? cpe_calib_apply(&hm->calib, q[i]) : hm->base_rate;
             }
         }
         if (move) rc = cpe_gbt_predict(&hm->reg, X, nrow, 0, move + k * nrow);

@@ -87,6 +87,7 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     CHECK_NEAR(back.h[0].scale.s1, ms.h[0].scale.s1, 0);
     for (int k = 0; k < 2; k++) {
         CHECK_EQ_INT(back.h[k].use_move, ms.h[k].use_move);
+        CHECK_EQ_INT(back.h[k].use_direction, ms.h[k].use_direction);
         CHECK_EQ_INT(back.h[k].use_regime_drift, ms.h[k].use_regime_drift);
     }
     CHECK_NEAR(back.vol.omega, ms.vol.omega, 0);
