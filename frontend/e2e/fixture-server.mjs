@@ -89,7 +89,7 @@ server.on('upgrade', (req, sock) => {
   const subs = new Set(); let rep = null;
   const tx = (o) => { if (!sock.destroyed) sock.write(frame(JSON.stringify(o))); };
   const live = setInterval(() => {
-    for (const s of subs) { const [ch, asset, iv] = s.split('|'); if (ch !== 'candles') continue; const bars = agg(data[asset], IV[iv]); const b = { ...bars[bars.length - 1] }; b.close *= 1 + (rnd() - 0.5) * 0.001; b.high = Math.max(b.high, b.close); b.low = Math.min(b.low, b.close); tx({ type: 'candle', asset, interval: iv, closed: false, bar: b }); }
+    for (const s of subs) { const [ch, asset, iv] = s.split('|'); if (ch !== 'candles') continue; const bars = agg(data[asset], IV[iv]); const b = { ...bars[bars.length - 1] }; b.cvd = b.cvd - (bars[bars.length - 2]?.cvd ?? 0); b.close *= 1 + (rnd() - 0.5) * 0.001; b.high = Math.max(b.high, b.close); b.low = Math.min(b.low, b.close); tx({ type: 'candle', asset, interval: iv, closed: false, bar: b }); }
     for (const s of subs) { const [ch, asset] = s.split('|'); if (ch === 'predictions' && rnd() < 0.3) tx({ type: 'prediction', ...predictAt(asset, 4, 0) }); }
   }, 500);
   const hb = setInterval(() => tx({ type: 'heartbeat', t: Date.now() }), 15000);

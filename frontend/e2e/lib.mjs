@@ -26,8 +26,9 @@ export function hasCommand(name) {
 }
 
 /**
- * A temp store filled by `cpe simulate` (and `cpe train` when that command exists).
- * Returns {dir, db, notes[]}; throws with the command's output when a step fails.
+ * A temp store filled by `cpe simulate` (and `cpe train` for both symbols, models in
+ * DIR/models, when that command exists). Returns {dir, db, models, notes[], cleanup};
+ * throws with the command's output when simulate fails.
  */
 export function makeStore({ days = 3, seed = 1 } = {}) {
   if (!existsSync(CPE_BIN)) throw new Error(`${CPE_BIN}: no cpe binary (build it, or set CPE_BIN)`);
@@ -36,22 +37,25 @@ export function makeStore({ days = 3, seed = 1 } = {}) {
   const notes = [];
   const sim = run(['simulate', '--symbols', 'BTCUSDT,ETHUSDT', '--days', String(days), '--seed', String(seed), '--db', db]);
   if (!sim.ok) throw new Error(`cpe simulate failed (${sim.status}): ${sim.out.slice(-800)}`);
+  const models = join(dir, 'models');
   if (hasCommand('train')) {
-    const t0 = Date.now();
-    const tr = run(['train', '--db', db], { timeout: 900_000 });
-    notes.push(`cpe train: ${tr.ok ? 'ok' : `failed (${tr.status})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    if (!tr.ok) log(`cpe train failed: ${tr.out.slice(-800)}`);
+    for (const symbol of ['BTCUSDT', 'ETHUSDT']) {
+      const t0 = Date.now();
+      const tr = run(['train', '--symbol', symbol, '--db', db, '--models', models], { timeout: 900_000, env: { CPE_MODELS: models } });
+      notes.push(`cpe train --symbol ${symbol}: ${tr.ok ? 'ok' : `failed (${tr.status})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      if (!tr.ok) log(`cpe train failed: ${tr.out.slice(-800)}`);
+    }
   } else {
     notes.push('cpe train: no such command in this binary (no model: no cone, no explanations)');
   }
-  return { dir, db, notes, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, db, models, notes, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Start `cpe serve --port 0` on loopback; resolves once it prints its address. */
-export function startServer(db, env = {}) {
+export function startServer(db, env = {}, models = null) {
   return new Promise((resolveP, reject) => {
     const child = spawn(CPE_BIN, ['serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--static', join(FRONTEND, 'dist')], {
-      env: { ...process.env, CPE_RATE_LIMIT_PER_MIN: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CPE_RATE_LIMIT_PER_MIN: '0', ...(models ? { CPE_MODELS: models } : {}), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     let err = '';

@@ -9,6 +9,7 @@ import {
 } from 'lightweight-charts';
 import { liveCounters } from '../helpers/counters';
 import type { Palette } from './palette';
+import type { ViewAnchor } from './series-feed';
 
 export const PANES = { price: 0, oi: 1, funding: 2, cvd: 3, liquidations: 4 } as const;
 export type PaneName = keyof typeof PANES;
@@ -33,7 +34,7 @@ export function chartOptions(p: Palette): DeepPartial<ChartOptions> {
   };
 }
 
-export class ChartHost {
+export class ChartHost implements ViewAnchor {
   readonly chart: IChartApi;
   private crosshair = new Set<CrosshairListener>();
   private paletteListeners = new Set<PaletteListener>();
@@ -71,6 +72,17 @@ export class ChartHost {
     if (this.destroyed || barCount === 0) return;
     const last = barCount - 1;
     this.chart.timeScale().setVisibleLogicalRange({ from: last - Math.max(150, futureSlots * 1.5), to: last + futureSlots + 4 });
+  }
+
+  /** Run a change that prepends history; afterwards the view shows the same bars at the right. */
+  keepRightEdge(change: () => void): void {
+    if (this.destroyed) { change(); return; }
+    const ts = this.chart.timeScale();
+    const before = this.barCount();
+    const r = ts.getVisibleLogicalRange();
+    change();
+    const added = this.barCount() - before;
+    if (r && added > 0) ts.setVisibleLogicalRange({ from: r.from + added, to: r.to + added });
   }
 
   onCrosshair(l: CrosshairListener): () => void {

@@ -27,7 +27,7 @@ describe('SeriesFeed', () => {
 
   it('small series: one setData, then updates for the tail only', () => {
     const { s, calls } = fakeSeries();
-    const feed = new SeriesFeed(s, all, at, 100);
+    const feed = new SeriesFeed(s, all, at, null, 100);
     let b = bars(10);
     expect(feed.feed(b, 1)).toBe('set');
     b = mergeBars(b, [{ t: 9 * 60_000, open: 1, high: 1, low: 1, close: 99, volume: 1 }, { t: 10 * 60_000, open: 1, high: 1, low: 1, close: 100, volume: 1 }], 1000).series;
@@ -37,7 +37,7 @@ describe('SeriesFeed', () => {
   });
   it('large series: the tail first, the whole history after the next frame', () => {
     const { s, calls } = fakeSeries();
-    const feed = new SeriesFeed(s, all, at, 100);
+    const feed = new SeriesFeed(s, all, at, null, 100);
     let b = bars(1000);
     feed.feed(b, 1);
     expect(calls).toEqual([['set', 100]]);
@@ -46,9 +46,18 @@ describe('SeriesFeed', () => {
     nextFrame();
     expect(calls).toEqual([['set', 100], ['update', 999], ['update', 5], ['set', 1001]]);
   });
+  it('attaching the history keeps the view anchored by the chart', () => {
+    const { s, calls } = fakeSeries();
+    const log: string[] = [];
+    const anchor = { keepRightEdge: (fn: () => void) => { log.push('before'); fn(); log.push(`after:${calls.length}`); } };
+    const feed = new SeriesFeed(s, all, at, anchor, 100);
+    feed.feed(bars(500), 1);
+    nextFrame();
+    expect(log).toEqual(['before', 'after:2']);
+  });
   it('a destroyed feed attaches nothing', () => {
     const { s, calls } = fakeSeries();
-    const feed = new SeriesFeed(s, all, at, 100);
+    const feed = new SeriesFeed(s, all, at, null, 100);
     feed.feed(bars(1000), 1);
     feed.destroy();
     nextFrame();

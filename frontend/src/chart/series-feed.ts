@@ -23,7 +23,13 @@ function planFlush(): void {
     flushPlanned = false;
     const feeds = [...waiting];
     waiting.clear();
-    for (const f of feeds) f.attachFull();
+    // per chart: attach every feed's history while keeping the view's right edge in place
+    const byAnchor = new Map<ViewAnchor | null, SeriesFeed<unknown>[]>();
+    for (const f of feeds) byAnchor.set(f.anchor, [...(byAnchor.get(f.anchor) ?? []), f]);
+    for (const [anchor, group] of byAnchor) {
+      const attach = () => group.forEach((f) => f.attachFull());
+      if (anchor) anchor.keepRightEdge(attach); else attach();
+    }
     if (feeds.length > 0 && typeof performance !== 'undefined') {
       performance.mark('cpe:full');
       requestAnimationFrame(() => performance.mark('cpe:full-paint'));
@@ -32,6 +38,9 @@ function planFlush(): void {
 }
 
 export const DEFAULT_TAIL_BARS = 3000;
+
+/** The chart a feed draws into: prepending history must not move what the user sees. */
+export interface ViewAnchor { keepRightEdge(change: () => void): void }
 
 export class SeriesFeed<P> {
   private state: FeedState = { rev: -1, len: 0 };
@@ -43,6 +52,7 @@ export class SeriesFeed<P> {
     private readonly series: ISeriesApi<SeriesType, Time>,
     private readonly all: (s: BarSeries) => P[],
     private readonly at: (s: BarSeries, i: number) => P,
+    readonly anchor: ViewAnchor | null = null,
     private readonly tailBars = DEFAULT_TAIL_BARS,
   ) {}
 

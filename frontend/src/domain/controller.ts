@@ -247,6 +247,13 @@ export class CockpitController {
     this.store.setState({ hoverT: t });
     if (this.explainTimer) { clearTimeout(this.explainTimer); this.explainTimer = null; }
     if (t === null) return;
+    const lastT = s.series && s.series.t.length > 0 ? s.series.t[s.series.t.length - 1]! : null;
+    if (lastT !== null && t > lastT) {
+      // over the cone, not a bar: nothing was believed there yet
+      this.explainAbort?.abort();
+      this.store.setState({ explanation: null, explainState: 'idle', explainError: null });
+      return;
+    }
     const key = `${s.asset}|${s.horizon}|${t}`;
     const hit = this.explainCache.get(key);
     if (hit) { this.store.setState({ explanation: hit as never, explainState: 'ok', explainError: null }); return; }

@@ -18,7 +18,7 @@ export function AIExplanationPanel() {
   return (
     <section className="panel explain" data-testid="explain-panel" aria-label="Explanation">
       <h2>Why · {hoverT === null ? 'hover a bar' : formatTime(hoverT)}</h2>
-      {hoverT === null && !e && <p className="muted">Hover a bar to see what the model believed then.</p>}
+      {!e && state === 'idle' && <p className="muted">Hover a bar to see what the model believed then.</p>}
       {state === 'loading' && <p className="muted">Loading…</p>}
       {state === 'error' && <p className="error" role="alert">{err}</p>}
       {e && (

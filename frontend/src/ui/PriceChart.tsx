@@ -51,8 +51,8 @@ export function PriceChart({ children }: { children?: ReactNode }) {
     CandleSeriesContext.current = candles;
     const colors = () => ({ up: h.palette.upVolume, down: h.palette.downVolume });
     feeds.current = {
-      candles: new SeriesFeed(candles, toCandles, candleAt),
-      volume: new SeriesFeed(volume, (s: BarSeries) => toVolume(s, colors()), (s: BarSeries, i: number) => volumeAt(s, i, colors())),
+      candles: new SeriesFeed(candles, toCandles, candleAt, h),
+      volume: new SeriesFeed(volume, (s: BarSeries) => toVolume(s, colors()), (s: BarSeries, i: number) => volumeAt(s, i, colors()), h),
     };
     h.barCount = () => feeds.current?.candles.chartLength ?? 0;
     const offPalette = h.onPalette((np) => {

@@ -126,7 +126,7 @@ export function BasisOverlay() {
     host.chart.applyOptions({ leftPriceScale: { visible: true, scaleMargins: { top: 0.04, bottom: 0.8 } } });
     line.current = s;
     // basis is a fraction; the 'percent' price format wants percent points
-    feed.current = new SeriesFeed(s, (b: BarSeries) => toLine(b, b.basis, 100), (b: BarSeries, i: number) => valueAt(b, b.basis, i, 100));
+    feed.current = new SeriesFeed(s, (b: BarSeries) => toLine(b, b.basis, 100), (b: BarSeries, i: number) => valueAt(b, b.basis, i, 100), host);
     const off = host.onPalette((p) => s.applyOptions({ color: p.basis }));
     return () => { off(); feed.current?.destroy(); feed.current = null; line.current = null; if (host.alive) { host.chart.removeSeries(s); host.chart.applyOptions({ leftPriceScale: { visible: false } }); } };
   }, [host]);

@@ -27,7 +27,7 @@ function usePaneSeries(specs: readonly PaneSeriesSpec[]): void {
   const feeds = useRef<SeriesFeed<ValuePoint>[]>([]);
   useEffect(() => {
     const made = specs.map((sp) => sp.make(host, host.paneIndex(sp.pane)));
-    feeds.current = made.map((s, k) => new SeriesFeed<ValuePoint>(s, (b) => specs[k]!.all(b, host.palette), (b, i) => specs[k]!.at(b, i, host.palette)));
+    feeds.current = made.map((s, k) => new SeriesFeed<ValuePoint>(s, (b) => specs[k]!.all(b, host.palette), (b, i) => specs[k]!.at(b, i, host.palette), host));
     const off = host.onPalette((p) => { made.forEach((s, k) => specs[k]!.restyle(s, p)); feeds.current.forEach((f) => f.invalidate()); });
     return () => { off(); feeds.current.forEach((f) => f.destroy()); feeds.current = []; if (host.alive) made.forEach((s) => host.chart.removeSeries(s)); };
   }, [host, specs]);
