@@ -125,6 +125,50 @@ static void test_dataset_samples_rows_and_applies_availability(void)
     cpe_store_close(st);
 }
 
+/* Liquidations and large trades are summed into the 1m bar that contains them; the book
+ * and the long/short ratio are latest values by their time. */
+static void test_dataset_buckets_liquidations_trades_and_book(void)
+{
+    cpe_store_t *st = fixture("c");
+    if (!st) return;
+    const int64_t t = T0 + DAY; /* day 1 00:00 */
+    cpe_point_t liq[3] = {
+        {.ts_ms = t + 10 * MIN + 500, .seq = 0, .v = {+1, 40000, 3, NAN, NAN, NAN}}, /* long 120k */
+        {.ts_ms = t + 10 * MIN + 900, .seq = 1, .v = {-1, 40000, 1, NAN, NAN, NAN}}, /* short 40k */
+        {.ts_ms = t + 50 * MIN, .seq = 0, .v = {+1, 40000, 0.5, NAN, NAN, NAN}}};   /* long 20k */
+    CHECK(st->ops->put_points(st, sid(st, "binance:perp:BTCUSDT", "liq", 0), liq, 3, NULL) == 0);
+    cpe_point_t tr[3] = {{.ts_ms = t + 20 * MIN + 1, .seq = 0, .v = {40000, 5, 1, NAN, NAN, NAN}},
+                         {.ts_ms = t + 20 * MIN + 2, .seq = 1, .v = {40000, 1, -1, NAN, NAN, NAN}},
+                         {.ts_ms = t + 20 * MIN + 3, .seq = 2, .v = {40000, 3, -1, NAN, NAN, NAN}}};
+    CHECK(st->ops->put_points(st, sid(st, "binance:spot:BTCUSDT", "trade", 0), tr, 3, NULL) == 0);
+    cpe_point_t bk = {.ts_ms = t + 5 * MIN + 30000, .seq = 0, .v = {3, 6, 10, 1, 2, 10}};
+    CHECK(st->ops->put_points(st, sid(st, "binance:perp:BTCUSDT", "book", 0), &bk, 1, NULL) == 0);
+    cpe_point_t ls = pt(t + 7 * MIN, 1.25);
+    CHECK(st->ops->put_points(st, sid(st, "binance:perp:BTCUSDT", "lsr", 0), &ls, 1, NULL) == 0);
+    cpe_dataset_t ds;
+    cpe_diag_t d = {0};
+    cpe_dataset_opts_t o = {.label_tail_ms = -1};
+    int rc = cpe_dataset_build(st, "BTCUSDT", t, t + 2 * HOUR, &o, &ds, &d);
+    CHECK_MSG(rc == 0, "%s", d.msg);
+    if (!rc) {
+        int li = fi("liq_imbalance_1h"), lt = fi("large_trade_ratio"), bi = fi("bid_ask_imbalance");
+        int lr = fi("long_short_ratio");
+        CHECK(isnan(ds.X[9 * NF + li]));                     /* before the feed's first event */
+        CHECK_CLOSE(ds.X[10 * NF + li], (120e3 - 40e3) / 160e3, 1e-12);
+        CHECK_CLOSE(ds.X[50 * NF + li], (140e3 - 40e3) / 180e3, 1e-12);
+        CHECK(isnan(ds.X[51 * NF + li]));                    /* after the last event */
+        /* trades of 200k and 120k (> 100k) count, 40k does not; bar quote volume = 2 * close */
+        CHECK_CLOSE(ds.X[20 * NF + lt], 320e3 / (2 * ds.close[20]), 1e-12);
+        CHECK(isnan(ds.X[19 * NF + lt])); /* before the tape's span: no tape, not 0 */
+        CHECK(isnan(ds.X[4 * NF + bi]));
+        CHECK_NEAR(ds.X[5 * NF + bi], 0.5, 1e-15); /* snapshot at 05:30 -> the 05 bar (close 06) */
+        CHECK_NEAR(ds.X[6 * NF + lr], 1.25, 0); /* sampled at 00:07 = the close of the 06 bar */
+        CHECK(isnan(ds.X[5 * NF + lr]));
+        cpe_dataset_free(&ds);
+    }
+    cpe_store_close(st);
+}
+
 static void test_dataset_reports_missing_symbol_and_bad_step(void)
 {
     cpe_store_t *st = fixture("b");
@@ -219,6 +263,7 @@ int main(void)
 {
     NF = cpe_features_count();
     RUN(test_dataset_samples_rows_and_applies_availability);
+    RUN(test_dataset_buckets_liquidations_trades_and_book);
     RUN(test_dataset_reports_missing_symbol_and_bad_step);
     RUN(test_real_month_has_no_nan_after_warmup);
     return TEST_DONE();
