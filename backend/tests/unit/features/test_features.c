@@ -449,6 +449,43 @@ static void test_oi_and_netflow_respect_coarseness(void)
     free(o);
 }
 
+/* Without reserves, exchange netflow is the sum of a netflow series over the window (by
+ * availability time); funding_sentiment averages the latest rate of every exchange. */
+static void test_netflow_sum_and_funding_sentiment(void)
+{
+    enum { N = 1500 };
+    cpe_bar_t *bars = malloc(N * sizeof *bars);
+    for (int i = 0; i < N; i++) bars[i] = flat(i, 100);
+    cpe_feature_obs_t obs[6] = {
+        ob(CPE_FOBS_SERIES, CPE_FSER_EXCHANGE_NETFLOW, T0 + 10 * MIN, HOUR, 5),
+        ob(CPE_FOBS_FUNDING, 0, T0 + 10 * MIN, 8 * HOUR, 1e-4),
+        ob(CPE_FOBS_FUNDING, 2, T0 + 20 * MIN, 8 * HOUR, 3e-4),
+        ob(CPE_FOBS_SERIES, CPE_FSER_EXCHANGE_NETFLOW, T0 + 70 * MIN, HOUR, -2),
+        ob(CPE_FOBS_FUNDING, 0, T0 + 80 * MIN, 8 * HOUR, -1e-4),
+        ob(CPE_FOBS_SERIES, CPE_FSER_EXCHANGE_NETFLOW, T0 + 130 * MIN, HOUR, 7),
+    };
+    double *o = alloc_rows(N);
+    size_t nr;
+    CHECK(cpe_features_batch(NULL, bars, N, obs, 6, 0, o, &nr, NULL, NULL) == 0);
+    int n1 = fi("exchange_netflow_1h"), n24 = fi("exchange_netflow_24h"), fs = fi("funding_sentiment");
+    /* bar 9 closes at 00:10: the first flow (5) is in; bar 69 (close 01:10): 5 left the 1h
+     * window (avail 00:10 <= 01:10 - 1h), -2 entered */
+    CHECK_NEAR(o[9 * NF + n1], 5, 0);
+    CHECK_NEAR(o[68 * NF + n1], 5, 0);
+    CHECK_NEAR(o[69 * NF + n1], -2, 0);
+    CHECK_NEAR(o[69 * NF + n24], 3, 0);
+    CHECK_NEAR(o[129 * NF + n1], 7, 0);
+    CHECK_NEAR(o[129 * NF + n24], 10, 0);
+    CHECK_NEAR(o[1448 * NF + n24], 10, 0); /* window = bars 9..1448 */
+    CHECK_NEAR(o[1449 * NF + n24], 5, 0);  /* close 24:10: the 00:10 flow (bar 9) left */
+    CHECK_NEAR(o[9 * NF + fs], 1e-4, 0);
+    CHECK_NEAR(o[19 * NF + fs], 2e-4, 1e-19);
+    CHECK_NEAR(o[79 * NF + fs], 1e-4, 1e-19); /* (-1e-4 + 3e-4) / 2 */
+    CHECK_NEAR(o[79 * NF + fi("funding_rate")], -1e-4, 0);
+    free(bars);
+    free(o);
+}
+
 /* Basis: the perp's 1h bar 00:00-01:00 (close 101, known at 01:00) meets the spot 1m bar
  * 00:59 (close 100, also closing at 01:00): (101/100 - 1) * 3 * 365 = 10.95. */
 static void test_basis_at_the_latest_common_close(void)
@@ -842,6 +879,7 @@ int main(void)
     RUN(test_funding_zscore_window_is_30_days);
     RUN(test_daily_series_available_at_end_of_day);
     RUN(test_oi_and_netflow_respect_coarseness);
+    RUN(test_netflow_sum_and_funding_sentiment);
     RUN(test_basis_at_the_latest_common_close);
     RUN(test_eth_btc_ratio_and_24h_return);
     RUN(test_book_lsr_and_latest_value_series);
