@@ -13,8 +13,11 @@
  * are re-summed from their ring every 4096 bars, monotone deques for windowed extremes;
  * the short fixed windows of the contract — 20 closes of the Bollinger band, 12 and 24
  * returns of the volatility features — are recomputed two-pass on each bar). Memory is
- * bounded by the longest window (1441 bars, 30 days of funding settlements, 31 daily
- * observations per correlation), never by history length: see cpe_features_state_bytes().
+ * bounded by the longest window (rings of 2048 bars for the 1441-bar windows, up to 2048
+ * funding settlements for the 30-day window — the oldest is dropped beyond that — and 30
+ * return pairs per correlation), never by history length: ~267 KB, constant, see
+ * cpe_features_state_bytes(). Funding, basis, book and other "latest value" features are
+ * carried at any age, as the contract defines them.
  * Batch computation (cpe_features_batch) is this same code in a loop, so batch and
  * streaming agree bit for bit; live, replay and backtest all go through push().
  *
