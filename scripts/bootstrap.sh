@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs=(build-essential cmake pkg-config
       libsqlite3-dev zlib1g-dev libjansson-dev libgsl-dev libxgboost-dev
-      libwebsockets-dev libcurl4-openssl-dev nodejs npm)
+      libwebsockets-dev libcurl4-openssl-dev nodejs npm python3 curl)
 for a in "$@"; do
   case "$a" in
     --with-browser) pkgs+=(chromium fonts-dejavu-core) ;;
@@ -29,6 +29,8 @@ for p in "${pkgs[@]}"; do
   # node/npm may come from outside Debian (nvm, nodesource): accept them if on PATH.
   if [ "$p" = nodejs ] && command -v node >/dev/null; then continue; fi
   if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
+  # python3 (test reference computations) may come from pyenv or similar: accept it on PATH.
+  if [ "$p" = python3 ] && command -v python3 >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 
