@@ -40,7 +40,8 @@ static void synth(size_t n, int64_t *ts, double *close, double *X)
             x[j] = i >= (size_t)lags[j] ? log(close[i] / close[i - lags[j]]) : NAN;
         x[6] = exp(lv);
         x[7] = exp(lv) * sqrt(12.0);
-        for (int j = 8; j < NCOL; j++) x[j] = j % 7 == 0 && i % 11 == 0 ? NAN : cpe_rng_normal(&r);
+        for (int j = 8; j < NCOL; j++)
+            x[j] = j % 7 == 0 && i % 11 == 0 ? NAN : cpe_rng_normal(&r);
     }
 }
 
@@ -67,11 +68,12 @@ static void line(const char *metric, double v, const char *unit, double target)
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && !strcmp(argv[1], "--quick");
-    static const char *base[8] = {"returns_5m", "returns_15m", "returns_1h", "returns_4h",
+    static const char *base[8] = {"returns_5m",  "returns_15m", "returns_1h",    "returns_4h",
                                   "returns_24h", "returns_48h", "volatility_1h", "volatility_24h"};
     char buf[32];
     for (int j = 0; j < NCOL; j++) {
-        if (j < 8) names[j] = strdup(base[j]);
+        if (j < 8)
+            names[j] = strdup(base[j]);
         else {
             snprintf(buf, sizeof buf, "noise_%d", j);
             names[j] = strdup(buf);
@@ -82,7 +84,8 @@ int main(int argc, char **argv)
     double *close = malloc(n * sizeof *close), *X = malloc(n * NCOL * sizeof *X);
     size_t *rows = malloc(n * sizeof *rows);
     synth(n, ts, close, X);
-    for (size_t i = 0; i < n; i++) rows[i] = i;
+    for (size_t i = 0; i < n; i++)
+        rows[i] = i;
     cpe_mlview_t v = {n, NCOL, ts, X, close, (const char *const *)names};
     cpe_modelset_config_t cfg;
     cpe_modelset_config_default(&cfg);
@@ -132,7 +135,8 @@ int main(int argc, char **argv)
     line("explain_one", median(te, NP), "ms", 2);
     cpe_buf_free(&b);
     cpe_predictor_close(&p);
-    for (int j = 0; j < NCOL; j++) free(names[j]);
+    for (int j = 0; j < NCOL; j++)
+        free(names[j]);
     free(ts), free(close), free(X), free(rows);
     return 0;
 }

@@ -31,8 +31,8 @@ typedef enum cpe_calib_method {
 
 typedef struct cpe_calib {
     cpe_calib_method_t method;
-    double a, b;   /* Platt */
-    size_t n;      /* isotonic knots */
+    double a, b; /* Platt */
+    size_t n;    /* isotonic knots */
     double *x, *y;
 } cpe_calib_t;
 

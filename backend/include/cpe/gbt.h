@@ -48,24 +48,24 @@ typedef enum cpe_gbt_objective { CPE_GBT_BINARY = 0, CPE_GBT_REGRESSION = 1 } cp
 
 typedef struct cpe_gbt_params {
     cpe_gbt_objective_t objective;
-    double eta;             /* learning rate, 0.05 */
-    int max_leaves;         /* 31 */
-    int max_depth;          /* 0 = unlimited (lossguide) */
-    int max_rounds;         /* 500 */
-    int early_stop_rounds;  /* 20; 0 disables early stopping (trains max_rounds) */
-    double valid_frac;      /* 0.2: the last 20 % of rows validate */
-    size_t gap_rows;        /* rows dropped between the fitting and validation rows */
-    double min_child_weight;/* 20: leaves need some mass; returns are noisy */
-    double subsample;       /* 0.8 */
-    double colsample;       /* 0.8 (per tree) */
-    double lambda;          /* L2 on leaf weights, 1 */
-    int max_bin;            /* 64: histogram bins; 256 costs 1.5-3x per round here */
-    int nthread;            /* 2 */
-    uint64_t seed;          /* 42 */
+    double eta;              /* learning rate, 0.05 */
+    int max_leaves;          /* 31 */
+    int max_depth;           /* 0 = unlimited (lossguide) */
+    int max_rounds;          /* 500 */
+    int early_stop_rounds;   /* 20; 0 disables early stopping (trains max_rounds) */
+    double valid_frac;       /* 0.2: the last 20 % of rows validate */
+    size_t gap_rows;         /* rows dropped between the fitting and validation rows */
+    double min_child_weight; /* 20: leaves need some mass; returns are noisy */
+    double subsample;        /* 0.8 */
+    double colsample;        /* 0.8 (per tree) */
+    double lambda;           /* L2 on leaf weights, 1 */
+    int max_bin;             /* 64: histogram bins; 256 costs 1.5-3x per round here */
+    int nthread;             /* 2 */
+    uint64_t seed;           /* 42 */
 } cpe_gbt_params_t;
 
 typedef struct cpe_gbt {
-    void *booster;          /* BoosterHandle; NULL when empty */
+    void *booster; /* BoosterHandle; NULL when empty */
     cpe_gbt_objective_t objective;
     size_t n_features;
     int best_rounds;        /* trees kept (after early stopping) */

@@ -47,10 +47,10 @@
 
 typedef struct cpe_mlview {
     size_t n, ncol;
-    const int64_t *ts_ms;      /* ascending */
-    const double *X;           /* n * ncol, row-major, NaN = missing */
-    const double *close;       /* n */
-    const char *const *names;  /* ncol feature names */
+    const int64_t *ts_ms;     /* ascending */
+    const double *X;          /* n * ncol, row-major, NaN = missing */
+    const double *close;      /* n */
+    const char *const *names; /* ncol feature names */
 } cpe_mlview_t;
 
 /* y_move of row i for horizon_h hours (NaN when the row H hours later is absent). */
@@ -88,10 +88,10 @@ typedef struct cpe_modelset_config {
     int n_h;
     int horizons_h[CPE_MS_MAX_H]; /* 1, 4, 8, 24 */
     cpe_gbt_params_t cls, reg;
-    int garch_hours;    /* 1h returns for the volatility fit (8760) */
-    int filter_hours;   /* 1h returns filtered for h_next at a row (240) */
-    int cone_paths;     /* Monte Carlo paths for the scale fit (1000) */
-    int scale_rows;     /* validation rows used for the scale fit, evenly spaced (600) */
+    int garch_hours;  /* 1h returns for the volatility fit (8760) */
+    int filter_hours; /* 1h returns filtered for h_next at a row (240) */
+    int cone_paths;   /* Monte Carlo paths for the scale fit (1000) */
+    int scale_rows;   /* validation rows used for the scale fit, evenly spaced (600) */
     uint64_t seed;
 } cpe_modelset_config_t;
 
@@ -114,9 +114,8 @@ typedef struct cpe_modelset {
 void cpe_modelset_config_default(cpe_modelset_config_t *c);
 
 /* Train on candidate rows[nrows] (indices into v, ascending). See the top comment. */
-int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
-                       size_t nrows, int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg,
-                       cpe_diag_t *d);
+int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows, size_t nrows,
+                       int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg, cpe_diag_t *d);
 
 /* Per horizon k (0..n_h-1): p_raw[k*nrow + i], p_up[k*nrow + i] (calibrated, or the base
  * rate when !use_direction), move[..] (the regressor's raw output).
@@ -159,8 +158,8 @@ double cpe_modelset_move(const cpe_modelset_t *ms, int k, double move_raw);
  * use_regime_drift; the regime's vol multiplier (spec 11.2); the extreme-volatility
  * multiplier; the fitted scales s1/s2 (or 1 when scaled == 0, for the scale fit itself). */
 void cpe_modelset_cone_params(const cpe_modelset_t *ms, int k, double close, int64_t t0_ms,
-                              double move_raw, cpe_regime_t rg, const cpe_extreme_t *ex,
-                              int scaled, cpe_cone_params_t *p);
+                              double move_raw, cpe_regime_t rg, const cpe_extreme_t *ex, int scaled,
+                              cpe_cone_params_t *p);
 
 /* Regime of a feature row (rule tags; NORMAL when the features are missing). */
 cpe_regime_t cpe_modelset_regime(const cpe_modelset_t *ms, const double *x);

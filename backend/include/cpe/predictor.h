@@ -58,12 +58,12 @@ typedef struct cpe_predictor {
 } cpe_predictor_t;
 
 typedef struct cpe_pred_input {
-    int64_t ts_ms;        /* open time of the bar at whose close the prediction is made */
+    int64_t ts_ms; /* open time of the bar at whose close the prediction is made */
     double close;
-    const double *x;      /* ms.ncol values in the model's order, NaN = missing */
-    const double *r_1h;   /* recent 1h log returns, oldest first */
+    const double *x;    /* ms.ncol values in the model's order, NaN = missing */
+    const double *r_1h; /* recent 1h log returns, oldest first */
     size_t n_r;
-    int stale;            /* inputs older than the staleness limits */
+    int stale; /* inputs older than the staleness limits */
 } cpe_pred_input_t;
 
 /* Load version (NULL: champion) of symbol from the registry. n_paths <= 0: 10,000. */

@@ -88,7 +88,7 @@ typedef struct cpe_ab_result {
     size_t n;
     double mean_diff; /* mean(loss_champion - loss_challenger): > 0 favours the challenger */
     double se, z, p_value;
-    int promote;      /* n >= min_samples && p < alpha && mean_diff > 0 */
+    int promote; /* n >= min_samples && p < alpha && mean_diff > 0 */
 } cpe_ab_result_t;
 
 /* Rows where either loss is NaN are skipped. lag < 0: floor(n^(1/3)). */

@@ -48,7 +48,8 @@ static int vol_only(cpe_args_t *a, cpe_store_t *st, const cpe_import_stats_t *is
     int64_t iv;
     const char *ivs = strchr(is->kind, ':');
     if (!ivs || cpe_interval_parse(ivs + 1, &iv) || iv > CPE_MS_PER_HOUR || CPE_MS_PER_HOUR % iv)
-        return cpe_cli_fail(a, 1, "%s: need klines of 1 h or finer, got '%s'", is->instrument, is->kind);
+        return cpe_cli_fail(a, 1, "%s: need klines of 1 h or finer, got '%s'", is->instrument,
+                            is->kind);
     cpe_kline_t *k = NULL;
     size_t n = 0, last;
     double *r = NULL;
@@ -60,7 +61,8 @@ static int vol_only(cpe_args_t *a, cpe_store_t *st, const cpe_import_stats_t *is
         rc = cpe_cli_fail(a, 1, "%s: no klines read", is->instrument);
         goto out;
     }
-    for (last = n; last > 0 && at != INT64_MAX && k[last - 1].ts_ms + iv > at; last--) {}
+    for (last = n; last > 0 && at != INT64_MAX && k[last - 1].ts_ms + iv > at; last--) {
+    }
     if (last == 0) {
         rc = cpe_cli_fail(a, 1, "no bar closes at or before --at");
         goto out;
@@ -77,7 +79,8 @@ static int vol_only(cpe_args_t *a, cpe_store_t *st, const cpe_import_stats_t *is
     o.std_errors = 0;
     cpe_garch_t g;
     if (cpe_garch_fit_or_ewma(r + nr - use, use, &o, &g, &d)) {
-        rc = cpe_cli_fail(a, 1, "%s: volatility fit on %zu hourly returns: %s", is->instrument, use, d.msg);
+        rc = cpe_cli_fail(a, 1, "%s: volatility fit on %zu hourly returns: %s", is->instrument, use,
+                          d.msg);
         goto out;
     }
     cpe_cone_params_t cp;
@@ -101,13 +104,15 @@ static int vol_only(cpe_args_t *a, cpe_store_t *st, const cpe_import_stats_t *is
     p.expected_move = 0;
     snprintf(p.regime, sizeof p.regime, "unknown");
     snprintf(p.confidence, sizeof p.confidence, "low");
-    snprintf(p.model_version, sizeof p.model_version, "vol-only:%s-%s%s", cpe_garch_kind_name(g.kind),
-             cpe_garch_dist_name(g.dist), g.fallback ? "-ewma" : "");
+    snprintf(p.model_version, sizeof p.model_version, "vol-only:%s-%s%s",
+             cpe_garch_kind_name(g.kind), cpe_garch_dist_name(g.dist), g.fallback ? "-ewma" : "");
     p.vol_fallback = g.fallback;
     cpe_buf_t b;
     cpe_buf_init(&b, 1 << 20);
-    if (cpe_prediction_json(&p, asset, 0, &b)) rc = cpe_cli_fail(a, 1, "output too large");
-    else printf("%s\n", b.data);
+    if (cpe_prediction_json(&p, asset, 0, &b))
+        rc = cpe_cli_fail(a, 1, "output too large");
+    else
+        printf("%s\n", b.data);
     cpe_buf_free(&b);
 out:
     cpe_cone_ws_free(&ws);
@@ -120,7 +125,8 @@ static int with_model(cpe_args_t *a, cpe_store_t *st, const cpe_import_stats_t *
                       int64_t at, int paths, const char *asset)
 {
     if (strcmp(is->kind, "kline:1m"))
-        return cpe_cli_fail(a, 1, "%s: the model needs 1m klines, the file has '%s' (use --vol-only)",
+        return cpe_cli_fail(a, 1,
+                            "%s: the model needs 1m klines, the file has '%s' (use --vol-only)",
                             is->instrument, is->kind);
     const char *s = strrchr(is->instrument, ':');
     char sym[32];
@@ -149,8 +155,10 @@ static int with_model(cpe_args_t *a, cpe_store_t *st, const cpe_import_stats_t *
     }
     cpe_buf_t b;
     cpe_buf_init(&b, 1 << 20);
-    if (cpe_prediction_json(&out, asset, 0, &b)) rc = cpe_cli_fail(a, 1, "output too large");
-    else printf("%s\n", b.data);
+    if (cpe_prediction_json(&out, asset, 0, &b))
+        rc = cpe_cli_fail(a, 1, "output too large");
+    else
+        printf("%s\n", b.data);
     cpe_buf_free(&b);
 out:
     free(x);
@@ -161,8 +169,8 @@ out:
 
 static int run_cone(cpe_args_t *a)
 {
-    static const char *const known[] = {"input", "horizon", "at", "vol-only", "symbol", "market",
-                                        "models", "paths", NULL};
+    static const char *const known[] = {"input",  "horizon", "at",    "vol-only", "symbol",
+                                        "market", "models",  "paths", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     const char *input = cpe_arg_str(a, "input");
@@ -215,7 +223,8 @@ const cpe_command_t cpe_cmddef_cone = {
     "                [--market spot|perp] [--models DIR] [--paths 10000]\n\n"
     "Reads a kline file (Binance layout, .csv/.gz/.zip; the symbol from the file name or\n"
     "--symbol) into a temporary store and prints spec 5.1 JSON for the bar at or before\n"
-    "--at (default: the last); the market is spot unless --market perp. With the registered champion of the symbol (1m klines):\n"
+    "--at (default: the last); the market is spot unless --market perp. With the registered "
+    "champion of the symbol (1m klines):\n"
     "calibrated p_up, expected move, regime and the calibrated GARCH-t cone. With\n"
     "--vol-only: a GARCH(1,1)-t fitted to the file's last 8,760 hourly returns drives a\n"
     "driftless 10,000-path cone (p_up null, scales 1, no regime); any interval up to 1 h.",

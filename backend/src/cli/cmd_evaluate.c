@@ -104,17 +104,17 @@ static int write_json(const char *path, const char *sym, const cpe_wf_result_t *
 
 static int run_evaluate(cpe_args_t *a)
 {
-    static const char *const known[] = {"symbol", "asset", "from", "to", "out", "json", "folds",
-                                        "train-days", "test-days", "purge-h", "embargo-h",
-                                        "rolling", "paths", "step", "max-rounds", NULL};
+    static const char *const known[] = {
+        "symbol",    "asset",   "from",      "to",      "out",   "json", "folds",      "train-days",
+        "test-days", "purge-h", "embargo-h", "rolling", "paths", "step", "max-rounds", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     char sym[32], asset[16];
     if ((rc = ml_symbol(a, sym, asset))) return rc;
     long long from, to;
     long step_min;
-    if ((rc = cpe_arg_time(a, "from", INT64_MIN, &from)) || (rc = cpe_arg_time(a, "to", INT64_MAX, &to)) ||
-        (rc = cpe_arg_int(a, "step", 5, &step_min)))
+    if ((rc = cpe_arg_time(a, "from", INT64_MIN, &from)) ||
+        (rc = cpe_arg_time(a, "to", INT64_MAX, &to)) || (rc = cpe_arg_int(a, "step", 5, &step_min)))
         return rc;
     if (step_min <= 0 || 60 % step_min) return cpe_cli_fail(a, 2, "--step must divide 60 minutes");
     cpe_wf_config_t c;
@@ -136,7 +136,8 @@ static int run_evaluate(cpe_args_t *a)
         from = (to == INT64_MAX ? last : to) - 90 * CPE_MS_PER_DAY;
     }
     int64_t t0 = cpe_mono_ns();
-    if (cpe_mldata_load(st, sym, from, to, step_min * CPE_MS_PER_MIN, CPE_MLDATA_WARMUP_MS, &m, &d)) {
+    if (cpe_mldata_load(st, sym, from, to, step_min * CPE_MS_PER_MIN, CPE_MLDATA_WARMUP_MS, &m,
+                        &d)) {
         rc = cpe_cli_fail(a, 1, "%s", d.msg);
         goto out;
     }
@@ -160,7 +161,8 @@ static int run_evaluate(cpe_args_t *a)
            m.simulated ? ", SIMULATED data" : "", (double)(cpe_mono_ns() - t0) / 1e9);
     printf("all scores are out of sample (each fold's model never saw a label that ends after "
            "its test window starts)\n");
-    for (int h = 0; h < res.n_h; h++) print_scores(&res.s[h]);
+    for (int h = 0; h < res.n_h; h++)
+        print_scores(&res.s[h]);
     if (out && ml_write_csv(out, res.records, res.n_records, &d)) {
         rc = cpe_cli_fail(a, 1, "%s", d.msg);
         goto out;

@@ -8,8 +8,8 @@
 
 static int run_models(cpe_args_t *a)
 {
-    static const char *const known[] = {"symbol", "models", "quiet", "champion", "challenger",
-                                        "split", NULL};
+    static const char *const known[] = {"symbol",     "models", "quiet", "champion",
+                                        "challenger", "split",  NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     cpe_registry_t r;
@@ -30,8 +30,9 @@ static int run_models(cpe_args_t *a)
     size_t n = 0;
     if (cpe_registry_list(&r, sym, &m, &n, &d)) return cpe_cli_fail(a, 1, "%s", d.msg);
     if (!cpe_arg_flag(a, "quiet")) {
-        if (!n) printf("no models in %s%s%s (train one with `cpe train --symbol SYMBOL`)\n", r.root,
-                       sym ? "/" : "", sym ? sym : "");
+        if (!n)
+            printf("no models in %s%s%s (train one with `cpe train --symbol SYMBOL`)\n", r.root,
+                   sym ? "/" : "", sym ? sym : "");
         for (size_t i = 0; i < n; i++) {
             char at[32], f[32], t[32];
             cpe_format_iso8601(m[i].trained_at_ms, at);

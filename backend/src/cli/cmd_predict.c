@@ -27,7 +27,8 @@ static int backfill(cpe_args_t *a, const char *sym)
     long long from, to;
     long hist_days;
     int rc;
-    if ((rc = cpe_arg_time(a, "from", INT64_MIN, &from)) || (rc = cpe_arg_time(a, "to", INT64_MAX, &to)) ||
+    if ((rc = cpe_arg_time(a, "from", INT64_MIN, &from)) ||
+        (rc = cpe_arg_time(a, "to", INT64_MAX, &to)) ||
         (rc = cpe_arg_int(a, "history-days", 90, &hist_days)))
         return rc;
     if (from == INT64_MIN || to == INT64_MAX || from >= to)
@@ -37,7 +38,8 @@ static int backfill(cpe_args_t *a, const char *sym)
     snprintf(c.symbol, sizeof c.symbol, "%s", sym);
     int64_t test_ms = c.test_days * CPE_MS_PER_DAY;
     c.folds = (int)((to - from + test_ms - 1) / test_ms);
-    if (c.folds > CPE_WF_MAX_FOLDS) return cpe_cli_fail(a, 2, "range too long for %d folds", CPE_WF_MAX_FOLDS);
+    if (c.folds > CPE_WF_MAX_FOLDS)
+        return cpe_cli_fail(a, 2, "range too long for %d folds", CPE_WF_MAX_FOLDS);
     cpe_store_t *st = NULL;
     cpe_mldata_t m = {0};
     cpe_wf_result_t res = {0};
@@ -69,7 +71,8 @@ static int backfill(cpe_args_t *a, const char *sym)
         goto out;
     }
     printf("%s: stored %zu walk-forward predictions (%d folds, each from a model trained only on "
-           "outcomes before its window)\n", sym, put, res.plan.n);
+           "outcomes before its window)\n",
+           sym, put, res.plan.n);
 out:
     cpe_wf_result_free(&res);
     cpe_mldata_free(&m);
@@ -79,10 +82,10 @@ out:
 
 static int run_predict(cpe_args_t *a)
 {
-    static const char *const known[] = {"asset", "symbol", "horizon", "at", "models", "paths",
-                                        "backfill", "from", "to", "history-days", "folds",
-                                        "train-days", "test-days", "purge-h", "embargo-h",
-                                        "rolling", "max-rounds", NULL};
+    static const char *const known[] = {
+        "asset",     "symbol",  "horizon",   "at",           "models",     "paths",
+        "backfill",  "from",    "to",        "history-days", "folds",      "train-days",
+        "test-days", "purge-h", "embargo-h", "rolling",      "max-rounds", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     char sym[32], asset[16];
@@ -118,8 +121,9 @@ static int run_predict(cpe_args_t *a)
     if (at != INT64_MAX && p.ms.label_cutoff_ms > at) {
         char c[32];
         cpe_format_iso8601(p.ms.label_cutoff_ms, c);
-        fprintf(stderr, "cpe predict: note: model %s knows outcomes up to %s, after --at; this is "
-                        "not what a model could have said then (use `cpe predict --backfill`)\n",
+        fprintf(stderr,
+                "cpe predict: note: model %s knows outcomes up to %s, after --at; this is "
+                "not what a model could have said then (use `cpe predict --backfill`)\n",
                 p.version, c);
     }
     x = malloc(p.ms.ncol * sizeof *x);

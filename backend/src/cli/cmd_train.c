@@ -9,16 +9,18 @@
 
 static int run_train(cpe_args_t *a)
 {
-    static const char *const known[] = {"symbol", "asset", "from", "to", "models", "champion",
-                                        "step", "max-rounds", NULL};
+    static const char *const known[] = {"symbol",   "asset", "from",       "to", "models",
+                                        "champion", "step",  "max-rounds", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     char sym[32], asset[16];
     if ((rc = ml_symbol(a, sym, asset))) return rc;
     long long from, to;
     long step_min, max_rounds;
-    if ((rc = cpe_arg_time(a, "from", INT64_MIN, &from)) || (rc = cpe_arg_time(a, "to", INT64_MAX, &to)) ||
-        (rc = cpe_arg_int(a, "step", 5, &step_min)) || (rc = cpe_arg_int(a, "max-rounds", 500, &max_rounds)))
+    if ((rc = cpe_arg_time(a, "from", INT64_MIN, &from)) ||
+        (rc = cpe_arg_time(a, "to", INT64_MAX, &to)) ||
+        (rc = cpe_arg_int(a, "step", 5, &step_min)) ||
+        (rc = cpe_arg_int(a, "max-rounds", 500, &max_rounds)))
         return rc;
     if (step_min <= 0 || 60 % step_min) return cpe_cli_fail(a, 2, "--step must divide 60 minutes");
     if (max_rounds < 1) return cpe_cli_fail(a, 2, "--max-rounds must be >= 1");
@@ -40,7 +42,8 @@ static int run_train(cpe_args_t *a)
         goto out;
     }
     int64_t t0 = cpe_mono_ns();
-    if (cpe_mldata_load(st, sym, from, to, step_min * CPE_MS_PER_MIN, CPE_MLDATA_WARMUP_MS, &m, &d)) {
+    if (cpe_mldata_load(st, sym, from, to, step_min * CPE_MS_PER_MIN, CPE_MLDATA_WARMUP_MS, &m,
+                        &d)) {
         rc = cpe_cli_fail(a, 1, "%s", d.msg);
         goto out;
     }
@@ -49,7 +52,8 @@ static int run_train(cpe_args_t *a)
         rc = cpe_cli_fail(a, 1, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < m.n; i++) rows[i] = i;
+    for (size_t i = 0; i < m.n; i++)
+        rows[i] = i;
     cpe_modelset_config_t cfg;
     cpe_modelset_config_default(&cfg);
     cfg.cls.max_rounds = cfg.reg.max_rounds = (int)max_rounds;
@@ -86,10 +90,12 @@ static int run_train(cpe_args_t *a)
            cpe_garch_dist_name(ms.vol.dist), ms.vol.fallback ? " (EWMA fallback)" : "",
            cpe_garch_persistence(&ms.vol));
     printf("horizon  rounds(cls/reg)  base_rate  valid_auc  logloss raw -> calibrated (%s)  "
-           "cone s1/s2   direction, drift: move, regime\n", "held-out validation rows");
+           "cone s1/s2   direction, drift: move, regime\n",
+           "held-out validation rows");
     for (int k = 0; k < ms.n_h; k++) {
         const cpe_hmodel_t *h = &ms.h[k];
-        printf("%5dh   %4d / %-4d      %.4f     %.4f     %.4f -> %.4f (%-8s)  %.3f / %.3f  %s, %s, %s\n",
+        printf("%5dh   %4d / %-4d      %.4f     %.4f     %.4f -> %.4f (%-8s)  %.3f / %.3f  %s, %s, "
+               "%s\n",
                h->horizon_h, h->cls.best_rounds, h->reg.best_rounds, h->base_rate, h->valid_auc,
                h->valid_logloss_raw, h->valid_logloss_cal, cpe_calib_name(h->calib.method),
                h->scale.s1, h->scale.s2, h->use_direction ? "model" : "base rate",

@@ -75,7 +75,7 @@ int ml_write_csv(const char *path, const cpe_prediction_t *rec, size_t n, cpe_di
         const cpe_prediction_t *p = &rec[i];
         fprintf(f, "%lld,%s,%d,", (long long)p->ts_ms, p->symbol, p->horizon_h);
         const double v[10] = {p->close, p->p_up, p->expected_move, p->volatility, p->p023,
-                              p->p159, p->p500, p->p841, p->p977};
+                              p->p159,  p->p500, p->p841,          p->p977};
         for (int k = 0; k < 9; k++) {
             put_num(f, v[k]);
             fputc(',', f);
@@ -92,19 +92,21 @@ int ml_wf_options(cpe_args_t *a, cpe_wf_config_t *c)
     long v[6];
     int rc;
     cpe_wf_config_default(c);
-    if ((rc = cpe_arg_int(a, "folds", c->folds, &v[0])) || (rc = cpe_arg_int(a, "train-days", 30, &v[1])) ||
-        (rc = cpe_arg_int(a, "test-days", 7, &v[2])) || (rc = cpe_arg_int(a, "purge-h", 24, &v[3])) ||
+    if ((rc = cpe_arg_int(a, "folds", c->folds, &v[0])) ||
+        (rc = cpe_arg_int(a, "train-days", 30, &v[1])) ||
+        (rc = cpe_arg_int(a, "test-days", 7, &v[2])) ||
+        (rc = cpe_arg_int(a, "purge-h", 24, &v[3])) ||
         (rc = cpe_arg_int(a, "embargo-h", 6, &v[4])) || (rc = cpe_arg_int(a, "paths", 2000, &v[5])))
         return rc;
     long mr;
     if ((rc = cpe_arg_int(a, "max-rounds", 500, &mr))) return rc;
     if (v[0] < 0 || v[1] < 1 || v[2] < 1 || v[3] < 0 || v[4] < 0 || v[5] < 100 || mr < 1)
-        return cpe_cli_fail(a, 2, "walk-forward options out of range (folds >= 0, days >= 1, "
-                                  "hours >= 0, paths >= 100, max-rounds >= 1)");
+        return cpe_cli_fail(a, 2,
+                            "walk-forward options out of range (folds >= 0, days >= 1, "
+                            "hours >= 0, paths >= 100, max-rounds >= 1)");
     c->folds = (int)v[0], c->train_days = (int)v[1], c->test_days = (int)v[2];
     c->purge_h = (int)v[3], c->embargo_h = (int)v[4], c->eval_paths = (int)v[5];
     c->expanding = !cpe_arg_flag(a, "rolling");
     c->ms.cls.max_rounds = c->ms.reg.max_rounds = (int)mr;
     return 0;
 }
-

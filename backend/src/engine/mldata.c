@@ -17,7 +17,8 @@ void cpe_mldata_free(cpe_mldata_t *m)
     free(m->close);
     free(m->X);
     if (m->names)
-        for (size_t j = 0; j < m->ncol; j++) free(m->names[j]);
+        for (size_t j = 0; j < m->ncol; j++)
+            free(m->names[j]);
     free(m->names);
     memset(m, 0, sizeof *m);
 }
@@ -45,8 +46,8 @@ int cpe_mldata_last_bar(cpe_store_t *st, const char *symbol_in, int64_t *ts_ms, 
     }
     free(s);
     if (rc)
-        return cpe_diag_set(d, rc, "%s: no 1m klines in the store (import data or run `cpe simulate`)",
-                            symbol);
+        return cpe_diag_set(
+            d, rc, "%s: no 1m klines in the store (import data or run `cpe simulate`)", symbol);
     return 0;
 }
 
@@ -55,7 +56,8 @@ int cpe_mldata_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_
 {
     memset(out, 0, sizeof *out);
     if (step_ms <= 0 || 3600000 % step_ms || step_ms % 60000)
-        return cpe_diag_set(d, CPE_EINVAL, "sampling step %lld ms must be whole minutes dividing one hour",
+        return cpe_diag_set(d, CPE_EINVAL,
+                            "sampling step %lld ms must be whole minutes dividing one hour",
                             (long long)step_ms);
     cpe_dataset_opts_t o = {step_ms, warmup_ms > 0 ? warmup_ms : -1, -1, 1};
     cpe_dataset_t ds;
@@ -83,8 +85,8 @@ int cpe_mldata_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_
     out->simulated = ds.simulated;
     out->first_bar_ms = ds.first_bar_ms;
     out->last_bar_ms = ds.last_bar_ms;
-    out->v = (cpe_mlview_t){out->n, out->ncol, out->ts_ms, out->X, out->close,
-                            (const char *const *)out->names};
+    out->v = (cpe_mlview_t){out->n, out->ncol,  out->ts_ms,
+                            out->X, out->close, (const char *const *)out->names};
 out:
     cpe_dataset_free(&ds);
     if (rc) cpe_mldata_free(out);

@@ -68,7 +68,8 @@ static int setup(cpe_predictor_t *p, const char *symbol, const char *version, in
     snprintf(p->version, sizeof p->version, "%s", version ? version : "");
     p->n_paths = n_paths > 0 ? n_paths : CPE_CONE_PATHS;
     int rc = cpe_cone_ws_init(&p->ws, p->n_paths);
-    if (rc) return cpe_diag_set(d, rc, "predictor: cannot allocate %d Monte Carlo paths", p->n_paths);
+    if (rc)
+        return cpe_diag_set(d, rc, "predictor: cannot allocate %d Monte Carlo paths", p->n_paths);
     return 0;
 }
 
@@ -121,7 +122,8 @@ size_t cpe_predictor_map_features(const cpe_predictor_t *p, const char *const *n
 static uint64_t seed_of(const char *symbol, int64_t ts)
 {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *s = symbol; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    for (const char *s = symbol; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h ^ (uint64_t)ts;
 }
 
@@ -133,8 +135,10 @@ static int predict_now(cpe_predictor_t *p, const cpe_pred_input_t *in, const int
     if (nh < 1 || nh > CPE_MS_MAX_H) return cpe_diag_set(d, CPE_EINVAL, "predict: 1..4 horizons");
     for (int i = 0; i < nh; i++)
         if ((idx[i] = cpe_modelset_hidx(ms, horizons[i])) < 0)
-            return cpe_diag_set(d, CPE_EINVAL, "horizon %d h is not one of the model's", horizons[i]);
-    if (!(in->close > 0) || !in->x) return cpe_diag_set(d, CPE_EINVAL, "predict: no close or features");
+            return cpe_diag_set(d, CPE_EINVAL, "horizon %d h is not one of the model's",
+                                horizons[i]);
+    if (!(in->close > 0) || !in->x)
+        return cpe_diag_set(d, CPE_EINVAL, "predict: no close or features");
     double praw[CPE_MS_MAX_H], pup[CPE_MS_MAX_H], move[CPE_MS_MAX_H];
     int rc = cpe_modelset_predict(ms, in->x, 1, praw, pup, move);
     if (rc) return cpe_diag_set(d, rc, "predict: model evaluation failed");
@@ -252,7 +256,8 @@ int cpe_predictor_explain(const cpe_predictor_t *p, const cpe_pred_input_t *in,
     cpe_jw_kbool(&j, "direction_model_used", ms->h[k].use_direction);
     cpe_jw_knum(&j, "base_value", sh[nc]);
     double margin = sh[nc];
-    for (size_t f = 0; f < nc; f++) margin += sh[f];
+    for (size_t f = 0; f < nc; f++)
+        margin += sh[f];
     cpe_jw_knum(&j, "margin", margin);
     /* reasons, in order of |sum| */
     const char *rnames[sizeof reasons / sizeof reasons[0] + 1];
@@ -261,7 +266,8 @@ int cpe_predictor_explain(const cpe_predictor_t *p, const cpe_pred_input_t *in,
     for (size_t f = 0; f < nc; f++) {
         const char *rn = cpe_feature_reason(ms->names[f]);
         size_t g = 0;
-        while (g < nr && strcmp(rnames[g], rn)) g++;
+        while (g < nr && strcmp(rnames[g], rn))
+            g++;
         if (g == nr) rnames[nr] = rn, rsum[nr++] = 0;
         rsum[g] += sh[f];
     }
@@ -270,7 +276,8 @@ int cpe_predictor_explain(const cpe_predictor_t *p, const cpe_pred_input_t *in,
         rc = cpe_diag_set(d, CPE_ENOMEM, "explain: out of memory");
         goto out;
     }
-    for (size_t g = 0; g < nr; g++) order[g] = (contrib_t){g, rsum[g]};
+    for (size_t g = 0; g < nr; g++)
+        order[g] = (contrib_t){g, rsum[g]};
     qsort(order, nr, sizeof *order, cmp_abs_desc);
     cpe_jw_key(&j, "reasons");
     cpe_jw_arr(&j);
@@ -279,7 +286,10 @@ int cpe_predictor_explain(const cpe_predictor_t *p, const cpe_pred_input_t *in,
         cpe_jw_obj(&j);
         cpe_jw_kstr(&j, "name", rn);
         cpe_jw_knum(&j, "contribution", order[g].shap);
-        cpe_jw_kstr(&j, "direction", order[g].shap > 0 ? "up" : order[g].shap < 0 ? "down" : "none");
+        cpe_jw_kstr(&j, "direction",
+                    order[g].shap > 0   ? "up"
+                    : order[g].shap < 0 ? "down"
+                                        : "none");
         cpe_jw_key(&j, "features");
         cpe_jw_arr(&j);
         for (size_t f = 0; f < nc; f++)
@@ -289,7 +299,8 @@ int cpe_predictor_explain(const cpe_predictor_t *p, const cpe_pred_input_t *in,
     }
     cpe_jw_end(&j);
     free(order);
-    for (size_t f = 0; f < nc; f++) c[f] = (contrib_t){f, sh[f]};
+    for (size_t f = 0; f < nc; f++)
+        c[f] = (contrib_t){f, sh[f]};
     qsort(c, nc, sizeof *c, cmp_abs_desc);
     cpe_jw_key(&j, "contributions");
     cpe_jw_arr(&j);
@@ -305,7 +316,8 @@ int cpe_predictor_explain(const cpe_predictor_t *p, const cpe_pred_input_t *in,
     cpe_jw_key(&j, "changes");
     cpe_jw_arr(&j);
     if (rows == 2) {
-        for (size_t f = 0; f < nc; f++) c[f] = (contrib_t){f, sh[f] - sh[w + f]};
+        for (size_t f = 0; f < nc; f++)
+            c[f] = (contrib_t){f, sh[f] - sh[w + f]};
         qsort(c, nc, sizeof *c, cmp_abs_desc);
         for (size_t f = 0; f < nc && f < 8; f++) {
             if (c[f].shap == 0) break;
@@ -328,8 +340,7 @@ out:
     return rc;
 }
 
-int cpe_prediction_json(const cpe_prediction_t *p, const char *asset, int simulated,
-                        cpe_buf_t *out)
+int cpe_prediction_json(const cpe_prediction_t *p, const char *asset, int simulated, cpe_buf_t *out)
 {
     char ts[32];
     cpe_jw_t j;

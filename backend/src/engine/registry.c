@@ -70,7 +70,8 @@ static int64_t get_i64(const json_t *o, const char *k)
 static json_t *num_array(const double *v, size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(a, num(v[i]));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, num(v[i]));
     return a;
 }
 
@@ -115,15 +116,15 @@ static void garch_from(const json_t *o, cpe_garch_t *g)
 
 static json_t *gbt_params_json(const cpe_gbt_params_t *p)
 {
-    return json_pack("{s:s,s:s,s:s,s:f,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:i,s:i,s:I}",
-                     "library", "xgboost 1.7 (tree_method=hist, grow_policy=lossguide)",
-                     "objective", p->objective == CPE_GBT_BINARY ? "binary:logistic" : "reg:squarederror",
-                     "early_stopping", "time-ordered validation split", "eta", p->eta,
-                     "max_leaves", p->max_leaves, "max_depth", p->max_depth, "max_rounds",
-                     p->max_rounds, "early_stop_rounds", p->early_stop_rounds, "valid_frac",
-                     p->valid_frac, "min_child_weight", p->min_child_weight, "subsample",
-                     p->subsample, "colsample_bytree", p->colsample, "lambda", p->lambda,
-                     "max_bin", p->max_bin, "nthread", p->nthread, "seed", (json_int_t)p->seed);
+    return json_pack("{s:s,s:s,s:s,s:f,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:i,s:i,s:I}", "library",
+                     "xgboost 1.7 (tree_method=hist, grow_policy=lossguide)", "objective",
+                     p->objective == CPE_GBT_BINARY ? "binary:logistic" : "reg:squarederror",
+                     "early_stopping", "time-ordered validation split", "eta", p->eta, "max_leaves",
+                     p->max_leaves, "max_depth", p->max_depth, "max_rounds", p->max_rounds,
+                     "early_stop_rounds", p->early_stop_rounds, "valid_frac", p->valid_frac,
+                     "min_child_weight", p->min_child_weight, "subsample", p->subsample,
+                     "colsample_bytree", p->colsample, "lambda", p->lambda, "max_bin", p->max_bin,
+                     "nthread", p->nthread, "seed", (json_int_t)p->seed);
 }
 
 static void gbt_params_from(const json_t *o, cpe_gbt_params_t *p, cpe_gbt_objective_t obj)
@@ -161,7 +162,8 @@ static json_t *metadata_json(const char *symbol, const char *version, const cpe_
                                   (json_int_t)ms->train_to_ms, "label_cutoff_ms",
                                   (json_int_t)ms->label_cutoff_ms));
     json_t *feat = json_array();
-    for (size_t j = 0; j < ms->ncol; j++) json_array_append_new(feat, json_string(ms->names[j]));
+    for (size_t j = 0; j < ms->ncol; j++)
+        json_array_append_new(feat, json_string(ms->names[j]));
     json_object_set_new(m, "features_used", json_integer((json_int_t)ms->ncol));
     json_object_set_new(m, "features", feat);
     json_object_set_new(m, "feature_presence", num_array(ms->present, ms->ncol));
@@ -172,44 +174,43 @@ static json_t *metadata_json(const char *symbol, const char *version, const cpe_
     json_t *hs = json_array();
     for (int k = 0; k < ms->n_h; k++) {
         const cpe_hmodel_t *h = &ms->h[k];
-        json_t *cal = json_pack("{s:s,s:o,s:o,s:o,s:o}", "method", cpe_calib_name(h->calib.method),
-                                "a", num(h->calib.a), "b", num(h->calib.b), "x",
-                                num_array(h->calib.x, h->calib.n), "y",
-                                num_array(h->calib.y, h->calib.n));
-        json_t *sc = json_pack("{s:o,s:o,s:o,s:o,s:o,s:I}", "s1", num(h->scale.s1), "s2",
-                               num(h->scale.s2), "s", num(h->scale.s), "cov1_s1",
-                               num(h->scale.cov1_s1), "cov2_s2", num(h->scale.cov2_s2), "n",
-                               (json_int_t)h->scale.n);
-        json_t *vm = json_pack("{s:o,s:o,s:o,s:I,s:I}", "logloss_raw", num(h->valid_logloss_raw),
-                               "logloss_calibrated", num(h->valid_logloss_cal), "auc",
-                               num(h->valid_auc), "n_fit", (json_int_t)h->n_fit, "n_valid",
-                               (json_int_t)h->n_valid);
-        json_t *dr = json_pack("{s:b,s:o,s:o,s:b,s:o,s:o,s:b,s:o}", "use_direction",
-                               h->use_direction, "holdout_logloss_model",
-                               num(h->holdout_logloss_model), "holdout_logloss_base",
-                               num(h->holdout_logloss_base), "use_move", h->use_move,
-                               "valid_rmse_move", num(h->valid_rmse_move), "valid_rmse_zero",
-                               num(h->valid_rmse_zero), "use_regime_drift", h->use_regime_drift,
-                               "regime_drift_hit", num(h->regime_drift_hit));
-        json_array_append_new(
-            hs, json_pack("{s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "horizon_h", h->horizon_h,
-                          "classifier_rounds", h->cls.best_rounds, "regressor_rounds",
-                          h->reg.best_rounds, "base_rate", num(h->base_rate), "calibration", cal,
-                          "cone_scale", sc, "validation", vm, "valid_rmse",
-                          num(h->reg.best_valid_loss), "drift", dr));
+        json_t *cal =
+            json_pack("{s:s,s:o,s:o,s:o,s:o}", "method", cpe_calib_name(h->calib.method), "a",
+                      num(h->calib.a), "b", num(h->calib.b), "x", num_array(h->calib.x, h->calib.n),
+                      "y", num_array(h->calib.y, h->calib.n));
+        json_t *sc =
+            json_pack("{s:o,s:o,s:o,s:o,s:o,s:I}", "s1", num(h->scale.s1), "s2", num(h->scale.s2),
+                      "s", num(h->scale.s), "cov1_s1", num(h->scale.cov1_s1), "cov2_s2",
+                      num(h->scale.cov2_s2), "n", (json_int_t)h->scale.n);
+        json_t *vm =
+            json_pack("{s:o,s:o,s:o,s:I,s:I}", "logloss_raw", num(h->valid_logloss_raw),
+                      "logloss_calibrated", num(h->valid_logloss_cal), "auc", num(h->valid_auc),
+                      "n_fit", (json_int_t)h->n_fit, "n_valid", (json_int_t)h->n_valid);
+        json_t *dr = json_pack(
+            "{s:b,s:o,s:o,s:b,s:o,s:o,s:b,s:o}", "use_direction", h->use_direction,
+            "holdout_logloss_model", num(h->holdout_logloss_model), "holdout_logloss_base",
+            num(h->holdout_logloss_base), "use_move", h->use_move, "valid_rmse_move",
+            num(h->valid_rmse_move), "valid_rmse_zero", num(h->valid_rmse_zero), "use_regime_drift",
+            h->use_regime_drift, "regime_drift_hit", num(h->regime_drift_hit));
+        json_array_append_new(hs, json_pack("{s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "horizon_h",
+                                            h->horizon_h, "classifier_rounds", h->cls.best_rounds,
+                                            "regressor_rounds", h->reg.best_rounds, "base_rate",
+                                            num(h->base_rate), "calibration", cal, "cone_scale", sc,
+                                            "validation", vm, "valid_rmse",
+                                            num(h->reg.best_valid_loss), "drift", dr));
     }
     json_object_set_new(m, "horizons", hs);
     json_object_set_new(m, "volatility", garch_json(&ms->vol));
     json_object_set_new(m, "volatility_normal", garch_json(&ms->vol_n));
     if (ms->has_regime) {
         const cpe_regime_thresholds_t *t = &ms->regime;
-        json_object_set_new(
-            m, "regime_thresholds",
-            json_pack("{s:o,s:o,s:o,s:o,s:o,s:I,s:[f,f,f,f,f]}", "vol_low", num(t->vol_low),
-                      "vol_high", num(t->vol_high), "trend_down", num(t->trend_down), "trend_up",
-                      num(t->trend_up), "panic_ret", num(t->panic_ret), "n", (json_int_t)t->n,
-                      "levels", t->levels.vol_low, t->levels.vol_high, t->levels.trend_down,
-                      t->levels.trend_up, t->levels.panic_ret));
+        json_object_set_new(m, "regime_thresholds",
+                            json_pack("{s:o,s:o,s:o,s:o,s:o,s:I,s:[f,f,f,f,f]}", "vol_low",
+                                      num(t->vol_low), "vol_high", num(t->vol_high), "trend_down",
+                                      num(t->trend_down), "trend_up", num(t->trend_up), "panic_ret",
+                                      num(t->panic_ret), "n", (json_int_t)t->n, "levels",
+                                      t->levels.vol_low, t->levels.vol_high, t->levels.trend_down,
+                                      t->levels.trend_up, t->levels.panic_ret));
     }
     if (metrics_json) {
         json_t *mj = json_loads(metrics_json, 0, NULL);
@@ -254,23 +255,28 @@ int cpe_registry_save(const cpe_registry_t *r, const char *symbol, const cpe_mod
                       const char *metrics_json, char version_out[CPE_VERSION_MAX], cpe_diag_t *d)
 {
     char base[700], tmp[800], fin[800], path[900], ver[CPE_VERSION_MAX], stamp[32];
-    if (!valid_name(symbol)) return cpe_diag_set(d, CPE_EINVAL, "registry: bad symbol '%s'", symbol);
+    if (!valid_name(symbol))
+        return cpe_diag_set(d, CPE_EINVAL, "registry: bad symbol '%s'", symbol);
     snprintf(base, sizeof base, "%s/%s", r->root, symbol);
-    if (mkdirs(base) != 0) return cpe_diag_set(d, CPE_EIO, "%s: cannot create: %s", base, strerror(errno));
+    if (mkdirs(base) != 0)
+        return cpe_diag_set(d, CPE_EIO, "%s: cannot create: %s", base, strerror(errno));
     cpe_format_iso8601(ms->trained_at_ms, stamp); /* YYYY-MM-DDTHH:MM:SS.mmmZ */
     char compact[20];
     snprintf(compact, sizeof compact, "%.4s%.2s%.2sT%.2s%.2s%.2sZ", stamp, stamp + 5, stamp + 8,
              stamp + 11, stamp + 14, stamp + 17);
     struct stat st;
     for (int k = 1;; k++) {
-        if (k == 1) snprintf(ver, sizeof ver, "%s-%s", symbol, compact);
-        else snprintf(ver, sizeof ver, "%s-%s-%d", symbol, compact, k);
+        if (k == 1)
+            snprintf(ver, sizeof ver, "%s-%s", symbol, compact);
+        else
+            snprintf(ver, sizeof ver, "%s-%s-%d", symbol, compact, k);
         snprintf(fin, sizeof fin, "%s/%s", base, ver);
         if (stat(fin, &st) != 0) break;
         if (k > 999) return cpe_diag_set(d, CPE_EEXISTS, "%s: too many versions", base);
     }
     snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%d", base, ver, (int)getpid());
-    if (mkdirs(tmp) != 0) return cpe_diag_set(d, CPE_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    if (mkdirs(tmp) != 0)
+        return cpe_diag_set(d, CPE_EIO, "%s: cannot create: %s", tmp, strerror(errno));
     int rc = 0;
     for (int k = 0; k < ms->n_h && !rc; k++) {
         snprintf(path, sizeof path, "%s/cls_%dh.json", tmp, ms->h[k].horizon_h);
@@ -359,7 +365,8 @@ int cpe_registry_set_challenger(const cpe_registry_t *r, const char *symbol, con
         return 0;
     }
     if (!version_exists(r, symbol, version))
-        return cpe_diag_set(d, CPE_ENOTFOUND, "%s/%s: no model version '%s'", r->root, symbol, version);
+        return cpe_diag_set(d, CPE_ENOTFOUND, "%s/%s: no model version '%s'", r->root, symbol,
+                            version);
     if (!(traffic_split >= 0 && traffic_split <= 1))
         return cpe_diag_set(d, CPE_ERANGE, "traffic split %g is not within [0, 1]", traffic_split);
     snprintf(line, sizeof line, "%s %.6g\n", version, traffic_split);
@@ -388,7 +395,8 @@ static int fill_from_meta(cpe_modelset_t *ms, const json_t *m, const char *dir, 
     size_t nf = json_array_size(feat);
     const char **names = calloc(nf ? nf : 1, sizeof *names);
     if (!names) return CPE_ENOMEM;
-    for (size_t j = 0; j < nf; j++) names[j] = json_string_value(json_array_get(feat, j));
+    for (size_t j = 0; j < nf; j++)
+        names[j] = json_string_value(json_array_get(feat, j));
     int rc = cpe_modelset_set_names(ms, names, nf);
     free(names);
     if (rc) return rc;
@@ -420,12 +428,14 @@ static int fill_from_meta(cpe_modelset_t *ms, const json_t *m, const char *dir, 
         json_t *lv = json_object_get(rt, "levels");
         double *l[5] = {&t->levels.vol_low, &t->levels.vol_high, &t->levels.trend_down,
                         &t->levels.trend_up, &t->levels.panic_ret};
-        for (int i = 0; i < 5; i++) *l[i] = json_number_value(json_array_get(lv, (size_t)i));
+        for (int i = 0; i < 5; i++)
+            *l[i] = json_number_value(json_array_get(lv, (size_t)i));
         ms->has_regime = 1;
     }
     json_t *hs = json_object_get(m, "horizons");
     if (json_array_size(hs) < 1 || json_array_size(hs) > CPE_MS_MAX_H)
-        return cpe_diag_set(d, CPE_EPARSE, "%s/metadata.json: 'horizons' must hold 1..4 entries", dir);
+        return cpe_diag_set(d, CPE_EPARSE, "%s/metadata.json: 'horizons' must hold 1..4 entries",
+                            dir);
     ms->n_h = (int)json_array_size(hs);
     for (int k = 0; k < ms->n_h; k++) {
         json_t *h = json_array_get(hs, (size_t)k);
@@ -494,7 +504,8 @@ int cpe_registry_load(const cpe_registry_t *r, const char *symbol, const char *v
         version = ver;
     }
     if (!version_exists(r, symbol, version))
-        return cpe_diag_set(d, CPE_ENOTFOUND, "%s/%s: no model version '%s'", r->root, symbol, version);
+        return cpe_diag_set(d, CPE_ENOTFOUND, "%s/%s: no model version '%s'", r->root, symbol,
+                            version);
     snprintf(dir, sizeof dir, "%s/%s/%s", r->root, symbol, version);
     json_t *m = NULL;
     int rc = load_meta(dir, &m, d);
@@ -626,7 +637,8 @@ int cpe_ab_test(const double *lc, const double *lx, size_t n, int lag, double al
     double lrv = 0; /* Newey-West long-run variance of d */
     for (int l = 0; l <= L; l++) {
         double g = 0;
-        for (size_t t = (size_t)l; t < m; t++) g += (dd[t] - mean) * (dd[t - (size_t)l] - mean);
+        for (size_t t = (size_t)l; t < m; t++)
+            g += (dd[t] - mean) * (dd[t - (size_t)l] - mean);
         g /= (double)m;
         lrv += (l == 0 ? 1.0 : 2.0 * (1.0 - (double)l / (L + 1.0))) * g;
     }

@@ -33,8 +33,9 @@ int cpe_wf_make_plan(const cpe_wf_config_t *c, int64_t start_ms, int64_t end_ms,
     memset(p, 0, sizeof *p);
     if (c->train_days <= 0 || c->test_days <= 0 || c->purge_h < 0 || c->embargo_h < 0 ||
         c->folds < 0)
-        return cpe_diag_set(d, CPE_EINVAL, "walk-forward: train/test days must be > 0, purge, "
-                                           "embargo and folds >= 0");
+        return cpe_diag_set(d, CPE_EINVAL,
+                            "walk-forward: train/test days must be > 0, purge, "
+                            "embargo and folds >= 0");
     p->train_ms = c->train_days * CPE_MS_PER_DAY;
     p->purge_ms = c->purge_h * CPE_MS_PER_HOUR;
     p->embargo_ms = c->embargo_h * CPE_MS_PER_HOUR;
@@ -47,8 +48,8 @@ int cpe_wf_make_plan(const cpe_wf_config_t *c, int64_t start_ms, int64_t end_ms,
         return cpe_diag_set(d, CPE_EDATA,
                             "walk-forward: %.1f days of rows do not fit %d training days + %d h "
                             "purge + one %d-day test window",
-                            (double)(end_ms - start_ms) / CPE_MS_PER_DAY, c->train_days,
-                            c->purge_h, c->test_days);
+                            (double)(end_ms - start_ms) / CPE_MS_PER_DAY, c->train_days, c->purge_h,
+                            c->test_days);
     long n = c->folds ? (c->folds < fit ? c->folds : fit) : fit;
     if (n > CPE_WF_MAX_FOLDS) n = CPE_WF_MAX_FOLDS;
     p->n = (int)n;
@@ -115,9 +116,11 @@ static double sdev(const double *r, size_t n)
 {
     if (n < 2) return NAN;
     double m = 0, s = 0;
-    for (size_t i = 0; i < n; i++) m += r[i];
+    for (size_t i = 0; i < n; i++)
+        m += r[i];
     m /= (double)n;
-    for (size_t i = 0; i < n; i++) s += (r[i] - m) * (r[i] - m);
+    for (size_t i = 0; i < n; i++)
+        s += (r[i] - m) * (r[i] - m);
     return sqrt(s / (double)(n - 1));
 }
 
@@ -168,7 +171,8 @@ static void finish_scores(const acc_t *a, cpe_wf_scores_t *s)
     s->b_ece = cpe_metric_ece(a->pb, a->y, a->n, 10);
     s->b_top10 = cpe_metric_top_accuracy(a->pb, a->y, a->n, 0.1);
     double up = 0;
-    for (size_t i = 0; i < a->n; i++) up += a->y[i];
+    for (size_t i = 0; i < a->n; i++)
+        up += a->y[i];
     s->up_share = a->n ? up / (double)a->n : NAN;
     s->move_rmse = a->n ? sqrt(a->se_move / (double)a->n) : NAN;
     s->zero_rmse = a->n ? sqrt(a->se_zero / (double)a->n) : NAN;
@@ -243,8 +247,8 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
         for (int h = 0; h < nh; h++)
             cpe_modelset_cone_params(ms, h, v->close[i], v->ts_ms[i] + CPE_MS_PER_MIN,
                                      move[(size_t)h * nt + t], rg, &ex, 1, &cp[h]);
-        if (!(hn > 0) || cpe_cone_predict(&ws, &ms->vol, hn, c->ms.seed ^ (uint64_t)v->ts_ms[i],
-                                          cp, (size_t)nh, pr, NULL) != 0)
+        if (!(hn > 0) || cpe_cone_predict(&ws, &ms->vol, hn, c->ms.seed ^ (uint64_t)v->ts_ms[i], cp,
+                                          (size_t)nh, pr, NULL) != 0)
             continue; /* no volatility state: the row has no prediction */
         for (int h = 0; h < nh; h++) {
             cpe_prediction_t *p = &pr[h];
@@ -302,8 +306,10 @@ int cpe_wf_run(const cpe_mlview_t *v, const cpe_wf_config_t *c, cpe_wf_result_t 
         size_t ntr = 0, nt = 0;
         for (size_t i = 0; i < v->n; i++) {
             int64_t ts = v->ts_ms[i];
-            if (cpe_wf_is_train_row(&res->plan, k, ts, 0)) train[ntr++] = i;
-            else if (ts >= f->test_from_ms && ts < f->test_to_ms) test[nt++] = i;
+            if (cpe_wf_is_train_row(&res->plan, k, ts, 0))
+                train[ntr++] = i;
+            else if (ts >= f->test_from_ms && ts < f->test_to_ms)
+                test[nt++] = i;
         }
         f->n_train = ntr;
         f->n_test = nt;
@@ -313,7 +319,8 @@ int cpe_wf_run(const cpe_mlview_t *v, const cpe_wf_config_t *c, cpe_wf_result_t 
             cpe_diag_prefix(d, "walk-forward fold %d: ", k);
             goto out;
         }
-        for (int h = 0; h < ms.n_h; h++) f->cls_rounds[h] = ms.h[h].cls.best_rounds;
+        for (int h = 0; h < ms.n_h; h++)
+            f->cls_rounds[h] = ms.h[h].cls.best_rounds;
         rc = eval_fold(v, c, &ms, test, nt, k, acc, res, &rec_cap, d);
         cpe_modelset_free(&ms);
         if (rc) goto out;
@@ -323,7 +330,8 @@ int cpe_wf_run(const cpe_mlview_t *v, const cpe_wf_config_t *c, cpe_wf_result_t 
         finish_scores(&acc[h], &res->s[h]);
     }
 out:
-    for (int h = 0; h < CPE_MS_MAX_H; h++) acc_free(&acc[h]);
+    for (int h = 0; h < CPE_MS_MAX_H; h++)
+        acc_free(&acc[h]);
     free(train);
     free(test);
     if (rc) cpe_wf_result_free(res);

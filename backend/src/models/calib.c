@@ -117,7 +117,8 @@ static int fit_isotonic(cpe_calib_t *c, const double *q, const double *y, size_t
         /* equal forecasts form one block: a step inside a tie cannot be applied */
         blk_t b = {0, 0, 0};
         size_t j = i;
-        for (; j < k && v[j].q == v[i].q; j++) b.sq += v[j].q, b.sy += v[j].y, b.w += 1;
+        for (; j < k && v[j].q == v[i].q; j++)
+            b.sq += v[j].q, b.sy += v[j].y, b.w += 1;
         i = j;
         s[m++] = b;
         /* Pool while the previous block's mean exceeds the last one's. */
@@ -151,7 +152,8 @@ out:
 static size_t count_rows(const double *q, const double *y, size_t n)
 {
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) k += !isnan(q[i]) && !isnan(y[i]);
+    for (size_t i = 0; i < n; i++)
+        k += !isnan(q[i]) && !isnan(y[i]);
     return k;
 }
 
@@ -177,8 +179,10 @@ double cpe_calib_apply(const cpe_calib_t *c, double q)
         size_t lo = 0, hi = c->n - 1;
         while (hi - lo > 1) {
             size_t mid = (lo + hi) / 2;
-            if (c->x[mid] <= q) lo = mid;
-            else hi = mid;
+            if (c->x[mid] <= q)
+                lo = mid;
+            else
+                hi = mid;
         }
         double t = (q - c->x[lo]) / (c->x[hi] - c->x[lo]);
         return clip(c->y[lo] + t * (c->y[hi] - c->y[lo]));

@@ -44,7 +44,8 @@ static float *to_float(const double *X, const size_t *idx, size_t n, size_t ncol
     if (!f) return NULL;
     for (size_t i = 0; i < n; i++) {
         const double *row = X + (idx ? idx[i] : i) * ncol;
-        for (size_t j = 0; j < ncol; j++) f[i * ncol + j] = (float)row[j];
+        for (size_t j = 0; j < ncol; j++)
+            f[i * ncol + j] = (float)row[j];
     }
     return f;
 }
@@ -73,7 +74,8 @@ static int set_params(BoosterHandle b, const cpe_gbt_params_t *p)
         snprintf(v, sizeof v, fmt, x);                                                             \
         if (XGBoosterSetParam(b, k, v) != 0) return CPE_EMODEL;                                    \
     } while (0)
-    SETP("objective", "%s", p->objective == CPE_GBT_BINARY ? "binary:logistic" : "reg:squarederror");
+    SETP("objective", "%s",
+         p->objective == CPE_GBT_BINARY ? "binary:logistic" : "reg:squarederror");
     SETP("eval_metric", "%s", p->objective == CPE_GBT_BINARY ? "logloss" : "rmse");
     SETP("tree_method", "%s", "hist");
     SETP("grow_policy", "%s", "lossguide");
@@ -137,11 +139,13 @@ int cpe_gbt_train(cpe_gbt_t *m, const cpe_gbt_params_t *p, const double *X, size
         goto out;
     }
     double base_score = 0;
-    for (size_t i = 0; i < nf; i++) base_score += lab[i];
+    for (size_t i = 0; i < nf; i++)
+        base_score += lab[i];
     base_score /= (double)nf;
     if (p->objective == CPE_GBT_BINARY) base_score = fmin(fmax(base_score, 0.01), 0.99);
     if ((rc = make_dmatrix(X, idx, nf, ncol, lab, &dtrain)) != 0) {
-        rc = rc == CPE_ENOMEM ? cpe_diag_set(d, rc, "gbt: out of memory") : xgb_fail(d, "train matrix");
+        rc = rc == CPE_ENOMEM ? cpe_diag_set(d, rc, "gbt: out of memory")
+                              : xgb_fail(d, "train matrix");
         goto out;
     }
     size_t nv = 0, valid_from = nrow - n_valid;
@@ -248,12 +252,14 @@ static int run_predict(const cpe_gbt_t *m, const double *X, size_t nrow, int typ
         goto out;
     }
     bst_ulong total = 1;
-    for (bst_ulong i = 0; i < dim; i++) total *= shape[i];
+    for (bst_ulong i = 0; i < dim; i++)
+        total *= shape[i];
     if (total != (bst_ulong)want) {
         rc = CPE_EMODEL;
         goto out;
     }
-    for (size_t i = 0; i < want; i++) out[i] = res[i]; /* copy before the next call */
+    for (size_t i = 0; i < want; i++)
+        out[i] = res[i]; /* copy before the next call */
 out:
     XGDMatrixFree(dm);
     return rc;
@@ -269,7 +275,8 @@ static int inplace_predict(const cpe_gbt_t *m, const double *X, size_t nrow, int
                    ? stack
                    : malloc(nrow * m->n_features * sizeof *f);
     if (!f) return CPE_ENOMEM;
-    for (size_t i = 0; i < nrow * m->n_features; i++) f[i] = (float)X[i];
+    for (size_t i = 0; i < nrow * m->n_features; i++)
+        f[i] = (float)X[i];
     char arr[200], cfg[200];
     snprintf(arr, sizeof arr,
              "{\"data\": [%llu, true], \"shape\": [%zu, %zu], \"typestr\": \"<f4\", "
@@ -288,12 +295,14 @@ static int inplace_predict(const cpe_gbt_t *m, const double *X, size_t nrow, int
         goto out;
     }
     bst_ulong total = 1;
-    for (bst_ulong i = 0; i < dim; i++) total *= shape[i];
+    for (bst_ulong i = 0; i < dim; i++)
+        total *= shape[i];
     if (total != (bst_ulong)nrow) {
         rc = CPE_EMODEL;
         goto out;
     }
-    for (size_t i = 0; i < nrow; i++) out[i] = res[i];
+    for (size_t i = 0; i < nrow; i++)
+        out[i] = res[i];
 out:
     if (f != stack) free(f);
     return rc;

@@ -42,7 +42,8 @@ double cpe_metric_auc(const double *p, const double *y, size_t n)
     double rank_sum = 0, npos = 0;
     for (size_t i = 0; i < k;) {
         size_t j = i;
-        while (j < k && v[j].p == v[i].p) j++;
+        while (j < k && v[j].p == v[i].p)
+            j++;
         double mean_rank = (double)(i + 1 + j) / 2.0; /* ranks i+1..j */
         for (size_t t = i; t < j; t++)
             if (v[t].y > 0.5) {
@@ -134,7 +135,8 @@ double cpe_metric_top_accuracy(const double *p, const double *y, size_t n, doubl
     qsort(v, k, sizeof *v, cmp_conf_desc);
     size_t m = (size_t)ceil(frac * (double)k);
     size_t hit = 0;
-    for (size_t t = 0; t < m; t++) hit += ((p[v[t].i] > 0.5) == (y[v[t].i] > 0.5));
+    for (size_t t = 0; t < m; t++)
+        hit += ((p[v[t].i] > 0.5) == (y[v[t].i] > 0.5));
     free(v);
     return m ? (double)hit / (double)m : NAN;
 }

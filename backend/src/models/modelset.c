@@ -31,8 +31,10 @@ size_t cpe_ml_find(const cpe_mlview_t *v, int64_t ts)
     size_t lo = 0, hi = v->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (v->ts_ms[mid] < ts) lo = mid + 1;
-        else hi = mid;
+        if (v->ts_ms[mid] < ts)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo < v->n && v->ts_ms[lo] == ts ? lo : (size_t)-1;
 }
@@ -86,7 +88,8 @@ int cpe_modelset_set_names(cpe_modelset_t *ms, const char *const *names, size_t 
     ms->names = calloc(ncol ? ncol : 1, sizeof *ms->names);
     ms->present = calloc(ncol ? ncol : 1, sizeof *ms->present);
     if (!ms->names || !ms->present) return CPE_ENOMEM;
-    for (size_t j = 0; j < ncol; j++) ms->present[j] = 1.0;
+    for (size_t j = 0; j < ncol; j++)
+        ms->present[j] = 1.0;
     ms->ncol = ncol;
     for (size_t j = 0; j < ncol; j++)
         if (!(ms->names[j] = strdup(names && names[j] ? names[j] : "?"))) return CPE_ENOMEM;
@@ -107,7 +110,8 @@ void cpe_modelset_free(cpe_modelset_t *ms)
         cpe_calib_free(&ms->h[k].calib);
     }
     if (ms->names)
-        for (size_t j = 0; j < ms->ncol; j++) free(ms->names[j]);
+        for (size_t j = 0; j < ms->ncol; j++)
+            free(ms->names[j]);
     free(ms->names);
     free(ms->present);
     memset(ms, 0, sizeof *ms);
@@ -123,7 +127,8 @@ int cpe_modelset_hidx(const cpe_modelset_t *ms, int horizon_h)
 static void regime_features(const cpe_modelset_t *ms, const double *x, cpe_regime_features_t *f)
 {
     double v[4];
-    for (int r = 0; r < 4; r++) v[r] = ms->regime_idx[r] >= 0 ? x[ms->regime_idx[r]] : NAN;
+    for (int r = 0; r < 4; r++)
+        v[r] = ms->regime_idx[r] >= 0 ? x[ms->regime_idx[r]] : NAN;
     f->vol_1h = v[0], f->vol_24h = v[1], f->ret_4h = v[2], f->ret_24h = v[3];
 }
 
@@ -248,7 +253,8 @@ static int train_horizon(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t
     }
     size_t vf = hm->cls.valid_from, nfit = 0;
     double up = 0;
-    for (size_t t = 0; t + gap < vf && t < h.n; t++) up += h.yb[t], nfit++;
+    for (size_t t = 0; t + gap < vf && t < h.n; t++)
+        up += h.yb[t], nfit++;
     hm->base_rate = nfit ? up / (double)nfit : 0.5;
     hm->n_fit = hm->cls.n_train;
     hm->n_valid = h.n - vf;
@@ -280,7 +286,8 @@ static int train_horizon(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t
         hm->holdout_logloss_base = ok ? llb / (double)nh : NAN;
         hm->use_direction = ok && llm < llb;
     }
-    for (size_t t = 0; t < hm->n_valid; t++) q[t] = cpe_calib_apply(&hm->calib, q[t]);
+    for (size_t t = 0; t < hm->n_valid; t++)
+        q[t] = cpe_calib_apply(&hm->calib, q[t]);
     hm->valid_logloss_cal = cpe_metric_logloss(q, h.yb + vf, hm->n_valid);
     /* Validate the drift terms on the held-out rows (see modelset.h). */
     double se_m = 0, se_z = 0, hit = 0, nd = 0;
@@ -334,14 +341,14 @@ static void fit_regime(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *
 {
     cpe_regime_features_t *f = malloc((n ? n : 1) * sizeof *f);
     if (!f) return;
-    for (size_t r = 0; r < n; r++) regime_features(ms, v->X + rows[r] * v->ncol, &f[r]);
+    for (size_t r = 0; r < n; r++)
+        regime_features(ms, v->X + rows[r] * v->ncol, &f[r]);
     ms->has_regime = cpe_regime_fit(f, n, NULL, &ms->regime, NULL) == 0;
     free(f);
 }
 
-int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
-                       size_t nrows, int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg,
-                       cpe_diag_t *d)
+int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows, size_t nrows,
+                       int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg, cpe_diag_t *d)
 {
     int rc;
     memset(ms, 0, sizeof *ms);
@@ -356,10 +363,12 @@ int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *
     ms->train_to_ms = v->ts_ms[rows[nrows - 1]];
     ms->label_cutoff_ms = label_cutoff_ms;
     ms->trained_at_ms = cpe_now_ms();
-    for (int k = 0; k < ms->n_h; k++) ms->h[k].horizon_h = cfg->horizons_h[k];
+    for (int k = 0; k < ms->n_h; k++)
+        ms->h[k].horizon_h = cfg->horizons_h[k];
     for (size_t j = 0; j < v->ncol; j++) {
         size_t ok = 0;
-        for (size_t r = 0; r < nrows; r++) ok += !isnan(v->X[rows[r] * v->ncol + j]);
+        for (size_t r = 0; r < nrows; r++)
+            ok += !isnan(v->X[rows[r] * v->ncol + j]);
         ms->present[j] = (double)ok / (double)nrows;
     }
     fit_regime(ms, v, rows, nrows);
@@ -438,8 +447,8 @@ double cpe_modelset_move(const cpe_modelset_t *ms, int k, double move_raw)
 }
 
 void cpe_modelset_cone_params(const cpe_modelset_t *ms, int k, double close, int64_t t0_ms,
-                              double move_raw, cpe_regime_t rg, const cpe_extreme_t *ex,
-                              int scaled, cpe_cone_params_t *p)
+                              double move_raw, cpe_regime_t rg, const cpe_extreme_t *ex, int scaled,
+                              cpe_cone_params_t *p)
 {
     const cpe_hmodel_t *hm = &ms->h[k];
     const cpe_regime_adjust_t *adj = cpe_regime_adjust(rg);

@@ -10,7 +10,7 @@
 #define NCOL 6
 #define STEP (5 * 60000LL)
 static const char *const NAMES[NCOL] = {"volatility_1h", "volatility_24h", "returns_4h",
-                                        "returns_24h", "cvd_1h", "funding_rate"};
+                                        "returns_24h",   "cvd_1h",         "funding_rate"};
 
 static cpe_mlview_t V;
 static int64_t *TS;
@@ -45,7 +45,8 @@ static void build(void)
 static int make_predictor(cpe_predictor_t *p)
 {
     size_t *rows = malloc(V.n * sizeof *rows);
-    for (size_t i = 0; i < V.n; i++) rows[i] = i;
+    for (size_t i = 0; i < V.n; i++)
+        rows[i] = i;
     cpe_modelset_config_t c;
     cpe_modelset_config_default(&c);
     c.cls.max_rounds = c.reg.max_rounds = 40;

@@ -32,7 +32,8 @@ static void synth(size_t n, int64_t *ts, double *close, double *X)
     }
 }
 
-static int train_small(cpe_modelset_t *ms, cpe_mlview_t *v, int64_t **ts, double **close, double **X)
+static int train_small(cpe_modelset_t *ms, cpe_mlview_t *v, int64_t **ts, double **close,
+                       double **X)
 {
     size_t n = 12 * 288;
     *ts = malloc(n * sizeof **ts);
@@ -41,7 +42,8 @@ static int train_small(cpe_modelset_t *ms, cpe_mlview_t *v, int64_t **ts, double
     synth(n, *ts, *close, *X);
     *v = (cpe_mlview_t){n, NCOL, *ts, *X, *close, NAMES};
     size_t *rows = malloc(n * sizeof *rows);
-    for (size_t i = 0; i < n; i++) rows[i] = i;
+    for (size_t i = 0; i < n; i++)
+        rows[i] = i;
     cpe_modelset_config_t c;
     cpe_modelset_config_default(&c);
     c.n_h = 2;
@@ -114,7 +116,8 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     CHECK_STR(json_string_value(json_object_get(m, "model_version")), ver);
     CHECK(json_object_get(m, "training_window") && json_object_get(m, "hyperparameters"));
     CHECK_EQ_INT(json_integer_value(json_object_get(m, "features_used")), NCOL);
-    CHECK_NEAR(json_number_value(json_object_get(json_object_get(m, "metrics"), "auc_1h")), 0.61, 0);
+    CHECK_NEAR(json_number_value(json_object_get(json_object_get(m, "metrics"), "auc_1h")), 0.61,
+               0);
     json_decref(m);
     /* A second save of the same training time gets its own version; list shows both. */
     CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &ms, NULL, ver2, &d), 0);
@@ -155,7 +158,8 @@ static void test_list_on_empty_root_is_empty(void)
 static void test_ab_route_splits_traffic_deterministically(void)
 {
     size_t hit = 0, n = 100000;
-    for (size_t i = 0; i < n; i++) hit += cpe_ab_route(0.1, 1704067200000ULL + i * 60000);
+    for (size_t i = 0; i < n; i++)
+        hit += cpe_ab_route(0.1, 1704067200000ULL + i * 60000);
     /* binomial sd sqrt(n p q) ~ 95: +-500 is > 5 sd */
     CHECK_MSG(hit > 9500 && hit < 10500, "challenger got %zu of %zu", hit, n);
     CHECK_EQ_INT(cpe_ab_route(0.1, 42), cpe_ab_route(0.1, 42));

@@ -76,8 +76,8 @@ static void test_embargo_drops_rows_after_earlier_test_windows(void)
     CHECK_EQ_INT(cpe_wf_make_plan(&c, T0, T0 + 80 * CPE_MS_PER_DAY, &p, NULL), 0);
     /* Fold 3 trains on fold 0..1's test windows, but not on the 6 h after each. */
     int64_t e0 = p.f[0].test_to_ms;
-    CHECK(cpe_wf_is_train_row(&p, 3, e0 - STEP, 1));          /* inside test 0: allowed later */
-    CHECK(!cpe_wf_is_train_row(&p, 3, e0, 1));                /* first embargoed row */
+    CHECK(cpe_wf_is_train_row(&p, 3, e0 - STEP, 1)); /* inside test 0: allowed later */
+    CHECK(!cpe_wf_is_train_row(&p, 3, e0, 1));       /* first embargoed row */
     CHECK(!cpe_wf_is_train_row(&p, 3, e0 + 6 * CPE_MS_PER_HOUR - STEP, 1));
     CHECK(cpe_wf_is_train_row(&p, 3, e0 + 6 * CPE_MS_PER_HOUR, 1));
     /* Fold 0 has no earlier test window, so nothing is embargoed before it. */
@@ -89,7 +89,7 @@ static void test_embargo_drops_rows_after_earlier_test_windows(void)
  * with noise, and two noise columns. */
 #define NCOL 6
 static const char *const NAMES[NCOL] = {"volatility_1h", "volatility_24h", "returns_4h",
-                                        "returns_24h", "signal", "noise"};
+                                        "returns_24h",   "signal",         "noise"};
 
 static void synth_rows(size_t n, int planted, uint64_t seed, int64_t *ts, double *close, double *X)
 {

@@ -27,7 +27,8 @@ static void check_method_improves(cpe_calib_method_t method)
     synth(n, 2, qt, yt);
     cpe_calib_t c = {0};
     CHECK_EQ_INT(method ? cpe_calib_fit(&c, method, q, y, n) : cpe_calib_fit_auto(&c, q, y, n), 0);
-    for (size_t i = 0; i < n; i++) pc[i] = cpe_calib_apply(&c, qt[i]);
+    for (size_t i = 0; i < n; i++)
+        pc[i] = cpe_calib_apply(&c, qt[i]);
     double e0 = cpe_metric_ece(qt, yt, n, 10), e1 = cpe_metric_ece(pc, yt, n, 10);
     double l0 = cpe_metric_logloss(qt, yt, n), l1 = cpe_metric_logloss(pc, yt, n);
     CHECK_MSG(e0 > 0.08, "raw ece %.4f should be large", e0);
@@ -81,7 +82,8 @@ static void test_isotonic_pav_by_hand(void)
     CHECK_EQ_INT(cpe_calib_fit(&c, CPE_CALIB_ISOTONIC, q, y, 5), CPE_EDATA);
     double qq[20], yy[20];
     for (int k = 0; k < 4; k++)
-        for (int i = 0; i < 5; i++) qq[k * 5 + i] = q[i], yy[k * 5 + i] = y[i];
+        for (int i = 0; i < 5; i++)
+            qq[k * 5 + i] = q[i], yy[k * 5 + i] = y[i];
     CHECK_EQ_INT(cpe_calib_fit(&c, CPE_CALIB_ISOTONIC, qq, yy, 20), 0);
     CHECK_EQ_INT(c.n, 3); /* {0.1:0} {0.2,0.3:0.5} {0.4,0.5:1} */
     CHECK_NEAR(c.x[1], 0.25, 1e-12);

@@ -13,7 +13,8 @@ static void synth(size_t n, uint64_t seed, double *X, double *yb, double *yr)
     cpe_rng_t r;
     cpe_rng_seed(&r, seed);
     for (size_t i = 0; i < n; i++) {
-        for (int j = 0; j < NF; j++) X[i * NF + j] = cpe_rng_normal(&r);
+        for (int j = 0; j < NF; j++)
+            X[i * NF + j] = cpe_rng_normal(&r);
         if (i % 17 == 0) X[i * NF + 3] = NAN;
         double s = 1.5 * X[i * NF] + 0.5 * X[i * NF + 1] + cpe_rng_normal(&r);
         if (yb) yb[i] = s > 0 ? 1 : 0;
@@ -35,7 +36,8 @@ static void test_classifier_learns_signal_out_of_sample(void)
 {
     size_t n = 3000, nt = 1000;
     double *X = malloc(n * NF * sizeof *X), *y = malloc(n * sizeof *y);
-    double *Xt = malloc(nt * NF * sizeof *Xt), *yt = malloc(nt * sizeof *yt), *p = malloc(nt * sizeof *p);
+    double *Xt = malloc(nt * NF * sizeof *Xt), *yt = malloc(nt * sizeof *yt),
+           *p = malloc(nt * sizeof *p);
     synth(n, 1, X, y, NULL);
     synth(nt, 2, Xt, yt, NULL);
     cpe_gbt_params_t prm = quick(CPE_GBT_BINARY);
@@ -48,7 +50,8 @@ static void test_classifier_learns_signal_out_of_sample(void)
     double auc = cpe_metric_auc(p, yt, nt);
     /* Bayes AUC of this design is about 0.93; a working learner clears 0.85. */
     CHECK_MSG(auc > 0.85, "auc %.3f", auc);
-    for (size_t i = 0; i < nt; i++) CHECK(p[i] > 0 && p[i] < 1);
+    for (size_t i = 0; i < nt; i++)
+        CHECK(p[i] > 0 && p[i] < 1);
     cpe_gbt_free(&m);
     cpe_gbt_free(&m); /* second free is a no-op */
     free(X), free(y), free(Xt), free(yt), free(p);
@@ -94,7 +97,8 @@ static void test_early_stopping_keeps_few_rounds_on_noise(void)
     synth(n, 8, X, y, NULL);
     cpe_rng_t r;
     cpe_rng_seed(&r, 7);
-    for (size_t i = 0; i < n; i++) y[i] = cpe_rng_uniform(&r) < 0.5; /* pure noise */
+    for (size_t i = 0; i < n; i++)
+        y[i] = cpe_rng_uniform(&r) < 0.5; /* pure noise */
     cpe_gbt_params_t prm = quick(CPE_GBT_BINARY);
     prm.max_rounds = 200;
     cpe_gbt_t m = {0};
@@ -148,7 +152,8 @@ static void test_shap_contributions_sum_to_margin(void)
     double max_x0 = 0, max_noise = 0;
     for (size_t i = 0; i < nt; i++) {
         double s = 0;
-        for (int j = 0; j <= NF; j++) s += c[i * (NF + 1) + j];
+        for (int j = 0; j <= NF; j++)
+            s += c[i * (NF + 1) + j];
         CHECK_NEAR(s, marg[i], 1e-4);
         CHECK_NEAR(1 / (1 + exp(-marg[i])), prob[i], 1e-6);
         max_x0 = fmax(max_x0, fabs(c[i * (NF + 1)]));
@@ -167,7 +172,8 @@ static void test_regressor_starts_from_the_mean_not_half(void)
     size_t n = 1000;
     double *X = malloc(n * NF * sizeof *X), *y = malloc(n * sizeof *y), *p = malloc(n * sizeof *p);
     synth(n, 9, X, NULL, y);
-    for (size_t i = 0; i < n; i++) y[i] = 0.1 * y[i] + 0.002; /* mean 0.002, sd ~0.002 */
+    for (size_t i = 0; i < n; i++)
+        y[i] = 0.1 * y[i] + 0.002; /* mean 0.002, sd ~0.002 */
     cpe_gbt_params_t prm = quick(CPE_GBT_REGRESSION);
     prm.max_rounds = 3;
     prm.early_stop_rounds = 0;
@@ -175,7 +181,8 @@ static void test_regressor_starts_from_the_mean_not_half(void)
     CHECK_EQ_INT(cpe_gbt_train(&m, &prm, X, n, NF, y, NULL), 0);
     CHECK_EQ_INT(cpe_gbt_predict(&m, X, n, 0, p), 0);
     double mp = 0;
-    for (size_t i = 0; i < n; i++) mp += p[i] / (double)n;
+    for (size_t i = 0; i < n; i++)
+        mp += p[i] / (double)n;
     CHECK_NEAR(mp, 0.002, 0.001);
     cpe_gbt_free(&m);
     free(X), free(y), free(p);

@@ -72,7 +72,8 @@ static void test_crps_samples_matches_definition_and_gauss(void)
     double *s = malloc(n * sizeof *s);
     cpe_rng_t r;
     cpe_rng_seed(&r, 3);
-    for (size_t i = 0; i < n; i++) s[i] = cpe_rng_normal(&r);
+    for (size_t i = 0; i < n; i++)
+        s[i] = cpe_rng_normal(&r);
     /* sort */
     for (size_t gap = n / 2; gap > 0; gap /= 2)
         for (size_t i = gap; i < n; i++)
