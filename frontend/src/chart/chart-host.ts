@@ -65,13 +65,14 @@ export class ChartHost implements ViewAnchor {
 
   /**
    * Show the last bars and the future slots (the cone) together: at least 150 bars of
-   * history, or 1.5× the future, whichever is more.
+   * history, or 1.5× the future, whichever is more (all of it when there is less).
    */
   showRecent(futureSlots: number): void {
     const barCount = this.barCount();
     if (this.destroyed || barCount === 0) return;
     const last = barCount - 1;
-    this.chart.timeScale().setVisibleLogicalRange({ from: last - Math.max(150, futureSlots * 1.5), to: last + futureSlots + 4 });
+    // a short history (e.g. 1d bars of a few days) starts at the first bar instead of blank space
+    this.chart.timeScale().setVisibleLogicalRange({ from: Math.max(-1, last - Math.max(150, futureSlots * 1.5)), to: last + futureSlots + 4 });
   }
 
   /** Run a change that prepends history; afterwards the view shows the same bars at the right. */
