@@ -78,7 +78,7 @@ async function main() {
     log('bench: cpe simulate --days 8 (11,520 one-minute bars per symbol)');
     store = makeStore({ days: 8, seed: 1 });
     store.notes.forEach((n) => log('bench: ' + n));
-    server = await startServer(store.db, { CPE_SOURCE: 'simulate' });
+    server = await startServer(store.db, { CPE_SOURCE: 'simulate' }, store.models);
     log(`bench: cpe serve at ${server.url}`);
     browser = await launchBrowser();
     const page = browser.ctx.pages()[0] ?? (await browser.ctx.newPage());
