@@ -106,6 +106,28 @@ int main(int argc, char **argv)
         if (r + 1 < reps) cpe_modelset_free(&ms);
     }
     line("train_year_5m_rows_all_models", median(tt, reps), "s", 60);
+    /* Early stopping decides how many rounds are paid for; the worst case is every model
+     * running all 500 rounds. Measure the cost of one round on the year of rows (50 rounds
+     * of the classifier without early stopping) and extrapolate to 8 models x 500. */
+    {
+        double *y = malloc(n * sizeof *y), tr[3];
+        for (size_t i = 0; i + 12 < n; i++) y[i] = close[i + 12] > close[i];
+        for (size_t i = n - 12; i < n; i++) y[i] = NAN;
+        cpe_gbt_params_t gp = cfg.cls;
+        gp.max_rounds = 50;
+        gp.early_stop_rounds = 0;
+        for (int r = 0; r < reps; r++) {
+            cpe_gbt_t g = {0};
+            int64_t t0 = cpe_mono_ns();
+            if (cpe_gbt_train(&g, &gp, X, n, NCOL, y, &d)) return 1;
+            tr[r] = (double)(cpe_mono_ns() - t0) / 1e6 / 50;
+            cpe_gbt_free(&g);
+        }
+        double per = median(tr, reps);
+        line("boosting_round_year_5m_rows", per, "ms", 15);
+        line("worst_case_8_models_x_500_rounds_extrapolated", per * 4000 / 1000, "s", 60);
+        free(y);
+    }
 
     cpe_predictor_t p;
     if (cpe_predictor_adopt(&p, &ms, "BTCUSDT", "bench", 0, &d)) return 1;
