@@ -69,6 +69,17 @@ check "backfill stored predictions" has "$tmp/bf.out" "stored [1-9]"
 "$CPE_BIN" predict --asset BTC --horizon 8 --at 2025-05-29T12:00:00Z >"$tmp/at.json" 2>&1
 check "predict --at returns the stored walk-forward prediction" has "$tmp/at.json" '"model_version":"BTCUSDT-wf-'
 
+# Champion/challenger: two trainings of the same window are identical (deterministic), so
+# the paired test finds no difference and --promote keeps the champion.
+"$CPE_BIN" train --symbol BTCUSDT --from 2025-04-25 --to 2025-05-20 --max-rounds 20 --champion >/dev/null 2>&1
+"$CPE_BIN" train --symbol BTCUSDT --from 2025-04-25 --to 2025-05-20 --max-rounds 20 >"$tmp/t3.out" 2>&1
+v3=$(sed -n 's/.*registered in .*\/\(BTCUSDT-[0-9TZ-]*\).*/\1/p' "$tmp/t3.out")
+"$CPE_BIN" models --symbol BTCUSDT --compare "$v3" --promote >"$tmp/cmp.out" 2>"$tmp/cmp.err"
+check "compare runs" [ $? -eq 0 ]
+check "compare prints the paired test" has "$tmp/cmp.out" "p-value"
+check "identical models are not promoted" has "$tmp/cmp.out" "champion kept"
+check "identical models have zero mean difference" has "$tmp/cmp.out" "+0.000000\|-0.000000"
+
 "$CPE_BIN" predict --asset BTC --horizon 5 >/dev/null 2>"$tmp/h5.err"
 check "horizon 5 is a usage error" [ $? -eq 2 ]
 check "horizon error names the allowed values" has "$tmp/h5.err" "1, 4, 8, 24"
