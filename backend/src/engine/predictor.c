@@ -26,6 +26,8 @@ static const struct {
     {"long_short", "OI expansion/contraction"},
     {"volatility", "volatility"},
     {"high_low", "volatility"},
+    {"atr", "volatility"},
+    {"range_position", "momentum"},
     {"returns", "momentum"},
     {"rsi", "momentum"},
     {"macd", "momentum"},

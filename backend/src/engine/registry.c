@@ -468,12 +468,13 @@ static int fill_from_meta(cpe_modelset_t *ms, const json_t *m, const char *dir, 
         hm->scale.s = get_num(sc, "s");
         if (!(hm->scale.s1 > 0)) hm->scale.s1 = 1;
         if (!(hm->scale.s2 > 0)) hm->scale.s2 = 1;
+        /* versions written before the validation gates existed used every term */
         json_t *dr = json_object_get(h, "drift");
-        hm->use_move = json_is_true(json_object_get(dr, "use_move"));
-        hm->use_direction = json_is_true(json_object_get(dr, "use_direction"));
+        hm->use_move = dr ? json_is_true(json_object_get(dr, "use_move")) : 1;
+        hm->use_direction = dr ? json_is_true(json_object_get(dr, "use_direction")) : 1;
         hm->holdout_logloss_model = get_num(dr, "holdout_logloss_model");
         hm->holdout_logloss_base = get_num(dr, "holdout_logloss_base");
-        hm->use_regime_drift = json_is_true(json_object_get(dr, "use_regime_drift"));
+        hm->use_regime_drift = dr ? json_is_true(json_object_get(dr, "use_regime_drift")) : 1;
         hm->valid_rmse_move = get_num(dr, "valid_rmse_move");
         hm->valid_rmse_zero = get_num(dr, "valid_rmse_zero");
         hm->regime_drift_hit = get_num(dr, "regime_drift_hit");

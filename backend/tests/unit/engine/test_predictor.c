@@ -170,6 +170,8 @@ static void test_feature_reasons_table(void)
     CHECK_STR(cpe_feature_reason("oi_change_24h"), "OI expansion/contraction");
     CHECK_STR(cpe_feature_reason("rsi_14"), "momentum");
     CHECK_STR(cpe_feature_reason("volatility_24h"), "volatility");
+    CHECK_STR(cpe_feature_reason("atr_14"), "volatility");
+    CHECK_STR(cpe_feature_reason("range_position_24h"), "momentum");
     CHECK_STR(cpe_feature_reason("fear_greed_index"), "sentiment");
     CHECK_STR(cpe_feature_reason("eth_btc_ratio"), "cross-asset");
     CHECK_STR(cpe_feature_reason("hour_sin"), "time");
