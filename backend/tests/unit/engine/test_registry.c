@@ -118,6 +118,15 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(m, "features_used")), NCOL);
     CHECK_NEAR(json_number_value(json_object_get(json_object_get(m, "metrics"), "auc_1h")), 0.61,
                0);
+    /* A version written before the validation gates (no "drift" object) uses every term. */
+    json_t *hs = json_object_get(m, "horizons");
+    for (size_t k = 0; k < json_array_size(hs); k++)
+        json_object_del(json_array_get(hs, k), "drift");
+    CHECK_EQ_INT(json_dump_file(m, path, JSON_REAL_PRECISION(17)), 0);
+    cpe_modelset_t old;
+    CHECK_EQ_INT(cpe_registry_load(&r, "BTCUSDT", ver, &old, NULL, &d), 0);
+    CHECK_EQ_INT(old.h[0].use_direction + old.h[0].use_move + old.h[0].use_regime_drift, 3);
+    cpe_modelset_free(&old);
     json_decref(m);
     /* A second save of the same training time gets its own version; list shows both. */
     CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &ms, NULL, ver2, &d), 0);
