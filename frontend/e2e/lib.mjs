@@ -51,10 +51,10 @@ export function makeStore({ days = 3, seed = 1 } = {}) {
   return { dir, db, models, notes, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Start `cpe serve --port 0` on loopback; resolves once it prints its address. */
-export function startServer(db, env = {}, models = null) {
+/** Start `cpe serve --port 0` (or PORT) on loopback; resolves once it prints its address. */
+export function startServer(db, env = {}, models = null, port = 0) {
   return new Promise((resolveP, reject) => {
-    const child = spawn(CPE_BIN, ['serve', '--port', '0', '--host', '127.0.0.1', '--db', db, '--static', join(FRONTEND, 'dist')], {
+    const child = spawn(CPE_BIN, ['serve', '--port', String(port), '--host', '127.0.0.1', '--db', db, '--static', join(FRONTEND, 'dist')], {
       env: { ...process.env, CPE_RATE_LIMIT_PER_MIN: '0', ...(models ? { CPE_MODELS: models } : {}), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -184,8 +184,9 @@ test('replay plays', async ({ page }) => {
   await page.keyboard.press('ArrowRight');
   await waitFor(async () => (await state(page)).replay.t > still.t, { what: 'a replay step' });
   await shot(page, 'replay');
+  const live = await state(page);
   await page.keyboard.press('Escape');
-  await waitFor(async () => !(await state(page)).replay.active, { what: 'back to live' });
+  await waitFor(async () => { const s = await state(page); return !s.replay.active && s.load === 'ok' && s.lastT > live.replay.t; }, { what: 'back to live (the live bars reloaded)' });
 });
 
 test('a backtest renders its equity curve', async ({ page }) => {
@@ -219,6 +220,48 @@ test('light theme and phone layout', async ({ page }) => {
   assert(pane.cssW <= 390 && pane.counts.up + pane.counts.down > 50, 'chart not drawn at phone width');
 });
 
+test('reconnects after the server restarts and fills the gap', async ({ page, restartServer }) => {
+  await moveOffChart(page);
+  await waitFor(async () => { const s = await state(page); return s.conn === 'open' && s.load === 'ok' && !s.replay.active; }, { what: 'an open socket and live data' });
+  const before = await state(page);
+  await restartServer(async () => {
+    await waitFor(async () => (await page.getAttribute('[data-testid=conn]', 'data-state')) === 'reconnecting', { what: 'the indicator to say reconnecting', timeout: 10_000 });
+    await shot(page, 'reconnecting');
+    await sleep(2500); // bars keep coming on the server side while the page is cut off
+  });
+  await waitFor(async () => (await page.getAttribute('[data-testid=conn]', 'data-state')) === 'open', { what: 'the socket to reconnect', timeout: 30_000 });
+  await waitFor(async () => { const s = await state(page); return s.lastT > before.lastT; }, { what: 'bars after the restart (gap fill + live)', timeout: 20_000 });
+  await sleep(1500);
+  const after = await state(page);
+  // across the outage the cockpit comes to hold every bar the server has (gap filled; the
+  // restarted server may store the minutes it missed a little later, so this is polled)
+  const compare = () => page.evaluate(async (t0) => {
+    const s = window.__cpe.store().getState().series;
+    // the newest bars may not be in the store yet (writes trail the stream): compare up to 3 bars back
+    const from = t0 - 600_000, to = s.t[s.t.length - 4];
+    const md = await (await fetch(`/market-data?asset=${s.asset}&interval=1m&from=${from}&to=${to}`)).json();
+    const mine = s.t.filter((t) => t >= from && t <= to);
+    const theirs = md.t.filter((t) => t >= from && t <= to);
+    const extra = mine.filter((t) => !theirs.includes(t));
+    // an extra bar with the server's neighbours on both sides is a hole in the server's store
+    const holes = extra.filter((t) => theirs.includes(t - 60_000) && theirs.includes(t + 60_000));
+    return { missing: theirs.filter((t) => !mine.includes(t)), extra, holes, n: theirs.length };
+  }, before.lastT);
+  let diff = await compare();
+  const t0 = Date.now();
+  while (diff.missing.length > 0 && Date.now() - t0 < 25_000) { await sleep(1000); diff = await compare(); }
+  const badLegend = await page.textContent('[data-testid=legend]');
+  await shot(page, 'reconnected');
+  assert(after.load === 'ok' && after.bars >= before.bars, `series after reconnect: ${after.bars} bars (before ${before.bars})`);
+  assert(!/NaN/.test(badLegend), `legend shows NaN after the reconnect: ${badLegend}`);
+  // The cockpit must hold every bar the server has (that is the gap fill's job). A bar the
+  // cockpit received live that the restarted server no longer has is the server's loss
+  // (its in-progress bar at shutdown): reported, not failed here.
+  if (diff.extra.length > 0) log(`  note: bars streamed before the restart that /market-data no longer has: ${JSON.stringify(diff.extra)} (holes in the server's store: ${JSON.stringify(diff.holes)})`);
+  assert(diff.n > 0 && diff.missing.length === 0,
+    `after the reconnect the cockpit lacks bars that /market-data has (of ${diff.n}): ${JSON.stringify(diff.missing.slice(0, 3))}`);
+});
+
 test('mount/unmount leaks no chart, socket or listener', async ({ page, cdp }) => {
   const cycle = async (n) => {
     for (let i = 0; i < n; i++) {
@@ -248,6 +291,9 @@ test('mount/unmount leaks no chart, socket or listener', async ({ page, cdp }) =
 });
 
 // ---------------------------------------------------------------------------------------
+// a simulated minute every second: new bars (and the predictions made at their close) arrive quickly
+const SERVER_ENV = { CPE_LIVE_TICK_MS: '250', CPE_LIVE_MINUTE_MS: '1000', CPE_SOURCE: 'simulate' };
+
 async function main() {
   let passed = 0, failed = 0;
   const results = [];
@@ -257,8 +303,7 @@ async function main() {
     log('e2e: filling a temp store (cpe simulate --days 3 --seed 1)');
     store = makeStore();
     store.notes.forEach((n) => log('e2e: ' + n));
-    // a simulated minute every second: new bars (and the predictions made at their close) arrive quickly
-    server = await startServer(store.db, { CPE_LIVE_TICK_MS: '250', CPE_LIVE_MINUTE_MS: '1000', CPE_SOURCE: 'simulate' }, store.models);
+    server = await startServer(store.db, SERVER_ENV, store.models);
     log(`e2e: cpe serve at ${server.url}`);
     browser = await launchBrowser();
   } catch (e) {
@@ -283,7 +328,13 @@ async function main() {
   for (const t of selected) {
     const t0 = Date.now();
     try {
-      await Promise.race([t.fn({ page, url: server.url + '/', errors, cdp }), sleep(180_000).then(() => { throw new Error('test timed out after 180 s'); })]);
+      const restartServer = async (whileDown) => {
+        const port = Number(new URL(server.url).port);
+        await server.stop();
+        await whileDown();
+        server = await startServer(store.db, SERVER_ENV, store.models, port);
+      };
+      await Promise.race([t.fn({ page, url: server.url + '/', errors, cdp, restartServer }), sleep(180_000).then(() => { throw new Error('test timed out after 180 s'); })]);
       passed++;
       log(`ok   ${t.name} (${Date.now() - t0} ms)`);
       results.push({ name: t.name, ok: true });

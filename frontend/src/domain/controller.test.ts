@@ -82,6 +82,46 @@ describe('CockpitController', () => {
     off(); h.c.destroy();
   });
 
+  it('keeps live bars that arrive while the snapshot loads', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => { release = r; });
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
+    const slowApi = h.c.api as unknown as { marketData: (...a: unknown[]) => Promise<unknown> };
+    const orig = slowApi.marketData.bind(h.c.api);
+    slowApi.marketData = async (...a: unknown[]) => { await gate; return orig(...a); };
+    h.c.start();
+    h.open();
+    // a bar closes (t+5) and the next starts (t+6) before the 5-bar snapshot arrives
+    h.push({ type: 'candle', asset: 'BTC', interval: '1m', closed: true, bar: { t: T0 + 5 * 60_000, open: 1, high: 2, low: 0.5, close: 7, volume: 1, cvd: 1 } });
+    h.push({ type: 'candle', asset: 'BTC', interval: '1m', closed: false, bar: { t: T0 + 6 * 60_000, open: 1, high: 2, low: 0.5, close: 8, volume: 1, cvd: 2 } });
+    h.frame();
+    release();
+    await tick();
+    const s = h.store.getState().series!;
+    expect(s.t.length).toBe(7);
+    expect(s.close.slice(5)).toEqual([7, 8]);
+    expect(s.cvd.slice(4)).toEqual([4, 5, 7]); // deltas continue the snapshot's running CVD
+    h.c.destroy();
+  });
+
+  it('a live bar past a hole fetches the missing bars', async () => {
+    const froms: string[] = [];
+    const h = setup((u) => {
+      if (u.pathname !== '/market-data') return { status: 200, body: pred(4) };
+      if (u.searchParams.get('from')) { froms.push(u.searchParams.get('from')!); return { status: 200, body: md('BTC', 8) }; }
+      return { status: 200, body: md() };
+    });
+    h.c.start();
+    await tick();
+    h.open();
+    h.push({ type: 'candle', asset: 'BTC', interval: '1m', closed: false, bar: { t: T0 + 7 * 60_000, open: 1, high: 2, low: 0.5, close: 9, volume: 1, cvd: 0 } });
+    h.frame();
+    await tick();
+    expect(froms).toEqual([String(T0 + 4 * 60_000)]);
+    expect(h.store.getState().series?.t.length).toBe(8);
+    h.c.destroy();
+  });
+
   it('shows 503 PREDICTION_UNAVAILABLE as model-not-ready with its retry delay', async () => {
     const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() }
       : { status: 503, body: { error: { code: 'PREDICTION_UNAVAILABLE', message: 'no model yet', details: { retry_after_seconds: 30 } } } }));

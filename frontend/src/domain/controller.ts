@@ -11,7 +11,7 @@ import { unixMs, type UnixMs } from '../helpers/units';
 import { Api, ApiError } from './api';
 import { INTERVAL_MS, type Asset, type Horizon, type Interval, type Prediction, type ServerMessage, type WsBar } from './api-types';
 import { readBacktest } from './backtest';
-import { foldBar, fromColumnar, lastBar, mergeBars } from './series';
+import { barIndexAt, foldBar, fromColumnar, gapFillFrom, lastBar, mergeBars } from './series';
 import { LiveSocket, browserSocketDeps, type SocketDeps } from './socket';
 import { initialReplay, type CockpitStore } from './store';
 
@@ -43,8 +43,16 @@ export class CockpitController {
   private explainTimer: Timer | null = null;
   private predRetryTimer: Timer | null = null;
   private pollTimer: Timer | null = null;
+  private gapTimer: Timer | null = null;
+  /** Gap fills asked per hole start (a hole the server never fills is not asked forever). */
+  private holeTries = new Map<number, number>();
+  private lastHoleFill = 0;
   private subscribed: { asset: Asset; interval: Interval } | null = null;
   private replayCvdBase = 0;
+  /** Live bars that arrived while the series was (re)loading: merged once it is in. */
+  private liveDuringLoad: WsBar[] = [];
+  private liveDuringReplay: WsBar[] = [];
+  private loading = false;
   private destroyed = false;
   readonly windowBars: number;
 
@@ -75,7 +83,13 @@ export class CockpitController {
       this.socket = new LiveSocket(this.opts.socketUrl, {
         onMessage: (m) => this.onMessage(m),
         onStatus: (conn, connRetryMs) => { if (!this.destroyed) this.store.setState({ conn, connRetryMs }); },
-        onReconnected: () => { void this.fillGap(); },
+        onReconnected: () => {
+          const st = this.store.getState();
+          if (st.replay.active) return;
+          // a load that failed while the server was away is redone; otherwise fetch what we missed
+          if (st.load === 'error' || st.load === 'loading' || !st.series) void this.loadMarket(); else void this.fillGap();
+          if (st.predictionState === 'error') void this.loadPrediction();
+        },
       }, this.opts.socketDeps ?? browserSocketDeps);
       this.resubscribe();
     } else {
@@ -93,7 +107,7 @@ export class CockpitController {
     this.replayBatcher.destroy();
     liveCounters.dec('batchers');
     for (const a of [this.loadAbort, this.predAbort, this.explainAbort]) a?.abort();
-    for (const t of [this.explainTimer, this.predRetryTimer, this.pollTimer]) if (t) clearTimeout(t);
+    for (const t of [this.explainTimer, this.predRetryTimer, this.pollTimer, this.gapTimer]) if (t) clearTimeout(t);
   }
 
   // ---- market data ---------------------------------------------------------------
@@ -104,6 +118,9 @@ export class CockpitController {
     const ab = new AbortController();
     this.loadAbort = ab;
     this.store.setState({ load: 'loading', loadError: null });
+    this.loading = to === undefined; // live bars are kept for a live load, not for a rewind
+    this.liveDuringLoad = [];
+    if (to !== undefined) this.liveDuringReplay = [];
     try {
       const md = await this.api.marketData({ asset, interval, limit: this.windowBars, ...(to !== undefined ? { to } : {}) }, ab.signal);
       if (ab.signal.aborted || this.destroyed) return;
@@ -114,24 +131,42 @@ export class CockpitController {
         series, seriesRev: s.seriesRev + 1, load: 'ok',
         extras: { liqClusters: md.liq_clusters ?? [], levels: md.levels ?? [], volumeProfile: md.volume_profile ?? [], flows: md.flows ?? null },
       }));
+      // bars that streamed in while the snapshot was on its way (a bar may have closed meanwhile)
+      const late = this.liveDuringLoad.filter((b) => series.t.length === 0 || b.t >= series.t[series.t.length - 1]!);
+      const afterReplay = this.liveDuringReplay.filter((b) => series.t.length > 0 && b.t > series.t[series.t.length - 1]!);
+      this.liveDuringLoad = [];
+      this.liveDuringReplay = [];
+      this.loading = false;
+      if (late.length + afterReplay.length > 0) this.applyBars([...afterReplay, ...late]);
     } catch (e) {
       if (ab.signal.aborted || this.destroyed) return;
+      this.loading = false;
+      this.liveDuringLoad = [];
       this.store.setState({ load: 'error', loadError: e instanceof Error ? e.message : String(e) });
     }
   }
 
   /** After a reconnect: fetch the bars since the last one we have and merge them. */
-  async fillGap(): Promise<void> {
+  /**
+   * Fetch the bars from `fromT` (default: the bar before the first hole among the recent
+   * bars, else our last bar) up to our newest bar, and merge them. When the server is away,
+   * try again later, up to 4 times; a hole that remains (the server had not stored those bars
+   * yet, e.g. right after its restart) is asked again by later live bars (applyBars).
+   */
+  async fillGap(fromT?: number, attempt = 0): Promise<void> {
     const s = this.store.getState();
     if (!s.series || s.replay.active || s.series.t.length === 0) return;
-    const from = s.series.t[s.series.t.length - 1]!;
+    const from = fromT ?? gapFillFrom(s.series, INTERVAL_MS[s.interval]);
     try {
-      const md = await this.api.marketData({ asset: s.asset, interval: s.interval, from, limit: this.windowBars });
+      // `to` = our newest bar: the server's clock (simulated time may run ahead of ours)
+      const to = Math.max(from, s.series.t[s.series.t.length - 1]!);
+      const md = await this.api.marketData({ asset: s.asset, interval: s.interval, from, to, limit: this.windowBars });
       const cur = this.store.getState();
       if (this.destroyed || !cur.series || cur.asset !== md.asset || cur.interval !== md.interval) return;
       const gap = fromColumnar(md);
       // the gap's CVD runs from its own first bar, which is our last one: rebase onto ours
-      const ours = cur.series.cvd[cur.series.cvd.length - 1] ?? null;
+      const at = barIndexAt(cur.series, from);
+      const ours = at >= 0 && cur.series.t[at] === from ? (cur.series.cvd[at] ?? null) : null;
       const shift = gap.t[0] === from && ours !== null && gap.cvd[0] != null ? ours - gap.cvd[0] : 0;
       const bars: WsBar[] = gap.t.map((t, i) => ({
         t, open: gap.open[i]!, high: gap.high[i]!, low: gap.low[i]!, close: gap.close[i]!, volume: gap.volume[i]!,
@@ -139,7 +174,14 @@ export class CockpitController {
         liq_long: gap.liqLong[i] ?? null, liq_short: gap.liqShort[i] ?? null, basis: gap.basis[i] ?? null,
       }));
       this.mergeIntoStore(bars, false);
-    } catch { /* the next reconnect or reload tries again */ }
+    } catch {
+      this.retryGap(attempt); // server away: the reconnect fills, or this retry does
+    }
+  }
+
+  private retryGap(attempt: number): void {
+    if (this.destroyed || attempt >= 4 || this.gapTimer) return;
+    this.gapTimer = setTimeout(() => { this.gapTimer = null; void this.fillGap(undefined, attempt + 1); }, 1000 * (attempt + 1));
   }
 
   private mergeIntoStore(bars: WsBar[], cvdIsDelta: boolean): void {
@@ -154,7 +196,25 @@ export class CockpitController {
 
   /** One store update per animation frame with every tick that arrived in it. */
   private applyBars(bars: WsBar[], live = true): void {
-    if (!this.destroyed) this.mergeIntoStore(bars, live);
+    if (this.destroyed) return;
+    if (live && this.loading) { this.liveDuringLoad.push(...bars); return; }
+    const s = this.store.getState();
+    const n = s.series?.t.length ?? 0;
+    const last = n > 0 ? s.series!.t[n - 1]! : null;
+    this.mergeIntoStore(bars, live);
+    // a live bar beyond the next slot means bars were missed (a stall, a late subscription,
+    // a server restart whose store catches up later): fetch them, re-checking now and then
+    if (!live || last === null) return;
+    const now = this.store.getState().series;
+    if (!now) return;
+    const from = gapFillFrom(now, INTERVAL_MS[now.interval]);
+    if (from >= now.t[now.t.length - 1]!) return;
+    const tries = this.holeTries.get(from) ?? 0;
+    if (tries < 12 && Date.now() - this.lastHoleFill > 5000) {
+      this.holeTries.set(from, tries + 1);
+      this.lastHoleFill = Date.now();
+      void this.fillGap(from);
+    }
   }
 
   // ---- predictions ---------------------------------------------------------------
@@ -221,7 +281,12 @@ export class CockpitController {
     const s = this.store.getState();
     switch (m.type) {
       case 'candle':
-        if (s.replay.active || m.asset !== s.asset || m.interval !== s.interval) return;
+        if (m.asset !== s.asset || m.interval !== s.interval) return;
+        if (s.replay.active) {
+          // not drawn during a replay, but kept: the store may not have them yet when we go back
+          if (m.closed) { this.liveDuringReplay.push(m.bar); if (this.liveDuringReplay.length > 1000) this.liveDuringReplay.shift(); }
+          return;
+        }
         this.batcher.push(m.bar.t, m.bar);
         return;
       case 'prediction':

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MarketDataResponse, WsBar } from './api-types';
-import { barIndexAt, foldBar, fromColumnar, mergeBars, SeriesShapeError } from './series';
+import { barIndexAt, foldBar, fromColumnar, gapFillFrom, mergeBars, SeriesShapeError } from './series';
 
 function md(n: number, over: Partial<MarketDataResponse> = {}): MarketDataResponse {
   const t = Array.from({ length: n }, (_, i) => 1_700_000_000_000 + i * 60_000);
@@ -73,6 +73,17 @@ describe('mergeBars', () => {
   it('no bars, no change', () => {
     const s = fromColumnar(md(2));
     expect(mergeBars(s, [], 10)).toEqual({ series: s, change: 'none', touched: 0 });
+  });
+});
+
+describe('gapFillFrom', () => {
+  it('starts at the bar before the first hole, else at the last bar', () => {
+    const s = fromColumnar(md(6));
+    expect(gapFillFrom(s, 60_000)).toBe(s.t[5]);
+    const holed = fromColumnar(md(6, { t: [0, 1, 2, 5, 6, 9].map((k) => 1_700_000_000_000 + k * 60_000) }));
+    expect(gapFillFrom(holed, 60_000)).toBe(holed.t[2]);
+    expect(gapFillFrom(holed, 60_000, 2)).toBe(holed.t[4]); // only the last 2 bars looked at
+    expect(gapFillFrom(fromColumnar(md(0)), 60_000)).toBe(-1);
   });
 });
 

@@ -177,3 +177,16 @@ export function foldBar(prev: WsBar | null, bar: WsBar, intervalMs: number): WsB
     liq_long: addNull(prev.liq_long, bar.liq_long), liq_short: addNull(prev.liq_short, bar.liq_short),
   };
 }
+
+/**
+ * Where a gap fill should start: the bar before the first missing bar among the last
+ * `lookback` bars (bars are `intervalMs` apart), else the last bar. -1 for an empty series.
+ */
+export function gapFillFrom(s: BarSeries, intervalMs: number, lookback = 500): number {
+  const n = s.t.length;
+  if (n === 0) return -1;
+  for (let i = Math.max(1, n - lookback); i < n; i++) {
+    if (s.t[i]! - s.t[i - 1]! > intervalMs) return s.t[i - 1]!;
+  }
+  return s.t[n - 1]!;
+}
