@@ -52,6 +52,8 @@ export class ChartHost implements ViewAnchor {
 
   /** Points of the main (candle) series in the chart; logical indices count these. */
   barCount: () => number = () => 0;
+  /** The cone's slots the last framing made room for. */
+  private futureSlots = 0;
 
   paneIndex(name: PaneName): number {
     return PANES[name];
@@ -68,6 +70,7 @@ export class ChartHost implements ViewAnchor {
    * history, or 1.5× the future, whichever is more (all of it when there is less).
    */
   showRecent(futureSlots: number): void {
+    this.futureSlots = futureSlots;
     const barCount = this.barCount();
     if (this.destroyed || barCount === 0) return;
     const last = barCount - 1;
@@ -75,15 +78,22 @@ export class ChartHost implements ViewAnchor {
     this.chart.timeScale().setVisibleLogicalRange({ from: Math.max(-1, last - Math.max(150, futureSlots * 1.5)), to: last + futureSlots + 4 });
   }
 
-  /** Run a change that prepends history; afterwards the view shows the same bars at the right. */
+  /**
+   * Run a change that prepends history (the progressive paint attaching it one frame after
+   * the first paint): afterwards the view is framed again on the recent bars and the cone, as
+   * it was (lightweight-charts sometimes keeps the logical range, sometimes the right edge).
+   */
   keepRightEdge(change: () => void): void {
-    if (this.destroyed) { change(); return; }
-    const ts = this.chart.timeScale();
-    const before = this.barCount();
-    const r = ts.getVisibleLogicalRange();
     change();
-    const added = this.barCount() - before;
-    if (r && added > 0) ts.setVisibleLogicalRange({ from: r.from + added, to: r.to + added });
+    if (!this.destroyed) this.showRecent(this.futureSlots);
+  }
+
+  /** A view that shows no bar at all (only the cone's future, or nothing) is re-framed. */
+  ensureBarsVisible(futureSlots = this.futureSlots): void {
+    if (this.destroyed) return;
+    const n = this.barCount();
+    const r = this.chart.timeScale().getVisibleLogicalRange();
+    if (n > 0 && r && (r.from > n - 1 || r.to < 0)) this.showRecent(futureSlots);
   }
 
   onCrosshair(l: CrosshairListener): () => void {

@@ -98,6 +98,7 @@ export function PriceChart({ children }: { children?: ReactNode }) {
     if (!host || !feeds.current) return;
     const did = feeds.current.candles.feed(series, rev);
     feeds.current.volume.feed(series, rev);
+    if (did !== 'set') host.ensureBarsVisible(futureSlots(store.getState().prediction, series?.interval ?? '1m'));
     if (did === 'set') {
       performance.mark('cpe:fed');
       host.layoutPanes();

@@ -52,7 +52,7 @@ export function PredictionConeOverlay() {
     // re-frame the view when the cone's length changes (first cone, horizon or interval switch)
     const n = futureSlots(prediction, interval);
     const bars = store.getState().series?.t.length ?? 0;
-    if (visible && n !== slots.current && bars > 0) { slots.current = n; host.showRecent(n); }
+    if (visible && n !== slots.current && bars > 0) { slots.current = n; host.showRecent(n); } else host.ensureBarsVisible(n);
   }, [prediction, interval, visible]); // eslint-disable-line react-hooks/exhaustive-deps
   return null;
 }
