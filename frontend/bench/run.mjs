@@ -51,7 +51,7 @@ async function predictionUpdate(page) {
     if (!base) return null;
     const frame = () => new Promise((r) => requestAnimationFrame(r));
     const macrotask = () => new Promise((r) => { const ch = new MessageChannel(); ch.port1.onmessage = () => r(); ch.port2.postMessage(0); });
-    const work = [], latency = [];
+    const work = [], latency = [], script = [], draw = [];
     for (let i = 0; i < 40; i++) {
       await frame(); // start right after a frame
       let tFrame = 0;
@@ -63,10 +63,12 @@ async function predictionUpdate(page) {
       const tScript = performance.now();
       const tEnd = await new Promise((r) => requestAnimationFrame(() => r(performance.now()))); // after the chart's draw
       work.push(tScript - t0 + (tEnd - tFrame));
+      script.push(tScript - t0);
+      draw.push(tEnd - tFrame);
       latency.push(tEnd - t0);
     }
     store.setState({ prediction: base });
-    return { work, latency };
+    return { work, latency, script, draw };
   });
 }
 
@@ -94,7 +96,7 @@ async function main() {
     await page.waitForFunction(() => window.__cpe.state()?.predictionState === 'ok', null, { timeout: 30_000 }).catch(() => {});
     const up = await predictionUpdate(page);
     if (up) {
-      emit('prediction_update_ms', up.work, 'ms', 16, { bars: info.bars });
+      emit('prediction_update_ms', up.work, 'ms', 16, { bars: info.bars, script_ms: median(up.script), frame_ms: median(up.draw) });
       emit('prediction_to_frame_ms', up.latency, 'ms', 33, { bars: info.bars });
     } else {
       console.log(JSON.stringify({ bench: 'frontend', metric: 'prediction_update_ms', value: null, unit: 'ms', target: 16, ok: false, error: 'the server returned no prediction (no model?)' }));
