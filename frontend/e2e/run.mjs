@@ -5,12 +5,13 @@
 // `cpe serve --port 0`, runs every check in order and prints `N passed, M failed` last.
 // Screenshots: artifacts/e2e/<check>.png. A check that the server cannot satisfy FAILS
 // (with the reason); nothing is skipped silently.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifactsDir, canvasStats, launchBrowser, log, makeStore, startServer } from './lib.mjs';
 
 const ONLY = (process.env.E2E_ONLY || '').split(',').filter(Boolean);
 const ART = artifactsDir();
+for (const f of readdirSync(ART)) if (f.startsWith('FAIL-')) rmSync(join(ART, f)); // from an earlier run
 const UP = ['up', [38, 166, 154], 8];
 const DOWN = ['down', [239, 83, 80], 8];
 const CONE_LINE = ['coneLine', [245, 197, 66], 24];
