@@ -47,6 +47,12 @@ int cpe_mldata_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_
 /* Open time of the last 1m bar of symbol in the store (CPE_ENOTFOUND). */
 int cpe_mldata_last_bar(cpe_store_t *st, const char *symbol, int64_t *ts_ms, cpe_diag_t *d);
 
+/* The rows needed to predict at `at_ms` (INT64_MAX: the last bar): 1m rows of the last
+ * 11 days (240 hourly returns for the volatility filter) up to the bar closed by at_ms,
+ * features warmed up over CPE_MLDATA_WARMUP_MS. */
+int cpe_mldata_load_recent(cpe_store_t *st, const char *symbol, int64_t at_ms, cpe_mldata_t *m,
+                           cpe_diag_t *d);
+
 void cpe_mldata_free(cpe_mldata_t *m);
 
 #endif

@@ -40,6 +40,7 @@
 #include "cpe/buf.h"
 #include "cpe/cone.h"
 #include "cpe/error.h"
+#include "cpe/mldata.h"
 #include "cpe/modelset.h"
 #include "cpe/prediction.h"
 #include "cpe/registry.h"
@@ -78,6 +79,11 @@ void cpe_predictor_close(cpe_predictor_t *p);
  * has ms.ncol entries; absent -> NaN). Returns how many model features were found. */
 size_t cpe_predictor_map_features(const cpe_predictor_t *p, const char *const *names,
                                   const double *values, size_t n, double *out);
+
+/* Predictor input for row i of m: features mapped to the model's columns into x
+ * (ms.ncol values), the hourly returns ending at the row into r (240 values). stale = 0. */
+void cpe_predictor_input(const cpe_predictor_t *p, const cpe_mldata_t *m, size_t i, double *x,
+                         double *r, cpe_pred_input_t *in);
 
 /* Predictions for horizons[nh] (each must be one of the model's). out[nh]. */
 int cpe_predictor_predict(cpe_predictor_t *p, const cpe_pred_input_t *in, const int *horizons,

@@ -36,7 +36,7 @@ static int run_explain(cpe_args_t *a)
     }
     cpe_registry_t reg;
     cpe_registry_init(&reg, cpe_arg_str(a, "models"));
-    if (cpe_predictor_open(&p, &reg, sym, NULL, 0, &d) || ml_load_recent(st, sym, at, &m, &d)) {
+    if (cpe_predictor_open(&p, &reg, sym, NULL, 0, &d) || cpe_mldata_load_recent(st, sym, at, &m, &d)) {
         rc = cpe_cli_fail(a, 1, "%s", d.msg);
         goto out;
     }
@@ -51,8 +51,8 @@ static int run_explain(cpe_args_t *a)
         goto out;
     }
     cpe_pred_input_t in, prev;
-    ml_input(&p, &m, m.n - 1, x, r, &in);
-    ml_input(&p, &m, m.n - 2, x0, r0, &prev);
+    cpe_predictor_input(&p, &m, m.n - 1, x, r, &in);
+    cpe_predictor_input(&p, &m, m.n - 2, x0, r0, &prev);
     cpe_prediction_t pred;
     if (cpe_predictor_predict(&p, &in, &h, 1, &pred, &d) ||
         cpe_predictor_explain(&p, &in, &prev, &pred, asset, &b, &d)) {

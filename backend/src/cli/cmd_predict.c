@@ -114,7 +114,7 @@ static int run_predict(cpe_args_t *a)
     cpe_registry_t reg;
     cpe_registry_init(&reg, cpe_arg_str(a, "models"));
     if (cpe_predictor_open(&p, &reg, sym, NULL, (int)paths, &d) ||
-        ml_load_recent(st, sym, at, &m, &d)) {
+        cpe_mldata_load_recent(st, sym, at, &m, &d)) {
         rc = cpe_cli_fail(a, 1, "%s", d.msg);
         goto out;
     }
@@ -132,7 +132,7 @@ static int run_predict(cpe_args_t *a)
         goto out;
     }
     cpe_pred_input_t in;
-    ml_input(&p, &m, m.n - 1, x, r, &in);
+    cpe_predictor_input(&p, &m, m.n - 1, x, r, &in);
     int64_t ref = at != INT64_MAX ? at : cpe_now_ms();
     in.stale = ref - (in.ts_ms + CPE_MS_PER_MIN) > STALE_AFTER_MS;
     cpe_prediction_t out;

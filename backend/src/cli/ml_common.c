@@ -32,31 +32,6 @@ int ml_horizon(cpe_args_t *a, int *h)
     return 0;
 }
 
-int ml_load_recent(cpe_store_t *st, const char *sym, int64_t at_ms, cpe_mldata_t *m, cpe_diag_t *d)
-{
-    int64_t last;
-    int rc = cpe_mldata_last_bar(st, sym, &last, d);
-    if (rc) return rc;
-    if (at_ms != INT64_MAX) {
-        int64_t bar = cpe_floor_ms(at_ms, CPE_MS_PER_MIN) - CPE_MS_PER_MIN; /* closed by at */
-        if (bar < last) last = bar;
-    }
-    return cpe_mldata_load(st, sym, last - 11 * CPE_MS_PER_DAY, last + CPE_MS_PER_MIN,
-                           CPE_MS_PER_MIN, CPE_MLDATA_WARMUP_MS, m, d);
-}
-
-void ml_input(const cpe_predictor_t *p, const cpe_mldata_t *m, size_t i, double *x, double *r,
-              cpe_pred_input_t *in)
-{
-    cpe_predictor_map_features(p, (const char *const *)m->names, m->X + i * m->ncol, m->ncol, x);
-    in->ts_ms = m->ts_ms[i];
-    in->close = m->close[i];
-    in->x = x;
-    in->r_1h = r;
-    in->n_r = cpe_ml_hourly_returns(&m->v, i, 240, r);
-    in->stale = 0;
-}
-
 static void put_num(FILE *f, double v)
 {
     char b[40];

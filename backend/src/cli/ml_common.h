@@ -13,13 +13,6 @@
 int ml_symbol(cpe_args_t *a, char sym[32], char asset[16]);
 /* --horizon (1, 4, 8, 24); 0 or exit 2. */
 int ml_horizon(cpe_args_t *a, int *h);
-/* The rows needed to predict at `at_ms` (INT64_MAX: the last bar): 1m rows of the last
- * 11 days up to the bar at or before at_ms, features warmed up over 31 days. */
-int ml_load_recent(cpe_store_t *st, const char *sym, int64_t at_ms, cpe_mldata_t *m, cpe_diag_t *d);
-/* Predictor input for row i of m (features mapped to the model's columns into x,
- * hourly returns into r[240]). */
-void ml_input(const cpe_predictor_t *p, const cpe_mldata_t *m, size_t i, double *x, double *r,
-              cpe_pred_input_t *in);
 /* Write prediction records as the features.md CSV. */
 int ml_write_csv(const char *path, const cpe_prediction_t *rec, size_t n, cpe_diag_t *d);
 

@@ -5,6 +5,7 @@
 
 #include "cpe/dataset.h"
 #include "cpe/features.h"
+#include "cpe/timeutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,4 +92,18 @@ out:
     cpe_dataset_free(&ds);
     if (rc) cpe_mldata_free(out);
     return rc;
+}
+
+int cpe_mldata_load_recent(cpe_store_t *st, const char *sym, int64_t at_ms, cpe_mldata_t *m,
+                           cpe_diag_t *d)
+{
+    int64_t last;
+    int rc = cpe_mldata_last_bar(st, sym, &last, d);
+    if (rc) return rc;
+    if (at_ms != INT64_MAX) {
+        int64_t bar = cpe_floor_ms(at_ms, CPE_MS_PER_MIN) - CPE_MS_PER_MIN; /* closed by at */
+        if (bar < last) last = bar;
+    }
+    return cpe_mldata_load(st, sym, last - 11 * CPE_MS_PER_DAY, last + CPE_MS_PER_MIN,
+                           CPE_MS_PER_MIN, CPE_MLDATA_WARMUP_MS, m, d);
 }

@@ -183,6 +183,18 @@ static int predict_now(cpe_predictor_t *p, const cpe_pred_input_t *in, const int
     return 0;
 }
 
+void cpe_predictor_input(const cpe_predictor_t *p, const cpe_mldata_t *m, size_t i, double *x,
+                         double *r, cpe_pred_input_t *in)
+{
+    cpe_predictor_map_features(p, (const char *const *)m->names, m->X + i * m->ncol, m->ncol, x);
+    in->ts_ms = m->ts_ms[i];
+    in->close = m->close[i];
+    in->x = x;
+    in->r_1h = r;
+    in->n_r = cpe_ml_hourly_returns(&m->v, i, 240, r);
+    in->stale = 0;
+}
+
 int cpe_predictor_predict(cpe_predictor_t *p, const cpe_pred_input_t *in, const int *horizons,
                           int nh, cpe_prediction_t *out, cpe_diag_t *d)
 {
