@@ -1,0 +1,66 @@
+/*
+ * livepred.h — live predictions: at the close of a bar, the champion model of a symbol
+ * predicts every horizon it has from the store's data up to that bar, and the records
+ * (with their explanations) are stored, so /predict, /explain, /predictions and replay
+ * read exactly what the model said then. `cpe serve` runs this at every closed 1m bar.
+ *
+ * As of the bar, nothing later: the rows are loaded with cpe_mldata_load_recent(at =
+ * the bar's close), so a bar written after it cannot leak in even when the store is
+ * ahead (the live pipeline fills history before it goes real-time).
+ *
+ * Model changes while serving. The registry's champion pointer is read again at most once
+ * a minute; a new champion (`cpe train`, `cpe models --promote`) is loaded and used from
+ * the next bar on; a failed load keeps the old model and is reported once.
+ *
+ * Volatility refit (hourly). Once per hour of bar time the GARCH-t parameters are
+ * refitted by maximum likelihood on the 1h log returns of the last refit_hours (default
+ * 8760) ending at the bar, with the same options as training (modelset.c fit_vol); the
+ * fit falls back to EWMA when it fails or does not converge, and the predictions then say
+ * vol_fallback. With fewer than CPE_LIVEPRED_MIN_REFIT returns the trained parameters are
+ * kept (a GARCH fit on a few days is noise). Status fields say what happened.
+ *
+ * Threads: a cpe_livepred_t is used by one thread (the live pipeline's); it uses the
+ * caller's store handle.
+ */
+#ifndef CPE_LIVEPRED_H
+#define CPE_LIVEPRED_H
+
+#include "cpe/error.h"
+#include "cpe/prediction.h"
+#include "cpe/predictor.h"
+#include "cpe/registry.h"
+#include "cpe/store.h"
+
+#include <stdint.h>
+
+#define CPE_LIVEPRED_MIN_REFIT 500
+
+typedef struct cpe_livepred {
+    char symbol[32];
+    char asset[16];
+    cpe_registry_t reg;
+    cpe_predictor_t pred;
+    int loaded;
+    int n_paths;
+    int refit_hours;
+    int64_t registry_checked_ms; /* wall time of the last champion check */
+    int64_t refit_hour;          /* bar hour of the last volatility refit */
+    int refit_n;                 /* returns used by the last refit (0: none yet) */
+    int refit_converged;         /* last refit: 1 GARCH-t, 0 EWMA fallback or skipped */
+    int64_t last_ts;             /* bar of the newest stored prediction */
+    char last_error[256];        /* why the last step made no prediction ("" when it did) */
+} cpe_livepred_t;
+
+/* models_dir NULL: $CPE_MODELS or data/models. n_paths <= 0: 10,000. */
+void cpe_livepred_init(cpe_livepred_t *lp, const char *models_dir, const char *symbol, int n_paths);
+void cpe_livepred_close(cpe_livepred_t *lp);
+
+/* Predict at the close of the newest 1m bar closed by at_ms (INT64_MAX: the newest bar),
+ * store the records and explanations, and copy them into out[CPE_MS_MAX_H] (*n set).
+ * now_ms decides the stale flag (the bar closed more than 10 min before now_ms) and the
+ * registry check. CPE_ENOTFOUND: no champion yet (nothing stored, *n = 0); other errors
+ * with d set. A bar already predicted is not predicted again (*n = 0, returns 0). */
+int cpe_livepred_step(cpe_livepred_t *lp, cpe_store_t *st, int64_t at_ms, int64_t now_ms,
+                      cpe_prediction_t *out, int *n, cpe_diag_t *d);
+
+#endif

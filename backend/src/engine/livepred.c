@@ -1,0 +1,201 @@
+/* livepred.c — live predictions at a bar's close, stored with their explanations
+ * (see cpe/livepred.h). */
+#include "cpe/livepred.h"
+
+#include "cpe/barload.h"
+#include "cpe/buf.h"
+#include "cpe/log.h"
+#include "cpe/market.h"
+#include "cpe/mldata.h"
+#include "cpe/timeutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STALE_AFTER_MS (10 * CPE_MS_PER_MIN)
+#define REGISTRY_CHECK_MS 60000
+
+void cpe_livepred_init(cpe_livepred_t *lp, const char *models_dir, const char *symbol, int n_paths)
+{
+    memset(lp, 0, sizeof *lp);
+    cpe_asset_to_symbol(symbol, lp->symbol);
+    size_t n = strlen(lp->symbol);
+    snprintf(lp->asset, sizeof lp->asset, "%.*s",
+             (int)(n > 4 && !strcmp(lp->symbol + n - 4, "USDT") ? n - 4 : n), lp->symbol);
+    cpe_registry_init(&lp->reg, models_dir);
+    lp->n_paths = n_paths;
+    lp->refit_hours = 8760;
+    lp->refit_hour = INT64_MIN;
+    lp->last_ts = INT64_MIN;
+    lp->registry_checked_ms = INT64_MIN;
+}
+
+void cpe_livepred_close(cpe_livepred_t *lp)
+{
+    if (lp->loaded) cpe_predictor_close(&lp->pred);
+    lp->loaded = 0;
+}
+
+/* Load the champion when there is none loaded or it changed; at most once a minute. */
+static int check_champion(cpe_livepred_t *lp, int64_t now_ms, cpe_diag_t *d)
+{
+    if (lp->loaded && now_ms - lp->registry_checked_ms < REGISTRY_CHECK_MS) return 0;
+    lp->registry_checked_ms = now_ms;
+    char v[CPE_VERSION_MAX];
+    if (cpe_registry_champion(&lp->reg, lp->symbol, v) != 0) {
+        if (lp->loaded) return 0; /* the pointer vanished: keep serving the loaded model */
+        return cpe_diag_set(d, CPE_ENOTFOUND, "%s: no champion model in %s (run `cpe train`)",
+                            lp->symbol, lp->reg.root);
+    }
+    if (lp->loaded && !strcmp(v, lp->pred.version)) return 0;
+    cpe_predictor_t p;
+    memset(&p, 0, sizeof p);
+    cpe_diag_t e = {0};
+    if (cpe_predictor_open(&p, &lp->reg, lp->symbol, v, lp->n_paths, &e) != 0) {
+        if (lp->loaded) {
+            cpe_warn("live predictions: %s: cannot load champion %s, keeping %s: %s", lp->symbol, v,
+                     lp->pred.version, e.msg);
+            return 0;
+        }
+        return cpe_diag_set(d, e.code ? e.code : CPE_EINTERNAL, "%s", e.msg);
+    }
+    if (lp->loaded) {
+        cpe_info("live predictions: %s: champion %s replaces %s", lp->symbol, v, lp->pred.version);
+        cpe_predictor_close(&lp->pred);
+    } else {
+        cpe_info("live predictions: %s: using champion %s", lp->symbol, v);
+    }
+    lp->pred = p;
+    lp->loaded = 1;
+    lp->refit_hour = INT64_MIN; /* refit the new model's volatility at the next bar */
+    return 0;
+}
+
+/* Hourly GARCH-t refit on the 1h returns ending at the close of bar_ts. */
+static void refit_volatility(cpe_livepred_t *lp, cpe_store_t *st, int64_t bar_ts)
+{
+    int64_t hour = cpe_floor_ms(bar_ts + CPE_MS_PER_MIN, CPE_MS_PER_HOUR);
+    if (hour == lp->refit_hour) return;
+    lp->refit_hour = hour;
+    cpe_bar_t *b = NULL;
+    size_t nb = 0;
+    cpe_diag_t e = {0};
+    /* whole hours that closed by the bar's close */
+    if (cpe_load_bars(st, lp->symbol, CPE_MS_PER_HOUR,
+                      hour - (int64_t)lp->refit_hours * CPE_MS_PER_HOUR, hour, &b, &nb, NULL,
+                      &e) != 0) {
+        free(b);
+        return;
+    }
+    double *r = nb > 1 ? malloc((nb - 1) * sizeof *r) : NULL;
+    size_t n = 0;
+    for (size_t i = 1; r && i < nb; i++) {
+        /* a gap in the hours ends the run: start again after it */
+        if (b[i].ts_ms != b[i - 1].ts_ms + CPE_MS_PER_HOUR || !(b[i].close > 0) ||
+            !(b[i - 1].close > 0)) {
+            n = 0;
+            continue;
+        }
+        r[n++] = log(b[i].close / b[i - 1].close);
+    }
+    free(b);
+    lp->refit_n = (int)n;
+    if (n < CPE_LIVEPRED_MIN_REFIT) {
+        lp->refit_converged = 0;
+        free(r);
+        return;
+    }
+    cpe_garch_opts_t o;
+    cpe_garch_opts_default(&o);
+    o.dist = CPE_DIST_T;
+    o.std_errors = 0;
+    cpe_garch_t g;
+    if (cpe_garch_fit_or_ewma(r, n, &o, &g, &e) == 0) {
+        lp->pred.ms.vol = g;
+        lp->refit_converged = !g.fallback;
+    }
+    free(r);
+}
+
+/* A prediction for this bar is in the store already (a restart, or a backfill): keep it. */
+static int already_stored(cpe_livepred_t *lp, cpe_store_t *st, int64_t bar_ts)
+{
+    cpe_prediction_t p;
+    int h = lp->pred.ms.n_h > 0 ? lp->pred.ms.h[0].horizon_h : 1;
+    if (st->ops->get_prediction(st, lp->symbol, h, bar_ts, &p, NULL) == 0 && p.ts_ms == bar_ts) {
+        lp->last_ts = bar_ts;
+        return 1;
+    }
+    return 0;
+}
+
+int cpe_livepred_step(cpe_livepred_t *lp, cpe_store_t *st, int64_t at_ms, int64_t now_ms,
+                      cpe_prediction_t *out, int *n, cpe_diag_t *d)
+{
+    *n = 0;
+    int rc = check_champion(lp, now_ms, d);
+    if (rc) {
+        snprintf(lp->last_error, sizeof lp->last_error, "%.255s", d->msg);
+        return rc;
+    }
+    cpe_mldata_t m;
+    memset(&m, 0, sizeof m);
+    double *x = NULL, *x0 = NULL, r[240], r0[240];
+    cpe_buf_t b;
+    cpe_buf_init(&b, 1 << 22);
+    int64_t last;
+    if ((rc = cpe_mldata_last_bar(st, lp->symbol, &last, d)) != 0) goto out;
+    if (at_ms != INT64_MAX && cpe_floor_ms(at_ms, CPE_MS_PER_MIN) - CPE_MS_PER_MIN < last)
+        last = cpe_floor_ms(at_ms, CPE_MS_PER_MIN) - CPE_MS_PER_MIN;
+    if (last <= lp->last_ts) goto out; /* nothing new */
+    if (already_stored(lp, st, last)) goto out;
+    if ((rc = cpe_mldata_load_recent(st, lp->symbol, at_ms, &m, d)) != 0) goto out;
+    if (m.n == 0 || m.ts_ms[m.n - 1] <= lp->last_ts) goto out;
+    refit_volatility(lp, st, m.ts_ms[m.n - 1]);
+    cpe_predictor_t *p = &lp->pred;
+    x = malloc(p->ms.ncol * sizeof *x);
+    x0 = malloc(p->ms.ncol * sizeof *x0);
+    if (!x || !x0) {
+        rc = cpe_diag_set(d, CPE_ENOMEM, "out of memory");
+        goto out;
+    }
+    cpe_pred_input_t in, prev;
+    cpe_predictor_input(p, &m, m.n - 1, x, r, &in);
+    in.stale = now_ms - (in.ts_ms + CPE_MS_PER_MIN) > STALE_AFTER_MS;
+    if (m.n > 1) cpe_predictor_input(p, &m, m.n - 2, x0, r0, &prev);
+    int hs[CPE_MS_MAX_H];
+    for (int k = 0; k < p->ms.n_h; k++)
+        hs[k] = p->ms.h[k].horizon_h;
+    if ((rc = cpe_predictor_predict(p, &in, hs, p->ms.n_h, out, d)) != 0) goto out;
+    st->ops->begin(st);
+    for (int k = 0; k < p->ms.n_h; k++) {
+        cpe_buf_reset(&b);
+        const char *ex =
+            cpe_predictor_explain(p, &in, m.n > 1 ? &prev : NULL, &out[k], lp->asset, &b, d) == 0
+                ? b.data
+                : NULL;
+        if (st->ops->put_prediction(st, &out[k], ex) != 0) {
+            st->ops->rollback(st);
+            rc = cpe_diag_set(d, CPE_ESTORE, "store: cannot write a prediction: %s", st->diag.msg);
+            goto out;
+        }
+    }
+    if (st->ops->commit(st) != 0) {
+        rc = cpe_diag_set(d, CPE_ESTORE, "store: cannot commit predictions: %s", st->diag.msg);
+        goto out;
+    }
+    *n = p->ms.n_h;
+    lp->last_ts = in.ts_ms;
+out:
+    if (rc)
+        snprintf(lp->last_error, sizeof lp->last_error, "%.255s", d->msg);
+    else
+        lp->last_error[0] = 0;
+    free(x);
+    free(x0);
+    cpe_buf_free(&b);
+    cpe_mldata_free(&m);
+    return rc;
+}

@@ -1,0 +1,229 @@
+/* test_livepred.c — live predictions at a bar's close: every horizon stored with its
+ * explanation, a bar is predicted once, a prediction as of a past bar is the same whether
+ * or not later bars are in the store (no look-ahead), a newly promoted champion is picked
+ * up, and no champion is a clear "not found". */
+#include "cpe/livepred.h"
+#include "cpe/mldata.h"
+#include "cpe/rng.h"
+#include "cpe/timeutil.h"
+#include "test.h"
+
+#include <stdint.h>
+
+#define T0 1704067200000LL /* 2024-01-01 00:00 UTC */
+#define MIN 60000LL
+#define DAYS 16
+#define NBARS (DAYS * 1440)
+
+static cpe_kline_t *K;
+
+/* A random walk with volatility clusters and some order-flow signal. */
+static void make_bars(void)
+{
+    K = malloc(NBARS * sizeof *K);
+    cpe_rng_t r;
+    cpe_rng_seed(&r, 7);
+    double c = 40000, vol = 0.0008;
+    for (int i = 0; i < NBARS; i++) {
+        vol = 0.0002 + 0.98 * vol + 0.02 * 0.0008 * fabs(cpe_rng_normal(&r));
+        double o = c;
+        c *= exp(vol * cpe_rng_normal(&r));
+        double buy = 0.5 + 0.2 * tanh((c - o) / o * 1000);
+        K[i] = (cpe_kline_t){.ts_ms = T0 + i * MIN,
+                             .open = o,
+                             .high = fmax(o, c) * 1.0003,
+                             .low = fmin(o, c) * 0.9997,
+                             .close = c,
+                             .volume = 10,
+                             .quote_volume = 10 * c,
+                             .trades = 100,
+                             .taker_buy_base = 10 * buy,
+                             .taker_buy_quote = 10 * buy * c};
+    }
+}
+
+/* A store holding the first n bars. */
+static cpe_store_t *store_with(const char *name, int n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.db", test_tmpdir(), name);
+    cpe_store_t *st = NULL;
+    cpe_diag_t d = {0};
+    CHECK(cpe_store_open(path, &st, &d) == 0);
+    int64_t id = -1;
+    CHECK(st->ops->series_id(st, "binance:spot:BTCUSDT", "kline:1m", MIN, 0, 1, &id) == 0);
+    CHECK(st->ops->put_klines(st, id, K, (size_t)n, NULL) == 0);
+    return st;
+}
+
+/* Train on the store's rows with outcomes known by cutoff and register as champion. */
+static void train_champion(cpe_store_t *st, const char *models, int64_t cutoff, uint64_t seed,
+                           char version[CPE_VERSION_MAX])
+{
+    cpe_mldata_t m;
+    cpe_diag_t d = {0};
+    CHECK(cpe_mldata_load(st, "BTCUSDT", T0, cutoff, 5 * MIN, CPE_MLDATA_WARMUP_MS, &m, &d) == 0);
+    size_t *rows = malloc(m.n * sizeof *rows);
+    for (size_t i = 0; i < m.n; i++)
+        rows[i] = i;
+    cpe_modelset_config_t c;
+    cpe_modelset_config_default(&c);
+    c.cls.max_rounds = c.reg.max_rounds = 20;
+    c.cone_paths = 300;
+    c.scale_rows = 100;
+    c.seed = seed;
+    cpe_modelset_t ms;
+    int rc = cpe_modelset_train(&ms, &m.v, rows, m.n, cutoff, &c, &d);
+    CHECK_MSG(rc == 0, "train: %s", d.msg);
+    free(rows);
+    cpe_registry_t reg;
+    cpe_registry_init(&reg, models);
+    if (rc == 0) {
+        CHECK(cpe_registry_save(&reg, "BTCUSDT", &ms, NULL, version, &d) == 0);
+        CHECK(cpe_registry_set_champion(&reg, "BTCUSDT", version, &d) == 0);
+        cpe_modelset_free(&ms);
+    }
+    cpe_mldata_free(&m);
+}
+
+static char MODELS[1024];
+static char V1[CPE_VERSION_MAX];
+
+static void test_no_champion_is_not_found(void)
+{
+    char empty[1100];
+    snprintf(empty, sizeof empty, "%s/empty-models", test_tmpdir());
+    cpe_store_t *st = store_with("nochamp", 3 * 1440);
+    cpe_livepred_t lp;
+    cpe_livepred_init(&lp, empty, "BTC", 200);
+    cpe_prediction_t out[CPE_MS_MAX_H];
+    int n = -1;
+    cpe_diag_t d = {0};
+    CHECK_EQ_INT(cpe_livepred_step(&lp, st, INT64_MAX, T0, out, &n, &d), CPE_ENOTFOUND);
+    CHECK_EQ_INT(n, 0);
+    CHECK(strstr(d.msg, "cpe train") != NULL);
+    CHECK(strstr(lp.last_error, "BTCUSDT") != NULL);
+    cpe_livepred_close(&lp);
+    cpe_store_close(st);
+}
+
+static void test_predicts_every_horizon_once_and_stores_explanations(void)
+{
+    cpe_store_t *st = store_with("full", NBARS);
+    cpe_livepred_t lp;
+    cpe_livepred_init(&lp, MODELS, "BTCUSDT", 500);
+    cpe_prediction_t out[CPE_MS_MAX_H];
+    int n = 0;
+    cpe_diag_t d = {0};
+    int64_t last = K[NBARS - 1].ts_ms;
+    int rc = cpe_livepred_step(&lp, st, INT64_MAX, last + 2 * MIN, out, &n, &d);
+    CHECK_MSG(rc == 0, "step: %s", d.msg);
+    CHECK_EQ_INT(n, 4);
+    for (int k = 0; k < n; k++) {
+        CHECK(out[k].ts_ms == last);
+        CHECK(out[k].close == K[NBARS - 1].close);
+        CHECK(!strcmp(out[k].model_version, V1));
+        CHECK(!out[k].stale);
+        cpe_prediction_t back;
+        char *ex = NULL;
+        CHECK(st->ops->get_prediction(st, "BTCUSDT", out[k].horizon_h, INT64_MAX, &back, &ex) == 0);
+        CHECK(back.ts_ms == last && back.p_up == out[k].p_up && back.p977 == out[k].p977);
+        CHECK(ex != NULL && strstr(ex, "\"reasons\"") != NULL);
+        free(ex);
+    }
+    /* the same bar again: nothing new */
+    CHECK_EQ_INT(cpe_livepred_step(&lp, st, INT64_MAX, last + 3 * MIN, out, &n, &d), 0);
+    CHECK_EQ_INT(n, 0);
+    /* a second pipeline (a restart) finds the stored bar and does not overwrite it */
+    cpe_livepred_t lp2;
+    cpe_livepred_init(&lp2, MODELS, "BTCUSDT", 500);
+    CHECK_EQ_INT(cpe_livepred_step(&lp2, st, INT64_MAX, last + 3 * MIN, out, &n, &d), 0);
+    CHECK_EQ_INT(n, 0);
+    /* an earlier bar than the last one predicted: the pipeline only moves forward */
+    int64_t at = last - 30 * MIN;
+    CHECK_EQ_INT(cpe_livepred_step(&lp2, st, at, last + 3 * MIN, out, &n, &d), 0);
+    CHECK_EQ_INT(n, 0);
+    cpe_livepred_close(&lp2);
+    /* a bar that closed more than 10 minutes before now: stale */
+    cpe_livepred_t lp3;
+    cpe_livepred_init(&lp3, MODELS, "BTCUSDT", 500);
+    CHECK_EQ_INT(cpe_livepred_step(&lp3, st, at, last + 3 * MIN, out, &n, &d), 0);
+    CHECK_EQ_INT(n, 4);
+    CHECK(out[0].ts_ms == cpe_floor_ms(at, MIN) - MIN && out[0].stale);
+    cpe_livepred_close(&lp3);
+    cpe_livepred_close(&lp);
+    cpe_store_close(st);
+}
+
+/* As of bar T: the store holding later bars gives bit-identical predictions to a store
+ * that ends at T. */
+static void test_as_of_a_bar_later_bars_change_nothing(void)
+{
+    int cut = NBARS - 600;
+    int64_t bar = K[cut - 1].ts_ms, at = bar + MIN;
+    cpe_store_t *full = store_with("asof-full", NBARS), *part = store_with("asof-part", cut);
+    cpe_prediction_t a[CPE_MS_MAX_H], b[CPE_MS_MAX_H];
+    int na = 0, nb = 0;
+    cpe_diag_t d = {0};
+    cpe_livepred_t l1, l2;
+    cpe_livepred_init(&l1, MODELS, "BTCUSDT", 500);
+    cpe_livepred_init(&l2, MODELS, "BTCUSDT", 500);
+    CHECK_EQ_INT(cpe_livepred_step(&l1, full, at, at, a, &na, &d), 0);
+    CHECK_EQ_INT(cpe_livepred_step(&l2, part, INT64_MAX, at, b, &nb, &d), 0);
+    CHECK_EQ_INT(na, 4);
+    CHECK_EQ_INT(nb, 4);
+    for (int k = 0; k < na && k < nb; k++) {
+        CHECK(a[k].ts_ms == bar && b[k].ts_ms == bar);
+        CHECK(a[k].p_up == b[k].p_up);
+        CHECK(a[k].expected_move == b[k].expected_move);
+        CHECK(a[k].volatility == b[k].volatility);
+        CHECK(a[k].p023 == b[k].p023 && a[k].p977 == b[k].p977);
+        CHECK(!strcmp(a[k].regime, b[k].regime));
+        CHECK(memcmp(a[k].cone, b[k].cone, sizeof a[k].cone) == 0);
+    }
+    cpe_livepred_close(&l1);
+    cpe_livepred_close(&l2);
+    cpe_store_close(full);
+    cpe_store_close(part);
+}
+
+static void test_a_new_champion_is_picked_up(void)
+{
+    cpe_store_t *st = store_with("promote", NBARS);
+    cpe_livepred_t lp;
+    cpe_livepred_init(&lp, MODELS, "BTCUSDT", 300);
+    cpe_prediction_t out[CPE_MS_MAX_H];
+    int n = 0;
+    cpe_diag_t d = {0};
+    int64_t now = K[NBARS - 1].ts_ms + 2 * MIN;
+    CHECK_EQ_INT(cpe_livepred_step(&lp, st, K[NBARS - 100].ts_ms, now, out, &n, &d), 0);
+    CHECK(n == 4 && !strcmp(out[0].model_version, V1));
+    char v2[CPE_VERSION_MAX] = "";
+    sleep(1); /* versions are named by the second */
+    train_champion(st, MODELS, T0 + 13 * CPE_MS_PER_DAY, 99, v2);
+    CHECK(strcmp(v2, V1) != 0);
+    /* within a minute of the last check the loaded model is kept */
+    CHECK_EQ_INT(cpe_livepred_step(&lp, st, K[NBARS - 90].ts_ms, now + 1000, out, &n, &d), 0);
+    CHECK(n == 4 && !strcmp(out[0].model_version, V1));
+    CHECK_EQ_INT(cpe_livepred_step(&lp, st, K[NBARS - 80].ts_ms, now + 61000, out, &n, &d), 0);
+    CHECK(n == 4 && !strcmp(out[0].model_version, v2));
+    /* put V1 back so the other tests see it */
+    CHECK(cpe_registry_set_champion(&lp.reg, "BTCUSDT", V1, &d) == 0);
+    cpe_livepred_close(&lp);
+    cpe_store_close(st);
+}
+
+int main(void)
+{
+    make_bars();
+    snprintf(MODELS, sizeof MODELS, "%s/models", test_tmpdir());
+    cpe_store_t *st = store_with("train", NBARS);
+    train_champion(st, MODELS, T0 + 12 * CPE_MS_PER_DAY, 1, V1);
+    cpe_store_close(st);
+    RUN(test_no_champion_is_not_found);
+    RUN(test_predicts_every_horizon_once_and_stores_explanations);
+    RUN(test_as_of_a_bar_later_bars_change_nothing);
+    RUN(test_a_new_champion_is_picked_up);
+    free(K);
+    return TEST_DONE();
+}
