@@ -15,6 +15,11 @@
  *             CPE_LIVE_RECENT_MS ago -> store; otherwise simulate. The choice is logged,
  *             shown by /health and carried by every response's "simulated" flag.
  *             (Live exchange adapters plug in here in a later issue.)
+ * Predictions (cfg.predict): at every closed 1m bar — and once at start, at the newest
+ * bar in the store, after the simulator has filled the history — the champion model of
+ * each symbol predicts every horizon (cpe/livepred.h); the records and explanations are
+ * stored and each prediction is pushed as a CPE_LIVE_PREDICTION event. No champion: no
+ * prediction, and the status says why (pred_note).
  * Every closed bar is aggregated into 5m/15m/1h/4h/1d buckets and every tick produces
  * in-progress candles for each of those intervals too, so a chart of any interval updates.
  *
@@ -62,6 +67,9 @@ typedef struct cpe_live_config {
     int minute_ms;             /* wall time of a simulated minute (60000) */
     uint64_t seed;
     int backfill_minutes;      /* how far back the simulator fills an empty store (2880) */
+    int predict;               /* predict at every closed bar (livepred.h) */
+    const char *models;        /* model registry root (NULL: $CPE_MODELS or data/models) */
+    int pred_paths;            /* Monte Carlo paths per live prediction (<= 0: 10,000) */
     cpe_live_sink_fn sink;
     void *sink_ctx;
 } cpe_live_config_t;
@@ -74,6 +82,10 @@ typedef struct cpe_live_status {
     int64_t last_bar_ts[CPE_LIVE_MAX_SYMBOLS];  /* open time of the newest closed 1m bar */
     int64_t last_tick_ms[CPE_LIVE_MAX_SYMBOLS]; /* wall time of the newest price update */
     int64_t minutes_closed;
+    int64_t last_pred_ts[CPE_LIVE_MAX_SYMBOLS]; /* bar of the newest live prediction */
+    int64_t last_pred_ms[CPE_LIVE_MAX_SYMBOLS]; /* how long that prediction step took */
+    char pred_note[CPE_LIVE_MAX_SYMBOLS][160];  /* why no prediction was made ("" = fine) */
+    int64_t predictions_made;
     char note[160];            /* why this mode (for the log and /health) */
 } cpe_live_status_t;
 

@@ -28,6 +28,9 @@ const cpe_api_setting_t cpe_api_settings[] = {
     {"CPE_SIM_SEED", "1", "simulator seed"},
     {"CPE_SYMBOLS", "BTCUSDT,ETHUSDT", "symbols of the live pipeline"},
     {"CPE_BACKTEST_WORKERS", "1", "backtest worker threads"},
+    {"CPE_MODELS", "data/models", "model registry root (cpe train writes it; serve reads the champion)"},
+    {"CPE_PREDICT", "1", "1: predict at every closed bar with the champion model; 0: serve stored predictions only"},
+    {"CPE_PRED_PATHS", "10000", "Monte Carlo paths per live prediction"},
     {NULL, NULL, NULL},
 };
 
@@ -101,6 +104,9 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
     }
     if (!strcmp(key, "CPE_SYMBOLS")) return set_str(c->symbols, sizeof c->symbols, key, v, d);
     if (!strcmp(key, "CPE_BACKTEST_WORKERS")) return set_int(&c->backtest_workers, key, v, 1, 16, d);
+    if (!strcmp(key, "CPE_MODELS")) return set_str(c->models, sizeof c->models, key, v, d);
+    if (!strcmp(key, "CPE_PREDICT")) return set_int(&c->predict, key, v, 0, 1, d);
+    if (!strcmp(key, "CPE_PRED_PATHS")) return set_int(&c->pred_paths, key, v, 100, 1000000, d);
     return cpe_diag_set(d, CPE_EINVAL, "unknown setting %s (see .env.example)", key);
 }
 

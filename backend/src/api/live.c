@@ -3,6 +3,7 @@
  * It lives in the api layer, not engine/, because it drives the simulator, which is in
  * the sources layer (engine may not link sources). */
 #include "cpe/live.h"
+#include "cpe/livepred.h"
 #include "cpe/log.h"
 #include "cpe/sim.h"
 #include "cpe/store.h"
@@ -42,6 +43,8 @@ struct cpe_live {
     cpe_sim_t *sim;
     int nsym;
     symstate_t sym[CPE_LIVE_MAX_SYMBOLS];
+    char models[512];
+    cpe_livepred_t lp[CPE_LIVE_MAX_SYMBOLS];
 };
 
 static void merge(cpe_bar_t *a, const cpe_bar_t *b)
@@ -216,6 +219,40 @@ static void emit_ticks(cpe_live_t *l, const cpe_sim_minute_t *m, int k_slices)
     }
 }
 
+/* Predict at the newest closed bar of every symbol (livepred.h does nothing when the bar
+ * was predicted already) and push what was made. */
+static void predict_all(cpe_live_t *l, int emit)
+{
+    if (!l->cfg.predict) return;
+    for (int i = 0; i < l->nsym; i++) {
+        cpe_prediction_t out[CPE_MS_MAX_H];
+        int n = 0;
+        cpe_diag_t d = {0};
+        int64_t t0 = cpe_now_ms();
+        int rc = cpe_livepred_step(&l->lp[i], l->store, INT64_MAX, t0, out, &n, &d);
+        int64_t took = cpe_now_ms() - t0;
+        pthread_mutex_lock(&l->mu);
+        snprintf(l->st.pred_note[i], sizeof l->st.pred_note[i], "%.159s", rc ? d.msg : "");
+        if (n > 0) {
+            l->st.last_pred_ts[i] = out[0].ts_ms;
+            l->st.last_pred_ms[i] = took;
+            l->st.predictions_made += n;
+        }
+        pthread_mutex_unlock(&l->mu);
+        if (rc && rc != CPE_ENOTFOUND) cpe_warn("live predictions: %s", d.msg);
+        for (int k = 0; emit && k < n; k++) {
+            cpe_live_event_t ev;
+            memset(&ev, 0, sizeof ev);
+            ev.kind = CPE_LIVE_PREDICTION;
+            ev.symbol = l->sym[i].symbol;
+            ev.pred = &out[k];
+            ev.simulated = l->st.simulated;
+            ev.emitted_ms = cpe_now_ms();
+            if (l->cfg.sink) l->cfg.sink(l->cfg.sink_ctx, &ev);
+        }
+    }
+}
+
 static void *run(void *arg)
 {
     cpe_live_t *l = arg;
@@ -247,6 +284,7 @@ static void *run(void *arg)
             l->store->ops->commit(l->store);
             batch = 0;
         }
+        predict_all(l, 1); /* at the bar closed last (after history was filled, at start) */
         if (cpe_sim_step(l->sim, m)) break;
         int64_t start = l->cfg.minute_ms == 60000 ? ts : now;
         int64_t end = start + l->cfg.minute_ms;
@@ -352,7 +390,10 @@ int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d)
         l->nsym++;
     }
     l->st.nsym = l->nsym;
-    for (int i = 0; i < l->nsym; i++) l->st.last_bar_ts[i] = l->st.last_tick_ms[i] = INT64_MIN;
+    for (int i = 0; i < l->nsym; i++) {
+        l->st.last_bar_ts[i] = l->st.last_tick_ms[i] = l->st.last_pred_ts[i] = INT64_MIN;
+        cpe_livepred_init(&l->lp[i], l->cfg.models, l->sym[i].symbol, l->cfg.pred_paths);
+    }
     if ((rc = cpe_store_open(l->db, &l->store, d))) goto fail;
     cpe_live_mode_t mode = c->mode;
     if (mode == CPE_LIVE_AUTO) {
@@ -382,6 +423,7 @@ int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d)
                 }
         free(s);
         l->st.simulated = sim && !real;
+        predict_all(l, 0); /* the newest bar in the store, unless it was predicted already */
         cpe_store_close(l->store);
         l->store = NULL;
         *out = l;
@@ -413,6 +455,7 @@ void cpe_live_stop(cpe_live_t *l)
         pthread_join(l->th, NULL);
     }
     cpe_sim_free(l->sim);
+    for (int i = 0; i < l->nsym; i++) cpe_livepred_close(&l->lp[i]);
     cpe_store_close(l->store);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);

@@ -506,6 +506,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     struct lws_context *ctx = lws_get_context(wsi);
     cpe_api_t *api = ctx ? lws_context_user(ctx) : NULL;
     conn_t *c = user;
+    if (!c && reason != LWS_CALLBACK_EVENT_WAIT_CANCELLED &&
+        reason != LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
+        return lws_callback_http_dummy(wsi, reason, user, in, len); /* no connection state */
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         return on_http(wsi, api, c, in);
@@ -763,6 +766,9 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     lc.minute_ms = cfg->minute_ms;
     lc.seed = cfg->sim_seed;
     lc.backfill_minutes = 2 * 1440;
+    lc.predict = cfg->predict;
+    lc.models = cfg->models;
+    lc.pred_paths = cfg->pred_paths;
     lc.sink = live_sink;
     lc.sink_ctx = api;
     if ((rc = cpe_live_start(&lc, &api->live, d))) goto out;

@@ -21,7 +21,7 @@ static void on_signal(int sig)
 static int run_serve(cpe_args_t *a)
 {
     static const char *const known[] = {"port", "host", "source", "static", "config", "make-token",
-                                        "ttl-s", NULL};
+                                        "ttl-s", "models", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     cpe_api_config_t c;
@@ -33,7 +33,7 @@ static int run_serve(cpe_args_t *a)
     static const struct {
         const char *opt, *key;
     } flags[] = {{"port", "CPE_PORT"}, {"host", "CPE_HOST"}, {"source", "CPE_SOURCE"},
-                 {"static", "CPE_STATIC_DIR"}};
+                 {"static", "CPE_STATIC_DIR"}, {"models", "CPE_MODELS"}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         const char *v = cpe_arg_str(a, flags[i].opt);
         if (v && cpe_api_config_set(&c, flags[i].key, v, &d)) return cpe_cli_fail(a, 2, "--%s: %s", flags[i].opt, d.msg);
@@ -73,10 +73,13 @@ const cpe_command_t cpe_cmddef_serve = {
     "serve", "HTTP + WebSocket API server with the live pipeline and the cockpit",
     "usage: cpe serve [--port 8000] [--host 127.0.0.1] [--db PATH]\n"
     "                 [--source auto|live|simulate|store] [--static DIR] [--config FILE]\n"
+    "                 [--models DIR]\n"
     "  Serves docs/API.md (HTTP routes, WebSocket /ws) and the built frontend.\n"
     "  Settings: defaults < --config FILE (KEY=VALUE) < environment (CPE_*) < flags;\n"
     "  every setting is listed in .env.example and docs/SERVER.md.\n"
     "  --source auto: recent real data in the store, else the simulator in real time.\n"
+    "  At every closed 1m bar the champion model of each symbol (--models, CPE_MODELS)\n"
+    "  predicts every horizon; the predictions are stored and pushed (CPE_PREDICT=0: off).\n"
     "  --port 0 picks a free port; the first stdout line is 'listening on http://HOST:PORT'.\n"
     "  --make-token SUBJECT [--ttl-s 3600]: print an HS256 JWT signed with CPE_JWT_SECRET\n"
     "  (for clients of a server that requires one) and exit.",
