@@ -115,7 +115,9 @@ test('switching horizon changes the cone', async ({ page }) => {
 
 test('hovering a bar shows its explanation', async ({ page }) => {
   // Explanations are stored for bars the server predicted at: the recent ones (a live
-  // minute lasts 1 s here). Walk left from the last candle and take the 2nd and 3rd bars.
+  // minute lasts 1 s here). Walk left from the last candle and take bars from the 2nd on
+  // until two different bars were explained (a new bar may shift the chart under the
+  // cursor between two hovers, so the next position can show the bar just explained).
   // (S/R labels are drawn inside the pane in the candle colours: hidden while locating.)
   await moveOffChart(page);
   await page.keyboard.press('s');
@@ -127,16 +129,17 @@ test('hovering a bar shows its explanation', async ({ page }) => {
   const y = p.top + p.cssH * 0.5;
   const bars = [];
   let lastTime = null;
-  for (let x = x1 + 2; x > x1 - 200 && bars.length < 3; x -= 1) {
+  for (let x = x1 + 2; x > x1 - 200 && bars.length < 5; x -= 1) {
     await page.mouse.move(x, y);
     const legend = await page.textContent('[data-testid=legend]');
     if (legend.includes('· cone')) continue; // over the cone, not a bar
     const t = legend.match(/(\d{4}-\d\d-\d\d \d\d:\d\d UTC)/)?.[1];
     if (t && t !== lastTime) { bars.push({ x, t }); lastTime = t; }
   }
-  assert(bars.length === 3, `found only ${bars.length} bars left of x=${x1.toFixed(0)}`);
+  assert(bars.length === 5, `found only ${bars.length} bars left of x=${x1.toFixed(0)}`);
   const seen = [];
   for (const bar of bars.slice(1)) {
+    if (new Set(seen).size >= 2) break;
     await page.mouse.move(bar.x, y);
     await waitFor(async () => {
       const text = await page.innerText('[data-testid=explain-panel]');
@@ -155,7 +158,7 @@ test('hovering a bar shows its explanation', async ({ page }) => {
     seen.push(t);
   }
   await shot(page, 'hover-explanation');
-  assert(seen[0] !== seen[1], `two bars gave the same explanation time ${seen[0]}`);
+  assert(new Set(seen).size >= 2, `every bar hovered gave the same explanation time ${seen[0]}`);
 });
 
 test('live updates arrive', async ({ page }) => {

@@ -19,6 +19,9 @@ const STRETCH: Record<PaneName, number> = { price: 5, oi: 1, funding: 1, cvd: 1,
 export type CrosshairListener = (time: number | null, p: MouseEventParams<Time>) => void;
 export type PaletteListener = (p: Palette) => void;
 
+/** The time scale's minimum bar spacing in px (lightweight-charts' default). */
+const MIN_BAR_SPACING = 0.5;
+
 export function chartOptions(p: Palette): DeepPartial<ChartOptions> {
   return {
     autoSize: true,
@@ -29,7 +32,7 @@ export function chartOptions(p: Palette): DeepPartial<ChartOptions> {
     grid: { vertLines: { color: p.grid }, horzLines: { color: p.grid } },
     rightPriceScale: { borderColor: p.border },
     leftPriceScale: { borderColor: p.border },
-    timeScale: { borderColor: p.border, timeVisible: true, secondsVisible: false, rightOffset: 4 },
+    timeScale: { borderColor: p.border, timeVisible: true, secondsVisible: false, rightOffset: 4, minBarSpacing: MIN_BAR_SPACING },
     crosshair: { mode: CrosshairMode.Normal, vertLine: { color: p.crosshair }, horzLine: { color: p.crosshair } },
   };
 }
@@ -74,8 +77,17 @@ export class ChartHost implements ViewAnchor {
     const barCount = this.barCount();
     if (this.destroyed || barCount === 0) return;
     const last = barCount - 1;
+    let hist = Math.max(150, futureSlots * 1.5);
+    let future = futureSlots + 4;
+    // A narrow chart (a phone) cannot space that many slots at the minimum bar spacing: the
+    // chart would show only the right end (the cone, no bar). Give the bars 60 % of what fits.
+    const fit = Math.floor(this.chart.timeScale().width() / MIN_BAR_SPACING);
+    if (fit > 0 && hist + future > fit) {
+      future = Math.min(future, Math.floor(fit * 0.4));
+      hist = fit - future;
+    }
     // a short history (e.g. 1d bars of a few days) starts at the first bar instead of blank space
-    this.chart.timeScale().setVisibleLogicalRange({ from: Math.max(-1, last - Math.max(150, futureSlots * 1.5)), to: last + futureSlots + 4 });
+    this.chart.timeScale().setVisibleLogicalRange({ from: Math.max(-1, last - hist), to: last + future });
   }
 
   /**
