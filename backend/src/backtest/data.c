@@ -1,0 +1,229 @@
+/* data.c — what a strategy backtest reads from the store: 1m bars (barload.h), funding of
+ * the symbol's perp at its real settlement times, and as-of predictions per enabled
+ * horizon. Stored predictions (`cpe predict --backfill`: walk-forward records) are used
+ * when the store has any for the horizon in the range; otherwise walk-forward models are
+ * trained here (cpe_wf_run) on the history before each 7-day window, so no prediction ever
+ * comes from a model that saw its own bar. Records are read 30 days at a time and reduced
+ * to what the strategy needs (cpe_bt_pred_t). */
+#include "cpe/backtest.h"
+#include "cpe/barload.h"
+#include "cpe/market.h"
+#include "cpe/mldata.h"
+#include "cpe/timeutil.h"
+#include "cpe/walkforward.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WF_HISTORY_MS (90 * CPE_MS_PER_DAY)
+#define CHUNK_MS (30 * CPE_MS_PER_DAY)
+
+void cpe_bt_data_free(cpe_bt_data_t *dt)
+{
+    if (!dt) return;
+    free(dt->ts_ms);
+    free(dt->open);
+    free(dt->high);
+    free(dt->low);
+    free(dt->close);
+    for (int k = 0; k < CPE_BT_MAX_H; k++)
+        free(dt->pred_arr[k]);
+    free(dt->funding);
+    memset(dt, 0, sizeof *dt);
+}
+
+static void slim(const cpe_prediction_t *p, cpe_bt_pred_t *o)
+{
+    o->ts_ms = p->ts_ms;
+    o->p_up = p->p_up;
+    o->expected_move = p->expected_move;
+    o->volatility = p->volatility;
+    o->stale = p->stale;
+}
+
+static int push_pred(cpe_bt_data_t *dt, int k, size_t *cap, const cpe_prediction_t *p)
+{
+    cpe_bt_preds_t *pp = &dt->preds[k];
+    if (pp->n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 4096;
+        cpe_bt_pred_t *nv = realloc(dt->pred_arr[k], nc * sizeof *nv);
+        if (!nv) return CPE_ENOMEM;
+        dt->pred_arr[k] = nv;
+        *cap = nc;
+    }
+    slim(p, &dt->pred_arr[k][pp->n++]);
+    pp->p = dt->pred_arr[k];
+    return 0;
+}
+
+static int load_stored(cpe_store_t *st, const char *sym, int64_t from, int64_t to,
+                       cpe_bt_data_t *dt, int k, cpe_diag_t *d)
+{
+    size_t cap = 0;
+    for (int64_t a = from; a < to; a += CHUNK_MS) {
+        int64_t b = a + CHUNK_MS < to ? a + CHUNK_MS : to;
+        cpe_prediction_t *recs = NULL;
+        size_t n = 0;
+        int rc = st->ops->get_predictions(st, sym, dt->preds[k].horizon_h, a, b, &recs, &n);
+        if (rc && rc != CPE_ENOTFOUND) {
+            free(recs);
+            return cpe_diag_set(d, rc, "reading predictions: %s", st->diag.msg);
+        }
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = push_pred(dt, k, &cap, &recs[i]);
+        free(recs);
+        if (rc) return cpe_diag_set(d, rc, "out of memory for predictions");
+    }
+    return 0;
+}
+
+/* Walk-forward records for the horizons that have none stored. */
+static int run_walk_forward(cpe_store_t *st, const char *sym, int64_t from, int64_t to,
+                            cpe_bt_data_t *dt, const int *need, cpe_diag_t *d)
+{
+    cpe_wf_config_t c;
+    cpe_wf_config_default(&c);
+    snprintf(c.symbol, sizeof c.symbol, "%s", sym);
+    c.eval_paths = 200; /* the strategy reads p_up, expected_move and volatility only */
+    int64_t test_ms = c.test_days * CPE_MS_PER_DAY;
+    c.folds = (int)((to - from + test_ms - 1) / test_ms);
+    if (c.folds > CPE_WF_MAX_FOLDS)
+        return cpe_diag_set(d, CPE_EINVAL, "range too long for walk-forward predictions (%d folds)",
+                            CPE_WF_MAX_FOLDS);
+    cpe_mldata_t m = {0};
+    cpe_wf_result_t res = {0};
+    int rc;
+    int64_t end = from + (int64_t)c.folds * test_ms;
+    if ((rc = cpe_mldata_load(st, sym, from - WF_HISTORY_MS, end, 5 * CPE_MS_PER_MIN,
+                              CPE_MLDATA_WARMUP_MS, &m, d)) ||
+        (rc = cpe_wf_run(&m.v, &c, &res, NULL, NULL, d))) {
+        cpe_diag_prefix(d,
+                        "no stored predictions for %s in the range (run `cpe predict --backfill`), "
+                        "and walk-forward models could not be trained: ",
+                        sym);
+        goto out;
+    }
+    size_t cap[CPE_BT_MAX_H] = {0};
+    for (size_t i = 0; i < res.n_records && !rc; i++) {
+        const cpe_prediction_t *p = &res.records[i];
+        if (p->ts_ms < from || p->ts_ms >= to) continue;
+        for (int k = 0; k < dt->n_preds; k++)
+            if (need[k] && dt->preds[k].horizon_h == p->horizon_h)
+                rc = push_pred(dt, k, &cap[k], p);
+    }
+    if (rc) cpe_diag_set(d, rc, "out of memory for predictions");
+    /* records are ordered by fold, row, horizon: ts ascending per horizon already */
+out:
+    cpe_wf_result_free(&res);
+    cpe_mldata_free(&m);
+    return rc;
+}
+
+static int load_bars(cpe_store_t *st, const char *sym, int64_t from, int64_t to, cpe_bt_data_t *dt,
+                     cpe_diag_t *d)
+{
+    cpe_bar_t *bars = NULL;
+    size_t n = 0;
+    cpe_barload_info_t info;
+    int rc = cpe_load_bars(st, sym, CPE_MS_PER_MIN, from, to, &bars, &n, &info, d);
+    if (rc) return rc;
+    dt->ts_ms = malloc((n ? n : 1) * sizeof *dt->ts_ms);
+    double **cols[4] = {&dt->open, &dt->high, &dt->low, &dt->close};
+    for (int k = 0; k < 4; k++)
+        *cols[k] = malloc((n ? n : 1) * sizeof(double));
+    if (!dt->ts_ms || !dt->open || !dt->high || !dt->low || !dt->close) {
+        free(bars);
+        return cpe_diag_set(d, CPE_ENOMEM, "out of memory for %zu bars", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        dt->ts_ms[i] = bars[i].ts_ms;
+        dt->open[i] = bars[i].open;
+        dt->high[i] = bars[i].high;
+        dt->low[i] = bars[i].low;
+        dt->close[i] = bars[i].close;
+    }
+    free(bars);
+    dt->n = n;
+    dt->bars =
+        (cpe_bt_bars_t){dt->ts_ms, dt->open, dt->high, dt->low, dt->close, n, CPE_MS_PER_MIN};
+    snprintf(dt->instrument, sizeof dt->instrument, "%s", info.instrument);
+    dt->simulated = info.simulated;
+    return 0;
+}
+
+static int load_funding(cpe_store_t *st, const char *sym, int64_t from, int64_t to,
+                        cpe_bt_data_t *dt)
+{
+    cpe_instrument_t in;
+    char key[CPE_INSTR_KEY_MAX];
+    if (cpe_instrument_parse(dt->instrument, &in)) return 0;
+    in.kind = CPE_PERP;
+    snprintf(in.symbol, sizeof in.symbol, "%s", sym);
+    cpe_instrument_key(&in, key);
+    cpe_point_t *pts = NULL;
+    size_t n = 0;
+    int rc = cpe_store_read_points(st, key, "funding", from, to + CPE_MS_PER_MIN, &pts, &n);
+    if (rc == CPE_ENOTFOUND) rc = 0, n = 0;
+    if (!rc && n) {
+        dt->funding = malloc(n * sizeof *dt->funding);
+        if (!dt->funding) rc = CPE_ENOMEM;
+        for (size_t i = 0; !rc && i < n; i++)
+            dt->funding[i] = (cpe_bt_funding_t){pts[i].ts_ms, pts[i].v[0]};
+        if (!rc) dt->n_funding = n;
+    }
+    free(pts);
+    return rc;
+}
+
+int cpe_bt_data_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
+                     const cpe_bt_config_t *cfg, cpe_bt_data_t *dt, cpe_diag_t *d)
+{
+    char sym[32];
+    int rc, need[CPE_BT_MAX_H] = {0}, any_need = 0;
+    memset(dt, 0, sizeof *dt);
+    cpe_asset_to_symbol(symbol, sym);
+    if ((rc = load_bars(st, sym, from_ms, to_ms, dt, d))) goto fail;
+    if ((rc = load_funding(st, sym, from_ms, to_ms, dt))) {
+        cpe_diag_set(d, rc, "reading funding of %s: %s", sym, cpe_strerror(rc));
+        goto fail;
+    }
+    for (int k = 0; k < cfg->strat.n_h; k++) {
+        if (!cfg->strat.h[k].enabled) continue;
+        int j = dt->n_preds++;
+        dt->preds[j].horizon_h = cfg->strat.h[k].horizon_h;
+        if ((rc = load_stored(st, sym, from_ms, to_ms, dt, j, d))) goto fail;
+        need[j] = dt->preds[j].n == 0;
+        any_need |= need[j];
+    }
+    snprintf(dt->pred_source, sizeof dt->pred_source, "%s",
+             any_need ? "walk-forward models trained for this run"
+                      : "stored walk-forward predictions");
+    if (any_need && (rc = run_walk_forward(st, sym, from_ms, to_ms, dt, need, d))) goto fail;
+    return 0;
+fail:
+    cpe_bt_data_free(dt);
+    return rc;
+}
+
+int cpe_bt_run_store(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
+                     const cpe_bt_config_t *cfg, cpe_bt_result_t *r, cpe_diag_t *d)
+{
+    cpe_bt_data_t dt;
+    int rc = cpe_bt_data_load(st, symbol, from_ms, to_ms, cfg, &dt, d);
+    if (rc) return rc;
+    cpe_asset_to_symbol(symbol, r->symbol);
+    rc = cpe_bt_run(cfg, &dt.bars, dt.preds, dt.n_preds, dt.funding, dt.n_funding, r, d);
+    snprintf(r->source, sizeof r->source, "%s 1m bars", dt.instrument);
+    snprintf(r->pred_source, sizeof r->pred_source, "%s", dt.pred_source);
+    r->simulated = dt.simulated;
+    if (!rc && cfg->perp && !dt.n_funding)
+        cpe_bt_result_note(r, "no funding series found for the perp of %s: no funding was charged",
+                           r->symbol);
+    for (int k = 0; k < dt.n_preds; k++)
+        if (!dt.preds[k].n)
+            cpe_bt_result_note(r, "no %dh predictions in the range: no signals",
+                               dt.preds[k].horizon_h);
+    cpe_bt_data_free(&dt);
+    return rc;
+}
