@@ -41,6 +41,7 @@ typedef struct cpe_api_config {
     uint64_t sim_seed;        /* CPE_SIM_SEED, 1 */
     char symbols[128];        /* CPE_SYMBOLS, "BTCUSDT,ETHUSDT" */
     int backtest_workers;     /* CPE_BACKTEST_WORKERS, 1 */
+    int probe_ms;             /* CPE_LIVE_PROBE_MS, 8000: auto waits this long for exchange data */
     char models[512];         /* CPE_MODELS, data/models: the model registry */
     int predict;              /* CPE_PREDICT, 1: live predictions at every closed bar */
     int pred_paths;           /* CPE_PRED_PATHS, 10000: Monte Carlo paths per prediction */

@@ -10,11 +10,16 @@
  *             and every minute_ms it closes the minute: klines (spot, perp), OI, funding
  *             and liquidations are appended to the store under "sim:*" instruments
  *             (series marked simulated) and the closed bar is pushed.
+ *   live      the exchange feed (cpe/feed.h: Binance, falling back to Bybit and OKX per
+ *             data kind) on its own threads; the pipeline thread drains its events,
+ *             writes them under their true source ("binance:spot:BTCUSDT", ...), pushes
+ *             in-progress and closed candles, and predicts at every closed bar. Base URLs
+ *             can be redirected (CPE_BINANCE_WS_SPOT=..., see `cpe record --help`).
  *   store     no thread: the store is served as it is (tests, offline analysis).
  *   auto      the store's newest real (non-simulated) 1m bar closed less than
- *             CPE_LIVE_RECENT_MS ago -> store; otherwise simulate. The choice is logged,
+ *             CPE_LIVE_RECENT_MS ago (a recorder feeds it) -> store; else live when an
+ *             exchange delivers a kline within probe_ms; otherwise simulate. The choice is logged,
  *             shown by /health and carried by every response's "simulated" flag.
- *             (Live exchange adapters plug in here in a later issue.)
  * Predictions (cfg.predict): at every closed 1m bar — and once at start, at the newest
  * bar in the store, after the simulator has filled the history — the champion model of
  * each symbol predicts every horizon (cpe/livepred.h); the records and explanations are
@@ -41,7 +46,12 @@
 #define CPE_LIVE_MAX_SYMBOLS 4
 #define CPE_LIVE_RECENT_MS (10 * 60000LL)
 
-typedef enum cpe_live_mode { CPE_LIVE_SIMULATE = 0, CPE_LIVE_STORE = 1, CPE_LIVE_AUTO = 2 } cpe_live_mode_t;
+typedef enum cpe_live_mode {
+    CPE_LIVE_SIMULATE = 0,
+    CPE_LIVE_STORE = 1,
+    CPE_LIVE_AUTO = 2,
+    CPE_LIVE_EXCHANGE = 3
+} cpe_live_mode_t;
 
 typedef enum cpe_live_kind { CPE_LIVE_CANDLE = 0, CPE_LIVE_PREDICTION = 1 } cpe_live_kind_t;
 
@@ -67,6 +77,7 @@ typedef struct cpe_live_config {
     int minute_ms;             /* wall time of a simulated minute (60000) */
     uint64_t seed;
     int backfill_minutes;      /* how far back the simulator fills an empty store (2880) */
+    int64_t probe_ms;          /* auto: how long to wait for exchange data (8000) */
     int predict;               /* predict at every closed bar (livepred.h) */
     const char *models;        /* model registry root (NULL: $CPE_MODELS or data/models) */
     int pred_paths;            /* Monte Carlo paths per live prediction (<= 0: 10,000) */
@@ -75,7 +86,7 @@ typedef struct cpe_live_config {
 } cpe_live_config_t;
 
 typedef struct cpe_live_status {
-    const char *source;        /* "simulated", "store" (the resolved mode) */
+    const char *source;        /* "simulated", "live", "store" (the resolved mode) */
     int simulated;
     int nsym;
     char symbol[CPE_LIVE_MAX_SYMBOLS][32];

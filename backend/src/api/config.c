@@ -13,7 +13,7 @@ const cpe_api_setting_t cpe_api_settings[] = {
     {"CPE_DB", "data/cpe.db", "the store (SQLite path)"},
     {"CPE_SOURCE", "auto",
      "auto | live | simulate | store: where live bars come from (auto: recent real data in "
-     "the store, else the simulator)"},
+     "the store, else the exchanges when they answer, else the simulator)"},
     {"CPE_STATIC_DIR", "", "built frontend to serve (default: frontend/dist of the repo)"},
     {"CPE_CORS_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173",
      "comma-separated origins allowed by CORS; * allows any; empty allows none"},
@@ -28,6 +28,7 @@ const cpe_api_setting_t cpe_api_settings[] = {
     {"CPE_SIM_SEED", "1", "simulator seed"},
     {"CPE_SYMBOLS", "BTCUSDT,ETHUSDT", "symbols of the live pipeline"},
     {"CPE_BACKTEST_WORKERS", "1", "backtest worker threads"},
+    {"CPE_LIVE_PROBE_MS", "8000", "--source auto: how long to wait for exchange data before simulating"},
     {"CPE_MODELS", "data/models", "model registry root (cpe train writes it; serve reads the champion)"},
     {"CPE_PREDICT", "1", "1: predict at every closed bar with the champion model; 0: serve stored predictions only"},
     {"CPE_PRED_PATHS", "10000", "Monte Carlo paths per live prediction"},
@@ -104,6 +105,7 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
     }
     if (!strcmp(key, "CPE_SYMBOLS")) return set_str(c->symbols, sizeof c->symbols, key, v, d);
     if (!strcmp(key, "CPE_BACKTEST_WORKERS")) return set_int(&c->backtest_workers, key, v, 1, 16, d);
+    if (!strcmp(key, "CPE_LIVE_PROBE_MS")) return set_int(&c->probe_ms, key, v, 0, 600000, d);
     if (!strcmp(key, "CPE_MODELS")) return set_str(c->models, sizeof c->models, key, v, d);
     if (!strcmp(key, "CPE_PREDICT")) return set_int(&c->predict, key, v, 0, 1, d);
     if (!strcmp(key, "CPE_PRED_PATHS")) return set_int(&c->pred_paths, key, v, 100, 1000000, d);

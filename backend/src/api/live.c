@@ -1,51 +1,22 @@
-/* live.c — the live pipeline inside `cpe serve` (see cpe/live.h).
+/* live.c — the live pipeline inside `cpe serve` (see cpe/live.h): which source runs,
+ * the aggregation of closed 1m bars into every interval, candle and prediction events.
+ * The sources are live_sim.c and live_exchange.c (live_int.h).
  *
- * It lives in the api layer, not engine/, because it drives the simulator, which is in
- * the sources layer (engine may not link sources). */
-#include "cpe/live.h"
-#include "cpe/livepred.h"
+ * It lives in the api layer, not engine/, because it drives the simulator and the
+ * exchange feed, which are in the sources layer (engine may not link sources). */
+#include "api/live_int.h"
 #include "cpe/log.h"
-#include "cpe/sim.h"
-#include "cpe/store.h"
 #include "cpe/timeutil.h"
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define NIV 6
-static const int64_t ivs[NIV] = {CPE_MS_PER_MIN, 5 * CPE_MS_PER_MIN, 15 * CPE_MS_PER_MIN,
-                                 CPE_MS_PER_HOUR, 4 * CPE_MS_PER_HOUR, CPE_MS_PER_DAY};
-
-typedef struct symstate {
-    char symbol[32];
-    int64_t id_spot, id_perp, id_oi, id_lsr, id_funding, id_liq;
-    double oi, funding;   /* latest known */
-    cpe_bar_t agg[NIV];   /* closed 1m bars of the current bucket, merged */
-    int has_agg[NIV];
-} symstate_t;
-
-struct cpe_live {
-    cpe_live_config_t cfg;
-    char symbols_buf[128];
-    char db[512];
-    pthread_t th;
-    int running;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop;
-    cpe_live_status_t st;
-    cpe_store_t *store;
-    cpe_sim_t *sim;
-    int nsym;
-    symstate_t sym[CPE_LIVE_MAX_SYMBOLS];
-    char models[512];
-    cpe_livepred_t lp[CPE_LIVE_MAX_SYMBOLS];
-};
+static const int64_t ivs[LIVE_NIV] = {CPE_MS_PER_MIN,  5 * CPE_MS_PER_MIN,  15 * CPE_MS_PER_MIN,
+                                      CPE_MS_PER_HOUR, 4 * CPE_MS_PER_HOUR, CPE_MS_PER_DAY};
 
 static void merge(cpe_bar_t *a, const cpe_bar_t *b)
 {
@@ -67,7 +38,7 @@ static void merge(cpe_bar_t *a, const cpe_bar_t *b)
     if (!isnan(b->basis)) a->basis = b->basis;
 }
 
-static void emit_candle(cpe_live_t *l, symstate_t *s, int64_t iv, int closed, const cpe_bar_t *b)
+static void emit_candle(cpe_live_t *l, live_sym_t *s, int64_t iv, int closed, const cpe_bar_t *b)
 {
     cpe_live_event_t ev;
     memset(&ev, 0, sizeof ev);
@@ -77,73 +48,61 @@ static void emit_candle(cpe_live_t *l, symstate_t *s, int64_t iv, int closed, co
     ev.closed = closed;
     ev.bar = b;
     ev.cvd = b->cvd_delta;
-    ev.simulated = 1;
+    ev.simulated = l->st.simulated;
     ev.emitted_ms = cpe_now_ms();
     if (l->cfg.sink) l->cfg.sink(l->cfg.sink_ctx, &ev);
 }
 
-/* The 1m bar of a symbol's simulated minute (spot prices, perp market structure). */
-static void minute_bar(symstate_t *s, const cpe_sim_out_t *o, const cpe_kline_t *spot,
-                       const cpe_kline_t *perp, int final, cpe_bar_t *b)
+void live_close_bar(cpe_live_t *l, int i, const cpe_bar_t *b, int emit)
 {
-    cpe_bar_from_kline(b, spot);
-    b->cvd_delta = isnan(spot->taker_buy_base) ? NAN : 2 * spot->taker_buy_base - spot->volume;
-    b->liq_long = 0;
-    b->liq_short = 0;
-    if (final) {
-        for (size_t i = 0; i < o->nliq; i++) {
-            double notional = o->liq[i].v[1] * o->liq[i].v[2];
-            if (o->liq[i].v[0] > 0) b->liq_long += notional;
-            else b->liq_short += notional;
+    live_sym_t *s = &l->sym[i];
+    for (int k = 0; k < LIVE_NIV; k++) {
+        int64_t bucket = cpe_floor_ms(b->ts_ms, ivs[k]);
+        if (!s->has_agg[k] || s->agg[k].ts_ms != bucket) {
+            s->agg[k] = *b;
+            s->agg[k].ts_ms = bucket;
+            s->has_agg[k] = 1;
+        } else {
+            merge(&s->agg[k], b);
         }
-        if (o->has_oi) s->oi = o->oi.v[1];
-        if (o->has_funding) s->funding = o->funding.v[0];
+        int done = b->ts_ms + CPE_MS_PER_MIN == bucket + ivs[k];
+        if (emit && (done || k == 0)) emit_candle(l, s, ivs[k], 1, &s->agg[k]);
+        if (done) s->has_agg[k] = 0;
     }
-    b->oi = s->oi;
-    b->funding = s->funding;
-    b->basis = spot->close > 0 ? perp->close / spot->close - 1 : NAN;
+    pthread_mutex_lock(&l->mu);
+    l->st.last_bar_ts[i] = b->ts_ms;
+    l->st.last_tick_ms[i] = cpe_now_ms();
+    l->st.minutes_closed++;
+    pthread_mutex_unlock(&l->mu);
 }
 
-static int write_minute(cpe_live_t *l, const cpe_sim_minute_t *m)
+void live_tick_bar(cpe_live_t *l, int i, const cpe_bar_t *b)
 {
-    cpe_store_t *st = l->store;
-    int rc = 0;
-    for (int i = 0; i < l->nsym && !rc; i++) {
-        symstate_t *s = &l->sym[i];
-        const cpe_sim_out_t *o = &m->sym[i];
-        rc = st->ops->put_klines(st, s->id_spot, &o->spot, 1, NULL);
-        if (!rc) rc = st->ops->put_klines(st, s->id_perp, &o->perp, 1, NULL);
-        if (!rc && o->has_oi) rc = st->ops->put_points(st, s->id_oi, &o->oi, 1, NULL);
-        if (!rc && o->has_lsr) rc = st->ops->put_points(st, s->id_lsr, &o->lsr, 1, NULL);
-        if (!rc && o->has_funding) rc = st->ops->put_points(st, s->id_funding, &o->funding, 1, NULL);
-        if (!rc && o->nliq) rc = st->ops->put_points(st, s->id_liq, o->liq, o->nliq, NULL);
+    live_sym_t *s = &l->sym[i];
+    for (int k = 0; k < LIVE_NIV; k++) {
+        cpe_bar_t x = *b;
+        int64_t bucket = cpe_floor_ms(b->ts_ms, ivs[k]);
+        if (k > 0 && s->has_agg[k] && s->agg[k].ts_ms == bucket) {
+            x = s->agg[k];
+            merge(&x, b);
+        }
+        x.ts_ms = bucket;
+        emit_candle(l, s, ivs[k], 0, &x);
     }
-    return rc;
+    pthread_mutex_lock(&l->mu);
+    l->st.last_tick_ms[i] = cpe_now_ms();
+    pthread_mutex_unlock(&l->mu);
 }
 
-static int open_series(cpe_live_t *l)
+int live_stopping(cpe_live_t *l)
 {
-    cpe_store_t *st = l->store;
-    for (int i = 0; i < l->nsym; i++) {
-        symstate_t *s = &l->sym[i];
-        char spot[CPE_INSTR_KEY_MAX], perp[CPE_INSTR_KEY_MAX];
-        snprintf(spot, sizeof spot, "sim:spot:%s", s->symbol);
-        snprintf(perp, sizeof perp, "sim:perp:%s", s->symbol);
-        int rc = st->ops->series_id(st, spot, "kline:1m", CPE_MS_PER_MIN, 1, 1, &s->id_spot);
-        if (!rc) rc = st->ops->series_id(st, perp, "kline:1m", CPE_MS_PER_MIN, 1, 1, &s->id_perp);
-        if (!rc) rc = st->ops->series_id(st, perp, "oi", 0, 1, 1, &s->id_oi);
-        if (!rc) rc = st->ops->series_id(st, perp, "lsr", 0, 1, 1, &s->id_lsr);
-        if (!rc) rc = st->ops->series_id(st, perp, "funding", 0, 1, 1, &s->id_funding);
-        if (!rc) rc = st->ops->series_id(st, perp, "liq", 0, 1, 1, &s->id_liq);
-        if (rc) return rc;
-        s->oi = s->funding = NAN;
-    }
-    st->ops->set_meta(st, "simulated", "1");
-    return 0;
+    pthread_mutex_lock(&l->mu);
+    int stop = l->stop;
+    pthread_mutex_unlock(&l->mu);
+    return stop;
 }
 
-/* Wait until wall time t_ms or stop; returns 1 when stopping. */
-static int wait_until(cpe_live_t *l, int64_t t_ms)
+int live_wait_until(cpe_live_t *l, int64_t t_ms)
 {
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
@@ -165,63 +124,8 @@ static int wait_until(cpe_live_t *l, int64_t t_ms)
     return stop;
 }
 
-static void close_minute(cpe_live_t *l, const cpe_sim_minute_t *m, int emit)
-{
-    for (int i = 0; i < l->nsym; i++) {
-        symstate_t *s = &l->sym[i];
-        const cpe_sim_out_t *o = &m->sym[i];
-        cpe_bar_t b;
-        minute_bar(s, o, &o->spot, &o->perp, 1, &b);
-        for (int k = 0; k < NIV; k++) {
-            int64_t bucket = cpe_floor_ms(b.ts_ms, ivs[k]);
-            if (!s->has_agg[k] || s->agg[k].ts_ms != bucket) {
-                s->agg[k] = b;
-                s->agg[k].ts_ms = bucket;
-                s->has_agg[k] = 1;
-            } else {
-                merge(&s->agg[k], &b);
-            }
-            int done = b.ts_ms + CPE_MS_PER_MIN == bucket + ivs[k];
-            if (emit && (done || k == 0)) emit_candle(l, s, ivs[k], 1, &s->agg[k]);
-            if (done) s->has_agg[k] = 0;
-        }
-        pthread_mutex_lock(&l->mu);
-        l->st.last_bar_ts[i] = b.ts_ms;
-        l->st.last_tick_ms[i] = cpe_now_ms();
-        l->st.minutes_closed++;
-        pthread_mutex_unlock(&l->mu);
-    }
-}
-
-static void emit_ticks(cpe_live_t *l, const cpe_sim_minute_t *m, int k_slices)
-{
-    for (int i = 0; i < l->nsym; i++) {
-        symstate_t *s = &l->sym[i];
-        const cpe_sim_out_t *o = &m->sym[i];
-        cpe_kline_t ps, pp;
-        cpe_sim_partial(o->spot_slice, k_slices, &ps);
-        cpe_sim_partial(o->perp_slice, k_slices, &pp);
-        cpe_bar_t b;
-        minute_bar(s, o, &ps, &pp, 0, &b);
-        for (int k = 0; k < NIV; k++) {
-            cpe_bar_t x = b;
-            int64_t bucket = cpe_floor_ms(b.ts_ms, ivs[k]);
-            if (k > 0 && s->has_agg[k] && s->agg[k].ts_ms == bucket) {
-                x = s->agg[k];
-                merge(&x, &b);
-            }
-            x.ts_ms = bucket;
-            emit_candle(l, s, ivs[k], 0, &x);
-        }
-        pthread_mutex_lock(&l->mu);
-        l->st.last_tick_ms[i] = cpe_now_ms();
-        pthread_mutex_unlock(&l->mu);
-    }
-}
-
-/* Predict at the newest closed bar of every symbol (livepred.h does nothing when the bar
- * was predicted already) and push what was made. */
-static void predict_all(cpe_live_t *l, int emit)
+/* livepred.h does nothing when the bar was predicted already. */
+void live_predict_all(cpe_live_t *l, int emit)
 {
     if (!l->cfg.predict) return;
     for (int i = 0; i < l->nsym; i++) {
@@ -253,64 +157,6 @@ static void predict_all(cpe_live_t *l, int emit)
     }
 }
 
-static void *run(void *arg)
-{
-    cpe_live_t *l = arg;
-    cpe_sim_minute_t *m = malloc(sizeof *m);
-    if (!m) return NULL;
-    int batch = 0;
-    while (1) {
-        pthread_mutex_lock(&l->mu);
-        int stop = l->stop;
-        pthread_mutex_unlock(&l->mu);
-        if (stop) break;
-        int64_t ts = cpe_sim_next_ts(l->sim);
-        int64_t now = cpe_now_ms();
-        int catch_up = l->cfg.minute_ms == 60000 && ts + CPE_MS_PER_MIN <= now;
-        if (catch_up) {
-            if (!batch) l->store->ops->begin(l->store);
-            if (cpe_sim_step(l->sim, m) || write_minute(l, m)) {
-                cpe_error("live: simulator/store failed while filling history: %s", l->store->diag.msg);
-                break;
-            }
-            close_minute(l, m, 0);
-            if (++batch >= 720) {
-                l->store->ops->commit(l->store);
-                batch = 0;
-            }
-            continue;
-        }
-        if (batch) {
-            l->store->ops->commit(l->store);
-            batch = 0;
-        }
-        predict_all(l, 1); /* at the bar closed last (after history was filled, at start) */
-        if (cpe_sim_step(l->sim, m)) break;
-        int64_t start = l->cfg.minute_ms == 60000 ? ts : now;
-        int64_t end = start + l->cfg.minute_ms;
-        int64_t t = now;
-        while (t < end) {
-            int k = (int)(1 + (t - start) * CPE_SIM_SLICES / l->cfg.minute_ms);
-            if (k > CPE_SIM_SLICES) k = CPE_SIM_SLICES;
-            if (k < 1) k = 1;
-            emit_ticks(l, m, k);
-            int64_t next = t + l->cfg.tick_ms;
-            if (next > end) next = end;
-            if (wait_until(l, next)) goto out;
-            t = cpe_now_ms();
-        }
-        if (write_minute(l, m)) {
-            cpe_error("live: store write failed: %s", l->store->diag.msg);
-            break;
-        }
-        close_minute(l, m, 1);
-    }
-out:
-    if (batch) l->store->ops->commit(l->store);
-    free(m);
-    return NULL;
-}
-
 /* auto: is there recent real 1m data for any symbol? */
 static int recent_real(cpe_store_t *st, int64_t now, char *note, size_t cap)
 {
@@ -326,39 +172,6 @@ static int recent_real(cpe_store_t *st, int64_t now, char *note, size_t cap)
         }
     free(s);
     return found;
-}
-
-static int start_sim(cpe_live_t *l, cpe_diag_t *d)
-{
-    const char *names[CPE_LIVE_MAX_SYMBOLS];
-    for (int i = 0; i < l->nsym; i++) names[i] = l->sym[i].symbol;
-    int64_t now = cpe_now_ms();
-    int64_t start = cpe_floor_ms(now, CPE_MS_PER_MIN) - (int64_t)l->cfg.backfill_minutes * CPE_MS_PER_MIN;
-    if (l->cfg.minute_ms != 60000) start = cpe_floor_ms(now, CPE_MS_PER_MIN);
-    /* continue after the newest stored simulated bar (the price carries on from it) */
-    double last_close[CPE_LIVE_MAX_SYMBOLS];
-    int64_t last_ts = INT64_MIN;
-    for (int i = 0; i < l->nsym; i++) {
-        last_close[i] = NAN;
-        char inst[CPE_INSTR_KEY_MAX];
-        snprintf(inst, sizeof inst, "sim:spot:%s", names[i]);
-        cpe_kline_t *k = NULL;
-        size_t n = 0;
-        if (cpe_store_read_klines(l->store, inst, "kline:1m", now - 3 * CPE_MS_PER_DAY, INT64_MAX, &k,
-                                  &n) == 0 && n > 0) {
-            last_close[i] = k[n - 1].close;
-            if (k[n - 1].ts_ms > last_ts) last_ts = k[n - 1].ts_ms;
-        }
-        free(k);
-    }
-    if (last_ts != INT64_MIN && last_ts + CPE_MS_PER_MIN > start) start = last_ts + CPE_MS_PER_MIN;
-    cpe_sim_config_t sc;
-    int rc = cpe_sim_config_default(&sc, names, (size_t)l->nsym, l->cfg.seed, start, d);
-    if (rc) return rc;
-    for (int i = 0; i < l->nsym; i++)
-        if (last_close[i] > 0) sc.sym[i].price0 = last_close[i];
-    if ((rc = cpe_sim_new(&sc, &l->sim, d))) return rc;
-    return open_series(l);
 }
 
 int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d)
@@ -379,7 +192,8 @@ int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d)
     char tmp[128];
     snprintf(tmp, sizeof tmp, "%s", l->symbols_buf);
     for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        while (*t == ' ') t++;
+        while (*t == ' ')
+            t++;
         if (!*t) continue;
         if (l->nsym >= CPE_LIVE_MAX_SYMBOLS) {
             rc = cpe_diag_set(d, CPE_EINVAL, "at most %d live symbols", CPE_LIVE_MAX_SYMBOLS);
@@ -397,17 +211,34 @@ int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d)
     if ((rc = cpe_store_open(l->db, &l->store, d))) goto fail;
     cpe_live_mode_t mode = c->mode;
     if (mode == CPE_LIVE_AUTO) {
-        if (recent_real(l->store, cpe_now_ms(), l->st.note, sizeof l->st.note)) mode = CPE_LIVE_STORE;
+        if (recent_real(l->store, cpe_now_ms(), l->st.note, sizeof l->st.note))
+            mode = CPE_LIVE_STORE;
         else {
-            mode = CPE_LIVE_SIMULATE;
-            snprintf(l->st.note, sizeof l->st.note,
-                     "auto: no real 1m data in the last %lld min and no live adapters yet: simulating",
-                     (long long)(CPE_LIVE_RECENT_MS / 60000));
+            cpe_diag_t e = {0};
+            int64_t probe = l->cfg.probe_ms > 0 ? l->cfg.probe_ms : 8000;
+            if (live_exchange_open(l, probe, &e) == 0) {
+                mode = CPE_LIVE_EXCHANGE;
+                snprintf(l->st.note, sizeof l->st.note,
+                         "auto: exchange data arrived within %lld ms: live", (long long)probe);
+            } else {
+                mode = CPE_LIVE_SIMULATE;
+                snprintf(l->st.note, sizeof l->st.note,
+                         "auto: no real 1m data in the last %lld min and no exchange reachable "
+                         "within %lld ms: simulating",
+                         (long long)(CPE_LIVE_RECENT_MS / 60000), (long long)probe);
+            }
         }
     } else if (mode == CPE_LIVE_STORE) {
         snprintf(l->st.note, sizeof l->st.note, "--source store: serving the store as it is");
+    } else if (mode == CPE_LIVE_EXCHANGE) {
+        /* explicit: keep the feed even before data flows (it reconnects; /health says stale) */
+        if ((rc = live_exchange_open(l, 0, d)) && rc != CPE_ETIMEOUT) goto fail;
+        rc = 0;
+        snprintf(l->st.note, sizeof l->st.note,
+                 "--source live: exchange streams (Binance, falling back to Bybit, OKX)");
     } else {
-        snprintf(l->st.note, sizeof l->st.note, "--source simulate: the simulator runs in real time");
+        snprintf(l->st.note, sizeof l->st.note,
+                 "--source simulate: the simulator runs in real time");
     }
     if (mode == CPE_LIVE_STORE) {
         l->st.source = "store";
@@ -418,21 +249,30 @@ int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d)
         if (!l->store->ops->list_series(l->store, &s, &n))
             for (size_t i = 0; i < n; i++)
                 if (!strcmp(s[i].kind, "kline:1m") && s[i].count > 0) {
-                    if (s[i].simulated) sim = 1;
-                    else real = 1;
+                    if (s[i].simulated)
+                        sim = 1;
+                    else
+                        real = 1;
                 }
         free(s);
         l->st.simulated = sim && !real;
-        predict_all(l, 0); /* the newest bar in the store, unless it was predicted already */
+        live_predict_all(l, 0); /* the newest bar in the store, unless it was predicted already */
         cpe_store_close(l->store);
         l->store = NULL;
         *out = l;
         return 0;
     }
-    l->st.source = "simulated";
-    l->st.simulated = 1;
-    if ((rc = start_sim(l, d))) goto fail;
-    if (pthread_create(&l->th, NULL, run, l)) {
+    void *(*thread)(void *) = live_exchange_run;
+    if (mode == CPE_LIVE_EXCHANGE) {
+        l->st.source = "live";
+        l->st.simulated = 0;
+    } else {
+        l->st.source = "simulated";
+        l->st.simulated = 1;
+        thread = live_sim_run;
+        if ((rc = live_sim_start(l, d))) goto fail;
+    }
+    if (pthread_create(&l->th, NULL, thread, l)) {
         rc = cpe_diag_set(d, CPE_EINTERNAL, "cannot start the live pipeline thread");
         goto fail;
     }
@@ -454,8 +294,10 @@ void cpe_live_stop(cpe_live_t *l)
         pthread_mutex_unlock(&l->mu);
         pthread_join(l->th, NULL);
     }
+    cpe_feed_stop(l->feed);
     cpe_sim_free(l->sim);
-    for (int i = 0; i < l->nsym; i++) cpe_livepred_close(&l->lp[i]);
+    for (int i = 0; i < l->nsym; i++)
+        cpe_livepred_close(&l->lp[i]);
     cpe_store_close(l->store);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);

@@ -754,13 +754,9 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     lc.db = cfg->db;
     lc.mode = !strcmp(cfg->source, "simulate") ? CPE_LIVE_SIMULATE
               : !strcmp(cfg->source, "store")  ? CPE_LIVE_STORE
+              : !strcmp(cfg->source, "live")   ? CPE_LIVE_EXCHANGE
                                                : CPE_LIVE_AUTO;
-    if (!strcmp(cfg->source, "live")) {
-        rc = cpe_diag_set(d, CPE_EUNSUPPORTED,
-                          "--source live: the live exchange adapters are not wired into serve yet; "
-                          "use --source auto (store or simulator), simulate or store");
-        goto out;
-    }
+    lc.probe_ms = cfg->probe_ms;
     lc.symbols = cfg->symbols;
     lc.tick_ms = cfg->tick_ms;
     lc.minute_ms = cfg->minute_ms;

@@ -4,6 +4,7 @@
  * documented in src/sources/exchange_<name>.c and misbehaves on command.
  *
  *   exchange_double --flavor binance|bybit|okx --port N [--minute-ms 200] [--symbol BTCUSDT]
+ *                   [--partial 1]   (binance: an in-progress kline before each closed one)
  *
  * Market time runs fast: one minute of bars every --minute-ms real milliseconds, starting
  * 12 hours in the past (so every bar it serves is closed in real time too). Prices follow
@@ -34,6 +35,7 @@ enum flavor { BINANCE, BYBIT, OKX };
 
 static enum flavor g_flavor;
 static int64_t g_minute_ms = 200, g_start_real, g_t0;
+static int g_partial; /* binance: send the minute in progress before each closed bar */
 static char g_symbol[32] = "BTCUSDT";
 static int64_t g_stall_until, g_down_until;
 static int g_malformed, g_duplicate, g_reorder, g_http429, g_http500, g_disconnect;
@@ -78,7 +80,7 @@ static void bar(int64_t m, double *o, double *h, double *l, double *c, double *v
     *tb = *v * (0.3 + 0.4 * (double)(m % 5) / 4.0);
 }
 
-static int fmt_ws_bar(int64_t m, char *out, size_t cap)
+static int fmt_ws_bar(int64_t m, int closed, char *out, size_t cap)
 {
     double o, h, l, c, v, tb;
     bar(m, &o, &h, &l, &c, &v, &tb);
@@ -92,9 +94,9 @@ static int fmt_ws_bar(int64_t m, char *out, size_t cap)
         return snprintf(out, cap,
                         "{\"stream\":\"%s@kline_1m\",\"data\":{\"e\":\"kline\",\"E\":%lld,\"s\":\"%s\",\"k\":{"
                         "\"t\":%lld,\"T\":%lld,\"s\":\"%s\",\"i\":\"1m\",\"o\":\"%.1f\",\"c\":\"%.1f\",\"h\":\"%.1f\","
-                        "\"l\":\"%.1f\",\"v\":\"%.3f\",\"n\":100,\"x\":true,\"q\":\"%.2f\",\"V\":\"%.3f\",\"Q\":\"%.2f\"}}}",
+                        "\"l\":\"%.1f\",\"v\":\"%.3f\",\"n\":100,\"x\":%s,\"q\":\"%.2f\",\"V\":\"%.3f\",\"Q\":\"%.2f\"}}}",
                         lower, (long long)(ts + 60000), g_symbol, (long long)ts, (long long)(ts + 59999), g_symbol,
-                        o, c, h, l, v, v * c, tb, tb * c);
+                        o, c, h, l, v, closed ? "true" : "false", v * c, tb, tb * c);
     case BYBIT:
         return snprintf(out, cap,
                         "{\"topic\":\"kline.1.%s\",\"type\":\"snapshot\",\"ts\":%lld,\"data\":[{\"start\":%lld,"
@@ -314,13 +316,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 int64_t m = p->next_minute++;
                 if (g_reorder > 0 && p->next_minute < closed_upto) {
                     g_reorder--;
-                    fmt_ws_bar(m + 1, msg, sizeof msg), q_push(p, msg);
-                    fmt_ws_bar(m, msg, sizeof msg), q_push(p, msg);
+                    fmt_ws_bar(m + 1, 1, msg, sizeof msg), q_push(p, msg);
+                    fmt_ws_bar(m, 1, msg, sizeof msg), q_push(p, msg);
                     p->next_minute++;
                     g_bars_sent += 2;
                     continue;
                 }
-                fmt_ws_bar(m, msg, sizeof msg);
+                if (g_partial && g_flavor == BINANCE) /* the minute in progress, then closed */
+                    fmt_ws_bar(m, 0, msg, sizeof msg), q_push(p, msg);
+                fmt_ws_bar(m, 1, msg, sizeof msg);
                 q_push(p, msg);
                 g_bars_sent++;
                 if (g_duplicate > 0) g_duplicate--, q_push(p, msg);
@@ -378,6 +382,7 @@ int main(int argc, char **argv)
             g_flavor = !strcmp(argv[i + 1], "bybit") ? BYBIT : !strcmp(argv[i + 1], "okx") ? OKX : BINANCE;
         } else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--minute-ms")) g_minute_ms = atoll(argv[i + 1]);
+        else if (!strcmp(argv[i], "--partial")) g_partial = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--symbol")) snprintf(g_symbol, sizeof g_symbol, "%s", argv[i + 1]);
     }
     if (port <= 0 || g_minute_ms <= 0) {
