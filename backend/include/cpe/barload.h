@@ -55,6 +55,7 @@ typedef struct cpe_barload_info {
     int has_liq, has_oi, has_funding, has_basis, has_trades; /* which feeds were found */
     int oi_daily;     /* oi came from the daily series fallback */
     int last_partial; /* the last bar has fewer source bars than it holds */
+    int64_t first_ts, last_ts; /* open times of the price series' first and last stored bars */
 } cpe_barload_info_t;
 
 /* Bars of `what` (instrument key, symbol or asset) at interval_ms opening in [from, to).

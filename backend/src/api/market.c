@@ -13,7 +13,8 @@
 #define LIMIT_DEFAULT 1000
 
 int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, int64_t from_ms,
-                      int64_t to_ms, size_t limit, cpe_bar_t **out, size_t *n, int *simulated)
+                      int from_given, int64_t to_ms, size_t limit, cpe_bar_t **out, size_t *n,
+                      int *simulated)
 {
     cpe_barload_info_t info;
     memset(&info, 0, sizeof info);
@@ -21,6 +22,16 @@ int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, i
     *n = 0;
     int rc = cpe_load_bars(api->store, symbol, interval_ms, from_ms, to_ms, out, n, &info, NULL);
     if (rc) return rc;
+    /* No `from` given and nothing in the default window (the data ends earlier, e.g. an
+     * imported history): the last `limit` bars before `to` instead. */
+    if (*n == 0 && !from_given && info.last_ts != 0 && info.last_ts < from_ms) {
+        free(*out);
+        *out = NULL;
+        int64_t end = cpe_floor_ms(info.last_ts, interval_ms) + interval_ms;
+        rc = cpe_load_bars(api->store, symbol, interval_ms, end - (int64_t)limit * interval_ms, end,
+                           out, n, &info, NULL);
+        if (rc) return rc;
+    }
     *simulated = info.simulated;
     if (*n > limit) {
         memmove(*out, *out + (*n - limit), limit * sizeof **out);
@@ -31,7 +42,10 @@ int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, i
 
 typedef double (*bar_field_fn)(const cpe_bar_t *b);
 #define FIELD(name)                                                                                \
-    static double f_##name(const cpe_bar_t *b) { return b->name; }
+    static double f_##name(const cpe_bar_t *b)                                                     \
+    {                                                                                              \
+        return b->name;                                                                            \
+    }
 FIELD(open)
 FIELD(high)
 FIELD(low)
@@ -55,7 +69,8 @@ static void column(cpe_jw_t *w, const char *key, const cpe_bar_t *b, size_t n, b
 {
     cpe_jw_key(w, key);
     cpe_jw_arr(w);
-    for (size_t i = 0; i < n; i++) cpe_jw_num(w, get(&b[i]));
+    for (size_t i = 0; i < n; i++)
+        cpe_jw_num(w, get(&b[i]));
     cpe_jw_end(w);
 }
 
@@ -70,14 +85,17 @@ int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp)
     if ((rc = cpe_param_interval(req, resp, "1m", &ims, &iname))) return rc;
     if ((rc = cpe_param_int(req, resp, "limit", 1, LIMIT_MAX, LIMIT_DEFAULT, &limit))) return rc;
     if ((rc = cpe_param_time(req, resp, "to", req->now_ms + ims, &to))) return rc;
-    if ((rc = cpe_param_time(req, resp, "from", to - (int64_t)limit * ims, &from))) return rc;
+    if ((rc = cpe_param_time(req, resp, "from", INT64_MIN, &from))) return rc;
+    int from_given = from != INT64_MIN;
+    if (!from_given) from = to - (int64_t)limit * ims;
     if (from >= to)
         return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "from", NULL, 0,
                               "from must be before to");
     cpe_bar_t *b = NULL;
     size_t n = 0;
     int sim = 0;
-    rc = cpe_api_load_bars(req->api, symbol, ims, from, to, (size_t)limit, &b, &n, &sim);
+    rc =
+        cpe_api_load_bars(req->api, symbol, ims, from, from_given, to, (size_t)limit, &b, &n, &sim);
     if (rc == CPE_ENOTFOUND)
         return cpe_resp_error(resp, 404, "UNKNOWN_ASSET", "asset", asset, 0,
                               "no market data for asset '%s' at interval %s in the store", asset,
@@ -93,7 +111,8 @@ int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp)
     cpe_jw_kbool(&w, "simulated", sim);
     cpe_jw_key(&w, "t");
     cpe_jw_arr(&w);
-    for (size_t i = 0; i < n; i++) cpe_jw_int(&w, b[i].ts_ms);
+    for (size_t i = 0; i < n; i++)
+        cpe_jw_int(&w, b[i].ts_ms);
     cpe_jw_end(&w);
     for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++)
         column(&w, columns[c].key, b, n, columns[c].get);

@@ -398,6 +398,21 @@ static int route_health(cpe_req_t *req, cpe_resp_t *resp)
         cpe_jw_end(&w);
     }
     cpe_jw_end(&w);
+    /* the live pipeline's predictor per symbol: made at which bar, how long it took, why not */
+    cpe_live_get_status(api->live, &ls);
+    cpe_jw_key(&w, "live_predictions");
+    cpe_jw_arr(&w);
+    for (int i = 0; i < ls.nsym; i++) {
+        cpe_jw_obj(&w);
+        cpe_jw_kstr(&w, "symbol", ls.symbol[i]);
+        cpe_jw_key(&w, "last_ts");
+        if (ls.last_pred_ts[i] == INT64_MIN) cpe_jw_null(&w);
+        else cpe_jw_int(&w, ls.last_pred_ts[i]);
+        cpe_jw_kint(&w, "step_ms", ls.last_pred_ms[i]);
+        cpe_jw_kstr(&w, "note", ls.pred_note[i]);
+        cpe_jw_end(&w);
+    }
+    cpe_jw_end(&w);
     cpe_jw_end(&w);
     if (degraded || nprice == 0) memcpy(resp->body.data + status_at, "\"degraded\"", 10);
     else memcpy(resp->body.data + status_at, "\"ok\"      ", 10);

@@ -110,9 +110,12 @@ void cpe_api_write_bar(cpe_jw_t *w, const cpe_bar_t *b, double cvd);
 
 /* market.c */
 int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp);
-/* Bars of symbol at interval in [from, to), at most limit (the newest), ascending. */
+/* Bars of symbol at interval in [from, to), at most limit (the newest), ascending. When
+ * !from_given and the window is empty because the data ends earlier, the last limit bars
+ * of the data instead. */
 int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, int64_t from_ms,
-                      int64_t to_ms, size_t limit, cpe_bar_t **out, size_t *n, int *simulated);
+                      int from_given, int64_t to_ms, size_t limit, cpe_bar_t **out, size_t *n,
+                      int *simulated);
 
 /* jobs.c */
 typedef struct cpe_jobs cpe_jobs_t;

@@ -197,7 +197,7 @@ static int replay_load(ws_client_t *c)
     r->nbars = r->pos = r->npreds = r->ppos = 0;
     int sim = 0;
     int64_t to = r->next_ts + (int64_t)REPLAY_BATCH * r->interval_ms;
-    int rc = cpe_api_load_bars(api, r->symbol, r->interval_ms, r->next_ts, to, REPLAY_BATCH, &r->bars,
+    int rc = cpe_api_load_bars(api, r->symbol, r->interval_ms, r->next_ts, 1, to, REPLAY_BATCH, &r->bars,
                                &r->nbars, &sim);
     if (rc || r->nbars == 0) return rc ? rc : CPE_ENOTFOUND;
     int64_t p_to = r->bars[r->nbars - 1].ts_ms + r->interval_ms;

@@ -404,6 +404,8 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
         goto out;
     }
     inf.src_interval_ms = c.S = price.interval_ms;
+    inf.first_ts = price.first_ts;
+    inf.last_ts = price.last_ts;
     inf.simulated = price.simulated;
 
     /* 2. the source klines of the whole buckets that open in [from, to) */
