@@ -192,5 +192,9 @@ check "static: a missing file is 404" bash -c "$(declare -f status); tmp=$tmp; s
 curl -s -o "$tmp/body" --path-as-is "$B3/../../../../etc/passwd"
 check "static: no path traversal" bash -c "! grep -q 'root:' $tmp/body"
 
+envex="$(cd "$(dirname "$0")/../../.." && pwd)/.env.example"
+check ".env.example documents every setting (cpe serve --settings)" \
+  bash -c "diff <('$CPE_BIN' serve --settings) '$envex'"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
