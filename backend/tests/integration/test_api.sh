@@ -65,8 +65,8 @@ check "explain without a model is 503" \
   bash -c "$(declare -f status); tmp=$tmp; status 503 '$B/explain?asset=ETH&horizon_hours=24'"
 check "predictions lists stored records (none yet)" \
   bash -c "$(declare -f status body_has); tmp=$tmp; status 200 '$B/predictions?asset=BTC&horizon_hours=1' && body_has '\"records\":\[\]'"
-check "backtest is 503 until the engine lands, job lookup 404" \
-  bash -c "$(declare -f status body_has); tmp=$tmp; status 503 $B/backtest -X POST -d '{\"asset\":\"BTC\",\"from\":\"2025-01-01\",\"to\":\"2025-02-01\"}' && body_has BACKTEST_UNAVAILABLE && status 404 $B/backtest/nope"
+check "backtest is queued (202 with a job id), an unknown job is 404 (more in test_backtest.sh)" \
+  bash -c "$(declare -f status body_has); tmp=$tmp; status 202 $B/backtest -X POST -d '{\"asset\":\"BTC\",\"from\":\"2025-01-01\",\"to\":\"2025-02-01\"}' && body_has '\"job_id\":\"bt-' && status 404 $B/backtest/nope"
 check "metrics is Prometheus text with histograms" \
   bash -c "$(declare -f status body_has); tmp=$tmp; status 200 $B/metrics && body_has 'cpe_http_request_duration_seconds_bucket{route=\"market_data\"' && body_has 'cpe_ws_clients' && body_has 'cpe_prediction_accuracy_24h' && body_has 'cpe_ingest_lag_seconds'"
 
