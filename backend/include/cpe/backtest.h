@@ -201,6 +201,9 @@ int cpe_bt_loop(const cpe_bt_bars_t *bars, const cpe_bt_funding_t *fund, size_t 
 
 typedef struct cpe_bt_risk_counts {
     int loss_pauses, dd_half_days, flash_halts, stale_bars, kelly_skips, vol_skips, cost_skips;
+    int pred_bars;       /* bars with a prediction of every enabled horizon */
+    int below_threshold; /* votes below p_up_min / p_down_min / min_confidence */
+    int signals;         /* bars that produced a long or short signal */
 } cpe_bt_risk_counts_t;
 
 /* Half-Kelly x vol scalar, capped (spec 14.3 with the standard Kelly f = p - (1-p)/b);
@@ -325,10 +328,11 @@ typedef struct cpe_bt_data {
     int simulated;
 } cpe_bt_data_t;
 
-/* Load 1m bars, funding of the symbol's perp, and for each enabled horizon the stored
- * predictions over the range; when the store has none for a horizon, run walk-forward
- * models (cpe_wf_run, 7-day test windows, 90 days of history before `from`) so that every
- * prediction comes from a model trained before it. */
+/* symbol: "BTC", "BTCUSDT" (price series chosen by barload.h's rule) or an instrument key
+ * ("sim:spot:BTCUSDT", the series the API shows). Load 1m bars, funding of the symbol's perp, and
+ * for each enabled horizon the stored predictions over the range; when the store has none for a
+ * horizon, run walk-forward models (cpe_wf_run, 7-day test windows, 90 days of history before
+ * `from`) so that every prediction comes from a model trained before it. */
 int cpe_bt_data_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
                      const cpe_bt_config_t *cfg, cpe_bt_data_t *out, cpe_diag_t *d);
 void cpe_bt_data_free(cpe_bt_data_t *dt);

@@ -1,36 +1,192 @@
-/* jobs.c — POST /backtest and GET /backtest/{id}.
+/* jobs.c — POST /backtest and GET /backtest/{id}: a table of backtest jobs run by worker
+ * threads (CPE_BACKTEST_WORKERS, default 1).
  *
- * The backtest engine (include/cpe/backtest.h) has not landed yet: until it does, POST
- * answers 503 BACKTEST_UNAVAILABLE (a clear error, never a made-up result) and GET
- * answers 404 for any id, since no job can exist. The job table and worker threads come
- * with the engine. */
+ *   POST (service thread)  validate asset/from/to/strategy, resolve the price series the
+ *                          server shows (cpe_api_kline_series), queue -> 202 {"job_id"}
+ *   worker thread          takes the oldest queued job, runs cpe_bt_run_store on its own
+ *                          store handle (stores are one-thread objects), keeps the result
+ *                          JSON (the same bytes `cpe backtest --out` writes)
+ *   GET (service thread)   {"job_id","status","result"|null,"error"|null}
+ *
+ * The table holds MAX_JOBS jobs; a new job replaces the oldest finished one, and when
+ * every slot is queued or running POST answers 503 BACKTEST_BUSY with a retry delay.
+ * Everything in the table is guarded by `mu`; a worker reads its job's inputs, which
+ * nobody writes while it is running (finished jobs only are replaced). */
 #include "api/server.h"
+#include "cpe/backtest.h"
+#include "cpe/log.h"
+#include "cpe/timeutil.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define MAX_JOBS 64
+#define MAX_WORKERS 16
+#define RESULT_CAP (256u * 1024 * 1024)
+
+typedef enum { J_FREE = 0, J_QUEUED, J_RUNNING, J_DONE, J_FAILED } job_state_t;
+static const char *const state_name[] = {"free", "queued", "running", "done", "failed"};
+
+typedef struct job {
+    job_state_t state;
+    char id[24];
+    uint64_t seq; /* queue order */
+    char what[CPE_INSTR_KEY_MAX];
+    int64_t from_ms, to_ms;
+    cpe_bt_config_t cfg;
+    int64_t queued_ms, started_ms, done_ms;
+    char *result; /* JSON, malloc'd, when done */
+    char error[512];
+} job_t;
 
 struct cpe_jobs {
-    int workers;
+    cpe_api_t *api;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, nthreads;
+    pthread_t th[MAX_WORKERS];
+    uint64_t seq;
+    job_t job[MAX_JOBS];
 };
+
+static job_t *next_queued(cpe_jobs_t *j)
+{
+    job_t *best = NULL;
+    for (int i = 0; i < MAX_JOBS; i++)
+        if (j->job[i].state == J_QUEUED && (!best || j->job[i].seq < best->seq)) best = &j->job[i];
+    return best;
+}
+
+static void run_job(cpe_jobs_t *j, cpe_store_t *st, job_t *jb)
+{
+    cpe_bt_result_t r = {0};
+    cpe_diag_t d = {0};
+    cpe_buf_t b;
+    cpe_buf_init(&b, RESULT_CAP);
+    int rc = st ? cpe_bt_run_store(st, jb->what, jb->from_ms, jb->to_ms, &jb->cfg, &r, &d)
+                : cpe_diag_set(&d, CPE_ESTORE, "cannot open the store");
+    if (!rc && (rc = cpe_bt_result_json(&r, &b))) cpe_diag_set(&d, rc, "the result is too large");
+    char *res = NULL;
+    if (!rc && !(res = malloc(b.len + 1))) rc = cpe_diag_set(&d, CPE_ENOMEM, "out of memory");
+    if (res) memcpy(res, b.data, b.len + 1);
+    cpe_buf_free(&b);
+    cpe_bt_result_free(&r);
+    pthread_mutex_lock(&j->mu);
+    jb->done_ms = cpe_now_ms();
+    jb->state = rc ? J_FAILED : J_DONE;
+    jb->result = res;
+    if (rc) snprintf(jb->error, sizeof jb->error, "%s", d.msg);
+    pthread_mutex_unlock(&j->mu);
+    cpe_info("backtest %s: %s in %lld ms%s%s", jb->id, rc ? "failed" : "done",
+             (long long)(jb->done_ms - jb->started_ms), rc ? ": " : "", rc ? d.msg : "");
+}
+
+static void *worker(void *arg)
+{
+    cpe_jobs_t *j = arg;
+    cpe_store_t *st = NULL;
+    cpe_diag_t d = {0};
+    if (cpe_store_open(j->api->cfg.db, &st, &d)) {
+        cpe_warn("backtest worker: %s", d.msg);
+        st = NULL;
+    }
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        job_t *jb;
+        while (!j->stop && !(jb = next_queued(j)))
+            pthread_cond_wait(&j->cv, &j->mu);
+        if (j->stop) break;
+        jb->state = J_RUNNING;
+        jb->started_ms = cpe_now_ms();
+        pthread_mutex_unlock(&j->mu);
+        run_job(j, st, jb);
+        pthread_mutex_lock(&j->mu);
+    }
+    pthread_mutex_unlock(&j->mu);
+    cpe_store_close(st);
+    return NULL;
+}
 
 int cpe_jobs_new(cpe_api_t *api, int workers, cpe_jobs_t **out)
 {
-    (void)api;
-    *out = calloc(1, sizeof **out);
-    if (!*out) return CPE_ENOMEM;
-    (*out)->workers = workers;
+    cpe_jobs_t *j = calloc(1, sizeof *j);
+    if (!j) return CPE_ENOMEM;
+    j->api = api;
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->cv, NULL);
+    if (workers < 1) workers = 1;
+    if (workers > MAX_WORKERS) workers = MAX_WORKERS;
+    for (int i = 0; i < workers; i++) {
+        if (pthread_create(&j->th[i], NULL, worker, j)) {
+            cpe_jobs_free(j);
+            return CPE_EINTERNAL;
+        }
+        j->nthreads++;
+    }
+    *out = j;
     return 0;
 }
 
 void cpe_jobs_free(cpe_jobs_t *j)
 {
+    if (!j) return;
+    pthread_mutex_lock(&j->mu);
+    j->stop = 1;
+    pthread_cond_broadcast(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    for (int i = 0; i < j->nthreads; i++)
+        pthread_join(j->th[i], NULL);
+    for (int i = 0; i < MAX_JOBS; i++)
+        free(j->job[i].result);
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->cv);
     free(j);
+}
+
+/* The strategy object of the body applied over the defaults (400 naming the key). */
+static int strategy_param(cpe_req_t *req, cpe_resp_t *resp, cpe_bt_config_t *cfg)
+{
+    cpe_bt_config_default(cfg);
+    json_t *s = req->body_json ? json_object_get((json_t *)req->body_json, "strategy") : NULL;
+    if (!s || json_is_null(s)) return 0;
+    if (!json_is_object(s))
+        return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "strategy", NULL, 0,
+                              "strategy must be a JSON object");
+    char *txt = json_dumps(s, JSON_COMPACT);
+    if (!txt) return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "out of memory");
+    cpe_diag_t d = {0};
+    int rc = cpe_bt_config_json(cfg, txt, strlen(txt), &d);
+    free(txt);
+    if (rc) return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "strategy", NULL, 0, "%s", d.msg);
+    return 0;
+}
+
+/* A slot for a new job: a free one, else the oldest finished one; NULL when all busy. */
+static job_t *take_slot(cpe_jobs_t *j)
+{
+    job_t *old = NULL;
+    for (int i = 0; i < MAX_JOBS; i++) {
+        job_t *jb = &j->job[i];
+        if (jb->state == J_FREE) return jb;
+        if ((jb->state == J_DONE || jb->state == J_FAILED) && (!old || jb->seq < old->seq))
+            old = jb;
+    }
+    if (old) {
+        free(old->result);
+        memset(old, 0, sizeof *old);
+    }
+    return old;
 }
 
 int cpe_route_backtest_post(cpe_req_t *req, cpe_resp_t *resp)
 {
-    char asset[16], symbol[32];
-    int64_t from, to;
-    int rc;
+    cpe_api_t *api = req->api;
+    char asset[16], symbol[32], instr[CPE_INSTR_KEY_MAX];
+    int64_t from, to, last;
+    int rc, simulated;
+    cpe_bt_config_t cfg;
     if ((rc = cpe_param_asset(req, resp, 1, asset, symbol))) return rc;
     if ((rc = cpe_param_time(req, resp, "from", INT64_MIN, &from))) return rc;
     if ((rc = cpe_param_time(req, resp, "to", INT64_MIN, &to))) return rc;
@@ -38,13 +194,83 @@ int cpe_route_backtest_post(cpe_req_t *req, cpe_resp_t *resp)
         return cpe_resp_error(resp, 400, "INVALID_PARAMETER", from == INT64_MIN ? "from" : "to",
                               NULL, 0, "from and to are required");
     if (from >= to)
-        return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "from", NULL, 0, "from must be before to");
-    return cpe_resp_error(resp, 503, "BACKTEST_UNAVAILABLE", NULL, NULL, 3600,
-                          "the backtest engine is not part of this build yet");
+        return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "from", NULL, 0,
+                              "from must be before to");
+    if (to - from > 400 * CPE_MS_PER_DAY)
+        return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "to", NULL, 0,
+                              "a backtest covers at most 400 days");
+    if ((rc = strategy_param(req, resp, &cfg))) return rc;
+    if (cpe_api_kline_series(api, symbol, instr, &simulated, &last))
+        return cpe_resp_error(resp, 404, "NO_DATA", "asset", asset, 0, "no price data for %s",
+                              asset);
+    cpe_jobs_t *j = api->jobs;
+    pthread_mutex_lock(&j->mu);
+    job_t *jb = take_slot(j);
+    if (!jb) {
+        pthread_mutex_unlock(&j->mu);
+        return cpe_resp_error(resp, 503, "BACKTEST_BUSY", NULL, NULL, 30,
+                              "%d backtests are queued or running; retry later", MAX_JOBS);
+    }
+    jb->seq = ++j->seq;
+    snprintf(jb->id, sizeof jb->id, "bt-%llx-%llx",
+             (unsigned long long)(req->now_ms & 0xffffffffff), (unsigned long long)jb->seq);
+    snprintf(jb->what, sizeof jb->what, "%s", instr);
+    jb->from_ms = from;
+    jb->to_ms = to;
+    jb->cfg = cfg;
+    jb->queued_ms = req->now_ms;
+    jb->state = J_QUEUED;
+    char id[24];
+    memcpy(id, jb->id, sizeof id);
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    resp->status = 202;
+    cpe_jw_t w;
+    cpe_jw_init(&w, &resp->body);
+    cpe_jw_obj(&w);
+    cpe_jw_kstr(&w, "job_id", id);
+    cpe_jw_kstr(&w, "status", "queued");
+    cpe_jw_kstr(&w, "instrument", instr);
+    cpe_jw_end(&w);
+    return w.err ? CPE_ETOOBIG : 0;
 }
 
 int cpe_route_backtest_get(cpe_req_t *req, cpe_resp_t *resp)
 {
-    return cpe_resp_error(resp, 404, "NOT_FOUND", "job_id", req->path_param, 0,
-                          "no backtest job '%s'", req->path_param ? req->path_param : "");
+    cpe_jobs_t *j = req->api->jobs;
+    const char *id = req->path_param ? req->path_param : "";
+    pthread_mutex_lock(&j->mu);
+    job_t *jb = NULL;
+    for (int i = 0; i < MAX_JOBS && !jb; i++)
+        if (j->job[i].state != J_FREE && !strcmp(j->job[i].id, id)) jb = &j->job[i];
+    if (!jb) {
+        pthread_mutex_unlock(&j->mu);
+        return cpe_resp_error(resp, 404, "NOT_FOUND", "job_id", id, 0, "no backtest job '%s'", id);
+    }
+    cpe_jw_t w;
+    cpe_jw_init(&w, &resp->body);
+    cpe_jw_obj(&w);
+    cpe_jw_kstr(&w, "job_id", jb->id);
+    cpe_jw_kstr(&w, "status", state_name[jb->state]);
+    cpe_jw_kint(&w, "queued_ms", jb->queued_ms);
+    if (jb->state >= J_RUNNING) cpe_jw_kint(&w, "started_ms", jb->started_ms);
+    if (jb->state >= J_DONE) cpe_jw_kint(&w, "run_ms", jb->done_ms - jb->started_ms);
+    cpe_jw_key(&w, "result");
+    if (jb->state == J_DONE)
+        cpe_jw_raw(&w, jb->result);
+    else
+        cpe_jw_null(&w);
+    cpe_jw_key(&w, "error");
+    if (jb->state == J_FAILED) {
+        cpe_jw_obj(&w);
+        cpe_jw_kstr(&w, "code", "BACKTEST_FAILED");
+        cpe_jw_kstr(&w, "message", jb->error);
+        cpe_jw_end(&w);
+    } else {
+        cpe_jw_null(&w);
+    }
+    cpe_jw_end(&w);
+    pthread_mutex_unlock(&j->mu);
+    if (w.err) cpe_buf_reset(&resp->body);
+    return w.err ? cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "result too large") : 0;
 }

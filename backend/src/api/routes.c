@@ -41,8 +41,9 @@ static const cpe_route_param_t p_predictions[] = {
 static const cpe_route_param_t p_backtest_post[] = {
     {"asset", "body", "string", 1, "BTC or ETH"},
     {"from", "body", "string", 1, "ISO or ms"},
-    {"to", "body", "string", 1, "ISO or ms"},
-    {"strategy", "body", "object", 0, "strategy parameters (docs/BACKTEST.md)"},
+    {"to", "body", "string", 1, "ISO or ms, exclusive; at most 400 days after from"},
+    {"strategy", "body", "object", 0,
+     "strategy and execution options over the defaults (docs/BACKTEST.md); unknown keys are 400"},
     {NULL, NULL, NULL, 0, NULL}};
 static const cpe_route_param_t p_backtest_get[] = {
     {"job_id", "path", "string", 1, "the id POST /backtest returned"}, {NULL, NULL, NULL, 0, NULL}};

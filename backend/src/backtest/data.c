@@ -176,14 +176,30 @@ static int load_funding(cpe_store_t *st, const char *sym, int64_t from, int64_t 
     return rc;
 }
 
+/* "BTC", "BTCUSDT" or an instrument key "sim:spot:BTCUSDT" -> "BTCUSDT" */
+static void bt_symbol_of(const char *what, char sym[32])
+{
+    cpe_instrument_t in;
+    if (strchr(what, ':') && !cpe_instrument_parse(what, &in)) what = in.symbol;
+    cpe_asset_to_symbol(what, sym);
+}
+
 int cpe_bt_data_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
                      const cpe_bt_config_t *cfg, cpe_bt_data_t *dt, cpe_diag_t *d)
 {
     char sym[32];
     int rc, need[CPE_BT_MAX_H] = {0}, any_need = 0;
     memset(dt, 0, sizeof *dt);
-    cpe_asset_to_symbol(symbol, sym);
-    if ((rc = load_bars(st, sym, from_ms, to_ms, dt, d))) goto fail;
+    bt_symbol_of(symbol, sym);
+    if ((rc = load_bars(st, strchr(symbol, ':') ? symbol : sym, from_ms, to_ms, dt, d))) goto fail;
+    if (dt->n < 2) {
+        char a[32], b[32];
+        cpe_format_iso8601(from_ms, a);
+        cpe_format_iso8601(to_ms, b);
+        rc = cpe_diag_set(d, CPE_EDATA, "%s: %zu 1m bars in [%s, %s); a backtest needs at least 2",
+                          dt->instrument[0] ? dt->instrument : sym, dt->n, a, b);
+        goto fail;
+    }
     if ((rc = load_funding(st, sym, from_ms, to_ms, dt))) {
         cpe_diag_set(d, rc, "reading funding of %s: %s", sym, cpe_strerror(rc));
         goto fail;
@@ -212,7 +228,7 @@ int cpe_bt_run_store(cpe_store_t *st, const char *symbol, int64_t from_ms, int64
     cpe_bt_data_t dt;
     int rc = cpe_bt_data_load(st, symbol, from_ms, to_ms, cfg, &dt, d);
     if (rc) return rc;
-    cpe_asset_to_symbol(symbol, r->symbol);
+    bt_symbol_of(symbol, r->symbol);
     rc = cpe_bt_run(cfg, &dt.bars, dt.preds, dt.n_preds, dt.funding, dt.n_funding, r, d);
     snprintf(r->source, sizeof r->source, "%s 1m bars", dt.instrument);
     snprintf(r->pred_source, sizeof r->pred_source, "%s", dt.pred_source);

@@ -160,6 +160,9 @@ static void risk(cpe_jw_t *w, const cpe_bt_risk_counts_t *c)
 {
     cpe_jw_key(w, "risk");
     cpe_jw_obj(w);
+    cpe_jw_kint(w, "prediction_bars", c->pred_bars);
+    cpe_jw_kint(w, "signals", c->signals);
+    cpe_jw_kint(w, "below_threshold", c->below_threshold);
     cpe_jw_kint(w, "loss_pauses", c->loss_pauses);
     cpe_jw_kint(w, "daily_drawdown_half_size_days", c->dd_half_days);
     cpe_jw_kint(w, "flash_halts", c->flash_halts);

@@ -56,9 +56,11 @@ static int vote(bt_strat_t *s, const cpe_bt_hcfg_t *hc, const cpe_bt_pred_t *p, 
     const cpe_bt_strategy_t *st = &s->cfg->strat;
     const cpe_bt_exec_t *x = &s->cfg->exec;
     int dir = p->p_up >= hc->p_up_min ? 1 : (1 - p->p_up >= hc->p_down_min ? -1 : 0);
-    if (!dir || (dir < 0 && !st->allow_short)) return 0;
     double p_dir = dir > 0 ? p->p_up : 1 - p->p_up;
-    if (p_dir < st->min_confidence) return 0;
+    if (!dir || (dir < 0 && !st->allow_short) || p_dir < st->min_confidence) {
+        s->cnt.below_threshold++;
+        return 0;
+    }
     if (p->volatility * sqrt(24.0 / hc->horizon_h) > st->max_daily_vol) {
         s->cnt.vol_skips++;
         return 0;
@@ -123,7 +125,10 @@ void strat_decide(void *ctx, size_t i, const cpe_bt_book_t *b, double equity, cp
         s->cnt.stale_bars += !rv.stale;
         return;
     }
-    if (!dir || n_have < n_enabled) return;
+    if (n_have < n_enabled) return;
+    s->cnt.pred_bars++;
+    if (!dir) return;
+    s->cnt.signals++;
     s->hold_until_ms = now + max_h * CPE_MS_PER_HOUR;
     if (dir == t->dir) return; /* confirmed: held longer, no rebalancing */
     t->dir = dir;
