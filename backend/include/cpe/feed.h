@@ -52,6 +52,7 @@ typedef struct cpe_feed_config {
 typedef struct cpe_feed_event {
     const cpe_exchange_t *exchange;
     int backfill; /* 1 when it came from a REST backfill */
+    int64_t recv_ms; /* wall clock when the frame or body was received (latency figures) */
     cpe_market_event_t ev;
 } cpe_feed_event_t;
 
@@ -78,6 +79,8 @@ size_t cpe_feed_poll(cpe_feed_t *f, cpe_feed_event_t *out, size_t cap);
 /* Wait up to timeout_ms for the first closed or in-progress kline from any exchange.
  * 0 when data flows, CPE_ETIMEOUT otherwise (serve --source auto uses this). */
 int cpe_feed_wait_data(cpe_feed_t *f, int64_t timeout_ms);
+/* Wait up to timeout_ms until at least one event is queued: 0, or CPE_ETIMEOUT. */
+int cpe_feed_wait_events(cpe_feed_t *f, int64_t timeout_ms);
 void cpe_feed_status(cpe_feed_t *f, cpe_feed_status_t *st);
 /* REST jobs (backfills, look-ups) queued or running; a recorder that is about to stop
  * waits for 0 so the last holes are filled. */

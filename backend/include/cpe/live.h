@@ -65,6 +65,7 @@ typedef struct cpe_live_event {
     const cpe_prediction_t *pred; /* predictions */
     int simulated;
     int64_t emitted_ms;        /* wall clock when the event was produced */
+    int64_t source_ms;         /* candles from an exchange: when its frame arrived (else 0) */
 } cpe_live_event_t;
 
 typedef void (*cpe_live_sink_fn)(void *ctx, const cpe_live_event_t *ev);

@@ -50,6 +50,7 @@ static void emit_candle(cpe_live_t *l, live_sym_t *s, int64_t iv, int closed, co
     ev.cvd = b->cvd_delta;
     ev.simulated = l->st.simulated;
     ev.emitted_ms = cpe_now_ms();
+    ev.source_ms = l->source_ms;
     if (l->cfg.sink) l->cfg.sink(l->cfg.sink_ctx, &ev);
 }
 

@@ -10,7 +10,9 @@
  *      stored but not pushed again); the perp close gives the basis, OI and settled
  *      funding are carried, liquidations are summed per minute (long / short notional);
  *   3. after a batch that closed a bar, the champion predicts (live_predict_all).
- * When no event is waiting the thread sleeps 20 ms (or until stop). */
+ * When no event is waiting the thread waits on the feed's queue (at most 50 ms, so a stop
+ * request is seen). Candles carry source_ms, the wall time the exchange frame arrived,
+ * so a client can measure tick-to-screen latency. */
 #include "api/live_int.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
@@ -21,7 +23,7 @@
 #include <string.h>
 
 #define BATCH 1024
-#define IDLE_MS 20
+#define IDLE_MS 50 /* the longest a stop request waits */
 
 int live_exchange_open(cpe_live_t *l, int64_t probe_ms, cpe_diag_t *d)
 {
@@ -86,6 +88,7 @@ static int on_event(cpe_live_t *l, const cpe_feed_event_t *fe)
         if (!is_price) return 0;
         cpe_bar_t b;
         price_bar(s, &e->kline, &b);
+        l->source_ms = fe->recv_ms;
         if (!e->closed) {
             if (e->kline.ts_ms > s->last_closed_ts) live_tick_bar(l, i, &b);
             return 0;
@@ -126,8 +129,8 @@ void *live_exchange_run(void *arg)
     if (!ev) return NULL;
     while (!live_stopping(l)) {
         size_t n = cpe_feed_poll(l->feed, ev, BATCH);
-        if (n == 0) {
-            if (live_wait_until(l, cpe_now_ms() + IDLE_MS)) break;
+        if (n == 0) { /* woken as soon as the feed queues an event */
+            cpe_feed_wait_events(l->feed, IDLE_MS);
             continue;
         }
         cpe_diag_t d = {0};

@@ -45,6 +45,7 @@ struct cpe_live {
     cpe_store_t *store; /* the pipeline thread's handle */
     cpe_sim_t *sim;     /* simulated mode */
     cpe_feed_t *feed;   /* live mode */
+    int64_t source_ms;  /* live mode: arrival of the frame being turned into candles (0: none) */
     int nsym;
     live_sym_t sym[CPE_LIVE_MAX_SYMBOLS];
     cpe_livepred_t lp[CPE_LIVE_MAX_SYMBOLS];

@@ -641,6 +641,7 @@ static void live_sink(void *ctx, const cpe_live_event_t *ev)
         cpe_jw_kbool(&w, "closed", ev->closed);
         cpe_jw_kbool(&w, "simulated", ev->simulated);
         cpe_jw_kint(&w, "emitted_ms", ev->emitted_ms);
+        if (ev->source_ms > 0) cpe_jw_kint(&w, "source_ms", ev->source_ms);
         cpe_jw_key(&w, "bar");
         cpe_api_write_bar(&w, ev->bar, ev->cvd);
         cpe_jw_end(&w);

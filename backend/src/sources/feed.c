@@ -36,7 +36,8 @@ int feed_sym_index(struct cpe_feed *f, const char *symbol)
     return -1;
 }
 
-static void push(struct cpe_feed *f, int prov, int backfill, const cpe_market_event_t *ev)
+static void push(struct cpe_feed *f, int prov, int backfill, const cpe_market_event_t *ev,
+                 int64_t recv_ms)
 {
     if (f->qlen == f->qcap) {
         f->st.dropped_overflow++;
@@ -46,8 +47,10 @@ static void push(struct cpe_feed *f, int prov, int backfill, const cpe_market_ev
     e->exchange = feed_provider(prov);
     e->backfill = backfill;
     e->ev = *ev;
+    e->recv_ms = recv_ms;
     f->qlen++;
     f->st.events++;
+    pthread_cond_broadcast(&f->data_cond); /* cpe_feed_wait_events */
 }
 
 static int already_delivered(feed_kstate_t *ks, int64_t ts_ms)
@@ -108,7 +111,7 @@ void feed_deliver(struct cpe_feed *f, int prov, int backfill, const cpe_market_e
         }
     }
     if (!backfill) f->last_used_ms[sym][m][ev.kind] = now_ms;
-    push(f, prov, backfill, &ev);
+    push(f, prov, backfill, &ev, now_ms);
 }
 
 int cpe_feed_start(const cpe_feed_config_t *c, cpe_feed_t **out, cpe_diag_t *d)
@@ -179,6 +182,21 @@ int cpe_feed_wait_data(cpe_feed_t *f, int64_t timeout_ms)
     int rc = 0;
     while (!f->have_data && rc == 0) rc = pthread_cond_timedwait(&f->data_cond, &f->mu, &ts);
     int ok = f->have_data;
+    pthread_mutex_unlock(&f->mu);
+    return ok ? 0 : CPE_ETIMEOUT;
+}
+
+int cpe_feed_wait_events(cpe_feed_t *f, int64_t timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (timeout_ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    pthread_mutex_lock(&f->mu);
+    int rc = 0;
+    while (!f->qlen && rc == 0) rc = pthread_cond_timedwait(&f->data_cond, &f->mu, &ts);
+    int ok = f->qlen > 0;
     pthread_mutex_unlock(&f->mu);
     return ok ? 0 : CPE_ETIMEOUT;
 }
