@@ -147,14 +147,24 @@ test('hovering a bar shows its explanation', async ({ page }) => {
       if (err > 0) throw new Fatal(`GET /explain failed: the panel shows "${text.replace(/\s+/g, ' ').slice(0, 160)}"`);
       return text.includes('the model gave');
     }, { what: 'an explanation (GET /explain)', timeout: 10_000 });
-    await sleep(300);
-    const belief = await page.textContent('[data-testid=explain-belief]');
+    // new bars shift the chart under the cursor (a bar a second here): the hovered bar is the
+    // one the legend shows, and the panel follows it — read both together until they agree
+    let t = null, hovered = null;
+    try {
+      await waitFor(async () => {
+        [t, hovered] = await page.evaluate(() => {
+          const re = /(\d{4}-\d\d-\d\d \d\d:\d\d UTC)/;
+          const b = document.querySelector('[data-testid=explain-belief]')?.textContent ?? '';
+          const l = document.querySelector('[data-testid=legend]')?.textContent ?? '';
+          return [b.match(/At (\d{4}-\d\d-\d\d \d\d:\d\d UTC)/)?.[1] ?? null, l.match(re)?.[1] ?? null];
+        });
+        return t !== null && t === hovered;
+      }, { what: 'the explanation of the hovered bar', timeout: 5_000 });
+    } catch {
+      throw new Error(`explanation time ${t} is not the hovered bar's (${hovered}; located as ${bar.t})`);
+    }
     const reasons = await page.locator('[data-testid=explain-reasons] .reason').count();
     assert(reasons > 0, 'no reason bars');
-    const t = belief.match(/At (\d{4}-\d\d-\d\d \d\d:\d\d UTC)/)?.[1];
-    // new bars shift the chart under the cursor: the hovered bar is the one the legend shows now
-    const hovered = (await page.textContent('[data-testid=legend]')).match(/(\d{4}-\d\d-\d\d \d\d:\d\d UTC)/)?.[1];
-    assert(t === hovered, `explanation time ${t} is not the hovered bar's (${hovered}; located as ${bar.t})`);
     seen.push(t);
   }
   await shot(page, 'hover-explanation');
