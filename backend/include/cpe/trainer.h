@@ -1,0 +1,74 @@
+/*
+ * trainer.h — train a symbol's model set on a window of the store and register it: the
+ * one implementation behind `cpe train` and the retraining schedule of `cpe serve`
+ * (spec 10.4; api/retrain.c).
+ *
+ * Steps (cpe_trainer_run):
+ *   1. window: to = min(cfg.to_ms, close of the last 1m bar of the symbol); from =
+ *      cfg.from_ms, or to - window_days when INT64_MIN; from >= to is CPE_ERANGE;
+ *   2. the feature table (mldata.h) on [from, to), rows every step_min minutes;
+ *   3. cpe_modelset_train on every row, outcomes known up to the close of the last bar
+ *      read (modelset.h);
+ *   4. cpe_registry_save: a new version directory;
+ *   5. the champion pointer moves to it when cfg.champion is CPE_TRAIN_CHAMPION_ALWAYS,
+ *      or when IF_NONE and the symbol has no champion yet.
+ * A failure at any step leaves the champion pointer as it was (a version saved in step
+ * 4 stays in the registry when step 5 fails; it is not champion). The live predictor
+ * (livepred.h) loads a new champion by itself, so a retrain is complete after step 5.
+ *
+ * Store use: reads only, on the caller's handle; each read runs in SQLite's own read
+ * transaction (WAL: the live pipeline keeps writing meanwhile). A store error (e.g.
+ * SQLITE_BUSY past the busy timeout) is CPE_ESTORE; nothing is registered.
+ *
+ * Ownership: cpe_train_result_t owns the trained model set (for the summary the CLI
+ * prints); cpe_train_result_free (no-op when zeroed). Threads: one call per thread and
+ * store handle; two trainers must not write the same registry symbol at once.
+ */
+#ifndef CPE_TRAINER_H
+#define CPE_TRAINER_H
+
+#include "cpe/error.h"
+#include "cpe/modelset.h"
+#include "cpe/registry.h"
+#include "cpe/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum cpe_train_champion {
+    CPE_TRAIN_CHAMPION_IF_NONE = 0, /* `cpe train` without --champion */
+    CPE_TRAIN_CHAMPION_ALWAYS,      /* `cpe train --champion`, the scheduled retrain */
+} cpe_train_champion_t;
+
+typedef struct cpe_train_config {
+    int64_t from_ms, to_ms; /* INT64_MIN / INT64_MAX: the defaults of step 1 */
+    int window_days;        /* 180 */
+    int step_min;           /* 5; must divide 60 */
+    cpe_modelset_config_t ms;
+    const char *models; /* registry root; NULL: $CPE_MODELS or data/models */
+    cpe_train_champion_t champion;
+} cpe_train_config_t;
+
+typedef struct cpe_train_result {
+    char version[CPE_VERSION_MAX];
+    char dir[600]; /* <root>/<SYMBOL>/<version> */
+    int champion;  /* 1 when the version became champion */
+    size_t n_rows, n_features;
+    int64_t first_row_ms, last_row_ms;
+    int simulated;              /* trained on simulated bars */
+    double features_s, train_s; /* wall time of steps 2 and 3 */
+    cpe_modelset_t ms;          /* what was trained */
+} cpe_train_result_t;
+
+void cpe_train_config_default(cpe_train_config_t *c);
+
+/* Steps 1-5 for symbol ("BTCUSDT": the registry directory is named after it). *res is reset first;
+ * on failure it holds nothing to use but is safe to free. Errors: CPE_ENOTFOUND (no bars),
+ * CPE_ERANGE (empty window), CPE_EINVAL (bad step or window_days), CPE_EDATA (no rows, too few to
+ * train), CPE_ESTORE, CPE_EIO (registry), CPE_ENOMEM; d names the symbol. */
+int cpe_trainer_run(cpe_store_t *st, const char *symbol, const cpe_train_config_t *cfg,
+                    cpe_train_result_t *res, cpe_diag_t *d);
+
+void cpe_train_result_free(cpe_train_result_t *res);
+
+#endif

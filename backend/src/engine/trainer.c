@@ -1,0 +1,92 @@
+/* trainer.c — train a symbol on a window of the store and register it (trainer.h). */
+#include "cpe/trainer.h"
+#include "cpe/mldata.h"
+#include "cpe/timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cpe_train_config_default(cpe_train_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->from_ms = INT64_MIN;
+    c->to_ms = INT64_MAX;
+    c->window_days = 180;
+    c->step_min = 5;
+    cpe_modelset_config_default(&c->ms);
+    c->champion = CPE_TRAIN_CHAMPION_IF_NONE;
+}
+
+void cpe_train_result_free(cpe_train_result_t *res)
+{
+    if (!res) return;
+    cpe_modelset_free(&res->ms);
+    memset(res, 0, sizeof *res);
+}
+
+int cpe_trainer_run(cpe_store_t *st, const char *sym, const cpe_train_config_t *cfg,
+                    cpe_train_result_t *res, cpe_diag_t *d)
+{
+    memset(res, 0, sizeof *res);
+    if (cfg->step_min <= 0 || 60 % cfg->step_min)
+        return cpe_diag_set(d, CPE_EINVAL, "%s: step %d min must divide 60 minutes", sym,
+                            cfg->step_min);
+    if (cfg->from_ms == INT64_MIN && cfg->window_days < 1)
+        return cpe_diag_set(d, CPE_EINVAL, "%s: window of %d days must be >= 1", sym,
+                            cfg->window_days);
+    cpe_mldata_t m = {0};
+    size_t *rows = NULL;
+    int rc;
+    int64_t last;
+    if ((rc = cpe_mldata_last_bar(st, sym, &last, d))) return rc;
+    int64_t to = cfg->to_ms, from = cfg->from_ms;
+    if (to == INT64_MAX || to > last + CPE_MS_PER_MIN) to = last + CPE_MS_PER_MIN;
+    if (from == INT64_MIN) from = to - (int64_t)cfg->window_days * CPE_MS_PER_DAY;
+    if (from >= to) {
+        char f[32], t[32];
+        cpe_format_iso8601(from, f);
+        cpe_format_iso8601(to, t);
+        return cpe_diag_set(d, CPE_ERANGE, "%s: training window from %s is not before %s", sym, f,
+                            t);
+    }
+    int64_t t0 = cpe_mono_ns();
+    if ((rc = cpe_mldata_load(st, sym, from, to, cfg->step_min * CPE_MS_PER_MIN,
+                              CPE_MLDATA_WARMUP_MS, &m, d)))
+        goto out;
+    rows = malloc(m.n * sizeof *rows);
+    if (!rows) {
+        rc = cpe_diag_set(d, CPE_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < m.n; i++)
+        rows[i] = i;
+    int64_t t1 = cpe_mono_ns();
+    /* Outcomes are known up to the close of the last bar read. */
+    if ((rc = cpe_modelset_train(&res->ms, &m.v, rows, m.n, m.last_bar_ms + CPE_MS_PER_MIN,
+                                 &cfg->ms, d))) {
+        cpe_diag_prefix(d, "%s: ", sym);
+        goto out;
+    }
+    int64_t t2 = cpe_mono_ns();
+    cpe_registry_t r;
+    cpe_registry_init(&r, cfg->models);
+    if ((rc = cpe_registry_save(&r, sym, &res->ms, NULL, res->version, d))) goto out;
+    char champ[CPE_VERSION_MAX];
+    if (cfg->champion == CPE_TRAIN_CHAMPION_ALWAYS || cpe_registry_champion(&r, sym, champ) != 0) {
+        if ((rc = cpe_registry_set_champion(&r, sym, res->version, d))) goto out;
+        res->champion = 1;
+    }
+    snprintf(res->dir, sizeof res->dir, "%s/%s/%s", r.root, sym, res->version);
+    res->n_rows = m.n;
+    res->n_features = m.ncol;
+    res->first_row_ms = m.ts_ms[0];
+    res->last_row_ms = m.ts_ms[m.n - 1];
+    res->simulated = m.simulated;
+    res->features_s = (double)(t1 - t0) / 1e9;
+    res->train_s = (double)(t2 - t1) / 1e9;
+out:
+    free(rows);
+    cpe_mldata_free(&m);
+    return rc;
+}
