@@ -6,9 +6,11 @@
  *  1. Resolve `what`. An instrument key ("binance:spot:BTCUSDT", "sim:perp:ETHUSDT") is
  *     used as given. A symbol ("BTCUSDT") or asset ("BTC") is resolved by this rule:
  *     exchanges in the order binance, then sim; within an exchange spot before perp;
- *     the first instrument that has a non-empty kline series whose interval divides the
- *     requested one wins. So real Binance data is preferred to simulated data whenever
- *     it can serve the interval (binance:spot:ETHUSDT at 1h serves 1h/4h/1d, but a 1m or
+ *     the first instrument that has a kline series whose interval divides the requested
+ *     one AND bars in [from, to) wins; when none has bars there, the first non-empty one.
+ *     So real Binance data is preferred to simulated data whenever it can serve the
+ *     interval and the range (an old imported history does not hide the simulator's
+ *     current bars, and the simulator's bars do not hide a replay of that history) (binance:spot:ETHUSDT at 1h serves 1h/4h/1d, but a 1m or
  *     5m request falls through to sim:spot:ETHUSDT when that exists).
  *  2. Read the price instrument's finest stored kline series that divides the interval
  *     (the "source interval": 1m when stored), over the whole output buckets that open

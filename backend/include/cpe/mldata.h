@@ -44,7 +44,8 @@ typedef struct cpe_mldata {
 int cpe_mldata_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
                     int64_t step_ms, int64_t warmup_ms, cpe_mldata_t *out, cpe_diag_t *d);
 
-/* Open time of the last 1m bar of symbol in the store (CPE_ENOTFOUND). */
+/* Open time of the newest 1m bar of symbol in the store over its candidate instruments
+ * (binance spot, sim spot, binance perp, sim perp): CPE_ENOTFOUND when none has bars. */
 int cpe_mldata_last_bar(cpe_store_t *st, const char *symbol, int64_t *ts_ms, cpe_diag_t *d);
 
 /* The rows needed to predict at `at_ms` (INT64_MAX: the last bar): 1m rows of the last

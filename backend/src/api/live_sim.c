@@ -154,6 +154,28 @@ out:
     return NULL;
 }
 
+/* Close of the newest stored 1m (else 1h) bar of instr, NaN when none; indexed look-ups. */
+static double newest_close(cpe_store_t *st, const char *instr)
+{
+    static const char *const kinds[] = {"kline:1m", "kline:1h"};
+    for (int k = 0; k < 2; k++) {
+        int64_t id;
+        cpe_series_info_t si;
+        if (st->ops->series_id(st, instr, kinds[k], 0, 0, 0, &id) ||
+            st->ops->series_get(st, id, &si) || si.count <= 0)
+            continue;
+        cpe_kline_t *b = NULL;
+        size_t n = 0;
+        double c = NAN;
+        if (cpe_store_read_klines(st, instr, kinds[k], si.last_ts, si.last_ts + 1, &b, &n) == 0 &&
+            n > 0)
+            c = b[n - 1].close;
+        free(b);
+        if (c > 0) return c;
+    }
+    return NAN;
+}
+
 int live_sim_start(cpe_live_t *l, cpe_diag_t *d)
 {
     const char *names[CPE_LIVE_MAX_SYMBOLS];
@@ -184,8 +206,14 @@ int live_sim_start(cpe_live_t *l, cpe_diag_t *d)
     cpe_sim_config_t sc;
     int rc = cpe_sim_config_default(&sc, names, (size_t)l->nsym, l->cfg.seed, start, d);
     if (rc) return rc;
-    for (int i = 0; i < l->nsym; i++)
+    for (int i = 0; i < l->nsym; i++) {
+        if (!(last_close[i] > 0)) { /* no simulated history: carry on from the real price */
+            char inst[CPE_INSTR_KEY_MAX];
+            snprintf(inst, sizeof inst, "binance:spot:%s", names[i]);
+            last_close[i] = newest_close(l->store, inst);
+        }
         if (last_close[i] > 0) sc.sym[i].price0 = last_close[i];
+    }
     if ((rc = cpe_sim_new(&sc, &l->sim, d))) return rc;
     return open_series(l);
 }

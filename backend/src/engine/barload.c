@@ -387,13 +387,32 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
         snprintf(sym, sizeof sym, "%s", in.symbol);
     } else {
         cpe_asset_to_symbol(what, sym);
+        /* the first candidate with bars in [from, to); when none has, the first non-empty */
+        found_t first = {0};
+        char first_key[CPE_INSTR_KEY_MAX] = "", first_exch[16] = "";
         for (size_t e = 0; e < 2 && !price.ok && !rc; e++)
             for (size_t mk = 0; mk < 2 && !price.ok && !rc; mk++) {
-                snprintf(inf.instrument, sizeof inf.instrument, "%s:%s:%s", exchange_order[e],
-                         market_order[mk], sym);
-                rc = find_kline(st, inf.instrument, interval_ms, &price);
-                snprintf(exch, sizeof exch, "%s", exchange_order[e]);
+                char key[CPE_INSTR_KEY_MAX];
+                snprintf(key, sizeof key, "%s:%s:%s", exchange_order[e], market_order[mk], sym);
+                found_t f;
+                rc = find_kline(st, key, interval_ms, &f);
+                if (rc || !f.ok) continue;
+                if (!first.ok) {
+                    first = f;
+                    snprintf(first_key, sizeof first_key, "%s", key);
+                    snprintf(first_exch, sizeof first_exch, "%s", exchange_order[e]);
+                }
+                if (f.first_ts < to_ms && f.last_ts + f.interval_ms > from_ms) {
+                    price = f;
+                    snprintf(inf.instrument, sizeof inf.instrument, "%s", key);
+                    snprintf(exch, sizeof exch, "%s", exchange_order[e]);
+                }
             }
+        if (!rc && !price.ok && first.ok) {
+            price = first;
+            snprintf(inf.instrument, sizeof inf.instrument, "%s", first_key);
+            snprintf(exch, sizeof exch, "%s", first_exch);
+        }
     }
     if (rc) {
         cpe_diag_set(d, rc, "%s", st->diag.msg);

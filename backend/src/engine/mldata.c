@@ -34,15 +34,17 @@ int cpe_mldata_last_bar(cpe_store_t *st, const char *symbol_in, int64_t *ts_ms, 
     size_t n = 0;
     if (st->ops->list_series(st, &s, &n))
         return cpe_diag_set(d, CPE_ESTORE, "store: cannot list series: %s", st->diag.msg);
+    /* the newest bar of any candidate: an old imported history does not hide current bars
+     * (and dataset.h then picks the candidate with data in the window, in this order) */
     int rc = CPE_ENOTFOUND;
-    for (size_t k = 0; k < 4 && rc; k++) {
+    for (size_t k = 0; k < 4; k++) {
         char key[CPE_INSTR_KEY_MAX];
         snprintf(key, sizeof key, "%s%s", order[k], symbol);
         for (size_t i = 0; i < n; i++)
-            if (!strcmp(s[i].instrument, key) && !strcmp(s[i].kind, "kline:1m") && s[i].count > 0) {
+            if (!strcmp(s[i].instrument, key) && !strcmp(s[i].kind, "kline:1m") && s[i].count > 0 &&
+                (rc || s[i].last_ts > *ts_ms)) {
                 *ts_ms = s[i].last_ts;
                 rc = 0;
-                break;
             }
     }
     free(s);

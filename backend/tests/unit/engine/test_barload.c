@@ -21,13 +21,20 @@ static double spot_close(int i)
     return 100.0 + i * 0.1;
 }
 
+static void put_klines_at(const char *instr, int64_t t0, int64_t iv, int n, double mult, int sim);
+
 static void put_klines(const char *instr, int64_t iv, int n, double mult, int sim)
+{
+    put_klines_at(instr, T0, iv, n, mult, sim);
+}
+
+static void put_klines_at(const char *instr, int64_t t0, int64_t iv, int n, double mult, int sim)
 {
     cpe_kline_t *k = calloc((size_t)n, sizeof *k);
     for (int i = 0; i < n; i++) {
         int last_min = (int)((i + 1) * (iv / M)) - 1; /* the 1m bar sharing this close */
         double c = spot_close(last_min) * mult;
-        k[i] = (cpe_kline_t){T0 + i * iv, c - 0.05, c + 0.5, c - 0.5, c,
+        k[i] = (cpe_kline_t){t0 + i * iv, c - 0.05, c + 0.5, c - 0.5, c,
                              2.0,         2.0 * c,  4,       1.5,     1.5 * c};
     }
     char kind[32];
@@ -84,6 +91,9 @@ static void setup(void)
     put_klines("binance:perp:BNBUSDT", M, 3, 1.0, 0);
     cpe_point_t big[] = {PT(T0 + M + 5, 500, 300, -1), PT(T0 + M + 9, 500, 40, 1)};
     put_points("binance:perp:BNBUSDT", "trade_large", 0, big, 2);
+    /* PEPE: an old real history (day 0) and newer simulated bars (day 1) */
+    put_klines_at("binance:spot:PEPEUSDT", T0, M, 60, 1.0, 0);
+    put_klines_at("sim:spot:PEPEUSDT", T0 + CPE_MS_PER_DAY, M, 60, 3.0, 1);
     cpe_point_t doi[] = {PT(T0, 5e9, NAN, NAN)};
     put_points("series:ADA:futures_open_interest_usd", "series:futures_open_interest_usd",
                CPE_MS_PER_DAY, doi, 1);
@@ -273,12 +283,39 @@ static void test_basis_uses_spot_before_the_range(void)
     free(b);
 }
 
+/* The instrument with bars in the range wins; binance first when both (or neither) do. */
+static void test_resolution_prefers_the_instrument_with_bars_in_range(void)
+{
+    cpe_bar_t *b = NULL;
+    size_t n = 0;
+    cpe_barload_info_t info;
+    const int64_t D = CPE_MS_PER_DAY;
+    CHECK_EQ_INT(cpe_load_bars(ST, "PEPE", M, T0 + D, T0 + D + 30 * M, &b, &n, &info, NULL), 0);
+    CHECK_STR(info.instrument, "sim:spot:PEPEUSDT");
+    CHECK_EQ_INT(n, 30);
+    CHECK_EQ_INT(info.last_ts, T0 + D + 59 * M);
+    free(b);
+    CHECK_EQ_INT(cpe_load_bars(ST, "PEPE", M, T0, T0 + 30 * M, &b, &n, &info, NULL), 0);
+    CHECK_STR(info.instrument, "binance:spot:PEPEUSDT");
+    CHECK_EQ_INT(n, 30);
+    free(b);
+    CHECK_EQ_INT(cpe_load_bars(ST, "PEPE", M, INT64_MIN, INT64_MAX, &b, &n, &info, NULL), 0);
+    CHECK_STR(info.instrument, "binance:spot:PEPEUSDT");
+    CHECK_EQ_INT(n, 60);
+    free(b);
+    CHECK_EQ_INT(cpe_load_bars(ST, "PEPE", M, T0 + 5 * D, T0 + 6 * D, &b, &n, &info, NULL), 0);
+    CHECK_STR(info.instrument, "binance:spot:PEPEUSDT");
+    CHECK_EQ_INT(n, 0);
+    free(b);
+}
+
 int main(void)
 {
     setup();
     RUN(test_symbol_resolves_to_binance_1m_with_structure);
     RUN(test_aggregates_to_1h_with_last_values);
     RUN(test_resolution_falls_back_to_sim_for_finer_intervals);
+    RUN(test_resolution_prefers_the_instrument_with_bars_in_range);
     RUN(test_unknown_symbol_or_interval_is_not_found_with_reason);
     RUN(test_trade_tape_gives_large_quote);
     RUN(test_large_trade_stream_serves_when_no_full_tape);
