@@ -2,6 +2,8 @@
 # run.sh — what `make run` does after building: fill the store on first use (the real
 # data in ../shared/data/real when present, otherwise 90 simulated days), train the
 # models when none are registered, and start the cockpit on http://127.0.0.1:${CPE_PORT:-8000}.
+# The cockpit is live: exchange streams when they answer, else the simulator continuing
+# from the newest price in the store (marked simulated); the models predict at every bar.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CPE=${CPE_BIN:-build/cpe}
@@ -21,8 +23,11 @@ if [ ! -s "$CPE_DB" ]; then
 fi
 has summary && "$CPE" summary
 if has train && ! "$CPE" models --quiet >/dev/null 2>&1; then
-  echo "run: training the first models (cpe train)"
-  "$CPE" train --symbol BTCUSDT || echo "run: training failed; predictions stay unavailable until it succeeds"
+  echo "run: training the first models (cpe train; a few minutes on the real data)"
+  for sym in BTCUSDT ETHUSDT; do
+    "$CPE" train --symbol "$sym" ||
+      echo "run: training $sym failed (it needs 1m bars); its predictions stay unavailable until a model exists"
+  done
 fi
 if has serve; then
   exec "$CPE" serve --port "${CPE_PORT:-8000}" --source "${CPE_SOURCE:-auto}"
