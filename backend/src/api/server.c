@@ -26,12 +26,12 @@ typedef struct conn {
     /* HTTP */
     int method;
     char path[512];
-    cpe_query_t *query;   /* malloc'd per transaction */
+    cpe_query_t *query; /* malloc'd per transaction */
     cpe_buf_t body;
     int body_started, body_too_big;
     int64_t t0_ns;
     int slot;
-    unsigned char *out;   /* LWS_PRE + remaining body bytes to write */
+    unsigned char *out; /* LWS_PRE + remaining body bytes to write */
     size_t out_len, out_off;
     int close_after;
     char origin[128];
@@ -64,8 +64,10 @@ void cpe_wsmsg_unref(cpe_wsmsg_t *m)
 void cpe_api_inbox_push(cpe_api_t *api, cpe_wsmsg_t *m)
 {
     pthread_mutex_lock(&api->mu);
-    if (api->inbox_tail) api->inbox_tail->next = m;
-    else api->inbox = m;
+    if (api->inbox_tail)
+        api->inbox_tail->next = m;
+    else
+        api->inbox = m;
     api->inbox_tail = m;
     pthread_mutex_unlock(&api->mu);
     if (api->ctx) lws_cancel_service(api->ctx);
@@ -91,14 +93,25 @@ static void drain_inbox(cpe_api_t *api)
 static const struct {
     const char *ext, *type;
 } mime[] = {
-    {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-    {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-    {".json", "application/json"}, {".map", "application/json"},
-    {".svg", "image/svg+xml"}, {".png", "image/png"}, {".jpg", "image/jpeg"},
-    {".jpeg", "image/jpeg"}, {".gif", "image/gif"}, {".ico", "image/x-icon"},
-    {".webp", "image/webp"}, {".woff", "font/woff"}, {".woff2", "font/woff2"},
-    {".ttf", "font/ttf"}, {".txt", "text/plain; charset=utf-8"},
-    {".webmanifest", "application/manifest+json"}, {".wasm", "application/wasm"},
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".json", "application/json"},
+    {".map", "application/json"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".jpg", "image/jpeg"},
+    {".jpeg", "image/jpeg"},
+    {".gif", "image/gif"},
+    {".ico", "image/x-icon"},
+    {".webp", "image/webp"},
+    {".woff", "font/woff"},
+    {".woff2", "font/woff2"},
+    {".ttf", "font/ttf"},
+    {".txt", "text/plain; charset=utf-8"},
+    {".webmanifest", "application/manifest+json"},
+    {".wasm", "application/wasm"},
 };
 
 static const char *mime_of(const char *path)
@@ -172,9 +185,9 @@ static void observe(cpe_api_t *api, conn_t *c, int status)
 /* Send status + headers + body. Small bodies go out in one write with the headers;
  * larger ones are written CHUNK bytes per writeable callback. Returns the value the
  * lws callback must return. */
-static int send_response(struct lws *wsi, cpe_api_t *api, conn_t *c, int status,
-                         const char *ctype, const char *cache, int retry_after,
-                         const char *body, size_t blen, int head_only)
+static int send_response(struct lws *wsi, cpe_api_t *api, conn_t *c, int status, const char *ctype,
+                         const char *cache, int retry_after, const char *body, size_t blen,
+                         int head_only)
 {
     size_t small = blen <= SMALL_RESPONSE && !head_only ? blen : 0;
     unsigned char *buf = malloc(LWS_PRE + HDR_ROOM + small);
@@ -191,16 +204,16 @@ static int send_response(struct lws *wsi, cpe_api_t *api, conn_t *c, int status,
     if (retry_after > 0) {
         char ra[16];
         int n = snprintf(ra, sizeof ra, "%d", retry_after);
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
-                                        (const unsigned char *)ra, n, &p, end))
+        if (lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"retry-after:", (const unsigned char *)ra, n, &p, end))
             goto fail;
     }
     if (origin_allowed(api, c->origin)) {
         const char *o = api->any_origin ? "*" : c->origin;
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-origin:",
                                         (const unsigned char *)o, (int)strlen(o), &p, end) ||
-            lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
-                                        (const unsigned char *)"Origin", 6, &p, end))
+            lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"vary:", (const unsigned char *)"Origin", 6, &p, end))
             goto fail;
     }
     if (status == 204 && c->method == CPE_OPTIONS) {
@@ -214,9 +227,8 @@ static int send_response(struct lws *wsi, cpe_api_t *api, conn_t *c, int status,
                                         (const unsigned char *)"600", 3, &p, end))
             goto fail;
     }
-    if (c->close_after &&
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
-                                    (const unsigned char *)"close", 5, &p, end))
+    if (c->close_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                                      (const unsigned char *)"close", 5, &p, end))
         goto fail;
     if (lws_finalize_http_header(wsi, &p, end)) goto fail;
     observe(api, c, status);
@@ -293,7 +305,8 @@ static int read_file(const char *path, cpe_buf_t *b)
     if (fd < 0) return CPE_ENOTFOUND;
     struct stat st;
     int rc = 0;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) rc = CPE_ENOTFOUND;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+        rc = CPE_ENOTFOUND;
     else if ((rc = cpe_buf_reserve(b, (size_t)st.st_size)) == 0) {
         size_t got = 0;
         while (got < (size_t)st.st_size) {
@@ -389,7 +402,8 @@ static int dispatch(struct lws *wsi, cpe_api_t *api, conn_t *c)
     const char *param;
     size_t plen;
     int st;
-    const cpe_route_t *route = cpe_route_match(cpe_api_routes, c->method, c->path, &param, &plen, &st);
+    const cpe_route_t *route =
+        cpe_route_match(cpe_api_routes, c->method, c->path, &param, &plen, &st);
     if (!route) {
         if (st == 405)
             return send_error(wsi, api, c, 405, "METHOD_NOT_ALLOWED", NULL, 0,
@@ -556,8 +570,42 @@ static const struct lws_protocols protocols[] = {
 
 /* ---------- store lookups shared by handlers ---------- */
 
+static int kline_series_uncached(cpe_api_t *api, const char *symbol,
+                                 char instrument[CPE_INSTR_KEY_MAX], int *simulated,
+                                 int64_t *last_ts);
+
 int cpe_api_kline_series(cpe_api_t *api, const char *symbol, char instrument[CPE_INSTR_KEY_MAX],
                          int *simulated, int64_t *last_ts)
+{
+    int64_t now = cpe_now_ms();
+    kline_cache_t *slot = NULL, *oldest = &api->klines[0];
+    for (int i = 0; i < KLINE_CACHE; i++) {
+        kline_cache_t *k = &api->klines[i];
+        if (k->symbol[0] && !strcmp(k->symbol, symbol)) slot = k;
+        if (k->fetched_ms < oldest->fetched_ms) oldest = k;
+    }
+    if (!slot || now - slot->fetched_ms > 1000) {
+        if (!slot) slot = oldest;
+        snprintf(slot->symbol, sizeof slot->symbol, "%s", symbol);
+        slot->rc =
+            kline_series_uncached(api, symbol, slot->instrument, &slot->simulated, &slot->last_ts);
+        slot->fetched_ms = now;
+        if (slot->rc && slot->rc != CPE_ENOTFOUND) { /* a store error is not remembered */
+            int rc = slot->rc;
+            slot->symbol[0] = 0;
+            return rc;
+        }
+    }
+    if (slot->rc) return slot->rc;
+    snprintf(instrument, CPE_INSTR_KEY_MAX, "%s", slot->instrument);
+    *simulated = slot->simulated;
+    *last_ts = slot->last_ts;
+    return 0;
+}
+
+static int kline_series_uncached(cpe_api_t *api, const char *symbol,
+                                 char instrument[CPE_INSTR_KEY_MAX], int *simulated,
+                                 int64_t *last_ts)
 {
     cpe_series_info_t *s = NULL;
     size_t n = 0;
@@ -596,7 +644,8 @@ int cpe_api_prediction(cpe_api_t *api, const char *symbol, int horizon_h, int64_
     pred_cache_t *pc = &api->preds[ai][hi];
     int64_t now = cpe_now_ms();
     if (now - pc->fetched_ms > 1000) {
-        int rc = api->store->ops->get_prediction(api->store, symbol, horizon_h, INT64_MAX, &pc->p, NULL);
+        int rc =
+            api->store->ops->get_prediction(api->store, symbol, horizon_h, INT64_MAX, &pc->p, NULL);
         if (rc && rc != CPE_ENOTFOUND) return rc;
         pc->have = rc == 0;
         pc->fetched_ms = now;
@@ -618,7 +667,8 @@ int cpe_api_is_stale(cpe_api_t *api, int64_t last_bar_ts, int64_t now_ms)
 
 static const char *asset_of(const char *symbol, char out[8])
 {
-    snprintf(out, 8, "%.*s", (int)(strlen(symbol) > 4 ? strlen(symbol) - 4 : strlen(symbol)), symbol);
+    snprintf(out, 8, "%.*s", (int)(strlen(symbol) > 4 ? strlen(symbol) - 4 : strlen(symbol)),
+             symbol);
     return out;
 }
 
@@ -677,7 +727,8 @@ static void find_static_dir(cpe_api_t *api)
         if (!stat(api->cfg.static_dir, &st) && S_ISDIR(st.st_mode))
             snprintf(api->static_dir, sizeof api->static_dir, "%s", api->cfg.static_dir);
         else
-            cpe_warn("serve: static dir %s does not exist: not serving a frontend", api->cfg.static_dir);
+            cpe_warn("serve: static dir %s does not exist: not serving a frontend",
+                     api->cfg.static_dir);
         return;
     }
     char exe[PATH_MAX];
@@ -693,14 +744,16 @@ static void find_static_dir(cpe_api_t *api)
             if (!stat(p, &st)) {
                 char real[PATH_MAX];
                 snprintf(p, sizeof p, "%s%s", exe, rel[i]);
-                if (realpath(p, real)) snprintf(api->static_dir, sizeof api->static_dir, "%.500s", real);
+                if (realpath(p, real))
+                    snprintf(api->static_dir, sizeof api->static_dir, "%.500s", real);
                 return;
             }
         }
     }
     if (!stat("frontend/dist/index.html", &st)) {
         char real[PATH_MAX];
-        if (realpath("frontend/dist", real)) snprintf(api->static_dir, sizeof api->static_dir, "%.500s", real);
+        if (realpath("frontend/dist", real))
+            snprintf(api->static_dir, sizeof api->static_dir, "%.500s", real);
     }
 }
 
@@ -708,12 +761,16 @@ static void parse_origins(cpe_api_t *api)
 {
     const char *s = api->cfg.cors_origins;
     while (*s) {
-        while (*s == ' ' || *s == ',') s++;
+        while (*s == ' ' || *s == ',')
+            s++;
         const char *e = s;
-        while (*e && *e != ',') e++;
+        while (*e && *e != ',')
+            e++;
         size_t n = (size_t)(e - s);
-        while (n > 0 && s[n - 1] == ' ') n--;
-        if (n == 1 && *s == '*') api->any_origin = 1;
+        while (n > 0 && s[n - 1] == ' ')
+            n--;
+        if (n == 1 && *s == '*')
+            api->any_origin = 1;
         else if (n > 0 && n < 128 && api->norigins < 16) {
             memcpy(api->origins[api->norigins], s, n);
             api->origins[api->norigins++][n] = 0;
@@ -725,7 +782,8 @@ static void parse_origins(cpe_api_t *api)
 static void lws_log_bridge(int level, const char *line)
 {
     size_t n = strlen(line);
-    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
     cpe_log(level == LLL_ERR ? CPE_LOG_ERROR : CPE_LOG_WARN, "lws: %.*s", (int)n, line);
 }
 
@@ -741,7 +799,8 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     parse_origins(api);
     find_static_dir(api);
     for (int i = 0; cpe_api_routes[i].path; i++)
-        cpe_stats_add_slot(&api->stats, cpe_api_routes[i].name, cpe_method_name(cpe_api_routes[i].method));
+        cpe_stats_add_slot(&api->stats, cpe_api_routes[i].name,
+                           cpe_method_name(cpe_api_routes[i].method));
     api->slot_static = cpe_stats_add_slot(&api->stats, "static", "GET");
     api->slot_other = cpe_stats_add_slot(&api->stats, "other", "ANY");
     if ((rc = cpe_ratelimit_init(&api->rl, cfg->rate_limit_per_min, 65536))) {
@@ -778,6 +837,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
         cpe_diag_set(d, rc, "cannot start backtest workers");
         goto out;
     }
+    if ((rc = cpe_retrain_start(cfg, &api->retrain, d))) goto out;
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
     struct lws_context_creation_info info;
@@ -815,6 +875,7 @@ out:
         api->ctx = NULL;
     }
     cpe_ws_close_all(api);
+    cpe_retrain_stop(api->retrain);
     cpe_live_stop(api->live);
     cpe_jobs_free(api->jobs);
     drain_inbox(api); /* frees what is left (no clients) */

@@ -7,6 +7,7 @@
  *   routes.c   the route table and the small handlers
  *   market.c   GET /market-data
  *   jobs.c     POST /backtest jobs on worker threads
+ *   retrain.c  the retraining schedule on its own thread (retrain.h)
  *
  * Everything here is touched by the service thread only, except `mu`/`inbox` (any thread
  * appends, the service thread drains) and what jobs.c locks itself.
@@ -16,6 +17,7 @@
 
 #include "api/http.h"
 #include "api/ratelimit.h"
+#include "api/retrain.h"
 #include "api/router.h"
 #include "api/stats.h"
 #include "cpe/api.h"
@@ -29,18 +31,24 @@
 
 /* A WebSocket message shared by every client it is queued for (refcounted), with LWS_PRE
  * bytes of headroom before the payload. */
-typedef enum ws_channel { WS_CH_NONE = 0, WS_CH_CANDLES, WS_CH_PREDICTIONS, WS_CH_MARKET,
-                          WS_CH_REPLAY, WS_CH_ALL } ws_channel_t;
+typedef enum ws_channel {
+    WS_CH_NONE = 0,
+    WS_CH_CANDLES,
+    WS_CH_PREDICTIONS,
+    WS_CH_MARKET,
+    WS_CH_REPLAY,
+    WS_CH_ALL
+} ws_channel_t;
 
 typedef struct cpe_wsmsg {
     int refs;
     ws_channel_t channel;
     char asset[8];
     char interval[8];
-    int collapsible;         /* an in-progress candle: a newer one replaces it in a slow queue */
-    struct cpe_wsmsg *next;  /* inbox link */
+    int collapsible;        /* an in-progress candle: a newer one replaces it in a slow queue */
+    struct cpe_wsmsg *next; /* inbox link */
     size_t len;
-    unsigned char data[];    /* LWS_PRE + len + 1 */
+    unsigned char data[]; /* LWS_PRE + len + 1 */
 } cpe_wsmsg_t;
 
 cpe_wsmsg_t *cpe_wsmsg_new(ws_channel_t ch, const char *asset, const char *interval,
@@ -52,6 +60,17 @@ typedef struct pred_cache {
     int have;
     cpe_prediction_t p;
 } pred_cache_t;
+
+/* cpe_api_kline_series() answers for up to KLINE_CACHE symbols, refreshed after 1 s:
+ * listing the store's series counts every series' rows, far too slow per request. */
+#define KLINE_CACHE 8
+typedef struct kline_cache {
+    char symbol[32];
+    int64_t fetched_ms;
+    int rc, simulated;
+    int64_t last_ts;
+    char instrument[CPE_INSTR_KEY_MAX];
+} kline_cache_t;
 
 struct ws_client;
 
@@ -66,7 +85,7 @@ typedef struct cpe_api {
     int any_origin, norigins;
     char origins[16][128];
     cpe_live_t *live;
-    const char *source;      /* "simulated", "store" */
+    const char *source; /* "simulated", "store" */
     int simulated;
     int64_t started_ms;
     /* WebSocket clients (ws.c) */
@@ -77,9 +96,11 @@ typedef struct cpe_api {
     pthread_mutex_t mu;
     cpe_wsmsg_t *inbox, *inbox_tail;
     pred_cache_t preds[2][4];
-    int stale[2];            /* last market stale flag per asset (for "market" pushes) */
+    kline_cache_t klines[KLINE_CACHE]; /* service thread only */
+    int stale[2];                      /* last market stale flag per asset (for "market" pushes) */
     struct cpe_jobs *jobs;
-    cpe_buf_t scratch;       /* reused response building space */
+    struct cpe_retrain *retrain; /* NULL when CPE_RETRAIN=0 */
+    cpe_buf_t scratch;           /* reused response building space */
     volatile sig_atomic_t *stop;
 } cpe_api_t;
 
@@ -104,8 +125,8 @@ void cpe_ws_start_timers(cpe_api_t *api);
 void cpe_ws_close_all(cpe_api_t *api);
 
 /* json helpers shared by routes.c and ws.c */
-void cpe_api_write_prediction(cpe_jw_t *w, const char *asset, const cpe_prediction_t *p,
-                              int stale, int simulated);
+void cpe_api_write_prediction(cpe_jw_t *w, const char *asset, const cpe_prediction_t *p, int stale,
+                              int simulated);
 void cpe_api_write_bar(cpe_jw_t *w, const cpe_bar_t *b, double cvd);
 
 /* market.c */

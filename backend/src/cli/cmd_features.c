@@ -11,7 +11,7 @@
  * Output: header "ts_ms,<feature names>", values printed shortest round-trip
  * (cli/fmtnum.h), NaN as an empty field. On bad input nothing is left at --out. */
 #include "cli/cli.h"
-#include "cli/fmtnum.h"
+#include "cpe/fmtnum.h"
 #include "cpe/csvfile.h"
 #include "cpe/dataset.h"
 #include "cpe/features.h"

@@ -1,5 +1,6 @@
 /* json.c — see cpe/json.h. */
 #include "cpe/json.h"
+#include "cpe/fmtnum.h"
 #include "cpe/error.h"
 #include "cpe/num.h"
 
@@ -116,7 +117,7 @@ void cpe_jw_num(cpe_jw_t *w, double v)
 {
     char tmp[40];
     sep(w);
-    int n = cpe_fmt_double(tmp, v, "null");
+    int n = cpe_fmt_fast(tmp, v, "null");
     put(w, tmp, (size_t)n);
 }
 

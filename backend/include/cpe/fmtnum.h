@@ -1,5 +1,5 @@
 /*
- * fmtnum.h — fast round-trip printing of doubles for large CSV outputs (cpe features).
+ * fmtnum.h — fast round-trip printing of doubles for large outputs (cpe features CSV, JSON numbers).
  *
  * cpe_fmt_fast() writes the same kind of text as cpe_fmt_double() (core/num.h): an
  * integer below 1e15 as an integer, otherwise the shortest of 15, 16 or 17 significant
@@ -14,8 +14,8 @@
  * (|decimal exponent| too large) and platforms without an 80-bit long double fall back to
  * cpe_fmt_double(). NaN/inf write nan_text.
  */
-#ifndef CPE_CLI_FMTNUM_H
-#define CPE_CLI_FMTNUM_H
+#ifndef CPE_FMTNUM_H
+#define CPE_FMTNUM_H
 
 /* buf >= 32 bytes; returns the length written (no NUL guaranteed beyond it: it is
  * NUL-terminated). */

@@ -1,5 +1,5 @@
 /* test_fmtnum.c — the fast CSV number printer round-trips and matches cpe_fmt_double. */
-#include "cli/fmtnum.h"
+#include "cpe/fmtnum.h"
 #include "cpe/num.h"
 #include "test.h"
 

@@ -1,5 +1,5 @@
 /* fmtnum.c — fast round-trip double printing (see fmtnum.h). */
-#include "cli/fmtnum.h"
+#include "cpe/fmtnum.h"
 #include "cpe/num.h"
 
 #include <float.h>
