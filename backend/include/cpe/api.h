@@ -7,7 +7,8 @@
  * lws_cancel_service():
  *   - the live pipeline (cpe/live.h) on its own thread: closed bars, in-progress ticks and
  *     predictions become WebSocket messages;
- *   - backtests (POST /backtest) on a worker thread.
+ *   - backtests (POST /backtest) on a worker thread;
+ *   - the retraining schedule (api/retrain.h) on its own thread.
  * Reads for requests (/market-data, /predictions, replay) use the service thread's own
  * store handle (SQLite WAL lets them run beside the pipeline's writer).
  *
@@ -45,6 +46,9 @@ typedef struct cpe_api_config {
     char models[512];         /* CPE_MODELS, data/models: the model registry */
     int predict;              /* CPE_PREDICT, 1: live predictions at every closed bar */
     int pred_paths;           /* CPE_PRED_PATHS, 10000: Monte Carlo paths per prediction */
+    int retrain;              /* CPE_RETRAIN, 1: the daily retraining schedule (spec 10.4) */
+    int retrain_at_min;       /* CPE_RETRAIN_AT, "00:00": its UTC time, as minute of the day */
+    int retrain_every_s;      /* CPE_RETRAIN_EVERY_S, 0: > 0 retrains every N s instead (tests) */
 } cpe_api_config_t;
 
 typedef struct cpe_api_setting {

@@ -32,6 +32,9 @@ const cpe_api_setting_t cpe_api_settings[] = {
     {"CPE_MODELS", "data/models", "model registry root (cpe train writes it; serve reads the champion)"},
     {"CPE_PREDICT", "1", "1: predict at every closed bar with the champion model; 0: serve stored predictions only"},
     {"CPE_PRED_PATHS", "10000", "Monte Carlo paths per live prediction"},
+    {"CPE_RETRAIN", "1", "1: retrain every live symbol daily and make the new version champion; 0: never"},
+    {"CPE_RETRAIN_AT", "00:00", "UTC time (HH:MM) of the daily retraining"},
+    {"CPE_RETRAIN_EVERY_S", "0", "tests: > 0 retrains every N seconds instead of daily"},
     {NULL, NULL, NULL},
 };
 
@@ -109,6 +112,18 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
     if (!strcmp(key, "CPE_MODELS")) return set_str(c->models, sizeof c->models, key, v, d);
     if (!strcmp(key, "CPE_PREDICT")) return set_int(&c->predict, key, v, 0, 1, d);
     if (!strcmp(key, "CPE_PRED_PATHS")) return set_int(&c->pred_paths, key, v, 100, 1000000, d);
+    if (!strcmp(key, "CPE_RETRAIN")) return set_int(&c->retrain, key, v, 0, 1, d);
+    if (!strcmp(key, "CPE_RETRAIN_AT")) {
+        int hh, mm;
+        char end;
+        if (strlen(v) != 5 || sscanf(v, "%2d:%2d%c", &hh, &mm, &end) != 2 || hh < 0 || hh > 23 ||
+            mm < 0 || mm > 59)
+            return cpe_diag_set(d, CPE_EINVAL, "setting %s (%s) must be a UTC time HH:MM", key, v);
+        c->retrain_at_min = hh * 60 + mm;
+        return 0;
+    }
+    if (!strcmp(key, "CPE_RETRAIN_EVERY_S"))
+        return set_int(&c->retrain_every_s, key, v, 0, 7 * 86400, d);
     return cpe_diag_set(d, CPE_EINVAL, "unknown setting %s (see .env.example)", key);
 }
 

@@ -414,6 +414,8 @@ static int route_health(cpe_req_t *req, cpe_resp_t *resp)
         cpe_jw_end(&w);
     }
     cpe_jw_end(&w);
+    cpe_jw_key(&w, "retraining");
+    cpe_retrain_write_health(api->retrain, &w);
     cpe_jw_end(&w);
     if (degraded || nprice == 0) memcpy(resp->body.data + status_at, "\"degraded\"", 10);
     else memcpy(resp->body.data + status_at, "\"ok\"      ", 10);
