@@ -28,7 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_CLIENTS 1000
+#define MAX_CLIENTS 5000
 #define RUN_MS 10000
 
 static volatile sig_atomic_t child_stop;

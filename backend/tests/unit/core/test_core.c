@@ -46,8 +46,9 @@ static void test_iso8601_parses_every_layout(void)
 
 static void test_parse_double_matches_strtod(void)
 {
-    const char *cases[] = {"42923.7", "0.1", "-3.25e-5", "93548.80", "1e22", "1e23",
-                           "0.000000001234", "123456789012345678901", "5e-324", "00012.50"};
+    const char *cases[] = {"42923.7", "0.1",     "-3.25e-5",       "93548.80",
+                           "1e22",    "1e23",    "0.000000001234", "123456789012345678901",
+                           "5e-324",  "00012.50"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         double a, b = strtod(cases[i], NULL);
         CHECK_EQ_INT(cpe_parse_double(cases[i], strlen(cases[i]), &a), 0);
@@ -112,6 +113,61 @@ static void test_json_writer_nests_and_escapes(void)
     cpe_buf_free(&b);
 }
 
+/* JSON numbers: short decimals print as written, everything parses back exactly. */
+static void test_json_numbers_round_trip(void)
+{
+    static const struct {
+        double v;
+        const char *text;
+    } fixed[] = {{62431.01, "62431.01"},
+                 {-0.5, "-0.5"},
+                 {0.1, "0.1"},
+                 {108246.35, "108246.35"},
+                 {4.93704, "4.93704"},
+                 {7, "7"},
+                 {-3, "-3"},
+                 {0, "0"},
+                 {1e-7, "9.9999999999999995e-08"}};
+    cpe_buf_t b;
+    cpe_buf_init(&b, 1 << 20);
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        cpe_buf_reset(&b);
+        cpe_jw_t w;
+        cpe_jw_init(&w, &b);
+        cpe_jw_num(&w, fixed[i].v);
+        CHECK(strtod(b.data, NULL) == fixed[i].v);
+        if (fixed[i].v != 1e-7)
+            CHECK_MSG(!strcmp(b.data, fixed[i].text), "%s != %s", b.data, fixed[i].text);
+    }
+    cpe_rng_t r;
+    cpe_rng_seed(&r, 5);
+    int bad = 0;
+    for (int i = 0; i < 200000; i++) {
+        double v;
+        switch (i % 4) {
+        case 0:
+            v = round(cpe_rng_uniform(&r) * 1e7) / 100;
+            break; /* prices with cents */
+        case 1:
+            v = cpe_rng_normal(&r) * 1e3;
+            break; /* any double */
+        case 2:
+            v = round(cpe_rng_normal(&r) * 1e9) / 1e9;
+            break; /* 9 decimals */
+        default:
+            v = cpe_rng_normal(&r) * 1e-5;
+            break; /* small */
+        }
+        cpe_buf_reset(&b);
+        cpe_jw_t w;
+        cpe_jw_init(&w, &b);
+        cpe_jw_num(&w, v);
+        if (strtod(b.data, NULL) != v) bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    cpe_buf_free(&b);
+}
+
 static void test_buf_refuses_past_cap(void)
 {
     cpe_buf_t b;
@@ -129,7 +185,8 @@ static void test_rng_is_reproducible_and_moments_fit(void)
     cpe_rng_t a, b;
     cpe_rng_seed(&a, 42);
     cpe_rng_seed(&b, 42);
-    for (int i = 0; i < 100; i++) CHECK(cpe_rng_u64(&a) == cpe_rng_u64(&b));
+    for (int i = 0; i < 100; i++)
+        CHECK(cpe_rng_u64(&a) == cpe_rng_u64(&b));
     double s = 0, s2 = 0;
     int n = 200000;
     for (int i = 0; i < n; i++) {
@@ -147,6 +204,7 @@ int main(void)
     RUN(test_iso8601_parses_every_layout);
     RUN(test_parse_double_matches_strtod);
     RUN(test_json_writer_nests_and_escapes);
+    RUN(test_json_numbers_round_trip);
     RUN(test_buf_refuses_past_cap);
     RUN(test_rng_is_reproducible_and_moments_fit);
     return TEST_DONE();
