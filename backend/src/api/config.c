@@ -114,10 +114,12 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
     if (!strcmp(key, "CPE_PRED_PATHS")) return set_int(&c->pred_paths, key, v, 100, 1000000, d);
     if (!strcmp(key, "CPE_RETRAIN")) return set_int(&c->retrain, key, v, 0, 1, d);
     if (!strcmp(key, "CPE_RETRAIN_AT")) {
-        int hh, mm;
-        char end;
-        if (strlen(v) != 5 || sscanf(v, "%2d:%2d%c", &hh, &mm, &end) != 2 || hh < 0 || hh > 23 ||
-            mm < 0 || mm > 59)
+        int ok = strlen(v) == 5 && v[2] == ':';
+        for (int i = 0; ok && i < 5; i++)
+            ok = i == 2 || isdigit((unsigned char)v[i]);
+        int hh = ok ? (v[0] - '0') * 10 + v[1] - '0' : 0;
+        int mm = ok ? (v[3] - '0') * 10 + v[4] - '0' : 0;
+        if (!ok || hh > 23 || mm > 59)
             return cpe_diag_set(d, CPE_EINVAL, "setting %s (%s) must be a UTC time HH:MM", key, v);
         c->retrain_at_min = hh * 60 + mm;
         return 0;
