@@ -6,7 +6,9 @@
 #   2. duplicate, out-of-order and malformed frames are counted and skipped, no crash;
 #   3. when Binance goes down, Bybit takes over within the staleness limit, and Binance
 #      takes over again after it recovers;
-#   4. 429 answers are obeyed (the request rate stays within the adapter's budget).
+#   4. 429 answers are obeyed (the request rate stays within the adapter's budget);
+#   5. a stalled primary (open but silent) is left for Bybit within the staleness limit and
+#      taken back after it recovers; 500 answers to backfill requests are retried.
 set -euo pipefail
 CPE=${CPE_BIN:-build/cpe}
 DOUBLE=${CPE_DOUBLE:-$(dirname "$CPE")/release/exchange_double}
@@ -62,4 +64,15 @@ if (k.switches < 2) throw new Error("expected a switch to bybit and back, got "+
 if (k.active !== "binance") throw new Error("did not revert to binance: "+k.active);
 if (b.missing !== 0) throw new Error("bars lost around the fallback: "+b.missing);
 if (b.duplicates !== 0) throw new Error("bars duplicated around the fallback: "+b.duplicates);'
+echo "-- 5: a primary silent for 7 s (connected; the price limit is 5 s) -> Bybit, and back; REST 500s during backfill are retried"
+( sleep 1.5; ctl $PB stall=7000; sleep 9; ctl $PB http500=3; ctl $PB disconnect=1 ) &
+"$CPE" record --db "$tmp/c.db" --symbols BTCUSDT --markets perp --kinds kline --duration 14 --recover-ms 1500 >"$tmp/c.json"
+cat "$tmp/c.json"
+json "$tmp/c.json" '
+const b=r.bars[0], k=r.kinds[0];
+if (b.by_source.bybit < 1) throw new Error("no bars from the secondary while the primary stalled");
+if (k.active !== "binance") throw new Error("did not revert to binance after the stall: "+k.active);
+if (b.missing !== 0) throw new Error("bars lost around the stall and the 500s: "+b.missing);
+if (b.duplicates !== 0) throw new Error("bars duplicated around the stall: "+b.duplicates);
+if (r.rest_errors < 1) throw new Error("the 500 answers were not seen: rest_errors "+r.rest_errors);'
 echo "live feed: all checks passed"
