@@ -38,6 +38,7 @@
 #define CPE_LIVE_H
 
 #include "cpe/error.h"
+#include "cpe/feed.h"
 #include "cpe/market.h"
 #include "cpe/prediction.h"
 
@@ -99,6 +100,8 @@ typedef struct cpe_live_status {
     char pred_note[CPE_LIVE_MAX_SYMBOLS][160];  /* why no prediction was made ("" = fine) */
     int64_t predictions_made;
     char note[160];            /* why this mode (for the log and /health) */
+    int has_feed;              /* live mode: the exchange feed's state below */
+    cpe_feed_status_t feed;    /* per data kind: active exchange, freshness, switches */
 } cpe_live_status_t;
 
 typedef struct cpe_live cpe_live_t;

@@ -315,4 +315,6 @@ void cpe_live_get_status(cpe_live_t *l, cpe_live_status_t *out)
     pthread_mutex_lock(&l->mu);
     *out = l->st;
     pthread_mutex_unlock(&l->mu);
+    out->has_feed = l->feed != NULL; /* set before the thread starts, cleared after it ends */
+    if (out->has_feed) cpe_feed_status(l->feed, &out->feed);
 }

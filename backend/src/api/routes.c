@@ -401,6 +401,34 @@ static int route_health(cpe_req_t *req, cpe_resp_t *resp)
     cpe_jw_end(&w);
     /* the live pipeline's predictor per symbol: made at which bar, how long it took, why not */
     cpe_live_get_status(api->live, &ls);
+    if (ls.has_feed) { /* --source live: the exchange feed per data kind (spec 9.3, 16.3) */
+        const cpe_feed_status_t *fs = &ls.feed;
+        cpe_jw_key(&w, "feed");
+        cpe_jw_obj(&w);
+        cpe_jw_kint(&w, "connected", fs->connected);
+        cpe_jw_kint(&w, "reconnects", (int64_t)fs->reconnects);
+        cpe_jw_kint(&w, "backfilled_bars", (int64_t)fs->backfilled_bars);
+        cpe_jw_kint(&w, "malformed", (int64_t)fs->malformed);
+        cpe_jw_key(&w, "kinds");
+        cpe_jw_arr(&w);
+        for (int k = 0; k < CPE_DK_COUNT; k++) {
+            const cpe_feed_kind_status_t *ks = &fs->kinds[k];
+            if (!ks->kind) continue;
+            cpe_jw_obj(&w);
+            cpe_jw_kstr(&w, "kind", ks->kind);
+            cpe_jw_kstr(&w, "active", ks->active ? ks->active : "");
+            cpe_jw_key(&w, "age_ms");
+            if (ks->last_event_ms > 0) cpe_jw_int(&w, req->now_ms - ks->last_event_ms);
+            else cpe_jw_null(&w);
+            cpe_jw_kint(&w, "max_age_ms", ks->max_age_ms);
+            cpe_jw_kbool(&w, "stale", ks->stale);
+            cpe_jw_kint(&w, "switches", ks->switches);
+            cpe_jw_end(&w);
+            if (ks->stale && k == CPE_DK_KLINE) degraded = 1; /* sporadic kinds (liq) may be quiet */
+        }
+        cpe_jw_end(&w);
+        cpe_jw_end(&w);
+    }
     cpe_jw_key(&w, "live_predictions");
     cpe_jw_arr(&w);
     for (int i = 0; i < ls.nsym; i++) {

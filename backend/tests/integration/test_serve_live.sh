@@ -68,6 +68,8 @@ const md=JSON.parse(fs.readFileSync(process.argv[1],"utf8")), h=JSON.parse(fs.re
 if (!(md.t.length>=12)) throw new Error("/market-data has "+md.t.length+" bars");
 if (h.source!=="live") throw new Error("health source "+h.source);
 const p=h.data.find(d=>d.kind==="price");
+const fk=h.feed && h.feed.kinds.find(k=>k.kind==="price");
+if (!fk || fk.active!=="binance" || !(fk.age_ms>=0) || fk.max_age_ms!==5000) throw new Error("/health feed: "+JSON.stringify(h.feed));
 if (!p || p.instrument!=="binance:perp:BTCUSDT") throw new Error("price instrument "+JSON.stringify(p));
 console.log("market-data bars", md.t.length, "from", p.instrument);
 ' "$tmp/md.json" "$tmp/health.json"
