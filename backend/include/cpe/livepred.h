@@ -12,6 +12,11 @@
  * a minute; a new champion (`cpe train`, `cpe models --promote`) is loaded and used from
  * the next bar on; a failed load keeps the old model and is reported once.
  *
+ * Champion/challenger (spec 10.5). When the registry names a challenger with a traffic
+ * split, each bar goes to it with that probability, deterministically in the bar time
+ * (cpe_ab_route), so a replay routes the same way; the record's model_version says which
+ * model made it, and `cpe models --compare` tests the two on their outcomes.
+ *
  * Volatility refit (hourly). Once per hour of bar time the GARCH-t parameters are
  * refitted by maximum likelihood on the 1h log returns of the last refit_hours (default
  * 8760) ending at the bar, with the same options as training (modelset.c fit_vol); the
@@ -39,8 +44,11 @@ typedef struct cpe_livepred {
     char symbol[32];
     char asset[16];
     cpe_registry_t reg;
-    cpe_predictor_t pred;
+    cpe_predictor_t pred; /* the champion */
     int loaded;
+    cpe_predictor_t chal; /* the challenger, when one is set with a traffic split */
+    int chal_loaded;
+    double split;
     int n_paths;
     int refit_hours;
     int64_t registry_checked_ms; /* wall time of the last champion check */

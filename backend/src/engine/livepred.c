@@ -35,14 +35,27 @@ void cpe_livepred_init(cpe_livepred_t *lp, const char *models_dir, const char *s
 void cpe_livepred_close(cpe_livepred_t *lp)
 {
     if (lp->loaded) cpe_predictor_close(&lp->pred);
-    lp->loaded = 0;
+    if (lp->chal_loaded) cpe_predictor_close(&lp->chal);
+    lp->loaded = lp->chal_loaded = 0;
 }
 
-/* Load the champion when there is none loaded or it changed; at most once a minute. */
+static int check_champion_pointer(cpe_livepred_t *lp, cpe_diag_t *d);
+
+/* Load the champion (and challenger) when none is loaded or they changed; at most once a
+ * minute. */
+static void check_challenger(cpe_livepred_t *lp);
+
 static int check_champion(cpe_livepred_t *lp, int64_t now_ms, cpe_diag_t *d)
 {
     if (lp->loaded && now_ms - lp->registry_checked_ms < REGISTRY_CHECK_MS) return 0;
     lp->registry_checked_ms = now_ms;
+    int rc = check_champion_pointer(lp, d);
+    if (rc == 0) check_challenger(lp);
+    return rc;
+}
+
+static int check_champion_pointer(cpe_livepred_t *lp, cpe_diag_t *d)
+{
     char v[CPE_VERSION_MAX];
     if (cpe_registry_champion(&lp->reg, lp->symbol, v) != 0) {
         if (lp->loaded) return 0; /* the pointer vanished: keep serving the loaded model */
@@ -71,6 +84,39 @@ static int check_champion(cpe_livepred_t *lp, int64_t now_ms, cpe_diag_t *d)
     lp->loaded = 1;
     lp->refit_hour = INT64_MIN; /* refit the new model's volatility at the next bar */
     return 0;
+}
+
+/* The challenger and its traffic split (registry.h), checked with the champion. A challenger
+ * that cannot be loaded, or equals the champion, gets no traffic. */
+static void check_challenger(cpe_livepred_t *lp)
+{
+    char v[CPE_VERSION_MAX];
+    double split = 0;
+    int has = cpe_registry_challenger(&lp->reg, lp->symbol, v, &split) == 0 && split > 0 &&
+              strcmp(v, lp->pred.version);
+    if (!has) {
+        if (lp->chal_loaded) {
+            cpe_info("live predictions: %s: challenger %s removed", lp->symbol, lp->chal.version);
+            cpe_predictor_close(&lp->chal);
+            lp->chal_loaded = 0;
+        }
+        lp->split = 0;
+        return;
+    }
+    lp->split = split;
+    if (lp->chal_loaded && !strcmp(v, lp->chal.version)) return;
+    cpe_predictor_t p;
+    memset(&p, 0, sizeof p);
+    cpe_diag_t e = {0};
+    if (cpe_predictor_open(&p, &lp->reg, lp->symbol, v, lp->n_paths, &e) != 0) {
+        cpe_warn("live predictions: %s: cannot load challenger %s: %s", lp->symbol, v, e.msg);
+        return;
+    }
+    if (lp->chal_loaded) cpe_predictor_close(&lp->chal);
+    lp->chal = p;
+    lp->chal_loaded = 1;
+    cpe_info("live predictions: %s: challenger %s gets %.0f %% of the bars", lp->symbol, v,
+             100 * split);
 }
 
 /* Hourly GARCH-t refit on the 1h returns ending at the close of bar_ts. */
@@ -114,6 +160,7 @@ static void refit_volatility(cpe_livepred_t *lp, cpe_store_t *st, int64_t bar_ts
     cpe_garch_t g;
     if (cpe_garch_fit_or_ewma(r, n, &o, &g, &e) == 0) {
         lp->pred.ms.vol = g;
+        if (lp->chal_loaded) lp->chal.ms.vol = g;
         lp->refit_converged = !g.fallback;
     }
     free(r);
@@ -154,7 +201,10 @@ int cpe_livepred_step(cpe_livepred_t *lp, cpe_store_t *st, int64_t at_ms, int64_
     if ((rc = cpe_mldata_load_recent(st, lp->symbol, at_ms, &m, d)) != 0) goto out;
     if (m.n == 0 || m.ts_ms[m.n - 1] <= lp->last_ts) goto out;
     refit_volatility(lp, st, m.ts_ms[m.n - 1]);
-    cpe_predictor_t *p = &lp->pred;
+    /* the bar goes to the challenger with probability split (deterministic in the bar time) */
+    cpe_predictor_t *p = lp->chal_loaded && cpe_ab_route(lp->split, (uint64_t)m.ts_ms[m.n - 1])
+                             ? &lp->chal
+                             : &lp->pred;
     x = malloc(p->ms.ncol * sizeof *x);
     x0 = malloc(p->ms.ncol * sizeof *x0);
     if (!x || !x0) {

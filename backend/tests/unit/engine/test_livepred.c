@@ -213,6 +213,44 @@ static void test_a_new_champion_is_picked_up(void)
     cpe_store_close(st);
 }
 
+/* A challenger with a traffic split gets exactly the bars cpe_ab_route gives it. */
+static void test_challenger_gets_the_routed_bars(void)
+{
+    cpe_store_t *st = store_with("challenger", NBARS);
+    char v2[CPE_VERSION_MAX] = "";
+    sleep(1); /* versions are named by the second */
+    train_champion(st, MODELS, T0 + 13 * CPE_MS_PER_DAY, 77, v2);
+    cpe_registry_t reg;
+    cpe_registry_init(&reg, MODELS);
+    cpe_diag_t d = {0};
+    CHECK(cpe_registry_set_champion(&reg, "BTCUSDT", V1, &d) == 0);
+    CHECK(cpe_registry_set_challenger(&reg, "BTCUSDT", v2, 0.5, &d) == 0);
+    cpe_livepred_t lp;
+    cpe_livepred_init(&lp, MODELS, "BTCUSDT", 200);
+    int to_chal = 0, to_champ = 0, wrong = 0;
+    for (int k = 0; k < 16; k++) {
+        int64_t at = K[NBARS - 200 + 10 * k].ts_ms;
+        cpe_prediction_t out[CPE_MS_MAX_H];
+        int n = 0;
+        CHECK_EQ_INT(cpe_livepred_step(&lp, st, at, at, out, &n, &d), 0);
+        if (n != 4) continue;
+        int chal = cpe_ab_route(0.5, (uint64_t)out[0].ts_ms);
+        if (strcmp(out[0].model_version, chal ? v2 : V1)) wrong++;
+        chal ? to_chal++ : to_champ++;
+    }
+    CHECK_EQ_INT(wrong, 0);
+    CHECK(to_chal > 0 && to_champ > 0);
+    /* cleared: everything goes to the champion again (after the once-a-minute check) */
+    CHECK(cpe_registry_set_challenger(&reg, "BTCUSDT", NULL, 0, &d) == 0);
+    int64_t at = K[NBARS - 20].ts_ms;
+    cpe_prediction_t out[CPE_MS_MAX_H];
+    int n = 0;
+    CHECK_EQ_INT(cpe_livepred_step(&lp, st, at, at + 61000, out, &n, &d), 0);
+    CHECK(n == 4 && !strcmp(out[0].model_version, V1) && !lp.chal_loaded);
+    cpe_livepred_close(&lp);
+    cpe_store_close(st);
+}
+
 int main(void)
 {
     make_bars();
@@ -224,6 +262,7 @@ int main(void)
     RUN(test_predicts_every_horizon_once_and_stores_explanations);
     RUN(test_as_of_a_bar_later_bars_change_nothing);
     RUN(test_a_new_champion_is_picked_up);
+    RUN(test_challenger_gets_the_routed_bars);
     free(K);
     return TEST_DONE();
 }
