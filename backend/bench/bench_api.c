@@ -1,0 +1,390 @@
+/* bench_api.c — the API server's figures (issue 5), one JSON line each:
+ *   market_data_server_ms   GET /market-data handler time, 10,000 1m candles + all panels
+ *                           (median of 15; target <= 5 ms)
+ *   predict_rps, predict_p99_ms
+ *                           wrk -t2 -c64 against GET /predict on a forked `serve`
+ *                           (targets >= 20,000 req/s, p99 <= 10 ms)
+ *   ws_p99_delivery_ms, ws_server_rss_mb
+ *                           N WebSocket clients (default 5,000; CPE_BENCH_WS_CLIENTS)
+ *                           subscribed to BTC 1m candles, one update per second each,
+ *                           delivery = receive time - the server's emitted_ms
+ *                           (targets p99 <= 50 ms, server RSS <= 100 MB)
+ * Everything runs on loopback over a temporary store holding 10 simulated days. The
+ * /predict figure reads prediction records this benchmark writes into its temporary
+ * store (fixtures: the serving path is measured, not a model).
+ */
+#include "api/server.h"
+#include "cli/wsclient.h"
+#include "cpe/sim.h"
+#include "cpe/timeutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void line(const char *metric, double v, const char *unit, double target, int higher_better)
+{
+    int ok = higher_better ? v >= target : v <= target;
+    printf("{\"bench\":\"api\",\"metric\":\"%s\",\"value\":%.4g,\"unit\":\"%s\",\"target\":%g,"
+           "\"ok\":%s}\n",
+           metric, v, unit, target, ok ? "true" : "false");
+    fflush(stdout);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int make_store(const char *db)
+{
+    cpe_store_t *st = NULL;
+    cpe_diag_t d = {0};
+    if (cpe_store_open(db, &st, &d)) return -1;
+    const char *syms[] = {"BTCUSDT", "ETHUSDT"};
+    cpe_sim_config_t c;
+    int64_t end = cpe_floor_ms(cpe_now_ms(), CPE_MS_PER_MIN);
+    cpe_sim_t *sim = NULL;
+    cpe_sim_write_stats_t ws;
+    int rc = cpe_sim_config_default(&c, syms, 2, 11, end - 10 * CPE_MS_PER_DAY, &d);
+    if (!rc) rc = cpe_sim_new(&c, &sim, &d);
+    if (!rc) rc = cpe_sim_write(st, sim, 10 * 1440, &ws, &d);
+    /* prediction records at the last bar (fixtures for the serving path) */
+    for (int h = 0; !rc && h < 4; h++) {
+        static const int hs[4] = {1, 4, 8, 24};
+        cpe_prediction_t p;
+        memset(&p, 0, sizeof p);
+        p.ts_ms = end - CPE_MS_PER_MIN;
+        snprintf(p.symbol, sizeof p.symbol, "BTCUSDT");
+        p.horizon_h = hs[h];
+        p.close = 100000;
+        p.p_up = 0.5;
+        p.expected_move = 0;
+        p.volatility = 0.01 * sqrt(hs[h]);
+        p.p023 = 98000;
+        p.p159 = 99000;
+        p.p500 = 100000;
+        p.p841 = 101000;
+        p.p977 = 102000;
+        snprintf(p.regime, sizeof p.regime, "normal");
+        snprintf(p.confidence, sizeof p.confidence, "low");
+        snprintf(p.model_version, sizeof p.model_version, "bench-fixture");
+        p.n_cone = hs[h] + 1;
+        for (int k = 0; k < p.n_cone; k++) {
+            p.cone[k].t_ms = end + k * CPE_MS_PER_HOUR;
+            p.cone[k].p023 = 98000;
+            p.cone[k].p159 = 99000;
+            p.cone[k].p500 = 100000;
+            p.cone[k].p841 = 101000;
+            p.cone[k].p977 = 102000;
+        }
+        rc = st->ops->put_prediction(st, &p, NULL);
+    }
+    cpe_sim_free(sim);
+    cpe_store_close(st);
+    if (rc) fprintf(stderr, "bench_api: store: %s\n", d.msg);
+    return rc;
+}
+
+static void bench_market_data(const char *db)
+{
+    cpe_api_t api;
+    memset(&api, 0, sizeof api);
+    cpe_diag_t d = {0};
+    if (cpe_store_open(db, &api.store, &d)) return;
+    api.source = "store";
+    double t[15];
+    size_t bytes = 0;
+    for (int i = 0; i < 15; i++) {
+        cpe_req_t req;
+        memset(&req, 0, sizeof req);
+        const char *q = "asset=BTC&interval=1m&limit=10000&from=2020-01-01";
+        cpe_query_parse(&req.query, q, strlen(q));
+        req.now_ms = cpe_now_ms();
+        req.api = &api;
+        cpe_resp_t r;
+        cpe_resp_init(&r, 256u << 20);
+        int64_t t0 = cpe_mono_ns();
+        cpe_route_market_data(&req, &r);
+        t[i] = (double)(cpe_mono_ns() - t0) / 1e6;
+        bytes = r.body.len;
+        if (r.status != 200 || !strstr(r.body.data, "\"liq_clusters\"")) {
+            fprintf(stderr, "bench_api: market-data status %d\n", r.status);
+            cpe_resp_free(&r);
+            cpe_store_close(api.store);
+            return;
+        }
+        cpe_resp_free(&r);
+    }
+    qsort(t, 15, sizeof t[0], cmp_d);
+    fprintf(stderr, "bench_api: /market-data 10,000 bars = %zu bytes\n", bytes);
+    line("market_data_server_ms", t[7], "ms", 5, 0);
+    cpe_store_close(api.store);
+}
+
+static volatile sig_atomic_t child_stop;
+static void on_term(int s)
+{
+    (void)s;
+    child_stop = 1;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t l = sizeof sa;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) ||
+        getsockname(fd, (struct sockaddr *)&sa, &l)) {
+        close(fd);
+        return -1;
+    }
+    int p = ntohs(sa.sin_port);
+    close(fd);
+    return p;
+}
+
+static pid_t start_server(const char *db, int port, const char *source)
+{
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    signal(SIGTERM, on_term);
+    signal(SIGPIPE, SIG_IGN);
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    cpe_api_config_t c;
+    cpe_api_config_defaults(&c);
+    c.port = port;
+    snprintf(c.db, sizeof c.db, "%s", db);
+    snprintf(c.source, sizeof c.source, "%s", source);
+    c.rate_limit_per_min = 0;
+    c.ws_queue_drop = 100000;
+    cpe_diag_t d = {0};
+    int rc = cpe_api_serve(&c, &child_stop, &d);
+    if (rc) fprintf(stderr, "bench_api: serve: %s\n", d.msg);
+    _exit(rc ? 1 : 0);
+}
+
+static int wait_port(int port)
+{
+    for (int i = 0; i < 200; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {0};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+        close(fd);
+        if (ok) return 0;
+        usleep(50000);
+    }
+    return -1;
+}
+
+static void stop_server(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+        fprintf(stderr, "bench_api: the server died of signal %d\n", WTERMSIG(status));
+    else if (WIFEXITED(status) && WEXITSTATUS(status))
+        fprintf(stderr, "bench_api: the server exited with %d\n", WEXITSTATUS(status));
+}
+
+static double parse_ms(const char *s)
+{
+    double v = atof(s);
+    if (strstr(s, "us")) return v / 1000;
+    if (strstr(s, "ms")) return v;
+    if (strstr(s, "s")) return v * 1000;
+    return v;
+}
+
+static void bench_predict(const char *db)
+{
+    if (system("command -v wrk >/dev/null 2>&1")) {
+        fprintf(stderr, "bench_api: wrk is not installed (scripts/bootstrap.sh --with-bench): no "
+                        "/predict figure\n");
+        return;
+    }
+    int port = free_port();
+    pid_t pid = start_server(db, port, "store");
+    if (wait_port(port)) {
+        stop_server(pid);
+        return;
+    }
+    char cmd[256];
+    snprintf(
+        cmd, sizeof cmd,
+        "wrk -t2 -c64 -d6s --latency 'http://127.0.0.1:%d/predict?asset=BTC&horizon_hours=4' 2>&1",
+        port);
+    double rps[3], p99[3];
+    int runs = 0;
+    for (int r = 0; r < 3; r++) {
+        FILE *f = popen(cmd, "r");
+        if (!f) break;
+        char ln[256];
+        rps[runs] = p99[runs] = NAN;
+        int non2xx = 0;
+        while (fgets(ln, sizeof ln, f)) {
+            if (strstr(ln, "Requests/sec:")) rps[runs] = atof(strchr(ln, ':') + 1);
+            if (strstr(ln, " 99%")) p99[runs] = parse_ms(strstr(ln, "99%") + 3);
+            if (strstr(ln, "Non-2xx")) non2xx = 1;
+        }
+        pclose(f);
+        if (non2xx) fprintf(stderr, "bench_api: /predict answered non-2xx responses\n");
+        if (!isnan(rps[runs])) runs++;
+    }
+    stop_server(pid);
+    if (!runs) return;
+    qsort(rps, (size_t)runs, sizeof rps[0], cmp_d);
+    qsort(p99, (size_t)runs, sizeof p99[0], cmp_d);
+    line("predict_rps", rps[runs / 2], "req/s", 20000, 1);
+    line("predict_p99_ms", p99[runs / 2], "ms", 10, 0);
+}
+
+typedef struct wsc {
+    int fd;
+    int state; /* 0 handshake, 1 subscribed */
+    cpe_wsc_parser_t p;
+} wsc_t;
+
+static long rss_kb(pid_t pid, const char *key)
+{
+    char path[64], ln[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    if (!f) return -1;
+    while (fgets(ln, sizeof ln, f))
+        if (!strncmp(ln, key, strlen(key))) v = atol(ln + strlen(key) + 1);
+    fclose(f);
+    return v;
+}
+
+static void bench_ws(const char *db)
+{
+    int n = 5000;
+    const char *e = getenv("CPE_BENCH_WS_CLIENTS");
+    if (e && atoi(e) > 0) n = atoi(e);
+    int port = free_port();
+    pid_t pid = start_server(
+        db, port, getenv("CPE_BENCH_WS_SOURCE") ? getenv("CPE_BENCH_WS_SOURCE") : "simulate");
+    if (wait_port(port)) {
+        stop_server(pid);
+        return;
+    }
+    wsc_t *c = calloc((size_t)n, sizeof *c);
+    int ep = epoll_create1(0);
+    int connected = 0;
+    for (int i = 0; i < n; i++) {
+        char err[128];
+        c[i].fd = cpe_wsc_connect("127.0.0.1", port, "/ws", 0, err, sizeof err);
+        if (c[i].fd < 0) {
+            fprintf(stderr, "bench_api: client %d: %s\n", i, err);
+            break;
+        }
+        fcntl(c[i].fd, F_SETFL, O_NONBLOCK);
+        cpe_wsc_parser_init(&c[i].p, 0);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev);
+        connected++;
+    }
+    size_t cap = (size_t)connected * 40 + 1024, nlat = 0;
+    double *lat = malloc(cap * sizeof *lat);
+    const char *sub =
+        "{\"op\":\"subscribe\",\"channel\":\"candles\",\"asset\":\"BTC\",\"interval\":\"1m\"}";
+    int64_t t_end = 0, t_start = cpe_now_ms();
+    int subscribed = 0;
+    struct epoll_event evs[256];
+    char buf[65536];
+    long peak = 0;
+    while (1) {
+        int64_t now = cpe_now_ms();
+        if (!t_end && subscribed == connected) t_end = now + 12000;
+        if ((t_end && now > t_end) || now - t_start > 60000) break;
+        int k = epoll_wait(ep, evs, 256, 100);
+        for (int j = 0; j < k; j++) {
+            wsc_t *x = &c[evs[j].data.u32];
+            ssize_t r = read(x->fd, buf, sizeof buf);
+            if (r <= 0) continue;
+            cpe_wsc_feed(&x->p, buf, (size_t)r);
+            int op;
+            const unsigned char *pl;
+            size_t pn;
+            int64_t recv = cpe_now_ms();
+            while (cpe_wsc_next(&x->p, &op, &pl, &pn) == 1) {
+                if (op == 0x100) {
+                    cpe_wsc_send_text(x->fd, sub, strlen(sub));
+                    x->state = 1;
+                    subscribed++;
+                    continue;
+                }
+                if (op != 1 || !t_end) continue;
+                const char *em =
+                    memchr(pl, 'e', pn) ? strstr((const char *)pl, "\"emitted_ms\":") : NULL;
+                if (em && em < (const char *)pl + pn && nlat < cap)
+                    lat[nlat++] = (double)(recv - atoll(em + 13));
+            }
+        }
+        long r = rss_kb(pid, "VmRSS:");
+        if (r > peak) peak = r;
+    }
+    fprintf(stderr, "bench_api: %d WebSocket clients connected, %zu candle deliveries measured\n",
+            connected, nlat);
+    if (nlat > 0) {
+        qsort(lat, nlat, sizeof *lat, cmp_d);
+        char m[64];
+        snprintf(m, sizeof m, "ws_p99_delivery_ms_%d_clients", connected);
+        line(m, lat[(size_t)(0.99 * (double)(nlat - 1))], "ms", 50, 0);
+        line("ws_server_rss_mb", (double)peak / 1024.0, "MB", 100, 0);
+        line("ws_deliveries_per_client_per_s", (double)nlat / connected / 12.0, "msg/s", 1, 1);
+    }
+    for (int i = 0; i < connected; i++) {
+        close(c[i].fd);
+        cpe_wsc_parser_free(&c[i].p);
+    }
+    free(c);
+    free(lat);
+    close(ep);
+    stop_server(pid);
+}
+
+int main(void)
+{
+    struct rlimit rl;
+    if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    char dir[] = "/tmp/cpe-bench-api-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    char db[256];
+    snprintf(db, sizeof db, "%s/bench.db", dir);
+    if (make_store(db)) return 1;
+    const char *only = getenv("CPE_BENCH_ONLY"); /* market, predict or ws */
+    if (!only || !strcmp(only, "market")) bench_market_data(db);
+    if (!only || !strcmp(only, "predict")) bench_predict(db);
+    if (!only || !strcmp(only, "ws")) bench_ws(db);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd)) return 0;
+    return 0;
+}
