@@ -11,7 +11,7 @@ typedef struct bt_risk {
     int consec_losses;
     int64_t pause_until_ms; /* 5 consecutive losses */
     int64_t halt_until_ms;  /* flash move */
-    int64_t day;            /* UTC day number of the current close */
+    int64_t day_end_ms;     /* end of the UTC day of the current close */
     double day_peak;
     int half_today; /* daily drawdown limit hit */
     size_t flash_j; /* reference bar of the flash window */
@@ -36,6 +36,7 @@ typedef struct bt_strat {
     const cpe_bt_preds_t *preds;
     int n_preds;
     size_t cur[CPE_BT_MAX_H];
+    const cpe_bt_hcfg_t *hc[CPE_BT_MAX_H]; /* config of preds[k], NULL when not enabled */
     int64_t hold_until_ms;
     bt_risk_t risk;
     cpe_bt_risk_counts_t cnt;

@@ -120,35 +120,46 @@ out:
     return rc;
 }
 
-static int load_bars(cpe_store_t *st, const char *sym, int64_t from, int64_t to, cpe_bt_data_t *dt,
+/* The price series is chosen by barload.h's rule (asked over the first hour of the range);
+ * its 1m klines are then read straight from the store: the strategy needs OHLC only, so
+ * the market structure barload attaches is not built for a year of bars. */
+static int load_bars(cpe_store_t *st, const char *what, int64_t from, int64_t to, cpe_bt_data_t *dt,
                      cpe_diag_t *d)
 {
-    cpe_bar_t *bars = NULL;
+    cpe_bar_t *probe = NULL;
     size_t n = 0;
     cpe_barload_info_t info;
-    int rc = cpe_load_bars(st, sym, CPE_MS_PER_MIN, from, to, &bars, &n, &info, d);
+    memset(&info, 0, sizeof info);
+    int64_t probe_to = to - from > CPE_MS_PER_HOUR ? from + CPE_MS_PER_HOUR : to;
+    int rc = cpe_load_bars(st, what, CPE_MS_PER_MIN, from, probe_to, &probe, &n, &info, d);
+    free(probe);
     if (rc) return rc;
+    snprintf(dt->instrument, sizeof dt->instrument, "%s", info.instrument);
+    dt->simulated = info.simulated;
+    cpe_kline_t *k = NULL;
+    n = 0;
+    if ((rc = cpe_store_read_klines(st, info.instrument, "kline:1m", from, to, &k, &n)) &&
+        rc != CPE_ENOTFOUND)
+        return cpe_diag_set(d, rc, "reading %s 1m klines: %s", info.instrument, st->diag.msg);
     dt->ts_ms = malloc((n ? n : 1) * sizeof *dt->ts_ms);
     double **cols[4] = {&dt->open, &dt->high, &dt->low, &dt->close};
-    for (int k = 0; k < 4; k++)
-        *cols[k] = malloc((n ? n : 1) * sizeof(double));
+    for (int j = 0; j < 4; j++)
+        *cols[j] = malloc((n ? n : 1) * sizeof(double));
     if (!dt->ts_ms || !dt->open || !dt->high || !dt->low || !dt->close) {
-        free(bars);
+        free(k);
         return cpe_diag_set(d, CPE_ENOMEM, "out of memory for %zu bars", n);
     }
     for (size_t i = 0; i < n; i++) {
-        dt->ts_ms[i] = bars[i].ts_ms;
-        dt->open[i] = bars[i].open;
-        dt->high[i] = bars[i].high;
-        dt->low[i] = bars[i].low;
-        dt->close[i] = bars[i].close;
+        dt->ts_ms[i] = k[i].ts_ms;
+        dt->open[i] = k[i].open;
+        dt->high[i] = k[i].high;
+        dt->low[i] = k[i].low;
+        dt->close[i] = k[i].close;
     }
-    free(bars);
+    free(k);
     dt->n = n;
     dt->bars =
         (cpe_bt_bars_t){dt->ts_ms, dt->open, dt->high, dt->low, dt->close, n, CPE_MS_PER_MIN};
-    snprintf(dt->instrument, sizeof dt->instrument, "%s", info.instrument);
-    dt->simulated = info.simulated;
     return 0;
 }
 

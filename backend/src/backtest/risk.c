@@ -15,7 +15,7 @@ void risk_init(bt_risk_t *r)
 {
     memset(r, 0, sizeof *r);
     r->pause_until_ms = r->halt_until_ms = INT64_MIN;
-    r->day = INT64_MIN;
+    r->day_end_ms = INT64_MIN;
 }
 
 static void count_losses(bt_risk_t *r, const cpe_bt_strategy_t *s, const cpe_bt_book_t *b,
@@ -40,8 +40,10 @@ void risk_update(bt_risk_t *r, const cpe_bt_strategy_t *s, const cpe_bt_bars_t *
 {
     int64_t ts = bars->ts_ms[i], now = ts + bars->bar_ms;
     count_losses(r, s, b, now, cnt);
-    int64_t day = now / CPE_MS_PER_DAY;
-    if (day != r->day) r->day = day, r->day_peak = equity, r->half_today = 0;
+    if (now >= r->day_end_ms) { /* a new UTC day (one division per day, not per bar) */
+        r->day_end_ms = (now / CPE_MS_PER_DAY + 1) * CPE_MS_PER_DAY;
+        r->day_peak = equity, r->half_today = 0;
+    }
     if (equity > r->day_peak) r->day_peak = equity;
     if (!r->half_today && s->daily_dd_limit > 0 && equity < r->day_peak * (1 - s->daily_dd_limit)) {
         r->half_today = 1;

@@ -31,6 +31,13 @@ double cpe_bt_position_fraction(const cpe_bt_strategy_t *s, double p_dir, double
     return f < s->max_position ? f : s->max_position;
 }
 
+static const cpe_bt_hcfg_t *hcfg_of(const cpe_bt_strategy_t *st, int h)
+{
+    for (int k = 0; k < st->n_h; k++)
+        if (st->h[k].horizon_h == h) return &st->h[k];
+    return NULL;
+}
+
 void strat_init(bt_strat_t *s, const cpe_bt_config_t *cfg, const cpe_bt_bars_t *bars,
                 const cpe_bt_preds_t *preds, int n_preds)
 {
@@ -38,16 +45,13 @@ void strat_init(bt_strat_t *s, const cpe_bt_config_t *cfg, const cpe_bt_bars_t *
     s->cfg = cfg;
     s->bars = bars;
     s->preds = preds;
-    s->n_preds = n_preds;
+    s->n_preds = n_preds < CPE_BT_MAX_H ? n_preds : CPE_BT_MAX_H;
     s->hold_until_ms = INT64_MIN;
+    for (int k = 0; k < n_preds && k < CPE_BT_MAX_H; k++) {
+        const cpe_bt_hcfg_t *hc = hcfg_of(&cfg->strat, preds[k].horizon_h);
+        s->hc[k] = hc && hc->enabled ? hc : NULL;
+    }
     risk_init(&s->risk);
-}
-
-static const cpe_bt_hcfg_t *hcfg_of(const cpe_bt_strategy_t *st, int h)
-{
-    for (int k = 0; k < st->n_h; k++)
-        if (st->h[k].horizon_h == h) return &st->h[k];
-    return NULL;
 }
 
 /* The vote of one prediction: +1/-1 with its fraction, or 0. */
@@ -100,8 +104,8 @@ void strat_decide(void *ctx, size_t i, const cpe_bt_book_t *b, double equity, cp
     double frac = INFINITY;
     for (int k = 0; k < s->n_preds; k++) {
         const cpe_bt_preds_t *pp = &s->preds[k];
-        const cpe_bt_hcfg_t *hc = hcfg_of(st, pp->horizon_h);
-        if (!hc || !hc->enabled) continue;
+        const cpe_bt_hcfg_t *hc = s->hc[k];
+        if (!hc) continue;
         n_enabled++;
         size_t c = s->cur[k];
         while (c < pp->n && pp->p[c].ts_ms < ts)
