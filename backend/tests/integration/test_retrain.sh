@@ -7,7 +7,8 @@
 #   3. the live pipeline picks the new champion up: /predict reports its model_version
 #      (livepred.h re-reads the champion at most once a minute, hence the longer wait);
 #   4. on a store too short to train (one day of bars) a second server's retrain fails,
-#      the champion stays, no version is left behind, /health says "failed" and why.
+#      the champion stays, no version is left behind, /health says "failed" and why;
+#   5. SIGTERM stops the server, retraining thread included, with exit status 0.
 # Needs $CPE_BIN and node. Takes about 75 s (most of it the one-minute champion check).
 set -euo pipefail
 CPE=${CPE_BIN:-build/cpe}
@@ -50,7 +51,7 @@ if (!r || !r.enabled) throw new Error("no retraining object: "+JSON.stringify(r)
 const s=r.symbols.find(x=>x.symbol==="BTCUSDT");
 if (s && s.result==="failed") throw new Error("retrain failed: "+s.message);
 if (s && s.result==="ok") console.log(s.version);
-' "$tmp/health.json") || fail "$V2"
+' "$tmp/health.json" 2>"$tmp/node.err") || fail "$(grep -m1 Error "$tmp/node.err")"
   [ -n "$V2" ] && break
   sleep 1
 done
@@ -94,5 +95,9 @@ grep -q '"result":"failed"' "$tmp/health4.json" || fail "no failed retrain on th
 grep -q 'retrain: BTCUSDT failed after .*the champion stays' "$tmp/serve4.log" || fail "no failure line in the log"
 echo "failed as expected, champion $V1 kept: $(grep -o '"message":"[^"]*"' "$tmp/health4.json" | head -1)"
 grep -q 'retrain: BTCUSDT: new champion' "$log" || fail "no retrain line in the log"
-kill "$SERVE"; wait "$SERVE" 2>/dev/null || true
+echo "-- shutdown stops the retraining thread (waiting for a training in progress)"
+kill "$SERVE"
+rc=0; wait "$SERVE" || rc=$?
+[ $rc -eq 0 ] || fail "serve exited $rc on SIGTERM: $(tail -3 "$log")"
+grep -q 'serve: shutting down' "$log" || fail "no clean shutdown"
 echo "PASS test_retrain"
