@@ -51,7 +51,7 @@ if (!r || !r.enabled) throw new Error("no retraining object: "+JSON.stringify(r)
 const s=r.symbols.find(x=>x.symbol==="BTCUSDT");
 if (s && s.result==="failed") throw new Error("retrain failed: "+s.message);
 if (s && s.result==="ok") console.log(s.version);
-' "$tmp/health.json" 2>"$tmp/node.err") || fail "$(grep -m1 Error "$tmp/node.err")"
+' "$tmp/health.json" 2>"$tmp/node.err") || fail "$(grep -m1 "^Error" "$tmp/node.err")"
   [ -n "$V2" ] && break
   sleep 1
 done
