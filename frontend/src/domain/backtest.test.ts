@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drawdownOf, readBacktest, readCurve, timeOf } from './backtest';
+import { drawdownOf, readBacktest, readCurve, readHindsight, timeOf } from './backtest';
 import { hindsightPoints } from './hindsight';
 import { fromColumnar } from './series';
 
@@ -29,7 +29,24 @@ describe('readBacktest', () => {
   });
   it('top-level metrics when there is no metrics object; empty for null', () => {
     expect(readBacktest({ total_return: 0.1, equity: [] }).metrics).toEqual([['total_return', 0.1]]);
-    expect(readBacktest(null)).toEqual({ equity: [], drawdown: [], trades: [], metrics: [] });
+    expect(readBacktest(null)).toEqual({ equity: [], drawdown: [], trades: [], metrics: [], hindsight: [] });
+  });
+  it('reads the engine result (docs/BACKTEST.md): columns, open trades, hindsight points', () => {
+    const T = 1_700_000_000_000;
+    const v = readBacktest({
+      kind: 'strategy', bars: 3,
+      metrics: { total_return: 0.02, win_rate: null, total_trades: 2 },
+      equity: { t: [T + 60_000, T + 120_000, T + 180_000], v: [100, 101, 102] },
+      drawdown: { t: [T + 60_000, T + 120_000, T + 180_000], v: [0, -0.01, 0] },
+      trades: [{ side: 'long', entry_t_ms: T + 120_000, entry_price: 10, open: false, exit_t_ms: T + 180_000, exit_price: 11, pnl: 1 },
+        { side: 'short', entry_t_ms: T + 180_000, entry_price: 11, open: true, exit_t_ms: null, exit_price: null, pnl: -0.1 }],
+      hindsight: { label: 'hindsight: ...', min_swing: 0.02, points: [{ t_ms: T + 180_000, price: 12, kind: 'exit' }, { t_ms: T + 60_000, price: 9, kind: 'entry' }, { t_ms: T, kind: 'entry' }] },
+    });
+    expect(v.drawdown.map((p) => p.v)).toEqual([0, -0.01, 0]);
+    expect(v.trades.map((t) => [t.side, t.exitT])).toEqual([['long', T + 180_000], ['short', null]]);
+    expect(v.metrics).toEqual([['total_return', 0.02], ['total_trades', 2]]);
+    expect(v.hindsight).toEqual([{ t: T + 60_000, price: 9, kind: 'entry' }, { t: T + 180_000, price: 12, kind: 'exit' }]);
+    expect(readHindsight(null)).toEqual([]);
   });
   it('drawdownOf a rising curve is zero', () => {
     expect(drawdownOf([{ t: 1 as never, v: 1 }, { t: 2 as never, v: 2 }]).map((p) => p.v)).toEqual([0, 0]);

@@ -2,13 +2,16 @@
  * A backtest result (the JSON of `cpe backtest --out`, docs/BACKTEST.md) read into what the
  * cockpit draws: equity and drawdown curves, trades, a metrics table. The reader accepts the
  * curve as {t:[],v:[]} columns, as [{t_ms, value}] rows or as [[t, v]] pairs; a drawdown curve
- * the result does not carry is derived from the equity curve (peak-to-date ratio).
+ * the result does not carry is derived from the equity curve (peak-to-date ratio). The
+ * result's hindsight points (ideal entries/exits over the backtest period, computed by the
+ * engine on 1m bars) are kept for the chart.
  */
 import { unixMs, type UnixMs } from '../helpers/units';
+import type { HindsightPoint } from './hindsight';
 
 export interface CurvePoint { t: UnixMs; v: number }
 export interface Trade { entryT: UnixMs; exitT: UnixMs | null; side: 'long' | 'short'; entryPrice: number | null; exitPrice: number | null; pnl: number | null }
-export interface BacktestView { equity: CurvePoint[]; drawdown: CurvePoint[]; trades: Trade[]; metrics: Array<[string, number | string]> }
+export interface BacktestView { equity: CurvePoint[]; drawdown: CurvePoint[]; trades: Trade[]; metrics: Array<[string, number | string]>; hindsight: HindsightPoint[] }
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -76,7 +79,19 @@ function readTrade(x: unknown): Trade | null {
   };
 }
 
-const CURVES = new Set(['equity', 'equity_curve', 'drawdown', 'drawdown_curve', 'trades', 'metrics', 'config', 'strategy']);
+const CURVES = new Set(['equity', 'equity_curve', 'drawdown', 'drawdown_curve', 'trades', 'metrics', 'config', 'strategy', 'hindsight']);
+
+/** `hindsight: {points: [{t_ms, price, kind}]}` of a result (or a bare array of points). */
+export function readHindsight(x: unknown): HindsightPoint[] {
+  const pts = isObj(x) ? x.points : x;
+  const out: HindsightPoint[] = [];
+  for (const p of Array.isArray(pts) ? pts : []) {
+    if (!isObj(p)) continue;
+    const t = timeOf(p.t_ms ?? p.t), price = numOf(p.price);
+    if (t !== null && price !== null && (p.kind === 'entry' || p.kind === 'exit')) out.push({ t, price, kind: p.kind });
+  }
+  return out.sort((a, b) => a.t - b.t);
+}
 
 export function readBacktest(result: unknown): BacktestView {
   const r = isObj(result) ? result : {};
@@ -89,5 +104,5 @@ export function readBacktest(result: unknown): BacktestView {
     if (CURVES.has(k)) continue;
     if (typeof v === 'number' || typeof v === 'string') metrics.push([k, v]);
   }
-  return { equity, drawdown: ddRaw.length > 0 ? ddRaw : drawdownOf(equity), trades, metrics };
+  return { equity, drawdown: ddRaw.length > 0 ? ddRaw : drawdownOf(equity), trades, metrics, hindsight: readHindsight(r.hindsight) };
 }

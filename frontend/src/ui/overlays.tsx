@@ -144,8 +144,12 @@ export function TradeMarkers() {
   const showHindsight = useCockpit((s) => s.layers.hindsight);
   const theme = useCockpit((s) => s.theme);
   const len = series?.t.length ?? 0;
-  // recompute hindsight points when the series is reset or grows by a bar, not on every tick
-  const hindsight = useMemo(() => (series && showHindsight ? hindsightPoints(series, 0.01) : []), [showHindsight, rev, len]); // eslint-disable-line react-hooks/exhaustive-deps
+  // a backtest result's own hindsight points (its period, 1m bars) win; otherwise computed from
+  // the chart's bars, recomputed when the series is reset or grows by a bar, not on every tick
+  const hindsight = useMemo(() => {
+    if (!series || !showHindsight) return [];
+    return view && view.hindsight.length > 0 ? view.hindsight : hindsightPoints(series, 0.01);
+  }, [showHindsight, rev, len, view]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
     const c = candles();
     if (!c) return;
@@ -158,7 +162,8 @@ export function TradeMarkers() {
       if (tr.exitT !== null) markers.push({ time: chartTime(msToSec(barStart(tr.exitT, series))), position: tr.side === 'long' ? 'aboveBar' : 'belowBar', shape: 'circle', color: p.down, text: 'x' });
     }
     for (const h of hindsight) {
-      markers.push({ time: chartTime(msToSec(h.t)), position: h.kind === 'entry' ? 'belowBar' : 'aboveBar', shape: h.kind === 'entry' ? 'arrowUp' : 'arrowDown', color: h.kind === 'entry' ? p.entry : p.exit, text: h.kind === 'entry' ? 'ideal buy' : 'ideal sell' });
+      if (h.t < first) continue;
+      markers.push({ time: chartTime(msToSec(barStart(h.t, series))), position: h.kind === 'entry' ? 'belowBar' : 'aboveBar', shape: h.kind === 'entry' ? 'arrowUp' : 'arrowDown', color: h.kind === 'entry' ? p.entry : p.exit, text: h.kind === 'entry' ? 'ideal buy' : 'ideal sell' });
     }
     markers.sort((a, b) => (a.time as number) - (b.time as number));
     const plugin = createSeriesMarkers(c, markers);
