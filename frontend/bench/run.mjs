@@ -14,12 +14,30 @@
 //   initial_load_cold_ms   the same in a browser process started for it with a fresh profile
 //                          (adds the renderer start and a cold V8 code cache)
 //   bundle_gzip_kb         dist/ js + css + html gzipped (level 9)
+// BENCH_BASELINE=<another build's dist/> (e.g. the previous commit's `vite build`) measures the
+// 10k-bar figures of that build too, in the same run, same server and browser: its page gets
+// index.html and assets/ from that directory (the API from the server), and the two builds
+// alternate load by load and in blocks of 10 prediction updates, so both see the same load.
+// Its lines carry "build":"baseline"; the current dist's lines "build":"current".
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { FRONTEND, launchBrowser, log, makeStore, startServer } from '../e2e/lib.mjs';
 
 const REPS = Number(process.env.BENCH_REPS || 5);
+const BASELINE = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : null;
+const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+
+/** Serve the page's own files (index.html, assets/) from another build's dist; the API stays live. */
+async function useBuild(page, origin, dist) {
+  await page.route((u) => u.origin === origin && (u.pathname === '/' || u.pathname === '/index.html' || u.pathname.startsWith('/assets/')), (route) => {
+    const path = new URL(route.request().url()).pathname;
+    const file = join(dist, path === '/' ? 'index.html' : path);
+    if (!existsSync(file)) return route.fulfill({ status: 404, body: 'not in the baseline build' });
+    return route.fulfill({ status: 200, contentType: MIME[extname(file)] ?? 'application/octet-stream', body: readFileSync(file) });
+  });
+}
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n ? (n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2) : NaN; };
 const emit = (metric, values, unit, target, extra = {}) => {
   const value = Math.round(median(values) * 100) / 100;
@@ -44,15 +62,15 @@ async function paintTimes(page, url) {
   });
 }
 
-async function predictionUpdate(page) {
-  return page.evaluate(async () => {
+async function predictionUpdate(page, n = 40) {
+  return page.evaluate(async (n) => {
     const store = window.__cpe.store();
     const base = store.getState().prediction;
     if (!base) return null;
     const frame = () => new Promise((r) => requestAnimationFrame(r));
     const macrotask = () => new Promise((r) => { const ch = new MessageChannel(); ch.port1.onmessage = () => r(); ch.port2.postMessage(0); });
     const work = [], latency = [], script = [], draw = [];
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < n; i++) {
       await frame(); // start right after a frame
       let tFrame = 0;
       requestAnimationFrame(() => { tFrame = performance.now(); }); // runs before the chart's draw
@@ -69,7 +87,7 @@ async function predictionUpdate(page) {
     }
     store.setState({ prediction: base });
     return { work, latency, script, draw };
-  });
+  }, n);
 }
 
 async function main() {
@@ -84,23 +102,46 @@ async function main() {
     log(`bench: cpe serve at ${server.url}`);
     browser = await launchBrowser();
     const page = browser.ctx.pages()[0] ?? (await browser.ctx.newPage());
-    const first = [], nav = [];
-    let info;
+    // the builds measured: the current dist, and BENCH_BASELINE's when given (alternating)
+    const builds = [{ name: 'current', page }];
+    if (BASELINE) {
+      if (!existsSync(join(BASELINE, 'index.html'))) throw new Error(`BENCH_BASELINE=${BASELINE}: no index.html`);
+      const p = await browser.ctx.newPage();
+      await useBuild(p, new URL(server.url).origin, BASELINE);
+      builds.push({ name: 'baseline', page: p });
+    }
+    const tag = (b) => (BASELINE ? { build: b.name } : {});
+    for (const b of builds) Object.assign(b, { first: [], nav: [], info: null, up: { work: [], latency: [], script: [], draw: [] } });
     for (let i = 0; i < REPS + 1; i++) {
-      info = await paintTimes(page, `${server.url}/?bars=10000`);
-      if (i > 0) { first.push(info.dataToPaint); nav.push(info.navToPaint); } // first run warms the server's caches
+      for (const b of builds) {
+        await b.page.bringToFront(); // a background tab gets no animation frames
+        b.info = await paintTimes(b.page, `${server.url}/?bars=10000`);
+        if (i > 0) { b.first.push(b.info.dataToPaint); b.nav.push(b.info.navToPaint); } // first run warms the server's caches
+      }
     }
-    const withCone = info.cone > 0;
-    emit('first_paint_10k_ms', first, 'ms', 150, { bars: info.bars, cone: withCone });
-    emit('nav_to_paint_10k_ms', nav, 'ms', 1000, { bars: info.bars });
-    await page.waitForFunction(() => window.__cpe.state()?.predictionState === 'ok', null, { timeout: 30_000 }).catch(() => {});
-    const up = await predictionUpdate(page);
-    if (up) {
-      emit('prediction_update_ms', up.work, 'ms', 16, { bars: info.bars, script_ms: median(up.script), frame_ms: median(up.draw) });
-      emit('prediction_to_frame_ms', up.latency, 'ms', 33, { bars: info.bars });
-    } else {
-      console.log(JSON.stringify({ bench: 'frontend', metric: 'prediction_update_ms', value: null, unit: 'ms', target: 16, ok: false, error: 'the server returned no prediction (no model?)' }));
+    for (const b of builds) {
+      emit('first_paint_10k_ms', b.first, 'ms', 150, { bars: b.info.bars, cone: b.info.cone > 0, ...tag(b) });
+      emit('nav_to_paint_10k_ms', b.nav, 'ms', 1000, { bars: b.info.bars, ...tag(b) });
     }
+    for (const b of builds) await b.page.bringToFront().then(() => b.page.waitForFunction(() => window.__cpe.state()?.predictionState === 'ok', null, { timeout: 30_000 })).catch(() => {});
+    let noPrediction = false;
+    for (let block = 0; block < 4 && !noPrediction; block++) {
+      for (const b of builds) {
+        await b.page.bringToFront();
+        const up = await predictionUpdate(b.page, 10);
+        if (!up) { noPrediction = true; break; }
+        for (const k of Object.keys(b.up)) b.up[k].push(...up[k]);
+      }
+    }
+    for (const b of builds) {
+      if (!noPrediction) {
+        emit('prediction_update_ms', b.up.work, 'ms', 16, { bars: b.info.bars, script_ms: median(b.up.script), frame_ms: median(b.up.draw), ...tag(b) });
+        emit('prediction_to_frame_ms', b.up.latency, 'ms', 33, { bars: b.info.bars, ...tag(b) });
+      } else {
+        console.log(JSON.stringify({ bench: 'frontend', metric: 'prediction_update_ms', value: null, unit: 'ms', target: 16, ok: false, error: 'the server returned no prediction (no model?)', ...tag(b) }));
+      }
+    }
+    if (BASELINE) await builds[1].page.close();
     const warm = [];
     for (let i = 0; i < REPS; i++) {
       const p = await browser.ctx.newPage();
