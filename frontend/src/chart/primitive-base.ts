@@ -1,4 +1,4 @@
-/** Shared attach/detach plumbing of the series primitives (liquidation bands, volume profile). */
+/** Shared attach/detach plumbing of the series primitives (cone, liquidation bands, volume profile). */
 import type { ISeriesApi, ISeriesPrimitive, SeriesAttachedParameter, SeriesType, Time } from 'lightweight-charts';
 
 export abstract class SeriesPrimitiveBase implements ISeriesPrimitive<Time> {
@@ -26,6 +26,10 @@ export abstract class SeriesPrimitiveBase implements ISeriesPrimitive<Time> {
 
   protected priceToY(p: number): number | null {
     return this.series?.priceToCoordinate(p) ?? null;
+  }
+
+  protected timeScale(): ReturnType<SeriesAttachedParameter<Time>['chart']['timeScale']> | null {
+    return this.chart?.timeScale() ?? null;
   }
 
   protected width(): number {

@@ -5,7 +5,7 @@
  */
 import { createSeriesMarkers, LineSeries, type IPriceLine, type ISeriesApi, type SeriesMarker, type Time } from 'lightweight-charts';
 import { useEffect, useMemo, useRef, type RefObject } from 'react';
-import { ConeSeriesView, type ConeData } from '../chart/cone-series';
+import { ConePrimitive, futureSlotsPlan, slotSlack, slotTimes, type SlotSpan } from '../chart/cone-primitive';
 import { LiquidationBandsPrimitive } from '../chart/liquidation-bands';
 import type { Palette } from '../chart/palette';
 import type { SeriesPrimitiveBase } from '../chart/primitive-base';
@@ -15,7 +15,7 @@ import { INTERVAL_MS } from '../domain/api-types';
 import { hindsightPoints } from '../domain/hindsight';
 import { coneToPoints, toLine, valueAt } from '../domain/points';
 import type { BarSeries } from '../domain/series';
-import { msToSec } from '../helpers/units';
+import { msToSec, type UnixSec } from '../helpers/units';
 import { chartTime } from '../chart/time';
 import { useChartHost, useCockpit, useCockpitApi } from './context';
 import { CandleSeriesContext, futureSlots } from './PriceChart';
@@ -24,36 +24,57 @@ function candles(): ISeriesApi<'Candlestick'> | null {
   return CandleSeriesContext.current;
 }
 
+/**
+ * The cone: a primitive on the candles (a prediction update is one redraw, no series data) and
+ * a whitespace-only series giving the time scale the future slots (axis labels, the crosshair's
+ * time and the legend over the cone), changed only when the cone outgrows it (futureSlotsPlan).
+ */
 export function PredictionConeOverlay() {
   const host = useChartHost();
   const { store } = useCockpitApi();
   const prediction = useCockpit((s) => s.prediction);
   const interval = useCockpit((s) => s.interval);
   const visible = useCockpit((s) => s.layers.cone);
-  const ref = useRef<ISeriesApi<'Custom', Time, ConeData> | null>(null);
+  const rev = useCockpit((s) => s.seriesRev);
+  const len = useCockpit((s) => s.series?.t.length ?? 0);
   const slots = useRef(-1);
+  const span = useRef<SlotSpan | null>(null);
+  const points = useMemo(() => (prediction && visible ? coneToPoints(prediction, INTERVAL_MS[interval]) : []), [prediction, interval, visible]);
+  const cone = useCandlePrimitive(
+    (p) => new ConePrimitive({ median: p.cone, band1: p.coneBand1, band2: p.coneBand2, medianWidth: 2 }),
+    (prim, p) => prim.setColors({ median: p.cone, band1: p.coneBand1, band2: p.coneBand2, medianWidth: 2 }),
+  );
+  const future = useRef<ISeriesApi<'Line'> | null>(null);
 
   useEffect(() => {
-    const p = host.palette;
-    const s = host.chart.addCustomSeries(new ConeSeriesView(), {
-      medianColor: p.cone, band1Color: p.coneBand1, band2Color: p.coneBand2, medianWidth: 2,
-      lastValueVisible: false, priceLineVisible: false, title: '',
+    const s = host.chart.addSeries(LineSeries, {
+      lastValueVisible: false, priceLineVisible: false, crosshairMarkerVisible: false, title: '',
     }, host.paneIndex('price'));
-    ref.current = s as unknown as ISeriesApi<'Custom', Time, ConeData>;
-    const off = host.onPalette((np) => s.applyOptions({ medianColor: np.cone, band1Color: np.coneBand1, band2Color: np.coneBand2 }));
-    return () => { off(); ref.current = null; if (host.alive) host.chart.removeSeries(s); };
+    future.current = s;
+    return () => { future.current = null; span.current = null; if (host.alive) host.chart.removeSeries(s); };
   }, [host]);
 
+  // the time scale's future slots: kept while they fit, so most updates leave every series alone
   useEffect(() => {
-    const s = ref.current;
+    const s = future.current;
     if (!s) return;
-    const pts = prediction && visible ? coneToPoints(prediction, INTERVAL_MS[interval]) : [];
-    s.setData(pts as unknown as ConeData[]);
+    const st = store.getState().series;
+    const lastT = st && st.t.length > 0 && st.interval === interval ? msToSec(st.t[st.t.length - 1]!) : null;
+    const end = points.length > 0 ? points[points.length - 1]!.time : null;
+    const step = INTERVAL_MS[interval] / 1000;
+    const plan = futureSlotsPlan(span.current, lastT, end, step, slotSlack(points.length));
+    if (plan === 'keep') return;
+    span.current = plan;
+    s.setData(plan ? slotTimes(plan, step).map((t) => ({ time: chartTime(t as UnixSec) })) : []);
+  }, [points, rev, len]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useEffect(() => {
+    cone.current?.setPoints(points, INTERVAL_MS[interval] / 1000);
     // re-frame the view when the cone's length changes (first cone, horizon or interval switch)
     const n = futureSlots(prediction, interval);
     const bars = store.getState().series?.t.length ?? 0;
     if (visible && n !== slots.current && bars > 0) { slots.current = n; host.showRecent(n); } else host.ensureBarsVisible(n);
-  }, [prediction, interval, visible]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [points]); // eslint-disable-line react-hooks/exhaustive-deps
   return null;
 }
 
