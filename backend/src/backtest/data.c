@@ -3,7 +3,7 @@
  * horizon. Stored predictions (`cpe predict --backfill`: walk-forward records) are used
  * when the store has any for the horizon in the range; otherwise walk-forward models are
  * trained here (cpe_wf_run) on the history before each 7-day window, so no prediction ever
- * comes from a model that saw its own bar. Records are read 30 days at a time and reduced
+ * comes from a model that saw its own bar. Records are read a day at a time and reduced
  * to what the strategy needs (cpe_bt_pred_t). */
 #include "cpe/backtest.h"
 #include "cpe/barload.h"
@@ -17,7 +17,9 @@
 #include <string.h>
 
 #define WF_HISTORY_MS (90 * CPE_MS_PER_DAY)
-#define CHUNK_MS (30 * CPE_MS_PER_DAY)
+/* Predictions are read a day at a time: the store grows its output array one record at a
+ * time, so a long range in one call copies the records it has already read over and over. */
+#define CHUNK_MS CPE_MS_PER_DAY
 
 void cpe_bt_data_free(cpe_bt_data_t *dt)
 {
