@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coneGeometry, coneLogicals, coneRange, futureSlotsPlan, slotSlack, slotTimes, type ConePt } from './cone-primitive';
+import { affinePriceToY, coneGeometry, coneLogicals, coneRange, futureSlotsPlan, slotSlack, slotTimes, type ConePt } from './cone-primitive';
 
 const M = 60; // 1m bars, seconds
 const LAST = 1_700_000_000 - (1_700_000_000 % M); // the last bar's open time
@@ -103,5 +103,20 @@ describe('futureSlotsPlan', () => {
   it('slotTimes lists one time per slot, inclusive', () => {
     expect(slotTimes({ from: LAST + M, to: LAST + 4 * M }, M)).toEqual([LAST + M, LAST + 2 * M, LAST + 3 * M, LAST + 4 * M]);
     expect(slotTimes({ from: LAST + M, to: LAST + 100 * M }, M, 10).length).toBe(10);
+  });
+});
+
+describe('affinePriceToY', () => {
+  it('matches an affine scale everywhere from two reference prices', () => {
+    let calls = 0;
+    const toY = (p: number) => { calls++; return 400 - (p - 60_000) * 0.08; };
+    const f = affinePriceToY(toY, 59_000, 61_000)!;
+    expect(calls).toBe(2);
+    for (const p of [58_000, 59_500, 60_000, 60_123.45, 62_000]) expect(f(p)).toBeCloseTo(toY(p), 9);
+  });
+  it('gives up when the references coincide or cannot be converted', () => {
+    expect(affinePriceToY((p) => p, 5, 5)).toBeNull();
+    expect(affinePriceToY((p) => (p > 10 ? null : p), 5, 20)).toBeNull();
+    expect(affinePriceToY((p) => p, 5, Number.NaN)).toBeNull();
   });
 });
