@@ -249,6 +249,53 @@ static void test_equity_recomputed_from_trades(void)
     cpe_bt_result_free(&r);
 }
 
+/* The invariant at every close, under random signals, limit entries and funding:
+ * equity = cash + units x close, and it is what the curve records. */
+typedef struct inv {
+    const int8_t *s;
+    const double *close, *curve;
+    int bad;
+} inv_t;
+
+static void inv_decide(void *ctx, size_t i, const cpe_bt_book_t *b, double eq, cpe_bt_target_t *t)
+{
+    inv_t *v = ctx;
+    if (fabs(eq - (b->cash + b->units * v->close[i])) > 1e-9 * fabs(eq) || eq != v->curve[i])
+        v->bad++;
+    t->dir = v->s[i];
+    t->fraction = 0.5;
+    t->limit = (int)(i % 2);
+}
+
+static void test_equity_is_cash_plus_marked_position_every_bar(void)
+{
+    static bars_t x;
+    enum { N = 2000 };
+    double o[N], c[N], eq[N], pos[N];
+    static int8_t s[N];
+    static cpe_bt_funding_t f[N / 60];
+    cpe_rng_t rng;
+    cpe_rng_seed(&rng, 5);
+    double p = 100;
+    for (int i = 0; i < N; i++) {
+        o[i] = p, p *= exp(0.003 * cpe_rng_normal(&rng)), c[i] = p;
+        s[i] = (int8_t)((int)cpe_rng_below(&rng, 3) - 1);
+    }
+    mk(&x, N, o, c);
+    for (int k = 0; k < N / 60; k++)
+        f[k] = (cpe_bt_funding_t){x.ts[k * 60] + 5, 0.0003 * (k % 3 - 1)};
+    cpe_bt_exec_t e = exec_default();
+    cpe_bt_book_t b;
+    cpe_bt_book_init(&b, &e);
+    inv_t v = {s, c, eq, 0};
+    cpe_bt_curve_t cv = {eq, pos};
+    CHECK_EQ_INT(cpe_bt_loop(&x.b, f, N / 60, &e, inv_decide, &v, &b, &cv), 0);
+    CHECK_EQ_INT(v.bad, 0);
+    CHECK(b.n_trades > 100);
+    CHECK(b.funding_total != 0);
+    cpe_bt_book_free(&b);
+}
+
 int main(void)
 {
     RUN(test_signals_three_trades_match_hand_computation);
@@ -257,5 +304,6 @@ int main(void)
     RUN(test_limit_orders_fill_rate_and_price);
     RUN(test_no_trades_equity_constant);
     RUN(test_equity_recomputed_from_trades);
+    RUN(test_equity_is_cash_plus_marked_position_every_bar);
     return TEST_DONE();
 }
