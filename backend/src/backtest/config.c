@@ -82,7 +82,7 @@ static const cfg_key_t keys[] = {
 
 static int set_key(cpe_bt_config_t *c, const cfg_key_t *k, json_t *v, cpe_diag_t *d)
 {
-    char *p = (char *)c + k->off;
+    void *p = (char *)c + k->off;
     double x;
     if (k->kind == K_BOOL) {
         if (!json_is_boolean(v))
@@ -284,7 +284,7 @@ void cpe_bt_config_write(const cpe_bt_config_t *c, cpe_jw_t *w)
 {
     cpe_jw_obj(w);
     for (size_t i = 0; i < NKEYS; i++) {
-        const char *p = (const char *)c + keys[i].off;
+        const void *p = (const char *)c + keys[i].off;
         switch (keys[i].kind) {
         case K_DBL:
             cpe_jw_knum(w, keys[i].name, *(const double *)p);

@@ -25,11 +25,13 @@ void cpe_bt_result_free(cpe_bt_result_t *r)
 
 void cpe_bt_result_note(cpe_bt_result_t *r, const char *fmt, ...)
 {
-    if (r->n_notes >= (int)(sizeof r->notes / sizeof r->notes[0])) return;
+    int k = r->n_notes;
+    if (k >= (int)(sizeof r->notes / sizeof r->notes[0])) return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->notes[r->n_notes++], sizeof r->notes[0], fmt, ap);
+    vsnprintf(r->notes[k], sizeof r->notes[0], fmt, ap);
     va_end(ap);
+    r->n_notes = k + 1;
 }
 
 int bt_result_alloc(cpe_bt_result_t *r, const cpe_bt_bars_t *bars, cpe_diag_t *d)
