@@ -325,14 +325,17 @@ typedef struct cpe_bt_data {
     size_t n_funding;
     char instrument[64];
     char pred_source[64]; /* "stored walk-forward" | "walk-forward run" */
+    size_t n_rejected;    /* stored predictions not from a walk-forward model before them */
     int simulated;
 } cpe_bt_data_t;
 
 /* symbol: "BTC", "BTCUSDT" (price series chosen by barload.h's rule) or an instrument key
  * ("sim:spot:BTCUSDT", the series the API shows). Load 1m bars, funding of the symbol's perp, and
- * for each enabled horizon the stored predictions over the range; when the store has none for a
- * horizon, run walk-forward models (cpe_wf_run, 7-day test windows, 90 days of history before
- * `from`) so that every prediction comes from a model trained before it. */
+ * for each enabled horizon the stored predictions over the range that a walk-forward model
+ * ("<SYMBOL>-wf-YYYYMMDD") made after its label cutoff (other stored records, e.g. the live
+ * champion's, are counted in n_rejected and ignored); when none remain for a horizon, run
+ * walk-forward models (cpe_wf_run, 7-day test windows, 90 days of history before `from`) so that
+ * every prediction comes from a model trained before it. */
 int cpe_bt_data_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
                      const cpe_bt_config_t *cfg, cpe_bt_data_t *out, cpe_diag_t *d);
 void cpe_bt_data_free(cpe_bt_data_t *dt);

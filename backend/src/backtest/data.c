@@ -44,8 +44,25 @@ static void slim(const cpe_prediction_t *p, cpe_bt_pred_t *o)
     o->stale = p->stale;
 }
 
+/* 1 when p comes from a walk-forward model ("<SYMBOL>-wf-YYYYMMDD", the day its label
+ * cutoff falls on: it knows outcomes up to there) trained before p was made. Stored
+ * records of other models (e.g. the live champion's, which the live pipeline also writes
+ * over recent history it may have been trained on) are not trusted to be as of their bar. */
+static int as_of(const cpe_prediction_t *p)
+{
+    const char *w = strstr(p->model_version, "-wf-");
+    unsigned y, m, dd;
+    if (!w || sscanf(w + 4, "%4u%2u%2u", &y, &m, &dd) != 3 || m < 1 || m > 12 || dd < 1 || dd > 31)
+        return 0;
+    return p->ts_ms >= cpe_days_from_civil((int)y, m, dd) * CPE_MS_PER_DAY;
+}
+
 static int push_pred(cpe_bt_data_t *dt, int k, size_t *cap, const cpe_prediction_t *p)
 {
+    if (!as_of(p)) {
+        dt->n_rejected++;
+        return 0;
+    }
     cpe_bt_preds_t *pp = &dt->preds[k];
     if (pp->n == *cap) {
         size_t nc = *cap ? 2 * *cap : 4096;
@@ -249,6 +266,11 @@ int cpe_bt_run_store(cpe_store_t *st, const char *symbol, int64_t from_ms, int64
     if (!rc && cfg->perp && !dt.n_funding)
         cpe_bt_result_note(r, "no funding series found for the perp of %s: no funding was charged",
                            r->symbol);
+    if (dt.n_rejected)
+        cpe_bt_result_note(r,
+                           "ignored %zu stored predictions not made by a walk-forward model "
+                           "trained before them",
+                           dt.n_rejected);
     for (int k = 0; k < dt.n_preds; k++)
         if (!dt.preds[k].n)
             cpe_bt_result_note(r, "no %dh predictions in the range: no signals",

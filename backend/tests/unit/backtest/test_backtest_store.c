@@ -1,7 +1,8 @@
 /* test_backtest_store.c — a strategy backtest read from a real SQLite store: 1m klines of
  * the spot series, funding of the perp at its settlement times, stored predictions; the
  * funding is charged on the position at those times, the stored predictions drive the
- * trades, and without any prediction the run says how to get them. */
+ * trades (only those a walk-forward model made after its label cutoff), and without any
+ * prediction the run says how to get them. */
 #include "cpe/backtest.h"
 #include "cpe/store.h"
 #include "test.h"
@@ -39,7 +40,7 @@ static cpe_store_t *make_store(const char *name)
     return st;
 }
 
-static void put_pred(cpe_store_t *st, int64_t ts, double p_up)
+static void put_pred_v(cpe_store_t *st, int64_t ts, double p_up, const char *version)
 {
     cpe_prediction_t p;
     memset(&p, 0, sizeof p);
@@ -50,8 +51,14 @@ static void put_pred(cpe_store_t *st, int64_t ts, double p_up)
     p.p_up = p_up;
     p.expected_move = p_up > 0.5 ? 0.01 : -0.01;
     p.volatility = 0.01;
-    snprintf(p.model_version, sizeof p.model_version, "BTCUSDT-wf-test");
+    snprintf(p.model_version, sizeof p.model_version, "%s", version);
     st->ops->put_prediction(st, &p, NULL);
+}
+
+/* a walk-forward model whose labels end on 2025-01-01 00:00 */
+static void put_pred(cpe_store_t *st, int64_t ts, double p_up)
+{
+    put_pred_v(st, ts, p_up, "BTCUSDT-wf-20250101");
 }
 
 /* One up prediction at 06:00 (bar open 06:00, made at its close): long from 06:02's open,
@@ -63,12 +70,18 @@ static void test_stored_predictions_and_real_funding_times(void)
     if (!st) return;
     put_pred(st, T0 + 6 * HOUR, 0.7);
     put_pred(st, T0 + 6 * HOUR + 30 * 1000, 0.9); /* between bars: never used */
+    /* not as of their bar: the live champion's record, a walk-forward model that knew
+     * outcomes up to 2025-01-02 */
+    put_pred_v(st, T0 + 2 * HOUR, 0.9, "BTCUSDT-20250105T000000");
+    put_pred_v(st, T0 + 3 * HOUR, 0.9, "BTCUSDT-wf-20250102");
     cpe_bt_config_t c;
     cpe_bt_config_default(&c);
     cpe_bt_result_t r = {0};
     cpe_diag_t d = {0};
     CHECK_EQ_INT(cpe_bt_run_store(st, "BTC", T0, T0 + NB * MIN, &c, &r, &d), 0);
     CHECK_STR(r.pred_source, "stored walk-forward predictions");
+    CHECK_EQ_INT(r.n_notes, 1);
+    CHECK_MSG(strstr(r.notes[0], "ignored 2 stored predictions") != NULL, "%s", r.notes[0]);
     CHECK_STR(r.symbol, "BTCUSDT");
     CHECK_EQ_INT(r.n, NB);
     CHECK_EQ_INT(r.book.n_trades, 1);
