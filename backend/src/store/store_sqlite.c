@@ -812,8 +812,13 @@ static int sq_get_predictions(cpe_store_t *b, const char *symbol, int horizon_h,
     sqlite3_bind_int64(q, 3, from_ms);
     sqlite3_bind_int64(q, 4, to_ms);
     int rc, err = 0;
+    size_t cap = *n; /* the array grows geometrically: a record is ~1.3 KB with its cone */
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if ((err = grow((void **)out, n, 1, sizeof **out, &b->diag)) != 0) break;
+        if (*n == cap) {
+            size_t extra = cap < 64 ? 64 : cap;
+            if ((err = grow((void **)out, n, extra, sizeof **out, &b->diag)) != 0) break;
+            cap = *n + extra;
+        }
         if ((err = rec_from_blob(s, q, 0, *out + *n)) != 0) break;
         (*n)++;
     }
