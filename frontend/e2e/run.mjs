@@ -118,22 +118,29 @@ test('hovering a bar shows its explanation', async ({ page }) => {
   // minute lasts 1 s here). Walk left from the last candle and take bars from the 2nd on
   // until two different bars were explained (a new bar may shift the chart under the
   // cursor between two hovers, so the next position can show the bar just explained).
-  // (S/R labels are drawn inside the pane in the candle colours: hidden while locating.)
+  // The last candle is found as a person finds it: moving the cursor in from the right edge of
+  // the price pane (over the cone's future slots the legend says "· cone") until the legend
+  // shows a bar's OHLC (candle pixels are no guide: quiet 1m candles are 1–2 px tall when the
+  // cone sets the price scale).
   await moveOffChart(page);
-  await page.keyboard.press('s');
-  await sleep(300);
   const p = await pricePane(page, [UP, DOWN]);
-  await page.keyboard.press('s');
-  const dpr = p.w / p.cssW;
-  const x1 = p.left + Math.max(p.dense.up[1], p.dense.down[1]) / dpr;
   const y = p.top + p.cssH * 0.5;
+  const legendAt = async (x) => { await page.mouse.move(x, y); return page.textContent('[data-testid=legend]'); };
+  const barOf = (legend) => (legend.includes('· cone') || !/\bO [\d.]+/.test(legend) ? null : legend.match(/(\d{4}-\d\d-\d\d \d\d:\d\d UTC)/)?.[1] ?? null);
+  const barAt = async (x) => barOf(await legendAt(x));
+  // right of the cone's end the legend shows the last bar too: the candle counts once the cone was crossed
+  let x1 = null, sawCone = false;
+  for (let x = p.left + p.cssW - 2; x > p.left + 10 && x1 === null; x -= 3) {
+    const legend = await legendAt(x);
+    if (legend.includes('· cone')) sawCone = true;
+    else if (sawCone && barOf(legend)) x1 = x;
+  }
+  assert(x1 !== null, `no candle found left of the cone moving in from the right edge of the price pane (cone seen: ${sawCone})`);
+  while (x1 < p.left + p.cssW - 2 && (await barAt(x1 + 1))) x1 += 1;
   const bars = [];
   let lastTime = null;
-  for (let x = x1 + 2; x > x1 - 200 && bars.length < 5; x -= 1) {
-    await page.mouse.move(x, y);
-    const legend = await page.textContent('[data-testid=legend]');
-    if (legend.includes('· cone')) continue; // over the cone, not a bar
-    const t = legend.match(/(\d{4}-\d\d-\d\d \d\d:\d\d UTC)/)?.[1];
+  for (let x = x1; x > x1 - 200 && bars.length < 5; x -= 1) {
+    const t = await barAt(x);
     if (t && t !== lastTime) { bars.push({ x, t }); lastTime = t; }
   }
   assert(bars.length === 5, `found only ${bars.length} bars left of x=${x1.toFixed(0)}`);
@@ -319,8 +326,9 @@ async function main() {
   const selected = tests.filter((t) => ONLY.length === 0 || ONLY.includes(t.name));
   let store, server, browser;
   try {
-    log('e2e: filling a temp store (cpe simulate --days 3 --seed 1)');
-    store = makeStore();
+    // 40 days: a backtest over the chart's bars trains walk-forward models on the 30 days before
+    log('e2e: filling a temp store (cpe simulate --days 40 --seed 1)');
+    store = makeStore({ days: 40 });
     store.notes.forEach((n) => log('e2e: ' + n));
     server = await startServer(store.db, SERVER_ENV, store.models);
     log(`e2e: cpe serve at ${server.url}`);
