@@ -140,5 +140,45 @@ wait_job "$id2" "$tmp/job2.json"
 check "a backtest over a range without data fails with a message" \
   test "$(json "$tmp/job2.json" 'd["status"] == "failed" and d["result"] is None and "bars" in d["error"]["message"]')" = True
 
+# --- replay over the stored predictions (spec 2.5) -----------------------------------------
+# 400 bars at 1000 bars/s from $from: every bar carries the predictions made at its close;
+# the running accuracy is recomputed here from the streamed bars and predictions alone
+# (a prediction of h hours made at bar t is due at the close of bar t + h hours: a hit when
+# that close is above bar t's close exactly when p_up > 0.5).
+from_ms=$(python3 -c "import datetime as d,sys; print(int(d.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')).timestamp()*1000))" "$from")
+W=ws://127.0.0.1:$port/ws
+"$CPE_BIN" stream --url "$W" --send "{\"op\":\"replay\",\"asset\":\"BTC\",\"from\":$from_ms,\"speed\":1000}" \
+  --count 400 --match '"type":"replay"' --timeout-ms 20000 >"$tmp/replay.jsonl" 2>"$tmp/replay.err"
+python3 - "$tmp/replay.jsonl" "$from_ms" >"$tmp/replay.txt" <<'EOF'
+import json, sys
+msgs = [json.loads(l) for l in open(sys.argv[1]) if '"type":"replay"' in l]
+bars = [m for m in msgs if "bar" in m]
+t0 = int(sys.argv[2])
+close = {m["bar"]["t"]: m["bar"]["close"] for m in bars}
+preds = [(m["bar"]["t"], p) for m in bars for p in m["predictions"]]
+hits = total = 0
+last = bars[-1]["bar"]["t"] if bars else 0
+for t, p in preds:
+    due = t + p["horizon_hours"] * 3600000
+    if due <= last:
+        total += 1
+        hits += (close[due] > close[t]) == (p["p_up"] > 0.5)
+acc = bars[-1]["accuracy"] if bars else None
+ok = (len(bars) == 400 and bars[0]["bar"]["t"] == t0 and
+      all(b["bar"]["t"] - a["bar"]["t"] == 60000 for a, b in zip(bars, bars[1:])) and
+      len(preds) >= 300 and total > 0 and acc == {"hits": hits, "total": total})
+print(ok or f"bars {len(bars)} first {bars[0]['bar']['t'] if bars else None} preds {len(preds)} "
+            f"recomputed {hits}/{total} streamed {acc}")
+EOF
+check "ws replay: 400 bars from the chosen time with the stored predictions, accuracy as recomputed ($(cat "$tmp/replay.txt"))" \
+  test "$(cat "$tmp/replay.txt")" = True
+# seek: a second replay message with another `from` restarts there; steps while paused
+seek_ms=$((from_ms + 86400000))
+"$CPE_BIN" stream --url "$W" --send "{\"op\":\"replay\",\"asset\":\"BTC\",\"from\":$from_ms,\"speed\":0}" \
+  --send "{\"op\":\"replay\",\"asset\":\"BTC\",\"from\":$seek_ms,\"speed\":0}" --send '{"op":"replay_step"}' \
+  --send '{"op":"replay_step"}' --count 2 --match '"bar"' --timeout-ms 5000 >"$tmp/seek.jsonl" 2>&1
+check "ws replay: seek to another time, then two steps while paused give its first two bars" \
+  test "$(python3 -c "import json,sys; b=[json.loads(l)['bar']['t'] for l in open(sys.argv[1]) if '\"bar\"' in l]; print(b == [int(sys.argv[2]), int(sys.argv[2]) + 60000])" "$tmp/seek.jsonl" "$seek_ms")" = True
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
