@@ -77,6 +77,13 @@ export class ChartHost implements ViewAnchor {
     const barCount = this.barCount();
     if (this.destroyed || barCount === 0) return;
     const last = barCount - 1;
+    const { hist, future } = this.framing(futureSlots);
+    // a short history (e.g. 1d bars of a few days) starts at the first bar instead of blank space
+    this.chart.timeScale().setVisibleLogicalRange({ from: Math.max(-1, last - hist), to: last + future });
+  }
+
+  /** Bars of history and future slots the recent view shows. */
+  private framing(futureSlots: number): { hist: number; future: number } {
     let hist = Math.max(150, futureSlots * 1.5);
     let future = futureSlots + 4;
     // A narrow chart (a phone) cannot space that many slots at the minimum bar spacing: the
@@ -86,8 +93,16 @@ export class ChartHost implements ViewAnchor {
       future = Math.min(future, Math.floor(fit * 0.4));
       hist = fit - future;
     }
-    // a short history (e.g. 1d bars of a few days) starts at the first bar instead of blank space
-    this.chart.timeScale().setVisibleLogicalRange({ from: Math.max(-1, last - hist), to: last + future });
+    return { hist, future };
+  }
+
+  /**
+   * How many of the newest bars the first frame of a new history needs: what the recent view
+   * shows (for the cone framed last) and as many again, at least 500 (the rest follows one
+   * macrotask later, SeriesFeed).
+   */
+  paintBars(): number {
+    return Math.max(500, Math.ceil(2 * this.framing(this.futureSlots).hist));
   }
 
   /**

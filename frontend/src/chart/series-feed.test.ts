@@ -55,6 +55,21 @@ describe('SeriesFeed', () => {
     nextFrame();
     expect(log).toEqual(['before', 'after:2']);
   });
+  it('the first frame gets what the chart asks for (its paintBars), capped by tailBars', () => {
+    const { s, calls } = fakeSeries();
+    let want = 40;
+    const anchor = { keepRightEdge: (fn: () => void) => fn(), paintBars: () => want };
+    const feed = new SeriesFeed(s, all, at, anchor, 100);
+    feed.feed(bars(1000), 1);
+    expect(feed.chartLength).toBe(40);
+    nextFrame();
+    expect(feed.chartLength).toBe(1000);
+    want = 5000; // more than the cap
+    feed.feed(bars(1000), 2);
+    want = 90; // more than the history: all of it at once
+    feed.feed(bars(80), 3);
+    expect(calls).toEqual([['set', 40], ['set', 1000], ['set', 100], ['set', 80]]);
+  });
   it('a destroyed feed attaches nothing', () => {
     const { s, calls } = fakeSeries();
     const feed = new SeriesFeed(s, all, at, null, 100);

@@ -3,10 +3,11 @@
  * series was reset (seriesRev changed), otherwise series.update() for the bars from the
  * previously last one to the new end (one update per bar that changed).
  *
- * Progressive first paint: a reset of more than `tailBars` bars first gives the chart only
- * the last `tailBars` (what the view shows), and attaches the whole history in one macrotask
- * after the next frame, for every feed at once (lightweight-charts re-indexes every series
- * on each setData, so ten 10k-bar series cost far more than ten 3k-bar ones).
+ * Progressive first paint: a reset of more bars than the view needs first gives the chart only
+ * the newest ones (the anchor's `paintBars()`: what the view shows and a margin, at most
+ * `tailBars`), and attaches the whole history in one macrotask after the next frame, for every
+ * feed at once (lightweight-charts re-indexes every series on each setData, so ten 10k-bar
+ * series cost far more than ten 3k-bar ones; the first frame's own cost grows with them too).
  */
 import type { ISeriesApi, SeriesType, Time } from 'lightweight-charts';
 import type { BarSeries } from '../domain/series';
@@ -39,13 +40,17 @@ function planFlush(): void {
 
 export const DEFAULT_TAIL_BARS = 3000;
 
-/** The chart a feed draws into: prepending history must not move what the user sees. */
-export interface ViewAnchor { keepRightEdge(change: () => void): void }
+/**
+ * The chart a feed draws into: prepending history must not move what the user sees, and the
+ * first frame needs only the newest `paintBars()` bars (every feed of a chart asks at once, so
+ * they all give the chart the same span).
+ */
+export interface ViewAnchor { keepRightEdge(change: () => void): void; paintBars?(): number }
 
 export class SeriesFeed<P> {
   private state: FeedState = { rev: -1, len: 0 };
   private latest: BarSeries | null = null;
-  private partial = false;
+  private partial = 0; // bars the chart holds while the history waits (0: it has all of them)
   private alive = true;
 
   constructor(
@@ -59,7 +64,7 @@ export class SeriesFeed<P> {
   /** How many points the chart series holds now (the tail during a progressive paint). */
   get chartLength(): number {
     if (!this.latest) return 0;
-    return this.partial ? Math.min(this.tailBars, this.latest.t.length) : this.latest.t.length;
+    return this.partial ? Math.min(this.partial, this.latest.t.length) : this.latest.t.length;
   }
 
   /** Returns 'set' | 'update' | 'none' (what was done). */
@@ -74,17 +79,18 @@ export class SeriesFeed<P> {
     // the store bumps rev whenever history changed (new asset/interval, gap fill, trim)
     if (rev !== this.state.rev || s.t.length < this.state.len) {
       const n = s.t.length;
-      if (n > this.tailBars) {
+      const want = Math.max(1, Math.min(this.tailBars, Math.ceil(this.anchor?.paintBars?.() ?? this.tailBars)));
+      if (n > want) {
         // only the tail's points are built now; the rest when the history is attached
-        const tail = new Array<P>(this.tailBars);
-        for (let i = n - this.tailBars, k = 0; i < n; i++, k++) tail[k] = this.at(s, i);
+        const tail = new Array<P>(want);
+        for (let i = n - want, k = 0; i < n; i++, k++) tail[k] = this.at(s, i);
         this.series.setData(tail as never);
-        this.partial = true;
+        this.partial = want;
         waiting.add(this as SeriesFeed<unknown>);
         planFlush();
       } else {
         this.series.setData(this.all(s) as never);
-        this.partial = false;
+        this.partial = 0;
         waiting.delete(this as SeriesFeed<unknown>);
       }
       this.state = { rev, len: s.t.length };
@@ -101,7 +107,7 @@ export class SeriesFeed<P> {
     if (!this.alive || !this.partial || !this.latest) return;
     const s = this.latest;
     this.series.setData(this.all(s) as never);
-    this.partial = false;
+    this.partial = 0;
     this.state = { rev: this.state.rev, len: s.t.length };
   }
 
