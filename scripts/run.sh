@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh — what `make run` does after building: fill the store on first use (the real
 # data in ../shared/data/real when present, otherwise 90 simulated days), train the
-# models when none are registered, and start the cockpit on http://127.0.0.1:${CPE_PORT:-8000}.
+# models when none are registered (and store the last week's walk-forward predictions with
+# their explanations, for replay and hovering), and start the cockpit on http://127.0.0.1:${CPE_PORT:-8000}.
 # The cockpit is live: exchange streams when they answer, else the simulator continuing
 # from the newest price in the store (marked simulated); the models predict at every bar.
 set -euo pipefail
@@ -27,6 +28,13 @@ if has train && ! "$CPE" models --quiet >/dev/null 2>&1; then
   for sym in BTCUSDT ETHUSDT; do
     "$CPE" train --symbol "$sym" ||
       echo "run: training $sym failed (it needs 1m bars); its predictions stay unavailable until a model exists"
+  done
+  # the last week as the models would have seen it (walk-forward: each prediction from a
+  # model trained only on what came before): replay it, hover its bars for the reasons
+  echo "run: storing the last 7 days of walk-forward predictions and explanations (cpe predict --backfill)"
+  for asset in BTC ETH; do
+    "$CPE" predict --asset "$asset" --backfill --days 7 --explain ||
+      echo "run: the backfill of $asset failed; replay and hover explanations start with the live predictions"
   done
 fi
 if has serve; then

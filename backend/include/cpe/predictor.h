@@ -95,6 +95,22 @@ int cpe_predictor_explain(const cpe_predictor_t *p, const cpe_pred_input_t *in,
                           const cpe_pred_input_t *prev, const cpe_prediction_t *pred,
                           const char *asset, cpe_buf_t *out, cpe_diag_t *d);
 
+/* The same for a model set that is not a registered predictor (a walk-forward fold's);
+ * symbol and version are what the JSON names. Only in->ts_ms, in->x, prev->ts_ms and
+ * prev->x are read. */
+int cpe_modelset_explain(const cpe_modelset_t *ms, const char *symbol, const char *version,
+                         const cpe_pred_input_t *in, const cpe_pred_input_t *prev,
+                         const cpe_prediction_t *pred, const char *asset, cpe_buf_t *out,
+                         cpe_diag_t *d);
+
+/* The JSON part alone, from SHAP rows already computed (cpe_gbt_contribs of the horizon's
+ * classifier: ncol values + the bias) for the bar (sh) and, when prev is given, the
+ * previous bar (sh_prev): lets a caller compute many rows in one call. */
+int cpe_explain_json(const cpe_modelset_t *ms, const char *symbol, const char *version,
+                     const cpe_pred_input_t *in, const cpe_pred_input_t *prev,
+                     const cpe_prediction_t *pred, const char *asset, const double *sh,
+                     const double *sh_prev, cpe_buf_t *out, cpe_diag_t *d);
+
 /* Name of the reason group of a feature ("momentum", ...). */
 const char *cpe_feature_reason(const char *feature);
 

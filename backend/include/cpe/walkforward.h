@@ -39,12 +39,16 @@
  * model said then), for `cpe evaluate --out` and the backfill; model_version is
  * "<SYMBOL>-wf-<YYYYMMDD>", the day of the fold's label cutoff (= its test start): a
  * record at t always comes from a model whose training outcomes end before t.
+ * With keep_explanations as well, each record also has its explanation JSON (the fold's
+ * model set through cpe_modelset_explain, the previous row as "previous bar"): what the
+ * model believed then, for the backfill to store beside the record.
  *
- * Ownership: cpe_wf_result_free releases the records. Threads: one run per thread.
+ * Ownership: cpe_wf_result_free releases the records and explanations. Threads: one run per thread.
  */
 #ifndef CPE_WALKFORWARD_H
 #define CPE_WALKFORWARD_H
 
+#include "cpe/buf.h"
 #include "cpe/error.h"
 #include "cpe/modelset.h"
 #include "cpe/prediction.h"
@@ -63,6 +67,7 @@ typedef struct cpe_wf_config {
     int expanding;  /* 1: training grows from the start; 0: rolling train_days */
     int eval_paths; /* Monte Carlo paths per test-row cone (2000) */
     int keep_records;
+    int keep_explanations; /* 0; with keep_records: explanation JSON per record */
     char symbol[32];
     cpe_modelset_config_t ms;
 } cpe_wf_config_t;
@@ -105,6 +110,9 @@ typedef struct cpe_wf_result {
     cpe_wf_scores_t s[CPE_MS_MAX_H];
     cpe_prediction_t *records; /* n_records, ordered by fold, row, horizon */
     size_t n_records;
+    /* keep_explanations: record i's JSON is explain_text.data + explain_off[i] (NUL-ended) */
+    cpe_buf_t explain_text;
+    size_t *explain_off;
 } cpe_wf_result_t;
 
 void cpe_wf_config_default(cpe_wf_config_t *c);

@@ -25,17 +25,36 @@ static int print_json(const cpe_prediction_t *p, const char *asset, int simulate
 static int backfill(cpe_args_t *a, const char *sym)
 {
     long long from, to;
-    long hist_days;
+    long hist_days, days;
     int rc;
     if ((rc = cpe_arg_time(a, "from", INT64_MIN, &from)) ||
         (rc = cpe_arg_time(a, "to", INT64_MAX, &to)) ||
-        (rc = cpe_arg_int(a, "history-days", 90, &hist_days)))
+        (rc = cpe_arg_int(a, "history-days", 90, &hist_days)) ||
+        (rc = cpe_arg_int(a, "days", 0, &days)))
         return rc;
+    if (days > 0 && from == INT64_MIN && to == INT64_MAX) {
+        /* the last `days` days of the symbol's bars in the store */
+        cpe_store_t *st = NULL;
+        cpe_diag_t d = {0};
+        int64_t last = 0;
+        if (cpe_store_open(a->db, &st, &d)) return cpe_cli_fail(a, 1, "%s", d.msg);
+        rc = cpe_mldata_last_bar(st, sym, &last, &d);
+        cpe_store_close(st);
+        if (rc) return cpe_cli_fail(a, 1, "%s", d.msg);
+        to = last + CPE_MS_PER_MIN;
+        from = to - days * CPE_MS_PER_DAY;
+    } else if (days > 0) {
+        return cpe_cli_fail(a, 2, "--days replaces --from and --to: give one or the other");
+    }
     if (from == INT64_MIN || to == INT64_MAX || from >= to)
-        return cpe_cli_fail(a, 2, "--backfill needs --from ISO and --to ISO (from < to)");
+        return cpe_cli_fail(a, 2,
+                            "--backfill needs --from ISO and --to ISO (from < to), or --days N");
     cpe_wf_config_t c;
     if ((rc = ml_wf_options(a, &c))) return rc;
     snprintf(c.symbol, sizeof c.symbol, "%s", sym);
+    /* --explain: each prediction's explanation stored beside it (GET /explain at that bar;
+     * ~2.5 KB a record: a week of 4 horizons is ~20 MB, a year ~1 GB) */
+    c.keep_explanations = cpe_arg_flag(a, "explain");
     int64_t test_ms = c.test_days * CPE_MS_PER_DAY;
     c.folds = (int)((to - from + test_ms - 1) / test_ms);
     if (c.folds > CPE_WF_MAX_FOLDS)
@@ -59,7 +78,8 @@ static int backfill(cpe_args_t *a, const char *sym)
     for (size_t i = 0; i < res.n_records; i++) {
         const cpe_prediction_t *p = &res.records[i];
         if (p->ts_ms < from || p->ts_ms >= to) continue;
-        if (st->ops->put_prediction(st, p, NULL)) {
+        const char *ex = res.explain_off ? res.explain_text.data + res.explain_off[i] : NULL;
+        if (st->ops->put_prediction(st, p, ex && *ex ? ex : NULL)) {
             st->ops->rollback(st);
             rc = cpe_cli_fail(a, 1, "%s", st->diag.msg);
             goto out;
@@ -70,9 +90,9 @@ static int backfill(cpe_args_t *a, const char *sym)
         rc = cpe_cli_fail(a, 1, "%s", st->diag.msg);
         goto out;
     }
-    printf("%s: stored %zu walk-forward predictions (%d folds, each from a model trained only on "
-           "outcomes before its window)\n",
-           sym, put, res.plan.n);
+    printf("%s: stored %zu walk-forward predictions%s (%d folds, each from a model trained only "
+           "on outcomes before its window)\n",
+           sym, put, c.keep_explanations ? " with their explanations" : "", res.plan.n);
 out:
     cpe_wf_result_free(&res);
     cpe_mldata_free(&m);
@@ -83,9 +103,9 @@ out:
 static int run_predict(cpe_args_t *a)
 {
     static const char *const known[] = {
-        "asset",     "symbol",  "horizon",   "at",           "models",     "paths",
-        "backfill",  "from",    "to",        "history-days", "folds",      "train-days",
-        "test-days", "purge-h", "embargo-h", "rolling",      "max-rounds", NULL};
+        "asset",     "symbol",  "horizon",      "at",      "models",     "paths", "backfill",
+        "from",      "to",      "history-days", "folds",   "train-days", "days",  "explain",
+        "test-days", "purge-h", "embargo-h",    "rolling", "max-rounds", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     char sym[32], asset[16];
@@ -152,14 +172,17 @@ out:
 const cpe_command_t cpe_cmddef_predict = {
     "predict", "the champion model's prediction (spec 5.1 JSON), or a backfill of stored ones",
     "usage: cpe predict --asset BTC --horizon 4 [--at ISO] [--models DIR] [--paths 10000]\n"
-    "       cpe predict --asset BTC --backfill --from ISO --to ISO [--history-days 90]\n"
+    "       cpe predict --asset BTC --backfill (--from ISO --to ISO | --days N) [--explain]\n"
+    "                   [--history-days 90]\n"
     "                   [walk-forward options of `cpe evaluate`]\n\n"
     "Without --at: the prediction at the close of the last bar in the store (stale: true when\n"
     "that bar closed more than 10 minutes ago). With --at: the stored prediction made at the\n"
     "latest bar close <= at (within 10 minutes), else computed as of that time from the data\n"
     "up to then with the current champion (a note says when that model was trained on later\n"
     "outcomes).\n"
-    "--backfill stores predictions every 5 minutes over [from, to) for replay and backtests,\n"
+    "--backfill stores predictions every 5 minutes over [from, to) (or the last N days of the\n"
+    "symbol's bars) for replay and backtests, with --explain their explanations too (GET\n"
+    "/explain, hovering a bar; ~2.5 KB each: a week is ~20 MB, a year ~1 GB),\n"
     "each from a walk-forward model trained only on outcomes before its 7-day window (rows\n"
     "from --history-days before --from on), never from a model that saw later data.",
     run_predict};

@@ -236,14 +236,20 @@ int cpe_predictor_explain(const cpe_predictor_t *p, const cpe_pred_input_t *in,
                           const cpe_pred_input_t *prev, const cpe_prediction_t *pred,
                           const char *asset, cpe_buf_t *out, cpe_diag_t *d)
 {
-    const cpe_modelset_t *ms = &p->ms;
+    return cpe_modelset_explain(&p->ms, p->symbol, p->version, in, prev, pred, asset, out, d);
+}
+
+int cpe_modelset_explain(const cpe_modelset_t *ms, const char *symbol, const char *version,
+                         const cpe_pred_input_t *in, const cpe_pred_input_t *prev,
+                         const cpe_prediction_t *pred, const char *asset, cpe_buf_t *out,
+                         cpe_diag_t *d)
+{
     int k = cpe_modelset_hidx(ms, pred->horizon_h);
     if (k < 0) return cpe_diag_set(d, CPE_EINVAL, "explain: horizon %d h unknown", pred->horizon_h);
     size_t nc = ms->ncol, w = nc + 1;
     double *X = malloc(2 * nc * sizeof *X), *sh = malloc(2 * w * sizeof *sh);
-    contrib_t *c = malloc((nc ? nc : 1) * sizeof *c);
     int rc = 0;
-    if (!X || !sh || !c) {
+    if (!X || !sh) {
         rc = cpe_diag_set(d, CPE_ENOMEM, "explain: out of memory");
         goto out;
     }
@@ -254,18 +260,38 @@ int cpe_predictor_explain(const cpe_predictor_t *p, const cpe_pred_input_t *in,
         rc = cpe_diag_set(d, rc, "explain: SHAP failed");
         goto out;
     }
+    rc = cpe_explain_json(ms, symbol, version, in, rows == 2 ? prev : NULL, pred, asset, sh,
+                          rows == 2 ? sh + w : NULL, out, d);
+out:
+    free(X);
+    free(sh);
+    return rc;
+}
+
+int cpe_explain_json(const cpe_modelset_t *ms, const char *symbol, const char *version,
+                     const cpe_pred_input_t *in, const cpe_pred_input_t *prev,
+                     const cpe_prediction_t *pred, const char *asset, const double *sh,
+                     const double *sh_prev, cpe_buf_t *out, cpe_diag_t *d)
+{
+    int k = cpe_modelset_hidx(ms, pred->horizon_h);
+    if (k < 0) return cpe_diag_set(d, CPE_EINVAL, "explain: horizon %d h unknown", pred->horizon_h);
+    size_t nc = ms->ncol;
+    size_t rows = prev && prev->x && sh_prev ? 2 : 1;
+    contrib_t *c = malloc((nc ? nc : 1) * sizeof *c);
+    int rc = 0;
+    if (!c) return cpe_diag_set(d, CPE_ENOMEM, "explain: out of memory");
     char ts[32];
     cpe_format_iso8601(in->ts_ms, ts);
     cpe_jw_t j;
     cpe_jw_init(&j, out);
     cpe_jw_obj(&j);
     cpe_jw_kstr(&j, "asset", asset);
-    cpe_jw_kstr(&j, "symbol", p->symbol);
+    cpe_jw_kstr(&j, "symbol", symbol);
     cpe_jw_kint(&j, "horizon_hours", pred->horizon_h);
     cpe_jw_kstr(&j, "ts", ts);
     cpe_jw_kint(&j, "t_ms", in->ts_ms);
     cpe_jw_knum(&j, "p_up", pred->p_up);
-    cpe_jw_kstr(&j, "model_version", p->version);
+    cpe_jw_kstr(&j, "model_version", version);
     cpe_jw_kstr(&j, "units", "log-odds of the raw classifier (before calibration)");
     cpe_jw_kbool(&j, "direction_model_used", ms->h[k].use_direction);
     cpe_jw_knum(&j, "base_value", sh[nc]);
@@ -331,7 +357,7 @@ int cpe_predictor_explain(const cpe_predictor_t *p, const cpe_pred_input_t *in,
     cpe_jw_arr(&j);
     if (rows == 2) {
         for (size_t f = 0; f < nc; f++)
-            c[f] = (contrib_t){f, sh[f] - sh[w + f]};
+            c[f] = (contrib_t){f, sh[f] - sh_prev[f]};
         qsort(c, nc, sizeof *c, cmp_abs_desc);
         for (size_t f = 0; f < nc && f < 8; f++) {
             if (c[f].shap == 0) break;
@@ -348,8 +374,6 @@ int cpe_predictor_explain(const cpe_predictor_t *p, const cpe_pred_input_t *in,
     cpe_jw_end(&j);
     if (j.err) rc = cpe_diag_set(d, CPE_ETOOBIG, "explain: output buffer too small");
 out:
-    free(X);
-    free(sh);
     free(c);
     return rc;
 }

@@ -1,7 +1,9 @@
 /* walkforward.c — purged, embargoed walk-forward evaluation (see cpe/walkforward.h). */
 #include "cpe/walkforward.h"
 
+#include "cpe/gbt.h"
 #include "cpe/metrics.h"
+#include "cpe/predictor.h"
 #include "cpe/timeutil.h"
 
 #include <math.h>
@@ -192,17 +194,54 @@ static void finish_scores(const acc_t *a, cpe_wf_scores_t *s)
     s->acc_high = a->nconf[2] ? (double)a->hitconf[2] / (double)a->nconf[2] : NAN;
 }
 
-static int push_record(cpe_wf_result_t *res, size_t *cap, const cpe_prediction_t *p)
+static int push_record(cpe_wf_result_t *res, size_t *cap, const cpe_prediction_t *p,
+                       int with_explanation)
 {
     if (res->n_records == *cap) {
         size_t nc = *cap ? *cap * 2 : 4096;
         cpe_prediction_t *nr = realloc(res->records, nc * sizeof *nr);
         if (!nr) return CPE_ENOMEM;
         res->records = nr;
+        if (with_explanation) {
+            size_t *no = realloc(res->explain_off, nc * sizeof *no);
+            if (!no) return CPE_ENOMEM;
+            res->explain_off = no;
+        }
         *cap = nc;
     }
     res->records[res->n_records++] = *p;
     return 0;
+}
+
+/* The explanation of the record just pushed (row i of v, features x, SHAP row sh; the
+ * previous row's SHAP sh_prev when that row is i - 1), NUL-ended in explain_text; one that
+ * cannot be made is an empty string. */
+static int push_explanation(cpe_wf_result_t *res, const cpe_wf_config_t *c,
+                            const cpe_modelset_t *ms, const char *version, const cpe_mlview_t *v,
+                            size_t i, const double *x, const cpe_prediction_t *p, const double *sh,
+                            const double *sh_prev)
+{
+    char asset[32];
+    snprintf(asset, sizeof asset, "%s", c->symbol);
+    size_t n = strlen(asset);
+    if (n > 4 && !strcmp(asset + n - 4, "USDT")) asset[n - 4] = 0;
+    cpe_pred_input_t in, prev;
+    memset(&in, 0, sizeof in);
+    memset(&prev, 0, sizeof prev);
+    in.ts_ms = v->ts_ms[i];
+    in.close = v->close[i];
+    in.x = x;
+    if (sh_prev) {
+        prev.ts_ms = v->ts_ms[i - 1];
+        prev.x = v->X + (i - 1) * v->ncol;
+    }
+    size_t at = res->explain_text.len;
+    res->explain_off[res->n_records - 1] = at;
+    cpe_diag_t d = {0};
+    if (cpe_explain_json(ms, c->symbol, version, &in, sh_prev ? &prev : NULL, p, asset, sh, sh_prev,
+                         &res->explain_text, &d) != 0)
+        res->explain_text.len = at;                   /* no explanation: an empty string */
+    return cpe_buf_append(&res->explain_text, "", 1); /* the NUL that ends it */
 }
 
 /* Evaluate the test rows of fold k with the fold's model set. */
@@ -216,6 +255,7 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
     double *pup = malloc((nt ? nt : 1) * (size_t)nh * sizeof *pup);
     double *move = malloc((nt ? nt : 1) * (size_t)nh * sizeof *move);
     double *ret = malloc((size_t)fh * sizeof *ret);
+    double *shap = NULL;
     cpe_cone_ws_t ws = {0};
     if (!X || !praw || !pup || !move || !ret) {
         rc = cpe_diag_set(d, CPE_ENOMEM, "walk-forward: out of memory");
@@ -227,6 +267,22 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
     if ((rc = cpe_modelset_predict(ms, X, nt, praw, pup, move)) != 0) {
         rc = cpe_diag_set(d, rc, "walk-forward fold %d: prediction failed", k);
         goto out;
+    }
+    /* explanations: the SHAP rows of every test row, one call per horizon (a call per row
+     * costs a thread-pool wake-up each) */
+    const int explain = c->keep_records && c->keep_explanations;
+    const size_t w = v->ncol + 1;
+    if (explain && nt > 0) {
+        shap = malloc(nt * w * (size_t)nh * sizeof *shap);
+        if (!shap) {
+            rc = cpe_diag_set(d, CPE_ENOMEM, "walk-forward: out of memory");
+            goto out;
+        }
+        for (int h = 0; h < nh; h++)
+            if ((rc = cpe_gbt_contribs(&ms->h[h].cls, X, nt, shap + (size_t)h * nt * w)) != 0) {
+                rc = cpe_diag_set(d, rc, "walk-forward fold %d: SHAP failed", k);
+                goto out;
+            }
     }
     char version[48], day[32];
     cpe_format_iso8601(ms->label_cutoff_ms, day); /* the model knows outcomes up to here */
@@ -264,7 +320,13 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
                      cpe_confidence(p->p_up, rg, ex.confidence_penalty, dq, 0));
             snprintf(p->model_version, sizeof p->model_version, "%s", version);
             p->vol_fallback = ms->vol.fallback;
-            if (c->keep_records && (rc = push_record(res, rec_cap, p)) != 0) goto out;
+            if (c->keep_records && (rc = push_record(res, rec_cap, p, explain)) != 0) goto out;
+            if (explain) {
+                const double *sh = shap + ((size_t)h * nt + t) * w;
+                const double *sh_prev = t > 0 && test[t - 1] + 1 == i ? sh - w : NULL;
+                if ((rc = push_explanation(res, c, ms, version, v, i, x, p, sh, sh_prev)) != 0)
+                    goto out;
+            }
             double y = cpe_ml_label(v, i, H);
             if (isnan(y)) continue;
             double sig_cv = rv * sqrt((double)H);
@@ -274,6 +336,7 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
     }
 out:
     cpe_cone_ws_free(&ws);
+    free(shap);
     free(X);
     free(praw);
     free(pup);
@@ -290,6 +353,7 @@ int cpe_wf_run(const cpe_mlview_t *v, const cpe_wf_config_t *c, cpe_wf_result_t 
     acc_t acc[CPE_MS_MAX_H];
     memset(acc, 0, sizeof acc);
     memset(res, 0, sizeof *res);
+    cpe_buf_init(&res->explain_text, (size_t)1 << 31);
     if (!v || v->n < 2) return cpe_diag_set(d, CPE_EDATA, "walk-forward: no rows");
     int64_t step = v->ts_ms[1] - v->ts_ms[0];
     if ((rc = cpe_wf_make_plan(c, v->ts_ms[0], v->ts_ms[v->n - 1] + step, &res->plan, d)) != 0)
@@ -344,4 +408,7 @@ void cpe_wf_result_free(cpe_wf_result_t *r)
     free(r->records);
     r->records = NULL;
     r->n_records = 0;
+    free(r->explain_off);
+    r->explain_off = NULL;
+    cpe_buf_free(&r->explain_text);
 }

@@ -34,12 +34,19 @@ check "backtest: every 5-minute prediction bar was seen" \
 check "backtest: the equity curve ends at the final equity" \
   test "$(json "$tmp/wf.json" 'd["equity"]["v"][-1] == d["metrics"]["final_equity"]')" = True
 
-"$CPE_BIN" predict --db "$tmp/s.db" --asset BTC --backfill --from "$from" --to "$to" >"$tmp/bf.log" 2>&1
+"$CPE_BIN" predict --db "$tmp/s.db" --asset BTC --backfill --from "$from" --to "$to" --explain >"$tmp/bf.log" 2>&1
 "$CPE_BIN" backtest --db "$tmp/s.db" --symbol BTCUSDT --from "$from" --to "$to" --out "$tmp/st.json" >"$tmp/st.log" 2>&1
 check "backtest uses the predictions stored by predict --backfill" \
   test "$(json "$tmp/st.json" 'd["predictions"]')" = "stored walk-forward predictions"
 check "backtest: --out prints a summary line" grep -q '^strategy: 4320 bars' "$tmp/st.log"
 
+# --days N: the last N days of the symbol's bars (ETH has none stored yet)
+"$CPE_BIN" predict --db "$tmp/s.db" --asset ETH --backfill --days 1 >"$tmp/bfd.log" 2>&1
+check "predict --backfill --days 1: a day of 5-minute predictions for 4 horizons ($(cat "$tmp/bfd.log"))" \
+  grep -q '^ETHUSDT: stored 1152 walk-forward predictions (' "$tmp/bfd.log"
+"$CPE_BIN" predict --db "$tmp/s.db" --asset ETH --backfill --days 1 --from "$from" >/dev/null 2>"$tmp/bfd.err"
+check "predict --backfill: --days with --from is a usage error" \
+  bash -c "[ $? -eq 2 ] && grep -q 'give one or the other' '$tmp/bfd.err'"
 echo '{"horizons":[1,4],"order_type":"limit","curve_points":100,"walk_forward":{"train_days":1,"test_days":1,"step_days":1}}' >"$tmp/strat.json"
 "$CPE_BIN" backtest --db "$tmp/s.db" --symbol BTCUSDT --from "$from" --to "$to" --strategy "$tmp/strat.json" >"$tmp/s2.json" 2>"$tmp/s2.err"
 check "--strategy applies (horizons, limit orders, curves thinned to <= 100 points, walk-forward 1/1/1 days: 2 periods)" \
@@ -172,6 +179,12 @@ print(ok or f"bars {len(bars)} first {bars[0]['bar']['t'] if bars else None} pre
 EOF
 check "ws replay: 400 bars from the chosen time with the stored predictions, accuracy as recomputed ($(cat "$tmp/replay.txt"))" \
   test "$(cat "$tmp/replay.txt")" = True
+# hovering a backfilled bar: GET /explain gives what the walk-forward model believed at the
+# last prediction at or before it (backfilled every 5 minutes)
+at_ms=$((from_ms + 3600000))
+curl -s "$B/explain?asset=BTC&horizon_hours=4&at=$at_ms" >"$tmp/explain.json"
+check "GET /explain at a backfilled bar: its stored walk-forward explanation (reasons, the bar before)" \
+  test "$(json "$tmp/explain.json" "$at_ms - 300000 < d['t_ms'] <= $at_ms and '-wf-' in d['model_version'] and len(d['reasons']) > 0 and d['previous_t_ms'] == d['t_ms'] - 300000")" = True
 # seek: a second replay message with another `from` restarts there; steps while paused
 seek_ms=$((from_ms + 86400000))
 "$CPE_BIN" stream --url "$W" --send "{\"op\":\"replay\",\"asset\":\"BTC\",\"from\":$from_ms,\"speed\":0}" \

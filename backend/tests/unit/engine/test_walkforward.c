@@ -135,7 +135,7 @@ static cpe_wf_config_t small_config(void)
     return c;
 }
 
-static void run_synth(int planted, cpe_wf_result_t *res)
+static void run_synth_with(int planted, int explain, cpe_wf_result_t *res)
 {
     size_t n = 17 * 288; /* 17 days */
     int64_t *ts = malloc(n * sizeof *ts);
@@ -143,10 +143,16 @@ static void run_synth(int planted, cpe_wf_result_t *res)
     synth_rows(n, planted, planted ? 11 : 12, ts, close, X);
     cpe_mlview_t v = {n, NCOL, ts, X, close, NAMES};
     cpe_wf_config_t c = small_config();
+    c.keep_explanations = explain;
     cpe_diag_t d = {0};
     int rc = cpe_wf_run(&v, &c, res, NULL, NULL, &d);
     CHECK_MSG(rc == 0, "run: %s", d.msg);
     free(ts), free(close), free(X);
+}
+
+static void run_synth(int planted, cpe_wf_result_t *res)
+{
+    run_synth_with(planted, 0, res);
 }
 
 static void test_run_finds_planted_signal_out_of_sample(void)
@@ -184,6 +190,46 @@ static void test_run_without_signal_scores_auc_near_half(void)
     cpe_wf_result_free(&res);
 }
 
+/* With keep_explanations every record has the explanation of its own bar, horizon and
+ * fold model; the bar before it (a test row too) is its "previous bar"; the first row of a
+ * fold has none. Without it, no explanation is kept. */
+static void test_records_carry_their_explanations(void)
+{
+    cpe_wf_result_t res;
+    run_synth_with(1, 1, &res);
+    CHECK(res.n_records > 1000 && res.explain_off != NULL);
+    size_t firsts = 0, with_prev = 0;
+    for (size_t i = 0; i < res.n_records; i++) {
+        const cpe_prediction_t *p = &res.records[i];
+        const char *ex = res.explain_text.data + res.explain_off[i];
+        char want[96];
+        snprintf(want, sizeof want, "\"horizon_hours\":%d,", p->horizon_h);
+        CHECK(strstr(ex, want) != NULL);
+        snprintf(want, sizeof want, "\"t_ms\":%lld,", (long long)p->ts_ms);
+        CHECK(strstr(ex, want) != NULL);
+        snprintf(want, sizeof want, "\"model_version\":\"%s\"", p->model_version);
+        CHECK(strstr(ex, want) != NULL);
+        CHECK(strstr(ex, "\"reasons\":[{") != NULL);
+        int first =
+            p->ts_ms == res.plan.f[0].test_from_ms || p->ts_ms == res.plan.f[1].test_from_ms;
+        snprintf(want, sizeof want, "\"previous_t_ms\":%lld}", (long long)(p->ts_ms - STEP));
+        if (first) {
+            firsts++;
+            CHECK(strstr(ex, "previous_t_ms") == NULL);
+        } else if (strstr(ex, want)) {
+            with_prev++;
+        }
+        if (i < 2) CHECK(first);
+    }
+    CHECK_EQ_INT((long long)firsts, 4); /* 2 folds x 2 horizons */
+    CHECK_MSG(with_prev + firsts == res.n_records, "%zu of %zu with the previous bar", with_prev,
+              res.n_records);
+    cpe_wf_result_free(&res);
+    run_synth_with(1, 0, &res);
+    CHECK(res.explain_off == NULL && res.explain_text.len == 0);
+    cpe_wf_result_free(&res);
+}
+
 int main(void)
 {
     RUN(test_plan_anchors_folds_at_the_end);
@@ -191,5 +237,6 @@ int main(void)
     RUN(test_embargo_drops_rows_after_earlier_test_windows);
     RUN(test_run_finds_planted_signal_out_of_sample);
     RUN(test_run_without_signal_scores_auc_near_half);
+    RUN(test_records_carry_their_explanations);
     return TEST_DONE();
 }
