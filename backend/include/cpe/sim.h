@@ -86,6 +86,7 @@ typedef struct cpe_sim_symbol {
     double trade_usd;     /* mean trade size (for trade counts) */
     double tick;          /* price grid */
     double lot;           /* quantity grid */
+    double oi0_usd;       /* open interest at the start (notional); 0 = as at equilibrium */
 } cpe_sim_symbol_t;
 
 typedef struct cpe_sim_config {

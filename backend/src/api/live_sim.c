@@ -186,10 +186,10 @@ int live_sim_start(cpe_live_t *l, cpe_diag_t *d)
         cpe_floor_ms(now, CPE_MS_PER_MIN) - (int64_t)l->cfg.backfill_minutes * CPE_MS_PER_MIN;
     if (l->cfg.minute_ms != 60000) start = cpe_floor_ms(now, CPE_MS_PER_MIN);
     /* continue after the newest stored simulated bar (the price carries on from it) */
-    double last_close[CPE_LIVE_MAX_SYMBOLS];
+    double last_close[CPE_LIVE_MAX_SYMBOLS], last_oi[CPE_LIVE_MAX_SYMBOLS];
     int64_t last_ts = INT64_MIN;
     for (int i = 0; i < l->nsym; i++) {
-        last_close[i] = NAN;
+        last_close[i] = last_oi[i] = NAN;
         char inst[CPE_INSTR_KEY_MAX];
         snprintf(inst, sizeof inst, "sim:spot:%s", names[i]);
         cpe_kline_t *k = NULL;
@@ -199,6 +199,15 @@ int live_sim_start(cpe_live_t *l, cpe_diag_t *d)
             n > 0) {
             last_close[i] = k[n - 1].close;
             if (k[n - 1].ts_ms > last_ts) last_ts = k[n - 1].ts_ms;
+            /* and its open interest, so the perp's OI carries on where it was */
+            cpe_point_t *o = NULL;
+            size_t no = 0;
+            snprintf(inst, sizeof inst, "sim:perp:%s", names[i]);
+            if (cpe_store_read_points(l->store, inst, "oi", k[n - 1].ts_ms - CPE_MS_PER_DAY,
+                                      INT64_MAX, &o, &no) == 0 &&
+                no > 0)
+                last_oi[i] = o[no - 1].v[1];
+            free(o);
         }
         free(k);
     }
@@ -213,6 +222,7 @@ int live_sim_start(cpe_live_t *l, cpe_diag_t *d)
             last_close[i] = newest_close(l->store, inst);
         }
         if (last_close[i] > 0) sc.sym[i].price0 = last_close[i];
+        if (last_oi[i] > 0) sc.sym[i].oi0_usd = last_oi[i];
     }
     if ((rc = cpe_sim_new(&sc, &l->sim, d))) return rc;
     return open_series(l);

@@ -16,14 +16,14 @@ const cpe_sim_regime_params_t cpe_sim_regimes[CPE_SIM_NREGIMES] = {
 };
 
 static const cpe_sim_symbol_t known[] = {
-    /* symbol, price0, sigma_1m, rho, volume_usd_1m, oi_usd, trade_usd, tick, lot */
-    {"BTCUSDT", 60000.0, 0.0006, 0.90, 1.5e6, 8e9, 800, 0.01, 1e-5},
-    {"ETHUSDT", 3000.0, 0.0008, 0.80, 8e5, 4e9, 500, 0.01, 1e-4},
-    {"SOLUSDT", 150.0, 0.0011, 0.70, 3e5, 1.5e9, 300, 0.01, 1e-3},
-    {"BNBUSDT", 550.0, 0.0008, 0.65, 1e5, 6e8, 250, 0.01, 1e-3},
-    {"XRPUSDT", 0.6, 0.0010, 0.65, 1.5e5, 8e8, 200, 0.0001, 0.1},
+    /* symbol, price0, sigma_1m, rho, volume_usd_1m, oi_usd, trade_usd, tick, lot, oi0_usd */
+    {"BTCUSDT", 60000.0, 0.0006, 0.90, 1.5e6, 8e9, 800, 0.01, 1e-5, 0},
+    {"ETHUSDT", 3000.0, 0.0008, 0.80, 8e5, 4e9, 500, 0.01, 1e-4, 0},
+    {"SOLUSDT", 150.0, 0.0011, 0.70, 3e5, 1.5e9, 300, 0.01, 1e-3, 0},
+    {"BNBUSDT", 550.0, 0.0008, 0.65, 1e5, 6e8, 250, 0.01, 1e-3, 0},
+    {"XRPUSDT", 0.6, 0.0010, 0.65, 1.5e5, 8e8, 200, 0.0001, 0.1, 0},
 };
-static const cpe_sim_symbol_t generic = {"", 100.0, 0.0012, 0.60, 1e5, 3e8, 200, 0.01, 1e-3};
+static const cpe_sim_symbol_t generic = {"", 100.0, 0.0012, 0.60, 1e5, 3e8, 200, 0.01, 1e-3, 0};
 
 int cpe_sim_config_default(cpe_sim_config_t *c, const char *const *symbols, size_t n, uint64_t seed,
                            int64_t start_ms, cpe_diag_t *d)

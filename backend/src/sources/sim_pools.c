@@ -79,6 +79,17 @@ void sim_pools_init(sim_pools_t *pl, const cpe_sim_symbol_t *p, cpe_rng_t *g, in
             }
         retrigger(pl, side);
     }
+    /* a given starting open interest (a simulation continuing a stored one): every cohort
+     * scaled to it; the flows then pull it to the equilibrium as usual */
+    if (p->oi0_usd > 0) {
+        double L, S;
+        sim_pools_qty(pl, &L, &S);
+        double k = (L + S) * p->price0 > 0 ? p->oi0_usd / ((L + S) * p->price0) : 1;
+        for (int side = 0; side < 2; side++)
+            for (int i = 0; i < SIM_TIERS; i++)
+                for (int j = 0; j < SIM_COHORTS; j++)
+                    pl->c[side][i][j].qty *= k;
+    }
 }
 
 static int liq_push(sim_liqs_t *out, int64_t ts, int side, double price, double qty)

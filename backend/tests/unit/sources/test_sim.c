@@ -454,6 +454,31 @@ static void test_write_to_store_marks_simulated_and_is_idempotent(void)
     cpe_store_close(st);
 }
 
+/* The first open interest of a simulation given oi0_usd (the live simulator continuing a
+ * stored one) is that notional, far from the equilibrium's; without it, near the equilibrium. */
+static double first_oi_usd(double oi0_usd)
+{
+    const char *syms[] = {"BTCUSDT"};
+    cpe_sim_config_t c;
+    cpe_sim_t *s = NULL;
+    if (cpe_sim_config_default(&c, syms, 1, 7, T0, NULL)) return NAN;
+    c.sym[0].oi0_usd = oi0_usd;
+    if (cpe_sim_new(&c, &s, NULL)) return NAN;
+    static cpe_sim_minute_t m;
+    double oi = NAN;
+    for (int i = 0; i < 10 && isnan(oi); i++)
+        if (cpe_sim_step(s, &m) == 0 && m.sym[0].has_oi) oi = m.sym[0].oi.v[1];
+    cpe_sim_free(s);
+    return oi;
+}
+
+static void test_open_interest_starts_where_it_is_told(void)
+{
+    double eq = first_oi_usd(0), given = first_oi_usd(3e9);
+    CHECK_MSG(fabs(given / 3e9 - 1) < 0.03, "first OI %.4g, asked 3e9", given);
+    CHECK_MSG(eq > 5e9, "first OI at equilibrium %.4g (equilibrium 8e9)", eq);
+}
+
 int main(void)
 {
     RUN(test_same_seed_gives_identical_data);
@@ -469,6 +494,7 @@ int main(void)
     RUN(test_liquidations_cluster_in_large_moves);
     RUN(test_oi_builds_in_trends_and_flushes_in_cascades);
     RUN(test_taker_flow_leads_price);
+    RUN(test_open_interest_starts_where_it_is_told);
     for (int j = 0; j < 2; j++) {
         free(S.spot[j]);
         free(S.perp[j]);
