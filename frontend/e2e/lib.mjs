@@ -30,7 +30,7 @@ export function hasCommand(name) {
  * DIR/models, when that command exists). Returns {dir, db, models, notes[], cleanup};
  * throws with the command's output when simulate fails.
  */
-export function makeStore({ days = 3, seed = 1 } = {}) {
+export function makeStore({ days = 3, seed = 1, backfillDays = 0 } = {}) {
   if (!existsSync(CPE_BIN)) throw new Error(`${CPE_BIN}: no cpe binary (build it, or set CPE_BIN)`);
   const dir = mkdtempSync(join(tmpdir(), 'cpe-e2e-'));
   const db = join(dir, 'cpe.db');
@@ -44,6 +44,14 @@ export function makeStore({ days = 3, seed = 1 } = {}) {
       const tr = run(['train', '--symbol', symbol, '--db', db, '--models', models], { timeout: 900_000, env: { CPE_MODELS: models } });
       notes.push(`cpe train --symbol ${symbol}: ${tr.ok ? 'ok' : `failed (${tr.status})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       if (!tr.ok) log(`cpe train failed: ${tr.out.slice(-800)}`);
+    }
+    // the last days as the models would have seen them (walk-forward, with explanations):
+    // replay has predictions to score, older bars have explanations to hover
+    for (const asset of backfillDays > 0 ? ['BTC', 'ETH'] : []) {
+      const t0 = Date.now();
+      const bf = run(['predict', '--asset', asset, '--backfill', '--days', String(backfillDays), '--explain', '--db', db], { timeout: 300_000 });
+      notes.push(`cpe predict --asset ${asset} --backfill --days ${backfillDays} --explain: ${bf.ok ? 'ok' : `failed (${bf.status})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      if (!bf.ok) log(`backfill failed: ${bf.out.slice(-800)}`);
     }
   } else {
     notes.push('cpe train: no such command in this binary (no model: no cone, no explanations)');

@@ -174,6 +174,22 @@ test('hovering a bar shows its explanation', async ({ page }) => {
     assert(reasons > 0, 'no reason bars');
     seen.push(t);
   }
+  // a bar from before the server started (4 h back): the explanation backfilled with it,
+  // from the walk-forward model of its time (its version says "-wf-"), at or before the bar
+  const spacing = (bars[0].x - bars[4].x) / 4;
+  const xOld = bars[0].x - 240 * spacing;
+  assert(xOld > p.left + 10, `4 h back is off the chart (x ${xOld.toFixed(0)}, spacing ${spacing.toFixed(2)})`);
+  const tOld = await barAt(xOld);
+  assert(tOld !== null, 'no bar 4 h back');
+  let belief = '';
+  await waitFor(async () => {
+    belief = (await page.textContent('[data-testid=explain-belief]').catch(() => '')) ?? '';
+    if ((await page.locator('[data-testid=explain-panel] .error').count()) > 0) throw new Fatal(`GET /explain failed for ${tOld}: ${(await page.innerText('[data-testid=explain-panel]')).slice(0, 160)}`);
+    return belief.includes('-wf-');
+  }, { what: `the backfilled explanation of ${tOld}`, timeout: 10_000 });
+  const at = belief.match(/At (\d{4}-\d\d-\d\d \d\d:\d\d) UTC/)?.[1];
+  const dt = Date.parse(`${tOld.slice(0, 16)}Z`) - Date.parse(`${at}Z`);
+  assert(dt >= 0 && dt < 5 * 60_000, `explanation at ${at} for the bar ${tOld}`);
   await shot(page, 'hover-explanation');
   assert(new Set(seen).size >= 2, `every bar hovered gave the same explanation time ${seen[0]}`);
 });
@@ -192,12 +208,14 @@ test('replay plays', async ({ page }) => {
   await page.click('[data-testid=replay-start]');
   await waitFor(async () => (await state(page)).replay.active, { what: 'replay to start' });
   const t0 = (await state(page)).replay.t;
-  await waitFor(async () => { const r = (await state(page)).replay; return r.t > t0 && r.total >= 0 && r.playing; }, { what: 'replay bars over the WebSocket', timeout: 15_000 });
-  await sleep(1500);
+  await waitFor(async () => { const r = (await state(page)).replay; return r.t > t0 && r.playing; }, { what: 'replay bars over the WebSocket', timeout: 15_000 });
+  // the backfilled predictions replay with the bars; 1 h after the first one they are scored
+  await waitFor(async () => (await state(page)).replay.total > 0, { what: 'a replayed prediction scored against what happened', timeout: 30_000 });
   const r1 = (await state(page)).replay;
-  assert(r1.t > t0 + 60_000, `replay advanced only to ${r1.t} from ${t0}`);
+  assert(r1.t > t0 + 60 * 60_000, `replay scored before an hour passed (${r1.t} from ${t0})`);
+  assert(r1.hits >= 0 && r1.hits <= r1.total, `accuracy ${r1.hits}/${r1.total}`);
   const status = await page.textContent('[data-testid=replay-status]');
-  assert(/accuracy/.test(status), `no accuracy shown: ${status}`);
+  assert(/accuracy \d+\.\d%/.test(status) && status.includes(`(${r1.hits}/${r1.total})`.slice(0, 2)), `no accuracy shown: ${status}`);
   await page.keyboard.press(' ');
   await sleep(600);
   const paused = (await state(page)).replay;
@@ -326,9 +344,10 @@ async function main() {
   const selected = tests.filter((t) => ONLY.length === 0 || ONLY.includes(t.name));
   let store, server, browser;
   try {
-    // 40 days: a backtest over the chart's bars trains walk-forward models on the 30 days before
-    log('e2e: filling a temp store (cpe simulate --days 40 --seed 1)');
-    store = makeStore({ days: 40 });
+    // 40 days: a backtest over the chart's bars trains walk-forward models on the 30 days before;
+    // the last day backfilled with walk-forward predictions and explanations (replay, hover)
+    log('e2e: filling a temp store (cpe simulate --days 40 --seed 1, backfill 1 day)');
+    store = makeStore({ days: 40, backfillDays: 1 });
     store.notes.forEach((n) => log('e2e: ' + n));
     server = await startServer(store.db, SERVER_ENV, store.models);
     log(`e2e: cpe serve at ${server.url}`);
