@@ -18,6 +18,11 @@ static const double tier_hold_min[SIM_TIERS] = {4320, 1440, 360, 120}; /* mean h
 
 double sim_round(double x, double step)
 {
+    /* a decimal grid (0.01, 1e-5, ...): divide by the power of ten, so the result is the
+     * double nearest to the decimal an exchange would print (61689.95, not the
+     * 61689.950000000004 that multiplying by an inexact 0.01 gives) */
+    double inv = round(1.0 / step);
+    if (inv >= 1 && fabs(inv * step - 1.0) < 1e-12) return round(x * inv) / inv;
     return round(x / step) * step;
 }
 
