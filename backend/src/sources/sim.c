@@ -131,6 +131,12 @@ void cpe_sim_partial(const cpe_kline_t slices[CPE_SIM_SLICES], int k, cpe_kline_
         out->taker_buy_base += x->taker_buy_base;
         out->taker_buy_quote += x->taker_buy_quote;
     }
+    /* sums of lots and of price x lot: on the 8-decimal grid an exchange prints (the sum
+     * itself carries the float additions' error: 7.267820000000002) */
+    out->volume = sim_round(out->volume, 1e-8);
+    out->quote_volume = sim_round(out->quote_volume, 1e-8);
+    out->taker_buy_base = sim_round(out->taker_buy_base, 1e-8);
+    out->taker_buy_quote = sim_round(out->taker_buy_quote, 1e-8);
 }
 
 /* ---- market-wide state ---- */
