@@ -72,6 +72,10 @@ test('page loads', async ({ page, url, errors }) => {
   assert(st.bars > 100, `only ${st.bars} bars loaded`);
   await waitFor(async () => (await page.getAttribute('[data-testid=conn]', 'data-state')) === 'open', { what: 'WebSocket open' });
   assert(await page.isVisible('[data-testid=sim-market]'), 'simulated store but no "SIMULATED DATA" badge');
+  // why the data is simulated, from the server's /health (here: started with --source simulate)
+  await page.waitForSelector('[data-testid=source-note]', { timeout: 10_000 });
+  const note = await page.textContent('[data-testid=source-note]');
+  assert(/simulat/i.test(note ?? ''), `source note "${note}" does not say the data is simulated`);
   assert(await page.isVisible('text=no source configured'), 'flow panel should say "no source configured"');
   await shot(page, 'page-loads');
   assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
@@ -321,6 +325,16 @@ test('mount/unmount leaks nothing', async ({ page, cdp }) => {
   await page.evaluate(() => window.__cpe.unmount());
   await sleep(300);
   const h1 = await heap();
+  if (process.env.E2E_HEAPSNAP && (h1 - h0) / 1048576 > 3) {
+    const { writeFileSync } = await import('node:fs');
+    const chunks = [];
+    const onChunk = (e) => chunks.push(e.chunk);
+    cdp.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+    await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    cdp.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+    writeFileSync('/tmp/leak.heapsnapshot', chunks.join(''));
+    log('  heap snapshot written to /tmp/leak.heapsnapshot');
+  }
   const c = await page.evaluate(() => window.__cpe.counters());
   const canvases = await page.evaluate(() => document.querySelectorAll('canvas').length);
   const sockets = await page.evaluate(() => window.__openSockets());

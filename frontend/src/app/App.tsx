@@ -8,6 +8,7 @@ import { Api } from '../domain/api';
 import { CockpitController } from '../domain/controller';
 import { createCockpitStore, type CockpitState, type CockpitStore } from '../domain/store';
 import { AIExplanationPanel } from '../ui/AIExplanationPanel';
+import { StatusLine } from '../ui/StatusLine';
 import { BacktestTimeline } from '../ui/BacktestTimeline';
 import { CockpitContext, type Cockpit } from '../ui/context';
 import { FlowPanel } from '../ui/FlowPanel';
@@ -80,7 +81,7 @@ export function App({ apiBase = '', wsUrl, windowBars, initial, expose }: AppPro
               <CVDPanel />
               <LiquidationsPanel />
             </PriceChart>
-            <div className="pane-labels muted small">panes: price · volume · basis (left) │ OI │ funding │ CVD │ liquidations long (down) / short (up)</div>
+            <StatusLine />
           </div>
           <aside className="side-col">
             <SidePredictionPanel />

@@ -64,10 +64,17 @@ export interface WsBar {
   liq_long?: number | null; liq_short?: number | null; basis?: number | null;
 }
 
+/** The part of GET /health the cockpit shows: where the data comes from and how fresh it is. */
+export interface Health {
+  status: 'ok' | 'degraded' | string; source: 'live' | 'simulated' | 'store' | string; simulated: boolean;
+  source_note?: string;
+  data?: { kind: string; instrument: string; stale: boolean; age_ms: number | null }[];
+}
+
 export type ServerMessage =
   | { type: 'candle'; asset: Asset; interval: Interval; closed: boolean; bar: WsBar }
   | ({ type: 'prediction' } & Prediction)
-  | { type: 'market'; asset: Asset; [k: string]: unknown }
+  | { type: 'market'; asset: Asset; source?: string; simulated?: boolean; stale?: boolean; last_ts?: number; age_ms?: number }
   | { type: 'replay'; asset: Asset; interval?: Interval; t?: number; bar?: WsBar; predictions?: Prediction[]; accuracy?: { hits: number; total: number }; done?: boolean }
   | { type: 'heartbeat'; t: number }
   | { type: 'error'; error: { code: string; message: string } }

@@ -61,6 +61,28 @@ describe('CockpitController', () => {
     h.c.destroy();
   });
 
+  it('shows where the data comes from (GET /health) and follows the market channel\'s stale flag', async () => {
+    const health = {
+      status: 'degraded', source: 'simulated', simulated: true, source_note: 'auto: no exchange answered within 8 s',
+      data: [
+        { kind: 'price', instrument: 'sim:spot:BTCUSDT', stale: false, age_ms: 0 },
+        { kind: 'oi', instrument: 'sim:perp:BTCUSDT', stale: true, age_ms: 900_000 },
+        { kind: 'price', instrument: 'sim:spot:ETHUSDT', stale: true, age_ms: 900_000 },
+      ],
+    };
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : u.pathname === '/health' ? { status: 200, body: health } : { status: 200, body: pred(4) }));
+    h.c.start();
+    await tick();
+    expect(h.store.getState().source).toEqual({ source: 'simulated', simulated: true, note: 'auto: no exchange answered within 8 s', degraded: true, staleKinds: ['oi'] });
+    expect(h.store.getState().marketStale).toBe(false); // BTC's price is fresh (ETH's is not)
+    h.open();
+    h.push({ type: 'market', asset: 'ETH', stale: true });
+    expect(h.store.getState().marketStale).toBe(false);
+    h.push({ type: 'market', asset: 'BTC', stale: true });
+    expect(h.store.getState().marketStale).toBe(true);
+    h.c.destroy();
+  });
+
   it('merges all ticks of a frame into one store update', async () => {
     const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
     h.c.start();

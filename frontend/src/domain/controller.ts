@@ -44,6 +44,7 @@ export class CockpitController {
   private predRetryTimer: Timer | null = null;
   private pollTimer: Timer | null = null;
   private gapTimer: Timer | null = null;
+  private healthTimer: Timer | null = null;
   /** Gap fills asked per hole start (a hole the server never fills is not asked forever). */
   private holeTries = new Map<number, number>();
   private lastHoleFill = 0;
@@ -71,6 +72,7 @@ export class CockpitController {
         void this.loadMarket();
         this.resubscribe();
       }
+      if (s.asset !== prev.asset) void this.loadHealth();
       if (s.asset !== prev.asset || s.horizon !== prev.horizon) {
         if (!s.replay.active) void this.loadPrediction();
         this.explainCache.clear();
@@ -79,6 +81,7 @@ export class CockpitController {
     });
     void this.loadMarket();
     void this.loadPrediction();
+    void this.loadHealth();
     if (this.opts.socketUrl) {
       this.socket = new LiveSocket(this.opts.socketUrl, {
         onMessage: (m) => this.onMessage(m),
@@ -107,7 +110,27 @@ export class CockpitController {
     this.replayBatcher.destroy();
     liveCounters.dec('batchers');
     for (const a of [this.loadAbort, this.predAbort, this.explainAbort]) a?.abort();
-    for (const t of [this.explainTimer, this.predRetryTimer, this.pollTimer, this.gapTimer]) if (t) clearTimeout(t);
+    for (const t of [this.explainTimer, this.predRetryTimer, this.pollTimer, this.gapTimer, this.healthTimer]) if (t) clearTimeout(t);
+  }
+
+  // ---- data source -----------------------------------------------------------------
+
+  /** GET /health now and every 30 s: the source, its note, which kinds of the asset are stale. */
+  async loadHealth(): Promise<void> {
+    if (this.healthTimer) { clearTimeout(this.healthTimer); this.healthTimer = null; }
+    try {
+      const h = await this.api.health();
+      if (this.destroyed) return;
+      const sym = `${this.store.getState().asset}USDT`;
+      const staleKinds = [...new Set((h.data ?? []).filter((d) => d.stale && d.instrument.endsWith(`:${sym}`)).map((d) => d.kind))];
+      this.store.setState({
+        source: { source: h.source, simulated: h.simulated, note: h.source_note ?? '', degraded: h.status !== 'ok', staleKinds },
+        marketStale: staleKinds.includes('price'),
+      });
+    } catch {
+      /* the server is away: the connection badge says so; asked again below */
+    }
+    if (!this.destroyed) this.healthTimer = setTimeout(() => { this.healthTimer = null; void this.loadHealth(); }, 30_000);
   }
 
   // ---- market data ---------------------------------------------------------------
@@ -295,6 +318,9 @@ export class CockpitController {
         return;
       case 'replay':
         this.onReplay(m);
+        return;
+      case 'market':
+        if (m.asset === s.asset && typeof m.stale === 'boolean') this.store.setState({ marketStale: m.stale });
         return;
       case 'error':
         if (s.replay.active) this.store.setState({ replay: { ...s.replay, error: m.error.message } });

@@ -21,6 +21,10 @@ export interface ReplayState {
   active: boolean; playing: boolean; speed: number; from: UnixMs | null; t: UnixMs | null;
   hits: number; total: number; error: string | null;
 }
+/** Where the data comes from (GET /health every 30 s) and whether the current asset's is stale
+ * (also pushed on the WebSocket's market channel the moment it changes). */
+export interface SourceState { source: string; simulated: boolean; note: string; degraded: boolean; staleKinds: string[] }
+
 export interface BacktestState { status: 'idle' | 'running' | 'done' | 'failed'; jobId: string | null; view: BacktestView | null; error: string | null }
 
 export interface CockpitState {
@@ -33,6 +37,7 @@ export interface CockpitState {
   hoverT: UnixMs | null; explanation: Explanation | null; explainState: LoadState; explainError: string | null;
   replay: ReplayState; backtest: BacktestState;
   liveTicks: number;
+  source: SourceState | null; marketStale: boolean;
 }
 
 export const SPEEDS = [1, 5, 20, 60, 240] as const;
@@ -50,6 +55,7 @@ export function initialState(over: Partial<CockpitState> = {}): CockpitState {
     hoverT: null, explanation: null, explainState: 'idle', explainError: null,
     replay: initialReplay, backtest: { status: 'idle', jobId: null, view: null, error: null },
     liveTicks: 0,
+    source: null, marketStale: false,
     ...over,
   };
 }

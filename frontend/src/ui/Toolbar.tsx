@@ -24,6 +24,8 @@ export function Toolbar({ onHelp }: { onHelp: () => void }) {
   const theme = useCockpit((s) => s.theme);
   const layers = useCockpit((s) => s.layers);
   const simulated = useCockpit((s) => s.series?.simulated ?? false);
+  const source = useCockpit((s) => s.source);
+  const marketStale = useCockpit((s) => s.marketStale);
   const keyOf = (id: string) => ACTIONS.find((a) => a.id === id)?.keys[0] ?? '';
   return (
     <header className="toolbar">
@@ -41,7 +43,8 @@ export function Toolbar({ onHelp }: { onHelp: () => void }) {
         {LAYER_LABELS.map(([k, label]) => <button key={k} aria-pressed={layers[k]} title={`key ${keyOf(`layer.${k}`).toUpperCase()}`} onClick={() => runAction(`layer.${k}`, cockpit)}>{label}</button>)}
       </div>
       <span className="spacer" />
-      {simulated && <span className="badge sim" data-testid="sim-market">SIMULATED DATA</span>}
+      {simulated && <span className="badge sim" data-testid="sim-market" title={source?.note || 'the bars are simulated'}>SIMULATED DATA</span>}
+      {marketStale && <span className="badge stale" data-testid="stale-market" title={`no fresh ${source?.staleKinds.join(', ') || 'price'} data: predictions are flagged stale`}>STALE DATA</span>}
       <ConnectionBadge />
       <button onClick={() => runAction('theme.toggle', cockpit)} title="T" aria-label="Toggle theme">{theme === 'dark' ? '☀' : '☾'}</button>
       <button onClick={onHelp} title="Keyboard shortcuts" aria-label="Keyboard shortcuts">?</button>
