@@ -80,7 +80,9 @@ export function PriceChart({ children }: { children?: ReactNode }) {
       feeds.current?.volume.destroy();
       feeds.current = null;
       CandleSeriesContext.current = null;
-      setHost(null);
+      // no setHost(null): this runs on unmount (the controller never changes while mounted),
+      // and an update queued for an unmounting component stays in React's update queue with
+      // its hook state, this chart host and all its data, until some later render
       h.destroy();
     };
     // the chart is created once; theme changes go through setPalette
