@@ -26,34 +26,35 @@
 #include <stdint.h>
 
 typedef struct cpe_api_config {
-    char host[64];            /* CPE_HOST, 127.0.0.1 */
-    int port;                 /* CPE_PORT, 8000 (0 = any free port, logged) */
-    char db[512];             /* CPE_DB, data/cpe.db */
-    char source[16];          /* CPE_SOURCE: auto | live | simulate | store */
-    char static_dir[512];     /* CPE_STATIC_DIR, "" = frontend/dist found near the binary/cwd */
-    char cors_origins[1024];  /* CPE_CORS_ORIGINS: comma list, "*" = any, "" = none */
-    double rate_limit_per_min;/* CPE_RATE_LIMIT_PER_MIN, 1000 (0 = off) */
-    char jwt_secret[256];     /* CPE_JWT_SECRET, "" = no auth */
-    int heartbeat_ms;         /* CPE_WS_HEARTBEAT_MS, 15000 */
-    int ws_queue_cap;         /* CPE_WS_QUEUE_CAP, 256: collapse candle updates past it */
-    int ws_queue_drop;        /* CPE_WS_QUEUE_DROP, 1024: disconnect past it */
-    int tick_ms;              /* CPE_LIVE_TICK_MS, 1000: in-progress candle tick period */
-    int minute_ms;            /* CPE_LIVE_MINUTE_MS, 60000: wall time per simulated minute */
-    uint64_t sim_seed;        /* CPE_SIM_SEED, 1 */
-    char symbols[128];        /* CPE_SYMBOLS, "BTCUSDT,ETHUSDT" */
-    int backtest_workers;     /* CPE_BACKTEST_WORKERS, 1 */
-    int probe_ms;             /* CPE_LIVE_PROBE_MS, 8000: auto waits this long for exchange data */
-    char models[512];         /* CPE_MODELS, data/models: the model registry */
-    int predict;              /* CPE_PREDICT, 1: live predictions at every closed bar */
-    int pred_paths;           /* CPE_PRED_PATHS, 10000: Monte Carlo paths per prediction */
-    int retrain;              /* CPE_RETRAIN, 1: the daily retraining schedule (spec 10.4) */
-    int retrain_at_min;       /* CPE_RETRAIN_AT, "00:00": its UTC time, as minute of the day */
-    int retrain_every_s;      /* CPE_RETRAIN_EVERY_S, 0: > 0 retrains every N s instead (tests) */
+    char host[64];             /* CPE_HOST, 127.0.0.1 */
+    int port;                  /* CPE_PORT, 8000 (0 = any free port, logged) */
+    char db[512];              /* CPE_DB, data/cpe.db */
+    char source[16];           /* CPE_SOURCE: auto | live | simulate | store */
+    char static_dir[512];      /* CPE_STATIC_DIR, "" = frontend/dist found near the binary/cwd */
+    char cors_origins[1024];   /* CPE_CORS_ORIGINS: comma list, "*" = any, "" = none */
+    double rate_limit_per_min; /* CPE_RATE_LIMIT_PER_MIN, 1000 (0 = off) */
+    char jwt_secret[256];      /* CPE_JWT_SECRET, "" = no auth */
+    int heartbeat_ms;          /* CPE_WS_HEARTBEAT_MS, 15000 */
+    int ws_queue_cap;          /* CPE_WS_QUEUE_CAP, 256: collapse candle updates past it */
+    int ws_queue_drop;         /* CPE_WS_QUEUE_DROP, 1024: disconnect past it */
+    int tick_ms;               /* CPE_LIVE_TICK_MS, 1000: in-progress candle tick period */
+    int minute_ms;             /* CPE_LIVE_MINUTE_MS, 60000: wall time per simulated minute */
+    uint64_t sim_seed;         /* CPE_SIM_SEED, 1 */
+    char symbols[128];         /* CPE_SYMBOLS, "BTCUSDT,ETHUSDT" */
+    int backtest_workers;      /* CPE_BACKTEST_WORKERS, 1 */
+    int probe_ms;              /* CPE_LIVE_PROBE_MS, 8000: auto waits this long for exchange data */
+    char models[512];          /* CPE_MODELS, data/models: the model registry */
+    int predict;               /* CPE_PREDICT, 1: live predictions at every closed bar */
+    int pred_paths;            /* CPE_PRED_PATHS, 10000: Monte Carlo paths per prediction */
+    int retrain;               /* CPE_RETRAIN, 1: the daily retraining schedule (spec 10.4) */
+    int retrain_at_min;        /* CPE_RETRAIN_AT, "00:00": its UTC time, as minute of the day */
+    int retrain_every_s;       /* CPE_RETRAIN_EVERY_S, 0: > 0 retrains every N s instead (tests) */
+    int models_keep;           /* CPE_MODELS_KEEP, 14: versions kept per symbol after a retrain */
 } cpe_api_config_t;
 
 typedef struct cpe_api_setting {
-    const char *env;   /* "CPE_PORT" */
-    const char *def;   /* default as text */
+    const char *env; /* "CPE_PORT" */
+    const char *def; /* default as text */
     const char *doc;
 } cpe_api_setting_t;
 

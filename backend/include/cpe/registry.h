@@ -71,6 +71,11 @@ int cpe_registry_load(const cpe_registry_t *r, const char *symbol, const char *v
 int cpe_registry_list(const cpe_registry_t *r, const char *symbol, cpe_model_info_t **out,
                       size_t *n, cpe_diag_t *d);
 
+/* Delete a symbol's oldest versions beyond the newest `keep` (>= 1); the champion and the
+ * challenger always stay. *removed (may be NULL) counts the deleted versions. */
+int cpe_registry_prune(const cpe_registry_t *r, const char *symbol, int keep, int *removed,
+                       cpe_diag_t *d);
+
 int cpe_registry_champion(const cpe_registry_t *r, const char *symbol,
                           char version[CPE_VERSION_MAX]);
 int cpe_registry_set_champion(const cpe_registry_t *r, const char *symbol, const char *version,

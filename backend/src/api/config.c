@@ -18,8 +18,9 @@ const cpe_api_setting_t cpe_api_settings[] = {
     {"CPE_CORS_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173",
      "comma-separated origins allowed by CORS; * allows any; empty allows none"},
     {"CPE_RATE_LIMIT_PER_MIN", "1000", "requests per minute per client IP (0 disables)"},
-    {"CPE_JWT_SECRET", "", "when set, every API route except /health, /metrics, /openapi.json "
-                           "needs 'Authorization: Bearer <HS256 JWT with exp>'"},
+    {"CPE_JWT_SECRET", "",
+     "when set, every API route except /health, /metrics, /openapi.json "
+     "needs 'Authorization: Bearer <HS256 JWT with exp>'"},
     {"CPE_WS_HEARTBEAT_MS", "15000", "WebSocket heartbeat period"},
     {"CPE_WS_QUEUE_CAP", "256", "per-client queued messages before candle updates collapse"},
     {"CPE_WS_QUEUE_DROP", "1024", "per-client queued messages before the client is dropped"},
@@ -28,13 +29,19 @@ const cpe_api_setting_t cpe_api_settings[] = {
     {"CPE_SIM_SEED", "1", "simulator seed"},
     {"CPE_SYMBOLS", "BTCUSDT,ETHUSDT", "symbols of the live pipeline"},
     {"CPE_BACKTEST_WORKERS", "1", "backtest worker threads"},
-    {"CPE_LIVE_PROBE_MS", "8000", "--source auto: how long to wait for exchange data before simulating"},
-    {"CPE_MODELS", "data/models", "model registry root (cpe train writes it; serve reads the champion)"},
-    {"CPE_PREDICT", "1", "1: predict at every closed bar with the champion model; 0: serve stored predictions only"},
+    {"CPE_LIVE_PROBE_MS", "8000",
+     "--source auto: how long to wait for exchange data before simulating"},
+    {"CPE_MODELS", "data/models",
+     "model registry root (cpe train writes it; serve reads the champion)"},
+    {"CPE_PREDICT", "1",
+     "1: predict at every closed bar with the champion model; 0: serve stored predictions only"},
     {"CPE_PRED_PATHS", "10000", "Monte Carlo paths per live prediction"},
-    {"CPE_RETRAIN", "1", "1: retrain every live symbol daily and make the new version champion; 0: never"},
+    {"CPE_RETRAIN", "1",
+     "1: retrain every live symbol daily and make the new version champion; 0: never"},
     {"CPE_RETRAIN_AT", "00:00", "UTC time (HH:MM) of the daily retraining"},
     {"CPE_RETRAIN_EVERY_S", "0", "tests: > 0 retrains every N seconds instead of daily"},
+    {"CPE_MODELS_KEEP", "14",
+     "versions kept per symbol after a retrain (+ champion, challenger); 0: all"},
     {NULL, NULL, NULL},
 };
 
@@ -83,7 +90,8 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
                                 "setting CPE_SOURCE (%s) must be auto, live, simulate or store", v);
         return set_str(c->source, sizeof c->source, key, v, d);
     }
-    if (!strcmp(key, "CPE_STATIC_DIR")) return set_str(c->static_dir, sizeof c->static_dir, key, v, d);
+    if (!strcmp(key, "CPE_STATIC_DIR"))
+        return set_str(c->static_dir, sizeof c->static_dir, key, v, d);
     if (!strcmp(key, "CPE_CORS_ORIGINS"))
         return set_str(c->cors_origins, sizeof c->cors_origins, key, v, d);
     if (!strcmp(key, "CPE_RATE_LIMIT_PER_MIN")) {
@@ -93,10 +101,13 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
         c->rate_limit_per_min = x;
         return 0;
     }
-    if (!strcmp(key, "CPE_JWT_SECRET")) return set_str(c->jwt_secret, sizeof c->jwt_secret, key, v, d);
-    if (!strcmp(key, "CPE_WS_HEARTBEAT_MS")) return set_int(&c->heartbeat_ms, key, v, 10, 3600000, d);
+    if (!strcmp(key, "CPE_JWT_SECRET"))
+        return set_str(c->jwt_secret, sizeof c->jwt_secret, key, v, d);
+    if (!strcmp(key, "CPE_WS_HEARTBEAT_MS"))
+        return set_int(&c->heartbeat_ms, key, v, 10, 3600000, d);
     if (!strcmp(key, "CPE_WS_QUEUE_CAP")) return set_int(&c->ws_queue_cap, key, v, 1, 1000000, d);
-    if (!strcmp(key, "CPE_WS_QUEUE_DROP")) return set_int(&c->ws_queue_drop, key, v, 2, 10000000, d);
+    if (!strcmp(key, "CPE_WS_QUEUE_DROP"))
+        return set_int(&c->ws_queue_drop, key, v, 2, 10000000, d);
     if (!strcmp(key, "CPE_LIVE_TICK_MS")) return set_int(&c->tick_ms, key, v, 10, 60000, d);
     if (!strcmp(key, "CPE_LIVE_MINUTE_MS")) return set_int(&c->minute_ms, key, v, 50, 3600000, d);
     if (!strcmp(key, "CPE_SIM_SEED")) {
@@ -107,7 +118,8 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
         return 0;
     }
     if (!strcmp(key, "CPE_SYMBOLS")) return set_str(c->symbols, sizeof c->symbols, key, v, d);
-    if (!strcmp(key, "CPE_BACKTEST_WORKERS")) return set_int(&c->backtest_workers, key, v, 1, 16, d);
+    if (!strcmp(key, "CPE_BACKTEST_WORKERS"))
+        return set_int(&c->backtest_workers, key, v, 1, 16, d);
     if (!strcmp(key, "CPE_LIVE_PROBE_MS")) return set_int(&c->probe_ms, key, v, 0, 600000, d);
     if (!strcmp(key, "CPE_MODELS")) return set_str(c->models, sizeof c->models, key, v, d);
     if (!strcmp(key, "CPE_PREDICT")) return set_int(&c->predict, key, v, 0, 1, d);
@@ -126,6 +138,7 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
     }
     if (!strcmp(key, "CPE_RETRAIN_EVERY_S"))
         return set_int(&c->retrain_every_s, key, v, 0, 7 * 86400, d);
+    if (!strcmp(key, "CPE_MODELS_KEEP")) return set_int(&c->models_keep, key, v, 0, 100000, d);
     return cpe_diag_set(d, CPE_EINVAL, "unknown setting %s (see .env.example)", key);
 }
 
@@ -138,9 +151,11 @@ int cpe_api_config_load_file(cpe_api_config_t *c, const char *path, cpe_diag_t *
     while (fgets(line, sizeof line, f)) {
         lineno++;
         char *s = line;
-        while (isspace((unsigned char)*s)) s++;
+        while (isspace((unsigned char)*s))
+            s++;
         size_t n = strlen(s);
-        while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = 0;
+        while (n > 0 && isspace((unsigned char)s[n - 1]))
+            s[--n] = 0;
         if (!*s || *s == '#') continue;
         if (!strncmp(s, "export ", 7)) s += 7;
         char *eq = strchr(s, '=');

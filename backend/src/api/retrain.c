@@ -4,6 +4,7 @@
 #include "cpe/log.h"
 #include "cpe/market.h"
 #include "cpe/mldata.h"
+#include "cpe/registry.h"
 #include "cpe/timeutil.h"
 #include "cpe/trainer.h"
 
@@ -88,6 +89,16 @@ static void retrain_symbol(cpe_retrain_t *r, cpe_store_t *st, int i)
                  res.n_features, res.simulated ? ", simulated data" : "", res.train_s);
         cpe_info("retrain: %s: new champion %s (%s)", sym, res.version, msg);
         set_status(r, i, "ok", res.version, msg, t0, took);
+        /* a version a day adds up (~0.6 MB each): the oldest beyond CPE_MODELS_KEEP go */
+        int gone = 0;
+        cpe_registry_t reg;
+        cpe_registry_init(&reg, r->cfg.models);
+        if (r->cfg.models_keep > 0 &&
+            cpe_registry_prune(&reg, sym, r->cfg.models_keep, &gone, &d) != 0)
+            cpe_warn("retrain: %s: cannot prune old versions: %s", sym, d.msg);
+        else if (gone > 0)
+            cpe_info("retrain: %s: removed %d old versions (CPE_MODELS_KEEP=%d)", sym, gone,
+                     r->cfg.models_keep);
     }
     cpe_train_result_free(&res);
 }

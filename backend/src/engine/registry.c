@@ -601,6 +601,29 @@ int cpe_registry_list(const cpe_registry_t *r, const char *symbol, cpe_model_inf
     return 0;
 }
 
+int cpe_registry_prune(const cpe_registry_t *r, const char *symbol, int keep, int *removed,
+                       cpe_diag_t *d)
+{
+    if (removed) *removed = 0;
+    if (keep < 1) return cpe_diag_set(d, CPE_EINVAL, "prune: keep %d versions? at least 1", keep);
+    if (!valid_name(symbol)) return cpe_diag_set(d, CPE_EINVAL, "prune: bad symbol '%s'", symbol);
+    cpe_model_info_t *v = NULL;
+    size_t n = 0;
+    int rc = cpe_registry_list(r, symbol, &v, &n, d);
+    if (rc) return rc;
+    /* oldest first (versions name their training time); the newest `keep`, the champion and
+     * the challenger stay */
+    for (size_t i = 0; i + (size_t)keep < n; i++) {
+        if (v[i].champion || v[i].challenger) continue;
+        char dir[1100];
+        snprintf(dir, sizeof dir, "%.500s/%.31s/%.47s", r->root, symbol, v[i].version);
+        rm_dir(dir);
+        if (removed) (*removed)++;
+    }
+    free(v);
+    return 0;
+}
+
 /* ---- champion / challenger ---------------------------------------------------------- */
 
 int cpe_ab_route(double traffic_split, uint64_t key)

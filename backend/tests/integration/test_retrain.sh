@@ -8,7 +8,8 @@
 #      (livepred.h re-reads the champion at most once a minute, hence the longer wait);
 #   4. on a store too short to train (one day of bars) a second server's retrain fails,
 #      the champion stays, no version is left behind, /health says "failed" and why;
-#   5. SIGTERM stops the server, retraining thread included, with exit status 0.
+#   5. SIGTERM stops the server, retraining thread included, with exit status 0;
+#   6. with CPE_MODELS_KEEP=3 old versions are pruned (the champion always stays).
 # Needs $CPE_BIN and node. Takes about 75 s (most of it the one-minute champion check).
 set -euo pipefail
 CPE=${CPE_BIN:-build/cpe}
@@ -26,7 +27,7 @@ V1=$(cat "$tmp/models/BTCUSDT/champion")
 echo "first champion $V1"
 
 log=$tmp/serve.log
-CPE_RETRAIN_EVERY_S=5 CPE_LIVE_MINUTE_MS=1000 "$CPE" serve --port 0 --source simulate >"$log" 2>&1 &
+CPE_RETRAIN_EVERY_S=5 CPE_MODELS_KEEP=3 CPE_LIVE_MINUTE_MS=1000 "$CPE" serve --port 0 --source simulate >"$log" 2>&1 &
 SERVE=$!; pids+=($SERVE)
 for i in $(seq 150); do grep -q '^listening on' "$log" && break; sleep 0.1; done
 B=$(grep -o 'http://[0-9.:]*' "$log" | head -1)
@@ -73,7 +74,8 @@ echo "-- 3: /predict reports a retrained model_version"
 for i in $(seq 80); do
   MV=$(curl -sf "$B/predict?asset=BTC&horizon_hours=1" | node -e '
 let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).model_version||"")}catch(e){console.log("")}})')
-  [ -n "$MV" ] && [ "$MV" != "$V1" ] && [ -f "$tmp/models/BTCUSDT/$MV/metadata.json" ] && break
+  # a retrain made it (its directory may be pruned by now: CPE_MODELS_KEEP=3, a run every 5 s)
+  [ -n "$MV" ] && [ "$MV" != "$V1" ] && grep -q "retrain: BTCUSDT: new champion $MV " "$log" && break
   sleep 1
 done
 [ -n "$MV" ] && [ "$MV" != "$V1" ] || fail "/predict still reports '$MV' after 80 s"
@@ -95,6 +97,14 @@ grep -q '"result":"failed"' "$tmp/health4.json" || fail "no failed retrain on th
 grep -q 'retrain: BTCUSDT failed after .*the champion stays' "$tmp/serve4.log" || fail "no failure line in the log"
 echo "failed as expected, champion $V1 kept: $(grep -o '"message":"[^"]*"' "$tmp/health4.json" | head -1)"
 grep -q 'retrain: BTCUSDT: new champion' "$log" || fail "no retrain line in the log"
+echo "-- 6: old versions are pruned (CPE_MODELS_KEEP=3: the newest three, champion and challenger)"
+runs=$(grep -c 'retrain: BTCUSDT: new champion' "$log")
+kept=$(ls "$tmp/models/BTCUSDT" | grep -c '^BTCUSDT-')
+[ "$runs" -ge 4 ] || fail "only $runs retrains: too few to see pruning"
+[ "$kept" -le 4 ] || fail "$kept versions kept after $runs retrains (keep 3 + the champion)"
+[ -f "$tmp/models/BTCUSDT/$(cat "$tmp/models/BTCUSDT/champion")/metadata.json" ] || fail "the champion was pruned"
+grep -q 'retrain: BTCUSDT: removed [0-9]* old versions (CPE_MODELS_KEEP=3)' "$log" || fail "no pruning line in the log"
+echo "$runs retrains, $kept versions kept"
 echo "-- shutdown stops the retraining thread (waiting for a training in progress)"
 kill "$SERVE"
 rc=0; wait "$SERVE" || rc=$?

@@ -152,6 +152,51 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     free(ts), free(close), free(X);
 }
 
+/* Pruning keeps the newest `keep` versions and, whatever their age, the champion and the
+ * challenger; the champion still loads afterwards. */
+static void test_prune_keeps_the_newest_the_champion_and_the_challenger(void)
+{
+    cpe_modelset_t ms, back;
+    cpe_mlview_t v;
+    int64_t *ts;
+    double *close, *X;
+    CHECK_EQ_INT(train_small(&ms, &v, &ts, &close, &X), 0);
+    cpe_registry_t r;
+    char root[600];
+    snprintf(root, sizeof root, "%s/prune-models", test_tmpdir());
+    cpe_registry_init(&r, root);
+    char ver[6][CPE_VERSION_MAX];
+    cpe_diag_t d = {0};
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &ms, NULL, ver[i], &d), 0);
+    CHECK_EQ_INT(cpe_registry_set_champion(&r, "BTCUSDT", ver[0], &d), 0);
+    CHECK_EQ_INT(cpe_registry_set_challenger(&r, "BTCUSDT", ver[1], 0.2, &d), 0);
+    int gone = -1;
+    CHECK_EQ_INT(cpe_registry_prune(&r, "BTCUSDT", 2, &gone, &d), 0);
+    CHECK_EQ_INT(gone, 2);
+    cpe_model_info_t *list;
+    size_t n;
+    CHECK_EQ_INT(cpe_registry_list(&r, "BTCUSDT", &list, &n, &d), 0);
+    CHECK_EQ_INT(n, 4);
+    if (n == 4) {
+        CHECK_STR(list[0].version, ver[0]);
+        CHECK_STR(list[1].version, ver[1]);
+        CHECK_STR(list[2].version, ver[4]);
+        CHECK_STR(list[3].version, ver[5]);
+    }
+    free(list);
+    char got[CPE_VERSION_MAX];
+    CHECK_EQ_INT(cpe_registry_load(&r, "BTCUSDT", NULL, &back, got, &d), 0);
+    CHECK_STR(got, ver[0]);
+    cpe_modelset_free(&back);
+    CHECK_EQ_INT(cpe_registry_prune(&r, "BTCUSDT", 2, &gone, &d), 0); /* nothing more to do */
+    CHECK_EQ_INT(gone, 0);
+    CHECK_EQ_INT(cpe_registry_prune(&r, "BTCUSDT", 0, NULL, &d), CPE_EINVAL);
+    CHECK_EQ_INT(cpe_registry_prune(&r, "../etc", 2, NULL, &d), CPE_EINVAL);
+    cpe_modelset_free(&ms);
+    free(ts), free(close), free(X);
+}
+
 static void test_list_on_empty_root_is_empty(void)
 {
     cpe_registry_t r;
@@ -209,6 +254,7 @@ static void test_ab_test_detects_a_better_challenger_only(void)
 int main(void)
 {
     RUN(test_save_load_round_trips_predictions_and_metadata);
+    RUN(test_prune_keeps_the_newest_the_champion_and_the_challenger);
     RUN(test_list_on_empty_root_is_empty);
     RUN(test_ab_route_splits_traffic_deterministically);
     RUN(test_ab_test_detects_a_better_challenger_only);
