@@ -14,6 +14,7 @@
  * store (fixtures: the serving path is measured, not a model).
  */
 #include "api/server.h"
+#include "common/serve_child.h"
 #include "cli/wsclient.h"
 #include "cpe/sim.h"
 #include "cpe/timeutil.h"
@@ -143,44 +144,17 @@ static void bench_market_data(const char *db)
         free(b);
     }
     qsort(tl, 15, sizeof tl[0], cmp_d);
-    fprintf(stderr, "bench_api: /market-data 10,000 bars = %zu bytes; reading the bars %.3f ms of %.3f ms\n",
-            bytes, tl[7], t[7]);
+    fprintf(
+        stderr,
+        "bench_api: /market-data 10,000 bars = %zu bytes; reading the bars %.3f ms of %.3f ms\n",
+        bytes, tl[7], t[7]);
     line("market_data_server_ms", t[7], "ms", 5, 0);
     cpe_store_close(api.store);
 }
 
-static volatile sig_atomic_t child_stop;
-static void on_term(int s)
-{
-    (void)s;
-    child_stop = 1;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t l = sizeof sa;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) ||
-        getsockname(fd, (struct sockaddr *)&sa, &l)) {
-        close(fd);
-        return -1;
-    }
-    int p = ntohs(sa.sin_port);
-    close(fd);
-    return p;
-}
-
+/* `cpe serve` forked on the benchmark's store (serve_child.h) */
 static pid_t start_server(const char *db, int port, const char *source)
 {
-    pid_t pid = fork();
-    if (pid != 0) return pid;
-    signal(SIGTERM, on_term);
-    signal(SIGPIPE, SIG_IGN);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
     cpe_api_config_t c;
     cpe_api_config_defaults(&c);
     c.port = port;
@@ -188,37 +162,7 @@ static pid_t start_server(const char *db, int port, const char *source)
     snprintf(c.source, sizeof c.source, "%s", source);
     c.rate_limit_per_min = 0;
     c.ws_queue_drop = 100000;
-    cpe_diag_t d = {0};
-    int rc = cpe_api_serve(&c, &child_stop, &d);
-    if (rc) fprintf(stderr, "bench_api: serve: %s\n", d.msg);
-    _exit(rc ? 1 : 0);
-}
-
-static int wait_port(int port)
-{
-    for (int i = 0; i < 200; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = {0};
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons((uint16_t)port);
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-        close(fd);
-        if (ok) return 0;
-        usleep(50000);
-    }
-    return -1;
-}
-
-static void stop_server(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
-        fprintf(stderr, "bench_api: the server died of signal %d\n", WTERMSIG(status));
-    else if (WIFEXITED(status) && WEXITSTATUS(status))
-        fprintf(stderr, "bench_api: the server exited with %d\n", WEXITSTATUS(status));
+    return bench_fork_serve(&c, 0);
 }
 
 static double parse_ms(const char *s)
@@ -237,10 +181,10 @@ static void bench_predict(const char *db)
                         "/predict figure\n");
         return;
     }
-    int port = free_port();
+    int port = bench_free_port();
     pid_t pid = start_server(db, port, "store");
-    if (wait_port(port)) {
-        stop_server(pid);
+    if (bench_wait_port(port)) {
+        bench_stop_child(pid, "bench_api");
         return;
     }
     char cmd[256];
@@ -265,7 +209,7 @@ static void bench_predict(const char *db)
         if (non2xx) fprintf(stderr, "bench_api: /predict answered non-2xx responses\n");
         if (!isnan(rps[runs])) runs++;
     }
-    stop_server(pid);
+    bench_stop_child(pid, "bench_api");
     if (!runs) return;
     qsort(rps, (size_t)runs, sizeof rps[0], cmp_d);
     qsort(p99, (size_t)runs, sizeof p99[0], cmp_d);
@@ -297,11 +241,11 @@ static void bench_ws(const char *db)
     int n = 5000;
     const char *e = getenv("CPE_BENCH_WS_CLIENTS");
     if (e && atoi(e) > 0) n = atoi(e);
-    int port = free_port();
+    int port = bench_free_port();
     pid_t pid = start_server(
         db, port, getenv("CPE_BENCH_WS_SOURCE") ? getenv("CPE_BENCH_WS_SOURCE") : "simulate");
-    if (wait_port(port)) {
-        stop_server(pid);
+    if (bench_wait_port(port)) {
+        bench_stop_child(pid, "bench_api");
         return;
     }
     wsc_t *c = calloc((size_t)n, sizeof *c);
@@ -377,7 +321,7 @@ static void bench_ws(const char *db)
     free(c);
     free(lat);
     close(ep);
-    stop_server(pid);
+    bench_stop_child(pid, "bench_api");
 }
 
 int main(void)

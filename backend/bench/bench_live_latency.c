@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "api/server.h"
+#include "common/serve_child.h"
 #include "cli/wsclient.h"
 #include "cpe/timeutil.h"
 
@@ -31,46 +32,6 @@
 #define MAX_CLIENTS 5000
 #define RUN_MS 10000
 
-static volatile sig_atomic_t child_stop;
-static void on_term(int sig)
-{
-    (void)sig;
-    child_stop = 1;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t l = sizeof sa;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) ||
-        getsockname(fd, (struct sockaddr *)&sa, &l)) {
-        close(fd);
-        return -1;
-    }
-    int p = ntohs(sa.sin_port);
-    close(fd);
-    return p;
-}
-
-static int wait_port(int port)
-{
-    for (int i = 0; i < 200; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = {0};
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons((uint16_t)port);
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-        close(fd);
-        if (ok) return 0;
-        usleep(50000);
-    }
-    return -1;
-}
-
 static pid_t start_double(const char *exe_dir, int port)
 {
     char path[PATH_MAX + 32], ports[16];
@@ -88,13 +49,6 @@ static pid_t start_double(const char *exe_dir, int port)
 
 static pid_t start_server(const char *db, int port)
 {
-    pid_t pid = fork();
-    if (pid != 0) return pid;
-    signal(SIGTERM, on_term);
-    signal(SIGPIPE, SIG_IGN);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    dup2(devnull, 2);
     cpe_api_config_t c;
     cpe_api_config_defaults(&c);
     c.port = port;
@@ -104,14 +58,7 @@ static pid_t start_server(const char *db, int port)
     c.rate_limit_per_min = 0;
     c.ws_queue_drop = 100000;
     c.predict = 0;
-    cpe_diag_t d = {0};
-    _exit(cpe_api_serve(&c, &child_stop, &d) ? 1 : 0);
-}
-
-static void stop_child(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    return bench_fork_serve(&c, 1);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -135,7 +82,7 @@ int main(void)
     if (!mkdtemp(dir)) return 1;
     char db[256], url[64], dead[64];
     snprintf(db, sizeof db, "%s/live.db", dir);
-    int pdouble = free_port(), pserve = free_port(), pdead = free_port();
+    int pdouble = bench_free_port(), pserve = bench_free_port(), pdead = bench_free_port();
     snprintf(url, sizeof url, "127.0.0.1:%d", pdouble);
     snprintf(dead, sizeof dead, "127.0.0.1:%d", pdead);
     static const char *const ex[] = {"BINANCE", "BYBIT", "OKX"};
@@ -151,18 +98,18 @@ int main(void)
             setenv(k2, v2, 1);
         }
     pid_t pd = start_double(exe, pdouble);
-    if (wait_port(pdouble)) {
+    if (bench_wait_port(pdouble)) {
         fprintf(stderr,
                 "bench_live_latency: the exchange double did not start (%s/exchange_double)\n",
                 exe);
-        stop_child(pd);
+        bench_stop_child(pd, "bench_live_latency");
         return 1;
     }
     pid_t ps = start_server(db, pserve);
-    if (wait_port(pserve)) {
+    if (bench_wait_port(pserve)) {
         fprintf(stderr, "bench_live_latency: cpe serve did not start\n");
-        stop_child(ps);
-        stop_child(pd);
+        bench_stop_child(ps, "bench_live_latency");
+        bench_stop_child(pd, "bench_live_latency");
         return 1;
     }
     static struct pollfd pfd[MAX_CLIENTS];
@@ -214,8 +161,8 @@ int main(void)
             close(pfd[i].fd);
             cpe_wsc_parser_free(&par[i]);
         }
-    stop_child(ps);
-    stop_child(pd);
+    bench_stop_child(ps, "bench_live_latency");
+    bench_stop_child(pd, "bench_live_latency");
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "bench_live_latency: could not remove %s\n", dir);
