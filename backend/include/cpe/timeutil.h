@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define CPE_MS_PER_MIN 60000LL
 #define CPE_MS_PER_HOUR 3600000LL
@@ -19,6 +20,8 @@
 int64_t cpe_now_ms(void);
 /* Monotonic clock in nanoseconds (for measuring durations). */
 int64_t cpe_mono_ns(void);
+/* The CLOCK_REALTIME instant `ms` (>= 0) from now: the deadline pthread_cond_timedwait takes. */
+struct timespec cpe_realtime_after_ms(int64_t ms);
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm). */
 int64_t cpe_days_from_civil(int y, unsigned m, unsigned d);

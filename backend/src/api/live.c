@@ -109,15 +109,7 @@ int live_wait_until(cpe_live_t *l, int64_t t_ms)
     while (!l->stop) {
         int64_t now = cpe_now_ms();
         if (now >= t_ms) break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t wait = t_ms - now;
-        ts.tv_sec += wait / 1000;
-        ts.tv_nsec += (wait % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = cpe_realtime_after_ms(t_ms - now);
         pthread_cond_timedwait(&l->cv, &l->mu, &ts);
     }
     int stop = l->stop;

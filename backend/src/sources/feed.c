@@ -173,11 +173,7 @@ size_t cpe_feed_poll(cpe_feed_t *f, cpe_feed_event_t *out, size_t cap)
 
 int cpe_feed_wait_data(cpe_feed_t *f, int64_t timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (timeout_ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    struct timespec ts = cpe_realtime_after_ms(timeout_ms);
     pthread_mutex_lock(&f->mu);
     int rc = 0;
     while (!f->have_data && rc == 0) rc = pthread_cond_timedwait(&f->data_cond, &f->mu, &ts);
@@ -188,11 +184,7 @@ int cpe_feed_wait_data(cpe_feed_t *f, int64_t timeout_ms)
 
 int cpe_feed_wait_events(cpe_feed_t *f, int64_t timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (timeout_ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    struct timespec ts = cpe_realtime_after_ms(timeout_ms);
     pthread_mutex_lock(&f->mu);
     int rc = 0;
     while (!f->qlen && rc == 0) rc = pthread_cond_timedwait(&f->data_cond, &f->mu, &ts);

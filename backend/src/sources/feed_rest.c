@@ -249,11 +249,7 @@ void *feed_rest_main(void *arg)
                 f->job_running = 1;
                 break;
             }
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            int64_t ms = wait < 0 || wait > 200 ? 200 : wait;
-            ts.tv_nsec += ms * 1000000;
-            if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+            struct timespec ts = cpe_realtime_after_ms(wait < 0 || wait > 200 ? 200 : wait);
             pthread_cond_timedwait(&f->jcond, &f->jmu, &ts);
         }
         pthread_mutex_unlock(&f->jmu);

@@ -198,6 +198,21 @@ static void test_rng_is_reproducible_and_moments_fit(void)
     CHECK_NEAR(s2 / n, 1.0, 0.05);
 }
 
+/* A condition-variable deadline `ms` ahead: normalised nanoseconds, the right instant. */
+static void test_realtime_after_ms_is_a_normalised_deadline(void)
+{
+    const int64_t offsets[] = {0, 1, 999, 1000, 1500, 86400000};
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        int64_t before = cpe_now_ms();
+        struct timespec ts = cpe_realtime_after_ms(offsets[i]);
+        int64_t after = cpe_now_ms();
+        int64_t at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        CHECK(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L);
+        CHECK_MSG(at >= before + offsets[i] && at <= after + offsets[i] + 1, "offset %lld",
+                  (long long)offsets[i]);
+    }
+}
+
 int main(void)
 {
     RUN(test_strerror_names_every_code);
@@ -207,5 +222,6 @@ int main(void)
     RUN(test_json_numbers_round_trip);
     RUN(test_buf_refuses_past_cap);
     RUN(test_rng_is_reproducible_and_moments_fit);
+    RUN(test_realtime_after_ms_is_a_normalised_deadline);
     return TEST_DONE();
 }
