@@ -44,6 +44,8 @@ int cpe_instrument_parse(const char *key, cpe_instrument_t *out);
 void cpe_instrument_key(const cpe_instrument_t *in, char out[CPE_INSTR_KEY_MAX]);
 /* "BTC" -> "BTCUSDT"; a symbol that already ends in USDT is copied. */
 void cpe_asset_to_symbol(const char *asset, char out[32]);
+/* "BTCUSDT" -> "BTC" (what the API calls the asset); a name without USDT is copied. */
+void cpe_symbol_to_asset(const char *symbol, char *out, size_t cap);
 
 /* One kline as exchanges publish it. Indexed by open time. */
 typedef struct cpe_kline {

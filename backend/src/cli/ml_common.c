@@ -16,8 +16,7 @@ int ml_symbol(cpe_args_t *a, char sym[32], char asset[16])
     if (!s) s = as;
     if (!s || !*s) return cpe_cli_fail(a, 2, "--symbol SYMBOL (or --asset BTC) is required");
     cpe_asset_to_symbol(s, sym);
-    size_t n = strlen(sym);
-    snprintf(asset, 16, "%.*s", (int)(n > 4 && !strcmp(sym + n - 4, "USDT") ? n - 4 : n), sym);
+    cpe_symbol_to_asset(sym, asset, 16);
     return 0;
 }
 

@@ -21,9 +21,7 @@ void cpe_livepred_init(cpe_livepred_t *lp, const char *models_dir, const char *s
 {
     memset(lp, 0, sizeof *lp);
     cpe_asset_to_symbol(symbol, lp->symbol);
-    size_t n = strlen(lp->symbol);
-    snprintf(lp->asset, sizeof lp->asset, "%.*s",
-             (int)(n > 4 && !strcmp(lp->symbol + n - 4, "USDT") ? n - 4 : n), lp->symbol);
+    cpe_symbol_to_asset(lp->symbol, lp->asset, sizeof lp->asset);
     cpe_registry_init(&lp->reg, models_dir);
     lp->n_paths = n_paths;
     lp->refit_hours = 8760;

@@ -2,6 +2,7 @@
 #include "cpe/walkforward.h"
 
 #include "cpe/gbt.h"
+#include "cpe/market.h"
 #include "cpe/metrics.h"
 #include "cpe/predictor.h"
 #include "cpe/timeutil.h"
@@ -217,14 +218,10 @@ static int push_record(cpe_wf_result_t *res, size_t *cap, const cpe_prediction_t
  * previous row's SHAP sh_prev when that row is i - 1), NUL-ended in explain_text; one that
  * cannot be made is an empty string. */
 static int push_explanation(cpe_wf_result_t *res, const cpe_wf_config_t *c,
-                            const cpe_modelset_t *ms, const char *version, const cpe_mlview_t *v,
-                            size_t i, const double *x, const cpe_prediction_t *p, const double *sh,
-                            const double *sh_prev)
+                            const cpe_modelset_t *ms, const char *version, const char *asset,
+                            const cpe_mlview_t *v, size_t i, const double *x,
+                            const cpe_prediction_t *p, const double *sh, const double *sh_prev)
 {
-    char asset[32];
-    snprintf(asset, sizeof asset, "%s", c->symbol);
-    size_t n = strlen(asset);
-    if (n > 4 && !strcmp(asset + n - 4, "USDT")) asset[n - 4] = 0;
     cpe_pred_input_t in, prev;
     memset(&in, 0, sizeof in);
     memset(&prev, 0, sizeof prev);
@@ -287,6 +284,8 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
     char version[48], day[32];
     cpe_format_iso8601(ms->label_cutoff_ms, day); /* the model knows outcomes up to here */
     snprintf(version, sizeof version, "%.20s-wf-%.4s%.2s%.2s", c->symbol, day, day + 5, day + 8);
+    char asset[32];
+    cpe_symbol_to_asset(c->symbol, asset, sizeof asset);
     for (size_t t = 0; t < nt; t++) {
         size_t i = test[t];
         const double *x = X + t * v->ncol;
@@ -324,7 +323,8 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
             if (explain) {
                 const double *sh = shap + ((size_t)h * nt + t) * w;
                 const double *sh_prev = t > 0 && test[t - 1] + 1 == i ? sh - w : NULL;
-                if ((rc = push_explanation(res, c, ms, version, v, i, x, p, sh, sh_prev)) != 0)
+                if ((rc = push_explanation(res, c, ms, version, asset, v, i, x, p, sh,
+                                           sh_prev)) != 0)
                     goto out;
             }
             double y = cpe_ml_label(v, i, H);

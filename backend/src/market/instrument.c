@@ -51,6 +51,13 @@ void cpe_asset_to_symbol(const char *asset, char out[32])
     else snprintf(out, 32, "%sUSDT", asset);
 }
 
+void cpe_symbol_to_asset(const char *symbol, char *out, size_t cap)
+{
+    size_t n = strlen(symbol);
+    snprintf(out, cap, "%.*s", (int)(n > 4 && !strcmp(symbol + n - 4, "USDT") ? n - 4 : n),
+             symbol);
+}
+
 void cpe_bar_from_kline(cpe_bar_t *b, const cpe_kline_t *k)
 {
     b->ts_ms = k->ts_ms;
