@@ -1,7 +1,8 @@
 // End-to-end tests of the cockpit in Debian's Chromium against the real `cpe serve`.
 //   node frontend/e2e/run.mjs        (from the repo root, after `npm run build` in frontend/)
 // Env: CPE_BIN (default build/cpe), CHROMIUM (default /usr/bin/chromium), E2E_ONLY=name,...,
-// E2E_HEAPSNAP=1 (the leak check writes /tmp/leak.heapsnapshot when the heap grew > 3 MB).
+// E2E_HEAPSNAP=1 (the leak check writes /tmp/leak.heapsnapshot when the heap grew > 3 MB;
+// =always: every time).
 // Fills a temp store with `cpe simulate` (+ `cpe train` when the binary has it), starts
 // `cpe serve --port 0`, runs every check in order and prints `N passed, M failed` last.
 // Screenshots: artifacts/e2e/<check>.png. A check that the server cannot satisfy FAILS
