@@ -60,6 +60,14 @@ static int train_small(cpe_modelset_t *ms, cpe_mlview_t *v, int64_t **ts, double
     return rc;
 }
 
+/* A registry rooted in the test's temporary directory. */
+static void registry_in(const char *name, cpe_registry_t *r)
+{
+    char root[600];
+    snprintf(root, sizeof root, "%s/%s", test_tmpdir(), name);
+    cpe_registry_init(r, root);
+}
+
 static void test_save_load_round_trips_predictions_and_metadata(void)
 {
     cpe_modelset_t ms, back;
@@ -68,9 +76,7 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     double *close, *X;
     CHECK_EQ_INT(train_small(&ms, &v, &ts, &close, &X), 0);
     cpe_registry_t r;
-    char root[600];
-    snprintf(root, sizeof root, "%s/models", test_tmpdir());
-    cpe_registry_init(&r, root);
+    registry_in("models", &r);
     char ver[CPE_VERSION_MAX], ver2[CPE_VERSION_MAX], got[CPE_VERSION_MAX];
     cpe_diag_t d = {0};
     CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &ms, "{\"auc_1h\": 0.61}", ver, &d), 0);
@@ -110,7 +116,7 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     CHECK_NEAR(cpe_modelset_h_next(&back, ret, nr), cpe_modelset_h_next(&ms, ret, nr), 0);
     /* metadata.json carries the documented fields and the caller's metrics. */
     char path[900];
-    snprintf(path, sizeof path, "%s/BTCUSDT/%s/metadata.json", root, ver);
+    snprintf(path, sizeof path, "%s/BTCUSDT/%s/metadata.json", r.root, ver);
     json_t *m = json_load_file(path, 0, NULL);
     CHECK(m != NULL);
     CHECK_STR(json_string_value(json_object_get(m, "model_version")), ver);
@@ -162,9 +168,7 @@ static void test_prune_keeps_the_newest_the_champion_and_the_challenger(void)
     double *close, *X;
     CHECK_EQ_INT(train_small(&ms, &v, &ts, &close, &X), 0);
     cpe_registry_t r;
-    char root[600];
-    snprintf(root, sizeof root, "%s/prune-models", test_tmpdir());
-    cpe_registry_init(&r, root);
+    registry_in("prune-models", &r);
     char ver[6][CPE_VERSION_MAX];
     cpe_diag_t d = {0};
     for (int i = 0; i < 6; i++)
