@@ -102,6 +102,7 @@ static int make_store(const char *db)
 
 static void bench_market_data(const char *db)
 {
+    cpe_api_tune_malloc(); /* as cpe_api_serve() does */
     cpe_api_t api;
     memset(&api, 0, sizeof api);
     cpe_diag_t d = {0};
@@ -152,17 +153,24 @@ static void bench_market_data(const char *db)
     cpe_store_close(api.store);
 }
 
-/* `cpe serve` forked on the benchmark's store (serve_child.h) */
-static pid_t start_server(const char *db, int port, const char *source)
+/* `cpe serve` forked on the benchmark's store (serve_child.h) on a free port (*port), once
+ * it listens; -1 when it does not (stopped again). */
+static pid_t start_server(const char *db, int *port, const char *source)
 {
     cpe_api_config_t c;
     cpe_api_config_defaults(&c);
-    c.port = port;
+    *port = bench_free_port();
+    c.port = *port;
     snprintf(c.db, sizeof c.db, "%s", db);
     snprintf(c.source, sizeof c.source, "%s", source);
     c.rate_limit_per_min = 0;
     c.ws_queue_drop = 100000;
-    return bench_fork_serve(&c, 0);
+    pid_t pid = bench_fork_serve(&c, 0);
+    if (pid > 0 && bench_wait_port(*port)) {
+        bench_stop_child(pid, "bench_api");
+        return -1;
+    }
+    return pid;
 }
 
 static double parse_ms(const char *s)
@@ -181,12 +189,9 @@ static void bench_predict(const char *db)
                         "/predict figure\n");
         return;
     }
-    int port = bench_free_port();
-    pid_t pid = start_server(db, port, "store");
-    if (bench_wait_port(port)) {
-        bench_stop_child(pid, "bench_api");
-        return;
-    }
+    int port;
+    pid_t pid = start_server(db, &port, "store");
+    if (pid < 0) return;
     char cmd[256];
     snprintf(
         cmd, sizeof cmd,
@@ -217,6 +222,62 @@ static void bench_predict(const char *db)
     line("predict_p99_ms", p99[runs / 2], "ms", 10, 0);
 }
 
+/* One GET over a fresh loopback connection, read to the end (Connection: close): ms from
+ * the connect to the last byte, or NAN. */
+static double http_get_ms(int port, const char *target, size_t *bytes)
+{
+    int64_t t0 = cpe_mono_ns();
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return NAN;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    char req[512], buf[65536];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                     target);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) || write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return NAN;
+    }
+    size_t total = 0;
+    ssize_t r;
+    while ((r = read(fd, buf, sizeof buf)) > 0) total += (size_t)r;
+    close(fd);
+    *bytes = total;
+    return (double)(cpe_mono_ns() - t0) / 1e6;
+}
+
+/* The same /market-data request through a forked `cpe serve`: what a browser waits for
+ * (parsing, routing, the handler, writing 1.3 MB to the socket), median of 15. */
+static void bench_market_data_http(const char *db)
+{
+    int port;
+    pid_t pid = start_server(db, &port, "store");
+    if (pid < 0) return;
+    double t[15];
+    size_t bytes = 0;
+    int ok = 1;
+    for (int i = 0; i < 15 && ok; i++) {
+        t[i] = http_get_ms(port, "/market-data?asset=BTC&interval=1m&limit=10000&from=2020-01-01",
+                           &bytes);
+        ok = !isnan(t[i]) && bytes > 1000000;
+    }
+    bench_stop_child(pid, "bench_api");
+    if (!ok) {
+        fprintf(stderr, "bench_api: GET /market-data through the server failed (%zu bytes)\n",
+                bytes);
+        return;
+    }
+    qsort(t, 15, sizeof t[0], cmp_d);
+    /* no target of its own (the is server time): printed beside it for the picture */
+    printf("{\"bench\":\"api\",\"metric\":\"market_data_http_ms\",\"value\":%.4g,\"unit\":"
+           "\"ms\",\"bytes\":%zu}\n",
+           t[7], bytes);
+    fflush(stdout);
+}
+
 typedef struct wsc {
     int fd;
     int state; /* 0 handshake, 1 subscribed */
@@ -241,13 +302,10 @@ static void bench_ws(const char *db)
     int n = 5000;
     const char *e = getenv("CPE_BENCH_WS_CLIENTS");
     if (e && atoi(e) > 0) n = atoi(e);
-    int port = bench_free_port();
+    int port;
     pid_t pid = start_server(
-        db, port, getenv("CPE_BENCH_WS_SOURCE") ? getenv("CPE_BENCH_WS_SOURCE") : "simulate");
-    if (bench_wait_port(port)) {
-        bench_stop_child(pid, "bench_api");
-        return;
-    }
+        db, &port, getenv("CPE_BENCH_WS_SOURCE") ? getenv("CPE_BENCH_WS_SOURCE") : "simulate");
+    if (pid < 0) return;
     wsc_t *c = calloc((size_t)n, sizeof *c);
     int ep = epoll_create1(0);
     int connected = 0;
@@ -338,7 +396,10 @@ int main(void)
     snprintf(db, sizeof db, "%s/bench.db", dir);
     if (make_store(db)) return 1;
     const char *only = getenv("CPE_BENCH_ONLY"); /* market, predict or ws */
-    if (!only || !strcmp(only, "market")) bench_market_data(db);
+    if (!only || !strcmp(only, "market")) {
+        bench_market_data(db);
+        bench_market_data_http(db);
+    }
     if (!only || !strcmp(only, "predict")) bench_predict(db);
     if (!only || !strcmp(only, "ws")) bench_ws(db);
     char cmd[300];

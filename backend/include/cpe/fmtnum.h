@@ -17,8 +17,12 @@
 #ifndef CPE_FMTNUM_H
 #define CPE_FMTNUM_H
 
+#include <stdint.h>
+
 /* buf >= 32 bytes; returns the length written (no NUL guaranteed beyond it: it is
  * NUL-terminated). */
 int cpe_fmt_fast(char *buf, double v, const char *nan_text);
+/* v in decimal ("%lld"), buf >= 21 bytes, NUL-terminated; returns the length. */
+int cpe_fmt_int(char *buf, int64_t v);
 
 #endif

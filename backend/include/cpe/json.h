@@ -49,5 +49,7 @@ void cpe_jw_kint(cpe_jw_t *w, const char *k, int64_t v);
 void cpe_jw_kbool(cpe_jw_t *w, const char *k, int v);
 /* An array of doubles as [..] (NaN -> null). */
 void cpe_jw_num_array(cpe_jw_t *w, const double *v, size_t n);
+/* An array of integers as [..]. Both print into space reserved once for the whole array. */
+void cpe_jw_int_array(cpe_jw_t *w, const int64_t *v, size_t n);
 
 #endif

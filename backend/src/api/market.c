@@ -20,7 +20,27 @@ int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, i
     memset(&info, 0, sizeof info);
     *out = NULL;
     *n = 0;
-    int rc = cpe_load_bars(api->store, symbol, interval_ms, from_ms, to_ms, out, n, &info, NULL);
+    /* Only the newest `limit` bars are answered: read just their span first (ending at the
+     * data's last bar as the series cache last saw it, at most 1 s ago), and the whole
+     * [from, to) only when gaps left that span short (a year's `from` with limit 1000 would
+     * otherwise read 525,600 bars to print 1,000). The read still ends at `to`, so a bar
+     * newer than the cache's is kept (one bar more, trimmed below). */
+    int64_t span_to = to_ms, span_from = from_ms;
+    char instrument[CPE_INSTR_KEY_MAX];
+    int sim_hint;
+    int64_t last_ts;
+    if (!cpe_api_kline_series(api, symbol, instrument, &sim_hint, &last_ts) && last_ts >= from_ms) {
+        int64_t data_end = cpe_floor_ms(last_ts, interval_ms) + interval_ms;
+        if (data_end < span_to) span_to = data_end;
+    }
+    if (span_to - from_ms > (int64_t)limit * interval_ms)
+        span_from = span_to - (int64_t)limit * interval_ms;
+    int rc = cpe_load_bars(api->store, symbol, interval_ms, span_from, to_ms, out, n, &info, NULL);
+    if (!rc && *n < limit && span_from > from_ms && info.first_ts != 0 && info.first_ts < span_from) {
+        free(*out);
+        *out = NULL;
+        rc = cpe_load_bars(api->store, symbol, interval_ms, from_ms, to_ms, out, n, &info, NULL);
+    }
     if (rc) return rc;
     /* No `from` given and nothing in the default window (the data ends earlier, e.g. an
      * imported history): the last `limit` bars before `to` instead. */
@@ -55,7 +75,10 @@ FIELD(oi)
 FIELD(funding)
 FIELD(liq_long)
 FIELD(liq_short)
-FIELD(basis)
+static double f_basis(const cpe_bar_t *b)
+{
+    return cpe_api_basis_out(b->basis);
+}
 
 static const struct {
     const char *key;
@@ -65,13 +88,13 @@ static const struct {
                {"funding", f_funding}, {"liq_long", f_liq_long}, {"liq_short", f_liq_short},
                {"basis", f_basis}};
 
-static void column(cpe_jw_t *w, const char *key, const cpe_bar_t *b, size_t n, bar_field_fn get)
+/* col: room for n values, reused column after column */
+static void column(cpe_jw_t *w, const char *key, const cpe_bar_t *b, size_t n, bar_field_fn get,
+                   double *col)
 {
+    for (size_t i = 0; i < n; i++) col[i] = get(&b[i]);
     cpe_jw_key(w, key);
-    cpe_jw_arr(w);
-    for (size_t i = 0; i < n; i++)
-        cpe_jw_num(w, get(&b[i]));
-    cpe_jw_end(w);
+    cpe_jw_num_array(w, col, n);
 }
 
 int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp)
@@ -109,25 +132,29 @@ int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp)
     cpe_jw_kstr(&w, "symbol", symbol);
     cpe_jw_kstr(&w, "interval", iname);
     cpe_jw_kbool(&w, "simulated", sim);
+    double *col = malloc((n ? n : 1) * sizeof *col);
+    if (!col) {
+        free(b);
+        return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "out of memory");
+    }
+    int64_t *ts = (int64_t *)col; /* same size: the times first, then the numbers */
+    for (size_t i = 0; i < n; i++) ts[i] = b[i].ts_ms;
     cpe_jw_key(&w, "t");
-    cpe_jw_arr(&w);
-    for (size_t i = 0; i < n; i++)
-        cpe_jw_int(&w, b[i].ts_ms);
-    cpe_jw_end(&w);
+    cpe_jw_int_array(&w, ts, n);
     for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++)
-        column(&w, columns[c].key, b, n, columns[c].get);
-    cpe_jw_key(&w, "cvd");
-    cpe_jw_arr(&w);
+        column(&w, columns[c].key, b, n, columns[c].get, col);
     double cvd = 0;
     int any = 0;
     for (size_t i = 0; i < n; i++) {
         if (!isnan(b[i].cvd_delta)) {
-            cvd += b[i].cvd_delta;
+            cvd = cpe_api_cvd_add(cvd, b[i].cvd_delta);
             any = 1;
         }
-        cpe_jw_num(&w, any ? cvd : NAN);
+        col[i] = any ? cvd : NAN;
     }
-    cpe_jw_end(&w);
+    cpe_jw_key(&w, "cvd");
+    cpe_jw_num_array(&w, col, n);
+    free(col);
 
     cpe_liq_band_t bands[64];
     size_t nb = cpe_liq_clusters(b, n, 0.0025, bands, 64);

@@ -139,6 +139,16 @@ void cpe_api_write_prediction(cpe_jw_t *w, const char *asset, const cpe_predicti
     cpe_jw_end(w);
 }
 
+double cpe_api_cvd_add(double cvd, double delta)
+{
+    return round((cvd + delta) * 1e8) / 1e8;
+}
+
+double cpe_api_basis_out(double basis)
+{
+    return round(basis * 1e10) / 1e10; /* NaN stays NaN */
+}
+
 void cpe_api_write_bar(cpe_jw_t *w, const cpe_bar_t *b, double cvd)
 {
     cpe_jw_obj(w);
@@ -153,7 +163,7 @@ void cpe_api_write_bar(cpe_jw_t *w, const cpe_bar_t *b, double cvd)
     cpe_jw_knum(w, "funding", b->funding);
     cpe_jw_knum(w, "liq_long", b->liq_long);
     cpe_jw_knum(w, "liq_short", b->liq_short);
-    cpe_jw_knum(w, "basis", b->basis);
+    cpe_jw_knum(w, "basis", cpe_api_basis_out(b->basis));
     cpe_jw_end(w);
 }
 

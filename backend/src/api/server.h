@@ -100,11 +100,11 @@ typedef struct cpe_api {
     int stale[2];                      /* last market stale flag per asset (for "market" pushes) */
     struct cpe_jobs *jobs;
     struct cpe_retrain *retrain; /* NULL when CPE_RETRAIN=0 */
-    cpe_buf_t scratch;           /* reused response building space */
     volatile sig_atomic_t *stop;
 } cpe_api_t;
 
 /* server.c */
+void cpe_api_tune_malloc(void); /* large response buffers stay in the heap (server.c) */
 void cpe_api_inbox_push(cpe_api_t *api, cpe_wsmsg_t *m); /* any thread */
 /* Which series to read for an asset: the 1m kline series of its symbol preferring
  * simulated data when serving simulated, else real; spot before perp. */
@@ -128,6 +128,12 @@ void cpe_ws_close_all(cpe_api_t *api);
 void cpe_api_write_prediction(cpe_jw_t *w, const char *asset, const cpe_prediction_t *p, int stale,
                               int simulated);
 void cpe_api_write_bar(cpe_jw_t *w, const cpe_bar_t *b, double cvd);
+/* What the API prints for market data that the store holds at exchange precision: a
+ * running CVD (volumes are multiples of 1e-8, so is their sum: rounding each step keeps
+ * it exact instead of drifting into binary noise, -366.80597999999986 for -366.80598) and
+ * the basis (a ratio of prices quoted to the cent: digits past 1e-10 are noise). */
+double cpe_api_cvd_add(double cvd, double delta);
+double cpe_api_basis_out(double basis);
 
 /* market.c */
 int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp);

@@ -268,7 +268,7 @@ static int replay_send_one(ws_client_t *c)
     }
     const cpe_bar_t *bar = &r->bars[r->pos++];
     r->next_ts = bar->ts_ms + r->interval_ms;
-    if (!isnan(bar->cvd_delta)) r->cvd += bar->cvd_delta;
+    if (!isnan(bar->cvd_delta)) r->cvd = cpe_api_cvd_add(r->cvd, bar->cvd_delta);
     pend_resolve(r, bar->ts_ms + r->interval_ms, bar->close);
     cpe_buf_t b;
     cpe_buf_init(&b, 1 << 20);

@@ -51,21 +51,43 @@ static inline uint64_t ld_round(long double y)
 #define FAST_LD 0
 #endif
 
-static int put_uint(char *p, uint64_t u)
-{
-    char t[24];
-    int n = 0;
-    do {
-        t[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    for (int i = 0; i < n; i++) p[i] = t[n - 1 - i];
-    return n;
-}
-
 static const char digits2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
                                  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                                  "8081828384858687888990919293949596979899";
+
+/* u in decimal, two digits per division */
+static int put_uint(char *p, uint64_t u)
+{
+    char t[24];
+    int i = 24;
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        i -= 2;
+        memcpy(t + i, digits2 + 2 * r, 2);
+    }
+    if (u >= 10) {
+        i -= 2;
+        memcpy(t + i, digits2 + 2 * u, 2);
+    } else {
+        t[--i] = (char)('0' + u);
+    }
+    memcpy(p, t + i, (size_t)(24 - i));
+    return 24 - i;
+}
+
+int cpe_fmt_int(char *buf, int64_t v)
+{
+    char *p = buf;
+    uint64_t u = (uint64_t)v;
+    if (v < 0) {
+        *p++ = '-';
+        u = 0 - u;
+    }
+    p += put_uint(p, u);
+    *p = 0;
+    return (int)(p - buf);
+}
 
 /* Digits D (exactly P of them) times 10^(X - P + 1), in "%.Pg" style. */
 static int put_g(char *buf, int neg, uint64_t D, int P, int X)
@@ -124,6 +146,43 @@ static inline long double scale10(long double a, int s)
     return a / p10l[27] / p10l[-s - 27];
 }
 
+static const double p10d[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Short decimals (prices, quantities, rates: what market data is made of) in double
+ * arithmetic alone, for a in [1e-4, 2^46) with biased exponent be. k decimals such that
+ * 10^k <= 2^(49-e) (e = be - 1023): y = a * 10^k < 2^50 is an exact-enough product to round
+ * to the candidate r. The check is exact: r < 2^53 and 10^k (k <= 22) are exact doubles and
+ * the division is correctly rounded, so it passes iff the decimal r * 10^-k parses back to
+ * a. With at most 15 significant digits that decimal is also what "%.15g" prints (half a
+ * unit of the 15th digit is wider than half a unit in the last place of a double), i.e.
+ * cpe_fmt_double's text. Returns 0 when a is no such decimal (the caller goes on). */
+static int put_short_decimal(char *buf, int neg, double a, int be)
+{
+    int k = ((1023 + 49 - be) * 78913) >> 18; /* floor((49 - e) log10 2), e <= 45 */
+    if (k > 22) k = 22;
+    double y = a * p10d[k];
+    uint64_t r = (uint64_t)(y + 0.5);
+    if ((double)r / p10d[k] != a) return 0;
+    /* trailing zeros off in halving steps: 5 divisions by constants (multiplications) */
+#define STRIP(step, pow)                                                                           \
+    if (k >= (step) && r % (pow) == 0) {                                                           \
+        r /= (pow);                                                                                \
+        k -= (step);                                                                               \
+    }
+    STRIP(16, 10000000000000000ull)
+    STRIP(8, 100000000ull)
+    STRIP(4, 10000ull)
+    STRIP(2, 100ull)
+    STRIP(1, 10ull)
+#undef STRIP
+    if (r >= p10u[15]) return 0;
+    int nd = 1;
+    while (nd < 15 && r >= p10u[nd]) nd++;
+    return put_g(buf, neg, r, nd, nd - k - 1);
+}
+
 int cpe_fmt_fast(char *buf, double v, const char *nan_text)
 {
     if (!isfinite(v) || !FAST_LD) return cpe_fmt_double(buf, v, nan_text);
@@ -141,6 +200,10 @@ int cpe_fmt_fast(char *buf, double v, const char *nan_text)
     memcpy(&bits, &a, sizeof bits);
     int be = (int)(bits >> 52); /* biased exponent; 0 = subnormal */
     if (be == 0 || a < 1e-37 || a > 1e37) return cpe_fmt_double(buf, v, nan_text);
+    if (a >= 1e-4 && a < 0x1p46) {
+        int n = put_short_decimal(buf, neg, a, be);
+        if (n) return n;
+    }
     /* 17-digit scale: y = a * 10^s in [1e16, 1e17); X = decimal exponent of a, estimated as
      * floor(log10(2^(be-1023))) (78913 / 2^18 ~ log10 2), fixed by the loop */
     int X = ((be - 1023) * 78913) >> 18, s = 0;

@@ -4,6 +4,7 @@
 #include "cpe/error.h"
 #include "cpe/num.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,7 +126,7 @@ void cpe_jw_int(cpe_jw_t *w, int64_t v)
 {
     char tmp[32];
     sep(w);
-    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    int n = cpe_fmt_int(tmp, v);
     put(w, tmp, (size_t)n);
 }
 
@@ -168,9 +169,55 @@ void cpe_jw_kbool(cpe_jw_t *w, const char *k, int v)
     cpe_jw_bool(w, v);
 }
 
+/* A number never takes more than 24 characters ("-1.2345678901234567e-308"); with its
+ * comma 25. The array is printed into space reserved once, not number by number. */
+#define NUM_MAX 25
+
 void cpe_jw_num_array(cpe_jw_t *w, const double *v, size_t n)
 {
     cpe_jw_arr(w);
-    for (size_t i = 0; i < n; i++) cpe_jw_num(w, v[i]);
+    if (w->err) return;
+    int rc = n <= (SIZE_MAX - 2) / NUM_MAX ? cpe_buf_reserve(w->b, n * NUM_MAX + 1) : CPE_ETOOBIG;
+    if (rc) {
+        w->err = rc;
+        return;
+    }
+    char *p = w->b->data + w->b->len;
+    const char *prev = NULL; /* the text of v[i - 1]: series such as open interest or funding
+                              * repeat a value for many bars, copied rather than printed again */
+    int prev_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i) *p++ = ',';
+        if (prev && !memcmp(&v[i], &v[i - 1], sizeof v[i])) {
+            memmove(p, prev, (size_t)prev_len);
+        } else {
+            prev_len = cpe_fmt_fast(p, v[i], "null");
+        }
+        prev = p;
+        p += prev_len;
+    }
+    w->b->len = (size_t)(p - w->b->data);
+    w->b->data[w->b->len] = 0;
+    w->has_items[w->depth - 1] = n > 0;
+    cpe_jw_end(w);
+}
+
+void cpe_jw_int_array(cpe_jw_t *w, const int64_t *v, size_t n)
+{
+    cpe_jw_arr(w);
+    if (w->err) return;
+    int rc = n <= (SIZE_MAX - 2) / 21 ? cpe_buf_reserve(w->b, n * 21 + 1) : CPE_ETOOBIG;
+    if (rc) {
+        w->err = rc;
+        return;
+    }
+    char *p = w->b->data + w->b->len;
+    for (size_t i = 0; i < n; i++) {
+        if (i) *p++ = ',';
+        p += cpe_fmt_int(p, v[i]);
+    }
+    w->b->len = (size_t)(p - w->b->data);
+    w->b->data[w->b->len] = 0;
+    w->has_items[w->depth - 1] = n > 0;
     cpe_jw_end(w);
 }

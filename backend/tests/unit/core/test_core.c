@@ -113,6 +113,58 @@ static void test_json_writer_nests_and_escapes(void)
     cpe_buf_free(&b);
 }
 
+/* The array printers (space reserved once, repeated values copied) write exactly what
+ * cpe_jw_num / cpe_jw_int write one by one; an array too big for the buffer's cap is an
+ * error, not a truncated document. */
+static void test_json_arrays_match_item_by_item(void)
+{
+    double v[] = {4236350659.853907, 4236350659.853907, NAN, NAN, 0.1, 0.1, -0.0, 0, 1e300, 0.1};
+    int64_t t[] = {1796208600000, -1, 0, INT64_MIN, INT64_MAX};
+    cpe_buf_t a, b;
+    cpe_buf_init(&a, 1 << 20);
+    cpe_buf_init(&b, 1 << 20);
+    cpe_jw_t wa, wb;
+    cpe_jw_init(&wa, &a);
+    cpe_jw_init(&wb, &b);
+    cpe_jw_obj(&wa);
+    cpe_jw_obj(&wb);
+    cpe_jw_key(&wa, "v");
+    cpe_jw_num_array(&wa, v, 10);
+    cpe_jw_key(&wb, "v");
+    cpe_jw_arr(&wb);
+    for (int i = 0; i < 10; i++) cpe_jw_num(&wb, v[i]);
+    cpe_jw_end(&wb);
+    cpe_jw_key(&wa, "t");
+    cpe_jw_int_array(&wa, t, 5);
+    cpe_jw_key(&wb, "t");
+    cpe_jw_arr(&wb);
+    for (int i = 0; i < 5; i++) cpe_jw_int(&wb, t[i]);
+    cpe_jw_end(&wb);
+    cpe_jw_key(&wa, "e");
+    cpe_jw_num_array(&wa, v, 0);
+    cpe_jw_key(&wb, "e");
+    cpe_jw_arr(&wb);
+    cpe_jw_end(&wb);
+    cpe_jw_kint(&wa, "after", 1);
+    cpe_jw_kint(&wb, "after", 1);
+    cpe_jw_end(&wa);
+    cpe_jw_end(&wb);
+    CHECK_EQ_INT(wa.err, 0);
+    CHECK_STR(a.data, b.data);
+    CHECK(strstr(a.data, "\"t\":[1796208600000,-1,0,-9223372036854775808,9223372036854775807]") !=
+          NULL);
+    cpe_buf_free(&a);
+    cpe_buf_free(&b);
+
+    cpe_buf_t small;
+    cpe_buf_init(&small, 64);
+    cpe_jw_t ws;
+    cpe_jw_init(&ws, &small);
+    cpe_jw_num_array(&ws, v, 10);
+    CHECK(ws.err != 0);
+    cpe_buf_free(&small);
+}
+
 /* JSON numbers: short decimals print as written, everything parses back exactly. */
 static void test_json_numbers_round_trip(void)
 {
@@ -220,6 +272,7 @@ int main(void)
     RUN(test_parse_double_matches_strtod);
     RUN(test_json_writer_nests_and_escapes);
     RUN(test_json_numbers_round_trip);
+    RUN(test_json_arrays_match_item_by_item);
     RUN(test_buf_refuses_past_cap);
     RUN(test_rng_is_reproducible_and_moments_fit);
     RUN(test_realtime_after_ms_is_a_normalised_deadline);

@@ -68,9 +68,40 @@ static void test_fmt_fast_round_trips_random_doubles(void)
     CHECK_MSG(differ < 1000, "%d of 300000 differ from cpe_fmt_double", differ);
 }
 
+/* Market data is short decimals (prices with 2 decimals, quantities with up to 8, rates):
+ * for those the fast printer's text is exactly cpe_fmt_double's, digit for digit. */
+static void test_fmt_fast_short_decimals_match_exactly(void)
+{
+    static const double scale[9] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    int differ = 0;
+    for (int i = 0; i < 300000; i++) {
+        uint64_t u = next();
+        int k = (int)(u % 9);
+        double m = (double)((u >> 8) % (i % 3 == 0 ? 100000000ull : 10000000000000ull));
+        double v = m / scale[k] * ((u >> 60) & 1 ? -1 : 1);
+        char a[40], b[40];
+        cpe_fmt_fast(a, v, "");
+        cpe_fmt_double(b, v, "");
+        if (strcmp(a, b)) {
+            if (differ++ < 5) fprintf(stderr, "  %s vs %s\n", a, b);
+        }
+    }
+    CHECK_EQ_INT(differ, 0);
+    char b[40];
+    cpe_fmt_fast(b, 61689.95, "");
+    CHECK_STR(b, "61689.95");
+    cpe_fmt_fast(b, 0.00016279, "");
+    CHECK_STR(b, "0.00016279");
+    cpe_fmt_fast(b, -36.29626, "");
+    CHECK_STR(b, "-36.29626");
+    cpe_fmt_fast(b, 4236350659.85, "");
+    CHECK_STR(b, "4236350659.85");
+}
+
 int main(void)
 {
     RUN(test_fmt_fast_known_values);
     RUN(test_fmt_fast_round_trips_random_doubles);
+    RUN(test_fmt_fast_short_decimals_match_exactly);
     return TEST_DONE();
 }
