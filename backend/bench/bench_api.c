@@ -366,6 +366,9 @@ static void bench_ws(const char *db)
             connected, nlat);
     if (nlat > 0) {
         qsort(lat, nlat, sizeof *lat, cmp_d);
+        fprintf(stderr, "bench_api: delivery p50 %.0f, p90 %.0f, p99 %.0f, max %.0f ms\n",
+                lat[nlat / 2], lat[(size_t)(0.9 * (double)(nlat - 1))],
+                lat[(size_t)(0.99 * (double)(nlat - 1))], lat[nlat - 1]);
         char m[64];
         snprintf(m, sizeof m, "ws_p99_delivery_ms_%d_clients", connected);
         line(m, lat[(size_t)(0.99 * (double)(nlat - 1))], "ms", 50, 0);
