@@ -83,6 +83,38 @@ test('page loads', async ({ page, url, errors }) => {
   assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
 });
 
+// Every pane's canvases are sized before the data arrives (axes as wide as their labels,
+// panes at their heights): re-allocating them in the first frame with data used to cost that
+// frame about 40 % of its time (docs/BENCHMARKS.md, cockpit).
+test('the first frame with data re-allocates no canvas', async ({ url, freshPage }) => {
+  const f = await freshPage();
+  try {
+    await f.page.addInitScript(() => {
+      window.__canvasResizes = [];
+      for (const prop of ['width', 'height']) {
+        const d = Object.getOwnPropertyDescriptor(HTMLCanvasElement.prototype, prop);
+        Object.defineProperty(HTMLCanvasElement.prototype, prop, {
+          get: d.get, configurable: true,
+          set(v) { const old = d.get.call(this); if (old !== v) window.__canvasResizes.push({ t: performance.now(), prop, old, v }); d.set.call(this, v); },
+        });
+      }
+    });
+    for (const q of ['', '?bars=10000']) {
+      await f.page.goto(url + q);
+      await f.page.waitForFunction(() => performance.getEntriesByName('cpe:paint').length > 0, null, { timeout: 30_000 });
+      const r = await f.page.evaluate(() => {
+        const at = (n) => performance.getEntriesByName(n)[0].startTime;
+        const fed = at('cpe:fed'), paint = at('cpe:paint');
+        return { before: window.__canvasResizes.filter((x) => x.t < fed).length, during: window.__canvasResizes.filter((x) => x.t >= fed && x.t <= paint) };
+      });
+      assert(r.before > 0, 'no canvas was sized before the data (is the size hook still in place?)');
+      assert(r.during.length === 0, `${q || 'default view'}: the first frame re-sized ${r.during.length} canvases: ${r.during.slice(0, 4).map((x) => `${x.prop} ${x.old}→${x.v}`).join(', ')}`);
+    }
+  } finally {
+    await f.close();
+  }
+});
+
 test('candles and cone are drawn', async ({ page }) => {
   await moveOffChart(page);
   await waitForPrediction(page);

@@ -19,6 +19,10 @@ const STRETCH: Record<PaneName, number> = { price: 5, oi: 1, funding: 1, cvd: 1,
 export type CrosshairListener = (time: number | null, p: MouseEventParams<Time>) => void;
 export type PaletteListener = (p: Palette) => void;
 
+/** Price axis widths in px that the usual labels fit (11 px font). */
+const PRICE_AXIS_PX = 84;
+const BASIS_AXIS_PX = 72;
+
 /** The time scale's minimum bar spacing in px (lightweight-charts' default). */
 const MIN_BAR_SPACING = 0.5;
 
@@ -30,8 +34,10 @@ export function chartOptions(p: Palette): DeepPartial<ChartOptions> {
       panes: { separatorColor: p.border, separatorHoverColor: p.crosshair, enableResize: true },
     },
     grid: { vertLines: { color: p.grid }, horzLines: { color: p.grid } },
-    rightPriceScale: { borderColor: p.border },
-    leftPriceScale: { borderColor: p.border },
+    // Axes as wide as their labels will be (BTC's "108,246.35", the basis "-0.123%"): when the
+    // first data widened them, every pane's canvases were re-allocated in the first frame.
+    rightPriceScale: { borderColor: p.border, minimumWidth: PRICE_AXIS_PX },
+    leftPriceScale: { borderColor: p.border, minimumWidth: BASIS_AXIS_PX },
     timeScale: { borderColor: p.border, timeVisible: true, secondsVisible: false, rightOffset: 4, minBarSpacing: MIN_BAR_SPACING },
     crosshair: { mode: CrosshairMode.Normal, vertLine: { color: p.crosshair }, horzLine: { color: p.crosshair } },
   };

@@ -89,6 +89,11 @@ export function PriceChart({ children }: { children?: ReactNode }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [controller]);
 
+  // The panels (children) added their series, and so their panes, in this commit's effects,
+  // which run before this one: the panes get their heights now, not when the data arrives
+  // (resizing every pane's canvases then would cost the first paint ~half its time).
+  useEffect(() => host?.layoutPanes(), [host]);
+
   useEffect(() => {
     host?.setPalette(theme === 'dark' ? DARK : LIGHT);
     if (host && feeds.current) feeds.current.volume.feed(series, -2); // recolour volume
