@@ -12,6 +12,27 @@
 #define LIMIT_MAX 20000
 #define LIMIT_DEFAULT 1000
 
+/* Only the newest `limit` bars are answered: where their span starts (it ends at the data's
+ * last bar as the series cache last saw it, at most 1 s ago; the read still ends at `to`, so
+ * a bar newer than the cache's is kept: one bar more, trimmed). The caller reads the whole
+ * [from, to) only when gaps left that span short: a year's `from` with limit 1000 would
+ * otherwise read 525,600 bars to print 1,000. */
+static int64_t newest_span_from(cpe_api_t *api, const char *symbol, int64_t interval_ms,
+                                int64_t from_ms, int64_t to_ms, size_t limit)
+{
+    int64_t span_to = to_ms;
+    char instrument[CPE_INSTR_KEY_MAX];
+    int simulated;
+    int64_t last_ts;
+    if (!cpe_api_kline_series(api, symbol, instrument, &simulated, &last_ts) &&
+        last_ts >= from_ms) {
+        int64_t data_end = cpe_floor_ms(last_ts, interval_ms) + interval_ms;
+        if (data_end < span_to) span_to = data_end;
+    }
+    int64_t span = (int64_t)limit * interval_ms;
+    return span_to - from_ms > span ? span_to - span : from_ms;
+}
+
 int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, int64_t from_ms,
                       int from_given, int64_t to_ms, size_t limit, cpe_bar_t **out, size_t *n,
                       int *simulated)
@@ -20,23 +41,10 @@ int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, i
     memset(&info, 0, sizeof info);
     *out = NULL;
     *n = 0;
-    /* Only the newest `limit` bars are answered: read just their span first (ending at the
-     * data's last bar as the series cache last saw it, at most 1 s ago), and the whole
-     * [from, to) only when gaps left that span short (a year's `from` with limit 1000 would
-     * otherwise read 525,600 bars to print 1,000). The read still ends at `to`, so a bar
-     * newer than the cache's is kept (one bar more, trimmed below). */
-    int64_t span_to = to_ms, span_from = from_ms;
-    char instrument[CPE_INSTR_KEY_MAX];
-    int sim_hint;
-    int64_t last_ts;
-    if (!cpe_api_kline_series(api, symbol, instrument, &sim_hint, &last_ts) && last_ts >= from_ms) {
-        int64_t data_end = cpe_floor_ms(last_ts, interval_ms) + interval_ms;
-        if (data_end < span_to) span_to = data_end;
-    }
-    if (span_to - from_ms > (int64_t)limit * interval_ms)
-        span_from = span_to - (int64_t)limit * interval_ms;
+    int64_t span_from = newest_span_from(api, symbol, interval_ms, from_ms, to_ms, limit);
     int rc = cpe_load_bars(api->store, symbol, interval_ms, span_from, to_ms, out, n, &info, NULL);
-    if (!rc && *n < limit && span_from > from_ms && info.first_ts != 0 && info.first_ts < span_from) {
+    if (!rc && *n < limit && span_from > from_ms && info.first_ts != 0 &&
+        info.first_ts < span_from) { /* gaps in the span, older bars before it */
         free(*out);
         *out = NULL;
         rc = cpe_load_bars(api->store, symbol, interval_ms, from_ms, to_ms, out, n, &info, NULL);
