@@ -7,11 +7,18 @@ import { createRoot, type Root } from 'react-dom/client';
 import { liveCounters } from '../helpers/counters';
 import type { CockpitStore } from '../domain/store';
 import { App } from './App';
+import { fetchEarly } from '../domain/early';
 import './styles.css';
 
 const q = new URLSearchParams(window.location.search);
 const bars = Number(q.get('bars')) || undefined;
 const theme = q.get('theme') === 'light' ? 'light' : 'dark';
+// the default view's answers that index.html preloads, parsed while React starts (with ?bars
+// the view asks for another window: nothing to take)
+if (!bars) {
+  const preloaded = [...document.querySelectorAll<HTMLLinkElement>('link[rel=preload][as=fetch]')].map((l) => { const u = new URL(l.href); return u.pathname + u.search; });
+  fetchEarly('', preloaded);
+}
 const el = document.getElementById('root')!;
 let root: Root | null = null;
 let store: CockpitStore | null = null;

@@ -3,6 +3,7 @@
  * tell "model not ready" (503 PREDICTION_UNAVAILABLE, with its retry delay) from failures.
  */
 import type { ApiErrorBody, Asset, BacktestJob, Explanation, Horizon, Interval, MarketDataResponse, Prediction, Health } from './api-types';
+import { takeEarly } from './early';
 
 export class ApiError extends Error {
   constructor(
@@ -27,6 +28,10 @@ export class Api {
   constructor(private readonly base = '', private readonly fetchFn: Fetch = (i, init) => fetch(i, init)) {}
 
   private async json<T>(path: string, init?: RequestInit): Promise<T> {
+    if (this.base === '') {
+      const e = await takeEarly(path);
+      if (e !== null && !init?.signal?.aborted) return e as T;
+    }
     let res: Response;
     try {
       res = await this.fetchFn(this.base + path, init);
