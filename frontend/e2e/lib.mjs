@@ -63,7 +63,7 @@ export function makeStore({ days = 3, seed = 1, backfillDays = 0 } = {}) {
 export function startServer(db, env = {}, models = null, port = 0) {
   return new Promise((resolveP, reject) => {
     const child = spawn(CPE_BIN, ['serve', '--port', String(port), '--host', '127.0.0.1', '--db', db, '--static', join(FRONTEND, 'dist')], {
-      env: { ...process.env, CPE_RATE_LIMIT_PER_MIN: '0', ...(models ? { CPE_MODELS: models } : {}), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CPE_RATE_LIMIT_PER_MIN: '0', CPE_RETRAIN: '0', ...(models ? { CPE_MODELS: models } : {}), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     let err = '';
