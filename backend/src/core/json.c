@@ -169,55 +169,59 @@ void cpe_jw_kbool(cpe_jw_t *w, const char *k, int v)
     cpe_jw_bool(w, v);
 }
 
-/* A number never takes more than 24 characters ("-1.2345678901234567e-308"); with its
- * comma 25. The array is printed into space reserved once, not number by number. */
-#define NUM_MAX 25
-
-void cpe_jw_num_array(cpe_jw_t *w, const double *v, size_t n)
+/* The array printers open the array and reserve room for n items of at most `item` bytes
+ * each (with their comma) in one go, print into it, and close it (array_end). */
+static char *array_begin(cpe_jw_t *w, size_t n, size_t item)
 {
     cpe_jw_arr(w);
-    if (w->err) return;
-    int rc = n <= (SIZE_MAX - 2) / NUM_MAX ? cpe_buf_reserve(w->b, n * NUM_MAX + 1) : CPE_ETOOBIG;
+    if (w->err) return NULL;
+    int rc = n <= (SIZE_MAX - 2) / item ? cpe_buf_reserve(w->b, n * item + 1) : CPE_ETOOBIG;
     if (rc) {
         w->err = rc;
-        return;
+        return NULL;
     }
-    char *p = w->b->data + w->b->len;
-    const char *prev = NULL; /* the text of v[i - 1]: series such as open interest or funding
-                              * repeat a value for many bars, copied rather than printed again */
-    int prev_len = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i) *p++ = ',';
-        if (prev && !memcmp(&v[i], &v[i - 1], sizeof v[i])) {
-            memmove(p, prev, (size_t)prev_len);
-        } else {
-            prev_len = cpe_fmt_fast(p, v[i], "null");
-        }
-        prev = p;
-        p += prev_len;
-    }
+    return w->b->data + w->b->len;
+}
+
+static void array_end(cpe_jw_t *w, char *p, size_t n)
+{
     w->b->len = (size_t)(p - w->b->data);
     w->b->data[w->b->len] = 0;
     w->has_items[w->depth - 1] = n > 0;
     cpe_jw_end(w);
 }
 
+/* A number never takes more than 24 characters ("-1.2345678901234567e-308"), an integer 20;
+ * each with its comma. */
+#define NUM_TEXT_MAX 25
+#define INT_TEXT_MAX 21
+
+void cpe_jw_num_array(cpe_jw_t *w, const double *v, size_t n)
+{
+    char *p = array_begin(w, n, NUM_TEXT_MAX);
+    if (!p) return;
+    const char *prev = NULL; /* the text of v[i - 1]: series such as open interest or funding
+                              * repeat a value for many bars, copied rather than printed again */
+    int prev_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i) *p++ = ',';
+        if (prev && !memcmp(&v[i], &v[i - 1], sizeof v[i]))
+            memcpy(p, prev, (size_t)prev_len);
+        else
+            prev_len = cpe_fmt_fast(p, v[i], "null");
+        prev = p;
+        p += prev_len;
+    }
+    array_end(w, p, n);
+}
+
 void cpe_jw_int_array(cpe_jw_t *w, const int64_t *v, size_t n)
 {
-    cpe_jw_arr(w);
-    if (w->err) return;
-    int rc = n <= (SIZE_MAX - 2) / 21 ? cpe_buf_reserve(w->b, n * 21 + 1) : CPE_ETOOBIG;
-    if (rc) {
-        w->err = rc;
-        return;
-    }
-    char *p = w->b->data + w->b->len;
+    char *p = array_begin(w, n, INT_TEXT_MAX);
+    if (!p) return;
     for (size_t i = 0; i < n; i++) {
         if (i) *p++ = ',';
         p += cpe_fmt_int(p, v[i]);
     }
-    w->b->len = (size_t)(p - w->b->data);
-    w->b->data[w->b->len] = 0;
-    w->has_items[w->depth - 1] = n > 0;
-    cpe_jw_end(w);
+    array_end(w, p, n);
 }

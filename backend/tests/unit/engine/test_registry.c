@@ -32,15 +32,22 @@ static void synth(size_t n, int64_t *ts, double *close, double *X)
     }
 }
 
-static int train_small(cpe_modelset_t *ms, cpe_mlview_t *v, int64_t **ts, double **close,
-                       double **X)
+/* A small model set trained on synthetic data, and that data (the view predicts from X). */
+typedef struct trained {
+    cpe_modelset_t ms;
+    cpe_mlview_t v;
+    int64_t *ts;
+    double *close, *X;
+} trained_t;
+
+static int train_small(trained_t *t)
 {
     size_t n = 12 * 288;
-    *ts = malloc(n * sizeof **ts);
-    *close = malloc(n * sizeof **close);
-    *X = malloc(n * NCOL * sizeof **X);
-    synth(n, *ts, *close, *X);
-    *v = (cpe_mlview_t){n, NCOL, *ts, *X, *close, NAMES};
+    t->ts = malloc(n * sizeof *t->ts);
+    t->close = malloc(n * sizeof *t->close);
+    t->X = malloc(n * NCOL * sizeof *t->X);
+    synth(n, t->ts, t->close, t->X);
+    t->v = (cpe_mlview_t){n, NCOL, t->ts, t->X, t->close, NAMES};
     size_t *rows = malloc(n * sizeof *rows);
     for (size_t i = 0; i < n; i++)
         rows[i] = i;
@@ -54,10 +61,16 @@ static int train_small(cpe_modelset_t *ms, cpe_mlview_t *v, int64_t **ts, double
     c.cone_paths = 400;
     c.scale_rows = 200;
     cpe_diag_t d = {0};
-    int rc = cpe_modelset_train(ms, v, rows, n, (*ts)[n - 1] + STEP, &c, &d);
+    int rc = cpe_modelset_train(&t->ms, &t->v, rows, n, t->ts[n - 1] + STEP, &c, &d);
     if (rc) fprintf(stderr, "train: %s\n", d.msg);
     free(rows);
     return rc;
+}
+
+static void trained_free(trained_t *t)
+{
+    cpe_modelset_free(&t->ms);
+    free(t->ts), free(t->close), free(t->X);
 }
 
 /* A registry rooted in the test's temporary directory. */
@@ -70,16 +83,14 @@ static void registry_in(const char *name, cpe_registry_t *r)
 
 static void test_save_load_round_trips_predictions_and_metadata(void)
 {
-    cpe_modelset_t ms, back;
-    cpe_mlview_t v;
-    int64_t *ts;
-    double *close, *X;
-    CHECK_EQ_INT(train_small(&ms, &v, &ts, &close, &X), 0);
+    trained_t t;
+    cpe_modelset_t back;
+    CHECK_EQ_INT(train_small(&t), 0);
     cpe_registry_t r;
     registry_in("models", &r);
     char ver[CPE_VERSION_MAX], ver2[CPE_VERSION_MAX], got[CPE_VERSION_MAX];
     cpe_diag_t d = {0};
-    CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &ms, "{\"auc_1h\": 0.61}", ver, &d), 0);
+    CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &t.ms, "{\"auc_1h\": 0.61}", ver, &d), 0);
     CHECK(!strncmp(ver, "BTCUSDT-", 8));
     /* No champion yet: loading the champion says how to get one. */
     CHECK_EQ_INT(cpe_registry_load(&r, "BTCUSDT", NULL, &back, got, &d), CPE_ENOTFOUND);
@@ -91,29 +102,29 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     CHECK_EQ_INT(back.n_h, 2);
     CHECK_STR(back.names[4], "signal");
     CHECK_EQ_INT(back.h[1].horizon_h, 4);
-    CHECK_EQ_INT(back.h[0].calib.method, ms.h[0].calib.method);
-    CHECK_NEAR(back.h[0].scale.s1, ms.h[0].scale.s1, 0);
+    CHECK_EQ_INT(back.h[0].calib.method, t.ms.h[0].calib.method);
+    CHECK_NEAR(back.h[0].scale.s1, t.ms.h[0].scale.s1, 0);
     for (int k = 0; k < 2; k++) {
-        CHECK_EQ_INT(back.h[k].use_move, ms.h[k].use_move);
-        CHECK_EQ_INT(back.h[k].use_direction, ms.h[k].use_direction);
-        CHECK_EQ_INT(back.h[k].use_regime_drift, ms.h[k].use_regime_drift);
+        CHECK_EQ_INT(back.h[k].use_move, t.ms.h[k].use_move);
+        CHECK_EQ_INT(back.h[k].use_direction, t.ms.h[k].use_direction);
+        CHECK_EQ_INT(back.h[k].use_regime_drift, t.ms.h[k].use_regime_drift);
     }
-    CHECK_NEAR(back.vol.omega, ms.vol.omega, 0);
-    CHECK_NEAR(back.vol.nu, ms.vol.nu, 0);
-    CHECK_EQ_INT(back.has_regime, ms.has_regime);
-    CHECK_NEAR(back.regime.vol_high, ms.regime.vol_high, 0);
-    CHECK_EQ_INT(back.train_to_ms, ms.train_to_ms);
+    CHECK_NEAR(back.vol.omega, t.ms.vol.omega, 0);
+    CHECK_NEAR(back.vol.nu, t.ms.vol.nu, 0);
+    CHECK_EQ_INT(back.has_regime, t.ms.has_regime);
+    CHECK_NEAR(back.regime.vol_high, t.ms.regime.vol_high, 0);
+    CHECK_EQ_INT(back.train_to_ms, t.ms.train_to_ms);
     /* Predictions are bit for bit the same. */
     size_t n = 300;
     double a[2 * 300], b[2 * 300], ma[2 * 300], mb[2 * 300];
-    CHECK_EQ_INT(cpe_modelset_predict(&ms, X, n, NULL, a, ma), 0);
-    CHECK_EQ_INT(cpe_modelset_predict(&back, X, n, NULL, b, mb), 0);
+    CHECK_EQ_INT(cpe_modelset_predict(&t.ms, t.X, n, NULL, a, ma), 0);
+    CHECK_EQ_INT(cpe_modelset_predict(&back, t.X, n, NULL, b, mb), 0);
     CHECK(memcmp(a, b, sizeof a) == 0);
     CHECK(memcmp(ma, mb, sizeof ma) == 0);
     double ret[240];
-    size_t nr = cpe_ml_hourly_returns(&v, v.n - 1, 240, ret);
+    size_t nr = cpe_ml_hourly_returns(&t.v, t.v.n - 1, 240, ret);
     CHECK(nr >= 200);
-    CHECK_NEAR(cpe_modelset_h_next(&back, ret, nr), cpe_modelset_h_next(&ms, ret, nr), 0);
+    CHECK_NEAR(cpe_modelset_h_next(&back, ret, nr), cpe_modelset_h_next(&t.ms, ret, nr), 0);
     /* metadata.json carries the documented fields and the caller's metrics. */
     char path[900];
     snprintf(path, sizeof path, "%s/BTCUSDT/%s/metadata.json", r.root, ver);
@@ -135,7 +146,7 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     cpe_modelset_free(&old);
     json_decref(m);
     /* A second save of the same training time gets its own version; list shows both. */
-    CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &ms, NULL, ver2, &d), 0);
+    CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &t.ms, NULL, ver2, &d), 0);
     CHECK(strcmp(ver, ver2) != 0);
     CHECK_EQ_INT(cpe_registry_set_challenger(&r, "BTCUSDT", ver2, 0.1, &d), 0);
     cpe_model_info_t *list;
@@ -153,26 +164,23 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     CHECK_EQ_INT(cpe_registry_set_champion(&r, "BTCUSDT", "BTCUSDT-nope", &d), CPE_ENOTFOUND);
     CHECK_EQ_INT(cpe_registry_set_challenger(&r, "BTCUSDT", ver2, 1.5, &d), CPE_ERANGE);
     CHECK_EQ_INT(cpe_registry_set_champion(&r, "BTCUSDT", "../etc", &d), CPE_ENOTFOUND);
-    cpe_modelset_free(&ms);
     cpe_modelset_free(&back);
-    free(ts), free(close), free(X);
+    trained_free(&t);
 }
 
 /* Pruning keeps the newest `keep` versions and, whatever their age, the champion and the
  * challenger; the champion still loads afterwards. */
 static void test_prune_keeps_the_newest_the_champion_and_the_challenger(void)
 {
-    cpe_modelset_t ms, back;
-    cpe_mlview_t v;
-    int64_t *ts;
-    double *close, *X;
-    CHECK_EQ_INT(train_small(&ms, &v, &ts, &close, &X), 0);
+    trained_t t;
+    cpe_modelset_t back;
+    CHECK_EQ_INT(train_small(&t), 0);
     cpe_registry_t r;
     registry_in("prune-models", &r);
     char ver[6][CPE_VERSION_MAX];
     cpe_diag_t d = {0};
     for (int i = 0; i < 6; i++)
-        CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &ms, NULL, ver[i], &d), 0);
+        CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &t.ms, NULL, ver[i], &d), 0);
     CHECK_EQ_INT(cpe_registry_set_champion(&r, "BTCUSDT", ver[0], &d), 0);
     CHECK_EQ_INT(cpe_registry_set_challenger(&r, "BTCUSDT", ver[1], 0.2, &d), 0);
     int gone = -1;
@@ -197,8 +205,7 @@ static void test_prune_keeps_the_newest_the_champion_and_the_challenger(void)
     CHECK_EQ_INT(gone, 0);
     CHECK_EQ_INT(cpe_registry_prune(&r, "BTCUSDT", 0, NULL, &d), CPE_EINVAL);
     CHECK_EQ_INT(cpe_registry_prune(&r, "../etc", 2, NULL, &d), CPE_EINVAL);
-    cpe_modelset_free(&ms);
-    free(ts), free(close), free(X);
+    trained_free(&t);
 }
 
 static void test_list_on_empty_root_is_empty(void)
