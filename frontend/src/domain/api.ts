@@ -28,8 +28,9 @@ export class Api {
   constructor(private readonly base = '', private readonly fetchFn: Fetch = (i, init) => fetch(i, init)) {}
 
   private async json<T>(path: string, init?: RequestInit): Promise<T> {
-    if (this.base === '') {
-      const e = await takeEarly(path);
+    const early = this.base === '' ? takeEarly(path) : null;
+    if (early) {
+      const e = await early;
       if (e !== null && !init?.signal?.aborted) return e as T;
     }
     let res: Response;

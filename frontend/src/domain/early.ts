@@ -14,11 +14,12 @@ export function fetchEarly(base: string, paths: readonly string[], fetchFn: type
   setTimeout(() => { for (const p of paths) early.delete(p); }, keepMs);
 }
 
-/** The early answer for path (once), or null: then the caller fetches it itself. */
-export async function takeEarly(path: string): Promise<unknown | null> {
+/** The early answer for path (once), or null when there is none: then the caller fetches it
+ * itself (also when the early one failed: the promise gives null). Synchronous when there is
+ * none, so other requests wait for nothing. */
+export function takeEarly(path: string): Promise<unknown | null> | null {
   const p = early.get(path);
   if (!p) return null;
   early.delete(path);
-  const r = await p;
-  return r?.ok ? r.body : null;
+  return p.then((r) => (r?.ok ? r.body : null));
 }
