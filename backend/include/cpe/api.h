@@ -37,6 +37,7 @@ typedef struct cpe_api_config {
     int heartbeat_ms;          /* CPE_WS_HEARTBEAT_MS, 15000 */
     int ws_queue_cap;          /* CPE_WS_QUEUE_CAP, 256: collapse candle updates past it */
     int ws_queue_drop;         /* CPE_WS_QUEUE_DROP, 1024: disconnect past it */
+    char ws_fanout[16];        /* CPE_WS_FANOUT: auto | io_uring | send (api/fanout.h) */
     int tick_ms;               /* CPE_LIVE_TICK_MS, 1000: in-progress candle tick period */
     int minute_ms;             /* CPE_LIVE_MINUTE_MS, 60000: wall time per simulated minute */
     uint64_t sim_seed;         /* CPE_SIM_SEED, 1 */

@@ -24,6 +24,9 @@ const cpe_api_setting_t cpe_api_settings[] = {
     {"CPE_WS_HEARTBEAT_MS", "15000", "WebSocket heartbeat period"},
     {"CPE_WS_QUEUE_CAP", "256", "per-client queued messages before candle updates collapse"},
     {"CPE_WS_QUEUE_DROP", "1024", "per-client queued messages before the client is dropped"},
+    {"CPE_WS_FANOUT", "auto",
+     "auto | io_uring | send: how an update is written to many WebSocket clients at once "
+     "(auto: io_uring when the kernel allows it, else one send() per client)"},
     {"CPE_LIVE_TICK_MS", "1000", "period of in-progress candle updates"},
     {"CPE_LIVE_MINUTE_MS", "60000", "wall time of one simulated minute (tests use less)"},
     {"CPE_SIM_SEED", "1", "simulator seed"},
@@ -108,6 +111,12 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
     if (!strcmp(key, "CPE_WS_QUEUE_CAP")) return set_int(&c->ws_queue_cap, key, v, 1, 1000000, d);
     if (!strcmp(key, "CPE_WS_QUEUE_DROP"))
         return set_int(&c->ws_queue_drop, key, v, 2, 10000000, d);
+    if (!strcmp(key, "CPE_WS_FANOUT")) {
+        if (strcmp(v, "auto") && strcmp(v, "io_uring") && strcmp(v, "send"))
+            return cpe_diag_set(d, CPE_EINVAL,
+                                "setting CPE_WS_FANOUT (%s) must be auto, io_uring or send", v);
+        return set_str(c->ws_fanout, sizeof c->ws_fanout, key, v, d);
+    }
     if (!strcmp(key, "CPE_LIVE_TICK_MS")) return set_int(&c->tick_ms, key, v, 10, 60000, d);
     if (!strcmp(key, "CPE_LIVE_MINUTE_MS")) return set_int(&c->minute_ms, key, v, 50, 3600000, d);
     if (!strcmp(key, "CPE_SIM_SEED")) {

@@ -80,12 +80,19 @@ static void drain_inbox(cpe_api_t *api)
     cpe_wsmsg_t *m = api->inbox;
     api->inbox = api->inbox_tail = NULL;
     pthread_mutex_unlock(&api->mu);
+    /* what arrived together leaves together: one write per client for each 64 messages */
     while (m) {
-        cpe_wsmsg_t *next = m->next;
-        m->next = NULL;
-        cpe_ws_broadcast(api, m);
-        cpe_wsmsg_unref(m);
-        m = next;
+        cpe_wsmsg_t *batch[64];
+        size_t n = 0;
+        while (m && n < 64) {
+            batch[n++] = m;
+            m = m->next;
+        }
+        cpe_ws_broadcast_many(api, batch, n);
+        for (size_t i = 0; i < n; i++) {
+            batch[i]->next = NULL;
+            cpe_wsmsg_unref(batch[i]);
+        }
     }
 }
 
@@ -879,7 +886,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
              port, cfg->host, port, cfg->db, api->static_dir[0] ? api->static_dir : "(none)");
     printf("listening on http://%s:%d\n", cfg->host, port);
     fflush(stdout);
-    cpe_ws_start_timers(api);
+    if ((rc = cpe_ws_start(api, d))) goto out;
     while (!*stop) {
         if (lws_service(api->ctx, 0) < 0) break;
     }

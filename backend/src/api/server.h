@@ -4,6 +4,7 @@
  *   server.c   lws context, HTTP transactions, dispatch (rate limit, CORS, JWT, route),
  *              static files, the inbox from other threads, timers
  *   ws.c       WebSocket clients: subscriptions, per-client queues, heartbeats, replay
+ *   ws_broadcast.c  broadcasts written straight to the subscribed clients' sockets
  *   routes.c   the route table and the small handlers
  *   market.c   GET /market-data
  *   jobs.c     POST /backtest jobs on worker threads
@@ -91,6 +92,8 @@ typedef struct cpe_api {
     /* WebSocket clients (ws.c) */
     struct ws_client *clients;
     int nclients;
+    struct cpe_fanout *fanout; /* writes broadcasts straight to the sockets (api/fanout.h) */
+    struct ws_burst *burst;    /* the broadcast being written (ws_broadcast.c) */
     lws_sorted_usec_list_t sul_heartbeat, sul_house;
     /* inbox from the live pipeline and job threads */
     pthread_mutex_t mu;
@@ -120,8 +123,10 @@ int cpe_api_is_stale(cpe_api_t *api, int64_t last_bar_ts, int64_t now_ms);
 /* ws.c */
 int cpe_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len);
+/* ws_broadcast.c: to every client subscribed; a burst leaves in one write per client. */
 void cpe_ws_broadcast(cpe_api_t *api, cpe_wsmsg_t *m);
-void cpe_ws_start_timers(cpe_api_t *api);
+void cpe_ws_broadcast_many(cpe_api_t *api, cpe_wsmsg_t **msgs, size_t n);
+int cpe_ws_start(cpe_api_t *api, cpe_diag_t *d); /* the fan-out and the timers */
 void cpe_ws_close_all(cpe_api_t *api);
 
 /* json helpers shared by routes.c and ws.c */

@@ -91,13 +91,17 @@ int cpe_stats_render(const cpe_stats_t *s, const cpe_stats_gauges_t *g, cpe_buf_
                          "cpe_ws_slow_clients_dropped_total %llu\n"
                          "# HELP cpe_ws_collapsed_total Queued candle updates replaced by a newer one.\n# TYPE cpe_ws_collapsed_total counter\n"
                          "cpe_ws_collapsed_total %llu\n"
+                         "# HELP cpe_ws_direct_writes_total Broadcast writes straight to a socket that took part of the bytes (the rest went to lws) or none (queued).\n# TYPE cpe_ws_direct_writes_total counter\n"
+                         "cpe_ws_direct_writes_total{taken=\"part\"} %llu\n"
+                         "cpe_ws_direct_writes_total{taken=\"none\"} %llu\n"
                          "# HELP cpe_data_simulated 1 when the served market data is simulated.\n# TYPE cpe_data_simulated gauge\n"
                          "cpe_data_simulated %d\n"
                          "# HELP cpe_ingest_lag_seconds Now minus the close of the newest stored 1m bar.\n# TYPE cpe_ingest_lag_seconds gauge\n"
                          "cpe_ingest_lag_seconds ",
                          g->ws_clients, (unsigned long long)s->ws_messages_sent,
                          (unsigned long long)s->ws_dropped_clients, (unsigned long long)s->ws_collapsed,
-                         g->simulated);
+                         (unsigned long long)s->ws_direct_partial,
+                         (unsigned long long)s->ws_direct_full, g->simulated);
     num(b, g->ingest_lag_s);
     rc |= cpe_buf_puts(b, "\n# HELP cpe_prediction_accuracy_24h Direction hit rate of predictions "
                           "resolved in the last 24 h.\n# TYPE cpe_prediction_accuracy_24h gauge\n");

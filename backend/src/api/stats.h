@@ -35,6 +35,7 @@ typedef struct cpe_stats {
     int nslots;
     cpe_stats_slot_t slot[CPE_STATS_SLOTS];
     uint64_t ws_messages_sent, ws_dropped_clients, ws_collapsed;
+    uint64_t ws_direct_partial, ws_direct_full; /* broadcast writes the socket took in part / none of */
 } cpe_stats_t;
 
 /* Add a slot (returns its index, or -1 when full). */

@@ -1,64 +1,26 @@
-/* ws.c — WebSocket /ws: subscriptions, per-client capped queues, heartbeats, replay. */
+/*
+ * ws.c — WebSocket /ws: subscriptions, per-client capped queues, heartbeats, replay.
+ *
+ * Messages for one client (acks, errors, replay) and broadcasts to a client that already has
+ * something waiting go through the client's queue, one per lws writable callback; the queue
+ * collapses in-progress candles past ws_queue_cap and drops the client past ws_queue_drop.
+ * Broadcasts to everyone else are written straight to the sockets (ws_broadcast.c).
+ */
+#include "api/fanout.h"
 #include "api/jwt.h"
-#include "api/server.h"
+#include "api/ws_int.h"
 #include "cpe/json.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SUBS 24
-#define RX_MAX (64 * 1024)
-#define REPLAY_BATCH 512
-#define PENDING_MAX 4096
-
 struct ws_client **cpe_conn_ws_slot(void *user);
-
-typedef struct ws_sub {
-    ws_channel_t ch;
-    char asset[8];
-    char interval[8];
-} ws_sub_t;
-
-typedef struct pending {
-    int64_t due_ms;
-    double close0;
-    int up;
-} pending_t;
-
-typedef struct replay {
-    int active, paused;
-    char asset[8], symbol[32], iv[8];
-    int64_t interval_ms, next_ts;
-    double speed;
-    lws_sorted_usec_list_t sul;
-    cpe_bar_t *bars;
-    size_t nbars, pos;
-    double cvd;
-    cpe_prediction_t *preds;
-    size_t npreds, ppos;
-    pending_t *pend;
-    size_t pend_head, pend_len;
-    long hits, total;
-} replay_t;
-
-typedef struct ws_client {
-    struct lws *wsi;
-    cpe_api_t *api;
-    struct ws_client *prev, *next;
-    ws_sub_t subs[MAX_SUBS];
-    int nsubs;
-    cpe_wsmsg_t **q;
-    int qhead, qlen, qalloc;
-    char *rx;
-    size_t rxlen;
-    int dropping;
-    replay_t rp;
-} ws_client_t;
 
 static const char *const ch_names[] = {"", "candles", "predictions", "market", "replay", "*"};
 
@@ -92,7 +54,7 @@ static void q_compact_collapsible(ws_client_t *c, const cpe_wsmsg_t *m)
     c->qlen = w;
 }
 
-static void enqueue(ws_client_t *c, cpe_wsmsg_t *m)
+void cpe_ws_enqueue(ws_client_t *c, cpe_wsmsg_t *m)
 {
     cpe_api_t *api = c->api;
     if (c->dropping) return;
@@ -124,7 +86,7 @@ static void send_json(ws_client_t *c, cpe_buf_t *b, ws_channel_t ch)
 {
     cpe_wsmsg_t *m = cpe_wsmsg_new(ch, "", "", 0, b->data, b->len);
     if (!m) return;
-    enqueue(c, m);
+    cpe_ws_enqueue(c, m);
     cpe_wsmsg_unref(m);
 }
 
@@ -146,7 +108,7 @@ static void send_error(ws_client_t *c, const char *code, const char *msg)
     cpe_buf_free(&b);
 }
 
-static int wants(const ws_client_t *c, const cpe_wsmsg_t *m)
+int cpe_ws_wants(const ws_client_t *c, const cpe_wsmsg_t *m)
 {
     if (m->channel == WS_CH_ALL) return 1;
     for (int i = 0; i < c->nsubs; i++) {
@@ -156,12 +118,6 @@ static int wants(const ws_client_t *c, const cpe_wsmsg_t *m)
         return 1;
     }
     return 0;
-}
-
-void cpe_ws_broadcast(cpe_api_t *api, cpe_wsmsg_t *m)
-{
-    for (ws_client_t *c = api->clients; c; c = c->next)
-        if (wants(c, m)) enqueue(c, m);
 }
 
 /* ---------- replay ---------- */
@@ -600,6 +556,11 @@ int cpe_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (c->qlen) lws_callback_on_writable(wsi);
         return 0;
     }
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        /* lws answers with its close frame: nothing more may be written after it, and the
+         * direct broadcast writes do not go through lws's state checks */
+        if (c) c->dropping = 1;
+        return 0;
     case LWS_CALLBACK_CLOSED:
         if (c) {
             client_free(c);
@@ -655,14 +616,28 @@ static void housekeeping(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(api->ctx, 0, &api->sul_house, housekeeping, 1000000);
 }
 
-void cpe_ws_start_timers(cpe_api_t *api)
+int cpe_ws_start(cpe_api_t *api, cpe_diag_t *d)
 {
+    const char *want = api->cfg.ws_fanout;
+    cpe_fanout_mode_t mode = !strcmp(want, "io_uring") ? CPE_FANOUT_URING
+                             : !strcmp(want, "send")   ? CPE_FANOUT_SEND
+                                                       : CPE_FANOUT_AUTO;
+    api->fanout = cpe_fanout_new(mode, 1024, cpe_ws_fanned, api);
+    if (!api->fanout)
+        return cpe_diag_set(d, CPE_EIO,
+                            "CPE_WS_FANOUT=%s: io_uring is not available here (kernel or "
+                            "seccomp); use auto or send",
+                            want);
+    cpe_info("serve: WebSocket broadcasts are written with %s", cpe_fanout_kind(api->fanout));
     lws_sul_schedule(api->ctx, 0, &api->sul_heartbeat, heartbeat,
                      (lws_usec_t)api->cfg.heartbeat_ms * 1000);
     lws_sul_schedule(api->ctx, 0, &api->sul_house, housekeeping, 1000000);
+    return 0;
 }
 
 void cpe_ws_close_all(cpe_api_t *api)
 {
     while (api->clients) client_free(api->clients);
+    cpe_fanout_free(api->fanout);
+    api->fanout = NULL;
 }

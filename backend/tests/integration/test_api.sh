@@ -149,6 +149,16 @@ check "ws: the stalled client's queue collapsed candle updates" grep -q '^cpe_ws
 check "ws: the stalled client was dropped past the second cap" test $dropped = 1
 wait $slow 2>/dev/null
 check "ws: the dropped client sees the connection closed" grep -q 'closed by server' "$tmp/slow.err"
+# a client that stalls, then reads: every message it gets is whole JSON (a broadcast write
+# that its full socket took only in part is finished by lws before anything else)
+"$CPE_BIN" stream --url "$W" "${ALL[@]}" --rcvbuf 2048 --stall-ms 1500 --timeout-ms 1500 \
+  >"$tmp/resumed" 2>"$tmp/resumed.err"
+curl -s "$B/metrics" >"$tmp/metrics"
+part=$(grep '^cpe_ws_direct_writes_total{taken="part"}' "$tmp/metrics" | awk '{print $2}')
+check "ws: a client that stalled and resumed reads only whole messages ($(wc -l <"$tmp/resumed") messages; broadcast writes taken in part so far: ${part:-?})" \
+  python3 -c "import json, sys
+n = sum(1 for l in open('$tmp/resumed') if json.loads(l))
+sys.exit(0 if n > 100 else 1)"
 check "ws: upgrade on another path is refused" bash -c "! '$CPE_BIN' stream --url ws://127.0.0.1:$port/other --count 1 --timeout-ms 2000 2>/dev/null"
 
 # --- security: CORS, rate limit, JWT (a second server over the same store) ------------------

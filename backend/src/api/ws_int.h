@@ -1,0 +1,69 @@
+/*
+ * ws_int.h — what the WebSocket files share (server.h has the server-wide state):
+ *   ws.c            client life cycle, the per-client queue, subscriptions, replay, timers
+ *   ws_broadcast.c  a burst of broadcast messages written to every subscribed client
+ * Service thread only.
+ */
+#ifndef CPE_API_WS_INT_H
+#define CPE_API_WS_INT_H
+
+#include "api/server.h"
+
+#include <stdint.h>
+
+#define MAX_SUBS 24
+#define RX_MAX (64 * 1024)
+#define REPLAY_BATCH 512
+#define PENDING_MAX 4096
+
+typedef struct ws_sub {
+    ws_channel_t ch;
+    char asset[8];
+    char interval[8];
+} ws_sub_t;
+
+typedef struct pending {
+    int64_t due_ms;
+    double close0;
+    int up;
+} pending_t;
+
+typedef struct replay {
+    int active, paused;
+    char asset[8], symbol[32], iv[8];
+    int64_t interval_ms, next_ts;
+    double speed;
+    lws_sorted_usec_list_t sul;
+    cpe_bar_t *bars;
+    size_t nbars, pos;
+    double cvd;
+    cpe_prediction_t *preds;
+    size_t npreds, ppos;
+    pending_t *pend;
+    size_t pend_head, pend_len;
+    long hits, total;
+} replay_t;
+
+typedef struct ws_client {
+    struct lws *wsi;
+    cpe_api_t *api;
+    struct ws_client *prev, *next;
+    ws_sub_t subs[MAX_SUBS];
+    int nsubs;
+    cpe_wsmsg_t **q;
+    int qhead, qlen, qalloc;
+    char *rx;
+    size_t rxlen;
+    int dropping; /* being dropped (full queue) or closed by the peer: write nothing more */
+    int fan_set; /* ws_broadcast.c: which of the burst's frame sets is being sent to it */
+    replay_t rp;
+} ws_client_t;
+
+/* ws.c: does the client subscribe to m; queue m for lws's writable callback. */
+int cpe_ws_wants(const ws_client_t *c, const cpe_wsmsg_t *m);
+void cpe_ws_enqueue(ws_client_t *c, cpe_wsmsg_t *m);
+
+/* ws_broadcast.c: the send results of the fan-out (tag: the client). */
+void cpe_ws_fanned(void *api, void *tag, ssize_t res);
+
+#endif
