@@ -70,8 +70,11 @@ void cpe_api_inbox_push(cpe_api_t *api, cpe_wsmsg_t *m)
     else
         api->inbox = m;
     api->inbox_tail = m;
+    /* one wake-up per drain: each costs the service thread a poll() over every socket */
+    int wake = api->ctx && !api->inbox_woken;
+    if (wake) api->inbox_woken = 1;
     pthread_mutex_unlock(&api->mu);
-    if (api->ctx) lws_cancel_service(api->ctx);
+    if (wake) lws_cancel_service(api->ctx);
 }
 
 static void drain_inbox(cpe_api_t *api)
@@ -79,6 +82,7 @@ static void drain_inbox(cpe_api_t *api)
     pthread_mutex_lock(&api->mu);
     cpe_wsmsg_t *m = api->inbox;
     api->inbox = api->inbox_tail = NULL;
+    api->inbox_woken = 0;
     pthread_mutex_unlock(&api->mu);
     /* what arrived together leaves together: one write per client for each 64 messages */
     while (m) {

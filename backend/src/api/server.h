@@ -98,6 +98,7 @@ typedef struct cpe_api {
     /* inbox from the live pipeline and job threads */
     pthread_mutex_t mu;
     cpe_wsmsg_t *inbox, *inbox_tail;
+    int inbox_woken; /* lws_cancel_service() called since the last drain */
     pred_cache_t preds[2][4];
     kline_cache_t klines[KLINE_CACHE]; /* service thread only */
     int stale[2];                      /* last market stale flag per asset (for "market" pushes) */

@@ -622,7 +622,7 @@ int cpe_ws_start(cpe_api_t *api, cpe_diag_t *d)
     cpe_fanout_mode_t mode = !strcmp(want, "io_uring") ? CPE_FANOUT_URING
                              : !strcmp(want, "send")   ? CPE_FANOUT_SEND
                                                        : CPE_FANOUT_AUTO;
-    api->fanout = cpe_fanout_new(mode, 1024, cpe_ws_fanned, api);
+    api->fanout = cpe_fanout_new(mode, 4096, cpe_ws_fanned, api);
     if (!api->fanout)
         return cpe_diag_set(d, CPE_EIO,
                             "CPE_WS_FANOUT=%s: io_uring is not available here (kernel or "
