@@ -27,7 +27,7 @@ if has train && ! "$CPE" models --quiet >/dev/null 2>&1; then
   echo "run: training the first models (cpe train; a few minutes on the real data)"
   for sym in BTCUSDT ETHUSDT; do
     "$CPE" train --symbol "$sym" ||
-      echo "run: training $sym failed (it needs 1m bars); its predictions stay unavailable until a model exists"
+      echo "run: training $sym failed (it needs 1m bars); the server trains it ~30 s after start from the days the simulator fills in (CPE_RETRAIN_MISSING_S)"
   done
   # the last week as the models would have seen it (walk-forward: each prediction from a
   # model trained only on what came before): replay it, hover its bars for the reasons

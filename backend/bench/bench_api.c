@@ -169,6 +169,7 @@ static pid_t start_server(const char *db, int *port, const char *source)
     snprintf(c.source, sizeof c.source, "%s", source);
     c.rate_limit_per_min = 0;
     c.ws_queue_drop = 100000;
+    c.retrain = 0; /* the serving path is measured; no training on the side */
     pid_t pid = bench_fork_serve(&c, 0);
     if (pid > 0 && bench_wait_port(*port)) {
         bench_stop_child(pid, "bench_api");

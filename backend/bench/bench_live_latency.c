@@ -57,6 +57,7 @@ static pid_t start_server(const char *db, int port)
     snprintf(c.symbols, sizeof c.symbols, "BTCUSDT");
     c.rate_limit_per_min = 0;
     c.ws_queue_drop = 100000;
+    c.retrain = 0;
     c.predict = 0;
     return bench_fork_serve(&c, 1);
 }

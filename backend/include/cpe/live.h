@@ -78,7 +78,7 @@ typedef struct cpe_live_config {
     int tick_ms;               /* in-progress update period (1000) */
     int minute_ms;             /* wall time of a simulated minute (60000) */
     uint64_t seed;
-    int backfill_minutes;      /* how far back the simulator fills an empty store (2880) */
+    int backfill_minutes;      /* how far back the simulator fills an empty store (serve: 7 days) */
     int64_t probe_ms;          /* auto: how long to wait for exchange data (8000) */
     int predict;               /* predict at every closed bar (livepred.h) */
     const char *models;        /* model registry root (NULL: $CPE_MODELS or data/models) */

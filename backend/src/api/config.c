@@ -43,6 +43,9 @@ const cpe_api_setting_t cpe_api_settings[] = {
      "1: retrain every live symbol daily and make the new version champion; 0: never"},
     {"CPE_RETRAIN_AT", "00:00", "UTC time (HH:MM) of the daily retraining"},
     {"CPE_RETRAIN_EVERY_S", "0", "tests: > 0 retrains every N seconds instead of daily"},
+    {"CPE_RETRAIN_MISSING_S", "30",
+     "symbols without a champion model are trained this many seconds after start, then hourly "
+     "until they have one (0: they wait for the daily run)"},
     {"CPE_MODELS_KEEP", "14",
      "versions kept per symbol after a retrain (+ champion, challenger); 0: all"},
     {NULL, NULL, NULL},
@@ -147,6 +150,8 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
     }
     if (!strcmp(key, "CPE_RETRAIN_EVERY_S"))
         return set_int(&c->retrain_every_s, key, v, 0, 7 * 86400, d);
+    if (!strcmp(key, "CPE_RETRAIN_MISSING_S"))
+        return set_int(&c->retrain_missing_s, key, v, 0, 7 * 86400, d);
     if (!strcmp(key, "CPE_MODELS_KEEP")) return set_int(&c->models_keep, key, v, 0, 100000, d);
     return cpe_diag_set(d, CPE_EINVAL, "unknown setting %s (see .env.example)", key);
 }

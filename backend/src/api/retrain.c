@@ -103,12 +103,23 @@ static void retrain_symbol(cpe_retrain_t *r, cpe_store_t *st, int i)
     cpe_train_result_free(&res);
 }
 
-static void run_all(cpe_retrain_t *r)
+static int has_champion(const cpe_retrain_t *r, int i)
+{
+    cpe_registry_t reg;
+    cpe_registry_init(&reg, r->cfg.models);
+    char v[CPE_VERSION_MAX];
+    return cpe_registry_champion(&reg, r->sym[i].symbol, v) == 0;
+}
+
+/* Retrain every symbol, or (only_missing) those without a champion; 1 when a symbol is
+ * still without one afterwards. */
+static int run_all(cpe_retrain_t *r, int only_missing)
 {
     cpe_store_t *st = NULL;
     cpe_diag_t d = {0};
     int rc = cpe_store_open(r->cfg.db, &st, &d);
     for (int i = 0; i < r->nsym && !stopping(r); i++) {
+        if (only_missing && has_champion(r, i)) continue;
         if (rc) {
             cpe_warn("retrain: %s: cannot open the store: %s", r->sym[i].symbol, d.msg);
             set_status(r, i, "failed", "", d.msg, cpe_now_ms(), 0);
@@ -117,6 +128,9 @@ static void run_all(cpe_retrain_t *r)
         retrain_symbol(r, st, i);
     }
     cpe_store_close(st);
+    int missing = 0;
+    for (int i = 0; i < r->nsym; i++) missing |= !has_champion(r, i);
+    return missing;
 }
 
 static void *thread_main(void *arg)
@@ -124,11 +138,17 @@ static void *thread_main(void *arg)
     cpe_retrain_t *r = arg;
     pthread_mutex_lock(&r->mu);
     int64_t prev_end = cpe_now_ms();
+    /* symbols without a champion: a first try soon after start, then hourly (daily mode) */
+    int64_t next_missing = r->cfg.retrain_every_s == 0 && r->cfg.retrain_missing_s > 0
+                               ? prev_end + (int64_t)r->cfg.retrain_missing_s * 1000
+                               : INT64_MAX;
     while (!r->stop) {
         int64_t now = cpe_now_ms();
         int64_t next = r->cfg.retrain_every_s > 0
                            ? prev_end + (int64_t)r->cfg.retrain_every_s * 1000
                            : cpe_retrain_next_daily(now, r->cfg.retrain_at_min);
+        int only_missing = next_missing < next;
+        if (only_missing) next = next_missing;
         r->next_run_ms = next;
         while (!r->stop && cpe_now_ms() < next) {
             struct timespec ts = {.tv_sec = (time_t)(next / 1000),
@@ -139,8 +159,10 @@ static void *thread_main(void *arg)
         r->running = 1;
         r->last_run_ms = cpe_now_ms();
         pthread_mutex_unlock(&r->mu);
-        run_all(r);
+        int missing = run_all(r, only_missing);
         pthread_mutex_lock(&r->mu);
+        if (next_missing != INT64_MAX)
+            next_missing = missing ? cpe_now_ms() + CPE_MS_PER_HOUR : INT64_MAX;
         r->running = 0;
         r->runs++;
         r->last_end_ms = prev_end = cpe_now_ms();

@@ -8,6 +8,10 @@
  * the direction classifier (00:00) and the magnitude regressor (00:30) collapse into one
  * run because both live in one model set, which also holds the regime thresholds (spec:
  * weekly) — the daily run covers them. GARCH is refitted hourly by livepred.h, not here.
+ * A symbol without a champion (ETH when only BTC has real data; a store that grew since
+ * `make run`) need not wait for the daily run: CPE_RETRAIN_MISSING_S (30) after start
+ * those symbols alone are trained, and again every hour while one still lacks a model
+ * (the simulator's first days of a symbol are too few until ~5 days exist).
  * CPE_RETRAIN_EVERY_S > 0 (tests) replaces the daily time: a run every N seconds after the
  * previous one ends, the first N seconds after start. CPE_RETRAIN=0: no thread.
  *

@@ -847,7 +847,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     lc.tick_ms = cfg->tick_ms;
     lc.minute_ms = cfg->minute_ms;
     lc.seed = cfg->sim_seed;
-    lc.backfill_minutes = 2 * 1440;
+    lc.backfill_minutes = 7 * 1440; /* enough for a first model (retrain.h) */
     lc.predict = cfg->predict;
     lc.models = cfg->models;
     lc.pred_paths = cfg->pred_paths;

@@ -9,13 +9,15 @@
 #   4. on a store too short to train (one day of bars) a second server's retrain fails,
 #      the champion stays, no version is left behind, /health says "failed" and why;
 #   5. SIGTERM stops the server, retraining thread included, with exit status 0;
-#   6. with CPE_MODELS_KEEP=3 old versions are pruned (the champion always stays).
+#   6. with CPE_MODELS_KEEP=3 old versions are pruned (the champion always stays);
+#   7. on the daily schedule a symbol without a champion (ETH) is trained
+#      CPE_RETRAIN_MISSING_S after start, from the 7 days the live simulator fills in.
 # Needs $CPE_BIN and node. Takes about 75 s (most of it the one-minute champion check).
 set -euo pipefail
 CPE=${CPE_BIN:-build/cpe}
 tmp=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 export CPE_DB=$tmp/s.db CPE_MODELS=$tmp/models CPE_SYMBOLS=BTCUSDT CPE_RATE_LIMIT_PER_MIN=0
@@ -41,6 +43,15 @@ pids+=($!)
 for i in $(seq 150); do grep -q '^listening on' "$tmp/serve4.log" && break; sleep 0.1; done
 B4=$(grep -o 'http://[0-9.:]*' "$tmp/serve4.log" | head -1)
 [ -n "$B4" ] || fail "serve on the short store did not start: $(tail -5 "$tmp/serve4.log")"
+
+# 7 (in parallel): daily schedule, ETH without a model: the live simulator fills 7 days of
+# ETH bars, and CPE_RETRAIN_MISSING_S after start ETH alone is trained (BTC keeps V1)
+# (an empty store: the simulator fills the same 7 days for both symbols)
+mkdir -p "$tmp/models-eth/BTCUSDT" && cp -r "$tmp/models/BTCUSDT/$V1" "$tmp/models/BTCUSDT/champion" "$tmp/models-eth/BTCUSDT/"
+at=$(printf '%02d:00' $(( ($(date -u +%-H) + 12) % 24 )))
+CPE_RETRAIN_AT=$at CPE_RETRAIN_MISSING_S=8 CPE_SYMBOLS=BTCUSDT,ETHUSDT CPE_MODELS=$tmp/models-eth \
+  "$CPE" serve --port 0 --source simulate --db "$tmp/eth.db" >"$tmp/serve7.log" 2>&1 &
+pids+=($!)
 
 echo "-- 1+2: /health shows a successful retrain; the registry's champion is the new version"
 V2=""
@@ -105,6 +116,18 @@ kept=$(ls "$tmp/models/BTCUSDT" | grep -c '^BTCUSDT-')
 [ -f "$tmp/models/BTCUSDT/$(cat "$tmp/models/BTCUSDT/champion")/metadata.json" ] || fail "the champion was pruned"
 grep -q 'retrain: BTCUSDT: removed [0-9]* old versions (CPE_MODELS_KEEP=3)' "$log" || fail "no pruning line in the log"
 echo "$runs retrains, $kept versions kept"
+echo "-- 7: a symbol without a champion is trained soon after start, the others are left alone"
+for i in $(seq 60); do
+  [ -s "$tmp/models-eth/ETHUSDT/champion" ] && break
+  sleep 1
+done
+[ -s "$tmp/models-eth/ETHUSDT/champion" ] || fail "no ETH champion within 60 s: $(grep retrain "$tmp/serve7.log" | tail -3)"
+grep -q 'retrain: ETHUSDT: new champion' "$tmp/serve7.log" || fail "no ETH retrain line"
+! grep -q 'retrain: BTCUSDT' "$tmp/serve7.log" || fail "BTC (which has a champion) was retrained by the missing-model pass"
+[ "$(cat "$tmp/models-eth/BTCUSDT/champion")" = "$V1" ] || fail "the BTC champion moved"
+B7=$(grep -o 'http://[0-9.:]*' "$tmp/serve7.log" | head -1)
+curl -sf "$B7/health" | grep -q "\"schedule\":\"daily $at UTC\"" || fail "the daily schedule is not $at"
+echo "ETH champion $(cat "$tmp/models-eth/ETHUSDT/champion"), BTC still $V1"
 echo "-- shutdown stops the retraining thread (waiting for a training in progress)"
 kill "$SERVE"
 rc=0; wait "$SERVE" || rc=$?
