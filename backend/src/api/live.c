@@ -9,10 +9,14 @@
 #include "cpe/timeutil.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <time.h>
 
 static const int64_t ivs[LIVE_NIV] = {CPE_MS_PER_MIN,  5 * CPE_MS_PER_MIN,  15 * CPE_MS_PER_MIN,
@@ -117,6 +121,17 @@ int live_wait_until(cpe_live_t *l, int64_t t_ms)
     return stop;
 }
 
+/* The pipeline thread runs at a lower priority (nice 5) than the service thread: when the
+ * two cores are busy, the minute's predictions (~0.1 s of CPU, xgboost's threads inherit
+ * the priority) wait rather than the broadcast of that minute's candles to the clients. */
+static void *pipeline_main(void *arg)
+{
+    cpe_live_t *l = arg;
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5))
+        cpe_warn("live: cannot lower the pipeline thread's priority: %s", strerror(errno));
+    return l->run(l);
+}
+
 /* livepred.h does nothing when the bar was predicted already. */
 void live_predict_all(cpe_live_t *l, int emit)
 {
@@ -148,6 +163,10 @@ void live_predict_all(cpe_live_t *l, int emit)
             if (l->cfg.sink) l->cfg.sink(l->cfg.sink_ctx, &ev);
         }
     }
+    /* A prediction's working memory (history, features, Monte Carlo paths: ~15 MB) is freed
+     * but stays in the heap (cpe_api_tune_malloc keeps freed blocks for the responses):
+     * hand it back once a minute, so the server's footprint is its steady state. */
+    malloc_trim(0);
 }
 
 /* auto: is there recent real 1m data for any symbol? */
@@ -265,7 +284,8 @@ int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d)
         thread = live_sim_run;
         if ((rc = live_sim_start(l, d))) goto fail;
     }
-    if (pthread_create(&l->th, NULL, thread, l)) {
+    l->run = thread;
+    if (pthread_create(&l->th, NULL, pipeline_main, l)) {
         rc = cpe_diag_set(d, CPE_EINTERNAL, "cannot start the live pipeline thread");
         goto fail;
     }

@@ -37,6 +37,7 @@ struct cpe_live {
     char db[512];
     char models[512];
     pthread_t th;
+    void *(*run)(void *); /* live_sim_run or live_exchange_run, on th */
     int running;
     pthread_mutex_t mu;
     pthread_cond_t cv;

@@ -19,6 +19,9 @@ check() { # name, command...
 
 "$CPE_BIN" simulate --days 2 --seed 7 --db "$tmp/s.db" >"$tmp/sim.log" 2>&1 || { cat "$tmp/sim.log"; exit 1; }
 
+# a registry of its own (none of the models a `make run` left in data/models), no retraining
+export CPE_MODELS="$tmp/models" CPE_RETRAIN=0
+
 # start_server LOGNAME ENV... -- ARGS... : starts cpe serve on a free port, sets $port
 start_server() {
   local log=$1; shift
@@ -123,6 +126,11 @@ check "ws: unsubscribe acknowledges and stops candles ($after after)" \
   bash -c "grep -q '\"type\":\"unsubscribed\"' $tmp/ws2 && [ $after -le 1 ]"
 check "ws: bad messages get error frames, the connection stays" \
   bash -c "'$CPE_BIN' stream --url $W --send 'not json' --send '{\"op\":\"subscribe\",\"channel\":\"candles\",\"asset\":\"DOGE\"}' --send '{\"op\":\"nope\"}' --send '{\"op\":\"ping\"}' --count 1 --match pong --timeout-ms 3000 >$tmp/ws3 && [ \$(grep -c '\"type\":\"error\"' $tmp/ws3) -eq 3 ] && grep -q UNKNOWN_ASSET $tmp/ws3"
+pad=$(head -c 65000 /dev/zero | tr '\0' x)
+check "ws: a 65 KB message that arrives in two pieces is put together and answered" \
+  bash -c "'$CPE_BIN' stream --url $W --send '{\"op\":\"ping\",\"pad\":\"$pad\"}' --count 1 --match pong --timeout-ms 3000 >/dev/null"
+check "ws: a message over 64 KiB gets BODY_TOO_LARGE once, the connection stays" \
+  bash -c "'$CPE_BIN' stream --url $W --send '{\"pad\":\"${pad}${pad}\"}' --send '{\"op\":\"ping\"}' --count 1 --match pong --timeout-ms 3000 >$tmp/ws7 && [ \$(grep -c BODY_TOO_LARGE $tmp/ws7) -eq 1 ] && [ \$(grep -c '\"type\":\"error\"' $tmp/ws7) -eq 1 ]"
 from=$(( $(date +%s) / 60 * 60000 - 86400000 ))
 check "ws: replay streams stored bars with accuracy" \
   bash -c "'$CPE_BIN' stream --url $W --send '{\"op\":\"replay\",\"asset\":\"BTC\",\"from\":$from,\"speed\":200}' --count 20 --match '\"type\":\"replay\"' --timeout-ms 8000 >$tmp/ws4 && grep -q '\"accuracy\":{\"hits\":0,\"total\":0}' $tmp/ws4 && grep -q '\"bar\":{\"t\":$from' $tmp/ws4"
