@@ -20,6 +20,7 @@
 #include "common/serve_child.h"
 #include "cli/wsclient.h"
 #include "cpe/sim.h"
+#include "cpe/trainer.h"
 #include "cpe/timeutil.h"
 
 #include <errno.h>
@@ -51,6 +52,45 @@ static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* The model registry next to the benchmark's store. */
+static void models_dir(const char *db, char *out, size_t cap)
+{
+    const char *slash = strrchr(db, '/');
+    snprintf(out, cap, "%.*s/models", slash ? (int)(slash - db) : 1, slash ? db : ".");
+}
+
+/* Champion models for both symbols, so the WebSocket server predicts at every closed bar
+ * as `cpe serve` does and its memory counts them. Trained in a child process: xgboost's
+ * OpenMP threads do not survive a fork, and this process forks the servers later. */
+static int train_models(const char *db)
+{
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        cpe_store_t *st = NULL;
+        cpe_diag_t d = {0};
+        int rc = cpe_store_open(db, &st, &d);
+        char models[300];
+        models_dir(db, models, sizeof models);
+        const char *syms[] = {"BTCUSDT", "ETHUSDT"};
+        for (int i = 0; !rc && i < 2; i++) {
+            cpe_train_config_t tc;
+            cpe_train_config_default(&tc);
+            tc.models = models;
+            tc.champion = CPE_TRAIN_CHAMPION_ALWAYS;
+            cpe_train_result_t res = {0};
+            rc = cpe_trainer_run(st, syms[i], &tc, &res, &d);
+            cpe_train_result_free(&res);
+        }
+        if (rc) fprintf(stderr, "bench_api: training: %s\n", d.msg);
+        cpe_store_close(st);
+        _exit(rc ? 1 : 0);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) return -1;
+    return 0;
 }
 
 static int make_store(const char *db)
@@ -100,7 +140,7 @@ static int make_store(const char *db)
     cpe_sim_free(sim);
     cpe_store_close(st);
     if (rc) fprintf(stderr, "bench_api: store: %s\n", d.msg);
-    return rc;
+    return rc ? rc : train_models(db);
 }
 
 static void bench_market_data(const char *db)
@@ -170,6 +210,7 @@ static pid_t start_server(const char *db, int *port, const char *source)
     c.rate_limit_per_min = 0;
     c.ws_queue_drop = 100000;
     c.retrain = 0; /* the serving path is measured; no training on the side */
+    models_dir(db, c.models, sizeof c.models);
     pid_t pid = bench_fork_serve(&c, 0);
     if (pid > 0 && bench_wait_port(*port)) {
         bench_stop_child(pid, "bench_api");
