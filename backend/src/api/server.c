@@ -84,11 +84,11 @@ static void drain_inbox(cpe_api_t *api)
     api->inbox = api->inbox_tail = NULL;
     api->inbox_woken = 0;
     pthread_mutex_unlock(&api->mu);
-    /* what arrived together leaves together: one write per client for each 64 messages */
+    /* what arrived together leaves together: one write per client per burst */
     while (m) {
-        cpe_wsmsg_t *batch[64];
+        cpe_wsmsg_t *batch[CPE_WS_BURST_MAX];
         size_t n = 0;
-        while (m && n < 64) {
+        while (m && n < CPE_WS_BURST_MAX) {
             batch[n++] = m;
             m = m->next;
         }

@@ -126,6 +126,7 @@ int cpe_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                     size_t len);
 /* ws_broadcast.c: to every client subscribed; a burst leaves in one write per client. */
 void cpe_ws_broadcast(cpe_api_t *api, cpe_wsmsg_t *m);
+#define CPE_WS_BURST_MAX 64 /* messages per write: one bit each in a frame set's mask */
 void cpe_ws_broadcast_many(cpe_api_t *api, cpe_wsmsg_t **msgs, size_t n);
 int cpe_ws_start(cpe_api_t *api, cpe_diag_t *d); /* the fan-out and the timers */
 void cpe_ws_close_all(cpe_api_t *api);

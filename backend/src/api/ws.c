@@ -6,14 +6,12 @@
  * collapses in-progress candles past ws_queue_cap and drops the client past ws_queue_drop.
  * Broadcasts to everyone else are written straight to the sockets (ws_broadcast.c).
  */
-#include "api/fanout.h"
 #include "api/jwt.h"
 #include "api/ws_int.h"
 #include "cpe/json.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -636,17 +634,8 @@ static void housekeeping(lws_sorted_usec_list_t *sul)
 
 int cpe_ws_start(cpe_api_t *api, cpe_diag_t *d)
 {
-    const char *want = api->cfg.ws_fanout;
-    cpe_fanout_mode_t mode = !strcmp(want, "io_uring") ? CPE_FANOUT_URING
-                             : !strcmp(want, "send")   ? CPE_FANOUT_SEND
-                                                       : CPE_FANOUT_AUTO;
-    api->fanout = cpe_fanout_new(mode, 4096, cpe_ws_fanned, api);
-    if (!api->fanout)
-        return cpe_diag_set(d, CPE_EIO,
-                            "CPE_WS_FANOUT=%s: io_uring is not available here (kernel or "
-                            "seccomp); use auto or send",
-                            want);
-    cpe_info("serve: WebSocket broadcasts are written with %s", cpe_fanout_kind(api->fanout));
+    int rc = cpe_ws_broadcast_open(api, d);
+    if (rc) return rc;
     lws_sul_schedule(api->ctx, 0, &api->sul_heartbeat, heartbeat,
                      (lws_usec_t)api->cfg.heartbeat_ms * 1000);
     lws_sul_schedule(api->ctx, 0, &api->sul_house, housekeeping, 1000000);
@@ -656,6 +645,5 @@ int cpe_ws_start(cpe_api_t *api, cpe_diag_t *d)
 void cpe_ws_close_all(cpe_api_t *api)
 {
     while (api->clients) client_free(api->clients);
-    cpe_fanout_free(api->fanout);
-    api->fanout = NULL;
+    cpe_ws_broadcast_close(api);
 }

@@ -15,12 +15,12 @@
  */
 #include "api/fanout.h"
 #include "api/ws_int.h"
+#include "cpe/log.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BURST_MAX 64 /* messages per burst: one bit each in a frame set's mask */
 #define SETS_MAX 32  /* distinct frame sets per burst; clients beyond go through queues */
 
 typedef struct frame_set {
@@ -94,7 +94,8 @@ static void enqueue_mask(ws_client_t *c, const burst_t *b, uint64_t mask)
         if (mask >> k & 1) cpe_ws_enqueue(c, b->msgs[k]);
 }
 
-void cpe_ws_fanned(void *ctx, void *tag, ssize_t res)
+/* A send result of the fan-out (tag: the client). */
+static void fanned(void *ctx, void *tag, ssize_t res)
 {
     cpe_api_t *api = ctx;
     ws_client_t *c = tag;
@@ -140,10 +141,10 @@ static void send_burst(cpe_api_t *api, burst_t *b)
 
 void cpe_ws_broadcast_many(cpe_api_t *api, cpe_wsmsg_t **msgs, size_t n)
 {
-    for (size_t at = 0; at < n; at += BURST_MAX) {
+    for (size_t at = 0; at < n; at += CPE_WS_BURST_MAX) {
         burst_t b;
         b.msgs = msgs + at;
-        b.n = n - at < BURST_MAX ? n - at : BURST_MAX;
+        b.n = n - at < CPE_WS_BURST_MAX ? n - at : CPE_WS_BURST_MAX;
         b.nsets = 0;
         send_burst(api, &b);
     }
@@ -152,4 +153,26 @@ void cpe_ws_broadcast_many(cpe_api_t *api, cpe_wsmsg_t **msgs, size_t n)
 void cpe_ws_broadcast(cpe_api_t *api, cpe_wsmsg_t *m)
 {
     cpe_ws_broadcast_many(api, &m, 1);
+}
+
+int cpe_ws_broadcast_open(cpe_api_t *api, cpe_diag_t *d)
+{
+    const char *want = api->cfg.ws_fanout;
+    cpe_fanout_mode_t mode = !strcmp(want, "io_uring") ? CPE_FANOUT_URING
+                             : !strcmp(want, "send")   ? CPE_FANOUT_SEND
+                                                       : CPE_FANOUT_AUTO;
+    api->fanout = cpe_fanout_new(mode, 4096, fanned, api);
+    if (!api->fanout)
+        return cpe_diag_set(d, CPE_EIO,
+                            "CPE_WS_FANOUT=%s: io_uring is not available here (kernel or "
+                            "seccomp); use auto or send",
+                            want);
+    cpe_info("serve: WebSocket broadcasts are written with %s", cpe_fanout_kind(api->fanout));
+    return 0;
+}
+
+void cpe_ws_broadcast_close(cpe_api_t *api)
+{
+    cpe_fanout_free(api->fanout);
+    api->fanout = NULL;
 }

@@ -64,7 +64,9 @@ typedef struct ws_client {
 int cpe_ws_wants(const ws_client_t *c, const cpe_wsmsg_t *m);
 void cpe_ws_enqueue(ws_client_t *c, cpe_wsmsg_t *m);
 
-/* ws_broadcast.c: the send results of the fan-out (tag: the client). */
-void cpe_ws_fanned(void *api, void *tag, ssize_t res);
+/* ws_broadcast.c: the fan-out that writes broadcasts (CPE_WS_FANOUT), made at start and
+ * freed at the end. */
+int cpe_ws_broadcast_open(cpe_api_t *api, cpe_diag_t *d);
+void cpe_ws_broadcast_close(cpe_api_t *api);
 
 #endif
