@@ -86,6 +86,7 @@ struct cpe_features {
     wsum_t nf1h, nf24h;
     corr_t corr[3]; /* sp500, gold, dxy */
     double hour_sin[24], hour_cos[24];
+    cpe_realized_t rv;
 };
 
 /* ---- small pieces --------------------------------------------------------------------- */
@@ -193,6 +194,7 @@ void cpe_features_reset(cpe_features_t *f)
     wilder_init(&f->rsi7, 7);
     wilder_init(&f->atr, 14);
     f->vwap_day = INT64_MIN;
+    cpe_realized_reset(&f->rv);
     f->funding = f->fund_z = f->oi = f->lsr = f->basis = f->ratio = NAN;
     for (int i = 0; i < CPE_FUNDING_SRC_MAX; i++) f->fund_src[i] = NAN;
     for (int i = 0; i < 6; i++) f->book[i] = NAN;
@@ -487,6 +489,7 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     out[F_RETURNS_1H] = r60;
     out[F_RETURNS_4H] = r240;
     out[F_RETURNS_24H] = r1440;
+    cpe_realized_push(&f->rv, r1, bar->volume, out);
 
     /* volatility over non-overlapping returns, two-pass */
     if (f->nbars > 60) {
@@ -666,6 +669,7 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
 
     out[F_ETH_BTC_RATIO] = f->ratio;
     out[F_ETH_BTC_RETURN_24H] = asof_change(f, f->ratio_asof, t, 1440, 1);
+    out[F_ETH_BTC_RETURN_1H] = asof_change(f, f->ratio_asof, t, 60, 1);
     out[F_BTC_DOMINANCE] = f->ser[CPE_FSER_BTC_DOMINANCE];
     out[F_BTC_DOMINANCE_CHANGE] = asof_change(f, f->dom_asof, t, 1440, 0);
     out[F_SP500_CORR] = f->corr[0].value;
@@ -697,5 +701,7 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     out[F_DAY_OF_WEEK] = dow;
     out[F_HOUR_SIN] = f->hour_sin[hour];
     out[F_HOUR_COS] = f->hour_cos[hour];
+    const int64_t fund_ms = 8 * 3600000LL; /* settlements at 00/08/16 UTC */
+    out[F_MINUTES_TO_FUNDING] = (double)(((fund_ms - close_ms % fund_ms) % fund_ms) / 60000);
     return 0;
 }

@@ -25,7 +25,26 @@ enum {
     /* extras (documented in docs/FEATURES.md) */
     F_RETURNS_1M, F_ATR_14, F_VOLUME_RATIO_1H, F_RANGE_POSITION_24H,
     F_HOUR_OF_DAY, F_DAY_OF_WEEK, F_HOUR_SIN, F_HOUR_COS,
+    /* realized measures (features_realized.c) and the forecasts issue's extras */
+    F_REALIZED_VAR_1H, F_REALIZED_VAR_4H, F_REALIZED_VAR_8H, F_REALIZED_VAR_24H,
+    F_REALIZED_VAR_7D, F_BIPOWER_VAR_24H, F_SEMIVAR_DOWN_24H, F_VOLUME_1H_VS_7D,
+    F_VOLUME_24H_VS_7D, F_ETH_BTC_RETURN_1H, F_MINUTES_TO_FUNDING,
     F_COUNT
 };
+
+/* Realized-measure state (features_realized.c), embedded in the feature engine. */
+#include <stdint.h>
+#define CPE_RV_RING 16384u /* > 10080: the 7-day window of 1m returns */
+#define CPE_RV_NWIN 5      /* 1 h, 4 h, 8 h, 24 h, 7 d */
+typedef struct cpe_realized {
+    double r[CPE_RV_RING], v[CPE_RV_RING]; /* returns and volumes by index & mask */
+    uint64_t n, nv;                        /* returns and volumes pushed */
+    double s2[CPE_RV_NWIN], bp, neg, sv[3];
+} cpe_realized_t;
+
+void cpe_realized_reset(cpe_realized_t *s);
+/* One bar: its 1m log return r1 (NaN for the first bar) and volume; writes the realized
+ * columns of out. */
+void cpe_realized_push(cpe_realized_t *s, double r1, double volume, double *out);
 
 #endif
