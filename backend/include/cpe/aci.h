@@ -66,9 +66,9 @@
 #define CPE_ACI_ALPHA_MAX 0.999
 
 typedef struct cpe_aci_opts {
-    double gamma;                  /* step, > 0 and <= 0.5; default 0.005 */
-    double alpha0[CPE_ACI_BANDS];  /* starting alpha; NaN (default) = the target */
-    size_t capacity;               /* pending items per horizon; default 1441 */
+    double gamma;                 /* step, > 0 and <= 0.5; default 0.005 */
+    double alpha0[CPE_ACI_BANDS]; /* starting alpha; NaN (default) = the target */
+    size_t capacity;              /* pending items per horizon; default 1441 */
 } cpe_aci_opts_t;
 
 typedef struct cpe_aci_pending {
@@ -87,7 +87,7 @@ typedef struct cpe_aci_horizon {
     cpe_aci_pending_t *ring; /* capacity items; head = oldest */
     size_t head, len;
     uint64_t dropped;
-    int64_t last_label_end_ms; /* of the newest push; INT64_MIN before the first */
+    int64_t last_label_end_ms;   /* of the newest push; INT64_MIN before the first */
     int64_t hour[CPE_ACI_HOURS]; /* hour the bucket holds; INT64_MIN = empty */
     uint32_t n[CPE_ACI_HOURS];
     uint32_t hits[CPE_ACI_BANDS][CPE_ACI_HOURS];

@@ -69,8 +69,8 @@ int cpe_aci_push(cpe_aci_t *a, int k, int64_t ts_ms, int64_t label_end_ms, doubl
         return cpe_diag_set(d, CPE_EINVAL, "aci: ln_close (%g) is not finite", ln_close);
     for (int b = 0; b < CPE_ACI_BANDS; b++)
         if (!isfinite(lo[b]) || !isfinite(hi[b]) || lo[b] > hi[b])
-            return cpe_diag_set(d, CPE_EINVAL, "aci: band %d [%g, %g] is not a finite interval",
-                                b, lo[b], hi[b]);
+            return cpe_diag_set(d, CPE_EINVAL, "aci: band %d [%g, %g] is not a finite interval", b,
+                                lo[b], hi[b]);
     cpe_aci_horizon_t *h = &a->h[k];
     if (label_end_ms < ts_ms || label_end_ms < h->last_label_end_ms)
         return cpe_diag_set(d, CPE_EINVAL,
@@ -105,8 +105,7 @@ static int slot_of(int64_t hour)
     return (int)(s < 0 ? s + CPE_ACI_HOURS : s);
 }
 
-static void resolve(cpe_aci_t *a, cpe_aci_horizon_t *h, const cpe_aci_pending_t *p,
-                    double ln_close)
+static void resolve(cpe_aci_t *a, cpe_aci_horizon_t *h, const cpe_aci_pending_t *p, double ln_close)
 {
     double y = ln_close - p->ln_close;
     int64_t hr = hour_of(p->label_end_ms);

@@ -116,8 +116,8 @@ static const json_t *get_array(const json_t *o, const char *k, const char *at, s
 {
     const json_t *v = json_object_get(o, k);
     if (!json_is_array(v) || json_array_size(v) < n_min || json_array_size(v) > n_max) {
-        cpe_diag_set(d, CPE_EINVAL, "aci: %s'%s' must be an array of %zu..%zu items", at, k,
-                     n_min, n_max);
+        cpe_diag_set(d, CPE_EINVAL, "aci: %s'%s' must be an array of %zu..%zu items", at, k, n_min,
+                     n_max);
         return NULL;
     }
     return v;
@@ -128,8 +128,10 @@ static int parse_band(const json_t *o, const char *at, cpe_aci_band_t *bd, cpe_d
     int64_t upd, miss;
     int rc;
     if (!json_is_object(o)) return cpe_diag_set(d, CPE_EINVAL, "aci: %s must be an object", at);
-    if ((rc = get_num(o, "alpha0", at, &bd->alpha0, d)) || (rc = get_num(o, "alpha", at, &bd->alpha, d)) ||
-        (rc = get_int(o, "updates", at, 0, &upd, d)) || (rc = get_int(o, "misses", at, 0, &miss, d)))
+    if ((rc = get_num(o, "alpha0", at, &bd->alpha0, d)) ||
+        (rc = get_num(o, "alpha", at, &bd->alpha, d)) ||
+        (rc = get_int(o, "updates", at, 0, &upd, d)) ||
+        (rc = get_int(o, "misses", at, 0, &miss, d)))
         return rc;
     if (!(bd->alpha0 >= CPE_ACI_ALPHA_MIN && bd->alpha0 <= CPE_ACI_ALPHA_MAX) ||
         !(bd->alpha >= CPE_ACI_ALPHA_MIN && bd->alpha <= CPE_ACI_ALPHA_MAX))
@@ -148,7 +150,8 @@ static int parse_pending(cpe_aci_t *a, int k, const json_t *arr, const char *at,
 {
     size_t i;
     const json_t *it;
-    json_array_foreach(arr, i, it) {
+    json_array_foreach(arr, i, it)
+    {
         double v[1 + 2 * CPE_ACI_BANDS], lo[CPE_ACI_BANDS], hi[CPE_ACI_BANDS];
         const json_t *t0 = json_array_get(it, 0), *t1 = json_array_get(it, 1);
         int ok = json_is_array(it) && json_array_size(it) == 3 + 2 * CPE_ACI_BANDS &&
@@ -161,13 +164,14 @@ static int parse_pending(cpe_aci_t *a, int k, const json_t *arr, const char *at,
         if (!ok)
             return cpe_diag_set(d, CPE_EINVAL,
                                 "aci: %spending[%zu] must be [ts_ms, label_end_ms, ln_close, "
-                                "lo0, hi0, lo1, hi1]", at, i);
+                                "lo0, hi0, lo1, hi1]",
+                                at, i);
         for (int b = 0; b < CPE_ACI_BANDS; b++) {
             lo[b] = v[1 + 2 * b];
             hi[b] = v[2 + 2 * b];
         }
-        int rc = cpe_aci_push(a, k, (int64_t)json_integer_value(t0), (int64_t)json_integer_value(t1),
-                              v[0], lo, hi, d);
+        int rc = cpe_aci_push(a, k, (int64_t)json_integer_value(t0),
+                              (int64_t)json_integer_value(t1), v[0], lo, hi, d);
         if (rc) return cpe_diag_prefix(d, "%spending[%zu]: ", at, i);
     }
     return 0;
@@ -177,13 +181,15 @@ static int parse_hours(cpe_aci_horizon_t *h, const json_t *arr, const char *at, 
 {
     size_t i;
     const json_t *it;
-    json_array_foreach(arr, i, it) {
-        json_int_t v[2 + CPE_ACI_BANDS];
+    json_array_foreach(arr, i, it)
+    {
+        json_int_t v[2 + CPE_ACI_BANDS] = {0};
         int ok = json_is_array(it) && json_array_size(it) == 2 + CPE_ACI_BANDS;
         for (size_t j = 0; ok && j < 2 + CPE_ACI_BANDS; j++) {
             const json_t *x = json_array_get(it, j);
-            ok = json_is_integer(x) && (j == 0 || (json_integer_value(x) >= 0 &&
-                                                   json_integer_value(x) <= (json_int_t)UINT32_MAX));
+            ok = json_is_integer(x) &&
+                 (j == 0 ||
+                  (json_integer_value(x) >= 0 && json_integer_value(x) <= (json_int_t)UINT32_MAX));
             v[j] = json_integer_value(x);
         }
         for (int b = 0; ok && b < CPE_ACI_BANDS; b++)
@@ -193,7 +199,8 @@ static int parse_hours(cpe_aci_horizon_t *h, const json_t *arr, const char *at, 
         if (!ok || v[0] == INT64_MIN || h->hour[s] != INT64_MIN)
             return cpe_diag_set(d, CPE_EINVAL,
                                 "aci: %shours[%zu] must be [hour, n, hits0, hits1] with hits <= n "
-                                "and one entry per hour slot", at, i);
+                                "and one entry per hour slot",
+                                at, i);
         h->hour[s] = v[0];
         h->n[s] = (uint32_t)v[1];
         for (int b = 0; b < CPE_ACI_BANDS; b++)
@@ -206,7 +213,8 @@ static int parse_horizon(cpe_aci_t *a, int k, const json_t *o, cpe_diag_t *d)
 {
     char at[64];
     snprintf(at, sizeof at, "horizons[%d].", k);
-    if (!json_is_object(o)) return cpe_diag_set(d, CPE_EINVAL, "aci: horizons[%d] must be an object", k);
+    if (!json_is_object(o))
+        return cpe_diag_set(d, CPE_EINVAL, "aci: horizons[%d] must be an object", k);
     cpe_aci_horizon_t *h = &a->h[k];
     const json_t *bands = get_array(o, "bands", at, CPE_ACI_BANDS, CPE_ACI_BANDS, d);
     if (!bands) return CPE_EINVAL;
@@ -229,7 +237,8 @@ static int parse_horizon(cpe_aci_t *a, int k, const json_t *o, cpe_diag_t *d)
     if (!json_is_integer(le) || json_integer_value(le) < h->last_label_end_ms)
         return cpe_diag_set(d, CPE_EINVAL,
                             "aci: %s'last_label_end_ms' must be an integer >= the pending label "
-                            "ends (or null with nothing pending)", at);
+                            "ends (or null with nothing pending)",
+                            at);
     h->last_label_end_ms = (int64_t)json_integer_value(le);
     return 0;
 }
@@ -243,8 +252,10 @@ static int parse_root(cpe_aci_t *a, const json_t *root, cpe_diag_t *d)
     int rc;
     if ((rc = get_int(root, "format", "", 0, &format, d))) return rc;
     if (format != FORMAT)
-        return cpe_diag_set(d, CPE_EINVAL, "aci: 'format' %lld is not %d", (long long)format, FORMAT);
-    if ((rc = get_num(root, "gamma", "", &o.gamma, d)) || (rc = get_int(root, "capacity", "", 1, &cap, d)))
+        return cpe_diag_set(d, CPE_EINVAL, "aci: 'format' %lld is not %d", (long long)format,
+                            FORMAT);
+    if ((rc = get_num(root, "gamma", "", &o.gamma, d)) ||
+        (rc = get_int(root, "capacity", "", 1, &cap, d)))
         return rc;
     o.capacity = (size_t)cap;
     if ((rc = cpe_aci_init(a, &o, d))) return rc;

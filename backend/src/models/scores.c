@@ -89,7 +89,8 @@ void cpe_pit_add(uint64_t hist[CPE_PIT_BINS], double u)
 int cpe_dm_test(const double *d, size_t n, int lags, double *stat, double *p_two_sided,
                 cpe_diag_t *diag)
 {
-    if (!d || !stat || !p_two_sided) return cpe_diag_set(diag, CPE_EINVAL, "dm_test: NULL argument");
+    if (!d || !stat || !p_two_sided)
+        return cpe_diag_set(diag, CPE_EINVAL, "dm_test: NULL argument");
     if (n < 2) return cpe_diag_set(diag, CPE_EDATA, "dm_test: %zu loss differences, need >= 2", n);
     size_t L = lags >= 0 ? (size_t)lags : (size_t)floor(4.0 * pow((double)n / 100.0, 2.0 / 9.0));
     if (L >= n)

@@ -93,8 +93,8 @@ static int tfit_start(const double *z, size_t n, double *lv, double *z2max, cpe_
         }
     }
     if (used < 10)
-        return cpe_diag_set(d, CPE_EDATA, "t_fit: %zu non-zero residuals of %zu, need >= 10",
-                            used, n);
+        return cpe_diag_set(d, CPE_EDATA, "t_fit: %zu non-zero residuals of %zu, need >= 10", used,
+                            n);
     double sd = exp(sum / (double)used + 0.635);
     *lv = 2.0 * log(sd) + log(3.0 / 5.0);
     *z2max = (ZCAP * sd) * (ZCAP * sd);

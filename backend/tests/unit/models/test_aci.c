@@ -144,8 +144,8 @@ static double sim_minute(cpe_aci_t *a, cpe_rng_t *r, int64_t minute, double lnc,
             hi[b] = s * cpe_t_std_quantile(1 - a->h[k].band[b].alpha / 2, INFINITY);
             lo[b] = -hi[b];
         }
-        CHECK_EQ_INT(cpe_aci_push(a, k, ts, ts + HORIZON_MIN[k] * CPE_MS_PER_MIN, lnc, lo, hi, NULL),
-                     0);
+        CHECK_EQ_INT(
+            cpe_aci_push(a, k, ts, ts + HORIZON_MIN[k] * CPE_MS_PER_MIN, lnc, lo, hi, NULL), 0);
     }
     return lnc;
 }
@@ -230,8 +230,8 @@ static void test_aci_too_narrow_band_converges_to_target(void)
             uint64_t n;
             CHECK_EQ_INT(cpe_aci_coverage(&a, k, b, minutes * CPE_MS_PER_MIN, 30, &cov, &n), 0);
             CHECK(n > 40000 && n <= 43200);
-            CHECK_MSG(fabs((1 - cov) - bd->target) < 0.01, "horizon %d band %d 30-day miss %.4f",
-                      k, b, 1 - cov);
+            CHECK_MSG(fabs((1 - cov) - bd->target) < 0.01, "horizon %d band %d 30-day miss %.4f", k,
+                      b, 1 - cov);
             /* a band 20 % too narrow needs a smaller alpha than the target */
             CHECK(bd->alpha < bd->target);
         }

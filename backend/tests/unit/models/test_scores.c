@@ -26,7 +26,7 @@ static void test_crps_t_tends_to_normal(void)
 static void test_t_std_cdf_and_quantile_match_mpmath(void)
 {
     static const double ref[][3] = {
-        {3, -2.5, 0.011356911872294891297}, {3, 0.7, 0.84394166948176744123},
+        {3, -2.5, 0.011356911872294891297},  {3, 0.7, 0.84394166948176744123},
         {4.5, -0.3, 0.35285985947497033812}, {4.5, 5.0, 0.99916550715728192082},
         {10, 1.2, 0.89530843628567716842},   {50, -2.0, 0.023261132744751502894},
         {150, 3.0, 0.99851491894552152256},
@@ -248,8 +248,8 @@ static void test_t_fit_shrugs_off_a_few_huge_values(void)
     z[40000] = -1.7e308;
     z[50000] = 5e4;
     CHECK_EQ_INT(cpe_t_fit(z, n, &nu, &s, NULL), 0);
-    CHECK_MSG(fabs(nu - nu0) < 0.5 && nu > 3, "nu %g, without the outliers %g", nu, nu0);
-    CHECK_CLOSE(s, s0, 0.05);
+    CHECK_MSG(fabs(nu - nu0) < 0.2, "nu %g, without the outliers %g", nu, nu0);
+    CHECK_CLOSE(s, s0, 0.02);
     free(z);
 }
 
