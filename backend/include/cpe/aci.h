@@ -100,7 +100,7 @@ typedef struct cpe_aci {
 } cpe_aci_t;
 
 void cpe_aci_opts_default(cpe_aci_opts_t *o);
-/* 0, CPE_EINVAL (gamma, alpha0 outside [1e-4, 0.999], capacity 0 or > 1e7), CPE_ENOMEM. */
+/* 0, CPE_EINVAL (gamma, alpha0 outside [1e-4, 0.999], capacity 0 or > 100,000), CPE_ENOMEM. */
 int cpe_aci_init(cpe_aci_t *a, const cpe_aci_opts_t *o, cpe_diag_t *d);
 void cpe_aci_free(cpe_aci_t *a);
 
