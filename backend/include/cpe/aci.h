@@ -12,7 +12,10 @@
  *
  * miss = 1 when the outcome fell outside the band issued with it. Over T outcomes the
  * miss rate is within (1 + gamma) / (gamma T) of the target whatever the data do, as long
- * as the clamp is not hit; gamma (default 0.005) trades speed for jitter.
+ * as the clamp is not hit; gamma (default 0.005) trades speed for jitter. Caveat: with
+ * overlapping outcomes (a prediction every minute for H minutes ahead) alpha reacts to
+ * news H updates old, overshoots into the clamps and misses the targets by far at 4-24 h
+ * (docs/MODELS_VOLATILITY.md section 10: feed non-overlapping outcomes or a smaller gamma).
  *
  * As-of: outcomes arrive late. The caller pushes each issued prediction
  * (k, ts_ms, label_end_ms, ln close at issue, band edges lo[b], hi[b] in LOG-RETURN units
@@ -100,7 +103,7 @@ typedef struct cpe_aci {
 } cpe_aci_t;
 
 void cpe_aci_opts_default(cpe_aci_opts_t *o);
-/* 0, CPE_EINVAL (gamma, alpha0 outside [1e-4, 0.999], capacity 0 or > 1e7), CPE_ENOMEM. */
+/* 0, CPE_EINVAL (gamma, alpha0 outside [1e-4, 0.999], capacity 0 or > 100,000), CPE_ENOMEM. */
 int cpe_aci_init(cpe_aci_t *a, const cpe_aci_opts_t *o, cpe_diag_t *d);
 void cpe_aci_free(cpe_aci_t *a);
 

@@ -37,12 +37,12 @@
  * cpe_t_fit: maximum likelihood fit of z ~ s * X_nu (location 0) to standardised
  * residuals; nu in [2.05, 200] (the bounds are reached when the data ask for them: 200
  * means "Gaussian as far as the data can tell"), s > 0. Newton's method on
- * (ln c^2, ln nu), c = s sqrt((nu-2)/nu) the standard-t scale, started at nu = 5 and a
- * scale from mean ln|z| (insensitive to outliers), with step halving so the likelihood
- * never decreases; one pass over z per iteration, no allocation (scores_tfit.c). The t
- * likelihood already down-weights large values (weight (nu+1)/(nu + z^2/c^2)); residuals
- * beyond 100 robust sds (exp(mean ln|z| + 0.635)) are data errors rather than tails and
- * count as that cap, so a few wild values (1e6, 1e200, DBL_MAX) move nu by < 0.2 and
+ * (ln c^2, ln nu), c = s sqrt((nu-2)/nu) the standard-t scale, on z divided by a robust
+ * sd exp(mean ln|z| + 0.635) (so any scale, 1e-200 or 1e150, works alike), started at
+ * nu = 5, with step halving so the likelihood never decreases; one pass over z per
+ * iteration, no allocation (scores_tfit.c). The t likelihood already down-weights large
+ * values (weight (nu+1)/(nu + z^2/c^2)); residuals beyond 100 robust sds are data errors
+ * rather than tails and count as that cap, so a few wild values (1e6, 1e200, DBL_MAX) move nu by < 0.2 and
  * the scale by < 2 % instead of dragging nu towards its bound.
  *
  * Diebold-Mariano (cpe_dm_test) on loss differences d_t = loss_A,t - loss_B,t:

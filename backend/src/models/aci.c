@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CAPACITY 10000000u
+#define MAX_CAPACITY 100000u /* 69 days of 1m predictions; bounds what a state file can allocate   \
+                              */
 
 void cpe_aci_opts_default(cpe_aci_opts_t *o)
 {

@@ -16,7 +16,7 @@
 #define NU_MIN 2.05
 #define NU_MAX 200.0
 #define MAX_ITER 200
-#define MAX_HALVINGS 40
+#define MAX_HALVINGS 30
 #define ZCAP 100.0
 
 typedef struct tfit_eval {
@@ -25,13 +25,14 @@ typedef struct tfit_eval {
     double h[2][2]; /* Hessian in the same coordinates */
 } tfit_eval_t;
 
-static void tfit_eval(const double *z, size_t n, double z2max, double lv, double lnu,
-                      tfit_eval_t *e)
+/* z is multiplied by k = 1 / (robust sd) so that z^2 neither underflows nor overflows;
+ * v is in those units. */
+static void tfit_eval(const double *z, size_t n, double k, double lv, double lnu, tfit_eval_t *e)
 {
     double nu = exp(lnu), inv = exp(-lv) / nu;
     double sl = 0, sr = 0, srr = 0;
     for (size_t i = 0; i < n; i++) {
-        double q = fmin(z[i] * z[i], z2max) * inv, w = 1.0 / (1.0 + q);
+        double zs = z[i] * k, q = fmin(zs * zs, ZCAP * ZCAP) * inv, w = 1.0 / (1.0 + q);
         sl += log1p(q);
         sr += q * w;
         srr += q * w * w;
@@ -75,12 +76,12 @@ static void tfit_step(const tfit_eval_t *e, double lnu, double step[2])
     }
 }
 
-/* Start: nu = 5 and v from mean ln|z|, which a few huge values hardly move
- * (E ln|X| for a standard normal is -0.635; good enough as a starting point). The same
- * robust sd sets the cap on z^2: residuals beyond ZCAP robust sds are data errors, not
- * tails (a unit-variance t with nu = 2.05 goes that far with probability ~2e-6), and
- * without the cap one value of 1e200 would drag nu to its lower bound. */
-static int tfit_start(const double *z, size_t n, double *lv, double *z2max, cpe_diag_t *d)
+/* The robust sd exp(mean ln|z| + 0.635), which a few huge values hardly move (E ln|X| is
+ * -0.635 for a standard normal; good enough as a unit). The fit runs on z / sd, starting
+ * at nu = 5 and unit variance; residuals beyond ZCAP robust sds count as ZCAP: they are
+ * data errors, not tails (a unit-variance t with nu = 2.05 goes that far with probability
+ * ~2e-6), and without the cap one value of 1e200 would drag nu to its lower bound. */
+static int tfit_robust_sd(const double *z, size_t n, double *sd, cpe_diag_t *d)
 {
     double sum = 0;
     size_t used = 0;
@@ -95,26 +96,25 @@ static int tfit_start(const double *z, size_t n, double *lv, double *z2max, cpe_
     if (used < 10)
         return cpe_diag_set(d, CPE_EDATA, "t_fit: %zu non-zero residuals of %zu, need >= 10", used,
                             n);
-    double sd = exp(sum / (double)used + 0.635);
-    *lv = 2.0 * log(sd) + log(3.0 / 5.0);
-    *z2max = (ZCAP * sd) * (ZCAP * sd);
+    *sd = exp(sum / (double)used + 0.635);
     return 0;
 }
 
 int cpe_t_fit(const double *z, size_t n, double *nu, double *scale, cpe_diag_t *d)
 {
     if (!z || !nu || !scale) return cpe_diag_set(d, CPE_EINVAL, "t_fit: NULL argument");
-    double p[2] = {0, log(5.0)}, z2max = 0;
-    int rc = tfit_start(z, n, &p[0], &z2max, d);
+    double p[2] = {log(3.0 / 5.0), log(5.0)}, sd = 1;
+    int rc = tfit_robust_sd(z, n, &sd, d);
     if (rc) return rc;
-    const double lo = log(NU_MIN), hi = log(NU_MAX);
+    const double lo = log(NU_MIN), hi = log(NU_MAX), k = 1.0 / sd;
     tfit_eval_t cur, trial;
-    tfit_eval(z, n, z2max, p[0], p[1], &cur);
+    tfit_eval(z, n, k, p[0], p[1], &cur);
     rc = CPE_ECONVERGE;
-    for (int it = 0; it < MAX_ITER; it++) {
-        double step[2], np[2];
+    for (int it = 0; it < MAX_ITER && rc; it++) {
+        double step[2], np[2] = {p[0], p[1]};
         tfit_step(&cur, p[1], step);
-        if (fmax(fabs(step[0]), fabs(step[1])) < 1e-9) {
+        /* converged when the step promises a gain below the likelihood's rounding */
+        if (cur.g[0] * step[0] + cur.g[1] * step[1] <= 1e-12 * (1.0 + fabs(cur.ll))) {
             rc = 0;
             break;
         }
@@ -123,20 +123,20 @@ int cpe_t_fit(const double *z, size_t n, double *nu, double *scale, cpe_diag_t *
         for (h = 0; h < MAX_HALVINGS; h++, t *= 0.5) {
             np[0] = p[0] + t * step[0];
             np[1] = fmin(fmax(p[1] + t * step[1], lo), hi);
-            tfit_eval(z, n, z2max, np[0], np[1], &trial);
-            if (trial.ll >= cur.ll) break;
+            tfit_eval(z, n, k, np[0], np[1], &trial);
+            if (trial.ll > cur.ll) break;
         }
-        if (h == MAX_HALVINGS) { /* no ascent left along the step: at the optimum */
-            rc = 0;
-            break;
+        if (h == MAX_HALVINGS)
+            rc = 0; /* no ascent left along the step: at the optimum */
+        else {
+            p[0] = np[0];
+            p[1] = np[1];
+            cur = trial;
         }
-        p[0] = np[0];
-        p[1] = np[1];
-        cur = trial;
     }
     double v = exp(p[0]), f = exp(p[1]);
     *nu = f;
-    *scale = sqrt(v * f / (f - 2.0));
+    *scale = sd * sqrt(v * f / (f - 2.0));
     if (rc) cpe_diag_set(d, rc, "t_fit: no convergence in %d iterations (nu %g)", MAX_ITER, f);
     return rc;
 }

@@ -339,6 +339,7 @@ static void test_aci_from_json_names_bad_fields(void)
         {"\"alpha\":0.317", "\"alpha\":1.317", "horizons[0].bands[0] alpha0"},
         {"[1,200,", "[1,50,", "horizons[2].pending[1]"},
         {"\"misses\":0", "\"misses\":-1", "'misses'"},
+        {"\"capacity\":1441", "\"capacity\":100001", "capacity (100001)"},
     };
     for (size_t i = 0; i < sizeof breaks / sizeof breaks[0]; i++) {
         char *p = strstr(buf.data, breaks[i][0]);

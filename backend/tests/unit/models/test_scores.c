@@ -253,6 +253,33 @@ static void test_t_fit_shrugs_off_a_few_huge_values(void)
     free(z);
 }
 
+/* The fit runs on z / (robust sd): scaling the data by 1e-200 or 1e150 scales the fitted
+ * scale and leaves nu alone; data heavier than any allowed nu (Cauchy) converge at the
+ * lower bound. */
+static void test_t_fit_scale_invariant_and_bounded(void)
+{
+    size_t n = 20000;
+    double *z = sim_t(n, 5.0, 1.0, 13), nu0, s0, nu, s;
+    CHECK_EQ_INT(cpe_t_fit(z, n, &nu0, &s0, NULL), 0);
+    static const double f[2] = {1e-200, 1e150};
+    for (int j = 0; j < 2; j++) {
+        double *w = malloc(n * sizeof *w);
+        for (size_t i = 0; i < n; i++)
+            w[i] = z[i] * f[j];
+        CHECK_EQ_INT(cpe_t_fit(w, n, &nu, &s, NULL), 0);
+        CHECK_CLOSE(nu, nu0, 1e-6);
+        CHECK_CLOSE(s / f[j], s0, 1e-6);
+        free(w);
+    }
+    cpe_rng_t r;
+    cpe_rng_seed(&r, 17);
+    for (size_t i = 0; i < n; i++)
+        z[i] = cpe_rng_student_t(&r, 1.0);
+    CHECK_EQ_INT(cpe_t_fit(z, n, &nu, &s, NULL), 0);
+    CHECK_NEAR(nu, 2.05, 1e-12);
+    free(z);
+}
+
 static void test_t_fit_rejects_bad_input(void)
 {
     double z[20] = {0}, nu, s;
@@ -281,6 +308,7 @@ int main(void)
     RUN(test_dm_overlapping_outcomes_need_lags);
     RUN(test_t_fit_recovers_simulated_truth);
     RUN(test_t_fit_shrugs_off_a_few_huge_values);
+    RUN(test_t_fit_scale_invariant_and_bounded);
     RUN(test_t_fit_rejects_bad_input);
     return TEST_DONE();
 }
