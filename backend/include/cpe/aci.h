@@ -58,6 +58,7 @@
 #include "cpe/buf.h"
 #include "cpe/error.h"
 #include "cpe/modelset.h"
+#include "cpe/prediction.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -112,6 +113,15 @@ void cpe_aci_free(cpe_aci_t *a);
  * a label end earlier than the previous push's for k. */
 int cpe_aci_push(cpe_aci_t *a, int k, int64_t ts_ms, int64_t label_end_ms, double ln_close,
                  const double lo[CPE_ACI_BANDS], const double hi[CPE_ACI_BANDS], cpe_diag_t *d);
+
+/* Offer the bands of a prediction of horizon k (horizon_h hours, made at the close
+ * t_close_ms of the bar opened at ts_ms): it is pushed only when its label end is at least
+ * horizon_h / 12 hours after the previous push's, so each horizon feeds about 12 outcomes
+ * per horizon length whatever the prediction cadence (overlapping outcomes make one gamma
+ * overshoot: see above); the walk-forward and the live pipeline use this one rule, so a
+ * replay feeds the same outcomes. Returns 1 when pushed, 0 when skipped or refused. */
+int cpe_aci_offer(cpe_aci_t *a, int k, int horizon_h, int64_t ts_ms, int64_t t_close_ms,
+                  const cpe_prediction_t *p);
 
 /* A price known at t_ms: resolve every pending item with label_end_ms <= t_ms.
  * 0, or CPE_EINVAL when ln_close is not finite (nothing is resolved). */

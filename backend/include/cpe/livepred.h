@@ -24,12 +24,22 @@
  * vol_fallback. With fewer than CPE_LIVEPRED_MIN_REFIT returns the trained parameters are
  * kept (a GARCH fit on a few days is noise). Status fields say what happened.
  *
+ * Online recalibration (aci.h). The t cone's band levels of each horizon follow the
+ * outcomes of earlier predictions: at each step the newest bar's close resolves every
+ * pending prediction whose label end has passed, the predictor builds its bands at the
+ * current levels, and the new predictions are offered (cpe_aci_offer: ~12 per horizon
+ * length, the rule the walk-forward replays). The state is saved as JSON in
+ * <models>/<SYMBOL>/aci.json (written to a temporary file and renamed, at most every
+ * 5 minutes and at close) and loaded at start, so it survives restarts; a missing or
+ * unreadable file starts from the fitted levels (and is reported in last_error once).
+ *
  * Threads: a cpe_livepred_t is used by one thread (the live pipeline's); it uses the
  * caller's store handle.
  */
 #ifndef CPE_LIVEPRED_H
 #define CPE_LIVEPRED_H
 
+#include "cpe/aci.h"
 #include "cpe/error.h"
 #include "cpe/prediction.h"
 #include "cpe/predictor.h"
@@ -57,7 +67,22 @@ typedef struct cpe_livepred {
     int refit_converged;         /* last refit: 1 GARCH-t, 0 EWMA fallback or skipped */
     int64_t last_ts;             /* bar of the newest stored prediction */
     char last_error[256];        /* why the last step made no prediction ("" when it did) */
+    cpe_aci_t aci;               /* online recalibration of the t cone's bands */
+    int aci_ready;
+    int64_t aci_saved_ms;        /* wall time of the last save */
 } cpe_livepred_t;
+
+/* Online recalibration around a step (livepred_aci.c): open loads or starts the state;
+ * before() resolves outcomes with the bar's close and sets p->band_a; after() offers the
+ * new predictions and saves now and then; close saves and frees. */
+void cpe_livepred_aci_open(cpe_livepred_t *lp);
+void cpe_livepred_aci_before(cpe_livepred_t *lp, cpe_predictor_t *p, int64_t t_close_ms,
+                             double close);
+void cpe_livepred_aci_after(cpe_livepred_t *lp, const cpe_prediction_t *out, int n,
+                            int64_t now_ms);
+void cpe_livepred_aci_close(cpe_livepred_t *lp);
+/* Save the state now (0, or CPE_EIO with d set). */
+int cpe_livepred_aci_save(cpe_livepred_t *lp, cpe_diag_t *d);
 
 /* models_dir NULL: $CPE_MODELS or data/models. n_paths <= 0: 10,000. */
 void cpe_livepred_init(cpe_livepred_t *lp, const char *models_dir, const char *symbol, int n_paths);

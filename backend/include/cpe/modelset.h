@@ -39,6 +39,8 @@
 #include "cpe/garch.h"
 #include "cpe/gbt.h"
 #include "cpe/regime.h"
+#include "cpe/rvol.h"
+#include "cpe/tcone.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -82,6 +84,12 @@ typedef struct cpe_hmodel {
      * did not, p_up is the base rate (the model abstains from a direction call). */
     int use_direction;
     double holdout_logloss_model, holdout_logloss_base;
+    /* shrinkage toward the base rate: p_up = base + shrink_w (calibrated - base). The
+     * weight minimises the cross-fitted log-loss of the validation rows (the calibrator
+     * fitted on one half, scored on the other, both ways) and is kept only when that gain
+     * over the base rate is significant (Diebold-Mariano t <= -1.645, Newey-West with 2 H
+     * hours of lags: the outcomes overlap); else 0 = abstain. use_direction = shrink_w > 0. */
+    double shrink_w, shrink_t;
 } cpe_hmodel_t;
 
 typedef struct cpe_modelset_config {
@@ -103,6 +111,7 @@ typedef struct cpe_modelset {
     cpe_hmodel_t h[CPE_MS_MAX_H];
     cpe_garch_t vol;   /* GARCH-t on 1h returns, or EWMA (vol.fallback) */
     cpe_garch_t vol_n; /* GARCH-normal on the same returns (baseline) */
+    cpe_rvol_t rvol;   /* realized-volatility forecaster (rvol.ok = 0: none, GARCH cone) */
     cpe_regime_thresholds_t regime;
     int has_regime;
     int regime_idx[4]; /* columns of volatility_1h, volatility_24h, returns_4h, returns_24h */
@@ -160,6 +169,40 @@ double cpe_modelset_move(const cpe_modelset_t *ms, int k, double move_raw);
 void cpe_modelset_cone_params(const cpe_modelset_t *ms, int k, double close, int64_t t0_ms,
                               double move_raw, cpe_regime_t rg, const cpe_extreme_t *ex, int scaled,
                               cpe_cone_params_t *p);
+
+/*
+ * Volatility forecasts of every horizon at a row (bar close t_close_ms, features x in the
+ * model's columns, the hourly returns r1h[nr] ending at the close, oldest first):
+ *   v_garch, v_ewma  the GARCH-t and EWMA (lambda 0.94 per hour) variance of the H-hour log
+ *                    return (NaN without 24 hourly returns)
+ *   var, sd, nu      the realized model's forecast (rvol.h) when has_rvol: y ~ sd X_nu
+ *   h_next, ex       the GARCH-t state and the extreme-move check (cpe_modelset_vol_state)
+ */
+typedef struct cpe_volfc {
+    int has_rvol;
+    double var[CPE_MS_MAX_H], sd[CPE_MS_MAX_H], nu[CPE_MS_MAX_H];
+    double v_garch[CPE_MS_MAX_H], v_ewma[CPE_MS_MAX_H];
+    double h_next;
+    cpe_extreme_t ex;
+} cpe_volfc_t;
+
+void cpe_modelset_volfc(const cpe_modelset_t *ms, const double *x, int64_t t_close_ms,
+                        const double *r1h, size_t nr, cpe_volfc_t *fc);
+
+/* The t cone of horizon index k from a forecast with fc->has_rvol: sd and nu from the
+ * realized model (widened by the extreme-move multiplier, spec 17.2), drift =
+ * cpe_modelset_move + the regime's drift (in units of sd) when use_regime_drift, band
+ * levels a1, a2 (tcone.h; CPE_TCONE_A1/A2 without online recalibration). */
+void cpe_modelset_tcone_params(const cpe_modelset_t *ms, int k, const cpe_volfc_t *fc,
+                               double move_raw, cpe_regime_t rg, double a1, double a2,
+                               cpe_tcone_h_t *out);
+
+/* Train ms->rvol on the candidate rows (called by cpe_modelset_train after the GARCH fit).
+ * A view without the realized columns, or too few rows, leaves rvol.ok = 0 and returns 0:
+ * the GARCH cone is then used. Other errors are returned. */
+int cpe_modelset_train_rvol(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
+                            size_t nrows, int64_t label_cutoff_ms,
+                            const cpe_modelset_config_t *cfg, cpe_diag_t *d);
 
 /* Regime of a feature row (rule tags; NORMAL when the features are missing). */
 cpe_regime_t cpe_modelset_regime(const cpe_modelset_t *ms, const double *x);

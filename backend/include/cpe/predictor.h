@@ -11,6 +11,10 @@
  *   p_up           classifier -> calibrator (calib.h)
  *   expected_move  regressor (expected log return)
  *   volatility, cone, p023..p977
+ *                  with a realized-volatility model (rvol.h: the model set has one when its
+ *                  training data had the realized features) the Student-t cone of tcone.h
+ *                  from the realized measures in x, the hourly returns and the band levels
+ *                  band_a (online recalibration); otherwise, and as the fallback,
  *                  one 10,000-path GARCH-t Monte Carlo run (cone.h) over max(H) hours;
  *                  every horizon reads the same paths with its drift (expected_move +
  *                  regime drift), its fitted scales s1/s2 and the regime's vol multiplier;
@@ -54,6 +58,9 @@ typedef struct cpe_predictor {
     cpe_modelset_t ms;
     cpe_cone_ws_t ws;
     int n_paths;
+    /* band miss levels of the t cone per horizon index (tcone.h): the targets at open;
+     * the live pipeline's online recalibration (aci.h) sets them before each prediction */
+    double band_a[CPE_MS_MAX_H][2];
     cpe_prediction_t last[CPE_MS_MAX_H]; /* last valid prediction per horizon index */
     int has_last[CPE_MS_MAX_H];
 } cpe_predictor_t;

@@ -68,6 +68,8 @@ typedef struct cpe_wf_config {
     int eval_paths; /* Monte Carlo paths per test-row cone (2000) */
     int keep_records;
     int keep_explanations; /* 0; with keep_records: explanation JSON per record */
+    int aci;               /* 1: online recalibration of the bands replayed over the test rows */
+    double aci_gamma;      /* its step (0.005); outcomes fed: 12 per horizon length */
     char symbol[32];
     cpe_modelset_config_t ms;
 } cpe_wf_config_t;
@@ -86,6 +88,26 @@ typedef struct cpe_wf_plan {
     int64_t start_ms, purge_ms, embargo_ms, train_ms;
 } cpe_wf_plan_t;
 
+/* Baseline forecasts beside the model's predictive distribution (all zero-drift): */
+enum {
+    CPE_WF_B_CV1M,  /* const-vol: variance = realized_var_24h (1m returns) * H / 24, Gaussian */
+    CPE_WF_B_CV1H,  /* const-vol: sd of the last 24 1h log returns * sqrt(H), Gaussian */
+    CPE_WF_B_EWMA,  /* RiskMetrics lambda 0.94 on 1h returns, Gaussian */
+    CPE_WF_B_GN,    /* GARCH(1,1)-normal on 1h returns, Gaussian */
+    CPE_WF_B_GT,    /* GARCH-t (the cone's dynamics) variance, its Student-t */
+    CPE_WF_B_HAR,   /* the seasonal log-HAR alone (level from validation), Gaussian */
+    CPE_WF_NBASE
+};
+extern const char *const cpe_wf_base_names[CPE_WF_NBASE];
+
+#define CPE_WF_MAX_MONTHS 36
+
+typedef struct cpe_wf_month {
+    int yyyymm;
+    size_t n;
+    double cov1, cov2;
+} cpe_wf_month_t;
+
 typedef struct cpe_wf_scores {
     int horizon_h;
     size_t n;
@@ -102,6 +124,22 @@ typedef struct cpe_wf_scores {
     /* confidence mix */
     size_t n_high, n_medium, n_low;
     double acc_high, acc_medium, acc_low;
+    /* the predictive distribution (rows with a variance forecast from every method):
+     * crps_q  CRPS of the model's full distribution from 199 quantiles (tcone.h; the
+     *         GARCH cone falls back to its Gaussian), b_crps the baselines' closed forms;
+     * qlike / mse of the variance forecast against y^2; Winkler scores of both bands;
+     * PIT histogram; Diebold-Mariano of the model's CRPS against const-vol (1m), Newey-West
+     * with 2 H hours of rows as lags (dm_stat < 0: the model is better); per month the
+     * coverage of both bands; the ACI band levels at the end of the run. */
+    size_t n_dist, n_rvol;
+    double crps_q, b_crps[CPE_WF_NBASE];
+    double qlike, b_qlike[CPE_WF_NBASE], mse, b_mse[CPE_WF_NBASE];
+    double winkler1, winkler2, b_winkler1, b_winkler2; /* model, const-vol (1m) */
+    uint64_t pit[10];
+    double dm_stat, dm_p;
+    int n_months;
+    cpe_wf_month_t month[CPE_WF_MAX_MONTHS];
+    double aci_a1, aci_a2;
 } cpe_wf_scores_t;
 
 typedef struct cpe_wf_result {

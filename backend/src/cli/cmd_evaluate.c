@@ -1,6 +1,7 @@
 /* cmd_evaluate.c — `cpe evaluate`: walk-forward, out-of-sample scores beside baselines. */
 #include "cli/ml_common.h"
 #include "cpe/json.h"
+#include "cpe/scores.h"
 #include "cpe/timeutil.h"
 #include "cpe/walkforward.h"
 
@@ -46,6 +47,78 @@ static void print_scores(const cpe_wf_scores_t *s)
            s->n_high, s->acc_high, s->n_medium, s->acc_medium, s->n_low, s->acc_low);
 }
 
+/* The predictive distribution beside every baseline (rows where all have a forecast). */
+static void print_dist(const cpe_wf_scores_t *s)
+{
+    printf("  distribution, %zu rows (%zu from the realized-volatility model; the rest the "
+           "GARCH cone)\n",
+           s->n_dist, s->n_rvol);
+    printf("  %-18s %11s %9s %12s %12s\n", "forecast", "CRPS", "x cv-1m", "QLIKE", "MSE(var)");
+    const double ref = s->b_crps[CPE_WF_B_CV1M];
+    printf("  %-18s %11.7f %9.4f %12.5f %12.4e\n", "model", s->crps_q, s->crps_q / ref, s->qlike,
+           s->mse);
+    for (int b = 0; b < CPE_WF_NBASE; b++)
+        printf("  %-18s %11.7f %9.4f %12.5f %12.4e\n", cpe_wf_base_names[b], s->b_crps[b],
+               s->b_crps[b] / ref, s->b_qlike[b], s->b_mse[b]);
+    printf("  Diebold-Mariano, model vs const-vol-24h-1m CRPS: t = %.2f, p = %.3g\n", s->dm_stat,
+           s->dm_p);
+    printf("  Winkler 1-sigma / 2-sigma: model %.6f / %.6f, const-vol-1m %.6f / %.6f\n",
+           s->winkler1, s->winkler2, s->b_winkler1, s->b_winkler2);
+    printf("  PIT (10 bins):");
+    for (int i = 0; i < CPE_PIT_BINS; i++)
+        printf(" %llu", (unsigned long long)s->pit[i]);
+    printf("\n  coverage per month (1-sigma / 2-sigma):");
+    for (int m = 0; m < s->n_months; m++)
+        printf(" %d %.3f/%.3f", s->month[m].yyyymm, s->month[m].cov1, s->month[m].cov2);
+    printf("\n  online recalibration: band levels now a1 %.4f (target 0.3173), a2 %.4f "
+           "(0.0455)\n",
+           s->aci_a1, s->aci_a2);
+}
+
+static void json_dist(cpe_jw_t *w, const cpe_wf_scores_t *s)
+{
+    cpe_jw_kint(w, "n_dist", (int64_t)s->n_dist);
+    cpe_jw_kint(w, "n_rvol", (int64_t)s->n_rvol);
+    cpe_jw_knum(w, "crps_q", s->crps_q);
+    cpe_jw_knum(w, "qlike", s->qlike);
+    cpe_jw_knum(w, "mse_var", s->mse);
+    cpe_jw_key(w, "baselines");
+    cpe_jw_obj(w);
+    for (int b = 0; b < CPE_WF_NBASE; b++) {
+        cpe_jw_key(w, cpe_wf_base_names[b]);
+        cpe_jw_obj(w);
+        cpe_jw_knum(w, "crps", s->b_crps[b]);
+        cpe_jw_knum(w, "qlike", s->b_qlike[b]);
+        cpe_jw_knum(w, "mse_var", s->b_mse[b]);
+        cpe_jw_end(w);
+    }
+    cpe_jw_end(w);
+    cpe_jw_knum(w, "dm_stat_vs_cv1m", s->dm_stat);
+    cpe_jw_knum(w, "dm_p_vs_cv1m", s->dm_p);
+    cpe_jw_knum(w, "winkler1", s->winkler1);
+    cpe_jw_knum(w, "winkler2", s->winkler2);
+    cpe_jw_knum(w, "cv1m_winkler1", s->b_winkler1);
+    cpe_jw_knum(w, "cv1m_winkler2", s->b_winkler2);
+    cpe_jw_key(w, "pit");
+    cpe_jw_arr(w);
+    for (int i = 0; i < CPE_PIT_BINS; i++)
+        cpe_jw_int(w, (int64_t)s->pit[i]);
+    cpe_jw_end(w);
+    cpe_jw_key(w, "months");
+    cpe_jw_arr(w);
+    for (int m = 0; m < s->n_months; m++) {
+        cpe_jw_obj(w);
+        cpe_jw_kint(w, "month", s->month[m].yyyymm);
+        cpe_jw_kint(w, "n", (int64_t)s->month[m].n);
+        cpe_jw_knum(w, "cov1", s->month[m].cov1);
+        cpe_jw_knum(w, "cov2", s->month[m].cov2);
+        cpe_jw_end(w);
+    }
+    cpe_jw_end(w);
+    cpe_jw_knum(w, "aci_a1", s->aci_a1);
+    cpe_jw_knum(w, "aci_a2", s->aci_a2);
+}
+
 static int write_json(const char *path, const char *sym, const cpe_wf_result_t *r,
                       const cpe_wf_config_t *c)
 {
@@ -89,6 +162,7 @@ static int write_json(const char *path, const char *sym, const cpe_wf_result_t *
         cpe_jw_kint(&w, "n_high", (int64_t)s->n_high);
         cpe_jw_kint(&w, "n_medium", (int64_t)s->n_medium);
         cpe_jw_kint(&w, "n_low", (int64_t)s->n_low);
+        json_dist(&w, s);
 #undef N
         cpe_jw_end(&w);
     }
@@ -106,7 +180,8 @@ static int run_evaluate(cpe_args_t *a)
 {
     static const char *const known[] = {
         "symbol",    "asset",   "from",      "to",      "out",   "json", "folds",      "train-days",
-        "test-days", "purge-h", "embargo-h", "rolling", "paths", "step", "max-rounds", NULL};
+        "test-days", "purge-h", "embargo-h", "rolling", "paths", "step", "max-rounds", "no-aci",
+        "aci-gamma", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     char sym[32], asset[16];
@@ -120,6 +195,10 @@ static int run_evaluate(cpe_args_t *a)
     cpe_wf_config_t c;
     if ((rc = ml_wf_options(a, &c))) return rc;
     snprintf(c.symbol, sizeof c.symbol, "%s", sym);
+    c.aci = !cpe_arg_flag(a, "no-aci");
+    if ((rc = cpe_arg_double(a, "aci-gamma", 0.005, &c.aci_gamma))) return rc;
+    if (!(c.aci_gamma > 0 && c.aci_gamma <= 0.5))
+        return cpe_cli_fail(a, 2, "--aci-gamma must be in (0, 0.5]");
     const char *out = cpe_arg_str(a, "out"), *json = cpe_arg_str(a, "json");
     c.keep_records = out != NULL;
     cpe_store_t *st = NULL;
@@ -161,8 +240,10 @@ static int run_evaluate(cpe_args_t *a)
            m.simulated ? ", SIMULATED data" : "", (double)(cpe_mono_ns() - t0) / 1e9);
     printf("all scores are out of sample (each fold's model never saw a label that ends after "
            "its test window starts)\n");
-    for (int h = 0; h < res.n_h; h++)
+    for (int h = 0; h < res.n_h; h++) {
         print_scores(&res.s[h]);
+        print_dist(&res.s[h]);
+    }
     if (out && ml_write_csv(out, res.records, res.n_records, &d)) {
         rc = cpe_cli_fail(a, 1, "%s", d.msg);
         goto out;
@@ -184,13 +265,17 @@ const cpe_command_t cpe_cmddef_evaluate = {
     "usage: cpe evaluate --symbol BTCUSDT [--from ISO] [--to ISO] [--out predictions.csv]\n"
     "                    [--json scores.json] [--folds 5] [--train-days 30] [--test-days 7]\n"
     "                    [--purge-h 24] [--embargo-h 6] [--rolling] [--paths 2000] [--step 5]\n"
-    "                    [--max-rounds 500] [--db PATH]\n\n"
+    "                    [--max-rounds 500] [--no-aci] [--aci-gamma 0.005] [--db PATH]\n\n"
     "Test windows are anchored at the end of the range (--folds 0: as many as fit); every\n"
     "fold trains on the rows before its test window minus the purge (expanding, or the last\n"
     "--train-days with --rolling), drops rows in the embargo after earlier test windows, and\n"
     "scores its test rows. Prints per horizon: accuracy, AUC, Brier, log-loss, ECE, accuracy\n"
     "of the 10 % most confident vs the base rate; RMSE of the expected move vs zero; 1- and\n"
     "2-sigma cone coverage and CRPS vs a constant-volatility (trailing 24 h) and a\n"
-    "GARCH-normal cone. --out writes the prediction records (shared/spec/features.md).\n"
+    "GARCH-normal cone; the predictive distribution's CRPS (199 quantiles), QLIKE, MSE,\n"
+    "Winkler scores, PIT histogram and per-month coverage beside const-vol (24 h of 1m and of\n"
+    "1h returns), EWMA, GARCH-normal, GARCH-t and HAR forecasts, with a Diebold-Mariano test\n"
+    "against const-vol (1m). The bands are recalibrated online (ACI, replayed as-of over the\n"
+    "test rows) unless --no-aci. --out writes the prediction records (shared/spec/features.md).\n"
     "Default range: the last 90 days in the store.",
     run_evaluate};

@@ -28,6 +28,7 @@ void cpe_livepred_init(cpe_livepred_t *lp, const char *models_dir, const char *s
     lp->refit_hour = INT64_MIN;
     lp->last_ts = INT64_MIN;
     lp->registry_checked_ms = INT64_MIN;
+    cpe_livepred_aci_open(lp);
 }
 
 void cpe_livepred_close(cpe_livepred_t *lp)
@@ -35,6 +36,7 @@ void cpe_livepred_close(cpe_livepred_t *lp)
     if (lp->loaded) cpe_predictor_close(&lp->pred);
     if (lp->chal_loaded) cpe_predictor_close(&lp->chal);
     lp->loaded = lp->chal_loaded = 0;
+    cpe_livepred_aci_close(lp);
 }
 
 static int check_champion_pointer(cpe_livepred_t *lp, cpe_diag_t *d);
@@ -216,7 +218,9 @@ int cpe_livepred_step(cpe_livepred_t *lp, cpe_store_t *st, int64_t at_ms, int64_
     int hs[CPE_MS_MAX_H];
     for (int k = 0; k < p->ms.n_h; k++)
         hs[k] = p->ms.h[k].horizon_h;
+    cpe_livepred_aci_before(lp, p, in.ts_ms + CPE_MS_PER_MIN, in.close);
     if ((rc = cpe_predictor_predict(p, &in, hs, p->ms.n_h, out, d)) != 0) goto out;
+    cpe_livepred_aci_after(lp, out, p->ms.n_h, now_ms);
     st->ops->begin(st);
     for (int k = 0; k < p->ms.n_h; k++) {
         cpe_buf_reset(&b);

@@ -69,6 +69,8 @@ static int setup(cpe_predictor_t *p, const char *symbol, const char *version, in
     snprintf(p->symbol, sizeof p->symbol, "%s", symbol);
     snprintf(p->version, sizeof p->version, "%s", version ? version : "");
     p->n_paths = n_paths > 0 ? n_paths : CPE_CONE_PATHS;
+    for (int k = 0; k < CPE_MS_MAX_H; k++)
+        p->band_a[k][0] = CPE_TCONE_A1, p->band_a[k][1] = CPE_TCONE_A2;
     int rc = cpe_cone_ws_init(&p->ws, p->n_paths);
     if (rc)
         return cpe_diag_set(d, rc, "predictor: cannot allocate %d Monte Carlo paths", p->n_paths);
@@ -150,21 +152,35 @@ static int predict_now(cpe_predictor_t *p, const cpe_pred_input_t *in, const int
         r += nr - (size_t)ms->filter_hours;
         nr = (size_t)ms->filter_hours;
     }
-    cpe_extreme_t ex;
-    double hn = cpe_modelset_vol_state(ms, r, nr, &ex);
-    if (!(hn > 0) || !isfinite(hn))
+    cpe_volfc_t fc;
+    cpe_modelset_volfc(ms, in->x, in->ts_ms + CPE_MS_PER_MIN, r, nr, &fc);
+    const cpe_extreme_t ex = fc.ex;
+    if (!fc.has_rvol && (!(fc.h_next > 0) || !isfinite(fc.h_next)))
         return cpe_diag_set(d, CPE_EDATA, "predict: no volatility state (%zu hourly returns)", nr);
     cpe_regime_t rg = cpe_modelset_regime(ms, in->x);
     double dq = cpe_modelset_data_quality(ms, in->x);
-    cpe_cone_params_t cp[CPE_MS_MAX_H];
-    for (int i = 0; i < nh; i++) {
-        cpe_modelset_cone_params(ms, idx[i], in->close, in->ts_ms + CPE_MS_PER_MIN, move[idx[i]],
-                                 rg, &ex, 1, &cp[i]);
+    for (int i = 0; i < nh; i++)
         memset(&out[i], 0, sizeof out[i]);
+    if (fc.has_rvol) {
+        cpe_tcone_h_t th[CPE_MS_MAX_H]; /* every horizon of the model: one term structure */
+        for (int k = 0; k < ms->n_h; k++)
+            cpe_modelset_tcone_params(ms, k, &fc, move[k], rg, p->band_a[k][0], p->band_a[k][1],
+                                      &th[k]);
+        cpe_prediction_t all[CPE_MS_MAX_H];
+        memset(all, 0, sizeof all);
+        if ((rc = cpe_tcone_fill(th, ms->n_h, in->close, in->ts_ms + CPE_MS_PER_MIN, all, d)) != 0)
+            return rc;
+        for (int i = 0; i < nh; i++)
+            out[i] = all[idx[i]];
+    } else {
+        cpe_cone_params_t cp[CPE_MS_MAX_H];
+        for (int i = 0; i < nh; i++)
+            cpe_modelset_cone_params(ms, idx[i], in->close, in->ts_ms + CPE_MS_PER_MIN,
+                                     move[idx[i]], rg, &ex, 1, &cp[i]);
+        if ((rc = cpe_cone_predict(&p->ws, &ms->vol, fc.h_next, seed_of(p->symbol, in->ts_ms), cp,
+                                   (size_t)nh, out, d)) != 0)
+            return rc;
     }
-    if ((rc = cpe_cone_predict(&p->ws, &ms->vol, hn, seed_of(p->symbol, in->ts_ms), cp, (size_t)nh,
-                               out, d)) != 0)
-        return rc;
     for (int i = 0; i < nh; i++) {
         cpe_prediction_t *o = &out[i];
         o->ts_ms = in->ts_ms;
@@ -178,7 +194,7 @@ static int predict_now(cpe_predictor_t *p, const cpe_pred_input_t *in, const int
                  cpe_confidence(o->p_up, rg, ex.confidence_penalty, dq, in->stale));
         snprintf(o->model_version, sizeof o->model_version, "%s", p->version);
         o->stale = in->stale;
-        o->vol_fallback = ms->vol.fallback;
+        o->vol_fallback = ms->vol.fallback && !fc.has_rvol;
     }
     return 0;
 }
@@ -294,6 +310,7 @@ int cpe_explain_json(const cpe_modelset_t *ms, const char *symbol, const char *v
     cpe_jw_kstr(&j, "model_version", version);
     cpe_jw_kstr(&j, "units", "log-odds of the raw classifier (before calibration)");
     cpe_jw_kbool(&j, "direction_model_used", ms->h[k].use_direction);
+    cpe_jw_knum(&j, "direction_weight", ms->h[k].shrink_w);
     cpe_jw_knum(&j, "base_value", sh[nc]);
     double margin = sh[nc];
     for (size_t f = 0; f < nc; f++)

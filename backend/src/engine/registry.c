@@ -2,6 +2,8 @@
  * paired significance test (see cpe/registry.h). */
 #include "cpe/registry.h"
 
+#include "rvol_json.h"
+
 #include "cpe/timeutil.h"
 
 #include <jansson.h>
@@ -192,6 +194,8 @@ static json_t *metadata_json(const char *symbol, const char *version, const cpe_
             num(h->holdout_logloss_base), "use_move", h->use_move, "valid_rmse_move",
             num(h->valid_rmse_move), "valid_rmse_zero", num(h->valid_rmse_zero), "use_regime_drift",
             h->use_regime_drift, "regime_drift_hit", num(h->regime_drift_hit));
+        json_object_set_new(dr, "shrink_weight", num(h->shrink_w));
+        json_object_set_new(dr, "shrink_t", num(h->shrink_t));
         json_array_append_new(hs, json_pack("{s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "horizon_h",
                                             h->horizon_h, "classifier_rounds", h->cls.best_rounds,
                                             "regressor_rounds", h->reg.best_rounds, "base_rate",
@@ -202,6 +206,8 @@ static json_t *metadata_json(const char *symbol, const char *version, const cpe_
     json_object_set_new(m, "horizons", hs);
     json_object_set_new(m, "volatility", garch_json(&ms->vol));
     json_object_set_new(m, "volatility_normal", garch_json(&ms->vol_n));
+    json_t *rv = cpe_rvol_to_json(&ms->rvol);
+    if (rv) json_object_set_new(m, "realized_volatility", rv);
     if (ms->has_regime) {
         const cpe_regime_thresholds_t *t = &ms->regime;
         json_object_set_new(m, "regime_thresholds",
@@ -416,6 +422,8 @@ static int fill_from_meta(cpe_modelset_t *ms, const json_t *m, const char *dir, 
     if (ms->filter_hours <= 0) ms->filter_hours = 240;
     garch_from(json_object_get(m, "volatility"), &ms->vol);
     garch_from(json_object_get(m, "volatility_normal"), &ms->vol_n);
+    cpe_rvol_from_json(json_object_get(m, "realized_volatility"), (const char *const *)ms->names,
+                       ms->ncol, &ms->rvol);
     json_t *rt = json_object_get(m, "regime_thresholds");
     if (rt) {
         cpe_regime_thresholds_t *t = &ms->regime;
@@ -474,6 +482,10 @@ static int fill_from_meta(cpe_modelset_t *ms, const json_t *m, const char *dir, 
         hm->use_direction = dr ? json_is_true(json_object_get(dr, "use_direction")) : 1;
         hm->holdout_logloss_model = get_num(dr, "holdout_logloss_model");
         hm->holdout_logloss_base = get_num(dr, "holdout_logloss_base");
+        /* versions before the shrinkage: all or nothing */
+        hm->shrink_w = get_num(dr, "shrink_weight");
+        if (!(hm->shrink_w >= 0 && hm->shrink_w <= 1)) hm->shrink_w = hm->use_direction ? 1 : 0;
+        hm->shrink_t = get_num(dr, "shrink_t");
         hm->use_regime_drift = dr ? json_is_true(json_object_get(dr, "use_regime_drift")) : 1;
         hm->valid_rmse_move = get_num(dr, "valid_rmse_move");
         hm->valid_rmse_zero = get_num(dr, "valid_rmse_zero");

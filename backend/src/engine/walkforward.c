@@ -1,6 +1,9 @@
 /* walkforward.c — purged, embargoed walk-forward evaluation (see cpe/walkforward.h). */
 #include "cpe/walkforward.h"
 
+#include "wf_int.h"
+
+#include "cpe/aci.h"
 #include "cpe/gbt.h"
 #include "cpe/market.h"
 #include "cpe/metrics.h"
@@ -12,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define Z1 0.99857627061565934 /* Phi^-1(0.841) */
-#define Z2 1.99539331692198030 /* Phi^-1(0.977) */
 
 void cpe_wf_config_default(cpe_wf_config_t *c)
 {
@@ -26,6 +27,8 @@ void cpe_wf_config_default(cpe_wf_config_t *c)
     c->expanding = 1;
     c->eval_paths = 2000;
     c->keep_records = 1;
+    c->aci = 1;
+    c->aci_gamma = 0.005;
     snprintf(c->symbol, sizeof c->symbol, "%s", "BTCUSDT");
     cpe_modelset_config_default(&c->ms);
 }
@@ -76,45 +79,6 @@ int cpe_wf_is_train_row(const cpe_wf_plan_t *p, int k, int64_t ts, int horizon_h
     return 1;
 }
 
-/* Growing per-horizon accumulators. */
-typedef struct acc {
-    size_t n, cap;
-    double *p, *pb, *y;
-    double se_move, se_zero;
-    size_t in1, in2, cv1, cv2, gn1, gn2, ncone;
-    double crps, cv_crps, gn_crps;
-    size_t nconf[3], hitconf[3];
-} acc_t;
-
-static int acc_push(acc_t *a, double p, double pb, double y)
-{
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? a->cap * 2 : 4096;
-        double *np = realloc(a->p, nc * sizeof *np);
-        if (!np) return CPE_ENOMEM;
-        a->p = np;
-        double *nb = realloc(a->pb, nc * sizeof *nb);
-        if (!nb) return CPE_ENOMEM;
-        a->pb = nb;
-        double *ny = realloc(a->y, nc * sizeof *ny);
-        if (!ny) return CPE_ENOMEM;
-        a->y = ny;
-        a->cap = nc;
-    }
-    a->p[a->n] = p;
-    a->pb[a->n] = pb;
-    a->y[a->n] = y;
-    a->n++;
-    return 0;
-}
-
-static void acc_free(acc_t *a)
-{
-    free(a->p);
-    free(a->pb);
-    free(a->y);
-}
-
 static double sdev(const double *r, size_t n)
 {
     if (n < 2) return NAN;
@@ -125,74 +89,6 @@ static double sdev(const double *r, size_t n)
     for (size_t i = 0; i < n; i++)
         s += (r[i] - m) * (r[i] - m);
     return sqrt(s / (double)(n - 1));
-}
-
-static int conf_index(const char *c)
-{
-    return !strcmp(c, "high") ? 2 : !strcmp(c, "medium") ? 1 : 0;
-}
-
-/* Score one row of one horizon against its outcome y (log return). */
-static int score_row(acc_t *a, const cpe_prediction_t *pr, double pb, double y, double sig_cv,
-                     double sig_gn)
-{
-    int rc = acc_push(a, pr->p_up, pb, y > 0 ? 1 : 0);
-    if (rc) return rc;
-    a->se_move += (pr->expected_move - y) * (pr->expected_move - y);
-    a->se_zero += y * y;
-    int ci = conf_index(pr->confidence);
-    a->nconf[ci]++;
-    a->hitconf[ci] += ((pr->p_up > 0.5) == (y > 0));
-    if (!(sig_cv > 0) || !(sig_gn > 0) || !(pr->volatility > 0)) return 0;
-    double price = pr->close * exp(y);
-    a->ncone++;
-    a->in1 += price >= pr->p159 && price <= pr->p841;
-    a->in2 += price >= pr->p023 && price <= pr->p977;
-    a->cv1 += fabs(y) <= Z1 * sig_cv;
-    a->cv2 += fabs(y) <= Z2 * sig_cv;
-    a->gn1 += fabs(y) <= Z1 * sig_gn;
-    a->gn2 += fabs(y) <= Z2 * sig_gn;
-    a->crps += cpe_crps_gauss(log(pr->p500 / pr->close), pr->volatility, y);
-    a->cv_crps += cpe_crps_gauss(0, sig_cv, y);
-    a->gn_crps += cpe_crps_gauss(0, sig_gn, y);
-    return 0;
-}
-
-static void finish_scores(const acc_t *a, cpe_wf_scores_t *s)
-{
-    s->n = a->n;
-    s->acc = cpe_metric_accuracy(a->p, a->y, a->n);
-    s->auc = cpe_metric_auc(a->p, a->y, a->n);
-    s->brier = cpe_metric_brier(a->p, a->y, a->n);
-    s->logloss = cpe_metric_logloss(a->p, a->y, a->n);
-    s->ece = cpe_metric_ece(a->p, a->y, a->n, 10);
-    s->top10 = cpe_metric_top_accuracy(a->p, a->y, a->n, 0.1);
-    s->b_acc = cpe_metric_accuracy(a->pb, a->y, a->n);
-    s->b_auc = cpe_metric_auc(a->pb, a->y, a->n);
-    s->b_brier = cpe_metric_brier(a->pb, a->y, a->n);
-    s->b_logloss = cpe_metric_logloss(a->pb, a->y, a->n);
-    s->b_ece = cpe_metric_ece(a->pb, a->y, a->n, 10);
-    s->b_top10 = cpe_metric_top_accuracy(a->pb, a->y, a->n, 0.1);
-    double up = 0;
-    for (size_t i = 0; i < a->n; i++)
-        up += a->y[i];
-    s->up_share = a->n ? up / (double)a->n : NAN;
-    s->move_rmse = a->n ? sqrt(a->se_move / (double)a->n) : NAN;
-    s->zero_rmse = a->n ? sqrt(a->se_zero / (double)a->n) : NAN;
-    double nc = (double)a->ncone;
-    s->cov1 = nc ? (double)a->in1 / nc : NAN;
-    s->cov2 = nc ? (double)a->in2 / nc : NAN;
-    s->cv_cov1 = nc ? (double)a->cv1 / nc : NAN;
-    s->cv_cov2 = nc ? (double)a->cv2 / nc : NAN;
-    s->gn_cov1 = nc ? (double)a->gn1 / nc : NAN;
-    s->gn_cov2 = nc ? (double)a->gn2 / nc : NAN;
-    s->crps = nc ? a->crps / nc : NAN;
-    s->cv_crps = nc ? a->cv_crps / nc : NAN;
-    s->gn_crps = nc ? a->gn_crps / nc : NAN;
-    s->n_low = a->nconf[0], s->n_medium = a->nconf[1], s->n_high = a->nconf[2];
-    s->acc_low = a->nconf[0] ? (double)a->hitconf[0] / (double)a->nconf[0] : NAN;
-    s->acc_medium = a->nconf[1] ? (double)a->hitconf[1] / (double)a->nconf[1] : NAN;
-    s->acc_high = a->nconf[2] ? (double)a->hitconf[2] / (double)a->nconf[2] : NAN;
 }
 
 static int push_record(cpe_wf_result_t *res, size_t *cap, const cpe_prediction_t *p,
@@ -241,9 +137,70 @@ static int push_explanation(cpe_wf_result_t *res, const cpe_wf_config_t *c,
     return cpe_buf_append(&res->explain_text, "", 1); /* the NUL that ends it */
 }
 
+/* What eval_fold carries from fold to fold: the accumulators and the ACI state. */
+typedef struct wf_run {
+    wf_acc_t acc[CPE_MS_MAX_H];
+    cpe_aci_t aci;
+    int has_aci;
+    int col_rv24;                   /* realized_var_24h in the view (-1: none) */
+} wf_run_t;
+
+/* Predictions of every horizon at test row t (view row i): the t cone of the realized
+ * model with the ACI band levels, else the GARCH Monte Carlo cone. 0 when the row has no
+ * prediction (no volatility state). */
+static int predict_row(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_modelset_t *ms,
+                       wf_run_t *run, cpe_cone_ws_t *ws, size_t i, const double *x,
+                       const double *move, size_t nt, size_t t, const double *ret, size_t nr,
+                       cpe_volfc_t *fc, cpe_tcone_h_t *th, cpe_regime_t *rg,
+                       cpe_prediction_t *pr)
+{
+    const int nh = ms->n_h;
+    const int64_t t_close = v->ts_ms[i] + CPE_MS_PER_MIN;
+    cpe_modelset_volfc(ms, x, t_close, ret, nr, fc);
+    *rg = cpe_modelset_regime(ms, x);
+    memset(pr, 0, sizeof *pr * (size_t)nh);
+    if (fc->has_rvol) {
+        for (int h = 0; h < nh; h++) {
+            double a1 = run->has_aci ? run->aci.h[h].band[0].alpha : CPE_TCONE_A1;
+            double a2 = run->has_aci ? run->aci.h[h].band[1].alpha : CPE_TCONE_A2;
+            cpe_modelset_tcone_params(ms, h, fc, move[(size_t)h * nt + t], *rg, a1, a2, &th[h]);
+        }
+        return cpe_tcone_fill(th, nh, v->close[i], t_close, pr, NULL) == 0;
+    }
+    cpe_cone_params_t cp[CPE_MS_MAX_H];
+    for (int h = 0; h < nh; h++)
+        cpe_modelset_cone_params(ms, h, v->close[i], t_close, move[(size_t)h * nt + t], *rg,
+                                 &fc->ex, 1, &cp[h]);
+    return fc->h_next > 0 && cpe_cone_predict(ws, &ms->vol, fc->h_next,
+                                              c->ms.seed ^ (uint64_t)v->ts_ms[i], cp, (size_t)nh,
+                                              pr, NULL) == 0;
+}
+
+/* The scored row of horizon h: outcome, the model's distribution and the baselines. */
+static void make_row(const cpe_mlview_t *v, const cpe_modelset_t *ms, const wf_run_t *run,
+                     size_t i, const double *x, const cpe_volfc_t *fc, const cpe_tcone_h_t *th,
+                     int h, double rv24h_1h, double hg, wf_row_t *row)
+{
+    int H = ms->h[h].horizon_h;
+    memset(row, 0, sizeof *row);
+    row->y = cpe_ml_label(v, i, H);
+    row->base_rate = ms->h[h].base_rate;
+    row->ts_ms = v->ts_ms[i];
+    row->has_t = fc->has_rvol;
+    if (fc->has_rvol) row->th = th[h];
+    double rv24 = run->col_rv24 >= 0 ? x[run->col_rv24] : NAN;
+    row->b_var[CPE_WF_B_CV1M] = rv24 * H / 24.0;
+    row->b_var[CPE_WF_B_CV1H] = rv24h_1h * rv24h_1h * H;
+    row->b_var[CPE_WF_B_EWMA] = fc->v_ewma[h];
+    row->b_var[CPE_WF_B_GN] = hg > 0 ? cpe_garch_forecast_sum(&ms->vol_n, hg, H) : NAN;
+    row->b_var[CPE_WF_B_GT] = fc->v_garch[h];
+    row->b_var[CPE_WF_B_HAR] = cpe_rvol_har_var(&ms->rvol, h, x, v->ts_ms[i] + CPE_MS_PER_MIN);
+    row->gt_nu = ms->vol.dist == CPE_DIST_T && !ms->vol.fallback ? ms->vol.nu : 0;
+}
+
 /* Evaluate the test rows of fold k with the fold's model set. */
 static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_modelset_t *ms,
-                     const size_t *test, size_t nt, int k, acc_t *acc, cpe_wf_result_t *res,
+                     const size_t *test, size_t nt, int k, wf_run_t *run, cpe_wf_result_t *res,
                      size_t *rec_cap, cpe_diag_t *d)
 {
     int rc = 0, nh = ms->n_h, fh = c->ms.filter_hours > 24 ? c->ms.filter_hours : 24;
@@ -289,22 +246,18 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
     for (size_t t = 0; t < nt; t++) {
         size_t i = test[t];
         const double *x = X + t * v->ncol;
+        const int64_t t_close = v->ts_ms[i] + CPE_MS_PER_MIN;
+        if (run->has_aci) cpe_aci_observe(&run->aci, t_close, log(v->close[i]));
         size_t nr = cpe_ml_hourly_returns(v, i, (size_t)fh, ret);
-        cpe_extreme_t ex;
-        double hn = cpe_modelset_vol_state(ms, ret, nr, &ex);
+        cpe_volfc_t fc;
+        cpe_tcone_h_t th[CPE_MS_MAX_H];
+        cpe_regime_t rg;
+        cpe_prediction_t pr[CPE_MS_MAX_H];
+        if (!predict_row(v, c, ms, run, &ws, i, x, move, nt, t, ret, nr, &fc, th, &rg, pr))
+            continue; /* no volatility state: the row has no prediction */
         double hg = nr ? cpe_garch_filter(&ms->vol_n, ret, nr) : ms->vol_n.last_h;
         double rv = nr >= 24 ? sdev(ret + nr - 24, 24) : NAN;
-        cpe_regime_t rg = cpe_modelset_regime(ms, x);
         double dq = cpe_modelset_data_quality(ms, x);
-        cpe_cone_params_t cp[CPE_MS_MAX_H];
-        cpe_prediction_t pr[CPE_MS_MAX_H];
-        memset(pr, 0, sizeof pr);
-        for (int h = 0; h < nh; h++)
-            cpe_modelset_cone_params(ms, h, v->close[i], v->ts_ms[i] + CPE_MS_PER_MIN,
-                                     move[(size_t)h * nt + t], rg, &ex, 1, &cp[h]);
-        if (!(hn > 0) || cpe_cone_predict(&ws, &ms->vol, hn, c->ms.seed ^ (uint64_t)v->ts_ms[i], cp,
-                                          (size_t)nh, pr, NULL) != 0)
-            continue; /* no volatility state: the row has no prediction */
         for (int h = 0; h < nh; h++) {
             cpe_prediction_t *p = &pr[h];
             int H = ms->h[h].horizon_h;
@@ -316,9 +269,9 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
             p->expected_move = cpe_modelset_move(ms, h, move[(size_t)h * nt + t]);
             snprintf(p->regime, sizeof p->regime, "%s", cpe_regime_name(rg));
             snprintf(p->confidence, sizeof p->confidence, "%s",
-                     cpe_confidence(p->p_up, rg, ex.confidence_penalty, dq, 0));
+                     cpe_confidence(p->p_up, rg, fc.ex.confidence_penalty, dq, 0));
             snprintf(p->model_version, sizeof p->model_version, "%s", version);
-            p->vol_fallback = ms->vol.fallback;
+            p->vol_fallback = ms->vol.fallback && !fc.has_rvol;
             if (c->keep_records && (rc = push_record(res, rec_cap, p, explain)) != 0) goto out;
             if (explain) {
                 const double *sh = shap + ((size_t)h * nt + t) * w;
@@ -327,11 +280,11 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
                                            sh_prev)) != 0)
                     goto out;
             }
-            double y = cpe_ml_label(v, i, H);
-            if (isnan(y)) continue;
-            double sig_cv = rv * sqrt((double)H);
-            double sig_gn = sqrt(cpe_garch_forecast_sum(&ms->vol_n, hg, H));
-            if ((rc = score_row(&acc[h], p, ms->h[h].base_rate, y, sig_cv, sig_gn)) != 0) goto out;
+            if (fc.has_rvol && run->has_aci) cpe_aci_offer(&run->aci, h, H, p->ts_ms, t_close, p);
+            wf_row_t row;
+            make_row(v, ms, run, i, x, &fc, th, h, rv, hg, &row);
+            if (isnan(row.y)) continue;
+            if ((rc = wf_acc_score(&run->acc[h], p, &row)) != 0) goto out;
         }
     }
 out:
@@ -345,14 +298,37 @@ out:
     return rc;
 }
 
+static int run_init(wf_run_t *run, const cpe_mlview_t *v, const cpe_wf_config_t *c, cpe_diag_t *d)
+{
+    memset(run, 0, sizeof *run);
+    run->col_rv24 = -1;
+    for (size_t j = 0; j < v->ncol; j++)
+        if (v->names && v->names[j] && !strcmp(v->names[j], "realized_var_24h"))
+            run->col_rv24 = (int)j;
+    if (!c->aci) return 0;
+    cpe_aci_opts_t o;
+    cpe_aci_opts_default(&o);
+    if (c->aci_gamma > 0) o.gamma = c->aci_gamma;
+    int rc = cpe_aci_init(&run->aci, &o, d);
+    run->has_aci = rc == 0;
+    return rc;
+}
+
+static void run_free(wf_run_t *run)
+{
+    for (int h = 0; h < CPE_MS_MAX_H; h++)
+        wf_acc_free(&run->acc[h]);
+    cpe_aci_free(&run->aci);
+}
+
 int cpe_wf_run(const cpe_mlview_t *v, const cpe_wf_config_t *c, cpe_wf_result_t *res,
                void (*progress)(int fold, int n_folds, void *ctx), void *ctx, cpe_diag_t *d)
 {
     int rc = 0;
     size_t rec_cap = 0, *train = NULL, *test = NULL;
-    acc_t acc[CPE_MS_MAX_H];
-    memset(acc, 0, sizeof acc);
+    wf_run_t run;
     memset(res, 0, sizeof *res);
+    memset(&run, 0, sizeof run);
     cpe_buf_init(&res->explain_text, (size_t)1 << 31);
     if (!v || v->n < 2) return cpe_diag_set(d, CPE_EDATA, "walk-forward: no rows");
     int64_t step = v->ts_ms[1] - v->ts_ms[0];
@@ -365,6 +341,7 @@ int cpe_wf_run(const cpe_mlview_t *v, const cpe_wf_config_t *c, cpe_wf_result_t 
         rc = cpe_diag_set(d, CPE_ENOMEM, "walk-forward: out of memory");
         goto out;
     }
+    if ((rc = run_init(&run, v, c, d)) != 0) goto out;
     for (int k = 0; k < res->plan.n; k++) {
         cpe_wf_fold_t *f = &res->plan.f[k];
         size_t ntr = 0, nt = 0;
@@ -385,17 +362,17 @@ int cpe_wf_run(const cpe_mlview_t *v, const cpe_wf_config_t *c, cpe_wf_result_t 
         }
         for (int h = 0; h < ms.n_h; h++)
             f->cls_rounds[h] = ms.h[h].cls.best_rounds;
-        rc = eval_fold(v, c, &ms, test, nt, k, acc, res, &rec_cap, d);
+        rc = eval_fold(v, c, &ms, test, nt, k, &run, res, &rec_cap, d);
         cpe_modelset_free(&ms);
         if (rc) goto out;
     }
     for (int h = 0; h < res->n_h; h++) {
-        res->s[h].horizon_h = c->ms.horizons_h[h];
-        finish_scores(&acc[h], &res->s[h]);
+        wf_acc_finish(&run.acc[h], c->ms.horizons_h[h], step, &res->s[h]);
+        res->s[h].aci_a1 = run.has_aci ? run.aci.h[h].band[0].alpha : NAN;
+        res->s[h].aci_a2 = run.has_aci ? run.aci.h[h].band[1].alpha : NAN;
     }
 out:
-    for (int h = 0; h < CPE_MS_MAX_H; h++)
-        acc_free(&acc[h]);
+    run_free(&run);
     free(train);
     free(test);
     if (rc) cpe_wf_result_free(res);

@@ -161,3 +161,15 @@ int cpe_aci_coverage(const cpe_aci_t *a, int k, int b, int64_t now_ms, int days,
     *cov = cnt ? (double)hits / (double)cnt : NAN;
     return 0;
 }
+
+int cpe_aci_offer(cpe_aci_t *a, int k, int horizon_h, int64_t ts_ms, int64_t t_close_ms,
+                  const cpe_prediction_t *p)
+{
+    if (k < 0 || k >= CPE_ACI_MAX_H || horizon_h < 1 || !(p->close > 0)) return 0;
+    const int64_t span = (int64_t)horizon_h * 3600000LL;
+    const int64_t end = t_close_ms + span, last = a->h[k].last_label_end_ms;
+    if (last != INT64_MIN && end < last + span / 12) return 0;
+    double lo[CPE_ACI_BANDS] = {log(p->p159 / p->close), log(p->p023 / p->close)};
+    double hi[CPE_ACI_BANDS] = {log(p->p841 / p->close), log(p->p977 / p->close)};
+    return cpe_aci_push(a, k, ts_ms, end, log(p->close), lo, hi, NULL) == 0;
+}

@@ -2,6 +2,7 @@
 #include "cpe/modelset.h"
 
 #include "cpe/metrics.h"
+#include "cpe/scores.h"
 #include "cpe/timeutil.h"
 
 #include <math.h>
@@ -228,6 +229,62 @@ out:
     return rc;
 }
 
+/* Cross-fitted log-losses of the calibrated classifier (calibrator fitted on one half of
+ * the validation rows, applied to the other, both ways) into pc[n]; 0 or CPE_EDATA. */
+static int cross_fit(const double *q, const double *y, size_t n, double *pc)
+{
+    size_t half = n / 2;
+    for (int side = 0; side < 2; side++) {
+        size_t f0 = side ? half : 0, f1 = side ? n : half, a0 = side ? 0 : half, a1 = side ? half : n;
+        cpe_calib_t c = {0};
+        if (cpe_calib_fit_auto(&c, q + f0, y + f0, f1 - f0) != 0) return CPE_EDATA;
+        for (size_t t = a0; t < a1; t++)
+            pc[t] = cpe_calib_apply(&c, q[t]);
+        cpe_calib_free(&c);
+    }
+    return 0;
+}
+
+/* The shrinkage weight toward the base rate (see modelset.h). */
+static int fit_shrink(cpe_hmodel_t *hm, const double *q, const double *y, size_t n, double step_ms)
+{
+    hm->shrink_w = hm->shrink_t = 0;
+    hm->use_direction = 0;
+    hm->holdout_logloss_model = hm->holdout_logloss_base = NAN;
+    if (n < 120) return 0;
+    double *pc = malloc(n * sizeof *pc), *dl = malloc(n * sizeof *dl);
+    if (!pc || !dl) {
+        free(pc);
+        free(dl);
+        return CPE_ENOMEM;
+    }
+    if (cross_fit(q, y, n, pc) == 0) {
+        const double b = hm->base_rate;
+        double best = INFINITY, wbest = 0, lb = 0;
+        for (size_t t = 0; t < n; t++)
+            lb += cpe_logloss1(b, y[t]);
+        for (int g = 0; g <= 20; g++) {
+            double w = g / 20.0, l = 0;
+            for (size_t t = 0; t < n; t++)
+                l += cpe_logloss1(b + w * (pc[t] - b), y[t]);
+            if (l < best - 1e-12) best = l, wbest = w;
+        }
+        for (size_t t = 0; t < n; t++)
+            dl[t] = cpe_logloss1(b + wbest * (pc[t] - b), y[t]) - cpe_logloss1(b, y[t]);
+        int lags = step_ms > 0 ? (int)(2.0 * hm->horizon_h * CPE_MS_PER_HOUR / step_ms) : 24;
+        double tstat = 0, p = 1;
+        if (wbest > 0 && cpe_dm_test(dl, n, lags, &tstat, &p, NULL) != 0) tstat = 0;
+        hm->shrink_t = tstat;
+        hm->shrink_w = wbest > 0 && tstat <= -1.645 ? wbest : 0;
+        hm->use_direction = hm->shrink_w > 0;
+        hm->holdout_logloss_model = best / (double)n;
+        hm->holdout_logloss_base = lb / (double)n;
+    }
+    free(pc);
+    free(dl);
+    return 0;
+}
+
 static int train_horizon(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
                          size_t nrows, int64_t cutoff, const cpe_modelset_config_t *cfg, int k,
                          cpe_diag_t *d)
@@ -270,22 +327,7 @@ static int train_horizon(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t
     if (cpe_calib_fit_auto(&hm->calib, q, h.yb + vf, hm->n_valid) != 0) cpe_calib_free(&hm->calib);
     hm->valid_logloss_raw = cpe_metric_logloss(q, h.yb + vf, hm->n_valid);
     hm->valid_auc = cpe_metric_auc(q, h.yb + vf, hm->n_valid);
-    /* Does the direction model beat the base rate out of sample? Calibrate on the first
-     * 2/3 of the validation rows, score the last 1/3 against the constant base rate. */
-    {
-        size_t cut = hm->n_valid * 2 / 3, nh = hm->n_valid - cut;
-        cpe_calib_t c2 = {0};
-        double llm = 0, llb = 0;
-        int ok = cut >= 60 && nh >= 30 && cpe_calib_fit_auto(&c2, q, h.yb + vf, cut) == 0;
-        for (size_t t = cut; ok && t < hm->n_valid; t++) {
-            llm += cpe_logloss1(cpe_calib_apply(&c2, q[t]), h.yb[vf + t]);
-            llb += cpe_logloss1(hm->base_rate, h.yb[vf + t]);
-        }
-        cpe_calib_free(&c2);
-        hm->holdout_logloss_model = ok ? llm / (double)nh : NAN;
-        hm->holdout_logloss_base = ok ? llb / (double)nh : NAN;
-        hm->use_direction = ok && llm < llb;
-    }
+    if ((rc = fit_shrink(hm, q, h.yb + vf, hm->n_valid, step)) != 0) goto out;
     for (size_t t = 0; t < hm->n_valid; t++)
         q[t] = cpe_calib_apply(&hm->calib, q[t]);
     hm->valid_logloss_cal = cpe_metric_logloss(q, h.yb + vf, hm->n_valid);
@@ -373,6 +415,10 @@ int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *
     }
     fit_regime(ms, v, rows, nrows);
     if ((rc = fit_vol(ms, v, rows[nrows - 1], cfg, d)) != 0) goto fail;
+    for (int k = 0; k < ms->n_h; k++) /* horizons first: the realized model reads them */
+        ms->h[k].horizon_h = cfg->horizons_h[k];
+    if ((rc = cpe_modelset_train_rvol(ms, v, rows, nrows, label_cutoff_ms, cfg, d)) != 0)
+        goto fail;
     for (int k = 0; k < ms->n_h; k++)
         if ((rc = train_horizon(ms, v, rows, nrows, label_cutoff_ms, cfg, k, d)) != 0) goto fail;
     return 0;
@@ -395,7 +441,8 @@ int cpe_modelset_predict(const cpe_modelset_t *ms, const double *X, size_t nrow,
                 if (p_raw) p_raw[k * nrow + i] = q[i];
                 if (p_up)
                     p_up[k * nrow + i] =
-                        hm->use_direction ? cpe_calib_apply(&hm->calib, q[i]) : hm->base_rate;
+                        hm->base_rate +
+                    hm->shrink_w * (cpe_calib_apply(&hm->calib, q[i]) - hm->base_rate);
             }
         }
         if (move) rc = cpe_gbt_predict(&hm->reg, X, nrow, 0, move + k * nrow);
