@@ -1,11 +1,14 @@
 /* bench_models.c — model-layer figures (issue 4):
- *   predict_all_horizons   one prediction for 1/4/8/24 h incl. the 10,000-path cones (<= 2 ms)
+ *   predict_all_horizons   one prediction for 1/4/8/24 h with the realized-volatility model
+ *                          and its t cone (the product's path), and with the 10,000-path
+ *                          GARCH cone (the fallback) (<= 2 ms)
  *   explain                one SHAP explanation with changes vs the previous bar (<= 2 ms)
  *   train_year_5m          training every model of one symbol on one year of 5m rows,
  *                          nthread 2 (<= 60 s)
  * The training rows are a synthetic year on the real data's scale (105,120 rows, 40
  * features: price-derived columns computed from a GARCH-like random walk plus noise
- * columns), because a feature table of the real data needs the feature engine and an
+ * columns, and the seven realized-measure columns of the volatility model: sums of
+ * squared 5m returns over 1 h .. 7 d and two volume ratios), because a feature table of the real data needs the feature engine and an
  * imported store; the cost of XGBoost hist depends on rows x columns x rounds, not on
  * where the numbers come from. Medians of several repetitions; prints JSON lines. */
 #include "cpe/predictor.h"
@@ -18,6 +21,7 @@
 #include <string.h>
 
 #define NCOL 40
+#define NRV CPE_RVC_N /* realized columns after the 8 price columns */
 #define STEP (5 * 60000LL)
 
 static char *names[NCOL];
@@ -40,8 +44,27 @@ static void synth(size_t n, int64_t *ts, double *close, double *X)
             x[j] = i >= (size_t)lags[j] ? log(close[i] / close[i - lags[j]]) : NAN;
         x[6] = exp(lv);
         x[7] = exp(lv) * sqrt(12.0);
-        for (int j = 8; j < NCOL; j++)
+        for (int j = 8 + NRV; j < NCOL; j++)
             x[j] = j % 7 == 0 && i % 11 == 0 ? NAN : cpe_rng_normal(&r);
+    }
+    /* realized columns (rvol.h order): squared 5m returns summed over 12, 48, 96, 288 and
+     * 2016 rows; volume ratios around 1 */
+    static const size_t win[5] = {12, 48, 96, 288, 2016};
+    for (int w = 0; w < 5; w++) {
+        double s = 0;
+        for (size_t i = 0; i < n; i++) {
+            double q = i ? log(close[i] / close[i - 1]) : 0;
+            s += q * q;
+            if (i >= win[w]) {
+                double o = log(close[i - win[w]] / close[i - win[w] - 1]);
+                s -= i - win[w] ? o * o : 0;
+            }
+            X[i * NCOL + 8 + w] = i + 1 >= win[w] ? fabs(s) : NAN;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        X[i * NCOL + 13] = exp(0.3 * cpe_rng_normal(&r));
+        X[i * NCOL + 14] = exp(0.2 * cpe_rng_normal(&r));
     }
 }
 
@@ -74,6 +97,8 @@ int main(int argc, char **argv)
     for (int j = 0; j < NCOL; j++) {
         if (j < 8)
             names[j] = strdup(base[j]);
+        else if (j < 8 + NRV)
+            names[j] = strdup(cpe_rvol_columns[j - 8]);
         else {
             snprintf(buf, sizeof buf, "noise_%d", j);
             names[j] = strdup(buf);
@@ -138,22 +163,29 @@ int main(int argc, char **argv)
     double tp[NP], te[NP];
     cpe_buf_t b;
     cpe_buf_init(&b, 1 << 20);
-    for (int r = 0; r < NP; r++) {
-        size_t i = n - 1 - (size_t)r * 7;
-        cpe_pred_input_t in = {ts[i], close[i], X + i * NCOL, ret, 0, 0};
-        in.n_r = cpe_ml_hourly_returns(&v, i, 240, ret);
-        cpe_pred_input_t prev = {ts[i - 1], close[i - 1], X + (i - 1) * NCOL, ret0, 0, 0};
-        prev.n_r = cpe_ml_hourly_returns(&v, i - 1, 240, ret0);
-        int64_t t0 = cpe_mono_ns();
-        if (cpe_predictor_predict(&p, &in, hs, 4, out, &d)) return 1;
-        int64_t t1 = cpe_mono_ns();
-        cpe_buf_reset(&b);
-        if (cpe_predictor_explain(&p, &in, &prev, &out[1], "BTC", &b, &d)) return 1;
-        int64_t t2 = cpe_mono_ns();
-        tp[r] = (double)(t1 - t0) / 1e6;
-        te[r] = (double)(t2 - t1) / 1e6;
+    if (!p.ms.rvol.ok) fprintf(stderr, "bench_models: the realized model did not train\n");
+    for (int mode = 0; mode < 2; mode++) { /* 0: realized model + t cone, 1: GARCH paths */
+        int keep = p.ms.rvol.ok;
+        if (mode == 1) p.ms.rvol.ok = 0;
+        for (int r = 0; r < NP; r++) {
+            size_t i = n - 1 - (size_t)r * 7;
+            cpe_pred_input_t in = {ts[i], close[i], X + i * NCOL, ret, 0, 0};
+            in.n_r = cpe_ml_hourly_returns(&v, i, 240, ret);
+            cpe_pred_input_t prev = {ts[i - 1], close[i - 1], X + (i - 1) * NCOL, ret0, 0, 0};
+            prev.n_r = cpe_ml_hourly_returns(&v, i - 1, 240, ret0);
+            int64_t t0 = cpe_mono_ns();
+            if (cpe_predictor_predict(&p, &in, hs, 4, out, &d)) return 1;
+            int64_t t1 = cpe_mono_ns();
+            cpe_buf_reset(&b);
+            if (cpe_predictor_explain(&p, &in, &prev, &out[1], "BTC", &b, &d)) return 1;
+            int64_t t2 = cpe_mono_ns();
+            tp[r] = (double)(t1 - t0) / 1e6;
+            te[r] = (double)(t2 - t1) / 1e6;
+        }
+        p.ms.rvol.ok = keep;
+        line(mode ? "predict_all_horizons_10000_paths" : "predict_all_horizons_realized_tcone",
+             median(tp, NP), "ms", 2);
     }
-    line("predict_all_horizons_10000_paths", median(tp, NP), "ms", 2);
     line("explain_one", median(te, NP), "ms", 2);
     cpe_buf_free(&b);
     cpe_predictor_close(&p);

@@ -8,7 +8,11 @@
  * holds alpha[k][b], the miscoverage level the caller should build its next band with
  * (e.g. half-width = sigma * Phi^-1(1 - alpha/2)). Each resolved outcome updates it:
  *
- *     alpha <- clamp(alpha + gamma (target - miss), 1e-4, 0.999)
+ *     alpha <- clamp(alpha + gamma_b (target - miss), 1e-4, 0.999)
+ *
+ * with gamma_b = gamma * target_b / target_0: the 2-sigma band steps 0.0455/0.3173 as far
+ * as the 1-sigma band per outcome (one gamma for both let a handful of misses drive the
+ * 2-sigma level to the clamp: measured in the walk-forward, docs/MODELS_VOLATILITY.md 11).
  *
  * miss = 1 when the outcome fell outside the band issued with it. Over T outcomes the
  * miss rate is within (1 + gamma) / (gamma T) of the target whatever the data do, as long

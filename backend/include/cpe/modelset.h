@@ -73,10 +73,14 @@ typedef struct cpe_hmodel {
     cpe_cone_scale_t scale; /* s1, s2 for the cone bands */
     size_t n_fit, n_valid;
     double valid_logloss_raw, valid_logloss_cal, valid_auc;
-    /* Drift terms are used only when they helped on the validation rows:
-     * use_move          the regressor's RMSE beat the zero forecast (else expected_move 0)
+    /* Drift terms are used only when they helped SIGNIFICANTLY on the validation rows
+     * (one-sided 5 %, the overlap of H-hour outcomes on the row grid accounted for; an
+     * unvalidated drift moved the cone's median the wrong way out of sample):
+     * use_move          the regressor's squared error beat the zero forecast's
+     *                   (Diebold-Mariano t <= -1.645, Newey-West over 2 H hours of rows)
      * use_regime_drift  the spec 11.2 trend drift (+-0.5 / -1 sigma) had the sign of the
-     *                   outcome on more than half of the trending/panic validation rows */
+     *                   outcome on more of the trending/panic validation rows than chance
+     *                   allows (z >= 1.645 with the variance inflated by the overlap) */
     int use_move, use_regime_drift;
     double valid_rmse_move, valid_rmse_zero, regime_drift_hit;
     /* use_direction: the calibrated classifier (calibrator fitted on the first 2/3 of the

@@ -18,6 +18,8 @@
  *   combination ln V = w_har ln V_har + w_garch ln V_garch + w_ewma ln V_ewma, weights on a
  *               0.05 grid of the simplex minimising QLIKE (ln f + y^2/f) of the H-hour log
  *               return on the validation rows, each candidate with its QLIKE-optimal level;
+ *               kept only when it beats the HAR alone by CPE_RVOL_COMB_MARGIN, else the
+ *               HAR alone (w = 1, 0, 0);
  *   level       var = level * V, level = mean(y^2 / V) on the validation rows (RV of 1m
  *               returns and the variance of H-hour returns differ by microstructure);
  *   shape       z = y / sqrt(var) on the validation rows, fitted z ~ scale * X_nu
@@ -40,6 +42,7 @@
 #define CPE_RVOL_MAX_H 4
 #define CPE_RVOL_MAXP 8
 #define CPE_RVOL_NCAND 3 /* HAR, GARCH-t, EWMA */
+#define CPE_RVOL_COMB_MARGIN 0.01 /* validation QLIKE a combination must gain over the HAR */
 
 /* Feature columns the model reads, in this order. */
 enum { CPE_RVC_1H, CPE_RVC_4H, CPE_RVC_8H, CPE_RVC_24H, CPE_RVC_7D, CPE_RVC_VOL1H,

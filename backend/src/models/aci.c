@@ -121,7 +121,10 @@ static void resolve(cpe_aci_t *a, cpe_aci_horizon_t *h, const cpe_aci_pending_t 
     for (int b = 0; b < CPE_ACI_BANDS; b++) {
         cpe_aci_band_t *bd = &h->band[b];
         int miss = !(y >= p->lo[b] && y <= p->hi[b]);
-        double al = bd->alpha + a->gamma * (bd->target - miss);
+        /* the step scales with the band's target: a 2-sigma band (target 0.0455) moves
+         * 0.0455 / 0.3173 as far per outcome, so a few misses cannot drive it to the clamp */
+        double al = bd->alpha + a->gamma * (bd->target / h->band[0].target) *
+                                    (bd->target - miss);
         bd->alpha = fmin(fmax(al, CPE_ACI_ALPHA_MIN), CPE_ACI_ALPHA_MAX);
         bd->updates++;
         bd->misses += (uint64_t)miss;

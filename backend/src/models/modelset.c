@@ -331,12 +331,19 @@ static int train_horizon(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t
     for (size_t t = 0; t < hm->n_valid; t++)
         q[t] = cpe_calib_apply(&hm->calib, q[t]);
     hm->valid_logloss_cal = cpe_metric_logloss(q, h.yb + vf, hm->n_valid);
-    /* Validate the drift terms on the held-out rows (see modelset.h). */
+    /* Validate the drift terms on the held-out rows (see modelset.h): each must beat "no
+     * drift" significantly, the outcomes overlapping over H hours of rows. */
     double se_m = 0, se_z = 0, hit = 0, nd = 0;
+    double *dm = malloc((hm->n_valid ? hm->n_valid : 1) * sizeof *dm);
+    if (!dm) {
+        rc = CPE_ENOMEM;
+        goto out;
+    }
     for (size_t t = 0; t < hm->n_valid; t++) {
         double y = h.yr[vf + t];
         se_m += (pm[t] - y) * (pm[t] - y);
         se_z += y * y;
+        dm[t] = (pm[t] - y) * (pm[t] - y) - y * y;
         const cpe_regime_adjust_t *adj =
             cpe_regime_adjust(cpe_modelset_regime(ms, h.X + (vf + t) * v->ncol));
         if (adj && adj->drift_sigma != 0 && y != 0) {
@@ -344,11 +351,17 @@ static int train_horizon(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t
             hit += (adj->drift_sigma > 0) == (y > 0);
         }
     }
+    const double overlap = step > 0 ? (double)H * CPE_MS_PER_HOUR / step : 1; /* rows per outcome */
+    double tm = 0, pmv = 1;
+    if (hm->n_valid < 30 || cpe_dm_test(dm, hm->n_valid, (int)(2 * overlap), &tm, &pmv, NULL) != 0)
+        tm = 0;
+    free(dm);
     hm->valid_rmse_move = hm->n_valid ? sqrt(se_m / (double)hm->n_valid) : NAN;
     hm->valid_rmse_zero = hm->n_valid ? sqrt(se_z / (double)hm->n_valid) : NAN;
-    hm->use_move = hm->valid_rmse_move < hm->valid_rmse_zero;
+    hm->use_move = tm <= -1.645;
     hm->regime_drift_hit = nd > 0 ? hit / nd : NAN;
-    hm->use_regime_drift = nd >= 50 && hit / nd > 0.5;
+    double zr = nd > 0 ? (hit - nd / 2) / sqrt(nd / 4 * (overlap > 1 ? overlap : 1)) : 0;
+    hm->use_regime_drift = nd >= 50 && zr >= 1.645;
     rc = fit_scale(ms, v, &h, vf, pm, k, cfg, d);
 out:
     hrows_free(&h);

@@ -223,6 +223,12 @@ static void choose_weights(cpe_rvol_h_t *h, const double *lv3, const double *y, 
             if (q < best - 1e-12) best = q, memcpy(h->w, w, sizeof w);
         }
     h->valid_qlike[3] = best;
+    /* a combination must beat the HAR alone clearly on the validation rows, else the HAR
+     * alone (a 3-weight choice on ~3 months overfits: it lost to the HAR out of sample) */
+    if (best > h->valid_qlike[0] - CPE_RVOL_COMB_MARGIN) {
+        h->w[0] = 1, h->w[1] = h->w[2] = 0;
+        h->valid_qlike[3] = h->valid_qlike[0];
+    }
 }
 
 int cpe_rvol_fit_horizon(cpe_rvol_t *m, int k, int H, const cpe_rvol_data_t *dt, cpe_diag_t *d)

@@ -51,9 +51,10 @@ static void test_aci_outcome_not_used_before_label_end(void)
     CHECK_EQ_INT(cpe_aci_observe(&a, end, 10.5), 0);
     CHECK_EQ_INT(a.h[1].len, 0);
     CHECK_EQ_INT(a.h[1].band[0].updates, 1);
-    /* y = 0.5 outside both bands: alpha + gamma (target - 1) */
+    /* y = 0.5 outside both bands: alpha + gamma_b (target - 1), gamma_b = gamma t_b / t_0 */
+    const double g1 = 0.005 * a.h[1].band[1].target / a.h[1].band[0].target;
     CHECK(a.h[1].band[0].alpha == a1 + 0.005 * (a.h[1].band[0].target - 1));
-    CHECK(a.h[1].band[1].alpha == fmax(a2 + 0.005 * (a.h[1].band[1].target - 1), 1e-4));
+    CHECK(a.h[1].band[1].alpha == fmax(a2 + g1 * (a.h[1].band[1].target - 1), 1e-4));
     /* other horizons untouched */
     CHECK_EQ_INT(a.h[0].band[0].updates, 0);
     cpe_aci_free(&a);
@@ -70,7 +71,8 @@ static void test_aci_hit_and_gap_by_hand(void)
     CHECK_EQ_INT(a.h[0].band[0].updates, 1);
     const cpe_aci_band_t *b0 = &a.h[0].band[0], *b1 = &a.h[0].band[1];
     CHECK(b0->alpha == b0->alpha0 + 0.005 * (b0->target - 1)); /* 0.015 outside +-0.01 */
-    CHECK(b1->alpha == b1->alpha0 + 0.005 * b1->target);       /* inside +-0.02: a hit */
+    /* inside +-0.02: a hit; the 2-sigma band's step is gamma t_1 / t_0 */
+    CHECK(b1->alpha == b1->alpha0 + 0.005 * (b1->target / b0->target) * b1->target);
     CHECK_EQ_INT(b0->misses, 1);
     CHECK_EQ_INT(b1->misses, 0);
     double cov;
