@@ -42,6 +42,10 @@ export interface Change { feature: string; from: number | null; to: number | nul
 export interface Explanation {
   asset: Asset; horizon_hours: Horizon; ts?: string; t_ms: number; p_up: number; model_version: string;
   base_value: number; reasons: Reason[]; contributions: Contribution[]; changes: Change[];
+  /** false: the classifier did not beat the base rate on validation; P(up) is the base rate */
+  direction_model_used?: boolean;
+  /** shrinkage weight toward the base rate (0 = abstains, 1 = the calibrated classifier) */
+  direction_weight?: number | null;
 }
 
 export interface PredictionRecord {

@@ -27,6 +27,12 @@ export function AIExplanationPanel() {
             At {formatTime(e.t_ms)} the model gave <b>P(up) {e.p_up.toFixed(2)}</b> over {e.horizon_hours}h
             <span className="muted small"> ({e.model_version})</span>
           </p>
+          {e.direction_model_used === false && (
+            <p className="muted" data-testid="no-edge">
+              No directional edge at {e.horizon_hours} h: the model did not beat the base rate out of sample,
+              so P(up) is the base rate. The cone still applies.
+            </p>
+          )}
           <div className="reasons" data-testid="explain-reasons">
             {reasons.map((r) => (
               <div className="reason" key={r.name} title={r.features.join(', ')}>

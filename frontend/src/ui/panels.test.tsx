@@ -75,5 +75,15 @@ describe('AIExplanationPanel', () => {
     const fill = document.querySelector('.reason .fill.neg') as HTMLElement;
     expect(fill.style.width).toBe('50%');
     expect(screen.getByText('cvd_1h')).toBeTruthy();
+    expect(screen.queryByTestId('no-edge')).toBeNull();
+  });
+
+  it('says when a horizon has no directional edge (P(up) is the base rate)', () => {
+    mount(<AIExplanationPanel />, {
+      hoverT: pred.t_ms as never, explainState: 'ok',
+      explanation: { asset: 'BTC', horizon_hours: 8, t_ms: pred.t_ms, p_up: 0.51, model_version: 'v1', base_value: 0,
+        reasons: [], contributions: [], changes: [], direction_model_used: false, direction_weight: 0 },
+    });
+    expect(screen.getByTestId('no-edge').textContent).toContain('No directional edge at 8 h');
   });
 });
