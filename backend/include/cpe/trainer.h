@@ -42,7 +42,8 @@ typedef enum cpe_train_champion {
 
 typedef struct cpe_train_config {
     int64_t from_ms, to_ms; /* INT64_MIN / INT64_MAX: the defaults of step 1 */
-    int window_days;        /* 180 */
+    int window_days;        /* 730: all history up to two years (expanding validated better
+                             * than a rolling 180 days for the volatility model) */
     int step_min;           /* 5; must divide 60 */
     cpe_modelset_config_t ms;
     const char *models; /* registry root; NULL: $CPE_MODELS or data/models */

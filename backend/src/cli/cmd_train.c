@@ -82,10 +82,12 @@ const cpe_command_t cpe_cmddef_train = {
     "train", "train a symbol's models and register a version",
     "usage: cpe train --symbol BTCUSDT [--from ISO] [--to ISO] [--models DIR] [--champion]\n"
     "                 [--step MIN] [--max-rounds N] [--db PATH]\n\n"
-    "Default window: the last 180 days in the store. Rows are sampled every --step minutes\n"
+    "Default window: all the history in the store up to two years (an expanding window\n"
+    "validated better than a rolling 180 days). Rows are sampled every --step minutes\n"
     "(default 5) from the 1m feature table. Trains per horizon (1, 4, 8, 24 h) the direction\n"
     "classifier, its calibration and the magnitude regressor (XGBoost hist/lossguide, early\n"
-    "stopping on the last 20 % of rows), the cone scales, the GARCH-t volatility model and\n"
+    "stopping on the last 20 % of rows), the cone scales, the GARCH-t volatility model, the\n"
+    "realized-volatility model (seasonal HAR + t shape, docs/MODELS_VOLATILITY.md 11) and\n"
     "the regime thresholds, and writes DIR/<SYMBOL>/<version>/ (see docs/MODEL_CARD.md).\n"
     "The new version becomes champion when there is none, or with --champion.",
     run_train};

@@ -12,7 +12,7 @@ void cpe_train_config_default(cpe_train_config_t *c)
     memset(c, 0, sizeof *c);
     c->from_ms = INT64_MIN;
     c->to_ms = INT64_MAX;
-    c->window_days = 180;
+    c->window_days = 730; /* expanding: all the history, up to two years (MODEL_CARD) */
     c->step_min = 5;
     cpe_modelset_config_default(&c->ms);
     c->champion = CPE_TRAIN_CHAMPION_IF_NONE;
