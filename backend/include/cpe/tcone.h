@@ -42,6 +42,22 @@ typedef struct cpe_tcone_h {
 /* Quantile at level tau of one horizon's predictive log return. */
 double cpe_tcone_quantile(const cpe_tcone_h_t *h, double tau);
 
+/* The level warp: the t's level w of nominal level tau (warp) and back (unwarp), for band
+ * levels a1, a2 (clamped as the cone does). unwarp is piecewise linear in w; its slope on
+ * w's segment is *slope (may be NULL): lets a scorer integrate over a fixed grid of t
+ * levels (whose t quantiles it computes once per nu) instead of calling the t quantile
+ * at every nominal level of every row. */
+double cpe_tcone_warp(double tau, double a1, double a2);
+double cpe_tcone_unwarp(double w, double a1, double a2, double *slope);
+
+/* CRPS of one horizon's distribution at y: 2 * integral over the nominal levels of the
+ * pinball loss, taken over the fixed grid of t levels w_j = (j + 1/2)/n (tau = unwarp(w_j),
+ * d tau = slope dw) whose unit-variance t quantiles qt[j] the caller computed once per nu
+ * with cpe_tcone_grid — a scorer pays n t quantiles per nu, not per row. At the target
+ * levels the warp is the identity: cpe_crps_quantiles on n levels. */
+void cpe_tcone_grid(double nu, int n, double *qt);
+double cpe_tcone_crps(const cpe_tcone_h_t *h, double y, const double *qt, int n);
+
 /* Its cumulative distribution at y (the PIT of an outcome). */
 double cpe_tcone_cdf(const cpe_tcone_h_t *h, double y);
 

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CPE_WF_NTAU 199 /* levels of the CRPS integral */
+
 /* What one scored row brings beside its record: the outcome y (log return), the model's
  * predictive distribution (has_t: the t cone's parameters th; else the GARCH cone's
  * Gaussian from its record) and the baselines' variances of the H-hour log return
@@ -38,6 +40,7 @@ typedef struct wf_acc {
     double crps_q, b_crps[CPE_WF_NBASE], ql, b_ql[CPE_WF_NBASE], mse, b_mse[CPE_WF_NBASE];
     double wk1, wk2, bwk1, bwk2;
     uint64_t pit[10];
+    double qt_nu, qt[CPE_WF_NTAU]; /* t quantiles at the fixed level grid for qt_nu */
     int nm;
     int month_key[CPE_WF_MAX_MONTHS];
     size_t month_n[CPE_WF_MAX_MONTHS], month_in1[CPE_WF_MAX_MONTHS], month_in2[CPE_WF_MAX_MONTHS];

@@ -15,7 +15,6 @@
 
 #define Z1 0.99857627061565934 /* Phi^-1(0.841) */
 #define Z2 1.99539331692198030 /* Phi^-1(0.977) */
-#define NTAU 199
 
 const char *const cpe_wf_base_names[CPE_WF_NBASE] = {
     "const-vol-24h-1m", "const-vol-24h-1h", "ewma", "garch-normal", "garch-t", "har"};
@@ -75,6 +74,16 @@ static double base_crps(int b, double var, double nu, double y)
     return cpe_crps_normal(y, 0, sqrt(var));
 }
 
+/* CRPS of a t cone's distribution (tcone.h), the t grid cached per nu. */
+static double crps_t_cone(wf_acc_t *a, const cpe_tcone_h_t *th, double y)
+{
+    if (a->qt_nu != th->nu) {
+        cpe_tcone_grid(th->nu, CPE_WF_NTAU, a->qt);
+        a->qt_nu = th->nu;
+    }
+    return cpe_tcone_crps(th, y, a->qt, CPE_WF_NTAU);
+}
+
 /* The distribution scores of one row (every variance present). */
 static int score_dist(wf_acc_t *a, const cpe_prediction_t *pr, const wf_row_t *r)
 {
@@ -86,11 +95,7 @@ static int score_dist(wf_acc_t *a, const cpe_prediction_t *pr, const wf_row_t *r
     const double y = r->y, y2 = y * y, mid = log(pr->p500 / pr->close);
     double crps, u, var;
     if (r->has_t) {
-        double tau[NTAU], q[NTAU];
-        cpe_tau_grid(NTAU, tau);
-        for (int i = 0; i < NTAU; i++)
-            q[i] = cpe_tcone_quantile(&r->th, tau[i]);
-        crps = cpe_crps_quantiles(y, q, tau, NTAU);
+        crps = crps_t_cone(a, &r->th, y);
         u = cpe_tcone_cdf(&r->th, y);
         var = r->th.sd * r->th.sd;
         a->n_rvol++;

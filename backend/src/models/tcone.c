@@ -25,18 +25,19 @@ static double warp(double tau, double a1, double a2)
     return up ? 1.0 - w : w;
 }
 
-/* Inverse of warp. */
-static double unwarp(double w, double a1, double a2)
+/* Inverse of warp; *slope = d tau / d w on w's segment. */
+static double unwarp(double w, double a1, double a2, double *slope)
 {
     int up = w > 0.5;
-    double x = up ? 1.0 - w : w, t;
+    double x = up ? 1.0 - w : w, t, sl;
     double l2 = a2 / 2, l1 = a1 / 2;
     if (x <= l2)
-        t = x / l2 * P2;
+        sl = P2 / l2, t = x * sl;
     else if (x <= l1)
-        t = P2 + (x - l2) / (l1 - l2) * (P1 - P2);
+        sl = (P1 - P2) / (l1 - l2), t = P2 + (x - l2) * sl;
     else
-        t = P1 + (x - l1) / (0.5 - l1) * (0.5 - P1);
+        sl = (0.5 - P1) / (0.5 - l1), t = P1 + (x - l1) * sl;
+    if (slope) *slope = sl;
     return up ? 1.0 - t : t;
 }
 
@@ -60,7 +61,37 @@ double cpe_tcone_cdf(const cpe_tcone_h_t *h, double y)
 {
     double a1 = h->a1, a2 = h->a2;
     clamp_levels(&a1, &a2);
-    return unwarp(cpe_t_std_cdf((y - h->drift) / h->sd, h->nu), a1, a2);
+    return unwarp(cpe_t_std_cdf((y - h->drift) / h->sd, h->nu), a1, a2, NULL);
+}
+
+double cpe_tcone_warp(double tau, double a1, double a2)
+{
+    clamp_levels(&a1, &a2);
+    return warp(tau, a1, a2);
+}
+
+double cpe_tcone_unwarp(double w, double a1, double a2, double *slope)
+{
+    clamp_levels(&a1, &a2);
+    return unwarp(w, a1, a2, slope);
+}
+
+void cpe_tcone_grid(double nu, int n, double *qt)
+{
+    for (int j = 0; j < n; j++)
+        qt[j] = cpe_t_std_quantile((j + 0.5) / n, nu);
+}
+
+double cpe_tcone_crps(const cpe_tcone_h_t *h, double y, const double *qt, int n)
+{
+    double a1 = h->a1, a2 = h->a2, s = 0;
+    clamp_levels(&a1, &a2);
+    for (int j = 0; j < n; j++) {
+        double slope, tau = unwarp((j + 0.5) / n, a1, a2, &slope);
+        double q = h->drift + h->sd * qt[j];
+        s += ((y < q) - tau) * (q - y) * slope;
+    }
+    return 2.0 * s / n;
 }
 
 /* Interpolated distribution at step k (hours) from the knots h[0..n). */

@@ -40,6 +40,25 @@ static void test_crps_from_its_quantiles_matches_the_closed_forms(void)
     }
 }
 
+/* The fixed-grid CRPS (t quantiles once per nu) equals the CRPS of 199 quantiles of the
+ * warped distribution itself, also with ACI levels away from their targets. */
+static void test_grid_crps_matches_direct_quantiles(void)
+{
+    double tau[199], q[199], qt[199];
+    cpe_tau_grid(199, tau);
+    cpe_tcone_h_t h = mk(4, 0.01, 4.2, 0.0005);
+    cpe_tcone_grid(4.2, 199, qt);
+    double lv[3][2] = {{CPE_TCONE_A1, CPE_TCONE_A2}, {0.25, 0.03}, {0.4, 0.08}};
+    for (int c = 0; c < 3; c++) {
+        h.a1 = lv[c][0], h.a2 = lv[c][1];
+        for (int i = 0; i < 199; i++)
+            q[i] = cpe_tcone_quantile(&h, tau[i]);
+        for (double y = -0.04; y <= 0.04; y += 0.0061)
+            CHECK_CLOSE(cpe_tcone_crps(&h, y, qt, 199), cpe_crps_quantiles(y, q, tau, 199),
+                        c ? 0.01 : 1e-12);
+    }
+}
+
 static void test_cones_share_one_term_structure(void)
 {
     cpe_tcone_h_t h[4] = {mk(1, 0.004, 5, 0), mk(4, 0.008, 5, 0), mk(8, 0.011, 6, 0),
@@ -69,6 +88,7 @@ int main(void)
 {
     RUN(test_quantile_and_cdf_are_inverse);
     RUN(test_crps_from_its_quantiles_matches_the_closed_forms);
+    RUN(test_grid_crps_matches_direct_quantiles);
     RUN(test_cones_share_one_term_structure);
     return TEST_DONE();
 }
