@@ -33,102 +33,160 @@ static int bin_of(double p)
     return b < 0 ? 0 : b >= CPE_CALREP_BINS ? CPE_CALREP_BINS - 1 : b;
 }
 
-/* Brier of the model and of the as-of base rate over the resolved directional outcomes
- * (issue and outcome times ascending, as the predictions are). */
-static void brier(const int64_t *issue, const int64_t *outcome, const double *p, const int *up,
-                  size_t n, cpe_calib_report_t *r)
+/* The report being accumulated over predictions fed in ts order. The as-of base rate
+ * needs, for each prediction, the outcomes already known when it was made: resolved
+ * outcomes wait in a queue (outcome order = ts order within one horizon) and are counted
+ * once their outcome time is <= the next prediction's issue time. */
+typedef struct acc {
+    cpe_calib_report_t *r;
+    const cpe_bar_t *bars;
+    size_t nb, j; /* j: the bar cursor, moving forward only */
+    int64_t hms, w_from, s_from, day0;
+    double psum[CPE_CALREP_BINS], usum[CPE_CALREP_BINS];
+    double sm, sb;             /* Brier sums of the model and of the base rate */
+    size_t known, ups, nup;    /* outcomes counted into the base rate; their ups; all ups */
+    int64_t *q_out;            /* queue of resolved outcome times ... */
+    unsigned char *q_up;       /* ... and whether each went up */
+    size_t q_len, q_cap;
+} acc_t;
+
+static void acc_init(acc_t *a, cpe_calib_report_t *r, const cpe_bar_t *bars, size_t nb,
+                     int horizon_h, int64_t now_ms, int window_days)
 {
-    double sm = 0, sb = 0;
-    size_t known = 0, ups = 0, nup = 0;
-    for (size_t i = 0; i < n; i++) {
-        while (known < i && outcome[known] <= issue[i]) ups += (size_t)up[known++];
-        double base = known ? (double)ups / (double)known : 0.5;
-        sm += (p[i] - up[i]) * (p[i] - up[i]);
-        sb += (base - up[i]) * (base - up[i]);
-        nup += (size_t)up[i];
+    cpe_calib_report_t keep = *r; /* the caller's names */
+    memset(r, 0, sizeof *r);
+    memcpy(r->symbol, keep.symbol, sizeof r->symbol);
+    memcpy(r->instrument, keep.instrument, sizeof r->instrument);
+    r->simulated = keep.simulated;
+    r->horizon_h = horizon_h;
+    r->now_ms = now_ms;
+    r->window_days = window_days;
+    r->short_days = window_days < CPE_CALREP_SHORT_DAYS ? window_days : CPE_CALREP_SHORT_DAYS;
+    memset(a, 0, sizeof *a);
+    a->r = r;
+    a->bars = bars;
+    a->nb = nb;
+    a->hms = (int64_t)horizon_h * CPE_MS_PER_HOUR;
+    a->w_from = now_ms - (int64_t)window_days * CPE_MS_PER_DAY;
+    a->s_from = now_ms - (int64_t)r->short_days * CPE_MS_PER_DAY;
+    a->day0 = cpe_day_start_ms(a->w_from + 1);
+    r->ndays = (size_t)((cpe_day_start_ms(now_ms) - a->day0) / CPE_MS_PER_DAY) + 1;
+    for (size_t k = 0; k < r->ndays; k++) r->day_ms[k] = a->day0 + (int64_t)k * CPE_MS_PER_DAY;
+}
+
+static int acc_direction(acc_t *a, const cpe_prediction_t *p, int64_t outcome, int up)
+{
+    if (a->q_len == a->q_cap) {
+        size_t cap = a->q_cap ? 2 * a->q_cap : 1024;
+        int64_t *o = realloc(a->q_out, cap * sizeof *o);
+        if (o) a->q_out = o;
+        unsigned char *u = o ? realloc(a->q_up, cap) : NULL;
+        if (!u) return CPE_ENOMEM;
+        a->q_up = u;
+        a->q_cap = cap;
     }
-    r->n_dir = (int64_t)n;
-    r->up_share = n ? (double)nup / (double)n : NAN;
-    r->brier = n ? sm / (double)n : NAN;
-    r->brier_base = n ? sb / (double)n : NAN;
+    int64_t issue = p->ts_ms + CPE_MS_PER_MIN;
+    while (a->known < a->q_len && a->q_out[a->known] <= issue) a->ups += a->q_up[a->known++];
+    double base = a->known ? (double)a->ups / (double)a->known : 0.5;
+    a->sm += (p->p_up - up) * (p->p_up - up);
+    a->sb += (base - up) * (base - up);
+    a->nup += (size_t)up;
+    a->q_out[a->q_len] = outcome;
+    a->q_up[a->q_len++] = (unsigned char)up;
+    int b = bin_of(p->p_up);
+    a->r->bins[b].n++;
+    a->psum[b] += p->p_up;
+    a->usum[b] += up;
+    a->r->n_dir++;
+    return 0;
+}
+
+static int acc_add(acc_t *a, const cpe_prediction_t *p)
+{
+    cpe_calib_report_t *r = a->r;
+    int64_t outcome = p->ts_ms + a->hms + CPE_MS_PER_MIN;
+    if (outcome <= a->w_from) return 0;
+    r->n_read++;
+    if (outcome > r->now_ms) {
+        r->n_pending++;
+        return 0;
+    }
+    int64_t want = p->ts_ms + a->hms; /* open time of the bar closing at outcome */
+    while (a->j < a->nb && a->bars[a->j].ts_ms < want) a->j++;
+    if (a->j >= a->nb || a->bars[a->j].ts_ms != want || !isfinite(a->bars[a->j].close)) {
+        r->n_missing++;
+        return 0;
+    }
+    double y = a->bars[a->j].close;
+    r->n_resolved++;
+    if (finite_band(p)) {
+        int in1 = p->p159 <= y && y <= p->p841, in2 = p->p023 <= y && y <= p->p977;
+        cov_add(&r->cov_window, in1, in2);
+        if (outcome > a->s_from) cov_add(&r->cov_short, in1, in2);
+        size_t k = (size_t)((cpe_day_start_ms(outcome) - a->day0) / CPE_MS_PER_DAY);
+        if (k < r->ndays) cov_add(&r->daily[k], in1, in2);
+    }
+    return isfinite(p->p_up) ? acc_direction(a, p, outcome, y > p->close) : 0;
+}
+
+static void acc_finish(acc_t *a)
+{
+    cpe_calib_report_t *r = a->r;
+    cov_finish(&r->cov_window);
+    cov_finish(&r->cov_short);
+    for (size_t k = 0; k < r->ndays; k++) cov_finish(&r->daily[k]);
+    for (int b = 0; b < CPE_CALREP_BINS; b++) {
+        int64_t n = r->bins[b].n;
+        r->bins[b].mean_p = n ? a->psum[b] / (double)n : NAN;
+        r->bins[b].up_share = n ? a->usum[b] / (double)n : NAN;
+    }
+    double n = (double)r->n_dir;
+    r->up_share = r->n_dir ? (double)a->nup / n : NAN;
+    r->brier = r->n_dir ? a->sm / n : NAN;
+    r->brier_base = r->n_dir ? a->sb / n : NAN;
+    free(a->q_out);
+    free(a->q_up);
+    a->q_out = NULL;
+    a->q_up = NULL;
 }
 
 int cpe_calib_report_compute(const cpe_prediction_t *preds, size_t np, const cpe_bar_t *bars,
                              size_t nb, int horizon_h, int64_t now_ms, int window_days,
                              cpe_calib_report_t *r)
 {
-    /* the directional outcomes, gathered in order for the as-of base rate */
-    size_t cap = np ? np : 1;
-    char *mem = malloc(cap * (2 * sizeof(int64_t) + sizeof(double) + sizeof(int)));
-    if (!mem) return CPE_ENOMEM;
-    int64_t *issue = (int64_t *)mem, *outc = issue + cap;
-    double *pu = (double *)(outc + cap);
-    int *up = (int *)(pu + cap);
+    acc_t a;
+    int rc = 0;
+    acc_init(&a, r, bars, nb, horizon_h, now_ms, window_days);
+    for (size_t i = 0; i < np && !rc; i++) rc = acc_add(&a, &preds[i]);
+    acc_finish(&a);
+    return rc;
+}
 
-    cpe_calib_report_t keep = *r; /* the caller's names */
-    memset(r, 0, sizeof *r);
-    memcpy(r->symbol, keep.symbol, sizeof r->symbol);
-    memcpy(r->instrument, keep.instrument, sizeof r->instrument);
-    r->simulated = keep.simulated;
-    const int64_t hms = (int64_t)horizon_h * CPE_MS_PER_HOUR;
-    const int64_t w_from = now_ms - (int64_t)window_days * CPE_MS_PER_DAY;
-    r->horizon_h = horizon_h;
-    r->now_ms = now_ms;
-    r->window_days = window_days;
-    r->short_days = window_days < CPE_CALREP_SHORT_DAYS ? window_days : CPE_CALREP_SHORT_DAYS;
-    const int64_t s_from = now_ms - (int64_t)r->short_days * CPE_MS_PER_DAY;
-    const int64_t day0 = cpe_day_start_ms(w_from + 1);
-    r->ndays = (size_t)((cpe_day_start_ms(now_ms) - day0) / CPE_MS_PER_DAY) + 1;
-    for (size_t k = 0; k < r->ndays; k++) r->day_ms[k] = day0 + (int64_t)k * CPE_MS_PER_DAY;
-
-    size_t nd = 0, j = 0;
-    double psum[CPE_CALREP_BINS] = {0}, usum[CPE_CALREP_BINS] = {0};
-    for (size_t i = 0; i < np; i++) {
-        const cpe_prediction_t *p = &preds[i];
-        int64_t outcome = p->ts_ms + hms + CPE_MS_PER_MIN;
-        if (outcome <= w_from) continue;
-        r->n_read++;
-        if (outcome > now_ms) {
-            r->n_pending++;
-            continue;
-        }
-        int64_t want = p->ts_ms + hms; /* open time of the bar closing at outcome */
-        while (j < nb && bars[j].ts_ms < want) j++;
-        if (j >= nb || bars[j].ts_ms != want || !isfinite(bars[j].close)) {
-            r->n_missing++;
-            continue;
-        }
-        double y = bars[j].close;
-        r->n_resolved++;
-        if (finite_band(p)) {
-            int in1 = p->p159 <= y && y <= p->p841, in2 = p->p023 <= y && y <= p->p977;
-            cov_add(&r->cov_window, in1, in2);
-            if (outcome > s_from) cov_add(&r->cov_short, in1, in2);
-            size_t k = (size_t)((cpe_day_start_ms(outcome) - day0) / CPE_MS_PER_DAY);
-            if (k < r->ndays) cov_add(&r->daily[k], in1, in2);
-        }
-        if (isfinite(p->p_up)) {
-            int b = bin_of(p->p_up);
-            r->bins[b].n++;
-            psum[b] += p->p_up;
-            usum[b] += y > p->close;
-            issue[nd] = p->ts_ms + CPE_MS_PER_MIN;
-            outc[nd] = outcome;
-            pu[nd] = p->p_up;
-            up[nd++] = y > p->close;
-        }
+/* One horizon's predictions read a day at a time: a month of 1m records is ~56 MB as
+ * full records, a day ~2 MB, so the reads reuse the same warm memory instead of faulting
+ * in a fresh array (155 ms -> the figure in docs/BENCHMARKS.md). */
+static int report_horizon(cpe_store_t *st, const char *sym, const cpe_bar_t *bars, size_t nb,
+                          int horizon_h, int64_t now_ms, int window_days, cpe_calib_report_t *r,
+                          cpe_diag_t *d)
+{
+    acc_t a;
+    int rc = 0;
+    acc_init(&a, r, bars, nb, horizon_h, now_ms, window_days);
+    /* outcome after w_from: ts > w_from - H h - 1 min; up to now (pending ones counted) */
+    int64_t from = a.w_from - a.hms - CPE_MS_PER_MIN + 1;
+    for (int64_t t = from; t <= now_ms && !rc; t += CPE_MS_PER_DAY) {
+        int64_t to = t + CPE_MS_PER_DAY < now_ms + 1 ? t + CPE_MS_PER_DAY : now_ms + 1;
+        cpe_prediction_t *p = NULL;
+        size_t np = 0;
+        rc = st->ops->get_predictions(st, sym, horizon_h, t, to, &p, &np);
+        if (rc)
+            cpe_diag_set(d, rc, "predictions of %s at %d h: %s", sym, horizon_h, st->diag.msg);
+        for (size_t i = 0; i < np && !rc; i++)
+            if ((rc = acc_add(&a, &p[i]))) cpe_diag_set(d, rc, "out of memory");
+        free(p);
     }
-    cov_finish(&r->cov_window);
-    cov_finish(&r->cov_short);
-    for (size_t k = 0; k < r->ndays; k++) cov_finish(&r->daily[k]);
-    for (int b = 0; b < CPE_CALREP_BINS; b++) {
-        int64_t n = r->bins[b].n;
-        r->bins[b].mean_p = n ? psum[b] / (double)n : NAN;
-        r->bins[b].up_share = n ? usum[b] / (double)n : NAN;
-    }
-    brier(issue, outc, pu, up, nd, r);
-    free(mem);
-    return 0;
+    acc_finish(&a);
+    return rc;
 }
 
 int cpe_calib_report_build(cpe_store_t *st, const char *what, const int *horizons_h, size_t nh,
@@ -162,20 +220,7 @@ int cpe_calib_report_build(cpe_store_t *st, const char *what, const int *horizon
         snprintf(r->symbol, sizeof r->symbol, "%s", sym);
         snprintf(r->instrument, sizeof r->instrument, "%s", info.instrument);
         r->simulated = info.simulated;
-        /* predictions with outcome after w_from: ts > w_from - H h - 1 min; up to now
-         * (those not yet resolved are counted as pending) */
-        int64_t hms = (int64_t)horizons_h[i] * CPE_MS_PER_HOUR;
-        cpe_prediction_t *p = NULL;
-        size_t np = 0;
-        rc = st->ops->get_predictions(st, sym, horizons_h[i], w_from - hms - CPE_MS_PER_MIN + 1,
-                                      now_ms + 1, &p, &np);
-        if (rc)
-            cpe_diag_set(d, rc, "predictions of %s at %d h: %s", sym, horizons_h[i],
-                         st->diag.msg);
-        else if ((rc = cpe_calib_report_compute(p, np, bars, nb, horizons_h[i], now_ms,
-                                                window_days, r)))
-            cpe_diag_set(d, rc, "out of memory for %zu predictions", np);
-        free(p);
+        rc = report_horizon(st, sym, bars, nb, horizons_h[i], now_ms, window_days, r, d);
     }
     free(bars);
     return rc;
