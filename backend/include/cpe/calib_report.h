@@ -97,6 +97,9 @@ int cpe_calib_report_compute(const cpe_prediction_t *preds, size_t np, const cpe
                              size_t nb, int horizon_h, int64_t now_ms, int window_days,
                              cpe_calib_report_t *out);
 
+/* key: {"days" (when > 0), "n", "sigma1", "sigma2", "in_sigma1", "in_sigma2"}. */
+void cpe_calrep_cov_json(cpe_jw_t *w, const char *key, int days, const cpe_calrep_cov_t *c);
+
 /* One report as a JSON object (docs/API.md, GET /calibration). */
 void cpe_calib_report_json(cpe_jw_t *w, const cpe_calib_report_t *r);
 

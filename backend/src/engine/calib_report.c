@@ -233,11 +233,11 @@ static void cov_fields(cpe_jw_t *w, const cpe_calrep_cov_t *c)
     cpe_jw_knum(w, "sigma2", c->cov2);
 }
 
-static void cov_json(cpe_jw_t *w, const char *key, int days, const cpe_calrep_cov_t *c)
+void cpe_calrep_cov_json(cpe_jw_t *w, const char *key, int days, const cpe_calrep_cov_t *c)
 {
     cpe_jw_key(w, key);
     cpe_jw_obj(w);
-    cpe_jw_kint(w, "days", days);
+    if (days > 0) cpe_jw_kint(w, "days", days);
     cov_fields(w, c);
     cpe_jw_kint(w, "in_sigma1", c->in1);
     cpe_jw_kint(w, "in_sigma2", c->in2);
@@ -261,9 +261,10 @@ void cpe_calib_report_json(cpe_jw_t *w, const cpe_calib_report_t *r)
     cpe_jw_key(w, "coverage");
     cpe_jw_obj(w);
     snprintf(key, sizeof key, "%dd", r->short_days);
-    cov_json(w, key, r->short_days, &r->cov_short);
+    cpe_calrep_cov_json(w, key, r->short_days, &r->cov_short);
     snprintf(key, sizeof key, "%dd", r->window_days);
-    if (r->window_days != r->short_days) cov_json(w, key, r->window_days, &r->cov_window);
+    if (r->window_days != r->short_days)
+        cpe_calrep_cov_json(w, key, r->window_days, &r->cov_window);
     cpe_jw_end(w);
     cpe_jw_key(w, "daily");
     cpe_jw_arr(w);
