@@ -92,7 +92,8 @@ int cpe_calib_report_build(cpe_store_t *st, const char *what, const int *horizon
 
 /* The computation alone, over caller-owned arrays: preds[np] of one horizon ascending by
  * ts, bars[nb] 1m bars ascending by open time. Fills everything but symbol, instrument and
- * simulated (kept as the caller set them). 0 or CPE_ENOMEM. */
+ * simulated (kept as the caller set them). 0, CPE_EINVAL (window_days outside 1..90,
+ * horizon_h < 1) or CPE_ENOMEM. */
 int cpe_calib_report_compute(const cpe_prediction_t *preds, size_t np, const cpe_bar_t *bars,
                              size_t nb, int horizon_h, int64_t now_ms, int window_days,
                              cpe_calib_report_t *out);

@@ -154,6 +154,8 @@ int cpe_calib_report_compute(const cpe_prediction_t *preds, size_t np, const cpe
                              size_t nb, int horizon_h, int64_t now_ms, int window_days,
                              cpe_calib_report_t *r)
 {
+    if (window_days < 1 || window_days > CPE_CALREP_MAX_WINDOW_DAYS || horizon_h < 1)
+        return CPE_EINVAL; /* the day table holds CPE_CALREP_MAX_WINDOW_DAYS + 1 days */
     acc_t a;
     int rc = 0;
     acc_init(&a, r, bars, nb, horizon_h, now_ms, window_days);

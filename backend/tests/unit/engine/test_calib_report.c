@@ -200,6 +200,9 @@ static void test_calib_report_rejects_bad_input(void)
     CHECK(strstr(d.msg, "25") != NULL);
     CHECK_EQ_INT(cpe_calib_report_build(ST, "DOGE", &ok, 1, NOW, 30, &r, &d), CPE_ENOTFOUND);
     CHECK(strstr(d.msg, "DOGEUSDT") != NULL);
+    memset(&r, 0, sizeof r);
+    CHECK_EQ_INT(cpe_calib_report_compute(NULL, 0, NULL, 0, 1, NOW, 91, &r), CPE_EINVAL);
+    CHECK_EQ_INT(cpe_calib_report_compute(NULL, 0, NULL, 0, 0, NOW, 30, &r), CPE_EINVAL);
 }
 
 static void test_calib_report_json_names_windows(void)
