@@ -57,6 +57,11 @@ describe('calibrationView', () => {
     expect(v.edge).toBe(false);
     expect(v.verdict).toBe('cone calibrated over 30 days; no directional edge at 8 h');
   });
+  it('the daily series starts at the first day with outcomes', () => {
+    const empty = { day: '2026-11-08', t_ms: -1, n: 0, sigma1: null, sigma2: null };
+    const v = calibrationView(resp([horizon({ daily: [empty, empty, ...horizon().daily] })]), 4)!;
+    expect(v.daily.map((d) => d.day)).toEqual(['2026-12-05', '2026-12-06', '2026-12-07']);
+  });
   it('nothing resolved yet says so; an absent horizon is null', () => {
     const none = horizon({ resolved: 0, coverage: { '7d': { days: 7, n: 0, sigma1: null, sigma2: null, in_sigma1: 0, in_sigma2: 0 } }, reliability: { n: 0, up_share: null, brier: null, brier_base: null, bins: bins() } });
     const v = calibrationView({ ...resp([none]), window_days: 7 }, 4)!;

@@ -30,6 +30,8 @@ export interface CalibrationView {
   horizon: Horizon; windowDays: number; resolved: number; pending: number;
   /** per window (shortest first), the 1σ then the 2σ cell */
   cells: CoverageCell[];
+  /** the window's days from the first with outcomes (a young store does not squash its days
+   *  into the right edge of a 30-day axis) */
   daily: CalDay[];
   bins: CalBin[];
   brier: number | null; brierBase: number | null;
@@ -72,9 +74,10 @@ export function calibrationView(r: CalibrationResponse, horizon: Horizon): Calib
   }));
   const { brier, brier_base: brierBase } = h.reliability;
   const edge = brier === null || brierBase === null || h.reliability.n === 0 ? null : brier < brierBase;
+  const first = h.daily.findIndex((d) => d.n > 0);
   return {
     horizon, windowDays: r.window_days, resolved: h.resolved, pending: h.pending, cells,
-    daily: h.daily, bins: h.reliability.bins, brier, brierBase, edge,
+    daily: first > 0 ? h.daily.slice(first) : h.daily, bins: h.reliability.bins, brier, brierBase, edge,
     verdict: verdictOf(h, cells.slice(-2), r.window_days, edge),
   };
 }

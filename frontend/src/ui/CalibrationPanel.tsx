@@ -14,7 +14,8 @@ import { useCockpit, useCockpitApi } from './context';
 const REFRESH_MS = 60_000;
 const BAND_LABEL: Record<Band, string> = { sigma1: '1σ', sigma2: '2σ' };
 const DAILY = { w: 220, h: 70, pad: 6 };
-const REL = { w: 120, h: 120, pad: 8 };
+const DAY_LABEL_H = 12;
+const REL = { w: 120, h: 120, pad: 10 };
 
 function CoverageTable({ cells }: { cells: CoverageCell[] }) {
   const windows = [...new Set(cells.map((c) => c.window))];
@@ -44,8 +45,11 @@ function CoverageTable({ cells }: { cells: CoverageCell[] }) {
 function DailyChart({ v }: { v: CalibrationView }) {
   const s1 = dailyLines(v.daily, 'sigma1', v.cells[0]?.target ?? 0.683, DAILY);
   const s2 = dailyLines(v.daily, 'sigma2', v.cells[1]?.target ?? 0.954, DAILY);
+  const first = v.daily[0]?.day.slice(5), last = v.daily[v.daily.length - 1]?.day.slice(5);
   return (
-    <svg className="cal-chart" viewBox={`0 0 ${DAILY.w} ${DAILY.h}`} role="img" aria-label="daily coverage" data-testid="calibration-daily">
+    <svg className="cal-chart" viewBox={`0 0 ${DAILY.w} ${DAILY.h + DAY_LABEL_H}`} role="img" aria-label="daily coverage" data-testid="calibration-daily">
+      <text className="cal-axis" x={DAILY.pad} y={DAILY.h + DAY_LABEL_H - 2}>{first}</text>
+      <text className="cal-axis" x={DAILY.w - DAILY.pad} y={DAILY.h + DAY_LABEL_H - 2} textAnchor="end">{last}</text>
       <line className="cal-target s1" x1={DAILY.pad} x2={DAILY.w - DAILY.pad} y1={s1.targetY} y2={s1.targetY} />
       <line className="cal-target s2" x1={DAILY.pad} x2={DAILY.w - DAILY.pad} y1={s2.targetY} y2={s2.targetY} />
       {s1.runs.map((r, i) => <polyline key={`a${i}`} className="cal-line s1" points={r} />)}
@@ -61,7 +65,13 @@ function Reliability({ v }: { v: CalibrationView }) {
     <svg className="cal-chart rel" viewBox={`0 0 ${REL.w} ${REL.h}`} role="img" aria-label="reliability of P(up)" data-testid="calibration-reliability">
       <rect className="cal-frame" x={lo} y={lo} width={hi - lo} height={hi - lo} />
       <line className="cal-diag" x1={lo} y1={hi} x2={hi} y2={lo} />
-      {pts.map((p, i) => <circle key={i} className="cal-point" cx={p.cx} cy={p.cy} r={p.r}><title>{p.n} predictions</title></circle>)}
+      {pts.map((p, i) => (
+        <g key={i}>
+          <circle className="cal-point" cx={p.cx} cy={p.cy} r={p.r}><title>{p.n} predictions</title></circle>
+          <text className="cal-axis" x={p.cx + p.r + 1} y={p.cy + 3}>{p.n}</text>
+        </g>
+      ))}
+      <text className="cal-axis" x={lo} y={REL.h - 1}>P(up) →</text>
     </svg>
   );
 }
@@ -102,7 +112,7 @@ export function CalibrationPanel() {
         <>
           <p className="cal-verdict" data-testid="calibration-verdict">{view.verdict}</p>
           <CoverageTable cells={view.cells} />
-          <h3>Daily coverage ({view.windowDays} days) <span className="cal-key s1">1σ</span> <span className="cal-key s2">2σ</span></h3>
+          <h3>Daily coverage <span className="cal-key s1">1σ</span> <span className="cal-key s2">2σ</span></h3>
           <DailyChart v={view} />
           <h3>P(up) reliability</h3>
           <div className="row">
