@@ -311,6 +311,46 @@ test('a backtest renders its equity curve', async ({ page }) => {
   assert((await page.locator('[data-testid=bt-metrics] tr').count()) > 0, 'no metrics rows');
 });
 
+// The Calibration panel shows GET /calibration's coverage for the selected asset and horizon
+// beside the targets, coloured by the tolerance, and a verdict that follows from the figures.
+test('the calibration view shows coverage and a verdict', async ({ page, url }) => {
+  const { asset, horizon } = await state(page);
+  await page.click('[data-testid=calibration-toggle]');
+  await page.locator('[data-testid=calibration-panel]').scrollIntoViewIfNeeded();
+  const seen = async () => ({
+    verdict: await page.textContent('[data-testid=calibration-verdict]', { timeout: 20_000 }),
+    cells: await page.$$eval('[data-testid^=cov-]', (els) => els.map((e) => [e.dataset.testid, e.textContent, e.className])),
+  });
+  // outcomes keep resolving while the test runs: compare with an answer fetched just after the
+  // panel's, and reopen the panel (a fresh load) when the two differ
+  let ui, api, expected;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    ui = await seen();
+    api = await (await fetch(`${url}calibration?asset=${asset}&horizon=${horizon}`)).json();
+    const h = api.horizons[0];
+    const tol = { sigma1: 0.02, sigma2: 0.015 };
+    expected = Object.entries(h.coverage).flatMap(([w, c]) => ['sigma1', 'sigma2'].map((b) => [`cov-${b}-${w}`,
+      `${c[b] === null ? '—' : c[b].toFixed(2)} n=${c.n}`, c[b] === null ? 'cal-none' : Math.abs(c[b] - h.targets[b]) <= tol[b] + 1e-12 ? 'cal-ok' : 'cal-off']));
+    if (JSON.stringify(ui.cells.slice().sort()) === JSON.stringify(expected.slice().sort())) break;
+    await page.click('[data-testid=calibration-toggle]');
+    await page.click('[data-testid=calibration-toggle]');
+  }
+  await shot(page, 'calibration');
+  assert(JSON.stringify(ui.cells.slice().sort()) === JSON.stringify(expected.slice().sort()),
+    `coverage shown ${JSON.stringify(ui.cells)} is not the API's ${JSON.stringify(expected)}`);
+  const h = api.horizons[0];
+  assert(h.resolved > 0, `no resolved predictions at ${horizon} h: the backfilled day should resolve some`);
+  const m = /^(cone calibrated over 30 days|cone too (narrow|wide): ([12])-sigma covered (\d\.\d\d) of outcomes)(; no directional edge at (\d+) h)?$/.exec(ui.verdict ?? '');
+  assert(m, `verdict "${ui.verdict}" is not one the panel should say`);
+  if (m[3]) assert(m[4] === h.coverage['30d'][`sigma${m[3]}`].toFixed(2), `verdict "${ui.verdict}" vs 30-day coverage ${JSON.stringify(h.coverage['30d'])}`);
+  const noEdge = h.reliability.brier >= h.reliability.brier_base;
+  assert(Boolean(m[5]) === noEdge && (!m[5] || m[6] === String(horizon)),
+    `verdict "${ui.verdict}" but Brier ${h.reliability.brier} vs base rate ${h.reliability.brier_base}`);
+  assert((await page.locator('[data-testid=calibration-reliability] circle').count()) > 0, 'no reliability points drawn');
+  assert((await page.locator('[data-testid=calibration-daily] polyline').count()) > 0, 'no daily coverage line drawn');
+  await page.click('[data-testid=calibration-toggle]');
+});
+
 test('light theme and phone layout', async ({ page }) => {
   await page.keyboard.press('t');
   await sleep(400);

@@ -45,6 +45,11 @@ static const cpe_route_param_t p_backtest_post[] = {
     {"strategy", "body", "object", 0,
      "strategy and execution options over the defaults (docs/BACKTEST.md); unknown keys are 400"},
     {NULL, NULL, NULL, 0, NULL}};
+static const cpe_route_param_t p_calibration[] = {
+    Q_ASSET,
+    {"horizon", "query", "integer", 0, "1, 4, 8 or 24 (also as horizon_hours); default: all"},
+    {"window_days", "query", "integer", 0, "days of resolved outcomes, 1..90 (default 30)"},
+    {NULL, NULL, NULL, 0, NULL}};
 static const cpe_route_param_t p_backtest_get[] = {
     {"job_id", "path", "string", 1, "the id POST /backtest returned"}, {NULL, NULL, NULL, 0, NULL}};
 
@@ -65,6 +70,10 @@ const cpe_route_t cpe_api_routes[] = {
     {CPE_GET, "/predictions", route_predictions, "predictions",
      "Stored prediction records in a time range (replay, accuracy)", p_predictions,
      "200 400 401 404 422 429", "application/json", 0},
+    {CPE_GET, "/calibration", cpe_route_calibration, "calibration",
+     "Cone coverage (1 and 2 sigma, 7 and 30 days, per day) and p_up reliability of the stored "
+     "predictions whose outcome is known",
+     p_calibration, "200 400 401 404 422 429", "application/json", 0},
     {CPE_POST, "/backtest", cpe_route_backtest_post, "backtest",
      "Queue a backtest; 202 with a job id", p_backtest_post, "202 400 401 404 413 429 503",
      "application/json", 0},
@@ -449,6 +458,7 @@ static int route_health(cpe_req_t *req, cpe_resp_t *resp)
         else cpe_jw_int(&w, ls.last_pred_ts[i]);
         cpe_jw_kint(&w, "step_ms", ls.last_pred_ms[i]);
         cpe_jw_kstr(&w, "note", ls.pred_note[i]);
+        cpe_calcache_write_health(api->calcache, &w, ls.symbol[i]);
         cpe_jw_end(&w);
     }
     cpe_jw_end(&w);
@@ -550,7 +560,8 @@ static int route_metrics(cpe_req_t *req, cpe_resp_t *resp)
     if (!cpe_api_kline_series(api, "BTCUSDT", inst, &sim, &last))
         g.ingest_lag_s = (double)(req->now_ms - (last + CPE_MS_PER_MIN)) / 1000.0;
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-    return cpe_stats_render(&api->stats, &g, &resp->body);
+    int rc = cpe_stats_render(&api->stats, &g, &resp->body);
+    return rc ? rc : cpe_calcache_write_metrics(api->calcache, &resp->body);
 }
 
 static int route_openapi(cpe_req_t *req, cpe_resp_t *resp)

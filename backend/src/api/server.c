@@ -864,6 +864,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
         goto out;
     }
     if ((rc = cpe_retrain_start(cfg, &api->retrain, d))) goto out;
+    if ((rc = cpe_calcache_start(cfg->db, &api->calcache, d))) goto out;
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
     struct lws_context_creation_info info;
@@ -902,6 +903,7 @@ out:
     }
     cpe_ws_close_all(api);
     cpe_retrain_stop(api->retrain);
+    cpe_calcache_stop(api->calcache);
     cpe_live_stop(api->live);
     cpe_jobs_free(api->jobs);
     drain_inbox(api); /* frees what is left (no clients) */

@@ -9,6 +9,7 @@
  *   market.c   GET /market-data
  *   jobs.c     POST /backtest jobs on worker threads
  *   retrain.c  the retraining schedule on its own thread (retrain.h)
+ *   calibration.c  GET /calibration; calcache.c the coverage for /health and /metrics
  *
  * Everything here is touched by the service thread only, except `mu`/`inbox` (any thread
  * appends, the service thread drains) and what jobs.c locks itself.
@@ -16,6 +17,7 @@
 #ifndef CPE_API_SERVER_H
 #define CPE_API_SERVER_H
 
+#include "api/calcache.h"
 #include "api/http.h"
 #include "api/ratelimit.h"
 #include "api/retrain.h"
@@ -104,6 +106,7 @@ typedef struct cpe_api {
     int stale[2];                      /* last market stale flag per asset (for "market" pushes) */
     struct cpe_jobs *jobs;
     struct cpe_retrain *retrain; /* NULL when CPE_RETRAIN=0 */
+    cpe_calcache_t *calcache;    /* the cone's coverage for /health, /metrics (calcache.h) */
     volatile sig_atomic_t *stop;
 } cpe_api_t;
 
@@ -141,6 +144,9 @@ void cpe_api_write_bar(cpe_jw_t *w, const cpe_bar_t *b, double cvd);
  * the basis (a ratio of prices quoted to the cent: digits past 1e-10 are noise). */
 double cpe_api_cvd_add(double cvd, double delta);
 double cpe_api_basis_out(double basis);
+
+/* calibration.c */
+int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp);
 
 /* market.c */
 int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp);

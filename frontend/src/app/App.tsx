@@ -10,6 +10,7 @@ import { createCockpitStore, type CockpitState, type CockpitStore } from '../dom
 import { AIExplanationPanel } from '../ui/AIExplanationPanel';
 import { StatusLine } from '../ui/StatusLine';
 import { BacktestTimeline } from '../ui/BacktestTimeline';
+import { CalibrationPanel } from '../ui/CalibrationPanel';
 import { CockpitContext, type Cockpit } from '../ui/context';
 import { FlowPanel } from '../ui/FlowPanel';
 import { BasisOverlay, LiquidationBands, PredictionConeOverlay, SupportResistance, TradeMarkers, VolumeProfile } from '../ui/overlays';
@@ -85,6 +86,7 @@ export function App({ apiBase = '', wsUrl, windowBars, initial, expose }: AppPro
           </div>
           <aside className="side-col">
             <SidePredictionPanel />
+            <CalibrationPanel />
             <AIExplanationPanel />
             <FlowPanel />
             <BacktestTimeline />

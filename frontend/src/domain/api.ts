@@ -3,6 +3,7 @@
  * tell "model not ready" (503 PREDICTION_UNAVAILABLE, with its retry delay) from failures.
  */
 import type { ApiErrorBody, Asset, BacktestJob, Explanation, Horizon, Interval, MarketDataResponse, Prediction, Health } from './api-types';
+import type { CalibrationResponse } from './calibration';
 import { takeEarly } from './early';
 
 export class ApiError extends Error {
@@ -60,6 +61,10 @@ export class Api {
   }
   explain(p: { asset: Asset; horizon: Horizon; at?: number }, signal?: AbortSignal): Promise<Explanation> {
     return this.json(`/explain?${query({ asset: p.asset, horizon_hours: p.horizon, at: p.at })}`, signal ? { signal } : undefined);
+  }
+  /** GET /calibration: coverage and reliability of the stored predictions (all horizons without one). */
+  calibration(p: { asset: Asset; horizon?: Horizon }, signal?: AbortSignal): Promise<CalibrationResponse> {
+    return this.json(`/calibration?${query({ asset: p.asset, horizon: p.horizon })}`, signal ? { signal } : undefined);
   }
   startBacktest(body: { asset: Asset; from: string; to: string; strategy: Record<string, unknown> }): Promise<{ job_id: string }> {
     return this.json('/backtest', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
