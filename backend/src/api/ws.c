@@ -6,7 +6,6 @@
  * collapses in-progress candles past ws_queue_cap and drops the client past ws_queue_drop.
  * Broadcasts to everyone else are written straight to the sockets (ws_broadcast.c).
  */
-#include "api/jwt.h"
 #include "api/ws_int.h"
 #include "api/ws_msg.h"
 #include "cpe/json.h"
@@ -438,22 +437,6 @@ static void client_free(ws_client_t *c)
     free(c);
 }
 
-static int allow_upgrade(struct lws *wsi, cpe_api_t *api)
-{
-    char uri[256];
-    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws")) return 0;
-    char ip[64] = "";
-    lws_get_peer_simple(wsi, ip, sizeof ip);
-    int retry;
-    if (!cpe_ratelimit_take(&api->rl, ip[0] ? ip : "?", cpe_now_ms(), &retry)) return 0;
-    if (!api->cfg.jwt_secret[0]) return 1;
-    char tok[2048], why[128];
-    int n = lws_hdr_copy(wsi, tok, sizeof tok, WSI_TOKEN_HTTP_AUTHORIZATION);
-    const char *t = NULL;
-    if (n > 7 && !strncasecmp(tok, "Bearer ", 7)) t = tok + 7;
-    else t = lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok);
-    return t && cpe_jwt_verify(t, api->cfg.jwt_secret, cpe_now_ms(), why, sizeof why) == 0;
-}
 
 int cpe_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
@@ -463,7 +446,7 @@ int cpe_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     ws_client_t *c = slot ? *slot : NULL;
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return allow_upgrade(wsi, api) ? 0 : 1;
+        return cpe_ws_allow_upgrade(wsi, api) ? 0 : 1;
     case LWS_CALLBACK_ESTABLISHED:
         c = calloc(1, sizeof *c);
         if (!c) return -1;
