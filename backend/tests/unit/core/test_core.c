@@ -145,6 +145,21 @@ static void test_time_arg_refuses_too_many_digits(void)
     CHECK(t == 1704067200000LL);
 }
 
+/* Found by fuzz_api_json_body: a JSON number past the range of int64 in a request body
+ * ("at": 7.7e73) is printed back as text without an out-of-range cast (UB). */
+static void test_fmt_double_handles_huge_values(void)
+{
+    char buf[32];
+    cpe_fmt_double(buf, 7.77777777777777e73, "null");
+    CHECK_STR(buf, "7.77777777777777e+73");
+    cpe_fmt_double(buf, -1e300, "null");
+    CHECK_STR(buf, "-1e+300");
+    cpe_fmt_double(buf, 9.3e18, "null");
+    CHECK_STR(buf, "9.3e+18");
+    cpe_fmt_double(buf, 42, "null");
+    CHECK_STR(buf, "42");
+}
+
 /* The array printers (space reserved once, repeated values copied) write exactly what
  * cpe_jw_num / cpe_jw_int write one by one; an array too big for the buffer's cap is an
  * error, not a truncated document. */
@@ -305,6 +320,7 @@ int main(void)
     RUN(test_json_writer_nests_and_escapes);
     RUN(test_json_writer_replaces_bad_utf8);
     RUN(test_time_arg_refuses_too_many_digits);
+    RUN(test_fmt_double_handles_huge_values);
     RUN(test_json_numbers_round_trip);
     RUN(test_json_arrays_match_item_by_item);
     RUN(test_buf_refuses_past_cap);
