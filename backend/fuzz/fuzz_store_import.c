@@ -10,10 +10,12 @@
  * bytes, so the seeds (fuzz/corpus/store_import) hold each of the three.
  * Checked: an error comes with a message; a successful import's span is ordered.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "cpe/import.h"
 #include "cpe/store.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,17 @@ static int make_dirs(char *path)
     return 0;
 }
 
+static int remove_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+static void remove_root(void) /* at exit: the folders made under TMPDIR */
+{
+    nftw(root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 256 * 1024) return 0;
@@ -66,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *tmp = getenv("TMPDIR");
         snprintf(root, sizeof root, "%s/cpefuzz-import-XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(root)) abort();
+        atexit(remove_root);
     }
     unsigned ctl = data[0];
     const char *name = names[ctl % NNAMES];
