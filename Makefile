@@ -4,11 +4,13 @@
 #   make test    install what is missing, all tests (release + ASan/UBSan C tests,
 #                integration, frontend unit and end-to-end)
 #   make bench   benchmarks, machine-readable lines into build/bench/*.jsonl
+#   make fuzz    each libFuzzer harness for FUZZ_S seconds (default 60; docs/RELIABILITY.md)
 JOBS ?= 2
 BUILD ?= build
 SHARED ?= $(abspath ../shared)
+FUZZ_S ?= 60
 
-.PHONY: all build build-c build-frontend run test bench format clean bootstrap
+.PHONY: all build build-c build-frontend run test bench fuzz format clean bootstrap
 
 all: build
 
@@ -33,6 +35,10 @@ test:
 
 bench: build
 	@CPE_SHARED=$(SHARED) scripts/bench.sh
+
+fuzz:
+	@scripts/bootstrap.sh --with-fuzz
+	@FUZZ_S=$(FUZZ_S) JOBS=$(JOBS) scripts/fuzz.sh run
 
 format:
 	@find backend -name '*.[ch]' | xargs clang-format -i

@@ -6,9 +6,10 @@
 # Nothing else is downloaded. A second run with everything present does nothing
 # but check, in well under a second.
 #
-# Usage: scripts/bootstrap.sh [--with-browser] [--with-servers]
+# Usage: scripts/bootstrap.sh [--with-browser] [--with-servers] [--with-fuzz]
 #   --with-browser  also Debian's chromium (end-to-end tests)
 #   --with-servers  also PostgreSQL and Redis servers (scale-out tests)
+#   --with-fuzz     also clang-14 and its libFuzzer/sanitizer runtimes (make fuzz, make test)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -20,6 +21,7 @@ for a in "$@"; do
     --with-browser) pkgs+=(chromium fonts-dejavu-core) ;;
     --with-servers) pkgs+=(postgresql redis-server libpq-dev libhiredis-dev) ;;
     --with-bench)   pkgs+=(wrk hyperfine) ;;
+    --with-fuzz)    pkgs+=(clang-14 libclang-rt-14-dev) ;;
     *) echo "bootstrap: unknown option '$a'" >&2; exit 2 ;;
   esac
 done

@@ -3,8 +3,9 @@
 #   1. bootstrap (Debian packages incl. chromium, npm ci)
 #   2. release build + every C unit test (ctest)
 #   3. ASan+UBSan build + every C unit test again
-#   4. integration tests: backend/tests/integration/test_*.sh against the real binary
-#   5. frontend unit tests (vitest) and end-to-end tests (Chromium) when frontend/ exists
+#   4. fuzz harnesses (clang-14 libFuzzer, ASan+UBSan): each over its corpus + 10 s of new inputs
+#   5. integration tests: backend/tests/integration/test_*.sh against the real binary
+#   6. frontend unit tests (vitest) and end-to-end tests (Chromium) when frontend/ exists
 # Each suite adds to the pass/fail counts; the run fails if any suite fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ export CPE_SHARED=${CPE_SHARED:-$(cd .. && pwd)/shared}
 JOBS=${JOBS:-2}
 passed=0; failed=0; suites_failed=()
 
-scripts/bootstrap.sh --with-browser || { echo "bootstrap failed"; exit 1; }
+scripts/bootstrap.sh --with-browser --with-fuzz || { echo "bootstrap failed"; exit 1; }
 [ -d "$CPE_SHARED/data/real" ] || echo "NOTE: $CPE_SHARED/data/real is absent: tests that need the real data will say they skipped."
 
 count_ctest() { # $1 = build dir, $2 = suite name
@@ -46,6 +47,14 @@ else
   tail -n 40 build/asan-build.log; failed=$((failed + 1)); suites_failed+=("c-asan-build")
 fi
 unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+
+echo "== fuzz harnesses (corpus + 10 s each)"
+scripts/fuzz.sh check >build/fuzz-check.log 2>&1; rc=$?
+grep -vE '^\s*$' build/fuzz-check.log | tail -n 25
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' build/fuzz-check.log | tail -1)
+p=$(cut -d' ' -f1 <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed/\1/' <<<"$line")
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
+[ $rc -eq 0 ] || suites_failed+=("fuzz")
 
 echo "== integration tests"
 export CPE_BIN=$root/build/cpe

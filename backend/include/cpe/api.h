@@ -65,8 +65,14 @@ extern const cpe_api_setting_t cpe_api_settings[]; /* NULL-env terminated */
 void cpe_api_config_defaults(cpe_api_config_t *c);
 /* Set one key ("CPE_PORT" or "port") from text. CPE_EINVAL with d naming key and value. */
 int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *value, cpe_diag_t *d);
-/* KEY=VALUE lines; CPE_EIO / CPE_EPARSE with "FILE:LINE: ..." in d. */
+/* KEY=VALUE lines; CPE_EIO / CPE_EPARSE with "FILE:LINE: ..." in d. A file is at most
+ * CPE_CONFIG_FILE_MAX bytes (CPE_ETOOBIG) and a line at most 2047 (CPE_EPARSE). */
+#define CPE_CONFIG_FILE_MAX (1024 * 1024)
 int cpe_api_config_load_file(cpe_api_config_t *c, const char *path, cpe_diag_t *d);
+/* The same over text[0..len) already in memory; name is the file for messages. Lines
+ * apply in order: on an error the settings before it stay applied. */
+int cpe_api_config_parse(cpe_api_config_t *c, const char *name, const char *text, size_t len,
+                         cpe_diag_t *d);
 /* Every set CPE_* environment variable of the settings table. */
 int cpe_api_config_load_env(cpe_api_config_t *c, cpe_diag_t *d);
 

@@ -156,14 +156,21 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
     return cpe_diag_set(d, CPE_EINVAL, "unknown setting %s (see .env.example)", key);
 }
 
-int cpe_api_config_load_file(cpe_api_config_t *c, const char *path, cpe_diag_t *d)
+int cpe_api_config_parse(cpe_api_config_t *c, const char *name, const char *text, size_t len,
+                         cpe_diag_t *d)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return cpe_diag_set(d, CPE_EIO, "%s: cannot open config file", path);
     char line[2048];
-    int lineno = 0, rc = 0;
-    while (fgets(line, sizeof line, f)) {
+    int lineno = 0;
+    for (size_t pos = 0; pos < len;) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t ll = (nl ? (size_t)(nl - text) : len) - pos;
         lineno++;
+        if (ll >= sizeof line)
+            return cpe_diag_set(d, CPE_EPARSE, "%s:%d: line longer than %zu bytes", name, lineno,
+                                sizeof line - 1);
+        memcpy(line, text + pos, ll);
+        line[ll] = 0;
+        pos += ll + 1;
         char *s = line;
         while (isspace((unsigned char)*s))
             s++;
@@ -173,10 +180,7 @@ int cpe_api_config_load_file(cpe_api_config_t *c, const char *path, cpe_diag_t *
         if (!*s || *s == '#') continue;
         if (!strncmp(s, "export ", 7)) s += 7;
         char *eq = strchr(s, '=');
-        if (!eq) {
-            rc = cpe_diag_set(d, CPE_EPARSE, "%s:%d: expected KEY=VALUE", path, lineno);
-            break;
-        }
+        if (!eq) return cpe_diag_set(d, CPE_EPARSE, "%s:%d: expected KEY=VALUE", name, lineno);
         *eq = 0;
         char *v = eq + 1;
         size_t vl = strlen(v);
@@ -184,13 +188,28 @@ int cpe_api_config_load_file(cpe_api_config_t *c, const char *path, cpe_diag_t *
             v[vl - 1] = 0;
             v++;
         }
-        rc = cpe_api_config_set(c, s, v, d);
-        if (rc) {
-            cpe_diag_prefix(d, "%s:%d: ", path, lineno);
-            break;
-        }
+        int rc = cpe_api_config_set(c, s, v, d);
+        if (rc) return cpe_diag_prefix(d, "%s:%d: ", name, lineno);
     }
+    return 0;
+}
+
+int cpe_api_config_load_file(cpe_api_config_t *c, const char *path, cpe_diag_t *d)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return cpe_diag_set(d, CPE_EIO, "%s: cannot open config file", path);
+    char *text = malloc(CPE_CONFIG_FILE_MAX + 1);
+    size_t n = text ? fread(text, 1, CPE_CONFIG_FILE_MAX + 1, f) : 0;
+    int bad = ferror(f);
     fclose(f);
+    int rc;
+    if (!text) rc = cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", path);
+    else if (bad) rc = cpe_diag_set(d, CPE_EIO, "%s: cannot read config file", path);
+    else if (n > CPE_CONFIG_FILE_MAX)
+        rc = cpe_diag_set(d, CPE_ETOOBIG, "%s: config file larger than %d bytes", path,
+                          CPE_CONFIG_FILE_MAX);
+    else rc = cpe_api_config_parse(c, path, text, n, d);
+    free(text);
     return rc;
 }
 

@@ -6,28 +6,18 @@
  * collapses in-progress candles past ws_queue_cap and drops the client past ws_queue_drop.
  * Broadcasts to everyone else are written straight to the sockets (ws_broadcast.c).
  */
-#include "api/jwt.h"
 #include "api/ws_int.h"
+#include "api/ws_msg.h"
 #include "cpe/json.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct ws_client **cpe_conn_ws_slot(void *user);
-
-static const char *const ch_names[] = {"", "candles", "predictions", "market", "replay", "*"};
-
-static ws_channel_t channel_parse(const char *s)
-{
-    for (int i = WS_CH_CANDLES; i <= WS_CH_REPLAY; i++)
-        if (s && !strcmp(s, ch_names[i])) return (ws_channel_t)i;
-    return WS_CH_NONE;
-}
 
 /* ---------- queue ---------- */
 
@@ -287,27 +277,6 @@ static void replay_schedule(ws_client_t *c)
 
 /* ---------- client messages ---------- */
 
-static int valid_asset(const char *a, char out[8])
-{
-    if (!a) return 0;
-    char up[16];
-    size_t n = strlen(a);
-    if (n == 0 || n > 10) return 0;
-    for (size_t i = 0; i <= n; i++) up[i] = (char)(a[i] >= 'a' && a[i] <= 'z' ? a[i] - 32 : a[i]);
-    if (n > 4 && !strcmp(up + n - 4, "USDT")) up[n - 4] = 0;
-    if (cpe_api_asset_index(up) < 0) return 0;
-    snprintf(out, 8, "%.7s", up);
-    return 1;
-}
-
-static int valid_interval(const char *s)
-{
-    static const char *const ok[] = {"1m", "5m", "15m", "1h", "4h", "1d"};
-    for (size_t i = 0; s && i < sizeof ok / sizeof ok[0]; i++)
-        if (!strcmp(s, ok[i])) return 1;
-    return 0;
-}
-
 static void ack(ws_client_t *c, const char *type, ws_channel_t ch, const char *asset,
                 const char *interval)
 {
@@ -317,7 +286,7 @@ static void ack(ws_client_t *c, const char *type, ws_channel_t ch, const char *a
     cpe_jw_init(&w, &b);
     cpe_jw_obj(&w);
     cpe_jw_kstr(&w, "type", type);
-    cpe_jw_kstr(&w, "channel", ch_names[ch]);
+    cpe_jw_kstr(&w, "channel", cpe_ws_channel_name(ch));
     cpe_jw_kstr(&w, "asset", asset);
     if (interval[0]) cpe_jw_kstr(&w, "interval", interval);
     else {
@@ -330,28 +299,25 @@ static void ack(ws_client_t *c, const char *type, ws_channel_t ch, const char *a
     cpe_buf_free(&b);
 }
 
-static void on_subscribe(ws_client_t *c, json_t *j, int sub)
+static void on_subscribe(ws_client_t *c, const ws_cmd_t *cmd, int sub)
 {
-    const char *chs = json_string_value(json_object_get(j, "channel"));
-    ws_channel_t ch = channel_parse(chs);
+    ws_channel_t ch = cmd->ch;
     if (ch == WS_CH_NONE) {
         send_error(c, "INVALID_PARAMETER", "channel must be candles, predictions, market or replay");
         return;
     }
-    char asset[8];
-    if (!valid_asset(json_string_value(json_object_get(j, "asset")), asset)) {
+    if (!cmd->asset_ok) {
         send_error(c, "UNKNOWN_ASSET", "asset must be BTC or ETH");
         return;
     }
-    const char *iv = json_string_value(json_object_get(j, "interval"));
+    const char *asset = cmd->asset;
     char interval[8] = "";
     if (ch == WS_CH_CANDLES) {
-        if (!iv) iv = "1m";
-        if (!valid_interval(iv)) {
+        if (!cmd->interval_ok) {
             send_error(c, "INVALID_PARAMETER", "interval must be one of 1m, 5m, 15m, 1h, 4h, 1d");
             return;
         }
-        snprintf(interval, sizeof interval, "%s", iv);
+        snprintf(interval, sizeof interval, "%s", cmd->interval);
     }
     int found = -1;
     for (int i = 0; i < c->nsubs; i++)
@@ -376,100 +342,83 @@ static void on_subscribe(ws_client_t *c, json_t *j, int sub)
     }
 }
 
-static void on_replay(ws_client_t *c, json_t *j)
+static void on_replay(ws_client_t *c, const ws_cmd_t *cmd)
 {
     replay_t *r = &c->rp;
-    json_t *from = json_object_get(j, "from");
-    json_t *speed = json_object_get(j, "speed");
     double sp = r->active ? r->speed : 1;
-    if (speed) {
-        if (!json_is_number(speed) || json_number_value(speed) < 0 || json_number_value(speed) > 10000) {
+    if (cmd->has_speed) {
+        if (!cmd->speed_ok) {
             send_error(c, "INVALID_PARAMETER", "speed must be a number of bars per second in [0, 10000]");
             return;
         }
-        sp = json_number_value(speed);
+        sp = cmd->speed;
     }
-    if (!from && r->active) { /* speed change or pause of the running replay */
+    if (!cmd->has_from && r->active) { /* speed change or pause of the running replay */
         r->speed = sp;
         r->paused = sp <= 0;
         replay_schedule(c);
         return;
     }
-    char asset[8];
-    if (!valid_asset(json_string_value(json_object_get(j, "asset")), asset)) {
+    if (!cmd->asset_ok) {
         send_error(c, "UNKNOWN_ASSET", "asset must be BTC or ETH");
         return;
     }
-    int64_t t0;
-    const char *fs = json_string_value(from);
-    char tmp[32];
-    if (json_is_integer(from)) {
-        snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(from));
-        fs = tmp;
-    }
-    if (!fs || cpe_parse_time_arg(fs, &t0)) {
+    if (!cmd->from_ok) {
         send_error(c, "INVALID_PARAMETER", "from must be an ISO-8601 time or epoch milliseconds");
         return;
     }
-    const char *iv = json_string_value(json_object_get(j, "interval"));
-    if (!iv) iv = "1m";
-    int64_t ims;
-    if (!valid_interval(iv) || cpe_interval_parse(iv, &ims)) {
+    if (!cmd->interval_ok) {
         send_error(c, "INVALID_PARAMETER", "interval must be one of 1m, 5m, 15m, 1h, 4h, 1d");
         return;
     }
     replay_free(r);
     memset(r, 0, sizeof *r);
     r->active = 1;
-    snprintf(r->asset, sizeof r->asset, "%s", asset);
-    cpe_asset_to_symbol(asset, r->symbol);
-    snprintf(r->iv, sizeof r->iv, "%s", iv);
-    r->interval_ms = ims;
-    r->next_ts = cpe_floor_ms(t0, ims);
+    snprintf(r->asset, sizeof r->asset, "%s", cmd->asset);
+    cpe_asset_to_symbol(cmd->asset, r->symbol);
+    snprintf(r->iv, sizeof r->iv, "%s", cmd->interval);
+    r->interval_ms = cmd->interval_ms;
+    r->next_ts = cpe_floor_ms(cmd->from_ms, cmd->interval_ms);
     r->speed = sp;
     r->paused = sp <= 0;
-    ack(c, "subscribed", WS_CH_REPLAY, asset, iv);
+    ack(c, "subscribed", WS_CH_REPLAY, cmd->asset, cmd->interval);
     replay_schedule(c);
 }
 
 static void on_message(ws_client_t *c, const char *text, size_t len)
 {
-    json_error_t je;
-    json_t *j = json_loadb(text, len, 0, &je);
-    if (!json_is_object(j)) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "message must be a JSON object: %s", j ? "not an object" : je.text);
-        send_error(c, "INVALID_JSON", msg);
-        json_decref(j);
+    ws_cmd_t cmd;
+    const char *code;
+    char msg[256];
+    if (cpe_ws_msg_parse(text, len, &cmd, &code, msg, sizeof msg)) {
+        send_error(c, code, msg);
         return;
     }
-    const char *op = json_string_value(json_object_get(j, "op"));
-    if (!op) send_error(c, "INVALID_PARAMETER", "field 'op' is required");
-    else if (!strcmp(op, "subscribe")) on_subscribe(c, j, 1);
-    else if (!strcmp(op, "unsubscribe")) on_subscribe(c, j, 0);
-    else if (!strcmp(op, "replay")) on_replay(c, j);
-    else if (!strcmp(op, "replay_step")) {
+    switch (cmd.op) {
+    case WS_OP_SUBSCRIBE: on_subscribe(c, &cmd, 1); break;
+    case WS_OP_UNSUBSCRIBE: on_subscribe(c, &cmd, 0); break;
+    case WS_OP_REPLAY: on_replay(c, &cmd); break;
+    case WS_OP_REPLAY_STEP:
         if (!c->rp.active) send_error(c, "INVALID_PARAMETER", "no replay is running");
         else {
             c->rp.paused = 1;
             replay_schedule(c);
             if (replay_send_one(c)) c->rp.active = 0;
         }
-    } else if (!strcmp(op, "replay_stop")) {
+        break;
+    case WS_OP_REPLAY_STOP:
         replay_free(&c->rp);
         ack(c, "unsubscribed", WS_CH_REPLAY, c->rp.asset, "");
-    } else if (!strcmp(op, "ping")) {
+        break;
+    case WS_OP_PING: {
         cpe_buf_t b;
         cpe_buf_init(&b, 256);
         cpe_buf_printf(&b, "{\"type\":\"pong\",\"t\":%lld}", (long long)cpe_now_ms());
         send_json(c, &b, WS_CH_NONE);
         cpe_buf_free(&b);
-    } else {
-        char msg[128];
-        snprintf(msg, sizeof msg, "unknown op '%.40s'", op);
-        send_error(c, "INVALID_PARAMETER", msg);
+        break;
     }
-    json_decref(j);
+    }
 }
 
 /* ---------- lws glue ---------- */
@@ -488,22 +437,6 @@ static void client_free(ws_client_t *c)
     free(c);
 }
 
-static int allow_upgrade(struct lws *wsi, cpe_api_t *api)
-{
-    char uri[256];
-    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws")) return 0;
-    char ip[64] = "";
-    lws_get_peer_simple(wsi, ip, sizeof ip);
-    int retry;
-    if (!cpe_ratelimit_take(&api->rl, ip[0] ? ip : "?", cpe_now_ms(), &retry)) return 0;
-    if (!api->cfg.jwt_secret[0]) return 1;
-    char tok[2048], why[128];
-    int n = lws_hdr_copy(wsi, tok, sizeof tok, WSI_TOKEN_HTTP_AUTHORIZATION);
-    const char *t = NULL;
-    if (n > 7 && !strncasecmp(tok, "Bearer ", 7)) t = tok + 7;
-    else t = lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok);
-    return t && cpe_jwt_verify(t, api->cfg.jwt_secret, cpe_now_ms(), why, sizeof why) == 0;
-}
 
 int cpe_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
@@ -513,7 +446,7 @@ int cpe_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     ws_client_t *c = slot ? *slot : NULL;
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return allow_upgrade(wsi, api) ? 0 : 1;
+        return cpe_ws_allow_upgrade(wsi, api) ? 0 : 1;
     case LWS_CALLBACK_ESTABLISHED:
         c = calloc(1, sizeof *c);
         if (!c) return -1;

@@ -2,6 +2,8 @@
  * ws_int.h — what the WebSocket files share (server.h has the server-wide state):
  *   ws.c            client life cycle, the per-client queue, subscriptions, replay, timers
  *   ws_broadcast.c  a burst of broadcast messages written to every subscribed client
+ *   ws_upgrade.c    which handshakes are accepted, and the error a refused one gets
+ *   ws_msg.c        the client-message parser (ws_msg.h, pure)
  * Service thread only.
  */
 #ifndef CPE_API_WS_INT_H
@@ -63,6 +65,10 @@ typedef struct ws_client {
 /* ws.c: does the client subscribe to m; queue m for lws's writable callback. */
 int cpe_ws_wants(const ws_client_t *c, const cpe_wsmsg_t *m);
 void cpe_ws_enqueue(ws_client_t *c, cpe_wsmsg_t *m);
+
+/* ws_upgrade.c: 1 to accept the handshake of wsi; 0 after answering it with its HTTP error
+ * (lws then closes the connection). */
+int cpe_ws_allow_upgrade(struct lws *wsi, cpe_api_t *api);
 
 /* ws_broadcast.c: the fan-out that writes broadcasts (CPE_WS_FANOUT), made at start and
  * freed at the end. */

@@ -65,13 +65,38 @@ void cpe_jw_end(cpe_jw_t *w)
     put(w, &c, 1);
 }
 
+/* Length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629: no overlong forms, no
+ * surrogates, at most U+10FFFF), or 0 when it is not one. s[0] >= 0x80. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+               : s[0] >= 0xF0 && s[0] <= 0xF4                                   ? 4 : 0;
+    if (!len || n < len) return 0;
+    for (size_t k = 1; k < len; k++)
+        if ((s[k] & 0xC0) != 0x80) return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
+        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return len;
+}
+
+/* A JSON string of s[0..n): quotes, backslashes and control characters escaped, and a
+ * byte that is not part of well-formed UTF-8 (a client's bad query string echoed in an
+ * error) written as U+FFFD, so the output is always valid JSON. */
 static void put_escaped(cpe_jw_t *w, const char *s, size_t n)
 {
     put(w, "\"", 1);
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+        if (ch >= 0x20 && ch != '"' && ch != '\\' && ch < 0x80) continue;
+        if (ch >= 0x80) {
+            size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+            if (len) {
+                i += len - 1;
+                continue;
+            }
+        }
         put(w, s + start, i - start);
         char esc[8];
         switch (ch) {
@@ -81,7 +106,7 @@ static void put_escaped(cpe_jw_t *w, const char *s, size_t n)
         case '\r': put(w, "\\r", 2); break;
         case '\t': put(w, "\\t", 2); break;
         default:
-            snprintf(esc, sizeof esc, "\\u%04x", ch);
+            snprintf(esc, sizeof esc, "\\u%04x", ch >= 0x80 ? 0xFFFD : ch);
             put(w, esc, 6);
         }
         start = i + 1;

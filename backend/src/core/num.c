@@ -100,7 +100,7 @@ int cpe_fmt_double(char *buf, double v, const char *nan_text)
         memcpy(buf, nan_text, n + 1);
         return (int)n;
     }
-    if (v == (double)(int64_t)v && fabs(v) < 1e15) {
+    if (fabs(v) < 1e15 && v == (double)(int64_t)v) { /* the range first: no cast overflows */
         return snprintf(buf, 32, "%lld", (long long)v);
     }
     int n = 0;

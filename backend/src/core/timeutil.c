@@ -139,6 +139,7 @@ int cpe_parse_time_arg(const char *s, int64_t *ts_ms)
     for (size_t k = i; k < n; k++)
         if (s[k] < '0' || s[k] > '9') all_digits = 0;
     if (all_digits && n - i > 4) {
+        if (n - i > 18) return CPE_ERANGE; /* more would overflow: no time has that many */
         long long v = 0;
         for (size_t k = i; k < n; k++) v = v * 10 + (s[k] - '0');
         if (i) v = -v;

@@ -110,7 +110,8 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
     if (kind == CPE_DK_BOOK) {
         exj_event_init(&ev, CPE_DK_BOOK, m, sym);
         rc = exj_book_depth(json_object_get(j, "bids"), json_object_get(j, "asks"), &ev.point);
-        if (!rc) rc = sink(ctx, &ev);
+        if (rc) rc = cpe_diag_set(d, CPE_EPARSE, "binance: malformed depth snapshot");
+        else rc = sink(ctx, &ev);
         goto out;
     }
     if (!json_is_array(j)) {
@@ -145,7 +146,8 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
             if (!rc) rc = sink(ctx, &ev);
             break;
         default:
-            rc = CPE_EUNSUPPORTED;
+            rc = cpe_diag_set(d, CPE_EUNSUPPORTED, "binance: no REST parser for %s",
+                              cpe_data_kind_name(kind));
         }
         if (rc) {
             if (rc > 0 || rc == CPE_EPARSE) {
@@ -220,10 +222,11 @@ static int parse_ws(cpe_market_kind_t m, const char *msg, size_t len, cpe_event_
             exj_event_init(&ev, CPE_DK_BOOK, m, s);
             ev.point.ts_ms = 0; /* the runtime stamps it with the receive time */
             rc = exj_book_depth(json_object_get(j, "bids"), json_object_get(j, "asks"), &ev.point);
-            if (!rc) rc = sink(ctx, &ev);
+            if (rc) rc = cpe_diag_set(d, CPE_EPARSE, "binance ws: malformed depth snapshot");
+            else rc = sink(ctx, &ev);
             goto out;
         }
-        rc = CPE_EPARSE;
+        rc = cpe_diag_set(d, CPE_EPARSE, "binance ws: message of unknown shape (no 'e')");
         goto out;
     }
     if (!strcmp(e, "kline")) {

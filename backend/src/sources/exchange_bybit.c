@@ -144,7 +144,8 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
             break;
         }
         default:
-            rc = CPE_EUNSUPPORTED;
+            rc = cpe_diag_set(d, CPE_EUNSUPPORTED, "bybit: no REST parser for %s",
+                              cpe_data_kind_name(kind));
             goto out;
         }
         if (bad) {

@@ -161,7 +161,8 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
             bad = book(row, m, sym, &ev) != 0;
             break;
         default:
-            rc = CPE_EUNSUPPORTED;
+            rc = cpe_diag_set(d, CPE_EUNSUPPORTED, "okx: no REST parser for %s",
+                              cpe_data_kind_name(kind));
             goto out;
         }
         if (bad) {

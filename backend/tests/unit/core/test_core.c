@@ -113,6 +113,54 @@ static void test_json_writer_nests_and_escapes(void)
     cpe_buf_free(&b);
 }
 
+/* Found by fuzz_api_http: an error that echoes a client's query value with bytes that are
+ * not UTF-8 must still be valid JSON: each bad byte becomes U+FFFD, good sequences stay. */
+static void test_json_writer_replaces_bad_utf8(void)
+{
+    cpe_buf_t b;
+    cpe_buf_init(&b, 1 << 16);
+    cpe_jw_t w;
+    cpe_jw_init(&w, &b);
+    cpe_jw_arr(&w);
+    cpe_jw_str(&w, "a\xb0" "b\x1c"); /* lone continuation byte, control char */
+    cpe_jw_str(&w, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"); /* é € 😀 kept */
+    cpe_jw_str(&w, "\xc0\xaf\xed\xa0\x80\xe2\x82"); /* overlong, surrogate, cut short */
+    cpe_jw_end(&w);
+    CHECK_EQ_INT(w.err, 0);
+    CHECK_STR(b.data, "[\"a\\ufffd" "b\\u001c\",\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\","
+                      "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"]");
+    cpe_buf_free(&b);
+}
+
+/* Found by fuzz_api_ws_msg: a run of digits too long for 64 bits is refused, not
+ * overflowed (it was undefined behaviour, and a wrapped time). */
+static void test_time_arg_refuses_too_many_digits(void)
+{
+    int64_t t = 0;
+    CHECK_EQ_INT(cpe_parse_time_arg("999999999999999999", &t), 0); /* 18 digits: µs */
+    CHECK(t == 999999999999999LL);
+    CHECK(cpe_parse_time_arg("2022222222222222222222", &t) != 0);
+    CHECK(cpe_parse_time_arg("-99999999999999999999", &t) != 0);
+    CHECK_EQ_INT(cpe_parse_time_arg("1704067200000", &t), 0);
+    CHECK(t == 1704067200000LL);
+}
+
+/* Found by fuzz_api_json_body: a JSON number past the range of int64 in a request body
+ * ("at": 7.7e73) is printed back as text without an out-of-range cast (UB). */
+static void test_fmt_double_handles_huge_values(void)
+{
+    static const struct {
+        double v;
+        const char *text;
+    } cases[] = {{7.77777777777777e73, "7.77777777777777e+73"}, {-1e300, "-1e+300"},
+                 {9.3e18, "9.3e+18"}, {42, "42"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[32];
+        cpe_fmt_double(buf, cases[i].v, "null");
+        CHECK_STR(buf, cases[i].text);
+    }
+}
+
 /* The array printers (space reserved once, repeated values copied) write exactly what
  * cpe_jw_num / cpe_jw_int write one by one; an array too big for the buffer's cap is an
  * error, not a truncated document. */
@@ -271,6 +319,9 @@ int main(void)
     RUN(test_iso8601_parses_every_layout);
     RUN(test_parse_double_matches_strtod);
     RUN(test_json_writer_nests_and_escapes);
+    RUN(test_json_writer_replaces_bad_utf8);
+    RUN(test_time_arg_refuses_too_many_digits);
+    RUN(test_fmt_double_handles_huge_values);
     RUN(test_json_numbers_round_trip);
     RUN(test_json_arrays_match_item_by_item);
     RUN(test_buf_refuses_past_cap);

@@ -106,6 +106,31 @@ static void test_binance_rejects_malformed_messages(void)
     CHECK_EQ_INT(s.n, 0);
 }
 
+/* Found by fuzz_sources_*: every refusal comes with a message for the feed's log (a
+ * frame of unknown shape, a malformed depth snapshot, a data kind without a REST parser). */
+static void test_adapters_explain_every_refusal(void)
+{
+    sink_t s;
+    cpe_diag_t d = {0};
+    const cpe_exchange_t *b = &cpe_exchange_binance;
+    CHECK_EQ_INT(b->parse_ws(CPE_PERP, "[]", 2, collect, &s, &d), CPE_EPARSE);
+    CHECK_MSG(d.msg[0], "binance ws [] gave no message");
+    d.msg[0] = 0;
+    CHECK_EQ_INT(b->parse_ws(CPE_SPOT, "{\"bids\":1,\"asks\":2}", 19, collect, &s, &d), CPE_EPARSE);
+    CHECK_MSG(d.msg[0], "binance ws depth gave no message");
+    d.msg[0] = 0;
+    CHECK_EQ_INT(rest(b, CPE_DK_BOOK, CPE_PERP, "{\"bids\":1}", &s, &d), CPE_EPARSE);
+    CHECK_MSG(d.msg[0], "binance REST depth gave no message");
+    const cpe_exchange_t *const *ex = cpe_exchanges();
+    for (int i = 0; ex[i]; i++) {
+        d.msg[0] = 0;
+        CHECK(rest(ex[i], CPE_DK_LIQ, CPE_PERP,
+                   "{\"retCode\":0,\"code\":\"0\",\"result\":{\"list\":[{}]},\"data\":[{}]}", &s,
+                   &d) < 0);
+        CHECK_MSG(d.msg[0], "%s REST liquidations gave no message", ex[i]->name);
+    }
+}
+
 static void test_binance_rest_klines_funding_oi(void)
 {
     const cpe_exchange_t *b = &cpe_exchange_binance;
@@ -297,6 +322,7 @@ int main(void)
     RUN(test_binance_ws_kline_trade_funding_liq_depth);
     RUN(test_binance_rejects_malformed_messages);
     RUN(test_binance_rest_klines_funding_oi);
+    RUN(test_adapters_explain_every_refusal);
     RUN(test_bybit_ws_and_rest);
     RUN(test_okx_converts_instruments_and_contracts);
     RUN(test_base_url_override_from_env);
