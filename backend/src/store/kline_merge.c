@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 int cpe_kl_same_double(double a, double b)
 {
@@ -117,4 +118,32 @@ size_t cpe_kl_merge_day(const void *old, size_t no, const cpe_kline_t *nw, size_
         }
     }
     return k;
+}
+
+int cpe_kl_reserve(cpe_kline_t **buf, size_t *cap, size_t need, cpe_diag_t *d)
+{
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : 2048;
+    while (c < need)
+        c *= 2;
+    cpe_kline_t *m = realloc(*buf, c * sizeof *m);
+    if (!m) return cpe_diag_set(d, CPE_ENOMEM, "out of memory merging klines");
+    *buf = m;
+    *cap = c;
+    return 0;
+}
+
+/* A year of 1m bars is 42 MB of fresh memory: faulting it in 4 KiB pages costs more than
+ * reading it from SQLite. Ask for transparent huge pages on the untouched interior. */
+void cpe_kl_huge_pages(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t hp = (uintptr_t)2 << 20;
+    if (len < 4 * hp) return;
+    uintptr_t a = ((uintptr_t)p + hp - 1) & ~(hp - 1), z = ((uintptr_t)p + len) & ~(hp - 1);
+    if (z > a) madvise((void *)a, z - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
 }

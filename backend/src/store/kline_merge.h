@@ -26,4 +26,11 @@ int cpe_kl_sort_unique(const cpe_kline_t *k, size_t *n, cpe_kline_t **sorted,
 size_t cpe_kl_merge_day(const void *old, size_t no, const cpe_kline_t *nw, size_t nn,
                         cpe_kline_t *out, size_t *changed, cpe_upsert_stats_t *st);
 
+/* Grow the scratch array *buf (capacity *cap records) to hold need records. CPE_ENOMEM. */
+int cpe_kl_reserve(cpe_kline_t **buf, size_t *cap, size_t need, cpe_diag_t *d);
+
+/* Ask for transparent huge pages on the interior of a large fresh output array (a year of
+ * 1m bars is 42 MB: faulting it in 4 KiB pages costs more than reading it). */
+void cpe_kl_huge_pages(void *p, size_t len);
+
 #endif

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -46,6 +45,8 @@ enum {
     Q_PRED_RANGE,
     Q_META_SET,
     Q_META_GET,
+    Q_PRED_ALL,
+    Q_META_ALL,
     Q_BEGIN,
     Q_COMMIT,
     Q_ROLLBACK,
@@ -87,6 +88,8 @@ static const char *const sql_text[Q_COUNT] = {
                      "ts<?4 ORDER BY ts",
     [Q_META_SET] = "INSERT OR REPLACE INTO meta(key,value) VALUES(?1,?2)",
     [Q_META_GET] = "SELECT value FROM meta WHERE key=?1",
+    [Q_PRED_ALL] = "SELECT rec,explain FROM prediction ORDER BY symbol,horizon_h,ts",
+    [Q_META_ALL] = "SELECT key,value FROM meta ORDER BY key",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
@@ -359,19 +362,6 @@ static int list_series_snap(cpe_store_t *b, cpe_series_info_t **out, size_t *n)
 
 /* ---- klines ---------------------------------------------------------------------- */
 
-static int ensure_merge(sq_store_t *s, size_t need)
-{
-    if (need <= s->merge_cap) return 0;
-    size_t cap = s->merge_cap ? s->merge_cap : 2048;
-    while (cap < need)
-        cap *= 2;
-    cpe_kline_t *m = realloc(s->merge, cap * sizeof *m);
-    if (!m) return cpe_diag_set(&s->base.diag, CPE_ENOMEM, "out of memory merging klines");
-    s->merge = m;
-    s->merge_cap = cap;
-    return 0;
-}
-
 /* Merge the new day rows nw[0..nn) (sorted, unique ts) into the stored chunk. */
 static int put_day(sq_store_t *s, int64_t series, int64_t day, const cpe_kline_t *nw, size_t nn,
                    cpe_upsert_stats_t *st)
@@ -390,7 +380,7 @@ static int put_day(sq_store_t *s, int64_t series, int64_t day, const cpe_kline_t
         sqlite3_reset(q);
         return fail(s, "read kline chunk");
     }
-    if ((rc = ensure_merge(s, no + nn)) != 0) {
+    if ((rc = cpe_kl_reserve(&s->merge, &s->merge_cap, no + nn, &s->base.diag)) != 0) {
         sqlite3_reset(q);
         return rc;
     }
@@ -443,21 +433,6 @@ static int grow(void **arr, size_t *n, size_t extra, size_t elem, cpe_diag_t *d)
     return 0;
 }
 
-/* A year of 1m bars is 42 MB of fresh memory: faulting it in 4 KiB pages costs more than
- * reading it from SQLite. Ask for transparent huge pages on the untouched interior. */
-static void huge_pages(void *p, size_t len)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t hp = (uintptr_t)2 << 20;
-    if (len < 4 * hp) return;
-    uintptr_t a = ((uintptr_t)p + hp - 1) & ~(hp - 1), z = ((uintptr_t)p + len) & ~(hp - 1);
-    if (z > a) madvise((void *)a, z - a, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)len;
-#endif
-}
-
 static void day_bounds(int64_t from_ms, int64_t to_ms, int64_t *d0, int64_t *d1)
 {
     *d0 = from_ms == INT64_MIN ? INT64_MIN : cpe_kl_day(from_ms);
@@ -485,7 +460,7 @@ static int get_klines_snap(cpe_store_t *b, int64_t series, int64_t from_ms, int6
     if (total == 0) return 0;
     int rc = grow((void **)out, n, (size_t)total, sizeof **out, &b->diag);
     if (rc) return rc;
-    huge_pages(*out + *n, (size_t)total * sizeof **out);
+    cpe_kl_huge_pages(*out + *n, (size_t)total * sizeof **out);
     q = stmt(s, Q_CHUNK_RANGE);
     if (!q) return CPE_ESTORE;
     sqlite3_bind_int64(q, 1, series);
@@ -763,6 +738,35 @@ static int sq_get_meta(cpe_store_t *b, const char *key, char *value, size_t cap)
     return rc;
 }
 
+static int sq_each_prediction(cpe_store_t *b, cpe_store_prediction_fn fn, void *ctx)
+{
+    sq_store_t *s = (sq_store_t *)b;
+    sqlite3_stmt *q = stmt(s, Q_PRED_ALL);
+    if (!q) return CPE_ESTORE;
+    int rc, err = 0;
+    cpe_prediction_t p;
+    while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        if ((err = rec_from_blob(s, q, 0, &p)) == 0)
+            err = fn(ctx, &p, (const char *)sqlite3_column_text(q, 1));
+    sqlite3_reset(q);
+    if (err) return err;
+    return rc == SQLITE_DONE ? 0 : fail(s, "read predictions");
+}
+
+static int sq_each_meta(cpe_store_t *b, cpe_store_meta_fn fn, void *ctx)
+{
+    sq_store_t *s = (sq_store_t *)b;
+    sqlite3_stmt *q = stmt(s, Q_META_ALL);
+    if (!q) return CPE_ESTORE;
+    int rc, err = 0;
+    while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        err = fn(ctx, (const char *)sqlite3_column_text(q, 0),
+                 (const char *)sqlite3_column_text(q, 1));
+    sqlite3_reset(q);
+    if (err) return err;
+    return rc == SQLITE_DONE ? 0 : fail(s, "read meta");
+}
+
 /* Reads of several statements (count, then rows) see one snapshot: outside a write
  * transaction they run in a deferred read transaction, so a concurrent `cpe import`
  * in another process cannot change the data between them. */
@@ -822,6 +826,8 @@ static const cpe_store_ops_t sqlite_ops = {
     .set_meta = sq_set_meta,
     .get_meta = sq_get_meta,
     .series_get = sq_series_get,
+    .each_prediction = sq_each_prediction,
+    .each_meta = sq_each_meta,
 };
 
 /* mkdir -p of the directory part of path. */
