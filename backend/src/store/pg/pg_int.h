@@ -36,11 +36,11 @@ enum {
 typedef struct pg_store {
     cpe_store_t base;
     PGconn *c;
-    int in_tx;                 /* an explicit begin() is open */
+    int in_tx; /* an explicit begin() is open */
     unsigned char prepared[PQ_COUNT];
     int64_t months[PG_MONTHS_MAX]; /* first day of each month whose partition exists */
     int nmonths;
-    cpe_kline_t *merge;        /* scratch for chunk merges */
+    cpe_kline_t *merge; /* scratch for chunk merges */
     size_t merge_cap;
 } pg_store_t;
 
@@ -95,12 +95,12 @@ int pg_ensure_partitions(pg_store_t *s, int64_t d0, int64_t d1);
 /* store_pg_bars.c */
 int pg_put_klines(cpe_store_t *b, int64_t series, const cpe_kline_t *k, size_t n,
                   cpe_upsert_stats_t *st);
-int pg_get_klines(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms,
-                  cpe_kline_t **out, size_t *n);
+int pg_get_klines(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms, cpe_kline_t **out,
+                  size_t *n);
 int pg_put_points(cpe_store_t *b, int64_t series, const cpe_point_t *p, size_t n,
                   cpe_upsert_stats_t *st);
-int pg_get_points(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms,
-                  cpe_point_t **out, size_t *n);
+int pg_get_points(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms, cpe_point_t **out,
+                  size_t *n);
 
 /* store_pg_schema.c */
 int pg_schema_version(pg_store_t *s, int *version);

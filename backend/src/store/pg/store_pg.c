@@ -284,7 +284,8 @@ static int pgs_series_get(cpe_store_t *b, int64_t id, cpe_series_info_t *out)
     int found = PQntuples(r) == 1;
     if (found) row_to_info(r, 0, out);
     PQclear(r);
-    if (!found) return cpe_diag_set(&b->diag, CPE_ENOTFOUND, "no series with id %lld", (long long)id);
+    if (!found)
+        return cpe_diag_set(&b->diag, CPE_ENOTFOUND, "no series with id %lld", (long long)id);
     return series_stats(s, out);
 }
 
@@ -365,8 +366,8 @@ static int pgs_get_prediction(cpe_store_t *b, const char *symbol, int horizon_h,
     if (!r) return CPE_ESTORE;
     int rc;
     if (PQntuples(r) != 1)
-        rc = cpe_diag_set(&b->diag, CPE_ENOTFOUND, "no %s %dh prediction at or before %lld",
-                          symbol, horizon_h, (long long)at_ms);
+        rc = cpe_diag_set(&b->diag, CPE_ENOTFOUND, "no %s %dh prediction at or before %lld", symbol,
+                          horizon_h, (long long)at_ms);
     else
         rc = rec_from(s, r, 0, out);
     if (rc == 0 && explain && !PQgetisnull(r, 0, 1)) {
@@ -377,8 +378,8 @@ static int pgs_get_prediction(cpe_store_t *b, const char *symbol, int horizon_h,
     return rc;
 }
 
-static int pgs_get_predictions(cpe_store_t *b, const char *symbol, int horizon_h,
-                               int64_t from_ms, int64_t to_ms, cpe_prediction_t **out, size_t *n)
+static int pgs_get_predictions(cpe_store_t *b, const char *symbol, int horizon_h, int64_t from_ms,
+                               int64_t to_ms, cpe_prediction_t **out, size_t *n)
 {
     pg_store_t *s = (pg_store_t *)b;
     pg_params_t p = {0};
@@ -392,8 +393,10 @@ static int pgs_get_predictions(cpe_store_t *b, const char *symbol, int horizon_h
     int rc = 0;
     if (rows) {
         cpe_prediction_t *v = realloc(*out, (*n + rows) * sizeof *v);
-        if (!v) rc = cpe_diag_set(&b->diag, CPE_ENOMEM, "out of memory reading predictions");
-        else *out = v;
+        if (!v)
+            rc = cpe_diag_set(&b->diag, CPE_ENOMEM, "out of memory reading predictions");
+        else
+            *out = v;
     }
     for (size_t i = 0; rc == 0 && i < rows; i++)
         if ((rc = rec_from(s, r, (int)i, *out + *n)) == 0) (*n)++;
@@ -518,8 +521,7 @@ int cpe_store_pg_open(const char *url, cpe_store_t **out, cpe_diag_t *d)
         rc = cpe_diag_set(d, CPE_EUNSUPPORTED,
                           "%s: the schema is at version %d, this build needs %d (%s)", url, v,
                           pg_schema_latest(),
-                          v < pg_schema_latest() ? "run `cpe migrate --db URL`"
-                                                 : "upgrade cpe");
+                          v < pg_schema_latest() ? "run `cpe migrate --db URL`" : "upgrade cpe");
     }
     if (rc) {
         pgs_close(&s->base);

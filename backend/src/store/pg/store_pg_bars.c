@@ -164,8 +164,8 @@ static int merge_days(pg_store_t *s, int64_t series, const cpe_kline_t *v, size_
                 *del = nd;
             }
             if (stored)
-                *dlen += (size_t)snprintf(*del + *dlen, 24, "%s%lld", *dlen ? "," : "{",
-                                          (long long)day);
+                *dlen +=
+                    (size_t)snprintf(*del + *dlen, 24, "%s%lld", *dlen ? "," : "{", (long long)day);
         }
         i = j;
     }
@@ -242,8 +242,8 @@ static int grow(void **arr, size_t n, size_t extra, size_t elem, cpe_diag_t *d)
     return 0;
 }
 
-int pg_get_klines(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms,
-                  cpe_kline_t **out, size_t *n)
+int pg_get_klines(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms, cpe_kline_t **out,
+                  size_t *n)
 {
     pg_store_t *s = (pg_store_t *)b;
     if (from_ms >= to_ms) return 0;
@@ -377,8 +377,8 @@ int pg_put_points(cpe_store_t *b, int64_t series, const cpe_point_t *p, size_t n
     return pg_auto_end(s, own, put_points_tx(s, series, p, n, stats ? stats : &dummy));
 }
 
-int pg_get_points(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms,
-                  cpe_point_t **out, size_t *n)
+int pg_get_points(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms, cpe_point_t **out,
+                  size_t *n)
 {
     pg_store_t *s = (pg_store_t *)b;
     if (from_ms >= to_ms) return 0;

@@ -400,7 +400,7 @@ static void test_store_pg_klines_partitioned_by_month_and_old_months_dropped(voi
     CHECK_EQ_INT(s->ops->put_klines(s, id, k, 120, &st), 0);
     CHECK_EQ_INT(st.inserted, 120);
     CHECK_EQ_INT(pg_admin("cpe_t_part", "SELECT count(*) FROM pg_inherits WHERE "
-                                            "inhparent = 'kline_chunk'::regclass"),
+                                        "inhparent = 'kline_chunk'::regclass"),
                  2);
     CHECK_EQ_INT(pg_admin("cpe_t_part", "SELECT sum(n) FROM kline_chunk_2024_01"), 60);
     /* retention: dropping January's partition leaves February whole */
