@@ -1,13 +1,19 @@
-/* bench_store.c — the store's figures (issue 2), one JSON line each, medians of reps:
+/* bench_store.c — the store's figures (issues 2 and 17), one JSON line each, medians of reps:
  *   csv_parse_1m_klines   reading + parsing the 20 months of real 1m klines (.csv.gz)
  *   import_1m_klines      cpe import of the same files end to end into a fresh store
  *   read_year_1m_bars     reading one year of 1m bars (2024) into memory
+ * and, when $BENCH_STORE_PG names a PostgreSQL database (postgres://.../db; its role may
+ * create databases), the same import and read on PostgreSQL as pg_import_1m_klines and
+ * pg_read_year_1m_bars, each rep into a fresh database cpe_bench_N on that server.
  * Needs $CPE_SHARED/data/real (prints a skip line otherwise). Usage:
- *   bench_store [REPS]          (default 3; the store goes to a temp directory) */
+ *   bench_store [REPS]          (default 3; the SQLite store goes to a temp directory) */
 #include "cpe/csvfile.h"
 #include "cpe/import.h"
 #include "cpe/num.h"
 #include "cpe/timeutil.h"
+#ifdef CPE_HAVE_PG
+#include <libpq-fe.h>
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +83,95 @@ static long parse_all(char **files, size_t nf)
     return sink != 0 ? rows : rows;
 }
 
+/* A fresh store for rep r: a SQLite file in tmp, or (pg set) a new database on that
+ * server, migrated. 0 or -1. */
+static int fresh_store(const char *tmp, const char *pg, int r, char *db, size_t cap)
+{
+    if (!pg) {
+        snprintf(db, cap, "%s/import%d.db", tmp, r);
+        return 0;
+    }
+#ifdef CPE_HAVE_PG
+    char sql[128];
+    PGconn *c = PQconnectdb(pg);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS cpe_bench_%d WITH (FORCE)", r);
+    PQclear(PQexec(c, sql));
+    snprintf(sql, sizeof sql, "CREATE DATABASE cpe_bench_%d", r);
+    PGresult *res = PQexec(c, sql);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) fprintf(stderr, "bench_store: %s: %s", sql, PQerrorMessage(c));
+    PQclear(res);
+    PQfinish(c);
+    const char *slash = strrchr(pg, '/');
+    snprintf(db, cap, "%.*scpe_bench_%d", (int)(slash - pg + 1), pg, r);
+    int from, to;
+    cpe_diag_t d;
+    if (ok && cpe_store_migrate(db, &from, &to, &d)) {
+        fprintf(stderr, "bench_store: %s\n", d.msg);
+        ok = 0;
+    }
+    return ok ? 0 : -1;
+#else
+    (void)r;
+    (void)cap;
+    return -1;
+#endif
+}
+
+/* Import every file into a fresh store per rep: the median seconds (-1 on error); db gets
+ * the last rep's store, *imported the rows one rep imported. */
+static double import_reps(char **files, size_t nf, const char *tmp, const char *pg, int reps,
+                          char *db, size_t cap, int64_t *imported)
+{
+    double t[15];
+    for (int r = 0; r < reps; r++) {
+        cpe_store_t *s;
+        cpe_diag_t d;
+        if (fresh_store(tmp, pg, r, db, cap)) return -1;
+        if (cpe_store_open(db, &s, &d)) {
+            fprintf(stderr, "%s\n", d.msg);
+            return -1;
+        }
+        *imported = 0;
+        int64_t t0 = cpe_mono_ns();
+        for (size_t i = 0; i < nf; i++) {
+            cpe_import_stats_t st;
+            if (cpe_import_file(s, files[i], NULL, &st, &d)) {
+                fprintf(stderr, "%s\n", d.msg);
+                return -1;
+            }
+            *imported += st.inserted;
+        }
+        t[r] = (double)(cpe_mono_ns() - t0) / 1e9;
+        cpe_store_close(s);
+    }
+    return median(t, reps);
+}
+
+/* Read 2024's 1m bars reps + 2 times; emit the median. */
+static int read_year(const char *db, int reps, const char *metric, double target)
+{
+    cpe_store_t *s;
+    cpe_diag_t d;
+    double t[17];
+    if (cpe_store_open(db, &s, &d)) return 1;
+    int64_t from = 1704067200000LL, to = 1735689600000LL; /* 2024 */
+    size_t n = 0;
+    for (int r = 0; r < reps + 2; r++) {
+        cpe_kline_t *k = NULL;
+        n = 0;
+        int64_t t0 = cpe_mono_ns();
+        if (cpe_store_read_klines(s, "binance:spot:BTCUSDT", "kline:1m", from, to, &k, &n))
+            return 1;
+        t[r] = (double)(cpe_mono_ns() - t0) / 1e6;
+        free(k);
+    }
+    emit(metric, median(t, reps + 2), "ms", target, 1);
+    fprintf(stderr, "bench_store: %s: read %zu bars of 2024\n", s->ops->name, n);
+    cpe_store_close(s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int reps = argc > 1 ? atoi(argv[1]) : 3;
@@ -111,49 +206,21 @@ int main(int argc, char **argv)
 
     char db[1100];
     int64_t imported = 0;
-    for (int r = 0; r < reps; r++) {
-        snprintf(db, sizeof db, "%s/import%d.db", tmp, r);
-        cpe_store_t *s;
-        cpe_diag_t d;
-        if (cpe_store_open(db, &s, &d)) {
-            fprintf(stderr, "%s\n", d.msg);
-            return 1;
-        }
-        imported = 0;
-        int64_t t0 = cpe_mono_ns();
-        for (size_t i = 0; i < nf; i++) {
-            cpe_import_stats_t st;
-            if (cpe_import_file(s, files[i], NULL, &st, &d)) {
-                fprintf(stderr, "%s\n", d.msg);
-                return 1;
-            }
-            imported += st.inserted;
-        }
-        t[r] = (double)(cpe_mono_ns() - t0) / 1e9;
-        cpe_store_close(s);
-    }
-    double sec = median(t, reps);
+    double sec = import_reps(files, nf, tmp, NULL, reps, db, sizeof db, &imported);
+    if (sec < 0) return 1;
     emit("import_1m_klines_rows_per_s", (double)imported / sec, "rows/s", 500000, 0);
     fprintf(stderr, "bench_store: %ld rows parsed, %lld imported per rep\n", rows,
             (long long)imported);
-
-    cpe_store_t *s;
-    cpe_diag_t d;
-    if (cpe_store_open(db, &s, &d)) return 1;
-    int64_t from = 1704067200000LL, to = 1735689600000LL; /* 2024 */
-    size_t n = 0;
-    for (int r = 0; r < reps + 2; r++) {
-        cpe_kline_t *k = NULL;
-        n = 0;
-        int64_t t0 = cpe_mono_ns();
-        if (cpe_store_read_klines(s, "binance:spot:BTCUSDT", "kline:1m", from, to, &k, &n))
-            return 1;
-        t[r] = (double)(cpe_mono_ns() - t0) / 1e6;
-        free(k);
+    if (read_year(db, reps, "read_year_1m_bars_ms", 100)) return 1;
+#ifdef CPE_HAVE_PG
+    const char *pg = getenv("BENCH_STORE_PG");
+    if (pg && *pg) {
+        sec = import_reps(files, nf, tmp, pg, reps, db, sizeof db, &imported);
+        if (sec < 0) return 1;
+        emit("pg_import_1m_klines_rows_per_s", (double)imported / sec, "rows/s", 300000, 0);
+        if (read_year(db, reps, "pg_read_year_1m_bars_ms", 150)) return 1;
     }
-    emit("read_year_1m_bars_ms", median(t, reps + 2), "ms", 100, 1);
-    fprintf(stderr, "bench_store: read %zu bars of 2024\n", n);
-    cpe_store_close(s);
+#endif
     for (int r = 0; r < reps; r++) {
         static const char *const sfx[] = {"", "-wal", "-shm"};
         for (int k = 0; k < 3; k++) {

@@ -29,6 +29,8 @@ static const char *const sql_text[PQ_COUNT] = {
     [PQ_POINT_STATS] = "SELECT count(*),min(ts),max(ts) FROM point WHERE series_id=$1",
     [PQ_CHUNK_RANGE] = "SELECT day,data FROM kline_chunk WHERE series_id=$1 AND day>=$2 "
                        "AND day<=$3 ORDER BY day",
+    [PQ_CHUNK_COUNT] = "SELECT COALESCE(sum(n),0)::int8 FROM kline_chunk WHERE series_id=$1 "
+                       "AND day>=$2 AND day<=$3",
     [PQ_CHUNK_DEL] = "DELETE FROM kline_chunk WHERE series_id=$1 AND day=ANY($2::int8[])",
     [PQ_POINT_MERGE] =
         "WITH s AS (SELECT i.*, p.ts IS NOT NULL AS ex, p.ts IS NOT NULL"

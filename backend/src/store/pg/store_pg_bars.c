@@ -242,42 +242,88 @@ static int grow(void **arr, size_t n, size_t extra, size_t elem, cpe_diag_t *d)
     return 0;
 }
 
+/* Append the records of one chunk that fall in [from, to) to *out. */
+static int take_chunk(pg_store_t *s, int64_t day, const char *blob, size_t cnt, int64_t from_ms,
+                      int64_t to_ms, cpe_kline_t **out, size_t *w, size_t *cap)
+{
+    if (*w + cnt > *cap) { /* a concurrent writer grew the range since the count */
+        if (grow((void **)out, *w, cnt, KREC, &s->base.diag)) return CPE_ENOMEM;
+        *cap = *w + cnt;
+    }
+    if ((from_ms == INT64_MIN || day * CPE_MS_PER_DAY >= from_ms) &&
+        (to_ms == INT64_MAX || (day + 1) * CPE_MS_PER_DAY <= to_ms)) {
+        memcpy(*out + *w, blob, cnt * KREC);
+        *w += cnt;
+        return 0;
+    }
+    for (size_t j = 0; j < cnt; j++) {
+        int64_t t;
+        memcpy(&t, blob + j * KREC, 8);
+        if (t >= from_ms && t < to_ms) memcpy(*out + (*w)++, blob + j * KREC, KREC);
+    }
+    return 0;
+}
+
+/* The chunks stream in with COPY (SELECT ...) TO STDOUT (FORMAT binary): each arrives in
+ * a reused buffer and is copied once, into an output sized by a count query first. */
 int pg_get_klines(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms, cpe_kline_t **out,
                   size_t *n)
 {
     pg_store_t *s = (pg_store_t *)b;
     if (from_ms >= to_ms) return 0;
+    int64_t d0 = from_ms == INT64_MIN ? INT64_MIN : cpe_kl_day(from_ms);
+    int64_t d1 = to_ms == INT64_MAX ? INT64_MAX : cpe_kl_day(to_ms - 1);
     pg_params_t p = {0};
     pg_p_i64(&p, series);
-    pg_p_i64(&p, from_ms == INT64_MIN ? INT64_MIN : cpe_kl_day(from_ms));
-    pg_p_i64(&p, to_ms == INT64_MAX ? INT64_MAX : cpe_kl_day(to_ms - 1));
-    PGresult *r = pg_run(s, PQ_CHUNK_RANGE, &p, 1);
+    pg_p_i64(&p, d0);
+    pg_p_i64(&p, d1);
+    PGresult *r = pg_run(s, PQ_CHUNK_COUNT, &p, 1);
     if (!r) return CPE_ESTORE;
-    size_t total = 0;
-    int rows = PQntuples(r);
-    for (int i = 0; i < rows; i++)
-        total += (size_t)PQgetlength(r, i, 1) / KREC;
-    int rc = total ? grow((void **)out, *n, total, KREC, &b->diag) : 0;
-    if (rc == 0 && total) cpe_kl_huge_pages(*out + *n, total * KREC);
-    size_t w = *n;
-    for (int i = 0; rc == 0 && i < rows; i++) {
-        int64_t day = pg_get_i64(r, i, 0, 0);
-        const char *blob = PQgetvalue(r, i, 1);
-        size_t cnt = (size_t)PQgetlength(r, i, 1) / KREC;
-        if ((from_ms == INT64_MIN || day * CPE_MS_PER_DAY >= from_ms) &&
-            (to_ms == INT64_MAX || (day + 1) * CPE_MS_PER_DAY <= to_ms)) {
-            memcpy(*out + w, blob, cnt * KREC);
-            w += cnt;
-            continue;
+    size_t total = (size_t)pg_get_i64(r, 0, 0, 0), w = *n, cap = *n + total;
+    PQclear(r);
+    if (total == 0) return 0;
+    int rc = grow((void **)out, *n, total, KREC, &b->diag);
+    if (rc) return rc;
+    cpe_kl_huge_pages(*out + *n, total * KREC);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "COPY (SELECT day,data FROM kline_chunk WHERE series_id=%lld AND day>=%lld AND "
+             "day<=%lld ORDER BY day) TO STDOUT (FORMAT binary)",
+             (long long)series, (long long)d0, (long long)d1);
+    r = PQexec(s->c, sql);
+    if (PQresultStatus(r) != PGRES_COPY_OUT) {
+        rc = pg_fail(s, "read klines", r);
+        PQclear(r);
+        return rc;
+    }
+    PQclear(r);
+    char *msg;
+    int len, first = 1;
+    while ((len = PQgetCopyData(s->c, &msg, 0)) > 0) {
+        const char *q = msg, *end = msg + len;
+        if (first && len >= 19) { /* signature, flags, header extension length */
+            uint32_t ext;
+            memcpy(&ext, msg + 15, 4);
+            q += 19 + (size_t)be32toh(ext);
         }
-        for (size_t j = 0; j < cnt; j++) {
-            int64_t t;
-            memcpy(&t, blob + j * KREC, 8);
-            if (t >= from_ms && t < to_ms) memcpy(*out + w++, blob + j * KREC, KREC);
+        first = 0;
+        /* a row: int16 2 | int32 8 | day | int32 len | data; the trailer is int16 -1 */
+        if (rc == 0 && end - q >= 18 && q[0] == 0 && q[1] == 2) {
+            int64_t day = pg_be64(q + 6);
+            uint32_t dl;
+            memcpy(&dl, q + 14, 4);
+            dl = be32toh(dl);
+            if (q + 18 <= end && dl <= (size_t)(end - q - 18))
+                rc = take_chunk(s, day, q + 18, dl / KREC, from_ms, to_ms, out, &w, &cap);
         }
+        PQfreemem(msg);
+    }
+    if (len == -2 && rc == 0) rc = pg_fail(s, "read klines", NULL);
+    while ((r = PQgetResult(s->c)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) rc = pg_fail(s, "read klines", r);
+        PQclear(r);
     }
     *n = w;
-    PQclear(r);
     return rc;
 }
 
