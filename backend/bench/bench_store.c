@@ -5,6 +5,9 @@
  * and, when $BENCH_STORE_PG names a PostgreSQL database (postgres://.../db; its role may
  * create databases), the same import and read on PostgreSQL as pg_import_1m_klines and
  * pg_read_year_1m_bars, each rep into a fresh database cpe_bench_N on that server.
+ * Each import and read also reports CPU seconds (…_cpu_s, no target): this process's and,
+ * for PostgreSQL, the server backend's (/proc/PID/stat of the connection's backend), so
+ * the cost can be told apart from the share of a loaded machine the run got.
  * Needs $CPE_SHARED/data/real (prints a skip line otherwise). Usage:
  *   bench_store [REPS]          (default 3; the SQLite store goes to a temp directory) */
 #include "cpe/csvfile.h"
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int cmp_d(const void *a, const void *b)
@@ -40,6 +44,71 @@ static void emit(const char *metric, double value, const char *unit, double targ
            metric, value, unit, target,
            (lower ? value <= target : value >= target) ? "true" : "false");
     fflush(stdout);
+}
+
+static void emit_cpu(const char *metric, double value)
+{
+    printf("{\"bench\":\"store\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"s\"}\n", metric,
+           value);
+    fflush(stdout);
+}
+
+static double cpu_self(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* CPU seconds a process has used (utime + stime of /proc/PID/stat); 0 if pid <= 0. */
+static double cpu_pid(long pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
+    if (!f) return 0;
+    unsigned long ut = 0, st = 0;
+    char *e = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+    if (e) sscanf(e + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
+    fclose(f);
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+#define BENCH_APP "cpe_bench_store"
+
+/* The server backend of the one connection named BENCH_APP on database URL db; 0 for
+ * SQLite or when it cannot be found. */
+static long backend_pid(const char *db)
+{
+#ifdef CPE_HAVE_PG
+    if (strncmp(db, "postgres", 8)) return 0;
+    PGconn *c = PQconnectdb(db);
+    PGresult *r =
+        PQexec(c, "SELECT pid FROM pg_stat_activity WHERE application_name = '" BENCH_APP "'");
+    long pid =
+        PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? atol(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    PQfinish(c);
+    return pid;
+#else
+    (void)db;
+    return 0;
+#endif
+}
+
+/* Open db; a PostgreSQL connection is named BENCH_APP so its backend can be found. */
+static int open_named(const char *db, cpe_store_t **s, long *pid)
+{
+    char url[1200];
+    int pg = !strncmp(db, "postgres", 8);
+    snprintf(url, sizeof url, "%s%s", db, pg ? "?application_name=" BENCH_APP : "");
+    cpe_diag_t d;
+    if (cpe_store_open(url, s, &d)) {
+        fprintf(stderr, "%s\n", d.msg);
+        return -1;
+    }
+    *pid = pg ? backend_pid(db) : 0;
+    return 0;
 }
 
 /* The 1m kline files of the shared data, sorted. */
@@ -123,16 +192,14 @@ static int fresh_store(const char *tmp, const char *pg, int r, char *db, size_t 
 static double import_reps(char **files, size_t nf, const char *tmp, const char *pg, int reps,
                           char *db, size_t cap, int64_t *imported)
 {
-    double t[15];
+    double t[15], cpu[2] = {0, 0};
     for (int r = 0; r < reps; r++) {
         cpe_store_t *s;
         cpe_diag_t d;
-        if (fresh_store(tmp, pg, r, db, cap)) return -1;
-        if (cpe_store_open(db, &s, &d)) {
-            fprintf(stderr, "%s\n", d.msg);
-            return -1;
-        }
+        long pid;
+        if (fresh_store(tmp, pg, r, db, cap) || open_named(db, &s, &pid)) return -1;
         *imported = 0;
+        double c0 = cpu_self(), s0 = cpu_pid(pid);
         int64_t t0 = cpe_mono_ns();
         for (size_t i = 0; i < nf; i++) {
             cpe_import_stats_t st;
@@ -143,8 +210,12 @@ static double import_reps(char **files, size_t nf, const char *tmp, const char *
             *imported += st.inserted;
         }
         t[r] = (double)(cpe_mono_ns() - t0) / 1e9;
+        cpu[0] += cpu_self() - c0;
+        cpu[1] += cpu_pid(pid) - s0;
         cpe_store_close(s);
     }
+    emit_cpu(pg ? "pg_import_1m_klines_client_cpu_s" : "import_1m_klines_cpu_s", cpu[0] / reps);
+    if (pg) emit_cpu("pg_import_1m_klines_server_cpu_s", cpu[1] / reps);
     return median(t, reps);
 }
 
@@ -152,9 +223,10 @@ static double import_reps(char **files, size_t nf, const char *tmp, const char *
 static int read_year(const char *db, int reps, const char *metric, double target)
 {
     cpe_store_t *s;
-    cpe_diag_t d;
     double t[17];
-    if (cpe_store_open(db, &s, &d)) return 1;
+    long pid;
+    if (open_named(db, &s, &pid)) return 1;
+    double c0 = cpu_self(), s0 = cpu_pid(pid);
     int64_t from = 1704067200000LL, to = 1735689600000LL; /* 2024 */
     size_t n = 0;
     for (int r = 0; r < reps + 2; r++) {
@@ -167,6 +239,14 @@ static int read_year(const char *db, int reps, const char *metric, double target
         free(k);
     }
     emit(metric, median(t, reps + 2), "ms", target, 1);
+    char m[96];
+    int base = (int)strlen(metric) - 3; /* without "_ms" */
+    snprintf(m, sizeof m, "%.*s_client_cpu_s", base, metric);
+    emit_cpu(m, (cpu_self() - c0) / (reps + 2));
+    if (pid) {
+        snprintf(m, sizeof m, "%.*s_server_cpu_s", base, metric);
+        emit_cpu(m, (cpu_pid(pid) - s0) / (reps + 2));
+    }
     fprintf(stderr, "bench_store: %s: read %zu bars of 2024\n", s->ops->name, n);
     cpe_store_close(s);
     return 0;
