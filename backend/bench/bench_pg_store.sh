@@ -6,7 +6,7 @@
 #   (sqlite / postgres)               (876,960 rows) as a process, wall clock: start,
 #                                     connect, read, validate, write, commit; fresh store
 #   then bench_store with BENCH_STORE_PG: in-process import and the 2024 year read on both.
-# Usage: bench_pg_store.sh (BENCH_REPS, default 3; CPE_BIN, default build/cpe)
+# Usage: bench_pg_store.sh (BENCH_REPS, default 3; CPE_BIN, default build/release/cpe)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 CPE=${CPE_BIN:-build/release/cpe}
