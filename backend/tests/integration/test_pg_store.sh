@@ -6,7 +6,8 @@
 # a bad file that leaves the store unchanged; `cpe migrate --copy-from sqlite:` of a
 # simulated store (same counts and checksums); `cpe predict --backfill` writing into
 # PostgreSQL; the round trip back into SQLite; `cpe backtest` giving the same result on
-# both stores; `cpe serve --db postgres://` answering from the database.
+# both stores; the real data (when $CPE_SHARED has it) imported into each backend giving
+# the same checksums; `cpe serve --db postgres://` answering from the database.
 set -uo pipefail
 CPE_BIN=${CPE_BIN:?set CPE_BIN to the cpe binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -94,6 +95,21 @@ check "backtest over stored predictions: the same result on SQLite and PostgreSQ
 "$CPE_BIN" predict --db "$PG2" --asset ETH --backfill --days 1 >"$tmp/bfe.log" 2>&1
 check "predict --backfill writes into PostgreSQL ($(cat "$tmp/bfe.log"))" \
   test "$(psql -tA "$PG2" -c "SELECT count(*) FROM prediction WHERE symbol = 'ETHUSDT'")" -gt 0
+
+# --- the real data, imported independently into both backends, gives the same store ------
+real=${CPE_SHARED:-}/data/real
+if [ -n "${CPE_SHARED:-}" ] && [ -d "$real" ]; then
+  psql -q "$PG" -c "CREATE DATABASE cpe_real" && "$CPE_BIN" migrate --db "${base%/*}/cpe_real" >/dev/null
+  "$CPE_BIN" import --db "${base%/*}/cpe_real" "$real" >"$tmp/real_pg.txt" 2>&1
+  "$CPE_BIN" import --db "$tmp/real.db" "$real" >"$tmp/real_sq.txt" 2>&1
+  check "real data into PostgreSQL: 32 files, 972686 new rows" \
+    grep -q '^32 file(s) imported, 0 failed: 978518 rows, 972686 new' "$tmp/real_pg.txt"
+  "$CPE_BIN" migrate --db "${base%/*}/cpe_real" --copy-from "sqlite:$tmp/real.db" >"$tmp/real_cmp.txt" 2>&1
+  check "independent imports into SQLite and PostgreSQL: the same counts and checksums" \
+    bash -c "[ \$(grep -c ' same\$' '$tmp/real_cmp.txt') = 5 ] && grep -Eq '^klines +935120 ' '$tmp/real_cmp.txt'"
+else
+  echo "SKIP real-data comparison: \$CPE_SHARED/data/real is absent"
+fi
 
 # --- serve from PostgreSQL ------------------------------------------------------------------
 CPE_RATE_LIMIT_PER_MIN=100000 "$CPE_BIN" serve --port 0 --host 127.0.0.1 --db "$PG2" --source store \
