@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CPE_SHARED=${CPE_SHARED:-$(cd .. && pwd)/shared}
-scripts/bootstrap.sh --with-bench
+scripts/bootstrap.sh --with-bench --with-servers
 cmake -S backend -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j 2 >/dev/null || exit 1
 mkdir -p build/bench

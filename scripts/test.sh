@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test.sh — everything `make test` runs, in order, with one summary line at the end:
-#   1. bootstrap (Debian packages incl. chromium, npm ci)
+#   1. bootstrap (Debian packages incl. chromium and the PostgreSQL server, npm ci)
 #   2. release build + every C unit test (ctest)
 #   3. ASan+UBSan build + every C unit test again
 #   4. fuzz harnesses (clang-14 libFuzzer, ASan+UBSan): each over its corpus + 10 s of new inputs
@@ -14,7 +14,7 @@ export CPE_SHARED=${CPE_SHARED:-$(cd .. && pwd)/shared}
 JOBS=${JOBS:-2}
 passed=0; failed=0; suites_failed=()
 
-scripts/bootstrap.sh --with-browser --with-fuzz || { echo "bootstrap failed"; exit 1; }
+scripts/bootstrap.sh --with-browser --with-fuzz --with-servers || { echo "bootstrap failed"; exit 1; }
 [ -d "$CPE_SHARED/data/real" ] || echo "NOTE: $CPE_SHARED/data/real is absent: tests that need the real data will say they skipped."
 
 count_ctest() { # $1 = build dir, $2 = suite name

@@ -71,6 +71,11 @@ typedef struct cpe_gap {
     int64_t missing; /* number of missing bars */
 } cpe_gap_t;
 
+/* Visitors of every stored prediction / meta row (a non-zero return stops the walk and is
+ * returned). explain and value may be NULL. */
+typedef int (*cpe_store_prediction_fn)(void *ctx, const cpe_prediction_t *p, const char *explain);
+typedef int (*cpe_store_meta_fn)(void *ctx, const char *key, const char *value);
+
 typedef struct cpe_store_ops {
     const char *name; /* "sqlite", "postgres" */
     void (*close)(cpe_store_t *s);
@@ -101,6 +106,9 @@ typedef struct cpe_store_ops {
     int (*get_meta)(cpe_store_t *s, const char *key, char *value, size_t cap); /* ENOTFOUND */
     /* One series' info (as list_series gives it) by id. CPE_ENOTFOUND. */
     int (*series_get)(cpe_store_t *s, int64_t series, cpe_series_info_t *out);
+    /* Every prediction, by (symbol, horizon, ts) in byte order; every meta row by key. */
+    int (*each_prediction)(cpe_store_t *s, cpe_store_prediction_fn fn, void *ctx);
+    int (*each_meta)(cpe_store_t *s, cpe_store_meta_fn fn, void *ctx);
 } cpe_store_ops_t;
 
 struct cpe_store {
@@ -109,8 +117,12 @@ struct cpe_store {
 };
 
 /* Open a store by URL: "PATH" or "sqlite:PATH" (created if missing, parent dirs too),
- * "postgres://..." when built with PostgreSQL. */
+ * "postgres://..." / "postgresql://..." when built with PostgreSQL (cpe/store_pg.h; the
+ * schema must be migrated first). */
 int cpe_store_open(const char *url, cpe_store_t **out, cpe_diag_t *d);
+/* Bring the store's schema to this build's version: *from is the version found, *to the
+ * version left. SQLite creates its schema on open (version 1 both). Idempotent. */
+int cpe_store_migrate(const char *url, int *from, int *to, cpe_diag_t *d);
 void cpe_store_close(cpe_store_t *s); /* NULL is a no-op */
 /* The SQLite backend (store_sqlite.c); cpe_store_open() picks it for plain paths. */
 int cpe_store_sqlite_open(const char *path, cpe_store_t **out, cpe_diag_t *d);

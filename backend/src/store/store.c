@@ -2,19 +2,44 @@
  * gap detection on a series' interval grid and read-by-name conveniences. */
 #include "cpe/store.h"
 #include "cpe/timeutil.h"
+#ifdef CPE_HAVE_PG
+#include "cpe/store_pg.h"
+#endif
 
 #include <stdlib.h>
 #include <string.h>
+
+static int is_postgres(const char *url)
+{
+    return !strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13);
+}
 
 int cpe_store_open(const char *url, cpe_store_t **out, cpe_diag_t *d)
 {
     *out = NULL;
     if (!url || !*url) return cpe_diag_set(d, CPE_EINVAL, "no store path given");
-    if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
+#ifdef CPE_HAVE_PG
+    if (is_postgres(url)) return cpe_store_pg_open(url, out, d);
+#else
+    if (is_postgres(url))
         return cpe_diag_set(d, CPE_EUNSUPPORTED,
-                            "%s: this build has no PostgreSQL backend (use a SQLite path)", url);
+                            "%s: this build has no PostgreSQL backend (build with libpq-dev)", url);
+#endif
     if (!strncmp(url, "sqlite:", 7)) url += 7;
     return cpe_store_sqlite_open(url, out, d);
+}
+
+int cpe_store_migrate(const char *url, int *from, int *to, cpe_diag_t *d)
+{
+#ifdef CPE_HAVE_PG
+    if (url && is_postgres(url)) return cpe_store_pg_migrate(url, from, to, d);
+#endif
+    cpe_store_t *s;
+    int rc = cpe_store_open(url, &s, d);
+    if (rc) return rc;
+    cpe_store_close(s);
+    *from = *to = 1;
+    return 0;
 }
 
 void cpe_store_close(cpe_store_t *s)

@@ -7,6 +7,7 @@
  * in their own transaction, so a put is always all-or-nothing. */
 #include "cpe/store.h"
 #include "cpe/timeutil.h"
+#include "store/kline_merge.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -45,6 +45,8 @@ enum {
     Q_PRED_RANGE,
     Q_META_SET,
     Q_META_GET,
+    Q_PRED_ALL,
+    Q_META_ALL,
     Q_BEGIN,
     Q_COMMIT,
     Q_ROLLBACK,
@@ -86,6 +88,8 @@ static const char *const sql_text[Q_COUNT] = {
                      "ts<?4 ORDER BY ts",
     [Q_META_SET] = "INSERT OR REPLACE INTO meta(key,value) VALUES(?1,?2)",
     [Q_META_GET] = "SELECT value FROM meta WHERE key=?1",
+    [Q_PRED_ALL] = "SELECT rec,explain FROM prediction ORDER BY symbol,horizon_h,ts",
+    [Q_META_ALL] = "SELECT key,value FROM meta ORDER BY key",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
@@ -358,69 +362,6 @@ static int list_series_snap(cpe_store_t *b, cpe_series_info_t **out, size_t *n)
 
 /* ---- klines ---------------------------------------------------------------------- */
 
-static int same_double(double a, double b)
-{
-    return a == b || (isnan(a) && isnan(b));
-}
-
-static int same_kline(const cpe_kline_t *a, const cpe_kline_t *b)
-{
-    return a->ts_ms == b->ts_ms && same_double(a->open, b->open) && same_double(a->high, b->high) &&
-           same_double(a->low, b->low) && same_double(a->close, b->close) &&
-           same_double(a->volume, b->volume) && same_double(a->quote_volume, b->quote_volume) &&
-           same_double(a->trades, b->trades) && same_double(a->taker_buy_base, b->taker_buy_base) &&
-           same_double(a->taker_buy_quote, b->taker_buy_quote);
-}
-
-static int known_fields(const cpe_kline_t *k)
-{
-    return !isnan(k->quote_volume) + !isnan(k->trades) + !isnan(k->taker_buy_base) +
-           !isnan(k->taker_buy_quote);
-}
-
-/* Stable merge sort by ts (input order kept among equal ts, so the last write wins). */
-static void msort_klines(cpe_kline_t *a, cpe_kline_t *tmp, size_t n)
-{
-    if (n < 2) return;
-    size_t h = n / 2;
-    msort_klines(a, tmp, h);
-    msort_klines(a + h, tmp, n - h);
-    if (a[h - 1].ts_ms <= a[h].ts_ms) return;
-    size_t i = 0, j = h, k = 0;
-    while (i < h && j < n)
-        tmp[k++] = a[j].ts_ms < a[i].ts_ms ? a[j++] : a[i++];
-    while (i < h)
-        tmp[k++] = a[i++];
-    while (j < n)
-        tmp[k++] = a[j++];
-    memcpy(a, tmp, n * sizeof *a);
-}
-
-static int sorted_klines(const cpe_kline_t *k, size_t n)
-{
-    for (size_t i = 1; i < n; i++)
-        if (k[i].ts_ms <= k[i - 1].ts_ms) return 0;
-    return 1;
-}
-
-static int64_t day_of(int64_t ts)
-{
-    return cpe_floor_ms(ts, CPE_MS_PER_DAY) / CPE_MS_PER_DAY;
-}
-
-static int ensure_merge(sq_store_t *s, size_t need)
-{
-    if (need <= s->merge_cap) return 0;
-    size_t cap = s->merge_cap ? s->merge_cap : 2048;
-    while (cap < need)
-        cap *= 2;
-    cpe_kline_t *m = realloc(s->merge, cap * sizeof *m);
-    if (!m) return cpe_diag_set(&s->base.diag, CPE_ENOMEM, "out of memory merging klines");
-    s->merge = m;
-    s->merge_cap = cap;
-    return 0;
-}
-
 /* Merge the new day rows nw[0..nn) (sorted, unique ts) into the stored chunk. */
 static int put_day(sq_store_t *s, int64_t series, int64_t day, const cpe_kline_t *nw, size_t nn,
                    cpe_upsert_stats_t *st)
@@ -439,38 +380,12 @@ static int put_day(sq_store_t *s, int64_t series, int64_t day, const cpe_kline_t
         sqlite3_reset(q);
         return fail(s, "read kline chunk");
     }
-    if ((rc = ensure_merge(s, no + nn)) != 0) {
+    if ((rc = cpe_kl_reserve(&s->merge, &s->merge_cap, no + nn, &s->base.diag)) != 0) {
         sqlite3_reset(q);
         return rc;
     }
     cpe_kline_t *m = s->merge;
-    size_t i = 0, j = 0, k = 0, changed = 0;
-    cpe_kline_t ok;
-    while (i < no || j < nn) {
-        if (i < no) memcpy(&ok, (const char *)old + i * KREC, KREC);
-        if (j >= nn || (i < no && ok.ts_ms < nw[j].ts_ms)) {
-            m[k++] = ok;
-            i++;
-        } else if (i >= no || nw[j].ts_ms < ok.ts_ms) {
-            m[k++] = nw[j++];
-            st->inserted++;
-            changed++;
-        } else {
-            if (same_kline(&ok, &nw[j])) {
-                st->unchanged++;
-                m[k++] = ok;
-            } else if (known_fields(&nw[j]) < known_fields(&ok)) {
-                st->kept++;
-                m[k++] = ok;
-            } else {
-                st->updated++;
-                changed++;
-                m[k++] = nw[j];
-            }
-            j++;
-            i++;
-        }
-    }
+    size_t changed, k = cpe_kl_merge_day(old, no, nw, nn, m, &changed, st);
     sqlite3_reset(q);
     if (!changed) return 0;
     q = stmt(s, Q_CHUNK_PUT);
@@ -490,39 +405,16 @@ static int sq_put_klines(cpe_store_t *b, int64_t series, const cpe_kline_t *k, s
     sq_store_t *s = (sq_store_t *)b;
     cpe_upsert_stats_t dummy = {0};
     cpe_upsert_stats_t *st = stats ? stats : &dummy;
-    cpe_kline_t *sorted = NULL, *tmp = NULL;
-    const cpe_kline_t *v = k;
+    cpe_kline_t *sorted = NULL;
     int own = 0, rc = 0;
     if (n == 0) return 0;
-    if (!sorted_klines(k, n)) {
-        sorted = malloc(n * sizeof *sorted);
-        tmp = malloc(n * sizeof *tmp);
-        if (!sorted || !tmp) {
-            rc = cpe_diag_set(&b->diag, CPE_ENOMEM, "out of memory sorting klines");
-            goto out;
-        }
-        memcpy(sorted, k, n * sizeof *sorted);
-        msort_klines(sorted, tmp, n);
-        /* equal ts: the last one written wins, earlier ones count as overwritten */
-        size_t w = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (w > 0 && sorted[w - 1].ts_ms == sorted[i].ts_ms) {
-                if (same_kline(&sorted[w - 1], &sorted[i]))
-                    st->unchanged++;
-                else
-                    st->updated++;
-                sorted[w - 1] = sorted[i];
-            } else
-                sorted[w++] = sorted[i];
-        }
-        n = w;
-        v = sorted;
-    }
+    if ((rc = cpe_kl_sort_unique(k, &n, &sorted, st, &b->diag)) != 0) return rc;
+    const cpe_kline_t *v = sorted ? sorted : k;
     if ((rc = auto_begin(s, &own)) != 0) goto out;
     for (size_t i = 0; i < n && rc == 0;) {
-        int64_t day = day_of(v[i].ts_ms);
+        int64_t day = cpe_kl_day(v[i].ts_ms);
         size_t j = i + 1;
-        while (j < n && day_of(v[j].ts_ms) == day)
+        while (j < n && cpe_kl_day(v[j].ts_ms) == day)
             j++;
         rc = put_day(s, series, day, v + i, j - i, st);
         i = j;
@@ -530,7 +422,6 @@ static int sq_put_klines(cpe_store_t *b, int64_t series, const cpe_kline_t *k, s
     rc = auto_end(s, own, rc);
 out:
     free(sorted);
-    free(tmp);
     return rc;
 }
 
@@ -542,25 +433,10 @@ static int grow(void **arr, size_t *n, size_t extra, size_t elem, cpe_diag_t *d)
     return 0;
 }
 
-/* A year of 1m bars is 42 MB of fresh memory: faulting it in 4 KiB pages costs more than
- * reading it from SQLite. Ask for transparent huge pages on the untouched interior. */
-static void huge_pages(void *p, size_t len)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t hp = (uintptr_t)2 << 20;
-    if (len < 4 * hp) return;
-    uintptr_t a = ((uintptr_t)p + hp - 1) & ~(hp - 1), z = ((uintptr_t)p + len) & ~(hp - 1);
-    if (z > a) madvise((void *)a, z - a, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)len;
-#endif
-}
-
 static void day_bounds(int64_t from_ms, int64_t to_ms, int64_t *d0, int64_t *d1)
 {
-    *d0 = from_ms == INT64_MIN ? INT64_MIN : day_of(from_ms);
-    *d1 = to_ms == INT64_MAX ? INT64_MAX : day_of(to_ms - 1);
+    *d0 = from_ms == INT64_MIN ? INT64_MIN : cpe_kl_day(from_ms);
+    *d1 = to_ms == INT64_MAX ? INT64_MAX : cpe_kl_day(to_ms - 1);
 }
 
 static int get_klines_snap(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms,
@@ -584,7 +460,7 @@ static int get_klines_snap(cpe_store_t *b, int64_t series, int64_t from_ms, int6
     if (total == 0) return 0;
     int rc = grow((void **)out, n, (size_t)total, sizeof **out, &b->diag);
     if (rc) return rc;
-    huge_pages(*out + *n, (size_t)total * sizeof **out);
+    cpe_kl_huge_pages(*out + *n, (size_t)total * sizeof **out);
     q = stmt(s, Q_CHUNK_RANGE);
     if (!q) return CPE_ESTORE;
     sqlite3_bind_int64(q, 1, series);
@@ -683,7 +559,7 @@ static int sq_put_points(cpe_store_t *b, int64_t series, const cpe_point_t *p, s
         int r = sqlite3_step(q);
         int exists = r == SQLITE_ROW, same = exists;
         for (int c = 0; exists && c < CPE_POINT_NV; c++)
-            if (!same_double(col_v(q, c), p[i].v[c])) same = 0;
+            if (!cpe_kl_same_double(col_v(q, c), p[i].v[c])) same = 0;
         sqlite3_reset(q);
         if (r != SQLITE_ROW && r != SQLITE_DONE) {
             rc = fail(s, "read point");
@@ -862,6 +738,35 @@ static int sq_get_meta(cpe_store_t *b, const char *key, char *value, size_t cap)
     return rc;
 }
 
+static int sq_each_prediction(cpe_store_t *b, cpe_store_prediction_fn fn, void *ctx)
+{
+    sq_store_t *s = (sq_store_t *)b;
+    sqlite3_stmt *q = stmt(s, Q_PRED_ALL);
+    if (!q) return CPE_ESTORE;
+    int rc, err = 0;
+    cpe_prediction_t p;
+    while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        if ((err = rec_from_blob(s, q, 0, &p)) == 0)
+            err = fn(ctx, &p, (const char *)sqlite3_column_text(q, 1));
+    sqlite3_reset(q);
+    if (err) return err;
+    return rc == SQLITE_DONE ? 0 : fail(s, "read predictions");
+}
+
+static int sq_each_meta(cpe_store_t *b, cpe_store_meta_fn fn, void *ctx)
+{
+    sq_store_t *s = (sq_store_t *)b;
+    sqlite3_stmt *q = stmt(s, Q_META_ALL);
+    if (!q) return CPE_ESTORE;
+    int rc, err = 0;
+    while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        err = fn(ctx, (const char *)sqlite3_column_text(q, 0),
+                 (const char *)sqlite3_column_text(q, 1));
+    sqlite3_reset(q);
+    if (err) return err;
+    return rc == SQLITE_DONE ? 0 : fail(s, "read meta");
+}
+
 /* Reads of several statements (count, then rows) see one snapshot: outside a write
  * transaction they run in a deferred read transaction, so a concurrent `cpe import`
  * in another process cannot change the data between them. */
@@ -921,6 +826,8 @@ static const cpe_store_ops_t sqlite_ops = {
     .set_meta = sq_set_meta,
     .get_meta = sq_get_meta,
     .series_get = sq_series_get,
+    .each_prediction = sq_each_prediction,
+    .each_meta = sq_each_meta,
 };
 
 /* mkdir -p of the directory part of path. */

@@ -1,19 +1,81 @@
-/* test_store.c — the SQLite store: idempotent upserts, half-open reads, gaps, rollback,
- * predictions and meta. */
+/* test_store.c — the store contract, run against each backend: idempotent upserts,
+ * half-open reads, gaps, rollback, predictions and meta. Without CPE_TEST_PG_URL_FILE it
+ * checks SQLite; with it (a file holding the URL of a throwaway server, made by
+ * tests/pg_tmp.sh as a ctest fixture) the same checks run on PostgreSQL, each test in a
+ * fresh database, plus the checks of migrations and partitions. */
 #include "cpe/store.h"
 #include "cpe/timeutil.h"
 #include "test.h"
 
 #include <stdint.h>
+#ifdef CPE_HAVE_PG
+#include <libpq-fe.h>
+#endif
+
+static char pg_base[512]; /* postgres://user@host:port/ without a database; "" = SQLite */
+
+/* The URL of test `name`'s store. */
+static void store_url(const char *name, char *url, size_t cap)
+{
+    if (pg_base[0])
+        snprintf(url, cap, "%scpe_t_%s", pg_base, name);
+    else
+        snprintf(url, cap, "sqlite:%s/%s/store.db", test_tmpdir(), name);
+}
+
+#ifdef CPE_HAVE_PG
+static void quiet(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
+/* Run one SQL command on database db of the test server: the integer in its one-row
+ * answer, 0 for a command, -1 on error. */
+static long pg_admin(const char *db, const char *sql)
+{
+    char url[600];
+    snprintf(url, sizeof url, "%s%s", pg_base, db);
+    PGconn *c = PQconnectdb(url);
+    PQsetNoticeProcessor(c, quiet, NULL);
+    PGresult *r = PQexec(c, sql);
+    long v = -1;
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) v = 0;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) v = atol(PQgetvalue(r, 0, 0));
+    CHECK_MSG(v >= 0, "%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+/* A fresh database for test `name`, migrated. */
+static int pg_fresh(const char *name)
+{
+    char sql[256], url[600];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS cpe_t_%s WITH (FORCE)", name);
+    if (pg_admin("cpe", sql) < 0) return -1;
+    snprintf(sql, sizeof sql, "CREATE DATABASE cpe_t_%s", name);
+    if (pg_admin("cpe", sql) < 0) return -1;
+    store_url(name, url, sizeof url);
+    int from = -1, to = -1;
+    cpe_diag_t d = {0};
+    int rc = cpe_store_migrate(url, &from, &to, &d);
+    CHECK_MSG(rc == 0 && from == 0 && to >= 1, "migrate %s: %s", url, d.msg);
+    return rc;
+}
+#endif
 
 static cpe_store_t *open_fresh(const char *name)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s/store.db", test_tmpdir(), name);
+    char url[1024];
+    store_url(name, url, sizeof url);
+#ifdef CPE_HAVE_PG
+    if (pg_base[0] && pg_fresh(name)) return NULL;
+#endif
     cpe_store_t *s = NULL;
     cpe_diag_t d = {0};
-    int rc = cpe_store_open(path, &s, &d);
-    CHECK_MSG(rc == 0, "open %s: %s", path, d.msg);
+    int rc = cpe_store_open(url, &s, &d);
+    CHECK_MSG(rc == 0, "open %s: %s", url, d.msg);
     return s;
 }
 
@@ -279,7 +341,7 @@ static void test_store_two_handles_see_each_others_writes(void)
     cpe_store_t *a = open_fresh("shared");
     if (!a) return;
     char path[1024];
-    snprintf(path, sizeof path, "sqlite:%s/shared/store.db", test_tmpdir());
+    store_url("shared", path, sizeof path);
     cpe_store_t *b = NULL;
     CHECK_EQ_INT(cpe_store_open(path, &b, NULL), 0);
     if (!b) {
@@ -301,8 +363,86 @@ static void test_store_two_handles_see_each_others_writes(void)
     cpe_store_close(NULL);
 }
 
+#ifdef CPE_HAVE_PG
+static void test_store_pg_open_needs_migrate_which_is_idempotent(void)
+{
+    char url[1024];
+    store_url("mig", url, sizeof url);
+    if (pg_admin("cpe", "DROP DATABASE IF EXISTS cpe_t_mig WITH (FORCE)") < 0 ||
+        pg_admin("cpe", "CREATE DATABASE cpe_t_mig") < 0)
+        return;
+    cpe_store_t *s = NULL;
+    cpe_diag_t d = {0};
+    CHECK_EQ_INT(cpe_store_open(url, &s, &d), CPE_EUNSUPPORTED);
+    CHECK_MSG(strstr(d.msg, "cpe migrate") != NULL, "message: %s", d.msg);
+    int from = -1, to = -1;
+    CHECK_EQ_INT(cpe_store_migrate(url, &from, &to, &d), 0);
+    CHECK_EQ_INT(from, 0);
+    CHECK_EQ_INT(to, 1);
+    CHECK_EQ_INT(cpe_store_migrate(url, &from, &to, &d), 0);
+    CHECK_EQ_INT(from, 1);
+    CHECK_EQ_INT(to, 1);
+    CHECK_EQ_INT(pg_admin("cpe_t_mig", "SELECT count(*) FROM schema_version"), 1);
+    CHECK_EQ_INT(cpe_store_open(url, &s, &d), 0);
+    cpe_store_close(s);
+}
+
+static void test_store_pg_klines_partitioned_by_month_and_old_months_dropped(void)
+{
+    cpe_store_t *s = open_fresh("part");
+    if (!s) return;
+    int64_t id = kline_series(s);
+    int64_t feb = 1706745600000LL; /* 2024-02-01 */
+    cpe_kline_t k[120];
+    for (int i = 0; i < 120; i++)
+        k[i] = mk(feb + (i - 60) * CPE_MS_PER_MIN, 100 + i);
+    cpe_upsert_stats_t st = {0};
+    CHECK_EQ_INT(s->ops->put_klines(s, id, k, 120, &st), 0);
+    CHECK_EQ_INT(st.inserted, 120);
+    CHECK_EQ_INT(pg_admin("cpe_t_part", "SELECT count(*) FROM pg_inherits WHERE "
+                                        "inhparent = 'kline_chunk'::regclass"),
+                 2);
+    CHECK_EQ_INT(pg_admin("cpe_t_part", "SELECT sum(n) FROM kline_chunk_2024_01"), 60);
+    /* retention: dropping January's partition leaves February whole */
+    pg_admin("cpe_t_part", "DROP TABLE kline_chunk_2024_01");
+    cpe_kline_t *r = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(s->ops->get_klines(s, id, INT64_MIN, INT64_MAX, &r, &n), 0);
+    CHECK_EQ_INT(n, 60);
+    CHECK(n == 60 && r[0].ts_ms == feb && !memcmp(r, k + 60, 60 * sizeof *r));
+    free(r);
+    cpe_store_close(s);
+}
+#endif
+
+/* Read the test server's URL and keep it without its database name. */
+static int use_postgres(void)
+{
+    const char *f = getenv("CPE_TEST_PG_URL_FILE");
+    if (!f || !*f) return 0;
+    FILE *fp = fopen(f, "r");
+    if (!fp || !fgets(pg_base, sizeof pg_base, fp)) {
+        fprintf(stderr, "CPE_TEST_PG_URL_FILE=%s: no server URL (did pg_tmp.sh start fail?)\n", f);
+        if (fp) fclose(fp);
+        return -1;
+    }
+    fclose(fp);
+    char *slash = strrchr(pg_base, '/');
+    if (!slash || slash < pg_base + 12) return -1;
+    slash[1] = 0;
+    return 1;
+}
+
 int main(void)
 {
+    int pg = use_postgres();
+    if (pg < 0) return 1;
+#ifndef CPE_HAVE_PG
+    if (pg) {
+        fprintf(stderr, "a PostgreSQL server was given but this build has no libpq\n");
+        return 1;
+    }
+#endif
     RUN(test_store_upsert_same_rows_twice_counts_unchanged);
     RUN(test_store_kline_reads_are_half_open_and_sorted);
     RUN(test_store_gaps_report_missing_runs);
@@ -312,5 +452,11 @@ int main(void)
     RUN(test_store_prediction_latest_at_or_before);
     RUN(test_store_meta_set_get);
     RUN(test_store_two_handles_see_each_others_writes);
+#ifdef CPE_HAVE_PG
+    if (pg) {
+        RUN(test_store_pg_open_needs_migrate_which_is_idempotent);
+        RUN(test_store_pg_klines_partitioned_by_month_and_old_months_dropped);
+    }
+#endif
     return TEST_DONE();
 }
