@@ -12,6 +12,7 @@ const char *cpe_method_name(int method)
     case CPE_POST: return "POST";
     case CPE_OPTIONS: return "OPTIONS";
     case CPE_HEAD: return "HEAD";
+    case CPE_DELETE: return "DELETE";
     default: return "?";
     }
 }
@@ -197,10 +198,13 @@ int cpe_openapi_write(const cpe_route_t *table, cpe_buf_t *b)
         for (int j = i; j < n; j++) {
             const cpe_route_t *r = &table[j];
             if (strcmp(r->path, table[i].path)) continue;
-            cpe_jw_key(&w, r->method == CPE_POST ? "post" : "get");
+            const char *m = r->method == CPE_POST     ? "post"
+                            : r->method == CPE_DELETE ? "delete"
+                                                      : "get";
+            cpe_jw_key(&w, m);
             cpe_jw_obj(&w);
             char op[64];
-            snprintf(op, sizeof op, "%s_%s", r->method == CPE_POST ? "post" : "get", r->name);
+            snprintf(op, sizeof op, "%s_%s", m, r->name);
             cpe_jw_kstr(&w, "operationId", op);
             cpe_jw_kstr(&w, "summary", r->summary);
             write_params(&w, r);

@@ -20,11 +20,12 @@
 
 struct ws_client **cpe_conn_ws_slot(void *user);
 
-static const char *const ch_names[] = {"", "candles", "predictions", "market", "replay", "*"};
+static const char *const ch_names[] = {"",       "candles", "predictions", "market",
+                                       "replay", "jobs",    "*"};
 
 static ws_channel_t channel_parse(const char *s)
 {
-    for (int i = WS_CH_CANDLES; i <= WS_CH_REPLAY; i++)
+    for (int i = WS_CH_CANDLES; i <= WS_CH_JOBS; i++)
         if (s && !strcmp(s, ch_names[i])) return (ws_channel_t)i;
     return WS_CH_NONE;
 }
@@ -335,11 +336,12 @@ static void on_subscribe(ws_client_t *c, json_t *j, int sub)
     const char *chs = json_string_value(json_object_get(j, "channel"));
     ws_channel_t ch = channel_parse(chs);
     if (ch == WS_CH_NONE) {
-        send_error(c, "INVALID_PARAMETER", "channel must be candles, predictions, market or replay");
+        send_error(c, "INVALID_PARAMETER",
+                   "channel must be candles, predictions, market, replay or jobs");
         return;
     }
-    char asset[8];
-    if (!valid_asset(json_string_value(json_object_get(j, "asset")), asset)) {
+    char asset[8] = ""; /* the jobs channel has none: every backtest job */
+    if (ch != WS_CH_JOBS && !valid_asset(json_string_value(json_object_get(j, "asset")), asset)) {
         send_error(c, "UNKNOWN_ASSET", "asset must be BTC or ETH");
         return;
     }

@@ -26,6 +26,7 @@ typedef struct pool {
     const cpe_wf_config_t *c;
     const cpe_wf_plan_t *plans;
     int n;
+    const atomic_int *cancel; /* may be NULL */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int next, stop, live, n_ready;
@@ -63,7 +64,7 @@ static void *worker(void *arg)
 {
     pool_t *p = arg;
     pthread_mutex_lock(&p->mu);
-    while (!p->stop && p->next < p->n) {
+    while (!p->stop && p->next < p->n && !(p->cancel && atomic_load(p->cancel))) {
         int i = p->next++;
         pthread_mutex_unlock(&p->mu);
         slot_t *s = &p->slot[i];
@@ -136,7 +137,7 @@ int cpe_wfc_train_parallel(const cpe_mlview_t *v, const cpe_wf_config_t *c,
     if (n <= 0) return 0;
     pool_t p;
     memset(&p, 0, sizeof p);
-    p.v = v, p.c = c, p.plans = plans, p.n = n;
+    p.v = v, p.c = c, p.plans = plans, p.n = n, p.cancel = o ? o->cancel : NULL;
     p.ready = malloc((size_t)n * sizeof *p.ready);
     p.slot = calloc((size_t)n, sizeof *p.slot);
     if (!p.ready || !p.slot) {
