@@ -13,19 +13,20 @@
  * of rows; labels end before the test week, cpe_wf_is_train_row), so what it predicts
  * depends on nothing outside that window and is the same whichever run computes it.
  * Its records (every 5-minute row of the test week, every horizon of the model set, with
- * explanations as `cpe predict --backfill --explain` stores them; model_version
- * "<SYMBOL>-wf-<test start day>") go to the store's prediction table, and one meta row
- * says what they were computed from:
+ * opts.explain their explanations as `cpe predict --backfill --explain` stores them;
+ * model_version "<SYMBOL>-wf-<test start day>") go to the store's prediction table, and one
+ * meta row says what they were computed from:
  *
  *   meta key   "wfc:<SYMBOL>:<test_from_ms>"
- *        value "cfg=<16 hex> code=<CPE_WFC_CODE_VERSION> fp=<16 hex> n=<records>"
+ *        value "cfg=<16 hex> code=<CPE_WFC_CODE_VERSION> fp=<16 hex> ex=<0|1> n=<records>"
  *   cfg = FNV-1a of the walk-forward + model-set configuration (every field, bytes of the
  *         zero-initialised struct), code = the models' code version below,
  *   fp  = FNV-1a over the 1m klines of every kline series of the symbol (spot, perp,
  *         binance, sim) with open time in [input_from, test_to): every field of every kline.
  *
- * A fold is REUSED when its meta row matches all three; TRAINED when it has none or any
- * differs (a new or corrected bar in its window, another configuration or code version:
+ * A fold is REUSED when its meta row matches all three (and has explanations if they are
+ * asked for: ~7.7 KB a record, ~16 GB of SQLite file for a year); TRAINED when it has none
+ * or any differs (a new or corrected bar in its window, another configuration or code version:
  * that fold only, its records overwritten); STORED when it has no meta row but the store
  * already holds as-of walk-forward records for every requested horizon inside the run's
  * part of its week (`cpe predict --backfill`): those are used as they are.
@@ -36,9 +37,10 @@
  * data, writes each finished fold to the store (one transaction per fold: a cancelled run
  * keeps the folds it finished) and reports progress.
  *
- * Cancel. *cancel != 0 stops the run with CPE_ECANCELED: no new fold starts, the caller's
- * thread notices within 100 ms, and the folds being trained are finished (the XGBoost
- * rounds of models/gbt.c have no hook) and discarded.
+ * Cancel. *cancel != 0 stops the run with CPE_ECANCELED: no new fold starts and the
+ * caller's thread returns within 100 ms. The folds being trained cannot be interrupted (the
+ * XGBoost rounds of models/gbt.c have no hook): their threads finish them in the background,
+ * discard them and free what they used; cpe_wfc_drain() waits for them.
  *
  * Ownership: the caller owns the store (one thread: this one). Threads: one run per store.
  */
@@ -46,6 +48,7 @@
 #define CPE_WFCACHE_H
 
 #include "cpe/error.h"
+#include "cpe/mldata.h"
 #include "cpe/prediction.h"
 #include "cpe/store.h"
 #include "cpe/walkforward.h"
@@ -70,6 +73,7 @@ typedef struct cpe_wfc_opts {
     int train_days;     /* 90: training window before each test week */
     int min_train_days; /* 21: fewer days of rows before the purge -> CPE_EDATA */
     int max_rounds;     /* 0 = the model set's default; tests use few */
+    int explain;        /* 0; 1: store each record's explanation too (GET /explain) */
     const atomic_int *cancel;
     void (*progress)(const cpe_wfc_progress_t *p, void *ctx);
     void *ctx;
@@ -91,12 +95,16 @@ int cpe_wfc_ensure(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t
                    const int *hs, int nh, const cpe_wfc_opts_t *o, cpe_wfc_progress_t *out,
                    cpe_diag_t *d);
 
-/* wf_parallel.c: train folds ks[n] over v (rows of every fold's window) on o->threads
- * workers; each finished fold is handed to sink ON THE CALLER'S THREAD, in completion order
- * (the sink owns and frees the result). A sink error or a cancel stops the run. */
-typedef int (*cpe_wfc_sink_fn)(int k, cpe_wf_result_t *res, void *ctx, cpe_diag_t *d);
-int cpe_wfc_train_parallel(const cpe_mlview_t *v, const cpe_wf_config_t *c,
-                           const cpe_wf_plan_t *folds, int n, const cpe_wfc_opts_t *o,
-                           cpe_wfc_sink_fn sink, void *ctx, cpe_diag_t *d);
+/* wf_parallel.c: train the one-fold plans[n] over the rows of m (every fold's window; m is
+ * moved in: zeroed on return) on o->threads workers; each finished fold is handed to sink
+ * ON THE CALLER'S THREAD, in completion order, as sink(i, result) (the sink frees it). A sink
+ * error or a cancel stops the run. */
+typedef int (*cpe_wfc_sink_fn)(int i, cpe_wf_result_t *res, void *ctx, cpe_diag_t *d);
+int cpe_wfc_train_parallel(cpe_mldata_t *m, const cpe_wf_config_t *c, const cpe_wf_plan_t *plans,
+                           int n, const cpe_wfc_opts_t *o, cpe_wfc_sink_fn sink, void *ctx,
+                           cpe_diag_t *d);
+
+/* Wait until the fold threads left running by cancelled runs have finished. */
+void cpe_wfc_drain(void);
 
 #endif

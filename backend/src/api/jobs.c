@@ -46,6 +46,7 @@ typedef struct job {
     char *result; /* JSON, malloc'd, when done */
     char error[512];
     atomic_int cancel;       /* DELETE while running */
+    int64_t cancel_req_ms;   /* when DELETE came */
     cpe_wfc_progress_t prog; /* stage points at a string literal */
 } job_t;
 
@@ -74,6 +75,7 @@ static void write_status(cpe_jw_t *w, const job_t *jb)
     cpe_jw_kstr(w, "job_id", jb->id);
     cpe_jw_kstr(w, "status", state_name[jb->state]);
     cpe_jw_kbool(w, "cancel_requested", atomic_load(&jb->cancel) != 0);
+    if (jb->state == J_CANCELLED) cpe_jw_kint(w, "cancel_ms", jb->done_ms - jb->cancel_req_ms);
     cpe_jw_key(w, "progress");
     cpe_jw_obj(w);
     cpe_jw_kstr(w, "stage", p->stage ? p->stage : state_name[jb->state]);
@@ -215,6 +217,7 @@ void cpe_jobs_free(cpe_jobs_t *j)
     pthread_mutex_unlock(&j->mu);
     for (int i = 0; i < j->nthreads; i++)
         pthread_join(j->th[i], NULL);
+    cpe_wfc_drain(); /* folds of cancelled jobs still finishing */
     for (int i = 0; i < MAX_JOBS; i++)
         free(j->job[i].result);
     pthread_mutex_destroy(&j->mu);
@@ -331,6 +334,7 @@ int cpe_route_backtest_delete(cpe_req_t *req, cpe_resp_t *resp)
     cpe_jobs_t *j = req->api->jobs;
     job_t *jb = find_job(req, resp);
     if (!jb) return 0;
+    if (jb->state == J_QUEUED || jb->state == J_RUNNING) jb->cancel_req_ms = req->now_ms;
     if (jb->state == J_QUEUED) {
         jb->state = J_CANCELLED;
         jb->done_ms = req->now_ms;

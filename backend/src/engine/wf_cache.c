@@ -59,13 +59,15 @@ static void fold_config(const char *sym, const cpe_wfc_opts_t *o, cpe_wf_config_
     cpe_wf_config_default(c); /* zero-initialised: padding hashes the same every time */
     snprintf(c->symbol, sizeof c->symbol, "%s", sym);
     c->eval_paths = 200; /* the strategy reads p_up, expected_move and volatility only */
-    c->keep_records = c->keep_explanations = 1;
+    c->keep_records = 1;
     c->folds = 1;
     c->expanding = 0;
     c->train_days = o->train_days;
     c->ms.cls.nthread = c->ms.reg.nthread = 1; /* bit-identical whatever the parallelism */
     if (o->max_rounds > 0) c->ms.cls.max_rounds = c->ms.reg.max_rounds = o->max_rounds;
+    /* explanations do not change the records: not part of the hash ("ex=" in the meta) */
     *hash = fnv(fnv(FNV0, c, sizeof *c), &o->min_train_days, sizeof o->min_train_days);
+    c->keep_explanations = o->explain != 0;
 }
 
 static int64_t input_from(const cpe_wf_config_t *c, int64_t test_from)
@@ -137,8 +139,20 @@ static void meta_key(const run_t *r, int k, char key[96])
 
 static void meta_value(const run_t *r, int k, size_t n_records, char val[128])
 {
-    snprintf(val, 128, "cfg=%016" PRIx64 " code=%d fp=%016" PRIx64 " n=%zu", r->cfg,
-             CPE_WFC_CODE_VERSION, r->fp[k], n_records);
+    snprintf(val, 128, "cfg=%016" PRIx64 " code=%d fp=%016" PRIx64 " ex=%d n=%zu", r->cfg,
+             CPE_WFC_CODE_VERSION, r->fp[k], r->c.keep_explanations, n_records);
+}
+
+/* A stored fold is reused when configuration, code and fingerprint match and it has
+ * explanations if they are asked for. */
+static int meta_reusable(const run_t *r, int k, const char *have)
+{
+    char want[128];
+    meta_value(r, k, 0, want);
+    size_t cmp = (size_t)(strstr(want, " ex=") - want);
+    const char *ex = strstr(have, " ex=");
+    return ex && (size_t)(ex - have) == cmp && !strncmp(have, want, cmp) &&
+           (ex[4] == '1' || !r->c.keep_explanations);
 }
 
 /* 1 when every horizon of hs has an as-of record in [a, b) (its newest before b). */
@@ -157,18 +171,13 @@ static int stored_for_all(cpe_store_t *st, const char *sym, const int *hs, int n
 static void classify(run_t *r, int64_t to, const int *hs, int nh)
 {
     for (int k = 0; k < r->n; k++) {
-        char key[96], want[128], have[128];
+        char key[96], have[128];
         meta_key(r, k, key);
         int64_t t = cpe_wfc_fold_start(r->from, k);
         int64_t a = t > r->from ? t : r->from, b = t + CPE_WFC_WEEK_MS < to ? t + CPE_WFC_WEEK_MS : to;
         int got = r->st->ops->get_meta(r->st, key, have, sizeof have) == 0;
         if (got) {
-            meta_value(r, k, 0, want);
-            char *n_at = strstr(have, " n=");
-            size_t cmp = (size_t)(strstr(want, " n=") - want);
-            r->state[k] = n_at && (size_t)(n_at - have) == cmp && !strncmp(have, want, cmp)
-                              ? F_REUSED
-                              : F_TRAIN;
+            r->state[k] = meta_reusable(r, k, have) ? F_REUSED : F_TRAIN;
         } else {
             r->state[k] = stored_for_all(r->st, r->sym, hs, nh, a, b) ? F_STORED : F_TRAIN;
         }
@@ -184,10 +193,13 @@ static int sink(int i, cpe_wf_result_t *res, void *ctx, cpe_diag_t *d)
 {
     run_t *r = ctx;
     int k = r->todo[i], rc = r->st->ops->begin(r->st);
-    for (size_t j = 0; j < res->n_records && !rc; j++) {
-        const char *ex = res->explain_text.data + res->explain_off[j];
-        rc = r->st->ops->put_prediction(r->st, &res->records[j], *ex ? ex : NULL);
-    }
+    /* horizon by horizon: each is a run of ascending keys in the table */
+    for (int h = 0; h < r->c.ms.n_h; h++)
+        for (size_t j = 0; j < res->n_records && !rc; j++) {
+            if (res->records[j].horizon_h != r->c.ms.horizons_h[h]) continue;
+            const char *ex = res->explain_off ? res->explain_text.data + res->explain_off[j] : "";
+            rc = r->st->ops->put_prediction(r->st, &res->records[j], *ex ? ex : NULL);
+        }
     char key[96], val[128];
     meta_key(r, k, key);
     meta_value(r, k, res->n_records, val);
@@ -250,7 +262,7 @@ static int train_missing(run_t *r, cpe_diag_t *d)
     if (!rc) rc = make_plans(r, &m.v, pl, d);
     r->t_train = cpe_now_ms();
     if (!rc) report(r, "training");
-    if (!rc) rc = cpe_wfc_train_parallel(&m.v, &r->c, pl, r->n_todo, r->o, sink, r, d);
+    if (!rc) rc = cpe_wfc_train_parallel(&m, &r->c, pl, r->n_todo, r->o, sink, r, d);
     free(pl);
     cpe_mldata_free(&m);
     return rc;

@@ -1,7 +1,7 @@
 /* test_wf_cache.c — walk-forward folds computed once and kept (wfcache.h): a second run
  * trains nothing, a corrected bar or another configuration or code version retrains only
  * the folds it touches, every record is as of its week (later bars change nothing), the
- * records are bit-identical on 1 and 2 threads, and a cancel stops the run keeping no
+ * records are bit-identical on 1 and 2 threads, and a cancel returns at once keeping no
  * half-stored fold. */
 #include "cpe/timeutil.h"
 #include "cpe/wfcache.h"
@@ -114,6 +114,14 @@ static void test_invalidation_retrains_only_the_fold_touched(void)
     p = ensure(st, FROM, TO, &o);
     CHECK_EQ_INT(p.folds_reused, 1);
     CHECK_EQ_INT(p.folds_trained, 1);
+    /* explanations asked for: the folds stored without them are trained again; once they
+     * have them, a run without the flag reuses them */
+    o.explain = 1;
+    p = ensure(st, FROM, TO, &o);
+    CHECK_EQ_INT(p.folds_trained, 2);
+    o.explain = 0;
+    p = ensure(st, FROM, TO, &o);
+    CHECK_EQ_INT(p.folds_reused, 2);
     /* another configuration: every fold */
     o.max_rounds = 9;
     p = ensure(st, FROM, TO, &o);
@@ -161,6 +169,7 @@ static void test_one_thread_equals_two(void)
     cpe_wfc_opts_t o1, o2;
     opts(&o1, 1);
     opts(&o2, 2);
+    o1.explain = o2.explain = 1;
     ensure(s1, FROM, TO, &o1);
     ensure(s2, FROM, TO, &o2);
     for (int h = 0; h < 4; h++) {
@@ -185,24 +194,38 @@ static void test_one_thread_equals_two(void)
     cpe_store_close(s2);
 }
 
+typedef struct cancel_ctx {
+    atomic_int stop;
+    int64_t at_ms; /* when the flag was set */
+} cancel_ctx_t;
+
 static void cancel_at_training(const cpe_wfc_progress_t *p, void *ctx)
 {
-    if (!strcmp(p->stage, "training")) atomic_store((atomic_int *)ctx, 1);
+    cancel_ctx_t *c = ctx;
+    if (strcmp(p->stage, "training") || atomic_load(&c->stop)) return;
+    c->at_ms = cpe_now_ms();
+    atomic_store(&c->stop, 1);
 }
 
-static void test_cancel_stops_and_keeps_no_fold(void)
+/* A cancel while both folds train: the call returns within 1 s (the folds in training are
+ * left to finish on their own threads), nothing was stored, and the next run trains all. */
+static void test_cancel_returns_at_once_and_keeps_no_fold(void)
 {
     cpe_store_t *st = store_with("cancel", NBARS);
-    atomic_int stop = 0;
+    cancel_ctx_t cc = {0};
+    atomic_init(&cc.stop, 0);
     cpe_wfc_opts_t o;
     opts(&o, 2);
-    o.cancel = &stop;
+    o.cancel = &cc.stop;
     o.progress = cancel_at_training;
-    o.ctx = &stop;
+    o.ctx = &cc;
     cpe_wfc_progress_t p;
     cpe_diag_t d = {0};
     CHECK_EQ_INT(cpe_wfc_ensure(st, "BTCUSDT", FROM, TO, HS, 4, &o, &p, &d), CPE_ECANCELED);
+    int64_t took = cpe_now_ms() - cc.at_ms;
+    CHECK_MSG(cc.at_ms > 0 && took < 1000, "cancel took %lld ms", (long long)took);
     CHECK_EQ_INT(p.folds_trained, 0);
+    cpe_wfc_drain();
     opts(&o, 2);
     p = ensure(st, FROM, TO, &o);
     CHECK_EQ_INT(p.folds_trained, 2);
@@ -216,7 +239,7 @@ int main(void)
     RUN(test_invalidation_retrains_only_the_fold_touched);
     RUN(test_records_are_as_of_their_week);
     RUN(test_one_thread_equals_two);
-    RUN(test_cancel_stops_and_keeps_no_fold);
+    RUN(test_cancel_returns_at_once_and_keeps_no_fold);
     free(K);
     return TEST_DONE();
 }
