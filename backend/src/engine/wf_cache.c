@@ -246,6 +246,13 @@ static int make_plans(run_t *r, const cpe_mlview_t *v, cpe_wf_plan_t *pl, cpe_di
     return 0;
 }
 
+static int cancelled(const run_t *r, cpe_diag_t *d)
+{
+    return r->o->cancel && atomic_load(r->o->cancel)
+               ? cpe_diag_set(d, CPE_ECANCELED, "walk-forward: cancelled")
+               : 0;
+}
+
 static int train_missing(run_t *r, cpe_diag_t *d)
 {
     int64_t a = cpe_wfc_fold_start(r->from, r->todo[0]);
@@ -255,9 +262,10 @@ static int train_missing(run_t *r, cpe_diag_t *d)
     cpe_wf_plan_t *pl = malloc((size_t)r->n_todo * sizeof *pl);
     int rc = pl ? 0 : cpe_diag_set(d, CPE_ENOMEM, "walk-forward: out of memory");
     report(r, "loading data");
-    if (!rc)
+    if (!rc && (rc = cancelled(r, d)) == 0)
         rc = cpe_mldata_load(r->st, r->sym, a - purge - train, b, 5 * CPE_MS_PER_MIN,
                              CPE_MLDATA_WARMUP_MS, &m, d);
+    if (!rc) rc = cancelled(r, d); /* the load is not interruptible: look again after it */
     if (!rc && m.v.n < 2) rc = cpe_diag_set(d, CPE_EDATA, "walk-forward: no rows");
     if (!rc) rc = make_plans(r, &m.v, pl, d);
     r->t_train = cpe_now_ms();
@@ -300,8 +308,7 @@ int cpe_wfc_ensure(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t
     }
     if (!rc) classify(&r, to_ms, hs, nh);
     if (!rc && r.n_todo) rc = train_missing(&r, d);
-    if (!rc && o->cancel && atomic_load(o->cancel))
-        rc = cpe_diag_set(d, CPE_ECANCELED, "walk-forward: cancelled");
+    if (!rc) rc = cancelled(&r, d);
     if (!rc) report(&r, "done");
     if (out) *out = r.pr;
     free(dg);
