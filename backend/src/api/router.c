@@ -17,6 +17,11 @@ const char *cpe_method_name(int method)
     }
 }
 
+const char *cpe_method_key(int method)
+{
+    return method == CPE_POST ? "post" : method == CPE_DELETE ? "delete" : "get";
+}
+
 int cpe_route_count(const cpe_route_t *table)
 {
     int n = 0;
@@ -198,9 +203,7 @@ int cpe_openapi_write(const cpe_route_t *table, cpe_buf_t *b)
         for (int j = i; j < n; j++) {
             const cpe_route_t *r = &table[j];
             if (strcmp(r->path, table[i].path)) continue;
-            const char *m = r->method == CPE_POST     ? "post"
-                            : r->method == CPE_DELETE ? "delete"
-                                                      : "get";
+            const char *m = cpe_method_key(r->method);
             cpe_jw_key(&w, m);
             cpe_jw_obj(&w);
             char op[64];
