@@ -186,9 +186,8 @@ const cpe_command_t cpe_cmddef_backtest = {
     "the range, each trained on the 90 days before its week; they are stored (--explain:\n"
     "with their explanations, ~7.7 KB a record) and reused by the next run until the bars\n"
     "they saw change (folds run on --threads N workers, default the cores; progress on\n"
-    "stderr). Half-Kelly sizing, the\n"
-    "circuit breakers of spec 14.2 and the execution model of spec 12.2. --strategy\n"
-    "overrides the defaults (docs/BACKTEST.md).\n"
+    "stderr). Half-Kelly sizing, the circuit breakers of spec 14.2 and the execution\n"
+    "model of spec 12.2. --strategy overrides the defaults (docs/BACKTEST.md).\n"
     "Signals: columns ts,open,high,low,close,signal (signal -1/0/1 decided at the close, held\n"
     "from the next open); all equity per position, market fills, commission on every fill.\n"
     "Both print the same result JSON (to --out with a summary line, else to stdout).",
