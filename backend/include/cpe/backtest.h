@@ -44,6 +44,7 @@
 #include "cpe/error.h"
 #include "cpe/rng.h"
 #include "cpe/store.h"
+#include "cpe/wfcache.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -258,7 +259,7 @@ typedef struct cpe_bt_result {
     char kind[16]; /* "strategy" | "signals" */
     char symbol[32];
     char source[128]; /* where bars / predictions came from */
-    char pred_source[64];
+    char pred_source[128];
     int simulated; /* the bars are simulated */
     cpe_bt_config_t cfg;
     size_t n;                  /* bars */
@@ -324,25 +325,33 @@ typedef struct cpe_bt_data {
     cpe_bt_funding_t *funding;
     size_t n_funding;
     char instrument[64];
-    char pred_source[64]; /* "stored walk-forward" | "walk-forward run" */
-    size_t n_rejected;    /* stored predictions not from a walk-forward model before them */
+    char pred_source[128]; /* "stored walk-forward predictions; folds reused N, trained M" */
+    size_t n_rejected;     /* stored predictions not from a walk-forward model before them */
     int simulated;
+    cpe_wfc_progress_t wf; /* the folds of the range: reused, trained, stored */
 } cpe_bt_data_t;
 
 /* symbol: "BTC", "BTCUSDT" (price series chosen by barload.h's rule) or an instrument key
  * ("sim:spot:BTCUSDT", the series the API shows). Load 1m bars, funding of the symbol's perp, and
  * for each enabled horizon the stored predictions over the range that a walk-forward model
  * ("<SYMBOL>-wf-YYYYMMDD") made after its label cutoff (other stored records, e.g. the live
- * champion's, are counted in n_rejected and ignored); when none remain for a horizon, run
- * walk-forward models (cpe_wf_run, 7-day test windows, 90 days of history before `from`) so that
- * every prediction comes from a model trained before it. */
+ * champion's, are counted in n_rejected and ignored). Before reading them, the weekly
+ * walk-forward folds covering the range are made sure of (wfcache.h: reused when stored and
+ * unchanged, trained and stored otherwise), so every prediction comes from a model trained
+ * before its week. wo (NULL = defaults) sets threads, cancel and progress of the folds. */
 int cpe_bt_data_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
                      const cpe_bt_config_t *cfg, cpe_bt_data_t *out, cpe_diag_t *d);
+int cpe_bt_data_load_wf(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
+                        const cpe_bt_config_t *cfg, const cpe_wfc_opts_t *wo, cpe_bt_data_t *out,
+                        cpe_diag_t *d);
 void cpe_bt_data_free(cpe_bt_data_t *dt);
 
 /* Load + run: what the CLI and POST /backtest do. */
 int cpe_bt_run_store(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
                      const cpe_bt_config_t *cfg, cpe_bt_result_t *r, cpe_diag_t *d);
+int cpe_bt_run_store_wf(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
+                        const cpe_bt_config_t *cfg, const cpe_wfc_opts_t *wo, cpe_bt_result_t *r,
+                        cpe_diag_t *d);
 
 /* The result JSON (docs/BACKTEST.md): what `cpe backtest --out` writes and GET
  * /backtest/{id} returns. */

@@ -35,7 +35,8 @@
     X(TIMEOUT, -17, "timed out")                                                \
     X(DATA, -18, "insufficient data")                                           \
     X(AGAIN, -19, "try again")                                                  \
-    X(INTERNAL, -20, "internal error")
+    X(INTERNAL, -20, "internal error")                                          \
+    X(CANCELED, -21, "cancelled")
 
 enum cpe_errno {
 #define CPE_ERR_ENUM(name, val, msg) CPE_E##name = (val),

@@ -167,6 +167,12 @@ int cpe_wf_is_train_row(const cpe_wf_plan_t *p, int k, int64_t ts_ms, int horizo
 int cpe_wf_run(const cpe_mlview_t *v, const cpe_wf_config_t *c, cpe_wf_result_t *res,
                void (*progress)(int fold, int n_folds, void *ctx), void *ctx, cpe_diag_t *d);
 
+/* The same over a plan the caller made (cpe_wf_make_plan, or one fold of a fixed grid as
+ * wfcache.h does): folds are trained and evaluated in plan order, as cpe_wf_run does. */
+int cpe_wf_run_plan(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_wf_plan_t *plan,
+                    cpe_wf_result_t *res, void (*progress)(int fold, int n_folds, void *ctx),
+                    void *ctx, cpe_diag_t *d);
+
 void cpe_wf_result_free(cpe_wf_result_t *r);
 
 #endif

@@ -48,7 +48,13 @@ const char *cpe_query_get(const cpe_query_t *q, const char *key);
  * or -1 for a malformed escape. */
 long cpe_url_decode(char *s, long len, int plus);
 
-typedef enum cpe_http_method { CPE_GET = 1, CPE_POST = 2, CPE_OPTIONS = 4, CPE_HEAD = 8 } cpe_http_method_t;
+typedef enum cpe_http_method {
+    CPE_GET = 1,
+    CPE_POST = 2,
+    CPE_OPTIONS = 4,
+    CPE_HEAD = 8,
+    CPE_DELETE = 16
+} cpe_http_method_t;
 
 struct cpe_api; /* server state (server.h) */
 

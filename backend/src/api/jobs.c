@@ -1,23 +1,29 @@
-/* jobs.c — POST /backtest and GET /backtest/{id}: a table of backtest jobs run by worker
- * threads (CPE_BACKTEST_WORKERS, default 1).
+/* jobs.c — POST /backtest, GET and DELETE /backtest/{id}: a table of backtest jobs run by
+ * worker threads (CPE_BACKTEST_WORKERS, default 1).
  *
  *   POST (service thread)  validate asset/from/to/strategy, resolve the price series the
  *                          server shows (cpe_api_kline_series), queue -> 202 {"job_id"}
- *   worker thread          takes the oldest queued job, runs cpe_bt_run_store on its own
+ *   worker thread          takes the oldest queued job, runs cpe_bt_run_store_wf on its own
  *                          store handle (stores are one-thread objects), keeps the result
- *                          JSON (the same bytes `cpe backtest --out` writes)
- *   GET (service thread)   {"job_id","status","result"|null,"error"|null}
+ *                          JSON (the same bytes `cpe backtest --out` writes); the walk-forward
+ *                          folds report their progress into the job, and each report is
+ *                          pushed on the WebSocket "jobs" channel
+ *   GET (service thread)   {"job_id","status","progress","result"|null,"error"|null}
+ *   DELETE                 a queued job is cancelled at once; a running one gets its cancel
+ *                          flag set (checked between folds: wfcache.h) and ends "cancelled"
  *
  * The table holds MAX_JOBS jobs; a new job replaces the oldest finished one, and when
  * every slot is queued or running POST answers 503 BACKTEST_BUSY with a retry delay.
- * Everything in the table is guarded by `mu`; a worker reads its job's inputs, which
- * nobody writes while it is running (finished jobs only are replaced). */
+ * Everything in the table is guarded by `mu`, except the cancel flag (atomic); a worker
+ * reads its job's inputs, which nobody writes while it is running (finished jobs only are
+ * replaced). */
 #include "api/server.h"
 #include "cpe/backtest.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +32,8 @@
 #define MAX_WORKERS 16
 #define RESULT_CAP (256u * 1024 * 1024)
 
-typedef enum { J_FREE = 0, J_QUEUED, J_RUNNING, J_DONE, J_FAILED } job_state_t;
-static const char *const state_name[] = {"free", "queued", "running", "done", "failed"};
+typedef enum { J_FREE = 0, J_QUEUED, J_RUNNING, J_DONE, J_FAILED, J_CANCELLED } job_state_t;
+static const char *const state_name[] = {"free", "queued", "running", "done", "failed", "cancelled"};
 
 typedef struct job {
     job_state_t state;
@@ -39,6 +45,9 @@ typedef struct job {
     int64_t queued_ms, started_ms, done_ms;
     char *result; /* JSON, malloc'd, when done */
     char error[512];
+    atomic_int cancel;       /* DELETE while running */
+    int64_t cancel_req_ms;   /* when DELETE came */
+    cpe_wfc_progress_t prog; /* stage points at a string literal */
 } job_t;
 
 struct cpe_jobs {
@@ -59,13 +68,80 @@ static job_t *next_queued(cpe_jobs_t *j)
     return best;
 }
 
+/* The job's status and progress as JSON members (caller holds mu). */
+static void write_status(cpe_jw_t *w, const job_t *jb)
+{
+    const cpe_wfc_progress_t *p = &jb->prog;
+    cpe_jw_kstr(w, "job_id", jb->id);
+    cpe_jw_kstr(w, "status", state_name[jb->state]);
+    cpe_jw_kbool(w, "cancel_requested", atomic_load(&jb->cancel) != 0);
+    if (jb->state == J_CANCELLED) cpe_jw_kint(w, "cancel_ms", jb->done_ms - jb->cancel_req_ms);
+    cpe_jw_key(w, "progress");
+    cpe_jw_obj(w);
+    cpe_jw_kstr(w, "stage", p->stage ? p->stage : state_name[jb->state]);
+    cpe_jw_kint(w, "folds_total", p->folds_total);
+    cpe_jw_kint(w, "folds_done", p->folds_done);
+    cpe_jw_kint(w, "folds_reused", p->folds_reused);
+    cpe_jw_kint(w, "folds_trained", p->folds_trained);
+    cpe_jw_kint(w, "folds_backfilled", p->folds_stored);
+    cpe_jw_key(w, "eta_ms");
+    if (p->eta_ms >= 0 && p->stage)
+        cpe_jw_int(w, p->eta_ms);
+    else
+        cpe_jw_null(w);
+    cpe_jw_end(w);
+}
+
+/* {"type":"job", ...status and progress...} for the WebSocket "jobs" channel (caller holds
+ * mu; pushed after unlocking: cpe_api_inbox_push takes the server's lock). */
+static cpe_wsmsg_t *status_msg(const job_t *jb)
+{
+    cpe_buf_t b;
+    cpe_buf_init(&b, 4096);
+    cpe_jw_t w;
+    cpe_jw_init(&w, &b);
+    cpe_jw_obj(&w);
+    cpe_jw_kstr(&w, "type", "job");
+    write_status(&w, jb);
+    cpe_jw_end(&w);
+    cpe_wsmsg_t *m = w.err ? NULL : cpe_wsmsg_new(WS_CH_JOBS, "", "", 0, b.data, b.len);
+    cpe_buf_free(&b);
+    return m;
+}
+
+static void push(cpe_jobs_t *j, cpe_wsmsg_t *m)
+{
+    if (m) cpe_api_inbox_push(j->api, m);
+}
+
+typedef struct job_ctx {
+    cpe_jobs_t *j;
+    job_t *jb;
+} job_ctx_t;
+
+static void on_progress(const cpe_wfc_progress_t *p, void *ctx)
+{
+    job_ctx_t *c = ctx;
+    pthread_mutex_lock(&c->j->mu);
+    c->jb->prog = *p;
+    cpe_wsmsg_t *m = status_msg(c->jb);
+    pthread_mutex_unlock(&c->j->mu);
+    push(c->j, m);
+}
+
 static void run_job(cpe_jobs_t *j, cpe_store_t *st, job_t *jb)
 {
     cpe_bt_result_t r = {0};
     cpe_diag_t d = {0};
     cpe_buf_t b;
     cpe_buf_init(&b, RESULT_CAP);
-    int rc = st ? cpe_bt_run_store(st, jb->what, jb->from_ms, jb->to_ms, &jb->cfg, &r, &d)
+    job_ctx_t ctx = {j, jb};
+    cpe_wfc_opts_t wo;
+    cpe_wfc_opts_default(&wo);
+    wo.cancel = &jb->cancel;
+    wo.progress = on_progress;
+    wo.ctx = &ctx;
+    int rc = st ? cpe_bt_run_store_wf(st, jb->what, jb->from_ms, jb->to_ms, &jb->cfg, &wo, &r, &d)
                 : cpe_diag_set(&d, CPE_ESTORE, "cannot open the store");
     if (!rc && (rc = cpe_bt_result_json(&r, &b))) cpe_diag_set(&d, rc, "the result is too large");
     char *res = NULL;
@@ -75,12 +151,15 @@ static void run_job(cpe_jobs_t *j, cpe_store_t *st, job_t *jb)
     cpe_bt_result_free(&r);
     pthread_mutex_lock(&j->mu);
     jb->done_ms = cpe_now_ms();
-    jb->state = rc ? J_FAILED : J_DONE;
+    jb->state = rc == CPE_ECANCELED ? J_CANCELLED : rc ? J_FAILED : J_DONE;
     jb->result = res;
     if (rc) snprintf(jb->error, sizeof jb->error, "%s", d.msg);
+    cpe_wsmsg_t *m = status_msg(jb);
     pthread_mutex_unlock(&j->mu);
-    cpe_info("backtest %s: %s in %lld ms%s%s", jb->id, rc ? "failed" : "done",
-             (long long)(jb->done_ms - jb->started_ms), rc ? ": " : "", rc ? d.msg : "");
+    push(j, m);
+    cpe_info("backtest %s: %s in %lld ms (folds reused %d, trained %d)%s%s", jb->id,
+             state_name[jb->state], (long long)(jb->done_ms - jb->started_ms),
+             jb->prog.folds_reused, jb->prog.folds_trained, rc ? ": " : "", rc ? d.msg : "");
 }
 
 static void *worker(void *arg)
@@ -138,6 +217,7 @@ void cpe_jobs_free(cpe_jobs_t *j)
     pthread_mutex_unlock(&j->mu);
     for (int i = 0; i < j->nthreads; i++)
         pthread_join(j->th[i], NULL);
+    cpe_wfc_drain(); /* folds of cancelled jobs still finishing */
     for (int i = 0; i < MAX_JOBS; i++)
         free(j->job[i].result);
     pthread_mutex_destroy(&j->mu);
@@ -170,12 +250,13 @@ static job_t *take_slot(cpe_jobs_t *j)
     for (int i = 0; i < MAX_JOBS; i++) {
         job_t *jb = &j->job[i];
         if (jb->state == J_FREE) return jb;
-        if ((jb->state == J_DONE || jb->state == J_FAILED) && (!old || jb->seq < old->seq))
+        if (jb->state >= J_DONE && (!old || jb->seq < old->seq))
             old = jb;
     }
     if (old) {
         free(old->result);
         memset(old, 0, sizeof *old);
+        atomic_init(&old->cancel, 0);
     }
     return old;
 }
@@ -235,23 +316,53 @@ int cpe_route_backtest_post(cpe_req_t *req, cpe_resp_t *resp)
     return w.err ? CPE_ETOOBIG : 0;
 }
 
-int cpe_route_backtest_get(cpe_req_t *req, cpe_resp_t *resp)
+/* The job of the path's id, with mu held; NULL (mu released, 404 written) when none. */
+static job_t *find_job(cpe_req_t *req, cpe_resp_t *resp)
 {
     cpe_jobs_t *j = req->api->jobs;
     const char *id = req->path_param ? req->path_param : "";
     pthread_mutex_lock(&j->mu);
-    job_t *jb = NULL;
-    for (int i = 0; i < MAX_JOBS && !jb; i++)
-        if (j->job[i].state != J_FREE && !strcmp(j->job[i].id, id)) jb = &j->job[i];
-    if (!jb) {
-        pthread_mutex_unlock(&j->mu);
-        return cpe_resp_error(resp, 404, "NOT_FOUND", "job_id", id, 0, "no backtest job '%s'", id);
+    for (int i = 0; i < MAX_JOBS; i++)
+        if (j->job[i].state != J_FREE && !strcmp(j->job[i].id, id)) return &j->job[i];
+    pthread_mutex_unlock(&j->mu);
+    cpe_resp_error(resp, 404, "NOT_FOUND", "job_id", id, 0, "no backtest job '%s'", id);
+    return NULL;
+}
+
+int cpe_route_backtest_delete(cpe_req_t *req, cpe_resp_t *resp)
+{
+    cpe_jobs_t *j = req->api->jobs;
+    job_t *jb = find_job(req, resp);
+    if (!jb) return 0;
+    if (jb->state == J_QUEUED || jb->state == J_RUNNING) jb->cancel_req_ms = req->now_ms;
+    if (jb->state == J_QUEUED) {
+        jb->state = J_CANCELLED;
+        jb->done_ms = req->now_ms;
+        snprintf(jb->error, sizeof jb->error, "cancelled before it started");
+    } else if (jb->state == J_RUNNING) {
+        atomic_store(&jb->cancel, 1);
     }
+    resp->status = jb->state == J_RUNNING ? 202 : 200;
     cpe_jw_t w;
     cpe_jw_init(&w, &resp->body);
     cpe_jw_obj(&w);
-    cpe_jw_kstr(&w, "job_id", jb->id);
-    cpe_jw_kstr(&w, "status", state_name[jb->state]);
+    write_status(&w, jb);
+    cpe_jw_end(&w);
+    cpe_wsmsg_t *m = status_msg(jb);
+    pthread_mutex_unlock(&j->mu);
+    push(j, m);
+    return w.err ? CPE_ETOOBIG : 0;
+}
+
+int cpe_route_backtest_get(cpe_req_t *req, cpe_resp_t *resp)
+{
+    cpe_jobs_t *j = req->api->jobs;
+    job_t *jb = find_job(req, resp);
+    if (!jb) return 0;
+    cpe_jw_t w;
+    cpe_jw_init(&w, &resp->body);
+    cpe_jw_obj(&w);
+    write_status(&w, jb);
     cpe_jw_kint(&w, "queued_ms", jb->queued_ms);
     if (jb->state >= J_RUNNING) cpe_jw_kint(&w, "started_ms", jb->started_ms);
     if (jb->state >= J_DONE) cpe_jw_kint(&w, "run_ms", jb->done_ms - jb->started_ms);
@@ -261,9 +372,9 @@ int cpe_route_backtest_get(cpe_req_t *req, cpe_resp_t *resp)
     else
         cpe_jw_null(&w);
     cpe_jw_key(&w, "error");
-    if (jb->state == J_FAILED) {
+    if (jb->state == J_FAILED || jb->state == J_CANCELLED) {
         cpe_jw_obj(&w);
-        cpe_jw_kstr(&w, "code", "BACKTEST_FAILED");
+        cpe_jw_kstr(&w, "code", jb->state == J_FAILED ? "BACKTEST_FAILED" : "BACKTEST_CANCELLED");
         cpe_jw_kstr(&w, "message", jb->error);
         cpe_jw_end(&w);
     } else {

@@ -12,8 +12,14 @@ const char *cpe_method_name(int method)
     case CPE_POST: return "POST";
     case CPE_OPTIONS: return "OPTIONS";
     case CPE_HEAD: return "HEAD";
+    case CPE_DELETE: return "DELETE";
     default: return "?";
     }
+}
+
+const char *cpe_method_key(int method)
+{
+    return method == CPE_POST ? "post" : method == CPE_DELETE ? "delete" : "get";
 }
 
 int cpe_route_count(const cpe_route_t *table)
@@ -197,10 +203,11 @@ int cpe_openapi_write(const cpe_route_t *table, cpe_buf_t *b)
         for (int j = i; j < n; j++) {
             const cpe_route_t *r = &table[j];
             if (strcmp(r->path, table[i].path)) continue;
-            cpe_jw_key(&w, r->method == CPE_POST ? "post" : "get");
+            const char *m = cpe_method_key(r->method);
+            cpe_jw_key(&w, m);
             cpe_jw_obj(&w);
             char op[64];
-            snprintf(op, sizeof op, "%s_%s", r->method == CPE_POST ? "post" : "get", r->name);
+            snprintf(op, sizeof op, "%s_%s", m, r->name);
             cpe_jw_kstr(&w, "operationId", op);
             cpe_jw_kstr(&w, "summary", r->summary);
             write_params(&w, r);

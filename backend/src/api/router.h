@@ -26,7 +26,7 @@ typedef struct cpe_route_param {
 } cpe_route_param_t;
 
 typedef struct cpe_route {
-    int method;          /* CPE_GET or CPE_POST */
+    int method;          /* CPE_GET, CPE_POST or CPE_DELETE */
     const char *path;    /* "/predict", "/backtest/{job_id}" */
     cpe_route_fn fn;
     const char *name;    /* metric label, e.g. "predict" */
@@ -46,7 +46,8 @@ extern const cpe_route_t cpe_api_routes[];
 const cpe_route_t *cpe_route_match(const cpe_route_t *table, int method, const char *path,
                                    const char **param, size_t *param_len, int *status);
 int cpe_route_count(const cpe_route_t *table);
-const char *cpe_method_name(int method);
+const char *cpe_method_name(int method); /* "GET" */
+const char *cpe_method_key(int method);  /* its OpenAPI operation key: "get", "post", "delete" */
 
 /* The OpenAPI 3.0 document of the table into b. 0 or CPE_ETOOBIG. */
 int cpe_openapi_write(const cpe_route_t *table, cpe_buf_t *b);

@@ -78,7 +78,11 @@ const cpe_route_t cpe_api_routes[] = {
      "Queue a backtest; 202 with a job id", p_backtest_post, "202 400 401 404 413 429 503",
      "application/json", 0},
     {CPE_GET, "/backtest/{job_id}", cpe_route_backtest_get, "backtest_job",
-     "A backtest job's status and result", p_backtest_get, "200 401 404 429", "application/json", 0},
+     "A backtest job's status, progress (stage, folds done / total, ETA) and result",
+     p_backtest_get, "200 401 404 429", "application/json", 0},
+    {CPE_DELETE, "/backtest/{job_id}", cpe_route_backtest_delete, "backtest_job",
+     "Cancel a backtest job: queued ones at once, running ones between walk-forward folds; "
+     "202 while it stops", p_backtest_get, "200 202 401 404 429", "application/json", 0},
     {CPE_GET, "/health", route_health, "health",
      "Freshness per data source, stale flags, model versions, retraining, simulated flag", NULL,
      "200 429", "application/json", 1},

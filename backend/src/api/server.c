@@ -229,7 +229,7 @@ static int send_response(struct lws *wsi, cpe_api_t *api, conn_t *c, int status,
             goto fail;
     }
     if (status == 204 && c->method == CPE_OPTIONS) {
-        static const char am[] = "GET, POST, OPTIONS";
+        static const char am[] = "GET, POST, DELETE, OPTIONS";
         static const char ah[] = "Content-Type, Authorization";
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-methods:",
                                         (const unsigned char *)am, (int)strlen(am), &p, end) ||
@@ -477,6 +477,7 @@ static int method_of(struct lws *wsi)
     if (lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI)) return CPE_OPTIONS;
 #if defined(LWS_WITH_HTTP_UNCOMMON_HEADERS) || 1
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI)) return CPE_HEAD;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI)) return CPE_DELETE;
 #endif
     return 0;
 }
@@ -508,7 +509,7 @@ static int on_http(struct lws *wsi, cpe_api_t *api, conn_t *c, const char *uri)
     }
     if (!c->method)
         return send_error(wsi, api, c, 405, "METHOD_NOT_ALLOWED", NULL, 0,
-                          "only GET, POST, HEAD and OPTIONS are served");
+                          "only GET, POST, DELETE, HEAD and OPTIONS are served");
     if (c->method == CPE_POST) {
         char cl[32];
         if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&

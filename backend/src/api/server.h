@@ -40,6 +40,7 @@ typedef enum ws_channel {
     WS_CH_PREDICTIONS,
     WS_CH_MARKET,
     WS_CH_REPLAY,
+    WS_CH_JOBS, /* backtest job progress (jobs.c); no asset */
     WS_CH_ALL
 } ws_channel_t;
 
@@ -163,5 +164,6 @@ int cpe_jobs_new(cpe_api_t *api, int workers, cpe_jobs_t **out);
 void cpe_jobs_free(cpe_jobs_t *j);
 int cpe_route_backtest_post(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_backtest_get(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_backtest_delete(cpe_req_t *req, cpe_resp_t *resp);
 
 #endif

@@ -303,14 +303,15 @@ static void on_subscribe(ws_client_t *c, const ws_cmd_t *cmd, int sub)
 {
     ws_channel_t ch = cmd->ch;
     if (ch == WS_CH_NONE) {
-        send_error(c, "INVALID_PARAMETER", "channel must be candles, predictions, market or replay");
+        send_error(c, "INVALID_PARAMETER",
+                   "channel must be candles, predictions, market, replay or jobs");
         return;
     }
-    if (!cmd->asset_ok) {
+    if (ch != WS_CH_JOBS && !cmd->asset_ok) { /* the jobs channel has none: every job */
         send_error(c, "UNKNOWN_ASSET", "asset must be BTC or ETH");
         return;
     }
-    const char *asset = cmd->asset;
+    const char *asset = ch == WS_CH_JOBS ? "" : cmd->asset;
     char interval[8] = "";
     if (ch == WS_CH_CANDLES) {
         if (!cmd->interval_ok) {

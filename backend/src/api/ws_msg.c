@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const ch_names[] = {"", "candles", "predictions", "market", "replay", "*"};
+static const char *const ch_names[] = {"",       "candles", "predictions", "market",
+                                       "replay", "jobs",    "*"};
 
 const char *cpe_ws_channel_name(ws_channel_t ch)
 {
@@ -15,7 +16,7 @@ const char *cpe_ws_channel_name(ws_channel_t ch)
 
 static ws_channel_t channel_parse(const char *s)
 {
-    for (int i = WS_CH_CANDLES; i <= WS_CH_REPLAY; i++)
+    for (int i = WS_CH_CANDLES; i <= WS_CH_JOBS; i++)
         if (s && !strcmp(s, ch_names[i])) return (ws_channel_t)i;
     return WS_CH_NONE;
 }

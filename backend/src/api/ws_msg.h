@@ -2,7 +2,7 @@
  * ws_msg.h — the WebSocket client-message parser: one text frame of /ws in, one command out.
  *
  * A client message is a JSON object {"op": ..., ...} (docs/API.md, WebSocket):
- *   subscribe / unsubscribe   channel (candles|predictions|market|replay), asset, interval
+ *   subscribe / unsubscribe   channel (candles|predictions|market|replay|jobs), asset, interval
  *   replay                    asset, from (ISO-8601 or epoch ms, string or integer), speed
  *                             (bars per second in [0, 10000]), interval
  *   replay_step, replay_stop, ping

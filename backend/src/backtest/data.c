@@ -1,22 +1,20 @@
 /* data.c — what a strategy backtest reads from the store: 1m bars (barload.h), funding of
  * the symbol's perp at its real settlement times, and as-of predictions per enabled
- * horizon. Stored predictions (`cpe predict --backfill`: walk-forward records) are used
- * when the store has any for the horizon in the range; otherwise walk-forward models are
- * trained here (cpe_wf_run) on the history before each 7-day window, so no prediction ever
- * comes from a model that saw its own bar. Records are read a day at a time and reduced
- * to what the strategy needs (cpe_bt_pred_t). */
+ * horizon. The weekly walk-forward folds covering the range are made sure of first
+ * (wfcache.h: stored folds whose bars, configuration and code are unchanged are reused,
+ * the others trained on the history before their week and stored), so no prediction ever
+ * comes from a model that saw its own bar; then the stored records are read a day at a
+ * time and reduced to what the strategy needs (cpe_bt_pred_t). */
 #include "cpe/backtest.h"
 #include "cpe/barload.h"
 #include "cpe/market.h"
 #include "cpe/mldata.h"
 #include "cpe/timeutil.h"
-#include "cpe/walkforward.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define WF_HISTORY_MS (90 * CPE_MS_PER_DAY)
 /* Predictions are read a day at a time: the store grows its output array one record at a
  * time, so a long range in one call copies the records it has already read over and over. */
 #define CHUNK_MS CPE_MS_PER_DAY
@@ -44,22 +42,9 @@ static void slim(const cpe_prediction_t *p, cpe_bt_pred_t *o)
     o->stale = p->stale;
 }
 
-/* 1 when p comes from a walk-forward model ("<SYMBOL>-wf-YYYYMMDD", the day its label
- * cutoff falls on: it knows outcomes up to there) trained before p was made. Stored
- * records of other models (e.g. the live champion's, which the live pipeline also writes
- * over recent history it may have been trained on) are not trusted to be as of their bar. */
-static int as_of(const cpe_prediction_t *p)
-{
-    const char *w = strstr(p->model_version, "-wf-");
-    unsigned y, m, dd;
-    if (!w || sscanf(w + 4, "%4u%2u%2u", &y, &m, &dd) != 3 || m < 1 || m > 12 || dd < 1 || dd > 31)
-        return 0;
-    return p->ts_ms >= cpe_days_from_civil((int)y, m, dd) * CPE_MS_PER_DAY;
-}
-
 static int push_pred(cpe_bt_data_t *dt, int k, size_t *cap, const cpe_prediction_t *p)
 {
-    if (!as_of(p)) {
+    if (!cpe_wf_record_as_of(p)) {
         dt->n_rejected++;
         return 0;
     }
@@ -95,48 +80,6 @@ static int load_stored(cpe_store_t *st, const char *sym, int64_t from, int64_t t
         if (rc) return cpe_diag_set(d, rc, "out of memory for predictions");
     }
     return 0;
-}
-
-/* Walk-forward records for the horizons that have none stored. */
-static int run_walk_forward(cpe_store_t *st, const char *sym, int64_t from, int64_t to,
-                            cpe_bt_data_t *dt, const int *need, cpe_diag_t *d)
-{
-    cpe_wf_config_t c;
-    cpe_wf_config_default(&c);
-    snprintf(c.symbol, sizeof c.symbol, "%s", sym);
-    c.eval_paths = 200; /* the strategy reads p_up, expected_move and volatility only */
-    int64_t test_ms = c.test_days * CPE_MS_PER_DAY;
-    c.folds = (int)((to - from + test_ms - 1) / test_ms);
-    if (c.folds > CPE_WF_MAX_FOLDS)
-        return cpe_diag_set(d, CPE_EINVAL, "range too long for walk-forward predictions (%d folds)",
-                            CPE_WF_MAX_FOLDS);
-    cpe_mldata_t m = {0};
-    cpe_wf_result_t res = {0};
-    int rc;
-    int64_t end = from + (int64_t)c.folds * test_ms;
-    if ((rc = cpe_mldata_load(st, sym, from - WF_HISTORY_MS, end, 5 * CPE_MS_PER_MIN,
-                              CPE_MLDATA_WARMUP_MS, &m, d)) ||
-        (rc = cpe_wf_run(&m.v, &c, &res, NULL, NULL, d))) {
-        cpe_diag_prefix(d,
-                        "no stored predictions for %s in the range (run `cpe predict --backfill`), "
-                        "and walk-forward models could not be trained: ",
-                        sym);
-        goto out;
-    }
-    size_t cap[CPE_BT_MAX_H] = {0};
-    for (size_t i = 0; i < res.n_records && !rc; i++) {
-        const cpe_prediction_t *p = &res.records[i];
-        if (p->ts_ms < from || p->ts_ms >= to) continue;
-        for (int k = 0; k < dt->n_preds; k++)
-            if (need[k] && dt->preds[k].horizon_h == p->horizon_h)
-                rc = push_pred(dt, k, &cap[k], p);
-    }
-    if (rc) cpe_diag_set(d, rc, "out of memory for predictions");
-    /* records are ordered by fold, row, horizon: ts ascending per horizon already */
-out:
-    cpe_wf_result_free(&res);
-    cpe_mldata_free(&m);
-    return rc;
 }
 
 /* The price series is chosen by barload.h's rule (asked over the first hour of the range);
@@ -214,11 +157,29 @@ static void bt_symbol_of(const char *what, char sym[32])
     cpe_asset_to_symbol(what, sym);
 }
 
-int cpe_bt_data_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
-                     const cpe_bt_config_t *cfg, cpe_bt_data_t *dt, cpe_diag_t *d)
+/* "stored walk-forward predictions" when every fold was backfilled (`cpe predict
+ * --backfill`), else "<stored walk-forward predictions | walk-forward models trained for this
+ * run>; folds reused N, trained M[, backfilled K]". */
+static void pred_source(cpe_bt_data_t *dt)
+{
+    const cpe_wfc_progress_t *w = &dt->wf;
+    size_t cap = sizeof dt->pred_source;
+    int n = snprintf(dt->pred_source, cap, "%s",
+                     w->folds_trained ? "walk-forward models trained for this run"
+                                      : "stored walk-forward predictions");
+    if (!w->folds_trained && !w->folds_reused) return;
+    n += snprintf(dt->pred_source + n, cap - (size_t)n, "; folds reused %d, trained %d",
+                  w->folds_reused, w->folds_trained);
+    if (w->folds_stored && (size_t)n < cap)
+        snprintf(dt->pred_source + n, cap - (size_t)n, ", backfilled %d", w->folds_stored);
+}
+
+int cpe_bt_data_load_wf(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
+                        const cpe_bt_config_t *cfg, const cpe_wfc_opts_t *wo, cpe_bt_data_t *dt,
+                        cpe_diag_t *d)
 {
     char sym[32];
-    int rc, need[CPE_BT_MAX_H] = {0}, any_need = 0;
+    int rc, hs[CPE_BT_MAX_H], nh = 0;
     memset(dt, 0, sizeof *dt);
     bt_symbol_of(symbol, sym);
     if ((rc = load_bars(st, strchr(symbol, ':') ? symbol : sym, from_ms, to_ms, dt, d))) goto fail;
@@ -234,29 +195,46 @@ int cpe_bt_data_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64
         cpe_diag_set(d, rc, "reading funding of %s: %s", sym, cpe_strerror(rc));
         goto fail;
     }
-    for (int k = 0; k < cfg->strat.n_h; k++) {
-        if (!cfg->strat.h[k].enabled) continue;
-        int j = dt->n_preds++;
-        dt->preds[j].horizon_h = cfg->strat.h[k].horizon_h;
-        if ((rc = load_stored(st, sym, from_ms, to_ms, dt, j, d))) goto fail;
-        need[j] = dt->preds[j].n == 0;
-        any_need |= need[j];
+    for (int k = 0; k < cfg->strat.n_h; k++)
+        if (cfg->strat.h[k].enabled) hs[nh++] = cfg->strat.h[k].horizon_h;
+    if (nh && (rc = cpe_wfc_ensure(st, sym, from_ms, to_ms, hs, nh, wo, &dt->wf, d))) {
+        if (rc != CPE_ECANCELED)
+            cpe_diag_prefix(d,
+                            "no stored predictions for %s in the range (run `cpe predict "
+                            "--backfill`), and walk-forward models could not be trained: ",
+                            sym);
+        goto fail;
     }
-    snprintf(dt->pred_source, sizeof dt->pred_source, "%s",
-             any_need ? "walk-forward models trained for this run"
-                      : "stored walk-forward predictions");
-    if (any_need && (rc = run_walk_forward(st, sym, from_ms, to_ms, dt, need, d))) goto fail;
+    for (int k = 0; k < nh; k++) {
+        int j = dt->n_preds++;
+        dt->preds[j].horizon_h = hs[k];
+        if ((rc = load_stored(st, sym, from_ms, to_ms, dt, j, d))) goto fail;
+    }
+    pred_source(dt);
     return 0;
 fail:
     cpe_bt_data_free(dt);
     return rc;
 }
 
+int cpe_bt_data_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
+                     const cpe_bt_config_t *cfg, cpe_bt_data_t *dt, cpe_diag_t *d)
+{
+    return cpe_bt_data_load_wf(st, symbol, from_ms, to_ms, cfg, NULL, dt, d);
+}
+
 int cpe_bt_run_store(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
                      const cpe_bt_config_t *cfg, cpe_bt_result_t *r, cpe_diag_t *d)
 {
+    return cpe_bt_run_store_wf(st, symbol, from_ms, to_ms, cfg, NULL, r, d);
+}
+
+int cpe_bt_run_store_wf(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
+                        const cpe_bt_config_t *cfg, const cpe_wfc_opts_t *wo, cpe_bt_result_t *r,
+                        cpe_diag_t *d)
+{
     cpe_bt_data_t dt;
-    int rc = cpe_bt_data_load(st, symbol, from_ms, to_ms, cfg, &dt, d);
+    int rc = cpe_bt_data_load_wf(st, symbol, from_ms, to_ms, cfg, wo, &dt, d);
     if (rc) return rc;
     bt_symbol_of(symbol, r->symbol);
     rc = cpe_bt_run(cfg, &dt.bars, dt.preds, dt.n_preds, dt.funding, dt.n_funding, r, d);

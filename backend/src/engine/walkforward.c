@@ -324,6 +324,18 @@ static void run_free(wf_run_t *run)
 int cpe_wf_run(const cpe_mlview_t *v, const cpe_wf_config_t *c, cpe_wf_result_t *res,
                void (*progress)(int fold, int n_folds, void *ctx), void *ctx, cpe_diag_t *d)
 {
+    cpe_wf_plan_t plan;
+    memset(res, 0, sizeof *res);
+    if (!v || v->n < 2) return cpe_diag_set(d, CPE_EDATA, "walk-forward: no rows");
+    int64_t step = v->ts_ms[1] - v->ts_ms[0];
+    int rc = cpe_wf_make_plan(c, v->ts_ms[0], v->ts_ms[v->n - 1] + step, &plan, d);
+    return rc ? rc : cpe_wf_run_plan(v, c, &plan, res, progress, ctx, d);
+}
+
+int cpe_wf_run_plan(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_wf_plan_t *plan,
+                    cpe_wf_result_t *res, void (*progress)(int fold, int n_folds, void *ctx),
+                    void *ctx, cpe_diag_t *d)
+{
     int rc = 0;
     size_t rec_cap = 0, *train = NULL, *test = NULL;
     wf_run_t run;
@@ -331,9 +343,7 @@ int cpe_wf_run(const cpe_mlview_t *v, const cpe_wf_config_t *c, cpe_wf_result_t 
     memset(&run, 0, sizeof run);
     cpe_buf_init(&res->explain_text, (size_t)1 << 31);
     if (!v || v->n < 2) return cpe_diag_set(d, CPE_EDATA, "walk-forward: no rows");
-    int64_t step = v->ts_ms[1] - v->ts_ms[0];
-    if ((rc = cpe_wf_make_plan(c, v->ts_ms[0], v->ts_ms[v->n - 1] + step, &res->plan, d)) != 0)
-        return rc;
+    res->plan = *plan;
     res->n_h = c->ms.n_h;
     train = malloc(v->n * sizeof *train);
     test = malloc(v->n * sizeof *test);

@@ -71,8 +71,7 @@ static void check_openapi_matches(const cpe_route_t *t)
     json_object_foreach(paths, k, v) ops += json_object_size(v);
     CHECK_EQ_INT(ops, cpe_route_count(t));
     for (int i = 0; t[i].path; i++) {
-        json_t *op = json_object_get(json_object_get(paths, t[i].path),
-                                     t[i].method == CPE_POST ? "post" : "get");
+        json_t *op = json_object_get(json_object_get(paths, t[i].path), cpe_method_key(t[i].method));
         CHECK_MSG(op != NULL, "route %s %s missing from openapi", cpe_method_name(t[i].method), t[i].path);
         if (!op) continue;
         for (const cpe_route_param_t *p = t[i].params; p && p->name; p++) {

@@ -7,6 +7,7 @@
 #include "cpe/rng.h"
 #include "cpe/timeutil.h"
 #include "test.h"
+#include "test_bars.h"
 
 #include <stdint.h>
 
@@ -17,43 +18,10 @@
 
 static cpe_kline_t *K;
 
-/* A random walk with volatility clusters and some order-flow signal. */
-static void make_bars(void)
-{
-    K = malloc(NBARS * sizeof *K);
-    cpe_rng_t r;
-    cpe_rng_seed(&r, 7);
-    double c = 40000, vol = 0.0008;
-    for (int i = 0; i < NBARS; i++) {
-        vol = 0.0002 + 0.98 * vol + 0.02 * 0.0008 * fabs(cpe_rng_normal(&r));
-        double o = c;
-        c *= exp(vol * cpe_rng_normal(&r));
-        double buy = 0.5 + 0.2 * tanh((c - o) / o * 1000);
-        K[i] = (cpe_kline_t){.ts_ms = T0 + i * MIN,
-                             .open = o,
-                             .high = fmax(o, c) * 1.0003,
-                             .low = fmin(o, c) * 0.9997,
-                             .close = c,
-                             .volume = 10,
-                             .quote_volume = 10 * c,
-                             .trades = 100,
-                             .taker_buy_base = 10 * buy,
-                             .taker_buy_quote = 10 * buy * c};
-    }
-}
-
 /* A store holding the first n bars. */
 static cpe_store_t *store_with(const char *name, int n)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s.db", test_tmpdir(), name);
-    cpe_store_t *st = NULL;
-    cpe_diag_t d = {0};
-    CHECK(cpe_store_open(path, &st, &d) == 0);
-    int64_t id = -1;
-    CHECK(st->ops->series_id(st, "binance:spot:BTCUSDT", "kline:1m", MIN, 0, 1, &id) == 0);
-    CHECK(st->ops->put_klines(st, id, K, (size_t)n, NULL) == 0);
-    return st;
+    return test_store_with(name, "binance:spot:BTCUSDT", K, n);
 }
 
 /* Train on the store's rows with outcomes known by cutoff and register as champion. */
@@ -253,7 +221,7 @@ static void test_challenger_gets_the_routed_bars(void)
 
 int main(void)
 {
-    make_bars();
+    K = test_random_walk(T0, NBARS, 7);
     snprintf(MODELS, sizeof MODELS, "%s/models", test_tmpdir());
     cpe_store_t *st = store_with("train", NBARS);
     train_champion(st, MODELS, T0 + 12 * CPE_MS_PER_DAY, 1, V1);

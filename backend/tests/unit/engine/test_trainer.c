@@ -6,6 +6,7 @@
 #include "cpe/timeutil.h"
 #include "cpe/trainer.h"
 #include "test.h"
+#include "test_bars.h"
 
 #include <stdint.h>
 
@@ -44,16 +45,9 @@ static void make_bars(void)
 
 static cpe_store_t *store_with(const char *name, int n)
 {
-    char path[1100];
-    snprintf(path, sizeof path, "%s/trainer-%s.db", test_tmpdir(), name);
-    unlink(path);
-    cpe_store_t *st = NULL;
-    cpe_diag_t d = {0};
-    CHECK(cpe_store_open(path, &st, &d) == 0);
-    int64_t id = -1;
-    CHECK(st->ops->series_id(st, "binance:spot:ETHUSDT", "kline:1m", MIN, 0, 1, &id) == 0);
-    CHECK(st->ops->put_klines(st, id, K, (size_t)n, NULL) == 0);
-    return st;
+    char full[64];
+    snprintf(full, sizeof full, "trainer-%s", name);
+    return test_store_with(full, "binance:spot:ETHUSDT", K, n);
 }
 
 /* Few rounds and paths: the test is about the plumbing, not the fit. */
