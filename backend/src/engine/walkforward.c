@@ -343,6 +343,7 @@ int cpe_wf_run_plan(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_w
     memset(&run, 0, sizeof run);
     cpe_buf_init(&res->explain_text, (size_t)1 << 31);
     if (!v || v->n < 2) return cpe_diag_set(d, CPE_EDATA, "walk-forward: no rows");
+    const int64_t step = v->ts_ms[1] - v->ts_ms[0];
     res->plan = *plan;
     res->n_h = c->ms.n_h;
     train = malloc(v->n * sizeof *train);
