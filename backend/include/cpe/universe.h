@@ -79,7 +79,9 @@ void cpe_exchange_symbol_back(int id, const char *name, char *out, size_t cap);
 extern const int cpe_horizons_h[CPE_NHORIZONS]; /* 1, 4, 8, 24 hours */
 /* Index of a horizon in cpe_horizons_h, -1 for none. */
 int cpe_horizon_index(int horizon_h);
-/* "1, 4, 8, 24" for messages. */
+/* "1, 4, 8, 24" for messages (CPE_HORIZONS_TEXT where a constant is needed; the unit test
+ * checks it against cpe_horizons_h). */
+#define CPE_HORIZONS_TEXT "1, 4, 8, 24"
 const char *cpe_horizons_text(void);
 
 /* ---------- intervals ---------- */
@@ -88,7 +90,8 @@ const char *cpe_horizons_text(void);
 int64_t cpe_interval_at(size_t i);
 /* 1 when the API serves bars of this interval name ("1m","5m","15m","1h","4h","1d"). */
 int cpe_interval_is_served(const char *name);
-/* "1m, 5m, 15m, 1h, 4h, 1d" for messages. */
+/* "1m, 5m, 15m, 1h, 4h, 1d" for messages (the unit test checks it against the table). */
+#define CPE_INTERVALS_SERVED_TEXT "1m, 5m, 15m, 1h, 4h, 1d"
 const char *cpe_intervals_served_text(void);
 
 /* ---------- assets ---------- */
@@ -164,6 +167,11 @@ typedef struct cpe_resolved {
     cpe_kline_span_t span;
     int in_window; /* 1: it has bars in [from, to) */
 } cpe_resolved_t;
+
+/* The candidates of the rule in order (at most CPE_RESOLVE_MAX): their number. */
+#define CPE_RESOLVE_MAX (2 * (CPE_NEXCHANGES + 1))
+size_t cpe_instrument_candidates(const char *asset, int market, cpe_source_pref_t pref,
+                                 cpe_instrument_t out[CPE_RESOLVE_MAX]);
 
 /* The rule above. asset: "BTC" or "BTCUSDT" (need not be configured); market: CPE_SPOT,
  * CPE_PERP or CPE_MARKET_ANY. 0, CPE_ENOTFOUND (diag lists what was looked for) or the

@@ -155,10 +155,10 @@ static int replay_load(ws_client_t *c)
                                &r->nbars, &sim);
     if (rc || r->nbars == 0) return rc ? rc : CPE_ENOTFOUND;
     int64_t p_to = r->bars[r->nbars - 1].ts_ms + r->interval_ms;
-    for (int h = 0; h < 4; h++) {
+    for (int h = 0; h < CPE_NHORIZONS; h++) {
         cpe_prediction_t *p = NULL;
         size_t n = 0;
-        if (api->store->ops->get_predictions(api->store, r->symbol, cpe_api_horizons[h], r->bars[0].ts_ms,
+        if (api->store->ops->get_predictions(api->store, r->symbol, cpe_horizons_h[h], r->bars[0].ts_ms,
                                              p_to, &p, &n) == 0 && n > 0) {
             cpe_prediction_t *np = realloc(r->preds, (r->npreds + n) * sizeof *np);
             if (np) {
@@ -287,25 +287,32 @@ static void replay_schedule(ws_client_t *c)
 
 /* ---------- client messages ---------- */
 
-static int valid_asset(const char *a, char out[8])
+/* A configured asset (any case, or its pair) into out; else an UNKNOWN_ASSET error naming
+ * the known ones is sent and 0 returned. */
+static int take_asset(ws_client_t *c, const char *a, char out[CPE_ASSET_NAME_MAX])
 {
-    if (!a) return 0;
-    char up[16];
-    size_t n = strlen(a);
-    if (n == 0 || n > 10) return 0;
-    for (size_t i = 0; i <= n; i++) up[i] = (char)(a[i] >= 'a' && a[i] <= 'z' ? a[i] - 32 : a[i]);
-    if (n > 4 && !strcmp(up + n - 4, "USDT")) up[n - 4] = 0;
-    if (cpe_api_asset_index(up) < 0) return 0;
-    snprintf(out, 8, "%.7s", up);
-    return 1;
+    const cpe_asset_t *as = a ? cpe_asset_find(a) : NULL;
+    if (as) {
+        snprintf(out, CPE_ASSET_NAME_MAX, "%s", as->asset);
+        return 1;
+    }
+    char msg[512], known[400];
+    cpe_assets_text(known, sizeof known);
+    snprintf(msg, sizeof msg, "unknown asset '%.40s' (known: %s)", a ? a : "", known);
+    send_error(c, "UNKNOWN_ASSET", msg);
+    return 0;
 }
 
 static int valid_interval(const char *s)
 {
-    static const char *const ok[] = {"1m", "5m", "15m", "1h", "4h", "1d"};
-    for (size_t i = 0; s && i < sizeof ok / sizeof ok[0]; i++)
-        if (!strcmp(s, ok[i])) return 1;
-    return 0;
+    return cpe_interval_is_served(s);
+}
+
+static void send_bad_interval(ws_client_t *c)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "interval must be one of %s", cpe_intervals_served_text());
+    send_error(c, "INVALID_PARAMETER", msg);
 }
 
 static void ack(ws_client_t *c, const char *type, ws_channel_t ch, const char *asset,
@@ -338,17 +345,14 @@ static void on_subscribe(ws_client_t *c, json_t *j, int sub)
         send_error(c, "INVALID_PARAMETER", "channel must be candles, predictions, market or replay");
         return;
     }
-    char asset[8];
-    if (!valid_asset(json_string_value(json_object_get(j, "asset")), asset)) {
-        send_error(c, "UNKNOWN_ASSET", "asset must be BTC or ETH");
-        return;
-    }
+    char asset[CPE_ASSET_NAME_MAX];
+    if (!take_asset(c, json_string_value(json_object_get(j, "asset")), asset)) return;
     const char *iv = json_string_value(json_object_get(j, "interval"));
     char interval[8] = "";
     if (ch == WS_CH_CANDLES) {
         if (!iv) iv = "1m";
         if (!valid_interval(iv)) {
-            send_error(c, "INVALID_PARAMETER", "interval must be one of 1m, 5m, 15m, 1h, 4h, 1d");
+            send_bad_interval(c);
             return;
         }
         snprintf(interval, sizeof interval, "%s", iv);
@@ -395,11 +399,8 @@ static void on_replay(ws_client_t *c, json_t *j)
         replay_schedule(c);
         return;
     }
-    char asset[8];
-    if (!valid_asset(json_string_value(json_object_get(j, "asset")), asset)) {
-        send_error(c, "UNKNOWN_ASSET", "asset must be BTC or ETH");
-        return;
-    }
+    char asset[CPE_ASSET_NAME_MAX];
+    if (!take_asset(c, json_string_value(json_object_get(j, "asset")), asset)) return;
     int64_t t0;
     const char *fs = json_string_value(from);
     char tmp[32];
@@ -415,7 +416,7 @@ static void on_replay(ws_client_t *c, json_t *j)
     if (!iv) iv = "1m";
     int64_t ims;
     if (!valid_interval(iv) || cpe_interval_parse(iv, &ims)) {
-        send_error(c, "INVALID_PARAMETER", "interval must be one of 1m, 5m, 15m, 1h, 4h, 1d");
+        send_bad_interval(c);
         return;
     }
     replay_free(r);
@@ -607,12 +608,12 @@ static void housekeeping(lws_sorted_usec_list_t *sul)
 {
     cpe_api_t *api = lws_container_of(sul, cpe_api_t, sul_house);
     int64_t now = cpe_now_ms();
-    for (int a = 0; a < cpe_api_nassets; a++) {
-        char sym[32], inst[CPE_INSTR_KEY_MAX];
-        cpe_asset_to_symbol(cpe_api_assets[a], sym);
+    for (size_t a = 0; a < cpe_asset_count() && a < CPE_ASSETS_MAX; a++) {
+        const cpe_asset_t *as = cpe_asset_at(a);
+        char inst[CPE_INSTR_KEY_MAX];
         int sim = 0;
         int64_t last = 0;
-        if (cpe_api_kline_series(api, sym, inst, &sim, &last)) continue;
+        if (cpe_api_kline_series(api, as->symbol, inst, &sim, &last)) continue;
         int stale = cpe_api_is_stale(api, last, now);
         if (stale == api->stale[a]) continue;
         api->stale[a] = stale;
@@ -620,10 +621,10 @@ static void housekeeping(lws_sorted_usec_list_t *sul)
         int n = snprintf(j, sizeof j,
                          "{\"type\":\"market\",\"asset\":\"%s\",\"source\":\"%s\",\"simulated\":%s,"
                          "\"stale\":%s,\"last_ts\":%lld,\"age_ms\":%lld}",
-                         cpe_api_assets[a], api->source, sim ? "true" : "false",
+                         as->asset, api->source, sim ? "true" : "false",
                          stale ? "true" : "false", (long long)last,
                          (long long)(now - last - CPE_MS_PER_MIN));
-        cpe_wsmsg_t *m = cpe_wsmsg_new(WS_CH_MARKET, cpe_api_assets[a], "", 0, j, (size_t)n);
+        cpe_wsmsg_t *m = cpe_wsmsg_new(WS_CH_MARKET, as->asset, "", 0, j, (size_t)n);
         if (m) {
             cpe_ws_broadcast(api, m);
             cpe_wsmsg_unref(m);

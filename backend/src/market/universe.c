@@ -66,7 +66,7 @@ int cpe_horizon_index(int horizon_h)
 
 const char *cpe_horizons_text(void)
 {
-    return "1, 4, 8, 24";
+    return CPE_HORIZONS_TEXT;
 }
 
 /* ---------- intervals ---------- */
@@ -116,7 +116,7 @@ int cpe_interval_is_served(const char *name)
 
 const char *cpe_intervals_served_text(void)
 {
-    return "1m, 5m, 15m, 1h, 4h, 1d";
+    return CPE_INTERVALS_SERVED_TEXT;
 }
 
 /* ---------- assets ---------- */
@@ -276,44 +276,59 @@ void cpe_assets_symbols(char *out, size_t cap)
 
 /* ---------- the resolver ---------- */
 
+size_t cpe_instrument_candidates(const char *asset, int market, cpe_source_pref_t pref,
+                                 cpe_instrument_t out[CPE_RESOLVE_MAX])
+{
+    char sym[32];
+    cpe_asset_to_symbol(asset, sym);
+    /* sources in preference order: exchanges (fallback order) and the simulator */
+    const char *src[CPE_NEXCHANGES + 1];
+    size_t ns = 0, n = 0;
+    if (pref == CPE_PREFER_SIM) src[ns++] = CPE_SIM_EXCHANGE;
+    for (int e = 0; e < CPE_NEXCHANGES; e++) src[ns++] = exchanges[e].name;
+    if (pref != CPE_PREFER_SIM) src[ns++] = CPE_SIM_EXCHANGE;
+    const cpe_market_kind_t mk[2] = {CPE_SPOT, CPE_PERP};
+    for (size_t s = 0; s < ns; s++)
+        for (int m = 0; m < 2; m++) {
+            if (market != CPE_MARKET_ANY && market != (int)mk[m]) continue;
+            cpe_instrument_t *in = &out[n++];
+            memset(in, 0, sizeof *in);
+            snprintf(in->exchange, sizeof in->exchange, "%s", src[s]);
+            snprintf(in->symbol, sizeof in->symbol, "%s", sym);
+            in->kind = mk[m];
+        }
+    return n;
+}
+
 int cpe_instrument_resolve(const char *asset, int market, int64_t interval_ms,
                            cpe_source_pref_t pref, int64_t from_ms, int64_t to_ms,
                            cpe_kline_probe_fn probe, void *ctx, cpe_resolved_t *out,
                            cpe_diag_t *d)
 {
     memset(out, 0, sizeof *out);
-    char sym[32];
-    cpe_asset_to_symbol(asset, sym);
-    /* sources in preference order: exchanges (fallback order) and the simulator */
-    const char *src[CPE_NEXCHANGES + 1];
-    size_t ns = 0;
-    if (pref == CPE_PREFER_SIM) src[ns++] = CPE_SIM_EXCHANGE;
-    for (int e = 0; e < CPE_NEXCHANGES; e++) src[ns++] = exchanges[e].name;
-    if (pref != CPE_PREFER_SIM) src[ns++] = CPE_SIM_EXCHANGE;
-    const cpe_market_kind_t mk[2] = {CPE_SPOT, CPE_PERP};
+    cpe_instrument_t cand[CPE_RESOLVE_MAX];
+    size_t nc = cpe_instrument_candidates(asset, market, pref, cand);
     cpe_resolved_t first = {0};
-    for (size_t s = 0; s < ns; s++)
-        for (int m = 0; m < 2; m++) {
-            if (market != CPE_MARKET_ANY && market != (int)mk[m]) continue;
-            cpe_resolved_t r = {0};
-            snprintf(r.in.exchange, sizeof r.in.exchange, "%s", src[s]);
-            snprintf(r.in.symbol, sizeof r.in.symbol, "%s", sym);
-            r.in.kind = mk[m];
-            cpe_instrument_key(&r.in, r.instrument);
-            int rc = probe(ctx, r.instrument, interval_ms, &r.span);
-            if (rc) return cpe_diag_set(d, rc, "%s: the store could not be read", r.instrument);
-            if (!r.span.ok) continue;
-            r.in_window = r.span.first_ts < to_ms && r.span.last_ts + r.span.interval_ms > from_ms;
-            if (r.in_window) {
-                *out = r;
-                return 0;
-            }
-            if (!first.span.ok) first = r;
+    for (size_t i = 0; i < nc; i++) {
+        cpe_resolved_t r = {0};
+        r.in = cand[i];
+        cpe_instrument_key(&r.in, r.instrument);
+        int rc = probe(ctx, r.instrument, interval_ms, &r.span);
+        if (rc) return cpe_diag_set(d, rc, "%s: the store could not be read", r.instrument);
+        if (!r.span.ok) continue;
+        r.in_window = r.span.first_ts < to_ms && r.span.last_ts + r.span.interval_ms > from_ms;
+        if (r.in_window) {
+            *out = r;
+            return 0;
         }
+        if (!first.span.ok) first = r;
+    }
     if (first.span.ok) {
         *out = first;
         return 0;
     }
+    char sym[32];
+    cpe_asset_to_symbol(asset, sym);
     return cpe_diag_set(d, CPE_ENOTFOUND,
                         "no klines of %s%s%s in the store (looked for %s, then %s; import a "
                         "kline file or run cpe simulate)",
