@@ -64,6 +64,10 @@ const cpe_route_t cpe_api_routes[] = {
      "Columnar bars with volume, CVD, OI, funding, liquidations, basis, liquidation bands, "
      "support/resistance and a volume profile",
      p_market, "200 400 401 404 429", "application/json", 0},
+    {CPE_GET, "/assets", cpe_route_assets, "assets",
+     "The configured assets: stored series and resolutions per source, the series served, "
+     "champion model and freshness of the newest bar",
+     NULL, "200 401 429 503", "application/json", 0},
     {CPE_GET, "/predictions", route_predictions, "predictions",
      "Stored prediction records in a time range (replay, accuracy)", p_predictions,
      "200 400 401 404 422 429", "application/json", 0},

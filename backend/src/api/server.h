@@ -7,6 +7,7 @@
  *   ws_broadcast.c  broadcasts written straight to the subscribed clients' sockets
  *   routes.c   the route table and the small handlers
  *   market.c   GET /market-data
+ *   assets.c   GET /assets (the universe's configured assets)
  *   jobs.c     POST /backtest jobs on worker threads
  *   retrain.c  the retraining schedule on its own thread (retrain.h)
  *
@@ -144,6 +145,8 @@ double cpe_api_basis_out(double basis);
 
 /* market.c */
 int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp);
+/* assets.c: GET /assets */
+int cpe_route_assets(cpe_req_t *req, cpe_resp_t *resp);
 /* Bars of symbol at interval in [from, to), at most limit (the newest), ascending. When
  * !from_given and the window is empty because the data ends earlier, the last limit bars
  * of the data instead. */
