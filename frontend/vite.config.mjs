@@ -4,7 +4,7 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
 const api = process.env.CPE_API || 'http://127.0.0.1:8000';
-const routes = ['/predict', '/explain', '/market-data', '/predictions', '/backtest', '/health', '/metrics'];
+const routes = ['/predict', '/explain', '/market-data', '/predictions', '/backtest', '/health', '/metrics', '/assets'];
 
 export default defineConfig({
   plugins: [react()],

@@ -12,27 +12,31 @@ export CPE_DB=${CPE_DB:-data/cpe.db}
 mkdir -p "$(dirname "$CPE_DB")"
 real="${CPE_SHARED:-../shared}/data/real"
 has() { "$CPE" help | grep -qE "^  $1 "; }
+# the configured assets (CPE_ASSETS, else the binary's default: docs/SERVER.md, Assets)
+export CPE_ASSETS=${CPE_ASSETS:-$("$CPE" serve --settings | sed -n 's/^CPE_ASSETS=//p')}
+assets=$(tr ',' ' ' <<<"$CPE_ASSETS")
 
 if [ ! -s "$CPE_DB" ]; then
   if [ -d "$real" ]; then
     echo "run: importing the real data in $real"
     "$CPE" import "$real"
   else
-    echo "run: $real is absent: simulating 90 days of BTCUSDT and ETHUSDT (marked simulated)"
-    "$CPE" simulate --symbols BTCUSDT,ETHUSDT --days 90 --seed 1
+    echo "run: $real is absent: simulating 90 days of $CPE_ASSETS (marked simulated)"
+    "$CPE" simulate --days 90 --seed 1
   fi
 fi
 has summary && "$CPE" summary
 if has train && ! "$CPE" models --quiet >/dev/null 2>&1; then
   echo "run: training the first models (cpe train; a few minutes on the real data)"
-  for sym in BTCUSDT ETHUSDT; do
+  for asset in $assets; do
+    sym=${asset}USDT
     "$CPE" train --symbol "$sym" ||
       echo "run: training $sym failed (it needs 1m bars); the server trains it ~30 s after start from the days the simulator fills in (CPE_RETRAIN_MISSING_S)"
   done
   # the last week as the models would have seen it (walk-forward: each prediction from a
   # model trained only on what came before): replay it, hover its bars for the reasons
   echo "run: storing the last 7 days of walk-forward predictions and explanations (cpe predict --backfill)"
-  for asset in BTC ETH; do
+  for asset in $assets; do
     "$CPE" predict --asset "$asset" --backfill --days 7 --explain ||
       echo "run: the backfill of $asset failed; replay and hover explanations start with the live predictions"
   done

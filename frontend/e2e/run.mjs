@@ -83,6 +83,30 @@ test('page loads', async ({ page, url, errors }) => {
   assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
 });
 
+// The switcher is the server's list (GET /assets), not a compiled-in one: the store holds BTC
+// and ETH (the default CPE_ASSETS); clicking ETH loads ETH's bars, A cycles back to BTC.
+test('the asset switcher lists the server\'s assets and switches', async ({ url, freshPage }) => {
+  const f = await freshPage();
+  try {
+    const assets = await (await fetch(new URL('assets', url))).json();
+    const want = assets.assets.map((a) => a.asset);
+    assert(want.join() === 'BTC,ETH', `GET /assets lists ${want.join()}`);
+    await f.page.goto(url);
+    const names = () => f.page.$$eval('[role=group][aria-label=Asset] button', (b) => b.map((x) => x.textContent));
+    await waitFor(async () => (await names()).join() === want.join(), { what: `the switcher to list ${want.join()}` });
+    await waitFor(async () => (await state(f.page))?.load === 'ok', { what: 'BTC bars loaded' });
+    const btc = (await state(f.page)).lastClose;
+    await f.page.click('[role=group][aria-label=Asset] button:has-text("ETH")');
+    await waitFor(async () => { const s = await state(f.page); return s?.asset === 'ETH' && s.load === 'ok' && s.lastClose !== btc; }, { what: 'ETH bars loaded' });
+    assert(await f.page.getAttribute('[role=group][aria-label=Asset] button:has-text("ETH")', 'aria-pressed') === 'true', 'ETH is not shown as selected');
+    await shot(f.page, 'asset-switcher-eth');
+    await f.page.keyboard.press('a');
+    await waitFor(async () => (await state(f.page))?.asset === 'BTC', { what: 'A to cycle back to BTC' });
+  } finally {
+    await f.close();
+  }
+});
+
 // Every pane's canvases are sized before the data arrives (axes as wide as their labels,
 // panes at their heights): re-allocating them in the first frame with data used to cost that
 // frame about 40 % of its time (docs/BENCHMARKS.md, cockpit). A canvas sized for the first

@@ -41,7 +41,8 @@ typedef struct cpe_api_config {
     int tick_ms;               /* CPE_LIVE_TICK_MS, 1000: in-progress candle tick period */
     int minute_ms;             /* CPE_LIVE_MINUTE_MS, 60000: wall time per simulated minute */
     uint64_t sim_seed;         /* CPE_SIM_SEED, 1 */
-    char symbols[128];         /* CPE_SYMBOLS, "BTCUSDT,ETHUSDT" */
+    char assets[512];          /* CPE_ASSETS, "BTC,ETH": the universe's assets (cpe/universe.h) */
+    char symbols[512];         /* CPE_SYMBOLS, "": live symbols ("" = every configured asset) */
     int backtest_workers;      /* CPE_BACKTEST_WORKERS, 1 */
     int probe_ms;              /* CPE_LIVE_PROBE_MS, 8000: auto waits this long for exchange data */
     char models[512];          /* CPE_MODELS, data/models: the model registry */

@@ -49,7 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CPE_BT_MAX_H 4
+#define CPE_BT_MAX_H CPE_NHORIZONS
 
 struct cpe_jw;
 #define CPE_BT_REASON 24
@@ -102,7 +102,7 @@ typedef struct cpe_bt_hcfg {
 
 typedef struct cpe_bt_strategy {
     int n_h;
-    cpe_bt_hcfg_t h[CPE_BT_MAX_H]; /* 1, 4, 8, 24; only 4 enabled by default */
+    cpe_bt_hcfg_t h[CPE_BT_MAX_H]; /* the universe's horizons; only 4 h enabled by default */
     int allow_short;               /* 1 */
     double cost_multiple;          /* |expected_move| must exceed this x the round-trip cost (1) */
     double kelly_odds;             /* payoff ratio b of the Kelly bet (1) */

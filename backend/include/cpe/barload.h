@@ -4,14 +4,14 @@
  *
  * cpe_load_bars(store, what, interval, from, to) does:
  *  1. Resolve `what`. An instrument key ("binance:spot:BTCUSDT", "sim:perp:ETHUSDT") is
- *     used as given. A symbol ("BTCUSDT") or asset ("BTC") is resolved by this rule:
- *     exchanges in the order binance, then sim; within an exchange spot before perp;
- *     the first instrument that has a kline series whose interval divides the requested
- *     one AND bars in [from, to) wins; when none has bars there, the first non-empty one.
- *     So real Binance data is preferred to simulated data whenever it can serve the
- *     interval and the range (an old imported history does not hide the simulator's
- *     current bars, and the simulator's bars do not hide a replay of that history) (binance:spot:ETHUSDT at 1h serves 1h/4h/1d, but a 1m or
- *     5m request falls through to sim:spot:ETHUSDT when that exists).
+ *     used as given. A symbol ("BTCUSDT") or asset ("BTC") is resolved by the universe's
+ *     one rule (cpe_store_resolve(), cpe/universe.h): real exchanges in fallback order,
+ *     then the simulator; spot before perp; the first with a kline series whose interval
+ *     divides the requested one AND bars in [from, to) wins, else the first non-empty one.
+ *     So real Binance data serves whatever interval and range it can (an old imported
+ *     history does not hide the simulator's current bars, and the simulator's bars do not
+ *     hide a replay of that history): binance:spot:ETHUSDT at 1h serves 1h/4h/1d, but a
+ *     1m or 5m request falls through to sim:spot:ETHUSDT when that exists.
  *  2. Read the price instrument's finest stored kline series that divides the interval
  *     (the "source interval": 1m when stored), over the whole output buckets that open
  *     in [from, to) (from is floored to the interval; INT64_MIN / INT64_MAX = everything).

@@ -2,15 +2,16 @@
  * dataset.h — a feature matrix from the store: 1m bars of a symbol run through the
  * streaming feature engine (features.h) with every side series the store holds, sampled.
  *
- * Instrument rule (main price series) for a symbol "BTCUSDT" (or asset "BTC"): the first
- * of binance:spot:SYM, sim:spot:SYM, binance:perp:SYM, sim:perp:SYM that has a
- * "kline:1m" series with at least one bar in the range read. An instrument key passed
- * as `symbol` ("sim:perp:BTCUSDT") is used as given.
+ * Instrument rule (main price series) for a symbol "BTCUSDT" (or asset "BTC"): the
+ * universe's one rule (cpe_store_resolve(), cpe/universe.h) at 1m — real exchanges, then
+ * the simulator, spot before perp — restricted to an instrument with at least one 1m bar
+ * in the range read. An instrument key passed as `symbol` ("sim:perp:BTCUSDT") is used as
+ * given.
  *
  * Side series (all optional; a missing one leaves its features NaN), from the main
  * instrument's exchange EX and symbol SYM, asset A (SYM without USDT):
  *   funding        EX:perp:SYM "funding"                    avail = ts (settlement)
- *   other funding  {binance,bybit,okx}:perp:SYM "funding"   funding_sentiment slots 1..
+ *   other funding  (other exchanges):perp:SYM "funding"   funding_sentiment slots 1..
  *   oi             EX:perp:SYM "oi" (v1 notional, else v0)  avail = ts, interval = series'
  *                  else series:A:futures_open_interest_usd  avail = ts + 1 day (daily)
  *   lsr            EX:perp:SYM "lsr"                        avail = ts

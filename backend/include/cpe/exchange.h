@@ -13,16 +13,19 @@
  * primary -> secondary -> tertiary order (spec 9.3: Binance -> Bybit -> OKX) and its own
  * staleness limit (spec 16.3).
  *
- * Symbols are given in Binance form ("BTCUSDT"); each adapter maps them to its own
- * (Bybit "BTCUSDT", OKX "BTC-USDT" spot / "BTC-USDT-SWAP" perp). OKX sizes swap trades and
- * liquidations in contracts: the adapter converts to base units with the contract value
- * table in exchange_okx.c.
+ * Which exchanges exist, their names, order and symbol forms are rows of the universe
+ * table (cpe/universe.h, CPE_EXCHANGE_LIST); cpe_exchanges()[id] is the adapter of
+ * exchange id. Symbols are given in Binance form ("BTCUSDT"); each adapter maps them to
+ * its own with cpe_exchange_symbol() (Bybit "BTCUSDT", OKX "BTC-USDT" spot /
+ * "BTC-USDT-SWAP" perp). OKX sizes swap trades and liquidations in contracts: the adapter
+ * converts to base units with the asset's contract value from the universe table.
  */
 #ifndef CPE_EXCHANGE_H
 #define CPE_EXCHANGE_H
 
 #include "cpe/error.h"
 #include "cpe/market.h"
+#include "cpe/universe.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -68,7 +71,7 @@ typedef struct cpe_rate_info {
 } cpe_rate_info_t;
 
 typedef struct cpe_exchange {
-    const char *name; /* "binance", "bybit", "okx" */
+    const char *name; /* cpe_exchange_name() of its universe row */
     /* Default REST and WebSocket bases, e.g. "https://fapi.binance.com". */
     const char *rest_base[2]; /* [CPE_SPOT], [CPE_PERP] */
     const char *ws_base[2];
@@ -112,7 +115,8 @@ extern const cpe_exchange_t cpe_exchange_binance;
 extern const cpe_exchange_t cpe_exchange_bybit;
 extern const cpe_exchange_t cpe_exchange_okx;
 
-/* The fallback order of spec 9.3: binance, bybit, okx (NULL-terminated). */
+/* The adapters in the universe's fallback order (spec 9.3), indexed by exchange id,
+ * NULL-terminated (CPE_NEXCHANGES entries). */
 const cpe_exchange_t *const *cpe_exchanges(void);
 const cpe_exchange_t *cpe_exchange_find(const char *name);
 /* Base URL after overrides: env CPE_<NAME>_REST_SPOT / _REST_PERP / _WS_SPOT / _WS_PERP

@@ -41,10 +41,11 @@
 #include "cpe/feed.h"
 #include "cpe/market.h"
 #include "cpe/prediction.h"
+#include "cpe/universe.h"
 
 #include <stdint.h>
 
-#define CPE_LIVE_MAX_SYMBOLS 4
+#define CPE_LIVE_MAX_SYMBOLS CPE_ASSETS_MAX /* every configured asset can be live */
 #define CPE_LIVE_RECENT_MS (10 * 60000LL)
 
 typedef enum cpe_live_mode {
@@ -74,7 +75,7 @@ typedef void (*cpe_live_sink_fn)(void *ctx, const cpe_live_event_t *ev);
 typedef struct cpe_live_config {
     const char *db;            /* store URL (the pipeline opens its own handle) */
     cpe_live_mode_t mode;
-    const char *symbols;       /* "BTCUSDT,ETHUSDT" */
+    const char *symbols;       /* "BTCUSDT,ETHUSDT"; NULL: the configured assets */
     int tick_ms;               /* in-progress update period (1000) */
     int minute_ms;             /* wall time of a simulated minute (60000) */
     uint64_t seed;

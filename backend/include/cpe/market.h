@@ -101,7 +101,8 @@ typedef struct cpe_bar {
 /* Initialise a bar from a kline; market-structure fields become NaN. */
 void cpe_bar_from_kline(cpe_bar_t *b, const cpe_kline_t *k);
 
-/* Interval names: "1m","5m","15m","1h","4h","1d","8h" <-> milliseconds. 0 / CPE_EINVAL. */
+/* Interval names: "1m","5m","15m","1h","4h","1d","8h" <-> milliseconds. 0 / CPE_EINVAL.
+ * The table is in universe.c (cpe/universe.h); so are the asset <-> symbol rules. */
 int cpe_interval_parse(const char *s, int64_t *ms);
 const char *cpe_interval_name(int64_t ms); /* NULL for an unnamed interval */
 

@@ -44,11 +44,12 @@
 #include "cpe/error.h"
 #include "cpe/market.h"
 #include "cpe/store.h"
+#include "cpe/universe.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define CPE_SIM_MAX_SYMBOLS 8
+#define CPE_SIM_MAX_SYMBOLS CPE_ASSETS_MAX /* every configured asset can be simulated */
 #define CPE_SIM_SLICES 12 /* 5-second slices per minute */
 #define CPE_SIM_SLICE_MS 5000
 
@@ -96,8 +97,9 @@ typedef struct cpe_sim_config {
     cpe_sim_symbol_t sym[CPE_SIM_MAX_SYMBOLS];
 } cpe_sim_config_t;
 
-/* Defaults for known symbols (BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT, XRPUSDT) and a generic
- * row for others. CPE_EINVAL for n == 0 or n > CPE_SIM_MAX_SYMBOLS, or a bad name. */
+/* Parameters from the universe's row of each symbol's asset (cpe/universe.h: catalogued
+ * assets have their own, any other gets the generic row). CPE_EINVAL for n == 0 or
+ * n > CPE_SIM_MAX_SYMBOLS, or a bad name. */
 int cpe_sim_config_default(cpe_sim_config_t *c, const char *const *symbols, size_t n, uint64_t seed,
                            int64_t start_ms, cpe_diag_t *d);
 

@@ -38,6 +38,7 @@
 #include "cpe/error.h"
 #include "cpe/market.h"
 #include "cpe/prediction.h"
+#include "cpe/universe.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -135,6 +136,16 @@ int cpe_store_sqlite_open(const char *path, cpe_store_t **out, cpe_diag_t *d);
  * series' own interval; a series without one is CPE_EINVAL. */
 int cpe_store_gaps(cpe_store_t *s, int64_t series, int64_t interval_ms, int64_t from_ms,
                    int64_t to_ms, cpe_gap_t **gaps, size_t *n);
+
+/* cpe_kline_probe_fn over a store (ctx = the cpe_store_t *): the finest non-empty kline
+ * series of instrument whose interval divides divides_ms (0: any), by indexed look-ups. */
+int cpe_store_kline_probe(void *store, const char *instrument, int64_t divides_ms,
+                          cpe_kline_span_t *out);
+/* The universe's rule (cpe_instrument_resolve() in cpe/universe.h) over this store: which
+ * stored series is an asset's. Every reader of an asset's bars calls this. */
+int cpe_store_resolve(cpe_store_t *s, const char *asset, int market, int64_t interval_ms,
+                      cpe_source_pref_t pref, int64_t from_ms, int64_t to_ms, cpe_resolved_t *out,
+                      cpe_diag_t *d);
 
 /* Convenience: klines of instrument/kind ("kline:1m") in [from, to). */
 int cpe_store_read_klines(cpe_store_t *s, const char *instrument, const char *kind, int64_t from_ms,

@@ -1,6 +1,7 @@
 /* calcache.c — the cone's coverage for /health and /metrics on its own thread (calcache.h). */
 #include "api/calcache.h"
 #include "api/http.h"
+#include "cpe/universe.h"
 #include "cpe/log.h"
 #include "cpe/market.h"
 #include "cpe/num.h"
@@ -16,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ASSETS 16
-#define NH 4
+#define MAX_ASSETS CPE_ASSETS_MAX
+#define NH CPE_NHORIZONS
 #define WINDOW_DAYS 30
 
 typedef struct cov_pair {
@@ -45,7 +46,7 @@ static void refresh(cpe_calcache_t *c, cpe_store_t *st)
     for (int i = 0; i < c->nassets; i++) {
         cpe_calib_report_t r[NH];
         cpe_diag_t d = {0};
-        int rc = cpe_calib_report_build(st, c->a[i].symbol, cpe_api_horizons, NH, cpe_now_ms(),
+        int rc = cpe_calib_report_build(st, c->a[i].symbol, cpe_horizons_h, NH, cpe_now_ms(),
                                         WINDOW_DAYS, r, &d);
         if (rc && rc != CPE_ENOTFOUND) cpe_warn("calibration: %s: %s", c->a[i].symbol, d.msg);
         pthread_mutex_lock(&c->mu);
@@ -89,8 +90,8 @@ int cpe_calcache_start(const char *db, cpe_calcache_t **out, cpe_diag_t *d)
     cpe_calcache_t *c = calloc(1, sizeof *c);
     if (!c) return cpe_diag_set(d, CPE_ENOMEM, "out of memory");
     snprintf(c->db, sizeof c->db, "%s", db);
-    for (int i = 0; i < cpe_api_nassets && i < MAX_ASSETS; i++)
-        cpe_asset_to_symbol(cpe_api_assets[i], c->a[c->nassets++].symbol);
+    for (size_t i = 0; i < cpe_asset_count() && i < MAX_ASSETS; i++)
+        snprintf(c->a[c->nassets++].symbol, sizeof c->a[0].symbol, "%s", cpe_asset_at(i)->symbol);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     if (pthread_create(&c->th, NULL, thread_main, c)) {
@@ -137,7 +138,7 @@ void cpe_calcache_write_health(cpe_calcache_t *c, cpe_jw_t *w, const char *symbo
     cpe_jw_arr(w);
     for (int h = 0; h < NH; h++) {
         cpe_jw_obj(w);
-        cpe_jw_kint(w, "horizon_hours", cpe_api_horizons[h]);
+        cpe_jw_kint(w, "horizon_hours", cpe_horizons_h[h]);
         cpe_calrep_cov_json(w, "coverage_7d", 0, &a[i].h[h].short_w);
         cpe_calrep_cov_json(w, "coverage_30d", 0, &a[i].h[h].long_w);
         cpe_jw_end(w);
@@ -165,7 +166,7 @@ int cpe_calcache_write_metrics(cpe_calcache_t *c, cpe_buf_t *b)
         for (int h = 0; h < NH; h++) {
             const cov_pair_t *p = &a[i].h[h];
             if (!p->have) continue;
-            int hh = cpe_api_horizons[h];
+            int hh = cpe_horizons_h[h];
             rc |= gauge(b, a[i].symbol, hh, "1sigma", "7d", p->short_w.cov1);
             rc |= gauge(b, a[i].symbol, hh, "2sigma", "7d", p->short_w.cov2);
             rc |= gauge(b, a[i].symbol, hh, "1sigma", "30d", p->long_w.cov1);
@@ -178,10 +179,10 @@ int cpe_calcache_write_metrics(cpe_calcache_t *c, cpe_buf_t *b)
             const cov_pair_t *p = &a[i].h[h];
             if (!p->have) continue;
             rc |= cpe_buf_printf(b, "cpe_cone_coverage_count{symbol=\"%s\",horizon=\"%d\","
-                                    "window=\"7d\"} %lld\n", a[i].symbol, cpe_api_horizons[h],
+                                    "window=\"7d\"} %lld\n", a[i].symbol, cpe_horizons_h[h],
                                  (long long)p->short_w.n);
             rc |= cpe_buf_printf(b, "cpe_cone_coverage_count{symbol=\"%s\",horizon=\"%d\","
-                                    "window=\"30d\"} %lld\n", a[i].symbol, cpe_api_horizons[h],
+                                    "window=\"30d\"} %lld\n", a[i].symbol, cpe_horizons_h[h],
                                  (long long)p->long_w.n);
         }
     return rc ? CPE_ENOMEM : 0;

@@ -3,6 +3,7 @@
 #include "api/server.h"
 #include "cpe/calib_report.h"
 #include "cpe/num.h"
+#include "cpe/universe.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +18,12 @@ static int horizon_param(cpe_req_t *req, cpe_resp_t *resp, int *h)
     if (cpe_parse_i64(v, strlen(v), &x))
         return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "horizon", v, 0,
                               "horizon '%s' is not an integer", v);
-    for (int i = 0; i < 4; i++)
-        if (x == cpe_api_horizons[i]) {
-            *h = (int)x;
-            return 0;
-        }
+    if (x > 0 && x < 1000 && cpe_horizon_index((int)x) >= 0) {
+        *h = (int)x;
+        return 0;
+    }
     return cpe_resp_error(resp, 422, "INVALID_HORIZON", "horizon", v, 0,
-                          "horizon must be one of 1, 4, 8, 24");
+                          "horizon must be one of " CPE_HORIZONS_TEXT);
 }
 
 int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp)
@@ -36,8 +36,8 @@ int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp)
     if ((rc = cpe_param_int(req, resp, "window_days", 1, CPE_CALREP_MAX_WINDOW_DAYS, 30, &days)))
         return rc;
     int one[1] = {h};
-    const int *hs = h ? one : cpe_api_horizons;
-    size_t nh = h ? 1 : 4;
+    const int *hs = h ? one : cpe_horizons_h;
+    size_t nh = h ? 1 : CPE_NHORIZONS;
     cpe_calib_report_t *r = calloc(nh, sizeof *r);
     if (!r) return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "out of memory");
     cpe_diag_t d = {0};

@@ -1,6 +1,7 @@
 /* config.c — the server settings table, defaults, env and config-file loading (api.h). */
 #include "cpe/api.h"
 #include "cpe/num.h"
+#include "cpe/universe.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -30,7 +31,10 @@ const cpe_api_setting_t cpe_api_settings[] = {
     {"CPE_LIVE_TICK_MS", "1000", "period of in-progress candle updates"},
     {"CPE_LIVE_MINUTE_MS", "60000", "wall time of one simulated minute (tests use less)"},
     {"CPE_SIM_SEED", "1", "simulator seed"},
-    {"CPE_SYMBOLS", "BTCUSDT,ETHUSDT", "symbols of the live pipeline"},
+    {"CPE_ASSETS", CPE_ASSETS_DEFAULT,
+     "the assets served, predicted and simulated (any asset, given data): comma-separated, "
+     "e.g. BTC,ETH,SOL"},
+    {"CPE_SYMBOLS", "", "symbols of the live pipeline (empty: every asset of CPE_ASSETS)"},
     {"CPE_BACKTEST_WORKERS", "1", "backtest worker threads"},
     {"CPE_LIVE_PROBE_MS", "8000",
      "--source auto: how long to wait for exchange data before simulating"},
@@ -130,6 +134,7 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
         return 0;
     }
     if (!strcmp(key, "CPE_SYMBOLS")) return set_str(c->symbols, sizeof c->symbols, key, v, d);
+    if (!strcmp(key, "CPE_ASSETS")) return set_str(c->assets, sizeof c->assets, key, v, d);
     if (!strcmp(key, "CPE_BACKTEST_WORKERS"))
         return set_int(&c->backtest_workers, key, v, 1, 16, d);
     if (!strcmp(key, "CPE_LIVE_PROBE_MS")) return set_int(&c->probe_ms, key, v, 0, 600000, d);

@@ -4,16 +4,13 @@
 #include "cpe/market.h"
 #include "cpe/num.h"
 #include "cpe/timeutil.h"
+#include "cpe/universe.h"
 
 #include <ctype.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-const char *const cpe_api_assets[] = {"BTC", "ETH"};
-const int cpe_api_nassets = 2;
-const int cpe_api_horizons[4] = {1, 4, 8, 24};
 
 static int hexval(int c)
 {
@@ -120,14 +117,10 @@ static int status_code(int status)
     }
 }
 
-int cpe_resp_error(cpe_resp_t *r, int status, const char *code, const char *field,
-                   const char *value, int retry_after_s, const char *fmt, ...)
+/* The error body; known_assets adds details.known, the configured assets. */
+static int resp_error(cpe_resp_t *r, int status, const char *code, const char *field,
+                      const char *value, int retry_after_s, int known_assets, const char *msg)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     r->status = status;
     r->content_type = "application/json";
     r->retry_after_s = retry_after_s > 0 ? retry_after_s : 0;
@@ -144,6 +137,12 @@ int cpe_resp_error(cpe_resp_t *r, int status, const char *code, const char *fiel
     if (field) cpe_jw_kstr(&w, "field", field);
     if (value) cpe_jw_kstr(&w, "value", value);
     if (retry_after_s > 0) cpe_jw_kint(&w, "retry_after_seconds", retry_after_s);
+    if (known_assets) {
+        cpe_jw_key(&w, "known");
+        cpe_jw_arr(&w);
+        for (size_t i = 0; i < cpe_asset_count(); i++) cpe_jw_str(&w, cpe_asset_at(i)->asset);
+        cpe_jw_end(&w);
+    }
     cpe_jw_end(&w);
     cpe_jw_end(&w);
     cpe_jw_key(&w, "fallback");
@@ -154,6 +153,25 @@ int cpe_resp_error(cpe_resp_t *r, int status, const char *code, const char *fiel
     cpe_jw_end(&w);
     cpe_jw_end(&w);
     return status_code(status);
+}
+
+int cpe_resp_error(cpe_resp_t *r, int status, const char *code, const char *field,
+                   const char *value, int retry_after_s, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return resp_error(r, status, code, field, value, retry_after_s, 0, msg);
+}
+
+int cpe_resp_unknown_asset(cpe_resp_t *r, const char *value)
+{
+    char msg[512], known[400];
+    cpe_assets_text(known, sizeof known);
+    snprintf(msg, sizeof msg, "unknown asset '%.60s' (known: %s)", value, known);
+    return resp_error(r, 404, "UNKNOWN_ASSET", "asset", value, 0, 1, msg);
 }
 
 int cpe_req_param(const cpe_req_t *req, const char *name, char *buf, size_t cap)
@@ -175,23 +193,17 @@ int cpe_req_param(const cpe_req_t *req, const char *name, char *buf, size_t cap)
     return 1;
 }
 
-int cpe_api_asset_index(const char *asset)
-{
-    for (int i = 0; i < cpe_api_nassets; i++)
-        if (!strcmp(cpe_api_assets[i], asset)) return i;
-    return -1;
-}
-
 int cpe_param_asset(const cpe_req_t *req, cpe_resp_t *r, int required, char asset[16],
                     char symbol[32])
 {
-    char v[CPE_QUERY_VAL_MAX];
+    char v[CPE_QUERY_VAL_MAX], known[400];
     if (!cpe_req_param(req, "asset", v, sizeof v)) {
+        cpe_assets_text(known, sizeof known);
         if (required)
             return cpe_resp_error(r, 400, "INVALID_PARAMETER", "asset", NULL, 0,
-                                  "asset is required (one of BTC, ETH)");
-        snprintf(asset, 16, "BTC");
-        snprintf(symbol, 32, "BTCUSDT");
+                                  "asset is required (one of %s)", known);
+        snprintf(asset, 16, "%s", cpe_asset_at(0)->asset); /* the first configured asset */
+        snprintf(symbol, 32, "%s", cpe_asset_at(0)->symbol);
         return 0;
     }
     size_t n = strlen(v);
@@ -201,15 +213,11 @@ int cpe_param_asset(const cpe_req_t *req, cpe_resp_t *r, int required, char asse
     if (!ok)
         return cpe_resp_error(r, 400, "INVALID_PARAMETER", "asset", v, 0,
                               "asset must be 2-10 letters or digits such as BTC");
-    char up[16];
-    for (size_t i = 0; i <= n; i++) up[i] = (char)toupper((unsigned char)v[i]);
-    /* "BTCUSDT" is accepted as "BTC". */
-    if (n > 4 && !strcmp(up + n - 4, "USDT")) up[n - 4] = 0;
-    if (cpe_api_asset_index(up) < 0)
-        return cpe_resp_error(r, 404, "UNKNOWN_ASSET", "asset", v, 0,
-                              "unknown asset '%s' (known: BTC, ETH)", v);
-    snprintf(asset, 16, "%s", up);
-    cpe_asset_to_symbol(up, symbol);
+    /* any case; the pair ("BTCUSDT") is accepted as the asset */
+    const cpe_asset_t *a = cpe_asset_find(v);
+    if (!a) return cpe_resp_unknown_asset(r, v);
+    snprintf(asset, 16, "%s", a->asset);
+    snprintf(symbol, 32, "%s", a->symbol);
     return 0;
 }
 
@@ -219,7 +227,7 @@ int cpe_param_horizon(const cpe_req_t *req, cpe_resp_t *r, int required, int *ho
     if (!cpe_req_param(req, "horizon_hours", v, sizeof v)) {
         if (required)
             return cpe_resp_error(r, 400, "INVALID_PARAMETER", "horizon_hours", NULL, 0,
-                                  "horizon_hours is required (one of 1, 4, 8, 24)");
+                                  "horizon_hours is required (one of %s)", cpe_horizons_text());
         *horizon_h = 0;
         return 0;
     }
@@ -227,13 +235,12 @@ int cpe_param_horizon(const cpe_req_t *req, cpe_resp_t *r, int required, int *ho
     if (cpe_parse_i64(v, strlen(v), &h))
         return cpe_resp_error(r, 400, "INVALID_PARAMETER", "horizon_hours", v, 0,
                               "horizon_hours '%s' is not an integer", v);
-    for (int i = 0; i < 4; i++)
-        if (h == cpe_api_horizons[i]) {
-            *horizon_h = (int)h;
-            return 0;
-        }
+    if (h > 0 && h <= INT32_MAX && cpe_horizon_index((int)h) >= 0) {
+        *horizon_h = (int)h;
+        return 0;
+    }
     return cpe_resp_error(r, 422, "INVALID_HORIZON", "horizon_hours", v, 0,
-                          "horizon_hours must be one of 1, 4, 8, 24");
+                          "horizon_hours must be one of %s", cpe_horizons_text());
 }
 
 int cpe_param_time(const cpe_req_t *req, cpe_resp_t *r, const char *name, int64_t def,
@@ -269,16 +276,12 @@ int cpe_param_int(const cpe_req_t *req, cpe_resp_t *r, const char *name, long lo
 int cpe_param_interval(const cpe_req_t *req, cpe_resp_t *r, const char *def, int64_t *ms,
                        const char **name)
 {
-    static const char *const ok[] = {"1m", "5m", "15m", "1h", "4h", "1d"};
     char v[CPE_QUERY_VAL_MAX];
     if (!cpe_req_param(req, "interval", v, sizeof v)) snprintf(v, sizeof v, "%s", def);
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        if (!strcmp(ok[i], v)) {
-            *name = ok[i];
-            return cpe_interval_parse(ok[i], ms) ? cpe_resp_error(r, 400, "INVALID_PARAMETER",
-                                                                   "interval", v, 0, "bad interval")
-                                                 : 0;
-        }
+    if (cpe_interval_is_served(v) && !cpe_interval_parse(v, ms)) {
+        *name = cpe_interval_name(*ms); /* the table's static copy */
+        return 0;
+    }
     return cpe_resp_error(r, 400, "INVALID_PARAMETER", "interval", v, 0,
-                          "interval must be one of 1m, 5m, 15m, 1h, 4h, 1d");
+                          "interval must be one of %s", cpe_intervals_served_text());
 }

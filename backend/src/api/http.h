@@ -104,10 +104,8 @@ int cpe_param_int(const cpe_req_t *req, cpe_resp_t *r, const char *name, long lo
 int cpe_param_interval(const cpe_req_t *req, cpe_resp_t *r, const char *def, int64_t *ms,
                        const char **name);
 
-/* Assets the API knows ("BTC","ETH"): index or -1. */
-int cpe_api_asset_index(const char *asset);
-extern const char *const cpe_api_assets[];
-extern const int cpe_api_nassets;
-extern const int cpe_api_horizons[4];
+/* 404 UNKNOWN_ASSET for value, details.known listing the configured assets (the
+ * assets, horizons and intervals the API accepts are the universe's, cpe/universe.h). */
+int cpe_resp_unknown_asset(cpe_resp_t *r, const char *value);
 
 #endif

@@ -194,14 +194,17 @@ int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d)
     l->cfg = *c;
     snprintf(l->db, sizeof l->db, "%s", c->db);
     l->cfg.db = l->db;
-    snprintf(l->symbols_buf, sizeof l->symbols_buf, "%s", c->symbols ? c->symbols : "BTCUSDT");
+    if (c->symbols && *c->symbols)
+        snprintf(l->symbols_buf, sizeof l->symbols_buf, "%s", c->symbols);
+    else
+        cpe_assets_symbols(l->symbols_buf, sizeof l->symbols_buf); /* the configured assets */
     l->cfg.symbols = l->symbols_buf;
     if (l->cfg.tick_ms <= 0) l->cfg.tick_ms = 1000;
     if (l->cfg.minute_ms <= 0) l->cfg.minute_ms = 60000;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     int rc = 0;
-    char tmp[128];
+    char tmp[sizeof l->symbols_buf];
     snprintf(tmp, sizeof tmp, "%s", l->symbols_buf);
     for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         while (*t == ' ')

@@ -33,7 +33,7 @@ typedef struct live_sym {
 
 struct cpe_live {
     cpe_live_config_t cfg;
-    char symbols_buf[128];
+    char symbols_buf[CPE_ASSETS_MAX * 32];
     char db[512];
     char models[512];
     pthread_t th;

@@ -217,9 +217,11 @@ int live_sim_start(cpe_live_t *l, cpe_diag_t *d)
     if (rc) return rc;
     for (int i = 0; i < l->nsym; i++) {
         if (!(last_close[i] > 0)) { /* no simulated history: carry on from the real price */
-            char inst[CPE_INSTR_KEY_MAX];
-            snprintf(inst, sizeof inst, "binance:spot:%s", names[i]);
-            last_close[i] = newest_close(l->store, inst);
+            cpe_resolved_t r; /* the universe's rule: real exchanges first */
+            if (!cpe_store_resolve(l->store, names[i], CPE_MARKET_ANY, 0, CPE_PREFER_REAL,
+                                   INT64_MIN, INT64_MAX, &r, NULL) &&
+                !r.span.simulated)
+                last_close[i] = newest_close(l->store, r.instrument);
         }
         if (last_close[i] > 0) sc.sym[i].price0 = last_close[i];
         if (last_oi[i] > 0) sc.sym[i].oi0_usd = last_oi[i];

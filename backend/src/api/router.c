@@ -130,7 +130,7 @@ static const char *status_text(int s)
     case 401: return "JWT required and missing, bad or expired";
     case 404: return "Unknown asset, route or job";
     case 413: return "Body over 1 MiB";
-    case 422: return "Horizon not in {1, 4, 8, 24}";
+    case 422: return "Horizon not offered (error.message lists the horizons)";
     case 429: return "Rate limited (Retry-After header)";
     case 503: return "Unavailable (details.retry_after_seconds; fallback)";
     default: return "See docs/API.md";

@@ -16,19 +16,21 @@ static int route_health(cpe_req_t *req, cpe_resp_t *resp);
 static int route_metrics(cpe_req_t *req, cpe_resp_t *resp);
 static int route_openapi(cpe_req_t *req, cpe_resp_t *resp);
 
-#define Q_ASSET {"asset", "query", "string", 1, "BTC or ETH"}
-#define Q_HORIZON {"horizon_hours", "query", "integer", 1, "1, 4, 8 or 24"}
+#define ASSET_DOC "a configured asset (GET /assets lists them; 404 names the known ones)"
+#define HORIZON_DOC "hours, one of " CPE_HORIZONS_TEXT
+#define Q_ASSET {"asset", "query", "string", 1, ASSET_DOC}
+#define Q_HORIZON {"horizon_hours", "query", "integer", 1, HORIZON_DOC}
 #define Q_AT {"at", "query", "string", 0, "ISO-8601 time or epoch ms: the prediction made then"}
 
 static const cpe_route_param_t p_predict_get[] = {Q_ASSET, Q_HORIZON, Q_AT, {NULL, NULL, NULL, 0, NULL}};
 static const cpe_route_param_t p_predict_post[] = {
-    {"asset", "body", "string", 1, "BTC or ETH"},
-    {"horizon_hours", "body", "integer", 1, "1, 4, 8 or 24"},
+    {"asset", "body", "string", 1, ASSET_DOC},
+    {"horizon_hours", "body", "integer", 1, HORIZON_DOC},
     {"at", "body", "string", 0, "ISO-8601 time or epoch ms"},
     {NULL, NULL, NULL, 0, NULL}};
 static const cpe_route_param_t p_market[] = {
     Q_ASSET,
-    {"interval", "query", "string", 0, "1m 5m 15m 1h 4h 1d (default 1m)"},
+    {"interval", "query", "string", 0, CPE_INTERVALS_SERVED_TEXT " (default 1m)"},
     {"from", "query", "string", 0, "first bar open time (ISO or ms)"},
     {"to", "query", "string", 0, "end, exclusive (ISO or ms; default now)"},
     {"limit", "query", "integer", 0, "at most this many of the newest bars (<= 20000, default 1000)"},
@@ -39,7 +41,7 @@ static const cpe_route_param_t p_predictions[] = {
     {"to", "query", "string", 0, "ISO or ms, exclusive (default now)"},
     {NULL, NULL, NULL, 0, NULL}};
 static const cpe_route_param_t p_backtest_post[] = {
-    {"asset", "body", "string", 1, "BTC or ETH"},
+    {"asset", "body", "string", 1, ASSET_DOC},
     {"from", "body", "string", 1, "ISO or ms"},
     {"to", "body", "string", 1, "ISO or ms, exclusive; at most 400 days after from"},
     {"strategy", "body", "object", 0,
@@ -67,6 +69,10 @@ const cpe_route_t cpe_api_routes[] = {
      "Columnar bars with volume, CVD, OI, funding, liquidations, basis, liquidation bands, "
      "support/resistance and a volume profile",
      p_market, "200 400 401 404 429", "application/json", 0},
+    {CPE_GET, "/assets", cpe_route_assets, "assets",
+     "The configured assets: stored series and resolutions per source, the series served, "
+     "champion model and freshness of the newest bar",
+     NULL, "200 401 429 503", "application/json", 0},
     {CPE_GET, "/predictions", route_predictions, "predictions",
      "Stored prediction records in a time range (replay, accuracy)", p_predictions,
      "200 400 401 404 422 429", "application/json", 0},
@@ -408,9 +414,8 @@ static int route_health(cpe_req_t *req, cpe_resp_t *resp)
     free(s);
     cpe_jw_key(&w, "models");
     cpe_jw_arr(&w);
-    for (int a = 0; a < cpe_api_nassets; a++) {
-        char sym[32];
-        cpe_asset_to_symbol(cpe_api_assets[a], sym);
+    for (size_t a = 0; a < cpe_asset_count(); a++) {
+        const char *sym = cpe_asset_at(a)->symbol;
         cpe_prediction_t p;
         if (cpe_api_prediction(api, sym, 1, INT64_MAX, &p, NULL)) continue;
         cpe_jw_obj(&w);
@@ -541,14 +546,13 @@ static int route_metrics(cpe_req_t *req, cpe_resp_t *resp)
     cpe_stats_gauges_t g = cached;
     if (req->now_ms - cached_at > 60000) {
         memset(&g, 0, sizeof g);
-        for (int a = 0; a < cpe_api_nassets; a++) {
-            char sym[32];
-            cpe_asset_to_symbol(cpe_api_assets[a], sym);
-            for (int h = 0; h < 4; h++) {
+        for (size_t a = 0; a < cpe_asset_count() && a < CPE_ASSETS_MAX; a++) {
+            const char *sym = cpe_asset_at(a)->symbol;
+            for (int h = 0; h < CPE_NHORIZONS; h++) {
                 int i = g.n_acc++;
-                g.acc_asset[i] = cpe_api_assets[a];
-                g.acc_horizon[i] = cpe_api_horizons[h];
-                accuracy(api, sym, cpe_api_horizons[h], req->now_ms, &g.acc_24h[i], &g.acc_n[i],
+                g.acc_asset[i] = cpe_asset_at(a)->asset;
+                g.acc_horizon[i] = cpe_horizons_h[h];
+                accuracy(api, sym, cpe_horizons_h[h], req->now_ms, &g.acc_24h[i], &g.acc_n[i],
                          &g.drift[i]);
             }
         }
@@ -561,7 +565,7 @@ static int route_metrics(cpe_req_t *req, cpe_resp_t *resp)
     char inst[CPE_INSTR_KEY_MAX];
     int sim;
     int64_t last;
-    if (!cpe_api_kline_series(api, "BTCUSDT", inst, &sim, &last))
+    if (!cpe_api_kline_series(api, cpe_asset_at(0)->symbol, inst, &sim, &last))
         g.ingest_lag_s = (double)(req->now_ms - (last + CPE_MS_PER_MIN)) / 1000.0;
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
     int rc = cpe_stats_render(&api->stats, &g, &resp->body);

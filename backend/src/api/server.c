@@ -620,29 +620,16 @@ static int kline_series_uncached(cpe_api_t *api, const char *symbol,
                                  char instrument[CPE_INSTR_KEY_MAX], int *simulated,
                                  int64_t *last_ts)
 {
-    cpe_series_info_t *s = NULL;
-    size_t n = 0;
-    int rc = api->store->ops->list_series(api->store, &s, &n);
+    /* the universe's rule over all time: the source being served first, spot before perp */
+    cpe_resolved_t r;
+    int rc = cpe_store_resolve(api->store, symbol, CPE_MARKET_ANY, CPE_MS_PER_MIN,
+                               api->simulated ? CPE_PREFER_SIM : CPE_PREFER_REAL, INT64_MIN,
+                               INT64_MAX, &r, NULL);
     if (rc) return rc;
-    int best = -1, best_score = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(s[i].kind, "kline:1m")) continue;
-        cpe_instrument_t in;
-        if (cpe_instrument_parse(s[i].instrument, &in) || strcmp(in.symbol, symbol)) continue;
-        if (s[i].count <= 0) continue;
-        int score = (s[i].simulated == api->simulated ? 4 : 0) + (in.kind == CPE_SPOT ? 2 : 0);
-        if (score > best_score || (score == best_score && s[i].last_ts > s[best].last_ts)) {
-            best = (int)i;
-            best_score = score;
-        }
-    }
-    if (best >= 0) {
-        snprintf(instrument, CPE_INSTR_KEY_MAX, "%s", s[best].instrument);
-        *simulated = s[best].simulated;
-        *last_ts = s[best].last_ts;
-    }
-    free(s);
-    return best >= 0 ? 0 : CPE_ENOTFOUND;
+    snprintf(instrument, CPE_INSTR_KEY_MAX, "%s", r.instrument);
+    *simulated = r.span.simulated;
+    *last_ts = r.span.last_ts;
+    return 0;
 }
 
 int cpe_api_prediction(cpe_api_t *api, const char *symbol, int horizon_h, int64_t at_ms,
@@ -650,9 +637,8 @@ int cpe_api_prediction(cpe_api_t *api, const char *symbol, int horizon_h, int64_
 {
     if (at_ms != INT64_MAX || explain)
         return api->store->ops->get_prediction(api->store, symbol, horizon_h, at_ms, out, explain);
-    int ai = !strcmp(symbol, "ETHUSDT") ? 1 : !strcmp(symbol, "BTCUSDT") ? 0 : -1;
-    int hi = horizon_h == 1 ? 0 : horizon_h == 4 ? 1 : horizon_h == 8 ? 2 : 3;
-    if (ai < 0)
+    int ai = cpe_asset_index(symbol), hi = cpe_horizon_index(horizon_h);
+    if (ai < 0 || hi < 0 || !api->preds)
         return api->store->ops->get_prediction(api->store, symbol, horizon_h, at_ms, out, NULL);
     pred_cache_t *pc = &api->preds[ai][hi];
     int64_t now = cpe_now_ms();
@@ -678,13 +664,6 @@ int cpe_api_is_stale(cpe_api_t *api, int64_t last_bar_ts, int64_t now_ms)
 
 /* ---------- live pipeline sink (pipeline thread) ---------- */
 
-static const char *asset_of(const char *symbol, char out[8])
-{
-    snprintf(out, 8, "%.*s", (int)(strlen(symbol) > 4 ? strlen(symbol) - 4 : strlen(symbol)),
-             symbol);
-    return out;
-}
-
 static void live_sink(void *ctx, const cpe_live_event_t *ev)
 {
     cpe_api_t *api = ctx;
@@ -692,8 +671,8 @@ static void live_sink(void *ctx, const cpe_live_event_t *ev)
     cpe_buf_init(&b, 1 << 20);
     cpe_jw_t w;
     cpe_jw_init(&w, &b);
-    char asset[8];
-    asset_of(ev->symbol, asset);
+    char asset[CPE_ASSET_NAME_MAX];
+    cpe_symbol_to_asset(ev->symbol, asset, sizeof asset);
     cpe_wsmsg_t *m = NULL;
     if (ev->kind == CPE_LIVE_CANDLE) {
         const char *iv = cpe_interval_name(ev->interval_ms);
@@ -821,6 +800,12 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     if (!api) return cpe_diag_set(d, CPE_ENOMEM, "out of memory");
     api->cfg = *cfg;
     api->stop = stop;
+    /* the universe's assets, before any thread starts; live symbols default to them all */
+    if ((rc = cpe_universe_configure(cfg->assets[0] ? cfg->assets : CPE_ASSETS_DEFAULT, d))) {
+        free(api);
+        return rc;
+    }
+    if (!api->cfg.symbols[0]) cpe_assets_symbols(api->cfg.symbols, sizeof api->cfg.symbols);
     api->started_ms = cpe_now_ms();
     pthread_mutex_init(&api->mu, NULL);
     parse_origins(api);
@@ -835,6 +820,10 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
         goto out;
     }
     if ((rc = cpe_store_open(cfg->db, &api->store, d))) goto out;
+    if (!(api->preds = calloc(cpe_asset_count(), sizeof *api->preds))) {
+        rc = cpe_diag_set(d, CPE_ENOMEM, "out of memory");
+        goto out;
+    }
 
     cpe_live_config_t lc;
     memset(&lc, 0, sizeof lc);
@@ -844,7 +833,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
               : !strcmp(cfg->source, "live")   ? CPE_LIVE_EXCHANGE
                                                : CPE_LIVE_AUTO;
     lc.probe_ms = cfg->probe_ms;
-    lc.symbols = cfg->symbols;
+    lc.symbols = api->cfg.symbols;
     lc.tick_ms = cfg->tick_ms;
     lc.minute_ms = cfg->minute_ms;
     lc.seed = cfg->sim_seed;
@@ -864,7 +853,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
         cpe_diag_set(d, rc, "cannot start backtest workers");
         goto out;
     }
-    if ((rc = cpe_retrain_start(cfg, &api->retrain, d))) goto out;
+    if ((rc = cpe_retrain_start(&api->cfg, &api->retrain, d))) goto out;
     if ((rc = cpe_calcache_start(cfg->db, &api->calcache, d))) goto out;
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
@@ -911,6 +900,7 @@ out:
     cpe_store_close(api->store);
     cpe_ratelimit_free(&api->rl);
     pthread_mutex_destroy(&api->mu);
+    free(api->preds);
     free(api);
     return rc;
 }

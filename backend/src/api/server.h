@@ -7,6 +7,7 @@
  *   ws_broadcast.c  broadcasts written straight to the subscribed clients' sockets
  *   routes.c   the route table and the small handlers
  *   market.c   GET /market-data
+ *   assets.c   GET /assets (the universe's configured assets)
  *   jobs.c     POST /backtest jobs on worker threads
  *   retrain.c  the retraining schedule on its own thread (retrain.h)
  *   calibration.c  GET /calibration; calcache.c the coverage for /health and /metrics
@@ -47,7 +48,7 @@ typedef enum ws_channel {
 typedef struct cpe_wsmsg {
     int refs;
     ws_channel_t channel;
-    char asset[8];
+    char asset[CPE_ASSET_NAME_MAX];
     char interval[8];
     int collapsible;        /* an in-progress candle: a newer one replaces it in a slow queue */
     struct cpe_wsmsg *next; /* inbox link */
@@ -102,9 +103,9 @@ typedef struct cpe_api {
     pthread_mutex_t mu;
     cpe_wsmsg_t *inbox, *inbox_tail;
     int inbox_woken; /* lws_cancel_service() called since the last drain */
-    pred_cache_t preds[2][4];
+    pred_cache_t (*preds)[CPE_NHORIZONS]; /* [configured asset][horizon], made at setup */
     kline_cache_t klines[KLINE_CACHE]; /* service thread only */
-    int stale[2];                      /* last market stale flag per asset (for "market" pushes) */
+    int stale[CPE_ASSETS_MAX]; /* last market stale flag per asset (for "market" pushes) */
     struct cpe_jobs *jobs;
     struct cpe_retrain *retrain; /* NULL when CPE_RETRAIN=0 */
     cpe_calcache_t *calcache;    /* the cone's coverage for /health, /metrics (calcache.h) */
@@ -114,8 +115,8 @@ typedef struct cpe_api {
 /* server.c */
 void cpe_api_tune_malloc(void); /* large response buffers stay in the heap (server.c) */
 void cpe_api_inbox_push(cpe_api_t *api, cpe_wsmsg_t *m); /* any thread */
-/* Which series to read for an asset: the 1m kline series of its symbol preferring
- * simulated data when serving simulated, else real; spot before perp. */
+/* Which series to read for an asset: the universe's rule (cpe_store_resolve()) at 1m over
+ * all time, the simulator first when serving simulated data, else the exchanges. */
 int cpe_api_kline_series(cpe_api_t *api, const char *symbol, char instrument[CPE_INSTR_KEY_MAX],
                          int *simulated, int64_t *last_ts);
 /* The latest prediction (cache refreshed at most once a second) or at a time. */
@@ -151,6 +152,8 @@ int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp);
 
 /* market.c */
 int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp);
+/* assets.c: GET /assets */
+int cpe_route_assets(cpe_req_t *req, cpe_resp_t *resp);
 /* Bars of symbol at interval in [from, to), at most limit (the newest), ascending. When
  * !from_given and the window is empty because the data ends earlier, the last limit bars
  * of the data instead. */

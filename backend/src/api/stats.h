@@ -13,6 +13,7 @@
 #define CPE_API_STATS_H
 
 #include "cpe/buf.h"
+#include "cpe/universe.h"
 
 #include <stdint.h>
 
@@ -47,11 +48,12 @@ typedef struct cpe_stats_gauges {
     double ingest_lag_s;          /* now - newest stored 1m bar close, NaN if none */
     int simulated;
     int n_acc;                    /* (asset, horizon) rows with accuracy figures */
-    const char *acc_asset[8];
-    int acc_horizon[8];
-    double acc_24h[8];            /* direction hit rate of predictions resolved in 24 h */
-    int acc_n[8];
-    double drift[8];              /* PSI of p_up, last 24 h vs the 7 days before; NaN */
+#define CPE_STATS_ACC_MAX (CPE_ASSETS_MAX * CPE_NHORIZONS)
+    const char *acc_asset[CPE_STATS_ACC_MAX];
+    int acc_horizon[CPE_STATS_ACC_MAX];
+    double acc_24h[CPE_STATS_ACC_MAX]; /* direction hit rate of predictions resolved in 24 h */
+    int acc_n[CPE_STATS_ACC_MAX];
+    double drift[CPE_STATS_ACC_MAX]; /* PSI of p_up, last 24 h vs the 7 days before; NaN */
 } cpe_stats_gauges_t;
 
 /* Prometheus text exposition (version 0.0.4). */

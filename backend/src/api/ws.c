@@ -145,10 +145,10 @@ static int replay_load(ws_client_t *c)
                                &r->nbars, &sim);
     if (rc || r->nbars == 0) return rc ? rc : CPE_ENOTFOUND;
     int64_t p_to = r->bars[r->nbars - 1].ts_ms + r->interval_ms;
-    for (int h = 0; h < 4; h++) {
+    for (int h = 0; h < CPE_NHORIZONS; h++) {
         cpe_prediction_t *p = NULL;
         size_t n = 0;
-        if (api->store->ops->get_predictions(api->store, r->symbol, cpe_api_horizons[h], r->bars[0].ts_ms,
+        if (api->store->ops->get_predictions(api->store, r->symbol, cpe_horizons_h[h], r->bars[0].ts_ms,
                                              p_to, &p, &n) == 0 && n > 0) {
             cpe_prediction_t *np = realloc(r->preds, (r->npreds + n) * sizeof *np);
             if (np) {
@@ -277,6 +277,22 @@ static void replay_schedule(ws_client_t *c)
 
 /* ---------- client messages ---------- */
 
+/* UNKNOWN_ASSET naming the configured assets. */
+static void send_unknown_asset(ws_client_t *c, const char *given)
+{
+    char msg[512], known[400];
+    cpe_assets_text(known, sizeof known);
+    snprintf(msg, sizeof msg, "unknown asset '%.40s' (known: %s)", given, known);
+    send_error(c, "UNKNOWN_ASSET", msg);
+}
+
+static void send_bad_interval(ws_client_t *c)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "interval must be one of %s", cpe_intervals_served_text());
+    send_error(c, "INVALID_PARAMETER", msg);
+}
+
 static void ack(ws_client_t *c, const char *type, ws_channel_t ch, const char *asset,
                 const char *interval)
 {
@@ -308,14 +324,14 @@ static void on_subscribe(ws_client_t *c, const ws_cmd_t *cmd, int sub)
         return;
     }
     if (ch != WS_CH_JOBS && !cmd->asset_ok) { /* the jobs channel has none: every job */
-        send_error(c, "UNKNOWN_ASSET", "asset must be BTC or ETH");
+        send_unknown_asset(c, cmd->asset_in);
         return;
     }
     const char *asset = ch == WS_CH_JOBS ? "" : cmd->asset;
     char interval[8] = "";
     if (ch == WS_CH_CANDLES) {
         if (!cmd->interval_ok) {
-            send_error(c, "INVALID_PARAMETER", "interval must be one of 1m, 5m, 15m, 1h, 4h, 1d");
+            send_bad_interval(c);
             return;
         }
         snprintf(interval, sizeof interval, "%s", cmd->interval);
@@ -361,7 +377,7 @@ static void on_replay(ws_client_t *c, const ws_cmd_t *cmd)
         return;
     }
     if (!cmd->asset_ok) {
-        send_error(c, "UNKNOWN_ASSET", "asset must be BTC or ETH");
+        send_unknown_asset(c, cmd->asset_in);
         return;
     }
     if (!cmd->from_ok) {
@@ -369,7 +385,7 @@ static void on_replay(ws_client_t *c, const ws_cmd_t *cmd)
         return;
     }
     if (!cmd->interval_ok) {
-        send_error(c, "INVALID_PARAMETER", "interval must be one of 1m, 5m, 15m, 1h, 4h, 1d");
+        send_bad_interval(c);
         return;
     }
     replay_free(r);
@@ -541,12 +557,12 @@ static void housekeeping(lws_sorted_usec_list_t *sul)
 {
     cpe_api_t *api = lws_container_of(sul, cpe_api_t, sul_house);
     int64_t now = cpe_now_ms();
-    for (int a = 0; a < cpe_api_nassets; a++) {
-        char sym[32], inst[CPE_INSTR_KEY_MAX];
-        cpe_asset_to_symbol(cpe_api_assets[a], sym);
+    for (size_t a = 0; a < cpe_asset_count() && a < CPE_ASSETS_MAX; a++) {
+        const cpe_asset_t *as = cpe_asset_at(a);
+        char inst[CPE_INSTR_KEY_MAX];
         int sim = 0;
         int64_t last = 0;
-        if (cpe_api_kline_series(api, sym, inst, &sim, &last)) continue;
+        if (cpe_api_kline_series(api, as->symbol, inst, &sim, &last)) continue;
         int stale = cpe_api_is_stale(api, last, now);
         if (stale == api->stale[a]) continue;
         api->stale[a] = stale;
@@ -554,10 +570,10 @@ static void housekeeping(lws_sorted_usec_list_t *sul)
         int n = snprintf(j, sizeof j,
                          "{\"type\":\"market\",\"asset\":\"%s\",\"source\":\"%s\",\"simulated\":%s,"
                          "\"stale\":%s,\"last_ts\":%lld,\"age_ms\":%lld}",
-                         cpe_api_assets[a], api->source, sim ? "true" : "false",
+                         as->asset, api->source, sim ? "true" : "false",
                          stale ? "true" : "false", (long long)last,
                          (long long)(now - last - CPE_MS_PER_MIN));
-        cpe_wsmsg_t *m = cpe_wsmsg_new(WS_CH_MARKET, cpe_api_assets[a], "", 0, j, (size_t)n);
+        cpe_wsmsg_t *m = cpe_wsmsg_new(WS_CH_MARKET, as->asset, "", 0, j, (size_t)n);
         if (m) {
             cpe_ws_broadcast(api, m);
             cpe_wsmsg_unref(m);

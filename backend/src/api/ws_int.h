@@ -20,7 +20,7 @@
 
 typedef struct ws_sub {
     ws_channel_t ch;
-    char asset[8];
+    char asset[CPE_ASSET_NAME_MAX];
     char interval[8];
 } ws_sub_t;
 
@@ -32,7 +32,7 @@ typedef struct pending {
 
 typedef struct replay {
     int active, paused;
-    char asset[8], symbol[32], iv[8];
+    char asset[CPE_ASSET_NAME_MAX], symbol[32], iv[8];
     int64_t interval_ms, next_ts;
     double speed;
     lws_sorted_usec_list_t sul;

@@ -1,5 +1,7 @@
 /* ws_msg.c — the WebSocket client-message parser (ws_msg.h). */
 #include "api/ws_msg.h"
+
+#include "cpe/universe.h"
 #include "cpe/timeutil.h"
 
 #include <jansson.h>
@@ -21,26 +23,16 @@ static ws_channel_t channel_parse(const char *s)
     return WS_CH_NONE;
 }
 
-static int valid_asset(const char *a, char out[8])
+/* A configured asset (any case, or its pair: the universe decides) into out. */
+static int valid_asset(const char *a, char out[CPE_ASSET_NAME_MAX])
 {
-    if (!a) return 0;
-    char up[16];
-    size_t n = strlen(a);
-    if (n == 0 || n > 10) return 0;
-    for (size_t i = 0; i <= n; i++) up[i] = (char)(a[i] >= 'a' && a[i] <= 'z' ? a[i] - 32 : a[i]);
-    if (n > 4 && !strcmp(up + n - 4, "USDT")) up[n - 4] = 0;
-    if (cpe_api_asset_index(up) < 0) return 0;
-    snprintf(out, 8, "%.7s", up);
+    const cpe_asset_t *as = a ? cpe_asset_find(a) : NULL;
+    if (!as) return 0;
+    snprintf(out, CPE_ASSET_NAME_MAX, "%s", as->asset);
     return 1;
 }
 
-static int valid_interval(const char *s)
-{
-    static const char *const ok[] = {"1m", "5m", "15m", "1h", "4h", "1d"};
-    for (size_t i = 0; s && i < sizeof ok / sizeof ok[0]; i++)
-        if (!strcmp(s, ok[i])) return 1;
-    return 0;
-}
+static int valid_interval(const char *s) { return s && cpe_interval_is_served(s); }
 
 static ws_op_t op_parse(const char *op)
 {
@@ -54,7 +46,9 @@ static ws_op_t op_parse(const char *op)
 static void fields(json_t *j, ws_cmd_t *cmd)
 {
     cmd->ch = channel_parse(json_string_value(json_object_get(j, "channel")));
-    cmd->asset_ok = valid_asset(json_string_value(json_object_get(j, "asset")), cmd->asset);
+    const char *as = json_string_value(json_object_get(j, "asset"));
+    snprintf(cmd->asset_in, sizeof cmd->asset_in, "%s", as ? as : "");
+    cmd->asset_ok = valid_asset(as, cmd->asset);
     const char *iv = json_string_value(json_object_get(j, "interval"));
     if (!iv) iv = "1m";
     if (valid_interval(iv) && !cpe_interval_parse(iv, &cmd->interval_ms)) {

@@ -15,6 +15,7 @@
 #define CPE_API_WS_MSG_H
 
 #include "api/server.h"
+#include "cpe/universe.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,9 +32,10 @@ typedef enum ws_op {
 typedef struct ws_cmd {
     ws_op_t op;
     ws_channel_t ch;       /* WS_CH_NONE: absent or not a channel name */
-    int asset_ok;          /* asset is BTC or ETH (any case, optional USDT suffix) */
-    char asset[8];         /* "BTC" when asset_ok */
-    int interval_ok;       /* interval (default "1m") is one of 1m 5m 15m 1h 4h 1d */
+    int asset_ok;          /* asset is a configured one (universe.h: any case, or its pair) */
+    char asset[CPE_ASSET_NAME_MAX]; /* "BTC" when asset_ok */
+    char asset_in[41];     /* the asset as given (cut), for the error message */
+    int interval_ok;       /* interval (default "1m") is one the API serves (universe.h) */
     char interval[8];      /* when interval_ok */
     int64_t interval_ms;   /* when interval_ok */
     int has_from, from_ok; /* from present; and a valid time */

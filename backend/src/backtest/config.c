@@ -16,10 +16,9 @@ void cpe_bt_config_default(cpe_bt_config_t *c)
     memset(c, 0, sizeof *c);
     c->exec = (cpe_bt_exec_t){100000, 4, 5, 0, 0.7, 0, 42};
     cpe_bt_strategy_t *s = &c->strat;
-    static const int hs[] = {1, 4, 8, 24};
-    s->n_h = 4;
-    for (int k = 0; k < 4; k++)
-        s->h[k] = (cpe_bt_hcfg_t){hs[k], hs[k] == 4, 0.55, 0.55};
+    s->n_h = CPE_NHORIZONS;
+    for (int k = 0; k < CPE_NHORIZONS; k++) /* the universe's horizons; only 4 h enabled */
+        s->h[k] = (cpe_bt_hcfg_t){cpe_horizons_h[k], cpe_horizons_h[k] == 4, 0.55, 0.55};
     s->allow_short = 1;
     s->cost_multiple = 1;
     s->kelly_odds = 1;
@@ -137,7 +136,8 @@ static int horizons(cpe_bt_config_t *c, json_t *v, cpe_diag_t *d)
 {
     if (!json_is_array(v) || !json_array_size(v))
         return cpe_diag_set(d, CPE_EINVAL,
-                            "strategy: 'horizons' must be a non-empty array of 1, 4, 8, 24");
+                            "strategy: 'horizons' must be a non-empty array of %s",
+                            cpe_horizons_text());
     for (int k = 0; k < c->strat.n_h; k++)
         c->strat.h[k].enabled = 0;
     size_t i;
@@ -147,7 +147,8 @@ static int horizons(cpe_bt_config_t *c, json_t *v, cpe_diag_t *d)
         cpe_bt_hcfg_t *h = json_is_integer(e) ? hcfg(c, (long)json_integer_value(e)) : NULL;
         if (!h)
             return cpe_diag_set(d, CPE_EINVAL,
-                                "strategy: 'horizons'[%zu] is not one of 1, 4, 8, 24", i);
+                                "strategy: 'horizons'[%zu] is not one of %s", i,
+                                cpe_horizons_text());
         h->enabled = 1;
     }
     return 0;
@@ -167,7 +168,8 @@ static int thresholds(cpe_bt_config_t *c, json_t *v, cpe_diag_t *d)
         if (!hc || !json_is_object(o))
             return cpe_diag_set(
                 d, CPE_EINVAL,
-                "strategy: 'thresholds.%s' is not a horizon (1, 4, 8, 24) with an object", hk);
+                "strategy: 'thresholds.%s' is not a horizon (%s) with an object", hk,
+                cpe_horizons_text());
         const char *k;
         json_t *x;
         json_object_foreach(o, k, x)

@@ -178,7 +178,7 @@ static int run_backtest(cpe_args_t *a)
 
 const cpe_command_t cpe_cmddef_backtest = {
     "backtest", "backtest the prediction strategy over the store, or a CSV of signals",
-    "usage: cpe backtest --symbol BTCUSDT --from ISO --to ISO [--strategy FILE.json] [--out FILE]\n"
+    "usage: cpe backtest --symbol SYM --from ISO --to ISO [--strategy FILE.json] [--out FILE]\n"
     "                    [--threads N] [--explain]\n"
     "       cpe backtest --signals FILE.csv [--out FILE] [--commission-bps 4] [--slippage-bps 5]\n"
     "                    [--initial-cash 100000] [--curve-points 5000]\n\n"

@@ -207,8 +207,7 @@ static int run_cone(cpe_args_t *a)
     }
     const char *s = strrchr(is.instrument, ':');
     char asset[16];
-    size_t sl = strlen(s ? s + 1 : is.instrument);
-    snprintf(asset, sizeof asset, "%.*s", (int)(sl > 4 ? sl - 4 : sl), s ? s + 1 : is.instrument);
+    cpe_symbol_to_asset(s ? s + 1 : is.instrument, asset, sizeof asset);
     rc = cpe_arg_flag(a, "vol-only") ? vol_only(a, st, &is, h, at, (int)paths, asset)
                                      : with_model(a, st, &is, h, at, (int)paths, asset);
 out:

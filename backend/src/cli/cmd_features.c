@@ -444,7 +444,7 @@ static int run(cpe_args_t *a)
 
 const cpe_command_t cpe_cmddef_features = {
     "features", "write the feature table (spec section 8) of a symbol or a kline file as CSV",
-    "cpe features --symbol BTCUSDT --from ISO --to ISO [--interval 1m|5m|1h] --out FILE.csv\n"
+    "cpe features --symbol SYM --from ISO --to ISO [--interval 1m|5m|1h] --out FILE.csv\n"
     "       cpe features --input KLINES.csv --out FEATURES.csv\n"
     "  Columns: ts_ms (bar open time) and every feature of docs/FEATURES.md; values are\n"
     "  as of the bar's close, printed shortest round-trip, NaN (missing) as empty.\n"

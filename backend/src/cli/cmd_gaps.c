@@ -47,7 +47,7 @@ out:
 const cpe_command_t cpe_cmddef_gaps = {
     "gaps", "report the missing bars of a series",
     "usage: cpe gaps --instrument KEY --kind KIND [--from TIME] [--to TIME] [--db PATH]\n\n"
-    "e.g. cpe gaps --instrument binance:spot:BTCUSDT --kind kline:1m --from 2024-01-01\n"
+    "e.g. cpe gaps --instrument EXCHANGE:spot:SYM --kind kline:1m --from 2024-01-01\n"
     "Without --from/--to the report spans the series' first to last bar; with them, missing\n"
     "bars at the edges of [from, to) count too. One line per run of missing bars.",
     run_gaps};

@@ -12,6 +12,7 @@
 #include "cpe/json.h"
 #include "cpe/num.h"
 #include "cpe/timeutil.h"
+#include "cpe/universe.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -277,7 +278,11 @@ static int run_garch(cpe_args_t *a)
     o.max_iter = (int)max_iter;
     int hz[MAX_HORIZONS], nh = 0;
     const char *hs = cpe_arg_str(a, "horizons");
-    if (parse_horizons(hs ? hs : "1,4,8,24", hz, &nh))
+    char hdef[64] = ""; /* default: the universe's prediction horizons */
+    for (int i = 0; i < CPE_NHORIZONS; i++)
+        snprintf(hdef + strlen(hdef), sizeof hdef - strlen(hdef), "%s%d", i ? "," : "",
+                 cpe_horizons_h[i]);
+    if (parse_horizons(hs ? hs : hdef, hz, &nh))
         return cpe_cli_fail(a, 2, "--horizons must be a comma-separated list of positive step "
                                   "counts (at most %d), not '%s'", MAX_HORIZONS, hs);
     int is_returns = cpe_arg_flag(a, "returns");
@@ -317,13 +322,13 @@ out:
 const cpe_command_t cpe_cmddef_garch = {
     "garch", "fit GARCH(1,1) / GJR-GARCH(1,1) to a CSV column, print JSON",
     "usage: cpe garch --input FILE.csv[.gz] [--column NAME|N] [--returns] [--model garch|gjr]\n"
-    "                 [--dist normal|t] [--scale auto|N] [--horizons 1,4,8,24] [--max-iter N]\n\n"
+    "                 [--dist normal|t] [--scale auto|N] [--horizons H,...] [--max-iter N]\n\n"
     "Fits a constant-mean GARCH(1,1) (or GJR-GARCH(1,1)) with Normal or Student-t innovations\n"
     "by maximum likelihood to the log returns of a price column (default 'close'; a Binance\n"
     "kline file, with or without header, works as it is) or, with --returns, to a column that\n"
     "already holds returns. --scale auto multiplies the returns by the power of ten that puts\n"
     "their std in [1, 10) (percent for daily data) and reports it; parameters are of the scaled\n"
     "returns. The variance recursion starts from the sample variance (backcast).\n"
-    "Forecasts: the variance of the return over each horizon, in steps of the input interval.\n"
-    "e.g. cpe garch --input BTCUSDT-1h.csv --model gjr --horizons 1,4,8,24",
+    "Forecasts: the variance of the return over each horizon, in steps of the input interval\n"
+    "(default: the prediction horizons). e.g. cpe garch --input SYM-1h.csv --model gjr",
     run_garch};

@@ -24,7 +24,7 @@ static void on_signal(int s)
 typedef struct tally {
     int64_t *min;
     size_t n, cap;
-    size_t by_source[3];
+    size_t by_source[CPE_NEXCHANGES];
 } tally_t;
 
 static int cmp_i64(const void *a, const void *b)
@@ -56,7 +56,10 @@ static int run(cpe_args_t *a)
     cpe_feed_config_t cfg;
     cpe_feed_config_default(&cfg);
     char syms[256];
-    snprintf(syms, sizeof syms, "%s", cpe_arg_str(a, "symbols") ? cpe_arg_str(a, "symbols") : "BTCUSDT");
+    if (cpe_arg_str(a, "symbols"))
+        snprintf(syms, sizeof syms, "%s", cpe_arg_str(a, "symbols"));
+    else
+        cpe_assets_symbols(syms, sizeof syms); /* the configured assets (CPE_ASSETS) */
     cfg.nsymbols = 0;
     for (char *t = strtok(syms, ","); t; t = strtok(NULL, ",")) {
         if (cfg.nsymbols == CPE_FEED_MAX_SYMBOLS) return cpe_cli_fail(a, 2, "at most %d symbols", CPE_FEED_MAX_SYMBOLS);
@@ -113,7 +116,7 @@ static int run(cpe_args_t *a)
                     t->min = p, t->cap = nc;
                 }
                 t->min[t->n++] = ev[i].ev.kline.ts_ms / CPE_MS_PER_MIN;
-                for (int p = 0; p < 3; p++)
+                for (int p = 0; p < CPE_NEXCHANGES; p++)
                     if (cpe_exchanges()[p] == ev[i].exchange) t->by_source[p]++;
             }
             if (cpe_feed_store_events(st, ev, n, &d)) {
@@ -158,7 +161,7 @@ static int run(cpe_args_t *a)
             cpe_jw_kint(&w, "last_ms", t->n ? t->min[t->n - 1] * CPE_MS_PER_MIN : 0);
             cpe_jw_key(&w, "by_source");
             cpe_jw_obj(&w);
-            for (int p = 0; p < 3; p++) cpe_jw_kint(&w, cpe_exchanges()[p]->name, (int64_t)t->by_source[p]);
+            for (int p = 0; p < CPE_NEXCHANGES; p++) cpe_jw_kint(&w, cpe_exchanges()[p]->name, (int64_t)t->by_source[p]);
             cpe_jw_end(&w);
             cpe_jw_end(&w);
             free(t->min);
@@ -195,13 +198,14 @@ static int run(cpe_args_t *a)
 
 const cpe_command_t cpe_cmddef_record = {
     "record", "follow the live exchanges and write what arrives into the store",
-    "usage: cpe record [--symbols BTCUSDT,ETHUSDT] [--markets spot,perp] [--kinds kline,funding,oi,liq]\n"
+    "usage: cpe record [--symbols SYM,...] [--markets spot,perp] [--kinds kline,funding,oi,liq]\n"
     "                  [--duration SECONDS] [--recover-ms 30000] [--db PATH]\n\n"
-    "Streams from Binance, falling back to Bybit then OKX per data kind when the primary\n"
+    "--symbols: Binance-form pairs; default: the configured assets (CPE_ASSETS).\n"
+    "Streams from the universe's exchanges in fallback order per data kind when the primary\n"
     "fails or goes stale (spec 16.3 limits), and back when it recovers; holes after a\n"
     "reconnect are backfilled over REST. Data is stored under its true source, e.g.\n"
-    "bybit:perp:BTCUSDT. Base URLs can be redirected for tests: CPE_BINANCE_WS_PERP=ws://...,\n"
-    "CPE_BINANCE_REST_PERP=http://... (likewise BYBIT, OKX, SPOT). Prints a JSON report:\n"
+    "EXCHANGE:perp:SYM. Base URLs can be redirected for tests: CPE_<EXCHANGE>_WS_PERP=ws://...,\n"
+    "CPE_<EXCHANGE>_REST_PERP=http://... (likewise SPOT). Prints a JSON report:\n"
     "bars received per symbol and market with duplicates and missing minutes, the active\n"
     "source per kind, reconnects, backfills, malformed messages and rate-limit answers.",
     run};

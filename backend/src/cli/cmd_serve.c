@@ -2,9 +2,11 @@
 #include "api/jwt.h"
 #include "cli/cli.h"
 #include "cpe/api.h"
+#include "cpe/exchange.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
 
+#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,8 +32,18 @@ static int run_serve(cpe_args_t *a)
         for (const cpe_api_setting_t *s = cpe_api_settings; s->env; s++)
             printf("\n# %s\n%s=%s\n", s->doc, s->env, s->def);
         printf("\n# Exchange endpoints of --source live / auto (read by the feed; tests point them\n"
-               "# at local doubles): CPE_<BINANCE|BYBIT|OKX>_<WS|REST>_<SPOT|PERP>, e.g.\n"
-               "# CPE_BINANCE_WS_PERP=wss://fstream.binance.com\n");
+               "# at local doubles): CPE_<EXCHANGE>_<WS|REST>_<SPOT|PERP>, defaults:\n");
+        for (const cpe_exchange_t *const *e = cpe_exchanges(); *e; e++) {
+            char up[16];
+            size_t k = 0;
+            for (; (*e)->name[k] && k + 1 < sizeof up; k++)
+                up[k] = (char)toupper((unsigned char)(*e)->name[k]);
+            up[k] = 0;
+            for (int ws = 0; ws < 2; ws++)
+                for (int m = 0; m < 2; m++)
+                    printf("# CPE_%s_%s_%s=%s\n", up, ws ? "WS" : "REST", m ? "PERP" : "SPOT",
+                           ws ? (*e)->ws_base[m] : (*e)->rest_base[m]);
+        }
         return 0;
     }
     cpe_api_config_t c;

@@ -28,7 +28,10 @@ static int run(cpe_args_t *a)
     /* --symbols A,B,C */
     const char *list = cpe_arg_str(a, "symbols");
     char buf[512];
-    snprintf(buf, sizeof buf, "%s", list ? list : "BTCUSDT,ETHUSDT");
+    if (list)
+        snprintf(buf, sizeof buf, "%s", list);
+    else
+        cpe_assets_symbols(buf, sizeof buf); /* the configured assets (CPE_ASSETS) */
     const char *syms[CPE_SIM_MAX_SYMBOLS + 1];
     size_t n = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -96,7 +99,10 @@ out:
 
 const cpe_command_t cpe_cmddef_simulate = {
     "simulate", "fill the store with a realistic synthetic market (marked simulated)",
-    "usage: cpe simulate [--symbols BTCUSDT,ETHUSDT] [--days 90] [--seed 1] [--end ISO]\n"
+    "usage: cpe simulate [--symbols SYM,...] [--days 90] [--seed 1] [--end ISO]\n"
+    "  --symbols: Binance-form pairs (asset + quote); default: the configured assets\n"
+    "  (CPE_ASSETS, default BTC,ETH). Any asset works: parameters come from the universe\n"
+    "  table (cpe/universe.h), generic ones for an asset without a row of its own.\n"
     "  Simulates spot and perp 1m klines, open interest and long/short ratio (5m), funding\n"
     "  (00/08/16 UTC) and liquidations for the symbols over the N days ending at --end\n"
     "  (default: now, floored to the minute), as series sim:spot:SYM and sim:perp:SYM\n"

@@ -80,11 +80,11 @@ out:
 
 const cpe_command_t cpe_cmddef_train = {
     "train", "train a symbol's models and register a version",
-    "usage: cpe train --symbol BTCUSDT [--from ISO] [--to ISO] [--models DIR] [--champion]\n"
+    "usage: cpe train --symbol SYM [--from ISO] [--to ISO] [--models DIR] [--champion]\n"
     "                 [--step MIN] [--max-rounds N] [--db PATH]\n\n"
     "Default window: all the history in the store up to two years (an expanding window\n"
     "validated better than a rolling 180 days). Rows are sampled every --step minutes\n"
-    "(default 5) from the 1m feature table. Trains per horizon (1, 4, 8, 24 h) the direction\n"
+    "(default 5) from the 1m feature table. Trains per prediction horizon (hours) the direction\n"
     "classifier, its calibration and the magnitude regressor (XGBoost hist/lossguide, early\n"
     "stopping on the last 20 % of rows), the cone scales, the GARCH-t volatility model, the\n"
     "realized-volatility model (seasonal HAR + t shape, docs/MODELS_VOLATILITY.md 11) and\n"

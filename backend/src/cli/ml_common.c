@@ -2,6 +2,7 @@
 #include "cli/ml_common.h"
 
 #include "cpe/market.h"
+#include "cpe/universe.h"
 #include "cpe/num.h"
 #include "cpe/timeutil.h"
 #include "cpe/walkforward.h"
@@ -25,8 +26,8 @@ int ml_horizon(cpe_args_t *a, int *h)
     long v;
     int rc = cpe_arg_int(a, "horizon", 4, &v);
     if (rc) return rc;
-    if (v != 1 && v != 4 && v != 8 && v != 24)
-        return cpe_cli_fail(a, 2, "--horizon must be one of 1, 4, 8, 24 (got %ld)", v);
+    if (v < 0 || v > INT32_MAX || cpe_horizon_index((int)v) < 0)
+        return cpe_cli_fail(a, 2, "--horizon must be one of %s (got %ld)", cpe_horizons_text(), v);
     *h = (int)v;
     return 0;
 }

@@ -15,15 +15,8 @@
                             reused buffer: a year of 1m klines never sits                          \
                             in memory twice */
 
-static const char *const exchange_order[] = {"binance", "sim"};
-static const char *const market_order[] = {"spot", "perp"};
-
-typedef struct found {
-    int ok;
-    int64_t id, interval_ms, first_ts, last_ts;
-    int simulated;
-    int64_t count;
-} found_t;
+/* What the store has of one series: klines (cpe_store_kline_probe) or points (ok, id). */
+typedef cpe_kline_span_t found_t;
 
 static int64_t kline_interval(const cpe_series_info_t *s)
 {
@@ -31,32 +24,6 @@ static int64_t kline_interval(const cpe_series_info_t *s)
     if (strncmp(s->kind, "kline:", 6)) return 0;
     if (s->interval_ms > 0) return s->interval_ms;
     return cpe_interval_parse(s->kind + 6, &iv) ? 0 : iv;
-}
-
-static const char *const kline_names[] = {"1m", "3m", "5m", "15m", "30m", "1h",
-                                          "2h", "4h", "6h", "8h",  "12h", "1d"};
-
-/* The finest non-empty kline series of instr whose interval divides div (0: any). Indexed
- * lookups only: listing every series would count every point table row. */
-static int find_kline(cpe_store_t *st, const char *instr, int64_t div, found_t *f)
-{
-    memset(f, 0, sizeof *f);
-    for (size_t i = 0; i < sizeof kline_names / sizeof kline_names[0]; i++) {
-        int64_t iv = 0, id;
-        char kind[32];
-        cpe_interval_parse(kline_names[i], &iv);
-        if (iv <= 0 || (div > 0 && div % iv)) continue;
-        snprintf(kind, sizeof kind, "kline:%s", kline_names[i]);
-        int rc = st->ops->series_id(st, instr, kind, 0, 0, 0, &id);
-        if (rc == CPE_ENOTFOUND) continue;
-        cpe_series_info_t si;
-        if (!rc) rc = st->ops->series_get(st, id, &si);
-        if (rc) return rc;
-        if (si.count <= 0) continue;
-        *f = (found_t){1, id, iv, si.first_ts, si.last_ts, si.simulated, si.count};
-        return 0;
-    }
-    return 0;
 }
 
 static int find_points(cpe_store_t *st, const char *instr, const char *kind, found_t *f)
@@ -382,36 +349,20 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
             goto out;
         }
         cpe_instrument_key(&in, inf.instrument);
-        rc = find_kline(st, inf.instrument, interval_ms, &price);
+        rc = cpe_store_kline_probe(st, inf.instrument, interval_ms, &price);
         snprintf(exch, sizeof exch, "%s", in.exchange);
         snprintf(sym, sizeof sym, "%s", in.symbol);
     } else {
+        cpe_resolved_t r;
         cpe_asset_to_symbol(what, sym);
-        /* the first candidate with bars in [from, to); when none has, the first non-empty */
-        found_t first = {0};
-        char first_key[CPE_INSTR_KEY_MAX] = "", first_exch[16] = "";
-        for (size_t e = 0; e < 2 && !price.ok && !rc; e++)
-            for (size_t mk = 0; mk < 2 && !price.ok && !rc; mk++) {
-                char key[CPE_INSTR_KEY_MAX];
-                snprintf(key, sizeof key, "%s:%s:%s", exchange_order[e], market_order[mk], sym);
-                found_t f;
-                rc = find_kline(st, key, interval_ms, &f);
-                if (rc || !f.ok) continue;
-                if (!first.ok) {
-                    first = f;
-                    snprintf(first_key, sizeof first_key, "%s", key);
-                    snprintf(first_exch, sizeof first_exch, "%s", exchange_order[e]);
-                }
-                if (f.first_ts < to_ms && f.last_ts + f.interval_ms > from_ms) {
-                    price = f;
-                    snprintf(inf.instrument, sizeof inf.instrument, "%s", key);
-                    snprintf(exch, sizeof exch, "%s", exchange_order[e]);
-                }
-            }
-        if (!rc && !price.ok && first.ok) {
-            price = first;
-            snprintf(inf.instrument, sizeof inf.instrument, "%s", first_key);
-            snprintf(exch, sizeof exch, "%s", first_exch);
+        rc = cpe_store_resolve(st, sym, CPE_MARKET_ANY, interval_ms, CPE_PREFER_REAL, from_ms,
+                               to_ms, &r, NULL);
+        if (rc == CPE_ENOTFOUND) {
+            rc = 0; /* not_found() below says what the store has instead */
+        } else if (!rc) {
+            price = r.span;
+            snprintf(inf.instrument, sizeof inf.instrument, "%s", r.instrument);
+            snprintf(exch, sizeof exch, "%s", r.in.exchange);
         }
     }
     if (rc) {
@@ -452,19 +403,18 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
     snprintf(perp_key, sizeof perp_key, "%s:perp:%s", exch, sym);
     snprintf(spot_key, sizeof spot_key, "%s:spot:%s", exch, sym);
     found_t perp, spot, liq, oi, fund, tr;
-    if ((rc = find_kline(st, perp_key, 0, &perp)) || (rc = find_kline(st, spot_key, 0, &spot)) ||
+    if ((rc = cpe_store_kline_probe(st, perp_key, 0, &perp)) || (rc = cpe_store_kline_probe(st, spot_key, 0, &spot)) ||
         (rc = find_points(st, perp_key, "liq", &liq)) ||
         (rc = find_points(st, perp_key, "oi", &oi)) ||
         (rc = find_points(st, perp_key, "funding", &fund)) ||
         (rc = find_points(st, inf.instrument, "trade", &tr)) ||
         (!tr.ok && (rc = find_points(st, inf.instrument, "trade_large", &tr))))
         goto fail_store;
-    if (!rc && liq.ok) rc = attach_liq(&c, &liq, &perp, !strcmp(exch, "sim"));
+    if (!rc && liq.ok) rc = attach_liq(&c, &liq, &perp, !strcmp(exch, CPE_SIM_EXCHANGE));
     if (!rc && !oi.ok) { /* fallback: a daily OI series of the asset, usable from D+1 */
-        char okey[CPE_INSTR_KEY_MAX];
-        size_t ls = strlen(sym);
-        int la = ls > 4 && !strcmp(sym + ls - 4, "USDT") ? (int)(ls - 4) : (int)ls;
-        snprintf(okey, sizeof okey, "series:%.*s:%s", la, sym, OI_DAILY_SERIES);
+        char okey[CPE_INSTR_KEY_MAX], asset[CPE_ASSET_NAME_MAX];
+        cpe_symbol_to_asset(sym, asset, sizeof asset);
+        snprintf(okey, sizeof okey, "series:%s:%s", asset, OI_DAILY_SERIES);
         if (!(rc = find_points(st, okey, "series:" OI_DAILY_SERIES, &oi)) && oi.ok) {
             rc = attach_asof(&c, &oi, 0, offsetof(cpe_bar_t, oi), CPE_MS_PER_DAY,
                              2 * CPE_MS_PER_DAY);

@@ -168,18 +168,10 @@ static int attach_trades(cpe_store_t *st, const char *instr, cpe_bar_t *b, size_
     return 0;
 }
 
-static void asset_of(const char *sym, char *asset, size_t cap)
-{
-    size_t ls = strlen(sym);
-    int la = ls > 4 && !strcmp(sym + ls - 4, "USDT") ? (int)(ls - 4) : (int)ls;
-    snprintf(asset, cap, "%.*s", la, sym);
-}
-
 /* Main instrument by the rule of dataset.h. */
 static int resolve(cpe_store_t *st, const char *what, int64_t from, int64_t to,
                    cpe_instrument_t *in, cpe_series_info_t *si, cpe_diag_t *d)
 {
-    char key[128];
     if (strchr(what, ':')) {
         if (cpe_instrument_parse(what, in) || in->kind == CPE_SERIES)
             return cpe_diag_set(d, CPE_EINVAL, "'%s' is not a spot or perp instrument key", what);
@@ -188,19 +180,17 @@ static int resolve(cpe_store_t *st, const char *what, int64_t from, int64_t to,
         return 0;
     }
     char sym[32];
+    cpe_resolved_t r;
     cpe_asset_to_symbol(what, sym);
-    static const char *const order[] = {"binance:spot", "sim:spot", "binance:perp", "sim:perp"};
-    for (int i = 0; i < 4; i++) {
-        snprintf(key, sizeof key, "%s:%s", order[i], sym);
-        if (exists(st, key, "kline:1m", si) && si->first_ts < to && si->last_ts >= from) {
-            cpe_instrument_parse(key, in);
-            return 0;
-        }
-    }
-    return cpe_diag_set(d, CPE_ENOTFOUND,
-                        "no 1m klines of %s in range (looked for binance:spot, sim:spot, "
-                        "binance:perp, sim:perp; import a kline file or run cpe simulate)",
-                        sym);
+    int rc = cpe_store_resolve(st, sym, CPE_MARKET_ANY, MS_MIN, CPE_PREFER_REAL, from, to, &r, d);
+    if (rc && rc != CPE_ENOTFOUND) return rc;
+    if (rc || !r.in_window || r.span.interval_ms != MS_MIN)
+        return cpe_diag_set(d, CPE_ENOTFOUND,
+                            "no 1m klines of %s in range (looked for the exchanges' spot and perp, "
+                            "then the simulator's; import a kline file or run cpe simulate)",
+                            sym);
+    *in = r.in;
+    return st->ops->series_get(st, r.span.id, si);
 }
 
 static int gather_obs(cpe_store_t *st, const cpe_instrument_t *in, int64_t from, int64_t to,
@@ -209,16 +199,15 @@ static int gather_obs(cpe_store_t *st, const cpe_instrument_t *in, int64_t from,
     char perp[128], spot[128], key[128], asset[32];
     snprintf(perp, sizeof perp, "%s:perp:%s", in->exchange, in->symbol);
     snprintf(spot, sizeof spot, "%s:spot:%s", in->exchange, in->symbol);
-    asset_of(in->symbol, asset, sizeof asset);
+    cpe_symbol_to_asset(in->symbol, asset, sizeof asset);
     int rc = 0, found = 0;
     const int64_t a = from - SIDE_LOOKBACK_MS;
 
     /* funding: slot 0 = this exchange's perp, then the others for funding_sentiment */
     rc = add_points(st, perp, "funding", CPE_FOBS_FUNDING, 0, 0, 0, 0, a, to, ob, &found);
-    static const char *const exch[] = {"binance", "bybit", "okx"};
-    for (int e = 0, slot = 1; !rc && e < 3; e++) {
-        if (!strcmp(exch[e], in->exchange)) continue;
-        snprintf(key, sizeof key, "%s:perp:%s", exch[e], in->symbol);
+    for (int e = 0, slot = 1; !rc && e < CPE_NEXCHANGES; e++) {
+        if (!strcmp(cpe_exchange_name(e), in->exchange)) continue;
+        snprintf(key, sizeof key, "%s:perp:%s", cpe_exchange_name(e), in->symbol);
         rc = add_points(st, key, "funding", CPE_FOBS_FUNDING, slot++, 0, 0, 0, a, to, ob, &found);
     }
     /* open interest: the perp's samples, else the asset's daily aggregate */
@@ -235,22 +224,23 @@ static int gather_obs(cpe_store_t *st, const cpe_instrument_t *in, int64_t from,
     if (!rc) {
         if (in->kind == CPE_SPOT) {
             rc = add_closes(st, perp, CPE_FOBS_PERP_CLOSE, a, to, ob, &found);
-            if (!rc && !found && strcmp(in->exchange, "binance")) {
-                snprintf(key, sizeof key, "binance:perp:%s", in->symbol);
+            if (!rc && !found && cpe_exchange_id(in->exchange) != 0) {
+                snprintf(key, sizeof key, "%s:perp:%s", cpe_exchange_name(0), in->symbol);
                 rc = add_closes(st, key, CPE_FOBS_PERP_CLOSE, a, to, ob, &found);
             }
         } else {
             rc = add_closes(st, spot, CPE_FOBS_SPOT_CLOSE, a, to, ob, &found);
         }
     }
-    /* cross asset: ETH for BTC, BTC for ETH */
-    const char *cross = !strcmp(in->symbol, "BTCUSDT") ? "ETHUSDT"
-                        : !strcmp(in->symbol, "ETHUSDT") ? "BTCUSDT" : NULL;
-    static const char *const corder[] = {"binance:spot", "sim:spot", "binance:perp", "sim:perp"};
-    for (int i = 0; !rc && cross && i < 4; i++) {
-        snprintf(key, sizeof key, "%s:%s", corder[i], cross);
-        rc = add_closes(st, key, CPE_FOBS_CROSS_CLOSE, a, to, ob, &found);
-        if (found) break;
+    /* cross asset (the universe's pairing, e.g. ETH for BTC): its series by the one rule */
+    cpe_asset_t me;
+    if (!rc && !cpe_asset_params(asset, &me, NULL) && me.cross[0]) {
+        cpe_resolved_t r;
+        int rr = cpe_store_resolve(st, me.cross, CPE_MARKET_ANY, 0, CPE_PREFER_REAL, a, to, &r,
+                                   NULL);
+        if (rr && rr != CPE_ENOTFOUND) rc = rr;
+        else if (!rr && r.in_window)
+            rc = add_closes(st, r.instrument, CPE_FOBS_CROSS_CLOSE, a, to, ob, &found);
     }
     /* named series */
     static const char *const owners[] = {NULL, "CRYPTO", "MACRO"};
@@ -355,8 +345,12 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
     out->X = malloc(cap * out->ncol * sizeof *out->X);
     row = malloc(out->ncol * sizeof *row);
     if (!out->ts_ms || !out->close || !out->X || !row) goto nomem;
+    char asset[32];
+    cpe_asset_t par;
+    cpe_symbol_to_asset(in.symbol, asset, sizeof asset);
     cpe_features_config_t cfg = {.main_kind = in.kind,
-                                 .main_is_eth = !strcmp(in.symbol, "ETHUSDT")};
+                                 .main_is_eth = !cpe_asset_params(asset, &par, NULL) &&
+                                                par.cross_numerator};
     if ((rc = cpe_features_create(&cfg, &f))) goto nomem;
     size_t k = 0, r = 0;
     for (size_t i = 0; i < nb; i++) {

@@ -26,28 +26,25 @@ void cpe_mldata_free(cpe_mldata_t *m)
 
 int cpe_mldata_last_bar(cpe_store_t *st, const char *symbol_in, int64_t *ts_ms, cpe_diag_t *d)
 {
-    /* The instrument rule of dataset.h: binance spot, sim spot, binance perp, sim perp. */
-    static const char *const order[] = {"binance:spot:", "sim:spot:", "binance:perp:", "sim:perp:"};
     char symbol[32];
     cpe_asset_to_symbol(symbol_in, symbol);
-    cpe_series_info_t *s = NULL;
-    size_t n = 0;
-    if (st->ops->list_series(st, &s, &n))
-        return cpe_diag_set(d, CPE_ESTORE, "store: cannot list series: %s", st->diag.msg);
-    /* the newest bar of any candidate: an old imported history does not hide current bars
-     * (and dataset.h then picks the candidate with data in the window, in this order) */
+    /* the newest 1m bar of any candidate of the universe's rule: an old imported history
+     * does not hide current bars (and dataset.h then picks the candidate with data in the
+     * window, in the rule's order). Indexed look-ups only. */
+    cpe_instrument_t cand[CPE_RESOLVE_MAX];
+    size_t nc = cpe_instrument_candidates(symbol, CPE_MARKET_ANY, CPE_PREFER_REAL, cand);
     int rc = CPE_ENOTFOUND;
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < nc; k++) {
         char key[CPE_INSTR_KEY_MAX];
-        snprintf(key, sizeof key, "%s%s", order[k], symbol);
-        for (size_t i = 0; i < n; i++)
-            if (!strcmp(s[i].instrument, key) && !strcmp(s[i].kind, "kline:1m") && s[i].count > 0 &&
-                (rc || s[i].last_ts > *ts_ms)) {
-                *ts_ms = s[i].last_ts;
-                rc = 0;
-            }
+        cpe_kline_span_t sp;
+        cpe_instrument_key(&cand[k], key);
+        if (cpe_store_kline_probe(st, key, CPE_MS_PER_MIN, &sp))
+            return cpe_diag_set(d, CPE_ESTORE, "store: cannot read %s: %s", key, st->diag.msg);
+        if (sp.ok && sp.interval_ms == CPE_MS_PER_MIN && (rc || sp.last_ts > *ts_ms)) {
+            *ts_ms = sp.last_ts;
+            rc = 0;
+        }
     }
-    free(s);
     if (rc)
         return cpe_diag_set(
             d, rc, "%s: no 1m klines in the store (import data or run `cpe simulate`)", symbol);

@@ -1,4 +1,5 @@
-/* instrument.c — instrument keys, asset names and interval names (see cpe/market.h). */
+/* instrument.c — instrument keys and bars from klines (see cpe/market.h); asset, symbol
+ * and interval names live in universe.c. */
 #include "cpe/error.h"
 #include "cpe/market.h"
 #include "cpe/timeutil.h"
@@ -44,20 +45,6 @@ void cpe_instrument_key(const cpe_instrument_t *in, char out[CPE_INSTR_KEY_MAX])
              in->symbol);
 }
 
-void cpe_asset_to_symbol(const char *asset, char out[32])
-{
-    size_t n = strlen(asset);
-    if (n >= 4 && !strcmp(asset + n - 4, "USDT")) snprintf(out, 32, "%s", asset);
-    else snprintf(out, 32, "%sUSDT", asset);
-}
-
-void cpe_symbol_to_asset(const char *symbol, char *out, size_t cap)
-{
-    size_t n = strlen(symbol);
-    snprintf(out, cap, "%.*s", (int)(n > 4 && !strcmp(symbol + n - 4, "USDT") ? n - 4 : n),
-             symbol);
-}
-
 void cpe_bar_from_kline(cpe_bar_t *b, const cpe_kline_t *k)
 {
     b->ts_ms = k->ts_ms;
@@ -72,31 +59,4 @@ void cpe_bar_from_kline(cpe_bar_t *b, const cpe_kline_t *k)
     b->taker_buy_quote = k->taker_buy_quote;
     b->cvd_delta = 2.0 * k->taker_buy_base - k->volume; /* NaN propagates when tb is NaN */
     b->liq_long = b->liq_short = b->oi = b->funding = b->basis = b->large_quote = NAN;
-}
-
-static const struct {
-    const char *name;
-    int64_t ms;
-} intervals[] = {
-    {"1m", CPE_MS_PER_MIN},       {"3m", 3 * CPE_MS_PER_MIN},   {"5m", 5 * CPE_MS_PER_MIN},
-    {"15m", 15 * CPE_MS_PER_MIN}, {"30m", 30 * CPE_MS_PER_MIN}, {"1h", CPE_MS_PER_HOUR},
-    {"2h", 2 * CPE_MS_PER_HOUR},  {"4h", 4 * CPE_MS_PER_HOUR},  {"6h", 6 * CPE_MS_PER_HOUR},
-    {"8h", 8 * CPE_MS_PER_HOUR},  {"12h", 12 * CPE_MS_PER_HOUR}, {"1d", CPE_MS_PER_DAY},
-};
-
-int cpe_interval_parse(const char *s, int64_t *ms)
-{
-    for (size_t i = 0; i < sizeof intervals / sizeof intervals[0]; i++)
-        if (!strcmp(s, intervals[i].name)) {
-            *ms = intervals[i].ms;
-            return 0;
-        }
-    return CPE_EINVAL;
-}
-
-const char *cpe_interval_name(int64_t ms)
-{
-    for (size_t i = 0; i < sizeof intervals / sizeof intervals[0]; i++)
-        if (intervals[i].ms == ms) return intervals[i].name;
-    return NULL;
 }

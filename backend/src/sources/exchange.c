@@ -29,8 +29,12 @@ int64_t cpe_data_kind_max_age_ms(cpe_data_kind_t k)
 
 const cpe_exchange_t *const *cpe_exchanges(void)
 {
-    static const cpe_exchange_t *const all[] = {&cpe_exchange_binance, &cpe_exchange_bybit,
-                                                &cpe_exchange_okx, NULL};
+    static const cpe_exchange_t *const all[CPE_NEXCHANGES + 1] = {
+        [CPE_EX_BINANCE] = &cpe_exchange_binance,
+        [CPE_EX_BYBIT] = &cpe_exchange_bybit,
+        [CPE_EX_OKX] = &cpe_exchange_okx,
+        [CPE_NEXCHANGES] = NULL,
+    };
     return all;
 }
 

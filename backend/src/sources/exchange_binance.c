@@ -101,7 +101,7 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
                       const char *body, size_t len, cpe_event_sink_fn sink, void *ctx,
                       cpe_diag_t *d)
 {
-    json_t *j = exj_load("binance", body, len, d);
+    json_t *j = exj_load(CPE_EX_BINANCE_NAME, body, len, d);
     if (!j) return CPE_EPARSE;
     int rc = 0;
     size_t i;
@@ -288,7 +288,7 @@ static void rate_header(const char *name, const char *value, cpe_rate_info_t *ri
 }
 
 const cpe_exchange_t cpe_exchange_binance = {
-    .name = "binance",
+    .name = CPE_EX_BINANCE_NAME,
     .rest_base = {"https://api.binance.com", "https://fapi.binance.com"},
     .ws_base = {"wss://stream.binance.com:9443", "wss://fstream.binance.com"},
     .rest_per_min = 600, /* half the documented 1200 weight/min: margin for shared IPs */

@@ -90,7 +90,7 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
                       const char *body, size_t len, cpe_event_sink_fn sink, void *ctx,
                       cpe_diag_t *d)
 {
-    json_t *j = exj_load("bybit", body, len, d);
+    json_t *j = exj_load(CPE_EX_BYBIT_NAME, body, len, d);
     if (!j) return CPE_EPARSE;
     int rc = 0;
     int64_t ret;
@@ -282,7 +282,7 @@ static void rate_header(const char *name, const char *value, cpe_rate_info_t *ri
 }
 
 const cpe_exchange_t cpe_exchange_bybit = {
-    .name = "bybit",
+    .name = CPE_EX_BYBIT_NAME,
     .rest_base = {"https://api.bybit.com", "https://api.bybit.com"},
     .ws_base = {"wss://stream.bybit.com", "wss://stream.bybit.com"},
     .rest_per_min = 100, /* spec 9.1: 120 req/min, with margin */

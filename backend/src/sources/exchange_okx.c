@@ -1,9 +1,10 @@
 /*
  * exchange_okx.c — OKX v5 public market data, the tertiary source (spec 9.3).
  *
- * Instruments: BTCUSDT -> spot "BTC-USDT", perp "BTC-USDT-SWAP". Swap sizes are in
- * contracts; ctval() converts them to base units (BTC 0.01, ETH 0.1, others 1 — the
- * exchange's published contract values for the USDT swaps this engine follows).
+ * Instruments: BTCUSDT -> spot "BTC-USDT", perp "BTC-USDT-SWAP" (cpe_exchange_symbol()).
+ * Swap sizes are in contracts; ctval() converts them to base units with the asset's
+ * contract value from the universe table (cpe/universe.h: the exchange's published
+ * contract values; 1 for an asset without a row).
  * REST (base https://www.okx.com; 20 req / 2 s per endpoint):
  *   candles GET /api/v5/market/history-candles?instId=&bar=1m&after=<to>&before=<from-1>&limit=100
  *     -> {"code":"0","data":[["ts","o","h","l","c","vol","volCcy","volCcyQuote","confirm"],...]}
@@ -30,31 +31,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "BTCUSDT" -> "BTC-USDT[-SWAP]"; the reverse for incoming instIds. */
+/* Binance form <-> instId ("BTC-USDT", "BTC-USDT-SWAP"): the universe's symbol rule. */
 static void inst_id(cpe_market_kind_t m, const char *sym, char *out, size_t cap)
 {
-    size_t n = strlen(sym);
-    if (n > 4 && !strcmp(sym + n - 4, "USDT"))
-        snprintf(out, cap, "%.*s-USDT%s", (int)(n - 4), sym, m == CPE_PERP ? "-SWAP" : "");
-    else
-        snprintf(out, cap, "%s", sym);
+    cpe_exchange_symbol(CPE_EX_OKX, m, sym, out, cap);
 }
 
 static void symbol_of(const char *inst, char *out, size_t cap)
 {
-    size_t k = 0;
-    for (const char *p = inst; *p && k + 1 < cap; p++) {
-        if (!strcmp(p, "-SWAP")) break;
-        if (*p != '-') out[k++] = *p;
-    }
-    out[k] = 0;
+    cpe_exchange_symbol_back(CPE_EX_OKX, inst, out, cap);
 }
 
+/* Base units per swap contract: the universe's contract value of the asset. */
 static double ctval(const char *sym)
 {
-    if (!strncmp(sym, "BTC", 3)) return 0.01;
-    if (!strncmp(sym, "ETH", 3)) return 0.1;
-    return 1.0;
+    char asset[CPE_ASSET_NAME_MAX];
+    cpe_asset_t a;
+    cpe_symbol_to_asset(sym, asset, sizeof asset);
+    return cpe_asset_params(asset, &a, NULL) ? 1.0 : a.contract_value;
 }
 
 static int rest_path(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym, int64_t from,
@@ -119,7 +113,7 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
                       const char *body, size_t len, cpe_event_sink_fn sink, void *ctx,
                       cpe_diag_t *d)
 {
-    json_t *j = exj_load("okx", body, len, d);
+    json_t *j = exj_load(CPE_EX_OKX_NAME, body, len, d);
     if (!j) return CPE_EPARSE;
     int rc = 0;
     const char *code = exj_get_str(j, "code");
@@ -303,7 +297,7 @@ static void rate_header(const char *name, const char *value, cpe_rate_info_t *ri
 }
 
 const cpe_exchange_t cpe_exchange_okx = {
-    .name = "okx",
+    .name = CPE_EX_OKX_NAME,
     .rest_base = {"https://www.okx.com", "https://www.okx.com"},
     .ws_base = {"wss://ws.okx.com:8443", "wss://ws.okx.com:8443"},
     .rest_per_min = 300, /* 20 requests per 2 s per endpoint, with margin */

@@ -15,7 +15,7 @@ const cpe_exchange_t *feed_provider(int prov)
 void cpe_feed_config_default(cpe_feed_config_t *c)
 {
     memset(c, 0, sizeof *c);
-    c->symbols[0] = "BTCUSDT";
+    c->symbols[0] = cpe_asset_at(0)->symbol; /* the first configured asset */
     c->nsymbols = 1;
     c->spot = c->perp = 1;
     c->kinds = (1u << CPE_DK_KLINE) | (1u << CPE_DK_TRADE) | (1u << CPE_DK_FUNDING) |

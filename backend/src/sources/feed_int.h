@@ -19,7 +19,7 @@
 #include <libwebsockets.h>
 #include <pthread.h>
 
-#define FEED_NPROV 3
+#define FEED_NPROV CPE_NEXCHANGES /* the universe's exchanges, fallback order */
 #define FEED_MAX_CONN 64
 #define FEED_MAX_JOBS 256
 #define FEED_DELIVERED_RING 4096 /* minutes of closed-kline history kept for dedupe */

@@ -1,5 +1,5 @@
-/* sim_params.c — the simulator's tables: regimes and per-symbol defaults
- * (docs/SIMULATOR.md explains every number). */
+/* sim_params.c — the simulator's tables: regimes, and per-symbol defaults from the
+ * universe's asset rows (docs/SIMULATOR.md explains every number). */
 #include "cpe/sim.h"
 #include "cpe/timeutil.h"
 
@@ -15,15 +15,25 @@ const cpe_sim_regime_params_t cpe_sim_regimes[CPE_SIM_NREGIMES] = {
     {"panic", 45, {0.30, 0.00, 0.70, 0.00}, 4.0, -0.0002, 0.5, 3.0, -0.10, -0.0012},
 };
 
-static const cpe_sim_symbol_t known[] = {
-    /* symbol, price0, sigma_1m, rho, volume_usd_1m, oi_usd, trade_usd, tick, lot, oi0_usd */
-    {"BTCUSDT", 60000.0, 0.0006, 0.90, 1.5e6, 8e9, 800, 0.01, 1e-5, 0},
-    {"ETHUSDT", 3000.0, 0.0008, 0.80, 8e5, 4e9, 500, 0.01, 1e-4, 0},
-    {"SOLUSDT", 150.0, 0.0011, 0.70, 3e5, 1.5e9, 300, 0.01, 1e-3, 0},
-    {"BNBUSDT", 550.0, 0.0008, 0.65, 1e5, 6e8, 250, 0.01, 1e-3, 0},
-    {"XRPUSDT", 0.6, 0.0010, 0.65, 1.5e5, 8e8, 200, 0.0001, 0.1, 0},
-};
-static const cpe_sim_symbol_t generic = {"", 100.0, 0.0012, 0.60, 1e5, 3e8, 200, 0.01, 1e-3, 0};
+/* The universe's row of a symbol's asset (catalogued or generic) as simulator parameters. */
+static int symbol_params(const char *s, cpe_sim_symbol_t *out, cpe_diag_t *d)
+{
+    char asset[CPE_ASSET_NAME_MAX];
+    cpe_asset_t a;
+    cpe_symbol_to_asset(s, asset, sizeof asset);
+    int rc = cpe_asset_params(asset, &a, d);
+    if (rc) return rc;
+    *out = (cpe_sim_symbol_t){.price0 = a.sim.price0,
+                              .sigma_1m = a.sim.sigma_1m,
+                              .rho = a.sim.rho,
+                              .volume_usd_1m = a.sim.volume_usd_1m,
+                              .oi_usd = a.sim.oi_usd,
+                              .trade_usd = a.sim.trade_usd,
+                              .tick = a.tick,
+                              .lot = a.lot};
+    snprintf(out->symbol, sizeof out->symbol, "%s", s);
+    return 0;
+}
 
 int cpe_sim_config_default(cpe_sim_config_t *c, const char *const *symbols, size_t n, uint64_t seed,
                            int64_t start_ms, cpe_diag_t *d)
@@ -43,10 +53,8 @@ int cpe_sim_config_default(cpe_sim_config_t *c, const char *const *symbols, size
         for (size_t j = 0; j < i; j++)
             if (!strcmp(c->sym[j].symbol, s))
                 return cpe_diag_set(d, CPE_EINVAL, "symbol '%s' is listed twice", s);
-        c->sym[i] = generic;
-        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-            if (!strcmp(known[k].symbol, s)) c->sym[i] = known[k];
-        snprintf(c->sym[i].symbol, sizeof c->sym[i].symbol, "%s", s);
+        int rc = symbol_params(s, &c->sym[i], d);
+        if (rc) return rc;
     }
     return 0;
 }

@@ -245,7 +245,7 @@ static int read_rows(cpe_store_t *s, imp_ctx_t *x, cpe_csv_t *c, const char *pat
         if (!x->fmt)
             return cpe_diag_set(d, CPE_EUNSUPPORTED,
                                 "%s: cannot tell what this file holds; name it like the Binance "
-                                "dumps (BTCUSDT-1m-2024-01-01.csv) or pass --series NAME",
+                                "dumps (SYMBOL-1m-2024-01-01.csv) or pass --series NAME",
                                 c->name);
     }
     const imp_format_t *f = x->fmt;
@@ -313,7 +313,7 @@ int cpe_import_file(cpe_store_t *s, const char *path, const cpe_import_opts_t *o
     imp_ctx_t x;
     memset(&x, 0, sizeof x);
     x.o = o;
-    x.exchange = o->exchange ? o->exchange : "binance";
+    x.exchange = o->exchange ? o->exchange : CPE_EX_BINANCE_NAME;
     cpe_csv_t c;
     memset(&c, 0, sizeof c);
     int rc = imp_detect_name(&x, path, d), in_tx = 0;

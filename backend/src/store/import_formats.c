@@ -29,7 +29,7 @@ static int kline_interval(imp_ctx_t *x, const cpe_csv_t *c, int64_t open_ms, cpe
     if (c->nf < 7)
         return cpe_diag_set(d, CPE_EPARSE,
                             "%s: cannot tell the bar interval; name the "
-                            "file like BTCUSDT-1h-...",
+                            "file like SYMBOL-1h-...",
                             c->name);
     int rc = imp_time(c, 6, "close_time", &close_ms, d);
     if (rc) return rc;

@@ -6,6 +6,7 @@
 #include "cpe/store_pg.h"
 #endif
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,36 @@ int cpe_store_migrate(const char *url, int *from, int *to, cpe_diag_t *d)
 void cpe_store_close(cpe_store_t *s)
 {
     if (s) s->ops->close(s);
+}
+
+int cpe_store_kline_probe(void *store, const char *instrument, int64_t divides_ms,
+                          cpe_kline_span_t *out)
+{
+    cpe_store_t *st = store;
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; cpe_interval_at(i); i++) {
+        int64_t iv = cpe_interval_at(i), id;
+        char kind[CPE_KIND_MAX];
+        if (divides_ms > 0 && divides_ms % iv) continue;
+        snprintf(kind, sizeof kind, "kline:%s", cpe_interval_name(iv));
+        int rc = st->ops->series_id(st, instrument, kind, 0, 0, 0, &id);
+        if (rc == CPE_ENOTFOUND) continue;
+        cpe_series_info_t si;
+        if (!rc) rc = st->ops->series_get(st, id, &si);
+        if (rc) return rc;
+        if (si.count <= 0) continue;
+        *out = (cpe_kline_span_t){1, id, iv, si.first_ts, si.last_ts, si.count, si.simulated};
+        return 0;
+    }
+    return 0;
+}
+
+int cpe_store_resolve(cpe_store_t *s, const char *asset, int market, int64_t interval_ms,
+                      cpe_source_pref_t pref, int64_t from_ms, int64_t to_ms, cpe_resolved_t *out,
+                      cpe_diag_t *d)
+{
+    return cpe_instrument_resolve(asset, market, interval_ms, pref, from_ms, to_ms,
+                                  cpe_store_kline_probe, s, out, d);
 }
 
 /* Grid slots in [a, z) (a, z on the grid) that are absent from the sorted, grid-floored,

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ACTIONS, actionForKey, duplicateKeys, runAction, type ActionContext } from './actions';
+import { assetInfo } from './fixtures';
 import { createCockpitStore } from './store';
 
 function ctx(): ActionContext & { calls: string[] } {
@@ -34,8 +35,12 @@ describe('action table', () => {
     const c = ctx();
     actionForKey({ key: 't' })!.run(c);
     expect(c.store.getState().theme).toBe('light');
-    actionForKey({ key: 'a' })!.run(c);
-    expect(c.store.getState().asset).toBe('ETH');
+    actionForKey({ key: 'a' })!.run(c); // the server's list is not known yet: stays
+    expect(c.store.getState().asset).toBe('BTC');
+    c.store.setState({ assets: ['BTC', 'ETH', 'SOL'].map((a) => assetInfo(a)) });
+    const seen = [];
+    for (let i = 0; i < 3; i++) { actionForKey({ key: 'a' })!.run(c); seen.push(c.store.getState().asset); }
+    expect(seen).toEqual(['ETH', 'SOL', 'BTC']);
     actionForKey({ key: 'l' })!.run(c);
     expect(c.store.getState().layers.liquidations).toBe(false);
   });

@@ -4,9 +4,9 @@
  * from what the toolbar does.
  */
 import { unixMs } from '../helpers/units';
-import { ASSETS, INTERVALS, type Interval } from './api-types';
+import { INTERVALS, type Interval } from './api-types';
 import type { CockpitController } from './controller';
-import { nextHorizon, nextSpeed, type CockpitStore, type Layers } from './store';
+import { nextAsset, nextHorizon, nextSpeed, type CockpitStore, type Layers } from './store';
 
 export type ControllerPort = Pick<CockpitController, 'startReplay' | 'stopReplay' | 'setPlaying' | 'step' | 'setSpeed' | 'loadPrediction'>;
 export interface ActionContext { store: CockpitStore; controller: ControllerPort; replayFrom?: () => number | null }
@@ -31,8 +31,8 @@ const layer = (id: keyof Layers, key: string, label: string): Action => ({
 
 export const ACTIONS: readonly Action[] = [
   ...INTERVALS.map((iv, i) => interval(iv, i + 1)),
-  { id: 'asset.next', label: 'Switch asset (BTC/ETH)', keys: ['a'],
-    run: ({ store }) => store.setState((s) => ({ asset: ASSETS[(ASSETS.indexOf(s.asset) + 1) % ASSETS.length]! })) },
+  { id: 'asset.next', label: 'Next asset (of the server\'s list)', keys: ['a'],
+    run: ({ store }) => store.setState((s) => ({ asset: nextAsset(s.assets, s.asset) })) },
   { id: 'horizon.next', label: 'Cycle prediction horizon (1h/4h/8h/24h)', keys: ['h'],
     run: ({ store }) => store.setState((s) => ({ horizon: nextHorizon(s.horizon) })) },
   { id: 'theme.toggle', label: 'Dark/light theme', keys: ['t'],

@@ -2,8 +2,8 @@
  * The server contract (docs/API.md) as types. Times are epoch milliseconds in `t_ms` and in
  * columnar `t` arrays; nulls mean "no value" and are never replaced by invented numbers.
  */
-export type Asset = 'BTC' | 'ETH';
-export const ASSETS: readonly Asset[] = ['BTC', 'ETH'];
+/** An asset the server is configured with ("BTC", "SOL", ...): GET /assets lists them. */
+export type Asset = string;
 export type Interval = '1m' | '5m' | '15m' | '1h' | '4h' | '1d';
 export const INTERVALS: readonly Interval[] = ['1m', '5m', '15m', '1h', '4h', '1d'];
 export type Horizon = 1 | 4 | 8 | 24;
@@ -89,3 +89,16 @@ export type ClientMessage =
   /** With `from`: start a replay (bars of `interval`). Without: change speed of the running one (0 pauses). */
   | { op: 'replay'; asset: Asset; from?: string; speed: number; interval?: Interval }
   | { op: 'replay_step' } | { op: 'replay_stop' } | { op: 'ping' };
+
+/** GET /assets: the configured assets, their stored series, the series served, the champion. */
+export interface AssetSource {
+  instrument: string; exchange: string; market: 'spot' | 'perp'; resolution: string;
+  simulated: boolean; bars: number; first_ts: number; last_ts: number;
+}
+export interface AssetInfo {
+  asset: Asset; symbol: string; quote: string; catalogued: boolean; live: boolean;
+  sources: AssetSource[]; resolutions: string[]; serving: string | null; simulated: boolean;
+  newest_bar_ts: number | null; newest_bar: string | null; stale: boolean;
+  model: { champion: string | null; challenger?: string; traffic_split?: number };
+}
+export interface AssetsResponse { count: number; source: string; horizons: number[]; assets: AssetInfo[] }

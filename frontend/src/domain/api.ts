@@ -2,7 +2,7 @@
  * HTTP client for the routes of docs/API.md. Errors carry the server's code so the UI can
  * tell "model not ready" (503 PREDICTION_UNAVAILABLE, with its retry delay) from failures.
  */
-import type { ApiErrorBody, Asset, BacktestJob, Explanation, Horizon, Interval, MarketDataResponse, Prediction, Health } from './api-types';
+import type { ApiErrorBody, Asset, AssetsResponse, BacktestJob, Explanation, Horizon, Interval, MarketDataResponse, Prediction, Health } from './api-types';
 import type { CalibrationResponse } from './calibration';
 import { takeEarly } from './early';
 
@@ -52,6 +52,9 @@ export class Api {
 
   health(signal?: AbortSignal): Promise<Health> {
     return this.json('/health', signal ? { signal } : undefined);
+  }
+  assets(signal?: AbortSignal): Promise<AssetsResponse> {
+    return this.json('/assets', signal ? { signal } : undefined);
   }
   marketData(p: { asset: Asset; interval: Interval; from?: number; to?: number; limit?: number }, signal?: AbortSignal): Promise<MarketDataResponse> {
     return this.json(`/market-data?${query(p)}`, signal ? { signal } : undefined);

@@ -4,6 +4,7 @@ import { Api } from './api';
 import type { MarketDataResponse, Prediction } from './api-types';
 import { CockpitController } from './controller';
 import type { SocketDeps, WebSocketLike } from './socket';
+import { assetInfo } from './fixtures';
 import { createCockpitStore } from './store';
 
 const T0 = Date.UTC(2025, 8, 1);
@@ -80,6 +81,22 @@ describe('CockpitController', () => {
     expect(h.store.getState().marketStale).toBe(false);
     h.push({ type: 'market', asset: 'BTC', stale: true });
     expect(h.store.getState().marketStale).toBe(true);
+    h.c.destroy();
+  });
+
+  it('lists the server\'s assets (GET /assets) and leaves an asset the server does not serve', async () => {
+    const assets = (names: string[]) => ({ count: names.length, source: 'simulated', horizons: [1, 4, 8, 24], assets: names.map((a) => assetInfo(a)) });
+    let served = ['BTC', 'ETH', 'SOL'];
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md(u.searchParams.get('asset') ?? 'BTC') } : u.pathname === '/assets' ? { status: 200, body: assets(served) } : { status: 200, body: pred(4) }));
+    h.store.setState({ asset: 'SOL' });
+    h.c.start();
+    await tick();
+    expect(h.store.getState().assets.map((a) => a.asset)).toEqual(['BTC', 'ETH', 'SOL']);
+    expect(h.store.getState().asset).toBe('SOL');
+    served = ['ETH', 'XRP'];
+    await h.c.loadAssets();
+    expect(h.store.getState().asset).toBe('ETH'); // SOL is gone: the server's first asset
+    expect(h.calls.some((c) => c.startsWith('/market-data?asset=ETH'))).toBe(true);
     h.c.destroy();
   });
 

@@ -82,6 +82,7 @@ export class CockpitController {
     void this.loadMarket();
     void this.loadPrediction();
     void this.loadHealth();
+    void this.loadAssets();
     if (this.opts.socketUrl) {
       this.socket = new LiveSocket(this.opts.socketUrl, {
         onMessage: (m) => this.onMessage(m),
@@ -115,13 +116,28 @@ export class CockpitController {
 
   // ---- data source -----------------------------------------------------------------
 
+  /** GET /assets: the switcher's list. An asset the server does not serve (a stale URL, another
+   * configuration) gives way to the server's first one. Refreshed with /health (freshness). */
+  async loadAssets(): Promise<void> {
+    try {
+      const r = await this.api.assets();
+      if (this.destroyed || !Array.isArray(r?.assets) || r.assets.length === 0) return;
+      const cur = this.store.getState().asset;
+      const known = r.assets.some((a) => a.asset === cur);
+      this.store.setState(known ? { assets: r.assets } : { assets: r.assets, asset: r.assets[0]!.asset });
+    } catch {
+      /* the server is away (the badge says so) or predates /assets: the switcher keeps its list */
+    }
+  }
+
   /** GET /health now and every 30 s: the source, its note, which kinds of the asset are stale. */
   async loadHealth(): Promise<void> {
     if (this.healthTimer) { clearTimeout(this.healthTimer); this.healthTimer = null; }
     try {
       const h = await this.api.health();
       if (this.destroyed) return;
-      const sym = `${this.store.getState().asset}USDT`;
+      const st = this.store.getState();
+      const sym = st.assets.find((x) => x.asset === st.asset)?.symbol ?? `${st.asset}USDT`;
       const staleKinds = [...new Set((h.data ?? []).filter((d) => d.stale && d.instrument.endsWith(`:${sym}`)).map((d) => d.kind))];
       this.store.setState({
         source: { source: h.source, simulated: h.simulated, note: h.source_note ?? '', degraded: h.status !== 'ok', staleKinds },
@@ -130,7 +146,7 @@ export class CockpitController {
     } catch {
       /* the server is away: the connection badge says so; asked again below */
     }
-    if (!this.destroyed) this.healthTimer = setTimeout(() => { this.healthTimer = null; void this.loadHealth(); }, 30_000);
+    if (!this.destroyed) this.healthTimer = setTimeout(() => { this.healthTimer = null; void this.loadHealth(); void this.loadAssets(); }, 30_000);
   }
 
   // ---- market data ---------------------------------------------------------------

@@ -6,7 +6,7 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { UnixMs } from '../helpers/units';
-import type { Asset, Explanation, Horizon, Interval, LiqCluster, Level, MarketDataResponse, Prediction, VolumeBin } from './api-types';
+import type { Asset, AssetInfo, Explanation, Horizon, Interval, LiqCluster, Level, MarketDataResponse, Prediction, VolumeBin } from './api-types';
 import { HORIZONS, INTERVALS } from './api-types';
 import type { BacktestView } from './backtest';
 import type { ConnStatus } from './socket';
@@ -38,6 +38,8 @@ export interface CockpitState {
   replay: ReplayState; backtest: BacktestState;
   liveTicks: number;
   source: SourceState | null; marketStale: boolean;
+  /** The server's configured assets (GET /assets); empty until it answers. */
+  assets: AssetInfo[];
 }
 
 export const SPEEDS = [1, 5, 20, 60, 240] as const;
@@ -56,6 +58,7 @@ export function initialState(over: Partial<CockpitState> = {}): CockpitState {
     replay: initialReplay, backtest: { status: 'idle', jobId: null, view: null, error: null },
     liveTicks: 0,
     source: null, marketStale: false,
+    assets: [],
     ...over,
   };
 }
@@ -64,6 +67,9 @@ export type CockpitStore = StoreApi<CockpitState>;
 export const createCockpitStore = (over: Partial<CockpitState> = {}): CockpitStore => createStore<CockpitState>(() => initialState(over));
 
 /** Pure transitions used by actions and the controller. */
+/** The asset after `a` in the server's list (wrapping); `a` itself while the list is unknown. */
+export const nextAsset = (assets: readonly AssetInfo[], a: Asset): Asset =>
+  assets.length ? assets[(assets.findIndex((x) => x.asset === a) + 1) % assets.length]!.asset : a;
 export const nextHorizon = (h: Horizon): Horizon => HORIZONS[(HORIZONS.indexOf(h) + 1) % HORIZONS.length]!;
 export const intervalByIndex = (i: number): Interval | null => INTERVALS[i] ?? null;
 export const nextSpeed = (s: number, dir: 1 | -1): number => {

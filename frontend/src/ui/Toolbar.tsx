@@ -1,6 +1,7 @@
 /** Asset switcher, intervals, horizon, layers, theme, connection status, simulated badge. */
 import { runAction, ACTIONS } from '../domain/actions';
-import { ASSETS, HORIZONS, INTERVALS } from '../domain/api-types';
+import { HORIZONS, INTERVALS } from '../domain/api-types';
+import { AssetSwitcher } from './AssetSwitcher';
 import type { Layers } from '../domain/store';
 import { useCockpit, useCockpitApi } from './context';
 
@@ -18,7 +19,6 @@ export function ConnectionBadge() {
 export function Toolbar({ onHelp }: { onHelp: () => void }) {
   const cockpit = useCockpitApi();
   const { store } = cockpit;
-  const asset = useCockpit((s) => s.asset);
   const interval = useCockpit((s) => s.interval);
   const horizon = useCockpit((s) => s.horizon);
   const theme = useCockpit((s) => s.theme);
@@ -30,9 +30,7 @@ export function Toolbar({ onHelp }: { onHelp: () => void }) {
   return (
     <header className="toolbar">
       <span className="brand">cpe</span>
-      <div className="seg" role="group" aria-label="Asset">
-        {ASSETS.map((a) => <button key={a} aria-pressed={a === asset} onClick={() => store.setState({ asset: a })}>{a}</button>)}
-      </div>
+      <AssetSwitcher />
       <div className="seg" role="group" aria-label="Interval">
         {INTERVALS.map((iv) => <button key={iv} aria-pressed={iv === interval} title={`key ${keyOf(`interval.${iv}`)}`} onClick={() => runAction(`interval.${iv}`, cockpit)}>{iv}</button>)}
       </div>
