@@ -49,7 +49,8 @@ static const cpe_route_param_t p_backtest_post[] = {
     {NULL, NULL, NULL, 0, NULL}};
 static const cpe_route_param_t p_calibration[] = {
     Q_ASSET,
-    {"horizon", "query", "integer", 0, "1, 4, 8 or 24 (also as horizon_hours); default: all"},
+    {"horizon", "query", "integer", 0,
+     "one of " CPE_HORIZONS_TEXT " (also as horizon_hours); default: all"},
     {"window_days", "query", "integer", 0, "days of resolved outcomes, 1..90 (default 30)"},
     {NULL, NULL, NULL, 0, NULL}};
 static const cpe_route_param_t p_backtest_get[] = {
