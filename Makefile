@@ -4,11 +4,13 @@
 #   make test    install what is missing, all tests (release + ASan/UBSan C tests,
 #                integration, frontend unit and end-to-end)
 #   make bench   benchmarks, machine-readable lines into build/bench/*.jsonl
+#   make format        clang-format every backend .c/.h in place
+#   make format-check  list (with a diff) every backend file clang-format would change; fails if any
 JOBS ?= 2
 BUILD ?= build
 SHARED ?= $(abspath ../shared)
 
-.PHONY: all build build-c build-frontend run test bench format clean bootstrap
+.PHONY: all build build-c build-frontend run test bench format format-check clean bootstrap
 
 all: build
 
@@ -34,8 +36,11 @@ test:
 bench: build
 	@CPE_SHARED=$(SHARED) scripts/bench.sh
 
-format:
+format: bootstrap
 	@find backend -name '*.[ch]' | xargs clang-format -i
+
+format-check: bootstrap
+	@scripts/format_check.sh
 
 clean:
 	rm -rf $(BUILD)
