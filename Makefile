@@ -5,12 +5,14 @@
 #                integration, frontend unit and end-to-end)
 #   make bench   benchmarks, machine-readable lines into build/bench/*.jsonl
 #   make fuzz    each libFuzzer harness for FUZZ_S seconds (default 60; docs/RELIABILITY.md)
+#   make format        clang-format every backend .c/.h in place
+#   make format-check  list (with a diff) every backend file clang-format would change; fails if any
 JOBS ?= 2
 BUILD ?= build
 SHARED ?= $(abspath ../shared)
 FUZZ_S ?= 60
 
-.PHONY: all build build-c build-frontend run test bench fuzz format clean bootstrap
+.PHONY: all build build-c build-frontend run test bench fuzz format format-check clean bootstrap
 
 all: build
 
@@ -40,8 +42,11 @@ fuzz:
 	@scripts/bootstrap.sh --with-fuzz
 	@FUZZ_S=$(FUZZ_S) JOBS=$(JOBS) scripts/fuzz.sh run
 
-format:
+format: bootstrap
 	@find backend -name '*.[ch]' | xargs clang-format -i
+
+format-check: bootstrap
+	@scripts/format_check.sh
 
 clean:
 	rm -rf $(BUILD)
