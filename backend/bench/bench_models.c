@@ -111,8 +111,10 @@ int main(int argc, char **argv)
      * of the classifier without early stopping) and extrapolate to 8 models x 500. */
     {
         double *y = malloc(n * sizeof *y), tr[3];
-        for (size_t i = 0; i + 12 < n; i++) y[i] = close[i + 12] > close[i];
-        for (size_t i = n - 12; i < n; i++) y[i] = NAN;
+        for (size_t i = 0; i + 12 < n; i++)
+            y[i] = close[i + 12] > close[i];
+        for (size_t i = n - 12; i < n; i++)
+            y[i] = NAN;
         cpe_gbt_params_t gp = cfg.cls;
         gp.max_rounds = 50;
         gp.early_stop_rounds = 0;

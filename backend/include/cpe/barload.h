@@ -10,8 +10,9 @@
  *     one AND bars in [from, to) wins; when none has bars there, the first non-empty one.
  *     So real Binance data is preferred to simulated data whenever it can serve the
  *     interval and the range (an old imported history does not hide the simulator's
- *     current bars, and the simulator's bars do not hide a replay of that history) (binance:spot:ETHUSDT at 1h serves 1h/4h/1d, but a 1m or
- *     5m request falls through to sim:spot:ETHUSDT when that exists).
+ *     current bars, and the simulator's bars do not hide a replay of that history)
+ * (binance:spot:ETHUSDT at 1h serves 1h/4h/1d, but a 1m or 5m request falls through to
+ * sim:spot:ETHUSDT when that exists).
  *  2. Read the price instrument's finest stored kline series that divides the interval
  *     (the "source interval": 1m when stored), over the whole output buckets that open
  *     in [from, to) (from is floored to the interval; INT64_MIN / INT64_MAX = everything).
@@ -55,8 +56,8 @@ typedef struct cpe_barload_info {
     int64_t src_interval_ms;            /* the stored interval the bars were built from */
     int simulated;                      /* the price series is simulated */
     int has_liq, has_oi, has_funding, has_basis, has_trades; /* which feeds were found */
-    int oi_daily;     /* oi came from the daily series fallback */
-    int last_partial; /* the last bar has fewer source bars than it holds */
+    int oi_daily;              /* oi came from the daily series fallback */
+    int last_partial;          /* the last bar has fewer source bars than it holds */
     int64_t first_ts, last_ts; /* open times of the price series' first and last stored bars */
 } cpe_barload_info_t;
 

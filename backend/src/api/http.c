@@ -112,11 +112,16 @@ void cpe_resp_free(cpe_resp_t *r)
 static int status_code(int status)
 {
     switch (status) {
-    case 404: return CPE_ENOTFOUND;
-    case 413: return CPE_ETOOBIG;
-    case 503: return CPE_ENOTREADY;
-    case 500: return CPE_EINTERNAL;
-    default: return CPE_EINVAL;
+    case 404:
+        return CPE_ENOTFOUND;
+    case 413:
+        return CPE_ETOOBIG;
+    case 503:
+        return CPE_ENOTREADY;
+    case 500:
+        return CPE_EINTERNAL;
+    default:
+        return CPE_EINVAL;
     }
 }
 
@@ -161,12 +166,18 @@ int cpe_req_param(const cpe_req_t *req, const char *name, char *buf, size_t cap)
     if (req->body_json) {
         json_t *v = json_object_get((json_t *)req->body_json, name);
         if (!v || json_is_null(v)) return 0;
-        if (json_is_string(v)) snprintf(buf, cap, "%s", json_string_value(v));
-        else if (json_is_integer(v)) snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
-        else if (json_is_real(v)) cpe_fmt_double(buf, json_real_value(v), "nan");
-        else if (json_is_true(v)) snprintf(buf, cap, "true");
-        else if (json_is_false(v)) snprintf(buf, cap, "false");
-        else snprintf(buf, cap, "%s", "\x01"); /* an object/array: never a valid value */
+        if (json_is_string(v))
+            snprintf(buf, cap, "%s", json_string_value(v));
+        else if (json_is_integer(v))
+            snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            cpe_fmt_double(buf, json_real_value(v), "nan");
+        else if (json_is_true(v))
+            snprintf(buf, cap, "true");
+        else if (json_is_false(v))
+            snprintf(buf, cap, "false");
+        else
+            snprintf(buf, cap, "%s", "\x01"); /* an object/array: never a valid value */
         return 1;
     }
     const char *v = cpe_query_get(&req->query, name);
@@ -202,7 +213,8 @@ int cpe_param_asset(const cpe_req_t *req, cpe_resp_t *r, int required, char asse
         return cpe_resp_error(r, 400, "INVALID_PARAMETER", "asset", v, 0,
                               "asset must be 2-10 letters or digits such as BTC");
     char up[16];
-    for (size_t i = 0; i <= n; i++) up[i] = (char)toupper((unsigned char)v[i]);
+    for (size_t i = 0; i <= n; i++)
+        up[i] = (char)toupper((unsigned char)v[i]);
     /* "BTCUSDT" is accepted as "BTC". */
     if (n > 4 && !strcmp(up + n - 4, "USDT")) up[n - 4] = 0;
     if (cpe_api_asset_index(up) < 0)
@@ -236,8 +248,7 @@ int cpe_param_horizon(const cpe_req_t *req, cpe_resp_t *r, int required, int *ho
                           "horizon_hours must be one of 1, 4, 8, 24");
 }
 
-int cpe_param_time(const cpe_req_t *req, cpe_resp_t *r, const char *name, int64_t def,
-                   int64_t *out)
+int cpe_param_time(const cpe_req_t *req, cpe_resp_t *r, const char *name, int64_t def, int64_t *out)
 {
     char v[CPE_QUERY_VAL_MAX];
     if (!cpe_req_param(req, name, v, sizeof v)) {
@@ -250,8 +261,8 @@ int cpe_param_time(const cpe_req_t *req, cpe_resp_t *r, const char *name, int64_
     return 0;
 }
 
-int cpe_param_int(const cpe_req_t *req, cpe_resp_t *r, const char *name, long lo, long hi,
-                  long def, long *out)
+int cpe_param_int(const cpe_req_t *req, cpe_resp_t *r, const char *name, long lo, long hi, long def,
+                  long *out)
 {
     char v[CPE_QUERY_VAL_MAX];
     if (!cpe_req_param(req, name, v, sizeof v)) {
@@ -276,7 +287,7 @@ int cpe_param_interval(const cpe_req_t *req, cpe_resp_t *r, const char *def, int
         if (!strcmp(ok[i], v)) {
             *name = ok[i];
             return cpe_interval_parse(ok[i], ms) ? cpe_resp_error(r, 400, "INVALID_PARAMETER",
-                                                                   "interval", v, 0, "bad interval")
+                                                                  "interval", v, 0, "bad interval")
                                                  : 0;
         }
     return cpe_resp_error(r, 400, "INVALID_PARAMETER", "interval", v, 0,

@@ -23,7 +23,7 @@
 extern const double cpe_stats_buckets_s[CPE_STATS_NBUCKETS];
 
 typedef struct cpe_stats_slot {
-    const char *route;  /* label */
+    const char *route; /* label */
     const char *method;
     uint64_t status_count[CPE_STATS_NSTATUS];
     uint64_t bucket[CPE_STATS_NBUCKETS]; /* non-cumulative here; rendered cumulative */
@@ -35,7 +35,8 @@ typedef struct cpe_stats {
     int nslots;
     cpe_stats_slot_t slot[CPE_STATS_SLOTS];
     uint64_t ws_messages_sent, ws_dropped_clients, ws_collapsed;
-    uint64_t ws_direct_partial, ws_direct_full; /* broadcast writes the socket took in part / none of */
+    uint64_t ws_direct_partial,
+        ws_direct_full; /* broadcast writes the socket took in part / none of */
 } cpe_stats_t;
 
 /* Add a slot (returns its index, or -1 when full). */
@@ -44,14 +45,14 @@ void cpe_stats_observe(cpe_stats_t *s, int slot, int status, double seconds);
 
 typedef struct cpe_stats_gauges {
     int ws_clients;
-    double ingest_lag_s;          /* now - newest stored 1m bar close, NaN if none */
+    double ingest_lag_s; /* now - newest stored 1m bar close, NaN if none */
     int simulated;
-    int n_acc;                    /* (asset, horizon) rows with accuracy figures */
+    int n_acc; /* (asset, horizon) rows with accuracy figures */
     const char *acc_asset[8];
     int acc_horizon[8];
-    double acc_24h[8];            /* direction hit rate of predictions resolved in 24 h */
+    double acc_24h[8]; /* direction hit rate of predictions resolved in 24 h */
     int acc_n[8];
-    double drift[8];              /* PSI of p_up, last 24 h vs the 7 days before; NaN */
+    double drift[8]; /* PSI of p_up, last 24 h vs the 7 days before; NaN */
 } cpe_stats_gauges_t;
 
 /* Prometheus text exposition (version 0.0.4). */

@@ -68,7 +68,8 @@ void cpe_ws_enqueue(ws_client_t *c, cpe_wsmsg_t *m)
         int na = c->qalloc ? c->qalloc * 2 : 8;
         cpe_wsmsg_t **nq = malloc((size_t)na * sizeof *nq);
         if (!nq) return;
-        for (int i = 0; i < c->qlen; i++) nq[i] = c->q[(c->qhead + i) % c->qalloc];
+        for (int i = 0; i < c->qlen; i++)
+            nq[i] = c->q[(c->qhead + i) % c->qalloc];
         free(c->q);
         c->q = nq;
         c->qalloc = na;
@@ -151,15 +152,16 @@ static int replay_load(ws_client_t *c)
     r->nbars = r->pos = r->npreds = r->ppos = 0;
     int sim = 0;
     int64_t to = r->next_ts + (int64_t)REPLAY_BATCH * r->interval_ms;
-    int rc = cpe_api_load_bars(api, r->symbol, r->interval_ms, r->next_ts, 1, to, REPLAY_BATCH, &r->bars,
-                               &r->nbars, &sim);
+    int rc = cpe_api_load_bars(api, r->symbol, r->interval_ms, r->next_ts, 1, to, REPLAY_BATCH,
+                               &r->bars, &r->nbars, &sim);
     if (rc || r->nbars == 0) return rc ? rc : CPE_ENOTFOUND;
     int64_t p_to = r->bars[r->nbars - 1].ts_ms + r->interval_ms;
     for (int h = 0; h < 4; h++) {
         cpe_prediction_t *p = NULL;
         size_t n = 0;
-        if (api->store->ops->get_predictions(api->store, r->symbol, cpe_api_horizons[h], r->bars[0].ts_ms,
-                                             p_to, &p, &n) == 0 && n > 0) {
+        if (api->store->ops->get_predictions(api->store, r->symbol, cpe_api_horizons[h],
+                                             r->bars[0].ts_ms, p_to, &p, &n) == 0 &&
+            n > 0) {
             cpe_prediction_t *np = realloc(r->preds, (r->npreds + n) * sizeof *np);
             if (np) {
                 memcpy(np + r->npreds, p, n * sizeof *p);
@@ -213,8 +215,9 @@ static int replay_send_one(ws_client_t *c)
     if (r->pos >= r->nbars && replay_load(c)) {
         cpe_buf_t b;
         cpe_buf_init(&b, 4096);
-        cpe_buf_printf(&b, "{\"type\":\"replay\",\"asset\":\"%s\",\"interval\":\"%s\",\"done\":true,"
-                           "\"accuracy\":{\"hits\":%ld,\"total\":%ld}}",
+        cpe_buf_printf(&b,
+                       "{\"type\":\"replay\",\"asset\":\"%s\",\"interval\":\"%s\",\"done\":true,"
+                       "\"accuracy\":{\"hits\":%ld,\"total\":%ld}}",
                        r->asset, r->iv, r->hits, r->total);
         send_json(c, &b, WS_CH_REPLAY);
         cpe_buf_free(&b);
@@ -237,7 +240,8 @@ static int replay_send_one(ws_client_t *c)
     cpe_api_write_bar(&w, bar, r->cvd);
     cpe_jw_key(&w, "predictions");
     cpe_jw_arr(&w);
-    while (r->ppos < r->npreds && r->preds[r->ppos].ts_ms < bar->ts_ms) r->ppos++;
+    while (r->ppos < r->npreds && r->preds[r->ppos].ts_ms < bar->ts_ms)
+        r->ppos++;
     while (r->ppos < r->npreds && r->preds[r->ppos].ts_ms < bar->ts_ms + r->interval_ms) {
         const cpe_prediction_t *p = &r->preds[r->ppos++];
         /* for a coarse bar only the predictions made at its last minute */
@@ -264,7 +268,8 @@ static void replay_tick(lws_sorted_usec_list_t *sul)
     if (!r->active || r->paused || r->speed <= 0) return;
     int per_tick = 1;
     int64_t period_us;
-    if (r->speed <= 20) period_us = (int64_t)(1e6 / r->speed);
+    if (r->speed <= 20)
+        period_us = (int64_t)(1e6 / r->speed);
     else {
         period_us = 50000;
         per_tick = (int)lround(r->speed * 0.05);
@@ -293,7 +298,8 @@ static int valid_asset(const char *a, char out[8])
     char up[16];
     size_t n = strlen(a);
     if (n == 0 || n > 10) return 0;
-    for (size_t i = 0; i <= n; i++) up[i] = (char)(a[i] >= 'a' && a[i] <= 'z' ? a[i] - 32 : a[i]);
+    for (size_t i = 0; i <= n; i++)
+        up[i] = (char)(a[i] >= 'a' && a[i] <= 'z' ? a[i] - 32 : a[i]);
     if (n > 4 && !strcmp(up + n - 4, "USDT")) up[n - 4] = 0;
     if (cpe_api_asset_index(up) < 0) return 0;
     snprintf(out, 8, "%.7s", up);
@@ -319,7 +325,8 @@ static void ack(ws_client_t *c, const char *type, ws_channel_t ch, const char *a
     cpe_jw_kstr(&w, "type", type);
     cpe_jw_kstr(&w, "channel", ch_names[ch]);
     cpe_jw_kstr(&w, "asset", asset);
-    if (interval[0]) cpe_jw_kstr(&w, "interval", interval);
+    if (interval[0])
+        cpe_jw_kstr(&w, "interval", interval);
     else {
         cpe_jw_key(&w, "interval");
         cpe_jw_null(&w);
@@ -335,7 +342,8 @@ static void on_subscribe(ws_client_t *c, json_t *j, int sub)
     const char *chs = json_string_value(json_object_get(j, "channel"));
     ws_channel_t ch = channel_parse(chs);
     if (ch == WS_CH_NONE) {
-        send_error(c, "INVALID_PARAMETER", "channel must be candles, predictions, market or replay");
+        send_error(c, "INVALID_PARAMETER",
+                   "channel must be candles, predictions, market or replay");
         return;
     }
     char asset[8];
@@ -383,8 +391,10 @@ static void on_replay(ws_client_t *c, json_t *j)
     json_t *speed = json_object_get(j, "speed");
     double sp = r->active ? r->speed : 1;
     if (speed) {
-        if (!json_is_number(speed) || json_number_value(speed) < 0 || json_number_value(speed) > 10000) {
-            send_error(c, "INVALID_PARAMETER", "speed must be a number of bars per second in [0, 10000]");
+        if (!json_is_number(speed) || json_number_value(speed) < 0 ||
+            json_number_value(speed) > 10000) {
+            send_error(c, "INVALID_PARAMETER",
+                       "speed must be a number of bars per second in [0, 10000]");
             return;
         }
         sp = json_number_value(speed);
@@ -438,18 +448,24 @@ static void on_message(ws_client_t *c, const char *text, size_t len)
     json_t *j = json_loadb(text, len, 0, &je);
     if (!json_is_object(j)) {
         char msg[256];
-        snprintf(msg, sizeof msg, "message must be a JSON object: %s", j ? "not an object" : je.text);
+        snprintf(msg, sizeof msg, "message must be a JSON object: %s",
+                 j ? "not an object" : je.text);
         send_error(c, "INVALID_JSON", msg);
         json_decref(j);
         return;
     }
     const char *op = json_string_value(json_object_get(j, "op"));
-    if (!op) send_error(c, "INVALID_PARAMETER", "field 'op' is required");
-    else if (!strcmp(op, "subscribe")) on_subscribe(c, j, 1);
-    else if (!strcmp(op, "unsubscribe")) on_subscribe(c, j, 0);
-    else if (!strcmp(op, "replay")) on_replay(c, j);
+    if (!op)
+        send_error(c, "INVALID_PARAMETER", "field 'op' is required");
+    else if (!strcmp(op, "subscribe"))
+        on_subscribe(c, j, 1);
+    else if (!strcmp(op, "unsubscribe"))
+        on_subscribe(c, j, 0);
+    else if (!strcmp(op, "replay"))
+        on_replay(c, j);
     else if (!strcmp(op, "replay_step")) {
-        if (!c->rp.active) send_error(c, "INVALID_PARAMETER", "no replay is running");
+        if (!c->rp.active)
+            send_error(c, "INVALID_PARAMETER", "no replay is running");
         else {
             c->rp.paused = 1;
             replay_schedule(c);
@@ -477,11 +493,14 @@ static void on_message(ws_client_t *c, const char *text, size_t len)
 static void client_free(ws_client_t *c)
 {
     cpe_api_t *api = c->api;
-    if (c->prev) c->prev->next = c->next;
-    else api->clients = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        api->clients = c->next;
     if (c->next) c->next->prev = c->prev;
     api->nclients--;
-    for (int i = 0; i < c->qlen; i++) cpe_wsmsg_unref(c->q[(c->qhead + i) % c->qalloc]);
+    for (int i = 0; i < c->qlen; i++)
+        cpe_wsmsg_unref(c->q[(c->qhead + i) % c->qalloc]);
     free(c->q);
     free(c->rx);
     replay_free(&c->rp);
@@ -500,8 +519,10 @@ static int allow_upgrade(struct lws *wsi, cpe_api_t *api)
     char tok[2048], why[128];
     int n = lws_hdr_copy(wsi, tok, sizeof tok, WSI_TOKEN_HTTP_AUTHORIZATION);
     const char *t = NULL;
-    if (n > 7 && !strncasecmp(tok, "Bearer ", 7)) t = tok + 7;
-    else t = lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok);
+    if (n > 7 && !strncasecmp(tok, "Bearer ", 7))
+        t = tok + 7;
+    else
+        t = lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok);
     return t && cpe_jwt_verify(t, api->cfg.jwt_secret, cpe_now_ms(), why, sizeof why) == 0;
 }
 
@@ -644,6 +665,7 @@ int cpe_ws_start(cpe_api_t *api, cpe_diag_t *d)
 
 void cpe_ws_close_all(cpe_api_t *api)
 {
-    while (api->clients) client_free(api->clients);
+    while (api->clients)
+        client_free(api->clients);
     cpe_ws_broadcast_close(api);
 }

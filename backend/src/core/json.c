@@ -75,11 +75,21 @@ static void put_escaped(cpe_jw_t *w, const char *s, size_t n)
         put(w, s + start, i - start);
         char esc[8];
         switch (ch) {
-        case '"': put(w, "\\\"", 2); break;
-        case '\\': put(w, "\\\\", 2); break;
-        case '\n': put(w, "\\n", 2); break;
-        case '\r': put(w, "\\r", 2); break;
-        case '\t': put(w, "\\t", 2); break;
+        case '"':
+            put(w, "\\\"", 2);
+            break;
+        case '\\':
+            put(w, "\\\\", 2);
+            break;
+        case '\n':
+            put(w, "\\n", 2);
+            break;
+        case '\r':
+            put(w, "\\r", 2);
+            break;
+        case '\t':
+            put(w, "\\t", 2);
+            break;
         default:
             snprintf(esc, sizeof esc, "\\u%04x", ch);
             put(w, esc, 6);

@@ -323,8 +323,8 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
             if (explain) {
                 const double *sh = shap + ((size_t)h * nt + t) * w;
                 const double *sh_prev = t > 0 && test[t - 1] + 1 == i ? sh - w : NULL;
-                if ((rc = push_explanation(res, c, ms, version, asset, v, i, x, p, sh,
-                                           sh_prev)) != 0)
+                if ((rc = push_explanation(res, c, ms, version, asset, v, i, x, p, sh, sh_prev)) !=
+                    0)
                     goto out;
             }
             double y = cpe_ml_label(v, i, H);

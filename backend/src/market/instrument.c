@@ -19,8 +19,10 @@ int cpe_instrument_parse(const char *key, cpe_instrument_t *out)
     memset(out, 0, sizeof *out);
     memcpy(out->exchange, key, ne);
     memcpy(out->symbol, b + 1, ns);
-    if (nk == 4 && !memcmp(a + 1, "spot", 4)) out->kind = CPE_SPOT;
-    else if (nk == 4 && !memcmp(a + 1, "perp", 4)) out->kind = CPE_PERP;
+    if (nk == 4 && !memcmp(a + 1, "spot", 4))
+        out->kind = CPE_SPOT;
+    else if (nk == 4 && !memcmp(a + 1, "perp", 4))
+        out->kind = CPE_PERP;
     else if (!strcmp(out->exchange, "series")) {
         /* "series:BTC:name": kind slot holds the asset, symbol the series name */
         out->kind = CPE_SERIES;
@@ -40,22 +42,23 @@ void cpe_instrument_key(const cpe_instrument_t *in, char out[CPE_INSTR_KEY_MAX])
         snprintf(out, CPE_INSTR_KEY_MAX, "%s:%s", in->exchange, in->symbol);
         return;
     }
-    snprintf(out, CPE_INSTR_KEY_MAX, "%s:%s:%s", in->exchange, in->kind == CPE_SPOT ? "spot" : "perp",
-             in->symbol);
+    snprintf(out, CPE_INSTR_KEY_MAX, "%s:%s:%s", in->exchange,
+             in->kind == CPE_SPOT ? "spot" : "perp", in->symbol);
 }
 
 void cpe_asset_to_symbol(const char *asset, char out[32])
 {
     size_t n = strlen(asset);
-    if (n >= 4 && !strcmp(asset + n - 4, "USDT")) snprintf(out, 32, "%s", asset);
-    else snprintf(out, 32, "%sUSDT", asset);
+    if (n >= 4 && !strcmp(asset + n - 4, "USDT"))
+        snprintf(out, 32, "%s", asset);
+    else
+        snprintf(out, 32, "%sUSDT", asset);
 }
 
 void cpe_symbol_to_asset(const char *symbol, char *out, size_t cap)
 {
     size_t n = strlen(symbol);
-    snprintf(out, cap, "%.*s", (int)(n > 4 && !strcmp(symbol + n - 4, "USDT") ? n - 4 : n),
-             symbol);
+    snprintf(out, cap, "%.*s", (int)(n > 4 && !strcmp(symbol + n - 4, "USDT") ? n - 4 : n), symbol);
 }
 
 void cpe_bar_from_kline(cpe_bar_t *b, const cpe_kline_t *k)
@@ -78,9 +81,9 @@ static const struct {
     const char *name;
     int64_t ms;
 } intervals[] = {
-    {"1m", CPE_MS_PER_MIN},       {"3m", 3 * CPE_MS_PER_MIN},   {"5m", 5 * CPE_MS_PER_MIN},
-    {"15m", 15 * CPE_MS_PER_MIN}, {"30m", 30 * CPE_MS_PER_MIN}, {"1h", CPE_MS_PER_HOUR},
-    {"2h", 2 * CPE_MS_PER_HOUR},  {"4h", 4 * CPE_MS_PER_HOUR},  {"6h", 6 * CPE_MS_PER_HOUR},
+    {"1m", CPE_MS_PER_MIN},       {"3m", 3 * CPE_MS_PER_MIN},    {"5m", 5 * CPE_MS_PER_MIN},
+    {"15m", 15 * CPE_MS_PER_MIN}, {"30m", 30 * CPE_MS_PER_MIN},  {"1h", CPE_MS_PER_HOUR},
+    {"2h", 2 * CPE_MS_PER_HOUR},  {"4h", 4 * CPE_MS_PER_HOUR},   {"6h", 6 * CPE_MS_PER_HOUR},
     {"8h", 8 * CPE_MS_PER_HOUR},  {"12h", 12 * CPE_MS_PER_HOUR}, {"1d", CPE_MS_PER_DAY},
 };
 

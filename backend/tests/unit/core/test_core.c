@@ -132,13 +132,15 @@ static void test_json_arrays_match_item_by_item(void)
     cpe_jw_num_array(&wa, v, 10);
     cpe_jw_key(&wb, "v");
     cpe_jw_arr(&wb);
-    for (int i = 0; i < 10; i++) cpe_jw_num(&wb, v[i]);
+    for (int i = 0; i < 10; i++)
+        cpe_jw_num(&wb, v[i]);
     cpe_jw_end(&wb);
     cpe_jw_key(&wa, "t");
     cpe_jw_int_array(&wa, t, 5);
     cpe_jw_key(&wb, "t");
     cpe_jw_arr(&wb);
-    for (int i = 0; i < 5; i++) cpe_jw_int(&wb, t[i]);
+    for (int i = 0; i < 5; i++)
+        cpe_jw_int(&wb, t[i]);
     cpe_jw_end(&wb);
     cpe_jw_key(&wa, "e");
     cpe_jw_num_array(&wa, v, 0);
