@@ -289,7 +289,8 @@ static double http_get_ms(int port, const char *target, size_t *bytes)
     }
     size_t total = 0;
     ssize_t r;
-    while ((r = read(fd, buf, sizeof buf)) > 0) total += (size_t)r;
+    while ((r = read(fd, buf, sizeof buf)) > 0)
+        total += (size_t)r;
     close(fd);
     *bytes = total;
     return (double)(cpe_mono_ns() - t0) / 1e6;
@@ -353,7 +354,8 @@ typedef struct updates {
 static void update_seen(updates_t *u, int64_t emitted, int64_t ms)
 {
     int i = u->n - 1;
-    while (i >= 0 && u->emitted[i] != emitted) i--;
+    while (i >= 0 && u->emitted[i] != emitted)
+        i--;
     if (i < 0) {
         if (u->n == 64) return;
         i = u->n++;

@@ -35,9 +35,8 @@
 #include <unistd.h>
 
 #define MAX_MIN 1024
-static const char *const names[] = {"BTC", "ETH", "SOL", "BNB", "XRP", "ADA", "DOGE",
-                                    "AVAX", "LINK", "DOT", "TRX", "LTC", "ATOM", "NEAR",
-                                    "APT", "ARB"};
+static const char *const names[] = {"BTC",  "ETH", "SOL", "BNB", "XRP",  "ADA",  "DOGE", "AVAX",
+                                    "LINK", "DOT", "TRX", "LTC", "ATOM", "NEAR", "APT",  "ARB"};
 #define NNAMES (sizeof names / sizeof names[0])
 
 static void line(const char *metric, double v, const char *unit, double target, int higher)
@@ -81,7 +80,8 @@ static int make_store(const char *db, const char *models, char sym[][32], int n)
         cpe_store_t *st = NULL;
         cpe_diag_t d = {0};
         const char *syms[CPE_SIM_MAX_SYMBOLS];
-        for (int i = 0; i < n; i++) syms[i] = sym[i];
+        for (int i = 0; i < n; i++)
+            syms[i] = sym[i];
         cpe_sim_config_t c;
         cpe_sim_t *sim = NULL;
         cpe_sim_write_stats_t ws;
@@ -111,9 +111,9 @@ static int make_store(const char *db, const char *models, char sym[][32], int n)
 
 typedef struct obs {
     int n;
-    int64_t t0;                   /* open time of minute 0 */
-    double close[MAX_MIN];        /* first closed-candle emission of the minute */
-    double pred[MAX_MIN][32];     /* last prediction emission per asset */
+    int64_t t0;               /* open time of minute 0 */
+    double close[MAX_MIN];    /* first closed-candle emission of the minute */
+    double pred[MAX_MIN][32]; /* last prediction emission per asset */
 } obs_t;
 
 static void record(obs_t *o, const char *msg, size_t len)
@@ -125,7 +125,7 @@ static void record(obs_t *o, const char *msg, size_t len)
     double em = json_number_value(json_object_get(j, "emitted_ms"));
     int closed = json_is_true(json_object_get(j, "closed"));
     json_t *t = type && !strcmp(type, "candle") ? json_object_get(json_object_get(j, "bar"), "t")
-                                                 : json_object_get(j, "t_ms");
+                                                : json_object_get(j, "t_ms");
     int a = -1;
     for (int i = 0; asset && i < o->n; i++)
         if (!strcmp(asset, names[i])) a = i;
@@ -215,8 +215,10 @@ static void report_latency(const obs_t *o)
             each[ne++] = l;
             if (l > worst) worst = l;
         }
-        if (missing) incomplete++;
-        else all[na++] = worst;
+        if (missing)
+            incomplete++;
+        else
+            all[na++] = worst;
     }
     line("minutes_measured", (double)na, "minutes", NAN, 0);
     line("minutes_incomplete", (double)incomplete, "minutes", 0, 0);
@@ -234,8 +236,8 @@ static void bench_predict(int port, const char *asset)
     }
     char cmd[256];
     snprintf(cmd, sizeof cmd,
-             "wrk -t2 -c64 -d6s 'http://127.0.0.1:%d/predict?asset=%s&horizon_hours=4' 2>&1",
-             port, asset);
+             "wrk -t2 -c64 -d6s 'http://127.0.0.1:%d/predict?asset=%s&horizon_hours=4' 2>&1", port,
+             asset);
     double rps[3];
     int runs = 0;
     for (int r = 0; r < 3; r++) {
@@ -273,8 +275,10 @@ int main(void)
     /* CPE_BENCH_DIR: reuse a directory this benchmark filled (kept with CPE_BENCH_KEEP=1) */
     const char *reuse = getenv("CPE_BENCH_DIR");
     char dir[128] = "/tmp/cpe-bench-assets-XXXXXX", db[160], models[160], sym[NNAMES][32];
-    if (reuse && *reuse) snprintf(dir, sizeof dir, "%s", reuse);
-    else if (!mkdtemp(dir)) return perror("mkdtemp"), 1;
+    if (reuse && *reuse)
+        snprintf(dir, sizeof dir, "%s", reuse);
+    else if (!mkdtemp(dir))
+        return perror("mkdtemp"), 1;
     snprintf(db, sizeof db, "%s/s.db", dir);
     snprintf(models, sizeof models, "%s/models", dir);
     cpe_api_config_t c;
@@ -312,7 +316,9 @@ int main(void)
     const char *keep = getenv("CPE_BENCH_KEEP");
     char rm[160];
     snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
-    if (keep && *keep == '1') fprintf(stderr, "bench_assets: kept %s\n", dir);
-    else if (!(reuse && *reuse) && system(rm)) fprintf(stderr, "bench_assets: could not remove %s\n", dir);
+    if (keep && *keep == '1')
+        fprintf(stderr, "bench_assets: kept %s\n", dir);
+    else if (!(reuse && *reuse) && system(rm))
+        fprintf(stderr, "bench_assets: could not remove %s\n", dir);
     return 0;
 }

@@ -49,7 +49,8 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-static void line(const char *metric, double value, const char *unit, double target, int lower_better)
+static void line(const char *metric, double value, const char *unit, double target,
+                 int lower_better)
 {
     int ok = target <= 0 || (lower_better ? value <= target : value >= target);
     printf("{\"bench\":\"features\",\"metric\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"target\":%g,"
@@ -138,8 +139,11 @@ static int on_side(const cpe_csv_t *c, void *ctx)
     double v;
     if (tstamp(c, 0, &t) || num(c, (size_t)s->vcol, &v)) return 1;
     cpe_feature_obs_t *o = vpush(s->obs);
-    *o = (cpe_feature_obs_t){.avail_ms = t + s->add_ms, .interval_ms = s->interval_ms,
-                             .kind = s->kind, .src = s->src, .v = {v, NAN, NAN, NAN, NAN, NAN}};
+    *o = (cpe_feature_obs_t){.avail_ms = t + s->add_ms,
+                             .interval_ms = s->interval_ms,
+                             .kind = s->kind,
+                             .src = s->src,
+                             .v = {v, NAN, NAN, NAN, NAN, NAN}};
     return 0;
 }
 
@@ -206,7 +210,8 @@ int main(int argc, char **argv)
     const cpe_bar_t *b = bars.p;
     const cpe_feature_obs_t *o = obs.p;
     size_t n = bars.n, nf = cpe_features_count();
-    fprintf(stderr, "bench_features: %zu bars, %zu side observations, %zu features\n", n, obs.n, nf);
+    fprintf(stderr, "bench_features: %zu bars, %zu side observations, %zu features\n", n, obs.n,
+            nf);
 
     /* 1. streaming throughput: push every bar, the vector into one reused row */
     double *row = malloc(nf * sizeof *row), sink = 0, t[5];
@@ -219,7 +224,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             size_t k0 = k;
             int64_t close = b[i].ts_ms + 60000;
-            while (k < obs.n && o[k].avail_ms <= close) k++;
+            while (k < obs.n && o[k].avail_ms <= close)
+                k++;
             if (cpe_features_push(f, &b[i], o + k0, k - k0, row)) {
                 fprintf(stderr, "push failed at bar %zu\n", i);
                 return 1;
@@ -237,8 +243,10 @@ int main(int argc, char **argv)
         present += cpe_features_source_present(f, j);
         nonnan_last += !isnan(row[j]);
     }
-    fprintf(stderr, "bench_features: %d features with their sources present, %d non-NaN on the "
-                    "last bar (checksum %g)\n", present, nonnan_last, sink);
+    fprintf(stderr,
+            "bench_features: %d features with their sources present, %d non-NaN on the "
+            "last bar (checksum %g)\n",
+            present, nonnan_last, sink);
     line("features_with_sources", present, "features", 0, 0);
     cpe_features_free(f);
 
@@ -264,11 +272,12 @@ int main(int argc, char **argv)
     char nb[6][40];
     for (size_t i = 0; i < n; i++) {
         double v[6] = {b[i].open, b[i].high, b[i].low, b[i].close, b[i].volume, b[i].quote_volume};
-        for (int k = 0; k < 6; k++) cpe_fmt_double(nb[k], v[k], "");
+        for (int k = 0; k < 6; k++)
+            cpe_fmt_double(nb[k], v[k], "");
         char tb[40];
         cpe_fmt_double(tb, b[i].taker_buy_base, "");
-        fprintf(fp, "%lld,%s,%s,%s,%s,%s,%lld,%s,%.0f,%s,0,0\n", (long long)b[i].ts_ms, nb[0], nb[1],
-                nb[2], nb[3], nb[4], (long long)b[i].ts_ms + 59999, nb[5], b[i].trades, tb);
+        fprintf(fp, "%lld,%s,%s,%s,%s,%s,%lld,%s,%.0f,%s,0,0\n", (long long)b[i].ts_ms, nb[0],
+                nb[1], nb[2], nb[3], nb[4], (long long)b[i].ts_ms + 59999, nb[5], b[i].trades, tb);
     }
     fclose(fp);
     double tc[3];
@@ -289,7 +298,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench_features: %s -> %s (%zu rows)\n", in, out, n);
     remove(in);
     remove(out);
-    for (int i = 0; i < nn; i++) free(names[i]);
+    for (int i = 0; i < nn; i++)
+        free(names[i]);
     free(bars.p);
     free(obs.p);
     free(row);

@@ -51,12 +51,13 @@ int main(void)
     for (int i = 0; i < N; i++) {
         px *= 1 + 0.0002 * (cpe_rng_uniform(&r) - 0.5);
         char buf[512];
-        int n = snprintf(buf, sizeof buf,
-                         "{\"stream\":\"btcusdt@aggTrade\",\"data\":{\"e\":\"aggTrade\",\"E\":%lld,"
-                         "\"s\":\"BTCUSDT\",\"a\":%d,\"p\":\"%.2f\",\"q\":\"%.5f\",\"f\":%d,\"l\":%d,"
-                         "\"T\":%lld,\"m\":%s}}",
-                         (long long)(t0 + i * 60LL), i, px, 0.001 + 3 * cpe_rng_uniform(&r), i, i,
-                         (long long)(t0 + i * 60LL), cpe_rng_uniform(&r) < 0.5 ? "true" : "false");
+        int n =
+            snprintf(buf, sizeof buf,
+                     "{\"stream\":\"btcusdt@aggTrade\",\"data\":{\"e\":\"aggTrade\",\"E\":%lld,"
+                     "\"s\":\"BTCUSDT\",\"a\":%d,\"p\":\"%.2f\",\"q\":\"%.5f\",\"f\":%d,\"l\":%d,"
+                     "\"T\":%lld,\"m\":%s}}",
+                     (long long)(t0 + i * 60LL), i, px, 0.001 + 3 * cpe_rng_uniform(&r), i, i,
+                     (long long)(t0 + i * 60LL), cpe_rng_uniform(&r) < 0.5 ? "true" : "false");
         msg[i] = strdup(buf);
         len[i] = (size_t)n;
     }
@@ -77,10 +78,13 @@ int main(void)
         bars = x.bars;
     }
     qsort(rate, REPS, sizeof *rate, cmp_d);
-    printf("{\"bench\":\"feed\",\"metric\":\"trade_messages_to_bars_per_s\",\"value\":%.0f,\"unit\":\"msg/s\","
-           "\"target\":100000,\"ok\":%s,\"messages\":%d,\"bars\":%zu,\"reps\":%d,\"stat\":\"median\"}\n",
+    printf("{\"bench\":\"feed\",\"metric\":\"trade_messages_to_bars_per_s\",\"value\":%.0f,"
+           "\"unit\":\"msg/s\","
+           "\"target\":100000,\"ok\":%s,\"messages\":%d,\"bars\":%zu,\"reps\":%d,\"stat\":"
+           "\"median\"}\n",
            rate[REPS / 2], rate[REPS / 2] >= 100000 ? "true" : "false", N, bars, REPS);
-    for (int i = 0; i < N; i++) free(msg[i]);
+    for (int i = 0; i < N; i++)
+        free(msg[i]);
     free(msg);
     free(len);
     return 0;

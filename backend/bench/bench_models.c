@@ -8,9 +8,10 @@
  * The training rows are a synthetic year on the real data's scale (105,120 rows, 40
  * features: price-derived columns computed from a GARCH-like random walk plus noise
  * columns, and the seven realized-measure columns of the volatility model: sums of
- * squared 5m returns over 1 h .. 7 d and two volume ratios), because a feature table of the real data needs the feature engine and an
- * imported store; the cost of XGBoost hist depends on rows x columns x rounds, not on
- * where the numbers come from. Medians of several repetitions; prints JSON lines. */
+ * squared 5m returns over 1 h .. 7 d and two volume ratios), because a feature table of the real
+ * data needs the feature engine and an imported store; the cost of XGBoost hist depends on rows x
+ * columns x rounds, not on where the numbers come from. Medians of several repetitions; prints JSON
+ * lines. */
 #include "cpe/predictor.h"
 #include "cpe/rng.h"
 #include "cpe/timeutil.h"
@@ -136,8 +137,10 @@ int main(int argc, char **argv)
      * of the classifier without early stopping) and extrapolate to 8 models x 500. */
     {
         double *y = malloc(n * sizeof *y), tr[3];
-        for (size_t i = 0; i + 12 < n; i++) y[i] = close[i + 12] > close[i];
-        for (size_t i = n - 12; i < n; i++) y[i] = NAN;
+        for (size_t i = 0; i + 12 < n; i++)
+            y[i] = close[i + 12] > close[i];
+        for (size_t i = n - 12; i < n; i++)
+            y[i] = NAN;
         cpe_gbt_params_t gp = cfg.cls;
         gp.max_rounds = 50;
         gp.early_stop_rounds = 0;

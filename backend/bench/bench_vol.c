@@ -144,7 +144,8 @@ static double *load_closes(const char *dir, size_t *n)
     int nn = 0;
     struct dirent *e;
     while ((e = readdir(dp)) && nn < 64)
-        if (!strncmp(e->d_name, "binance-spot_BTCUSDT_klines_1m_", 31)) names[nn++] = strdup(e->d_name);
+        if (!strncmp(e->d_name, "binance-spot_BTCUSDT_klines_1m_", 31))
+            names[nn++] = strdup(e->d_name);
     closedir(dp);
     qsort(names, (size_t)nn, sizeof *names, cmp_str);
     size_t cap = 1 << 20, k = 0;
@@ -173,7 +174,8 @@ static double *returns_k(const double *c, size_t from, size_t to, int k, size_t 
 {
     size_t m = (to - from) / (size_t)k, j = 0;
     double *r = malloc((m + 1) * sizeof *r);
-    for (size_t i = from + (size_t)k; i <= to; i += (size_t)k) r[j++] = log(c[i] / c[i - (size_t)k]);
+    for (size_t i = from + (size_t)k; i <= to; i += (size_t)k)
+        r[j++] = log(c[i] / c[i - (size_t)k]);
     *n = j;
     return r;
 }
@@ -218,9 +220,10 @@ static void real_study(void)
     cpe_cone_ws_init(&ws, CPE_CONE_PATHS);
     double h1 = 0, h5 = 0, he = 0;
     for (size_t t = y2024 - 1; t + 24 * 60 < n; t += 60) { /* t: index of the origin close */
-        if ((t - (y2024 - 1)) % week == 0 && nfit < 64) { /* weekly refit, trailing year */
+        if ((t - (y2024 - 1)) % week == 0 && nfit < 64) {  /* weekly refit, trailing year */
             size_t n1, n5;
-            double *r1 = returns_k(c, t - year, t, 60, &n1), *r5 = returns_k(c, t - year, t, 5, &n5);
+            double *r1 = returns_k(c, t - year, t, 60, &n1),
+                   *r5 = returns_k(c, t - year, t, 5, &n5);
             cpe_garch_opts_t o;
             cpe_garch_opts_default(&o);
             o.kind = CPE_GJR;
@@ -253,7 +256,8 @@ static void real_study(void)
             f[2] = cpe_garch_forecast_sum(&g1, hy, hz[k]);
             f[3] = cpe_garch_forecast_sum(&ew, he, hz[k]);
             f[4] = rv * hz[k];
-            for (int m = 0; m < NM; m++) ql[k][m] += log(f[m]) + y * y / f[m];
+            for (int m = 0; m < NM; m++)
+                ql[k][m] += log(f[m]) + y * y / f[m];
         }
         cnt++;
         if (cnt % 8 == 1 && no < MAXO) {
@@ -266,14 +270,16 @@ static void real_study(void)
             }
             if (cpe_cone_predict(&ws, &g1, hy, 1000 + (uint64_t)no, p, 4, out, NULL) == 0) {
                 for (int k = 0; k < 4; k++)
-                    cpe_cone_outcome_ratio(&out[k], c[t + 60 * (size_t)hz[k]], &ra[k][no], &rb[k][no]);
+                    cpe_cone_outcome_ratio(&out[k], c[t + 60 * (size_t)hz[k]], &ra[k][no],
+                                           &rb[k][no]);
                 ot[no++] = t;
             }
         }
         double x = log(c[t + 60] / c[t]);
         h1 = cpe_garch_step(&g1, h1, x);
         he = cpe_garch_step(&ew, he, x);
-        for (int i = 1; i <= 12; i++) h5 = cpe_garch_step(&g5, h5, log(c[t + 5 * i] / c[t + 5 * i - 5]));
+        for (int i = 1; i <= 12; i++)
+            h5 = cpe_garch_step(&g5, h5, log(c[t + 5 * i] / c[t + 5 * i - 5]));
     }
     for (int k = 0; k < 4; k++)
         for (int m = 0; m < NM; m++) {
@@ -310,7 +316,8 @@ static void real_study(void)
                         v1[nv] = ra[k][j];
                         v2[nv++] = rb[k][j];
                     }
-                have = ot[i] >= y2024 - 1 + window && cpe_cone_fit_scale(v1, v2, (size_t)nv, &s, NULL) == 0;
+                have = ot[i] >= y2024 - 1 + window &&
+                       cpe_cone_fit_scale(v1, v2, (size_t)nv, &s, NULL) == 0;
                 if (!have) continue;
             }
             nt++;

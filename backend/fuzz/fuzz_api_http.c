@@ -21,8 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int method_of(const char *m, size_t n)
 {
-    static const struct { const char *name; int method; } tab[] = {
-        {"GET", CPE_GET}, {"POST", CPE_POST}, {"OPTIONS", CPE_OPTIONS}, {"HEAD", CPE_HEAD}};
+    static const struct {
+        const char *name;
+        int method;
+    } tab[] = {{"GET", CPE_GET}, {"POST", CPE_POST}, {"OPTIONS", CPE_OPTIONS}, {"HEAD", CPE_HEAD}};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
         if (strlen(tab[i].name) == n && !memcmp(m, tab[i].name, n)) return tab[i].method;
     return 0;
@@ -104,8 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t plen = 0;
     int st = -1;
     const cpe_route_t *rt = cpe_route_match(cpe_api_routes, req.method, path, &param, &plen, &st);
-    if (rt && (st != 0 || (param && (param < path || param + plen > path + strlen(path)))))
-        abort();
+    if (rt && (st != 0 || (param && (param < path || param + plen > path + strlen(path))))) abort();
     if (!rt && st != 404 && st != 405) abort();
     for (const char *h = eol ? eol + 1 : s + size; h < s + size;) {
         const char *e = memchr(h, '\n', (size_t)(s + size - h));

@@ -6,8 +6,8 @@
  * aggTrades, trades, fundingRate, premiumIndexKlines, metrics, bookDepth,
  * liquidationSnapshot; the shared/data/real names; a ts,value --series file) and whether
  * the name ends in .csv, .csv.gz or .zip. The bytes are written to that file and imported
- * into an in-memory store (a new one every STORE_RUNS inputs). The reader picks plain text, gzip or zip from the first
- * bytes, so the seeds (fuzz/corpus/store_import) hold each of the three.
+ * into an in-memory store (a new one every STORE_RUNS inputs). The reader picks plain text, gzip or
+ * zip from the first bytes, so the seeds (fuzz/corpus/store_import) hold each of the three.
  * Checked: an error comes with a message; a successful import's span is ordered.
  */
 #define _XOPEN_SOURCE 700 /* nftw */

@@ -55,14 +55,14 @@ static const char *t_cur_name;
     do {                                                                                           \
         double _a = (double)(a), _b = (double)(b);                                                 \
         double _m = fmax(fabs(_a), fabs(_b));                                                      \
-        CHECK_MSG(fabs(_a - _b) <= (rel) * _m + 1e-300 || (isnan(_a) && isnan(_b)),                \
+        CHECK_MSG(fabs(_a - _b) <= (rel)*_m + 1e-300 || (isnan(_a) && isnan(_b)),                  \
                   "%s ~ %s: %.17g vs %.17g (rel %g)", #a, #b, _a, _b, (double)(rel));              \
     } while (0)
 
 #define CHECK_STR(a, b)                                                                            \
     do {                                                                                           \
         const char *_a = (a), *_b = (b);                                                           \
-        CHECK_MSG(_a && _b && !strcmp(_a, _b), "%s == %s: \"%s\" != \"%s\"", #a, #b,               \
+        CHECK_MSG(_a &&_b && !strcmp(_a, _b), "%s == %s: \"%s\" != \"%s\"", #a, #b,                \
                   _a ? _a : "(null)", _b ? _b : "(null)");                                         \
     } while (0)
 
@@ -76,7 +76,7 @@ static const char *t_cur_name;
             fprintf(stderr, "FAIL %s\n", #fn);                                                     \
         } else {                                                                                   \
             t_passed++;                                                                            \
-            printf("ok   %s\n", #fn);                                                          \
+            printf("ok   %s\n", #fn);                                                              \
         }                                                                                          \
     } while (0)
 
@@ -91,8 +91,7 @@ static const char *t_cur_name;
     } while (0)
 
 #define TEST_DONE()                                                                                \
-    (printf("%d passed, %d failed, %d skipped\n", t_passed, t_failed, t_skipped),                  \
-     t_failed ? 1 : 0)
+    (printf("%d passed, %d failed, %d skipped\n", t_passed, t_failed, t_skipped), t_failed ? 1 : 0)
 
 /* A fresh private directory for this test process (removed by the OS tmp cleaner). */
 static inline const char *test_tmpdir(void)

@@ -51,8 +51,8 @@ typedef struct cpe_api_config {
     int retrain;               /* CPE_RETRAIN, 1: the daily retraining schedule (spec 10.4) */
     int retrain_at_min;        /* CPE_RETRAIN_AT, "00:00": its UTC time, as minute of the day */
     int retrain_every_s;       /* CPE_RETRAIN_EVERY_S, 0: > 0 retrains every N s instead (tests) */
-    int retrain_missing_s;     /* CPE_RETRAIN_MISSING_S, 30: first try for symbols without a model */
-    int models_keep;           /* CPE_MODELS_KEEP, 14: versions kept per symbol after a retrain */
+    int retrain_missing_s; /* CPE_RETRAIN_MISSING_S, 30: first try for symbols without a model */
+    int models_keep;       /* CPE_MODELS_KEEP, 14: versions kept per symbol after a retrain */
 } cpe_api_config_t;
 
 typedef struct cpe_api_setting {

@@ -55,8 +55,8 @@ typedef struct cpe_barload_info {
     int64_t src_interval_ms;            /* the stored interval the bars were built from */
     int simulated;                      /* the price series is simulated */
     int has_liq, has_oi, has_funding, has_basis, has_trades; /* which feeds were found */
-    int oi_daily;     /* oi came from the daily series fallback */
-    int last_partial; /* the last bar has fewer source bars than it holds */
+    int oi_daily;              /* oi came from the daily series fallback */
+    int last_partial;          /* the last bar has fewer source bars than it holds */
     int64_t first_ts, last_ts; /* open times of the price series' first and last stored bars */
 } cpe_barload_info_t;
 

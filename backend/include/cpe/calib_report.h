@@ -69,7 +69,7 @@ typedef struct cpe_calib_report {
     int64_t n_pending; /* outcome_ms > now: excluded */
     int64_t n_missing; /* outcome bar absent from the store: excluded */
     int64_t n_resolved;
-    cpe_calrep_cov_t cov_short; /* last CPE_CALREP_SHORT_DAYS days (or W when shorter) */
+    cpe_calrep_cov_t cov_short;  /* last CPE_CALREP_SHORT_DAYS days (or W when shorter) */
     cpe_calrep_cov_t cov_window; /* last W days */
     int short_days;
     size_t ndays; /* UTC days from day(now - W + 1 ms) to day(now), oldest first */
@@ -87,8 +87,7 @@ typedef struct cpe_calib_report {
  * read of bars, one read of predictions per horizon. out[nh]. CPE_EINVAL for a bad
  * window or horizon, CPE_ENOTFOUND when the asset has no 1m bars (message names it). */
 int cpe_calib_report_build(cpe_store_t *st, const char *what, const int *horizons_h, size_t nh,
-                           int64_t now_ms, int window_days, cpe_calib_report_t *out,
-                           cpe_diag_t *d);
+                           int64_t now_ms, int window_days, cpe_calib_report_t *out, cpe_diag_t *d);
 
 /* The computation alone, over caller-owned arrays: preds[np] of one horizon ascending by
  * ts, bars[nb] 1m bars ascending by open time. Fills everything but symbol, instrument and

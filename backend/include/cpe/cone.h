@@ -49,15 +49,15 @@ extern const double cpe_cone_probs[CPE_CONE_NQ]; /* 0.023, 0.159, 0.5, 0.841, 0.
 
 typedef struct cpe_cone_ws {
     int n_paths;
-    int steps;         /* steps simulated by the last cpe_cone_simulate */
-    int table_dist;    /* distribution/nu the innovation table was built for */
+    int steps;      /* steps simulated by the last cpe_cone_simulate */
+    int table_dist; /* distribution/nu the innovation table was built for */
     double table_nu;
-    float *table;      /* 1 << CPE_CONE_TABLE_BITS innovations */
-    double *x;         /* n_paths cumulative log returns */
-    double *h;         /* n_paths conditional variances */
-    double *tmp;       /* n_paths scratch for quantile selection */
+    float *table;        /* 1 << CPE_CONE_TABLE_BITS innovations */
+    double *x;           /* n_paths cumulative log returns */
+    double *h;           /* n_paths conditional variances */
+    double *tmp;         /* n_paths scratch for quantile selection */
     unsigned short *bin; /* n_paths histogram bin of each path's X_k (quantile search) */
-    double h_sum[CPE_CONE_MAX_STEPS + 1]; /* analytic sum of E h_1..E h_k */
+    double h_sum[CPE_CONE_MAX_STEPS + 1];          /* analytic sum of E h_1..E h_k */
     double q[CPE_CONE_MAX_STEPS + 1][CPE_CONE_NQ]; /* q[k][j]: quantile j of X_k (q[0] = 0) */
 } cpe_cone_ws_t;
 
@@ -101,8 +101,7 @@ int cpe_cone_fill(const cpe_cone_ws_t *ws, const cpe_cone_params_t *p, cpe_predi
 /* One call for several horizons: simulate max(horizon) steps once, then fill out[i] from
  * p[i]. */
 int cpe_cone_predict(cpe_cone_ws_t *ws, const cpe_garch_t *m, double h_next, uint64_t seed,
-                     const cpe_cone_params_t *p, size_t n, cpe_prediction_t *out,
-                     cpe_diag_t *d);
+                     const cpe_cone_params_t *p, size_t n, cpe_prediction_t *out, cpe_diag_t *d);
 
 /* The scale a realised price needed to fall inside an UNCALIBRATED prediction's bands
  * (made with s1 = s2 = 1): r1 for the 15.9/84.1 % band, r2 for 2.3/97.7 %, measured from the

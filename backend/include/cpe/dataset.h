@@ -62,14 +62,14 @@ typedef struct cpe_dataset_opts {
 } cpe_dataset_opts_t;
 
 typedef struct cpe_dataset {
-    size_t n;      /* rows */
-    size_t ncol;   /* = cpe_features_count() */
-    int64_t *ts_ms; /* [n] bar open time */
-    double *close;  /* [n] bar close */
-    double *X;      /* [n * ncol] row-major features */
-    size_t n1m;      /* 1m close series for labels */
-    int64_t *ts1m;   /* [n1m] open times, ascending */
-    double *close1m; /* [n1m] */
+    size_t n;                           /* rows */
+    size_t ncol;                        /* = cpe_features_count() */
+    int64_t *ts_ms;                     /* [n] bar open time */
+    double *close;                      /* [n] bar close */
+    double *X;                          /* [n * ncol] row-major features */
+    size_t n1m;                         /* 1m close series for labels */
+    int64_t *ts1m;                      /* [n1m] open times, ascending */
+    double *close1m;                    /* [n1m] */
     char instrument[CPE_INSTR_KEY_MAX]; /* the main price series */
     int simulated;
     unsigned sources; /* CPE_FSRC_* mask of the sources found (cpe_features_sources_seen) */

@@ -15,27 +15,27 @@
 
 #include <stddef.h>
 
-#define CPE_ERRNO_MAP(X)                                                        \
-    X(NOMEM, -1, "out of memory")                                               \
-    X(INVAL, -2, "invalid argument")                                            \
-    X(IO, -3, "input/output error")                                             \
-    X(PARSE, -4, "malformed input")                                             \
-    X(RANGE, -5, "value out of range")                                          \
-    X(NOTFOUND, -6, "not found")                                                \
-    X(EXISTS, -7, "already exists")                                             \
-    X(TOOBIG, -8, "too large")                                                  \
-    X(STORE, -9, "store error")                                                 \
-    X(UNSUPPORTED, -10, "not supported")                                        \
-    X(TRUNCATED, -11, "truncated input")                                        \
-    X(NOTREADY, -12, "not ready")                                               \
-    X(CONVERGE, -13, "did not converge")                                        \
-    X(STALE, -14, "data is stale")                                              \
-    X(MODEL, -15, "model error")                                                \
-    X(NET, -16, "network error")                                                \
-    X(TIMEOUT, -17, "timed out")                                                \
-    X(DATA, -18, "insufficient data")                                           \
-    X(AGAIN, -19, "try again")                                                  \
-    X(INTERNAL, -20, "internal error")                                          \
+#define CPE_ERRNO_MAP(X)                                                                           \
+    X(NOMEM, -1, "out of memory")                                                                  \
+    X(INVAL, -2, "invalid argument")                                                               \
+    X(IO, -3, "input/output error")                                                                \
+    X(PARSE, -4, "malformed input")                                                                \
+    X(RANGE, -5, "value out of range")                                                             \
+    X(NOTFOUND, -6, "not found")                                                                   \
+    X(EXISTS, -7, "already exists")                                                                \
+    X(TOOBIG, -8, "too large")                                                                     \
+    X(STORE, -9, "store error")                                                                    \
+    X(UNSUPPORTED, -10, "not supported")                                                           \
+    X(TRUNCATED, -11, "truncated input")                                                           \
+    X(NOTREADY, -12, "not ready")                                                                  \
+    X(CONVERGE, -13, "did not converge")                                                           \
+    X(STALE, -14, "data is stale")                                                                 \
+    X(MODEL, -15, "model error")                                                                   \
+    X(NET, -16, "network error")                                                                   \
+    X(TIMEOUT, -17, "timed out")                                                                   \
+    X(DATA, -18, "insufficient data")                                                              \
+    X(AGAIN, -19, "try again")                                                                     \
+    X(INTERNAL, -20, "internal error")                                                             \
     X(CANCELED, -21, "cancelled")
 
 enum cpe_errno {

@@ -63,10 +63,10 @@ typedef int (*cpe_event_sink_fn)(void *ctx, const cpe_market_event_t *ev);
 
 /* Rate-limit facts read from a REST response. */
 typedef struct cpe_rate_info {
-    double used;          /* weight/requests used in the window (NaN when not sent) */
-    double remaining;     /* requests left in the window (NaN when not sent) */
-    double limit;         /* the window's limit (NaN when unknown) */
-    int64_t reset_ms;     /* when the window resets (0 unknown) */
+    double used;            /* weight/requests used in the window (NaN when not sent) */
+    double remaining;       /* requests left in the window (NaN when not sent) */
+    double limit;           /* the window's limit (NaN when unknown) */
+    int64_t reset_ms;       /* when the window resets (0 unknown) */
     int64_t retry_after_ms; /* from Retry-After on 418/429 (0 none) */
 } cpe_rate_info_t;
 
@@ -81,8 +81,8 @@ typedef struct cpe_exchange {
     int kline_page;
     /* Path+query of a REST request for kind over [from_ms, to_ms) (klines 1m). CPE_EUNSUPPORTED
      * when the exchange has no such endpoint for that market. */
-    int (*rest_path)(cpe_data_kind_t kind, cpe_market_kind_t m, const char *symbol,
-                     int64_t from_ms, int64_t to_ms, char *out, size_t cap);
+    int (*rest_path)(cpe_data_kind_t kind, cpe_market_kind_t m, const char *symbol, int64_t from_ms,
+                     int64_t to_ms, char *out, size_t cap);
     /* Parse a REST body for (kind, market, symbol); every event goes to sink. */
     int (*parse_rest)(cpe_data_kind_t kind, cpe_market_kind_t m, const char *symbol,
                       const char *body, size_t len, cpe_event_sink_fn sink, void *ctx,

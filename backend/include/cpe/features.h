@@ -139,12 +139,12 @@ const char *cpe_fseries_name(int id); /* canonical name; NULL out of range */
 const char *cpe_fseries_name_at(size_t i);
 
 typedef struct cpe_feature_def {
-    const char *name;            /* "rsi_14" — the CSV column / model feature name */
+    const char *name; /* "rsi_14" — the CSV column / model feature name */
     cpe_feature_family_t family;
-    unsigned sources;            /* CPE_FSRC_* mask */
-    int series;                  /* cpe_fseries_t when sources has CPE_FSRC_SERIES, else -1 */
-    int warmup_bars;             /* bars pushed before the value can exist (1 = first bar) */
-    const char *definition;      /* one line: the formula, or the features.md reference */
+    unsigned sources;       /* CPE_FSRC_* mask */
+    int series;             /* cpe_fseries_t when sources has CPE_FSRC_SERIES, else -1 */
+    int warmup_bars;        /* bars pushed before the value can exist (1 = first bar) */
+    const char *definition; /* one line: the formula, or the features.md reference */
 } cpe_feature_def_t;
 
 size_t cpe_features_count(void);

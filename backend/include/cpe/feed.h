@@ -38,38 +38,38 @@ typedef struct cpe_feed cpe_feed_t;
 typedef struct cpe_feed_config {
     const char *symbols[CPE_FEED_MAX_SYMBOLS]; /* Binance form: "BTCUSDT" */
     int nsymbols;
-    int spot, perp;        /* which markets to follow (both by default) */
-    unsigned kinds;        /* mask of 1 << cpe_data_kind_t; 0 = klines, trades, funding, OI, liqs */
-    int64_t recover_ms;    /* primary must be fresh this long before it takes over again (30 s) */
-    int64_t max_age_ms[CPE_DK_COUNT]; /* 0 = the spec 16.3 limit of the kind */
+    int spot, perp;     /* which markets to follow (both by default) */
+    unsigned kinds;     /* mask of 1 << cpe_data_kind_t; 0 = klines, trades, funding, OI, liqs */
+    int64_t recover_ms; /* primary must be fresh this long before it takes over again (30 s) */
+    int64_t max_age_ms[CPE_DK_COUNT];        /* 0 = the spec 16.3 limit of the kind */
     int64_t backoff_base_ms, backoff_cap_ms; /* reconnect backoff (500 ms, 30 s) */
-    int64_t rest_timeout_ms;               /* per REST request (10 s) */
-    int64_t backfill_max_ms;               /* never backfill more than this (24 h) */
-    size_t queue_cap;                      /* events held for the consumer (65536) */
-    uint64_t seed;                         /* jitter */
+    int64_t rest_timeout_ms;                 /* per REST request (10 s) */
+    int64_t backfill_max_ms;                 /* never backfill more than this (24 h) */
+    size_t queue_cap;                        /* events held for the consumer (65536) */
+    uint64_t seed;                           /* jitter */
 } cpe_feed_config_t;
 
 typedef struct cpe_feed_event {
     const cpe_exchange_t *exchange;
-    int backfill; /* 1 when it came from a REST backfill */
+    int backfill;    /* 1 when it came from a REST backfill */
     int64_t recv_ms; /* wall clock when the frame or body was received (latency figures) */
     cpe_market_event_t ev;
 } cpe_feed_event_t;
 
 typedef struct cpe_feed_kind_status {
-    const char *kind;       /* "price", "funding", ... */
-    const char *active;     /* exchange in use */
-    int64_t last_event_ms;  /* wall clock of the newest used event (0 never) */
+    const char *kind;      /* "price", "funding", ... */
+    const char *active;    /* exchange in use */
+    int64_t last_event_ms; /* wall clock of the newest used event (0 never) */
     int64_t max_age_ms;
     int stale;
-    int switches;           /* fallback switches so far */
+    int switches; /* fallback switches so far */
 } cpe_feed_kind_status_t;
 
 typedef struct cpe_feed_status {
     cpe_feed_kind_status_t kinds[CPE_DK_COUNT];
     uint64_t events, malformed, duplicates, dropped_overflow;
     uint64_t reconnects, backfill_requests, backfilled_bars, rest_errors, rate_limited;
-    int connected;          /* open stream connections */
+    int connected; /* open stream connections */
 } cpe_feed_status_t;
 
 void cpe_feed_config_default(cpe_feed_config_t *c);
@@ -93,6 +93,7 @@ struct cpe_store;
  *   settled funding -> "funding" (v0 rate); OI -> "oi" (v0 contracts, v1 notional)
  *   liquidations -> "liq" (v0 side, v1 price, v2 qty); trades -> "trade" (v0 price, v1 qty,
  *   v2 side); book -> "book". In-progress klines and funding estimates are not stored. */
-int cpe_feed_store_events(struct cpe_store *st, const cpe_feed_event_t *ev, size_t n, cpe_diag_t *d);
+int cpe_feed_store_events(struct cpe_store *st, const cpe_feed_event_t *ev, size_t n,
+                          cpe_diag_t *d);
 
 #endif

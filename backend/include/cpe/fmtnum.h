@@ -1,5 +1,6 @@
 /*
- * fmtnum.h — fast round-trip printing of doubles for large outputs (cpe features CSV, JSON numbers).
+ * fmtnum.h — fast round-trip printing of doubles for large outputs (cpe features CSV, JSON
+ * numbers).
  *
  * cpe_fmt_fast() writes the same kind of text as cpe_fmt_double() (core/num.h): an
  * integer below 1e15 as an integer, otherwise the shortest of 15, 16 or 17 significant
@@ -10,7 +11,8 @@
  * with a margin of twice the scaling error), and 17 digits always round-trip because
  * the scaling error (< 2^-64 relative) stays far below half a unit of the last place.
  * Near an interval edge the fast path may print 17 digits where %.16g would have
- * round-tripped, or differ from glibc in the 17th digit: both still parse back exactly. Values whose scale is outside the exact ranges
+ * round-tripped, or differ from glibc in the 17th digit: both still parse back exactly. Values
+ * whose scale is outside the exact ranges
  * (|decimal exponent| too large) and platforms without an 80-bit long double fall back to
  * cpe_fmt_double(). NaN/inf write nan_text.
  */

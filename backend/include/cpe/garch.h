@@ -52,12 +52,12 @@ enum cpe_garch_param {
 #define CPE_GARCH_MIN_OBS 50
 
 typedef struct cpe_garch_opts {
-    int kind;          /* CPE_GARCH or CPE_GJR */
-    int dist;          /* CPE_DIST_NORMAL or CPE_DIST_T */
-    double scale;      /* multiply returns by this before fitting; <= 0: auto power of ten */
-    int max_iter;      /* BFGS iterations (default 200) */
-    double grad_tol;   /* converged when max |gradient of mean log-lik| < grad_tol (1e-6) */
-    int std_errors;    /* compute standard errors (default 1) */
+    int kind;            /* CPE_GARCH or CPE_GJR */
+    int dist;            /* CPE_DIST_NORMAL or CPE_DIST_T */
+    double scale;        /* multiply returns by this before fitting; <= 0: auto power of ten */
+    int max_iter;        /* BFGS iterations (default 200) */
+    double grad_tol;     /* converged when max |gradient of mean log-lik| < grad_tol (1e-6) */
+    int std_errors;      /* compute standard errors (default 1) */
     const double *start; /* optional natural-parameter start (CPE_GP_COUNT values) or NULL */
 } cpe_garch_opts_t;
 
@@ -67,12 +67,12 @@ typedef struct cpe_garch {
     double mu, omega, alpha, gamma, beta, nu;
     /* standard errors (NaN when not computed or the Hessian was not negative definite) */
     double se_mu, se_omega, se_alpha, se_gamma, se_beta, se_nu;
-    double loglik;      /* at the optimum, in the units of the returns passed in */
-    double backcast;    /* h_1: sample variance of the fitted returns */
-    double last_h;      /* conditional variance of the step after the last fitted return */
-    double scale;       /* factor the returns were multiplied by during the fit */
+    double loglik;   /* at the optimum, in the units of the returns passed in */
+    double backcast; /* h_1: sample variance of the fitted returns */
+    double last_h;   /* conditional variance of the step after the last fitted return */
+    double scale;    /* factor the returns were multiplied by during the fit */
     int n_obs;
-    int converged;      /* 1 when the gradient criterion was met */
+    int converged; /* 1 when the gradient criterion was met */
     int iterations;
     int fallback;       /* 1: this is the EWMA model (omega 0, alpha 1-lambda, beta lambda) */
     double ewma_lambda; /* lambda of the fallback, 0 otherwise */

@@ -59,37 +59,37 @@ typedef enum cpe_live_kind { CPE_LIVE_CANDLE = 0, CPE_LIVE_PREDICTION = 1 } cpe_
 
 typedef struct cpe_live_event {
     cpe_live_kind_t kind;
-    const char *symbol;        /* "BTCUSDT" */
-    int64_t interval_ms;       /* candles */
-    int closed;                /* candles: 1 when final */
-    const cpe_bar_t *bar;      /* candles */
-    double cvd;                /* candles: running CVD of the interval's series */
+    const char *symbol;           /* "BTCUSDT" */
+    int64_t interval_ms;          /* candles */
+    int closed;                   /* candles: 1 when final */
+    const cpe_bar_t *bar;         /* candles */
+    double cvd;                   /* candles: running CVD of the interval's series */
     const cpe_prediction_t *pred; /* predictions */
     int simulated;
-    int64_t emitted_ms;        /* wall clock when the event was produced */
-    int64_t source_ms;         /* candles from an exchange: when its frame arrived (else 0) */
+    int64_t emitted_ms; /* wall clock when the event was produced */
+    int64_t source_ms;  /* candles from an exchange: when its frame arrived (else 0) */
 } cpe_live_event_t;
 
 typedef void (*cpe_live_sink_fn)(void *ctx, const cpe_live_event_t *ev);
 
 typedef struct cpe_live_config {
-    const char *db;            /* store URL (the pipeline opens its own handle) */
+    const char *db; /* store URL (the pipeline opens its own handle) */
     cpe_live_mode_t mode;
-    const char *symbols;       /* "BTCUSDT,ETHUSDT"; NULL: the configured assets */
-    int tick_ms;               /* in-progress update period (1000) */
-    int minute_ms;             /* wall time of a simulated minute (60000) */
+    const char *symbols; /* "BTCUSDT,ETHUSDT"; NULL: the configured assets */
+    int tick_ms;         /* in-progress update period (1000) */
+    int minute_ms;       /* wall time of a simulated minute (60000) */
     uint64_t seed;
-    int backfill_minutes;      /* how far back the simulator fills an empty store (serve: 7 days) */
-    int64_t probe_ms;          /* auto: how long to wait for exchange data (8000) */
-    int predict;               /* predict at every closed bar (livepred.h) */
-    const char *models;        /* model registry root (NULL: $CPE_MODELS or data/models) */
-    int pred_paths;            /* Monte Carlo paths per live prediction (<= 0: 10,000) */
+    int backfill_minutes; /* how far back the simulator fills an empty store (serve: 7 days) */
+    int64_t probe_ms;     /* auto: how long to wait for exchange data (8000) */
+    int predict;          /* predict at every closed bar (livepred.h) */
+    const char *models;   /* model registry root (NULL: $CPE_MODELS or data/models) */
+    int pred_paths;       /* Monte Carlo paths per live prediction (<= 0: 10,000) */
     cpe_live_sink_fn sink;
     void *sink_ctx;
 } cpe_live_config_t;
 
 typedef struct cpe_live_status {
-    const char *source;        /* "simulated", "live", "store" (the resolved mode) */
+    const char *source; /* "simulated", "live", "store" (the resolved mode) */
     int simulated;
     int nsym;
     char symbol[CPE_LIVE_MAX_SYMBOLS][32];
@@ -100,9 +100,9 @@ typedef struct cpe_live_status {
     int64_t last_pred_ms[CPE_LIVE_MAX_SYMBOLS]; /* how long that prediction step took */
     char pred_note[CPE_LIVE_MAX_SYMBOLS][160];  /* why no prediction was made ("" = fine) */
     int64_t predictions_made;
-    char note[160];            /* why this mode (for the log and /health) */
-    int has_feed;              /* live mode: the exchange feed's state below */
-    cpe_feed_status_t feed;    /* per data kind: active exchange, freshness, switches */
+    char note[160];         /* why this mode (for the log and /health) */
+    int has_feed;           /* live mode: the exchange feed's state below */
+    cpe_feed_status_t feed; /* per data kind: active exchange, freshness, switches */
 } cpe_live_status_t;
 
 typedef struct cpe_live cpe_live_t;

@@ -69,7 +69,7 @@ typedef struct cpe_livepred {
     char last_error[256];        /* why the last step made no prediction ("" when it did) */
     cpe_aci_t aci;               /* online recalibration of the t cone's bands */
     int aci_ready;
-    int64_t aci_saved_ms;        /* wall time of the last save */
+    int64_t aci_saved_ms; /* wall time of the last save */
 } cpe_livepred_t;
 
 /* Online recalibration around a step (livepred_aci.c): open loads or starts the state;
@@ -78,8 +78,7 @@ typedef struct cpe_livepred {
 void cpe_livepred_aci_open(cpe_livepred_t *lp);
 void cpe_livepred_aci_before(cpe_livepred_t *lp, cpe_predictor_t *p, int64_t t_close_ms,
                              double close);
-void cpe_livepred_aci_after(cpe_livepred_t *lp, const cpe_prediction_t *out, int n,
-                            int64_t now_ms);
+void cpe_livepred_aci_after(cpe_livepred_t *lp, const cpe_prediction_t *out, int n, int64_t now_ms);
 void cpe_livepred_aci_close(cpe_livepred_t *lp);
 /* Save the state now (0, or CPE_EIO with d set). */
 int cpe_livepred_aci_save(cpe_livepred_t *lp, cpe_diag_t *d);

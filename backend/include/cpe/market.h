@@ -16,8 +16,8 @@
  * trade (price, qty, aggressor)        "trade"               price, qty, side(+1 buy/-1 sell)
  * funding (rate at funding time)       "funding"             rate
  * open interest                        "oi"                  contracts, notional
- * liquidation (side, price, qty)       "liq"                 side(+1 long liq'd/-1 short), price, qty
- * long/short account ratio             "lsr"                 ratio, long_share, short_share
+ * liquidation (side, price, qty)       "liq"                 side(+1 long liq'd/-1 short), price,
+ * qty long/short account ratio             "lsr"                 ratio, long_share, short_share
  * book snapshot depth within x% of mid "book"                bid05, bid1, bid2, ask05, ask1, ask2
  * named numeric series                 "series:<name>"       value
  * premium index kline (close)          "premium"             open, high, low, close
@@ -33,9 +33,9 @@
 typedef enum cpe_market_kind { CPE_SPOT = 0, CPE_PERP = 1, CPE_SERIES = 2 } cpe_market_kind_t;
 
 typedef struct cpe_instrument {
-    char exchange[16];  /* "binance", "bybit", "okx", "sim", "series" */
+    char exchange[16]; /* "binance", "bybit", "okx", "sim", "series" */
     cpe_market_kind_t kind;
-    char symbol[32];    /* "BTCUSDT", or the series' asset ("BTC") */
+    char symbol[32]; /* "BTCUSDT", or the series' asset ("BTC") */
 } cpe_instrument_t;
 
 /* Parse "binance:spot:BTCUSDT"; 0 or CPE_EPARSE. */
@@ -86,16 +86,16 @@ typedef struct cpe_point {
  * from 1m to coarser intervals by cpe_bars_aggregate().
  */
 typedef struct cpe_bar {
-    int64_t ts_ms;          /* open time */
+    int64_t ts_ms; /* open time */
     double open, high, low, close, volume, quote_volume, trades;
     double taker_buy_base, taker_buy_quote;
-    double cvd_delta;       /* taker buy - taker sell, base units: 2*tb - v (NaN w/o tb) */
-    double liq_long;        /* notional (quote) of longs liquidated in the bar, NaN w/o feed */
-    double liq_short;       /* notional of shorts liquidated in the bar, NaN w/o feed */
-    double oi;              /* open interest (notional) at close: latest available, NaN */
-    double funding;         /* latest settled funding rate at close, NaN */
-    double basis;           /* perp close / spot close - 1 at close, NaN */
-    double large_quote;     /* quote volume of trades > 100k USD (needs a tape), NaN */
+    double cvd_delta;   /* taker buy - taker sell, base units: 2*tb - v (NaN w/o tb) */
+    double liq_long;    /* notional (quote) of longs liquidated in the bar, NaN w/o feed */
+    double liq_short;   /* notional of shorts liquidated in the bar, NaN w/o feed */
+    double oi;          /* open interest (notional) at close: latest available, NaN */
+    double funding;     /* latest settled funding rate at close, NaN */
+    double basis;       /* perp close / spot close - 1 at close, NaN */
+    double large_quote; /* quote volume of trades > 100k USD (needs a tape), NaN */
 } cpe_bar_t;
 
 /* Initialise a bar from a kline; market-structure fields become NaN. */

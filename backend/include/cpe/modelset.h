@@ -205,8 +205,8 @@ void cpe_modelset_tcone_params(const cpe_modelset_t *ms, int k, const cpe_volfc_
  * A view without the realized columns, or too few rows, leaves rvol.ok = 0 and returns 0:
  * the GARCH cone is then used. Other errors are returned. */
 int cpe_modelset_train_rvol(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
-                            size_t nrows, int64_t label_cutoff_ms,
-                            const cpe_modelset_config_t *cfg, cpe_diag_t *d);
+                            size_t nrows, int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg,
+                            cpe_diag_t *d);
 
 /* Regime of a feature row (rule tags; NORMAL when the features are missing). */
 cpe_regime_t cpe_modelset_regime(const cpe_modelset_t *ms, const double *x);

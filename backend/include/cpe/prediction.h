@@ -21,20 +21,20 @@ typedef struct cpe_cone_point {
 } cpe_cone_point_t;
 
 typedef struct cpe_prediction {
-    int64_t ts_ms;       /* open time of the bar at whose close it was made */
-    char symbol[32];     /* "BTCUSDT" */
-    int horizon_h;       /* 1, 4, 8, 24 */
-    double close;        /* that bar's close */
-    double p_up;         /* calibrated P(y_move > 0) */
+    int64_t ts_ms;   /* open time of the bar at whose close it was made */
+    char symbol[32]; /* "BTCUSDT" */
+    int horizon_h;   /* 1, 4, 8, 24 */
+    double close;    /* that bar's close */
+    double p_up;     /* calibrated P(y_move > 0) */
     double expected_move;
     double volatility;
     double p023, p159, p500, p841, p977;
-    char regime[16];     /* "low-vol","normal","high-vol","trending-up","trending-down","panic" */
-    char confidence[8];  /* "low","medium","high" */
+    char regime[16];    /* "low-vol","normal","high-vol","trending-up","trending-down","panic" */
+    char confidence[8]; /* "low","medium","high" */
     char model_version[48];
-    int stale;           /* inputs older than the staleness limits */
-    int vol_fallback;    /* the volatility came from EWMA because GARCH failed */
-    int n_cone;          /* cone[0] is the start (t = close time, all = close), 1..horizon_h */
+    int stale;        /* inputs older than the staleness limits */
+    int vol_fallback; /* the volatility came from EWMA because GARCH failed */
+    int n_cone;       /* cone[0] is the start (t = close time, all = close), 1..horizon_h */
     cpe_cone_point_t cone[CPE_CONE_MAX_STEPS + 1];
 } cpe_prediction_t;
 

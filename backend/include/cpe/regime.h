@@ -64,17 +64,17 @@ typedef struct cpe_regime_features {
 
 /* Percentile levels (0..100) the thresholds are taken at. */
 typedef struct cpe_regime_levels {
-    double vol_low, vol_high; /* 20, 80 */
+    double vol_low, vol_high;    /* 20, 80 */
     double trend_down, trend_up; /* 15, 85 (of z24) */
-    double panic_ret;         /* 2.5 (of ret_4h) */
+    double panic_ret;            /* 2.5 (of ret_4h) */
 } cpe_regime_levels_t;
 
 typedef struct cpe_regime_thresholds {
-    double vol_low, vol_high;      /* of vol_24h */
-    double trend_down, trend_up;   /* of z24 */
-    double panic_ret;              /* of ret_4h */
+    double vol_low, vol_high;    /* of vol_24h */
+    double trend_down, trend_up; /* of z24 */
+    double panic_ret;            /* of ret_4h */
     cpe_regime_levels_t levels;
-    size_t n;                      /* rows the percentiles came from */
+    size_t n; /* rows the percentiles came from */
 } cpe_regime_thresholds_t;
 
 void cpe_regime_levels_default(cpe_regime_levels_t *l);
@@ -89,7 +89,7 @@ cpe_regime_t cpe_regime_classify(const cpe_regime_thresholds_t *t, const cpe_reg
 
 typedef struct cpe_regime_ml {
     double mean[CPE_REGIME_ML_NF], sd[CPE_REGIME_ML_NF]; /* standardisation */
-    double w[CPE_REGIME_COUNT][CPE_REGIME_ML_NF + 1];     /* last column = intercept */
+    double w[CPE_REGIME_COUNT][CPE_REGIME_ML_NF + 1];    /* last column = intercept */
     double l2;                                           /* penalty used */
     double train_agreement; /* share of training rows whose argmax equals the rule tag */
     int iterations;
@@ -113,8 +113,8 @@ cpe_regime_t cpe_regime_ml_smooth(const double *prob, int prev, double margin);
 typedef struct cpe_extreme {
     int flag;
     double max_abs_z;
-    double mult;             /* 1.0 when not flagged */
-    int confidence_penalty;  /* levels to lower confidence by: 0 or 1 */
+    double mult;            /* 1.0 when not flagged */
+    int confidence_penalty; /* levels to lower confidence by: 0 or 1 */
 } cpe_extreme_t;
 
 void cpe_extreme_check(const double *z, size_t n, double threshold, cpe_extreme_t *out);

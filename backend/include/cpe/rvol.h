@@ -41,21 +41,29 @@
 
 #define CPE_RVOL_MAX_H 4
 #define CPE_RVOL_MAXP 8
-#define CPE_RVOL_NCAND 3 /* HAR, GARCH-t, EWMA */
+#define CPE_RVOL_NCAND 3          /* HAR, GARCH-t, EWMA */
 #define CPE_RVOL_COMB_MARGIN 0.01 /* validation QLIKE a combination must gain over the HAR */
 
 /* Feature columns the model reads, in this order. */
-enum { CPE_RVC_1H, CPE_RVC_4H, CPE_RVC_8H, CPE_RVC_24H, CPE_RVC_7D, CPE_RVC_VOL1H,
-       CPE_RVC_VOL24H, CPE_RVC_N };
+enum {
+    CPE_RVC_1H,
+    CPE_RVC_4H,
+    CPE_RVC_8H,
+    CPE_RVC_24H,
+    CPE_RVC_7D,
+    CPE_RVC_VOL1H,
+    CPE_RVC_VOL24H,
+    CPE_RVC_N
+};
 extern const char *const cpe_rvol_columns[CPE_RVC_N];
 
 typedef struct cpe_rvol_h {
     int horizon_h;
-    int p;                      /* regressors incl. the intercept */
-    double b[CPE_RVOL_MAXP], s2; /* log-HAR coefficients and residual variance */
-    double w[CPE_RVOL_NCAND];   /* combination weights (sum 1) */
-    double level, level_har;    /* variance multipliers: combined, HAR alone */
-    double nu, scale;           /* predictive shape */
+    int p;                                  /* regressors incl. the intercept */
+    double b[CPE_RVOL_MAXP], s2;            /* log-HAR coefficients and residual variance */
+    double w[CPE_RVOL_NCAND];               /* combination weights (sum 1) */
+    double level, level_har;                /* variance multipliers: combined, HAR alone */
+    double nu, scale;                       /* predictive shape */
     double valid_qlike[CPE_RVOL_NCAND + 1]; /* HAR, GARCH-t, EWMA, combined (validation) */
     size_t n_fit, n_valid;
 } cpe_rvol_h_t;
@@ -76,7 +84,7 @@ typedef struct cpe_rvol {
  * weights, level and shape. */
 typedef struct cpe_rvol_data {
     size_t n, ncol, n_fit, valid_from;
-    const double *X;     /* feature rows: row i is X + row[i] * ncol */
+    const double *X; /* feature rows: row i is X + row[i] * ncol */
     const size_t *row;
     const int64_t *t_close_ms;
     const double *y, *rv_next, *v_garch, *v_ewma;

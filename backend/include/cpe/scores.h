@@ -42,8 +42,8 @@
  * nu = 5, with step halving so the likelihood never decreases; one pass over z per
  * iteration, no allocation (scores_tfit.c). The t likelihood already down-weights large
  * values (weight (nu+1)/(nu + z^2/c^2)); residuals beyond 100 robust sds are data errors
- * rather than tails and count as that cap, so a few wild values (1e6, 1e200, DBL_MAX) move nu by < 0.2 and
- * the scale by < 2 % instead of dragging nu towards its bound.
+ * rather than tails and count as that cap, so a few wild values (1e6, 1e200, DBL_MAX) move nu by <
+ * 0.2 and the scale by < 2 % instead of dragging nu towards its bound.
  *
  * Diebold-Mariano (cpe_dm_test) on loss differences d_t = loss_A,t - loss_B,t:
  *   t = mean(d) / sqrt(LRV / n),

@@ -50,7 +50,7 @@
 #include <stdint.h>
 
 #define CPE_SIM_MAX_SYMBOLS CPE_ASSETS_MAX /* every configured asset can be simulated */
-#define CPE_SIM_SLICES 12 /* 5-second slices per minute */
+#define CPE_SIM_SLICES 12                  /* 5-second slices per minute */
 #define CPE_SIM_SLICE_MS 5000
 
 typedef enum cpe_sim_regime {

@@ -60,7 +60,7 @@ typedef struct cpe_series_info {
     int64_t id;
     char instrument[CPE_INSTR_KEY_MAX];
     char kind[CPE_KIND_MAX]; /* "kline:1m", "funding", "series:futures_open_interest_usd" */
-    int64_t interval_ms; /* 0 for event streams */
+    int64_t interval_ms;     /* 0 for event streams */
     int simulated;
     int64_t first_ts, last_ts; /* INT64_MIN/MAX... when empty: first_ts > last_ts */
     int64_t count;
@@ -150,7 +150,7 @@ int cpe_store_resolve(cpe_store_t *s, const char *asset, int market, int64_t int
 /* Convenience: klines of instrument/kind ("kline:1m") in [from, to). */
 int cpe_store_read_klines(cpe_store_t *s, const char *instrument, const char *kind, int64_t from_ms,
                           int64_t to_ms, cpe_kline_t **out, size_t *n);
-int cpe_store_read_points(cpe_store_t *s, const char *instrument, const char *kind,
-                          int64_t from_ms, int64_t to_ms, cpe_point_t **out, size_t *n);
+int cpe_store_read_points(cpe_store_t *s, const char *instrument, const char *kind, int64_t from_ms,
+                          int64_t to_ms, cpe_point_t **out, size_t *n);
 
 #endif

@@ -159,7 +159,7 @@ typedef struct cpe_kline_span {
 /* The finest non-empty kline series of instrument whose interval divides divides_ms (0: any)
  * into *out (out->ok = 0 when none). 0 or a store error. */
 typedef int (*cpe_kline_probe_fn)(void *ctx, const char *instrument, int64_t divides_ms,
-                                   cpe_kline_span_t *out);
+                                  cpe_kline_span_t *out);
 
 typedef struct cpe_resolved {
     char instrument[CPE_INSTR_KEY_MAX]; /* "binance:spot:BTCUSDT" */
@@ -178,7 +178,6 @@ size_t cpe_instrument_candidates(const char *asset, int market, cpe_source_pref_
  * probe's error. */
 int cpe_instrument_resolve(const char *asset, int market, int64_t interval_ms,
                            cpe_source_pref_t pref, int64_t from_ms, int64_t to_ms,
-                           cpe_kline_probe_fn probe, void *ctx, cpe_resolved_t *out,
-                           cpe_diag_t *d);
+                           cpe_kline_probe_fn probe, void *ctx, cpe_resolved_t *out, cpe_diag_t *d);
 
 #endif

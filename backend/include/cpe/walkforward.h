@@ -90,12 +90,12 @@ typedef struct cpe_wf_plan {
 
 /* Baseline forecasts beside the model's predictive distribution (all zero-drift): */
 enum {
-    CPE_WF_B_CV1M,  /* const-vol: variance = realized_var_24h (1m returns) * H / 24, Gaussian */
-    CPE_WF_B_CV1H,  /* const-vol: sd of the last 24 1h log returns * sqrt(H), Gaussian */
-    CPE_WF_B_EWMA,  /* RiskMetrics lambda 0.94 on 1h returns, Gaussian */
-    CPE_WF_B_GN,    /* GARCH(1,1)-normal on 1h returns, Gaussian */
-    CPE_WF_B_GT,    /* GARCH-t (the cone's dynamics) variance, its Student-t */
-    CPE_WF_B_HAR,   /* the seasonal log-HAR alone (level from validation), Gaussian */
+    CPE_WF_B_CV1M, /* const-vol: variance = realized_var_24h (1m returns) * H / 24, Gaussian */
+    CPE_WF_B_CV1H, /* const-vol: sd of the last 24 1h log returns * sqrt(H), Gaussian */
+    CPE_WF_B_EWMA, /* RiskMetrics lambda 0.94 on 1h returns, Gaussian */
+    CPE_WF_B_GN,   /* GARCH(1,1)-normal on 1h returns, Gaussian */
+    CPE_WF_B_GT,   /* GARCH-t (the cone's dynamics) variance, its Student-t */
+    CPE_WF_B_HAR,  /* the seasonal log-HAR alone (level from validation), Gaussian */
     CPE_WF_NBASE
 };
 extern const char *const cpe_wf_base_names[CPE_WF_NBASE];

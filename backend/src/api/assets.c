@@ -68,7 +68,8 @@ static void write_model(cpe_jw_t *w, const cpe_registry_t *reg, const char *symb
     double split = 0;
     cpe_jw_key(w, "model");
     cpe_jw_obj(w);
-    if (!cpe_registry_champion(reg, symbol, ver)) cpe_jw_kstr(w, "champion", ver);
+    if (!cpe_registry_champion(reg, symbol, ver))
+        cpe_jw_kstr(w, "champion", ver);
     else {
         cpe_jw_key(w, "champion");
         cpe_jw_null(w);
@@ -80,8 +81,8 @@ static void write_model(cpe_jw_t *w, const cpe_registry_t *reg, const char *symb
     cpe_jw_end(w);
 }
 
-static int write_asset(cpe_api_t *api, cpe_jw_t *w, const cpe_asset_t *a,
-                       const cpe_registry_t *reg, const cpe_live_status_t *ls, int64_t now_ms)
+static int write_asset(cpe_api_t *api, cpe_jw_t *w, const cpe_asset_t *a, const cpe_registry_t *reg,
+                       const cpe_live_status_t *ls, int64_t now_ms)
 {
     cpe_jw_obj(w);
     cpe_jw_kstr(w, "asset", a->asset);
@@ -107,12 +108,16 @@ static int write_asset(cpe_api_t *api, cpe_jw_t *w, const cpe_asset_t *a,
     rc = cpe_api_kline_series(api, a->symbol, inst, &sim, &last);
     if (rc && rc != CPE_ENOTFOUND) return rc;
     cpe_jw_key(w, "serving");
-    if (rc) cpe_jw_null(w);
-    else cpe_jw_str(w, inst);
+    if (rc)
+        cpe_jw_null(w);
+    else
+        cpe_jw_str(w, inst);
     cpe_jw_kbool(w, "simulated", !rc && sim);
     cpe_jw_key(w, "newest_bar_ts");
-    if (rc) cpe_jw_null(w);
-    else cpe_jw_int(w, last);
+    if (rc)
+        cpe_jw_null(w);
+    else
+        cpe_jw_int(w, last);
     kiso_or_null(w, "newest_bar", last, !rc);
     cpe_jw_kbool(w, "stale", !rc && cpe_api_is_stale(api, last, now_ms));
     write_model(w, reg, a->symbol);
@@ -134,7 +139,8 @@ int cpe_route_assets(cpe_req_t *req, cpe_resp_t *resp)
     cpe_jw_kstr(&w, "source", api->source ? api->source : "");
     cpe_jw_key(&w, "horizons");
     cpe_jw_arr(&w);
-    for (int h = 0; h < CPE_NHORIZONS; h++) cpe_jw_int(&w, cpe_horizons_h[h]);
+    for (int h = 0; h < CPE_NHORIZONS; h++)
+        cpe_jw_int(&w, cpe_horizons_h[h]);
     cpe_jw_end(&w);
     cpe_jw_key(&w, "assets");
     cpe_jw_arr(&w);

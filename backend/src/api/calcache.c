@@ -51,8 +51,7 @@ static void refresh(cpe_calcache_t *c, cpe_store_t *st)
         if (rc && rc != CPE_ENOTFOUND) cpe_warn("calibration: %s: %s", c->a[i].symbol, d.msg);
         pthread_mutex_lock(&c->mu);
         for (int h = 0; h < NH; h++)
-            c->a[i].h[h] = rc ? (cov_pair_t){0}
-                              : (cov_pair_t){1, r[h].cov_short, r[h].cov_window};
+            c->a[i].h[h] = rc ? (cov_pair_t){0} : (cov_pair_t){1, r[h].cov_short, r[h].cov_window};
         int stop = c->stop;
         pthread_mutex_unlock(&c->mu);
         if (stop) return;
@@ -69,8 +68,10 @@ static void *thread_main(void *arg)
         pthread_mutex_unlock(&c->mu);
         cpe_store_t *st = NULL;
         cpe_diag_t d = {0};
-        if (cpe_store_open(c->db, &st, &d) == 0) refresh(c, st);
-        else cpe_warn("calibration: cannot open the store: %s", d.msg);
+        if (cpe_store_open(c->db, &st, &d) == 0)
+            refresh(c, st);
+        else
+            cpe_warn("calibration: cannot open the store: %s", d.msg);
         cpe_store_close(st);
         pthread_mutex_lock(&c->mu);
         int64_t next = cpe_now_ms() + CPE_CALCACHE_REFRESH_MS;
@@ -132,7 +133,8 @@ void cpe_calcache_write_health(cpe_calcache_t *c, cpe_jw_t *w, const char *symbo
 {
     asset_cov_t a[MAX_ASSETS];
     int n = snapshot(c, a), i = 0;
-    while (i < n && strcmp(a[i].symbol, symbol)) i++;
+    while (i < n && strcmp(a[i].symbol, symbol))
+        i++;
     if (i == n || !a[i].h[0].have) return;
     cpe_jw_key(w, "calibration");
     cpe_jw_arr(w);
@@ -146,13 +148,14 @@ void cpe_calcache_write_health(cpe_calcache_t *c, cpe_jw_t *w, const char *symbo
     cpe_jw_end(w);
 }
 
-static int gauge(cpe_buf_t *b, const char *sym, int h, const char *band, const char *win,
-                 double v)
+static int gauge(cpe_buf_t *b, const char *sym, int h, const char *band, const char *win, double v)
 {
     char t[40];
     cpe_fmt_double(t, v, "NaN");
-    return cpe_buf_printf(b, "cpe_cone_coverage{symbol=\"%s\",horizon=\"%d\",band=\"%s\","
-                             "window=\"%s\"} %s\n", sym, h, band, win, t);
+    return cpe_buf_printf(b,
+                          "cpe_cone_coverage{symbol=\"%s\",horizon=\"%d\",band=\"%s\","
+                          "window=\"%s\"} %s\n",
+                          sym, h, band, win, t);
 }
 
 int cpe_calcache_write_metrics(cpe_calcache_t *c, cpe_buf_t *b)
@@ -178,12 +181,14 @@ int cpe_calcache_write_metrics(cpe_calcache_t *c, cpe_buf_t *b)
         for (int h = 0; h < NH; h++) {
             const cov_pair_t *p = &a[i].h[h];
             if (!p->have) continue;
-            rc |= cpe_buf_printf(b, "cpe_cone_coverage_count{symbol=\"%s\",horizon=\"%d\","
-                                    "window=\"7d\"} %lld\n", a[i].symbol, cpe_horizons_h[h],
-                                 (long long)p->short_w.n);
-            rc |= cpe_buf_printf(b, "cpe_cone_coverage_count{symbol=\"%s\",horizon=\"%d\","
-                                    "window=\"30d\"} %lld\n", a[i].symbol, cpe_horizons_h[h],
-                                 (long long)p->long_w.n);
+            rc |= cpe_buf_printf(b,
+                                 "cpe_cone_coverage_count{symbol=\"%s\",horizon=\"%d\","
+                                 "window=\"7d\"} %lld\n",
+                                 a[i].symbol, cpe_horizons_h[h], (long long)p->short_w.n);
+            rc |= cpe_buf_printf(b,
+                                 "cpe_cone_coverage_count{symbol=\"%s\",horizon=\"%d\","
+                                 "window=\"30d\"} %lld\n",
+                                 a[i].symbol, cpe_horizons_h[h], (long long)p->long_w.n);
         }
     return rc ? CPE_ENOMEM : 0;
 }

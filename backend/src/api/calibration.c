@@ -59,7 +59,8 @@ int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp)
         cpe_jw_kint(&w, "window_days", days);
         cpe_jw_key(&w, "horizons");
         cpe_jw_arr(&w);
-        for (size_t i = 0; i < nh; i++) cpe_calib_report_json(&w, &r[i]);
+        for (size_t i = 0; i < nh; i++)
+            cpe_calib_report_json(&w, &r[i]);
         cpe_jw_end(&w);
         cpe_jw_end(&w);
         rc = w.err;

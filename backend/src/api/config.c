@@ -208,12 +208,15 @@ int cpe_api_config_load_file(cpe_api_config_t *c, const char *path, cpe_diag_t *
     int bad = ferror(f);
     fclose(f);
     int rc;
-    if (!text) rc = cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", path);
-    else if (bad) rc = cpe_diag_set(d, CPE_EIO, "%s: cannot read config file", path);
+    if (!text)
+        rc = cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", path);
+    else if (bad)
+        rc = cpe_diag_set(d, CPE_EIO, "%s: cannot read config file", path);
     else if (n > CPE_CONFIG_FILE_MAX)
         rc = cpe_diag_set(d, CPE_ETOOBIG, "%s: config file larger than %d bytes", path,
                           CPE_CONFIG_FILE_MAX);
-    else rc = cpe_api_config_parse(c, path, text, n, d);
+    else
+        rc = cpe_api_config_parse(c, path, text, n, d);
     free(text);
     return rc;
 }

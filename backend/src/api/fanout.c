@@ -34,7 +34,8 @@ cpe_fanout_t *cpe_fanout_new(cpe_fanout_mode_t mode, unsigned batch, cpe_fanout_
     cpe_fanout_t *f = calloc(1, sizeof *f);
     if (!f) return NULL;
     unsigned b = 8;
-    while (b < batch && b < 4096) b <<= 1;
+    while (b < batch && b < 4096)
+        b <<= 1;
     f->batch = b;
     f->done = done;
     f->ctx = ctx;
@@ -102,10 +103,12 @@ void cpe_fanout_flush(cpe_fanout_t *f)
     int tries = 0;
     while (taken < want) {
         int rc = io_uring_submit(&f->ring);
-        if (rc > 0) taken += (unsigned)rc;
+        if (rc > 0)
+            taken += (unsigned)rc;
         else if ((rc == 0 || rc == -EINTR || rc == -EAGAIN || rc == -EBUSY) && ++tries < 100)
             continue;
-        else break;
+        else
+            break;
     }
     reap(f, taken);
     if (taken == want) return;

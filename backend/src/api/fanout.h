@@ -27,7 +27,11 @@ typedef struct cpe_fanout cpe_fanout_t;
 /* res: bytes written (may be fewer than asked) or -errno (-EAGAIN: nothing written). */
 typedef void (*cpe_fanout_done_fn)(void *ctx, void *tag, ssize_t res);
 
-typedef enum cpe_fanout_mode { CPE_FANOUT_AUTO = 0, CPE_FANOUT_URING, CPE_FANOUT_SEND } cpe_fanout_mode_t;
+typedef enum cpe_fanout_mode {
+    CPE_FANOUT_AUTO = 0,
+    CPE_FANOUT_URING,
+    CPE_FANOUT_SEND
+} cpe_fanout_mode_t;
 
 /* batch: sends per submission (io_uring ring size; rounded to a power of two, 8..4096).
  * CPE_FANOUT_AUTO tries io_uring and falls back to send(); CPE_FANOUT_URING fails (NULL)

@@ -109,11 +109,16 @@ void cpe_resp_free(cpe_resp_t *r)
 static int status_code(int status)
 {
     switch (status) {
-    case 404: return CPE_ENOTFOUND;
-    case 413: return CPE_ETOOBIG;
-    case 503: return CPE_ENOTREADY;
-    case 500: return CPE_EINTERNAL;
-    default: return CPE_EINVAL;
+    case 404:
+        return CPE_ENOTFOUND;
+    case 413:
+        return CPE_ETOOBIG;
+    case 503:
+        return CPE_ENOTREADY;
+    case 500:
+        return CPE_EINTERNAL;
+    default:
+        return CPE_EINVAL;
     }
 }
 
@@ -140,7 +145,8 @@ static int resp_error(cpe_resp_t *r, int status, const char *code, const char *f
     if (known_assets) {
         cpe_jw_key(&w, "known");
         cpe_jw_arr(&w);
-        for (size_t i = 0; i < cpe_asset_count(); i++) cpe_jw_str(&w, cpe_asset_at(i)->asset);
+        for (size_t i = 0; i < cpe_asset_count(); i++)
+            cpe_jw_str(&w, cpe_asset_at(i)->asset);
         cpe_jw_end(&w);
     }
     cpe_jw_end(&w);
@@ -179,12 +185,18 @@ int cpe_req_param(const cpe_req_t *req, const char *name, char *buf, size_t cap)
     if (req->body_json) {
         json_t *v = json_object_get((json_t *)req->body_json, name);
         if (!v || json_is_null(v)) return 0;
-        if (json_is_string(v)) snprintf(buf, cap, "%s", json_string_value(v));
-        else if (json_is_integer(v)) snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
-        else if (json_is_real(v)) cpe_fmt_double(buf, json_real_value(v), "nan");
-        else if (json_is_true(v)) snprintf(buf, cap, "true");
-        else if (json_is_false(v)) snprintf(buf, cap, "false");
-        else snprintf(buf, cap, "%s", "\x01"); /* an object/array: never a valid value */
+        if (json_is_string(v))
+            snprintf(buf, cap, "%s", json_string_value(v));
+        else if (json_is_integer(v))
+            snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            cpe_fmt_double(buf, json_real_value(v), "nan");
+        else if (json_is_true(v))
+            snprintf(buf, cap, "true");
+        else if (json_is_false(v))
+            snprintf(buf, cap, "false");
+        else
+            snprintf(buf, cap, "%s", "\x01"); /* an object/array: never a valid value */
         return 1;
     }
     const char *v = cpe_query_get(&req->query, name);
@@ -243,8 +255,7 @@ int cpe_param_horizon(const cpe_req_t *req, cpe_resp_t *r, int required, int *ho
                           "horizon_hours must be one of %s", cpe_horizons_text());
 }
 
-int cpe_param_time(const cpe_req_t *req, cpe_resp_t *r, const char *name, int64_t def,
-                   int64_t *out)
+int cpe_param_time(const cpe_req_t *req, cpe_resp_t *r, const char *name, int64_t def, int64_t *out)
 {
     char v[CPE_QUERY_VAL_MAX];
     if (!cpe_req_param(req, name, v, sizeof v)) {
@@ -257,8 +268,8 @@ int cpe_param_time(const cpe_req_t *req, cpe_resp_t *r, const char *name, int64_
     return 0;
 }
 
-int cpe_param_int(const cpe_req_t *req, cpe_resp_t *r, const char *name, long lo, long hi,
-                  long def, long *out)
+int cpe_param_int(const cpe_req_t *req, cpe_resp_t *r, const char *name, long lo, long hi, long def,
+                  long *out)
 {
     char v[CPE_QUERY_VAL_MAX];
     if (!cpe_req_param(req, name, v, sizeof v)) {

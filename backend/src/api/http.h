@@ -60,12 +60,12 @@ struct cpe_api; /* server state (server.h) */
 
 typedef struct cpe_req {
     cpe_http_method_t method;
-    const char *path;        /* "/predict" (no query) */
-    const char *path_param;  /* the {id} part of a templated route, else NULL */
+    const char *path;       /* "/predict" (no query) */
+    const char *path_param; /* the {id} part of a templated route, else NULL */
     cpe_query_t query;
-    const char *body;        /* POST body (NUL-terminated) or NULL */
+    const char *body; /* POST body (NUL-terminated) or NULL */
     size_t body_len;
-    void *body_json;         /* json_t* object parsed from body (jansson), or NULL */
+    void *body_json; /* json_t* object parsed from body (jansson), or NULL */
     int64_t now_ms;
     struct cpe_api *api;
 } cpe_req_t;
@@ -99,8 +99,8 @@ int cpe_param_asset(const cpe_req_t *req, cpe_resp_t *r, int required, char asse
 int cpe_param_horizon(const cpe_req_t *req, cpe_resp_t *r, int required, int *horizon_h);
 int cpe_param_time(const cpe_req_t *req, cpe_resp_t *r, const char *name, int64_t def,
                    int64_t *out);
-int cpe_param_int(const cpe_req_t *req, cpe_resp_t *r, const char *name, long lo, long hi,
-                  long def, long *out);
+int cpe_param_int(const cpe_req_t *req, cpe_resp_t *r, const char *name, long lo, long hi, long def,
+                  long *out);
 int cpe_param_interval(const cpe_req_t *req, cpe_resp_t *r, const char *def, int64_t *ms,
                        const char **name);
 

@@ -33,7 +33,8 @@
 #define RESULT_CAP (256u * 1024 * 1024)
 
 typedef enum { J_FREE = 0, J_QUEUED, J_RUNNING, J_DONE, J_FAILED, J_CANCELLED } job_state_t;
-static const char *const state_name[] = {"free", "queued", "running", "done", "failed", "cancelled"};
+static const char *const state_name[] = {"free", "queued", "running",
+                                         "done", "failed", "cancelled"};
 
 typedef struct job {
     job_state_t state;
@@ -250,8 +251,7 @@ static job_t *take_slot(cpe_jobs_t *j)
     for (int i = 0; i < MAX_JOBS; i++) {
         job_t *jb = &j->job[i];
         if (jb->state == J_FREE) return jb;
-        if (jb->state >= J_DONE && (!old || jb->seq < old->seq))
-            old = jb;
+        if (jb->state >= J_DONE && (!old || jb->seq < old->seq)) old = jb;
     }
     if (old) {
         free(old->result);

@@ -32,7 +32,8 @@ static void block(uint32_t h[8], const uint8_t *p)
     }
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
     for (int i = 0; i < 64; i++) {
-        uint32_t t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+        uint32_t t1 =
+            hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
         uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
         hh = g;
         g = f;
@@ -43,7 +44,14 @@ static void block(uint32_t h[8], const uint8_t *p)
         b = a;
         a = t1 + t2;
     }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+    h[5] += f;
+    h[6] += g;
+    h[7] += hh;
 }
 
 typedef struct sha_ctx {
@@ -84,9 +92,11 @@ static void sha_final(sha_ctx *c, uint8_t out[32])
     uint8_t pad = 0x80;
     sha_update(c, &pad, 1);
     uint8_t zero = 0;
-    while (c->nbuf != 56) sha_update(c, &zero, 1);
+    while (c->nbuf != 56)
+        sha_update(c, &zero, 1);
     uint8_t len[8];
-    for (int i = 0; i < 8; i++) len[i] = (uint8_t)(bits >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        len[i] = (uint8_t)(bits >> (56 - 8 * i));
     sha_update(c, len, 8);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(c->h[i] >> 24);
@@ -107,8 +117,10 @@ void cpe_sha256(const void *data, size_t len, uint8_t out[32])
 void cpe_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen, uint8_t out[32])
 {
     uint8_t k[64] = {0}, ipad[64], opad[64], inner[32];
-    if (klen > 64) cpe_sha256(key, klen, k);
-    else memcpy(k, key, klen);
+    if (klen > 64)
+        cpe_sha256(key, klen, k);
+    else
+        memcpy(k, key, klen);
     for (int i = 0; i < 64; i++) {
         ipad[i] = k[i] ^ 0x36;
         opad[i] = k[i] ^ 0x5c;
@@ -136,7 +148,8 @@ static int b64val(int c)
 
 long cpe_b64url_decode(const char *in, size_t n, uint8_t *out, size_t cap)
 {
-    while (n > 0 && in[n - 1] == '=') n--;
+    while (n > 0 && in[n - 1] == '=')
+        n--;
     if (n % 4 == 1) return -1;
     size_t o = 0;
     uint32_t acc = 0;
@@ -211,7 +224,8 @@ int cpe_jwt_verify(const char *token, const char *secret, int64_t now_ms, char *
     cpe_hmac_sha256(secret, strlen(secret), token, (size_t)(d2 - token), want);
     long gl = cpe_b64url_decode(d2 + 1, strlen(d2 + 1), got, sizeof got);
     unsigned diff = gl == 32 ? 0 : 1;
-    for (int i = 0; i < 32 && gl == 32; i++) diff |= (unsigned)(want[i] ^ got[i]);
+    for (int i = 0; i < 32 && gl == 32; i++)
+        diff |= (unsigned)(want[i] ^ got[i]);
     if (diff) {
         rc = CPE_EINVAL;
         REASON("token signature does not verify");

@@ -18,8 +18,7 @@
 #include <stdint.h>
 
 void cpe_sha256(const void *data, size_t len, uint8_t out[32]);
-void cpe_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
-                     uint8_t out[32]);
+void cpe_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen, uint8_t out[32]);
 /* base64url (no padding; padding tolerated on decode). Decode returns the length or -1. */
 long cpe_b64url_decode(const char *in, size_t n, uint8_t *out, size_t cap);
 size_t cpe_b64url_encode(const uint8_t *in, size_t n, char *out, size_t cap);

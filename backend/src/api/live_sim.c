@@ -217,7 +217,7 @@ int live_sim_start(cpe_live_t *l, cpe_diag_t *d)
     if (rc) return rc;
     for (int i = 0; i < l->nsym; i++) {
         if (!(last_close[i] > 0)) { /* no simulated history: carry on from the real price */
-            cpe_resolved_t r; /* the universe's rule: real exchanges first */
+            cpe_resolved_t r;       /* the universe's rule: real exchanges first */
             if (!cpe_store_resolve(l->store, names[i], CPE_MARKET_ANY, 0, CPE_PREFER_REAL,
                                    INT64_MIN, INT64_MAX, &r, NULL) &&
                 !r.span.simulated)

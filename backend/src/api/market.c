@@ -100,7 +100,8 @@ static const struct {
 static void column(cpe_jw_t *w, const char *key, const cpe_bar_t *b, size_t n, bar_field_fn get,
                    double *col)
 {
-    for (size_t i = 0; i < n; i++) col[i] = get(&b[i]);
+    for (size_t i = 0; i < n; i++)
+        col[i] = get(&b[i]);
     cpe_jw_key(w, key);
     cpe_jw_num_array(w, col, n);
 }
@@ -146,7 +147,8 @@ int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp)
         return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "out of memory");
     }
     int64_t *ts = (int64_t *)col; /* same size: the times first, then the numbers */
-    for (size_t i = 0; i < n; i++) ts[i] = b[i].ts_ms;
+    for (size_t i = 0; i < n; i++)
+        ts[i] = b[i].ts_ms;
     cpe_jw_key(&w, "t");
     cpe_jw_int_array(&w, ts, n);
     for (size_t c = 0; c < sizeof columns / sizeof columns[0]; c++)

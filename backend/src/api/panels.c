@@ -46,10 +46,12 @@ size_t cpe_liq_clusters(const cpe_bar_t *b, size_t n, double bin_rel, cpe_liq_ba
         if (!isnan(prev_oi) && oi > prev_oi && i + 1 < n) {
             double d = oi - prev_oi, p = b[i].close;
             double ls = 0.5;
-            if (b[i].volume > 0 && !isnan(b[i].taker_buy_base)) ls = b[i].taker_buy_base / b[i].volume;
+            if (b[i].volume > 0 && !isnan(b[i].taker_buy_base))
+                ls = b[i].taker_buy_base / b[i].volume;
             for (int t = 0; t < 4; t++) {
                 for (int side = 1; side >= -1; side -= 2) {
-                    double lp = side > 0 ? p * (1 - 1 / tier_lev[t] + MM) : p * (1 + 1 / tier_lev[t] - MM);
+                    double lp =
+                        side > 0 ? p * (1 - 1 / tier_lev[t] + MM) : p * (1 + 1 / tier_lev[t] - MM);
                     int gone = side > 0 ? sufmin[i + 1] <= lp : sufmax[i + 1] >= lp;
                     if (gone) continue;
                     double k = (lp - base) / width;
@@ -69,7 +71,8 @@ size_t cpe_liq_clusters(const cpe_bar_t *b, size_t n, double bin_rel, cpe_liq_ba
             if (bb[k] <= 0) continue;
             size_t j = k;
             double sum = 0;
-            while (j < MAXBINS && bb[j] > 0) sum += bb[j++];
+            while (j < MAXBINS && bb[j] > 0)
+                sum += bb[j++];
             out[nout].price_lo = base + (double)k * width;
             out[nout].price_hi = base + (double)j * width;
             out[nout].notional = sum;
@@ -79,8 +82,10 @@ size_t cpe_liq_clusters(const cpe_bar_t *b, size_t n, double bin_rel, cpe_liq_ba
         }
     }
     double mx = 0;
-    for (size_t i = 0; i < nout; i++) mx = fmax(mx, out[i].notional);
-    for (size_t i = 0; i < nout; i++) out[i].intensity = mx > 0 ? out[i].notional / mx : 0;
+    for (size_t i = 0; i < nout; i++)
+        mx = fmax(mx, out[i].notional);
+    for (size_t i = 0; i < nout; i++)
+        out[i].intensity = mx > 0 ? out[i].notional / mx : 0;
 out:
     free(sufmin);
     free(sufmax);
@@ -185,7 +190,8 @@ size_t cpe_volume_profile(const cpe_bar_t *b, size_t n, size_t nbins, cpe_vp_bin
         double range = h - l;
         for (size_t k = k0; k <= k1; k++) {
             double share;
-            if (range <= 0) share = 1.0;
+            if (range <= 0)
+                share = 1.0;
             else {
                 double a = fmax(l, out[k].price_lo), z = fmin(h, out[k].price_hi);
                 share = z > a ? (z - a) / range : 0;

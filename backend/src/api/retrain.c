@@ -129,7 +129,8 @@ static int run_all(cpe_retrain_t *r, int only_missing)
     }
     cpe_store_close(st);
     int missing = 0;
-    for (int i = 0; i < r->nsym; i++) missing |= !has_champion(r, i);
+    for (int i = 0; i < r->nsym; i++)
+        missing |= !has_champion(r, i);
     return missing;
 }
 

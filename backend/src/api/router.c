@@ -8,12 +8,18 @@
 const char *cpe_method_name(int method)
 {
     switch (method) {
-    case CPE_GET: return "GET";
-    case CPE_POST: return "POST";
-    case CPE_OPTIONS: return "OPTIONS";
-    case CPE_HEAD: return "HEAD";
-    case CPE_DELETE: return "DELETE";
-    default: return "?";
+    case CPE_GET:
+        return "GET";
+    case CPE_POST:
+        return "POST";
+    case CPE_OPTIONS:
+        return "OPTIONS";
+    case CPE_HEAD:
+        return "HEAD";
+    case CPE_DELETE:
+        return "DELETE";
+    default:
+        return "?";
     }
 }
 
@@ -25,7 +31,8 @@ const char *cpe_method_key(int method)
 int cpe_route_count(const cpe_route_t *table)
 {
     int n = 0;
-    while (table[n].path) n++;
+    while (table[n].path)
+        n++;
     return n;
 }
 
@@ -124,16 +131,26 @@ static void write_params(cpe_jw_t *w, const cpe_route_t *r)
 static const char *status_text(int s)
 {
     switch (s) {
-    case 200: return "OK";
-    case 202: return "Accepted";
-    case 400: return "Malformed JSON or parameter (error.details.field names it)";
-    case 401: return "JWT required and missing, bad or expired";
-    case 404: return "Unknown asset, route or job";
-    case 413: return "Body over 1 MiB";
-    case 422: return "Horizon not offered (error.message lists the horizons)";
-    case 429: return "Rate limited (Retry-After header)";
-    case 503: return "Unavailable (details.retry_after_seconds; fallback)";
-    default: return "See docs/API.md";
+    case 200:
+        return "OK";
+    case 202:
+        return "Accepted";
+    case 400:
+        return "Malformed JSON or parameter (error.details.field names it)";
+    case 401:
+        return "JWT required and missing, bad or expired";
+    case 404:
+        return "Unknown asset, route or job";
+    case 413:
+        return "Body over 1 MiB";
+    case 422:
+        return "Horizon not offered (error.message lists the horizons)";
+    case 429:
+        return "Rate limited (Retry-After header)";
+    case 503:
+        return "Unavailable (details.retry_after_seconds; fallback)";
+    default:
+        return "See docs/API.md";
     }
 }
 
@@ -143,10 +160,12 @@ static void write_responses(cpe_jw_t *w, const cpe_route_t *r)
     cpe_jw_obj(w);
     const char *s = r->statuses ? r->statuses : "200";
     while (*s) {
-        while (*s == ' ') s++;
+        while (*s == ' ')
+            s++;
         if (!*s) break;
         int code = 0;
-        while (*s >= '0' && *s <= '9') code = code * 10 + (*s++ - '0');
+        while (*s >= '0' && *s <= '9')
+            code = code * 10 + (*s++ - '0');
         if (code <= 0) break;
         char k[16];
         snprintf(k, sizeof k, "%d", code);
@@ -175,8 +194,9 @@ int cpe_openapi_write(const cpe_route_t *table, cpe_buf_t *b)
     cpe_jw_obj(&w);
     cpe_jw_kstr(&w, "title", "cpe — crypto prediction engine API");
     cpe_jw_kstr(&w, "version", "0.1.0");
-    cpe_jw_kstr(&w, "description", "Generated from the server's route table; see docs/API.md. "
-                                   "WebSocket: GET /ws (not an OpenAPI operation).");
+    cpe_jw_kstr(&w, "description",
+                "Generated from the server's route table; see docs/API.md. "
+                "WebSocket: GET /ws (not an OpenAPI operation).");
     cpe_jw_end(&w);
     cpe_jw_key(&w, "components");
     cpe_jw_obj(&w);

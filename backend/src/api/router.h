@@ -26,13 +26,13 @@ typedef struct cpe_route_param {
 } cpe_route_param_t;
 
 typedef struct cpe_route {
-    int method;          /* CPE_GET, CPE_POST or CPE_DELETE */
-    const char *path;    /* "/predict", "/backtest/{job_id}" */
+    int method;       /* CPE_GET, CPE_POST or CPE_DELETE */
+    const char *path; /* "/predict", "/backtest/{job_id}" */
     cpe_route_fn fn;
-    const char *name;    /* metric label, e.g. "predict" */
+    const char *name; /* metric label, e.g. "predict" */
     const char *summary;
     const cpe_route_param_t *params;
-    const char *statuses;    /* documented statuses, "200 400 404 422 503" */
+    const char *statuses;     /* documented statuses, "200 400 404 422 503" */
     const char *content_type; /* of a 200: "application/json" or "text/plain" */
     int public_route;         /* 1: exempt from JWT (health, metrics, openapi) */
 } cpe_route_t;

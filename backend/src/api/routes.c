@@ -18,11 +18,21 @@ static int route_openapi(cpe_req_t *req, cpe_resp_t *resp);
 
 #define ASSET_DOC "a configured asset (GET /assets lists them; 404 names the known ones)"
 #define HORIZON_DOC "hours, one of " CPE_HORIZONS_TEXT
-#define Q_ASSET {"asset", "query", "string", 1, ASSET_DOC}
-#define Q_HORIZON {"horizon_hours", "query", "integer", 1, HORIZON_DOC}
-#define Q_AT {"at", "query", "string", 0, "ISO-8601 time or epoch ms: the prediction made then"}
+#define Q_ASSET                                                                                    \
+    {                                                                                              \
+        "asset", "query", "string", 1, ASSET_DOC                                                   \
+    }
+#define Q_HORIZON                                                                                  \
+    {                                                                                              \
+        "horizon_hours", "query", "integer", 1, HORIZON_DOC                                        \
+    }
+#define Q_AT                                                                                       \
+    {                                                                                              \
+        "at", "query", "string", 0, "ISO-8601 time or epoch ms: the prediction made then"          \
+    }
 
-static const cpe_route_param_t p_predict_get[] = {Q_ASSET, Q_HORIZON, Q_AT, {NULL, NULL, NULL, 0, NULL}};
+static const cpe_route_param_t p_predict_get[] = {
+    Q_ASSET, Q_HORIZON, Q_AT, {NULL, NULL, NULL, 0, NULL}};
 static const cpe_route_param_t p_predict_post[] = {
     {"asset", "body", "string", 1, ASSET_DOC},
     {"horizon_hours", "body", "integer", 1, HORIZON_DOC},
@@ -33,10 +43,12 @@ static const cpe_route_param_t p_market[] = {
     {"interval", "query", "string", 0, CPE_INTERVALS_SERVED_TEXT " (default 1m)"},
     {"from", "query", "string", 0, "first bar open time (ISO or ms)"},
     {"to", "query", "string", 0, "end, exclusive (ISO or ms; default now)"},
-    {"limit", "query", "integer", 0, "at most this many of the newest bars (<= 20000, default 1000)"},
+    {"limit", "query", "integer", 0,
+     "at most this many of the newest bars (<= 20000, default 1000)"},
     {NULL, NULL, NULL, 0, NULL}};
 static const cpe_route_param_t p_predictions[] = {
-    Q_ASSET, Q_HORIZON,
+    Q_ASSET,
+    Q_HORIZON,
     {"from", "query", "string", 0, "ISO or ms (default to - 24 h)"},
     {"to", "query", "string", 0, "ISO or ms, exclusive (default now)"},
     {NULL, NULL, NULL, 0, NULL}};
@@ -60,9 +72,8 @@ const cpe_route_t cpe_api_routes[] = {
     {CPE_GET, "/predict", route_predict, "predict",
      "Latest (or at a past time) direction probability, expected move, volatility and cone",
      p_predict_get, "200 400 401 404 422 429 503", "application/json", 0},
-    {CPE_POST, "/predict", route_predict, "predict",
-     "Same as GET /predict with a JSON body", p_predict_post, "200 400 401 404 413 422 429 503",
-     "application/json", 0},
+    {CPE_POST, "/predict", route_predict, "predict", "Same as GET /predict with a JSON body",
+     p_predict_post, "200 400 401 404 413 422 429 503", "application/json", 0},
     {CPE_GET, "/explain", route_explain, "explain",
      "Reasons and feature contributions (TreeSHAP) behind a prediction", p_predict_get,
      "200 400 401 404 422 429 503", "application/json", 0},
@@ -89,7 +100,8 @@ const cpe_route_t cpe_api_routes[] = {
      p_backtest_get, "200 401 404 429", "application/json", 0},
     {CPE_DELETE, "/backtest/{job_id}", cpe_route_backtest_delete, "backtest_job",
      "Cancel a backtest job: queued ones at once, running ones between walk-forward folds; "
-     "202 while it stops", p_backtest_get, "200 202 401 404 429", "application/json", 0},
+     "202 while it stops",
+     p_backtest_get, "200 202 401 404 429", "application/json", 0},
     {CPE_GET, "/health", route_health, "health",
      "Freshness per data source, stale flags, model versions, retraining, simulated flag", NULL,
      "200 429", "application/json", 1},
@@ -230,7 +242,9 @@ static int route_predict(cpe_req_t *req, cpe_resp_t *resp)
     cpe_prediction_t p;
     rc = cpe_api_prediction(req->api, symbol, h, at, &p, NULL);
     if (rc == CPE_ENOTFOUND) return unavailable(resp, "prediction", at);
-    if (rc) return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "store error reading predictions");
+    if (rc)
+        return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0,
+                              "store error reading predictions");
     /* Latest prediction: stale when the data is stale or the prediction lags the newest bar
      * by more than two bars (the model stopped producing: spec 17.2). */
     int stale = 0;
@@ -257,7 +271,9 @@ static int route_explain(cpe_req_t *req, cpe_resp_t *resp)
         free(ex);
         return unavailable(resp, "explanation", at);
     }
-    if (rc) return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "store error reading predictions");
+    if (rc)
+        return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0,
+                              "store error reading predictions");
     json_t *ej = json_loads(ex, 0, NULL);
     cpe_jw_t w;
     cpe_jw_init(&w, &resp->body);
@@ -302,14 +318,16 @@ static int route_predictions(cpe_req_t *req, cpe_resp_t *resp)
     if ((rc = cpe_param_time(req, resp, "to", req->now_ms, &to))) return rc;
     if ((rc = cpe_param_time(req, resp, "from", to - CPE_MS_PER_DAY, &from))) return rc;
     if (from >= to)
-        return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "from", NULL, 0, "from must be before to");
+        return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "from", NULL, 0,
+                              "from must be before to");
     if ((rc = asset_in_store(req, resp, asset, symbol, &sim, &last_ts))) return rc;
     cpe_prediction_t *p = NULL;
     size_t n = 0;
     rc = req->api->store->ops->get_predictions(req->api->store, symbol, h, from, to, &p, &n);
     if (rc) {
         free(p);
-        return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "store error reading predictions");
+        return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0,
+                              "store error reading predictions");
     }
     size_t first = n > 20000 ? n - 20000 : 0;
     cpe_jw_t w;
@@ -368,7 +386,8 @@ static int route_health(cpe_req_t *req, cpe_resp_t *resp)
     cpe_series_info_t *s = NULL;
     size_t n = 0;
     int rc = api->store->ops->list_series(api->store, &s, &n);
-    if (rc) return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "store error listing series");
+    if (rc)
+        return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "store error listing series");
     cpe_live_status_t ls;
     cpe_live_get_status(api->live, &ls);
     int degraded = 0, nprice = 0;
@@ -402,7 +421,8 @@ static int route_health(cpe_req_t *req, cpe_resp_t *resp)
         cpe_jw_kbool(&w, "simulated", s[i].simulated);
         cpe_jw_kint(&w, "last_ts", s[i].last_ts);
         cpe_jw_kint(&w, "age_ms", age < 0 ? 0 : age);
-        if (r->max_age_ms >= 0) cpe_jw_kint(&w, "max_age_ms", r->max_age_ms + r->cadence_ms);
+        if (r->max_age_ms >= 0)
+            cpe_jw_kint(&w, "max_age_ms", r->max_age_ms + r->cadence_ms);
         else {
             cpe_jw_key(&w, "max_age_ms");
             cpe_jw_null(&w);
@@ -447,13 +467,16 @@ static int route_health(cpe_req_t *req, cpe_resp_t *resp)
             cpe_jw_kstr(&w, "kind", ks->kind);
             cpe_jw_kstr(&w, "active", ks->active ? ks->active : "");
             cpe_jw_key(&w, "age_ms");
-            if (ks->last_event_ms > 0) cpe_jw_int(&w, req->now_ms - ks->last_event_ms);
-            else cpe_jw_null(&w);
+            if (ks->last_event_ms > 0)
+                cpe_jw_int(&w, req->now_ms - ks->last_event_ms);
+            else
+                cpe_jw_null(&w);
             cpe_jw_kint(&w, "max_age_ms", ks->max_age_ms);
             cpe_jw_kbool(&w, "stale", ks->stale);
             cpe_jw_kint(&w, "switches", ks->switches);
             cpe_jw_end(&w);
-            if (ks->stale && k == CPE_DK_KLINE) degraded = 1; /* sporadic kinds (liq) may be quiet */
+            if (ks->stale && k == CPE_DK_KLINE)
+                degraded = 1; /* sporadic kinds (liq) may be quiet */
         }
         cpe_jw_end(&w);
         cpe_jw_end(&w);
@@ -464,8 +487,10 @@ static int route_health(cpe_req_t *req, cpe_resp_t *resp)
         cpe_jw_obj(&w);
         cpe_jw_kstr(&w, "symbol", ls.symbol[i]);
         cpe_jw_key(&w, "last_ts");
-        if (ls.last_pred_ts[i] == INT64_MIN) cpe_jw_null(&w);
-        else cpe_jw_int(&w, ls.last_pred_ts[i]);
+        if (ls.last_pred_ts[i] == INT64_MIN)
+            cpe_jw_null(&w);
+        else
+            cpe_jw_int(&w, ls.last_pred_ts[i]);
         cpe_jw_kint(&w, "step_ms", ls.last_pred_ms[i]);
         cpe_jw_kstr(&w, "note", ls.pred_note[i]);
         cpe_calcache_write_health(api->calcache, &w, ls.symbol[i]);
@@ -475,8 +500,10 @@ static int route_health(cpe_req_t *req, cpe_resp_t *resp)
     cpe_jw_key(&w, "retraining");
     cpe_retrain_write_health(api->retrain, &w);
     cpe_jw_end(&w);
-    if (degraded || nprice == 0) memcpy(resp->body.data + status_at, "\"degraded\"", 10);
-    else memcpy(resp->body.data + status_at, "\"ok\"      ", 10);
+    if (degraded || nprice == 0)
+        memcpy(resp->body.data + status_at, "\"degraded\"", 10);
+    else
+        memcpy(resp->body.data + status_at, "\"ok\"      ", 10);
     return w.err;
 }
 
@@ -514,12 +541,15 @@ static void accuracy(cpe_api_t *api, const char *symbol, int h, int64_t now, dou
         int64_t due = p[i].ts_ms + CPE_MS_PER_MIN + hms;
         if (!isnan(p[i].p_up)) {
             int bin = (int)fmin(9, fmax(0, floor(p[i].p_up * 10)));
-            if (p[i].ts_ms >= now - CPE_MS_PER_DAY) cur[bin]++, ncur++;
-            else ref[bin]++, nref++;
+            if (p[i].ts_ms >= now - CPE_MS_PER_DAY)
+                cur[bin]++, ncur++;
+            else
+                ref[bin]++, nref++;
         }
         if (due > now || due < now - CPE_MS_PER_DAY || isnan(p[i].p_up)) continue;
         int64_t want = p[i].ts_ms + hms; /* open time of the bar closing at due */
-        while (j < nk && k[j].ts_ms < want) j++;
+        while (j < nk && k[j].ts_ms < want)
+            j++;
         if (j < nk && k[j].ts_ms == want) {
             tot++;
             if ((k[j].close > p[i].close) == (p[i].p_up > 0.5)) hits++;

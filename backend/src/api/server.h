@@ -102,9 +102,9 @@ typedef struct cpe_api {
     /* inbox from the live pipeline and job threads */
     pthread_mutex_t mu;
     cpe_wsmsg_t *inbox, *inbox_tail;
-    int inbox_woken; /* lws_cancel_service() called since the last drain */
+    int inbox_woken;                      /* lws_cancel_service() called since the last drain */
     pred_cache_t (*preds)[CPE_NHORIZONS]; /* [configured asset][horizon], made at setup */
-    kline_cache_t klines[KLINE_CACHE]; /* service thread only */
+    kline_cache_t klines[KLINE_CACHE];    /* service thread only */
     int stale[CPE_ASSETS_MAX]; /* last market stale flag per asset (for "market" pushes) */
     struct cpe_jobs *jobs;
     struct cpe_retrain *retrain; /* NULL when CPE_RETRAIN=0 */

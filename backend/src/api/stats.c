@@ -31,7 +31,8 @@ void cpe_stats_observe(cpe_stats_t *s, int slot, int status, double seconds)
             break;
         }
     int b = 0;
-    while (b < CPE_STATS_NBUCKETS && seconds > cpe_stats_buckets_s[b]) b++;
+    while (b < CPE_STATS_NBUCKETS && seconds > cpe_stats_buckets_s[b])
+        b++;
     if (b < CPE_STATS_NBUCKETS) sl->bucket[b]++;
     sl->count++;
     sl->sum_s += seconds;
@@ -57,9 +58,9 @@ int cpe_stats_render(const cpe_stats_t *s, const cpe_stats_gauges_t *g, cpe_buf_
         const cpe_stats_slot_t *sl = &s->slot[i];
         for (int k = 0; k < CPE_STATS_NSTATUS; k++) {
             if (!sl->status_count[k]) continue;
-            rc |= cpe_buf_printf(b, "cpe_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
-                                 sl->route, sl->method, status_codes[k],
-                                 (unsigned long long)sl->status_count[k]);
+            rc |= cpe_buf_printf(
+                b, "cpe_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
+                sl->route, sl->method, status_codes[k], (unsigned long long)sl->status_count[k]);
         }
     }
     rc |= cpe_buf_puts(b, "# HELP cpe_http_request_duration_seconds Server time per request.\n"
@@ -69,52 +70,68 @@ int cpe_stats_render(const cpe_stats_t *s, const cpe_stats_gauges_t *g, cpe_buf_
         uint64_t cum = 0;
         for (int k = 0; k < CPE_STATS_NBUCKETS; k++) {
             cum += sl->bucket[k];
-            rc |= cpe_buf_printf(b, "cpe_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"",
-                                 sl->route, sl->method);
+            rc |= cpe_buf_printf(
+                b, "cpe_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"",
+                sl->route, sl->method);
             num(b, cpe_stats_buckets_s[k]);
             rc |= cpe_buf_printf(b, "\"} %llu\n", (unsigned long long)cum);
         }
         rc |= cpe_buf_printf(b,
-                             "cpe_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"+Inf\"} %llu\n"
+                             "cpe_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\","
+                             "le=\"+Inf\"} %llu\n"
                              "cpe_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} ",
-                             sl->route, sl->method, (unsigned long long)sl->count, sl->route, sl->method);
+                             sl->route, sl->method, (unsigned long long)sl->count, sl->route,
+                             sl->method);
         num(b, sl->sum_s);
-        rc |= cpe_buf_printf(b, "\ncpe_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %llu\n",
-                             sl->route, sl->method, (unsigned long long)sl->count);
+        rc |= cpe_buf_printf(
+            b, "\ncpe_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %llu\n",
+            sl->route, sl->method, (unsigned long long)sl->count);
     }
-    rc |= cpe_buf_printf(b,
-                         "# HELP cpe_ws_clients Connected WebSocket clients.\n# TYPE cpe_ws_clients gauge\n"
-                         "cpe_ws_clients %d\n"
-                         "# HELP cpe_ws_messages_sent_total WebSocket messages written.\n# TYPE cpe_ws_messages_sent_total counter\n"
-                         "cpe_ws_messages_sent_total %llu\n"
-                         "# HELP cpe_ws_slow_clients_dropped_total Clients disconnected for a full queue.\n# TYPE cpe_ws_slow_clients_dropped_total counter\n"
-                         "cpe_ws_slow_clients_dropped_total %llu\n"
-                         "# HELP cpe_ws_collapsed_total Queued candle updates replaced by a newer one.\n# TYPE cpe_ws_collapsed_total counter\n"
-                         "cpe_ws_collapsed_total %llu\n"
-                         "# HELP cpe_ws_direct_writes_total Broadcast writes straight to a socket that took part of the bytes (the rest went to lws) or none (queued).\n# TYPE cpe_ws_direct_writes_total counter\n"
-                         "cpe_ws_direct_writes_total{taken=\"part\"} %llu\n"
-                         "cpe_ws_direct_writes_total{taken=\"none\"} %llu\n"
-                         "# HELP cpe_data_simulated 1 when the served market data is simulated.\n# TYPE cpe_data_simulated gauge\n"
-                         "cpe_data_simulated %d\n"
-                         "# HELP cpe_ingest_lag_seconds Now minus the close of the newest stored 1m bar.\n# TYPE cpe_ingest_lag_seconds gauge\n"
-                         "cpe_ingest_lag_seconds ",
-                         g->ws_clients, (unsigned long long)s->ws_messages_sent,
-                         (unsigned long long)s->ws_dropped_clients, (unsigned long long)s->ws_collapsed,
-                         (unsigned long long)s->ws_direct_partial,
-                         (unsigned long long)s->ws_direct_full, g->simulated);
+    rc |= cpe_buf_printf(
+        b,
+        "# HELP cpe_ws_clients Connected WebSocket clients.\n# TYPE cpe_ws_clients gauge\n"
+        "cpe_ws_clients %d\n"
+        "# HELP cpe_ws_messages_sent_total WebSocket messages written.\n# TYPE "
+        "cpe_ws_messages_sent_total counter\n"
+        "cpe_ws_messages_sent_total %llu\n"
+        "# HELP cpe_ws_slow_clients_dropped_total Clients disconnected for a full queue.\n# TYPE "
+        "cpe_ws_slow_clients_dropped_total counter\n"
+        "cpe_ws_slow_clients_dropped_total %llu\n"
+        "# HELP cpe_ws_collapsed_total Queued candle updates replaced by a newer one.\n# TYPE "
+        "cpe_ws_collapsed_total counter\n"
+        "cpe_ws_collapsed_total %llu\n"
+        "# HELP cpe_ws_direct_writes_total Broadcast writes straight to a socket that took part of "
+        "the bytes (the rest went to lws) or none (queued).\n# TYPE cpe_ws_direct_writes_total "
+        "counter\n"
+        "cpe_ws_direct_writes_total{taken=\"part\"} %llu\n"
+        "cpe_ws_direct_writes_total{taken=\"none\"} %llu\n"
+        "# HELP cpe_data_simulated 1 when the served market data is simulated.\n# TYPE "
+        "cpe_data_simulated gauge\n"
+        "cpe_data_simulated %d\n"
+        "# HELP cpe_ingest_lag_seconds Now minus the close of the newest stored 1m bar.\n# TYPE "
+        "cpe_ingest_lag_seconds gauge\n"
+        "cpe_ingest_lag_seconds ",
+        g->ws_clients, (unsigned long long)s->ws_messages_sent,
+        (unsigned long long)s->ws_dropped_clients, (unsigned long long)s->ws_collapsed,
+        (unsigned long long)s->ws_direct_partial, (unsigned long long)s->ws_direct_full,
+        g->simulated);
     num(b, g->ingest_lag_s);
     rc |= cpe_buf_puts(b, "\n# HELP cpe_prediction_accuracy_24h Direction hit rate of predictions "
                           "resolved in the last 24 h.\n# TYPE cpe_prediction_accuracy_24h gauge\n");
     for (int i = 0; i < g->n_acc; i++) {
-        rc |= cpe_buf_printf(b, "cpe_prediction_accuracy_24h{asset=\"%s\",horizon_hours=\"%d\"} ", g->acc_asset[i], g->acc_horizon[i]);
+        rc |= cpe_buf_printf(b, "cpe_prediction_accuracy_24h{asset=\"%s\",horizon_hours=\"%d\"} ",
+                             g->acc_asset[i], g->acc_horizon[i]);
         num(b, g->acc_24h[i]);
-        rc |= cpe_buf_printf(b, "\ncpe_prediction_resolved_24h{asset=\"%s\",horizon_hours=\"%d\"} %d\n",
-                             g->acc_asset[i], g->acc_horizon[i], g->acc_n[i]);
+        rc |= cpe_buf_printf(
+            b, "\ncpe_prediction_resolved_24h{asset=\"%s\",horizon_hours=\"%d\"} %d\n",
+            g->acc_asset[i], g->acc_horizon[i], g->acc_n[i]);
     }
-    rc |= cpe_buf_puts(b, "# HELP cpe_model_drift_psi Population stability index of p_up, last 24 h "
-                          "vs the 7 days before.\n# TYPE cpe_model_drift_psi gauge\n");
+    rc |=
+        cpe_buf_puts(b, "# HELP cpe_model_drift_psi Population stability index of p_up, last 24 h "
+                        "vs the 7 days before.\n# TYPE cpe_model_drift_psi gauge\n");
     for (int i = 0; i < g->n_acc; i++) {
-        rc |= cpe_buf_printf(b, "cpe_model_drift_psi{asset=\"%s\",horizon_hours=\"%d\"} ", g->acc_asset[i], g->acc_horizon[i]);
+        rc |= cpe_buf_printf(b, "cpe_model_drift_psi{asset=\"%s\",horizon_hours=\"%d\"} ",
+                             g->acc_asset[i], g->acc_horizon[i]);
         num(b, g->drift[i]);
         rc |= cpe_buf_putc(b, '\n');
     }

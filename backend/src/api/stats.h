@@ -24,7 +24,7 @@
 extern const double cpe_stats_buckets_s[CPE_STATS_NBUCKETS];
 
 typedef struct cpe_stats_slot {
-    const char *route;  /* label */
+    const char *route; /* label */
     const char *method;
     uint64_t status_count[CPE_STATS_NSTATUS];
     uint64_t bucket[CPE_STATS_NBUCKETS]; /* non-cumulative here; rendered cumulative */
@@ -36,7 +36,8 @@ typedef struct cpe_stats {
     int nslots;
     cpe_stats_slot_t slot[CPE_STATS_SLOTS];
     uint64_t ws_messages_sent, ws_dropped_clients, ws_collapsed;
-    uint64_t ws_direct_partial, ws_direct_full; /* broadcast writes the socket took in part / none of */
+    uint64_t ws_direct_partial,
+        ws_direct_full; /* broadcast writes the socket took in part / none of */
 } cpe_stats_t;
 
 /* Add a slot (returns its index, or -1 when full). */
@@ -45,9 +46,9 @@ void cpe_stats_observe(cpe_stats_t *s, int slot, int status, double seconds);
 
 typedef struct cpe_stats_gauges {
     int ws_clients;
-    double ingest_lag_s;          /* now - newest stored 1m bar close, NaN if none */
+    double ingest_lag_s; /* now - newest stored 1m bar close, NaN if none */
     int simulated;
-    int n_acc;                    /* (asset, horizon) rows with accuracy figures */
+    int n_acc; /* (asset, horizon) rows with accuracy figures */
 #define CPE_STATS_ACC_MAX (CPE_ASSETS_MAX * CPE_NHORIZONS)
     const char *acc_asset[CPE_STATS_ACC_MAX];
     int acc_horizon[CPE_STATS_ACC_MAX];

@@ -58,7 +58,8 @@ void cpe_ws_enqueue(ws_client_t *c, cpe_wsmsg_t *m)
         int na = c->qalloc ? c->qalloc * 2 : 8;
         cpe_wsmsg_t **nq = malloc((size_t)na * sizeof *nq);
         if (!nq) return;
-        for (int i = 0; i < c->qlen; i++) nq[i] = c->q[(c->qhead + i) % c->qalloc];
+        for (int i = 0; i < c->qlen; i++)
+            nq[i] = c->q[(c->qhead + i) % c->qalloc];
         free(c->q);
         c->q = nq;
         c->qalloc = na;
@@ -141,15 +142,16 @@ static int replay_load(ws_client_t *c)
     r->nbars = r->pos = r->npreds = r->ppos = 0;
     int sim = 0;
     int64_t to = r->next_ts + (int64_t)REPLAY_BATCH * r->interval_ms;
-    int rc = cpe_api_load_bars(api, r->symbol, r->interval_ms, r->next_ts, 1, to, REPLAY_BATCH, &r->bars,
-                               &r->nbars, &sim);
+    int rc = cpe_api_load_bars(api, r->symbol, r->interval_ms, r->next_ts, 1, to, REPLAY_BATCH,
+                               &r->bars, &r->nbars, &sim);
     if (rc || r->nbars == 0) return rc ? rc : CPE_ENOTFOUND;
     int64_t p_to = r->bars[r->nbars - 1].ts_ms + r->interval_ms;
     for (int h = 0; h < CPE_NHORIZONS; h++) {
         cpe_prediction_t *p = NULL;
         size_t n = 0;
-        if (api->store->ops->get_predictions(api->store, r->symbol, cpe_horizons_h[h], r->bars[0].ts_ms,
-                                             p_to, &p, &n) == 0 && n > 0) {
+        if (api->store->ops->get_predictions(api->store, r->symbol, cpe_horizons_h[h],
+                                             r->bars[0].ts_ms, p_to, &p, &n) == 0 &&
+            n > 0) {
             cpe_prediction_t *np = realloc(r->preds, (r->npreds + n) * sizeof *np);
             if (np) {
                 memcpy(np + r->npreds, p, n * sizeof *p);
@@ -203,8 +205,9 @@ static int replay_send_one(ws_client_t *c)
     if (r->pos >= r->nbars && replay_load(c)) {
         cpe_buf_t b;
         cpe_buf_init(&b, 4096);
-        cpe_buf_printf(&b, "{\"type\":\"replay\",\"asset\":\"%s\",\"interval\":\"%s\",\"done\":true,"
-                           "\"accuracy\":{\"hits\":%ld,\"total\":%ld}}",
+        cpe_buf_printf(&b,
+                       "{\"type\":\"replay\",\"asset\":\"%s\",\"interval\":\"%s\",\"done\":true,"
+                       "\"accuracy\":{\"hits\":%ld,\"total\":%ld}}",
                        r->asset, r->iv, r->hits, r->total);
         send_json(c, &b, WS_CH_REPLAY);
         cpe_buf_free(&b);
@@ -227,7 +230,8 @@ static int replay_send_one(ws_client_t *c)
     cpe_api_write_bar(&w, bar, r->cvd);
     cpe_jw_key(&w, "predictions");
     cpe_jw_arr(&w);
-    while (r->ppos < r->npreds && r->preds[r->ppos].ts_ms < bar->ts_ms) r->ppos++;
+    while (r->ppos < r->npreds && r->preds[r->ppos].ts_ms < bar->ts_ms)
+        r->ppos++;
     while (r->ppos < r->npreds && r->preds[r->ppos].ts_ms < bar->ts_ms + r->interval_ms) {
         const cpe_prediction_t *p = &r->preds[r->ppos++];
         /* for a coarse bar only the predictions made at its last minute */
@@ -254,7 +258,8 @@ static void replay_tick(lws_sorted_usec_list_t *sul)
     if (!r->active || r->paused || r->speed <= 0) return;
     int per_tick = 1;
     int64_t period_us;
-    if (r->speed <= 20) period_us = (int64_t)(1e6 / r->speed);
+    if (r->speed <= 20)
+        period_us = (int64_t)(1e6 / r->speed);
     else {
         period_us = 50000;
         per_tick = (int)lround(r->speed * 0.05);
@@ -304,7 +309,8 @@ static void ack(ws_client_t *c, const char *type, ws_channel_t ch, const char *a
     cpe_jw_kstr(&w, "type", type);
     cpe_jw_kstr(&w, "channel", cpe_ws_channel_name(ch));
     cpe_jw_kstr(&w, "asset", asset);
-    if (interval[0]) cpe_jw_kstr(&w, "interval", interval);
+    if (interval[0])
+        cpe_jw_kstr(&w, "interval", interval);
     else {
         cpe_jw_key(&w, "interval");
         cpe_jw_null(&w);
@@ -365,7 +371,8 @@ static void on_replay(ws_client_t *c, const ws_cmd_t *cmd)
     double sp = r->active ? r->speed : 1;
     if (cmd->has_speed) {
         if (!cmd->speed_ok) {
-            send_error(c, "INVALID_PARAMETER", "speed must be a number of bars per second in [0, 10000]");
+            send_error(c, "INVALID_PARAMETER",
+                       "speed must be a number of bars per second in [0, 10000]");
             return;
         }
         sp = cmd->speed;
@@ -412,11 +419,18 @@ static void on_message(ws_client_t *c, const char *text, size_t len)
         return;
     }
     switch (cmd.op) {
-    case WS_OP_SUBSCRIBE: on_subscribe(c, &cmd, 1); break;
-    case WS_OP_UNSUBSCRIBE: on_subscribe(c, &cmd, 0); break;
-    case WS_OP_REPLAY: on_replay(c, &cmd); break;
+    case WS_OP_SUBSCRIBE:
+        on_subscribe(c, &cmd, 1);
+        break;
+    case WS_OP_UNSUBSCRIBE:
+        on_subscribe(c, &cmd, 0);
+        break;
+    case WS_OP_REPLAY:
+        on_replay(c, &cmd);
+        break;
     case WS_OP_REPLAY_STEP:
-        if (!c->rp.active) send_error(c, "INVALID_PARAMETER", "no replay is running");
+        if (!c->rp.active)
+            send_error(c, "INVALID_PARAMETER", "no replay is running");
         else {
             c->rp.paused = 1;
             replay_schedule(c);
@@ -443,17 +457,19 @@ static void on_message(ws_client_t *c, const char *text, size_t len)
 static void client_free(ws_client_t *c)
 {
     cpe_api_t *api = c->api;
-    if (c->prev) c->prev->next = c->next;
-    else api->clients = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        api->clients = c->next;
     if (c->next) c->next->prev = c->prev;
     api->nclients--;
-    for (int i = 0; i < c->qlen; i++) cpe_wsmsg_unref(c->q[(c->qhead + i) % c->qalloc]);
+    for (int i = 0; i < c->qlen; i++)
+        cpe_wsmsg_unref(c->q[(c->qhead + i) % c->qalloc]);
     free(c->q);
     free(c->rx);
     replay_free(&c->rp);
     free(c);
 }
-
 
 int cpe_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
@@ -570,9 +586,8 @@ static void housekeeping(lws_sorted_usec_list_t *sul)
         int n = snprintf(j, sizeof j,
                          "{\"type\":\"market\",\"asset\":\"%s\",\"source\":\"%s\",\"simulated\":%s,"
                          "\"stale\":%s,\"last_ts\":%lld,\"age_ms\":%lld}",
-                         as->asset, api->source, sim ? "true" : "false",
-                         stale ? "true" : "false", (long long)last,
-                         (long long)(now - last - CPE_MS_PER_MIN));
+                         as->asset, api->source, sim ? "true" : "false", stale ? "true" : "false",
+                         (long long)last, (long long)(now - last - CPE_MS_PER_MIN));
         cpe_wsmsg_t *m = cpe_wsmsg_new(WS_CH_MARKET, as->asset, "", 0, j, (size_t)n);
         if (m) {
             cpe_ws_broadcast(api, m);
@@ -594,6 +609,7 @@ int cpe_ws_start(cpe_api_t *api, cpe_diag_t *d)
 
 void cpe_ws_close_all(cpe_api_t *api)
 {
-    while (api->clients) client_free(api->clients);
+    while (api->clients)
+        client_free(api->clients);
     cpe_ws_broadcast_close(api);
 }

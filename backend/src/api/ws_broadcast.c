@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SETS_MAX 32  /* distinct frame sets per burst; clients beyond go through queues */
+#define SETS_MAX 32 /* distinct frame sets per burst; clients beyond go through queues */
 
 typedef struct frame_set {
     uint64_t mask;
@@ -45,14 +45,16 @@ static unsigned char *frame(cpe_wsmsg_t *m, size_t *flen)
     size_t n = m->len, h = n < 126 ? 2 : n < 65536 ? 4 : 10;
     unsigned char *f = p - h;
     f[0] = 0x81;
-    if (h == 2) f[1] = (unsigned char)n;
+    if (h == 2)
+        f[1] = (unsigned char)n;
     else if (h == 4) {
         f[1] = 126;
         f[2] = (unsigned char)(n >> 8);
         f[3] = (unsigned char)n;
     } else {
         f[1] = 127;
-        for (int i = 0; i < 8; i++) f[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+        for (int i = 0; i < 8; i++)
+            f[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
     }
     *flen = h + n;
     return f;
@@ -112,7 +114,8 @@ static void fanned(void *ctx, void *tag, ssize_t res)
         unsigned char *rest = (unsigned char *)s->buf + res; /* lws_write does not write RAW */
         if (lws_write(c->wsi, rest, s->len - (size_t)res, LWS_WRITE_RAW) < 0)
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-        else api->stats.ws_messages_sent += (uint64_t)nmsg;
+        else
+            api->stats.ws_messages_sent += (uint64_t)nmsg;
     }
     /* other errors: the peer is gone; lws sees the closed socket on its own */
 }
@@ -135,7 +138,8 @@ static void send_burst(cpe_api_t *api, burst_t *b)
         }
     }
     if (api->fanout) cpe_fanout_flush(api->fanout);
-    for (int i = 0; i < b->nsets; i++) free(b->sets[i].owned);
+    for (int i = 0; i < b->nsets; i++)
+        free(b->sets[i].owned);
     api->burst = NULL;
 }
 

@@ -56,9 +56,9 @@ typedef struct ws_client {
     int qhead, qlen, qalloc;
     char *rx; /* only while a message arrives in pieces */
     size_t rxlen;
-    int rx_skip; /* dropping the rest of a message over RX_MAX */
+    int rx_skip;  /* dropping the rest of a message over RX_MAX */
     int dropping; /* being dropped (full queue) or closed by the peer: write nothing more */
-    int fan_set; /* ws_broadcast.c: which of the burst's frame sets is being sent to it */
+    int fan_set;  /* ws_broadcast.c: which of the burst's frame sets is being sent to it */
     replay_t rp;
 } ws_client_t;
 

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const ch_names[] = {"",       "candles", "predictions", "market",
-                                       "replay", "jobs",    "*"};
+static const char *const ch_names[] = {"",     "candles", "predictions", "market", "replay",
+                                       "jobs", "*"};
 
 const char *cpe_ws_channel_name(ws_channel_t ch)
 {
@@ -32,12 +32,15 @@ static int valid_asset(const char *a, char out[CPE_ASSET_NAME_MAX])
     return 1;
 }
 
-static int valid_interval(const char *s) { return s && cpe_interval_is_served(s); }
+static int valid_interval(const char *s)
+{
+    return s && cpe_interval_is_served(s);
+}
 
 static ws_op_t op_parse(const char *op)
 {
-    static const char *const names[] = {"", "subscribe", "unsubscribe", "replay",
-                                        "replay_step", "replay_stop", "ping"};
+    static const char *const names[] = {
+        "", "subscribe", "unsubscribe", "replay", "replay_step", "replay_stop", "ping"};
     for (int i = WS_OP_SUBSCRIBE; i <= WS_OP_PING; i++)
         if (!strcmp(op, names[i])) return (ws_op_t)i;
     return 0;

@@ -31,14 +31,14 @@ typedef enum ws_op {
 
 typedef struct ws_cmd {
     ws_op_t op;
-    ws_channel_t ch;       /* WS_CH_NONE: absent or not a channel name */
-    int asset_ok;          /* asset is a configured one (universe.h: any case, or its pair) */
+    ws_channel_t ch; /* WS_CH_NONE: absent or not a channel name */
+    int asset_ok;    /* asset is a configured one (universe.h: any case, or its pair) */
     char asset[CPE_ASSET_NAME_MAX]; /* "BTC" when asset_ok */
-    char asset_in[41];     /* the asset as given (cut), for the error message */
-    int interval_ok;       /* interval (default "1m") is one the API serves (universe.h) */
-    char interval[8];      /* when interval_ok */
-    int64_t interval_ms;   /* when interval_ok */
-    int has_from, from_ok; /* from present; and a valid time */
+    char asset_in[41];              /* the asset as given (cut), for the error message */
+    int interval_ok;                /* interval (default "1m") is one the API serves (universe.h) */
+    char interval[8];               /* when interval_ok */
+    int64_t interval_ms;            /* when interval_ok */
+    int has_from, from_ok;          /* from present; and a valid time */
     int64_t from_ms;
     int has_speed, speed_ok; /* speed present; and a number in [0, 10000] */
     double speed;

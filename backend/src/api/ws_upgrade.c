@@ -21,9 +21,11 @@ static int refuse_upgrade(struct lws *wsi, int status, const char *code, int ret
     char ra[16];
     int ral = snprintf(ra, sizeof ra, "%d", retry_s);
     if (r.body.len < 1024 &&
-        !lws_add_http_common_headers(wsi, (unsigned)status, "application/json", r.body.len, &p, end) &&
-        (status != 426 || !lws_add_http_header_by_name(wsi, (const unsigned char *)"sec-websocket-version:",
-                                                       (const unsigned char *)"13", 2, &p, end)) &&
+        !lws_add_http_common_headers(wsi, (unsigned)status, "application/json", r.body.len, &p,
+                                     end) &&
+        (status != 426 ||
+         !lws_add_http_header_by_name(wsi, (const unsigned char *)"sec-websocket-version:",
+                                      (const unsigned char *)"13", 2, &p, end)) &&
         (retry_s <= 0 || !lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
                                                       (const unsigned char *)ra, ral, &p, end)) &&
         !lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
@@ -55,8 +57,10 @@ int cpe_ws_allow_upgrade(struct lws *wsi, cpe_api_t *api)
     char tok[2048], why[128];
     int n = lws_hdr_copy(wsi, tok, sizeof tok, WSI_TOKEN_HTTP_AUTHORIZATION);
     const char *t = NULL;
-    if (n > 7 && !strncasecmp(tok, "Bearer ", 7)) t = tok + 7;
-    else t = lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok);
+    if (n > 7 && !strncasecmp(tok, "Bearer ", 7))
+        t = tok + 7;
+    else
+        t = lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok);
     if (t && cpe_jwt_verify(t, api->cfg.jwt_secret, cpe_now_ms(), why, sizeof why) == 0) return 1;
     return refuse_upgrade(wsi, 401, "UNAUTHORIZED", 0,
                           t ? why : "a Bearer token (header or ?token=) is required");

@@ -135,8 +135,7 @@ static int prob(json_t *v, const char *name, double *out, cpe_diag_t *d)
 static int horizons(cpe_bt_config_t *c, json_t *v, cpe_diag_t *d)
 {
     if (!json_is_array(v) || !json_array_size(v))
-        return cpe_diag_set(d, CPE_EINVAL,
-                            "strategy: 'horizons' must be a non-empty array of %s",
+        return cpe_diag_set(d, CPE_EINVAL, "strategy: 'horizons' must be a non-empty array of %s",
                             cpe_horizons_text());
     for (int k = 0; k < c->strat.n_h; k++)
         c->strat.h[k].enabled = 0;
@@ -146,8 +145,7 @@ static int horizons(cpe_bt_config_t *c, json_t *v, cpe_diag_t *d)
     {
         cpe_bt_hcfg_t *h = json_is_integer(e) ? hcfg(c, (long)json_integer_value(e)) : NULL;
         if (!h)
-            return cpe_diag_set(d, CPE_EINVAL,
-                                "strategy: 'horizons'[%zu] is not one of %s", i,
+            return cpe_diag_set(d, CPE_EINVAL, "strategy: 'horizons'[%zu] is not one of %s", i,
                                 cpe_horizons_text());
         h->enabled = 1;
     }
@@ -166,10 +164,9 @@ static int thresholds(cpe_bt_config_t *c, json_t *v, cpe_diag_t *d)
         long h = strtol(hk, &end, 10);
         cpe_bt_hcfg_t *hc = *end ? NULL : hcfg(c, h);
         if (!hc || !json_is_object(o))
-            return cpe_diag_set(
-                d, CPE_EINVAL,
-                "strategy: 'thresholds.%s' is not a horizon (%s) with an object", hk,
-                cpe_horizons_text());
+            return cpe_diag_set(d, CPE_EINVAL,
+                                "strategy: 'thresholds.%s' is not a horizon (%s) with an object",
+                                hk, cpe_horizons_text());
         const char *k;
         json_t *x;
         json_object_foreach(o, k, x)

@@ -80,8 +80,9 @@ int cpe_args_check(const cpe_args_t *a, const char *const *known)
         int ok = 0;
         for (const char *const *k = known; k && *k; k++)
             if (!strcmp(*k, a->opt_name[i])) ok = 1;
-        if (!ok) return cpe_cli_fail(a, 2, "unknown option '--%s' (see 'cpe %s --help')",
-                                     a->opt_name[i], a->cmd);
+        if (!ok)
+            return cpe_cli_fail(a, 2, "unknown option '--%s' (see 'cpe %s --help')", a->opt_name[i],
+                                a->cmd);
     }
     return 0;
 }

@@ -127,10 +127,13 @@ static void show_progress(const cpe_wfc_progress_t *p, void *ctx)
 
 static int run_backtest(cpe_args_t *a)
 {
-    static const char *const known[] = {
-        "symbol",  "asset",          "from",         "to",           "strategy",     "out",
-        "signals", "commission-bps", "slippage-bps", "initial-cash", "curve-points", "threads",
-        "explain", NULL};
+    static const char *const known[] = {"symbol",       "asset",
+                                        "from",         "to",
+                                        "strategy",     "out",
+                                        "signals",      "commission-bps",
+                                        "slippage-bps", "initial-cash",
+                                        "curve-points", "threads",
+                                        "explain",      NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     const char *sig = cpe_arg_str(a, "signals");

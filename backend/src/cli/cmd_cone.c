@@ -138,7 +138,8 @@ static int with_model(cpe_args_t *a, cpe_store_t *st, const cpe_import_stats_t *
     cpe_diag_t d = {0};
     double *x = NULL, r[240];
     int rc = 0;
-    if (cpe_predictor_open(&p, &reg, sym, NULL, paths, &d) || cpe_mldata_load_recent(st, sym, at, &m, &d)) {
+    if (cpe_predictor_open(&p, &reg, sym, NULL, paths, &d) ||
+        cpe_mldata_load_recent(st, sym, at, &m, &d)) {
         rc = cpe_cli_fail(a, 1, "%s", d.msg);
         goto out;
     }

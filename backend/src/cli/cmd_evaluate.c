@@ -179,9 +179,9 @@ static int write_json(const char *path, const char *sym, const cpe_wf_result_t *
 static int run_evaluate(cpe_args_t *a)
 {
     static const char *const known[] = {
-        "symbol",    "asset",   "from",      "to",      "out",   "json", "folds",      "train-days",
-        "test-days", "purge-h", "embargo-h", "rolling", "paths", "step", "max-rounds", "no-aci",
-        "aci-gamma", NULL};
+        "symbol", "asset",      "from",       "to",      "out",       "json",
+        "folds",  "train-days", "test-days",  "purge-h", "embargo-h", "rolling",
+        "paths",  "step",       "max-rounds", "no-aci",  "aci-gamma", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     char sym[32], asset[16];

@@ -36,7 +36,8 @@ static int run_explain(cpe_args_t *a)
     }
     cpe_registry_t reg;
     cpe_registry_init(&reg, cpe_arg_str(a, "models"));
-    if (cpe_predictor_open(&p, &reg, sym, NULL, 0, &d) || cpe_mldata_load_recent(st, sym, at, &m, &d)) {
+    if (cpe_predictor_open(&p, &reg, sym, NULL, 0, &d) ||
+        cpe_mldata_load_recent(st, sym, at, &m, &d)) {
         rc = cpe_cli_fail(a, 1, "%s", d.msg);
         goto out;
     }

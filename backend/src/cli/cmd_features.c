@@ -105,7 +105,8 @@ static void *fmt_main(void *arg)
             s->state = SLOT_BUSY;
             pthread_mutex_unlock(&o->mu);
             char *p = s->text;
-            for (size_t r = 0; r < s->n; r++) p = fmt_row(p, s->ts[r], s->x + r * o->nf, o->nf);
+            for (size_t r = 0; r < s->n; r++)
+                p = fmt_row(p, s->ts[r], s->x + r * o->nf, o->nf);
             s->tlen = (size_t)(p - s->text);
             pthread_mutex_lock(&o->mu);
             s->state = SLOT_DONE;
@@ -135,7 +136,8 @@ static int out_open(out_t *o, const char *path, size_t nf)
     o->fp = !strcmp(path, "-") ? stdout : fopen(path, "w");
     if (!o->fp) goto fail;
     fprintf(o->fp, "ts_ms");
-    for (size_t i = 0; i < nf; i++) fprintf(o->fp, ",%s", cpe_feature_def(i)->name);
+    for (size_t i = 0; i < nf; i++)
+        fprintf(o->fp, ",%s", cpe_feature_def(i)->name);
     fputc('\n', o->fp);
     pthread_mutex_init(&o->mu, NULL);
     pthread_cond_init(&o->cv, NULL);
@@ -162,7 +164,8 @@ static void out_submit(out_t *o)
     if (!o->nthreads) {
         pthread_mutex_unlock(&o->mu);
         char *p = s->text;
-        for (size_t r = 0; r < s->n; r++) p = fmt_row(p, s->ts[r], s->x + r * o->nf, o->nf);
+        for (size_t r = 0; r < s->n; r++)
+            p = fmt_row(p, s->ts[r], s->x + r * o->nf, o->nf);
         s->tlen = (size_t)(p - s->text);
         pthread_mutex_lock(&o->mu);
         o->next_fmt++;
@@ -179,7 +182,8 @@ static double *out_row_begin(out_t *o, int64_t ts)
     if (!o->cur) {
         slot_t *s = &o->slot[o->next_fill % NSLOT];
         pthread_mutex_lock(&o->mu);
-        while (s->state != SLOT_FREE) pthread_cond_wait(&o->cv, &o->mu);
+        while (s->state != SLOT_FREE)
+            pthread_cond_wait(&o->cv, &o->mu);
         pthread_mutex_unlock(&o->mu);
         s->seq = o->next_fill++;
         s->n = 0;
@@ -211,7 +215,8 @@ static int out_close(out_t *o, const char *path, int ok)
     o->nblocks = o->next_fill;
     pthread_cond_broadcast(&o->cv);
     pthread_mutex_unlock(&o->mu);
-    for (int i = 0; i < o->nthreads; i++) pthread_join(o->th[i], NULL);
+    for (int i = 0; i < o->nthreads; i++)
+        pthread_join(o->th[i], NULL);
     int bad = o->err || !ok || o->next_write != o->next_fill;
     if (o->fp != stdout) {
         if (fclose(o->fp)) bad = 1;
@@ -234,8 +239,8 @@ static int out_close(out_t *o, const char *path, int ok)
 
 enum { C_TIME, C_OPEN, C_HIGH, C_LOW, C_CLOSE, C_VOL, C_QVOL, C_TAKER, C_N };
 
-static const char *const col_label[C_N] = {"open_time", "open", "high", "low", "close", "volume",
-                                           "quote_volume", "taker_buy_volume"};
+static const char *const col_label[C_N] = {
+    "open_time", "open", "high", "low", "close", "volume", "quote_volume", "taker_buy_volume"};
 /* Header names accepted per column (case-insensitive). */
 static const char *const col_alias[C_N][6] = {
     {"open_time", "openTime", "timestamp", "ts", "ts_ms", "time"},
@@ -299,7 +304,8 @@ static int parse_bar(const cpe_csv_t *c, const int col[C_N], int64_t prev_ts, cp
     int64_t ts;
     if (cpe_parse_i64(tf->p, tf->n, &ts)) {
         if (cpe_parse_iso8601(tf->p, (long)tf->n, &ts))
-            return bad_field(c, col[C_TIME], C_TIME, "is not a time (ms since epoch or ISO-8601)", d);
+            return bad_field(c, col[C_TIME], C_TIME, "is not a time (ms since epoch or ISO-8601)",
+                             d);
     } else if (ts >= 100000000000000LL) {
         ts /= 1000; /* microseconds (Binance spot dumps since 2025) */
     }
@@ -310,13 +316,15 @@ static int parse_bar(const cpe_csv_t *c, const int col[C_N], int64_t prev_ts, cp
         const cpe_csv_field_t *f = &c->f[col[k]];
         if (cpe_parse_double(f->p, f->n, &v[k]) || !isfinite(v[k]))
             return bad_field(c, col[k], k, "is not a number", d);
-        if (k <= C_CLOSE && !(v[k] > 0)) return bad_field(c, col[k], k, "is not a positive price", d);
+        if (k <= C_CLOSE && !(v[k] > 0))
+            return bad_field(c, col[k], k, "is not a positive price", d);
         if (k >= C_VOL && v[k] < 0) return bad_field(c, col[k], k, "is negative", d);
     }
     if (v[C_HIGH] < v[C_LOW]) {
         char hb[64], lb[64];
-        return cpe_diag_set(d, CPE_EPARSE, "%s:%lld: field 'high' (%s) is below 'low' (%s)", c->name,
-                            (long long)c->line, cpe_csv_field_str(c, (size_t)col[C_HIGH], hb, sizeof hb),
+        return cpe_diag_set(d, CPE_EPARSE, "%s:%lld: field 'high' (%s) is below 'low' (%s)",
+                            c->name, (long long)c->line,
+                            cpe_csv_field_str(c, (size_t)col[C_HIGH], hb, sizeof hb),
                             cpe_csv_field_str(c, (size_t)col[C_LOW], lb, sizeof lb));
     }
     if (ts <= prev_ts)
@@ -324,9 +332,16 @@ static int parse_bar(const cpe_csv_t *c, const int col[C_N], int64_t prev_ts, cp
                             "%s:%lld: column %d '%s' (%lld) %s the previous row's (%lld)", c->name,
                             (long long)c->line, col[C_TIME] + 1, col_label[C_TIME], (long long)ts,
                             ts == prev_ts ? "duplicates" : "is before", (long long)prev_ts);
-    cpe_kline_t kl = {.ts_ms = ts, .open = v[C_OPEN], .high = v[C_HIGH], .low = v[C_LOW],
-                      .close = v[C_CLOSE], .volume = v[C_VOL], .quote_volume = v[C_QVOL],
-                      .trades = NAN, .taker_buy_base = v[C_TAKER], .taker_buy_quote = NAN};
+    cpe_kline_t kl = {.ts_ms = ts,
+                      .open = v[C_OPEN],
+                      .high = v[C_HIGH],
+                      .low = v[C_LOW],
+                      .close = v[C_CLOSE],
+                      .volume = v[C_VOL],
+                      .quote_volume = v[C_QVOL],
+                      .trades = NAN,
+                      .taker_buy_base = v[C_TAKER],
+                      .taker_buy_quote = NAN};
     cpe_bar_from_kline(b, &kl);
     return 0;
 }
@@ -364,7 +379,8 @@ static int run_input(cpe_args_t *a, const char *in, const char *outp)
                                   c.name, (long long)c.line, c.nf);
                 break;
             }
-            for (int k = 0; k < C_N; k++) col[k] = (size_t)binance_pos[k] < c.nf ? binance_pos[k] : -1;
+            for (int k = 0; k < C_N; k++)
+                col[k] = (size_t)binance_pos[k] < c.nf ? binance_pos[k] : -1;
         }
         cpe_bar_t b;
         if ((rc = parse_bar(&c, col, prev, &b, &d))) break;
@@ -398,10 +414,11 @@ static int run_store(cpe_args_t *a, const char *symbol, const char *outp)
     long long from, to;
     int64_t step = 60000;
     const char *iv = cpe_arg_str(a, "interval");
-    if (cpe_arg_time(a, "from", INT64_MIN, &from) || cpe_arg_time(a, "to", INT64_MAX, &to)) return 2;
+    if (cpe_arg_time(a, "from", INT64_MIN, &from) || cpe_arg_time(a, "to", INT64_MAX, &to))
+        return 2;
     if (iv && (cpe_interval_parse(iv, &step) || step % 60000))
-        return cpe_cli_fail(a, 2, "--interval '%s' is not a whole number of minutes (1m, 5m, 1h...)",
-                            iv);
+        return cpe_cli_fail(a, 2,
+                            "--interval '%s' is not a whole number of minutes (1m, 5m, 1h...)", iv);
     if (from >= to) return cpe_cli_fail(a, 2, "--from must be before --to");
     cpe_diag_t d = {0};
     cpe_store_t *st = NULL;
@@ -418,8 +435,10 @@ static int run_store(cpe_args_t *a, const char *symbol, const char *outp)
         code = cpe_cli_fail(a, 1, "%s: cannot write", outp);
         goto out;
     }
-    for (size_t r = 0; r < ds.n; r++) out_row(&o, ds.ts_ms[r], ds.X + r * ds.ncol, ds.ncol);
-    if (out_close(&o, outp, 1)) code = cpe_cli_fail(a, 1, "%s: write failed", outp);
+    for (size_t r = 0; r < ds.n; r++)
+        out_row(&o, ds.ts_ms[r], ds.X + r * ds.ncol, ds.ncol);
+    if (out_close(&o, outp, 1))
+        code = cpe_cli_fail(a, 1, "%s: write failed", outp);
     else
         fprintf(stderr, "cpe features: %zu rows x %zu features of %s -> %s\n", ds.n, ds.ncol,
                 ds.instrument, outp);
@@ -436,7 +455,8 @@ static int run(cpe_args_t *a)
     const char *in = cpe_arg_str(a, "input"), *sym = cpe_arg_str(a, "symbol");
     const char *outp = cpe_arg_str(a, "out");
     if (!outp) outp = "-";
-    if (!!in == !!sym) return cpe_cli_fail(a, 2, "give exactly one of --input FILE or --symbol SYM");
+    if (!!in == !!sym)
+        return cpe_cli_fail(a, 2, "give exactly one of --input FILE or --symbol SYM");
     if (in && (cpe_arg_str(a, "from") || cpe_arg_str(a, "to") || cpe_arg_str(a, "interval")))
         return cpe_cli_fail(a, 2, "--from/--to/--interval apply to --symbol, not --input");
     return in ? run_input(a, in, outp) : run_store(a, sym, outp);

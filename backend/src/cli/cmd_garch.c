@@ -22,16 +22,26 @@
 
 #define MAX_HORIZONS 16
 
-static const char *const binance_cols[] = {
-    "open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume",
-    "count", "taker_buy_volume", "taker_buy_quote_volume", "ignore", NULL};
+static const char *const binance_cols[] = {"open_time",
+                                           "open",
+                                           "high",
+                                           "low",
+                                           "close",
+                                           "volume",
+                                           "close_time",
+                                           "quote_volume",
+                                           "count",
+                                           "taker_buy_volume",
+                                           "taker_buy_quote_volume",
+                                           "ignore",
+                                           NULL};
 static const char *const time_names[] = {"open_time", "openTime", "timestamp", "ts", "ts_ms",
-                                         "time", "date", "datetime", NULL};
+                                         "time",      "date",     "datetime",  NULL};
 
 typedef struct series {
     double *v;
     size_t n, cap;
-    long col, tcol;   /* 0-based; tcol -1 = no time column */
+    long col, tcol; /* 0-based; tcol -1 = no time column */
     char col_name[64];
 } series_t;
 
@@ -57,8 +67,7 @@ static long find_name(const cpe_csv_t *c, const char *const *names)
 }
 
 /* Column from --column: a 1-based number, a header name, or (headerless) a Binance name. */
-static int pick_column(const cpe_csv_t *c, int header, const char *want, series_t *s,
-                       cpe_diag_t *d)
+static int pick_column(const cpe_csv_t *c, int header, const char *want, series_t *s, cpe_diag_t *d)
 {
     int64_t k;
     if (!cpe_parse_i64(want, strlen(want), &k)) {
@@ -74,8 +83,9 @@ static int pick_column(const cpe_csv_t *c, int header, const char *want, series_
         if (s->col < 0)
             return cpe_diag_set(d, CPE_EINVAL, "%s:%lld: no column '%s'%s", c->name,
                                 (long long)c->line, want,
-                                header ? " in the header" : " (no header: a Binance kline layout "
-                                                            "name or a column number is needed)");
+                                header ? " in the header"
+                                       : " (no header: a Binance kline layout "
+                                         "name or a column number is needed)");
     }
     snprintf(s->col_name, sizeof s->col_name, "%s", want);
     if (header) cpe_csv_field_str(c, (size_t)s->col, s->col_name, sizeof s->col_name);
@@ -109,8 +119,8 @@ static int read_column(const char *path, const char *want, int is_returns, serie
             if (header) continue;
         }
         if ((size_t)s->col >= c.nf) {
-            rc = cpe_diag_set(d, CPE_EPARSE, "%s:%lld: column '%s' is missing (%zu fields)",
-                              c.name, (long long)c.line, s->col_name, c.nf);
+            rc = cpe_diag_set(d, CPE_EPARSE, "%s:%lld: column '%s' is missing (%zu fields)", c.name,
+                              (long long)c.line, s->col_name, c.nf);
             goto out;
         }
         if (s->tcol >= 0 && (size_t)s->tcol < c.nf) {
@@ -122,10 +132,10 @@ static int read_column(const char *path, const char *want, int is_returns, serie
                 goto out;
             }
             if (have_t && t <= prev_t) {
-                rc = cpe_diag_set(d, CPE_EPARSE, "%s:%lld: timestamp %lld is %s the one on line %lld",
-                                  c.name, (long long)c.line, (long long)t,
-                                  t == prev_t ? "a duplicate of" : "earlier than",
-                                  (long long)prev_line);
+                rc = cpe_diag_set(
+                    d, CPE_EPARSE, "%s:%lld: timestamp %lld is %s the one on line %lld", c.name,
+                    (long long)c.line, (long long)t,
+                    t == prev_t ? "a duplicate of" : "earlier than", (long long)prev_line);
                 goto out;
             }
             prev_t = t;
@@ -154,7 +164,8 @@ static int read_column(const char *path, const char *want, int is_returns, serie
     }
     if (rc == 0 && first) rc = cpe_diag_set(d, CPE_EDATA, "%s: no records", path);
     if (rc == 0 && !is_returns) { /* log prices -> log returns */
-        for (size_t i = 1; i < s->n; i++) s->v[i - 1] = s->v[i] - s->v[i - 1];
+        for (size_t i = 1; i < s->n; i++)
+            s->v[i - 1] = s->v[i] - s->v[i - 1];
         s->n = s->n ? s->n - 1 : 0;
     }
     if (rc == 0 && s->n < CPE_GARCH_MIN_OBS)
@@ -204,8 +215,9 @@ static void write_json(cpe_jw_t *w, const char *path, const series_t *s, int is_
     cpe_jw_kstr(w, "dist", m->dist == CPE_DIST_T ? "t" : "normal");
     cpe_jw_knum(w, "scale", k);
     cpe_jw_kstr(w, "scale_mode", scale_mode);
-    cpe_jw_kstr(w, "units", "parameters, log-likelihood, variances and volatilities are of the "
-                            "scaled returns (returns x scale)");
+    cpe_jw_kstr(w, "units",
+                "parameters, log-likelihood, variances and volatilities are of the "
+                "scaled returns (returns x scale)");
     cpe_jw_kstr(w, "start_up", "backcast: h_1 = sample variance of the scaled returns");
     cpe_jw_knum(w, "backcast", m->backcast * k2);
     cpe_jw_key(w, "parameters");
@@ -221,15 +233,17 @@ static void write_json(cpe_jw_t *w, const char *path, const series_t *s, int is_
     cpe_jw_knum(w, "persistence", cpe_garch_persistence(m));
     cpe_jw_knum(w, "half_life", cpe_garch_half_life(m)); /* null when not stationary */
     if (cpe_garch_persistence(m) > 1.0 - 1e-5)
-        cpe_jw_kstr(w, "note", "persistence is at the optimiser's bound (1 - 1e-6): the variance "
-                               "is close to integrated (typical of 1m data with intraday "
-                               "seasonality); the half-life is not meaningful");
+        cpe_jw_kstr(w, "note",
+                    "persistence is at the optimiser's bound (1 - 1e-6): the variance "
+                    "is close to integrated (typical of 1m data with intraday "
+                    "seasonality); the half-life is not meaningful");
     cpe_jw_knum(w, "unconditional_volatility", sqrt(cpe_garch_uncond_var(m) * k2));
     cpe_jw_kbool(w, "converged", m->converged);
     cpe_jw_kint(w, "iterations", m->iterations);
     if (!m->converged)
-        cpe_jw_kstr(w, "warning", "the optimiser did not converge: these numbers are its last "
-                                  "iterate, not a maximum-likelihood estimate");
+        cpe_jw_kstr(w, "warning",
+                    "the optimiser did not converge: these numbers are its last "
+                    "iterate, not a maximum-likelihood estimate");
     cpe_jw_knum(w, "next_variance", m->last_h * k2);
     cpe_jw_key(w, "forecasts");
     cpe_jw_arr(w);
@@ -242,15 +256,16 @@ static void write_json(cpe_jw_t *w, const char *path, const series_t *s, int is_
         cpe_jw_end(w);
     }
     cpe_jw_end(w);
-    cpe_jw_kstr(w, "forecast", "variance = sum of the expected one-step variances over the "
-                               "horizon's steps (steps of the input's sampling interval)");
+    cpe_jw_kstr(w, "forecast",
+                "variance = sum of the expected one-step variances over the "
+                "horizon's steps (steps of the input's sampling interval)");
     cpe_jw_knum(w, "fit_ms", fit_ms);
     cpe_jw_end(w);
 }
 
 static int run_garch(cpe_args_t *a)
 {
-    static const char *const known[] = {"input", "column", "returns", "model", "dist",
+    static const char *const known[] = {"input", "column",   "returns",  "model", "dist",
                                         "scale", "horizons", "max-iter", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
@@ -268,7 +283,8 @@ static int run_garch(cpe_args_t *a)
     const char *scale = cpe_arg_str(a, "scale");
     const char *scale_mode = "auto: the power of ten that puts the std of the returns in [1, 10)";
     if (scale && strcmp(scale, "auto")) {
-        if (cpe_parse_double(scale, strlen(scale), &o.scale) || !(o.scale > 0) || !isfinite(o.scale))
+        if (cpe_parse_double(scale, strlen(scale), &o.scale) || !(o.scale > 0) ||
+            !isfinite(o.scale))
             return cpe_cli_fail(a, 2, "--scale must be auto or a positive number, not '%s'", scale);
         scale_mode = "given";
     }
@@ -283,8 +299,10 @@ static int run_garch(cpe_args_t *a)
         snprintf(hdef + strlen(hdef), sizeof hdef - strlen(hdef), "%s%d", i ? "," : "",
                  cpe_horizons_h[i]);
     if (parse_horizons(hs ? hs : hdef, hz, &nh))
-        return cpe_cli_fail(a, 2, "--horizons must be a comma-separated list of positive step "
-                                  "counts (at most %d), not '%s'", MAX_HORIZONS, hs);
+        return cpe_cli_fail(a, 2,
+                            "--horizons must be a comma-separated list of positive step "
+                            "counts (at most %d), not '%s'",
+                            MAX_HORIZONS, hs);
     int is_returns = cpe_arg_flag(a, "returns");
     const char *col = cpe_arg_str(a, "column");
 

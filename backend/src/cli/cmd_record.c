@@ -50,7 +50,8 @@ static int parse_kinds(const char *s, unsigned *out)
 
 static int run(cpe_args_t *a)
 {
-    static const char *const known[] = {"symbols", "markets", "kinds", "duration", "recover-ms", NULL};
+    static const char *const known[] = {"symbols",  "markets",    "kinds",
+                                        "duration", "recover-ms", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     cpe_feed_config_t cfg;
@@ -62,20 +63,25 @@ static int run(cpe_args_t *a)
         cpe_assets_symbols(syms, sizeof syms); /* the configured assets (CPE_ASSETS) */
     cfg.nsymbols = 0;
     for (char *t = strtok(syms, ","); t; t = strtok(NULL, ",")) {
-        if (cfg.nsymbols == CPE_FEED_MAX_SYMBOLS) return cpe_cli_fail(a, 2, "at most %d symbols", CPE_FEED_MAX_SYMBOLS);
+        if (cfg.nsymbols == CPE_FEED_MAX_SYMBOLS)
+            return cpe_cli_fail(a, 2, "at most %d symbols", CPE_FEED_MAX_SYMBOLS);
         cfg.symbols[cfg.nsymbols++] = t;
     }
     const char *markets = cpe_arg_str(a, "markets");
     if (markets) {
         cfg.spot = strstr(markets, "spot") != NULL;
         cfg.perp = strstr(markets, "perp") != NULL;
-        if (!cfg.spot && !cfg.perp) return cpe_cli_fail(a, 2, "option '--markets' (%s) names neither spot nor perp", markets);
+        if (!cfg.spot && !cfg.perp)
+            return cpe_cli_fail(a, 2, "option '--markets' (%s) names neither spot nor perp",
+                                markets);
     }
     if (cpe_arg_str(a, "kinds") && parse_kinds(cpe_arg_str(a, "kinds"), &cfg.kinds))
-        return cpe_cli_fail(a, 2, "option '--kinds' (%s): use kline,trade,funding,oi,liq,book", cpe_arg_str(a, "kinds"));
+        return cpe_cli_fail(a, 2, "option '--kinds' (%s): use kline,trade,funding,oi,liq,book",
+                            cpe_arg_str(a, "kinds"));
     double duration;
     long recover;
-    if ((rc = cpe_arg_double(a, "duration", 0, &duration)) || (rc = cpe_arg_int(a, "recover-ms", 30000, &recover)))
+    if ((rc = cpe_arg_double(a, "duration", 0, &duration)) ||
+        (rc = cpe_arg_int(a, "recover-ms", 30000, &recover)))
         return rc;
     cfg.recover_ms = recover;
 
@@ -106,7 +112,8 @@ static int run(cpe_args_t *a)
             for (size_t i = 0; i < n; i++) {
                 if (ev[i].ev.kind != CPE_DK_KLINE || !ev[i].ev.closed) continue;
                 int s = 0;
-                while (s < cfg.nsymbols && strcmp(cfg.symbols[s], ev[i].ev.symbol)) s++;
+                while (s < cfg.nsymbols && strcmp(cfg.symbols[s], ev[i].ev.symbol))
+                    s++;
                 if (s == cfg.nsymbols) continue;
                 tally_t *t = &tally[s][ev[i].ev.market == CPE_SPOT ? 0 : 1];
                 if (t->n == t->cap) {
@@ -148,8 +155,10 @@ static int run(cpe_args_t *a)
             qsort(t->min, t->n, sizeof *t->min, cmp_i64);
             size_t dups = 0, missing = 0;
             for (size_t i = 1; i < t->n; i++) {
-                if (t->min[i] == t->min[i - 1]) dups++;
-                else missing += (size_t)(t->min[i] - t->min[i - 1] - 1);
+                if (t->min[i] == t->min[i - 1])
+                    dups++;
+                else
+                    missing += (size_t)(t->min[i] - t->min[i - 1] - 1);
             }
             cpe_jw_obj(&w);
             cpe_jw_kstr(&w, "symbol", cfg.symbols[s]);
@@ -161,7 +170,8 @@ static int run(cpe_args_t *a)
             cpe_jw_kint(&w, "last_ms", t->n ? t->min[t->n - 1] * CPE_MS_PER_MIN : 0);
             cpe_jw_key(&w, "by_source");
             cpe_jw_obj(&w);
-            for (int p = 0; p < CPE_NEXCHANGES; p++) cpe_jw_kint(&w, cpe_exchanges()[p]->name, (int64_t)t->by_source[p]);
+            for (int p = 0; p < CPE_NEXCHANGES; p++)
+                cpe_jw_kint(&w, cpe_exchanges()[p]->name, (int64_t)t->by_source[p]);
             cpe_jw_end(&w);
             cpe_jw_end(&w);
             free(t->min);

@@ -26,8 +26,8 @@ static int parse_url(const char *url, char *host, size_t hcap, int *port, char *
 
 static int run_stream(cpe_args_t *a)
 {
-    static const char *const known[] = {"url", "send", "count", "timeout-ms", "stall-ms", "rcvbuf",
-                                        "match", NULL};
+    static const char *const known[] = {"url",      "send",   "count", "timeout-ms",
+                                        "stall-ms", "rcvbuf", "match", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     const char *url = cpe_arg_str(a, "url");
@@ -118,5 +118,6 @@ const cpe_command_t cpe_cmddef_stream = {
     "  --count: watches until the timeout and exits 0).\n"
     "  --stall-ms / --rcvbuf make a deliberately slow reader (backpressure tests).\n"
     "  Example: cpe stream --url ws://127.0.0.1:8000/ws \\\n"
-    "             --send '{\"op\":\"subscribe\",\"channel\":\"candles\",\"asset\":\"BTC\",\"interval\":\"1m\"}'",
+    "             --send "
+    "'{\"op\":\"subscribe\",\"channel\":\"candles\",\"asset\":\"BTC\",\"interval\":\"1m\"}'",
     run_stream};

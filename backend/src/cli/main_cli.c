@@ -52,8 +52,9 @@ int cpe_cmd_help(cpe_args_t *a)
         printf("%s\n\n%s\n", c->summary, c->usage);
         return 0;
     }
-    printf("cpe — crypto prediction engine\n\nusage: cpe COMMAND [options]   (cpe COMMAND --help)\n\n"
-           "commands:\n");
+    printf(
+        "cpe — crypto prediction engine\n\nusage: cpe COMMAND [options]   (cpe COMMAND --help)\n\n"
+        "commands:\n");
     for (const cpe_command_t *const *c = cpe_command_table(); *c; c++)
         printf("  %-10s %s\n", (*c)->name, (*c)->summary);
     printf("\nglobal options:\n  --db PATH  the store (env CPE_DB, default data/cpe.db)\n");

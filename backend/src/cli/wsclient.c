@@ -32,10 +32,11 @@ static int write_all(int fd, const void *p, size_t n)
 int cpe_wsc_request(int fd, const char *host, int port, const char *path)
 {
     char req[512];
-    int n = snprintf(req, sizeof req,
-                     "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                     path, host, port);
+    int n =
+        snprintf(req, sizeof req,
+                 "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                 path, host, port);
     return write_all(fd, req, (size_t)n);
 }
 
@@ -70,14 +71,16 @@ int cpe_wsc_send_text(int fd, const char *s, size_t n)
     unsigned char hdr[14];
     size_t h = 0;
     hdr[h++] = 0x81;
-    if (n < 126) hdr[h++] = (unsigned char)(0x80 | n);
+    if (n < 126)
+        hdr[h++] = (unsigned char)(0x80 | n);
     else if (n < 65536) {
         hdr[h++] = 0x80 | 126;
         hdr[h++] = (unsigned char)(n >> 8);
         hdr[h++] = (unsigned char)n;
     } else {
         hdr[h++] = 0x80 | 127;
-        for (int i = 7; i >= 0; i--) hdr[h++] = (unsigned char)((uint64_t)n >> (8 * i));
+        for (int i = 7; i >= 0; i--)
+            hdr[h++] = (unsigned char)((uint64_t)n >> (8 * i));
     }
     static const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
     memcpy(hdr + h, mask, 4);
@@ -85,7 +88,8 @@ int cpe_wsc_send_text(int fd, const char *s, size_t n)
     unsigned char *frame = malloc(h + n);
     if (!frame) return -1;
     memcpy(frame, hdr, h);
-    for (size_t i = 0; i < n; i++) frame[h + i] = (unsigned char)s[i] ^ mask[i & 3];
+    for (size_t i = 0; i < n; i++)
+        frame[h + i] = (unsigned char)s[i] ^ mask[i & 3];
     int rc = write_all(fd, frame, h + n);
     free(frame);
     return rc;
@@ -109,7 +113,8 @@ int cpe_wsc_feed(cpe_wsc_parser_t *p, const void *data, size_t n)
     if (p->len + n > CPE_WSC_MAX + 16) return -1;
     if (p->len + n > p->alloc) {
         size_t a = p->alloc ? p->alloc : 4096;
-        while (a < p->len + n) a *= 2;
+        while (a < p->len + n)
+            a *= 2;
         unsigned char *nb = realloc(p->buf, a);
         if (!nb) return -1;
         p->buf = nb;
@@ -156,7 +161,8 @@ int cpe_wsc_next(cpe_wsc_parser_t *p, int *op, const unsigned char **payload, si
     } else if (n == 127) {
         if (p->len < 10) return 0;
         n = 0;
-        for (int i = 0; i < 8; i++) n = n << 8 | p->buf[2 + i];
+        for (int i = 0; i < 8; i++)
+            n = n << 8 | p->buf[2 + i];
         h = 10;
     }
     if (n > CPE_WSC_MAX) return -1;

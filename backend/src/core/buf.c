@@ -33,7 +33,8 @@ int cpe_buf_reserve(cpe_buf_t *b, size_t extra)
     size_t need = b->len + extra + 1;
     if (need <= b->alloc) return 0;
     size_t n = b->alloc ? b->alloc : 256;
-    while (n < need) n *= 2;
+    while (n < need)
+        n *= 2;
     if (n > b->cap + 1) n = b->cap + 1;
     char *p = realloc(b->data, n);
     if (!p) return CPE_ENOMEM;

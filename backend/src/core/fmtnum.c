@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const long double p10l[28] = {
-    1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
-    1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
-    1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+static const long double p10l[28] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,
+                                     1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
+                                     1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
+                                     1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
 static const uint64_t p10u[19] = {1ull,
                                   10ull,
                                   100ull,
@@ -51,9 +51,10 @@ static inline uint64_t ld_round(long double y)
 #define FAST_LD 0
 #endif
 
-static const char digits2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                 "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                 "8081828384858687888990919293949596979899";
+static const char digits2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
 
 /* u in decimal, two digits per division */
 static int put_uint(char *p, uint64_t u)
@@ -102,7 +103,8 @@ static int put_g(char *buf, int neg, uint64_t D, int P, int X)
     }
     if (i) dg[0] = (char)('0' + D);
     int nd = P;
-    while (nd > 1 && dg[nd - 1] == '0') nd--;
+    while (nd > 1 && dg[nd - 1] == '0')
+        nd--;
     char *p = buf;
     if (neg) *p++ = '-';
     if (X < -4 || X >= P) {
@@ -119,7 +121,8 @@ static int put_g(char *buf, int neg, uint64_t D, int P, int X)
         p += put_uint(p, (uint64_t)ax);
     } else if (X >= 0) {
         int ip = X + 1; /* digits before the point (<= P) */
-        for (int k = 0; k < ip; k++) *p++ = k < nd ? dg[k] : '0';
+        for (int k = 0; k < ip; k++)
+            *p++ = k < nd ? dg[k] : '0';
         if (nd > ip) {
             *p++ = '.';
             memcpy(p, dg + ip, (size_t)(nd - ip));
@@ -128,7 +131,8 @@ static int put_g(char *buf, int neg, uint64_t D, int P, int X)
     } else {
         *p++ = '0';
         *p++ = '.';
-        for (int k = 0; k < -X - 1; k++) *p++ = '0';
+        for (int k = 0; k < -X - 1; k++)
+            *p++ = '0';
         memcpy(p, dg, (size_t)nd);
         p += nd;
     }
@@ -165,7 +169,7 @@ static int put_short_decimal(char *buf, int neg, double a, int be)
     double y = a * p10d[k];
     uint64_t r = (uint64_t)(y + 0.5);
     if ((double)r / p10d[k] != a) return 0;
-    /* trailing zeros off in halving steps: 5 divisions by constants (multiplications) */
+        /* trailing zeros off in halving steps: 5 divisions by constants (multiplications) */
 #define STRIP(step, pow)                                                                           \
     if (k >= (step) && r % (pow) == 0) {                                                           \
         r /= (pow);                                                                                \
@@ -179,7 +183,8 @@ static int put_short_decimal(char *buf, int neg, double a, int be)
 #undef STRIP
     if (r >= p10u[15]) return 0;
     int nd = 1;
-    while (nd < 15 && r >= p10u[nd]) nd++;
+    while (nd < 15 && r >= p10u[nd])
+        nd++;
     return put_g(buf, neg, r, nd, nd - k - 1);
 }
 
@@ -214,9 +219,12 @@ int cpe_fmt_fast(char *buf, double v, const char *nan_text)
         if (s > 54 || s < -54 || tries > 3) return cpe_fmt_double(buf, v, nan_text);
         y = scale10(a, s);
         D = ld_round(y);
-        if (D >= p10u[17]) X++;
-        else if (D < p10u[16]) X--;
-        else break;
+        if (D >= p10u[17])
+            X++;
+        else if (D < p10u[16])
+            X--;
+        else
+            break;
     }
     /* The doubles' rounding interval around a (midpoints to the neighbours, exact in long
      * double), on the same scale: any decimal strictly inside it parses back to a. Each

@@ -33,7 +33,10 @@ int cpe_parse_double(const char *s, size_t len, double *out)
     int ndig = 0, exp10 = 0, seen = 0;
     while (p < end && *p >= '0' && *p <= '9') {
         seen = 1;
-        if (mant == 0 && *p == '0') { p++; continue; }
+        if (mant == 0 && *p == '0') {
+            p++;
+            continue;
+        }
         if (ndig >= 19) return slow_parse(s, len, out);
         mant = mant * 10 + (uint64_t)(*p++ - '0');
         ndig++;
@@ -42,7 +45,11 @@ int cpe_parse_double(const char *s, size_t len, double *out)
         p++;
         while (p < end && *p >= '0' && *p <= '9') {
             seen = 1;
-            if (mant == 0 && *p == '0') { exp10--; p++; continue; }
+            if (mant == 0 && *p == '0') {
+                exp10--;
+                p++;
+                continue;
+            }
             if (ndig >= 19) return slow_parse(s, len, out);
             mant = mant * 10 + (uint64_t)(*p++ - '0');
             ndig++;

@@ -13,7 +13,8 @@ static uint64_t splitmix64(uint64_t *x)
 
 void cpe_rng_seed(cpe_rng_t *r, uint64_t seed)
 {
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&seed);
     r->has_spare = 0;
     r->spare = 0;
 }
@@ -98,7 +99,8 @@ uint64_t cpe_rng_below(cpe_rng_t *r, uint64_t n)
     /* Lemire's nearly-divisionless method is overkill here; rejection keeps it unbiased. */
     uint64_t lim = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
-    do x = cpe_rng_u64(r);
+    do
+        x = cpe_rng_u64(r);
     while (x >= lim);
     return x % n;
 }

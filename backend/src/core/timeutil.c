@@ -95,7 +95,8 @@ int cpe_parse_iso8601(const char *s, long len, int64_t *ts_ms)
                     p++;
                 }
                 if (nd == 0) return CPE_EPARSE;
-                for (; nd < 3; nd++) ms *= 10;
+                for (; nd < 3; nd++)
+                    ms *= 10;
             }
         }
     }
@@ -141,11 +142,14 @@ int cpe_parse_time_arg(const char *s, int64_t *ts_ms)
     if (all_digits && n - i > 4) {
         if (n - i > 18) return CPE_ERANGE; /* more would overflow: no time has that many */
         long long v = 0;
-        for (size_t k = i; k < n; k++) v = v * 10 + (s[k] - '0');
+        for (size_t k = i; k < n; k++)
+            v = v * 10 + (s[k] - '0');
         if (i) v = -v;
         size_t nd = n - i;
-        if (nd <= 10) v *= 1000;          /* seconds */
-        else if (nd >= 15) v /= 1000;     /* microseconds */
+        if (nd <= 10)
+            v *= 1000; /* seconds */
+        else if (nd >= 15)
+            v /= 1000; /* microseconds */
         *ts_ms = v;
         return 0;
     }

@@ -403,7 +403,8 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
     snprintf(perp_key, sizeof perp_key, "%s:perp:%s", exch, sym);
     snprintf(spot_key, sizeof spot_key, "%s:spot:%s", exch, sym);
     found_t perp, spot, liq, oi, fund, tr;
-    if ((rc = cpe_store_kline_probe(st, perp_key, 0, &perp)) || (rc = cpe_store_kline_probe(st, spot_key, 0, &spot)) ||
+    if ((rc = cpe_store_kline_probe(st, perp_key, 0, &perp)) ||
+        (rc = cpe_store_kline_probe(st, spot_key, 0, &spot)) ||
         (rc = find_points(st, perp_key, "liq", &liq)) ||
         (rc = find_points(st, perp_key, "oi", &oi)) ||
         (rc = find_points(st, perp_key, "funding", &fund)) ||

@@ -43,10 +43,10 @@ typedef struct acc {
     size_t nb, j; /* j: the bar cursor, moving forward only */
     int64_t hms, w_from, s_from, day0;
     double psum[CPE_CALREP_BINS], usum[CPE_CALREP_BINS];
-    double sm, sb;             /* Brier sums of the model and of the base rate */
-    size_t known, ups, nup;    /* outcomes counted into the base rate; their ups; all ups */
-    int64_t *q_out;            /* queue of resolved outcome times ... */
-    unsigned char *q_up;       /* ... and whether each went up */
+    double sm, sb;          /* Brier sums of the model and of the base rate */
+    size_t known, ups, nup; /* outcomes counted into the base rate; their ups; all ups */
+    int64_t *q_out;         /* queue of resolved outcome times ... */
+    unsigned char *q_up;    /* ... and whether each went up */
     size_t q_len, q_cap;
 } acc_t;
 
@@ -71,7 +71,8 @@ static void acc_init(acc_t *a, cpe_calib_report_t *r, const cpe_bar_t *bars, siz
     a->s_from = now_ms - (int64_t)r->short_days * CPE_MS_PER_DAY;
     a->day0 = cpe_day_start_ms(a->w_from + 1);
     r->ndays = (size_t)((cpe_day_start_ms(now_ms) - a->day0) / CPE_MS_PER_DAY) + 1;
-    for (size_t k = 0; k < r->ndays; k++) r->day_ms[k] = a->day0 + (int64_t)k * CPE_MS_PER_DAY;
+    for (size_t k = 0; k < r->ndays; k++)
+        r->day_ms[k] = a->day0 + (int64_t)k * CPE_MS_PER_DAY;
 }
 
 static int acc_direction(acc_t *a, const cpe_prediction_t *p, int64_t outcome, int up)
@@ -86,7 +87,8 @@ static int acc_direction(acc_t *a, const cpe_prediction_t *p, int64_t outcome, i
         a->q_cap = cap;
     }
     int64_t issue = p->ts_ms + CPE_MS_PER_MIN;
-    while (a->known < a->q_len && a->q_out[a->known] <= issue) a->ups += a->q_up[a->known++];
+    while (a->known < a->q_len && a->q_out[a->known] <= issue)
+        a->ups += a->q_up[a->known++];
     double base = a->known ? (double)a->ups / (double)a->known : 0.5;
     a->sm += (p->p_up - up) * (p->p_up - up);
     a->sb += (base - up) * (base - up);
@@ -112,7 +114,8 @@ static int acc_add(acc_t *a, const cpe_prediction_t *p)
         return 0;
     }
     int64_t want = p->ts_ms + a->hms; /* open time of the bar closing at outcome */
-    while (a->j < a->nb && a->bars[a->j].ts_ms < want) a->j++;
+    while (a->j < a->nb && a->bars[a->j].ts_ms < want)
+        a->j++;
     if (a->j >= a->nb || a->bars[a->j].ts_ms != want || !isfinite(a->bars[a->j].close)) {
         r->n_missing++;
         return 0;
@@ -134,7 +137,8 @@ static void acc_finish(acc_t *a)
     cpe_calib_report_t *r = a->r;
     cov_finish(&r->cov_window);
     cov_finish(&r->cov_short);
-    for (size_t k = 0; k < r->ndays; k++) cov_finish(&r->daily[k]);
+    for (size_t k = 0; k < r->ndays; k++)
+        cov_finish(&r->daily[k]);
     for (int b = 0; b < CPE_CALREP_BINS; b++) {
         int64_t n = r->bins[b].n;
         r->bins[b].mean_p = n ? a->psum[b] / (double)n : NAN;
@@ -159,7 +163,8 @@ int cpe_calib_report_compute(const cpe_prediction_t *preds, size_t np, const cpe
     acc_t a;
     int rc = 0;
     acc_init(&a, r, bars, nb, horizon_h, now_ms, window_days);
-    for (size_t i = 0; i < np && !rc; i++) rc = acc_add(&a, &preds[i]);
+    for (size_t i = 0; i < np && !rc; i++)
+        rc = acc_add(&a, &preds[i]);
     acc_finish(&a);
     return rc;
 }
@@ -181,8 +186,7 @@ static int report_horizon(cpe_store_t *st, const char *sym, const cpe_bar_t *bar
         cpe_prediction_t *p = NULL;
         size_t np = 0;
         rc = st->ops->get_predictions(st, sym, horizon_h, t, to, &p, &np);
-        if (rc)
-            cpe_diag_set(d, rc, "predictions of %s at %d h: %s", sym, horizon_h, st->diag.msg);
+        if (rc) cpe_diag_set(d, rc, "predictions of %s at %d h: %s", sym, horizon_h, st->diag.msg);
         for (size_t i = 0; i < np && !rc; i++)
             if ((rc = acc_add(&a, &p[i]))) cpe_diag_set(d, rc, "out of memory");
         free(p);
@@ -192,8 +196,7 @@ static int report_horizon(cpe_store_t *st, const char *sym, const cpe_bar_t *bar
 }
 
 int cpe_calib_report_build(cpe_store_t *st, const char *what, const int *horizons_h, size_t nh,
-                           int64_t now_ms, int window_days, cpe_calib_report_t *out,
-                           cpe_diag_t *d)
+                           int64_t now_ms, int window_days, cpe_calib_report_t *out, cpe_diag_t *d)
 {
     if (window_days < 1 || window_days > CPE_CALREP_MAX_WINDOW_DAYS)
         return cpe_diag_set(d, CPE_EINVAL, "calibration window (%d days) must be 1..%d",

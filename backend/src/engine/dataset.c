@@ -56,7 +56,9 @@ static int add_closes(cpe_store_t *st, const char *instr, int kind, int64_t from
         size_t n = 0;
         int rc = st->ops->get_klines(st, si.id, from - iv, to, &kl, &n);
         for (size_t i = 0; !rc && i < n; i++) {
-            cpe_feature_obs_t o = {.avail_ms = kl[i].ts_ms + iv, .interval_ms = iv, .kind = kind,
+            cpe_feature_obs_t o = {.avail_ms = kl[i].ts_ms + iv,
+                                   .interval_ms = iv,
+                                   .kind = kind,
                                    .v = {kl[i].close, NAN, NAN, NAN, NAN, NAN}};
             rc = obs_push(ob, &o);
         }
@@ -81,13 +83,16 @@ static int add_points(cpe_store_t *st, const char *instr, const char *kind, int 
     size_t n = 0;
     int rc = st->ops->get_points(st, si.id, from - avail_add_ms, to - avail_add_ms, &p, &n);
     for (size_t i = 0; !rc && i < n; i++) {
-        cpe_feature_obs_t o = {.avail_ms = p[i].ts_ms + avail_add_ms, .interval_ms = interval_ms,
-                               .kind = okind, .src = src};
+        cpe_feature_obs_t o = {.avail_ms = p[i].ts_ms + avail_add_ms,
+                               .interval_ms = interval_ms,
+                               .kind = okind,
+                               .src = src};
         if (okind == CPE_FOBS_BOOK) {
             memcpy(o.v, p[i].v, sizeof o.v);
         } else {
             o.v[0] = isfinite(p[i].v[vcol]) ? p[i].v[vcol] : p[i].v[0];
-            for (int k = 1; k < 6; k++) o.v[k] = NAN;
+            for (int k = 1; k < 6; k++)
+                o.v[k] = NAN;
         }
         rc = obs_push(ob, &o);
     }
@@ -111,8 +116,10 @@ static size_t bar_index(const cpe_bar_t *b, size_t n, int64_t ts)
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t m = (lo + hi) / 2;
-        if (b[m].ts_ms < ts) lo = m + 1;
-        else hi = m;
+        if (b[m].ts_ms < ts)
+            lo = m + 1;
+        else
+            hi = m;
     }
     return lo; /* first bar with ts_ms >= ts */
 }
@@ -130,14 +137,17 @@ static int attach_liq(cpe_store_t *st, const char *perp, cpe_bar_t *b, size_t n,
         return rc;
     }
     size_t i0 = bar_index(b, n, p[0].ts_ms - (p[0].ts_ms % MS_MIN));
-    for (size_t i = i0; i < n && b[i].ts_ms <= p[np - 1].ts_ms; i++) b[i].liq_long = b[i].liq_short = 0;
+    for (size_t i = i0; i < n && b[i].ts_ms <= p[np - 1].ts_ms; i++)
+        b[i].liq_long = b[i].liq_short = 0;
     for (size_t k = 0; k < np; k++) {
         size_t i = bar_index(b, n, p[k].ts_ms - (p[k].ts_ms % MS_MIN));
         if (i >= n || b[i].ts_ms > p[k].ts_ms) continue;
         double notional = p[k].v[1] * p[k].v[2];
         if (!isfinite(notional)) continue;
-        if (p[k].v[0] > 0) b[i].liq_long += notional;
-        else b[i].liq_short += notional;
+        if (p[k].v[0] > 0)
+            b[i].liq_long += notional;
+        else
+            b[i].liq_short += notional;
     }
     free(p);
     *found = 1;
@@ -149,14 +159,16 @@ static int attach_trades(cpe_store_t *st, const char *instr, cpe_bar_t *b, size_
     cpe_point_t *p = NULL;
     size_t np = 0;
     *found = 0;
-    int rc = cpe_store_read_points(st, instr, "trade", b[0].ts_ms, b[n - 1].ts_ms + MS_MIN, &p, &np);
+    int rc =
+        cpe_store_read_points(st, instr, "trade", b[0].ts_ms, b[n - 1].ts_ms + MS_MIN, &p, &np);
     if (rc == CPE_ENOTFOUND) return 0;
     if (rc || !np) {
         free(p);
         return rc;
     }
     size_t i0 = bar_index(b, n, p[0].ts_ms - (p[0].ts_ms % MS_MIN));
-    for (size_t i = i0; i < n && b[i].ts_ms <= p[np - 1].ts_ms; i++) b[i].large_quote = 0;
+    for (size_t i = i0; i < n && b[i].ts_ms <= p[np - 1].ts_ms; i++)
+        b[i].large_quote = 0;
     for (size_t k = 0; k < np; k++) {
         double notional = p[k].v[0] * p[k].v[1];
         if (!(notional > LARGE_TRADE_USD)) continue;
@@ -219,7 +231,8 @@ static int gather_obs(cpe_store_t *st, const cpe_instrument_t *in, int64_t from,
     }
     if (!rc) rc = add_points(st, perp, "lsr", CPE_FOBS_LSR, 0, 0, 0, -1, a, to, ob, &found);
     if (!rc) rc = add_points(st, perp, "book", CPE_FOBS_BOOK, 0, 0, 0, -1, a, to, ob, &found);
-    if (!rc && !found) rc = add_points(st, spot, "book", CPE_FOBS_BOOK, 0, 0, 0, -1, a, to, ob, &found);
+    if (!rc && !found)
+        rc = add_points(st, spot, "book", CPE_FOBS_BOOK, 0, 0, 0, -1, a, to, ob, &found);
     /* the other leg of the basis */
     if (!rc) {
         if (in->kind == CPE_SPOT) {
@@ -236,9 +249,10 @@ static int gather_obs(cpe_store_t *st, const cpe_instrument_t *in, int64_t from,
     cpe_asset_t me;
     if (!rc && !cpe_asset_params(asset, &me, NULL) && me.cross[0]) {
         cpe_resolved_t r;
-        int rr = cpe_store_resolve(st, me.cross, CPE_MARKET_ANY, 0, CPE_PREFER_REAL, a, to, &r,
-                                   NULL);
-        if (rr && rr != CPE_ENOTFOUND) rc = rr;
+        int rr =
+            cpe_store_resolve(st, me.cross, CPE_MARKET_ANY, 0, CPE_PREFER_REAL, a, to, &r, NULL);
+        if (rr && rr != CPE_ENOTFOUND)
+            rc = rr;
         else if (!rr && r.in_window)
             rc = add_closes(st, r.instrument, CPE_FOBS_CROSS_CLOSE, a, to, ob, &found);
     }
@@ -277,7 +291,8 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
     if (opts) o = *opts;
     if (o.sample_ms == 0) o.sample_ms = MS_MIN;
     if (o.sample_ms < 0 || o.sample_ms % MS_MIN)
-        return cpe_diag_set(d, CPE_EINVAL, "sample interval %lld ms is not a whole number of minutes",
+        return cpe_diag_set(d, CPE_EINVAL,
+                            "sample interval %lld ms is not a whole number of minutes",
                             (long long)o.sample_ms);
     int64_t warm = o.warmup_ms < 0 ? 0 : o.warmup_ms ? o.warmup_ms : 31 * MS_DAY;
     int64_t tail = o.label_tail_ms < 0 ? 0 : o.label_tail_ms ? o.label_tail_ms : MS_DAY + MS_MIN;
@@ -304,14 +319,16 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
         goto fail;
     }
     size_t nb = 0; /* bars that get features: open time < end */
-    while (nb < nk && kl[nb].ts_ms < end) nb++;
+    while (nb < nk && kl[nb].ts_ms < end)
+        nb++;
     if (!nb) {
         rc = cpe_diag_set(d, CPE_EDATA, "%s: no 1m bars in the range", out->instrument);
         goto fail;
     }
     bars = malloc(nb * sizeof *bars);
     if (!bars) goto nomem;
-    for (size_t i = 0; i < nb; i++) cpe_bar_from_kline(&bars[i], &kl[i]);
+    for (size_t i = 0; i < nb; i++)
+        cpe_bar_from_kline(&bars[i], &kl[i]);
     out->first_bar_ms = bars[0].ts_ms;
     out->last_bar_ms = bars[nb - 1].ts_ms;
 
@@ -349,14 +366,15 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
     cpe_asset_t par;
     cpe_symbol_to_asset(in.symbol, asset, sizeof asset);
     cpe_features_config_t cfg = {.main_kind = in.kind,
-                                 .main_is_eth = !cpe_asset_params(asset, &par, NULL) &&
-                                                par.cross_numerator};
+                                 .main_is_eth =
+                                     !cpe_asset_params(asset, &par, NULL) && par.cross_numerator};
     if ((rc = cpe_features_create(&cfg, &f))) goto nomem;
     size_t k = 0, r = 0;
     for (size_t i = 0; i < nb; i++) {
         int64_t ts = bars[i].ts_ms, close_ms = ts + MS_MIN;
         size_t k0 = k;
-        while (k < ob.n && ob.o[k].avail_ms <= close_ms) k++;
+        while (k < ob.n && ob.o[k].avail_ms <= close_ms)
+            k++;
         int64_t ph = o.anchor_last ? t_last - ts : ts;
         int keep = ts >= from_ms && ph % o.sample_ms == 0;
         double *dst = keep ? out->X + r * out->ncol : row;
@@ -389,13 +407,12 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
 nomem:
     rc = cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory building the feature matrix",
                       out->instrument);
-fail:
-    {
-        char keep_name[CPE_INSTR_KEY_MAX];
-        memcpy(keep_name, out->instrument, sizeof keep_name);
-        cpe_dataset_free(out);
-        memcpy(out->instrument, keep_name, sizeof keep_name);
-    }
+fail : {
+    char keep_name[CPE_INSTR_KEY_MAX];
+    memcpy(keep_name, out->instrument, sizeof keep_name);
+    cpe_dataset_free(out);
+    memcpy(out->instrument, keep_name, sizeof keep_name);
+}
 done:
     cpe_features_free(f);
     free(row);

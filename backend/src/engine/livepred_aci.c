@@ -68,8 +68,7 @@ void cpe_livepred_aci_open(cpe_livepred_t *lp)
     lp->aci_ready = 1;
 }
 
-void cpe_livepred_aci_before(cpe_livepred_t *lp, cpe_predictor_t *p, int64_t t_close,
-                             double close)
+void cpe_livepred_aci_before(cpe_livepred_t *lp, cpe_predictor_t *p, int64_t t_close, double close)
 {
     if (!lp->aci_ready) return;
     if (close > 0) cpe_aci_observe(&lp->aci, t_close, log(close));
@@ -79,8 +78,7 @@ void cpe_livepred_aci_before(cpe_livepred_t *lp, cpe_predictor_t *p, int64_t t_c
     }
 }
 
-void cpe_livepred_aci_after(cpe_livepred_t *lp, const cpe_prediction_t *out, int n,
-                            int64_t now_ms)
+void cpe_livepred_aci_after(cpe_livepred_t *lp, const cpe_prediction_t *out, int n, int64_t now_ms)
 {
     if (!lp->aci_ready) return;
     for (int k = 0; k < n && k < CPE_ACI_MAX_H; k++)

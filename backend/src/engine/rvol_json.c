@@ -4,7 +4,10 @@
 #include <math.h>
 #include <string.h>
 
-static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
 
 static json_t *nums(const double *v, size_t n)
 {
@@ -35,8 +38,9 @@ json_t *cpe_rvol_to_json(const cpe_rvol_t *m)
 {
     if (!m->ok) return NULL;
     json_t *o = json_object(), *hs = json_array();
-    json_object_set_new(o, "model", json_string("seasonal log-HAR on 1m realized variance, "
-                                                "combined with GARCH-t and EWMA; Student-t shape"));
+    json_object_set_new(o, "model",
+                        json_string("seasonal log-HAR on 1m realized variance, "
+                                    "combined with GARCH-t and EWMA; Student-t shape"));
     json_object_set_new(o, "season_rv", nums(m->s_rv.f, CPE_SEASON_N));
     json_object_set_new(o, "season_volume", nums(m->s_vol.f, CPE_SEASON_N));
     json_object_set_new(o, "season_samples", json_integer((json_int_t)m->s_rv.n));

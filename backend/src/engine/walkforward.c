@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 void cpe_wf_config_default(cpe_wf_config_t *c)
 {
     memset(c, 0, sizeof *c);
@@ -142,7 +141,7 @@ typedef struct wf_run {
     wf_acc_t acc[CPE_MS_MAX_H];
     cpe_aci_t aci;
     int has_aci;
-    int col_rv24;                   /* realized_var_24h in the view (-1: none) */
+    int col_rv24; /* realized_var_24h in the view (-1: none) */
 } wf_run_t;
 
 /* Predictions of every horizon at test row t (view row i): the t cone of the realized
@@ -151,8 +150,7 @@ typedef struct wf_run {
 static int predict_row(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_modelset_t *ms,
                        wf_run_t *run, cpe_cone_ws_t *ws, size_t i, const double *x,
                        const double *move, size_t nt, size_t t, const double *ret, size_t nr,
-                       cpe_volfc_t *fc, cpe_tcone_h_t *th, cpe_regime_t *rg,
-                       cpe_prediction_t *pr)
+                       cpe_volfc_t *fc, cpe_tcone_h_t *th, cpe_regime_t *rg, cpe_prediction_t *pr)
 {
     const int nh = ms->n_h;
     const int64_t t_close = v->ts_ms[i] + CPE_MS_PER_MIN;
@@ -171,15 +169,15 @@ static int predict_row(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cp
     for (int h = 0; h < nh; h++)
         cpe_modelset_cone_params(ms, h, v->close[i], t_close, move[(size_t)h * nt + t], *rg,
                                  &fc->ex, 1, &cp[h]);
-    return fc->h_next > 0 && cpe_cone_predict(ws, &ms->vol, fc->h_next,
-                                              c->ms.seed ^ (uint64_t)v->ts_ms[i], cp, (size_t)nh,
-                                              pr, NULL) == 0;
+    return fc->h_next > 0 &&
+           cpe_cone_predict(ws, &ms->vol, fc->h_next, c->ms.seed ^ (uint64_t)v->ts_ms[i], cp,
+                            (size_t)nh, pr, NULL) == 0;
 }
 
 /* The scored row of horizon h: outcome, the model's distribution and the baselines. */
-static void make_row(const cpe_mlview_t *v, const cpe_modelset_t *ms, const wf_run_t *run,
-                     size_t i, const double *x, const cpe_volfc_t *fc, const cpe_tcone_h_t *th,
-                     int h, double rv24h_1h, double hg, wf_row_t *row)
+static void make_row(const cpe_mlview_t *v, const cpe_modelset_t *ms, const wf_run_t *run, size_t i,
+                     const double *x, const cpe_volfc_t *fc, const cpe_tcone_h_t *th, int h,
+                     double rv24h_1h, double hg, wf_row_t *row)
 {
     int H = ms->h[h].horizon_h;
     memset(row, 0, sizeof *row);
@@ -276,8 +274,8 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
             if (explain) {
                 const double *sh = shap + ((size_t)h * nt + t) * w;
                 const double *sh_prev = t > 0 && test[t - 1] + 1 == i ? sh - w : NULL;
-                if ((rc = push_explanation(res, c, ms, version, asset, v, i, x, p, sh,
-                                           sh_prev)) != 0)
+                if ((rc = push_explanation(res, c, ms, version, asset, v, i, x, p, sh, sh_prev)) !=
+                    0)
                     goto out;
             }
             if (fc.has_rvol && run->has_aci) cpe_aci_offer(&run->aci, h, H, p->ts_ms, t_close, p);

@@ -174,7 +174,8 @@ static void classify(run_t *r, int64_t to, const int *hs, int nh)
         char key[96], have[128];
         meta_key(r, k, key);
         int64_t t = cpe_wfc_fold_start(r->from, k);
-        int64_t a = t > r->from ? t : r->from, b = t + CPE_WFC_WEEK_MS < to ? t + CPE_WFC_WEEK_MS : to;
+        int64_t a = t > r->from ? t : r->from,
+                b = t + CPE_WFC_WEEK_MS < to ? t + CPE_WFC_WEEK_MS : to;
         int got = r->st->ops->get_meta(r->st, key, have, sizeof have) == 0;
         if (got) {
             r->state[k] = meta_reusable(r, k, have) ? F_REUSED : F_TRAIN;

@@ -16,8 +16,8 @@
 #define Z1 0.99857627061565934 /* Phi^-1(0.841) */
 #define Z2 1.99539331692198030 /* Phi^-1(0.977) */
 
-const char *const cpe_wf_base_names[CPE_WF_NBASE] = {
-    "const-vol-24h-1m", "const-vol-24h-1h", "ewma", "garch-normal", "garch-t", "har"};
+const char *const cpe_wf_base_names[CPE_WF_NBASE] = {"const-vol-24h-1m", "const-vol-24h-1h", "ewma",
+                                                     "garch-normal",     "garch-t",          "har"};
 
 static int grow(double **a, size_t cap)
 {
@@ -185,9 +185,9 @@ static void finish_dist(const wf_acc_t *a, int H, int64_t step_ms, cpe_wf_scores
     s->n_months = a->nm;
     for (int m = 0; m < a->nm; m++) {
         double n = (double)a->month_n[m];
-        s->month[m] = (cpe_wf_month_t){a->month_key[m], a->month_n[m],
-                                       n ? (double)a->month_in1[m] / n : NAN,
-                                       n ? (double)a->month_in2[m] / n : NAN};
+        s->month[m] =
+            (cpe_wf_month_t){a->month_key[m], a->month_n[m], n ? (double)a->month_in1[m] / n : NAN,
+                             n ? (double)a->month_in2[m] / n : NAN};
     }
 }
 

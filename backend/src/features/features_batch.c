@@ -23,13 +23,16 @@ int cpe_features_batch(const cpe_features_config_t *cfg, const cpe_bar_t *bars, 
     for (size_t i = 0; i < n; i++) {
         const int64_t close_ms = bars[i].ts_ms + bar_ms;
         size_t k0 = k;
-        while (k < nobs && obs[k].avail_ms <= close_ms) k++;
+        while (k < nobs && obs[k].avail_ms <= close_ms)
+            k++;
         int keep = bars[i].ts_ms % sample_ms == 0;
         double *row = keep ? out + r * nf : tmp;
         rc = cpe_features_push(f, &bars[i], obs + k0, k - k0, row);
         if (rc) {
-            cpe_diag_set(d, rc, "bar %zu (ts %lld): not after the previous bar, a non-positive "
-                         "price, or an invalid observation", i, (long long)bars[i].ts_ms);
+            cpe_diag_set(d, rc,
+                         "bar %zu (ts %lld): not after the previous bar, a non-positive "
+                         "price, or an invalid observation",
+                         i, (long long)bars[i].ts_ms);
             goto out;
         }
         if (keep) {

@@ -129,7 +129,8 @@ static inline double ema_step(double prev, double x, double alpha)
 static double std_ddof1(const double *x, int n)
 {
     double m = 0;
-    for (int i = 0; i < n; i++) m += x[i];
+    for (int i = 0; i < n; i++)
+        m += x[i];
     m /= n;
     double ss = 0;
     for (int i = 0; i < n; i++) {
@@ -196,10 +197,14 @@ void cpe_features_reset(cpe_features_t *f)
     f->vwap_day = INT64_MIN;
     cpe_realized_reset(&f->rv);
     f->funding = f->fund_z = f->oi = f->lsr = f->basis = f->ratio = NAN;
-    for (int i = 0; i < CPE_FUNDING_SRC_MAX; i++) f->fund_src[i] = NAN;
-    for (int i = 0; i < 6; i++) f->book[i] = NAN;
-    for (int i = 0; i < CPE_FSER_COUNT; i++) f->ser[i] = NAN;
-    for (int i = 0; i < 3; i++) f->corr[i].prev_s = f->corr[i].prev_c = f->corr[i].value = NAN;
+    for (int i = 0; i < CPE_FUNDING_SRC_MAX; i++)
+        f->fund_src[i] = NAN;
+    for (int i = 0; i < 6; i++)
+        f->book[i] = NAN;
+    for (int i = 0; i < CPE_FSER_COUNT; i++)
+        f->ser[i] = NAN;
+    for (int i = 0; i < 3; i++)
+        f->corr[i].prev_s = f->corr[i].prev_c = f->corr[i].value = NAN;
     for (int i = 0; i < 24; i++) {
         f->hour_sin[i] = sin(2.0 * M_PI * i / 24.0);
         f->hour_cos[i] = cos(2.0 * M_PI * i / 24.0);
@@ -222,11 +227,23 @@ int cpe_features_create(const cpe_features_config_t *cfg, cpe_features_t **out)
     return 0;
 }
 
-void cpe_features_free(cpe_features_t *f) { free(f); }
+void cpe_features_free(cpe_features_t *f)
+{
+    free(f);
+}
 
-uint64_t cpe_features_bars(const cpe_features_t *f) { return f->nbars; }
-unsigned cpe_features_sources_seen(const cpe_features_t *f) { return f->seen; }
-size_t cpe_features_state_bytes(const cpe_features_t *f) { return f ? sizeof *f : 0; }
+uint64_t cpe_features_bars(const cpe_features_t *f)
+{
+    return f->nbars;
+}
+unsigned cpe_features_sources_seen(const cpe_features_t *f)
+{
+    return f->seen;
+}
+size_t cpe_features_state_bytes(const cpe_features_t *f)
+{
+    return f ? sizeof *f : 0;
+}
 
 int cpe_features_source_present(const cpe_features_t *f, size_t i)
 {
@@ -254,9 +271,12 @@ static int obs_valid(const cpe_feature_obs_t *o, int64_t close_ms)
 {
     if (o->avail_ms > close_ms || o->interval_ms < 0) return 0;
     switch (o->kind) {
-    case CPE_FOBS_FUNDING: return o->src >= 0 && o->src < CPE_FUNDING_SRC_MAX;
-    case CPE_FOBS_SERIES: return o->src >= 0 && o->src < CPE_FSER_COUNT;
-    default: return o->kind >= 0 && o->kind < CPE_FOBS_KIND_COUNT;
+    case CPE_FOBS_FUNDING:
+        return o->src >= 0 && o->src < CPE_FUNDING_SRC_MAX;
+    case CPE_FOBS_SERIES:
+        return o->src >= 0 && o->src < CPE_FSER_COUNT;
+    default:
+        return o->kind >= 0 && o->kind < CPE_FOBS_KIND_COUNT;
     }
 }
 
@@ -364,7 +384,8 @@ static void apply_obs(cpe_features_t *f, const cpe_feature_obs_t *o)
         }
         break;
     }
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -391,7 +412,8 @@ static void funding_window(cpe_features_t *f, int64_t close_ms)
     uint32_t n = f->fund_n;
     if (n < 2) return;
     double m = 0;
-    for (uint32_t k = 0; k < n; k++) m += f->fund_v[(f->fund_h + k) % FUND_CAP];
+    for (uint32_t k = 0; k < n; k++)
+        m += f->fund_v[(f->fund_h + k) % FUND_CAP];
     m /= n;
     double ss = 0;
     for (uint32_t k = 0; k < n; k++) {
@@ -494,14 +516,16 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     /* volatility over non-overlapping returns, two-pass */
     if (f->nbars > 60) {
         double x[12];
-        for (int i = 0; i < 12; i++) x[i] = f->r5[(t - 5 * (uint64_t)i) & MASK];
+        for (int i = 0; i < 12; i++)
+            x[i] = f->r5[(t - 5 * (uint64_t)i) & MASK];
         out[F_VOLATILITY_1H] = std_ddof1(x, 12);
     } else {
         out[F_VOLATILITY_1H] = NAN;
     }
     if (f->nbars > 1440) {
         double x[24];
-        for (int i = 0; i < 24; i++) x[i] = f->r60[(t - 60 * (uint64_t)i) & MASK];
+        for (int i = 0; i < 24; i++)
+            x[i] = f->r60[(t - 60 * (uint64_t)i) & MASK];
         out[F_VOLATILITY_24H] = std_ddof1(x, 24);
     } else {
         out[F_VOLATILITY_24H] = NAN;
@@ -542,7 +566,8 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     /* Bollinger position over 20 closes, two-pass population sd */
     if (f->nbars >= 20) {
         double m = 0;
-        for (uint64_t i = 0; i < 20; i++) m += f->c[(t - i) & MASK];
+        for (uint64_t i = 0; i < 20; i++)
+            m += f->c[(t - i) & MASK];
         m /= 20;
         double ss = 0;
         for (uint64_t i = 0; i < 20; i++) {
@@ -609,13 +634,17 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     }
 
     /* 24h range position: monotone deques of bar numbers */
-    while (f->dmax_t > f->dmax_h && f->h[f->dq_max[(f->dmax_t - 1) & MASK] & MASK] <= hi) f->dmax_t--;
+    while (f->dmax_t > f->dmax_h && f->h[f->dq_max[(f->dmax_t - 1) & MASK] & MASK] <= hi)
+        f->dmax_t--;
     f->dq_max[f->dmax_t++ & MASK] = t;
-    while (f->dmin_t > f->dmin_h && f->l[f->dq_min[(f->dmin_t - 1) & MASK] & MASK] >= lo) f->dmin_t--;
+    while (f->dmin_t > f->dmin_h && f->l[f->dq_min[(f->dmin_t - 1) & MASK] & MASK] >= lo)
+        f->dmin_t--;
     f->dq_min[f->dmin_t++ & MASK] = t;
     if (t >= 1440) {
-        while (f->dq_max[f->dmax_h & MASK] + 1440 <= t) f->dmax_h++;
-        while (f->dq_min[f->dmin_h & MASK] + 1440 <= t) f->dmin_h++;
+        while (f->dq_max[f->dmax_h & MASK] + 1440 <= t)
+            f->dmax_h++;
+        while (f->dq_min[f->dmin_h & MASK] + 1440 <= t)
+            f->dmin_h++;
     }
     if (f->nbars >= 1440) {
         double mx = f->h[f->dq_max[f->dmax_h & MASK] & MASK];
@@ -626,7 +655,8 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     }
 
     /* side observations, after the bar (a close available now matches this bar) */
-    for (size_t i = 0; i < nobs; i++) apply_obs(f, &obs[i]);
+    for (size_t i = 0; i < nobs; i++)
+        apply_obs(f, &obs[i]);
     funding_window(f, close_ms);
     f->oi_asof[j] = f->oi;
     f->res_asof[j] = f->ser[CPE_FSER_EXCHANGE_RESERVES];

@@ -30,10 +30,19 @@ static const uint64_t rv_win[CPE_RV_NWIN] = {60, 240, 480, 1440, 10080};
 enum { W24 = 3, W7D = 4, BP_WIN = 1440 };
 static const uint64_t vol_win[3] = {60, 1440, 10080};
 
-void cpe_realized_reset(cpe_realized_t *s) { memset(s, 0, sizeof *s); }
+void cpe_realized_reset(cpe_realized_t *s)
+{
+    memset(s, 0, sizeof *s);
+}
 
-static double sq(double x) { return x * x; }
-static double neg_sq(double x) { return x < 0 ? x * x : 0.0; }
+static double sq(double x)
+{
+    return x * x;
+}
+static double neg_sq(double x)
+{
+    return x < 0 ? x * x : 0.0;
+}
 static double bp_term(const cpe_realized_t *s, uint64_t k) /* |r_k||r_k-1|, k >= 1 */
 {
     return fabs(s->r[k & RMASK]) * fabs(s->r[(k - 1) & RMASK]);

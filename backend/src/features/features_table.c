@@ -17,8 +17,9 @@ static const cpe_feature_def_t table[F_COUNT] = {
     [F_RETURNS_24H] = {"returns_24h", CPE_FAM_PRICE, NS(K), 1441, "ln(c[t]/c[t-1440]) (8.1)"},
     [F_VOLATILITY_1H] = {"volatility_1h", CPE_FAM_PRICE, NS(K), 61,
                          "std (ddof=1) of the 12 non-overlapping 5m log returns ending at t (8.1)"},
-    [F_VOLATILITY_24H] = {"volatility_24h", CPE_FAM_PRICE, NS(K), 1441,
-                          "std (ddof=1) of the 24 non-overlapping 1h log returns ending at t (8.1)"},
+    [F_VOLATILITY_24H] =
+        {"volatility_24h", CPE_FAM_PRICE, NS(K), 1441,
+         "std (ddof=1) of the 24 non-overlapping 1h log returns ending at t (8.1)"},
     [F_HIGH_LOW_RANGE] = {"high_low_range", CPE_FAM_PRICE, NS(K), 1, "(h-l)/c of the bar (8.1)"},
     [F_CLOSE_POSITION] = {"close_position", CPE_FAM_PRICE, NS(K), 1,
                           "(c-l)/(h-l); 0.5 when h == l (8.1)"},
@@ -30,8 +31,9 @@ static const cpe_feature_def_t table[F_COUNT] = {
     [F_BB_POSITION] = {"bb_position", CPE_FAM_TECHNICAL, NS(K), 20,
                        "(c-lower)/(upper-lower), SMA20 +/- 2 population sd; 0.5 when sd=0 (8.2)"},
     [F_EMA_CROSS] = {"ema_cross", CPE_FAM_TECHNICAL, NS(K), 21, "(EMA9(c)-EMA21(c))/c (8.2)"},
-    [F_VWAP_DEVIATION] = {"vwap_deviation", CPE_FAM_TECHNICAL, NS(K), 1,
-                          "c/VWAP - 1, VWAP of tp=(h+l+c)/3 since 00:00 UTC; 0 when sum v = 0 (8.2)"},
+    [F_VWAP_DEVIATION] =
+        {"vwap_deviation", CPE_FAM_TECHNICAL, NS(K), 1,
+         "c/VWAP - 1, VWAP of tp=(h+l+c)/3 since 00:00 UTC; 0 when sum v = 0 (8.2)"},
     [F_TRADE_FLOW_IMBALANCE] = {"trade_flow_imbalance", CPE_FAM_MICRO, NS(K | CPE_FSRC_TAKER), 1,
                                 "(2tb-v)/v of the bar; 0 when v=0 (8.3)"},
     [F_CVD_5M] = {"cvd_5m", CPE_FAM_MICRO, NS(K | CPE_FSRC_TAKER), 5,
@@ -50,8 +52,9 @@ static const cpe_feature_def_t table[F_COUNT] = {
                         "(B-A)/(B+A) within 2% of mid (8.3)"},
     [F_FUNDING_RATE] = {"funding_rate", CPE_FAM_DERIV, NS(CPE_FSRC_FUNDING), 1,
                         "latest settled funding rate (8.4)"},
-    [F_FUNDING_ZSCORE] = {"funding_zscore", CPE_FAM_DERIV, NS(CPE_FSRC_FUNDING), 1,
-                          "(rate - mean)/std (ddof=1) of the settlements of the last 30 days (8.4)"},
+    [F_FUNDING_ZSCORE] =
+        {"funding_zscore", CPE_FAM_DERIV, NS(CPE_FSRC_FUNDING), 1,
+         "(rate - mean)/std (ddof=1) of the settlements of the last 30 days (8.4)"},
     [F_OI_CHANGE_1H] = {"oi_change_1h", CPE_FAM_DERIV, NS(CPE_FSRC_OI), 61,
                         "ln(OI(t)/OI(t-60)); NaN when OI is coarser than 1h (8.4)"},
     [F_OI_CHANGE_24H] = {"oi_change_24h", CPE_FAM_DERIV, NS(CPE_FSRC_OI), 1441,
@@ -64,8 +67,8 @@ static const cpe_feature_def_t table[F_COUNT] = {
                             "(L-S)/(L+S) liquidation notional over 60 bars; 0 when none (8.4)"},
     [F_NETFLOW_1H] = {"exchange_netflow_1h", CPE_FAM_ONCHAIN, S(CPE_FSER_EXCHANGE_RESERVES), 61,
                       "R(t)-R(t-60) of exchange reserves, else sum of netflow over 60 bars (8.5)"},
-    [F_NETFLOW_24H] = {"exchange_netflow_24h", CPE_FAM_ONCHAIN, S(CPE_FSER_EXCHANGE_RESERVES),
-                       1441, "R(t)-R(t-1440), else sum of netflow over 1440 bars (8.5)"},
+    [F_NETFLOW_24H] = {"exchange_netflow_24h", CPE_FAM_ONCHAIN, S(CPE_FSER_EXCHANGE_RESERVES), 1441,
+                       "R(t)-R(t-1440), else sum of netflow over 1440 bars (8.5)"},
     [F_WHALE_TX] = {"whale_transactions", CPE_FAM_ONCHAIN, S(CPE_FSER_WHALE_TRANSACTIONS), 1,
                     "latest value (8.5)"},
     [F_MINER_OUTFLOW] = {"miner_outflow", CPE_FAM_ONCHAIN, S(CPE_FSER_MINER_OUTFLOW), 1,
@@ -133,9 +136,15 @@ static const cpe_feature_def_t table[F_COUNT] = {
                               "minutes from the bar close to the next 00/08/16 UTC (extra)"},
 };
 
-size_t cpe_features_count(void) { return F_COUNT; }
+size_t cpe_features_count(void)
+{
+    return F_COUNT;
+}
 
-const cpe_feature_def_t *cpe_feature_def(size_t i) { return i < F_COUNT ? &table[i] : NULL; }
+const cpe_feature_def_t *cpe_feature_def(size_t i)
+{
+    return i < F_COUNT ? &table[i] : NULL;
+}
 
 int cpe_feature_index(const char *name)
 {
@@ -154,8 +163,8 @@ int cpe_features_max_warmup(void)
 }
 
 static const char *const family_names[CPE_FAM_COUNT] = {
-    "price", "technical", "microstructure", "derivatives", "on-chain", "cross-asset",
-    "sentiment", "time"};
+    "price",    "technical",   "microstructure", "derivatives",
+    "on-chain", "cross-asset", "sentiment",      "time"};
 
 const char *cpe_feature_family_name(cpe_feature_family_t f)
 {

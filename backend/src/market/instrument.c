@@ -20,8 +20,10 @@ int cpe_instrument_parse(const char *key, cpe_instrument_t *out)
     memset(out, 0, sizeof *out);
     memcpy(out->exchange, key, ne);
     memcpy(out->symbol, b + 1, ns);
-    if (nk == 4 && !memcmp(a + 1, "spot", 4)) out->kind = CPE_SPOT;
-    else if (nk == 4 && !memcmp(a + 1, "perp", 4)) out->kind = CPE_PERP;
+    if (nk == 4 && !memcmp(a + 1, "spot", 4))
+        out->kind = CPE_SPOT;
+    else if (nk == 4 && !memcmp(a + 1, "perp", 4))
+        out->kind = CPE_PERP;
     else if (!strcmp(out->exchange, "series")) {
         /* "series:BTC:name": kind slot holds the asset, symbol the series name */
         out->kind = CPE_SERIES;
@@ -41,8 +43,8 @@ void cpe_instrument_key(const cpe_instrument_t *in, char out[CPE_INSTR_KEY_MAX])
         snprintf(out, CPE_INSTR_KEY_MAX, "%s:%s", in->exchange, in->symbol);
         return;
     }
-    snprintf(out, CPE_INSTR_KEY_MAX, "%s:%s:%s", in->exchange, in->kind == CPE_SPOT ? "spot" : "perp",
-             in->symbol);
+    snprintf(out, CPE_INSTR_KEY_MAX, "%s:%s:%s", in->exchange,
+             in->kind == CPE_SPOT ? "spot" : "perp", in->symbol);
 }
 
 void cpe_bar_from_kline(cpe_bar_t *b, const cpe_kline_t *k)

@@ -76,12 +76,12 @@ static const struct {
     int64_t ms;
     int served; /* the API serves bars of this interval */
 } intervals[] = {
-    {"1m", CPE_MS_PER_MIN, 1},         {"3m", 3 * CPE_MS_PER_MIN, 0},
-    {"5m", 5 * CPE_MS_PER_MIN, 1},     {"15m", 15 * CPE_MS_PER_MIN, 1},
-    {"30m", 30 * CPE_MS_PER_MIN, 0},   {"1h", CPE_MS_PER_HOUR, 1},
-    {"2h", 2 * CPE_MS_PER_HOUR, 0},    {"4h", 4 * CPE_MS_PER_HOUR, 1},
-    {"6h", 6 * CPE_MS_PER_HOUR, 0},    {"8h", 8 * CPE_MS_PER_HOUR, 0},
-    {"12h", 12 * CPE_MS_PER_HOUR, 0},  {"1d", CPE_MS_PER_DAY, 1},
+    {"1m", CPE_MS_PER_MIN, 1},        {"3m", 3 * CPE_MS_PER_MIN, 0},
+    {"5m", 5 * CPE_MS_PER_MIN, 1},    {"15m", 15 * CPE_MS_PER_MIN, 1},
+    {"30m", 30 * CPE_MS_PER_MIN, 0},  {"1h", CPE_MS_PER_HOUR, 1},
+    {"2h", 2 * CPE_MS_PER_HOUR, 0},   {"4h", 4 * CPE_MS_PER_HOUR, 1},
+    {"6h", 6 * CPE_MS_PER_HOUR, 0},   {"8h", 8 * CPE_MS_PER_HOUR, 0},
+    {"12h", 12 * CPE_MS_PER_HOUR, 0}, {"1d", CPE_MS_PER_DAY, 1},
 };
 #define NINTERVALS (sizeof intervals / sizeof intervals[0])
 
@@ -124,8 +124,10 @@ const char *cpe_intervals_served_text(void)
 void cpe_asset_to_symbol(const char *asset, char out[32])
 {
     size_t n = strlen(asset), q = strlen(CPE_QUOTE);
-    if (n >= q && !strcmp(asset + n - q, CPE_QUOTE)) snprintf(out, 32, "%s", asset);
-    else snprintf(out, 32, "%s%s", asset, CPE_QUOTE);
+    if (n >= q && !strcmp(asset + n - q, CPE_QUOTE))
+        snprintf(out, 32, "%s", asset);
+    else
+        snprintf(out, 32, "%s%s", asset, CPE_QUOTE);
 }
 
 void cpe_symbol_to_asset(const char *symbol, char *out, size_t cap)
@@ -146,8 +148,8 @@ static const cpe_asset_t catalogue[] = {
     {"BNB", "", 0.01, 1e-3, 0.01, 1, {550.0, 0.0008, 0.65, 1e5, 6e8, 250}, "", 0},
     {"XRP", "", 0.0001, 0.1, 100.0, 1, {0.6, 0.0010, 0.65, 1.5e5, 8e8, 200}, "", 0},
 };
-static const cpe_asset_t generic = {"", "", 0.01, 1e-3, 1.0, 0, {100.0, 0.0012, 0.60, 1e5, 3e8, 200},
-                                    "", 0};
+static const cpe_asset_t generic = {
+    "", "", 0.01, 1e-3, 1.0, 0, {100.0, 0.0012, 0.60, 1e5, 3e8, 200}, "", 0};
 
 static struct {
     size_t n;
@@ -285,7 +287,8 @@ size_t cpe_instrument_candidates(const char *asset, int market, cpe_source_pref_
     const char *src[CPE_NEXCHANGES + 1];
     size_t ns = 0, n = 0;
     if (pref == CPE_PREFER_SIM) src[ns++] = CPE_SIM_EXCHANGE;
-    for (int e = 0; e < CPE_NEXCHANGES; e++) src[ns++] = exchanges[e].name;
+    for (int e = 0; e < CPE_NEXCHANGES; e++)
+        src[ns++] = exchanges[e].name;
     if (pref != CPE_PREFER_SIM) src[ns++] = CPE_SIM_EXCHANGE;
     const cpe_market_kind_t mk[2] = {CPE_SPOT, CPE_PERP};
     for (size_t s = 0; s < ns; s++)
@@ -302,8 +305,7 @@ size_t cpe_instrument_candidates(const char *asset, int market, cpe_source_pref_
 
 int cpe_instrument_resolve(const char *asset, int market, int64_t interval_ms,
                            cpe_source_pref_t pref, int64_t from_ms, int64_t to_ms,
-                           cpe_kline_probe_fn probe, void *ctx, cpe_resolved_t *out,
-                           cpe_diag_t *d)
+                           cpe_kline_probe_fn probe, void *ctx, cpe_resolved_t *out, cpe_diag_t *d)
 {
     memset(out, 0, sizeof *out);
     cpe_instrument_t cand[CPE_RESOLVE_MAX];
@@ -332,7 +334,10 @@ int cpe_instrument_resolve(const char *asset, int market, int64_t interval_ms,
     return cpe_diag_set(d, CPE_ENOTFOUND,
                         "no klines of %s%s%s in the store (looked for %s, then %s; import a "
                         "kline file or run cpe simulate)",
-                        sym, market == CPE_PERP ? " perp" : market == CPE_SPOT ? " spot" : "",
+                        sym,
+                        market == CPE_PERP   ? " perp"
+                        : market == CPE_SPOT ? " spot"
+                                             : "",
                         interval_ms > 0 ? " at a divisor of the interval" : "",
                         pref == CPE_PREFER_SIM ? CPE_SIM_EXCHANGE : "the exchanges",
                         pref == CPE_PREFER_SIM ? "the exchanges" : CPE_SIM_EXCHANGE);

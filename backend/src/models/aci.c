@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CAPACITY 100000u /* 69 days of 1m predictions; bounds what a state file can allocate   \
-                              */
+#define MAX_CAPACITY                                                                               \
+    100000u /* 69 days of 1m predictions; bounds what a state file can allocate                    \
+             */
 
 void cpe_aci_opts_default(cpe_aci_opts_t *o)
 {
@@ -123,8 +124,7 @@ static void resolve(cpe_aci_t *a, cpe_aci_horizon_t *h, const cpe_aci_pending_t 
         int miss = !(y >= p->lo[b] && y <= p->hi[b]);
         /* the step scales with the band's target: a 2-sigma band (target 0.0455) moves
          * 0.0455 / 0.3173 as far per outcome, so a few misses cannot drive it to the clamp */
-        double al = bd->alpha + a->gamma * (bd->target / h->band[0].target) *
-                                    (bd->target - miss);
+        double al = bd->alpha + a->gamma * (bd->target / h->band[0].target) * (bd->target - miss);
         bd->alpha = fmin(fmax(al, CPE_ACI_ALPHA_MIN), CPE_ACI_ALPHA_MAX);
         bd->updates++;
         bd->misses += (uint64_t)miss;

@@ -57,12 +57,15 @@ static void build_table(cpe_cone_ws_t *ws, int dist, double nu)
         v[i] = q;
         v[TABLE_N - 1 - i] = -q;
     }
-    for (int i = 0; i < TABLE_N; i++) sum += v[i];
+    for (int i = 0; i < TABLE_N; i++)
+        sum += v[i];
     double mean = sum / TABLE_N;
-    for (int i = 0; i < TABLE_N; i++) sum2 += (v[i] - mean) * (v[i] - mean);
+    for (int i = 0; i < TABLE_N; i++)
+        sum2 += (v[i] - mean) * (v[i] - mean);
     double sd = sqrt(sum2 / TABLE_N);
     /* store in a scrambled order is unnecessary: indices are uniform */
-    for (int i = 0; i < TABLE_N; i++) ws->table[i] = (float)((v[i] - mean) / sd);
+    for (int i = 0; i < TABLE_N; i++)
+        ws->table[i] = (float)((v[i] - mean) / sd);
     ws->table_dist = dist;
     ws->table_nu = nu;
 }
@@ -95,8 +98,10 @@ static void select_k(double *v, size_t lo, size_t hi, size_t k)
         double pivot = v[mid];
         size_t i = lo, j = hi;
         for (;;) {
-            while (v[i] < pivot) i++;
-            while (pivot < v[j]) j--;
+            while (v[i] < pivot)
+                i++;
+            while (pivot < v[j])
+                j--;
             if (i >= j) break;
             swapd(&v[i], &v[j]);
             i++;
@@ -155,14 +160,15 @@ static void five_quantiles(double *v, size_t n, double *q)
 /* The five quantiles of x[n] from its bins: find the bin of each wanted rank (and of the
  * next rank, for interpolation) from the counts, gather only those bins into tmp and select
  * inside them. Exact; falls back to a full selection if a rank lands in an open end bin. */
-static void five_quantiles_hist(const double *x, const unsigned short *bin,
-                                const unsigned *count, size_t n, double *tmp, double *q)
+static void five_quantiles_hist(const double *x, const unsigned short *bin, const unsigned *count,
+                                size_t n, double *tmp, double *q)
 {
     size_t rank[CPE_CONE_NQ], cum[NB + 3];
     double frac[CPE_CONE_NQ];
     int b_lo[CPE_CONE_NQ], b_hi[CPE_CONE_NQ];
     cum[0] = 0;
-    for (int b = 0; b < NB + 2; b++) cum[b + 1] = cum[b] + count[b];
+    for (int b = 0; b < NB + 2; b++)
+        cum[b + 1] = cum[b] + count[b];
     for (int j = 0; j < CPE_CONE_NQ; j++) {
         double pos = cpe_cone_probs[j] * (double)(n - 1);
         rank[j] = (size_t)pos;
@@ -171,10 +177,12 @@ static void five_quantiles_hist(const double *x, const unsigned short *bin,
     /* bins of rank r and r + 1, scanning once (ranks ascend) */
     int b = 0;
     for (int j = 0; j < CPE_CONE_NQ; j++) {
-        while (cum[b + 1] <= rank[j]) b++;
+        while (cum[b + 1] <= rank[j])
+            b++;
         b_lo[j] = b;
         int c = b;
-        while (rank[j] + 1 < n && cum[c + 1] <= rank[j] + 1) c++;
+        while (rank[j] + 1 < n && cum[c + 1] <= rank[j] + 1)
+            c++;
         b_hi[j] = c;
         if (b == 0 || c == NB + 1) {
             memcpy(tmp, x, n * sizeof *x);
@@ -235,8 +243,7 @@ int cpe_cone_simulate(cpe_cone_ws_t *ws, const cpe_garch_t *m, double h_next, in
                       uint64_t seed, cpe_diag_t *d)
 {
     if (steps < 1 || steps > CPE_CONE_MAX_STEPS)
-        return cpe_diag_set(d, CPE_EINVAL, "cone steps %d not in 1..%d", steps,
-                            CPE_CONE_MAX_STEPS);
+        return cpe_diag_set(d, CPE_EINVAL, "cone steps %d not in 1..%d", steps, CPE_CONE_MAX_STEPS);
     if (!(h_next > 0) || !isfinite(h_next))
         return cpe_diag_set(d, CPE_EINVAL, "cone start variance %g is not positive", h_next);
     if (m->dist == CPE_DIST_T && !(m->nu > 2))
@@ -344,6 +351,7 @@ int cpe_cone_predict(cpe_cone_ws_t *ws, const cpe_garch_t *m, double h_next, uin
     for (size_t i = 0; i < n; i++)
         if (p[i].horizon_h > steps) steps = p[i].horizon_h;
     int rc = cpe_cone_simulate(ws, m, h_next, steps, seed, d);
-    for (size_t i = 0; i < n && !rc; i++) rc = cpe_cone_fill(ws, &p[i], &out[i], d);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = cpe_cone_fill(ws, &p[i], &out[i], d);
     return rc;
 }

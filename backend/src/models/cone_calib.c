@@ -41,7 +41,8 @@ static int cmp_double(const void *a, const void *b)
 /* share of sorted v[n] that is <= s, advancing *pos monotonically */
 static double share_le(const double *v, size_t n, size_t *pos, double s)
 {
-    while (*pos < n && v[*pos] <= s) (*pos)++;
+    while (*pos < n && v[*pos] <= s)
+        (*pos)++;
     return (double)*pos / (double)n;
 }
 

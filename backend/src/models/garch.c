@@ -18,7 +18,7 @@
 
 #define PMAX (1.0 - 1e-6)
 #define NU_RANGE 498.0
-#define NU_ 6 /* size of u */
+#define NU_ 6        /* size of u */
 #define WARM_N 10000 /* sub-sample that starts the fit of long series */
 
 typedef struct problem {
@@ -95,14 +95,15 @@ static double objective(const problem_t *pr, const double *u, double *g)
 {
     double p[CPE_GP_COUNT], gp[CPE_GP_COUNT], J[NU_][NU_];
     to_natural(pr, u, p, g ? J : NULL);
-    double ll = cpe_garch_loglik(pr->kind, pr->dist, p, pr->y, pr->n, pr->backcast,
-                                 g ? gp : NULL, NULL);
+    double ll =
+        cpe_garch_loglik(pr->kind, pr->dist, p, pr->y, pr->n, pr->backcast, g ? gp : NULL, NULL);
     if (!isfinite(ll)) return INFINITY;
     double inv_n = 1.0 / (double)pr->n;
     if (g)
         for (int j = 0; j < NU_; j++) {
             double s = 0;
-            for (int i = 0; i < CPE_GP_COUNT; i++) s += J[i][j] * gp[i];
+            for (int i = 0; i < CPE_GP_COUNT; i++)
+                s += J[i][j] * gp[i];
             g[j] = active(pr, j == 4 ? CPE_GP_GAMMA : j == 5 ? CPE_GP_NU : 0) ? -s * inv_n : 0.0;
         }
     return -ll * inv_n;
@@ -111,7 +112,8 @@ static double objective(const problem_t *pr, const double *u, double *g)
 static double max_abs(const double *v, int n)
 {
     double m = 0;
-    for (int i = 0; i < n; i++) m = fmax(m, fabs(v[i]));
+    for (int i = 0; i < n; i++)
+        m = fmax(m, fabs(v[i]));
     return m;
 }
 
@@ -124,7 +126,8 @@ static int bfgs(const problem_t *pr, double *u, double H[NU_][NU_], int warm, in
     double g[NU_], gn[NU_], un[NU_], d[NU_], s[NU_], y[NU_];
     if (!warm)
         for (int i = 0; i < NU_; i++)
-            for (int j = 0; j < NU_; j++) H[i][j] = i == j ? 1.0 : 0.0;
+            for (int j = 0; j < NU_; j++)
+                H[i][j] = i == j ? 1.0 : 0.0;
     double f = objective(pr, u, g);
     int it = 0, first = !warm;
     *conv = 0;
@@ -136,7 +139,8 @@ static int bfgs(const problem_t *pr, double *u, double H[NU_][NU_], int warm, in
         double gd = 0;
         for (int i = 0; i < NU_; i++) {
             d[i] = 0;
-            for (int j = 0; j < NU_; j++) d[i] -= H[i][j] * g[j];
+            for (int j = 0; j < NU_; j++)
+                d[i] -= H[i][j] * g[j];
             gd += d[i] * g[i];
         }
         if (!(gd < 0)) { /* not a descent direction: restart from steepest descent */
@@ -146,7 +150,8 @@ static int bfgs(const problem_t *pr, double *u, double H[NU_][NU_], int warm, in
                 d[i] = -g[i];
             }
             gd = 0;
-            for (int i = 0; i < NU_; i++) gd += d[i] * g[i];
+            for (int i = 0; i < NU_; i++)
+                gd += d[i] * g[i];
             first = 1;
         }
         /* keep the first trial step within a unit box in u */
@@ -155,7 +160,8 @@ static int bfgs(const problem_t *pr, double *u, double H[NU_][NU_], int warm, in
         double fn = INFINITY;
         int ok = 0;
         for (int ls = 0; ls < 40; ls++) {
-            for (int i = 0; i < NU_; i++) un[i] = u[i] + step * d[i];
+            for (int i = 0; i < NU_; i++)
+                un[i] = u[i] + step * d[i];
             fn = objective(pr, un, gn);
             if (isfinite(fn) && fn <= f + 1e-4 * step * gd) {
                 ok = 1;
@@ -182,14 +188,16 @@ static int bfgs(const problem_t *pr, double *u, double H[NU_][NU_], int warm, in
             if (first) { /* scale the initial inverse Hessian (Nocedal & Wright 6.20) */
                 double c = sy / yy;
                 for (int i = 0; i < NU_; i++)
-                    for (int j = 0; j < NU_; j++) H[i][j] = i == j ? c : 0.0;
+                    for (int j = 0; j < NU_; j++)
+                        H[i][j] = i == j ? c : 0.0;
                 first = 0;
             }
             /* H <- (I - rho s y') H (I - rho y s') + rho s s' */
             double rho = 1.0 / sy, Hy[NU_], yHy = 0;
             for (int i = 0; i < NU_; i++) {
                 Hy[i] = 0;
-                for (int j = 0; j < NU_; j++) Hy[i] += H[i][j] * y[j];
+                for (int j = 0; j < NU_; j++)
+                    Hy[i] += H[i][j] * y[j];
                 yHy += y[i] * Hy[i];
             }
             for (int i = 0; i < NU_; i++)
@@ -214,12 +222,14 @@ static int spd_inverse(double *a, int k)
     double L[NU_ * NU_] = {0}, inv[NU_ * NU_] = {0};
     for (int j = 0; j < k; j++) {
         double s = a[j * k + j];
-        for (int m = 0; m < j; m++) s -= L[j * k + m] * L[j * k + m];
+        for (int m = 0; m < j; m++)
+            s -= L[j * k + m] * L[j * k + m];
         if (!(s > 0)) return -1;
         L[j * k + j] = sqrt(s);
         for (int i = j + 1; i < k; i++) {
             double t = a[i * k + j];
-            for (int m = 0; m < j; m++) t -= L[i * k + m] * L[j * k + m];
+            for (int m = 0; m < j; m++)
+                t -= L[i * k + m] * L[j * k + m];
             L[i * k + j] = t / L[j * k + j];
         }
     }
@@ -227,12 +237,14 @@ static int spd_inverse(double *a, int k)
         double z[NU_];
         for (int i = 0; i < k; i++) {
             double t = i == c ? 1.0 : 0.0;
-            for (int m = 0; m < i; m++) t -= L[i * k + m] * z[m];
+            for (int m = 0; m < i; m++)
+                t -= L[i * k + m] * z[m];
             z[i] = t / L[i * k + i];
         }
         for (int i = k - 1; i >= 0; i--) {
             double t = z[i];
-            for (int m = i + 1; m < k; m++) t -= L[m * k + i] * inv[m * k + c];
+            for (int m = i + 1; m < k; m++)
+                t -= L[m * k + i] * inv[m * k + c];
             inv[i * k + c] = t / L[i * k + i];
         }
     }
@@ -259,7 +271,8 @@ static void std_errors(const problem_t *pr, const double *p, double *se)
         q[j] += h;
         double ll = cpe_garch_loglik(pr->kind, pr->dist, q, pr->y, pr->n, pr->backcast, g1, NULL);
         if (!isfinite(ll)) return;
-        for (int a = 0; a < k; a++) Hm[a * k + b] = -(g1[idx[a]] - g0[idx[a]]) / h;
+        for (int a = 0; a < k; a++)
+            Hm[a * k + b] = -(g1[idx[a]] - g0[idx[a]]) / h;
     }
     for (int a = 0; a < k; a++) /* symmetrise */
         for (int b = a + 1; b < k; b++) {
@@ -267,7 +280,8 @@ static void std_errors(const problem_t *pr, const double *p, double *se)
             Hm[a * k + b] = Hm[b * k + a] = m;
         }
     if (spd_inverse(Hm, k) != 0) return;
-    for (int a = 0; a < k; a++) se[idx[a]] = Hm[a * k + a] > 0 ? sqrt(Hm[a * k + a]) : NAN;
+    for (int a = 0; a < k; a++)
+        se[idx[a]] = Hm[a * k + a] > 0 ? sqrt(Hm[a * k + a]) : NAN;
 }
 
 void cpe_garch_opts_default(cpe_garch_opts_t *o)
@@ -286,9 +300,11 @@ void cpe_garch_opts_default(cpe_garch_opts_t *o)
 static void moments(const double *r, size_t n, double *mean, double *var)
 {
     double s = 0;
-    for (size_t i = 0; i < n; i++) s += r[i];
+    for (size_t i = 0; i < n; i++)
+        s += r[i];
     double m = s / (double)n, v = 0;
-    for (size_t i = 0; i < n; i++) v += (r[i] - m) * (r[i] - m);
+    for (size_t i = 0; i < n; i++)
+        v += (r[i] - m) * (r[i] - m);
     *mean = m;
     *var = v / (double)n;
 }
@@ -332,7 +348,8 @@ int cpe_garch_fit(const double *r, size_t n, const cpe_garch_opts_t *o, cpe_garc
     double scale = o->scale > 0 ? o->scale : auto_scale(sqrt(var));
     double *y = malloc(n * sizeof *y);
     if (!y) return cpe_diag_set(d, CPE_ENOMEM, "out of memory for %zu returns", n);
-    for (size_t i = 0; i < n; i++) y[i] = r[i] * scale;
+    for (size_t i = 0; i < n; i++)
+        y[i] = r[i] * scale;
     problem_t pr = {o->kind, o->dist, y, n, var * scale * scale};
 
     /* start: the caller's, or the best of a few typical points */
@@ -352,8 +369,8 @@ int cpe_garch_fit(const double *r, size_t n, const cpe_garch_opts_t *o, cpe_garc
             double a = starts[s][0], b = starts[s][2];
             double g = o->kind == CPE_GJR ? a : 0.0;
             if (o->kind == CPE_GJR) a *= 0.5;
-            double ps[CPE_GP_COUNT] = {mean * scale, pr.backcast * (1.0 - a - b - 0.5 * g), a, g,
-                                       b, 8.0};
+            double ps[CPE_GP_COUNT] = {mean * scale, pr.backcast * (1.0 - a - b - 0.5 * g), a, g, b,
+                                       8.0};
             double us[NU_];
             to_unconstrained(&pr, ps, us);
             double f = objective(&pr, us, NULL);
@@ -387,7 +404,8 @@ int cpe_garch_fit(const double *r, size_t n, const cpe_garch_opts_t *o, cpe_garc
     iters += bfgs(&pr, u, H, warm, max_iter, tol, &conv, &f);
     to_natural(&pr, u, p, NULL);
     double se[CPE_GP_COUNT];
-    for (int j = 0; j < CPE_GP_COUNT; j++) se[j] = NAN;
+    for (int j = 0; j < CPE_GP_COUNT; j++)
+        se[j] = NAN;
     if (o->std_errors) std_errors(&pr, p, se);
     double last_h = 0;
     double ll = cpe_garch_loglik(pr.kind, pr.dist, p, y, n, pr.backcast, NULL, &last_h);

@@ -15,7 +15,8 @@ double cpe_garch_step(const cpe_garch_t *m, double h, double r)
 double cpe_garch_filter(const cpe_garch_t *m, const double *r, size_t n)
 {
     double h = m->backcast;
-    for (size_t t = 0; t < n; t++) h = cpe_garch_step(m, h, r[t]);
+    for (size_t t = 0; t < n; t++)
+        h = cpe_garch_step(m, h, r[t]);
     return h;
 }
 

@@ -57,7 +57,8 @@ double cpe_garch_loglik(int kind, int dist, const double *p, const double *r, si
                         double backcast, double *grad, double *last_h)
 {
     if (grad)
-        for (int j = 0; j < CPE_GP_COUNT; j++) grad[j] = 0;
+        for (int j = 0; j < CPE_GP_COUNT; j++)
+            grad[j] = 0;
     if (!params_ok(kind, dist, p) || !(backcast > 0)) return -INFINITY;
     const double mu = p[CPE_GP_MU], omega = p[CPE_GP_OMEGA], alpha = p[CPE_GP_ALPHA];
     const double gamma = kind == CPE_GJR ? p[CPE_GP_GAMMA] : 0.0, beta = p[CPE_GP_BETA];
@@ -68,7 +69,7 @@ double cpe_garch_loglik(int kind, int dist, const double *p, const double *r, si
     logprod_t lh = {1.0, 0.0}, ld = {1.0, 0.0};
     double h = backcast, sum_e2h = 0.0;
     /* gradient state */
-    double dmu = 0, dom = 0, dal = 0, dga = 0, dbe = 0;     /* d h_t / d theta */
+    double dmu = 0, dom = 0, dal = 0, dga = 0, dbe = 0;          /* d h_t / d theta */
     double gmu = 0, gom = 0, gal = 0, gga = 0, gbe = 0, gnu = 0; /* accumulated score */
 
     if (!grad) {
@@ -124,8 +125,7 @@ double cpe_garch_loglik(int kind, int dist, const double *p, const double *r, si
         double sum_ln1q = sum_lnD - dn * log(nm2) - sum_lnh;
         ll = dn * c - 0.5 * sum_lnh - half_nu1 * sum_ln1q;
         if (grad) {
-            double dc = 0.5 * gsl_sf_psi(0.5 * (nu + 1.0)) - 0.5 * gsl_sf_psi(0.5 * nu) -
-                        0.5 / nm2;
+            double dc = 0.5 * gsl_sf_psi(0.5 * (nu + 1.0)) - 0.5 * gsl_sf_psi(0.5 * nu) - 0.5 / nm2;
             /* d/dnu of -(nu+1)/2 ln(1+q) at fixed h: -0.5 ln(1+q) + (nu+1)/2 q/((nu-2)(1+q)),
              * q/(1+q) = e^2 / D */
             grad[CPE_GP_NU] = dn * dc - 0.5 * sum_ln1q + half_nu1 * gnu / nm2;

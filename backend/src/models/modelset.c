@@ -235,7 +235,8 @@ static int cross_fit(const double *q, const double *y, size_t n, double *pc)
 {
     size_t half = n / 2;
     for (int side = 0; side < 2; side++) {
-        size_t f0 = side ? half : 0, f1 = side ? n : half, a0 = side ? 0 : half, a1 = side ? half : n;
+        size_t f0 = side ? half : 0, f1 = side ? n : half, a0 = side ? 0 : half,
+               a1 = side ? half : n;
         cpe_calib_t c = {0};
         if (cpe_calib_fit_auto(&c, q + f0, y + f0, f1 - f0) != 0) return CPE_EDATA;
         for (size_t t = a0; t < a1; t++)
@@ -430,8 +431,7 @@ int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *
     if ((rc = fit_vol(ms, v, rows[nrows - 1], cfg, d)) != 0) goto fail;
     for (int k = 0; k < ms->n_h; k++) /* horizons first: the realized model reads them */
         ms->h[k].horizon_h = cfg->horizons_h[k];
-    if ((rc = cpe_modelset_train_rvol(ms, v, rows, nrows, label_cutoff_ms, cfg, d)) != 0)
-        goto fail;
+    if ((rc = cpe_modelset_train_rvol(ms, v, rows, nrows, label_cutoff_ms, cfg, d)) != 0) goto fail;
     for (int k = 0; k < ms->n_h; k++)
         if ((rc = train_horizon(ms, v, rows, nrows, label_cutoff_ms, cfg, k, d)) != 0) goto fail;
     return 0;
@@ -455,7 +455,7 @@ int cpe_modelset_predict(const cpe_modelset_t *ms, const double *X, size_t nrow,
                 if (p_up)
                     p_up[k * nrow + i] =
                         hm->base_rate +
-                    hm->shrink_w * (cpe_calib_apply(&hm->calib, q[i]) - hm->base_rate);
+                        hm->shrink_w * (cpe_calib_apply(&hm->calib, q[i]) - hm->base_rate);
             }
         }
         if (move) rc = cpe_gbt_predict(&hm->reg, X, nrow, 0, move + k * nrow);

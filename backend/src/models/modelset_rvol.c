@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cpe_modelset_volfc(const cpe_modelset_t *ms, const double *x, int64_t t_close,
-                        const double *r, size_t nr, cpe_volfc_t *fc)
+void cpe_modelset_volfc(const cpe_modelset_t *ms, const double *x, int64_t t_close, const double *r,
+                        size_t nr, cpe_volfc_t *fc)
 {
     memset(fc, 0, sizeof *fc);
     fc->h_next = cpe_modelset_vol_state(ms, r, nr, &fc->ex);
@@ -18,13 +18,12 @@ void cpe_modelset_volfc(const cpe_modelset_t *ms, const double *x, int64_t t_clo
     fc->has_rvol = ms->rvol.ok && ms->rvol.n_h == ms->n_h;
     for (int k = 0; k < ms->n_h; k++) {
         int H = ms->h[k].horizon_h;
-        fc->v_garch[k] = nr >= 24 && fc->h_next > 0
-                             ? cpe_garch_forecast_sum(&ms->vol, fc->h_next, H)
-                             : NAN;
+        fc->v_garch[k] =
+            nr >= 24 && fc->h_next > 0 ? cpe_garch_forecast_sum(&ms->vol, fc->h_next, H) : NAN;
         fc->v_ewma[k] = ew * H;
-        if (fc->has_rvol && cpe_rvol_forecast(&ms->rvol, k, x, t_close, fc->v_garch[k],
-                                              fc->v_ewma[k], &fc->var[k], &fc->sd[k],
-                                              &fc->nu[k]) != 0)
+        if (fc->has_rvol &&
+            cpe_rvol_forecast(&ms->rvol, k, x, t_close, fc->v_garch[k], fc->v_ewma[k], &fc->var[k],
+                              &fc->sd[k], &fc->nu[k]) != 0)
             fc->has_rvol = 0;
     }
 }
@@ -102,8 +101,11 @@ static int hdata_build(const cpe_modelset_t *ms, const cpe_mlview_t *v, const si
 
 static int horizon_col(int H)
 {
-    return H == 1 ? CPE_RVC_1H : H == 4 ? CPE_RVC_4H : H == 8 ? CPE_RVC_8H : H == 24 ? CPE_RVC_24H
-                                                                                      : -1;
+    return H == 1    ? CPE_RVC_1H
+           : H == 4  ? CPE_RVC_4H
+           : H == 8  ? CPE_RVC_8H
+           : H == 24 ? CPE_RVC_24H
+                     : -1;
 }
 
 int cpe_modelset_train_rvol(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
@@ -140,9 +142,17 @@ int cpe_modelset_train_rvol(cpe_modelset_t *ms, const cpe_mlview_t *v, const siz
         size_t vf = h.n - h.n / 5, nfit = 0;
         while (nfit < vf && h.t[nfit] < h.t[vf] - (int64_t)H * CPE_MS_PER_HOUR)
             nfit++;
-        cpe_rvol_data_t dt = {.n = h.n, .ncol = v->ncol, .n_fit = nfit, .valid_from = vf,
-                              .X = v->X, .row = h.row, .t_close_ms = h.t, .y = h.y,
-                              .rv_next = h.rvn, .v_garch = h.vg, .v_ewma = h.ve};
+        cpe_rvol_data_t dt = {.n = h.n,
+                              .ncol = v->ncol,
+                              .n_fit = nfit,
+                              .valid_from = vf,
+                              .X = v->X,
+                              .row = h.row,
+                              .t_close_ms = h.t,
+                              .y = h.y,
+                              .rv_next = h.rvn,
+                              .v_garch = h.vg,
+                              .v_ewma = h.ve};
         int r2 = cpe_rvol_fit_horizon(m, k, H, &dt, &quiet);
         hdata_free(&h);
         if (r2 == CPE_EDATA) goto out; /* too little realized history: GARCH cone */

@@ -46,8 +46,7 @@ void cpe_regime_levels_default(cpe_regime_levels_t *l)
 
 static int usable(const cpe_regime_features_t *f)
 {
-    return f->vol_24h > 0 && isfinite(f->vol_24h) && isfinite(f->ret_4h) &&
-           isfinite(f->ret_24h);
+    return f->vol_24h > 0 && isfinite(f->vol_24h) && isfinite(f->ret_4h) && isfinite(f->ret_24h);
 }
 
 static double z24(const cpe_regime_features_t *f)
@@ -64,10 +63,13 @@ int cpe_regime_fit(const cpe_regime_features_t *x, size_t n, const cpe_regime_le
         lv = &def;
     }
     size_t m = 0;
-    for (size_t i = 0; i < n; i++) m += usable(&x[i]);
+    for (size_t i = 0; i < n; i++)
+        m += usable(&x[i]);
     if (m < 100)
-        return cpe_diag_set(d, CPE_EDATA, "%zu usable feature rows: at least 100 are needed for "
-                                          "regime thresholds", m);
+        return cpe_diag_set(d, CPE_EDATA,
+                            "%zu usable feature rows: at least 100 are needed for "
+                            "regime thresholds",
+                            m);
     double *v = malloc(3 * m * sizeof *v);
     if (!v) return cpe_diag_set(d, CPE_ENOMEM, "out of memory for %zu rows", m);
     double *z = v + m, *r4 = z + m;

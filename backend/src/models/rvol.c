@@ -12,7 +12,7 @@
 #define FLOOR 1e-20
 
 const char *const cpe_rvol_columns[CPE_RVC_N] = {
-    "realized_var_1h", "realized_var_4h",  "realized_var_8h",  "realized_var_24h",
+    "realized_var_1h", "realized_var_4h", "realized_var_8h", "realized_var_24h",
     "realized_var_7d", "volume_1h_vs_7d", "volume_24h_vs_7d"};
 
 int cpe_rvol_bind(cpe_rvol_t *m, const char *const *names, size_t ncol, cpe_diag_t *d)
@@ -61,7 +61,10 @@ out:
     return rc;
 }
 
-static double lnpos(double v) { return log(v > FLOOR ? v : FLOOR); }
+static double lnpos(double v)
+{
+    return log(v > FLOOR ? v : FLOOR);
+}
 
 /* ln of a realized variance over the window of w hours ending at t, deseasonalised. */
 static double lrv(const cpe_rvol_t *m, double v, int64_t t, int w_h)
@@ -73,8 +76,10 @@ int cpe_rvol_regressors(const cpe_rvol_t *m, int H, const double *x, int64_t t, 
 {
     double v[CPE_RVC_N];
     for (int c = 0; c < CPE_RVC_N; c++)
-        if (m->col[c] < 0 || !(x[m->col[c]] >= 0)) return 0;
-        else v[c] = x[m->col[c]];
+        if (m->col[c] < 0 || !(x[m->col[c]] >= 0))
+            return 0;
+        else
+            v[c] = x[m->col[c]];
     int p = 0;
     r[p++] = 1.0;
     r[p++] = lrv(m, v[CPE_RVC_1H], t, 1);
@@ -141,7 +146,8 @@ static int fit_ols(const cpe_rvol_t *m, cpe_rvol_h_t *h, const cpe_rvol_data_t *
     for (size_t i = 0; i < dt->n_fit; i++) {
         double y = target(m, dt, i, h->horizon_h);
         if (!isfinite(y)) continue;
-        if (!(p = cpe_rvol_regressors(m, h->horizon_h, dt->X + dt->row[i] * dt->ncol, dt->t_close_ms[i], r)))
+        if (!(p = cpe_rvol_regressors(m, h->horizon_h, dt->X + dt->row[i] * dt->ncol,
+                                      dt->t_close_ms[i], r)))
             continue;
         for (int a = 0; a < p; a++) {
             c[a] += r[a] * y;
@@ -164,8 +170,8 @@ static int fit_ols(const cpe_rvol_t *m, cpe_rvol_h_t *h, const cpe_rvol_data_t *
     double sse = 0;
     for (size_t i = 0; i < dt->n_fit; i++) {
         double y = target(m, dt, i, h->horizon_h);
-        if (!isfinite(y) ||
-            !cpe_rvol_regressors(m, h->horizon_h, dt->X + dt->row[i] * dt->ncol, dt->t_close_ms[i], r))
+        if (!isfinite(y) || !cpe_rvol_regressors(m, h->horizon_h, dt->X + dt->row[i] * dt->ncol,
+                                                 dt->t_close_ms[i], r))
             continue;
         double f = 0;
         for (int a = 0; a < p; a++)

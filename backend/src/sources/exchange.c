@@ -50,7 +50,8 @@ const char *cpe_exchange_base(const cpe_exchange_t *ex, int ws, cpe_market_kind_
     char var[64];
     int n = snprintf(var, sizeof var, "CPE_%s_%s_%s", ex->name, ws ? "WS" : "REST",
                      m == CPE_SPOT ? "SPOT" : "PERP");
-    for (int i = 0; i < n; i++) var[i] = (char)toupper((unsigned char)var[i]);
+    for (int i = 0; i < n; i++)
+        var[i] = (char)toupper((unsigned char)var[i]);
     const char *v = getenv(var);
     if (v && *v) return v;
     return ws ? ex->ws_base[m == CPE_SPOT ? 0 : 1] : ex->rest_base[m == CPE_SPOT ? 0 : 1];

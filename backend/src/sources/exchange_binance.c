@@ -9,15 +9,18 @@
  *            "takerBuyBase", "takerBuyQuote", "ignore"], ...]
  *   funding       GET /fapi/v1/fundingRate?symbol=&startTime=&endTime=&limit=1000
  *       -> [{"symbol", "fundingRate": "0.0001", "fundingTime": ms, "markPrice"}, ...]
- *   open interest GET /futures/data/openInterestHist?symbol=&period=5m&startTime=&endTime=&limit=500
- *       -> [{"symbol", "sumOpenInterest": "base", "sumOpenInterestValue": "quote", "timestamp": ms}]
- *   agg trades    GET /api/v3/aggTrades | /fapi/v1/aggTrades ?symbol=&startTime=&endTime=&limit=1000
+ *   open interest GET
+ * /futures/data/openInterestHist?symbol=&period=5m&startTime=&endTime=&limit=500
+ *       -> [{"symbol", "sumOpenInterest": "base", "sumOpenInterestValue": "quote", "timestamp":
+ * ms}] agg trades    GET /api/v3/aggTrades | /fapi/v1/aggTrades
+ * ?symbol=&startTime=&endTime=&limit=1000
  *       -> [{"a": id, "p": "px", "q": "qty", "f", "l", "T": ms, "m": buyerIsMaker}, ...]
  *   depth         GET /api/v3/depth | /fapi/v1/depth ?symbol=&limit=500
  *       -> {"lastUpdateId", "bids": [["px", "qty"]], "asks": [...]}
  *   (liquidation history has no public REST endpoint: CPE_EUNSUPPORTED)
  * WebSocket (combined streams in the path, so no subscribe message):
- *   spot wss://stream.binance.com:9443/stream?streams=btcusdt@kline_1m/btcusdt@aggTrade/btcusdt@depth20@1000ms
+ *   spot
+ * wss://stream.binance.com:9443/stream?streams=btcusdt@kline_1m/btcusdt@aggTrade/btcusdt@depth20@1000ms
  *   perp wss://fstream.binance.com/stream?streams=btcusdt@kline_1m/btcusdt@aggTrade/
  *        btcusdt@markPrice@1s/btcusdt@forceOrder/btcusdt@depth20@500ms
  *   frames {"stream": "...", "data": {...}} with data:
@@ -46,8 +49,9 @@ static int rest_path(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym,
     int n;
     switch (kind) {
     case CPE_DK_KLINE:
-        n = snprintf(out, cap, "%s/klines?symbol=%s&interval=1m&startTime=%lld&endTime=%lld&limit=1000",
-                     pfx, sym, (long long)from, (long long)(to - 1));
+        n = snprintf(out, cap,
+                     "%s/klines?symbol=%s&interval=1m&startTime=%lld&endTime=%lld&limit=1000", pfx,
+                     sym, (long long)from, (long long)(to - 1));
         break;
     case CPE_DK_TRADE:
         n = snprintf(out, cap, "%s/aggTrades?symbol=%s&startTime=%lld&endTime=%lld&limit=1000", pfx,
@@ -58,13 +62,15 @@ static int rest_path(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym,
         break;
     case CPE_DK_FUNDING:
         if (m != CPE_PERP) return CPE_EUNSUPPORTED;
-        n = snprintf(out, cap, "/fapi/v1/fundingRate?symbol=%s&startTime=%lld&endTime=%lld&limit=1000",
-                     sym, (long long)from, (long long)(to - 1));
+        n = snprintf(out, cap,
+                     "/fapi/v1/fundingRate?symbol=%s&startTime=%lld&endTime=%lld&limit=1000", sym,
+                     (long long)from, (long long)(to - 1));
         break;
     case CPE_DK_OI:
         if (m != CPE_PERP) return CPE_EUNSUPPORTED;
         n = snprintf(out, cap,
-                     "/futures/data/openInterestHist?symbol=%s&period=5m&startTime=%lld&endTime=%lld&limit=500",
+                     "/futures/data/"
+                     "openInterestHist?symbol=%s&period=5m&startTime=%lld&endTime=%lld&limit=500",
                      sym, (long long)from, (long long)(to - 1));
         break;
     default:
@@ -97,9 +103,8 @@ static int emit_kline_array(const json_t *row, cpe_market_kind_t m, const char *
     return sink(ctx, &ev);
 }
 
-static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym,
-                      const char *body, size_t len, cpe_event_sink_fn sink, void *ctx,
-                      cpe_diag_t *d)
+static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym, const char *body,
+                      size_t len, cpe_event_sink_fn sink, void *ctx, cpe_diag_t *d)
 {
     json_t *j = exj_load(CPE_EX_BINANCE_NAME, body, len, d);
     if (!j) return CPE_EPARSE;
@@ -110,8 +115,10 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
     if (kind == CPE_DK_BOOK) {
         exj_event_init(&ev, CPE_DK_BOOK, m, sym);
         rc = exj_book_depth(json_object_get(j, "bids"), json_object_get(j, "asks"), &ev.point);
-        if (rc) rc = cpe_diag_set(d, CPE_EPARSE, "binance: malformed depth snapshot");
-        else rc = sink(ctx, &ev);
+        if (rc)
+            rc = cpe_diag_set(d, CPE_EPARSE, "binance: malformed depth snapshot");
+        else
+            rc = sink(ctx, &ev);
         goto out;
     }
     if (!json_is_array(j)) {
@@ -119,7 +126,8 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
                           cpe_data_kind_name(kind));
         goto out;
     }
-    json_array_foreach(j, i, row) {
+    json_array_foreach(j, i, row)
+    {
         switch (kind) {
         case CPE_DK_KLINE:
             rc = emit_kline_array(row, m, sym, sink, ctx);
@@ -141,7 +149,8 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
         case CPE_DK_TRADE:
             exj_event_init(&ev, CPE_DK_TRADE, m, sym);
             rc = exj_get_num(row, "p", &ev.trade.price) || exj_get_num(row, "q", &ev.trade.qty) ||
-                 exj_get_i64(row, "T", &ev.trade.ts_ms) || !json_is_boolean(json_object_get(row, "m"));
+                 exj_get_i64(row, "T", &ev.trade.ts_ms) ||
+                 !json_is_boolean(json_object_get(row, "m"));
             ev.trade.side = json_is_true(json_object_get(row, "m")) ? -1 : +1;
             if (!rc) rc = sink(ctx, &ev);
             break;
@@ -166,7 +175,8 @@ static int ws_path(cpe_market_kind_t m, const char *sym, unsigned kinds, char *o
 {
     char s[32];
     size_t n = 0;
-    for (; sym[n] && n < sizeof s - 1; n++) s[n] = (char)tolower((unsigned char)sym[n]);
+    for (; sym[n] && n < sizeof s - 1; n++)
+        s[n] = (char)tolower((unsigned char)sym[n]);
     s[n] = 0;
     size_t len = (size_t)snprintf(out, cap, "/stream?streams=");
     const char *sep = "";
@@ -182,8 +192,10 @@ static int ws_path(cpe_market_kind_t m, const char *sym, unsigned kinds, char *o
     if (m == CPE_PERP && (kinds & (1u << CPE_DK_FUNDING))) ADD("%s@markPrice@1s");
     if (m == CPE_PERP && (kinds & (1u << CPE_DK_LIQ))) ADD("%s@forceOrder");
     if (kinds & (1u << CPE_DK_BOOK)) {
-        if (m == CPE_PERP) ADD("%s@depth20@500ms");
-        else ADD("%s@depth20@1000ms");
+        if (m == CPE_PERP)
+            ADD("%s@depth20@500ms");
+        else
+            ADD("%s@depth20@1000ms");
     }
 #undef ADD
     return 0;
@@ -222,8 +234,10 @@ static int parse_ws(cpe_market_kind_t m, const char *msg, size_t len, cpe_event_
             exj_event_init(&ev, CPE_DK_BOOK, m, s);
             ev.point.ts_ms = 0; /* the runtime stamps it with the receive time */
             rc = exj_book_depth(json_object_get(j, "bids"), json_object_get(j, "asks"), &ev.point);
-            if (rc) rc = cpe_diag_set(d, CPE_EPARSE, "binance ws: malformed depth snapshot");
-            else rc = sink(ctx, &ev);
+            if (rc)
+                rc = cpe_diag_set(d, CPE_EPARSE, "binance ws: malformed depth snapshot");
+            else
+                rc = sink(ctx, &ev);
             goto out;
         }
         rc = cpe_diag_set(d, CPE_EPARSE, "binance ws: message of unknown shape (no 'e')");
@@ -237,7 +251,8 @@ static int parse_ws(cpe_market_kind_t m, const char *msg, size_t len, cpe_event_
              exj_get_num(k, "h", &kl->high) || exj_get_num(k, "l", &kl->low) ||
              exj_get_num(k, "c", &kl->close) || exj_get_num(k, "v", &kl->volume) ||
              exj_get_num(k, "q", &kl->quote_volume) || exj_get_num(k, "n", &kl->trades) ||
-             exj_get_num(k, "V", &kl->taker_buy_base) || exj_get_num(k, "Q", &kl->taker_buy_quote) ||
+             exj_get_num(k, "V", &kl->taker_buy_base) ||
+             exj_get_num(k, "Q", &kl->taker_buy_quote) ||
              !json_is_boolean(json_object_get(k, "x")) || !exj_kline_ok(kl);
         ev.closed = json_is_true(json_object_get(k, "x"));
     } else if (!strcmp(e, "aggTrade")) {

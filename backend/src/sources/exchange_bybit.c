@@ -3,18 +3,20 @@
  *
  * REST (base https://api.bybit.com; X-Bapi-Limit-Status = requests left in the window,
  * X-Bapi-Limit = the window's limit, X-Bapi-Limit-Reset-Timestamp = ms; 120 req/min in spec 9.1):
- *   klines  GET /v5/market/kline?category=spot|linear&symbol=BTCUSDT&interval=1&start=&end=&limit=1000
+ *   klines  GET
+ * /v5/market/kline?category=spot|linear&symbol=BTCUSDT&interval=1&start=&end=&limit=1000
  *     -> {"retCode":0,"result":{"list":[["startMs","o","h","l","c","volume","turnover"],...]}}
  *        list is sorted NEWEST FIRST; no taker-buy volume (NaN).
- *   OI      GET /v5/market/open-interest?category=linear&symbol=&intervalTime=5min&startTime=&endTime=&limit=200
+ *   OI      GET
+ * /v5/market/open-interest?category=linear&symbol=&intervalTime=5min&startTime=&endTime=&limit=200
  *     -> {"result":{"list":[{"openInterest":"base","timestamp":"ms"}]}}
  *   funding GET /v5/market/funding/history?category=linear&symbol=&startTime=&endTime=&limit=200
  *     -> {"result":{"list":[{"symbol","fundingRate","fundingRateTimestamp":"ms"}]}}
  *   trades  GET /v5/market/recent-trade?category=&symbol=&limit=1000
  *     -> {"result":{"list":[{"time":"ms","price","size","side":"Buy"|"Sell"}]}}
- *   book    GET /v5/market/orderbook?category=&symbol=&limit=200 -> {"result":{"b":[[p,q]],"a":[...],"ts":ms}}
- *   a retCode other than 0 is an error (the message is reported).
- * WebSocket: wss://stream.bybit.com/v5/public/spot | /v5/public/linear, subscribe
+ *   book    GET /v5/market/orderbook?category=&symbol=&limit=200 ->
+ * {"result":{"b":[[p,q]],"a":[...],"ts":ms}} a retCode other than 0 is an error (the message is
+ * reported). WebSocket: wss://stream.bybit.com/v5/public/spot | /v5/public/linear, subscribe
  *   {"op":"subscribe","args":["kline.1.BTCUSDT","publicTrade.BTCUSDT","allLiquidation.BTCUSDT",
  *                              "orderbook.50.BTCUSDT","tickers.BTCUSDT"]}
  *   frames {"topic":"kline.1.BTCUSDT","data":[{"start","open","high","low","close","volume",
@@ -47,26 +49,33 @@ static int rest_path(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym,
     long long f = (long long)from, t = (long long)(to - 1);
     switch (kind) {
     case CPE_DK_KLINE:
-        n = snprintf(out, cap, "/v5/market/kline?category=%s&symbol=%s&interval=1&start=%lld&end=%lld&limit=1000",
-                     category(m), sym, f, t);
+        n = snprintf(
+            out, cap,
+            "/v5/market/kline?category=%s&symbol=%s&interval=1&start=%lld&end=%lld&limit=1000",
+            category(m), sym, f, t);
         break;
     case CPE_DK_OI:
         if (m != CPE_PERP) return CPE_EUNSUPPORTED;
         n = snprintf(out, cap,
-                     "/v5/market/open-interest?category=linear&symbol=%s&intervalTime=5min&startTime=%lld&endTime=%lld&limit=200",
+                     "/v5/market/"
+                     "open-interest?category=linear&symbol=%s&intervalTime=5min&startTime=%lld&"
+                     "endTime=%lld&limit=200",
                      sym, f, t);
         break;
     case CPE_DK_FUNDING:
         if (m != CPE_PERP) return CPE_EUNSUPPORTED;
         n = snprintf(out, cap,
-                     "/v5/market/funding/history?category=linear&symbol=%s&startTime=%lld&endTime=%lld&limit=200",
+                     "/v5/market/funding/"
+                     "history?category=linear&symbol=%s&startTime=%lld&endTime=%lld&limit=200",
                      sym, f, t);
         break;
     case CPE_DK_TRADE:
-        n = snprintf(out, cap, "/v5/market/recent-trade?category=%s&symbol=%s&limit=1000", category(m), sym);
+        n = snprintf(out, cap, "/v5/market/recent-trade?category=%s&symbol=%s&limit=1000",
+                     category(m), sym);
         break;
     case CPE_DK_BOOK:
-        n = snprintf(out, cap, "/v5/market/orderbook?category=%s&symbol=%s&limit=200", category(m), sym);
+        n = snprintf(out, cap, "/v5/market/orderbook?category=%s&symbol=%s&limit=200", category(m),
+                     sym);
         break;
     default:
         return CPE_EUNSUPPORTED;
@@ -86,9 +95,8 @@ static int kline_from_list(const json_t *row, cpe_market_event_t *ev)
     return exj_kline_ok(k) ? 0 : CPE_EPARSE;
 }
 
-static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym,
-                      const char *body, size_t len, cpe_event_sink_fn sink, void *ctx,
-                      cpe_diag_t *d)
+static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym, const char *body,
+                      size_t len, cpe_event_sink_fn sink, void *ctx, cpe_diag_t *d)
 {
     json_t *j = exj_load(CPE_EX_BYBIT_NAME, body, len, d);
     if (!j) return CPE_EPARSE;
@@ -105,13 +113,16 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
         exj_event_init(&ev, CPE_DK_BOOK, m, sym);
         rc = exj_get_i64(res, "ts", &ev.point.ts_ms) ||
              exj_book_depth(json_object_get(res, "b"), json_object_get(res, "a"), &ev.point);
-        if (rc) rc = cpe_diag_set(d, CPE_EPARSE, "bybit: malformed orderbook");
-        else rc = sink(ctx, &ev);
+        if (rc)
+            rc = cpe_diag_set(d, CPE_EPARSE, "bybit: malformed orderbook");
+        else
+            rc = sink(ctx, &ev);
         goto out;
     }
     json_t *list = json_object_get(res, "list");
     if (!json_is_array(list)) {
-        rc = cpe_diag_set(d, CPE_EPARSE, "bybit: %s response has no result.list", cpe_data_kind_name(kind));
+        rc = cpe_diag_set(d, CPE_EPARSE, "bybit: %s response has no result.list",
+                          cpe_data_kind_name(kind));
         goto out;
     }
     /* Bybit lists newest first: walk backwards so events come oldest first. */
@@ -139,7 +150,8 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
             exj_event_init(&ev, CPE_DK_TRADE, m, sym);
             const char *side = exj_get_str(row, "side");
             bad = !side || exj_get_i64(row, "time", &ev.trade.ts_ms) ||
-                  exj_get_num(row, "price", &ev.trade.price) || exj_get_num(row, "size", &ev.trade.qty);
+                  exj_get_num(row, "price", &ev.trade.price) ||
+                  exj_get_num(row, "size", &ev.trade.qty);
             ev.trade.side = side && !strcmp(side, "Buy") ? +1 : -1;
             break;
         }
@@ -149,7 +161,8 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
             goto out;
         }
         if (bad) {
-            rc = cpe_diag_set(d, CPE_EPARSE, "bybit: %s row %zu is malformed", cpe_data_kind_name(kind), n);
+            rc = cpe_diag_set(d, CPE_EPARSE, "bybit: %s row %zu is malformed",
+                              cpe_data_kind_name(kind), n);
             goto out;
         }
         if ((rc = sink(ctx, &ev))) goto out;
@@ -197,7 +210,8 @@ static int parse_ws(cpe_market_kind_t m, const char *msg, size_t len, cpe_event_
     json_t *data = json_object_get(j, "data");
     cpe_market_event_t ev;
     if (!topic) {
-        if (!exj_get_str(j, "op")) rc = cpe_diag_set(d, CPE_EPARSE, "bybit ws: message has no topic");
+        if (!exj_get_str(j, "op"))
+            rc = cpe_diag_set(d, CPE_EPARSE, "bybit ws: message has no topic");
         goto out; /* subscription ack or pong */
     }
     const char *dot = strrchr(topic, '.');
@@ -206,7 +220,8 @@ static int parse_ws(cpe_market_kind_t m, const char *msg, size_t len, cpe_event_
     json_t *row;
     if (!strncmp(topic, "kline.", 6)) {
         if (!json_is_array(data)) goto bad;
-        json_array_foreach(data, i, row) {
+        json_array_foreach(data, i, row)
+        {
             exj_event_init(&ev, CPE_DK_KLINE, m, sym);
             cpe_kline_t *k = &ev.kline;
             if (exj_get_i64(row, "start", &k->ts_ms) || exj_get_num(row, "open", &k->open) ||
@@ -220,18 +235,22 @@ static int parse_ws(cpe_market_kind_t m, const char *msg, size_t len, cpe_event_
     } else if (!strncmp(topic, "publicTrade.", 12) || !strncmp(topic, "allLiquidation.", 15)) {
         int liq = topic[0] == 'a';
         if (!json_is_array(data)) goto bad;
-        json_array_foreach(data, i, row) {
+        json_array_foreach(data, i, row)
+        {
             const char *side = exj_get_str(row, "S");
             double px, q;
             int64_t t;
-            if (!side || exj_get_i64(row, "T", &t) || exj_get_num(row, "p", &px) || exj_get_num(row, "v", &q))
+            if (!side || exj_get_i64(row, "T", &t) || exj_get_num(row, "p", &px) ||
+                exj_get_num(row, "v", &q))
                 goto bad;
             if (liq) {
                 exj_event_init(&ev, CPE_DK_LIQ, m, sym);
-                ev.liq = (cpe_liquidation_t){.ts_ms = t, .side = !strcmp(side, "Buy") ? +1 : -1, .price = px, .qty = q};
+                ev.liq = (cpe_liquidation_t){
+                    .ts_ms = t, .side = !strcmp(side, "Buy") ? +1 : -1, .price = px, .qty = q};
             } else {
                 exj_event_init(&ev, CPE_DK_TRADE, m, sym);
-                ev.trade = (cpe_trade_t){.ts_ms = t, .price = px, .qty = q, .side = !strcmp(side, "Buy") ? +1 : -1};
+                ev.trade = (cpe_trade_t){
+                    .ts_ms = t, .price = px, .qty = q, .side = !strcmp(side, "Buy") ? +1 : -1};
             }
             if ((rc = sink(ctx, &ev))) goto out;
         }
@@ -275,10 +294,14 @@ out:
 
 static void rate_header(const char *name, const char *value, cpe_rate_info_t *ri)
 {
-    if (!strcmp(name, "x-bapi-limit-status")) ri->remaining = atof(value);
-    else if (!strcmp(name, "x-bapi-limit")) ri->limit = atof(value);
-    else if (!strcmp(name, "x-bapi-limit-reset-timestamp")) ri->reset_ms = atoll(value);
-    else if (!strcmp(name, "retry-after")) ri->retry_after_ms = (int64_t)(atof(value) * 1000);
+    if (!strcmp(name, "x-bapi-limit-status"))
+        ri->remaining = atof(value);
+    else if (!strcmp(name, "x-bapi-limit"))
+        ri->limit = atof(value);
+    else if (!strcmp(name, "x-bapi-limit-reset-timestamp"))
+        ri->reset_ms = atoll(value);
+    else if (!strcmp(name, "retry-after"))
+        ri->retry_after_ms = (int64_t)(atof(value) * 1000);
 }
 
 const cpe_exchange_t cpe_exchange_bybit = {

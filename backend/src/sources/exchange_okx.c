@@ -14,14 +14,14 @@
  *   OI      GET /api/v5/public/open-interest?instType=SWAP&instId=   (current value only)
  *     -> {"data":[{"oi":contracts,"oiCcy":base,"ts"}]}
  *   trades  GET /api/v5/market/trades?instId=&limit=500 -> {"data":[{"px","sz","side","ts"}]}
- *   book    GET /api/v5/market/books?instId=&sz=400 -> {"data":[{"bids":[[px,sz,..]],"asks":[],"ts"}]}
- *   "code" other than "0" is an error.
- * WebSocket: candles on wss://ws.okx.com:8443/ws/v5/business, the rest on /ws/v5/public;
- *   subscribe {"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT-SWAP"}, ...]}
- *   channels candle1m, trades, funding-rate, open-interest, liquidation-orders (instType SWAP),
- *   books5. Frames {"arg":{"channel","instId"},"data":[...]}; events {"event":"subscribe"}.
- *   liquidation-orders: data [{"instId","details":[{"side":"sell","posSide":"long","bkPx","sz","ts"}]}]
- *     (posSide long = a long was liquidated; in net mode side sell = long liquidated).
+ *   book    GET /api/v5/market/books?instId=&sz=400 ->
+ * {"data":[{"bids":[[px,sz,..]],"asks":[],"ts"}]} "code" other than "0" is an error. WebSocket:
+ * candles on wss://ws.okx.com:8443/ws/v5/business, the rest on /ws/v5/public; subscribe
+ * {"op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT-SWAP"}, ...]} channels
+ * candle1m, trades, funding-rate, open-interest, liquidation-orders (instType SWAP), books5. Frames
+ * {"arg":{"channel","instId"},"data":[...]}; events {"event":"subscribe"}. liquidation-orders: data
+ * [{"instId","details":[{"side":"sell","posSide":"long","bkPx","sz","ts"}]}] (posSide long = a long
+ * was liquidated; in net mode side sell = long liquidated).
  */
 #include "cpe/exchange.h"
 #include "sources/exjson.h"
@@ -59,13 +59,17 @@ static int rest_path(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym,
     int n;
     switch (kind) {
     case CPE_DK_KLINE:
-        n = snprintf(out, cap, "/api/v5/market/history-candles?instId=%s&bar=1m&after=%lld&before=%lld&limit=100",
-                     id, (long long)to, (long long)(from - 1));
+        n = snprintf(
+            out, cap,
+            "/api/v5/market/history-candles?instId=%s&bar=1m&after=%lld&before=%lld&limit=100", id,
+            (long long)to, (long long)(from - 1));
         break;
     case CPE_DK_FUNDING:
         if (m != CPE_PERP) return CPE_EUNSUPPORTED;
-        n = snprintf(out, cap, "/api/v5/public/funding-rate-history?instId=%s&after=%lld&before=%lld&limit=100",
-                     id, (long long)to, (long long)(from - 1));
+        n = snprintf(
+            out, cap,
+            "/api/v5/public/funding-rate-history?instId=%s&after=%lld&before=%lld&limit=100", id,
+            (long long)to, (long long)(from - 1));
         break;
     case CPE_DK_OI:
         if (m != CPE_PERP) return CPE_EUNSUPPORTED;
@@ -105,13 +109,13 @@ static int book(const json_t *obj, cpe_market_kind_t m, const char *sym, cpe_mar
         exj_book_depth(json_object_get(obj, "bids"), json_object_get(obj, "asks"), &ev->point))
         return CPE_EPARSE;
     if (m == CPE_PERP)
-        for (int i = 0; i < 6; i++) ev->point.v[i] *= ctval(sym);
+        for (int i = 0; i < 6; i++)
+            ev->point.v[i] *= ctval(sym);
     return 0;
 }
 
-static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym,
-                      const char *body, size_t len, cpe_event_sink_fn sink, void *ctx,
-                      cpe_diag_t *d)
+static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym, const char *body,
+                      size_t len, cpe_event_sink_fn sink, void *ctx, cpe_diag_t *d)
 {
     json_t *j = exj_load(CPE_EX_OKX_NAME, body, len, d);
     if (!j) return CPE_EPARSE;
@@ -120,7 +124,8 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
     json_t *data = json_object_get(j, "data");
     if (!code || strcmp(code, "0") || !json_is_array(data)) {
         const char *msg = exj_get_str(j, "msg");
-        rc = cpe_diag_set(d, CPE_ENET, "okx: error %s: %s", code ? code : "?", msg ? msg : "no data");
+        rc = cpe_diag_set(d, CPE_ENET, "okx: error %s: %s", code ? code : "?",
+                          msg ? msg : "no data");
         goto out;
     }
     for (size_t n = json_array_size(data); n-- > 0;) { /* newest first -> oldest first */
@@ -141,7 +146,8 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
             break;
         }
         case CPE_DK_OI:
-            bad = exj_get_num(row, "oiCcy", &ev.point.v[0]) || exj_get_i64(row, "ts", &ev.point.ts_ms);
+            bad = exj_get_num(row, "oiCcy", &ev.point.v[0]) ||
+                  exj_get_i64(row, "ts", &ev.point.ts_ms);
             break;
         case CPE_DK_TRADE: {
             const char *side = exj_get_str(row, "side");
@@ -160,7 +166,8 @@ static int parse_rest(cpe_data_kind_t kind, cpe_market_kind_t m, const char *sym
             goto out;
         }
         if (bad) {
-            rc = cpe_diag_set(d, CPE_EPARSE, "okx: %s row %zu is malformed", cpe_data_kind_name(kind), n);
+            rc = cpe_diag_set(d, CPE_EPARSE, "okx: %s row %zu is malformed",
+                              cpe_data_kind_name(kind), n);
             goto out;
         }
         if ((rc = sink(ctx, &ev))) goto out;
@@ -194,7 +201,8 @@ static int ws_subscribe(cpe_market_kind_t m, const char *sym, unsigned kinds, ch
     const char *sep = "";
 #define ADD(chan)                                                                                  \
     do {                                                                                           \
-        int w = snprintf(out + len, cap - len, "%s{\"channel\":\"" chan "\",\"instId\":\"%s\"}", sep, id); \
+        int w = snprintf(out + len, cap - len, "%s{\"channel\":\"" chan "\",\"instId\":\"%s\"}",   \
+                         sep, id);                                                                 \
         if (w < 0 || (size_t)w >= cap - len) return CPE_ETOOBIG;                                   \
         len += (size_t)w;                                                                          \
         sep = ",";                                                                                 \
@@ -206,7 +214,8 @@ static int ws_subscribe(cpe_market_kind_t m, const char *sym, unsigned kinds, ch
     if (m == CPE_PERP && (kinds & (1u << CPE_DK_OI))) ADD("open-interest");
 #undef ADD
     if (m == CPE_PERP && (kinds & (1u << CPE_DK_LIQ))) {
-        int w = snprintf(out + len, cap - len, "%s{\"channel\":\"liquidation-orders\",\"instType\":\"SWAP\"}", sep);
+        int w = snprintf(out + len, cap - len,
+                         "%s{\"channel\":\"liquidation-orders\",\"instType\":\"SWAP\"}", sep);
         if (w < 0 || (size_t)w >= cap - len) return CPE_ETOOBIG;
         len += (size_t)w;
     }
@@ -225,7 +234,8 @@ static int parse_ws(cpe_market_kind_t m, const char *msg, size_t len, cpe_event_
     json_t *data = json_object_get(j, "data");
     const char *chan = exj_get_str(arg, "channel");
     if (!chan || !data) {
-        if (!exj_get_str(j, "event")) rc = cpe_diag_set(d, CPE_EPARSE, "okx ws: message has no channel");
+        if (!exj_get_str(j, "event"))
+            rc = cpe_diag_set(d, CPE_EPARSE, "okx ws: message has no channel");
         goto out;
     }
     if (!json_is_array(data)) goto bad;
@@ -234,7 +244,8 @@ static int parse_ws(cpe_market_kind_t m, const char *msg, size_t len, cpe_event_
     if (inst) symbol_of(inst, sym, sizeof sym);
     size_t i;
     json_t *row;
-    json_array_foreach(data, i, row) {
+    json_array_foreach(data, i, row)
+    {
         cpe_market_event_t ev;
         if (!strcmp(chan, "candle1m")) {
             exj_event_init(&ev, CPE_DK_KLINE, m, sym);
@@ -242,19 +253,22 @@ static int parse_ws(cpe_market_kind_t m, const char *msg, size_t len, cpe_event_
         } else if (!strcmp(chan, "trades")) {
             const char *side = exj_get_str(row, "side");
             exj_event_init(&ev, CPE_DK_TRADE, m, sym);
-            if (!side || exj_get_num(row, "px", &ev.trade.price) || exj_get_num(row, "sz", &ev.trade.qty) ||
-                exj_get_i64(row, "ts", &ev.trade.ts_ms))
+            if (!side || exj_get_num(row, "px", &ev.trade.price) ||
+                exj_get_num(row, "sz", &ev.trade.qty) || exj_get_i64(row, "ts", &ev.trade.ts_ms))
                 goto bad;
             ev.trade.side = !strcmp(side, "buy") ? +1 : -1;
             if (m == CPE_PERP) ev.trade.qty *= ctval(sym);
         } else if (!strcmp(chan, "funding-rate")) {
             exj_event_init(&ev, CPE_DK_FUNDING, m, sym);
-            if (exj_get_num(row, "fundingRate", &ev.point.v[0]) || exj_get_i64(row, "fundingTime", &ev.point.ts_ms))
+            if (exj_get_num(row, "fundingRate", &ev.point.v[0]) ||
+                exj_get_i64(row, "fundingTime", &ev.point.ts_ms))
                 goto bad;
             ev.point.v[1] = 0;
         } else if (!strcmp(chan, "open-interest")) {
             exj_event_init(&ev, CPE_DK_OI, m, sym);
-            if (exj_get_num(row, "oiCcy", &ev.point.v[0]) || exj_get_i64(row, "ts", &ev.point.ts_ms)) goto bad;
+            if (exj_get_num(row, "oiCcy", &ev.point.v[0]) ||
+                exj_get_i64(row, "ts", &ev.point.ts_ms))
+                goto bad;
         } else if (!strcmp(chan, "books5")) {
             exj_event_init(&ev, CPE_DK_BOOK, m, sym);
             if (book(row, m, sym, &ev)) goto bad;
@@ -266,13 +280,15 @@ static int parse_ws(cpe_market_kind_t m, const char *msg, size_t len, cpe_event_
             size_t k;
             json_t *x;
             if (!json_is_array(det)) goto bad;
-            json_array_foreach(det, k, x) {
+            json_array_foreach(det, k, x)
+            {
                 const char *side = exj_get_str(x, "side"), *pos = exj_get_str(x, "posSide");
                 exj_event_init(&ev, CPE_DK_LIQ, m, rs);
-                if (!side || exj_get_num(x, "bkPx", &ev.liq.price) || exj_get_num(x, "sz", &ev.liq.qty) ||
-                    exj_get_i64(x, "ts", &ev.liq.ts_ms))
+                if (!side || exj_get_num(x, "bkPx", &ev.liq.price) ||
+                    exj_get_num(x, "sz", &ev.liq.qty) || exj_get_i64(x, "ts", &ev.liq.ts_ms))
                     goto bad;
-                int long_liq = pos && strcmp(pos, "net") ? !strcmp(pos, "long") : !strcmp(side, "sell");
+                int long_liq =
+                    pos && strcmp(pos, "net") ? !strcmp(pos, "long") : !strcmp(side, "sell");
                 ev.liq.side = long_liq ? +1 : -1;
                 ev.liq.qty *= ctval(rs);
                 if ((rc = sink(ctx, &ev))) goto out;

@@ -49,7 +49,9 @@ json_t *exj_load(const char *who, const char *text, size_t len, cpe_diag_t *d)
 {
     json_error_t e;
     json_t *j = json_loadb(text, len, 0, &e);
-    if (!j) cpe_diag_set(d, CPE_EPARSE, "%s: malformed JSON at %d:%d: %s", who, e.line, e.column, e.text);
+    if (!j)
+        cpe_diag_set(d, CPE_EPARSE, "%s: malformed JSON at %d:%d: %s", who, e.line, e.column,
+                     e.text);
     return j;
 }
 
@@ -66,7 +68,8 @@ void exj_event_init(cpe_market_event_t *ev, cpe_data_kind_t kind, cpe_market_kin
     ev->kind = kind;
     ev->market = m;
     snprintf(ev->symbol, sizeof ev->symbol, "%s", symbol);
-    for (int i = 0; i < CPE_POINT_NV; i++) ev->point.v[i] = NAN;
+    for (int i = 0; i < CPE_POINT_NV; i++)
+        ev->point.v[i] = NAN;
     ev->kline.quote_volume = ev->kline.trades = NAN;
     ev->kline.taker_buy_base = ev->kline.taker_buy_quote = NAN;
 }
@@ -78,12 +81,14 @@ int exj_book_depth(const json_t *bids, const json_t *asks, cpe_point_t *p)
     double best_bid = NAN, best_ask = NAN;
     size_t i;
     json_t *lvl;
-    json_array_foreach(bids, i, lvl) {
+    json_array_foreach(bids, i, lvl)
+    {
         double px;
         if (exj_num(json_array_get(lvl, 0), &px)) return CPE_EPARSE;
         if (isnan(best_bid) || px > best_bid) best_bid = px;
     }
-    json_array_foreach(asks, i, lvl) {
+    json_array_foreach(asks, i, lvl)
+    {
         double px;
         if (exj_num(json_array_get(lvl, 0), &px)) return CPE_EPARSE;
         if (isnan(best_ask) || px < best_ask) best_ask = px;
@@ -91,9 +96,11 @@ int exj_book_depth(const json_t *bids, const json_t *asks, cpe_point_t *p)
     if (isnan(best_bid) || isnan(best_ask)) return CPE_EPARSE;
     double mid = 0.5 * (best_bid + best_ask);
     static const double pct[3] = {0.005, 0.01, 0.02};
-    for (int k = 0; k < 6; k++) p->v[k] = 0;
+    for (int k = 0; k < 6; k++)
+        p->v[k] = 0;
     for (int side = 0; side < 2; side++) {
-        json_array_foreach(side ? asks : bids, i, lvl) {
+        json_array_foreach(side ? asks : bids, i, lvl)
+        {
             double px, q;
             if (exj_num(json_array_get(lvl, 0), &px) || exj_num(json_array_get(lvl, 1), &q))
                 return CPE_EPARSE;

@@ -82,7 +82,8 @@ int cpe_fb_use(const cpe_fallback_t *fb, int p)
 int64_t cpe_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms, cpe_rng_t *rng)
 {
     int64_t lim = base_ms;
-    for (int i = 0; i < attempt && lim < cap_ms; i++) lim *= 2;
+    for (int i = 0; i < attempt && lim < cap_ms; i++)
+        lim *= 2;
     if (lim > cap_ms) lim = cap_ms;
     int64_t v = (int64_t)(cpe_rng_uniform(rng) * (double)lim);
     return v < base_ms / 2 ? base_ms / 2 : v;

@@ -65,11 +65,16 @@ void feed_request_backfill(struct cpe_feed *f, int sym, cpe_market_kind_t m, int
     if (to_ms - from_ms > f->cfg.backfill_max_ms) from_ms = to_ms - f->cfg.backfill_max_ms;
     from_ms = cpe_floor_ms(from_ms, CPE_MS_PER_MIN);
     if (to_ms <= from_ms) return;
-    feed_job_t j = {.prov = f->fb[sym][m][CPE_DK_KLINE].active, .sym = sym, .kind = CPE_DK_KLINE,
-                    .m = m, .from_ms = from_ms, .to_ms = to_ms};
+    feed_job_t j = {.prov = f->fb[sym][m][CPE_DK_KLINE].active,
+                    .sym = sym,
+                    .kind = CPE_DK_KLINE,
+                    .m = m,
+                    .from_ms = from_ms,
+                    .to_ms = to_ms};
     f->st.backfill_requests++;
-    if (feed_job_push(f, &j)) cpe_warn("feed: backfill queue full; %s bars from %lld are not requested",
-                                       f->cfg.symbols[sym], (long long)from_ms);
+    if (feed_job_push(f, &j))
+        cpe_warn("feed: backfill queue full; %s bars from %lld are not requested",
+                 f->cfg.symbols[sym], (long long)from_ms);
 }
 
 void feed_deliver(struct cpe_feed *f, int prov, int backfill, const cpe_market_event_t *ev0,
@@ -94,8 +99,10 @@ void feed_deliver(struct cpe_feed *f, int prov, int backfill, const cpe_market_e
                 f->st.duplicates++;
                 return;
             }
-            if (!backfill && ks->last_closed_ms && ev.kline.ts_ms > ks->last_closed_ms + CPE_MS_PER_MIN)
-                feed_request_backfill(f, sym, ev.market, ks->last_closed_ms + CPE_MS_PER_MIN, ev.kline.ts_ms);
+            if (!backfill && ks->last_closed_ms &&
+                ev.kline.ts_ms > ks->last_closed_ms + CPE_MS_PER_MIN)
+                feed_request_backfill(f, sym, ev.market, ks->last_closed_ms + CPE_MS_PER_MIN,
+                                      ev.kline.ts_ms);
             int64_t minute = ev.kline.ts_ms / CPE_MS_PER_MIN;
             ks->delivered[minute % FEED_DELIVERED_RING] = minute;
             if (ev.kline.ts_ms > ks->last_closed_ms) ks->last_closed_ms = ev.kline.ts_ms;
@@ -176,7 +183,8 @@ int cpe_feed_wait_data(cpe_feed_t *f, int64_t timeout_ms)
     struct timespec ts = cpe_realtime_after_ms(timeout_ms);
     pthread_mutex_lock(&f->mu);
     int rc = 0;
-    while (!f->have_data && rc == 0) rc = pthread_cond_timedwait(&f->data_cond, &f->mu, &ts);
+    while (!f->have_data && rc == 0)
+        rc = pthread_cond_timedwait(&f->data_cond, &f->mu, &ts);
     int ok = f->have_data;
     pthread_mutex_unlock(&f->mu);
     return ok ? 0 : CPE_ETIMEOUT;
@@ -187,7 +195,8 @@ int cpe_feed_wait_events(cpe_feed_t *f, int64_t timeout_ms)
     struct timespec ts = cpe_realtime_after_ms(timeout_ms);
     pthread_mutex_lock(&f->mu);
     int rc = 0;
-    while (!f->qlen && rc == 0) rc = pthread_cond_timedwait(&f->data_cond, &f->mu, &ts);
+    while (!f->qlen && rc == 0)
+        rc = pthread_cond_timedwait(&f->data_cond, &f->mu, &ts);
     int ok = f->qlen > 0;
     pthread_mutex_unlock(&f->mu);
     return ok ? 0 : CPE_ETIMEOUT;
@@ -224,7 +233,8 @@ void cpe_feed_status(cpe_feed_t *f, cpe_feed_status_t *st)
         if (!ks->active) ks->active = feed_provider(0)->name;
     }
     int open = 0;
-    for (int i = 0; i < f->nconns; i++) open += f->conns[i].state == C_OPEN;
+    for (int i = 0; i < f->nconns; i++)
+        open += f->conns[i].state == C_OPEN;
     st->connected = open;
     pthread_mutex_unlock(&f->mu);
 }
@@ -244,7 +254,8 @@ void cpe_feed_stop(cpe_feed_t *f)
     }
     feed_ws_destroy(f);
     if (f->rest_started) pthread_join(f->rest_thread, NULL);
-    for (int i = 0; i < f->nconns; i++) cpe_buf_free(&f->conns[i].rx);
+    for (int i = 0; i < f->nconns; i++)
+        cpe_buf_free(&f->conns[i].rx);
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->data_cond);
     pthread_mutex_destroy(&f->jmu);

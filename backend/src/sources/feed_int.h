@@ -24,7 +24,6 @@
 #define FEED_MAX_JOBS 256
 #define FEED_DELIVERED_RING 4096 /* minutes of closed-kline history kept for dedupe */
 
-
 enum conn_state { C_IDLE = 0, C_RESOLVING, C_RESOLVED, C_CONNECTING, C_OPEN, C_WAIT };
 
 typedef struct feed_conn {
@@ -43,7 +42,7 @@ typedef struct feed_conn {
 } feed_conn_t;
 
 typedef struct feed_job {
-    int resolve;      /* 1: DNS look-up of conns[conn]; 0: a REST fetch */
+    int resolve; /* 1: DNS look-up of conns[conn]; 0: a REST fetch */
     int conn;
     int prov, sym, attempt;
     cpe_data_kind_t kind;
@@ -52,8 +51,8 @@ typedef struct feed_job {
 } feed_job_t;
 
 typedef struct feed_kstate {
-    int64_t last_closed_ms;                  /* newest closed kline delivered (0 none) */
-    int64_t delivered[FEED_DELIVERED_RING];  /* minute index of each delivered closed bar */
+    int64_t last_closed_ms;                 /* newest closed kline delivered (0 none) */
+    int64_t delivered[FEED_DELIVERED_RING]; /* minute index of each delivered closed bar */
 } feed_kstate_t;
 
 struct cpe_feed {
@@ -88,11 +87,13 @@ struct cpe_feed {
 const cpe_exchange_t *feed_provider(int prov);
 int feed_sym_index(struct cpe_feed *f, const char *symbol);
 /* Deliver one event from provider prov (mu held). backfill = from REST. */
-void feed_deliver(struct cpe_feed *f, int prov, int backfill, const cpe_market_event_t *ev, int64_t now_ms);
+void feed_deliver(struct cpe_feed *f, int prov, int backfill, const cpe_market_event_t *ev,
+                  int64_t now_ms);
 /* Queue a REST job (takes jmu). Returns 0 or CPE_ETOOBIG when the job queue is full. */
 int feed_job_push(struct cpe_feed *f, const feed_job_t *j);
 /* Ask for a kline backfill of [from, to) for (sym, m) from the active provider (mu held). */
-void feed_request_backfill(struct cpe_feed *f, int sym, cpe_market_kind_t m, int64_t from_ms, int64_t to_ms);
+void feed_request_backfill(struct cpe_feed *f, int sym, cpe_market_kind_t m, int64_t from_ms,
+                           int64_t to_ms);
 
 void *feed_ws_main(void *arg);
 void *feed_rest_main(void *arg);

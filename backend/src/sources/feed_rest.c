@@ -27,8 +27,10 @@ int feed_job_push(struct cpe_feed *f, const feed_job_t *j)
 {
     pthread_mutex_lock(&f->jmu);
     int rc = 0;
-    if (f->njobs >= FEED_MAX_JOBS) rc = CPE_ETOOBIG;
-    else f->jobs[f->njobs++] = *j;
+    if (f->njobs >= FEED_MAX_JOBS)
+        rc = CPE_ETOOBIG;
+    else
+        f->jobs[f->njobs++] = *j;
     pthread_cond_signal(&f->jcond);
     pthread_mutex_unlock(&f->jmu);
     return rc;
@@ -105,9 +107,11 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
     char *colon = strchr(line, ':');
     if (!colon) return len;
     *colon = 0;
-    for (char *q = line; *q; q++) *q = (char)tolower((unsigned char)*q);
+    for (char *q = line; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
     char *v = colon + 1;
-    while (*v == ' ') v++;
+    while (*v == ' ')
+        v++;
     v[strcspn(v, "\r\n")] = 0;
     r->ex->rate_header(line, v, &r->ri);
     return len;
@@ -128,7 +132,8 @@ static int rest_sink(void *ctx, const cpe_market_event_t *ev)
     feed_deliver(b->f, b->prov, 1, &e, cpe_now_ms());
     pthread_mutex_unlock(&b->f->mu);
     if (e.kind == CPE_DK_KLINE && e.kline.ts_ms > b->newest) b->newest = e.kline.ts_ms;
-    if (e.kind == CPE_DK_KLINE && (!b->oldest || e.kline.ts_ms < b->oldest)) b->oldest = e.kline.ts_ms;
+    if (e.kind == CPE_DK_KLINE && (!b->oldest || e.kline.ts_ms < b->oldest))
+        b->oldest = e.kline.ts_ms;
     b->n++;
     return 0;
 }
@@ -160,8 +165,15 @@ static void fetch(struct cpe_feed *f, CURL *h, feed_job_t j)
     char path[1024], url[1400];
     const char *sym = f->cfg.symbols[j.sym];
     if (ex->rest_path(j.kind, j.m, sym, j.from_ms, j.to_ms, path, sizeof path)) {
-        retry(f, (feed_job_t){.prov = j.prov, .sym = j.sym, .kind = j.kind, .m = j.m, .from_ms = j.from_ms,
-                              .to_ms = j.to_ms, .attempt = 4}, now, "no such endpoint");
+        retry(f,
+              (feed_job_t){.prov = j.prov,
+                           .sym = j.sym,
+                           .kind = j.kind,
+                           .m = j.m,
+                           .from_ms = j.from_ms,
+                           .to_ms = j.to_ms,
+                           .attempt = 4},
+              now, "no such endpoint");
         return;
     }
     snprintf(url, sizeof url, "%s%s", cpe_exchange_base(ex, 0, j.m), path);
@@ -184,7 +196,8 @@ static void fetch(struct cpe_feed *f, CURL *h, feed_job_t j)
     now = cpe_now_ms();
     double left = cpe_rate_info_left(&r.ri);
     if (!isnan(left) && left <= 1)
-        cpe_tb_block_until(&f->tb[j.prov], r.ri.reset_ms > now ? r.ri.reset_ms : cpe_floor_ms(now, 60000) + 60000);
+        cpe_tb_block_until(&f->tb[j.prov],
+                           r.ri.reset_ms > now ? r.ri.reset_ms : cpe_floor_ms(now, 60000) + 60000);
     if (cc != CURLE_OK || status >= 500 || status == 0) {
         pthread_mutex_lock(&f->mu);
         f->st.rest_errors++;
@@ -194,7 +207,8 @@ static void fetch(struct cpe_feed *f, CURL *h, feed_job_t j)
         pthread_mutex_lock(&f->mu);
         f->st.rate_limited++;
         pthread_mutex_unlock(&f->mu);
-        cpe_tb_block_until(&f->tb[j.prov], now + (r.ri.retry_after_ms > 0 ? r.ri.retry_after_ms : 60000));
+        cpe_tb_block_until(&f->tb[j.prov],
+                           now + (r.ri.retry_after_ms > 0 ? r.ri.retry_after_ms : 60000));
         j.not_before_ms = 0;
         feed_job_push(f, &j); /* the bucket holds it back */
     } else if (status != 200) {
@@ -205,7 +219,8 @@ static void fetch(struct cpe_feed *f, CURL *h, feed_job_t j)
     } else {
         backfill_sink_t b = {.f = f, .prov = j.prov};
         cpe_diag_t d = {0};
-        if (ex->parse_rest(j.kind, j.m, sym, r.body.data ? r.body.data : "", r.body.len, rest_sink, &b, &d)) {
+        if (ex->parse_rest(j.kind, j.m, sym, r.body.data ? r.body.data : "", r.body.len, rest_sink,
+                           &b, &d)) {
             pthread_mutex_lock(&f->mu);
             f->st.malformed++;
             pthread_mutex_unlock(&f->mu);
@@ -253,8 +268,10 @@ void *feed_rest_main(void *arg)
             pthread_cond_timedwait(&f->jcond, &f->jmu, &ts);
         }
         pthread_mutex_unlock(&f->jmu);
-        if (j.resolve) resolve(f, &j);
-        else if (h) fetch(f, h, j);
+        if (j.resolve)
+            resolve(f, &j);
+        else if (h)
+            fetch(f, h, j);
         pthread_mutex_lock(&f->jmu);
         f->job_running = 0;
         pthread_mutex_unlock(&f->jmu);

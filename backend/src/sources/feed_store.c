@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static int series_of(cpe_store_t *st, const cpe_feed_event_t *e, const char *kind, int64_t interval_ms,
-                     int64_t *id)
+static int series_of(cpe_store_t *st, const cpe_feed_event_t *e, const char *kind,
+                     int64_t interval_ms, int64_t *id)
 {
     char key[CPE_INSTR_KEY_MAX];
-    snprintf(key, sizeof key, "%s:%s:%s", e->exchange->name, e->ev.market == CPE_SPOT ? "spot" : "perp",
-             e->ev.symbol);
+    snprintf(key, sizeof key, "%s:%s:%s", e->exchange->name,
+             e->ev.market == CPE_SPOT ? "spot" : "perp", e->ev.symbol);
     return st->ops->series_id(st, key, kind, interval_ms, 0, 1, id);
 }
 
@@ -23,13 +23,15 @@ int cpe_feed_store_events(cpe_store_t *st, const cpe_feed_event_t *ev, size_t n,
     /* events of one kind that share a timestamp get seq 0, 1, 2 ... in arrival order */
     int32_t seq[CPE_DK_COUNT] = {0};
     int64_t last_ts[CPE_DK_COUNT];
-    for (int k = 0; k < CPE_DK_COUNT; k++) last_ts[k] = INT64_MIN;
+    for (int k = 0; k < CPE_DK_COUNT; k++)
+        last_ts[k] = INT64_MIN;
     for (size_t i = 0; i < n && !rc; i++) {
         const cpe_feed_event_t *e = &ev[i];
         int64_t id;
         cpe_point_t p;
         memset(&p, 0, sizeof p);
-        for (int k = 0; k < CPE_POINT_NV; k++) p.v[k] = NAN;
+        for (int k = 0; k < CPE_POINT_NV; k++)
+            p.v[k] = NAN;
         switch (e->ev.kind) {
         case CPE_DK_KLINE:
             if (!e->ev.closed) continue;

@@ -25,9 +25,12 @@ static int parse_base(const char *base, int *tls, char *host, size_t hcap, int *
                       size_t pcap)
 {
     const char *p;
-    if (!strncmp(base, "wss://", 6)) *tls = 1, p = base + 6, *port = 443;
-    else if (!strncmp(base, "ws://", 5)) *tls = 0, p = base + 5, *port = 80;
-    else return CPE_EINVAL;
+    if (!strncmp(base, "wss://", 6))
+        *tls = 1, p = base + 6, *port = 443;
+    else if (!strncmp(base, "ws://", 5))
+        *tls = 0, p = base + 5, *port = 80;
+    else
+        return CPE_EINVAL;
     size_t hl = strcspn(p, ":/");
     if (hl == 0 || hl >= hcap) return CPE_EINVAL;
     memcpy(host, p, hl);
@@ -49,7 +52,8 @@ static unsigned market_kinds(const cpe_feed_config_t *c, cpe_market_kind_t m)
 }
 
 int feed_ws_init(struct cpe_feed *f, cpe_diag_t *d);
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len);
 
 static const struct lws_protocols protocols[] = {
     {"cpe-feed", callback, 0, 1 << 16, 0, NULL, 0},
@@ -77,8 +81,11 @@ int feed_ws_init(struct cpe_feed *f, cpe_diag_t *d)
                     c->f = f, c->prov = p, c->sym = s, c->m = m, c->kinds = groups[g];
                     char prefix[128], path[256];
                     const char *base = cpe_exchange_base(ex, 1, m);
-                    if (parse_base(base, &c->tls, c->host, sizeof c->host, &c->port, prefix, sizeof prefix))
-                        return cpe_diag_set(d, CPE_EINVAL, "feed: bad WebSocket base URL '%s' for %s", base, ex->name);
+                    if (parse_base(base, &c->tls, c->host, sizeof c->host, &c->port, prefix,
+                                   sizeof prefix))
+                        return cpe_diag_set(d, CPE_EINVAL,
+                                            "feed: bad WebSocket base URL '%s' for %s", base,
+                                            ex->name);
                     if (ex->ws_path(m, f->cfg.symbols[s], c->kinds, path, sizeof path) ||
                         ex->ws_subscribe(m, f->cfg.symbols[s], c->kinds, c->sub, sizeof c->sub))
                         return cpe_diag_set(d, CPE_ETOOBIG, "feed: subscription too long");
@@ -98,7 +105,8 @@ int feed_ws_init(struct cpe_feed *f, cpe_diag_t *d)
     info.user = f;
     lws_set_log_level(LLL_ERR, NULL);
     f->ctx = lws_create_context(&info);
-    if (!f->ctx) return cpe_diag_set(d, CPE_ENET, "feed: cannot create the WebSocket client context");
+    if (!f->ctx)
+        return cpe_diag_set(d, CPE_ENET, "feed: cannot create the WebSocket client context");
     return 0;
 }
 
@@ -140,7 +148,8 @@ static int64_t stall_ms(struct cpe_feed *f, const feed_conn_t *c)
 static void conn_failed(struct cpe_feed *f, feed_conn_t *c, const char *why, int mark_failed)
 {
     int64_t now = cpe_now_ms();
-    int64_t delay = cpe_backoff_ms(c->attempt++, f->cfg.backoff_base_ms, f->cfg.backoff_cap_ms, &f->rng);
+    int64_t delay =
+        cpe_backoff_ms(c->attempt++, f->cfg.backoff_base_ms, f->cfg.backoff_cap_ms, &f->rng);
     c->state = C_WAIT;
     c->wsi = NULL;
     c->next_try_ms = now + delay;
@@ -173,7 +182,8 @@ static void connect_conn(struct cpe_feed *f, feed_conn_t *c)
     i.pwsi = &c->wsi;
     c->state = C_CONNECTING;
     c->sub_sent = c->closing = 0;
-    if (!lws_client_connect_via_info(&i) && c->state == C_CONNECTING) conn_failed(f, c, "connect failed", 1);
+    if (!lws_client_connect_via_info(&i) && c->state == C_CONNECTING)
+        conn_failed(f, c, "connect failed", 1);
 }
 
 static void tick(lws_sorted_usec_list_t *sul)
@@ -184,7 +194,8 @@ static void tick(lws_sorted_usec_list_t *sul)
     int stop = f->stop;
     for (int s = 0; s < f->cfg.nsymbols; s++)
         for (int m = 0; m < 2; m++)
-            for (int k = 0; k < CPE_DK_COUNT; k++) cpe_fb_tick(&f->fb[s][m][k], now);
+            for (int k = 0; k < CPE_DK_COUNT; k++)
+                cpe_fb_tick(&f->fb[s][m][k], now);
     int want[FEED_MAX_CONN];
     enum conn_state states[FEED_MAX_CONN];
     for (int i = 0; i < f->nconns; i++) {
@@ -196,9 +207,12 @@ static void tick(lws_sorted_usec_list_t *sul)
     for (int i = 0; i < f->nconns; i++) {
         feed_conn_t *c = &f->conns[i];
         if (states[i] == C_RESOLVED) {
-            if (c->resolve_failed) conn_failed(f, c, "DNS lookup failed", 1);
-            else connect_conn(f, c);
-        } else if (want[i] && (states[i] == C_IDLE || (states[i] == C_WAIT && now >= c->next_try_ms))) {
+            if (c->resolve_failed)
+                conn_failed(f, c, "DNS lookup failed", 1);
+            else
+                connect_conn(f, c);
+        } else if (want[i] &&
+                   (states[i] == C_IDLE || (states[i] == C_WAIT && now >= c->next_try_ms))) {
             pthread_mutex_lock(&f->mu);
             c->state = C_RESOLVING;
             pthread_mutex_unlock(&f->mu);
@@ -216,7 +230,8 @@ static void tick(lws_sorted_usec_list_t *sul)
             } else if (now - c->last_rx_ms > stall_ms(f, c)) {
                 c->closing = 2; /* stalled: reconnect */
                 lws_callback_on_writable(c->wsi);
-            } else if (feed_provider(c->prov)->ws_ping && now - c->last_ping_ms >= feed_provider(c->prov)->ws_ping_ms) {
+            } else if (feed_provider(c->prov)->ws_ping &&
+                       now - c->last_ping_ms >= feed_provider(c->prov)->ws_ping_ms) {
                 lws_callback_on_writable(c->wsi);
             }
         }
@@ -233,7 +248,8 @@ static int sink(void *ctx, const cpe_market_event_t *ev)
     return 0;
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
 {
     feed_conn_t *c = user;
     struct cpe_feed *f = lws_context_user(lws_get_context(wsi));
@@ -262,8 +278,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
         if (c->closing) return -1;
         const char *msg = NULL;
-        if (c->sub[0] && !c->sub_sent) msg = c->sub, c->sub_sent = 1;
-        else if (feed_provider(c->prov)->ws_ping) msg = feed_provider(c->prov)->ws_ping, c->last_ping_ms = cpe_now_ms();
+        if (c->sub[0] && !c->sub_sent)
+            msg = c->sub, c->sub_sent = 1;
+        else if (feed_provider(c->prov)->ws_ping)
+            msg = feed_provider(c->prov)->ws_ping, c->last_ping_ms = cpe_now_ms();
         if (msg) {
             size_t n = strlen(msg);
             unsigned char buf[LWS_PRE + 2048];
@@ -309,7 +327,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             c->state = C_IDLE;
             c->wsi = NULL;
         } else {
-            conn_failed(f, c, c->closing == 2 ? "stalled or garbled; reconnecting" : "closed by peer",
+            conn_failed(f, c,
+                        c->closing == 2 ? "stalled or garbled; reconnecting" : "closed by peer",
                         c->closing == 2);
         }
         break;

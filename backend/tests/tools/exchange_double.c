@@ -56,7 +56,7 @@ typedef struct pss {
     int retry_after;
     int headers_sent;
     /* WS */
-    int64_t next_minute;   /* next bar index to send */
+    int64_t next_minute; /* next bar index to send */
     char *q[QMAX];
     int qn;
     int kill;
@@ -87,28 +87,36 @@ static int fmt_ws_bar(int64_t m, int closed, char *out, size_t cap)
     int64_t ts = m * CPE_MS_PER_MIN;
     char lower[32];
     size_t i = 0;
-    for (; g_symbol[i] && i < sizeof lower - 1; i++) lower[i] = (char)(g_symbol[i] | 0x20);
+    for (; g_symbol[i] && i < sizeof lower - 1; i++)
+        lower[i] = (char)(g_symbol[i] | 0x20);
     lower[i] = 0;
     switch (g_flavor) {
     case BINANCE:
-        return snprintf(out, cap,
-                        "{\"stream\":\"%s@kline_1m\",\"data\":{\"e\":\"kline\",\"E\":%lld,\"s\":\"%s\",\"k\":{"
-                        "\"t\":%lld,\"T\":%lld,\"s\":\"%s\",\"i\":\"1m\",\"o\":\"%.1f\",\"c\":\"%.1f\",\"h\":\"%.1f\","
-                        "\"l\":\"%.1f\",\"v\":\"%.3f\",\"n\":100,\"x\":%s,\"q\":\"%.2f\",\"V\":\"%.3f\",\"Q\":\"%.2f\"}}}",
-                        lower, (long long)(ts + 60000), g_symbol, (long long)ts, (long long)(ts + 59999), g_symbol,
-                        o, c, h, l, v, closed ? "true" : "false", v * c, tb, tb * c);
+        return snprintf(
+            out, cap,
+            "{\"stream\":\"%s@kline_1m\",\"data\":{\"e\":\"kline\",\"E\":%lld,\"s\":\"%s\",\"k\":{"
+            "\"t\":%lld,\"T\":%lld,\"s\":\"%s\",\"i\":\"1m\",\"o\":\"%.1f\",\"c\":\"%.1f\",\"h\":"
+            "\"%.1f\","
+            "\"l\":\"%.1f\",\"v\":\"%.3f\",\"n\":100,\"x\":%s,\"q\":\"%.2f\",\"V\":\"%.3f\",\"Q\":"
+            "\"%.2f\"}}}",
+            lower, (long long)(ts + 60000), g_symbol, (long long)ts, (long long)(ts + 59999),
+            g_symbol, o, c, h, l, v, closed ? "true" : "false", v * c, tb, tb * c);
     case BYBIT:
-        return snprintf(out, cap,
-                        "{\"topic\":\"kline.1.%s\",\"type\":\"snapshot\",\"ts\":%lld,\"data\":[{\"start\":%lld,"
-                        "\"end\":%lld,\"interval\":\"1\",\"open\":\"%.1f\",\"close\":\"%.1f\",\"high\":\"%.1f\","
-                        "\"low\":\"%.1f\",\"volume\":\"%.3f\",\"turnover\":\"%.2f\",\"confirm\":true,\"timestamp\":%lld}]}",
-                        g_symbol, (long long)(ts + 60000), (long long)ts, (long long)(ts + 59999), o, c, h, l, v,
-                        v * c, (long long)(ts + 60000));
+        return snprintf(
+            out, cap,
+            "{\"topic\":\"kline.1.%s\",\"type\":\"snapshot\",\"ts\":%lld,\"data\":[{\"start\":%lld,"
+            "\"end\":%lld,\"interval\":\"1\",\"open\":\"%.1f\",\"close\":\"%.1f\",\"high\":\"%."
+            "1f\","
+            "\"low\":\"%.1f\",\"volume\":\"%.3f\",\"turnover\":\"%.2f\",\"confirm\":true,"
+            "\"timestamp\":%lld}]}",
+            g_symbol, (long long)(ts + 60000), (long long)ts, (long long)(ts + 59999), o, c, h, l,
+            v, v * c, (long long)(ts + 60000));
     case OKX:
-        return snprintf(out, cap,
-                        "{\"arg\":{\"channel\":\"candle1m\",\"instId\":\"%.*s-USDT-SWAP\"},\"data\":[[\"%lld\","
-                        "\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.0f\",\"%.3f\",\"%.2f\",\"1\"]]}",
-                        (int)strlen(g_symbol) - 4, g_symbol, (long long)ts, o, h, l, c, v * 100, v, v * c);
+        return snprintf(
+            out, cap,
+            "{\"arg\":{\"channel\":\"candle1m\",\"instId\":\"%.*s-USDT-SWAP\"},\"data\":[[\"%lld\","
+            "\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.0f\",\"%.3f\",\"%.2f\",\"1\"]]}",
+            (int)strlen(g_symbol) - 4, g_symbol, (long long)ts, o, h, l, c, v * 100, v, v * c);
     }
     return 0;
 }
@@ -138,12 +146,15 @@ static void rest_klines(const char *uri, const char *q, pss_t *p)
     int64_t from, to, limit;
     int newest_first = 0;
     if (g_flavor == BINANCE) {
-        from = arg_i64(q, "startTime", 0), to = arg_i64(q, "endTime", INT64_MAX / 2), limit = arg_i64(q, "limit", 500);
+        from = arg_i64(q, "startTime", 0), to = arg_i64(q, "endTime", INT64_MAX / 2),
+        limit = arg_i64(q, "limit", 500);
     } else if (g_flavor == BYBIT) {
-        from = arg_i64(q, "start", 0), to = arg_i64(q, "end", INT64_MAX / 2), limit = arg_i64(q, "limit", 200);
+        from = arg_i64(q, "start", 0), to = arg_i64(q, "end", INT64_MAX / 2),
+        limit = arg_i64(q, "limit", 200);
         newest_first = 1;
     } else {
-        from = arg_i64(q, "before", -1) + 1, to = arg_i64(q, "after", INT64_MAX / 2) - 1, limit = arg_i64(q, "limit", 100);
+        from = arg_i64(q, "before", -1) + 1, to = arg_i64(q, "after", INT64_MAX / 2) - 1,
+        limit = arg_i64(q, "limit", 100);
         newest_first = 1;
     }
     (void)uri;
@@ -154,13 +165,18 @@ static void rest_klines(const char *uri, const char *q, pss_t *p)
     size_t cap = 256 + (size_t)(limit > 0 ? limit : 1) * 256;
     char *b = malloc(cap);
     size_t n = 0;
-    n += (size_t)snprintf(b + n, cap - n, g_flavor == BINANCE ? "[" : g_flavor == BYBIT ?
-                          "{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{\"category\":\"linear\",\"list\":[" :
-                          "{\"code\":\"0\",\"msg\":\"\",\"data\":[");
+    n += (size_t)snprintf(
+        b + n, cap - n,
+        g_flavor == BINANCE ? "["
+        : g_flavor == BYBIT
+            ? "{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{\"category\":\"linear\",\"list\":["
+            : "{\"code\":\"0\",\"msg\":\"\",\"data\":[");
     int64_t count = m1 >= m0 ? m1 - m0 + 1 : 0;
     if (count > limit) {
-        if (newest_first) m0 = m1 - limit + 1;
-        else m1 = m0 + limit - 1;
+        if (newest_first)
+            m0 = m1 - limit + 1;
+        else
+            m1 = m0 + limit - 1;
         count = limit;
     }
     for (int64_t k = 0; k < count; k++) {
@@ -170,16 +186,25 @@ static void rest_klines(const char *uri, const char *q, pss_t *p)
         long long ts = (long long)(m * CPE_MS_PER_MIN);
         const char *sep = k ? "," : "";
         if (g_flavor == BINANCE)
-            n += (size_t)snprintf(b + n, cap - n, "%s[%lld,\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.3f\",%lld,\"%.2f\",100,\"%.3f\",\"%.2f\",\"0\"]",
+            n += (size_t)snprintf(b + n, cap - n,
+                                  "%s[%lld,\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.3f\",%lld,\"%."
+                                  "2f\",100,\"%.3f\",\"%.2f\",\"0\"]",
                                   sep, ts, o, h, l, c, v, ts + 59999, v * c, tb, tb * c);
         else if (g_flavor == BYBIT)
-            n += (size_t)snprintf(b + n, cap - n, "%s[\"%lld\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.3f\",\"%.2f\"]", sep, ts,
-                                  o, h, l, c, v, v * c);
+            n += (size_t)snprintf(
+                b + n, cap - n,
+                "%s[\"%lld\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.3f\",\"%.2f\"]", sep, ts, o, h,
+                l, c, v, v * c);
         else
-            n += (size_t)snprintf(b + n, cap - n, "%s[\"%lld\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.0f\",\"%.3f\",\"%.2f\",\"1\"]",
-                                  sep, ts, o, h, l, c, v * 100, v, v * c);
+            n += (size_t)snprintf(
+                b + n, cap - n,
+                "%s[\"%lld\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.0f\",\"%.3f\",\"%.2f\",\"1\"]",
+                sep, ts, o, h, l, c, v * 100, v, v * c);
     }
-    n += (size_t)snprintf(b + n, cap - n, g_flavor == BINANCE ? "]" : g_flavor == BYBIT ? "]}}" : "]}");
+    n += (size_t)snprintf(b + n, cap - n,
+                          g_flavor == BINANCE ? "]"
+                          : g_flavor == BYBIT ? "]}}"
+                                              : "]}");
     p->body = b;
     p->body_len = n;
     p->status = 200;
@@ -216,11 +241,12 @@ static void http_request(struct lws *wsi, pss_t *p, const char *uri)
         return;
     }
     if (!strcmp(uri, "/_stats")) {
-        p->body_len = (size_t)snprintf(out, 512,
-                                       "{\"rest_requests\":%ld,\"max_rest_per_sec\":%ld,\"ws_connections\":%ld,"
-                                       "\"bars_sent\":%ld,\"virtual_minute\":%lld}",
-                                       g_rest_requests, g_max_per_sec, g_ws_conns, g_bars_sent,
-                                       (long long)(vnow_ms() / CPE_MS_PER_MIN));
+        p->body_len = (size_t)snprintf(
+            out, 512,
+            "{\"rest_requests\":%ld,\"max_rest_per_sec\":%ld,\"ws_connections\":%ld,"
+            "\"bars_sent\":%ld,\"virtual_minute\":%lld}",
+            g_rest_requests, g_max_per_sec, g_ws_conns, g_bars_sent,
+            (long long)(vnow_ms() / CPE_MS_PER_MIN));
         p->body = out, p->status = 200;
         return;
     }
@@ -231,12 +257,14 @@ static void http_request(struct lws *wsi, pss_t *p, const char *uri)
     if (++g_sec_count > g_max_per_sec) g_max_per_sec = g_sec_count;
     if (now < g_down_until || g_http500 > 0) {
         if (g_http500 > 0) g_http500--;
-        p->body = strdup("{\"error\":\"unavailable\"}"), p->body_len = strlen(p->body), p->status = 503;
+        p->body = strdup("{\"error\":\"unavailable\"}"), p->body_len = strlen(p->body),
+        p->status = 503;
         return;
     }
     if (g_http429 > 0) {
         g_http429--;
-        p->body = strdup("{\"error\":\"too many requests\"}"), p->body_len = strlen(p->body), p->status = 429;
+        p->body = strdup("{\"error\":\"too many requests\"}"), p->body_len = strlen(p->body),
+        p->status = 429;
         p->retry_after = 1;
         return;
     }
@@ -256,7 +284,8 @@ static void tick(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(g_ctx, 0, &g_sul, tick, 20 * LWS_US_PER_MS);
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
 {
     pss_t *p = user;
     unsigned char buf[LWS_PRE + 4096];
@@ -270,22 +299,27 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP_WRITEABLE: {
         if (!p->body) return -1;
         unsigned char *start = buf + LWS_PRE, *pos = start, *end = buf + sizeof buf - 1;
-        if (lws_add_http_common_headers(wsi, (unsigned)p->status, "application/json", p->body_len, &pos, end))
+        if (lws_add_http_common_headers(wsi, (unsigned)p->status, "application/json", p->body_len,
+                                        &pos, end))
             return 1;
         char used[32];
         int ul = snprintf(used, sizeof used, "%ld", g_sec_count * 5);
         if (g_flavor == BINANCE &&
-            lws_add_http_header_by_name(wsi, (const unsigned char *)"x-mbx-used-weight-1m:", (unsigned char *)used, ul, &pos, end))
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"x-mbx-used-weight-1m:",
+                                        (unsigned char *)used, ul, &pos, end))
             return 1;
         if (p->retry_after &&
-            lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:", (const unsigned char *)"1", 1, &pos, end))
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+                                        (const unsigned char *)"1", 1, &pos, end))
             return 1;
         if (lws_finalize_write_http_header(wsi, start, &pos, end)) return 1;
         size_t sent = 0;
         while (sent < p->body_len) { /* lws buffers what the socket cannot take yet */
             size_t n = p->body_len - sent > 4000 ? 4000 : p->body_len - sent;
             memcpy(buf + LWS_PRE, p->body + sent, n);
-            if (lws_write(wsi, buf + LWS_PRE, n, sent + n == p->body_len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+            if (lws_write(wsi, buf + LWS_PRE, n,
+                          sent + n == p->body_len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+                (int)n)
                 return -1;
             sent += n;
         }
@@ -348,7 +382,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
     }
     case LWS_CALLBACK_CLOSED:
-        for (int i = 0; i < p->qn; i++) free(p->q[i]);
+        for (int i = 0; i < p->qn; i++)
+            free(p->q[i]);
         p->qn = 0;
         return 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
@@ -379,14 +414,21 @@ int main(int argc, char **argv)
     int port = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--flavor")) {
-            g_flavor = !strcmp(argv[i + 1], "bybit") ? BYBIT : !strcmp(argv[i + 1], "okx") ? OKX : BINANCE;
-        } else if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--minute-ms")) g_minute_ms = atoll(argv[i + 1]);
-        else if (!strcmp(argv[i], "--partial")) g_partial = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--symbol")) snprintf(g_symbol, sizeof g_symbol, "%s", argv[i + 1]);
+            g_flavor = !strcmp(argv[i + 1], "bybit") ? BYBIT
+                       : !strcmp(argv[i + 1], "okx") ? OKX
+                                                     : BINANCE;
+        } else if (!strcmp(argv[i], "--port"))
+            port = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--minute-ms"))
+            g_minute_ms = atoll(argv[i + 1]);
+        else if (!strcmp(argv[i], "--partial"))
+            g_partial = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--symbol"))
+            snprintf(g_symbol, sizeof g_symbol, "%s", argv[i + 1]);
     }
     if (port <= 0 || g_minute_ms <= 0) {
-        fprintf(stderr, "usage: exchange_double --flavor binance|bybit|okx --port N [--minute-ms MS]\n");
+        fprintf(stderr,
+                "usage: exchange_double --flavor binance|bybit|okx --port N [--minute-ms MS]\n");
         return 2;
     }
     g_start_real = cpe_now_ms();
@@ -405,7 +447,11 @@ int main(int argc, char **argv)
         return 1;
     }
     lws_sul_schedule(g_ctx, 0, &g_sul, tick, 20 * LWS_US_PER_MS);
-    printf("exchange_double %s listening on 127.0.0.1:%d\n", g_flavor == BINANCE ? "binance" : g_flavor == BYBIT ? "bybit" : "okx", port);
+    printf("exchange_double %s listening on 127.0.0.1:%d\n",
+           g_flavor == BINANCE ? "binance"
+           : g_flavor == BYBIT ? "bybit"
+                               : "okx",
+           port);
     fflush(stdout);
     while (!g_quit) {
         if (lws_service(g_ctx, 0) < 0) break;

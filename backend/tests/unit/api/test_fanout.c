@@ -60,7 +60,8 @@ static void check_many(cpe_fanout_mode_t mode)
     CHECK(f != NULL);
     if (!f) return;
     const char *a = "first message", *b = "second";
-    for (int i = 0; i < NPEERS; i++) cpe_fanout_add(f, s[i], a, strlen(a), (void *)(intptr_t)i);
+    for (int i = 0; i < NPEERS; i++)
+        cpe_fanout_add(f, s[i], a, strlen(a), (void *)(intptr_t)i);
     for (int i = 0; i < NPEERS; i++)
         cpe_fanout_add(f, s[i], b, strlen(b), (void *)(intptr_t)(NPEERS + i));
     cpe_fanout_flush(f);
@@ -72,7 +73,8 @@ static void check_many(cpe_fanout_mode_t mode)
         seen[r.tag[k]]++;
         CHECK_EQ_INT((int)r.res[k], r.tag[k] < NPEERS ? (int)strlen(a) : (int)strlen(b));
     }
-    for (int k = 0; k < 2 * NPEERS; k++) CHECK_EQ_INT(seen[k], 1);
+    for (int k = 0; k < 2 * NPEERS; k++)
+        CHECK_EQ_INT(seen[k], 1);
     for (int i = 0; i < NPEERS; i++) {
         char buf[64] = {0};
         ssize_t got = read(p[i], buf, sizeof buf - 1);
@@ -144,10 +146,11 @@ static void check_backpressure(cpe_fanout_mode_t mode)
         cpe_fanout_flush(f);
         full = r.res[r.n - 1] == -EAGAIN;
     }
-    CHECK_MSG(r.res[0] > 0 && (size_t)r.res[0] < big, "first write took %zd of %zu bytes",
-              r.res[0], big);
+    CHECK_MSG(r.res[0] > 0 && (size_t)r.res[0] < big, "first write took %zd of %zu bytes", r.res[0],
+              big);
     CHECK_MSG(full, "64 writes to a peer that never reads never met a full socket");
-    for (int i = 0; i < r.n; i++) CHECK((int)(intptr_t)r.tag[i] == 1);
+    for (int i = 0; i < r.n; i++)
+        CHECK((int)(intptr_t)r.tag[i] == 1);
     int before = r.n;
     /* a peer that is gone: an error, not a signal */
     close(cs);

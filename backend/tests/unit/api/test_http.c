@@ -60,7 +60,9 @@ static void test_error_has_spec_shape(void)
     json_t *e = json_object_get(j, "error");
     CHECK_STR(json_string_value(json_object_get(e, "code")), "PREDICTION_UNAVAILABLE");
     CHECK_STR(json_string_value(json_object_get(e, "message")), "no model");
-    CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(e, "details"), "retry_after_seconds")), 300);
+    CHECK_EQ_INT(
+        json_integer_value(json_object_get(json_object_get(e, "details"), "retry_after_seconds")),
+        300);
     json_t *f = json_object_get(j, "fallback");
     CHECK_STR(json_string_value(json_object_get(f, "regime")), "unknown");
     CHECK_STR(json_string_value(json_object_get(f, "confidence")), "low");
@@ -76,7 +78,9 @@ static void test_error_escapes_user_text(void)
     cpe_resp_error(&r, 400, "INVALID_PARAMETER", "asset", "\"}\n", 0, "bad %s", "\"x\"");
     json_t *j = body_json(&r);
     CHECK(j != NULL);
-    CHECK_STR(json_string_value(json_object_get(json_object_get(json_object_get(j, "error"), "details"), "value")), "\"}\n");
+    CHECK_STR(json_string_value(json_object_get(
+                  json_object_get(json_object_get(j, "error"), "details"), "value")),
+              "\"}\n");
     json_decref(j);
     cpe_resp_free(&r);
 }

@@ -14,9 +14,8 @@ static cpe_api_t API;
 static void put_minutes(int64_t t0, int n)
 {
     int64_t id = -1;
-    CHECK_EQ_INT(API.store->ops->series_id(API.store, "binance:spot:BTCUSDT", "kline:1m", M, 0, 1,
-                                           &id),
-                 0);
+    CHECK_EQ_INT(
+        API.store->ops->series_id(API.store, "binance:spot:BTCUSDT", "kline:1m", M, 0, 1, &id), 0);
     cpe_kline_t *k = calloc((size_t)n, sizeof *k);
     for (int i = 0; i < n; i++) {
         double c = (double)((t0 - T0) / M + i);
@@ -38,7 +37,8 @@ static void check_newest(int64_t from, int from_given, int64_t to, size_t limit,
                  0);
     CHECK_EQ_INT((long)n, (long)want_n);
     if (n) CHECK_NEAR(b[n - 1].close, last, 1e-9);
-    for (size_t i = 1; i < n; i++) CHECK(b[i].ts_ms > b[i - 1].ts_ms);
+    for (size_t i = 1; i < n; i++)
+        CHECK(b[i].ts_ms > b[i - 1].ts_ms);
     free(b);
 }
 

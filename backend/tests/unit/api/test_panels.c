@@ -74,10 +74,12 @@ static void test_levels_cluster_repeated_touches(void)
 static void test_liq_bands_empty_without_oi_and_sided_with_oi(void)
 {
     cpe_bar_t b[30];
-    for (int i = 0; i < 30; i++) b[i] = bar(i, 100, 100.2, 99.8, 100, 1);
+    for (int i = 0; i < 30; i++)
+        b[i] = bar(i, 100, 100.2, 99.8, 100, 1);
     cpe_liq_band_t out[32];
     CHECK_EQ_INT(cpe_liq_clusters(b, 30, 0.0025, out, 32), 0);
-    for (int i = 0; i < 30; i++) b[i].oi = 1000 + 10 * i; /* OI grows every bar */
+    for (int i = 0; i < 30; i++)
+        b[i].oi = 1000 + 10 * i; /* OI grows every bar */
     size_t n = cpe_liq_clusters(b, 30, 0.0025, out, 32);
     CHECK(n >= 2);
     int longs = 0, shorts = 0;
@@ -107,7 +109,8 @@ static void test_liq_bands_drop_positions_already_liquidated(void)
     cpe_liq_band_t out[32];
     size_t n = cpe_liq_clusters(b, 4, 0.0025, out, 32);
     /* ... then a wick to 80 liquidated every long tier (10x liquidates near 90.5) */
-    for (size_t i = 0; i < n; i++) CHECK(out[i].side < 0);
+    for (size_t i = 0; i < n; i++)
+        CHECK(out[i].side < 0);
     CHECK(n > 0);
 }
 

@@ -71,20 +71,30 @@ static void check_openapi_matches(const cpe_route_t *t)
     json_object_foreach(paths, k, v) ops += json_object_size(v);
     CHECK_EQ_INT(ops, cpe_route_count(t));
     for (int i = 0; t[i].path; i++) {
-        json_t *op = json_object_get(json_object_get(paths, t[i].path), cpe_method_key(t[i].method));
-        CHECK_MSG(op != NULL, "route %s %s missing from openapi", cpe_method_name(t[i].method), t[i].path);
+        json_t *op =
+            json_object_get(json_object_get(paths, t[i].path), cpe_method_key(t[i].method));
+        CHECK_MSG(op != NULL, "route %s %s missing from openapi", cpe_method_name(t[i].method),
+                  t[i].path);
         if (!op) continue;
         for (const cpe_route_param_t *p = t[i].params; p && p->name; p++) {
             int found = 0;
             if (!strcmp(p->in, "body")) {
-                json_t *props = json_object_get(json_object_get(json_object_get(json_object_get(json_object_get(
-                    json_object_get(op, "requestBody"), "content"), "application/json"), "schema"), "properties"), p->name);
+                json_t *props = json_object_get(
+                    json_object_get(
+                        json_object_get(
+                            json_object_get(
+                                json_object_get(json_object_get(op, "requestBody"), "content"),
+                                "application/json"),
+                            "schema"),
+                        "properties"),
+                    p->name);
                 found = props != NULL;
             } else {
                 size_t j;
                 json_t *q;
-                json_array_foreach(json_object_get(op, "parameters"), j, q)
-                    if (!strcmp(json_string_value(json_object_get(q, "name")), p->name)) found = 1;
+                json_array_foreach(json_object_get(op, "parameters"), j,
+                                   q) if (!strcmp(json_string_value(json_object_get(q, "name")),
+                                                  p->name)) found = 1;
             }
             CHECK_MSG(found, "parameter %s of %s missing", p->name, t[i].path);
         }

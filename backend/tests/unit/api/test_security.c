@@ -7,7 +7,8 @@
 
 static void hex(const uint8_t *d, size_t n, char *out)
 {
-    for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", d[i]);
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", d[i]);
 }
 
 static void test_sha256_matches_fips_vectors(void)
@@ -50,7 +51,8 @@ static void test_b64url_round_trip(void)
     uint8_t in[64], out[64];
     char enc[128];
     for (size_t n = 0; n < 40; n++) {
-        for (size_t i = 0; i < n; i++) in[i] = (uint8_t)(i * 37 + n);
+        for (size_t i = 0; i < n; i++)
+            in[i] = (uint8_t)(i * 37 + n);
         cpe_b64url_encode(in, n, enc, sizeof enc);
         CHECK(!strchr(enc, '=') && !strchr(enc, '+') && !strchr(enc, '/'));
         long m = cpe_b64url_decode(enc, strlen(enc), out, sizeof out);
@@ -79,7 +81,8 @@ static void test_jwt_accepts_valid_and_rejects_bad(void)
     cpe_jwt_sign("{\"exp\":1700003600,\"nbf\":1700001000}", "k", tok, sizeof tok);
     CHECK(cpe_jwt_verify(tok, "k", now, why, sizeof why) != 0);
     /* alg none is refused even with a correct-looking shape */
-    CHECK(cpe_jwt_verify("eyJhbGciOiJub25lIn0.eyJleHAiOjE3MDAwMDM2MDB9.", "k", now, why, sizeof why) != 0);
+    CHECK(cpe_jwt_verify("eyJhbGciOiJub25lIn0.eyJleHAiOjE3MDAwMDM2MDB9.", "k", now, why,
+                         sizeof why) != 0);
     CHECK(cpe_jwt_verify("garbage", "k", now, why, sizeof why) != 0);
     CHECK(cpe_jwt_verify("a.b.c.d", "k", now, why, sizeof why) != 0);
 }
@@ -88,7 +91,8 @@ static void test_jwt_verifies_a_known_token(void)
 {
     /* jwt.io's HS256 example, secret "your-256-bit-secret", with exp 2^31-1 */
     char tok[1024], why[128];
-    cpe_jwt_sign("{\"sub\":\"1234567890\",\"exp\":2147483647}", "your-256-bit-secret", tok, sizeof tok);
+    cpe_jwt_sign("{\"sub\":\"1234567890\",\"exp\":2147483647}", "your-256-bit-secret", tok,
+                 sizeof tok);
     CHECK(!strncmp(tok, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", 37));
     CHECK_EQ_INT(cpe_jwt_verify(tok, "your-256-bit-secret", 1700000000000LL, why, sizeof why), 0);
 }
@@ -98,7 +102,8 @@ static void test_ratelimit_allows_burst_then_refuses_then_refills(void)
     cpe_ratelimit_t rl;
     CHECK_EQ_INT(cpe_ratelimit_init(&rl, 60, 64), 0); /* 60/min = 1 per second */
     int retry, ok = 0;
-    for (int i = 0; i < 100; i++) ok += cpe_ratelimit_take(&rl, "1.2.3.4", 1000, &retry);
+    for (int i = 0; i < 100; i++)
+        ok += cpe_ratelimit_take(&rl, "1.2.3.4", 1000, &retry);
     CHECK_EQ_INT(ok, 60);
     CHECK(!cpe_ratelimit_take(&rl, "1.2.3.4", 1000, &retry));
     CHECK_EQ_INT(retry, 1);
@@ -120,7 +125,8 @@ static void test_ratelimit_survives_more_clients_than_slots(void)
     }
     cpe_ratelimit_free(&rl);
     cpe_ratelimit_init(&rl, 0, 16); /* disabled */
-    for (int i = 0; i < 100; i++) CHECK(cpe_ratelimit_take(&rl, "x", 0, &retry));
+    for (int i = 0; i < 100; i++)
+        CHECK(cpe_ratelimit_take(&rl, "x", 0, &retry));
     cpe_ratelimit_free(&rl);
 }
 
@@ -135,7 +141,8 @@ static void test_config_file_env_and_errors(void)
     char path[600];
     snprintf(path, sizeof path, "%s/serve.env", test_tmpdir());
     FILE *f = fopen(path, "w");
-    fprintf(f, "# comment\nCPE_PORT=9001\nexport CPE_CORS_ORIGINS=\"http://a.example\"\n\nCPE_SOURCE=store\n");
+    fprintf(f, "# comment\nCPE_PORT=9001\nexport "
+               "CPE_CORS_ORIGINS=\"http://a.example\"\n\nCPE_SOURCE=store\n");
     fclose(f);
     CHECK_EQ_INT(cpe_api_config_load_file(&c, path, &d), 0);
     CHECK_EQ_INT(c.port, 9001);

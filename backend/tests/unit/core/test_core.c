@@ -122,12 +122,14 @@ static void test_json_writer_replaces_bad_utf8(void)
     cpe_jw_t w;
     cpe_jw_init(&w, &b);
     cpe_jw_arr(&w);
-    cpe_jw_str(&w, "a\xb0" "b\x1c"); /* lone continuation byte, control char */
+    cpe_jw_str(&w, "a\xb0"
+                   "b\x1c"); /* lone continuation byte, control char */
     cpe_jw_str(&w, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"); /* é € 😀 kept */
-    cpe_jw_str(&w, "\xc0\xaf\xed\xa0\x80\xe2\x82"); /* overlong, surrogate, cut short */
+    cpe_jw_str(&w, "\xc0\xaf\xed\xa0\x80\xe2\x82");         /* overlong, surrogate, cut short */
     cpe_jw_end(&w);
     CHECK_EQ_INT(w.err, 0);
-    CHECK_STR(b.data, "[\"a\\ufffd" "b\\u001c\",\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\","
+    CHECK_STR(b.data, "[\"a\\ufffd"
+                      "b\\u001c\",\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\","
                       "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"]");
     cpe_buf_free(&b);
 }
@@ -152,8 +154,10 @@ static void test_fmt_double_handles_huge_values(void)
     static const struct {
         double v;
         const char *text;
-    } cases[] = {{7.77777777777777e73, "7.77777777777777e+73"}, {-1e300, "-1e+300"},
-                 {9.3e18, "9.3e+18"}, {42, "42"}};
+    } cases[] = {{7.77777777777777e73, "7.77777777777777e+73"},
+                 {-1e300, "-1e+300"},
+                 {9.3e18, "9.3e+18"},
+                 {42, "42"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[32];
         cpe_fmt_double(buf, cases[i].v, "null");
@@ -180,13 +184,15 @@ static void test_json_arrays_match_item_by_item(void)
     cpe_jw_num_array(&wa, v, 10);
     cpe_jw_key(&wb, "v");
     cpe_jw_arr(&wb);
-    for (int i = 0; i < 10; i++) cpe_jw_num(&wb, v[i]);
+    for (int i = 0; i < 10; i++)
+        cpe_jw_num(&wb, v[i]);
     cpe_jw_end(&wb);
     cpe_jw_key(&wa, "t");
     cpe_jw_int_array(&wa, t, 5);
     cpe_jw_key(&wb, "t");
     cpe_jw_arr(&wb);
-    for (int i = 0; i < 5; i++) cpe_jw_int(&wb, t[i]);
+    for (int i = 0; i < 5; i++)
+        cpe_jw_int(&wb, t[i]);
     cpe_jw_end(&wb);
     cpe_jw_key(&wa, "e");
     cpe_jw_num_array(&wa, v, 0);

@@ -52,10 +52,18 @@ static void test_fmt_fast_round_trips_random_doubles(void)
         uint64_t u = next();
         double v;
         switch (i % 4) {
-        case 0: memcpy(&v, &u, 8); break;                          /* any bit pattern */
-        case 1: v = (double)(u >> 11) / 9007199254740992.0 - 0.5; break; /* [-0.5, 0.5) */
-        case 2: v = 20000 + (double)(u >> 11) / 9007199254740992.0 * 80000; break; /* prices */
-        default: v = ((double)(u >> 11) / 9007199254740992.0 - 0.5) * 1e-4; break; /* returns */
+        case 0:
+            memcpy(&v, &u, 8);
+            break; /* any bit pattern */
+        case 1:
+            v = (double)(u >> 11) / 9007199254740992.0 - 0.5;
+            break; /* [-0.5, 0.5) */
+        case 2:
+            v = 20000 + (double)(u >> 11) / 9007199254740992.0 * 80000;
+            break; /* prices */
+        default:
+            v = ((double)(u >> 11) / 9007199254740992.0 - 0.5) * 1e-4;
+            break; /* returns */
         }
         if (!isfinite(v)) continue;
         if (!roundtrips(v)) bad++;

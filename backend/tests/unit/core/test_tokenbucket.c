@@ -14,7 +14,8 @@ static void test_tokenbucket_allows_burst_then_waits_for_refill(void)
     CHECK_EQ_INT(cpe_tb_take(&tb, 2000), 0);
     /* refill never exceeds the burst */
     int ok = 0;
-    for (int i = 0; i < 10; i++) ok += cpe_tb_take(&tb, 100000) == 0;
+    for (int i = 0; i < 10; i++)
+        ok += cpe_tb_take(&tb, 100000) == 0;
     CHECK_EQ_INT(ok, 3);
 }
 

@@ -123,7 +123,8 @@ static void test_calib_report_daily_series(void)
     CHECK_EQ_INT(r.daily[26].n, 0); /* day 6: P6 has no outcome */
     CHECK(isnan(r.daily[26].cov1));
     int64_t total = 0;
-    for (size_t k = 0; k < r.ndays; k++) total += r.daily[k].n;
+    for (size_t k = 0; k < r.ndays; k++)
+        total += r.daily[k].n;
     CHECK_EQ_INT(total, r.cov_window.n);
 }
 

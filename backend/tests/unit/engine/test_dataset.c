@@ -13,7 +13,10 @@
 
 static size_t NF;
 
-static int fi(const char *name) { return cpe_feature_index(name); }
+static int fi(const char *name)
+{
+    return cpe_feature_index(name);
+}
 
 static int64_t sid(cpe_store_t *st, const char *instr, const char *kind, int64_t iv)
 {
@@ -24,8 +27,15 @@ static int64_t sid(cpe_store_t *st, const char *instr, const char *kind, int64_t
 
 static cpe_kline_t kl(int64_t ts, double c)
 {
-    cpe_kline_t k = {.ts_ms = ts, .open = c, .high = c * 1.001, .low = c * 0.999, .close = c,
-                     .volume = 2, .quote_volume = 2 * c, .trades = 10, .taker_buy_base = 1.2,
+    cpe_kline_t k = {.ts_ms = ts,
+                     .open = c,
+                     .high = c * 1.001,
+                     .low = c * 0.999,
+                     .close = c,
+                     .volume = 2,
+                     .quote_volume = 2 * c,
+                     .trades = 10,
+                     .taker_buy_base = 1.2,
                      .taker_buy_quote = 1.2 * c};
     return k;
 }
@@ -47,21 +57,27 @@ static cpe_store_t *fixture(const char *name)
     if (!st) return NULL;
     enum { N = 3 * 1440 };
     cpe_kline_t *k = malloc(N * sizeof *k);
-    for (int i = 0; i < N; i++) k[i] = kl(T0 + i * MIN, 40000 + 10 * sin(i / 30.0) + i * 0.01);
-    CHECK(st->ops->put_klines(st, sid(st, "binance:spot:BTCUSDT", "kline:1m", MIN), k, N, NULL) == 0);
+    for (int i = 0; i < N; i++)
+        k[i] = kl(T0 + i * MIN, 40000 + 10 * sin(i / 30.0) + i * 0.01);
+    CHECK(st->ops->put_klines(st, sid(st, "binance:spot:BTCUSDT", "kline:1m", MIN), k, N, NULL) ==
+          0);
     cpe_kline_t h[72], e[72];
     for (int i = 0; i < 72; i++) {
         h[i] = kl(T0 + i * HOUR, k[i * 60 + 59].close * 1.0005); /* close at the hour's end */
         e[i] = kl(T0 + i * HOUR, 2000 + i);
     }
-    CHECK(st->ops->put_klines(st, sid(st, "binance:perp:BTCUSDT", "kline:1h", HOUR), h, 72, NULL) == 0);
-    CHECK(st->ops->put_klines(st, sid(st, "binance:spot:ETHUSDT", "kline:1h", HOUR), e, 72, NULL) == 0);
+    CHECK(st->ops->put_klines(st, sid(st, "binance:perp:BTCUSDT", "kline:1h", HOUR), h, 72, NULL) ==
+          0);
+    CHECK(st->ops->put_klines(st, sid(st, "binance:spot:ETHUSDT", "kline:1h", HOUR), e, 72, NULL) ==
+          0);
     cpe_point_t f[9];
-    for (int i = 0; i < 9; i++) f[i] = pt(T0 + i * 8 * HOUR + 5, 1e-4 * (i + 1));
-    CHECK(st->ops->put_points(st, sid(st, "binance:perp:BTCUSDT", "funding", 8 * HOUR), f, 9, NULL) == 0);
-    cpe_point_t g[3] = {pt(T0, 40), pt(T0 + DAY, 60), pt(T0 + 2 * DAY, 70)};
-    CHECK(st->ops->put_points(st, sid(st, "series:CRYPTO:fear_greed", "series:fear_greed", DAY), g, 3,
+    for (int i = 0; i < 9; i++)
+        f[i] = pt(T0 + i * 8 * HOUR + 5, 1e-4 * (i + 1));
+    CHECK(st->ops->put_points(st, sid(st, "binance:perp:BTCUSDT", "funding", 8 * HOUR), f, 9,
                               NULL) == 0);
+    cpe_point_t g[3] = {pt(T0, 40), pt(T0 + DAY, 60), pt(T0 + 2 * DAY, 70)};
+    CHECK(st->ops->put_points(st, sid(st, "series:CRYPTO:fear_greed", "series:fear_greed", DAY), g,
+                              3, NULL) == 0);
     free(k);
     return st;
 }
@@ -135,7 +151,7 @@ static void test_dataset_buckets_liquidations_trades_and_book(void)
     cpe_point_t liq[3] = {
         {.ts_ms = t + 10 * MIN + 500, .seq = 0, .v = {+1, 40000, 3, NAN, NAN, NAN}}, /* long 120k */
         {.ts_ms = t + 10 * MIN + 900, .seq = 1, .v = {-1, 40000, 1, NAN, NAN, NAN}}, /* short 40k */
-        {.ts_ms = t + 50 * MIN, .seq = 0, .v = {+1, 40000, 0.5, NAN, NAN, NAN}}};   /* long 20k */
+        {.ts_ms = t + 50 * MIN, .seq = 0, .v = {+1, 40000, 0.5, NAN, NAN, NAN}}};    /* long 20k */
     CHECK(st->ops->put_points(st, sid(st, "binance:perp:BTCUSDT", "liq", 0), liq, 3, NULL) == 0);
     cpe_point_t tr[3] = {{.ts_ms = t + 20 * MIN + 1, .seq = 0, .v = {40000, 5, 1, NAN, NAN, NAN}},
                          {.ts_ms = t + 20 * MIN + 2, .seq = 1, .v = {40000, 1, -1, NAN, NAN, NAN}},
@@ -153,16 +169,16 @@ static void test_dataset_buckets_liquidations_trades_and_book(void)
     if (!rc) {
         int li = fi("liq_imbalance_1h"), lt = fi("large_trade_ratio"), bi = fi("bid_ask_imbalance");
         int lr = fi("long_short_ratio");
-        CHECK(isnan(ds.X[9 * NF + li]));                     /* before the feed's first event */
+        CHECK(isnan(ds.X[9 * NF + li])); /* before the feed's first event */
         CHECK_CLOSE(ds.X[10 * NF + li], (120e3 - 40e3) / 160e3, 1e-12);
         CHECK_CLOSE(ds.X[50 * NF + li], (140e3 - 40e3) / 180e3, 1e-12);
-        CHECK(isnan(ds.X[51 * NF + li]));                    /* after the last event */
+        CHECK(isnan(ds.X[51 * NF + li])); /* after the last event */
         /* trades of 200k and 120k (> 100k) count, 40k does not; bar quote volume = 2 * close */
         CHECK_CLOSE(ds.X[20 * NF + lt], 320e3 / (2 * ds.close[20]), 1e-12);
         CHECK(isnan(ds.X[19 * NF + lt])); /* before the tape's span: no tape, not 0 */
         CHECK(isnan(ds.X[4 * NF + bi]));
         CHECK_NEAR(ds.X[5 * NF + bi], 0.5, 1e-15); /* snapshot at 05:30 -> the 05 bar (close 06) */
-        CHECK_NEAR(ds.X[6 * NF + lr], 1.25, 0); /* sampled at 00:07 = the close of the 06 bar */
+        CHECK_NEAR(ds.X[6 * NF + lr], 1.25, 0);    /* sampled at 00:07 = the close of the 06 bar */
         CHECK(isnan(ds.X[5 * NF + lr]));
         cpe_dataset_free(&ds);
     }
@@ -225,10 +241,17 @@ static void test_real_month_has_no_nan_after_warmup(void)
     }
     CHECK_EQ_INT(ds.n, 31 * 1440);
     CHECK_EQ_INT(ds.first_bar_ms, from - 30 * DAY); /* the June bars were the warm-up */
-    static const char *const expect[] = {"funding_rate", "funding_zscore", "basis_annualized",
-                                         "oi_change_24h", "exchange_netflow_24h", "eth_btc_ratio",
-                                         "eth_btc_return_24h", "fear_greed_index", "cvd_1h",
-                                         "volatility_24h", NULL};
+    static const char *const expect[] = {"funding_rate",
+                                         "funding_zscore",
+                                         "basis_annualized",
+                                         "oi_change_24h",
+                                         "exchange_netflow_24h",
+                                         "eth_btc_ratio",
+                                         "eth_btc_return_24h",
+                                         "fear_greed_index",
+                                         "cvd_1h",
+                                         "volatility_24h",
+                                         NULL};
     /* features whose sources the real data has, by the engine's own account */
     unsigned need_src = CPE_FSRC_KLINE | CPE_FSRC_TAKER | CPE_FSRC_FUNDING | CPE_FSRC_OI |
                         CPE_FSRC_BASIS | CPE_FSRC_CROSS;
@@ -237,9 +260,11 @@ static void test_real_month_has_no_nan_after_warmup(void)
     for (size_t j = 0; j < NF; j++) {
         const cpe_feature_def_t *def = cpe_feature_def(j);
         int expected = 0;
-        for (int e = 0; expect[e]; e++) expected |= !strcmp(expect[e], def->name);
+        for (int e = 0; expect[e]; e++)
+            expected |= !strcmp(expect[e], def->name);
         size_t nn = 0;
-        for (size_t r = 0; r < ds.n; r++) nn += isnan(ds.X[r * NF + j]) != 0;
+        for (size_t r = 0; r < ds.n; r++)
+            nn += isnan(ds.X[r * NF + j]) != 0;
         int has = ((def->sources & ~CPE_FSRC_SERIES) & ~ds.sources) == 0 &&
                   !(def->sources & (CPE_FSRC_TAPE | CPE_FSRC_BOOK | CPE_FSRC_LSR | CPE_FSRC_LIQ)) &&
                   (!(def->sources & CPE_FSRC_SERIES) || j == (size_t)fi("fear_greed_index") ||

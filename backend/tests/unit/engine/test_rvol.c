@@ -46,9 +46,17 @@ static void simulate(sim_t *s, uint64_t seed)
         double v = 1e-6 * s->season[cpe_season_bucket(ts)] * exp(lg);
         s->truth[i] = v;
         x += sqrt(v) * cpe_rng_normal(&r);
-        double c = exp(x), vol = 10 * s->season[cpe_season_bucket(ts)] * (0.5 + cpe_rng_uniform(&r));
-        cpe_kline_t k = {.ts_ms = ts, .open = c, .high = c, .low = c, .close = c, .volume = vol,
-                         .quote_volume = vol * c, .trades = NAN, .taker_buy_base = vol / 2,
+        double c = exp(x),
+               vol = 10 * s->season[cpe_season_bucket(ts)] * (0.5 + cpe_rng_uniform(&r));
+        cpe_kline_t k = {.ts_ms = ts,
+                         .open = c,
+                         .high = c,
+                         .low = c,
+                         .close = c,
+                         .volume = vol,
+                         .quote_volume = vol * c,
+                         .trades = NAN,
+                         .taker_buy_base = vol / 2,
                          .taker_buy_quote = NAN};
         cpe_bar_from_kline(&bars[i], &k);
     }

@@ -25,15 +25,25 @@ static int fi(const char *name)
 static cpe_bar_t mk(int64_t ts, double o, double h, double l, double c, double v, double tb)
 {
     cpe_bar_t b;
-    cpe_kline_t k = {.ts_ms = ts, .open = o, .high = h, .low = l, .close = c, .volume = v,
-                     .quote_volume = v * c, .trades = NAN, .taker_buy_base = tb,
+    cpe_kline_t k = {.ts_ms = ts,
+                     .open = o,
+                     .high = h,
+                     .low = l,
+                     .close = c,
+                     .volume = v,
+                     .quote_volume = v * c,
+                     .trades = NAN,
+                     .taker_buy_base = tb,
                      .taker_buy_quote = NAN};
     cpe_bar_from_kline(&b, &k);
     return b;
 }
 
 /* A flat bar at close c (o = h = l = c), volume 1, taker buy 0.5. */
-static cpe_bar_t flat(int64_t i, double c) { return mk(T0 + i * MIN, c, c, c, c, 1, 0.5); }
+static cpe_bar_t flat(int64_t i, double c)
+{
+    return mk(T0 + i * MIN, c, c, c, c, 1, 0.5);
+}
 
 /* Push closes[0..n) as flat bars; the vectors of every bar go to out (n x NF). */
 static void run_closes(const double *cl, int n, double *out)
@@ -47,25 +57,67 @@ static void run_closes(const double *cl, int n, double *out)
     cpe_features_free(f);
 }
 
-static double *alloc_rows(int n) { return malloc((size_t)n * NF * sizeof(double)); }
+static double *alloc_rows(int n)
+{
+    return malloc((size_t)n * NF * sizeof(double));
+}
 
 /* ---------------------------------------------------------------------------------- */
 
 static void test_table_is_complete_and_indexed(void)
 {
-    static const char *const spec[] = {
-        "returns_5m", "returns_15m", "returns_1h", "returns_4h", "returns_24h", "volatility_1h",
-        "volatility_24h", "high_low_range", "close_position", "rsi_14", "rsi_7", "macd_signal",
-        "bb_position", "ema_cross", "vwap_deviation", "trade_flow_imbalance", "cvd_5m", "cvd_1h",
-        "large_trade_ratio", "bid_ask_imbalance", "order_book_slope_05", "order_book_slope_1",
-        "order_book_slope_2", "funding_rate", "funding_zscore", "oi_change_1h", "oi_change_24h",
-        "long_short_ratio", "basis_annualized", "liq_imbalance_1h", "exchange_netflow_1h",
-        "exchange_netflow_24h", "whale_transactions", "miner_outflow",
-        "stablecoin_supply_change", "nvt_signal", "eth_btc_ratio", "eth_btc_return_24h",
-        "btc_dominance", "btc_dominance_change", "sp500_correlation", "gold_correlation",
-        "dxy_inverse", "fear_greed_index", "social_volume", "google_trends", "funding_sentiment",
-        "hour_of_day", "day_of_week", NULL};
-    for (int i = 0; spec[i]; i++) CHECK_MSG(cpe_feature_index(spec[i]) >= 0, "missing %s", spec[i]);
+    static const char *const spec[] = {"returns_5m",
+                                       "returns_15m",
+                                       "returns_1h",
+                                       "returns_4h",
+                                       "returns_24h",
+                                       "volatility_1h",
+                                       "volatility_24h",
+                                       "high_low_range",
+                                       "close_position",
+                                       "rsi_14",
+                                       "rsi_7",
+                                       "macd_signal",
+                                       "bb_position",
+                                       "ema_cross",
+                                       "vwap_deviation",
+                                       "trade_flow_imbalance",
+                                       "cvd_5m",
+                                       "cvd_1h",
+                                       "large_trade_ratio",
+                                       "bid_ask_imbalance",
+                                       "order_book_slope_05",
+                                       "order_book_slope_1",
+                                       "order_book_slope_2",
+                                       "funding_rate",
+                                       "funding_zscore",
+                                       "oi_change_1h",
+                                       "oi_change_24h",
+                                       "long_short_ratio",
+                                       "basis_annualized",
+                                       "liq_imbalance_1h",
+                                       "exchange_netflow_1h",
+                                       "exchange_netflow_24h",
+                                       "whale_transactions",
+                                       "miner_outflow",
+                                       "stablecoin_supply_change",
+                                       "nvt_signal",
+                                       "eth_btc_ratio",
+                                       "eth_btc_return_24h",
+                                       "btc_dominance",
+                                       "btc_dominance_change",
+                                       "sp500_correlation",
+                                       "gold_correlation",
+                                       "dxy_inverse",
+                                       "fear_greed_index",
+                                       "social_volume",
+                                       "google_trends",
+                                       "funding_sentiment",
+                                       "hour_of_day",
+                                       "day_of_week",
+                                       NULL};
+    for (int i = 0; spec[i]; i++)
+        CHECK_MSG(cpe_feature_index(spec[i]) >= 0, "missing %s", spec[i]);
     for (size_t i = 0; i < NF; i++) {
         const cpe_feature_def_t *d = cpe_feature_def(i);
         CHECK(d && d->name && d->definition);
@@ -86,7 +138,8 @@ static void test_returns_need_k_plus_one_bars(void)
 {
     enum { N = 20 };
     double cl[N], *o = alloc_rows(N);
-    for (int i = 0; i < N; i++) cl[i] = 100 + i;
+    for (int i = 0; i < N; i++)
+        cl[i] = 100 + i;
     run_closes(cl, N, o);
     int r5 = fi("returns_5m"), r15 = fi("returns_15m"), r1 = fi("returns_1m");
     CHECK(isnan(o[4 * NF + r5]));
@@ -106,7 +159,8 @@ static void test_volatility_1h_of_alternating_5m_returns(void)
 {
     enum { N = 61 };
     double cl[N], *o = alloc_rows(N);
-    for (int i = 0; i < N; i++) cl[i] = (i / 5) % 2 ? 110 : 100; /* piecewise constant per 5 */
+    for (int i = 0; i < N; i++)
+        cl[i] = (i / 5) % 2 ? 110 : 100; /* piecewise constant per 5 */
     run_closes(cl, N, o);
     int v = fi("volatility_1h");
     CHECK(isnan(o[59 * NF + v]));
@@ -120,7 +174,8 @@ static void test_volatility_24h_of_alternating_1h_returns(void)
 {
     enum { N = 1442 };
     double *cl = malloc(N * sizeof *cl), *o = alloc_rows(N);
-    for (int i = 0; i < N; i++) cl[i] = (i / 60) % 2 ? 121 : 100;
+    for (int i = 0; i < N; i++)
+        cl[i] = (i / 60) % 2 ? 121 : 100;
     run_closes(cl, N, o);
     int v = fi("volatility_24h");
     CHECK(isnan(o[1439 * NF + v]));
@@ -168,12 +223,14 @@ static void test_rsi_edge_cases_flat_is_50_rising_is_100(void)
 {
     enum { N = 16 };
     double cl[N], *o = alloc_rows(N);
-    for (int i = 0; i < N; i++) cl[i] = 50;
+    for (int i = 0; i < N; i++)
+        cl[i] = 50;
     run_closes(cl, N, o);
     int r = fi("rsi_14");
     CHECK(isnan(o[13 * NF + r]));
     CHECK_NEAR(o[14 * NF + r], 50.0, 0);
-    for (int i = 0; i < N; i++) cl[i] = 50 + i;
+    for (int i = 0; i < N; i++)
+        cl[i] = 50 + i;
     run_closes(cl, N, o);
     CHECK_NEAR(o[14 * NF + r], 100.0, 0);
     CHECK_NEAR(o[15 * NF + r], 100.0, 0);
@@ -186,7 +243,8 @@ static void test_ema_cross_seeding_by_hand(void)
 {
     enum { N = 21 };
     double cl[N], *o = alloc_rows(N);
-    for (int i = 0; i < N; i++) cl[i] = i < 20 ? 10 : 20;
+    for (int i = 0; i < N; i++)
+        cl[i] = i < 20 ? 10 : 20;
     run_closes(cl, N, o);
     int e = fi("ema_cross");
     CHECK(isnan(o[19 * NF + e]));
@@ -201,7 +259,8 @@ static void test_macd_signal_by_hand(void)
 {
     enum { N = 35 };
     double cl[N], *o = alloc_rows(N);
-    for (int i = 0; i < N; i++) cl[i] = i < 34 ? 10 : 20;
+    for (int i = 0; i < N; i++)
+        cl[i] = i < 34 ? 10 : 20;
     run_closes(cl, N, o);
     int m = fi("macd_signal");
     CHECK(isnan(o[33 * NF + m]));
@@ -215,12 +274,14 @@ static void test_bb_position_by_hand(void)
 {
     enum { N = 20 };
     double cl[N], *o = alloc_rows(N);
-    for (int i = 0; i < N; i++) cl[i] = i < 19 ? 10 : 30;
+    for (int i = 0; i < N; i++)
+        cl[i] = i < 19 ? 10 : 30;
     run_closes(cl, N, o);
     int b = fi("bb_position");
     CHECK(isnan(o[18 * NF + b]));
     CHECK_NEAR(o[19 * NF + b], sqrt(19.0) / 4.0 + 0.5, 1e-14);
-    for (int i = 0; i < N; i++) cl[i] = 42;
+    for (int i = 0; i < N; i++)
+        cl[i] = 42;
     run_closes(cl, N, o);
     CHECK_NEAR(o[19 * NF + b], 0.5, 0);
     free(o);
@@ -323,7 +384,10 @@ static void test_liq_imbalance_and_large_trade_ratio(void)
 
 static cpe_feature_obs_t ob(int kind, int src, int64_t avail, int64_t interval, double v)
 {
-    cpe_feature_obs_t x = {.avail_ms = avail, .interval_ms = interval, .kind = kind, .src = src,
+    cpe_feature_obs_t x = {.avail_ms = avail,
+                           .interval_ms = interval,
+                           .kind = kind,
+                           .src = src,
                            .v = {v, NAN, NAN, NAN, NAN, NAN}};
     return x;
 }
@@ -335,7 +399,8 @@ static void test_funding_availability_and_zscore(void)
 {
     enum { N = 481 + 8 * 60 };
     cpe_bar_t *bars = malloc(N * sizeof *bars);
-    for (int i = 0; i < N; i++) bars[i] = flat(i, 100);
+    for (int i = 0; i < N; i++)
+        bars[i] = flat(i, 100);
     cpe_feature_obs_t obs[3] = {ob(CPE_FOBS_FUNDING, 0, T0, 8 * HOUR, 0.0001),
                                 ob(CPE_FOBS_FUNDING, 0, T0 + 8 * HOUR + 8, 8 * HOUR, 0.0002),
                                 ob(CPE_FOBS_FUNDING, 0, T0 + 16 * HOUR + 8, 8 * HOUR, 0.0003)};
@@ -345,7 +410,7 @@ static void test_funding_availability_and_zscore(void)
     CHECK_EQ_INT(nr, N);
     int fr = fi("funding_rate"), fz = fi("funding_zscore"), fs = fi("funding_sentiment");
     CHECK_NEAR(o[0 * NF + fr], 0.0001, 0);
-    CHECK(isnan(o[0 * NF + fz])); /* one settlement: no std */
+    CHECK(isnan(o[0 * NF + fz]));            /* one settlement: no std */
     CHECK_NEAR(o[479 * NF + fr], 0.0001, 0); /* bar 07:59 closes at 08:00:00.000 */
     CHECK_NEAR(o[480 * NF + fr], 0.0002, 0); /* bar 08:00 closes at 08:01 */
     /* two settlements 1e-4, 2e-4: mean 1.5e-4, sd = 1e-4/sqrt 2 -> z = sqrt(2)/2 */
@@ -356,9 +421,10 @@ static void test_funding_availability_and_zscore(void)
     cpe_features_t *f;
     CHECK(cpe_features_create(NULL, &f) == 0);
     CHECK(cpe_features_push(f, &bars[0], obs, 1, o) == 0);
-    for (int i = 1; i < 479; i++) CHECK(cpe_features_push(f, &bars[i], NULL, 0, o) == 0);
+    for (int i = 1; i < 479; i++)
+        CHECK(cpe_features_push(f, &bars[i], NULL, 0, o) == 0);
     CHECK_EQ_INT(cpe_features_push(f, &bars[479], obs + 1, 1, o), CPE_EINVAL); /* future */
-    CHECK_EQ_INT(cpe_features_bars(f), 479);                                    /* unchanged */
+    CHECK_EQ_INT(cpe_features_bars(f), 479);                                   /* unchanged */
     CHECK(cpe_features_push(f, &bars[479], NULL, 0, o) == 0);
     CHECK(cpe_features_push(f, &bars[480], obs + 1, 1, o) == 0);
     CHECK_NEAR(o[fr], 0.0002, 0);
@@ -384,7 +450,8 @@ static void test_funding_zscore_window_is_30_days(void)
     CHECK(cpe_features_push(f, &b, obs + 2, 1, o) == 0);
     double m = (0.009 + 0.0001 + 0.0003) / 3, s = 0;
     double xs[3] = {0.009, 0.0001, 0.0003};
-    for (int i = 0; i < 3; i++) s += (xs[i] - m) * (xs[i] - m);
+    for (int i = 0; i < 3; i++)
+        s += (xs[i] - m) * (xs[i] - m);
     CHECK_CLOSE(o[fz], (0.0003 - m) / sqrt(s / 2), 1e-12);
     /* 25 days later (all within 30 d of T0 - 5 d + 30 d = T0 + 25 d? no: expires at T0 + 25 d) */
     b = mk(T0 + 25 * DAY, 100, 100, 100, 100, 1, 0.5); /* closes at T0+25d+1m: first expired */
@@ -404,7 +471,8 @@ static void test_daily_series_available_at_end_of_day(void)
 {
     enum { N = 2 * 1440 };
     cpe_bar_t *bars = malloc(N * sizeof *bars);
-    for (int i = 0; i < N; i++) bars[i] = flat(i, 100);
+    for (int i = 0; i < N; i++)
+        bars[i] = flat(i, 100);
     /* fear & greed stamped 2024-01-01 (value 55) -> avail 2024-01-02 00:00 */
     cpe_feature_obs_t obs[1] = {ob(CPE_FOBS_SERIES, CPE_FSER_FEAR_GREED, T0 + DAY, DAY, 55)};
     double *o = alloc_rows(N);
@@ -425,7 +493,8 @@ static void test_oi_and_netflow_respect_coarseness(void)
 {
     enum { N = 3 * 1440 };
     cpe_bar_t *bars = malloc(N * sizeof *bars);
-    for (int i = 0; i < N; i++) bars[i] = flat(i, 100);
+    for (int i = 0; i < N; i++)
+        bars[i] = flat(i, 100);
     cpe_feature_obs_t obs[4] = {
         ob(CPE_FOBS_OI, 0, T0, DAY, 1000),
         ob(CPE_FOBS_SERIES, CPE_FSER_EXCHANGE_RESERVES, T0, DAY, 2e6),
@@ -437,14 +506,15 @@ static void test_oi_and_netflow_respect_coarseness(void)
     CHECK(cpe_features_batch(NULL, bars, N, obs, 4, 0, o, &nr, NULL, NULL) == 0);
     int c1 = fi("oi_change_1h"), c24 = fi("oi_change_24h");
     int n1 = fi("exchange_netflow_1h"), n24 = fi("exchange_netflow_24h");
-    CHECK(isnan(o[1439 * NF + c24])); /* t - 1440 does not exist yet */
+    CHECK(isnan(o[1439 * NF + c24]));                            /* t - 1440 does not exist yet */
     CHECK_NEAR(o[1440 * NF + c24], log(1100.0 / 1000.0), 1e-15); /* at t: 1100, at t-1440: 1000 */
     CHECK_NEAR(o[1440 * NF + n24], -500.0, 0);
     /* bar 2878: t-1440 = bar 1438 (close 23:59) still saw 1000; bar 2879: t-1440 = bar 1439,
      * whose close (day 1 00:00) is when the second value became available: both 1100 */
     CHECK_NEAR(o[(2 * 1440 - 2) * NF + c24], log(1100.0 / 1000.0), 1e-15);
     CHECK_NEAR(o[(2 * 1440 - 1) * NF + c24], 0.0, 0);
-    for (int i = 0; i < N; i++) CHECK(isnan(o[(size_t)i * NF + c1]) && isnan(o[(size_t)i * NF + n1]));
+    for (int i = 0; i < N; i++)
+        CHECK(isnan(o[(size_t)i * NF + c1]) && isnan(o[(size_t)i * NF + n1]));
     free(bars);
     free(o);
 }
@@ -455,7 +525,8 @@ static void test_netflow_sum_and_funding_sentiment(void)
 {
     enum { N = 1500 };
     cpe_bar_t *bars = malloc(N * sizeof *bars);
-    for (int i = 0; i < N; i++) bars[i] = flat(i, 100);
+    for (int i = 0; i < N; i++)
+        bars[i] = flat(i, 100);
     cpe_feature_obs_t obs[6] = {
         ob(CPE_FOBS_SERIES, CPE_FSER_EXCHANGE_NETFLOW, T0 + 10 * MIN, HOUR, 5),
         ob(CPE_FOBS_FUNDING, 0, T0 + 10 * MIN, 8 * HOUR, 1e-4),
@@ -467,7 +538,8 @@ static void test_netflow_sum_and_funding_sentiment(void)
     double *o = alloc_rows(N);
     size_t nr;
     CHECK(cpe_features_batch(NULL, bars, N, obs, 6, 0, o, &nr, NULL, NULL) == 0);
-    int n1 = fi("exchange_netflow_1h"), n24 = fi("exchange_netflow_24h"), fs = fi("funding_sentiment");
+    int n1 = fi("exchange_netflow_1h"), n24 = fi("exchange_netflow_24h"),
+        fs = fi("funding_sentiment");
     /* bar 9 closes at 00:10: the first flow (5) is in; bar 69 (close 01:10): 5 left the 1h
      * window (avail 00:10 <= 01:10 - 1h), -2 entered */
     CHECK_NEAR(o[9 * NF + n1], 5, 0);
@@ -492,7 +564,8 @@ static void test_basis_at_the_latest_common_close(void)
 {
     enum { N = 180 };
     cpe_bar_t *bars = malloc(N * sizeof *bars);
-    for (int i = 0; i < N; i++) bars[i] = flat(i, i == 59 ? 100 : 99);
+    for (int i = 0; i < N; i++)
+        bars[i] = flat(i, i == 59 ? 100 : 99);
     cpe_feature_obs_t obs[2] = {ob(CPE_FOBS_PERP_CLOSE, 0, T0 + HOUR, HOUR, 101),
                                 ob(CPE_FOBS_PERP_CLOSE, 0, T0 + 2 * HOUR, HOUR, 99 * 1.001)};
     double *o = alloc_rows(N);
@@ -505,7 +578,8 @@ static void test_basis_at_the_latest_common_close(void)
     CHECK_CLOSE(o[119 * NF + b], (99 * 1.001 / 99.0 - 1) * 3 * 365, 1e-9);
     /* a main perp with spot observations gives the same number */
     cpe_features_config_t cfg = {.main_kind = CPE_PERP};
-    for (int i = 0; i < N; i++) bars[i] = flat(i, i == 59 ? 101 : 99);
+    for (int i = 0; i < N; i++)
+        bars[i] = flat(i, i == 59 ? 101 : 99);
     cpe_feature_obs_t sp = ob(CPE_FOBS_SPOT_CLOSE, 0, T0 + HOUR, HOUR, 100);
     CHECK(cpe_features_batch(&cfg, bars, N, &sp, 1, 0, o, &nr, NULL, NULL) == 0);
     CHECK_CLOSE(o[59 * NF + b], (101.0 / 100.0 - 1) * 3 * 365, 1e-12);
@@ -518,9 +592,11 @@ static void test_eth_btc_ratio_and_24h_return(void)
 {
     enum { N = 1500 };
     cpe_bar_t *bars = malloc(N * sizeof *bars);
-    for (int i = 0; i < N; i++) bars[i] = flat(i, 40000);
+    for (int i = 0; i < N; i++)
+        bars[i] = flat(i, 40000);
     cpe_feature_obs_t obs[26];
-    for (int h = 0; h < 26; h++) obs[h] = ob(CPE_FOBS_CROSS_CLOSE, 0, T0 + (h + 1) * HOUR, HOUR, 2000 + 10 * h);
+    for (int h = 0; h < 26; h++)
+        obs[h] = ob(CPE_FOBS_CROSS_CLOSE, 0, T0 + (h + 1) * HOUR, HOUR, 2000 + 10 * h);
     double *o = alloc_rows(N);
     size_t nr;
     CHECK(cpe_features_batch(NULL, bars, N, obs, 26, 0, o, &nr, NULL, NULL) == 0);
@@ -533,7 +609,8 @@ static void test_eth_btc_ratio_and_24h_return(void)
     CHECK(isnan(o[1498 * NF + r24])); /* t - 1440 = bar 58: no ratio yet */
     /* ETH as the main: ratio = main / cross */
     cpe_features_config_t cfg = {.main_is_eth = 1};
-    for (int i = 0; i < N; i++) bars[i] = flat(i, 2000);
+    for (int i = 0; i < N; i++)
+        bars[i] = flat(i, 2000);
     cpe_feature_obs_t x = ob(CPE_FOBS_CROSS_CLOSE, 0, T0 + HOUR, HOUR, 40000);
     CHECK(cpe_features_batch(&cfg, bars, N, &x, 1, 0, o, &nr, NULL, NULL) == 0);
     CHECK_CLOSE(o[59 * NF + r], 0.05, 1e-15);
@@ -587,7 +664,8 @@ static void test_daily_correlations(void)
     int no = 0;
     for (int d = 0; d < DAYS; d++) {
         double c = bars[d * 1440 + 1439].close; /* BTC close at the end of day d */
-        obs[no++] = ob(CPE_FOBS_SERIES, CPE_FSER_SP500, T0 + (d + 1) * DAY, DAY, 4000 * pow(c / 40000, 2));
+        obs[no++] =
+            ob(CPE_FOBS_SERIES, CPE_FSER_SP500, T0 + (d + 1) * DAY, DAY, 4000 * pow(c / 40000, 2));
         obs[no++] = ob(CPE_FOBS_SERIES, CPE_FSER_DXY, T0 + (d + 1) * DAY, DAY, 100 * (c / 40000));
     }
     double *o = alloc_rows(N);
@@ -705,25 +783,33 @@ static void make_scen(scen_t *s, int n, uint64_t seed)
         int64_t close = b.ts_ms + MIN;
         eth *= exp((urand() - 0.5) * 0.004);
         if (close % HOUR == 0) {
-            s->obs[s->nobs++] = ob(CPE_FOBS_PERP_CLOSE, 0, close, HOUR, c * (1 + (urand() - 0.5) * 0.002));
+            s->obs[s->nobs++] =
+                ob(CPE_FOBS_PERP_CLOSE, 0, close, HOUR, c * (1 + (urand() - 0.5) * 0.002));
             s->obs[s->nobs++] = ob(CPE_FOBS_CROSS_CLOSE, 0, close, HOUR, eth);
         }
         if (close % (8 * HOUR) == MIN) {
-            s->obs[s->nobs++] = ob(CPE_FOBS_FUNDING, 0, close - MIN + 7, 8 * HOUR, (urand() - 0.3) * 1e-3);
-            s->obs[s->nobs++] = ob(CPE_FOBS_FUNDING, 1, close - MIN + 9, 8 * HOUR, (urand() - 0.3) * 1e-3);
+            s->obs[s->nobs++] =
+                ob(CPE_FOBS_FUNDING, 0, close - MIN + 7, 8 * HOUR, (urand() - 0.3) * 1e-3);
+            s->obs[s->nobs++] =
+                ob(CPE_FOBS_FUNDING, 1, close - MIN + 9, 8 * HOUR, (urand() - 0.3) * 1e-3);
         }
         if (close % (5 * MIN) == 0) {
             s->obs[s->nobs++] = ob(CPE_FOBS_OI, 0, close, 5 * MIN, 1e9 * (1 + urand() * 0.01));
             s->obs[s->nobs++] = ob(CPE_FOBS_LSR, 0, close - 1000, 5 * MIN, 0.5 + urand());
             cpe_feature_obs_t bk = ob(CPE_FOBS_BOOK, 0, close - 500, 0, 0);
-            for (int k = 0; k < 6; k++) bk.v[k] = urand() * 100;
+            for (int k = 0; k < 6; k++)
+                bk.v[k] = urand() * 100;
             s->obs[s->nobs++] = bk;
-            s->obs[s->nobs++] = ob(CPE_FOBS_SERIES, CPE_FSER_EXCHANGE_NETFLOW, close, 5 * MIN, (urand() - 0.5) * 100);
+            s->obs[s->nobs++] = ob(CPE_FOBS_SERIES, CPE_FSER_EXCHANGE_NETFLOW, close, 5 * MIN,
+                                   (urand() - 0.5) * 100);
         }
         if (close % DAY == 0) {
-            s->obs[s->nobs++] = ob(CPE_FOBS_SERIES, CPE_FSER_FEAR_GREED, close, DAY, floor(urand() * 100));
-            s->obs[s->nobs++] = ob(CPE_FOBS_SERIES, CPE_FSER_SP500, close, DAY, 5000 * (1 + urand() * 0.02));
-            s->obs[s->nobs++] = ob(CPE_FOBS_SERIES, CPE_FSER_BTC_DOMINANCE, close, DAY, 50 + urand());
+            s->obs[s->nobs++] =
+                ob(CPE_FOBS_SERIES, CPE_FSER_FEAR_GREED, close, DAY, floor(urand() * 100));
+            s->obs[s->nobs++] =
+                ob(CPE_FOBS_SERIES, CPE_FSER_SP500, close, DAY, 5000 * (1 + urand() * 0.02));
+            s->obs[s->nobs++] =
+                ob(CPE_FOBS_SERIES, CPE_FSER_BTC_DOMINANCE, close, DAY, 50 + urand());
         }
     }
 }
@@ -740,7 +826,8 @@ static void test_batch_equals_streaming_bit_for_bit(void)
     make_scen(&s, 6000, 7);
     double *a = alloc_rows(s.n), *b = alloc_rows(s.n);
     size_t nr;
-    CHECK(cpe_features_batch(NULL, s.bars, (size_t)s.n, s.obs, (size_t)s.nobs, 0, a, &nr, NULL, NULL) == 0);
+    CHECK(cpe_features_batch(NULL, s.bars, (size_t)s.n, s.obs, (size_t)s.nobs, 0, a, &nr, NULL,
+                             NULL) == 0);
     CHECK_EQ_INT(nr, s.n);
     /* streaming, delivering each observation exactly at its bar */
     cpe_features_t *f;
@@ -748,8 +835,10 @@ static void test_batch_equals_streaming_bit_for_bit(void)
     int k = 0;
     for (int i = 0; i < s.n; i++) {
         int k0 = k;
-        while (k < s.nobs && s.obs[k].avail_ms <= s.bars[i].ts_ms + MIN) k++;
-        CHECK(cpe_features_push(f, &s.bars[i], s.obs + k0, (size_t)(k - k0), b + (size_t)i * NF) == 0);
+        while (k < s.nobs && s.obs[k].avail_ms <= s.bars[i].ts_ms + MIN)
+            k++;
+        CHECK(cpe_features_push(f, &s.bars[i], s.obs + k0, (size_t)(k - k0), b + (size_t)i * NF) ==
+              0);
     }
     CHECK(memcmp(a, b, (size_t)s.n * NF * sizeof(double)) == 0);
     /* after warm-up (the daily dominance starts at bar 1439: its 24h change at 2879) every
@@ -770,7 +859,8 @@ static void test_batch_equals_streaming_bit_for_bit(void)
     CHECK_EQ_INT(nan_after, 0);
     /* sampling keeps the 5m rows and they are the same values */
     size_t idx[6000];
-    CHECK(cpe_features_batch(NULL, s.bars, (size_t)s.n, s.obs, (size_t)s.nobs, 5 * MIN, b, &nr, idx, NULL) == 0);
+    CHECK(cpe_features_batch(NULL, s.bars, (size_t)s.n, s.obs, (size_t)s.nobs, 5 * MIN, b, &nr, idx,
+                             NULL) == 0);
     CHECK_EQ_INT(nr, s.n / 5);
     CHECK(memcmp(b + 7 * NF, a + idx[7] * NF, NF * sizeof(double)) == 0);
     CHECK(cpe_features_state_bytes(f) < 1024 * 1024);
@@ -788,24 +878,28 @@ static void test_no_look_ahead_random_cutoffs(void)
     make_scen(&s, 4000, 11);
     double *a = alloc_rows(s.n), *b = alloc_rows(s.n);
     size_t nr;
-    CHECK(cpe_features_batch(NULL, s.bars, (size_t)s.n, s.obs, (size_t)s.nobs, 0, a, &nr, NULL, NULL) == 0);
+    CHECK(cpe_features_batch(NULL, s.bars, (size_t)s.n, s.obs, (size_t)s.nobs, 0, a, &nr, NULL,
+                             NULL) == 0);
     int fails = 0;
     for (int trial = 0; trial < 25; trial++) {
         int t = (int)(urand() * (s.n - 1));
         int64_t close_t = s.bars[t].ts_ms + MIN;
         make_scen(&g, s.n, 1000 + (uint64_t)trial); /* garbage of the same shape */
         memcpy(g.bars, s.bars, (size_t)(t + 1) * sizeof *g.bars);
-        for (int i = t + 1; i < s.n; i++) g.bars[i].ts_ms = s.bars[i].ts_ms;
+        for (int i = t + 1; i < s.n; i++)
+            g.bars[i].ts_ms = s.bars[i].ts_ms;
         /* keep the observations available by close_t, then garbage ones after it */
         int nk = 0;
-        while (nk < s.nobs && s.obs[nk].avail_ms <= close_t) nk++;
+        while (nk < s.nobs && s.obs[nk].avail_ms <= close_t)
+            nk++;
         int ng = 0;
-        while (ng < g.nobs && g.obs[ng].avail_ms <= close_t) ng++;
+        while (ng < g.nobs && g.obs[ng].avail_ms <= close_t)
+            ng++;
         cpe_feature_obs_t *mix = malloc((size_t)(nk + g.nobs - ng) * sizeof *mix);
         memcpy(mix, s.obs, (size_t)nk * sizeof *mix);
         memcpy(mix + nk, g.obs + ng, (size_t)(g.nobs - ng) * sizeof *mix);
-        CHECK(cpe_features_batch(NULL, g.bars, (size_t)s.n, mix, (size_t)(nk + g.nobs - ng), 0, b, &nr,
-                                 NULL, NULL) == 0);
+        CHECK(cpe_features_batch(NULL, g.bars, (size_t)s.n, mix, (size_t)(nk + g.nobs - ng), 0, b,
+                                 &nr, NULL, NULL) == 0);
         if (memcmp(a, b, (size_t)(t + 1) * NF * sizeof(double))) fails++;
         free(mix);
         free_scen(&g);

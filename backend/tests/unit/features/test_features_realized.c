@@ -24,8 +24,15 @@ static int fi(const char *name)
 static cpe_bar_t bar_at(int64_t i, double c, double v)
 {
     cpe_bar_t b;
-    cpe_kline_t k = {.ts_ms = T0 + i * MIN, .open = c, .high = c, .low = c, .close = c,
-                     .volume = v, .quote_volume = v * c, .trades = NAN, .taker_buy_base = v / 2,
+    cpe_kline_t k = {.ts_ms = T0 + i * MIN,
+                     .open = c,
+                     .high = c,
+                     .low = c,
+                     .close = c,
+                     .volume = v,
+                     .quote_volume = v * c,
+                     .trades = NAN,
+                     .taker_buy_base = v / 2,
                      .taker_buy_quote = NAN};
     cpe_bar_from_kline(&b, &k);
     return b;
@@ -67,7 +74,7 @@ static void test_realized_var_by_hand(void)
     }
     double *o = run(c, v, N);
     int rv = fi("realized_var_1h"), bp = fi("bipower_var_24h"), dn = fi("semivar_down_24h");
-    CHECK(isnan(o[59 * NF + rv]));                   /* 59 returns */
+    CHECK(isnan(o[59 * NF + rv]));                 /* 59 returns */
     CHECK_NEAR(o[60 * NF + rv], 60 * 1e-4, 1e-15); /* 60 returns of +-0.01 */
     CHECK(isnan(o[60 * NF + bp]) && isnan(o[60 * NF + dn]));
     CHECK(isnan(o[60 * NF + fi("realized_var_7d")]));
@@ -92,7 +99,8 @@ static void test_realized_measures_match_direct_sums(void)
             for (int k = i - wins[w] + 1; k <= i; k++)
                 s += log(c[k] / c[k - 1]) * log(c[k] / c[k - 1]);
             double got = o[(size_t)i * NF + fi(names[w])];
-            if (fabs(got - s) > 1e-12 * s) bad++, fprintf(stderr, "  %s at %d: %g vs %g\n", names[w], i, got, s);
+            if (fabs(got - s) > 1e-12 * s)
+                bad++, fprintf(stderr, "  %s at %d: %g vs %g\n", names[w], i, got, s);
         }
         double b = 0, dn = 0, v1 = 0, v24 = 0, vw = 0;
         for (int k = i - 1439; k <= i; k++) {

@@ -42,12 +42,12 @@ static int probe(void *ctx, const char *instrument, int64_t divides_ms, cpe_klin
 }
 
 static const fake_t store[] = {
-    {"binance:spot:BTCUSDT", M, 0, 100 * H, 0},       /* real 1m history, ends at 100 h */
-    {"sim:spot:BTCUSDT", M, 90 * H, 200 * H, 1},      /* the simulator's, continues it */
+    {"binance:spot:BTCUSDT", M, 0, 100 * H, 0},  /* real 1m history, ends at 100 h */
+    {"sim:spot:BTCUSDT", M, 90 * H, 200 * H, 1}, /* the simulator's, continues it */
     {"sim:perp:BTCUSDT", M, 90 * H, 200 * H, 1},
-    {"binance:spot:ETHUSDT", H, 0, 100 * H, 0},       /* real hourly only */
+    {"binance:spot:ETHUSDT", H, 0, 100 * H, 0}, /* real hourly only */
     {"sim:spot:ETHUSDT", M, 90 * H, 200 * H, 1},
-    {"okx:perp:SOLUSDT", M, 0, 10 * H, 0},            /* a fallback exchange's perp */
+    {"okx:perp:SOLUSDT", M, 0, 10 * H, 0}, /* a fallback exchange's perp */
 };
 
 static void test_resolve_prefers_real_binance_in_window_else_simulator(void)
@@ -56,17 +56,20 @@ static void test_resolve_prefers_real_binance_in_window_else_simulator(void)
     cpe_resolved_t r;
     cpe_diag_t d = {0};
     CHECK_EQ_INT(cpe_instrument_resolve("BTC", CPE_MARKET_ANY, M, CPE_PREFER_REAL, 10 * H, 20 * H,
-                                        probe, &fs, &r, &d), 0);
+                                        probe, &fs, &r, &d),
+                 0);
     CHECK_STR(r.instrument, "binance:spot:BTCUSDT");
     CHECK_EQ_INT(r.in_window, 1);
     /* after the real history ends: the simulator's */
     CHECK_EQ_INT(cpe_instrument_resolve("BTCUSDT", CPE_MARKET_ANY, M, CPE_PREFER_REAL, 150 * H,
-                                        160 * H, probe, &fs, &r, &d), 0);
+                                        160 * H, probe, &fs, &r, &d),
+                 0);
     CHECK_STR(r.instrument, "sim:spot:BTCUSDT");
     CHECK_EQ_INT(r.span.simulated, 1);
     /* a window nobody covers: the first non-empty candidate, marked out of window */
-    CHECK_EQ_INT(cpe_instrument_resolve("BTC", CPE_MARKET_ANY, M, CPE_PREFER_REAL, 300 * H,
-                                        310 * H, probe, &fs, &r, &d), 0);
+    CHECK_EQ_INT(cpe_instrument_resolve("BTC", CPE_MARKET_ANY, M, CPE_PREFER_REAL, 300 * H, 310 * H,
+                                        probe, &fs, &r, &d),
+                 0);
     CHECK_STR(r.instrument, "binance:spot:BTCUSDT");
     CHECK_EQ_INT(r.in_window, 0);
 }
@@ -77,11 +80,13 @@ static void test_resolve_interval_must_divide_the_request(void)
     cpe_resolved_t r;
     /* ETH's real history is hourly: it serves 4h bars but not 1m or 5m ones */
     CHECK_EQ_INT(cpe_instrument_resolve("ETH", CPE_MARKET_ANY, 4 * H, CPE_PREFER_REAL, 10 * H,
-                                        20 * H, probe, &fs, &r, NULL), 0);
+                                        20 * H, probe, &fs, &r, NULL),
+                 0);
     CHECK_STR(r.instrument, "binance:spot:ETHUSDT");
     CHECK_EQ_INT(r.span.interval_ms, H);
     CHECK_EQ_INT(cpe_instrument_resolve("ETH", CPE_MARKET_ANY, 5 * M, CPE_PREFER_REAL, 10 * H,
-                                        20 * H, probe, &fs, &r, NULL), 0);
+                                        20 * H, probe, &fs, &r, NULL),
+                 0);
     CHECK_STR(r.instrument, "sim:spot:ETHUSDT");
 }
 
@@ -90,15 +95,18 @@ static void test_resolve_market_and_source_preference(void)
     fakes_t fs = {store, sizeof store / sizeof store[0], 0};
     cpe_resolved_t r;
     CHECK_EQ_INT(cpe_instrument_resolve("BTC", CPE_PERP, M, CPE_PREFER_REAL, 10 * H, 20 * H, probe,
-                                        &fs, &r, NULL), 0);
+                                        &fs, &r, NULL),
+                 0);
     CHECK_STR(r.instrument, "sim:perp:BTCUSDT");
     /* serving simulated data: the simulator first when it covers the window */
     CHECK_EQ_INT(cpe_instrument_resolve("BTC", CPE_MARKET_ANY, M, CPE_PREFER_SIM, 95 * H, 96 * H,
-                                        probe, &fs, &r, NULL), 0);
+                                        probe, &fs, &r, NULL),
+                 0);
     CHECK_STR(r.instrument, "sim:spot:BTCUSDT");
     /* an exchange further down the fallback order is a candidate too */
-    CHECK_EQ_INT(cpe_instrument_resolve("SOL", CPE_MARKET_ANY, M, CPE_PREFER_REAL, 0, H, probe,
-                                        &fs, &r, NULL), 0);
+    CHECK_EQ_INT(cpe_instrument_resolve("SOL", CPE_MARKET_ANY, M, CPE_PREFER_REAL, 0, H, probe, &fs,
+                                        &r, NULL),
+                 0);
     CHECK_STR(r.instrument, "okx:perp:SOLUSDT");
 }
 
@@ -108,11 +116,13 @@ static void test_resolve_reports_missing_asset_and_store_errors(void)
     cpe_resolved_t r;
     cpe_diag_t d = {0};
     CHECK_EQ_INT(cpe_instrument_resolve("DOGE", CPE_MARKET_ANY, M, CPE_PREFER_REAL, 0, H, probe,
-                                        &fs, &r, &d), CPE_ENOTFOUND);
+                                        &fs, &r, &d),
+                 CPE_ENOTFOUND);
     CHECK(strstr(d.msg, "DOGEUSDT") != NULL);
     fs.fail = 1;
-    CHECK_EQ_INT(cpe_instrument_resolve("BTC", CPE_MARKET_ANY, M, CPE_PREFER_REAL, 0, H, probe,
-                                        &fs, &r, &d), CPE_ESTORE);
+    CHECK_EQ_INT(
+        cpe_instrument_resolve("BTC", CPE_MARKET_ANY, M, CPE_PREFER_REAL, 0, H, probe, &fs, &r, &d),
+        CPE_ESTORE);
 }
 
 static void test_assets_are_configured_not_compiled_in(void)
@@ -171,7 +181,8 @@ static void test_horizons_and_intervals(void)
     CHECK_STR(text, cpe_horizons_text());
     CHECK(cpe_interval_is_served("4h"));
     CHECK(!cpe_interval_is_served("3m"));
-    for (size_t i = 1; cpe_interval_at(i); i++) CHECK(cpe_interval_at(i) > cpe_interval_at(i - 1));
+    for (size_t i = 1; cpe_interval_at(i); i++)
+        CHECK(cpe_interval_at(i) > cpe_interval_at(i - 1));
     text[0] = 0;
     for (size_t i = 0; cpe_interval_at(i); i++) {
         const char *nm = cpe_interval_name(cpe_interval_at(i));

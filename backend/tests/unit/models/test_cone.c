@@ -8,7 +8,6 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 
-
 static int cmpd(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -22,7 +21,8 @@ static void test_quantile_select_matches_sorted_interpolation(void)
     cpe_rng_t r;
     cpe_rng_seed(&r, 1);
     for (int rep = 0; rep < 20; rep++) {
-        for (int i = 0; i < N; i++) v[i] = rep % 2 ? (double)cpe_rng_below(&r, 30) : cpe_rng_normal(&r);
+        for (int i = 0; i < N; i++)
+            v[i] = rep % 2 ? (double)cpe_rng_below(&r, 30) : cpe_rng_normal(&r);
         memcpy(s, v, sizeof v);
         qsort(s, N, sizeof *s, cmpd);
         for (double p = 0.0; p <= 1.0; p += 0.0371) {
@@ -73,7 +73,8 @@ static void test_constant_variance_cone_matches_lognormal(void)
             double pr = cpe_cone_probs[j], z = gsl_cdf_ugaussian_Pinv(pr);
             double want = log(close) + D * k / 24.0 + z * sd;
             /* Monte Carlo standard error of a quantile: sqrt(p(1-p)/n) / density */
-            double se = sqrt(pr * (1 - pr) / ws.n_paths) / (exp(-0.5 * z * z) / sqrt(2 * M_PI)) * sd;
+            double se =
+                sqrt(pr * (1 - pr) / ws.n_paths) / (exp(-0.5 * z * z) / sqrt(2 * M_PI)) * sd;
             if (fabs(log(got[j]) - want) > 4 * se) {
                 bad++;
                 CHECK_MSG(0, "step %d q%.3f: %.6f vs analytic %.6f (se %.6f)", k, pr, log(got[j]),
@@ -108,7 +109,8 @@ static void test_table_innovations_match_student_t(void)
                   p, ws.q[1][j] / sd, q, se);
     }
     double s2 = 0;
-    for (int i = 0; i < N; i++) s2 += ws.x[i] * ws.x[i];
+    for (int i = 0; i < N; i++)
+        s2 += ws.x[i] * ws.x[i];
     /* variance of a variance estimate: (kurtosis - 1) var^2 / N; kurtosis of a sum of 24
      * t(4.5) steps is 3 + 6/((nu-4) 24) = 3.5 */
     CHECK_NEAR(s2 / N / (24 * h), 1.0, 4 * sqrt(2.5 / N));
@@ -140,7 +142,8 @@ static void test_cone_is_deterministic_for_a_seed(void)
     CHECK(memcmp(a.q, b.q, sizeof a.q) != 0);
     /* quantiles are ordered at every step */
     for (int k = 1; k <= 24; k++)
-        for (int j = 1; j < CPE_CONE_NQ; j++) CHECK(a.q[k][j - 1] < a.q[k][j]);
+        for (int j = 1; j < CPE_CONE_NQ; j++)
+            CHECK(a.q[k][j - 1] < a.q[k][j]);
     cpe_cone_ws_free(&a);
     cpe_cone_ws_free(&b);
     cpe_cone_ws_free(&b); /* second free is a no-op */
@@ -200,7 +203,8 @@ static void test_fit_scale_recovers_known_widening(void)
     u.p159 = exp(-1.0);
     u.p977 = exp(2.0);
     u.p023 = exp(-2.0);
-    for (int i = 0; i < N; i++) cpe_cone_outcome_ratio(&u, exp(1.3 * cpe_rng_normal(&r)), &r1[i], &r2[i]);
+    for (int i = 0; i < N; i++)
+        cpe_cone_outcome_ratio(&u, exp(1.3 * cpe_rng_normal(&r)), &r1[i], &r2[i]);
     cpe_cone_scale_t s;
     CHECK_EQ_INT(cpe_cone_fit_scale(r1, r2, N, &s, NULL), 0);
     /* the 68.3 % / 95.4 % quantiles of |z| are 1.0019 and 1.9954 */
@@ -243,7 +247,8 @@ static void test_cone_coverage_on_simulated_garch_after_scaling(void)
     int t = NFIT;
     for (int o = 0; o < n_orig; o++) {
         int start = NFIT + 24 * o;
-        for (; t < start; t++) h = cpe_garch_step(&f, h, r[t]);
+        for (; t < start; t++)
+            h = cpe_garch_step(&f, h, r[t]);
         cpe_cone_params_t p;
         cpe_cone_params_default(&p);
         p.horizon_h = H;
@@ -251,7 +256,8 @@ static void test_cone_coverage_on_simulated_garch_after_scaling(void)
         p.expected_move = f.mu * H; /* the fitted constant mean as the drift */
         CHECK_EQ_INT(cpe_cone_predict(&ws, &f, h, 500 + (uint64_t)o, &p, 1, &pr[o], NULL), 0);
         double y = 0;
-        for (int k = 0; k < H; k++) y += r[start + k];
+        for (int k = 0; k < H; k++)
+            y += r[start + k];
         realised[o] = 100.0 * exp(y);
         cpe_cone_outcome_ratio(&pr[o], realised[o], &r1[o], &r2[o]);
     }

@@ -157,10 +157,11 @@ static void test_optimum_is_not_beaten_by_perturbations(void)
                 q[j] += k * 1e-3 * fmax(fabs(p[j]), 1e-2);
                 double lq = cpe_garch_loglik(kind, CPE_DIST_T, q, r, N, f.backcast, NULL, NULL);
                 tried++;
-                if (lq <= ll + 1e-9) worse++;
+                if (lq <= ll + 1e-9)
+                    worse++;
                 else
-                    CHECK_MSG(0, "kind %d param %d step %d: %.12g beats the optimum %.12g", kind,
-                              j, k, lq, ll);
+                    CHECK_MSG(0, "kind %d param %d step %d: %.12g beats the optimum %.12g", kind, j,
+                              k, lq, ll);
             }
         }
         CHECK_EQ_INT(worse, tried);
@@ -173,7 +174,8 @@ static void test_fit_reports_scale_and_converts_units_back(void)
     static double r[N], rs[N];
     cpe_garch_t m = truth(CPE_GARCH, CPE_DIST_T), a, b;
     cpe_garch_simulate(&m, N, 5, r);
-    for (int i = 0; i < N; i++) rs[i] = r[i] * 1e-3; /* same series in smaller units */
+    for (int i = 0; i < N; i++)
+        rs[i] = r[i] * 1e-3; /* same series in smaller units */
     CHECK_EQ_INT(cpe_garch_fit(r, N, NULL, &a, NULL), 0);
     CHECK_EQ_INT(cpe_garch_fit(rs, N, NULL, &b, NULL), 0);
     CHECK_NEAR(a.scale, 1.0, 0);
@@ -222,14 +224,16 @@ static void test_forecasts_follow_the_recursion(void)
     CHECK_CLOSE(cpe_garch_forecast(&m, h1, 2000), uv, 1e-9);
     double r[3] = {0.5, -1.0, 0.2};
     double hf = m.backcast;
-    for (int i = 0; i < 3; i++) hf = cpe_garch_step(&m, hf, r[i]);
+    for (int i = 0; i < 3; i++)
+        hf = cpe_garch_step(&m, hf, r[i]);
     CHECK_CLOSE(cpe_garch_filter(&m, r, 3), hf, 1e-15);
 }
 
 static void test_ewma_fallback_is_flagged_on_degenerate_series(void)
 {
     double r[40];
-    for (int i = 0; i < 40; i++) r[i] = (i % 3 - 1) * 0.01;
+    for (int i = 0; i < 40; i++)
+        r[i] = (i % 3 - 1) * 0.01;
     cpe_garch_t f;
     cpe_diag_t d = {0, ""};
     /* too short for GARCH */
@@ -240,7 +244,8 @@ static void test_ewma_fallback_is_flagged_on_degenerate_series(void)
     CHECK_NEAR(f.ewma_lambda, CPE_EWMA_LAMBDA, 0);
     CHECK(strstr(d.msg, "EWMA fallback") != NULL);
     double h = f.backcast;
-    for (int i = 0; i < 40; i++) h = 0.94 * h + 0.06 * r[i] * r[i];
+    for (int i = 0; i < 40; i++)
+        h = 0.94 * h + 0.06 * r[i] * r[i];
     CHECK_CLOSE(f.last_h, h, 1e-12);
     CHECK_CLOSE(cpe_garch_forecast_sum(&f, h, 4), 4 * h, 1e-12);
     /* zero variance: nothing can be fitted */
@@ -263,7 +268,8 @@ static void test_ewma_fallback_is_flagged_on_degenerate_series(void)
 static void test_fit_rejects_non_finite_returns(void)
 {
     double r[100];
-    for (int i = 0; i < 100; i++) r[i] = sin(i);
+    for (int i = 0; i < 100; i++)
+        r[i] = sin(i);
     r[57] = NAN;
     cpe_garch_t f;
     cpe_diag_t d = {0, ""};
@@ -288,13 +294,15 @@ static void test_real_hourly_fits_converge_and_nest(void)
     size_t n = 0;
     while (fgets(line, sizeof line, f) && n < CAP) {
         char *p = line;
-        for (int c = 0; c < 4 && p; c++) p = strchr(p + 1, ',');
+        for (int c = 0; c < 4 && p; c++)
+            p = strchr(p + 1, ',');
         double x = p ? strtod(p + 1, NULL) : 0;
         if (x > 0) close[n++] = x; /* the header parses as 0 */
     }
     fclose(f);
     CHECK(n > 5000);
-    for (size_t i = 1; i < n; i++) r[i - 1] = log(close[i] / close[i - 1]);
+    for (size_t i = 1; i < n; i++)
+        r[i - 1] = log(close[i] / close[i - 1]);
     double ll[2][2];
     for (int kind = 0; kind < 2; kind++)
         for (int dist = 0; dist < 2; dist++) {

@@ -9,7 +9,7 @@ static void test_adjust_table_is_spec_11_2(void)
     static const struct {
         const char *name;
         double vol, drift;
-    } want[] = {{"low-vol", 0.7, 0}, {"normal", 1.0, 0}, {"high-vol", 1.5, 0},
+    } want[] = {{"low-vol", 0.7, 0},       {"normal", 1.0, 0},           {"high-vol", 1.5, 0},
                 {"trending-up", 1.0, 0.5}, {"trending-down", 1.0, -0.5}, {"panic", 2.0, -1.0}};
     for (int i = 0; i < CPE_REGIME_COUNT; i++) {
         int r = cpe_regime_from_name(want[i].name);
@@ -112,7 +112,8 @@ static void test_ml_refinement_learns_the_rule_tags(void)
     double p[CPE_REGIME_COUNT], s = 0;
     cpe_regime_features_t calm = {0.001, 0.001, 0.0, 0.0};
     CHECK_EQ_INT(cpe_regime_ml_predict(&m, &calm, p), CPE_REGIME_LOW_VOL);
-    for (int k = 0; k < CPE_REGIME_COUNT; k++) s += p[k];
+    for (int k = 0; k < CPE_REGIME_COUNT; k++)
+        s += p[k];
     CHECK_NEAR(s, 1.0, 1e-12);
     cpe_regime_features_t up = {0.005, 0.005, 0.01, 3.0 * 0.005 * sqrt(24.0)};
     CHECK_EQ_INT(cpe_regime_ml_predict(&m, &up, p), CPE_REGIME_TREND_UP);

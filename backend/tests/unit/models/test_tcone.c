@@ -31,8 +31,7 @@ static void test_crps_from_its_quantiles_matches_the_closed_forms(void)
     for (int k = 0; k < 4; k++) {
         for (int i = 0; i < 199; i++)
             q[i] = cpe_tcone_quantile(&g, tau[i]);
-        CHECK_CLOSE(cpe_crps_quantiles(ys[k], q, tau, 199), cpe_crps_normal(ys[k], 0, 0.02),
-                    0.005);
+        CHECK_CLOSE(cpe_crps_quantiles(ys[k], q, tau, 199), cpe_crps_normal(ys[k], 0, 0.02), 0.005);
         for (int i = 0; i < 199; i++)
             q[i] = cpe_tcone_quantile(&t, tau[i]);
         double sc = 0.02 * sqrt(3.0 / 5.0); /* unit-variance t(5) -> standard t scale */

@@ -35,13 +35,15 @@ static void test_binance_ws_kline_trade_funding_liq_depth(void)
 {
     const cpe_exchange_t *b = &cpe_exchange_binance;
     sink_t s;
-    CHECK_EQ_INT(ws(b, CPE_PERP,
-                    "{\"stream\":\"btcusdt@kline_1m\",\"data\":{\"e\":\"kline\",\"E\":1,\"s\":\"BTCUSDT\","
-                    "\"k\":{\"t\":1704067200000,\"T\":1704067259999,\"s\":\"BTCUSDT\",\"i\":\"1m\","
-                    "\"o\":\"42000.1\",\"c\":\"42010.5\",\"h\":\"42020\",\"l\":\"41990\",\"v\":\"12.5\","
-                    "\"n\":321,\"x\":true,\"q\":\"525000.25\",\"V\":\"7.25\",\"Q\":\"304600\",\"B\":\"0\"}}}",
-                    &s),
-                 0);
+    CHECK_EQ_INT(
+        ws(b, CPE_PERP,
+           "{\"stream\":\"btcusdt@kline_1m\",\"data\":{\"e\":\"kline\",\"E\":1,\"s\":\"BTCUSDT\","
+           "\"k\":{\"t\":1704067200000,\"T\":1704067259999,\"s\":\"BTCUSDT\",\"i\":\"1m\","
+           "\"o\":\"42000.1\",\"c\":\"42010.5\",\"h\":\"42020\",\"l\":\"41990\",\"v\":\"12.5\","
+           "\"n\":321,\"x\":true,\"q\":\"525000.25\",\"V\":\"7.25\",\"Q\":\"304600\",\"B\":\"0\"}}"
+           "}",
+           &s),
+        0);
     CHECK_EQ_INT(s.n, 1);
     CHECK_EQ_INT(s.ev[0].kind, CPE_DK_KLINE);
     CHECK_EQ_INT(s.ev[0].closed, 1);
@@ -49,28 +51,31 @@ static void test_binance_ws_kline_trade_funding_liq_depth(void)
     CHECK(s.ev[0].kline.close == 42010.5 && s.ev[0].kline.taker_buy_base == 7.25);
     CHECK_STR(s.ev[0].symbol, "BTCUSDT");
 
-    CHECK_EQ_INT(ws(b, CPE_PERP,
-                    "{\"e\":\"aggTrade\",\"E\":2,\"s\":\"BTCUSDT\",\"a\":5,\"p\":\"42000\",\"q\":\"3\","
-                    "\"f\":1,\"l\":2,\"T\":1704067201000,\"m\":true}",
-                    &s),
-                 0);
+    CHECK_EQ_INT(
+        ws(b, CPE_PERP,
+           "{\"e\":\"aggTrade\",\"E\":2,\"s\":\"BTCUSDT\",\"a\":5,\"p\":\"42000\",\"q\":\"3\","
+           "\"f\":1,\"l\":2,\"T\":1704067201000,\"m\":true}",
+           &s),
+        0);
     CHECK_EQ_INT(s.ev[0].trade.side, -1); /* buyer is maker: an aggressive sell */
     CHECK(s.ev[0].trade.qty == 3);
 
-    CHECK_EQ_INT(ws(b, CPE_PERP,
-                    "{\"e\":\"markPriceUpdate\",\"E\":3,\"s\":\"BTCUSDT\",\"p\":\"42001\",\"i\":\"42000\","
-                    "\"P\":\"42000\",\"r\":\"0.00012\",\"T\":1704096000000}",
-                    &s),
-                 0);
+    CHECK_EQ_INT(
+        ws(b, CPE_PERP,
+           "{\"e\":\"markPriceUpdate\",\"E\":3,\"s\":\"BTCUSDT\",\"p\":\"42001\",\"i\":\"42000\","
+           "\"P\":\"42000\",\"r\":\"0.00012\",\"T\":1704096000000}",
+           &s),
+        0);
     CHECK(s.ev[0].kind == CPE_DK_FUNDING && s.ev[0].point.v[0] == 0.00012);
     CHECK(s.ev[0].point.v[1] == 0 && s.ev[0].point.ts_ms == 1704096000000LL);
 
-    CHECK_EQ_INT(ws(b, CPE_PERP,
-                    "{\"e\":\"forceOrder\",\"E\":4,\"o\":{\"s\":\"BTCUSDT\",\"S\":\"SELL\",\"o\":\"LIMIT\","
-                    "\"f\":\"IOC\",\"q\":\"0.5\",\"p\":\"41900\",\"ap\":\"41950\",\"X\":\"FILLED\","
-                    "\"l\":\"0.5\",\"z\":\"0.5\",\"T\":1704067202000}}",
-                    &s),
-                 0);
+    CHECK_EQ_INT(
+        ws(b, CPE_PERP,
+           "{\"e\":\"forceOrder\",\"E\":4,\"o\":{\"s\":\"BTCUSDT\",\"S\":\"SELL\",\"o\":\"LIMIT\","
+           "\"f\":\"IOC\",\"q\":\"0.5\",\"p\":\"41900\",\"ap\":\"41950\",\"X\":\"FILLED\","
+           "\"l\":\"0.5\",\"z\":\"0.5\",\"T\":1704067202000}}",
+           &s),
+        0);
     CHECK(s.ev[0].kind == CPE_DK_LIQ && s.ev[0].liq.side == 1 && s.ev[0].liq.price == 41950);
 
     CHECK_EQ_INT(ws(b, CPE_PERP,
@@ -98,11 +103,12 @@ static void test_binance_rejects_malformed_messages(void)
     CHECK_EQ_INT(ws(b, CPE_PERP, "{\"e\":\"kline\",\"k\":{\"t\":1,\"o\":\"x\"}}", &s), CPE_EPARSE);
     CHECK_EQ_INT(ws(b, CPE_PERP, "{\"e\":\"surprise\"}", &s), CPE_EPARSE);
     /* high below low is not a kline */
-    CHECK_EQ_INT(ws(b, CPE_PERP,
-                    "{\"e\":\"kline\",\"s\":\"BTCUSDT\",\"k\":{\"t\":1,\"o\":\"2\",\"c\":\"2\",\"h\":\"1\","
-                    "\"l\":\"3\",\"v\":\"1\",\"n\":1,\"x\":false,\"q\":\"1\",\"V\":\"1\",\"Q\":\"1\"}}",
-                    &s),
-                 CPE_EPARSE);
+    CHECK_EQ_INT(
+        ws(b, CPE_PERP,
+           "{\"e\":\"kline\",\"s\":\"BTCUSDT\",\"k\":{\"t\":1,\"o\":\"2\",\"c\":\"2\",\"h\":\"1\","
+           "\"l\":\"3\",\"v\":\"1\",\"n\":1,\"x\":false,\"q\":\"1\",\"V\":\"1\",\"Q\":\"1\"}}",
+           &s),
+        CPE_EPARSE);
     CHECK_EQ_INT(s.n, 0);
 }
 
@@ -136,20 +142,23 @@ static void test_binance_rest_klines_funding_oi(void)
     const cpe_exchange_t *b = &cpe_exchange_binance;
     sink_t s;
     cpe_diag_t d = {0};
-    CHECK_EQ_INT(rest(b, CPE_DK_KLINE, CPE_SPOT,
-                      "[[1704067200000,\"42283.58\",\"42298.62\",\"42261.02\",\"42298.61\",\"35.92724\","
-                      "1704067259999,\"1519032.6\",1327,\"18.27\",\"772600.1\",\"0\"],"
-                      "[1704067260000,\"42298.62\",\"42320\",\"42298.61\",\"42319.99\",\"21.5\","
-                      "1704067319999,\"909000\",900,\"11\",\"465000\",\"0\"]]",
-                      &s, &d),
-                 0);
+    CHECK_EQ_INT(
+        rest(b, CPE_DK_KLINE, CPE_SPOT,
+             "[[1704067200000,\"42283.58\",\"42298.62\",\"42261.02\",\"42298.61\",\"35.92724\","
+             "1704067259999,\"1519032.6\",1327,\"18.27\",\"772600.1\",\"0\"],"
+             "[1704067260000,\"42298.62\",\"42320\",\"42298.61\",\"42319.99\",\"21.5\","
+             "1704067319999,\"909000\",900,\"11\",\"465000\",\"0\"]]",
+             &s, &d),
+        0);
     CHECK_EQ_INT(s.n, 2);
     CHECK(s.ev[1].kline.ts_ms == 1704067260000LL && s.ev[1].kline.trades == 900);
-    CHECK_EQ_INT(rest(b, CPE_DK_FUNDING, CPE_PERP,
-                      "[{\"symbol\":\"BTCUSDT\",\"fundingRate\":\"0.00010000\",\"fundingTime\":1704067200000,"
-                      "\"markPrice\":\"42300\"}]",
-                      &s, &d),
-                 0);
+    CHECK_EQ_INT(
+        rest(
+            b, CPE_DK_FUNDING, CPE_PERP,
+            "[{\"symbol\":\"BTCUSDT\",\"fundingRate\":\"0.00010000\",\"fundingTime\":1704067200000,"
+            "\"markPrice\":\"42300\"}]",
+            &s, &d),
+        0);
     CHECK(s.ev[0].point.v[0] == 0.0001 && s.ev[0].point.v[1] == 1);
     CHECK_EQ_INT(rest(b, CPE_DK_OI, CPE_PERP,
                       "[{\"symbol\":\"BTCUSDT\",\"sumOpenInterest\":\"80000.5\","
@@ -157,14 +166,20 @@ static void test_binance_rest_klines_funding_oi(void)
                       &s, &d),
                  0);
     CHECK(s.ev[0].point.v[0] == 80000.5 && s.ev[0].point.v[1] == 3400000000.0);
-    CHECK_EQ_INT(rest(b, CPE_DK_KLINE, CPE_SPOT, "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}", &s, &d),
-                 CPE_EPARSE);
+    CHECK_EQ_INT(
+        rest(b, CPE_DK_KLINE, CPE_SPOT, "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}", &s, &d),
+        CPE_EPARSE);
     CHECK(strstr(d.msg, "not an array") != NULL);
     char path[256];
-    CHECK_EQ_INT(b->rest_path(CPE_DK_LIQ, CPE_PERP, "BTCUSDT", 0, 1, path, sizeof path), CPE_EUNSUPPORTED);
-    CHECK_EQ_INT(b->rest_path(CPE_DK_KLINE, CPE_PERP, "BTCUSDT", 1000, 61000, path, sizeof path), 0);
-    CHECK_STR(path, "/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=1000&endTime=60999&limit=1000");
-    CHECK_EQ_INT(b->ws_path(CPE_PERP, "BTCUSDT", (1u << CPE_DK_KLINE) | (1u << CPE_DK_LIQ), path, sizeof path), 0);
+    CHECK_EQ_INT(b->rest_path(CPE_DK_LIQ, CPE_PERP, "BTCUSDT", 0, 1, path, sizeof path),
+                 CPE_EUNSUPPORTED);
+    CHECK_EQ_INT(b->rest_path(CPE_DK_KLINE, CPE_PERP, "BTCUSDT", 1000, 61000, path, sizeof path),
+                 0);
+    CHECK_STR(path,
+              "/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=1000&endTime=60999&limit=1000");
+    CHECK_EQ_INT(b->ws_path(CPE_PERP, "BTCUSDT", (1u << CPE_DK_KLINE) | (1u << CPE_DK_LIQ), path,
+                            sizeof path),
+                 0);
     CHECK_STR(path, "/stream?streams=btcusdt@kline_1m/btcusdt@forceOrder");
 }
 
@@ -174,37 +189,46 @@ static void test_bybit_ws_and_rest(void)
     sink_t s;
     cpe_diag_t d = {0};
     CHECK_EQ_INT(ws(y, CPE_PERP,
-                    "{\"topic\":\"kline.1.BTCUSDT\",\"data\":[{\"start\":1704067200000,\"end\":1704067259999,"
-                    "\"interval\":\"1\",\"open\":\"42000\",\"close\":\"42005\",\"high\":\"42010\",\"low\":\"41999\","
-                    "\"volume\":\"10\",\"turnover\":\"420000\",\"confirm\":false,\"timestamp\":1704067230000}],"
+                    "{\"topic\":\"kline.1.BTCUSDT\",\"data\":[{\"start\":1704067200000,\"end\":"
+                    "1704067259999,"
+                    "\"interval\":\"1\",\"open\":\"42000\",\"close\":\"42005\",\"high\":\"42010\","
+                    "\"low\":\"41999\","
+                    "\"volume\":\"10\",\"turnover\":\"420000\",\"confirm\":false,\"timestamp\":"
+                    "1704067230000}],"
                     "\"ts\":1704067230000,\"type\":\"snapshot\"}",
                     &s),
                  0);
     CHECK(s.n == 1 && s.ev[0].closed == 0 && s.ev[0].kline.close == 42005);
     CHECK(isnan(s.ev[0].kline.taker_buy_base));
-    CHECK_EQ_INT(ws(y, CPE_PERP,
-                    "{\"topic\":\"allLiquidation.BTCUSDT\",\"type\":\"snapshot\",\"ts\":1,\"data\":["
-                    "{\"T\":1704067201000,\"s\":\"BTCUSDT\",\"S\":\"Buy\",\"v\":\"0.3\",\"p\":\"41000\"},"
-                    "{\"T\":1704067202000,\"s\":\"BTCUSDT\",\"S\":\"Sell\",\"v\":\"0.1\",\"p\":\"43000\"}]}",
-                    &s),
-                 0);
+    CHECK_EQ_INT(
+        ws(y, CPE_PERP,
+           "{\"topic\":\"allLiquidation.BTCUSDT\",\"type\":\"snapshot\",\"ts\":1,\"data\":["
+           "{\"T\":1704067201000,\"s\":\"BTCUSDT\",\"S\":\"Buy\",\"v\":\"0.3\",\"p\":\"41000\"},"
+           "{\"T\":1704067202000,\"s\":\"BTCUSDT\",\"S\":\"Sell\",\"v\":\"0.1\",\"p\":\"43000\"}]}",
+           &s),
+        0);
     CHECK(s.n == 2 && s.ev[0].liq.side == 1 && s.ev[1].liq.side == -1);
-    CHECK_EQ_INT(ws(y, CPE_PERP, "{\"success\":true,\"ret_msg\":\"\",\"op\":\"subscribe\"}", &s), 0);
+    CHECK_EQ_INT(ws(y, CPE_PERP, "{\"success\":true,\"ret_msg\":\"\",\"op\":\"subscribe\"}", &s),
+                 0);
     CHECK_EQ_INT(s.n, 0);
     CHECK_EQ_INT(ws(y, CPE_PERP, "{\"topic\":\"kline.1.BTCUSDT\",\"data\":{}}", &s), CPE_EPARSE);
     /* REST lists newest first: events must come oldest first */
     CHECK_EQ_INT(rest(y, CPE_DK_KLINE, CPE_PERP,
-                      "{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{\"category\":\"linear\",\"symbol\":\"BTCUSDT\","
+                      "{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{\"category\":\"linear\","
+                      "\"symbol\":\"BTCUSDT\","
                       "\"list\":[[\"1704067260000\",\"2\",\"3\",\"1\",\"2.5\",\"5\",\"12\"],"
                       "[\"1704067200000\",\"1\",\"2\",\"1\",\"2\",\"4\",\"8\"]]}}",
                       &s, &d),
                  0);
     CHECK(s.n == 2 && s.ev[0].kline.ts_ms == 1704067200000LL && s.ev[1].kline.close == 2.5);
-    CHECK_EQ_INT(rest(y, CPE_DK_KLINE, CPE_PERP, "{\"retCode\":10006,\"retMsg\":\"Too many visits!\"}", &s, &d),
+    CHECK_EQ_INT(rest(y, CPE_DK_KLINE, CPE_PERP,
+                      "{\"retCode\":10006,\"retMsg\":\"Too many visits!\"}", &s, &d),
                  CPE_ENET);
     CHECK(strstr(d.msg, "Too many visits") != NULL);
     char sub[512];
-    CHECK_EQ_INT(y->ws_subscribe(CPE_PERP, "BTCUSDT", (1u << CPE_DK_KLINE) | (1u << CPE_DK_TRADE), sub, sizeof sub), 0);
+    CHECK_EQ_INT(y->ws_subscribe(CPE_PERP, "BTCUSDT", (1u << CPE_DK_KLINE) | (1u << CPE_DK_TRADE),
+                                 sub, sizeof sub),
+                 0);
     CHECK_STR(sub, "{\"op\":\"subscribe\",\"args\":[\"kline.1.BTCUSDT\",\"publicTrade.BTCUSDT\"]}");
 }
 
@@ -214,31 +238,37 @@ static void test_okx_converts_instruments_and_contracts(void)
     sink_t s;
     cpe_diag_t d = {0};
     CHECK_EQ_INT(ws(o, CPE_PERP,
-                    "{\"arg\":{\"channel\":\"candle1m\",\"instId\":\"BTC-USDT-SWAP\"},\"data\":[[\"1704067200000\","
+                    "{\"arg\":{\"channel\":\"candle1m\",\"instId\":\"BTC-USDT-SWAP\"},\"data\":[["
+                    "\"1704067200000\","
                     "\"42000\",\"42010\",\"41990\",\"42005\",\"1500\",\"15\",\"630000\",\"1\"]]}",
                     &s),
                  0);
     CHECK(s.n == 1 && s.ev[0].closed == 1 && s.ev[0].kline.volume == 15);
     CHECK_STR(s.ev[0].symbol, "BTCUSDT");
-    CHECK_EQ_INT(ws(o, CPE_PERP,
-                    "{\"arg\":{\"channel\":\"trades\",\"instId\":\"BTC-USDT-SWAP\"},\"data\":[{\"instId\":"
-                    "\"BTC-USDT-SWAP\",\"tradeId\":\"1\",\"px\":\"42000\",\"sz\":\"200\",\"side\":\"sell\","
-                    "\"ts\":\"1704067201000\"}]}",
-                    &s),
-                 0);
+    CHECK_EQ_INT(
+        ws(o, CPE_PERP,
+           "{\"arg\":{\"channel\":\"trades\",\"instId\":\"BTC-USDT-SWAP\"},\"data\":[{\"instId\":"
+           "\"BTC-USDT-SWAP\",\"tradeId\":\"1\",\"px\":\"42000\",\"sz\":\"200\",\"side\":\"sell\","
+           "\"ts\":\"1704067201000\"}]}",
+           &s),
+        0);
     CHECK(s.ev[0].trade.side == -1);
     CHECK_NEAR(s.ev[0].trade.qty, 2.0, 1e-12); /* 200 contracts x 0.01 BTC */
     CHECK_EQ_INT(ws(o, CPE_PERP,
-                    "{\"arg\":{\"channel\":\"liquidation-orders\",\"instType\":\"SWAP\"},\"data\":[{\"instId\":"
-                    "\"ETH-USDT-SWAP\",\"details\":[{\"side\":\"sell\",\"posSide\":\"long\",\"bkPx\":\"2200\","
+                    "{\"arg\":{\"channel\":\"liquidation-orders\",\"instType\":\"SWAP\"},\"data\":["
+                    "{\"instId\":"
+                    "\"ETH-USDT-SWAP\",\"details\":[{\"side\":\"sell\",\"posSide\":\"long\","
+                    "\"bkPx\":\"2200\","
                     "\"sz\":\"30\",\"ts\":\"1704067202000\"}]}]}",
                     &s),
                  0);
     CHECK(s.n == 1 && s.ev[0].liq.side == 1);
     CHECK_NEAR(s.ev[0].liq.qty, 3.0, 1e-12);
     CHECK_STR(s.ev[0].symbol, "ETHUSDT");
-    CHECK_EQ_INT(ws(o, CPE_PERP, "{\"event\":\"subscribe\",\"arg\":{\"channel\":\"trades\"}}", &s), 0);
-    CHECK_EQ_INT(rest(o, CPE_DK_KLINE, CPE_PERP, "{\"code\":\"50011\",\"msg\":\"Too Many Requests\",\"data\":[]}", &s, &d),
+    CHECK_EQ_INT(ws(o, CPE_PERP, "{\"event\":\"subscribe\",\"arg\":{\"channel\":\"trades\"}}", &s),
+                 0);
+    CHECK_EQ_INT(rest(o, CPE_DK_KLINE, CPE_PERP,
+                      "{\"code\":\"50011\",\"msg\":\"Too Many Requests\",\"data\":[]}", &s, &d),
                  CPE_ENET);
     unsigned g[4];
     CHECK_EQ_INT(o->ws_split(CPE_PERP, (1u << CPE_DK_KLINE) | (1u << CPE_DK_TRADE), g), 2);
@@ -294,7 +324,7 @@ static void test_fallback_skips_failed_providers(void)
     const int64_t T0 = 1700000000000LL;
     cpe_fb_init(&fb, 3, 5000, 10000, T0);
     cpe_fb_failure(&fb, 0, T0 + 100, 60000);
-    CHECK_EQ_INT(cpe_fb_tick(&fb, T0 + 200), 1);   /* primary failed: secondary tried at once */
+    CHECK_EQ_INT(cpe_fb_tick(&fb, T0 + 200), 1); /* primary failed: secondary tried at once */
     cpe_fb_failure(&fb, 1, T0 + 300, 60000);
     CHECK_EQ_INT(cpe_fb_tick(&fb, T0 + 400), 2);   /* secondary failed too: tertiary */
     CHECK_EQ_INT(cpe_fb_tick(&fb, T0 + 5000), 2);  /* within its grace period */
