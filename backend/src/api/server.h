@@ -142,6 +142,9 @@ void cpe_api_write_bar(cpe_jw_t *w, const cpe_bar_t *b, double cvd);
 double cpe_api_cvd_add(double cvd, double delta);
 double cpe_api_basis_out(double basis);
 
+/* docs.c: GET /docs, the interactive API reference (dist/docs.html) */
+int cpe_route_docs(cpe_req_t *req, cpe_resp_t *resp);
+
 /* market.c */
 int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp);
 /* Bars of symbol at interval in [from, to), at most limit (the newest), ascending. When
