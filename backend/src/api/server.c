@@ -508,6 +508,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     struct lws_context *ctx = lws_get_context(wsi);
     cpe_api_t *api = ctx ? lws_context_user(ctx) : NULL;
     conn_t *c = user;
+    if (!api) return lws_callback_http_dummy(wsi, reason, user, in, len); /* no server state */
     if (!c && reason != LWS_CALLBACK_EVENT_WAIT_CANCELLED &&
         reason != LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
         return lws_callback_http_dummy(wsi, reason, user, in, len); /* no connection state */

@@ -536,6 +536,7 @@ int cpe_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return allow_upgrade(wsi, api) ? 0 : 1;
     case LWS_CALLBACK_ESTABLISHED:
+        if (!slot) return -1; /* no per-connection state to keep the client in */
         c = calloc(1, sizeof *c);
         if (!c) return -1;
         c->wsi = wsi;
@@ -666,6 +667,8 @@ int cpe_ws_start(cpe_api_t *api, cpe_diag_t *d)
 void cpe_ws_close_all(cpe_api_t *api)
 {
     while (api->clients)
+        /* c->api is api: client_free unlinks the head from api->clients before freeing it */
+        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc)
         client_free(api->clients);
     cpe_ws_broadcast_close(api);
 }

@@ -52,6 +52,7 @@ static int as_of(const cpe_prediction_t *p)
 {
     const char *w = strstr(p->model_version, "-wf-");
     unsigned y, m, dd;
+    /* NOLINTNEXTLINE(cert-err34-c): at most 4+2+2 digits cannot overflow; a count < 3 rejects */
     if (!w || sscanf(w + 4, "%4u%2u%2u", &y, &m, &dd) != 3 || m < 1 || m > 12 || dd < 1 || dd > 31)
         return 0;
     return p->ts_ms >= cpe_days_from_civil((int)y, m, dd) * CPE_MS_PER_DAY;

@@ -307,7 +307,7 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
     int64_t warm = o.warmup_ms < 0 ? 0 : o.warmup_ms ? o.warmup_ms : 31 * MS_DAY;
     int64_t tail = o.label_tail_ms < 0 ? 0 : o.label_tail_ms ? o.label_tail_ms : MS_DAY + MS_MIN;
     cpe_instrument_t in;
-    cpe_series_info_t si;
+    cpe_series_info_t si = {0};
     int rc = resolve(st, symbol, from_ms, to_ms, &in, &si, d);
     if (rc) return rc;
     cpe_instrument_key(&in, out->instrument);
@@ -374,7 +374,7 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
     if (!out->ts_ms || !out->close || !out->X || !row) goto nomem;
     cpe_features_config_t cfg = {.main_kind = in.kind,
                                  .main_is_eth = !strcmp(in.symbol, "ETHUSDT")};
-    if ((rc = cpe_features_create(&cfg, &f))) goto nomem;
+    if (cpe_features_create(&cfg, &f)) goto nomem;
     size_t k = 0, r = 0;
     for (size_t i = 0; i < nb; i++) {
         int64_t ts = bars[i].ts_ms, close_ms = ts + MS_MIN;

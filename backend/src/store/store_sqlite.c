@@ -550,7 +550,7 @@ static void huge_pages(void *p, size_t len)
     const uintptr_t hp = (uintptr_t)2 << 20;
     if (len < 4 * hp) return;
     uintptr_t a = ((uintptr_t)p + hp - 1) & ~(hp - 1), z = ((uintptr_t)p + len) & ~(hp - 1);
-    if (z > a) madvise((void *)a, z - a, MADV_HUGEPAGE);
+    if (z > a) madvise((char *)p + (a - (uintptr_t)p), z - a, MADV_HUGEPAGE);
 #else
     (void)p;
     (void)len;
