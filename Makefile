@@ -6,11 +6,12 @@
 #   make bench   benchmarks, machine-readable lines into build/bench/*.jsonl
 #   make format        clang-format every backend .c/.h in place
 #   make format-check  list (with a diff) every backend file clang-format would change; fails if any
+#   make lint          clang-tidy (.clang-tidy) over backend/src, ESLint over frontend/src
 JOBS ?= 2
 BUILD ?= build
 SHARED ?= $(abspath ../shared)
 
-.PHONY: all build build-c build-frontend run test bench format format-check clean bootstrap
+.PHONY: all build build-c build-frontend run test bench format format-check lint clean bootstrap
 
 all: build
 
@@ -41,6 +42,9 @@ format: bootstrap
 
 format-check: bootstrap
 	@scripts/format_check.sh
+
+lint: bootstrap
+	@scripts/lint.sh
 
 clean:
 	rm -rf $(BUILD)
