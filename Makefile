@@ -7,11 +7,12 @@
 #   make format        clang-format every backend .c/.h in place
 #   make format-check  list (with a diff) every backend file clang-format would change; fails if any
 #   make lint          clang-tidy (.clang-tidy) over backend/src, ESLint over frontend/src
+#   make coverage      gcov build: line/branch coverage of unit and unit+integration tests (gcovr)
 JOBS ?= 2
 BUILD ?= build
 SHARED ?= $(abspath ../shared)
 
-.PHONY: all build build-c build-frontend run test bench format format-check lint clean bootstrap
+.PHONY: all build build-c build-frontend run test bench format format-check lint coverage clean bootstrap
 
 all: build
 
@@ -45,6 +46,9 @@ format-check: bootstrap
 
 lint: bootstrap
 	@scripts/lint.sh
+
+coverage:
+	@CPE_SHARED=$(SHARED) scripts/coverage.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -9,6 +9,7 @@
 # Usage: scripts/bootstrap.sh [--with-browser] [--with-servers]
 #   --with-browser  also Debian's chromium (end-to-end tests)
 #   --with-servers  also PostgreSQL and Redis servers (scale-out tests)
+#   --with-coverage also gcovr (make coverage)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -21,6 +22,7 @@ for a in "$@"; do
     --with-browser) pkgs+=(chromium fonts-dejavu-core) ;;
     --with-servers) pkgs+=(postgresql redis-server libpq-dev libhiredis-dev) ;;
     --with-bench)   pkgs+=(wrk hyperfine) ;;
+    --with-coverage) pkgs+=(gcovr) ;;
     *) echo "bootstrap: unknown option '$a'" >&2; exit 2 ;;
   esac
 done
