@@ -34,6 +34,7 @@ static ws_channel_t channel_parse(const char *s)
 static void q_compact_collapsible(ws_client_t *c, const cpe_wsmsg_t *m)
 {
     int w = 0;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of message pointers
     cpe_wsmsg_t **tmp = malloc((size_t)c->qalloc * sizeof *tmp);
     if (!tmp) return;
     for (int i = 0; i < c->qlen; i++) {
@@ -46,6 +47,7 @@ static void q_compact_collapsible(ws_client_t *c, const cpe_wsmsg_t *m)
         }
         tmp[w++] = x;
     }
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of message pointers
     memcpy(c->q, tmp, (size_t)w * sizeof *tmp);
     free(tmp);
     c->qhead = 0;
@@ -66,6 +68,7 @@ void cpe_ws_enqueue(ws_client_t *c, cpe_wsmsg_t *m)
     }
     if (c->qlen == c->qalloc) {
         int na = c->qalloc ? c->qalloc * 2 : 8;
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of message pointers
         cpe_wsmsg_t **nq = malloc((size_t)na * sizeof *nq);
         if (!nq) return;
         for (int i = 0; i < c->qlen; i++)
