@@ -7,12 +7,14 @@
 #   make fuzz    each libFuzzer harness for FUZZ_S seconds (default 60; docs/RELIABILITY.md)
 #   make format        clang-format every backend .c/.h in place
 #   make format-check  list (with a diff) every backend file clang-format would change; fails if any
+#   make lint          clang-tidy (.clang-tidy) over backend/src, ESLint over frontend/src
+#   make coverage      gcov build: line/branch coverage of unit and unit+integration tests (gcovr)
 JOBS ?= 2
 BUILD ?= build
 SHARED ?= $(abspath ../shared)
 FUZZ_S ?= 60
 
-.PHONY: all build build-c build-frontend run test bench fuzz format format-check clean bootstrap
+.PHONY: all build build-c build-frontend run test bench fuzz format format-check lint coverage clean bootstrap
 
 all: build
 
@@ -47,6 +49,12 @@ format: bootstrap
 
 format-check: bootstrap
 	@scripts/format_check.sh
+
+lint: bootstrap
+	@scripts/lint.sh
+
+coverage:
+	@CPE_SHARED=$(SHARED) scripts/coverage.sh
 
 clean:
 	rm -rf $(BUILD)

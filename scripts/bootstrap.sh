@@ -10,19 +10,21 @@
 #   --with-browser  also Debian's chromium (end-to-end tests)
 #   --with-servers  also PostgreSQL and Redis servers (scale-out tests)
 #   --with-fuzz     also clang-14 and its libFuzzer/sanitizer runtimes (make fuzz, make test)
+#   --with-coverage also gcovr (make coverage)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs=(build-essential cmake pkg-config
       libsqlite3-dev zlib1g-dev libjansson-dev libgsl-dev libxgboost-dev
       libwebsockets-dev libcurl4-openssl-dev liburing-dev nodejs npm python3 curl
-      clang-format)
+      clang-format clang-tidy)
 for a in "$@"; do
   case "$a" in
     --with-browser) pkgs+=(chromium fonts-dejavu-core) ;;
     --with-servers) pkgs+=(postgresql redis-server libpq-dev libhiredis-dev) ;;
     --with-bench)   pkgs+=(wrk hyperfine) ;;
     --with-fuzz)    pkgs+=(clang-14 libclang-rt-14-dev) ;;
+    --with-coverage) pkgs+=(gcovr) ;;
     *) echo "bootstrap: unknown option '$a'" >&2; exit 2 ;;
   esac
 done

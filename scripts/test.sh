@@ -6,6 +6,7 @@
 #   4. fuzz harnesses (clang-14 libFuzzer, ASan+UBSan): each over its corpus + 10 s of new inputs
 #   5. integration tests: backend/tests/integration/test_*.sh against the real binary
 #   6. frontend unit tests (vitest) and end-to-end tests (Chromium) when frontend/ exists
+#   7. static checks, one suite each: format-check (clang-format), clang-tidy, eslint
 # Each suite adds to the pass/fail counts; the run fails if any suite fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -86,6 +87,19 @@ if [ -f frontend/package.json ]; then
     [ $ok = 1 ] || { [ -n "$line" ] || failed=$((failed + 1)); suites_failed+=("e2e"); }
   fi
 fi
+
+echo "== static checks (format-check, clang-tidy, eslint)"
+static_suite() { # name, command... : one pass or one fail
+  local name=$1; shift
+  if "$@" >"build/$name.log" 2>&1; then
+    echo "ok   $name: $(tail -n 1 "build/$name.log")"; passed=$((passed + 1))
+  else
+    echo "FAIL $name"; tail -n 30 "build/$name.log"; failed=$((failed + 1)); suites_failed+=("$name")
+  fi
+}
+static_suite format-check scripts/format_check.sh
+static_suite clang-tidy scripts/lint.sh c
+[ -f frontend/package.json ] && static_suite eslint scripts/lint.sh frontend
 
 echo
 [ ${#suites_failed[@]} -eq 0 ] || echo "failed suites: ${suites_failed[*]}"

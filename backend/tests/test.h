@@ -93,6 +93,15 @@ static const char *t_cur_name;
 #define TEST_DONE()                                                                                \
     (printf("%d passed, %d failed, %d skipped\n", t_passed, t_failed, t_skipped), t_failed ? 1 : 0)
 
+/* Write text to path (created or truncated): 0, or -1 when it cannot be written. */
+static inline int test_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    int bad = fputs(text, f) < 0;
+    return fclose(f) || bad ? -1 : 0;
+}
+
 /* A fresh private directory for this test process (removed by the OS tmp cleaner). */
 static inline const char *test_tmpdir(void)
 {

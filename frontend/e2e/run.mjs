@@ -434,6 +434,28 @@ test('reconnects after the server restarts and fills the gap', async ({ page, re
     `after the reconnect the cockpit lacks bars that /market-data has (of ${diff.n}): ${JSON.stringify(diff.missing.slice(0, 3))}`);
 });
 
+// GET /docs: Swagger UI from the frontend build over /openapi.json, with nothing fetched from
+// anywhere but the server (no CDN: the page works offline).
+test('the API reference at /docs lists /predict', async ({ url, freshPage }) => {
+  const f = await freshPage();
+  try {
+    const origin = new URL(url).origin;
+    const elsewhere = [];
+    f.page.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('data:')) elsewhere.push(r.url()); });
+    const res = await f.page.goto(new URL('docs', url).href);
+    assert(res?.status() === 200, `GET /docs answered ${res?.status()}`);
+    assert((await f.page.title()) === 'cpe API reference', `title "${await f.page.title()}"`);
+    const op = f.page.locator('.opblock-get .opblock-summary-path[data-path="/predict"]');
+    await op.first().waitFor({ timeout: 20_000 });
+    assert(await op.first().isVisible(), 'GET /predict is not shown');
+    assert(await f.page.isVisible('.opblock-post .opblock-summary-path[data-path="/predict"]'), 'POST /predict is not shown');
+    await f.page.screenshot({ path: join(ART, 'api-docs.png') });
+    assert(elsewhere.length === 0, `the page fetched from elsewhere: ${elsewhere.slice(0, 3).join(', ')}`);
+  } finally {
+    await f.close();
+  }
+});
+
 test('mount/unmount leaks nothing', async ({ url, freshPage }) => {
   // a page of its own: the earlier checks' element queries stay referenced from the DevTools
   // console handles, and such a detached element holds (through React's fiber pointer on it)

@@ -25,6 +25,9 @@ int cpe_buf_puts(cpe_buf_t *b, const char *s);
 int cpe_buf_putc(cpe_buf_t *b, char c);
 int cpe_buf_printf(cpe_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cpe_buf_vprintf(cpe_buf_t *b, const char *fmt, va_list ap);
+/* Append the whole regular file at path (within the buffer's cap). 0, or CPE_ENOTFOUND when it
+ * cannot be opened or is not a regular file, CPE_ETOOBIG, CPE_ENOMEM, CPE_EIO. */
+int cpe_buf_read_file(cpe_buf_t *b, const char *path);
 /* Take ownership of the data (caller frees); the buffer is left empty. */
 char *cpe_buf_steal(cpe_buf_t *b, size_t *len);
 

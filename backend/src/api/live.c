@@ -27,7 +27,7 @@ static void merge(cpe_bar_t *a, const cpe_bar_t *b)
     a->high = fmax(a->high, b->high);
     a->low = fmin(a->low, b->low);
     a->close = b->close;
-#define SUM(f) a->f = isnan(a->f) ? b->f : isnan(b->f) ? a->f : a->f + b->f
+#define SUM(f) (a->f = isnan(a->f) ? b->f : isnan(b->f) ? a->f : a->f + b->f)
     SUM(volume);
     SUM(quote_volume);
     SUM(trades);
@@ -248,7 +248,6 @@ int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d)
     } else if (mode == CPE_LIVE_EXCHANGE) {
         /* explicit: keep the feed even before data flows (it reconnects; /health says stale) */
         if ((rc = live_exchange_open(l, 0, d)) && rc != CPE_ETIMEOUT) goto fail;
-        rc = 0;
         snprintf(l->st.note, sizeof l->st.note,
                  "--source live: exchange streams (Binance, falling back to Bybit, OKX)");
     } else {

@@ -178,8 +178,9 @@ static double newest_close(cpe_store_t *st, const char *instr)
 
 int live_sim_start(cpe_live_t *l, cpe_diag_t *d)
 {
+    const int nsym = l->nsym; /* one count for the arrays below */
     const char *names[CPE_LIVE_MAX_SYMBOLS];
-    for (int i = 0; i < l->nsym; i++)
+    for (int i = 0; i < nsym; i++)
         names[i] = l->sym[i].symbol;
     int64_t now = cpe_now_ms();
     int64_t start =
@@ -188,7 +189,7 @@ int live_sim_start(cpe_live_t *l, cpe_diag_t *d)
     /* continue after the newest stored simulated bar (the price carries on from it) */
     double last_close[CPE_LIVE_MAX_SYMBOLS], last_oi[CPE_LIVE_MAX_SYMBOLS];
     int64_t last_ts = INT64_MIN;
-    for (int i = 0; i < l->nsym; i++) {
+    for (int i = 0; i < nsym; i++) {
         last_close[i] = last_oi[i] = NAN;
         char inst[CPE_INSTR_KEY_MAX];
         snprintf(inst, sizeof inst, "sim:spot:%s", names[i]);
@@ -213,9 +214,9 @@ int live_sim_start(cpe_live_t *l, cpe_diag_t *d)
     }
     if (last_ts != INT64_MIN && last_ts + CPE_MS_PER_MIN > start) start = last_ts + CPE_MS_PER_MIN;
     cpe_sim_config_t sc;
-    int rc = cpe_sim_config_default(&sc, names, (size_t)l->nsym, l->cfg.seed, start, d);
+    int rc = cpe_sim_config_default(&sc, names, (size_t)nsym, l->cfg.seed, start, d);
     if (rc) return rc;
-    for (int i = 0; i < l->nsym; i++) {
+    for (int i = 0; i < nsym; i++) {
         if (!(last_close[i] > 0)) { /* no simulated history: carry on from the real price */
             cpe_resolved_t r;       /* the universe's rule: real exchanges first */
             if (!cpe_store_resolve(l->store, names[i], CPE_MARKET_ANY, 0, CPE_PREFER_REAL,

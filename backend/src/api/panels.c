@@ -112,7 +112,7 @@ static int cmp_level(const void *a, const void *b)
 size_t cpe_sr_levels(const cpe_bar_t *b, size_t n, int swing, double tol_rel, cpe_level_t *out,
                      size_t max)
 {
-    if (swing < 1 || n < (size_t)(2 * swing + 1) || max == 0) return 0;
+    if (swing < 1 || n < 2 * (size_t)swing + 1 || max == 0) return 0;
     cand_t *c = malloc(2 * n * sizeof *c);
     cpe_level_t *lv = malloc(2 * n * sizeof *lv);
     size_t nc = 0, nl = 0, nout = 0;

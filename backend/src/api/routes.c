@@ -109,6 +109,9 @@ const cpe_route_t cpe_api_routes[] = {
      "text/plain", 1},
     {CPE_GET, "/openapi.json", route_openapi, "openapi", "This document", NULL, "200 429",
      "application/json", 1},
+    {CPE_GET, "/docs", cpe_route_docs, "docs",
+     "This document as an interactive page (Swagger UI; needs the built frontend)", NULL,
+     "200 404 429", "text/html", 1},
     {0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
 };
 

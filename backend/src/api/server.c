@@ -311,30 +311,6 @@ static int send_error(struct lws *wsi, cpe_api_t *api, conn_t *c, int status, co
 
 /* ---------- static files ---------- */
 
-static int read_file(const char *path, cpe_buf_t *b)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return CPE_ENOTFOUND;
-    struct stat st;
-    int rc = 0;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode))
-        rc = CPE_ENOTFOUND;
-    else if ((rc = cpe_buf_reserve(b, (size_t)st.st_size)) == 0) {
-        size_t got = 0;
-        while (got < (size_t)st.st_size) {
-            ssize_t k = read(fd, b->data + got, (size_t)st.st_size - got);
-            if (k <= 0) {
-                rc = CPE_EIO;
-                break;
-            }
-            got += (size_t)k;
-        }
-        b->len = got;
-    }
-    close(fd);
-    return rc;
-}
-
 static int serve_static(struct lws *wsi, cpe_api_t *api, conn_t *c)
 {
     c->slot = api->slot_static;
@@ -350,7 +326,7 @@ static int serve_static(struct lws *wsi, cpe_api_t *api, conn_t *c)
     snprintf(fpath, sizeof fpath, "%s%s", api->static_dir, rel);
     cpe_buf_t b;
     cpe_buf_init(&b, 64u * 1024 * 1024);
-    int rc = read_file(fpath, &b);
+    int rc = cpe_buf_read_file(&b, fpath);
     const char *served = rel;
     if (rc == CPE_ENOTFOUND) {
         /* SPA fallback: a path without a file extension is a client-side route. */
@@ -358,7 +334,7 @@ static int serve_static(struct lws *wsi, cpe_api_t *api, conn_t *c)
         if (!strchr(slash ? slash : rel, '.')) {
             snprintf(fpath, sizeof fpath, "%s/index.html", api->static_dir);
             cpe_buf_reset(&b);
-            rc = read_file(fpath, &b);
+            rc = cpe_buf_read_file(&b, fpath);
             served = "/index.html";
         }
     }
@@ -533,6 +509,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     struct lws_context *ctx = lws_get_context(wsi);
     cpe_api_t *api = ctx ? lws_context_user(ctx) : NULL;
     conn_t *c = user;
+    if (!api) return lws_callback_http_dummy(wsi, reason, user, in, len); /* no server state */
     if (!c && reason != LWS_CALLBACK_EVENT_WAIT_CANCELLED &&
         reason != LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
         return lws_callback_http_dummy(wsi, reason, user, in, len); /* no connection state */

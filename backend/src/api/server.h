@@ -149,6 +149,8 @@ double cpe_api_basis_out(double basis);
 
 /* calibration.c */
 int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp);
+/* docs.c: GET /docs, the interactive API reference (dist/docs.html) */
+int cpe_route_docs(cpe_req_t *req, cpe_resp_t *resp);
 
 /* market.c */
 int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp);

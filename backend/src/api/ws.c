@@ -24,6 +24,7 @@ struct ws_client **cpe_conn_ws_slot(void *user);
 static void q_compact_collapsible(ws_client_t *c, const cpe_wsmsg_t *m)
 {
     int w = 0;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of message pointers
     cpe_wsmsg_t **tmp = malloc((size_t)c->qalloc * sizeof *tmp);
     if (!tmp) return;
     for (int i = 0; i < c->qlen; i++) {
@@ -36,6 +37,7 @@ static void q_compact_collapsible(ws_client_t *c, const cpe_wsmsg_t *m)
         }
         tmp[w++] = x;
     }
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of message pointers
     memcpy(c->q, tmp, (size_t)w * sizeof *tmp);
     free(tmp);
     c->qhead = 0;
@@ -56,6 +58,7 @@ void cpe_ws_enqueue(ws_client_t *c, cpe_wsmsg_t *m)
     }
     if (c->qlen == c->qalloc) {
         int na = c->qalloc ? c->qalloc * 2 : 8;
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of message pointers
         cpe_wsmsg_t **nq = malloc((size_t)na * sizeof *nq);
         if (!nq) return;
         for (int i = 0; i < c->qlen; i++)
@@ -481,6 +484,7 @@ int cpe_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return cpe_ws_allow_upgrade(wsi, api) ? 0 : 1;
     case LWS_CALLBACK_ESTABLISHED:
+        if (!slot) return -1; /* no per-connection state to keep the client in */
         c = calloc(1, sizeof *c);
         if (!c) return -1;
         c->wsi = wsi;
@@ -610,6 +614,8 @@ int cpe_ws_start(cpe_api_t *api, cpe_diag_t *d)
 void cpe_ws_close_all(cpe_api_t *api)
 {
     while (api->clients)
+        /* c->api is api: client_free unlinks the head from api->clients before freeing it */
+        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc)
         client_free(api->clients);
     cpe_ws_broadcast_close(api);
 }

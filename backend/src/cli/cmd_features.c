@@ -382,7 +382,7 @@ static int run_input(cpe_args_t *a, const char *in, const char *outp)
             for (int k = 0; k < C_N; k++)
                 col[k] = (size_t)binance_pos[k] < c.nf ? binance_pos[k] : -1;
         }
-        cpe_bar_t b;
+        cpe_bar_t b = {0};
         if ((rc = parse_bar(&c, col, prev, &b, &d))) break;
         prev = b.ts_ms;
         if ((rc = cpe_features_push(f, &b, NULL, 0, out_row_begin(&o, b.ts_ms)))) {

@@ -139,7 +139,6 @@ static int read_column(const char *path, const char *want, int is_returns, serie
                 goto out;
             }
             prev_t = t;
-            prev_line = c.line;
             have_t = 1;
         }
         double x;

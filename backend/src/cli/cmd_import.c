@@ -63,6 +63,7 @@ static int collect(cpe_args_t *a, char ***files, size_t *n)
             cpe_import_free_list(list, nl);
             free(all ? all : *files);
             *files = NULL;
+            *n = 0;
             return cpe_cli_fail(a, 1, "out of memory");
         }
         memcpy(all + *n, list, nl * sizeof *list);

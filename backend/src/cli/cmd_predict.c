@@ -156,7 +156,7 @@ static int run_predict(cpe_args_t *a)
     int64_t ref = at != INT64_MAX ? at : cpe_now_ms();
     in.stale = ref - (in.ts_ms + CPE_MS_PER_MIN) > STALE_AFTER_MS;
     cpe_prediction_t out;
-    if ((rc = cpe_predictor_predict(&p, &in, &h, 1, &out, &d)) != 0) {
+    if (cpe_predictor_predict(&p, &in, &h, 1, &out, &d) != 0) {
         rc = cpe_cli_fail(a, 1, "%s", d.msg);
         goto out;
     }

@@ -152,7 +152,7 @@ static int run(cpe_args_t *a)
         for (int m = 0; m < 2; m++) {
             tally_t *t = &tally[s][m];
             if ((m == 0 && !cfg.spot) || (m == 1 && !cfg.perp)) continue;
-            qsort(t->min, t->n, sizeof *t->min, cmp_i64);
+            if (t->n > 1) qsort(t->min, t->n, sizeof *t->min, cmp_i64);
             size_t dups = 0, missing = 0;
             for (size_t i = 1; i < t->n; i++) {
                 if (t->min[i] == t->min[i - 1])

@@ -75,7 +75,7 @@ static int run_serve(cpe_args_t *a)
         if (!c.jwt_secret[0]) return cpe_cli_fail(a, 2, "--make-token needs CPE_JWT_SECRET");
         char payload[256], tok[1024];
         snprintf(payload, sizeof payload, "{\"sub\":\"%.64s\",\"exp\":%lld}", sub,
-                 (long long)(cpe_now_ms() / 1000 + ttl));
+                 (long long)(cpe_now_ms() / 1000) + ttl);
         if (cpe_jwt_sign(payload, c.jwt_secret, tok, sizeof tok))
             return cpe_cli_fail(a, 1, "token too long");
         printf("%s\n", tok);

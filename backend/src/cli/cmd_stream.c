@@ -19,9 +19,12 @@ static int parse_url(const char *url, char *host, size_t hcap, int *port, char *
     if (!slash) slash = h + strlen(h);
     if (!colon || colon > slash) return -1;
     snprintf(host, hcap, "%.*s", (int)(colon - h), h);
-    *port = atoi(colon + 1);
+    char *end;
+    long pt = strtol(colon + 1, &end, 10);
+    if (end != slash || pt < 1 || pt > 65535) return -1;
+    *port = (int)pt;
     snprintf(path, pcap, "%s", *slash ? slash : "/ws");
-    return *port > 0 ? 0 : -1;
+    return 0;
 }
 
 static int run_stream(cpe_args_t *a)

@@ -2,9 +2,12 @@
 #include "cpe/buf.h"
 #include "cpe/error.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void cpe_buf_init(cpe_buf_t *b, size_t cap)
 {
@@ -93,4 +96,29 @@ char *cpe_buf_steal(cpe_buf_t *b, size_t *len)
     b->data = NULL;
     b->len = b->alloc = 0;
     return p;
+}
+
+int cpe_buf_read_file(cpe_buf_t *b, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return CPE_ENOTFOUND;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+        rc = CPE_ENOTFOUND;
+    else if ((rc = cpe_buf_reserve(b, (size_t)st.st_size)) == 0) {
+        size_t got = 0;
+        while (got < (size_t)st.st_size) {
+            ssize_t k = read(fd, b->data + b->len + got, (size_t)st.st_size - got);
+            if (k <= 0) {
+                rc = CPE_EIO;
+                break;
+            }
+            got += (size_t)k;
+        }
+        b->len += got;
+        b->data[b->len] = 0;
+    }
+    close(fd);
+    return rc;
 }

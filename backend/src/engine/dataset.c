@@ -297,7 +297,7 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
     int64_t warm = o.warmup_ms < 0 ? 0 : o.warmup_ms ? o.warmup_ms : 31 * MS_DAY;
     int64_t tail = o.label_tail_ms < 0 ? 0 : o.label_tail_ms ? o.label_tail_ms : MS_DAY + MS_MIN;
     cpe_instrument_t in;
-    cpe_series_info_t si;
+    cpe_series_info_t si = {0};
     int rc = resolve(st, symbol, from_ms, to_ms, &in, &si, d);
     if (rc) return rc;
     cpe_instrument_key(&in, out->instrument);

@@ -96,7 +96,7 @@ out:
 int cpe_mldata_load_recent(cpe_store_t *st, const char *sym, int64_t at_ms, cpe_mldata_t *m,
                            cpe_diag_t *d)
 {
-    int64_t last;
+    int64_t last = 0;
     int rc = cpe_mldata_last_bar(st, sym, &last, d);
     if (rc) return rc;
     if (at_ms != INT64_MAX) {

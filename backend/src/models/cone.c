@@ -268,7 +268,7 @@ int cpe_cone_simulate(cpe_cone_ws_t *ws, const cpe_garch_t *m, double h_next, in
         ws->h_sum[k] = cpe_garch_forecast_sum(m, h_next, k);
         /* bin of X_k on a grid of the analytic sd of X_k */
         double inv_w = NB / (2.0 * HIST_HALF_WIDTH_SD * sqrt(ws->h_sum[k]));
-        const double c0 = NB / 2 + 1.0, top = NB + 1.0;
+        const double c0 = NB / 2.0 + 1.0, top = NB + 1.0;
         memset(count, 0, sizeof count);
         int i = 0;
         while (i < n) {

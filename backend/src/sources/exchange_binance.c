@@ -295,10 +295,10 @@ out:
 static void rate_header(const char *name, const char *value, cpe_rate_info_t *ri)
 {
     if (!strcmp(name, "x-mbx-used-weight-1m")) {
-        ri->used = atof(value);
+        ri->used = exj_header_num(value);
         ri->limit = 1200; /* the public weight limit per minute of the docs (spec 9.1) */
     } else if (!strcmp(name, "retry-after")) {
-        ri->retry_after_ms = (int64_t)(atof(value) * 1000);
+        exj_retry_after(value, ri);
     }
 }
 

@@ -295,13 +295,14 @@ out:
 static void rate_header(const char *name, const char *value, cpe_rate_info_t *ri)
 {
     if (!strcmp(name, "x-bapi-limit-status"))
-        ri->remaining = atof(value);
+        ri->remaining = exj_header_num(value);
     else if (!strcmp(name, "x-bapi-limit"))
-        ri->limit = atof(value);
-    else if (!strcmp(name, "x-bapi-limit-reset-timestamp"))
-        ri->reset_ms = atoll(value);
-    else if (!strcmp(name, "retry-after"))
-        ri->retry_after_ms = (int64_t)(atof(value) * 1000);
+        ri->limit = exj_header_num(value);
+    else if (!strcmp(name, "x-bapi-limit-reset-timestamp")) {
+        double t = exj_header_num(value);
+        if (t >= 0) ri->reset_ms = (int64_t)t;
+    } else if (!strcmp(name, "retry-after"))
+        exj_retry_after(value, ri);
 }
 
 const cpe_exchange_t cpe_exchange_bybit = {

@@ -309,7 +309,7 @@ out:
 
 static void rate_header(const char *name, const char *value, cpe_rate_info_t *ri)
 {
-    if (!strcmp(name, "retry-after")) ri->retry_after_ms = (int64_t)(atof(value) * 1000);
+    if (!strcmp(name, "retry-after")) exj_retry_after(value, ri);
 }
 
 const cpe_exchange_t cpe_exchange_okx = {

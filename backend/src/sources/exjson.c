@@ -111,3 +111,15 @@ int exj_book_depth(const json_t *bids, const json_t *asks, cpe_point_t *p)
     }
     return 0;
 }
+
+double exj_header_num(const char *v)
+{
+    double x;
+    return cpe_parse_double(v, strlen(v), &x) || !isfinite(x) ? NAN : x;
+}
+
+void exj_retry_after(const char *v, cpe_rate_info_t *ri)
+{
+    double s = exj_header_num(v);
+    if (s >= 0) ri->retry_after_ms = (int64_t)(s * 1000);
+}

@@ -21,6 +21,11 @@ const char *exj_get_str(const json_t *obj, const char *key);
 json_t *exj_load(const char *who, const char *text, size_t len, cpe_diag_t *d);
 /* Validate a kline (finite, high >= low, ...) before emitting. */
 int exj_kline_ok(const cpe_kline_t *k);
+/* A rate-limit header's value as a number; NaN when it is not one (so the field stays
+ * unknown: atof would have said 0, "no requests left"). */
+double exj_header_num(const char *v);
+/* Retry-After in seconds into ri->retry_after_ms; left as it was when not a number. */
+void exj_retry_after(const char *v, cpe_rate_info_t *ri);
 /* Fill the common part of an event. */
 void exj_event_init(cpe_market_event_t *ev, cpe_data_kind_t kind, cpe_market_kind_t m,
                     const char *symbol);

@@ -248,7 +248,7 @@ void *feed_rest_main(void *arg)
     struct cpe_feed *f = arg;
     CURL *h = curl_easy_init();
     for (;;) {
-        feed_job_t j;
+        feed_job_t j = {0};
         pthread_mutex_lock(&f->jmu);
         int64_t wait;
         for (;;) {

@@ -37,8 +37,11 @@ static int parse_base(const char *base, int *tls, char *host, size_t hcap, int *
     host[hl] = 0;
     p += hl;
     if (*p == ':') {
-        *port = atoi(p + 1);
-        p += 1 + strspn(p + 1, "0123456789");
+        char *end;
+        long pt = strtol(p + 1, &end, 10);
+        if (end == p + 1 || pt < 1 || pt > 65535) return CPE_EINVAL;
+        *port = (int)pt;
+        p = end;
     }
     snprintf(prefix, pcap, "%s", p);
     return 0;
@@ -198,13 +201,14 @@ static void tick(lws_sorted_usec_list_t *sul)
                 cpe_fb_tick(&f->fb[s][m][k], now);
     int want[FEED_MAX_CONN];
     enum conn_state states[FEED_MAX_CONN];
-    for (int i = 0; i < f->nconns; i++) {
+    const int nconns = f->nconns; /* the connections whose state was read under the lock */
+    for (int i = 0; i < nconns; i++) {
         want[i] = !stop && (f->conns[i].prov == 0 || group_used(f, &f->conns[i]));
         states[i] = f->conns[i].state;
     }
     pthread_mutex_unlock(&f->mu);
     if (stop) return;
-    for (int i = 0; i < f->nconns; i++) {
+    for (int i = 0; i < nconns; i++) {
         feed_conn_t *c = &f->conns[i];
         if (states[i] == C_RESOLVED) {
             if (c->resolve_failed)
@@ -286,6 +290,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             size_t n = strlen(msg);
             unsigned char buf[LWS_PRE + 2048];
             if (n > sizeof buf - LWS_PRE) return -1;
+            /* a frame of n bytes for lws_write, not a C string */
+            // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
             memcpy(buf + LWS_PRE, msg, n);
             if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n) return -1;
         }

@@ -521,7 +521,8 @@ static int add_field(cpe_csv_t *c, const char *p, size_t n, cpe_diag_t *d)
         if (s->fcap >= s->max_fields)
             return cpe_diag_set(d, CPE_ETOOBIG, "%s:%lld: more than %zu fields", c->name,
                                 (long long)s->next_line, s->max_fields);
-        size_t nc = s->fcap * 2 > s->max_fields ? s->max_fields : s->fcap * 2;
+        size_t nc = s->fcap ? s->fcap * 2 : 32;
+        if (nc > s->max_fields) nc = s->max_fields;
         cpe_csv_field_t *nf = realloc(c->f, nc * sizeof *nf);
         if (!nf) return cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", c->name);
         c->f = nf;

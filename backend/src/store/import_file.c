@@ -428,7 +428,7 @@ int cpe_import_list_dir(const char *dir, char ***paths, size_t *n, cpe_diag_t *d
         cpe_import_free_list(l.v, l.n);
         return rc;
     }
-    qsort(l.v, l.n, sizeof *l.v, cmp_str);
+    if (l.n > 1) qsort(l.v, l.n, sizeof *l.v, cmp_str);
     *paths = l.v;
     *n = l.n;
     return 0;

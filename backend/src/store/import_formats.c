@@ -166,7 +166,7 @@ static int stream_sink(imp_ctx_t *x, const cpe_csv_t *c, size_t col, const char 
 
 static int row_trades_large(imp_ctx_t *x, const cpe_csv_t *c, cpe_diag_t *d)
 {
-    imp_sink_t *s;
+    imp_sink_t *s = NULL;
     int rc = stream_sink(x, c, 1, "trade_large", &s, d);
     return rc ? rc : trade(x, c, s, 2, 3, 4, 5, 6, d);
 }
@@ -204,7 +204,7 @@ static int row_liq_snapshot(imp_ctx_t *x, const cpe_csv_t *c, cpe_diag_t *d)
 
 static int row_liq_stream(imp_ctx_t *x, const cpe_csv_t *c, cpe_diag_t *d)
 {
-    imp_sink_t *s;
+    imp_sink_t *s = NULL;
     int rc = stream_sink(x, c, 0, "liq", &s, d);
     return rc ? rc : liquidation(c, s, 1, 5, 6, 9, 10, d);
 }

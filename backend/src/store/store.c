@@ -86,6 +86,8 @@ static int grid_gaps(const int64_t *t, size_t n, int64_t a, int64_t z, int64_t s
     size_t cap = 0;
     int64_t expect = a;
     for (size_t i = 0; i <= n; i++) {
+        /* t is NULL only when n == 0 (the caller's out-of-memory path returns CPE_ENOMEM) */
+        // NOLINTNEXTLINE(clang-analyzer-core.NullDereference)
         int64_t next = i < n ? t[i] : z;
         if (next < expect) continue; /* repeated slot */
         if (next > z) next = z;

@@ -99,7 +99,7 @@ check "the server still answers after the errors" bash -c "$(declare -f status);
 # --- openapi vs routes -------------------------------------------------------------------
 curl -s "$B/openapi.json" >"$tmp/openapi.json"
 paths=$(grep -o '"/[a-z_./{}-]*":{"\(get\|post\)"' "$tmp/openapi.json" | sed 's/":{.*//; s/^"//' | sort | tr '\n' ' ')
-want="/backtest /backtest/{job_id} /calibration /explain /health /market-data /metrics /openapi.json /predict /predictions "
+want="/assets /backtest /backtest/{job_id} /calibration /docs /explain /health /market-data /metrics /openapi.json /predict /predictions "
 check "openapi.json lists exactly the routes ($paths)" test "$paths" = "$want"
 check "openapi.json is OpenAPI 3 with both /predict methods" \
   bash -c "grep -q '\"openapi\":\"3' $tmp/openapi.json && grep -q '\"/predict\":{\"get\":{.*\"post\":{' $tmp/openapi.json"
@@ -199,6 +199,7 @@ check "rate limit: 429 carries Retry-After and RATE_LIMITED" bash -c "grep -qi '
 mkdir -p "$tmp/dist/assets"
 echo '<!doctype html><title>cockpit</title>' >"$tmp/dist/index.html"
 echo 'console.log(1)' >"$tmp/dist/assets/index-AbCd1234.js"
+echo '<!doctype html><title>cpe API reference</title>' >"$tmp/dist/docs.html"
 start_server st CPE_RATE_LIMIT_PER_MIN=0 -- --db "$tmp/s.db" --source store --static "$tmp/dist"
 B3=http://127.0.0.1:$port
 curl -s -D "$tmp/s1" -o "$tmp/body" "$B3/"
@@ -206,6 +207,8 @@ check "static: / is index.html, no-cache" bash -c "grep -qi '^content-type: text
 curl -s -D "$tmp/s2" -o /dev/null "$B3/assets/index-AbCd1234.js"
 check "static: hashed assets are immutable JavaScript" bash -c "grep -qi '^content-type: text/javascript' $tmp/s2 && grep -qi 'immutable' $tmp/s2"
 check "static: an SPA route falls back to index.html" bash -c "$(declare -f status body_has); tmp=$tmp; status 200 $B3/replay/btc && body_has cockpit"
+curl -s -D "$tmp/s3" -o "$tmp/body" "$B3/docs"
+check "/docs is the frontend's docs.html, no-cache" bash -c "grep -q '^HTTP/1.1 200' $tmp/s3 && grep -qi '^content-type: text/html' $tmp/s3 && grep -qi '^cache-control: no-cache' $tmp/s3 && grep -q 'API reference' $tmp/body"
 check "static: a missing file is 404" bash -c "$(declare -f status); tmp=$tmp; status 404 $B3/assets/missing.js"
 curl -s -o "$tmp/body" --path-as-is "$B3/../../../../etc/passwd"
 check "static: no path traversal" bash -c "! grep -q 'root:' $tmp/body"

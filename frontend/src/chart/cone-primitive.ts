@@ -88,7 +88,8 @@ export function affinePriceToY(toY: (p: number) => number | null, a: number, b: 
 
 function band(ctx: CanvasRenderingContext2D, x: number[], top: number[], bottom: number[], color: string): void {
   ctx.beginPath();
-  for (let i = 0; i < x.length; i++) (i === 0 ? ctx.moveTo(x[i]!, top[i]!) : ctx.lineTo(x[i]!, top[i]!));
+  if (x.length > 0) ctx.moveTo(x[0]!, top[0]!);
+  for (let i = 1; i < x.length; i++) ctx.lineTo(x[i]!, top[i]!);
   for (let i = x.length - 1; i >= 0; i--) ctx.lineTo(x[i]!, bottom[i]!);
   ctx.closePath();
   ctx.fillStyle = color;

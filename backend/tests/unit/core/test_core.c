@@ -286,6 +286,24 @@ static void test_buf_refuses_past_cap(void)
     cpe_buf_free(NULL);
 }
 
+static void test_buf_read_file_appends_regular_files_only(void)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/f.txt", test_tmpdir());
+    CHECK_EQ_INT(test_write_file(path, "hello"), 0);
+    cpe_buf_t b;
+    cpe_buf_init(&b, 8);
+    CHECK_EQ_INT(cpe_buf_puts(&b, "> "), 0);
+    CHECK_EQ_INT(cpe_buf_read_file(&b, path), 0);
+    CHECK_STR(b.data, "> hello");
+    CHECK_EQ_INT(cpe_buf_read_file(&b, path), CPE_ETOOBIG); /* 7 + 5 > cap 8 */
+    CHECK_STR(b.data, "> hello");
+    CHECK_EQ_INT(cpe_buf_read_file(&b, test_tmpdir()), CPE_ENOTFOUND); /* a directory */
+    snprintf(path, sizeof path, "%s/missing.txt", test_tmpdir());
+    CHECK_EQ_INT(cpe_buf_read_file(&b, path), CPE_ENOTFOUND);
+    cpe_buf_free(&b);
+}
+
 static void test_rng_is_reproducible_and_moments_fit(void)
 {
     cpe_rng_t a, b;
@@ -331,6 +349,7 @@ int main(void)
     RUN(test_json_numbers_round_trip);
     RUN(test_json_arrays_match_item_by_item);
     RUN(test_buf_refuses_past_cap);
+    RUN(test_buf_read_file_appends_regular_files_only);
     RUN(test_rng_is_reproducible_and_moments_fit);
     RUN(test_realtime_after_ms_is_a_normalised_deadline);
     return TEST_DONE();

@@ -333,6 +333,30 @@ static void test_fallback_skips_failed_providers(void)
     CHECK_EQ_INT(cpe_fb_tick(&fb, T0 + 61000), 1); /* ... and is fresh while tertiary is silent */
 }
 
+/* rate-limit headers: numbers are read, anything else leaves the field unknown (it used to
+ * read as 0: "no requests left", "retry now") */
+static void test_rate_headers_ignore_what_is_not_a_number(void)
+{
+    cpe_rate_info_t ri;
+    cpe_rate_info_init(&ri);
+    cpe_exchange_binance.rate_header("x-mbx-used-weight-1m", "37", &ri);
+    cpe_exchange_binance.rate_header("retry-after", "2.5", &ri);
+    CHECK_NEAR(ri.used, 37, 0);
+    CHECK_EQ_INT(ri.retry_after_ms, 2500);
+    cpe_rate_info_init(&ri);
+    cpe_exchange_binance.rate_header("x-mbx-used-weight-1m", "many", &ri);
+    cpe_exchange_okx.rate_header("retry-after", "Wed, 21 Oct 2026 07:28:00 GMT", &ri);
+    CHECK(isnan(ri.used));
+    CHECK_EQ_INT(ri.retry_after_ms, 0);
+    cpe_rate_info_init(&ri);
+    cpe_exchange_bybit.rate_header("x-bapi-limit-status", "", &ri);
+    cpe_exchange_bybit.rate_header("x-bapi-limit", "600", &ri);
+    cpe_exchange_bybit.rate_header("x-bapi-limit-reset-timestamp", "1765100000000", &ri);
+    CHECK(isnan(ri.remaining));
+    CHECK_NEAR(ri.limit, 600, 0);
+    CHECK_EQ_INT(ri.reset_ms, 1765100000000LL);
+}
+
 static void test_backoff_grows_with_jitter_and_cap(void)
 {
     cpe_rng_t r;
@@ -358,6 +382,7 @@ int main(void)
     RUN(test_base_url_override_from_env);
     RUN(test_fallback_switches_when_primary_stale_and_reverts);
     RUN(test_fallback_skips_failed_providers);
+    RUN(test_rate_headers_ignore_what_is_not_a_number);
     RUN(test_backoff_grows_with_jitter_and_cap);
     return TEST_DONE();
 }
