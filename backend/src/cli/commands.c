@@ -20,8 +20,22 @@ static const cpe_command_t def_version = {"version", "print the version", "usage
 
 #define CPE_COMMANDS(X)                                                                            \
     X(import)                                                                                      \
-    X(simulate) X(summary) X(gaps) X(record) X(features) X(garch) X(train) X(evaluate) X(predict)  \
-        X(explain) X(cone) X(models) X(backtest) X(serve) X(stream) X(migrate)
+    X(simulate)                                                                                    \
+    X(summary)                                                                                     \
+    X(gaps)                                                                                        \
+    X(record)                                                                                      \
+    X(features)                                                                                    \
+    X(garch)                                                                                       \
+    X(train)                                                                                       \
+    X(evaluate)                                                                                    \
+    X(predict)                                                                                     \
+    X(explain)                                                                                     \
+    X(cone)                                                                                        \
+    X(models)                                                                                      \
+    X(backtest)                                                                                    \
+    X(serve)                                                                                       \
+    X(stream)                                                                                      \
+    X(migrate)
 
 #define CPE_DECLARE(name) extern const cpe_command_t cpe_cmddef_##name __attribute__((weak));
 CPE_COMMANDS(CPE_DECLARE)
