@@ -99,7 +99,7 @@ check "the server still answers after the errors" bash -c "$(declare -f status);
 # --- openapi vs routes -------------------------------------------------------------------
 curl -s "$B/openapi.json" >"$tmp/openapi.json"
 paths=$(grep -o '"/[a-z_./{}-]*":{"\(get\|post\)"' "$tmp/openapi.json" | sed 's/":{.*//; s/^"//' | sort | tr '\n' ' ')
-want="/backtest /backtest/{job_id} /explain /health /market-data /metrics /openapi.json /predict /predictions "
+want="/assets /backtest /backtest/{job_id} /explain /health /market-data /metrics /openapi.json /predict /predictions "
 check "openapi.json lists exactly the routes ($paths)" test "$paths" = "$want"
 check "openapi.json is OpenAPI 3 with both /predict methods" \
   bash -c "grep -q '\"openapi\":\"3' $tmp/openapi.json && grep -q '\"/predict\":{\"get\":{.*\"post\":{' $tmp/openapi.json"
