@@ -262,7 +262,7 @@ out:
 
 const cpe_command_t cpe_cmddef_evaluate = {
     "evaluate", "walk-forward evaluation: out-of-sample scores beside baselines",
-    "usage: cpe evaluate --symbol BTCUSDT [--from ISO] [--to ISO] [--out predictions.csv]\n"
+    "usage: cpe evaluate --symbol SYM [--from ISO] [--to ISO] [--out predictions.csv]\n"
     "                    [--json scores.json] [--folds 5] [--train-days 30] [--test-days 7]\n"
     "                    [--purge-h 24] [--embargo-h 6] [--rolling] [--paths 2000] [--step 5]\n"
     "                    [--max-rounds 500] [--no-aci] [--aci-gamma 0.005] [--db PATH]\n\n"

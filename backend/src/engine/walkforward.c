@@ -9,6 +9,7 @@
 #include "cpe/metrics.h"
 #include "cpe/predictor.h"
 #include "cpe/timeutil.h"
+#include "cpe/universe.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -28,7 +29,8 @@ void cpe_wf_config_default(cpe_wf_config_t *c)
     c->keep_records = 1;
     c->aci = 1;
     c->aci_gamma = 0.005;
-    snprintf(c->symbol, sizeof c->symbol, "%s", "BTCUSDT");
+    /* the first configured asset's symbol; callers set their own */
+    snprintf(c->symbol, sizeof c->symbol, "%s", cpe_asset_count() ? cpe_asset_at(0)->symbol : "");
     cpe_modelset_config_default(&c->ms);
 }
 

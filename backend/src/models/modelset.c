@@ -3,6 +3,7 @@
 
 #include "cpe/metrics.h"
 #include "cpe/scores.h"
+#include "cpe/universe.h"
 #include "cpe/timeutil.h"
 
 #include <math.h>
@@ -14,10 +15,10 @@ static const char *const regime_cols[4] = {"volatility_1h", "volatility_24h", "r
 
 void cpe_modelset_config_default(cpe_modelset_config_t *c)
 {
-    static const int hs[CPE_MS_MAX_H] = {1, 4, 8, 24};
     memset(c, 0, sizeof *c);
     c->n_h = CPE_MS_MAX_H;
-    memcpy(c->horizons_h, hs, sizeof hs);
+    _Static_assert(CPE_MS_MAX_H == CPE_NHORIZONS, "one model per horizon of the universe");
+    memcpy(c->horizons_h, cpe_horizons_h, sizeof c->horizons_h); /* the universe's */
     cpe_gbt_params_default(&c->cls, CPE_GBT_BINARY);
     cpe_gbt_params_default(&c->reg, CPE_GBT_REGRESSION);
     c->garch_hours = 8760;
