@@ -368,7 +368,7 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
     cpe_features_config_t cfg = {.main_kind = in.kind,
                                  .main_is_eth =
                                      !cpe_asset_params(asset, &par, NULL) && par.cross_numerator};
-    if ((rc = cpe_features_create(&cfg, &f))) goto nomem;
+    if (cpe_features_create(&cfg, &f)) goto nomem;
     size_t k = 0, r = 0;
     for (size_t i = 0; i < nb; i++) {
         int64_t ts = bars[i].ts_ms, close_ms = ts + MS_MIN;

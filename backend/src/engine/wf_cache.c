@@ -47,6 +47,7 @@ int cpe_wf_record_as_of(const cpe_prediction_t *p)
 {
     const char *w = strstr(p->model_version, "-wf-");
     unsigned y, m, dd;
+    /* NOLINTNEXTLINE(cert-err34-c): at most 4+2+2 digits cannot overflow; a count < 3 rejects */
     if (!w || sscanf(w + 4, "%4u%2u%2u", &y, &m, &dd) != 3 || m < 1 || m > 12 || dd < 1 || dd > 31)
         return 0;
     return p->ts_ms >= cpe_days_from_civil((int)y, m, dd) * CPE_MS_PER_DAY;
@@ -83,6 +84,7 @@ static int day_digests(cpe_store_t *st, const char *sym, int64_t from, int64_t t
 {
     size_t nd = (size_t)((to - from) / CPE_MS_PER_DAY), ns = 0;
     cpe_series_info_t *si = NULL;
+    if (!dg) return cpe_diag_set(d, CPE_ENOMEM, "out of memory");
     for (size_t i = 0; i < nd; i++)
         dg[i] = FNV0;
     if (st->ops->list_series(st, &si, &ns))
@@ -221,6 +223,7 @@ static int sink(int i, cpe_wf_result_t *res, void *ctx, cpe_diag_t *d)
 static int make_plans(run_t *r, const cpe_mlview_t *v, cpe_wf_plan_t *pl, cpe_diag_t *d)
 {
     const int64_t purge = r->c.purge_h * CPE_MS_PER_HOUR, train = r->c.train_days * CPE_MS_PER_DAY;
+    if (!pl || !r->todo) return cpe_diag_set(d, CPE_ENOMEM, "out of memory");
     for (int i = 0; i < r->n_todo; i++) {
         int64_t t = cpe_wfc_fold_start(r->from, r->todo[i]);
         cpe_wf_plan_t *p = &pl[i];
@@ -256,6 +259,7 @@ static int cancelled(const run_t *r, cpe_diag_t *d)
 
 static int train_missing(run_t *r, cpe_diag_t *d)
 {
+    if (r->n_todo < 1 || !r->todo) return 0;
     int64_t a = cpe_wfc_fold_start(r->from, r->todo[0]);
     int64_t b = cpe_wfc_fold_start(r->from, r->todo[r->n_todo - 1]) + CPE_WFC_WEEK_MS;
     int64_t purge = r->c.purge_h * CPE_MS_PER_HOUR, train = r->c.train_days * CPE_MS_PER_DAY;
@@ -301,7 +305,7 @@ int cpe_wfc_ensure(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t
     r.todo = malloc((size_t)r.n * sizeof *r.todo);
     int rc = dg && r.fp && r.state && r.todo ? 0 : cpe_diag_set(d, CPE_ENOMEM, "out of memory");
     if (!rc) rc = day_digests(st, symbol, in0, in1, dg, d);
-    for (int k = 0; k < r.n && !rc; k++) {
+    for (int k = 0; k < r.n && !rc && r.fp; k++) {
         int64_t t = cpe_wfc_fold_start(from_ms, k);
         size_t d0 = (size_t)((input_from(&r.c, t) - in0) / CPE_MS_PER_DAY);
         size_t d1 = (size_t)((t + CPE_WFC_WEEK_MS - in0) / CPE_MS_PER_DAY);

@@ -732,6 +732,7 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     out[F_HOUR_SIN] = f->hour_sin[hour];
     out[F_HOUR_COS] = f->hour_cos[hour];
     const int64_t fund_ms = 8 * 3600000LL; /* settlements at 00/08/16 UTC */
-    out[F_MINUTES_TO_FUNDING] = (double)(((fund_ms - close_ms % fund_ms) % fund_ms) / 60000);
+    const int64_t to_funding_min = ((fund_ms - close_ms % fund_ms) % fund_ms) / 60000;
+    out[F_MINUTES_TO_FUNDING] = (double)to_funding_min;
     return 0;
 }

@@ -224,7 +224,7 @@ static int parse_horizon(cpe_aci_t *a, int k, const json_t *o, cpe_diag_t *d)
         int rc = parse_band(json_array_get(bands, (size_t)b), bat, &h->band[b], d);
         if (rc) return rc;
     }
-    int64_t dropped;
+    int64_t dropped = 0;
     int rc = get_int(o, "dropped", at, 0, &dropped, d);
     if (rc) return rc;
     h->dropped = (uint64_t)dropped;
@@ -246,7 +246,7 @@ static int parse_horizon(cpe_aci_t *a, int k, const json_t *o, cpe_diag_t *d)
 static int parse_root(cpe_aci_t *a, const json_t *root, cpe_diag_t *d)
 {
     if (!json_is_object(root)) return cpe_diag_set(d, CPE_EINVAL, "aci: must be a JSON object");
-    int64_t format, cap;
+    int64_t format = 0, cap = 0;
     cpe_aci_opts_t o;
     cpe_aci_opts_default(&o);
     int rc;

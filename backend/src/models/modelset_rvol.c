@@ -140,7 +140,7 @@ int cpe_modelset_train_rvol(cpe_modelset_t *ms, const cpe_mlview_t *v, const siz
             goto out;
         }
         size_t vf = h.n - h.n / 5, nfit = 0;
-        while (nfit < vf && h.t[nfit] < h.t[vf] - (int64_t)H * CPE_MS_PER_HOUR)
+        while (vf < h.n && nfit < vf && h.t[nfit] < h.t[vf] - (int64_t)H * CPE_MS_PER_HOUR)
             nfit++;
         cpe_rvol_data_t dt = {.n = h.n,
                               .ncol = v->ncol,

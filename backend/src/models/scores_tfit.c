@@ -118,9 +118,9 @@ int cpe_t_fit(const double *z, size_t n, double *nu, double *scale, cpe_diag_t *
             rc = 0;
             break;
         }
-        double t = 1.0;
         int h;
-        for (h = 0; h < MAX_HALVINGS; h++, t *= 0.5) {
+        for (h = 0; h < MAX_HALVINGS; h++) {
+            const double t = ldexp(1.0, -h); /* step halving: 1, 1/2, 1/4, ... */
             np[0] = p[0] + t * step[0];
             np[1] = fmin(fmax(p[1] + t * step[1], lo), hi);
             tfit_eval(z, n, k, np[0], np[1], &trial);

@@ -141,6 +141,7 @@ void cpe_kl_huge_pages(void *p, size_t len)
     const uintptr_t hp = (uintptr_t)2 << 20;
     if (len < 4 * hp) return;
     uintptr_t a = ((uintptr_t)p + hp - 1) & ~(hp - 1), z = ((uintptr_t)p + len) & ~(hp - 1);
+    /* NOLINTNEXTLINE(performance-no-int-to-ptr): an address rounded to a page boundary */
     if (z > a) madvise((void *)a, z - a, MADV_HUGEPAGE);
 #else
     (void)p;

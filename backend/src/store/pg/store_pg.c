@@ -313,7 +313,7 @@ static int pgs_list_series(cpe_store_t *b, cpe_series_info_t **out, size_t *n)
     for (size_t i = 0; v && i < len; i++)
         row_to_info(r, (int)i, &v[i]);
     PQclear(r);
-    for (size_t i = 0; rc == 0 && i < len; i++)
+    for (size_t i = 0; v && rc == 0 && i < len; i++)
         rc = series_stats(s, &v[i]);
     if (rc == 0) {
         *out = v;

@@ -358,10 +358,12 @@ static int stage_points(pg_store_t *s, const cpe_point_t *p, size_t n, cpe_upser
     while (i < n && key_less(&p[i - 1], &p[i]))
         i++;
     if (i < n) {
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers to points */
         ord = malloc(n * sizeof *ord);
         if (!ord) return cpe_diag_set(&s->base.diag, CPE_ENOMEM, "out of memory sorting points");
         for (i = 0; i < n; i++)
             ord[i] = &p[i];
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers to points */
         qsort(ord, n, sizeof *ord, cmp_point);
     }
     pg_copy_t cp;

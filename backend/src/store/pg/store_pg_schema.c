@@ -53,7 +53,7 @@ static int query_int(pg_store_t *s, const char *sql, int *out)
         PQclear(r);
         return rc;
     }
-    *out = PQgetisnull(r, 0, 0) ? 0 : atoi(PQgetvalue(r, 0, 0));
+    *out = PQgetisnull(r, 0, 0) ? 0 : (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return 0;
 }
