@@ -260,6 +260,7 @@ static int cancelled(const run_t *r, cpe_diag_t *d)
 static int train_missing(run_t *r, cpe_diag_t *d)
 {
     if (r->n_todo < 1 || !r->todo) return 0;
+    /* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): classify() filled todo[0..n_todo) */
     int64_t a = cpe_wfc_fold_start(r->from, r->todo[0]);
     int64_t b = cpe_wfc_fold_start(r->from, r->todo[r->n_todo - 1]) + CPE_WFC_WEEK_MS;
     int64_t purge = r->c.purge_h * CPE_MS_PER_HOUR, train = r->c.train_days * CPE_MS_PER_DAY;
@@ -303,8 +304,13 @@ int cpe_wfc_ensure(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t
     r.fp = malloc((size_t)r.n * sizeof *r.fp);
     r.state = malloc((size_t)r.n * sizeof *r.state);
     r.todo = malloc((size_t)r.n * sizeof *r.todo);
-    int rc = dg && r.fp && r.state && r.todo ? 0 : cpe_diag_set(d, CPE_ENOMEM, "out of memory");
-    if (!rc) rc = day_digests(st, symbol, in0, in1, dg, d);
+    int rc = 0;
+    if (!dg || !r.fp || !r.state || !r.todo) {
+        rc = CPE_ENOMEM;
+        cpe_diag_set(d, rc, "out of memory");
+    } else {
+        rc = day_digests(st, symbol, in0, in1, dg, d);
+    }
     for (int k = 0; k < r.n && !rc && r.fp; k++) {
         int64_t t = cpe_wfc_fold_start(from_ms, k);
         size_t d0 = (size_t)((input_from(&r.c, t) - in0) / CPE_MS_PER_DAY);
