@@ -143,7 +143,9 @@ static void test_recovers_the_season_and_tracks_the_variance(void)
     size_t n = 0;
     int c24 = cpe_feature_index("realized_var_24h");
     for (size_t i = 0; i < s.n; i++) {
-        if (s.ts[i] < MON + 78 * CPE_MS_PER_DAY || s.ts[i] + 3600000 > MON + (int64_t)NB * 60000)
+        /* the true variance of the hour after the close: minutes m0 .. m0 + 59 must exist */
+        if (s.ts[i] < MON + 78 * CPE_MS_PER_DAY ||
+            s.ts[i] + 3600000 + 60000 > MON + (int64_t)NB * 60000)
             continue;
         size_t m0 = (size_t)((s.ts[i] - MON) / CPE_MS_PER_MIN) + 1;
         double tv = 0;
