@@ -71,6 +71,19 @@ static int run_train(cpe_args_t *a)
                h->scale.s1, h->scale.s2, h->use_direction ? "model" : "base rate",
                h->use_move ? "used" : "off", h->use_regime_drift ? "used" : "off");
     }
+    if (ms->rvol.ok) {
+        printf("cone: seasonal log-HAR on 1m realized variance, Student-t shape "
+               "(docs/MODELS_VOLATILITY.md 11)\n");
+        for (int k = 0; k < ms->rvol.n_h; k++) {
+            const cpe_rvol_h_t *r = &ms->rvol.h[k];
+            printf("%5dh   nu %.2f  scale %.3f  level %.3f  weights HAR/GARCH-t/EWMA %.2f/%.2f/%.2f"
+                   "  direction weight %.2f\n",
+                   r->horizon_h, r->nu, r->scale, r->level, r->w[0], r->w[1], r->w[2],
+                   ms->h[k].shrink_w);
+        }
+    } else {
+        printf("cone: GARCH-t Monte Carlo (no 1m realized measures in the rows)\n");
+    }
     printf("registered in %s%s\n", res.dir, res.champion ? " (champion)" : "");
 out:
     cpe_train_result_free(&res);
