@@ -93,11 +93,11 @@ typedef struct cpe_rvol_data {
 /* Column indices from feature names; 0 when every input exists, else CPE_EDATA. */
 int cpe_rvol_bind(cpe_rvol_t *m, const char *const *names, size_t ncol, cpe_diag_t *d);
 
-/* Seasonal factors from hourly samples of the training rows: rows whose 1h window ends
- * at t_close[i] with the ratio realized_var_1h / (realized_var_7d / 168) (and the volume
- * ratio volume_1h_vs_7d). Call once before the horizons. */
-int cpe_rvol_fit_season(cpe_rvol_t *m, const double *X, size_t ncol, const int64_t *t_close_ms,
-                        size_t n, cpe_diag_t *d);
+/* Seasonal factors from hourly samples of the training rows: row i is X + row[i] * ncol,
+ * its 1h window ends at t_close[i]; the ratio realized_var_1h / (realized_var_7d / 168)
+ * (and the volume ratio volume_1h_vs_7d). Call once before the horizons. */
+int cpe_rvol_fit_season(cpe_rvol_t *m, const double *X, size_t ncol, const size_t *row,
+                        const int64_t *t_close_ms, size_t n, cpe_diag_t *d);
 
 /* Fit horizon index k (horizon_h) on the data. */
 int cpe_rvol_fit_horizon(cpe_rvol_t *m, int k, int horizon_h, const cpe_rvol_data_t *data,

@@ -6,6 +6,7 @@
 #include "cpe/timeutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,13 +100,14 @@ static int hdata_build(const cpe_modelset_t *ms, const cpe_mlview_t *v, const si
     return 0;
 }
 
-static int horizon_col(int H)
+/* The feature column of the realized variance over a horizon ("realized_var_4h"), -1. */
+static int horizon_col(const cpe_mlview_t *v, int H)
 {
-    return H == 1    ? CPE_RVC_1H
-           : H == 4  ? CPE_RVC_4H
-           : H == 8  ? CPE_RVC_8H
-           : H == 24 ? CPE_RVC_24H
-                     : -1;
+    char name[32];
+    snprintf(name, sizeof name, "realized_var_%dh", H);
+    for (size_t j = 0; j < v->ncol; j++)
+        if (v->names[j] && !strcmp(v->names[j], name)) return (int)j;
+    return -1;
 }
 
 int cpe_modelset_train_rvol(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
@@ -118,24 +120,21 @@ int cpe_modelset_train_rvol(cpe_modelset_t *ms, const cpe_mlview_t *v, const siz
     int rc = 0;
     if (cpe_rvol_bind(m, v->names, v->ncol, &quiet) != 0) return 0; /* no realized columns */
     for (int k = 0; k < ms->n_h; k++)
-        if (horizon_col(ms->h[k].horizon_h) < 0) return 0; /* a horizon without its RV */
+        if (horizon_col(v, ms->h[k].horizon_h) < 0) return 0; /* a horizon without its RV */
     int64_t *tc = malloc((nrows ? nrows : 1) * sizeof *tc);
-    double *Xs = malloc((nrows ? nrows : 1) * v->ncol * sizeof *Xs);
     double *ret = malloc((size_t)(cfg->filter_hours > 24 ? cfg->filter_hours : 24) * sizeof *ret);
     hdata_t h = {0};
-    if (!tc || !Xs || !ret) {
+    if (!tc || !ret) {
         rc = cpe_diag_set(d, CPE_ENOMEM, "realized volatility: out of memory");
         goto out;
     }
-    for (size_t r = 0; r < nrows; r++) {
+    for (size_t r = 0; r < nrows; r++)
         tc[r] = v->ts_ms[rows[r]] + CPE_MS_PER_MIN;
-        memcpy(Xs + r * v->ncol, v->X + rows[r] * v->ncol, v->ncol * sizeof *Xs);
-    }
-    if (cpe_rvol_fit_season(m, Xs, v->ncol, tc, nrows, &quiet) != 0) goto out; /* too short */
+    if (cpe_rvol_fit_season(m, v->X, v->ncol, rows, tc, nrows, &quiet) != 0) goto out; /* short */
     for (int k = 0; k < ms->n_h; k++) {
         int H = ms->h[k].horizon_h;
-        if ((rc = hdata_build(ms, v, rows, nrows, cutoff, k, m->col[horizon_col(H)], cfg, &h,
-                              ret)) != 0) {
+        if ((rc = hdata_build(ms, v, rows, nrows, cutoff, k, horizon_col(v, H), cfg, &h, ret)) !=
+            0) {
             rc = cpe_diag_set(d, rc, "realized volatility: out of memory");
             goto out;
         }
@@ -166,7 +165,6 @@ out:
     if (!m->ok) m->n_h = 0;
     hdata_free(&h);
     free(tc);
-    free(Xs);
     free(ret);
     return rc;
 }

@@ -28,8 +28,8 @@ int cpe_rvol_bind(cpe_rvol_t *m, const char *const *names, size_t ncol, cpe_diag
     return 0;
 }
 
-int cpe_rvol_fit_season(cpe_rvol_t *m, const double *X, size_t ncol, const int64_t *t_close,
-                        size_t n, cpe_diag_t *d)
+int cpe_rvol_fit_season(cpe_rvol_t *m, const double *X, size_t ncol, const size_t *row,
+                        const int64_t *t_close, size_t n, cpe_diag_t *d)
 {
     int64_t *ts = malloc((n ? n : 1) * sizeof *ts);
     double *a = malloc((n ? n : 1) * sizeof *a), *b = malloc((n ? n : 1) * sizeof *b);
@@ -42,7 +42,7 @@ int cpe_rvol_fit_season(cpe_rvol_t *m, const double *X, size_t ncol, const int64
     int64_t last = INT64_MIN;
     for (size_t i = 0; i < n; i++) {
         if (last != INT64_MIN && t_close[i] - last < HOUR_MS) continue; /* hourly samples */
-        const double *x = X + i * ncol;
+        const double *x = X + row[i] * ncol;
         double rv1 = x[m->col[CPE_RVC_1H]], rvw = x[m->col[CPE_RVC_7D]];
         double vr = x[m->col[CPE_RVC_VOL1H]];
         if (!(rvw > 0) || !(rv1 >= 0) || !(vr >= 0)) continue;
