@@ -70,6 +70,16 @@
  * exists), as the contract says for OI; the same rule is applied to the reserve-difference
  * form of exchange netflow.
  *
+ * Coarse bars (a symbol whose history is hourly, e.g. ETH in the shared data): with
+ * bar_ms > 1 minute each pushed bar is one bar of that length and every window is
+ * counted as window / bar_ms bars (returns_1h is 1 bar of 1h, volatility_24h the sd of 24
+ * hourly returns — the same numbers as the 1m stream at that close). A window the bar does
+ * not divide, and every feature defined on single 1m bars (returns_1m, the candle shape,
+ * RSI, ATR, MACD, EMA cross, Bollinger, VWAP, the per-bar flow, volume and large-trade
+ * ratios) and the realized variances (sums of 1m returns) are NaN: missing, never an
+ * approximation with another meaning. So a model trained on coarse rows can read the 1m
+ * stream's vectors later (the shared columns mean the same).
+ *
  * Gaps: the engine does not invent bars. Windows are counted in pushed bars; a caller with
  * a hole in the 1m series should either push flat fill bars or accept that windows span it.
  *
@@ -182,8 +192,11 @@ typedef struct cpe_feature_obs {
 
 /* ---- the streaming state ----------------------------------------------------------- */
 
+#define CPE_FEATURES_BAR_MS 60000 /* the canonical bar: 1 minute */
+
 typedef struct cpe_features_config {
-    int64_t bar_ms;              /* 0 = 60000 (the canonical 1m bar) */
+    int64_t bar_ms;              /* 0 = 60000 (the canonical 1m bar); else a whole number of
+                                  * minutes: coarse bars (see "Coarse bars" above) */
     cpe_market_kind_t main_kind; /* CPE_SPOT (default) or CPE_PERP: which leg of the basis
                                   * the main closes are */
     int main_is_eth;             /* 0: main is BTC and CROSS_CLOSE is ETH (ratio = cross /

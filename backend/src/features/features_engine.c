@@ -16,6 +16,7 @@
 #define FLOW_CAP 2048u    /* netflow events kept for the 24h window */
 #define CORR_N 30         /* daily observations of a correlation */
 #define MS_30D (30LL * 86400000LL)
+#define MS_HOUR 3600000LL
 
 typedef struct wilder {
     int n, cnt;
@@ -37,6 +38,8 @@ typedef struct wsum { /* sum of (avail, v) events over a trailing window */
 struct cpe_features {
     cpe_features_config_t cfg;
     int64_t bar_ms;
+    int fine;                           /* 1m bars: every feature; else see features.h */
+    uint64_t k5m, k15m, k1h, k4h, k24h; /* windows in bars (0: the bar does not divide it) */
     uint64_t nbars;
     int64_t last_ts;
     unsigned seen;
@@ -183,6 +186,18 @@ static double main_close_at(const cpe_features_t *f, int64_t t_ms)
 
 /* ---- lifecycle ------------------------------------------------------------------------- */
 
+/* A window of w_ms in bars of bar_ms, 0 when the bar does not divide it. */
+static uint64_t window_bars(int64_t bar_ms, int64_t w_ms)
+{
+    return bar_ms > 0 && w_ms % bar_ms == 0 ? (uint64_t)(w_ms / bar_ms) : 0;
+}
+
+/* Columns defined on single 1m bars (or on windows of a few of them): NaN on coarser bars. */
+static const int per_minute_cols[] = {
+    F_RETURNS_1M,           F_HIGH_LOW_RANGE,  F_CLOSE_POSITION,   F_RSI_14,         F_RSI_7,
+    F_MACD_SIGNAL,          F_BB_POSITION,     F_EMA_CROSS,        F_VWAP_DEVIATION, F_ATR_14,
+    F_TRADE_FLOW_IMBALANCE, F_VOLUME_RATIO_1H, F_LARGE_TRADE_RATIO};
+
 void cpe_features_reset(cpe_features_t *f)
 {
     cpe_features_config_t cfg = f->cfg;
@@ -190,12 +205,18 @@ void cpe_features_reset(cpe_features_t *f)
     memset(f, 0, sizeof *f);
     f->cfg = cfg;
     f->bar_ms = bar_ms;
+    f->fine = bar_ms == CPE_FEATURES_BAR_MS;
+    f->k5m = window_bars(bar_ms, 5 * 60000LL);
+    f->k15m = window_bars(bar_ms, 15 * 60000LL);
+    f->k1h = window_bars(bar_ms, MS_HOUR);
+    f->k4h = window_bars(bar_ms, 4 * MS_HOUR);
+    f->k24h = window_bars(bar_ms, 24 * MS_HOUR);
     f->last_ts = INT64_MIN;
     wilder_init(&f->rsi14, 14);
     wilder_init(&f->rsi7, 7);
     wilder_init(&f->atr, 14);
     f->vwap_day = INT64_MIN;
-    cpe_realized_reset(&f->rv);
+    cpe_realized_reset(&f->rv, bar_ms);
     f->funding = f->fund_z = f->oi = f->lsr = f->basis = f->ratio = NAN;
     for (int i = 0; i < CPE_FUNDING_SRC_MAX; i++)
         f->fund_src[i] = NAN;
@@ -216,8 +237,10 @@ int cpe_features_create(const cpe_features_config_t *cfg, cpe_features_t **out)
     *out = NULL;
     cpe_features_config_t c = {0};
     if (cfg) c = *cfg;
-    if (c.bar_ms == 0) c.bar_ms = 60000;
-    if (c.bar_ms < 0 || (c.main_kind != CPE_SPOT && c.main_kind != CPE_PERP)) return CPE_EINVAL;
+    if (c.bar_ms == 0) c.bar_ms = CPE_FEATURES_BAR_MS;
+    if (c.bar_ms < CPE_FEATURES_BAR_MS || c.bar_ms % CPE_FEATURES_BAR_MS ||
+        (c.main_kind != CPE_SPOT && c.main_kind != CPE_PERP))
+        return CPE_EINVAL;
     cpe_features_t *f = malloc(sizeof *f);
     if (!f) return CPE_ENOMEM;
     f->cfg = c;
@@ -252,11 +275,11 @@ int cpe_features_source_present(const cpe_features_t *f, size_t i)
     unsigned need = d->sources & ~CPE_FSRC_SERIES;
     if ((f->seen & need) != need) return 0;
     if (i == F_OI_CHANGE_1H || i == F_OI_CHANGE_24H) {
-        int64_t w = (i == F_OI_CHANGE_1H ? 60 : 1440) * f->bar_ms;
+        int64_t w = (i == F_OI_CHANGE_1H ? 1 : 24) * MS_HOUR;
         return f->oi_interval_ms <= w;
     }
     if (i == F_NETFLOW_1H || i == F_NETFLOW_24H) {
-        int64_t w = (i == F_NETFLOW_1H ? 60 : 1440) * f->bar_ms;
+        int64_t w = (i == F_NETFLOW_1H ? 1 : 24) * MS_HOUR;
         for (int s = CPE_FSER_EXCHANGE_RESERVES; s <= CPE_FSER_EXCHANGE_NETFLOW; s++)
             if ((f->series_seen >> s & 1) && f->ser_interval_ms[s] <= w) return 1;
         return 0;
@@ -428,16 +451,18 @@ static void funding_window(cpe_features_t *f, int64_t close_ms)
 
 static inline double ret_k(const cpe_features_t *f, uint64_t t, uint64_t k)
 {
-    return f->nbars > k ? log(f->c[t & MASK] / f->c[(t - k) & MASK]) : NAN;
+    return k && f->nbars > k ? log(f->c[t & MASK] / f->c[(t - k) & MASK]) : NAN;
 }
 
-/* Move bar b of the short rings into the running 60-bar sums (drop bar b - 60). */
+/* Move bar t of the short rings into the running 1-hour sums (drop bar t - k1h). */
 static void short_sums(cpe_features_t *f, uint64_t t)
 {
+    const uint64_t W = f->k1h;
+    if (!W) return;
     if ((t + 1) % RESUM_EVERY == 0) { /* re-sum from the ring: no drift */
         f->s_flow60 = f->s_vol60 = f->s_liql60 = f->s_liqs60 = 0;
         f->n_notb60 = f->n_noliq60 = 0;
-        uint64_t k0 = t + 1 >= 60 ? t + 1 - 60 : 0;
+        uint64_t k0 = t + 1 >= W ? t + 1 - W : 0;
         for (uint64_t k = k0; k <= t; k++) {
             unsigned j = k & SMASK;
             f->s_flow60 += f->flow[j];
@@ -456,8 +481,8 @@ static void short_sums(cpe_features_t *f, uint64_t t)
     f->s_liqs60 += f->liq_s[j];
     f->n_notb60 += f->no_tb[j];
     f->n_noliq60 += f->no_liq[j];
-    if (t >= 60) {
-        unsigned o = (t - 60) & SMASK;
+    if (t >= W) {
+        unsigned o = (t - W) & SMASK;
         f->s_flow60 -= f->flow[o];
         f->s_vol60 -= f->vol[o];
         f->s_liql60 -= f->liq_l[o];
@@ -470,7 +495,7 @@ static void short_sums(cpe_features_t *f, uint64_t t)
 static double asof_change(const cpe_features_t *f, const double *ring, uint64_t t, uint64_t k,
                           int log_ratio)
 {
-    if (f->nbars <= k) return NAN;
+    if (!k || f->nbars <= k) return NAN;
     double a = ring[t & MASK], b = ring[(t - k) & MASK];
     if (log_ratio) return a > 0 && b > 0 ? log(a / b) : NAN;
     return a - b; /* NaN propagates */
@@ -501,8 +526,8 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     f->cts[j] = close_ms;
 
     /* returns (one log each) */
-    double r1 = ret_k(f, t, 1), r5 = ret_k(f, t, 5), r15 = ret_k(f, t, 15);
-    double r60 = ret_k(f, t, 60), r240 = ret_k(f, t, 240), r1440 = ret_k(f, t, 1440);
+    double r1 = ret_k(f, t, f->fine), r5 = ret_k(f, t, f->k5m), r15 = ret_k(f, t, f->k15m);
+    double r60 = ret_k(f, t, f->k1h), r240 = ret_k(f, t, f->k4h), r1440 = ret_k(f, t, f->k24h);
     f->r5[j] = r5;
     f->r60[j] = r60;
     out[F_RETURNS_1M] = r1;
@@ -514,18 +539,18 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     cpe_realized_push(&f->rv, r1, bar->volume, out);
 
     /* volatility over non-overlapping returns, two-pass */
-    if (f->nbars > 60) {
+    if (f->k5m && f->nbars > 12 * f->k5m) {
         double x[12];
         for (int i = 0; i < 12; i++)
-            x[i] = f->r5[(t - 5 * (uint64_t)i) & MASK];
+            x[i] = f->r5[(t - f->k5m * (uint64_t)i) & MASK];
         out[F_VOLATILITY_1H] = std_ddof1(x, 12);
     } else {
         out[F_VOLATILITY_1H] = NAN;
     }
-    if (f->nbars > 1440) {
+    if (f->k1h && f->nbars > 24 * f->k1h) {
         double x[24];
         for (int i = 0; i < 24; i++)
-            x[i] = f->r60[(t - 60 * (uint64_t)i) & MASK];
+            x[i] = f->r60[(t - f->k1h * (uint64_t)i) & MASK];
         out[F_VOLATILITY_24H] = std_ddof1(x, 24);
     } else {
         out[F_VOLATILITY_24H] = NAN;
@@ -603,10 +628,10 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     f->no_liq[sj] = !has_liq;
     short_sums(f, t);
     out[F_TRADE_FLOW_IMBALANCE] = !has_tb ? NAN : v == 0 ? 0.0 : (2 * tb - v) / v;
-    if (f->nbars >= 5) {
+    if (f->k5m && f->nbars >= f->k5m) {
         double sf = 0, sv = 0;
         int miss = 0;
-        for (uint64_t i = 0; i < 5; i++) {
+        for (uint64_t i = 0; i < f->k5m; i++) {
             unsigned k = (t - i) & SMASK;
             sf += f->flow[k];
             sv += f->vol[k];
@@ -616,7 +641,7 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     } else {
         out[F_CVD_5M] = NAN;
     }
-    int full60 = f->nbars >= 60;
+    int full60 = f->k1h && f->nbars >= f->k1h;
     out[F_CVD_1H] = !full60 || f->n_notb60 ? NAN : f->s_vol60 == 0 ? 0.0 : f->s_flow60 / f->s_vol60;
     out[F_VOLUME_RATIO_1H] = !full60 ? NAN : f->s_vol60 == 0 ? 0.0 : v / (f->s_vol60 / 60.0);
     if (!full60 || !has_liq) {
@@ -640,13 +665,14 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     while (f->dmin_t > f->dmin_h && f->l[f->dq_min[(f->dmin_t - 1) & MASK] & MASK] >= lo)
         f->dmin_t--;
     f->dq_min[f->dmin_t++ & MASK] = t;
-    if (t >= 1440) {
-        while (f->dq_max[f->dmax_h & MASK] + 1440 <= t)
+    const uint64_t k24 = f->k24h ? f->k24h : RING / 2; /* no 24h window: keep the deques bounded */
+    if (t >= k24) {
+        while (f->dq_max[f->dmax_h & MASK] + k24 <= t)
             f->dmax_h++;
-        while (f->dq_min[f->dmin_h & MASK] + 1440 <= t)
+        while (f->dq_min[f->dmin_h & MASK] + k24 <= t)
             f->dmin_h++;
     }
-    if (f->nbars >= 1440) {
+    if (f->k24h && f->nbars >= f->k24h) {
         double mx = f->h[f->dq_max[f->dmax_h & MASK] & MASK];
         double mn = f->l[f->dq_min[f->dmin_h & MASK] & MASK];
         out[F_RANGE_POSITION_24H] = mx == mn ? 0.5 : (c - mn) / (mx - mn);
@@ -666,9 +692,9 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     out[F_FUNDING_RATE] = f->funding;
     out[F_FUNDING_ZSCORE] = f->fund_z;
     out[F_OI_CHANGE_1H] =
-        f->oi_interval_ms <= 60 * f->bar_ms ? asof_change(f, f->oi_asof, t, 60, 1) : NAN;
+        f->oi_interval_ms <= MS_HOUR ? asof_change(f, f->oi_asof, t, f->k1h, 1) : NAN;
     out[F_OI_CHANGE_24H] =
-        f->oi_interval_ms <= 1440 * f->bar_ms ? asof_change(f, f->oi_asof, t, 1440, 1) : NAN;
+        f->oi_interval_ms <= 24 * MS_HOUR ? asof_change(f, f->oi_asof, t, f->k24h, 1) : NAN;
     out[F_LONG_SHORT_RATIO] = f->lsr;
     out[F_BASIS_ANNUALIZED] = f->basis;
     out[F_BID_ASK_IMBALANCE] = imbalance(f->book[1], f->book[4]);
@@ -677,10 +703,11 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     out[F_BOOK_SLOPE_2] = imbalance(f->book[2], f->book[5]);
 
     /* exchange netflow: reserve difference, else the netflow sum over the window */
-    static const uint64_t nf_win[2] = {60, 1440};
+    const uint64_t nf_win[2] = {f->k1h, f->k24h};
+    static const int64_t nf_ms[2] = {MS_HOUR, 24 * MS_HOUR};
     wsum_t *nfs[2] = {&f->nf1h, &f->nf24h};
     for (int w = 0; w < 2; w++) {
-        int64_t wms = (int64_t)nf_win[w] * f->bar_ms;
+        int64_t wms = nf_ms[w];
         double val = NAN;
         if ((f->series_seen >> CPE_FSER_EXCHANGE_RESERVES & 1) &&
             f->ser_interval_ms[CPE_FSER_EXCHANGE_RESERVES] <= wms) {
@@ -698,10 +725,10 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     out[F_NVT] = f->ser[CPE_FSER_NVT_SIGNAL];
 
     out[F_ETH_BTC_RATIO] = f->ratio;
-    out[F_ETH_BTC_RETURN_24H] = asof_change(f, f->ratio_asof, t, 1440, 1);
-    out[F_ETH_BTC_RETURN_1H] = asof_change(f, f->ratio_asof, t, 60, 1);
+    out[F_ETH_BTC_RETURN_24H] = asof_change(f, f->ratio_asof, t, f->k24h, 1);
+    out[F_ETH_BTC_RETURN_1H] = asof_change(f, f->ratio_asof, t, f->k1h, 1);
     out[F_BTC_DOMINANCE] = f->ser[CPE_FSER_BTC_DOMINANCE];
-    out[F_BTC_DOMINANCE_CHANGE] = asof_change(f, f->dom_asof, t, 1440, 0);
+    out[F_BTC_DOMINANCE_CHANGE] = asof_change(f, f->dom_asof, t, f->k24h, 0);
     out[F_SP500_CORR] = f->corr[0].value;
     out[F_GOLD_CORR] = f->corr[1].value;
     out[F_DXY_INVERSE] = f->corr[2].value;
@@ -734,5 +761,8 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     const int64_t fund_ms = 8 * 3600000LL; /* settlements at 00/08/16 UTC */
     const int64_t to_funding_min = ((fund_ms - close_ms % fund_ms) % fund_ms) / 60000;
     out[F_MINUTES_TO_FUNDING] = (double)to_funding_min;
+    if (!f->fine)
+        for (size_t i = 0; i < sizeof per_minute_cols / sizeof *per_minute_cols; i++)
+            out[per_minute_cols[i]] = NAN;
     return 0;
 }

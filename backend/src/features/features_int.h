@@ -90,9 +90,13 @@ typedef struct cpe_realized {
     double r[CPE_RV_RING], v[CPE_RV_RING]; /* returns and volumes by index & mask */
     uint64_t n, nv;                        /* returns and volumes pushed */
     double s2[CPE_RV_NWIN], bp, neg, sv[3];
+    uint64_t vwin[3]; /* volume windows in bars: 1 h, 24 h, 7 d (0 = not a whole number) */
 } cpe_realized_t;
 
-void cpe_realized_reset(cpe_realized_t *s);
+/* bar_ms: the engine's bar length. The realized variances need 1m returns (the engine
+ * pushes NaN returns for coarser bars: those columns stay NaN); the volume windows count
+ * window / bar_ms bars, NaN when the bar does not divide the window. */
+void cpe_realized_reset(cpe_realized_t *s, int64_t bar_ms);
 /* One bar: its 1m log return r1 (NaN for the first bar) and volume; writes the realized
  * columns of out. */
 void cpe_realized_push(cpe_realized_t *s, double r1, double volume, double *out);

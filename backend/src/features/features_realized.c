@@ -8,9 +8,12 @@
  *                       1440, 10080 (1 h, 4 h, 8 h, 24 h, 7 d); NaN until W returns exist
  *   bipower_var_24h     (pi/2) sum |r_t||r_t-1| over the last 1440 products (jump-robust)
  *   semivar_down_24h    sum of r^2 over the negative returns of the last 1440
- *   volume_1h_vs_7d     volume of the last 60 bars / (volume of the last 10080 / 168)
- *   volume_24h_vs_7d    volume of the last 1440 bars / (volume of the last 10080 / 7)
- *                       0 when the 7-day volume is 0; NaN until 10080 bars exist
+ *   volume_1h_vs_7d     volume of the last 1 h / (volume of the last 7 d / 168)
+ *   volume_24h_vs_7d    volume of the last 24 h / (volume of the last 7 d / 7)
+ *                       0 when the 7-day volume is 0; NaN until 7 days of bars exist.
+ *                       Windows count window / bar length bars (60, 1440, 10080 of 1m;
+ *                       1, 24, 168 of 1h bars, the same sums); the realized variances
+ *                       need 1m returns and stay NaN on coarser bars.
  *
  * A return is ln(c[t]/c[t-1]) between consecutive bars of the stream (a gap's return
  * spans the gap: its square still measures the variance of that interval). Running sums
@@ -28,11 +31,14 @@
 
 static const uint64_t rv_win[CPE_RV_NWIN] = {60, 240, 480, 1440, 10080};
 enum { W24 = 3, W7D = 4, BP_WIN = 1440 };
-static const uint64_t vol_win[3] = {60, 1440, 10080};
+static const int64_t vol_win_ms[3] = {3600000LL, 86400000LL, 604800000LL}; /* 1 h, 24 h, 7 d */
 
-void cpe_realized_reset(cpe_realized_t *s)
+void cpe_realized_reset(cpe_realized_t *s, int64_t bar_ms)
 {
     memset(s, 0, sizeof *s);
+    for (int w = 0; w < 3; w++)
+        s->vwin[w] =
+            bar_ms > 0 && vol_win_ms[w] % bar_ms == 0 ? (uint64_t)(vol_win_ms[w] / bar_ms) : 0;
 }
 
 static double sq(double x)
@@ -88,15 +94,17 @@ static void push_volume(cpe_realized_t *s, double v)
     const uint64_t k = s->nv++;
     s->v[k & RMASK] = v;
     for (int w = 0; w < 3; w++) {
+        const uint64_t W = s->vwin[w];
+        if (!W) continue;
         if ((k + 1) % RESUM == 0) {
             double a = 0;
-            for (uint64_t i = k + 1 > vol_win[w] ? k + 1 - vol_win[w] : 0; i <= k; i++)
+            for (uint64_t i = k + 1 > W ? k + 1 - W : 0; i <= k; i++)
                 a += s->v[i & RMASK];
             s->sv[w] = a;
             continue;
         }
         s->sv[w] += v;
-        if (k >= vol_win[w]) s->sv[w] -= s->v[(k - vol_win[w]) & RMASK];
+        if (k >= W) s->sv[w] -= s->v[(k - W) & RMASK];
     }
 }
 
@@ -109,7 +117,9 @@ void cpe_realized_push(cpe_realized_t *s, double r1, double volume, double *out)
     out[F_BIPOWER_VAR_24H] = s->n >= BP_WIN + 1 ? M_PI / 2 * s->bp : NAN;
     out[F_SEMIVAR_DOWN_24H] = s->n >= BP_WIN ? s->neg : NAN;
     double week = s->sv[2];
-    int full = s->nv >= vol_win[2];
-    out[F_VOLUME_1H_VS_7D] = !full ? NAN : week > 0 ? s->sv[0] / (week / 168.0) : 0.0;
-    out[F_VOLUME_24H_VS_7D] = !full ? NAN : week > 0 ? s->sv[1] / (week / 7.0) : 0.0;
+    int full = s->vwin[2] && s->nv >= s->vwin[2];
+    out[F_VOLUME_1H_VS_7D] = !full || !s->vwin[0] ? NAN
+                             : week > 0           ? s->sv[0] / (week / 168.0)
+                                                  : 0.0;
+    out[F_VOLUME_24H_VS_7D] = !full || !s->vwin[1] ? NAN : week > 0 ? s->sv[1] / (week / 7.0) : 0.0;
 }

@@ -1,6 +1,7 @@
 /* test_features.c — every feature against values worked out by hand on small fixed inputs,
  * batch == streaming bit for bit, and no look-ahead (shared/spec/features.md). */
 #include "cpe/features.h"
+#include "feature_index.h"
 #include "test.h"
 
 #include <stdint.h>
@@ -11,16 +12,6 @@
 #define DAY 86400000LL
 
 static size_t NF;
-
-static int fi(const char *name)
-{
-    int i = cpe_feature_index(name);
-    if (i < 0) {
-        fprintf(stderr, "no feature %s\n", name);
-        exit(2);
-    }
-    return i;
-}
 
 static cpe_bar_t mk(int64_t ts, double o, double h, double l, double c, double v, double tb)
 {

@@ -2,6 +2,7 @@
  * sums over the bars, by hand on small inputs, and exact over long runs. */
 #include "cpe/features.h"
 #include "cpe/rng.h"
+#include "feature_index.h"
 #include "test.h"
 
 #include <stdint.h>
@@ -10,16 +11,6 @@
 #define MIN 60000LL
 
 static size_t NF;
-
-static int fi(const char *name)
-{
-    int i = cpe_feature_index(name);
-    if (i < 0) {
-        fprintf(stderr, "no feature %s\n", name);
-        exit(2);
-    }
-    return i;
-}
 
 static cpe_bar_t bar_at(int64_t i, double c, double v)
 {
