@@ -1,12 +1,27 @@
 /*
- * dataset.h — a feature matrix from the store: 1m bars of a symbol run through the
- * streaming feature engine (features.h) with every side series the store holds, sampled.
+ * dataset.h — a feature matrix from the store: the bars of a symbol (1m, or hourly when
+ * that is the only real history) run through the streaming feature engine (features.h)
+ * with every side series the store holds, sampled.
  *
  * Instrument rule (main price series) for a symbol "BTCUSDT" (or asset "BTC"): the
  * universe's one rule (cpe_store_resolve(), cpe/universe.h) at 1m — real exchanges, then
  * the simulator, spot before perp — restricted to an instrument with at least one 1m bar
- * in the range read. An instrument key passed as `symbol` ("sim:perp:BTCUSDT") is used as
- * given.
+ * in the range read. Symbols with coarser history: the first REAL candidate of the same
+ * order with a series coarser than 1m (the finest of 5m/15m/1h) with bars in the range
+ * replaces the 1m one when it is the better history — over a simulated 1m series when it
+ * covers at least 30 days of the range (or as much as the minutes), over a real 1m series
+ * holding less than 30 days of the range when it covers more. The rows then come from that
+ * series (bar_ms = its interval): ETH in the shared data has only real hourly bars, so it
+ * trains on them rather than on simulated minutes; once a live feed has stored 30 days of
+ * real 1m bars, they win again. A window the coarse series does not reach (the last days
+ * before a live prediction) reads the 1m series as before. An instrument key passed as
+ * `symbol` ("sim:perp:BTCUSDT") is used as given (1m, else its finest series dividing 1 h).
+ *
+ * Coarse rows. The feature engine runs on the coarse bars (features.h, "Coarse bars": the
+ * columns that need 1m bars are NaN). Each row is stamped with the open time of its bar's
+ * LAST MINUTE (an hourly bar opened 10:00 is the row 10:59), so that for every bar length
+ * row time + 1 minute is the close the features are as of, and labels, purges and the
+ * hourly returns of the models (modelset.h) work on coarse rows unchanged.
  *
  * Side series (all optional; a missing one leaves its features NaN), from the main
  * instrument's exchange EX and symbol SYM, asset A (SYM without USDT):
@@ -37,7 +52,7 @@
  * bar: the feature vector is as of its close) and the feature values (row-major, NaN =
  * missing).
  *
- * Labels: close1m/ts1m hold the 1m closes from the first row through
+ * Labels: close1m/ts1m hold the main series' closes (stamped as rows) from the first row through
  * to_ms + label_tail_ms (default 24 h + 1 m) as far as the store has them, so y_move for
  * any horizon up to the tail can be computed for rows whose label window is stored.
  *
@@ -73,7 +88,8 @@ typedef struct cpe_dataset {
     char instrument[CPE_INSTR_KEY_MAX]; /* the main price series */
     int simulated;
     unsigned sources; /* CPE_FSRC_* mask of the sources found (cpe_features_sources_seen) */
-    int64_t first_bar_ms, last_bar_ms; /* 1m bars read, incl. warm-up */
+    int64_t first_bar_ms, last_bar_ms; /* bars read, incl. warm-up, stamped as rows */
+    int64_t bar_ms;                    /* the main series' bar: 60000, or coarser (above) */
 } cpe_dataset_t;
 
 /* Build the matrix for symbol ("BTCUSDT", "BTC" or an instrument key) over [from, to).

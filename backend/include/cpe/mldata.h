@@ -35,7 +35,8 @@ typedef struct cpe_mldata {
     char **names;
     char instrument[64];
     int simulated;
-    int64_t first_bar_ms, last_bar_ms; /* of the 1m bars read (incl. warm-up) */
+    int64_t first_bar_ms, last_bar_ms; /* of the bars read (incl. warm-up), stamped as rows */
+    int64_t bar_ms;                    /* the rows' bar: 60000, or coarser (dataset.h) */
 } cpe_mldata_t;
 
 /* Build the table for symbol ("BTCUSDT" or "BTC"). to_ms = INT64_MAX: up to the last
@@ -44,8 +45,10 @@ typedef struct cpe_mldata {
 int cpe_mldata_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
                     int64_t step_ms, int64_t warmup_ms, cpe_mldata_t *out, cpe_diag_t *d);
 
-/* Open time of the newest 1m bar of symbol in the store over its candidate instruments
- * (binance spot, sim spot, binance perp, sim perp): CPE_ENOTFOUND when none has bars. */
+/* Time of the newest row of symbol in the store over its candidate instruments (binance
+ * spot, sim spot, binance perp, sim perp): the open of the newest 1m bar, or of the last
+ * minute of the newest bar of a real coarser series (dataset.h): CPE_ENOTFOUND when none
+ * has bars. */
 int cpe_mldata_last_bar(cpe_store_t *st, const char *symbol, int64_t *ts_ms, cpe_diag_t *d);
 
 /* The rows needed to predict at `at_ms` (INT64_MAX: the last bar): 1m rows of the last

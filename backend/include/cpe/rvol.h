@@ -24,9 +24,19 @@
  *               returns and the variance of H-hour returns differ by microstructure);
  *   shape       z = y / sqrt(var) on the validation rows, fitted z ~ scale * X_nu
  *               (unit-variance Student-t, cpe_t_fit): y ~ sd X_nu, sd = sqrt(var) scale.
+ *   extremes    the spec widens the cone after an extreme move (> 5 sigma): by how much is
+ *               measured, not assumed — ext_mult = sqrt(mean(y^2 / var)) over the validation
+ *               rows that followed one (>= 20 of them, else 1), clamped to [1, 2]; the
+ *               volatility model has usually reacted already, and a fixed factor made the
+ *               cones worse out of sample (ETH hourly: CRPS 1.3-2.9 % worse).
  *
- * A row lacking a realized column (warm-up, a symbol with only hourly bars) has no
- * forecast: cpe_rvol_forecast returns CPE_EDATA and the caller uses the GARCH cone.
+ * A row lacking a realized column (warm-up) has no forecast: cpe_rvol_forecast returns
+ * CPE_EDATA and the caller uses the GARCH cone.
+ * Without realized history (no_har: a symbol trained on hourly bars, whose rows never carry
+ * the realized columns — dataset.h), candidate 0 is the GARCH-t forecast itself: the same
+ * combination (kept only when it beats GARCH-t alone by the margin), level and t shape on
+ * the validation rows, so such a symbol still gets the t cone, its term structure and the
+ * online recalibration; no season, no HAR.
  * Everything is pure computation over caller-owned arrays; the struct is plain numbers
  * (registry metadata stores them field by field).
  */
@@ -64,12 +74,14 @@ typedef struct cpe_rvol_h {
     double w[CPE_RVOL_NCAND];               /* combination weights (sum 1) */
     double level, level_har;                /* variance multipliers: combined, HAR alone */
     double nu, scale;                       /* predictive shape */
+    double ext_mult;                        /* sd factor after an extreme move (>= 1) */
     double valid_qlike[CPE_RVOL_NCAND + 1]; /* HAR, GARCH-t, EWMA, combined (validation) */
     size_t n_fit, n_valid;
 } cpe_rvol_h_t;
 
 typedef struct cpe_rvol {
-    int ok; /* trained (0: no realized columns or too few rows) */
+    int ok;     /* trained (0: no realized columns or too few rows) */
+    int no_har; /* 1: no realized history: candidate 0 is GARCH-t (top comment) */
     int n_h;
     cpe_season_t s_rv, s_vol;
     int col[CPE_RVC_N]; /* feature column of each input, -1 when the model lacks it */
@@ -88,6 +100,8 @@ typedef struct cpe_rvol_data {
     const size_t *row;
     const int64_t *t_close_ms;
     const double *y, *rv_next, *v_garch, *v_ewma;
+    const unsigned char *extreme; /* 1: an extreme move (> 5 sigma, regime.h) in the 24 h
+                                   * before the row; NULL = none known */
 } cpe_rvol_data_t;
 
 /* Column indices from feature names; 0 when every input exists, else CPE_EDATA. */

@@ -57,6 +57,7 @@ typedef struct cpe_train_result {
     size_t n_rows, n_features;
     int64_t first_row_ms, last_row_ms;
     int simulated;              /* trained on simulated bars */
+    int64_t bar_ms;             /* the rows' bar: 60000, or an hourly history (dataset.h) */
     double features_s, train_s; /* wall time of steps 2 and 3 */
     cpe_modelset_t ms;          /* what was trained */
 } cpe_train_result_t;

@@ -124,17 +124,21 @@ typedef struct cpe_wf_scores {
     /* confidence mix */
     size_t n_high, n_medium, n_low;
     double acc_high, acc_medium, acc_low;
-    /* the predictive distribution (rows with a variance forecast from every method):
+    /* the predictive distribution (rows where the model and the reference baseline have a
+     * forecast; the reference `ref` is const-vol of 1m returns, or of 1h returns for a
+     * symbol whose rows have no 1m realized variance — hourly history, dataset.h):
      * crps_q  CRPS of the model's full distribution from 199 quantiles (tcone.h; the
-     *         GARCH cone falls back to its Gaussian), b_crps the baselines' closed forms;
+     *         GARCH cone falls back to its Gaussian), b_crps the baselines' closed forms
+     *         (NaN for a baseline missing on some of those rows: no 1m data, no HAR);
      * qlike / mse of the variance forecast against y^2; Winkler scores of both bands;
-     * PIT histogram; Diebold-Mariano of the model's CRPS against const-vol (1m), Newey-West
+     * PIT histogram; Diebold-Mariano of the model's CRPS against the reference, Newey-West
      * with 2 H hours of rows as lags (dm_stat < 0: the model is better); per month the
      * coverage of both bands; the ACI band levels at the end of the run. */
     size_t n_dist, n_rvol;
+    int ref; /* CPE_WF_B_CV1M or CPE_WF_B_CV1H */
     double crps_q, b_crps[CPE_WF_NBASE];
     double qlike, b_qlike[CPE_WF_NBASE], mse, b_mse[CPE_WF_NBASE];
-    double winkler1, winkler2, b_winkler1, b_winkler2; /* model, const-vol (1m) */
+    double winkler1, winkler2, b_winkler1, b_winkler2; /* model, the reference */
     uint64_t pit[10];
     double dm_stat, dm_p;
     int n_months;

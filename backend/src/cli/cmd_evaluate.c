@@ -53,17 +53,18 @@ static void print_dist(const cpe_wf_scores_t *s)
     printf("  distribution, %zu rows (%zu from the realized-volatility model; the rest the "
            "GARCH cone)\n",
            s->n_dist, s->n_rvol);
-    printf("  %-18s %11s %9s %12s %12s\n", "forecast", "CRPS", "x cv-1m", "QLIKE", "MSE(var)");
-    const double ref = s->b_crps[CPE_WF_B_CV1M];
+    const char *rn = cpe_wf_base_names[s->ref];
+    printf("  %-18s %11s %9s %12s %12s   (x: the CRPS over %s's)\n", "forecast", "CRPS", "x ref",
+           "QLIKE", "MSE(var)", rn);
+    const double ref = s->b_crps[s->ref];
     printf("  %-18s %11.7f %9.4f %12.5f %12.4e\n", "model", s->crps_q, s->crps_q / ref, s->qlike,
            s->mse);
     for (int b = 0; b < CPE_WF_NBASE; b++)
         printf("  %-18s %11.7f %9.4f %12.5f %12.4e\n", cpe_wf_base_names[b], s->b_crps[b],
                s->b_crps[b] / ref, s->b_qlike[b], s->b_mse[b]);
-    printf("  Diebold-Mariano, model vs const-vol-24h-1m CRPS: t = %.2f, p = %.3g\n", s->dm_stat,
-           s->dm_p);
-    printf("  Winkler 1-sigma / 2-sigma: model %.6f / %.6f, const-vol-1m %.6f / %.6f\n",
-           s->winkler1, s->winkler2, s->b_winkler1, s->b_winkler2);
+    printf("  Diebold-Mariano, model vs %s CRPS: t = %.2f, p = %.3g\n", rn, s->dm_stat, s->dm_p);
+    printf("  Winkler 1-sigma / 2-sigma: model %.6f / %.6f, %s %.6f / %.6f\n", s->winkler1,
+           s->winkler2, rn, s->b_winkler1, s->b_winkler2);
     printf("  PIT (10 bins):");
     for (int i = 0; i < CPE_PIT_BINS; i++)
         printf(" %llu", (unsigned long long)s->pit[i]);
@@ -93,12 +94,13 @@ static void json_dist(cpe_jw_t *w, const cpe_wf_scores_t *s)
         cpe_jw_end(w);
     }
     cpe_jw_end(w);
-    cpe_jw_knum(w, "dm_stat_vs_cv1m", s->dm_stat);
-    cpe_jw_knum(w, "dm_p_vs_cv1m", s->dm_p);
+    cpe_jw_kstr(w, "reference", cpe_wf_base_names[s->ref]);
+    cpe_jw_knum(w, "dm_stat_vs_reference", s->dm_stat);
+    cpe_jw_knum(w, "dm_p_vs_reference", s->dm_p);
     cpe_jw_knum(w, "winkler1", s->winkler1);
     cpe_jw_knum(w, "winkler2", s->winkler2);
-    cpe_jw_knum(w, "cv1m_winkler1", s->b_winkler1);
-    cpe_jw_knum(w, "cv1m_winkler2", s->b_winkler2);
+    cpe_jw_knum(w, "reference_winkler1", s->b_winkler1);
+    cpe_jw_knum(w, "reference_winkler2", s->b_winkler2);
     cpe_jw_key(w, "pit");
     cpe_jw_arr(w);
     for (int i = 0; i < CPE_PIT_BINS; i++)

@@ -52,9 +52,16 @@ static int run_train(cpe_args_t *a)
     char f[32], t[32];
     cpe_format_iso8601(res.first_row_ms, f);
     cpe_format_iso8601(res.last_row_ms, t);
-    printf("%s: trained %s on %zu rows (%s .. %s, every %ld min, %zu features%s) in %.1f s "
+    char every[96];
+    if (res.bar_ms > CPE_MS_PER_MIN)
+        snprintf(every, sizeof every,
+                 "one per %lld-minute bar: the only real history; 1m features missing",
+                 (long long)(res.bar_ms / CPE_MS_PER_MIN));
+    else
+        snprintf(every, sizeof every, "every %ld min", step_min);
+    printf("%s: trained %s on %zu rows (%s .. %s, %s, %zu features%s) in %.1f s "
            "(features %.1f s)\n",
-           sym, res.version, res.n_rows, f, t, step_min, res.n_features,
+           sym, res.version, res.n_rows, f, t, every, res.n_features,
            res.simulated ? ", simulated data" : "", res.train_s, res.features_s);
     printf("volatility: %s-%s%s, persistence %.4f\n", cpe_garch_kind_name(ms->vol.kind),
            cpe_garch_dist_name(ms->vol.dist), ms->vol.fallback ? " (EWMA fallback)" : "",
@@ -72,14 +79,17 @@ static int run_train(cpe_args_t *a)
                h->use_move ? "used" : "off", h->use_regime_drift ? "used" : "off");
     }
     if (ms->rvol.ok) {
-        printf("cone: seasonal log-HAR on 1m realized variance, Student-t shape "
-               "(docs/MODELS_VOLATILITY.md 11)\n");
+        const int noh = ms->rvol.no_har;
+        printf("cone: %s, Student-t shape (docs/MODELS_VOLATILITY.md 11)\n",
+               noh ? "GARCH-t of hourly returns (no 1m realized history)"
+                   : "seasonal log-HAR on 1m realized variance");
         for (int k = 0; k < ms->rvol.n_h; k++) {
             const cpe_rvol_h_t *r = &ms->rvol.h[k];
-            printf("%5dh   nu %.2f  scale %.3f  level %.3f  weights HAR/GARCH-t/EWMA %.2f/%.2f/%.2f"
-                   "  direction weight %.2f\n",
-                   r->horizon_h, r->nu, r->scale, r->level, r->w[0], r->w[1], r->w[2],
-                   ms->h[k].shrink_w);
+            printf("%5dh   nu %.2f  scale %.3f  level %.3f  weights %s %.2f/%.2f/%.2f"
+                   "  after an extreme move x%.2f  direction weight %.2f\n",
+                   r->horizon_h, r->nu, r->scale, r->level,
+                   noh ? "GARCH-t/-/EWMA" : "HAR/GARCH-t/EWMA", r->w[0], r->w[1], r->w[2],
+                   r->ext_mult > 1 ? r->ext_mult : 1.0, ms->h[k].shrink_w);
         }
     } else {
         printf("cone: GARCH-t Monte Carlo (no 1m realized measures in the rows)\n");

@@ -1,6 +1,7 @@
-/* dataset.c — a feature matrix from the store (cpe/dataset.h): resolve the main 1m series,
- * gather every side series as availability-stamped observations, stream the bars through
- * the feature engine and keep the sampled rows. */
+/* dataset.c — a feature matrix from the store (cpe/dataset.h): resolve the main series (1m,
+ * or a real coarser one when only that exists), gather every side series as
+ * availability-stamped observations, stream the bars through the feature engine and keep
+ * the sampled rows. */
 #include "cpe/dataset.h"
 
 #include <math.h>
@@ -9,8 +10,10 @@
 #include <string.h>
 
 #define MS_MIN 60000LL
+#define MS_HOUR 3600000LL
 #define MS_DAY 86400000LL
-#define SIDE_LOOKBACK_MS (31LL * MS_DAY) /* side points read before the first bar */
+#define COARSE_MIN_FINE_MS (30LL * MS_DAY) /* real 1m history that beats a coarse series */
+#define SIDE_LOOKBACK_MS (31LL * MS_DAY)   /* side points read before the first bar */
 #define LARGE_TRADE_USD 100000.0
 
 typedef struct obsbuf {
@@ -125,22 +128,23 @@ static size_t bar_index(const cpe_bar_t *b, size_t n, int64_t ts)
 }
 
 /* Per-bar sums of events into two bar fields, 0 inside [first, last] event bar, NaN out. */
-static int attach_liq(cpe_store_t *st, const char *perp, cpe_bar_t *b, size_t n, int *found)
+static int attach_liq(cpe_store_t *st, const char *perp, cpe_bar_t *b, size_t n, int64_t bar_ms,
+                      int *found)
 {
     cpe_point_t *p = NULL;
     size_t np = 0;
     *found = 0;
-    int rc = cpe_store_read_points(st, perp, "liq", b[0].ts_ms, b[n - 1].ts_ms + MS_MIN, &p, &np);
+    int rc = cpe_store_read_points(st, perp, "liq", b[0].ts_ms, b[n - 1].ts_ms + bar_ms, &p, &np);
     if (rc == CPE_ENOTFOUND) return 0;
     if (rc || !np) {
         free(p);
         return rc;
     }
-    size_t i0 = bar_index(b, n, p[0].ts_ms - (p[0].ts_ms % MS_MIN));
+    size_t i0 = bar_index(b, n, p[0].ts_ms - (p[0].ts_ms % bar_ms));
     for (size_t i = i0; i < n && b[i].ts_ms <= p[np - 1].ts_ms; i++)
         b[i].liq_long = b[i].liq_short = 0;
     for (size_t k = 0; k < np; k++) {
-        size_t i = bar_index(b, n, p[k].ts_ms - (p[k].ts_ms % MS_MIN));
+        size_t i = bar_index(b, n, p[k].ts_ms - (p[k].ts_ms % bar_ms));
         if (i >= n || b[i].ts_ms > p[k].ts_ms) continue;
         double notional = p[k].v[1] * p[k].v[2];
         if (!isfinite(notional)) continue;
@@ -154,25 +158,26 @@ static int attach_liq(cpe_store_t *st, const char *perp, cpe_bar_t *b, size_t n,
     return 0;
 }
 
-static int attach_trades(cpe_store_t *st, const char *instr, cpe_bar_t *b, size_t n, int *found)
+static int attach_trades(cpe_store_t *st, const char *instr, cpe_bar_t *b, size_t n, int64_t bar_ms,
+                         int *found)
 {
     cpe_point_t *p = NULL;
     size_t np = 0;
     *found = 0;
     int rc =
-        cpe_store_read_points(st, instr, "trade", b[0].ts_ms, b[n - 1].ts_ms + MS_MIN, &p, &np);
+        cpe_store_read_points(st, instr, "trade", b[0].ts_ms, b[n - 1].ts_ms + bar_ms, &p, &np);
     if (rc == CPE_ENOTFOUND) return 0;
     if (rc || !np) {
         free(p);
         return rc;
     }
-    size_t i0 = bar_index(b, n, p[0].ts_ms - (p[0].ts_ms % MS_MIN));
+    size_t i0 = bar_index(b, n, p[0].ts_ms - (p[0].ts_ms % bar_ms));
     for (size_t i = i0; i < n && b[i].ts_ms <= p[np - 1].ts_ms; i++)
         b[i].large_quote = 0;
     for (size_t k = 0; k < np; k++) {
         double notional = p[k].v[0] * p[k].v[1];
         if (!(notional > LARGE_TRADE_USD)) continue;
-        size_t i = bar_index(b, n, p[k].ts_ms - (p[k].ts_ms % MS_MIN));
+        size_t i = bar_index(b, n, p[k].ts_ms - (p[k].ts_ms % bar_ms));
         if (i < n && b[i].ts_ms <= p[k].ts_ms) b[i].large_quote += notional;
     }
     free(p);
@@ -180,29 +185,93 @@ static int attach_trades(cpe_store_t *st, const char *instr, cpe_bar_t *b, size_
     return 0;
 }
 
-/* Main instrument by the rule of dataset.h. */
+/* How much of [from, to) a series of bars covers (ms). */
+static int64_t coverage(int64_t first, int64_t last, int64_t interval, int64_t from, int64_t to)
+{
+    int64_t a = first > from ? first : from;
+    int64_t b = last + interval < to ? last + interval : to;
+    return b > a ? b - a : 0;
+}
+
+/* The first REAL candidate of the universe's rule with a kline series coarser than 1m that
+ * divides 1 h (5m, 15m, 1h: the finest) and bars in [from, to). 0 or CPE_ENOTFOUND. */
+static int resolve_coarse(cpe_store_t *st, const char *sym, int64_t from, int64_t to,
+                          cpe_instrument_t *in, cpe_series_info_t *si)
+{
+    static const char *const kinds[] = {"kline:5m", "kline:15m", "kline:1h"};
+    cpe_instrument_t cand[CPE_RESOLVE_MAX];
+    size_t nc = cpe_instrument_candidates(sym, CPE_MARKET_ANY, CPE_PREFER_REAL, cand);
+    for (size_t c = 0; c < nc; c++) {
+        char key[CPE_INSTR_KEY_MAX];
+        cpe_instrument_key(&cand[c], key);
+        for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+            if (exists(st, key, kinds[k], si) && !si->simulated &&
+                coverage(si->first_ts, si->last_ts, si->interval_ms, from, to) > 0) {
+                *in = cand[c];
+                return 0;
+            }
+    }
+    return CPE_ENOTFOUND;
+}
+
+/* A kline series of an instrument key: 1m, else the finest whose interval divides 1 h. */
+static int resolve_key(cpe_store_t *st, const char *what, cpe_instrument_t *in,
+                       cpe_series_info_t *si, cpe_diag_t *d)
+{
+    cpe_kline_span_t sp;
+    if (cpe_instrument_parse(what, in) || in->kind == CPE_SERIES)
+        return cpe_diag_set(d, CPE_EINVAL, "'%s' is not a spot or perp instrument key", what);
+    if (exists(st, what, "kline:1m", si)) return 0;
+    if (cpe_store_kline_probe(st, what, MS_HOUR, &sp))
+        return cpe_diag_set(d, CPE_ESTORE, "store: cannot read %s: %s", what, st->diag.msg);
+    if (!sp.ok)
+        return cpe_diag_set(d, CPE_ENOTFOUND, "%s has no 1m (or 5m/15m/1h) klines in the store",
+                            what);
+    return st->ops->series_get(st, sp.id, si);
+}
+
+/* Main instrument by the rule of dataset.h: the 1m series of the universe's rule, unless a
+ * real coarser series is the better history: over a simulated 1m series when it covers at
+ * least 30 days of the window (or as much as the minutes), over a real one holding less
+ * than 30 days when it covers more. */
 static int resolve(cpe_store_t *st, const char *what, int64_t from, int64_t to,
                    cpe_instrument_t *in, cpe_series_info_t *si, cpe_diag_t *d)
 {
-    if (strchr(what, ':')) {
-        if (cpe_instrument_parse(what, in) || in->kind == CPE_SERIES)
-            return cpe_diag_set(d, CPE_EINVAL, "'%s' is not a spot or perp instrument key", what);
-        if (!exists(st, what, "kline:1m", si))
-            return cpe_diag_set(d, CPE_ENOTFOUND, "%s has no 1m klines in the store", what);
+    if (strchr(what, ':')) return resolve_key(st, what, in, si, d);
+    char sym[32];
+    cpe_resolved_t fine;
+    cpe_instrument_t cin;
+    cpe_series_info_t csi;
+    cpe_asset_to_symbol(what, sym);
+    int rf =
+        cpe_store_resolve(st, sym, CPE_MARKET_ANY, MS_MIN, CPE_PREFER_REAL, from, to, &fine, d);
+    if (rf && rf != CPE_ENOTFOUND) return rf;
+    int has_fine = !rf && fine.in_window && fine.span.interval_ms == MS_MIN;
+    int has_coarse = resolve_coarse(st, sym, from, to, &cin, &csi) == 0;
+    int64_t cf = !has_fine ? 0 : coverage(fine.span.first_ts, fine.span.last_ts, MS_MIN, from, to);
+    int64_t cc = !has_coarse ? 0 : coverage(csi.first_ts, csi.last_ts, csi.interval_ms, from, to);
+    int coarse;
+    if (!has_coarse)
+        coarse = 0;
+    else if (!has_fine)
+        coarse = 1;
+    else if (fine.span.simulated)
+        coarse = cc >= (cf < COARSE_MIN_FINE_MS ? cf : COARSE_MIN_FINE_MS);
+    else
+        coarse = cf < COARSE_MIN_FINE_MS && cc > cf;
+    if (coarse) {
+        *in = cin;
+        *si = csi;
         return 0;
     }
-    char sym[32];
-    cpe_resolved_t r;
-    cpe_asset_to_symbol(what, sym);
-    int rc = cpe_store_resolve(st, sym, CPE_MARKET_ANY, MS_MIN, CPE_PREFER_REAL, from, to, &r, d);
-    if (rc && rc != CPE_ENOTFOUND) return rc;
-    if (rc || !r.in_window || r.span.interval_ms != MS_MIN)
+    if (!has_fine)
         return cpe_diag_set(d, CPE_ENOTFOUND,
-                            "no 1m klines of %s in range (looked for the exchanges' spot and perp, "
-                            "then the simulator's; import a kline file or run cpe simulate)",
+                            "no klines of %s in range (looked for the exchanges' spot and perp 1m, "
+                            "the simulator's 1m, then real 5m/15m/1h; import a kline file or run "
+                            "cpe simulate)",
                             sym);
-    *in = r.in;
-    return st->ops->series_get(st, r.span.id, si);
+    *in = fine.in;
+    return st->ops->series_get(st, fine.span.id, si);
 }
 
 static int gather_obs(cpe_store_t *st, const cpe_instrument_t *in, int64_t from, int64_t to,
@@ -303,10 +372,14 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
     cpe_instrument_key(&in, out->instrument);
     out->simulated = si.simulated;
     out->ncol = cpe_features_count();
+    /* a row is stamped with the open time of its bar's last minute: row + 1 min = close */
+    const int64_t bar_ms = si.interval_ms > MS_MIN ? si.interval_ms : MS_MIN;
+    const int64_t stamp = bar_ms - MS_MIN;
+    out->bar_ms = bar_ms;
 
     int64_t start = from_ms == INT64_MIN ? INT64_MIN : from_ms - warm;
     if (start < si.first_ts) start = si.first_ts;
-    int64_t end = to_ms > si.last_ts ? si.last_ts + MS_MIN : to_ms;
+    int64_t end = to_ms > si.last_ts + stamp ? si.last_ts + stamp + MS_MIN : to_ms;
     int64_t read_end = end > INT64_MAX - tail ? INT64_MAX : end + tail;
     cpe_kline_t *kl = NULL;
     size_t nk = 0;
@@ -318,39 +391,39 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
         cpe_diag_set(d, rc, "%s: %s", out->instrument, st->diag.msg);
         goto fail;
     }
-    size_t nb = 0; /* bars that get features: open time < end */
-    while (nb < nk && kl[nb].ts_ms < end)
+    size_t nb = 0; /* bars that get features: row stamp < end */
+    while (nb < nk && kl[nb].ts_ms + stamp < end)
         nb++;
     if (!nb) {
-        rc = cpe_diag_set(d, CPE_EDATA, "%s: no 1m bars in the range", out->instrument);
+        rc = cpe_diag_set(d, CPE_EDATA, "%s: no bars in the range", out->instrument);
         goto fail;
     }
     bars = malloc(nb * sizeof *bars);
     if (!bars) goto nomem;
     for (size_t i = 0; i < nb; i++)
         cpe_bar_from_kline(&bars[i], &kl[i]);
-    out->first_bar_ms = bars[0].ts_ms;
-    out->last_bar_ms = bars[nb - 1].ts_ms;
+    out->first_bar_ms = bars[0].ts_ms + stamp;
+    out->last_bar_ms = bars[nb - 1].ts_ms + stamp;
 
     int found;
     char perp[128];
     snprintf(perp, sizeof perp, "%s:perp:%s", in.exchange, in.symbol);
-    if ((rc = attach_liq(st, perp, bars, nb, &found)) ||
-        (rc = attach_trades(st, out->instrument, bars, nb, &found)) ||
-        (rc = gather_obs(st, &in, bars[0].ts_ms, bars[nb - 1].ts_ms + MS_MIN, &ob))) {
+    if ((rc = attach_liq(st, perp, bars, nb, bar_ms, &found)) ||
+        (rc = attach_trades(st, out->instrument, bars, nb, bar_ms, &found)) ||
+        (rc = gather_obs(st, &in, bars[0].ts_ms, bars[nb - 1].ts_ms + bar_ms, &ob))) {
         if (rc == CPE_ENOMEM) goto nomem;
         cpe_diag_set(d, rc, "%s: reading side series: %s", out->instrument, st->diag.msg);
         goto fail;
     }
     if (ob.n) qsort(ob.o, ob.n, sizeof *ob.o, by_avail);
 
-    /* rows: bars with open time in [from, end) on the sampling grid */
+    /* rows: bars with row stamp in [from, end) whose open time is on the sampling grid */
     int64_t t_last = bars[nb - 1].ts_ms;
     size_t cap = 0;
     for (size_t i = 0; i < nb; i++) {
         int64_t ts = bars[i].ts_ms;
         int64_t ph = o.anchor_last ? t_last - ts : ts;
-        if (ts >= from_ms && ph % o.sample_ms == 0) cap++;
+        if (ts + stamp >= from_ms && ph % o.sample_ms == 0) cap++;
     }
     if (!cap) {
         rc = cpe_diag_set(d, CPE_EDATA, "%s: no row on the %lld-minute grid in the range",
@@ -365,18 +438,19 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
     char asset[32];
     cpe_asset_t par;
     cpe_symbol_to_asset(in.symbol, asset, sizeof asset);
-    cpe_features_config_t cfg = {.main_kind = in.kind,
+    cpe_features_config_t cfg = {.bar_ms = bar_ms,
+                                 .main_kind = in.kind,
                                  .main_is_eth =
                                      !cpe_asset_params(asset, &par, NULL) && par.cross_numerator};
     if (cpe_features_create(&cfg, &f)) goto nomem;
     size_t k = 0, r = 0;
     for (size_t i = 0; i < nb; i++) {
-        int64_t ts = bars[i].ts_ms, close_ms = ts + MS_MIN;
+        int64_t ts = bars[i].ts_ms, close_ms = ts + bar_ms;
         size_t k0 = k;
         while (k < ob.n && ob.o[k].avail_ms <= close_ms)
             k++;
         int64_t ph = o.anchor_last ? t_last - ts : ts;
-        int keep = ts >= from_ms && ph % o.sample_ms == 0;
+        int keep = ts + stamp >= from_ms && ph % o.sample_ms == 0;
         double *dst = keep ? out->X + r * out->ncol : row;
         if ((rc = cpe_features_push(f, &bars[i], ob.o + k0, k - k0, dst))) {
             cpe_diag_set(d, rc, "%s: bar %lld rejected by the feature engine (bad price?)",
@@ -384,7 +458,7 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
             goto fail;
         }
         if (keep) {
-            out->ts_ms[r] = ts;
+            out->ts_ms[r] = ts + stamp;
             out->close[r] = bars[i].close;
             r++;
         }
@@ -393,13 +467,13 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
     out->sources = cpe_features_sources_seen(f);
 
     /* 1m closes for labels: from the first row to the end of the tail */
-    size_t i0 = bar_index(bars, nb, out->ts_ms[0]);
+    size_t i0 = bar_index(bars, nb, out->ts_ms[0] - stamp);
     out->n1m = nk - i0;
     out->ts1m = malloc(out->n1m * sizeof *out->ts1m);
     out->close1m = malloc(out->n1m * sizeof *out->close1m);
     if (!out->ts1m || !out->close1m) goto nomem;
     for (size_t i = 0; i < out->n1m; i++) {
-        out->ts1m[i] = kl[i0 + i].ts_ms;
+        out->ts1m[i] = kl[i0 + i].ts_ms + stamp;
         out->close1m[i] = kl[i0 + i].close;
     }
     rc = 0;

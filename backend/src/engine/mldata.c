@@ -28,26 +28,33 @@ int cpe_mldata_last_bar(cpe_store_t *st, const char *symbol_in, int64_t *ts_ms, 
 {
     char symbol[32];
     cpe_asset_to_symbol(symbol_in, symbol);
-    /* the newest 1m bar of any candidate of the universe's rule: an old imported history
-     * does not hide current bars (and dataset.h then picks the candidate with data in the
-     * window, in the rule's order). Indexed look-ups only. */
+    /* the newest row of any candidate of the universe's rule: its newest 1m bar, or the
+     * newest bar of a real coarser series (stamped as a row: open + interval - 1 min, see
+     * dataset.h). An old imported history does not hide current bars (and dataset.h then
+     * picks the series for the window). Indexed look-ups only. */
     cpe_instrument_t cand[CPE_RESOLVE_MAX];
     size_t nc = cpe_instrument_candidates(symbol, CPE_MARKET_ANY, CPE_PREFER_REAL, cand);
     int rc = CPE_ENOTFOUND;
     for (size_t k = 0; k < nc; k++) {
         char key[CPE_INSTR_KEY_MAX];
-        cpe_kline_span_t sp;
         cpe_instrument_key(&cand[k], key);
-        if (cpe_store_kline_probe(st, key, CPE_MS_PER_MIN, &sp))
-            return cpe_diag_set(d, CPE_ESTORE, "store: cannot read %s: %s", key, st->diag.msg);
-        if (sp.ok && sp.interval_ms == CPE_MS_PER_MIN && (rc || sp.last_ts > *ts_ms)) {
-            *ts_ms = sp.last_ts;
+        for (int coarse = 0; coarse < 2; coarse++) {
+            cpe_kline_span_t sp;
+            if (cpe_store_kline_probe(st, key, coarse ? CPE_MS_PER_HOUR : CPE_MS_PER_MIN, &sp))
+                return cpe_diag_set(d, CPE_ESTORE, "store: cannot read %s: %s", key, st->diag.msg);
+            if (!sp.ok || (coarse && (sp.simulated || sp.interval_ms == CPE_MS_PER_MIN)) ||
+                (!coarse && sp.interval_ms != CPE_MS_PER_MIN))
+                continue;
+            int64_t row = sp.last_ts + sp.interval_ms - CPE_MS_PER_MIN;
+            if (rc || row > *ts_ms) *ts_ms = row;
             rc = 0;
         }
     }
     if (rc)
         return cpe_diag_set(
-            d, rc, "%s: no 1m klines in the store (import data or run `cpe simulate`)", symbol);
+            d, rc,
+            "%s: no 1m (or real hourly) klines in the store (import data or run `cpe simulate`)",
+            symbol);
     return 0;
 }
 
@@ -85,6 +92,7 @@ int cpe_mldata_load(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_
     out->simulated = ds.simulated;
     out->first_bar_ms = ds.first_bar_ms;
     out->last_bar_ms = ds.last_bar_ms;
+    out->bar_ms = ds.bar_ms;
     out->v = (cpe_mlview_t){out->n, out->ncol,  out->ts_ms,
                             out->X, out->close, (const char *const *)out->names};
 out:

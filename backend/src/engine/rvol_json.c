@@ -39,8 +39,11 @@ json_t *cpe_rvol_to_json(const cpe_rvol_t *m)
     if (!m->ok) return NULL;
     json_t *o = json_object(), *hs = json_array();
     json_object_set_new(o, "model",
-                        json_string("seasonal log-HAR on 1m realized variance, "
-                                    "combined with GARCH-t and EWMA; Student-t shape"));
+                        json_string(m->no_har ? "GARCH-t (no 1m realized history: hourly bars), "
+                                                "combined with EWMA; Student-t shape"
+                                              : "seasonal log-HAR on 1m realized variance, "
+                                                "combined with GARCH-t and EWMA; Student-t shape"));
+    json_object_set_new(o, "no_har", json_boolean(m->no_har));
     json_object_set_new(o, "season_rv", nums(m->s_rv.f, CPE_SEASON_N));
     json_object_set_new(o, "season_volume", nums(m->s_vol.f, CPE_SEASON_N));
     json_object_set_new(o, "season_samples", json_integer((json_int_t)m->s_rv.n));
@@ -55,6 +58,7 @@ json_t *cpe_rvol_to_json(const cpe_rvol_t *m)
         json_object_set_new(x, "level_har", num(h->level_har));
         json_object_set_new(x, "nu", num(h->nu));
         json_object_set_new(x, "scale", num(h->scale));
+        json_object_set_new(x, "extreme_mult", num(h->ext_mult));
         json_object_set_new(x, "valid_qlike_har_garch_ewma_combined",
                             nums(h->valid_qlike, CPE_RVOL_NCAND + 1));
         json_object_set_new(x, "n_fit", json_integer((json_int_t)h->n_fit));
@@ -70,6 +74,7 @@ void cpe_rvol_from_json(const json_t *o, const char *const *names, size_t ncol, 
     memset(m, 0, sizeof *m);
     const json_t *hs = json_object_get(o, "horizons");
     if (!o || !json_is_array(hs) || json_array_size(hs) > CPE_RVOL_MAX_H) return;
+    m->no_har = json_is_true(json_object_get(o, "no_har"));
     if (get_nums(json_object_get(o, "season_rv"), m->s_rv.f, CPE_SEASON_N) ||
         get_nums(json_object_get(o, "season_volume"), m->s_vol.f, CPE_SEASON_N))
         return;
@@ -81,7 +86,7 @@ void cpe_rvol_from_json(const json_t *o, const char *const *names, size_t ncol, 
         const json_t *b = json_object_get(x, "har_coefficients");
         h->horizon_h = (int)json_integer_value(json_object_get(x, "horizon_h"));
         h->p = (int)json_array_size(b);
-        if (h->p < 1 || h->p > CPE_RVOL_MAXP || get_nums(b, h->b, (size_t)h->p) ||
+        if ((h->p < 1 && !m->no_har) || h->p > CPE_RVOL_MAXP || get_nums(b, h->b, (size_t)h->p) ||
             get_nums(json_object_get(x, "weights_har_garch_ewma"), h->w, CPE_RVOL_NCAND))
             return;
         h->s2 = get(x, "har_residual_var");
@@ -89,6 +94,7 @@ void cpe_rvol_from_json(const json_t *o, const char *const *names, size_t ncol, 
         h->level_har = get(x, "level_har");
         h->nu = get(x, "nu");
         h->scale = get(x, "scale");
+        h->ext_mult = get(x, "extreme_mult"); /* absent (older models): NaN = no widening */
         get_nums(json_object_get(x, "valid_qlike_har_garch_ewma_combined"), h->valid_qlike,
                  CPE_RVOL_NCAND + 1);
         h->n_fit = (size_t)json_integer_value(json_object_get(x, "n_fit"));

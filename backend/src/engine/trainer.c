@@ -83,6 +83,7 @@ int cpe_trainer_run(cpe_store_t *st, const char *sym, const cpe_train_config_t *
     res->first_row_ms = m.ts_ms[0];
     res->last_row_ms = m.ts_ms[m.n - 1];
     res->simulated = m.simulated;
+    res->bar_ms = m.bar_ms;
     res->features_s = (double)(t1 - t0) / 1e9;
     res->train_s = (double)(t2 - t1) / 1e9;
 out:

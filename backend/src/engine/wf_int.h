@@ -35,8 +35,8 @@ typedef struct wf_acc {
     double crps, cv_crps, gn_crps;
     size_t nconf[3], hitconf[3];
     /* distribution scores */
-    size_t nd, nd_cap, n_rvol;
-    double *d_crps, *d_cv; /* per row: model CRPS, const-vol (1m) CRPS, for the DM test */
+    size_t nd, nd_cap, n_rvol, n_ref1h, b_n[CPE_WF_NBASE];
+    double *d_crps, *d_cv; /* per row: model CRPS, the reference's CRPS, for the DM test */
     double crps_q, b_crps[CPE_WF_NBASE], ql, b_ql[CPE_WF_NBASE], mse, b_mse[CPE_WF_NBASE];
     double wk1, wk2, bwk1, bwk2;
     uint64_t pit[10];

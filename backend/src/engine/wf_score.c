@@ -84,8 +84,13 @@ static double crps_t_cone(wf_acc_t *a, const cpe_tcone_h_t *th, double y)
     return cpe_tcone_crps(th, y, a->qt, CPE_WF_NTAU);
 }
 
-/* The distribution scores of one row (every variance present). */
-static int score_dist(wf_acc_t *a, const cpe_prediction_t *pr, const wf_row_t *r)
+static int has_var(const wf_row_t *r, int b)
+{
+    return r->b_var[b] > 0 && isfinite(r->b_var[b]);
+}
+
+/* The distribution scores of one row (the reference baseline `ref` present). */
+static int score_dist(wf_acc_t *a, const cpe_prediction_t *pr, const wf_row_t *r, int ref)
 {
     if (a->nd == a->nd_cap) {
         size_t nc = a->nd_cap ? a->nd_cap * 2 : 4096;
@@ -108,18 +113,21 @@ static int score_dist(wf_acc_t *a, const cpe_prediction_t *pr, const wf_row_t *r
     a->ql += cpe_qlike(var, y2);
     a->mse += (var - y2) * (var - y2);
     for (int b = 0; b < CPE_WF_NBASE; b++) {
+        if (!has_var(r, b)) continue;
+        a->b_n[b]++;
         a->b_crps[b] += base_crps(b, r->b_var[b], r->gt_nu, y);
         a->b_ql[b] += cpe_qlike(r->b_var[b], y2);
         a->b_mse[b] += (r->b_var[b] - y2) * (r->b_var[b] - y2);
     }
-    double sd = sqrt(r->b_var[CPE_WF_B_CV1M]);
+    a->n_ref1h += ref == CPE_WF_B_CV1H;
+    double sd = sqrt(r->b_var[ref]);
     a->wk1 += cpe_winkler(log(pr->p159 / pr->close), log(pr->p841 / pr->close), y, 0.3173);
     a->wk2 += cpe_winkler(log(pr->p023 / pr->close), log(pr->p977 / pr->close), y, 0.0455);
     a->bwk1 += cpe_winkler(-Z1 * sd, Z1 * sd, y, 0.3173);
     a->bwk2 += cpe_winkler(-Z2 * sd, Z2 * sd, y, 0.0455);
     cpe_pit_add(a->pit, u);
     a->d_crps[a->nd] = crps;
-    a->d_cv[a->nd] = base_crps(CPE_WF_B_CV1M, r->b_var[CPE_WF_B_CV1M], 0, y);
+    a->d_cv[a->nd] = base_crps(ref, r->b_var[ref], 0, y);
     a->nd++;
     return 0;
 }
@@ -149,9 +157,10 @@ int wf_acc_score(wf_acc_t *a, const cpe_prediction_t *pr, const wf_row_t *r)
     a->crps += cpe_crps_gauss(log(pr->p500 / pr->close), pr->volatility, y);
     a->cv_crps += cpe_crps_gauss(0, sig_cv, y);
     a->gn_crps += cpe_crps_gauss(0, sig_gn, y);
-    for (int b = 0; b < CPE_WF_NBASE; b++)
-        if (!(r->b_var[b] > 0) || !isfinite(r->b_var[b])) return 0;
-    return score_dist(a, pr, r);
+    /* the reference: const-vol of 1m returns, else (hourly history) of 1h returns */
+    int ref = has_var(r, CPE_WF_B_CV1M) ? CPE_WF_B_CV1M : CPE_WF_B_CV1H;
+    if (!has_var(r, ref)) return 0;
+    return score_dist(a, pr, r, ref);
 }
 
 static void finish_dist(const wf_acc_t *a, int H, int64_t step_ms, cpe_wf_scores_t *s)
@@ -159,13 +168,15 @@ static void finish_dist(const wf_acc_t *a, int H, int64_t step_ms, cpe_wf_scores
     double nd = (double)a->nd;
     s->n_dist = a->nd;
     s->n_rvol = a->n_rvol;
+    s->ref = a->n_ref1h * 2 > a->nd ? CPE_WF_B_CV1H : CPE_WF_B_CV1M;
     s->crps_q = nd ? a->crps_q / nd : NAN;
     s->qlike = nd ? a->ql / nd : NAN;
     s->mse = nd ? a->mse / nd : NAN;
-    for (int b = 0; b < CPE_WF_NBASE; b++) {
-        s->b_crps[b] = nd ? a->b_crps[b] / nd : NAN;
-        s->b_qlike[b] = nd ? a->b_ql[b] / nd : NAN;
-        s->b_mse[b] = nd ? a->b_mse[b] / nd : NAN;
+    for (int b = 0; b < CPE_WF_NBASE; b++) { /* only a baseline present on every row */
+        int all = a->nd && a->b_n[b] == a->nd;
+        s->b_crps[b] = all ? a->b_crps[b] / nd : NAN;
+        s->b_qlike[b] = all ? a->b_ql[b] / nd : NAN;
+        s->b_mse[b] = all ? a->b_mse[b] / nd : NAN;
     }
     s->winkler1 = nd ? a->wk1 / nd : NAN;
     s->winkler2 = nd ? a->wk2 / nd : NAN;

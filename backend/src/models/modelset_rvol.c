@@ -34,7 +34,9 @@ void cpe_modelset_tcone_params(const cpe_modelset_t *ms, int k, const cpe_volfc_
                                cpe_tcone_h_t *out)
 {
     const cpe_regime_adjust_t *adj = cpe_regime_adjust(rg);
-    double sd = fc->sd[k] * (fc->ex.mult > 0 ? fc->ex.mult : 1.0);
+    /* extreme move in the last 24 h (spec: widen the cone): by the validated factor */
+    double em = ms->rvol.h[k].ext_mult;
+    double sd = fc->sd[k] * (fc->ex.flag && em > 1.0 ? em : 1.0);
     out->horizon_h = ms->h[k].horizon_h;
     out->sd = sd;
     out->nu = fc->nu[k];
@@ -49,6 +51,7 @@ typedef struct hdata {
     size_t n, *row;
     int64_t *t;
     double *y, *rvn, *vg, *ve;
+    unsigned char *ext; /* an extreme move in the 24 h before the row (validation rows) */
 } hdata_t;
 
 static void hdata_free(hdata_t *h)
@@ -59,6 +62,7 @@ static void hdata_free(hdata_t *h)
     free(h->rvn);
     free(h->vg);
     free(h->ve);
+    free(h->ext);
     memset(h, 0, sizeof *h);
 }
 
@@ -75,7 +79,8 @@ static int hdata_build(const cpe_modelset_t *ms, const cpe_mlview_t *v, const si
     h->rvn = malloc(cap * sizeof *h->rvn);
     h->vg = malloc(cap * sizeof *h->vg);
     h->ve = malloc(cap * sizeof *h->ve);
-    if (!h->row || !h->t || !h->y || !h->rvn || !h->vg || !h->ve) return CPE_ENOMEM;
+    h->ext = calloc(cap, 1);
+    if (!h->row || !h->t || !h->y || !h->rvn || !h->vg || !h->ve || !h->ext) return CPE_ENOMEM;
     for (size_t r = 0; r < nrows; r++) {
         size_t i = rows[r];
         if (cpe_ml_label_end(v->ts_ms[i], H) > cutoff) continue;
@@ -85,7 +90,7 @@ static int hdata_build(const cpe_modelset_t *ms, const cpe_mlview_t *v, const si
         h->row[h->n] = i;
         h->t[h->n] = v->ts_ms[i] + CPE_MS_PER_MIN;
         h->y[h->n] = y;
-        h->rvn[h->n] = v->X[j * v->ncol + (size_t)col_next];
+        h->rvn[h->n] = col_next >= 0 ? v->X[j * v->ncol + (size_t)col_next] : NAN;
         h->n++;
     }
     size_t vf = h->n - h->n / 5;
@@ -93,7 +98,9 @@ static int hdata_build(const cpe_modelset_t *ms, const cpe_mlview_t *v, const si
         h->vg[a] = h->ve[a] = NAN;
         if (a < vf) continue;
         size_t nr = cpe_ml_hourly_returns(v, h->row[a], (size_t)cfg->filter_hours, ret);
-        double hn = cpe_modelset_vol_state(ms, ret, nr, NULL);
+        cpe_extreme_t ex = {0};
+        double hn = cpe_modelset_vol_state(ms, ret, nr, &ex);
+        h->ext[a] = (unsigned char)ex.flag;
         if (nr >= 24 && hn > 0) h->vg[a] = cpe_garch_forecast_sum(&ms->vol, hn, H);
         h->ve[a] = cpe_rvol_ewma_next(ret, nr) * H;
     }
@@ -110,6 +117,15 @@ static int horizon_col(const cpe_mlview_t *v, int H)
     return -1;
 }
 
+/* 1 when some training row carries the 24 h realized variance (1m history). */
+static int has_realized(const cpe_rvol_t *m, const cpe_mlview_t *v, const size_t *rows,
+                        size_t nrows)
+{
+    for (size_t r = 0; r < nrows; r++)
+        if (isfinite(v->X[rows[r] * v->ncol + (size_t)m->col[CPE_RVC_24H]])) return 1;
+    return 0;
+}
+
 int cpe_modelset_train_rvol(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
                             size_t nrows, int64_t cutoff, const cpe_modelset_config_t *cfg,
                             cpe_diag_t *d)
@@ -121,6 +137,7 @@ int cpe_modelset_train_rvol(cpe_modelset_t *ms, const cpe_mlview_t *v, const siz
     if (cpe_rvol_bind(m, v->names, v->ncol, &quiet) != 0) return 0; /* no realized columns */
     for (int k = 0; k < ms->n_h; k++)
         if (horizon_col(v, ms->h[k].horizon_h) < 0) return 0; /* a horizon without its RV */
+    m->no_har = !has_realized(m, v, rows, nrows); /* hourly history: GARCH-t as the base */
     int64_t *tc = malloc((nrows ? nrows : 1) * sizeof *tc);
     double *ret = malloc((size_t)(cfg->filter_hours > 24 ? cfg->filter_hours : 24) * sizeof *ret);
     hdata_t h = {0};
@@ -130,11 +147,12 @@ int cpe_modelset_train_rvol(cpe_modelset_t *ms, const cpe_mlview_t *v, const siz
     }
     for (size_t r = 0; r < nrows; r++)
         tc[r] = v->ts_ms[rows[r]] + CPE_MS_PER_MIN;
-    if (cpe_rvol_fit_season(m, v->X, v->ncol, rows, tc, nrows, &quiet) != 0) goto out; /* short */
+    if (!m->no_har && cpe_rvol_fit_season(m, v->X, v->ncol, rows, tc, nrows, &quiet) != 0)
+        goto out; /* short */
     for (int k = 0; k < ms->n_h; k++) {
         int H = ms->h[k].horizon_h;
-        if ((rc = hdata_build(ms, v, rows, nrows, cutoff, k, horizon_col(v, H), cfg, &h, ret)) !=
-            0) {
+        int col = m->no_har ? -1 : horizon_col(v, H);
+        if ((rc = hdata_build(ms, v, rows, nrows, cutoff, k, col, cfg, &h, ret)) != 0) {
             rc = cpe_diag_set(d, rc, "realized volatility: out of memory");
             goto out;
         }
@@ -151,7 +169,8 @@ int cpe_modelset_train_rvol(cpe_modelset_t *ms, const cpe_mlview_t *v, const siz
                               .y = h.y,
                               .rv_next = h.rvn,
                               .v_garch = h.vg,
-                              .v_ewma = h.ve};
+                              .v_ewma = h.ve,
+                              .extreme = h.ext};
         int r2 = cpe_rvol_fit_horizon(m, k, H, &dt, &quiet);
         hdata_free(&h);
         if (r2 == CPE_EDATA) goto out; /* too little realized history: GARCH cone */

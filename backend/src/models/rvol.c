@@ -186,6 +186,7 @@ static int fit_ols(const cpe_rvol_t *m, cpe_rvol_h_t *h, const cpe_rvol_data_t *
 
 static double har_var(const cpe_rvol_t *m, const cpe_rvol_h_t *h, const double *x, int64_t t)
 {
+    if (m->no_har) return NAN;
     double r[CPE_RVOL_MAXP];
     int p = cpe_rvol_regressors(m, h->horizon_h, x, t, r);
     if (p != h->p) return NAN;
@@ -237,30 +238,46 @@ static void choose_weights(cpe_rvol_h_t *h, const double *lv3, const double *y, 
     }
 }
 
+/* The validated cone factor after an extreme move (rvol.h, "extremes"): z are the
+ * standardised validation returns (unit variance on average), e their extreme flags. */
+static double extreme_mult(const double *z, const unsigned char *e, size_t n)
+{
+    double s = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (e[i]) s += z[i] * z[i], k++;
+    if (k < 20) return 1.0;
+    double m = sqrt(s / (double)k);
+    return m < 1.0 ? 1.0 : m > 2.0 ? 2.0 : m;
+}
+
 int cpe_rvol_fit_horizon(cpe_rvol_t *m, int k, int H, const cpe_rvol_data_t *dt, cpe_diag_t *d)
 {
     cpe_rvol_h_t *h = &m->h[k];
     memset(h, 0, sizeof *h);
     h->horizon_h = H;
-    int rc = fit_ols(m, h, dt, d);
+    int rc = m->no_har ? 0 : fit_ols(m, h, dt, d);
     if (rc) return rc;
     size_t nv = dt->n > dt->valid_from ? dt->n - dt->valid_from : 0, m3 = 0, mh = 0;
     double *lv3 = malloc((nv ? nv : 1) * 3 * sizeof *lv3), *y3 = malloc((nv ? nv : 1) * sizeof *y3);
     double *z = malloc((nv ? nv : 1) * sizeof *z);
+    unsigned char *e3 = malloc(nv ? nv : 1);
     double sh = 0;
-    if (!lv3 || !y3 || !z) {
+    if (!lv3 || !y3 || !z || !e3) {
         rc = cpe_diag_set(d, CPE_ENOMEM, "%dh HAR: out of memory", H);
         goto out;
     }
     for (size_t i = dt->valid_from; i < dt->n; i++) {
         double y = dt->y[i];
-        double vh = har_var(m, h, dt->X + dt->row[i] * dt->ncol, dt->t_close_ms[i]);
+        double vh = m->no_har ? dt->v_garch[i]
+                              : har_var(m, h, dt->X + dt->row[i] * dt->ncol, dt->t_close_ms[i]);
         if (!isfinite(y) || !(vh > 0)) continue;
         sh += y * y / vh, mh++;
         if (!(dt->v_garch[i] > 0) || !(dt->v_ewma[i] > 0)) continue;
         lv3[3 * m3] = log(vh);
         lv3[3 * m3 + 1] = log(dt->v_garch[i]);
         lv3[3 * m3 + 2] = log(dt->v_ewma[i]);
+        e3[m3] = dt->extreme ? dt->extreme[i] : 0;
         y3[m3++] = y;
     }
     if (mh < 100 || m3 < 100) {
@@ -276,12 +293,14 @@ int cpe_rvol_fit_horizon(cpe_rvol_t *m, int k, int H, const cpe_rvol_data_t *dt,
         cpe_diag_prefix(d, "%dh predictive shape: ", H);
         goto out;
     }
+    h->ext_mult = extreme_mult(z, e3, m3);
     h->n_valid = m3;
     if (k + 1 > m->n_h) m->n_h = k + 1;
 out:
     free(lv3);
     free(y3);
     free(z);
+    free(e3);
     return rc;
 }
 
@@ -289,7 +308,7 @@ int cpe_rvol_forecast(const cpe_rvol_t *m, int k, const double *x, int64_t t, do
                       double v_ewma, double *var, double *sd, double *nu)
 {
     const cpe_rvol_h_t *h = &m->h[k];
-    double vh = m->ok ? har_var(m, h, x, t) : NAN;
+    double vh = !m->ok ? NAN : m->no_har ? v_garch : har_var(m, h, x, t);
     if (!(vh > 0) || !isfinite(vh)) return CPE_EDATA;
     double v;
     if (v_garch > 0 && v_ewma > 0) {

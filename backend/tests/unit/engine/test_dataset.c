@@ -284,6 +284,64 @@ static void test_real_month_has_no_nan_after_warmup(void)
     cpe_store_close(st);
 }
 
+/* ETH has only real hourly bars in the fixture: its rows are those bars, stamped with the
+ * open of their last minute (row + 1 min = close), with the 1m-only features missing; a
+ * simulated 1m series does not displace the real hours, nor does a real 1m series holding
+ * less of the window; one holding as much wins. */
+static void put_eth_1m(cpe_store_t *st, const char *instr, int simulated, int64_t from, int n)
+{
+    int64_t id = -1;
+    CHECK(st->ops->series_id(st, instr, "kline:1m", MIN, simulated, 1, &id) == 0);
+    cpe_kline_t *k = malloc((size_t)n * sizeof *k);
+    for (int i = 0; i < n; i++)
+        k[i] = kl(from + i * MIN, 2000 + i / 60.0);
+    CHECK(st->ops->put_klines(st, id, k, (size_t)n, NULL) == 0);
+    free(k);
+}
+
+static void test_dataset_hourly_history(void)
+{
+    cpe_store_t *st = fixture("hourly");
+    if (!st) return;
+    cpe_dataset_t ds;
+    cpe_diag_t d = {0};
+    cpe_dataset_opts_t o = {.sample_ms = 5 * MIN, .anchor_last = 1};
+    put_eth_1m(st, "sim:spot:ETHUSDT", 1, T0, 3 * 1440);
+    int rc = cpe_dataset_build(st, "ETH", T0 + DAY, T0 + 3 * DAY, &o, &ds, &d);
+    CHECK_MSG(rc == 0, "%s", d.msg);
+    if (!rc) {
+        CHECK_STR(ds.instrument, "binance:spot:ETHUSDT");
+        CHECK_EQ_INT(ds.bar_ms, HOUR);
+        CHECK_EQ_INT(ds.n, 48);
+        CHECK_EQ_INT(ds.ts_ms[0], T0 + DAY + 59 * MIN);
+        CHECK_EQ_INT(ds.last_bar_ms, T0 + 71 * HOUR + 59 * MIN);
+        CHECK_NEAR(ds.close[0], 2000 + 24, 1e-9); /* the bar opened at T0 + 24 h */
+        const double *x = ds.X + 5 * ds.ncol;     /* the hour opened at T0 + 29 h */
+        CHECK_NEAR(x[fi("returns_1h")], log(2029.0 / 2028.0), 1e-12);
+        CHECK_NEAR(x[fi("returns_24h")], log(2029.0 / 2005.0), 1e-12);
+        CHECK(isnan(x[fi("rsi_14")]) && isnan(x[fi("returns_1m")]));
+        CHECK(isnan(x[fi("realized_var_24h")]));
+        CHECK_NEAR(x[fi("hour_of_day")], 5, 0);
+        cpe_dataset_free(&ds);
+    }
+    put_eth_1m(st, "binance:spot:ETHUSDT", 0, T0 + 2 * DAY, 1440); /* one real day of 1m */
+    rc = cpe_dataset_build(st, "ETH", T0 + DAY, T0 + 3 * DAY, &o, &ds, &d);
+    CHECK_MSG(rc == 0, "%s", d.msg);
+    if (!rc) {
+        CHECK_EQ_INT(ds.bar_ms, HOUR); /* the hours cover twice as much of the window */
+        cpe_dataset_free(&ds);
+    }
+    rc = cpe_dataset_build(st, "ETH", T0 + 2 * DAY, T0 + 3 * DAY, &o, &ds, &d);
+    CHECK_MSG(rc == 0, "%s", d.msg);
+    if (!rc) {
+        CHECK_EQ_INT(ds.bar_ms, MIN); /* the same coverage: the minutes win */
+        CHECK_STR(ds.instrument, "binance:spot:ETHUSDT");
+        CHECK_EQ_INT(ds.ts_ms[ds.n - 1], T0 + 3 * DAY - MIN);
+        cpe_dataset_free(&ds);
+    }
+    cpe_store_close(st);
+}
+
 int main(void)
 {
     NF = cpe_features_count();
@@ -291,5 +349,6 @@ int main(void)
     RUN(test_dataset_buckets_liquidations_trades_and_book);
     RUN(test_dataset_reports_missing_symbol_and_bad_step);
     RUN(test_real_month_has_no_nan_after_warmup);
+    RUN(test_dataset_hourly_history);
     return TEST_DONE();
 }
