@@ -31,7 +31,7 @@ if has train && ! "$CPE" models --quiet >/dev/null 2>&1; then
   for asset in $assets; do
     sym=${asset}USDT
     "$CPE" train --symbol "$sym" ||
-      echo "run: training $sym failed (it needs 1m bars); the server trains it ~30 s after start from the days the simulator fills in (CPE_RETRAIN_MISSING_S)"
+      echo "run: training $sym failed (it needs real 1m bars, or a real 5m/15m/1h history such as ETH's); the server trains it ~30 s after start from the days the simulator fills in (CPE_RETRAIN_MISSING_S)"
   done
   # the last week as the models would have seen it (walk-forward: each prediction from a
   # model trained only on what came before): replay it, hover its bars for the reasons

@@ -235,10 +235,16 @@ static int run_evaluate(cpe_args_t *a)
     char f0[32], f1[32];
     cpe_format_iso8601(res.plan.f[0].test_from_ms, f0);
     cpe_format_iso8601(res.plan.f[res.plan.n - 1].test_to_ms, f1);
+    char every[80];
+    if (m.bar_ms > CPE_MS_PER_MIN) /* an hourly history (dataset.h): one row per bar */
+        snprintf(every, sizeof every, "one row per %lld-minute bar (1m features missing)",
+                 (long long)(m.bar_ms / CPE_MS_PER_MIN));
+    else
+        snprintf(every, sizeof every, "rows every %ld min", step_min);
     printf("%s walk-forward: %d %s folds, test %.16s .. %.16s (%d-day tests, >= %d training "
-           "days, purge %d h, embargo %d h), rows every %ld min, %zu features%s; %.1f s\n",
+           "days, purge %d h, embargo %d h), %s, %zu features%s; %.1f s\n",
            sym, res.plan.n, c.expanding ? "expanding" : "rolling", f0, f1, c.test_days,
-           c.train_days, c.purge_h, c.embargo_h, step_min, m.ncol,
+           c.train_days, c.purge_h, c.embargo_h, every, m.ncol,
            m.simulated ? ", SIMULATED data" : "", (double)(cpe_mono_ns() - t0) / 1e9);
     printf("all scores are out of sample (each fold's model never saw a label that ends after "
            "its test window starts)\n");

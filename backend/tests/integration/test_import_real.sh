@@ -76,4 +76,16 @@ grep -q "_2022-12-31.csv:3: field 'high' (9) is below 'low' (11)" "$tmp/err.txt"
   { cat "$tmp/err.txt"; fail "bad-row message does not name file, line and field"; }
 "$CPE" summary --db "$db" >"$tmp/summary3.txt"
 cmp -s "$tmp/summary.txt" "$tmp/summary3.txt" || fail "a rejected file changed the store"
-echo "ok: real data imported, counts match the MANIFEST, re-import and bad files change nothing"
+# ETH has only real hourly bars: it trains on them (one row per bar, the 1m features missing,
+# the t cone on GARCH-t) and backfills a week of walk-forward predictions (#15 item 4)
+"$CPE" train --db "$db" --models "$tmp/models" --symbol ETHUSDT >"$tmp/train_eth.txt" 2>&1 ||
+  { cat "$tmp/train_eth.txt"; fail "ETH did not train on its hourly history"; }
+grep -q 'on 11408 rows (.*one per 60-minute bar' "$tmp/train_eth.txt" ||
+  { cat "$tmp/train_eth.txt"; fail "ETH's rows are not its 11,408 real hourly bars"; }
+grep -q '^cone: GARCH-t of hourly returns (no 1m realized history), Student-t shape' \
+  "$tmp/train_eth.txt" || { cat "$tmp/train_eth.txt"; fail "ETH's cone is not the t cone on GARCH-t"; }
+CPE_MODELS="$tmp/models" "$CPE" predict --db "$db" --asset ETH --backfill --days 7 \
+  >"$tmp/bf_eth.txt" 2>&1 || { cat "$tmp/bf_eth.txt"; fail "ETH backfill failed"; }
+grep -q '^ETHUSDT: stored 672 walk-forward predictions' "$tmp/bf_eth.txt" ||
+  { cat "$tmp/bf_eth.txt"; fail "ETH backfill: not 7 x 24 hours x 4 horizons"; }
+echo "ok: real data imported, counts match the MANIFEST, re-import and bad files change nothing, ETH trains on its real hours"
