@@ -48,7 +48,8 @@ struct cpe_features {
     /* per-bar rings (index = bar number & MASK) */
     double c[RING], h[RING], l[RING], r5[RING], r60[RING];
     int64_t cts[RING]; /* close time of each bar */
-    double oi_asof[RING], res_asof[RING], dom_asof[RING], ratio_asof[RING];
+    double oi_asof[RING], res_asof[RING], dom_asof[RING], ratio_asof[RING], basis_asof[RING];
+    cpe_hourly_norm_t cvd_norm; /* cvd_1h at the last 168 hour closes */
 
     /* monotone deques of bar numbers for the 1440-bar max high / min low */
     uint64_t dq_max[RING], dq_min[RING];
@@ -66,7 +67,7 @@ struct cpe_features {
     double vwap_tpv, vwap_v;
 
     /* derivatives */
-    double funding, fund_src[CPE_FUNDING_SRC_MAX];
+    double funding, funding_prev, fund_src[CPE_FUNDING_SRC_MAX];
     unsigned fund_src_seen;
     int64_t fund_t[FUND_CAP];
     double fund_v[FUND_CAP];
@@ -217,7 +218,8 @@ void cpe_features_reset(cpe_features_t *f)
     wilder_init(&f->atr, 14);
     f->vwap_day = INT64_MIN;
     cpe_realized_reset(&f->rv, bar_ms);
-    f->funding = f->fund_z = f->oi = f->lsr = f->basis = f->ratio = NAN;
+    f->funding = f->funding_prev = f->fund_z = f->oi = f->lsr = f->basis = f->ratio = NAN;
+    cpe_hourly_norm_reset(&f->cvd_norm);
     for (int i = 0; i < CPE_FUNDING_SRC_MAX; i++)
         f->fund_src[i] = NAN;
     for (int i = 0; i < 6; i++)
@@ -329,6 +331,7 @@ static void apply_obs(cpe_features_t *f, const cpe_feature_obs_t *o)
         f->fund_src_seen |= 1u << o->src;
         f->seen |= CPE_FSRC_FUNDING;
         if (o->src == 0) {
+            f->funding_prev = f->funding;
             f->funding = v;
             if (f->fund_n == FUND_CAP) { /* full: drop the oldest */
                 f->fund_h = (f->fund_h + 1) % FUND_CAP;
@@ -688,6 +691,7 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     f->res_asof[j] = f->ser[CPE_FSER_EXCHANGE_RESERVES];
     f->dom_asof[j] = f->ser[CPE_FSER_BTC_DOMINANCE];
     f->ratio_asof[j] = f->ratio;
+    f->basis_asof[j] = f->basis;
 
     out[F_FUNDING_RATE] = f->funding;
     out[F_FUNDING_ZSCORE] = f->fund_z;
@@ -761,6 +765,9 @@ int cpe_features_push(cpe_features_t *f, const cpe_bar_t *bar, const cpe_feature
     const int64_t fund_ms = 8 * 3600000LL; /* settlements at 00/08/16 UTC */
     const int64_t to_funding_min = ((fund_ms - close_ms % fund_ms) % fund_ms) / 60000;
     out[F_MINUTES_TO_FUNDING] = (double)to_funding_min;
+    out[F_FUNDING_CHANGE] = f->funding - f->funding_prev; /* NaN until two settlements */
+    out[F_BASIS_CHANGE_1H] = asof_change(f, f->basis_asof, t, f->k1h, 0);
+    out[F_CVD_1H_Z_7D] = cpe_hourly_norm_push(&f->cvd_norm, out[F_CVD_1H], close_ms);
     if (!f->fine)
         for (size_t i = 0; i < sizeof per_minute_cols / sizeof *per_minute_cols; i++)
             out[per_minute_cols[i]] = NAN;

@@ -79,6 +79,9 @@ enum {
     F_VOLUME_24H_VS_7D,
     F_ETH_BTC_RETURN_1H,
     F_MINUTES_TO_FUNDING,
+    F_FUNDING_CHANGE,
+    F_BASIS_CHANGE_1H,
+    F_CVD_1H_Z_7D,
     F_COUNT
 };
 
@@ -100,5 +103,21 @@ void cpe_realized_reset(cpe_realized_t *s, int64_t bar_ms);
 /* One bar: its 1m log return r1 (NaN for the first bar) and volume; writes the realized
  * columns of out. */
 void cpe_realized_push(cpe_realized_t *s, double r1, double volume, double *out);
+
+/* A value against its norm over the last CPE_NORM_HOURS hour closes (features_norm.c):
+ * the taker-flow surprise cvd_1h_z_7d. */
+#define CPE_NORM_HOURS 168    /* 7 days of hour-close samples */
+#define CPE_NORM_MIN_HOURS 24 /* samples before a z-score exists */
+typedef struct cpe_hourly_norm {
+    double h[CPE_NORM_HOURS]; /* samples, ring index = n % CPE_NORM_HOURS */
+    uint32_t n;               /* samples ever taken */
+    int64_t last_ms;          /* close time of the last sample */
+    double m, sd;             /* mean and sd of the samples (NaN until enough) */
+} cpe_hourly_norm_t;
+
+void cpe_hourly_norm_reset(cpe_hourly_norm_t *s);
+/* z of v (NaN when v is not finite or no norm exists yet) against the samples before this
+ * bar; then, when the bar closes on the hour, v becomes a sample. */
+double cpe_hourly_norm_push(cpe_hourly_norm_t *s, double v, int64_t close_ms);
 
 #endif

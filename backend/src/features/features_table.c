@@ -134,6 +134,13 @@ static const cpe_feature_def_t table[F_COUNT] = {
                              "ln(ratio(t)/ratio(t-60)): ETH-BTC lead/lag (extra)"},
     [F_MINUTES_TO_FUNDING] = {"minutes_to_funding", CPE_FAM_TIME, NS(K), 1,
                               "minutes from the bar close to the next 00/08/16 UTC (extra)"},
+    [F_FUNDING_CHANGE] = {"funding_change", CPE_FAM_DERIV, NS(K | CPE_FSRC_FUNDING), 1,
+                          "last funding settlement - the one before (extra)"},
+    [F_BASIS_CHANGE_1H] = {"basis_change_1h", CPE_FAM_DERIV, NS(K | CPE_FSRC_BASIS), 61,
+                           "basis_annualized(t) - basis_annualized(t-60) (extra)"},
+    [F_CVD_1H_Z_7D] = {"cvd_1h_z_7d", CPE_FAM_MICRO, NS(K | CPE_FSRC_TAKER), 1500,
+                       "(cvd_1h - mean) / sd of cvd_1h at the last 168 hour closes, >= 24 "
+                       "(taker-flow surprise, extra)"},
 };
 
 size_t cpe_features_count(void)

@@ -80,13 +80,18 @@ int cpe_rvol_regressors(const cpe_rvol_t *m, int H, const double *x, int64_t t, 
             return 0;
         else
             v[c] = x[m->col[c]];
+    /* the HAR lags (1 h, 1 d, 1 w), then the horizon's own window when it is not a lag */
+    static const struct {
+        int col, hours, lag;
+    } win[] = {{CPE_RVC_1H, 1, 1},
+               {CPE_RVC_24H, 24, 1},
+               {CPE_RVC_7D, 168, 1},
+               {CPE_RVC_4H, 4, 0},
+               {CPE_RVC_8H, 8, 0}};
     int p = 0;
     r[p++] = 1.0;
-    r[p++] = lrv(m, v[CPE_RVC_1H], t, 1);
-    r[p++] = lrv(m, v[CPE_RVC_24H], t, 24);
-    r[p++] = lrv(m, v[CPE_RVC_7D], t, 168);
-    if (H == 4) r[p++] = lrv(m, v[CPE_RVC_4H], t, 4);
-    if (H == 8) r[p++] = lrv(m, v[CPE_RVC_8H], t, 8);
+    for (size_t w = 0; w < sizeof win / sizeof *win; w++)
+        if (win[w].lag || win[w].hours == H) r[p++] = lrv(m, v[win[w].col], t, win[w].hours);
     r[p++] = log(v[CPE_RVC_VOL1H] / cpe_season_mean(&m->s_vol, t - HOUR_MS, t) + 1e-6);
     r[p++] = log(v[CPE_RVC_VOL24H] / cpe_season_mean(&m->s_vol, t - 24 * HOUR_MS, t) + 1e-6);
     return p;

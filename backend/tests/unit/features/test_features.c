@@ -408,6 +408,10 @@ static void test_funding_availability_and_zscore(void)
     CHECK_CLOSE(o[480 * NF + fz], sqrt(2.0) / 2.0, 1e-9);
     CHECK_CLOSE(o[960 * NF + fz], 1.0, 1e-9); /* 1,2,3e-4: mean 2e-4, sd 1e-4 */
     CHECK_NEAR(o[960 * NF + fs], 0.0003, 0);
+    int fc = fi("funding_change"); /* last settlement - the one before */
+    CHECK(isnan(o[479 * NF + fc]));
+    CHECK_CLOSE(o[480 * NF + fc], 0.0001, 1e-12);
+    CHECK_CLOSE(o[960 * NF + fc], 0.0001, 1e-12);
 
     cpe_features_t *f;
     CHECK(cpe_features_create(NULL, &f) == 0);
@@ -567,6 +571,11 @@ static void test_basis_at_the_latest_common_close(void)
     CHECK_CLOSE(o[59 * NF + b], (101.0 / 100.0 - 1) * 3 * 365, 1e-12);
     CHECK_CLOSE(o[118 * NF + b], (101.0 / 100.0 - 1) * 3 * 365, 1e-12); /* carried */
     CHECK_CLOSE(o[119 * NF + b], (99 * 1.001 / 99.0 - 1) * 3 * 365, 1e-9);
+    /* basis_change_1h: the basis now minus the basis as of 60 bars earlier */
+    int bc = fi("basis_change_1h");
+    CHECK(isnan(o[118 * NF + bc])); /* 60 bars earlier (bar 58) had no basis yet */
+    CHECK_CLOSE(o[119 * NF + bc], o[119 * NF + b] - o[59 * NF + b], 1e-12);
+    CHECK_NEAR(o[179 * NF + bc], 0.0, 1e-15); /* the same basis an hour apart: no change */
     /* a main perp with spot observations gives the same number */
     cpe_features_config_t cfg = {.main_kind = CPE_PERP};
     for (int i = 0; i < N; i++)
