@@ -226,10 +226,112 @@ static void test_metadata_round_trip_is_bit_exact(void)
     sim_free(&s);
 }
 
+/* Rows without 1m realized history (an hourly symbol, dataset.h): the t cone stands on the
+ * GARCH-t forecast (no_har), its forecast scales that forecast by the validated level, and
+ * the registry JSON keeps it bit for bit. */
+static void test_without_realized_history_the_base_is_garch(void)
+{
+    sim_t s;
+    simulate(&s, 5);
+    for (size_t i = 0; i < s.n; i++)
+        for (int c = 0; c < CPE_RVC_N; c++)
+            s.X[i * s.ncol + (size_t)cpe_feature_index(cpe_rvol_columns[c])] = NAN;
+    cpe_mlview_t v = view_of(&s);
+    cpe_modelset_t ms;
+    CHECK_EQ_INT(train(&v, MON + 60 * CPE_MS_PER_DAY, &ms), 0);
+    CHECK(ms.rvol.ok && ms.rvol.no_har && ms.rvol.n_h == 4);
+    size_t i = s.n - 100;
+    for (int k = 0; k < 4; k++) {
+        const cpe_rvol_h_t *h = &ms.rvol.h[k];
+        double var, sd, nu, vg = 1e-5 * h->horizon_h, ve = 1.2e-5 * h->horizon_h;
+        CHECK_EQ_INT(cpe_rvol_forecast(&ms.rvol, k, s.X + i * s.ncol, s.ts[i] + 60000, vg, ve, &var,
+                                       &sd, &nu),
+                     0);
+        double lv = (h->w[0] + h->w[1]) * log(vg) + h->w[2] * log(ve);
+        CHECK_CLOSE(var, h->level * exp(lv), 1e-12);
+        CHECK(h->ext_mult >= 1.0 && h->ext_mult <= 2.0);
+        CHECK(isnan(cpe_rvol_har_var(&ms.rvol, k, s.X + i * s.ncol, s.ts[i] + 60000)));
+        /* no GARCH forecast: no cone from this model (the caller falls back) */
+        CHECK_EQ_INT(cpe_rvol_forecast(&ms.rvol, k, s.X + i * s.ncol, s.ts[i] + 60000, NAN, ve,
+                                       &var, &sd, &nu),
+                     CPE_EDATA);
+    }
+    json_t *j = cpe_rvol_to_json(&ms.rvol);
+    char *text = json_dumps(j, JSON_REAL_PRECISION(17));
+    json_decref(j);
+    json_t *back = json_loads(text, 0, NULL);
+    cpe_rvol_t m2;
+    cpe_rvol_from_json(back, v.names, v.ncol, &m2);
+    json_decref(back);
+    free(text);
+    CHECK(m2.ok && m2.no_har);
+    for (int k = 0; k < 4; k++) {
+        double v1, s1, n1, v2, s2, n2;
+        cpe_rvol_forecast(&ms.rvol, k, s.X + i * s.ncol, s.ts[i] + 60000, 1e-5, 2e-5, &v1, &s1,
+                          &n1);
+        cpe_rvol_forecast(&m2, k, s.X + i * s.ncol, s.ts[i] + 60000, 1e-5, 2e-5, &v2, &s2, &n2);
+        CHECK(v1 == v2 && s1 == s2 && n1 == n2);
+    }
+    cpe_modelset_free(&ms);
+    sim_free(&s);
+}
+
+/* The cone widens after an extreme move only by what the validation rows that followed one
+ * show: returns 1.5 x wider after the flag -> sqrt(mean z^2) over them, ~ 1.5 / sqrt(level);
+ * no flagged rows -> no widening. */
+static void test_extreme_widening_is_measured(void)
+{
+    enum { N = 6000 };
+    double *y = malloc(N * sizeof *y), *one = malloc(N * sizeof *one);
+    unsigned char *ext = malloc(N);
+    size_t *row = malloc(N * sizeof *row);
+    int64_t *t = malloc(N * sizeof *t);
+    cpe_rng_t r;
+    cpe_rng_seed(&r, 3);
+    double s2 = 0, s2e = 0;
+    size_t ne = 0;
+    for (size_t i = 0; i < N; i++) {
+        ext[i] = i % 10 == 0;
+        y[i] = (ext[i] ? 1.5 : 1.0) * 1e-3 * cpe_rng_normal(&r);
+        one[i] = 1e-6;
+        row[i] = 0;
+        t[i] = MON + (int64_t)i * CPE_MS_PER_HOUR;
+        if (i >= N / 2) s2 += y[i] * y[i], s2e += ext[i] ? y[i] * y[i] : 0, ne += ext[i];
+    }
+    cpe_rvol_t m = {.no_har = 1};
+    double x = 0;
+    cpe_rvol_data_t dt = {.n = N,
+                          .ncol = 1,
+                          .n_fit = N / 2,
+                          .valid_from = N / 2,
+                          .X = &x,
+                          .row = row,
+                          .t_close_ms = t,
+                          .y = y,
+                          .rv_next = one,
+                          .v_garch = one,
+                          .v_ewma = one,
+                          .extreme = ext};
+    CHECK_EQ_INT(cpe_rvol_fit_horizon(&m, 0, 1, &dt, NULL), 0);
+    double want = sqrt((s2e / (double)ne) / (s2 / (N / 2.0)));
+    CHECK_CLOSE(m.h[0].ext_mult, want, 1e-9);
+    CHECK(m.h[0].ext_mult > 1.3);
+    dt.extreme = NULL;
+    CHECK_EQ_INT(cpe_rvol_fit_horizon(&m, 0, 1, &dt, NULL), 0);
+    CHECK_NEAR(m.h[0].ext_mult, 1.0, 0);
+    free(y);
+    free(one);
+    free(ext);
+    free(row);
+    free(t);
+}
+
 int main(void)
 {
     RUN(test_recovers_the_season_and_tracks_the_variance);
     RUN(test_training_uses_no_future_data);
     RUN(test_metadata_round_trip_is_bit_exact);
+    RUN(test_without_realized_history_the_base_is_garch);
+    RUN(test_extreme_widening_is_measured);
     return TEST_DONE();
 }
