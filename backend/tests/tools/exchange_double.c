@@ -5,10 +5,14 @@
  *
  *   exchange_double --flavor binance|bybit|okx --port N [--minute-ms 200] [--symbol BTCUSDT]
  *                   [--partial 1]   (binance: an in-progress kline before each closed one)
+ *                   [--history-days D]
  *
  * Market time runs fast: one minute of bars every --minute-ms real milliseconds, starting
- * 12 hours in the past (so every bar it serves is closed in real time too). Prices follow
- * a deterministic path of the minute index, so all flavors agree bar for bar.
+ * 12 hours in the past (so every bar it serves is closed in real time too), or D days and
+ * an hour in the past with --history-days (history fetches use --minute-ms 60000: real
+ * time). Prices follow a deterministic path of the minute index, so all flavors agree bar
+ * for bar. The binance flavor also serves funding (/fapi/v1/fundingRate, every 8 h) and
+ * open-interest history (/futures/data/openInterestHist, every 5 min) in Binance's shapes.
  *
  * Control (HTTP GET /_control?...), each acting once:
  *   disconnect=1     close every WebSocket connection now
@@ -19,6 +23,7 @@
  *   reorder=N        the next N bars are sent out of order (pairs swapped)
  *   http429=N        the next N REST requests answer 429 with Retry-After: 1
  *   http500=N        the next N REST requests answer 500
+ *   garbage=N        the next N REST requests answer 200 with a truncated body
  * GET /_stats -> {"rest_requests":n,"max_rest_per_sec":n,"ws_connections":n,"bars_sent":n,
  *                 "virtual_minute":m}
  */
@@ -26,19 +31,23 @@
 
 #include <libwebsockets.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 enum flavor { BINANCE, BYBIT, OKX };
 
 static enum flavor g_flavor;
-static int64_t g_minute_ms = 200, g_start_real, g_t0;
+static int64_t g_minute_ms = 200, g_start_real, g_t0, g_vstart; /* g_vstart: market time at start */
 static int g_partial; /* binance: send the minute in progress before each closed bar */
 static char g_symbol[32] = "BTCUSDT";
 static int64_t g_stall_until, g_down_until;
-static int g_malformed, g_duplicate, g_reorder, g_http429, g_http500, g_disconnect;
+static int g_malformed, g_duplicate, g_reorder, g_http429, g_http500, g_garbage, g_disconnect;
+static double g_history_days;
 static long g_rest_requests, g_bars_sent, g_ws_conns;
 static long g_sec_count, g_max_per_sec;
 static int64_t g_sec;
@@ -64,7 +73,7 @@ typedef struct pss {
 
 static int64_t vnow_ms(void)
 {
-    return g_t0 + (cpe_now_ms() - g_start_real) * CPE_MS_PER_MIN / g_minute_ms;
+    return g_vstart + (cpe_now_ms() - g_start_real) * CPE_MS_PER_MIN / g_minute_ms;
 }
 
 /* The deterministic bar of minute index m. */
@@ -210,6 +219,38 @@ static void rest_klines(const char *uri, const char *q, pss_t *p)
     p->status = 200;
 }
 
+/* Binance funding (every 8 h) or open-interest history (every 5 min) over [from, to]. */
+static void rest_points(const char *uri, const char *q, pss_t *p)
+{
+    int funding = strstr(uri, "fundingRate") != NULL;
+    int64_t step = funding ? 8 * CPE_MS_PER_HOUR : 5 * CPE_MS_PER_MIN;
+    int64_t from = arg_i64(q, "startTime", 0), to = arg_i64(q, "endTime", INT64_MAX / 2);
+    int64_t limit = arg_i64(q, "limit", funding ? 100 : 30), now = vnow_ms();
+    if (to >= now) to = now - 1;
+    if (from < g_t0) from = g_t0;
+    size_t cap = 64 + (size_t)(limit > 0 ? limit : 1) * 160, n = 1;
+    char *b = malloc(cap);
+    b[0] = '[';
+    int64_t k = (from + step - 1) / step, rows = 0;
+    for (; k * step <= to && rows < limit; k++, rows++) {
+        const char *sep = rows ? "," : "";
+        double x = (double)k;
+        if (funding)
+            n += (size_t)snprintf(b + n, cap - n,
+                                  "%s{\"symbol\":\"%s\",\"fundingTime\":%lld,\"fundingRate\":"
+                                  "\"%.8f\",\"markPrice\":\"30000.00\"}",
+                                  sep, g_symbol, (long long)(k * step), 0.0001 * (1 + sin(x)));
+        else
+            n += (size_t)snprintf(b + n, cap - n,
+                                  "%s{\"symbol\":\"%s\",\"sumOpenInterest\":\"%.3f\","
+                                  "\"sumOpenInterestValue\":\"%.2f\",\"timestamp\":%lld}",
+                                  sep, g_symbol, 80000 + 500 * sin(x / 50),
+                                  30000 * (80000 + 500 * sin(x / 50)), (long long)(k * step));
+    }
+    n += (size_t)snprintf(b + n, cap - n, "]");
+    p->body = b, p->body_len = n, p->status = 200;
+}
+
 static void http_request(struct lws *wsi, pss_t *p, const char *uri)
 {
     char q[1024] = "";
@@ -235,6 +276,7 @@ static void http_request(struct lws *wsi, pss_t *p, const char *uri)
         g_reorder += (int)arg_i64(args, "reorder", 0);
         g_http429 += (int)arg_i64(args, "http429", 0);
         g_http500 += (int)arg_i64(args, "http500", 0);
+        g_garbage += (int)arg_i64(args, "garbage", 0);
         p->body_len = (size_t)snprintf(out, 512, "{\"ok\":true}");
         p->body = out, p->status = 200;
         lws_callback_on_writable_all_protocol(g_ctx, lws_get_protocol(wsi));
@@ -268,6 +310,16 @@ static void http_request(struct lws *wsi, pss_t *p, const char *uri)
         p->retry_after = 1;
         return;
     }
+    if (g_garbage > 0) {
+        g_garbage--;
+        p->body = strdup("[[1700000000000,\"65000.1\",\"650"), p->body_len = strlen(p->body);
+        p->status = 200;
+        return;
+    }
+    if (g_flavor == BINANCE && (strstr(uri, "fundingRate") || strstr(uri, "openInterestHist"))) {
+        rest_points(uri, args, p);
+        return;
+    }
     if (strstr(uri, "kline") || strstr(uri, "candles")) {
         rest_klines(uri, args, p);
         return;
@@ -291,11 +343,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     unsigned char buf[LWS_PRE + 4096];
     (void)len;
     switch (reason) {
-    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_HTTP: {
+        int one = 1; /* headers and body go out as separate writes: no Nagle delay between */
+        setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         memset(p, 0, sizeof *p);
         http_request(wsi, p, (const char *)in);
         lws_callback_on_writable(wsi);
         return 0;
+    }
     case LWS_CALLBACK_HTTP_WRITEABLE: {
         if (!p->body) return -1;
         unsigned char *start = buf + LWS_PRE, *pos = start, *end = buf + sizeof buf - 1;
@@ -423,6 +478,8 @@ int main(int argc, char **argv)
             g_minute_ms = atoll(argv[i + 1]);
         else if (!strcmp(argv[i], "--partial"))
             g_partial = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--history-days"))
+            g_history_days = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--symbol"))
             snprintf(g_symbol, sizeof g_symbol, "%s", argv[i + 1]);
     }
@@ -432,7 +489,11 @@ int main(int argc, char **argv)
         return 2;
     }
     g_start_real = cpe_now_ms();
-    g_t0 = cpe_floor_ms(g_start_real - 12 * CPE_MS_PER_HOUR, CPE_MS_PER_MIN);
+    int64_t back = g_history_days > 0
+                       ? (int64_t)(g_history_days * (double)CPE_MS_PER_DAY) + CPE_MS_PER_HOUR
+                       : 12 * CPE_MS_PER_HOUR;
+    g_t0 = cpe_floor_ms(g_start_real - back, CPE_MS_PER_MIN);
+    g_vstart = g_history_days > 0 ? g_start_real : g_t0; /* history: market time is real time */
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     struct lws_context_creation_info info;
