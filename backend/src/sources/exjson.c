@@ -142,3 +142,8 @@ void exj_header_line(const cpe_exchange_t *ex, const char *p, size_t len, cpe_ra
     v[strcspn(v, "\r\n")] = 0;
     ex->rate_header(line, v, ri);
 }
+
+void exj_rate_header_retry_after(const char *name, const char *value, cpe_rate_info_t *ri)
+{
+    if (!strcmp(name, "retry-after")) exj_retry_after(value, ri);
+}

@@ -6,7 +6,9 @@
 #   3. resume: a fetch killed (SIGKILL) part-way leaves whole pages; the next run asks only
 #      for the rest, and then the store holds every row;
 #   4. a bad answer (truncated JSON): exit 1, the error names the URL, the store is unchanged;
-#   5. usage errors (no range, unknown exchange) exit 2.
+#   5. usage errors (no range, unknown exchange) exit 2;
+#   6. another row of the exchange table: Coinbase (spot only) from its double, 300-candle
+#      pages newest first, the perp market skipped.
 source "$(dirname "$0")/lib.sh"
 DOUBLE=${CPE_DOUBLE:-$(dirname "$CPE_BIN")/release/exchange_double}
 [ -x "$DOUBLE" ] || DOUBLE=$(dirname "$CPE_BIN")/exchange_double
@@ -86,6 +88,20 @@ echo "-- 5: usage"
 check "no range: exit 2" test $? -eq 2
 "$CPE_BIN" fetch --db "$tmp/d.db" --symbol SOLUSDT --days 1 --exchange nowhere >/dev/null 2>&1
 check "unknown exchange: exit 2" test $? -eq 2
+
+echo "-- 6: Coinbase"
+cport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$DOUBLE" --flavor coinbase --port "$cport" --minute-ms 60000 --history-days 3 --symbol SOLUSDT \
+  >"$tmp/cdouble.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$cport/_stats" >/dev/null && break; sleep 0.1; done
+"$CPE_BIN" fetch --db "$tmp/e.db" --symbol SOL --from $(( to - 2 * 86400000 )) --to "$to" \
+  --exchange coinbase --rest-base "http://127.0.0.1:$cport" >"$tmp/e.json" 2>"$tmp/e.err"
+check "coinbase: exit 0" test $? -eq 0
+check "coinbase: every minute of 2 days, spot only" \
+  test "$(json "$tmp/e.json" "[(s['instrument'], s['inserted']) for s in d['series']]")" = \
+  "[('coinbase:spot:SOLUSDT', 2880)]"
+check "coinbase: 300-candle pages" test "$(json "$tmp/e.json" "d['requests']")" -eq 10
 
 echo "test_fetch: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -3,7 +3,8 @@
  * live-data tests start on loopback. It speaks the REST and WebSocket kline formats
  * documented in src/sources/exchange_<name>.c and misbehaves on command.
  *
- *   exchange_double --flavor binance|bybit|okx --port N [--minute-ms 200] [--symbol BTCUSDT]
+ *   exchange_double --flavor binance|bybit|okx|coinbase --port N [--minute-ms 200] [--symbol
+ * BTCUSDT]
  *                   [--partial 1]   (binance: an in-progress kline before each closed one)
  *                   [--history-days D]
  *
@@ -39,7 +40,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-enum flavor { BINANCE, BYBIT, OKX };
+enum flavor { BINANCE, BYBIT, OKX, COINBASE };
 
 static enum flavor g_flavor;
 static int64_t g_minute_ms = 200, g_start_real, g_t0, g_vstart; /* g_vstart: market time at start */
@@ -126,6 +127,16 @@ static int fmt_ws_bar(int64_t m, int closed, char *out, size_t cap)
             "{\"arg\":{\"channel\":\"candle1m\",\"instId\":\"%.*s-USDT-SWAP\"},\"data\":[[\"%lld\","
             "\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.0f\",\"%.3f\",\"%.2f\",\"1\"]]}",
             (int)strlen(g_symbol) - 4, g_symbol, (long long)ts, o, h, l, c, v * 100, v, v * c);
+    case COINBASE: { /* no candle channel: the ticker of the bar's last trade */
+        char iso[32];
+        cpe_format_iso8601(ts + 59000, iso);
+        return snprintf(out, cap,
+                        "{\"type\":\"ticker\",\"sequence\":%lld,\"product_id\":\"%.*s-USDT\","
+                        "\"price\":\"%.1f\",\"best_bid\":\"%.1f\",\"best_ask\":\"%.1f\","
+                        "\"side\":\"buy\",\"time\":\"%s\",\"trade_id\":%lld,\"last_size\":\"0.1\"}",
+                        (long long)m, (int)strlen(g_symbol) - 4, g_symbol, c, c - 0.1, c, iso,
+                        (long long)m);
+    }
     }
     return 0;
 }
@@ -148,6 +159,17 @@ static int64_t arg_i64(const char *q, const char *name, int64_t def)
     return def;
 }
 
+static int64_t arg_iso(const char *q, const char *name, int64_t def)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s=", name);
+    const char *p = strstr(q, key);
+    int64_t t;
+    if (!p) return def;
+    p += strlen(key);
+    return cpe_parse_iso8601(p, (long)strcspn(p, "&"), &t) ? def : t;
+}
+
 /* REST klines in the flavor's shape for [from, to] clipped to closed bars. */
 static void rest_klines(const char *uri, const char *q, pss_t *p)
 {
@@ -161,10 +183,19 @@ static void rest_klines(const char *uri, const char *q, pss_t *p)
         from = arg_i64(q, "start", 0), to = arg_i64(q, "end", INT64_MAX / 2),
         limit = arg_i64(q, "limit", 200);
         newest_first = 1;
-    } else {
+    } else if (g_flavor == OKX) {
         from = arg_i64(q, "before", -1) + 1, to = arg_i64(q, "after", INT64_MAX / 2) - 1,
         limit = arg_i64(q, "limit", 100);
         newest_first = 1;
+    } else { /* coinbase: ISO start and end, both inclusive; more than 300 rows is rejected */
+        from = arg_iso(q, "start", 0), to = arg_iso(q, "end", INT64_MAX / 2), limit = 300;
+        newest_first = 1;
+        if ((to - from) / CPE_MS_PER_MIN + 1 > limit) {
+            p->body = strdup("{\"message\":\"granularity too small for the requested time range. "
+                             "Count of aggregations requested exceeds 300\"}");
+            p->body_len = strlen(p->body), p->status = 400;
+            return;
+        }
     }
     (void)uri;
     int64_t m0 = (from + CPE_MS_PER_MIN - 1) / CPE_MS_PER_MIN, m1 = to / CPE_MS_PER_MIN;
@@ -176,7 +207,7 @@ static void rest_klines(const char *uri, const char *q, pss_t *p)
     size_t n = 0;
     n += (size_t)snprintf(
         b + n, cap - n,
-        g_flavor == BINANCE ? "["
+        g_flavor == BINANCE || g_flavor == COINBASE ? "["
         : g_flavor == BYBIT
             ? "{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{\"category\":\"linear\",\"list\":["
             : "{\"code\":\"0\",\"msg\":\"\",\"data\":[");
@@ -199,6 +230,9 @@ static void rest_klines(const char *uri, const char *q, pss_t *p)
                                   "%s[%lld,\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.3f\",%lld,\"%."
                                   "2f\",100,\"%.3f\",\"%.2f\",\"0\"]",
                                   sep, ts, o, h, l, c, v, ts + 59999, v * c, tb, tb * c);
+        else if (g_flavor == COINBASE) /* [time s, low, high, open, close, volume] */
+            n += (size_t)snprintf(b + n, cap - n, "%s[%lld,%.1f,%.1f,%.1f,%.1f,%.3f]", sep,
+                                  ts / 1000, l, h, o, c, v);
         else if (g_flavor == BYBIT)
             n += (size_t)snprintf(
                 b + n, cap - n,
@@ -211,9 +245,9 @@ static void rest_klines(const char *uri, const char *q, pss_t *p)
                 sep, ts, o, h, l, c, v * 100, v, v * c);
     }
     n += (size_t)snprintf(b + n, cap - n,
-                          g_flavor == BINANCE ? "]"
-                          : g_flavor == BYBIT ? "]}}"
-                                              : "]}");
+                          g_flavor == BINANCE || g_flavor == COINBASE ? "]"
+                          : g_flavor == BYBIT                         ? "]}}"
+                                                                      : "]}");
     p->body = b;
     p->body_len = n;
     p->status = 200;
@@ -469,9 +503,10 @@ int main(int argc, char **argv)
     int port = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--flavor")) {
-            g_flavor = !strcmp(argv[i + 1], "bybit") ? BYBIT
-                       : !strcmp(argv[i + 1], "okx") ? OKX
-                                                     : BINANCE;
+            g_flavor = !strcmp(argv[i + 1], "bybit")      ? BYBIT
+                       : !strcmp(argv[i + 1], "okx")      ? OKX
+                       : !strcmp(argv[i + 1], "coinbase") ? COINBASE
+                                                          : BINANCE;
         } else if (!strcmp(argv[i], "--port"))
             port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--minute-ms"))
@@ -484,8 +519,8 @@ int main(int argc, char **argv)
             snprintf(g_symbol, sizeof g_symbol, "%s", argv[i + 1]);
     }
     if (port <= 0 || g_minute_ms <= 0) {
-        fprintf(stderr,
-                "usage: exchange_double --flavor binance|bybit|okx --port N [--minute-ms MS]\n");
+        fprintf(stderr, "usage: exchange_double --flavor binance|bybit|okx|coinbase --port N "
+                        "[--minute-ms MS]\n");
         return 2;
     }
     g_start_real = cpe_now_ms();
@@ -511,7 +546,8 @@ int main(int argc, char **argv)
     printf("exchange_double %s listening on 127.0.0.1:%d\n",
            g_flavor == BINANCE ? "binance"
            : g_flavor == BYBIT ? "bybit"
-                               : "okx",
+           : g_flavor == OKX   ? "okx"
+                               : "coinbase",
            port);
     fflush(stdout);
     while (!g_quit) {
