@@ -26,6 +26,10 @@
  * Rows go where the live recorder puts them (cpe_feed_store_events): the instrument
  * "<exchange>:<spot|perp>:<SYMBOL>", kinds "kline:1m", "funding" (v0 rate), "oi" (v0
  * contracts, v1 notional). Not thread-safe: one fetch per store handle at a time.
+ *
+ * cpe_history_fill() is the same for every configured asset at once, with the exchanges
+ * tried in fallback order: what `cpe serve` runs before the live pipeline starts, so a
+ * fresh machine trains on the exchange's real past rather than on simulated minutes.
  */
 #ifndef CPE_HISTORY_H
 #define CPE_HISTORY_H
@@ -53,6 +57,7 @@ typedef struct cpe_history_req {
     int spot, perp;                   /* markets (a market the exchange lacks is skipped) */
     unsigned kinds;                   /* 1 << CPE_DK_KLINE | FUNDING | OI; 0 = all three */
     int64_t timeout_ms;               /* per request (0: 15 s) */
+    int attempts;                     /* per request on network errors and 5xx (0: 5) */
     cpe_history_progress_fn progress; /* NULL: none */
     void *progress_ctx;
 } cpe_history_req_t;
@@ -76,5 +81,16 @@ typedef struct cpe_history_stats {
  * or a store error. *out holds what was done up to the failure. */
 int cpe_history_fetch(struct cpe_store *st, const cpe_history_req_t *req, cpe_history_stats_t *out,
                       cpe_diag_t *d);
+
+/* The history a fresh store gets before the first training: CPE_HISTORY_DAYS (default 90,
+ * 0 = none) days up to now of every configured asset (CPE_ASSETS), both markets, klines,
+ * funding and OI, each asset from the first exchange in fallback order that answers (what
+ * the store already holds is skipped, so a second start costs a request per series).
+ * Appends what happened to note ("; history: 90 d from binance" or "; history: no exchange
+ * answered"), for /health. 0 when some exchange answered (the note says when a series
+ * could not be had from any), else the last error. */
+#define CPE_HISTORY_DAYS_DEFAULT 90
+int cpe_history_days(void);
+int cpe_history_fill(struct cpe_store *st, char *note, size_t cap);
 
 #endif

@@ -119,13 +119,28 @@ static void report(const cpe_history_req_t *r, const cpe_history_stats_t *s, int
     cpe_buf_free(&out);
 }
 
+/* --configured: what `cpe serve` does on a fresh store (cpe_history_fill). */
+static int run_configured(cpe_args_t *a)
+{
+    cpe_diag_t d = {0};
+    cpe_store_t *st = NULL;
+    if (cpe_store_open(a->db, &st, &d)) return cpe_cli_fail(a, 1, "%s", d.msg);
+    char note[256] = "fetch --configured";
+    int rc = cpe_history_fill(st, note, sizeof note);
+    cpe_store_close(st);
+    printf("%s\n", note);
+    return rc ? 1 : 0;
+}
+
 static int run(cpe_args_t *a)
 {
-    static const char *const known[] = {"symbol",  "days",  "from",      "to",         "exchange",
-                                        "markets", "kinds", "rest-base", "timeout-ms", NULL};
+    static const char *const known[] = {"symbol",     "days",       "from",  "to",
+                                        "exchange",   "markets",    "kinds", "rest-base",
+                                        "timeout-ms", "configured", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     cpe_diag_t d = {0};
+    if (cpe_arg_flag(a, "configured")) return run_configured(a);
     cpe_asset_t asset;
     if (!cpe_arg_str(a, "symbol"))
         return cpe_cli_fail(a, 2, "--symbol is required (an asset or its pair)");
@@ -158,7 +173,11 @@ const cpe_command_t cpe_cmddef_fetch = {
     "fetch", "fetch an instrument's past from an exchange's REST endpoints into the store",
     "usage: cpe fetch --symbol PAIR (--days N | --from ISO [--to ISO]) [--exchange NAME]\n"
     "                 [--markets spot,perp] [--kinds kline,funding,oi] [--rest-base URL]\n"
-    "                 [--timeout-ms 15000] [--db PATH]\n\n"
+    "                 [--timeout-ms 15000] [--db PATH]\n"
+    "       cpe fetch --configured [--db PATH]\n\n"
+    "--configured: CPE_HISTORY_DAYS (90) days of every configured asset (CPE_ASSETS), each\n"
+    "from the first exchange in fallback order that answers: what `cpe serve --source auto`\n"
+    "does before it starts when an exchange answers. Exit 1 when no exchange answered.\n"
     "PAIR: an asset or its pair (SOL, or SOL + the quote). Spot and perp 1m klines, settled\n"
     "funding and open interest (the last 30 days of the range) of one symbol, paged within\n"
     "the exchange's rate limits. --exchange: one of the universe's exchanges, default the\n"

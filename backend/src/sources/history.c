@@ -217,7 +217,7 @@ int cpe_history_fetch(cpe_store_t *st, const cpe_history_req_t *req, cpe_history
     for (size_t i = 0; i < out->ntasks; i++)
         total += task_windows(&tasks[i]);
     hist_http_t h;
-    int rc = hist_http_init(&h, r.ex, r.timeout_ms > 0 ? r.timeout_ms : 15000, d);
+    int rc = hist_http_init(&h, r.ex, r.timeout_ms > 0 ? r.timeout_ms : 15000, r.attempts, d);
     int64_t t0 = cpe_now_ms();
     for (size_t i = 0; !rc && i < out->ntasks; i++)
         rc = run_task(&h, st, &r, &tasks[i], &out->task[i], &done, total, d);

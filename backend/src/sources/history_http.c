@@ -40,11 +40,13 @@ static void sleep_ms(int64_t ms)
     nanosleep(&ts, NULL);
 }
 
-int hist_http_init(hist_http_t *h, const cpe_exchange_t *ex, int64_t timeout_ms, cpe_diag_t *d)
+int hist_http_init(hist_http_t *h, const cpe_exchange_t *ex, int64_t timeout_ms, int attempts,
+                   cpe_diag_t *d)
 {
     memset(h, 0, sizeof *h);
     h->ex = ex;
     h->timeout_ms = timeout_ms;
+    h->attempts = attempts > 0 ? attempts : HIST_ATTEMPTS;
     /* one minute's budget at once: the exchanges count in fixed one-minute windows */
     cpe_tb_init(&h->tb, ex->rest_per_min, ex->rest_per_min, cpe_now_ms());
     cpe_rng_seed(&h->rng, (uint64_t)cpe_now_ms());
@@ -128,7 +130,7 @@ int hist_http_get(hist_http_t *h, cpe_market_kind_t m, const char *path, cpe_dat
         } else if (!failed && status < 500) {
             rc = cpe_diag_set(d, CPE_EIO, "fetch: GET %s answered HTTP %ld: %.200s", url, status,
                               r.body.data ? r.body.data : "");
-        } else if (++attempt >= HIST_ATTEMPTS) {
+        } else if (++attempt >= h->attempts) {
             if (failed)
                 rc =
                     cpe_diag_set(d, CPE_ENET, "fetch: GET %s: %s (%d attempts)", url, why, attempt);

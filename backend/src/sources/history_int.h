@@ -19,10 +19,12 @@ typedef struct hist_http {
     cpe_tokenbucket_t tb;
     cpe_rng_t rng;
     int64_t timeout_ms;
+    int attempts;
     size_t requests, retries, rate_waits;
 } hist_http_t;
 
-int hist_http_init(hist_http_t *h, const cpe_exchange_t *ex, int64_t timeout_ms, cpe_diag_t *d);
+int hist_http_init(hist_http_t *h, const cpe_exchange_t *ex, int64_t timeout_ms, int attempts,
+                   cpe_diag_t *d);
 void hist_http_free(hist_http_t *h);
 /* GET base(m) + path and hand the body to the adapter's REST parser for (kind, m, symbol).
  * Waits on the bucket, retries network errors and 5xx, waits out 418/429; CPE_EPARSE /
