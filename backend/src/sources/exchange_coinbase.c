@@ -42,6 +42,7 @@
 #include "sources/exjson.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -91,6 +92,7 @@ static int emit_candle(const json_t *row, const char *sym, cpe_event_sink_fn sin
         exj_num(json_array_get(row, 3), &k->open) || exj_num(json_array_get(row, 4), &k->close) ||
         exj_num(json_array_get(row, 5), &k->volume))
         return CPE_EPARSE;
+    if (t < 0 || t > INT64_MAX / 1000) return CPE_EPARSE; /* seconds that fit in ms */
     k->ts_ms = t * 1000;
     if (!exj_kline_ok(k)) return CPE_EPARSE;
     ev.closed = 1;
