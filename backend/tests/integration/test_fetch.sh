@@ -6,6 +6,7 @@
 #   3. resume: a fetch killed (SIGKILL) part-way leaves whole pages; the next run asks only
 #      for the rest, and then the store holds every row;
 #   4. a bad answer (truncated JSON): exit 1, the error names the URL, the store is unchanged;
+#      429 answers are waited out (Retry-After) and 500s retried, and nothing is lost;
 #   5. usage errors (no range, unknown exchange) exit 2;
 #   6. another row of the exchange table: Coinbase (spot only) from its double, 300-candle
 #      pages newest first, the perp market skipped.
@@ -82,6 +83,16 @@ check "bad answer: exit 1" test "$code" -eq 1
 check "bad answer: the error names the URL" grep -q "bad answer from GET $D/api/v3/klines?symbol=SOLUSDT" "$tmp/c.err"
 "$CPE_BIN" summary --db "$tmp/c.db" >"$tmp/c.after"
 check "bad answer: the store is unchanged" cmp -s "$tmp/c.before" "$tmp/c.after"
+
+echo "-- 4b: 429 and 500 answers: waited out (Retry-After) and retried, nothing lost"
+curl -sf "$D/_control?http429=2&http500=2" >/dev/null
+"$CPE_BIN" fetch --db "$tmp/c.db" --symbol SOLUSDT --from $(( from + 7200000 )) \
+  --to $(( from + 14400000 )) --rest-base "$D" >"$tmp/c2.json" 2>"$tmp/c2.err"
+check "429/500: exit 0" test $? -eq 0
+check "429/500: the 429s were waited out" test "$(json "$tmp/c2.json" "d['rate_waits']")" -ge 2
+check "429/500: the 500s were retried" test "$(json "$tmp/c2.json" "d['retries']")" -ge 2
+check "429/500: every minute of the 2 hours" \
+  test "$(json "$tmp/c2.json" "sum(s['inserted'] for s in d['series'] if s['kind']=='kline:1m')")" -eq 240
 
 echo "-- 5: usage"
 "$CPE_BIN" fetch --db "$tmp/d.db" --symbol SOLUSDT >/dev/null 2>&1
