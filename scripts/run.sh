@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # run.sh — what `make run` does after building: fill the store on first use (the real
-# data in ../shared/data/real when present, otherwise 90 simulated days), train the
+# data in ../shared/data/real when present, otherwise CPE_HISTORY_DAYS (90) days fetched
+# from the exchanges with `cpe fetch --configured`, and 90 simulated days only when no
+# exchange answers), train the
 # models when none are registered (and store the last week's walk-forward predictions with
 # their explanations, for replay and hovering), and start the cockpit on http://127.0.0.1:${CPE_PORT:-8000}.
 # The cockpit is live: exchange streams when they answer, else the simulator continuing
 # from the newest price in the store (marked simulated); the models predict at every bar.
 set -euo pipefail
+fetched=
 cd "$(dirname "$0")/.."
 CPE=${CPE_BIN:-build/cpe}
 export CPE_DB=${CPE_DB:-data/cpe.db}
@@ -20,8 +23,11 @@ if [ ! -s "$CPE_DB" ]; then
   if [ -d "$real" ]; then
     echo "run: importing the real data in $real"
     "$CPE" import "$real"
+  elif echo "run: $real is absent: fetching ${CPE_HISTORY_DAYS:-90} days of $CPE_ASSETS from the exchanges (cpe fetch --configured)" &&
+    "$CPE" fetch --configured; then
+    fetched=1
   else
-    echo "run: $real is absent: simulating 90 days of $CPE_ASSETS (marked simulated)"
+    echo "run: no exchange answered: simulating 90 days of $CPE_ASSETS (marked simulated)"
     "$CPE" simulate --days 90 --seed 1
   fi
 fi
@@ -42,5 +48,9 @@ if has train && ! "$CPE" models --quiet >/dev/null 2>&1; then
   done
 fi
 if has serve; then
-  exec "$CPE" serve --port "${CPE_PORT:-8000}" --source "${CPE_SOURCE:-auto}"
+  # after a fetch the newest bars are minutes old, which --source auto would take for a
+  # recorder feeding the store: go live (the feed backfills the minutes since the fetch)
+  source=${CPE_SOURCE:-auto}
+  if [ -z "${CPE_SOURCE:-}" ] && [ -n "$fetched" ]; then source=live; fi
+  exec "$CPE" serve --port "${CPE_PORT:-8000}" --source "$source"
 fi

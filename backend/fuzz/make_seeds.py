@@ -48,7 +48,7 @@ def jwt(payload, secret=b"fuzz-secret", alg="HS256"):
 src = open(os.path.join(backend, "tests/unit/sources/test_exchange.c")).read()
 funcs = re.split(r"\nstatic void (test_\w+)\(void\)", src)
 for name, body in zip(funcs[1::2], funcs[2::2]):
-    ex = next((e for e in ("binance", "bybit", "okx") if e in name), None)
+    ex = next((e for e in ("binance", "bybit", "okx", "coinbase") if e in name), None)
     if not ex:
         continue
     for s in c_strings(body):
@@ -60,6 +60,8 @@ for name, body in zip(funcs[1::2], funcs[2::2]):
         put("sources_" + ex, bytes([1]) + s.encode())  # ws spot
         for kind in range(6):  # REST, perp, each data kind
             put("sources_" + ex, bytes([2 | kind << 3]) + s.encode())
+            if ex == "coinbase":  # spot only: its REST parsers answer spot requests
+                put("sources_" + ex, bytes([kind << 3]) + s.encode())
 
 # JWT: valid, expired, not yet valid, alg none, another secret, malformed.
 toks = [jwt({"sub": "a", "exp": 1893456000}), jwt({"sub": "a", "exp": 1000}),

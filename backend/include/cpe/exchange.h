@@ -1,6 +1,6 @@
 /*
- * exchange.h — public market-data adapters for Binance, Bybit and OKX: endpoints, request
- * building and message parsing, with no I/O of their own.
+ * exchange.h — public market-data adapters for Binance, Bybit, OKX and Coinbase (spot only):
+ * endpoints, request building and message parsing, with no I/O of their own.
  *
  * An adapter is a row of function pointers (cpe_exchange_t). The network runtime
  * (feed.h) asks it for REST URLs and WebSocket subscriptions, hands it every body or
@@ -88,7 +88,9 @@ typedef struct cpe_exchange {
                       const char *body, size_t len, cpe_event_sink_fn sink, void *ctx,
                       cpe_diag_t *d);
     /* Split a mask of kinds into the groups that need separate connections (OKX serves
-     * candles on another path); returns the number of groups. NULL: one group. */
+     * candles on another path); returns the number of groups. NULL: one group. Kinds in no
+     * group are not streamed by this exchange for that market (Coinbase: no perp at all),
+     * and the feed never falls back to it for them. */
     int (*ws_split)(cpe_market_kind_t m, unsigned kinds, unsigned groups[4]);
     /* WebSocket path (after the base) and the subscribe message (may be empty when the
      * subscription is in the path) for a symbol and a mask of kinds (1 << kind). */
@@ -114,6 +116,7 @@ double cpe_rate_info_left(const cpe_rate_info_t *ri);
 extern const cpe_exchange_t cpe_exchange_binance;
 extern const cpe_exchange_t cpe_exchange_bybit;
 extern const cpe_exchange_t cpe_exchange_okx;
+extern const cpe_exchange_t cpe_exchange_coinbase;
 
 /* The adapters in the universe's fallback order (spec 9.3), indexed by exchange id,
  * NULL-terminated (CPE_NEXCHANGES entries). */

@@ -13,6 +13,7 @@
  *   CPE_EX_BINANCE   binance    BTCUSDT       BTCUSDT
  *   CPE_EX_BYBIT     bybit      BTCUSDT       BTCUSDT
  *   CPE_EX_OKX       okx        BTC-USDT      BTC-USDT-SWAP
+ *   CPE_EX_COINBASE  coinbase   BTC-USDT      (none: spot only)
  *
  * The store names every instrument with the Binance form of the symbol ("okx:perp:BTCUSDT");
  * only an adapter speaks its exchange's form (cpe_exchange_symbol()). The simulator's
@@ -52,13 +53,15 @@
 #define CPE_EX_BINANCE_NAME "binance"
 #define CPE_EX_BYBIT_NAME "bybit"
 #define CPE_EX_OKX_NAME "okx"
+#define CPE_EX_COINBASE_NAME "coinbase"
 #define CPE_SIM_EXCHANGE "sim"
 
 /* X(id, name, symbol separator, perp suffix): one row per exchange, fallback order. */
 #define CPE_EXCHANGE_LIST(X)                                                                       \
     X(CPE_EX_BINANCE, CPE_EX_BINANCE_NAME, "", "")                                                 \
     X(CPE_EX_BYBIT, CPE_EX_BYBIT_NAME, "", "")                                                     \
-    X(CPE_EX_OKX, CPE_EX_OKX_NAME, "-", "-SWAP")
+    X(CPE_EX_OKX, CPE_EX_OKX_NAME, "-", "-SWAP")                                                   \
+    X(CPE_EX_COINBASE, CPE_EX_COINBASE_NAME, "-", "")
 
 #define CPE_EX_ENUM_(id, name, sep, suffix) id,
 typedef enum cpe_exchange_id { CPE_EXCHANGE_LIST(CPE_EX_ENUM_) CPE_NEXCHANGES } cpe_exchange_id_t;

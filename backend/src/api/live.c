@@ -5,6 +5,7 @@
  * It lives in the api layer, not engine/, because it drives the simulator and the
  * exchange feed, which are in the sources layer (engine may not link sources). */
 #include "api/live_int.h"
+#include "cpe/history.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
 
@@ -235,6 +236,7 @@ int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d)
                 mode = CPE_LIVE_EXCHANGE;
                 snprintf(l->st.note, sizeof l->st.note,
                          "auto: exchange data arrived within %lld ms: live", (long long)probe);
+                cpe_history_fill(l->store, l->st.note, sizeof l->st.note); /* before training */
             } else {
                 mode = CPE_LIVE_SIMULATE;
                 snprintf(l->st.note, sizeof l->st.note,

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "cpe/api.h"
 #include "cpe/exchange.h"
+#include "cpe/history.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
 
@@ -45,6 +46,11 @@ static int run_serve(cpe_args_t *a)
                     printf("# CPE_%s_%s_%s=%s\n", up, ws ? "WS" : "REST", m ? "PERP" : "SPOT",
                            ws ? (*e)->ws_base[m] : (*e)->rest_base[m]);
         }
+        printf(
+            "\n# --source auto with an exchange answering, and `cpe fetch --configured`: days of\n"
+            "# history fetched first for every asset (environment only; 0: none)\n"
+            "# CPE_HISTORY_DAYS=%d\n",
+            CPE_HISTORY_DAYS_DEFAULT);
         return 0;
     }
     cpe_api_config_t c;

@@ -24,6 +24,7 @@ static const cpe_command_t def_version = {"version", "print the version", "usage
     X(summary)                                                                                     \
     X(gaps)                                                                                        \
     X(record)                                                                                      \
+    X(fetch)                                                                                       \
     X(features)                                                                                    \
     X(garch)                                                                                       \
     X(train)                                                                                       \

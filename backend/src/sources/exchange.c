@@ -33,6 +33,7 @@ const cpe_exchange_t *const *cpe_exchanges(void)
         [CPE_EX_BINANCE] = &cpe_exchange_binance,
         [CPE_EX_BYBIT] = &cpe_exchange_bybit,
         [CPE_EX_OKX] = &cpe_exchange_okx,
+        [CPE_EX_COINBASE] = &cpe_exchange_coinbase,
         [CPE_NEXCHANGES] = NULL,
     };
     return all;

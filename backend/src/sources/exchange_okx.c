@@ -307,11 +307,6 @@ out:
     return rc;
 }
 
-static void rate_header(const char *name, const char *value, cpe_rate_info_t *ri)
-{
-    if (!strcmp(name, "retry-after")) exj_retry_after(value, ri);
-}
-
 const cpe_exchange_t cpe_exchange_okx = {
     .name = CPE_EX_OKX_NAME,
     .rest_base = {"https://www.okx.com", "https://www.okx.com"},
@@ -326,5 +321,5 @@ const cpe_exchange_t cpe_exchange_okx = {
     .parse_ws = parse_ws,
     .ws_ping = "ping",
     .ws_ping_ms = 20000,
-    .rate_header = rate_header,
+    .rate_header = exj_rate_header_retry_after, /* no rate headers: Retry-After only */
 };

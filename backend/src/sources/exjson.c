@@ -2,6 +2,7 @@
 #include "sources/exjson.h"
 #include "cpe/num.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,4 +123,27 @@ void exj_retry_after(const char *v, cpe_rate_info_t *ri)
 {
     double s = exj_header_num(v);
     if (s >= 0) ri->retry_after_ms = (int64_t)(s * 1000);
+}
+
+void exj_header_line(const cpe_exchange_t *ex, const char *p, size_t len, cpe_rate_info_t *ri)
+{
+    char line[512];
+    if (len >= sizeof line) return;
+    memcpy(line, p, len);
+    line[len] = 0;
+    char *colon = strchr(line, ':');
+    if (!colon) return;
+    *colon = 0;
+    for (char *q = line; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    char *v = colon + 1;
+    while (*v == ' ')
+        v++;
+    v[strcspn(v, "\r\n")] = 0;
+    ex->rate_header(line, v, ri);
+}
+
+void exj_rate_header_retry_after(const char *name, const char *value, cpe_rate_info_t *ri)
+{
+    if (!strcmp(name, "retry-after")) exj_retry_after(value, ri);
 }

@@ -24,6 +24,11 @@ int exj_kline_ok(const cpe_kline_t *k);
 /* A rate-limit header's value as a number; NaN when it is not one (so the field stays
  * unknown: atof would have said 0, "no requests left"). */
 double exj_header_num(const char *v);
+/* One raw HTTP header line ("Name: value\r\n", len bytes) to the adapter's rate_header with
+ * the name lower-cased; lines that are not headers or are too long are ignored. */
+void exj_header_line(const cpe_exchange_t *ex, const char *line, size_t len, cpe_rate_info_t *ri);
+/* A rate_header for exchanges that send no rate-limit headers: Retry-After only. */
+void exj_rate_header_retry_after(const char *name, const char *value, cpe_rate_info_t *ri);
 /* Retry-After in seconds into ri->retry_after_ms; left as it was when not a number. */
 void exj_retry_after(const char *v, cpe_rate_info_t *ri);
 /* Fill the common part of an event. */

@@ -11,10 +11,10 @@
  * covered.
  */
 #include "sources/feed_int.h"
+#include "sources/exjson.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
 #include <math.h>
 #include <netdb.h>
@@ -99,22 +99,8 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
     rest_ctx_t *r = ud;
-    size_t len = sz * n;
-    char line[512];
-    if (len >= sizeof line) return len;
-    memcpy(line, p, len);
-    line[len] = 0;
-    char *colon = strchr(line, ':');
-    if (!colon) return len;
-    *colon = 0;
-    for (char *q = line; *q; q++)
-        *q = (char)tolower((unsigned char)*q);
-    char *v = colon + 1;
-    while (*v == ' ')
-        v++;
-    v[strcspn(v, "\r\n")] = 0;
-    r->ex->rate_header(line, v, &r->ri);
-    return len;
+    exj_header_line(r->ex, p, sz * n, &r->ri);
+    return sz * n;
 }
 
 typedef struct backfill_sink {

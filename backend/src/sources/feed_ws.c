@@ -55,6 +55,19 @@ static unsigned market_kinds(const cpe_feed_config_t *c, cpe_market_kind_t m)
 }
 
 int feed_ws_init(struct cpe_feed *f, cpe_diag_t *d);
+
+/* Kinds an exchange does not stream for a market (in none of its groups): never fall back
+ * to it for them. */
+static void feed_exclude_unserved(struct cpe_feed *f, int p, int s, cpe_market_kind_t m,
+                                  unsigned kinds, const unsigned *groups, int ng)
+{
+    unsigned served = 0;
+    for (int g = 0; g < ng; g++)
+        served |= groups[g];
+    for (int k = 0; k < CPE_DK_COUNT; k++)
+        if ((kinds >> k) & 1 && !((served >> k) & 1))
+            cpe_fb_failure(&f->fb[s][m == CPE_SPOT ? 0 : 1][k], p, cpe_now_ms(), INT64_MAX / 4);
+}
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len);
 
@@ -76,6 +89,7 @@ int feed_ws_init(struct cpe_feed *f, cpe_diag_t *d)
                 const cpe_exchange_t *ex = feed_provider(p);
                 unsigned groups[4] = {kinds};
                 int ng = ex->ws_split ? ex->ws_split(m, kinds, groups) : 1;
+                feed_exclude_unserved(f, p, s, m, kinds, groups, ng);
                 for (int g = 0; g < ng; g++) {
                     if (f->nconns >= FEED_MAX_CONN)
                         return cpe_diag_set(d, CPE_ETOOBIG, "feed: too many connections");

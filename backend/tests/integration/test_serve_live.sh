@@ -6,7 +6,8 @@
 #      once per minute with no duplicate or missing open time, in-progress candles too;
 #   2. the bars are stored under their true source and served by /market-data;
 #   3. /health names the source "live";
-#   4. --source auto takes the exchange when it answers within CPE_LIVE_PROBE_MS, and
+#   4. --source auto takes the exchange when it answers within CPE_LIVE_PROBE_MS, first
+#      filling CPE_HISTORY_DAYS of history from it (/health says from which exchange), and
 #      falls back to the simulator when nothing answers.
 set -euo pipefail
 CPE=${CPE_BIN:-build/cpe}
@@ -25,7 +26,7 @@ PB=$(port); DEAD=$(port)
 for i in $(seq 50); do curl -sf "http://127.0.0.1:$PB/_stats" >/dev/null && break; sleep 0.1; done
 export CPE_BINANCE_WS_PERP=ws://127.0.0.1:$PB CPE_BINANCE_REST_PERP=http://127.0.0.1:$PB
 export CPE_BINANCE_WS_SPOT=ws://127.0.0.1:$DEAD CPE_BINANCE_REST_SPOT=http://127.0.0.1:$DEAD
-for ex in BYBIT OKX; do for m in SPOT PERP; do
+for ex in BYBIT OKX COINBASE; do for m in SPOT PERP; do
   export CPE_${ex}_WS_${m}=ws://127.0.0.1:$DEAD CPE_${ex}_REST_${m}=http://127.0.0.1:$DEAD
 done; done
 export CPE_SYMBOLS=BTCUSDT CPE_RATE_LIMIT_PER_MIN=0 CPE_MODELS=$tmp/models
@@ -38,7 +39,7 @@ start_serve() { # $1 = db, $2 = source; sets B (base URL) and SERVE (pid)
     grep -q '^listening on' "$log" && break
     sleep 0.1
   done
-  B=$(grep -o 'http://[0-9.:]*' "$log" | head -1)
+  B=$(sed -n 's|^listening on \(http://[0-9.:]*\).*|\1|p' "$log" | head -1)
   [ -n "$B" ] || fail "serve --source $2 did not start: $(tail -5 "$log")"
 }
 stop_serve() { kill "$SERVE"; wait "$SERVE" 2>/dev/null || true; }
@@ -76,9 +77,14 @@ console.log("market-data bars", md.t.length, "from", p.instrument);
 stop_serve
 
 echo "-- 4: --source auto: exchange when it answers, simulator when nothing does"
-CPE_LIVE_PROBE_MS=5000 start_serve "$tmp/auto.db" auto
+CPE_HISTORY_DAYS=2 CPE_LIVE_PROBE_MS=5000 start_serve "$tmp/auto.db" auto
 curl -sf "$B/health" | grep -q '"source":"live"' || fail "auto with a reachable exchange: $(curl -s "$B/health" | head -c 300)"
+curl -sf "$B/health" | grep -q 'history: 2 d from binance (not every series)' ||
+  fail "auto: /health does not say where the history came from: $(curl -s "$B/health" | head -c 400)"
 stop_serve
+# the double's past is in the store, with the open-interest history only REST serves
+"$CPE" summary --db "$tmp/auto.db" | awk '$1=="binance:perp:BTCUSDT" && $2=="oi" && $3>=1 {ok=1} END {exit !ok}' ||
+  fail "auto: the history was not fetched: $("$CPE" summary --db "$tmp/auto.db")"
 export CPE_BINANCE_WS_PERP=ws://127.0.0.1:$DEAD CPE_BINANCE_REST_PERP=http://127.0.0.1:$DEAD
 CPE_LIVE_PROBE_MS=1500 start_serve "$tmp/auto2.db" auto
 curl -sf "$B/health" | grep -q '"source":"simulated"' || fail "auto without an exchange: $(curl -s "$B/health" | head -c 300)"

@@ -6,7 +6,7 @@ backend/include/cpe/universe.h, which is not under src/).
 What counts (comments are ignored; code and string literals are read):
   symbol    a string literal holding a pair such as "BTCUSDT" or "ETH-USDT", or the quote
             "USDT" itself (cpe_asset_to_symbol() and CPE_QUOTE build them)
-  exchange  a string literal holding the word binance, bybit or okx (use cpe_exchange_name(),
+  exchange  a string literal holding the word binance, bybit, okx or coinbase (use cpe_exchange_name(),
             CPE_EX_<NAME>_NAME or cpe_exchanges())
   horizons  the list 1, 4, 8, 24 (also "1,4,8,24" or "8 or 24") anywhere in code
             (use cpe_horizons_h, CPE_NHORIZONS, cpe_horizons_text())
@@ -28,6 +28,7 @@ ALLOW = {
     ("sources/exchange_binance.c", "exchange:binance"): "the Binance adapter (wire format)",
     ("sources/exchange_bybit.c", "exchange:bybit"): "the Bybit adapter (wire format)",
     ("sources/exchange_okx.c", "exchange:okx"): "the OKX adapter (wire format)",
+    ("sources/exchange_coinbase.c", "exchange:coinbase"): "the Coinbase adapter (wire format)",
     # a file format: the directory names of Binance's public dump files
     ("store/import_detect.c", "exchange:binance"): "Binance dump paths (binance-spot, -usdm, -um)",
     # files the lead edits at the time of writing (issue 15 item 1 leaves them for the
@@ -35,7 +36,7 @@ ALLOW = {
 }
 
 SYMBOL = re.compile(r'"[^"\n]*(\b[A-Z0-9]{2,10}-?USDT\b|USDT)[^"\n]*"')
-EXCHANGE = re.compile(r'"[^"\n]*\b(binance|bybit|okx)\b[^"\n]*"')
+EXCHANGE = re.compile(r'"[^"\n]*\b(binance|bybit|okx|coinbase)\b[^"\n]*"')
 HORIZONS = re.compile(r'\b1\s*,\s*4\s*,\s*8\s*(,|or|and|,\s*and|,\s*or)\s*24\b')
 
 

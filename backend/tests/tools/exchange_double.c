@@ -3,12 +3,17 @@
  * live-data tests start on loopback. It speaks the REST and WebSocket kline formats
  * documented in src/sources/exchange_<name>.c and misbehaves on command.
  *
- *   exchange_double --flavor binance|bybit|okx --port N [--minute-ms 200] [--symbol BTCUSDT]
+ *   exchange_double --flavor binance|bybit|okx|coinbase --port N [--minute-ms 200] [--symbol
+ * BTCUSDT]
  *                   [--partial 1]   (binance: an in-progress kline before each closed one)
+ *                   [--history-days D]
  *
  * Market time runs fast: one minute of bars every --minute-ms real milliseconds, starting
- * 12 hours in the past (so every bar it serves is closed in real time too). Prices follow
- * a deterministic path of the minute index, so all flavors agree bar for bar.
+ * 12 hours in the past (so every bar it serves is closed in real time too), or D days and
+ * an hour in the past with --history-days (history fetches use --minute-ms 60000: real
+ * time). Prices follow a deterministic path of the minute index, so all flavors agree bar
+ * for bar. The binance flavor also serves funding (/fapi/v1/fundingRate, every 8 h) and
+ * open-interest history (/futures/data/openInterestHist, every 5 min) in Binance's shapes.
  *
  * Control (HTTP GET /_control?...), each acting once:
  *   disconnect=1     close every WebSocket connection now
@@ -19,6 +24,7 @@
  *   reorder=N        the next N bars are sent out of order (pairs swapped)
  *   http429=N        the next N REST requests answer 429 with Retry-After: 1
  *   http500=N        the next N REST requests answer 500
+ *   garbage=N        the next N REST requests answer 200 with a truncated body
  * GET /_stats -> {"rest_requests":n,"max_rest_per_sec":n,"ws_connections":n,"bars_sent":n,
  *                 "virtual_minute":m}
  */
@@ -26,19 +32,23 @@
 
 #include <libwebsockets.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
-enum flavor { BINANCE, BYBIT, OKX };
+enum flavor { BINANCE, BYBIT, OKX, COINBASE };
 
 static enum flavor g_flavor;
-static int64_t g_minute_ms = 200, g_start_real, g_t0;
+static int64_t g_minute_ms = 200, g_start_real, g_t0, g_vstart; /* g_vstart: market time at start */
 static int g_partial; /* binance: send the minute in progress before each closed bar */
 static char g_symbol[32] = "BTCUSDT";
 static int64_t g_stall_until, g_down_until;
-static int g_malformed, g_duplicate, g_reorder, g_http429, g_http500, g_disconnect;
+static int g_malformed, g_duplicate, g_reorder, g_http429, g_http500, g_garbage, g_disconnect;
+static double g_history_days;
 static long g_rest_requests, g_bars_sent, g_ws_conns;
 static long g_sec_count, g_max_per_sec;
 static int64_t g_sec;
@@ -64,7 +74,7 @@ typedef struct pss {
 
 static int64_t vnow_ms(void)
 {
-    return g_t0 + (cpe_now_ms() - g_start_real) * CPE_MS_PER_MIN / g_minute_ms;
+    return g_vstart + (cpe_now_ms() - g_start_real) * CPE_MS_PER_MIN / g_minute_ms;
 }
 
 /* The deterministic bar of minute index m. */
@@ -117,6 +127,16 @@ static int fmt_ws_bar(int64_t m, int closed, char *out, size_t cap)
             "{\"arg\":{\"channel\":\"candle1m\",\"instId\":\"%.*s-USDT-SWAP\"},\"data\":[[\"%lld\","
             "\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.0f\",\"%.3f\",\"%.2f\",\"1\"]]}",
             (int)strlen(g_symbol) - 4, g_symbol, (long long)ts, o, h, l, c, v * 100, v, v * c);
+    case COINBASE: { /* no candle channel: the ticker of the bar's last trade */
+        char iso[32];
+        cpe_format_iso8601(ts + 59000, iso);
+        return snprintf(out, cap,
+                        "{\"type\":\"ticker\",\"sequence\":%lld,\"product_id\":\"%.*s-USDT\","
+                        "\"price\":\"%.1f\",\"best_bid\":\"%.1f\",\"best_ask\":\"%.1f\","
+                        "\"side\":\"buy\",\"time\":\"%s\",\"trade_id\":%lld,\"last_size\":\"0.1\"}",
+                        (long long)m, (int)strlen(g_symbol) - 4, g_symbol, c, c - 0.1, c, iso,
+                        (long long)m);
+    }
     }
     return 0;
 }
@@ -139,6 +159,17 @@ static int64_t arg_i64(const char *q, const char *name, int64_t def)
     return def;
 }
 
+static int64_t arg_iso(const char *q, const char *name, int64_t def)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s=", name);
+    const char *p = strstr(q, key);
+    int64_t t;
+    if (!p) return def;
+    p += strlen(key);
+    return cpe_parse_iso8601(p, (long)strcspn(p, "&"), &t) ? def : t;
+}
+
 /* REST klines in the flavor's shape for [from, to] clipped to closed bars. */
 static void rest_klines(const char *uri, const char *q, pss_t *p)
 {
@@ -152,10 +183,19 @@ static void rest_klines(const char *uri, const char *q, pss_t *p)
         from = arg_i64(q, "start", 0), to = arg_i64(q, "end", INT64_MAX / 2),
         limit = arg_i64(q, "limit", 200);
         newest_first = 1;
-    } else {
+    } else if (g_flavor == OKX) {
         from = arg_i64(q, "before", -1) + 1, to = arg_i64(q, "after", INT64_MAX / 2) - 1,
         limit = arg_i64(q, "limit", 100);
         newest_first = 1;
+    } else { /* coinbase: ISO start and end, both inclusive; more than 300 rows is rejected */
+        from = arg_iso(q, "start", 0), to = arg_iso(q, "end", INT64_MAX / 2), limit = 300;
+        newest_first = 1;
+        if ((to - from) / CPE_MS_PER_MIN + 1 > limit) {
+            p->body = strdup("{\"message\":\"granularity too small for the requested time range. "
+                             "Count of aggregations requested exceeds 300\"}");
+            p->body_len = strlen(p->body), p->status = 400;
+            return;
+        }
     }
     (void)uri;
     int64_t m0 = (from + CPE_MS_PER_MIN - 1) / CPE_MS_PER_MIN, m1 = to / CPE_MS_PER_MIN;
@@ -167,7 +207,7 @@ static void rest_klines(const char *uri, const char *q, pss_t *p)
     size_t n = 0;
     n += (size_t)snprintf(
         b + n, cap - n,
-        g_flavor == BINANCE ? "["
+        g_flavor == BINANCE || g_flavor == COINBASE ? "["
         : g_flavor == BYBIT
             ? "{\"retCode\":0,\"retMsg\":\"OK\",\"result\":{\"category\":\"linear\",\"list\":["
             : "{\"code\":\"0\",\"msg\":\"\",\"data\":[");
@@ -190,6 +230,9 @@ static void rest_klines(const char *uri, const char *q, pss_t *p)
                                   "%s[%lld,\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\",\"%.3f\",%lld,\"%."
                                   "2f\",100,\"%.3f\",\"%.2f\",\"0\"]",
                                   sep, ts, o, h, l, c, v, ts + 59999, v * c, tb, tb * c);
+        else if (g_flavor == COINBASE) /* [time s, low, high, open, close, volume] */
+            n += (size_t)snprintf(b + n, cap - n, "%s[%lld,%.1f,%.1f,%.1f,%.1f,%.3f]", sep,
+                                  ts / 1000, l, h, o, c, v);
         else if (g_flavor == BYBIT)
             n += (size_t)snprintf(
                 b + n, cap - n,
@@ -202,12 +245,44 @@ static void rest_klines(const char *uri, const char *q, pss_t *p)
                 sep, ts, o, h, l, c, v * 100, v, v * c);
     }
     n += (size_t)snprintf(b + n, cap - n,
-                          g_flavor == BINANCE ? "]"
-                          : g_flavor == BYBIT ? "]}}"
-                                              : "]}");
+                          g_flavor == BINANCE || g_flavor == COINBASE ? "]"
+                          : g_flavor == BYBIT                         ? "]}}"
+                                                                      : "]}");
     p->body = b;
     p->body_len = n;
     p->status = 200;
+}
+
+/* Binance funding (every 8 h) or open-interest history (every 5 min) over [from, to]. */
+static void rest_points(const char *uri, const char *q, pss_t *p)
+{
+    int funding = strstr(uri, "fundingRate") != NULL;
+    int64_t step = funding ? 8 * CPE_MS_PER_HOUR : 5 * CPE_MS_PER_MIN;
+    int64_t from = arg_i64(q, "startTime", 0), to = arg_i64(q, "endTime", INT64_MAX / 2);
+    int64_t limit = arg_i64(q, "limit", funding ? 100 : 30), now = vnow_ms();
+    if (to >= now) to = now - 1;
+    if (from < g_t0) from = g_t0;
+    size_t cap = 64 + (size_t)(limit > 0 ? limit : 1) * 160, n = 1;
+    char *b = malloc(cap);
+    b[0] = '[';
+    int64_t k = (from + step - 1) / step, rows = 0;
+    for (; k * step <= to && rows < limit; k++, rows++) {
+        const char *sep = rows ? "," : "";
+        double x = (double)k;
+        if (funding)
+            n += (size_t)snprintf(b + n, cap - n,
+                                  "%s{\"symbol\":\"%s\",\"fundingTime\":%lld,\"fundingRate\":"
+                                  "\"%.8f\",\"markPrice\":\"30000.00\"}",
+                                  sep, g_symbol, (long long)(k * step), 0.0001 * (1 + sin(x)));
+        else
+            n += (size_t)snprintf(b + n, cap - n,
+                                  "%s{\"symbol\":\"%s\",\"sumOpenInterest\":\"%.3f\","
+                                  "\"sumOpenInterestValue\":\"%.2f\",\"timestamp\":%lld}",
+                                  sep, g_symbol, 80000 + 500 * sin(x / 50),
+                                  30000 * (80000 + 500 * sin(x / 50)), (long long)(k * step));
+    }
+    n += (size_t)snprintf(b + n, cap - n, "]");
+    p->body = b, p->body_len = n, p->status = 200;
 }
 
 static void http_request(struct lws *wsi, pss_t *p, const char *uri)
@@ -235,6 +310,7 @@ static void http_request(struct lws *wsi, pss_t *p, const char *uri)
         g_reorder += (int)arg_i64(args, "reorder", 0);
         g_http429 += (int)arg_i64(args, "http429", 0);
         g_http500 += (int)arg_i64(args, "http500", 0);
+        g_garbage += (int)arg_i64(args, "garbage", 0);
         p->body_len = (size_t)snprintf(out, 512, "{\"ok\":true}");
         p->body = out, p->status = 200;
         lws_callback_on_writable_all_protocol(g_ctx, lws_get_protocol(wsi));
@@ -268,6 +344,16 @@ static void http_request(struct lws *wsi, pss_t *p, const char *uri)
         p->retry_after = 1;
         return;
     }
+    if (g_garbage > 0) {
+        g_garbage--;
+        p->body = strdup("[[1700000000000,\"65000.1\",\"650"), p->body_len = strlen(p->body);
+        p->status = 200;
+        return;
+    }
+    if (g_flavor == BINANCE && (strstr(uri, "fundingRate") || strstr(uri, "openInterestHist"))) {
+        rest_points(uri, args, p);
+        return;
+    }
     if (strstr(uri, "kline") || strstr(uri, "candles")) {
         rest_klines(uri, args, p);
         return;
@@ -291,11 +377,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     unsigned char buf[LWS_PRE + 4096];
     (void)len;
     switch (reason) {
-    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_HTTP: {
+        int one = 1; /* headers and body go out as separate writes: no Nagle delay between */
+        setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         memset(p, 0, sizeof *p);
         http_request(wsi, p, (const char *)in);
         lws_callback_on_writable(wsi);
         return 0;
+    }
     case LWS_CALLBACK_HTTP_WRITEABLE: {
         if (!p->body) return -1;
         unsigned char *start = buf + LWS_PRE, *pos = start, *end = buf + sizeof buf - 1;
@@ -414,25 +503,32 @@ int main(int argc, char **argv)
     int port = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--flavor")) {
-            g_flavor = !strcmp(argv[i + 1], "bybit") ? BYBIT
-                       : !strcmp(argv[i + 1], "okx") ? OKX
-                                                     : BINANCE;
+            g_flavor = !strcmp(argv[i + 1], "bybit")      ? BYBIT
+                       : !strcmp(argv[i + 1], "okx")      ? OKX
+                       : !strcmp(argv[i + 1], "coinbase") ? COINBASE
+                                                          : BINANCE;
         } else if (!strcmp(argv[i], "--port"))
             port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--minute-ms"))
             g_minute_ms = atoll(argv[i + 1]);
         else if (!strcmp(argv[i], "--partial"))
             g_partial = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--history-days"))
+            g_history_days = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--symbol"))
             snprintf(g_symbol, sizeof g_symbol, "%s", argv[i + 1]);
     }
     if (port <= 0 || g_minute_ms <= 0) {
-        fprintf(stderr,
-                "usage: exchange_double --flavor binance|bybit|okx --port N [--minute-ms MS]\n");
+        fprintf(stderr, "usage: exchange_double --flavor binance|bybit|okx|coinbase --port N "
+                        "[--minute-ms MS]\n");
         return 2;
     }
     g_start_real = cpe_now_ms();
-    g_t0 = cpe_floor_ms(g_start_real - 12 * CPE_MS_PER_HOUR, CPE_MS_PER_MIN);
+    int64_t back = g_history_days > 0
+                       ? (int64_t)(g_history_days * (double)CPE_MS_PER_DAY) + CPE_MS_PER_HOUR
+                       : 12 * CPE_MS_PER_HOUR;
+    g_t0 = cpe_floor_ms(g_start_real - back, CPE_MS_PER_MIN);
+    g_vstart = g_history_days > 0 ? g_start_real : g_t0; /* history: market time is real time */
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     struct lws_context_creation_info info;
@@ -450,7 +546,8 @@ int main(int argc, char **argv)
     printf("exchange_double %s listening on 127.0.0.1:%d\n",
            g_flavor == BINANCE ? "binance"
            : g_flavor == BYBIT ? "bybit"
-                               : "okx",
+           : g_flavor == OKX   ? "okx"
+                               : "coinbase",
            port);
     fflush(stdout);
     while (!g_quit) {

@@ -154,7 +154,8 @@ static void test_assets_are_configured_not_compiled_in(void)
 static void test_exchange_table_and_symbol_forms(void)
 {
     char s[48];
-    CHECK_EQ_INT(CPE_NEXCHANGES, 3);
+    CHECK_EQ_INT(CPE_NEXCHANGES, 4);
+    CHECK_STR(cpe_exchange_name(CPE_NEXCHANGES - 1), "coinbase"); /* last in fallback order */
     CHECK_STR(cpe_exchange_name(0), "binance");
     CHECK_EQ_INT(cpe_exchange_id("okx"), CPE_EX_OKX);
     CHECK_EQ_INT(cpe_exchange_id(CPE_SIM_EXCHANGE), -1);
@@ -164,6 +165,10 @@ static void test_exchange_table_and_symbol_forms(void)
     cpe_exchange_symbol(CPE_EX_OKX, CPE_SPOT, "SOLUSDT", s, sizeof s);
     CHECK_STR(s, "SOL-USDT");
     cpe_exchange_symbol(CPE_EX_BYBIT, CPE_PERP, "SOLUSDT", s, sizeof s);
+    CHECK_STR(s, "SOLUSDT");
+    cpe_exchange_symbol(CPE_EX_COINBASE, CPE_SPOT, "SOLUSDT", s, sizeof s);
+    CHECK_STR(s, "SOL-USDT");
+    cpe_exchange_symbol_back(CPE_EX_COINBASE, "SOL-USDT", s, sizeof s);
     CHECK_STR(s, "SOLUSDT");
     cpe_exchange_symbol_back(CPE_EX_OKX, "ETH-USDT-SWAP", s, sizeof s);
     CHECK_STR(s, "ETHUSDT");

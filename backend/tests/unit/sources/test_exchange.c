@@ -4,6 +4,8 @@
 #include "cpe/fallback.h"
 #include "test.h"
 
+#include <math.h>
+
 #define MAXEV 32
 typedef struct {
     int n;
@@ -371,6 +373,117 @@ static void test_backoff_grows_with_jitter_and_cap(void)
     CHECK(mx[0] <= 500 && mx[3] > 2000 && mx[5] <= 8000 && mx[5] > 6000);
 }
 
+/* Coinbase fixtures: the documented shapes of docs.cdp.coinbase.com ("Get product candles",
+ * "Get product trades", "Exchange WebSocket Channels"), with the product BTC-USDT where the
+ * documentation's examples say BTC-USD or ETH-USD. */
+static void test_coinbase_rest_candles_and_trades(void)
+{
+    const cpe_exchange_t *c = &cpe_exchange_coinbase;
+    sink_t s;
+    cpe_diag_t d = {0};
+    char path[256];
+    CHECK_EQ_INT(c->rest_path(CPE_DK_KLINE, CPE_SPOT, "BTCUSDT", 1704067200000LL,
+                              1704067200000LL + 300 * 60000LL, path, sizeof path),
+                 0);
+    CHECK_STR(path, "/products/BTC-USDT/candles?granularity=60&start=2024-01-01T00:00:00Z"
+                    "&end=2024-01-01T04:59:00Z");
+    CHECK_EQ_INT(c->rest_path(CPE_DK_KLINE, CPE_PERP, "BTCUSDT", 0, 60000, path, sizeof path),
+                 CPE_EUNSUPPORTED);
+    CHECK_EQ_INT(c->rest_path(CPE_DK_FUNDING, CPE_SPOT, "BTCUSDT", 0, 60000, path, sizeof path),
+                 CPE_EUNSUPPORTED);
+    /* [time, low, high, open, close, volume], newest first, time in seconds */
+    CHECK_EQ_INT(rest(c, CPE_DK_KLINE, CPE_SPOT,
+                      "[[1704067260,42000.5,42100,42010.25,42090,1.25],"
+                      "[1704067200,41950,42020,41990,42010.25,3.5]]",
+                      &s, &d),
+                 0);
+    CHECK_EQ_INT(s.n, 2);
+    CHECK_EQ_INT(s.ev[0].kline.ts_ms, 1704067260000LL);
+    CHECK(s.ev[0].kline.low == 42000.5 && s.ev[0].kline.high == 42100);
+    CHECK(s.ev[0].kline.open == 42010.25 && s.ev[0].kline.close == 42090);
+    CHECK(s.ev[1].kline.volume == 3.5 && isnan(s.ev[1].kline.taker_buy_base));
+    CHECK_EQ_INT(s.ev[1].closed, 1);
+    CHECK_STR(s.ev[1].symbol, "BTCUSDT");
+    CHECK_EQ_INT(rest(c, CPE_DK_TRADE, CPE_SPOT,
+                      "[{\"time\":\"2014-11-07T22:19:28.578544Z\",\"trade_id\":74,"
+                      "\"price\":\"10.00000000\",\"size\":\"0.01000000\",\"side\":\"buy\"}]",
+                      &s, &d),
+                 0);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK_EQ_INT(s.ev[0].trade.side, -1); /* the maker bought: an aggressive sell */
+    CHECK_EQ_INT(s.ev[0].trade.ts_ms, 1415398768578LL);
+    /* an error body, a short row, a high below the low */
+    CHECK_EQ_INT(rest(c, CPE_DK_KLINE, CPE_SPOT, "{\"message\":\"NotFound\"}", &s, &d), CPE_EPARSE);
+    CHECK(strstr(d.msg, "NotFound") != NULL);
+    CHECK_EQ_INT(rest(c, CPE_DK_KLINE, CPE_SPOT, "[[1704067200,1,2,1.5]]", &s, &d), CPE_EPARSE);
+    CHECK_EQ_INT(rest(c, CPE_DK_KLINE, CPE_SPOT, "[[1704067200,5,2,3,3,1]]", &s, &d), CPE_EPARSE);
+}
+
+static void test_coinbase_ws_matches_ticker_and_control(void)
+{
+    const cpe_exchange_t *c = &cpe_exchange_coinbase;
+    sink_t s;
+    char sub[256];
+    unsigned groups[4];
+    unsigned both = (1u << CPE_DK_KLINE) | (1u << CPE_DK_TRADE);
+    CHECK_EQ_INT(c->ws_split(CPE_PERP, both, groups), 0); /* no perp */
+    CHECK_EQ_INT(c->ws_split(CPE_SPOT, both | (1u << CPE_DK_BOOK), groups), 1);
+    CHECK_EQ_INT(groups[0], both);
+    CHECK_EQ_INT(c->ws_subscribe(CPE_SPOT, "BTCUSDT", both, sub, sizeof sub), 0);
+    CHECK_STR(sub, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USDT\"],"
+                   "\"channels\":[\"matches\",\"ticker\"]}");
+    CHECK_EQ_INT(ws(c, CPE_SPOT,
+                    "{\"type\":\"match\",\"trade_id\":10,\"sequence\":50,"
+                    "\"maker_order_id\":\"ac928c66-ca53-498f-9c13-a110027a60e8\","
+                    "\"taker_order_id\":\"132fb6ae-456b-4654-b4e0-d681ac05cea1\","
+                    "\"time\":\"2014-11-07T08:19:27.028459Z\",\"product_id\":\"BTC-USDT\","
+                    "\"size\":\"5.23512\",\"price\":\"400.23\",\"side\":\"sell\"}",
+                    &s),
+                 0);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK_EQ_INT(s.ev[0].kind, CPE_DK_TRADE);
+    CHECK_EQ_INT(s.ev[0].trade.side, +1); /* the maker sold: an up-tick, an aggressive buy */
+    CHECK(s.ev[0].trade.price == 400.23 && s.ev[0].trade.qty == 5.23512);
+    CHECK_STR(s.ev[0].symbol, "BTCUSDT");
+    CHECK_EQ_INT(ws(c, CPE_SPOT,
+                    "{\"type\":\"ticker\",\"sequence\":37475248783,\"product_id\":\"BTC-USDT\","
+                    "\"price\":\"1285.22\",\"open_24h\":\"1310.79\",\"volume_24h\":"
+                    "\"245532.79269678\",\"low_24h\":\"1280.52\",\"high_24h\":\"1313.8\","
+                    "\"volume_30d\":\"9788783.60117027\",\"best_bid\":\"1285.04\","
+                    "\"best_bid_size\":\"0.46688654\",\"best_ask\":\"1285.27\","
+                    "\"best_ask_size\":\"1.56637040\",\"side\":\"buy\","
+                    "\"time\":\"2022-10-19T23:28:22.061769Z\",\"trade_id\":370843401,"
+                    "\"last_size\":\"11.4396987\"}",
+                    &s),
+                 0);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK_EQ_INT(s.ev[0].kind, CPE_DK_KLINE);
+    CHECK_EQ_INT(s.ev[0].closed, 0); /* the minute in progress, price only */
+    CHECK_EQ_INT(s.ev[0].kline.ts_ms, 1666222080000LL);
+    CHECK(s.ev[0].kline.close == 1285.22 && s.ev[0].kline.high == 1285.22);
+    CHECK_EQ_INT(ws(c, CPE_SPOT,
+                    "{\"type\":\"subscriptions\",\"channels\":[{\"name\":\"matches\","
+                    "\"product_ids\":[\"BTC-USDT\"]}]}",
+                    &s),
+                 0);
+    CHECK_EQ_INT(s.n, 0);
+    CHECK_EQ_INT(ws(c, CPE_SPOT,
+                    "{\"type\":\"heartbeat\",\"sequence\":90,\"last_trade_id\":20,"
+                    "\"product_id\":\"BTC-USDT\",\"time\":\"2014-11-07T08:19:28.464459Z\"}",
+                    &s),
+                 0);
+    CHECK_EQ_INT(s.n, 0);
+    CHECK_EQ_INT(ws(c, CPE_SPOT, "{\"type\":\"error\",\"message\":\"Failed to subscribe\"}", &s),
+                 CPE_EPARSE);
+    CHECK_EQ_INT(ws(c, CPE_SPOT,
+                    "{\"type\":\"match\",\"product_id\":\"BTC-USDT\",\"price\":\"1\","
+                    "\"size\":\"1\",\"side\":\"up\",\"time\":\"2014-11-07T08:19:27Z\"}",
+                    &s),
+                 CPE_EPARSE);
+    CHECK_EQ_INT(ws(c, CPE_SPOT, "{\"type\":\"l2update\",\"product_id\":\"BTC-USDT\"}", &s),
+                 CPE_EPARSE);
+}
+
 int main(void)
 {
     RUN(test_binance_ws_kline_trade_funding_liq_depth);
@@ -379,6 +492,8 @@ int main(void)
     RUN(test_adapters_explain_every_refusal);
     RUN(test_bybit_ws_and_rest);
     RUN(test_okx_converts_instruments_and_contracts);
+    RUN(test_coinbase_rest_candles_and_trades);
+    RUN(test_coinbase_ws_matches_ticker_and_control);
     RUN(test_base_url_override_from_env);
     RUN(test_fallback_switches_when_primary_stale_and_reverts);
     RUN(test_fallback_skips_failed_providers);
