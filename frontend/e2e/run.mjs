@@ -349,8 +349,11 @@ test('strategy form then progress bar then two saved runs overlaid', async ({ pa
   assert(await page.isDisabled('[data-testid=bt-run]'), 'Run is enabled with an invalid fee');
   await shot(page, 'strategy-form-error');
   await page.fill('[data-testid=strategy-commission_bps]', '10');
-  await page.fill('[data-testid=strategy-p_up_min]', '0.52');
-  await page.fill('[data-testid=strategy-p_down_min]', '0.52');
+  // thresholds low enough for the simulated market's predictions to trade
+  await page.fill('[data-testid=strategy-p_up_min]', '0.501');
+  await page.fill('[data-testid=strategy-p_down_min]', '0.501');
+  await page.fill('[data-testid=strategy-min_confidence]', '0');
+  await page.fill('[data-testid=strategy-cost_multiple]', '0');
   assert(!(await page.isVisible('[data-testid=strategy-commission_bps-error]')), 'the error stays after a valid fee');
   // weeks before the chart's: their folds are trained for this run (the progress has folds to show)
   const { lastT } = await state(page);

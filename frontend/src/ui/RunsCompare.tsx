@@ -2,7 +2,7 @@
  * Saved backtest runs (GET /backtests): pick two to overlay their equity curves and read their
  * metrics side by side; their trades are marked on the price chart (A and B, TradeMarkers).
  */
-import { useEffect } from 'react';
+import { useEffect, useMemo } from 'react';
 import { COMPARE_METRICS, comparedRuns, loadRuns, RUN_LABELS, togglePick } from '../domain/runs';
 import { formatTime } from '../helpers/format';
 import { CompareChart } from './CompareChart';
@@ -15,7 +15,8 @@ export function RunsCompare() {
   const { store, controller } = useCockpitApi();
   const runs = useCockpit((s) => s.runs);
   useEffect(() => { void loadRuns(controller.api, store); }, [controller, store]);
-  const shown = comparedRuns(runs);
+  // one array per change of the runs: the chart is rebuilt when the picked runs change, not on every tick
+  const shown = useMemo(() => comparedRuns(runs), [runs]);
   return (
     <div className="runs" data-testid="runs">
       <h2>Saved runs <span className="muted small">({runs.total})</span></h2>
