@@ -29,8 +29,8 @@ static void versions(cpe_store_run_t *run, const cpe_bt_result_t *r, int64_t fro
 {
     char last[32] = "none";
     if (r->n) cpe_format_iso8601(r->ts_ms[r->n - 1], last);
-    snprintf(run->data_version, sizeof run->data_version, "%s: %zu bars, last %s", r->source, r->n,
-             last);
+    snprintf(run->data_version, sizeof run->data_version, "%.90s: %zu bars, last %s", r->source,
+             r->n, last);
     int nf = cpe_wfc_fold_count(from_ms, to_ms);
     char a[16], b[16];
     day_text(cpe_wfc_fold_start(from_ms, 0), a);
