@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Api } from './api';
-import { comparedRuns, loadRuns, togglePick, type RunDetail } from './runs';
+import { comparedRuns, loadRuns, runsOfSymbol, togglePick, type RunDetail } from './runs';
 import { createCockpitStore } from './store';
 
 const run = (id: string, created: number): RunDetail => ({
@@ -33,6 +33,17 @@ describe('saved runs', () => {
     expect(reads).toEqual(['c', 'b', 'a']);
     await togglePick(api, store, 'c'); // picked again: dropped
     expect(store.getState().runs.picked).toEqual(['a']);
+  });
+  it('only the runs of the chart\'s symbol are marked on it', async () => {
+    const store = createCockpitStore();
+    const eth = { ...run('e', 4000), instrument: 'binance:spot:ETHUSDT' };
+    const { api } = fakeApi([run('c', 3000), eth]);
+    await togglePick(api, store, 'c');
+    await togglePick(api, store, 'e');
+    const all = comparedRuns(store.getState().runs);
+    expect(runsOfSymbol(all, 'BTCUSDT').map((r) => r.summary.id)).toEqual(['c']);
+    expect(runsOfSymbol(all, 'ETHUSDT').map((r) => r.summary.id)).toEqual(['e']);
+    expect(runsOfSymbol(all, null)).toEqual([]);
   });
   it('an unknown run is not picked and its error is shown', async () => {
     const store = createCockpitStore();

@@ -58,3 +58,8 @@ export async function togglePick(api: Api, store: CockpitStore, id: string): Pro
 
 /** The picked runs whose results are in hand, in pick order. */
 export const comparedRuns = (r: RunsState): ComparedRun[] => r.picked.map((id) => r.compared[id]).filter((c): c is ComparedRun => c !== undefined);
+
+/** The compared runs over the chart's asset: a run's instrument ends with the asset's symbol
+ * ("sim:spot:BTCUSDT"); the others are not marked on its chart. */
+export const runsOfSymbol = (runs: readonly ComparedRun[], symbol: string | null): ComparedRun[] =>
+  symbol ? runs.filter((r) => r.summary.instrument.endsWith(`:${symbol}`)) : [];

@@ -13,7 +13,7 @@ import { SeriesFeed } from '../chart/series-feed';
 import { VolumeProfilePrimitive } from '../chart/volume-profile';
 import { INTERVAL_MS } from '../domain/api-types';
 import { hindsightPoints } from '../domain/hindsight';
-import { comparedRuns, RUN_LABELS } from '../domain/runs';
+import { comparedRuns, RUN_LABELS, runsOfSymbol } from '../domain/runs';
 import { coneToPoints, toLine, valueAt } from '../domain/points';
 import type { BarSeries } from '../domain/series';
 import { msToSec, type UnixSec } from '../helpers/units';
@@ -164,7 +164,9 @@ export function TradeMarkers() {
   const rev = useCockpit((s) => s.seriesRev);
   const view = useCockpit((s) => s.backtest.view);
   const runs = useCockpit((s) => s.runs);
+  const symbol = useCockpit((s) => s.assets.find((a) => a.asset === s.asset)?.symbol ?? null);
   const compared = useMemo(() => comparedRuns(runs), [runs]);
+  const marked = useMemo(() => runsOfSymbol(compared, symbol), [compared, symbol]);
   const showHindsight = useCockpit((s) => s.layers.hindsight);
   const theme = useCockpit((s) => s.theme);
   const len = series?.t.length ?? 0;
@@ -187,7 +189,8 @@ export function TradeMarkers() {
     }
     // the compared saved runs' trades, labelled with the run (A, B) and in its curve's colour,
     // and each run's own hindsight (ideal) entries
-    compared.forEach((r, i) => {
+    marked.forEach((r) => {
+      const i = compared.indexOf(r); // its label and colour in the comparison
       const label = RUN_LABELS[i % 2], color = i ? p.equityB : p.equity;
       for (const tr of r.view.trades) {
         if (tr.entryT < first) continue;
@@ -206,7 +209,7 @@ export function TradeMarkers() {
     markers.sort((a, b) => (a.time as number) - (b.time as number));
     const plugin = createSeriesMarkers(c, markers);
     return () => { if (host.alive) plugin.detach(); };
-  }, [host, view, hindsight, theme, compared]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [host, view, hindsight, theme, marked]); // eslint-disable-line react-hooks/exhaustive-deps
   return null;
 }
 
