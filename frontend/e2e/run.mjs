@@ -20,6 +20,7 @@ const CONE_LINE = ['coneLine', [245, 197, 66], 24];
 // the 1σ band is drawn over the 2σ band: inner = 0.28·cone + 0.72·(0.12·cone + 0.88·bg)
 const CONE_BAND = ['coneBand', [99, 83, 39], 8];
 const EQUITY = ['equity', [79, 195, 247], 24];
+const EQUITY_B = ['equityB', [255, 138, 101], 24];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** An error that ends a wait at once (the server answered, and the answer is a failure). */
@@ -333,6 +334,62 @@ test('a backtest renders its equity curve', async ({ page }) => {
   const px = eq.reduce((n, c) => n + c.counts.equity, 0);
   assert(px > 150, `equity curve pixels ${px}`);
   assert((await page.locator('[data-testid=bt-metrics] tr').count()) > 0, 'no metrics rows');
+});
+
+// Issue 16: the strategy form checks a field as the API does (the API's message beside it, Run
+// disabled), a backtest over weeks whose walk-forward folds are not stored yet shows its progress
+// bar (folds done / total) with Cancel, finishes and is saved; two saved runs picked are overlaid
+// (both equity curves drawn in their colours) with their metrics side by side.
+test('strategy form then progress bar then two saved runs overlaid', async ({ page }) => {
+  await page.locator('[data-testid=strategy-form]').scrollIntoViewIfNeeded();
+  await page.waitForSelector('[data-testid=strategy-commission_bps]', { timeout: 10_000 });
+  await page.fill('[data-testid=strategy-commission_bps]', '150');
+  const err = await page.textContent('[data-testid=strategy-commission_bps-error]', { timeout: 5000 });
+  assert(err === "strategy: 'commission_bps' (150) is outside [0, 100]", `field error "${err}"`);
+  assert(await page.isDisabled('[data-testid=bt-run]'), 'Run is enabled with an invalid fee');
+  await shot(page, 'strategy-form-error');
+  await page.fill('[data-testid=strategy-commission_bps]', '10');
+  // thresholds low enough for the simulated market's predictions to trade
+  await page.fill('[data-testid=strategy-p_up_min]', '0.501');
+  await page.fill('[data-testid=strategy-p_down_min]', '0.501');
+  await page.fill('[data-testid=strategy-min_confidence]', '0');
+  await page.fill('[data-testid=strategy-cost_multiple]', '0');
+  assert(!(await page.isVisible('[data-testid=strategy-commission_bps-error]')), 'the error stays after a valid fee');
+  // days before the previous test's run (the chart's bars): their folds are trained for this run
+  // (the progress has folds to show), and the two curves do not cover each other
+  const { lastT } = await state(page);
+  const iso = (t) => new Date(t).toISOString().slice(0, 16);
+  await page.fill('[data-testid=bt-from]', iso(lastT - 9 * 86_400_000));
+  await page.fill('[data-testid=bt-to]', iso(lastT - 4 * 86_400_000));
+  await page.click('[data-testid=bt-run]');
+  await waitFor(async () => {
+    const b = (await state(page)).backtest;
+    if (b.status === 'failed') throw new Fatal(`backtest failed: ${b.error}`);
+    if (b.status === 'done') throw new Fatal('the backtest ended before its progress was shown');
+    return /folds \d+\/\d+/.test((await page.textContent('[data-testid=bt-progress-text]').catch(() => '')) ?? '');
+  }, { what: 'the progress bar with folds done / total', timeout: 30_000, every: 100 });
+  assert(await page.isVisible('[role=progressbar]') && await page.isEnabled('[data-testid=bt-cancel]'), 'no progress bar with an enabled Cancel');
+  await page.locator('[data-testid=bt-progress]').scrollIntoViewIfNeeded();
+  await shot(page, 'backtest-progress');
+  await waitFor(async () => { const b = (await state(page)).backtest; if (b.status === 'failed') throw new Fatal(`backtest failed: ${b.error}`); return b.status === 'done'; },
+    { what: 'the backtest to finish', timeout: 170_000, every: 500 });
+  // this run and the previous test's are saved: pick the two newest
+  await waitFor(async () => (await page.locator('[data-testid=run-row]').count()) >= 2, { what: 'two saved runs listed (GET /backtests)' });
+  const picks = page.locator('[data-testid=run-row] input[type=checkbox]');
+  await picks.nth(0).check();
+  await picks.nth(1).check();
+  await waitFor(async () => { const r = (await state(page)).runs; return r.compared.length === 2 && r.compared.every((c) => c.equity > 1); }, { what: 'both runs read (GET /backtests/{id})' });
+  await page.waitForSelector('[data-testid=compare-chart] canvas', { timeout: 5000 });
+  await page.locator('[data-testid=compare]').scrollIntoViewIfNeeded();
+  await sleep(500);
+  const cs = await canvasStats(page, '[data-testid=compare-chart]', [EQUITY, EQUITY_B]);
+  const a = cs.reduce((n, c) => n + c.counts.equity, 0), b = cs.reduce((n, c) => n + c.counts.equityB, 0);
+  await shot(page, 'runs-compared');
+  assert(a > 100 && b > 100, `overlaid curves: run A ${a} px, run B ${b} px`);
+  const heads = await page.$$eval('[data-testid=compare-metrics] thead th', (t) => t.map((x) => x.textContent?.trim()));
+  assert(heads.join() === ',A,B', `metrics columns ${heads.join()}`);
+  const cells = await page.$$eval('[data-testid=compare-metrics] tbody tr:first-child td', (t) => t.map((x) => x.textContent));
+  assert(cells.length === 3 && cells[0] === 'total return', `first metrics row ${cells.join(' | ')}`);
 });
 
 // The Calibration panel shows GET /calibration's coverage for the selected asset and horizon

@@ -50,6 +50,7 @@
 #include <stdint.h>
 
 #define CPE_BT_MAX_H CPE_NHORIZONS
+#define CPE_BT_MAX_DAYS 400 /* the longest range POST /backtest accepts */
 
 struct cpe_jw;
 #define CPE_BT_REASON 24
@@ -138,6 +139,9 @@ void cpe_bt_config_default(cpe_bt_config_t *c);
  * values out of range are CPE_EINVAL with a message naming the key. */
 int cpe_bt_config_json(cpe_bt_config_t *c, const char *json, size_t len, cpe_diag_t *d);
 void cpe_bt_config_write(const cpe_bt_config_t *c, struct cpe_jw *w);
+/* The limits cpe_bt_config_json checks, as a JSON array: [{"key", "type": "number" |
+ * "integer" | "boolean" | "subset" | "enum", "min", "max", "exclusive", "values"}]. */
+void cpe_bt_config_limits_write(struct cpe_jw *w);
 
 /* ---- the book: cash, position, fills, trades ------------------------------------------ */
 
@@ -356,5 +360,14 @@ int cpe_bt_run_store_wf(cpe_store_t *st, const char *symbol, int64_t from_ms, in
 /* The result JSON (docs/BACKTEST.md): what `cpe backtest --out` writes and GET
  * /backtest/{id} returns. */
 int cpe_bt_result_json(const cpe_bt_result_t *r, cpe_buf_t *out);
+
+/* Save a finished strategy run as run `id` (cpe_store_run_t, the store's bt_run table):
+ * result_json is what cpe_bt_result_json wrote for r; its "config" and "metrics" are kept
+ * beside it for listing. data_version names the bars (series, count, last bar), and
+ * model_version the walk-forward folds that predicted ("<SYMBOL>-wf-<first week>..<last
+ * week>", code CPE_WFC_CODE_VERSION). runs.c. */
+int cpe_bt_run_save(cpe_store_t *st, const char *id, int64_t created_ms, const char *instrument,
+                    int64_t from_ms, int64_t to_ms, const cpe_bt_result_t *r,
+                    const char *result_json, cpe_diag_t *d);
 
 #endif

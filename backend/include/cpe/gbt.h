@@ -18,6 +18,10 @@
  * are never fitted; m->valid_from is their first row index, so a caller may reuse them
  * (e.g. to fit a calibrator) knowing they are held out from the trees.
  *
+ * Cancel. With p->cancel set, the flag is read before every boosting round (one round on a
+ * year of 5-minute rows is a few ms), so a cancelled training gives its core back within
+ * one round (test_gbt_cancel_stops_between_rounds).
+ *
  * Persistence. cpe_gbt_save / cpe_gbt_load write/read XGBoost's JSON model format
  * (a file of its own, see registry.h). A loaded model reproduces the saved model's
  * predictions bit for bit (tested).
@@ -41,6 +45,7 @@
 
 #include "cpe/error.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +67,11 @@ typedef struct cpe_gbt_params {
     int max_bin;             /* 64: histogram bins; 256 costs 1.5-3x per round here */
     int nthread;             /* 2 */
     uint64_t seed;           /* 42 */
+    /* Cancel hook (NULL: none; keep it the LAST member: the walk-forward cache hashes the
+     * bytes before it). Read between boosting rounds: once *cancel != 0 the training stops
+     * before the next round and returns CPE_ECANCELED with no model. Not a parameter of the
+     * model: never saved, never part of a configuration's identity. */
+    const atomic_int *cancel;
 } cpe_gbt_params_t;
 
 typedef struct cpe_gbt {
@@ -78,7 +88,8 @@ void cpe_gbt_params_default(cpe_gbt_params_t *p, cpe_gbt_objective_t objective);
 
 /* Train on X[nrow*ncol] (row-major, time-ordered) with targets y[nrow] (0/1 for BINARY).
  * Rows whose y is NaN are skipped. m must be zeroed or freed. CPE_EDATA when too few rows
- * remain (< 50 fitting rows), CPE_EMODEL with XGBoost's message in d on library errors. */
+ * remain (< 50 fitting rows), CPE_EMODEL with XGBoost's message in d on library errors,
+ * CPE_ECANCELED (m left empty) when p->cancel was set during the training. */
 int cpe_gbt_train(cpe_gbt_t *m, const cpe_gbt_params_t *p, const double *X, size_t nrow,
                   size_t ncol, const double *y, cpe_diag_t *d);
 

@@ -31,6 +31,13 @@
  *               explain TEXT | PRIMARY KEY (symbol, horizon_h, ts) WITHOUT ROWID
  *               rec = the raw cpe_prediction_t (size-checked on read)
  *   meta        key TEXT PK | value TEXT
+ *   bt_run      id TEXT PK | created_ms INT | instrument TEXT | from_ms INT | to_ms INT |
+ *               data_version TEXT | model_version TEXT | strategy TEXT | metrics TEXT |
+ *               result TEXT | INDEX (created_ms, id)
+ *               one finished backtest run (store_runs_sqlite.c): strategy = the config
+ *               JSON as used, metrics = the metrics JSON, result = the whole result JSON
+ *               (equity, trades, hindsight: backtest.h). Listing reads every column but
+ *               result, newest first; PostgreSQL has the same table (migration 2).
  */
 #ifndef CPE_STORE_H
 #define CPE_STORE_H
@@ -72,6 +79,24 @@ typedef struct cpe_gap {
     int64_t missing; /* number of missing bars */
 } cpe_gap_t;
 
+/* A saved backtest run (table bt_run above). In list_runs results result_json is NULL. */
+#define CPE_RUN_ID_MAX 40
+#define CPE_RUN_VERSION_MAX 160
+typedef struct cpe_store_run {
+    char id[CPE_RUN_ID_MAX];
+    int64_t created_ms;
+    char instrument[CPE_INSTR_KEY_MAX];
+    int64_t from_ms, to_ms;
+    char data_version[CPE_RUN_VERSION_MAX];  /* the bars it read: series, count, last bar */
+    char model_version[CPE_RUN_VERSION_MAX]; /* the walk-forward models that predicted */
+    char *strategy_json, *metrics_json, *result_json; /* malloc'd; cpe_store_run_clear */
+} cpe_store_run_t;
+
+/* Free the JSON texts of r[n] and the array itself (NULL is a no-op). */
+void cpe_store_runs_free(cpe_store_run_t *r, size_t n);
+/* Free the JSON texts of one run (the struct is the caller's). */
+void cpe_store_run_clear(cpe_store_run_t *r);
+
 /* Visitors of every stored prediction / meta row (a non-zero return stops the walk and is
  * returned). explain and value may be NULL. */
 typedef int (*cpe_store_prediction_fn)(void *ctx, const cpe_prediction_t *p, const char *explain);
@@ -110,6 +135,15 @@ typedef struct cpe_store_ops {
     /* Every prediction, by (symbol, horizon, ts) in byte order; every meta row by key. */
     int (*each_prediction)(cpe_store_t *s, cpe_store_prediction_fn fn, void *ctx);
     int (*each_meta)(cpe_store_t *s, cpe_store_meta_fn fn, void *ctx);
+    /* Saved backtest runs. put_run upserts by id (strategy, metrics and result must be
+     * non-NULL). list_runs: newest first (created_ms, then id, descending), rows
+     * [offset, offset + limit) into *out (malloc'd, cpe_store_runs_free; result_json NULL),
+     * *total = all rows. get_run: one run with its result JSON (cpe_store_run_clear);
+     * CPE_ENOTFOUND. */
+    int (*put_run)(cpe_store_t *s, const cpe_store_run_t *r);
+    int (*list_runs)(cpe_store_t *s, size_t offset, size_t limit, cpe_store_run_t **out, size_t *n,
+                     size_t *total);
+    int (*get_run)(cpe_store_t *s, const char *id, cpe_store_run_t *out);
 } cpe_store_ops_t;
 
 struct cpe_store {

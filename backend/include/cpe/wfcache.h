@@ -38,9 +38,10 @@
  * keeps the folds it finished) and reports progress.
  *
  * Cancel. *cancel != 0 stops the run with CPE_ECANCELED: no new fold starts and the
- * caller's thread returns within 100 ms. The folds being trained cannot be interrupted (the
- * XGBoost rounds of models/gbt.c have no hook): their threads finish them in the background,
- * discard them and free what they used; cpe_wfc_drain() waits for them.
+ * caller's thread returns within 100 ms. The folds being trained are stopped through the
+ * gbt cancel hook (cpe_gbt_params_t.cancel, read between boosting rounds): their threads
+ * leave the training at its next round, discard the fold and free what they used;
+ * cpe_wfc_drain() waits for them. The hook is not part of the configuration hash.
  *
  * Ownership: the caller owns the store (one thread: this one). Threads: one run per store.
  */

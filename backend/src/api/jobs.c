@@ -7,7 +7,8 @@
  *                          store handle (stores are one-thread objects), keeps the result
  *                          JSON (the same bytes `cpe backtest --out` writes); the walk-forward
  *                          folds report their progress into the job, and each report is
- *                          pushed on the WebSocket "jobs" channel
+ *                          pushed on the WebSocket "jobs" channel; a finished run is saved
+ *                          in the store under its job id (cpe_bt_run_save, GET /backtests)
  *   GET (service thread)   {"job_id","status","progress","result"|null,"error"|null}
  *   DELETE                 a queued job is cancelled at once; a running one gets its cancel
  *                          flag set (checked between folds: wfcache.h) and ends "cancelled"
@@ -45,6 +46,7 @@ typedef struct job {
     cpe_bt_config_t cfg;
     int64_t queued_ms, started_ms, done_ms;
     char *result; /* JSON, malloc'd, when done */
+    int saved;    /* the result is in the store's saved runs (GET /backtests/{id}) */
     char error[512];
     atomic_int cancel;       /* DELETE while running */
     int64_t cancel_req_ms;   /* when DELETE came */
@@ -149,11 +151,19 @@ static void run_job(cpe_jobs_t *j, cpe_store_t *st, job_t *jb)
     if (!rc && !(res = malloc(b.len + 1))) rc = cpe_diag_set(&d, CPE_ENOMEM, "out of memory");
     if (res) memcpy(res, b.data, b.len + 1);
     cpe_buf_free(&b);
+    int saved = 0;
+    if (res) { /* kept for GET /backtests (runs.c); a run that cannot be saved still answers */
+        cpe_diag_t sd = {0};
+        saved = !cpe_bt_run_save(st, jb->id, cpe_now_ms(), jb->what, jb->from_ms, jb->to_ms, &r,
+                                 res, &sd);
+        if (!saved) cpe_warn("backtest %s: not saved: %s", jb->id, sd.msg);
+    }
     cpe_bt_result_free(&r);
     pthread_mutex_lock(&j->mu);
     jb->done_ms = cpe_now_ms();
     jb->state = rc == CPE_ECANCELED ? J_CANCELLED : rc ? J_FAILED : J_DONE;
     jb->result = res;
+    jb->saved = saved;
     if (rc) snprintf(jb->error, sizeof jb->error, "%s", d.msg);
     cpe_wsmsg_t *m = status_msg(jb);
     pthread_mutex_unlock(&j->mu);
@@ -277,9 +287,9 @@ int cpe_route_backtest_post(cpe_req_t *req, cpe_resp_t *resp)
     if (from >= to)
         return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "from", NULL, 0,
                               "from must be before to");
-    if (to - from > 400 * CPE_MS_PER_DAY)
+    if (to - from > CPE_BT_MAX_DAYS * CPE_MS_PER_DAY)
         return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "to", NULL, 0,
-                              "a backtest covers at most 400 days");
+                              "a backtest covers at most %d days", CPE_BT_MAX_DAYS);
     if ((rc = strategy_param(req, resp, &cfg))) return rc;
     if (cpe_api_kline_series(api, symbol, instr, &simulated, &last))
         return cpe_resp_error(resp, 404, "NO_DATA", "asset", asset, 0, "no price data for %s",
@@ -366,6 +376,7 @@ int cpe_route_backtest_get(cpe_req_t *req, cpe_resp_t *resp)
     cpe_jw_kint(&w, "queued_ms", jb->queued_ms);
     if (jb->state >= J_RUNNING) cpe_jw_kint(&w, "started_ms", jb->started_ms);
     if (jb->state >= J_DONE) cpe_jw_kint(&w, "run_ms", jb->done_ms - jb->started_ms);
+    if (jb->state == J_DONE) cpe_jw_kbool(&w, "saved", jb->saved);
     cpe_jw_key(&w, "result");
     if (jb->state == J_DONE)
         cpe_jw_raw(&w, jb->result);

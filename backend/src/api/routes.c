@@ -67,6 +67,13 @@ static const cpe_route_param_t p_calibration[] = {
     {NULL, NULL, NULL, 0, NULL}};
 static const cpe_route_param_t p_backtest_get[] = {
     {"job_id", "path", "string", 1, "the id POST /backtest returned"}, {NULL, NULL, NULL, 0, NULL}};
+static const cpe_route_param_t p_runs[] = {
+    {"offset", "query", "integer", 0, "runs to skip, newest first (default 0)"},
+    {"limit", "query", "integer", 0, "runs to answer, 1..100 (default 20)"},
+    {NULL, NULL, NULL, 0, NULL}};
+static const cpe_route_param_t p_run[] = {
+    {"run_id", "path", "string", 1, "a saved run's id (the job id of its POST /backtest)"},
+    {NULL, NULL, NULL, 0, NULL}};
 
 const cpe_route_t cpe_api_routes[] = {
     {CPE_GET, "/predict", route_predict, "predict",
@@ -102,6 +109,15 @@ const cpe_route_t cpe_api_routes[] = {
      "Cancel a backtest job: queued ones at once, running ones between walk-forward folds; "
      "202 while it stops",
      p_backtest_get, "200 202 401 404 429", "application/json", 0},
+    {CPE_GET, "/backtest-options", cpe_route_backtest_options, "backtest_options",
+     "The strategy options of POST /backtest: defaults and the limits it checks", NULL,
+     "200 401 429", "application/json", 0},
+    {CPE_GET, "/backtests", cpe_route_backtests_list, "backtests",
+     "Saved backtest runs, newest first: range, data and model versions, strategy, metrics", p_runs,
+     "200 400 401 429 503", "application/json", 0},
+    {CPE_GET, "/backtests/{run_id}", cpe_route_backtests_get, "backtests_run",
+     "One saved backtest run with its result (metrics, equity curve, trades, hindsight)", p_run,
+     "200 401 404 429 503", "application/json", 0},
     {CPE_GET, "/health", route_health, "health",
      "Freshness per data source, stale flags, model versions, retraining, simulated flag", NULL,
      "200 429", "application/json", 1},

@@ -9,6 +9,7 @@
  *   market.c   GET /market-data
  *   assets.c   GET /assets (the universe's configured assets)
  *   jobs.c     POST /backtest jobs on worker threads
+ *   runs.c     GET /backtests: the saved runs
  *   retrain.c  the retraining schedule on its own thread (retrain.h)
  *   calibration.c  GET /calibration; calcache.c the coverage for /health and /metrics
  *
@@ -170,5 +171,9 @@ void cpe_jobs_free(cpe_jobs_t *j);
 int cpe_route_backtest_post(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_backtest_get(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_backtest_delete(cpe_req_t *req, cpe_resp_t *resp);
+/* runs.c: the saved runs (GET /backtests, GET /backtests/{run_id}) */
+int cpe_route_backtests_list(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_backtests_get(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_backtest_options(cpe_req_t *req, cpe_resp_t *resp);
 
 #endif

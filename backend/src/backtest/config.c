@@ -335,3 +335,52 @@ void cpe_bt_config_write(const cpe_bt_config_t *c, cpe_jw_t *w)
     cpe_jw_end(w);
     cpe_jw_end(w);
 }
+
+/* The rules apply() checks, as data (GET /backtest-options: the cockpit's strategy form
+ * validates with the same limits): one row per numeric or boolean key of the table, then
+ * the keys apply() checks by hand. */
+void cpe_bt_config_limits_write(cpe_jw_t *w)
+{
+    static const char *const type[] = {
+        [K_DBL] = "number",     [K_INT] = "integer",  [K_HOURS] = "number",
+        [K_MINUTES] = "number", [K_BOOL] = "boolean", [K_SIZE] = "integer"};
+    cpe_jw_arr(w);
+    for (size_t i = 0; i < NKEYS; i++) {
+        cpe_jw_obj(w);
+        cpe_jw_kstr(w, "key", keys[i].name);
+        cpe_jw_kstr(w, "type", type[keys[i].kind]);
+        if (keys[i].kind != K_BOOL) {
+            cpe_jw_knum(w, "min", keys[i].lo);
+            cpe_jw_knum(w, "max", keys[i].hi);
+        }
+        cpe_jw_end(w);
+    }
+    for (int i = 0; i < 2; i++) { /* prob(): an open interval */
+        cpe_jw_obj(w);
+        cpe_jw_kstr(w, "key", i ? "p_down_min" : "p_up_min");
+        cpe_jw_kstr(w, "type", "number");
+        cpe_jw_knum(w, "min", 0.5);
+        cpe_jw_knum(w, "max", 1);
+        cpe_jw_kbool(w, "exclusive", 1);
+        cpe_jw_end(w);
+    }
+    cpe_jw_obj(w);
+    cpe_jw_kstr(w, "key", "horizons");
+    cpe_jw_kstr(w, "type", "subset");
+    cpe_jw_key(w, "values");
+    cpe_jw_arr(w);
+    for (int k = 0; k < CPE_NHORIZONS; k++)
+        cpe_jw_int(w, cpe_horizons_h[k]);
+    cpe_jw_end(w);
+    cpe_jw_end(w);
+    cpe_jw_obj(w);
+    cpe_jw_kstr(w, "key", "order_type");
+    cpe_jw_kstr(w, "type", "enum");
+    cpe_jw_key(w, "values");
+    cpe_jw_arr(w);
+    cpe_jw_str(w, "market");
+    cpe_jw_str(w, "limit");
+    cpe_jw_end(w);
+    cpe_jw_end(w);
+    cpe_jw_end(w);
+}

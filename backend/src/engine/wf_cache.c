@@ -7,6 +7,7 @@
 #include "cpe/timeutil.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,21 @@ int cpe_wf_record_as_of(const cpe_prediction_t *p)
     return p->ts_ms >= cpe_days_from_civil((int)y, m, dd) * CPE_MS_PER_DAY;
 }
 
+/* The bytes of c except the two gbt cancel hooks (the last member of cpe_gbt_params_t: a
+ * run's flag, not its configuration). The bytes hashed are the same as before the hook
+ * existed, so folds stored by earlier builds stay valid. */
+static uint64_t config_hash(const cpe_wf_config_t *c)
+{
+    _Static_assert(offsetof(cpe_gbt_params_t, cancel) + sizeof(void *) == sizeof(cpe_gbt_params_t),
+                   "the cancel hook must be the last member of cpe_gbt_params_t");
+    const char *b = (const char *)c;
+    size_t cls = offsetof(cpe_wf_config_t, ms.cls.cancel);
+    size_t reg = offsetof(cpe_wf_config_t, ms.reg.cancel);
+    uint64_t h = fnv(FNV0, b, cls);
+    h = fnv(h, b + cls + sizeof(void *), reg - cls - sizeof(void *));
+    return fnv(h, b + reg + sizeof(void *), sizeof *c - reg - sizeof(void *));
+}
+
 /* The configuration every fold of a run trains with; *hash covers all of it. */
 static void fold_config(const char *sym, const cpe_wfc_opts_t *o, cpe_wf_config_t *c,
                         uint64_t *hash)
@@ -67,7 +83,7 @@ static void fold_config(const char *sym, const cpe_wfc_opts_t *o, cpe_wf_config_
     c->ms.cls.nthread = c->ms.reg.nthread = 1; /* bit-identical whatever the parallelism */
     if (o->max_rounds > 0) c->ms.cls.max_rounds = c->ms.reg.max_rounds = o->max_rounds;
     /* explanations do not change the records: not part of the hash ("ex=" in the meta) */
-    *hash = fnv(fnv(FNV0, c, sizeof *c), &o->min_train_days, sizeof o->min_train_days);
+    *hash = fnv(config_hash(c), &o->min_train_days, sizeof o->min_train_days);
     c->keep_explanations = o->explain != 0;
 }
 

@@ -8,9 +8,10 @@
  *
  * Ownership. The pool owns what the workers read (the rows, moved in; a copy of the
  * configuration and plans) and is reference-counted: the caller's thread and each worker
- * hold one. On a cancel the caller's thread does not wait for the folds in training (the
- * XGBoost rounds cannot be interrupted): it detaches the workers and returns; each worker
- * finishes its fold, discards it, and the last one out frees the pool.
+ * hold one. On a cancel the caller's thread does not wait for the folds in training: it
+ * raises the pool's own stop flag (the gbt cancel hook of every training, read between
+ * boosting rounds), detaches the workers and returns; each worker's training stops at its
+ * next round, the worker discards the fold, and the last one out frees the pool.
  * cpe_wfc_drain() waits for such workers (process exit, tests). */
 #include "cpe/wfcache.h"
 
@@ -34,6 +35,7 @@ typedef struct pool {
     cpe_wf_plan_t *plans; /* owned copy */
     int n;
     const atomic_int *cancel; /* may be NULL; only read while the caller is inside */
+    atomic_int halt;          /* the trainings' cancel hook (c.ms.cls/reg.cancel point here) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int next, stop, abandoned, live, refs, n_ready;
@@ -196,6 +198,8 @@ static pool_t *pool_new(cpe_mldata_t *m, const cpe_wf_config_t *c, const cpe_wf_
     p->m = *m;
     memset(m, 0, sizeof *m);
     p->c = *c;
+    atomic_init(&p->halt, 0);
+    p->c.ms.cls.cancel = p->c.ms.reg.cancel = &p->halt;
     p->n = n;
     p->cancel = o ? o->cancel : NULL;
     pthread_mutex_init(&p->mu, NULL);
@@ -234,6 +238,7 @@ int cpe_wfc_train_parallel(cpe_mldata_t *m, const cpe_wf_config_t *c, const cpe_
         /* the workers finish their folds on their own; count them for cpe_wfc_drain */
         p->abandoned = p->stop = 1;
         p->cancel = NULL;
+        atomic_store(&p->halt, 1); /* the trainings stop at their next boosting round */
         pthread_mutex_lock(&g_mu);
         g_detached += p->live;
         pthread_mutex_unlock(&g_mu);

@@ -180,6 +180,10 @@ int cpe_gbt_train(cpe_gbt_t *m, const cpe_gbt_params_t *p, const double *X, size
     int best = 0;
     double best_loss = INFINITY;
     for (int it = 0; it < p->max_rounds; it++) {
+        if (p->cancel && atomic_load(p->cancel)) {
+            rc = cpe_diag_set(d, CPE_ECANCELED, "gbt: training cancelled before round %d", it + 1);
+            goto out;
+        }
         if (XGBoosterUpdateOneIter(b, it, dtrain) != 0) {
             rc = xgb_fail(d, "update");
             goto out;

@@ -43,6 +43,22 @@ int cpe_store_migrate(const char *url, int *from, int *to, cpe_diag_t *d)
     return 0;
 }
 
+void cpe_store_run_clear(cpe_store_run_t *r)
+{
+    if (!r) return;
+    free(r->strategy_json);
+    free(r->metrics_json);
+    free(r->result_json);
+    r->strategy_json = r->metrics_json = r->result_json = NULL;
+}
+
+void cpe_store_runs_free(cpe_store_run_t *r, size_t n)
+{
+    for (size_t i = 0; r && i < n; i++)
+        cpe_store_run_clear(&r[i]);
+    free(r);
+}
+
 void cpe_store_close(cpe_store_t *s)
 {
     if (s) s->ops->close(s);

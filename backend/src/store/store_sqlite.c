@@ -8,6 +8,7 @@
 #include "cpe/store.h"
 #include "cpe/timeutil.h"
 #include "store/kline_merge.h"
+#include "store/sqlite_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -828,7 +829,15 @@ static const cpe_store_ops_t sqlite_ops = {
     .series_get = sq_series_get,
     .each_prediction = sq_each_prediction,
     .each_meta = sq_each_meta,
+    .put_run = cpe_sq_put_run,
+    .list_runs = cpe_sq_list_runs,
+    .get_run = cpe_sq_get_run,
 };
+
+sqlite3 *cpe_sq_db(cpe_store_t *b)
+{
+    return ((sq_store_t *)b)->db;
+}
 
 /* mkdir -p of the directory part of path. */
 static int make_parent_dirs(const char *path, cpe_diag_t *d)
@@ -867,7 +876,8 @@ int cpe_store_sqlite_open(const char *path, cpe_store_t **out, cpe_diag_t *d)
     sqlite3_busy_timeout(s->db, 10000);
     char *err = NULL;
     if (sqlite3_exec(s->db, PRAGMAS, NULL, NULL, &err) != SQLITE_OK ||
-        sqlite3_exec(s->db, schema_sql, NULL, NULL, &err) != SQLITE_OK) {
+        sqlite3_exec(s->db, schema_sql, NULL, NULL, &err) != SQLITE_OK ||
+        sqlite3_exec(s->db, cpe_sq_runs_schema, NULL, NULL, &err) != SQLITE_OK) {
         rc = cpe_diag_set(d, CPE_ESTORE, "%s: %s", path, err ? err : sqlite3_errmsg(s->db));
         sqlite3_free(err);
         goto fail;

@@ -98,13 +98,14 @@ check "the server still answers after the errors" bash -c "$(declare -f status);
 
 # --- openapi vs routes -------------------------------------------------------------------
 curl -s "$B/openapi.json" >"$tmp/openapi.json"
-paths=$(grep -o '"/[a-z_./{}-]*":{"\(get\|post\)"' "$tmp/openapi.json" | sed 's/":{.*//; s/^"//' | sort | tr '\n' ' ')
-want="/assets /backtest /backtest/{job_id} /calibration /docs /explain /health /market-data /metrics /openapi.json /predict /predictions "
+paths=$(grep -o '"/[a-z_./{}-]*":{"\(get\|post\)"' "$tmp/openapi.json" | sed 's/":{.*//; s/^"//' | LC_ALL=C sort | tr '\n' ' ')
+want="/assets /backtest /backtest-options /backtest/{job_id} /backtests /backtests/{run_id} /calibration /docs /explain /health /market-data /metrics /openapi.json /predict /predictions "
 check "openapi.json lists exactly the routes ($paths)" test "$paths" = "$want"
 check "openapi.json is OpenAPI 3 with both /predict methods" \
   bash -c "grep -q '\"openapi\":\"3' $tmp/openapi.json && grep -q '\"/predict\":{\"get\":{.*\"post\":{' $tmp/openapi.json"
 for p in $paths; do
   u=${p/\{job_id\}/x}
+  u=${u/\{run_id\}/x}
   code=$(curl -s -o "$tmp/body" -w '%{http_code}' "$B$u")
   if [ "$code" = 404 ] && grep -q 'no such route' "$tmp/body"; then bad "openapi path $p is served"; else ok "openapi path $p is served ($code)"; fi
 done

@@ -33,9 +33,9 @@ psql -q "$PG" -c "CREATE DATABASE cpe_copy" || { echo "FAIL: createdb"; exit 1; 
 # --- migrate ------------------------------------------------------------------------------
 "$CPE_BIN" summary --db "$PG" >"$tmp/premig.txt" 2>&1
 check "a store that was never migrated is refused with a hint" grep -q 'run `cpe migrate' "$tmp/premig.txt"
-check "migrate applies the schema" bash -c "'$CPE_BIN' migrate --db '$PG' | grep -q '0 -> 1'"
-check "migrate again applies nothing" bash -c "'$CPE_BIN' migrate --db '$PG' | grep -q 'version 1: up to date'"
-check "schema_version has one row" test "$(psql -tA "$PG" -c 'SELECT count(*) FROM schema_version')" = 1
+check "migrate applies the schema" bash -c "'$CPE_BIN' migrate --db '$PG' | grep -q '0 -> 2'"
+check "migrate again applies nothing" bash -c "'$CPE_BIN' migrate --db '$PG' | grep -q 'version 2: up to date'"
+check "schema_version has a row per migration" test "$(psql -tA "$PG" -c 'SELECT count(*) FROM schema_version')" = 2
 
 # --- import, summary, gaps ----------------------------------------------------------------
 mkdir -p "$tmp/data/spot/klines" "$tmp/bad/spot/klines"

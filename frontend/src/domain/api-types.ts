@@ -54,7 +54,9 @@ export interface PredictionRecord {
   regime: string; confidence: string; model_version: string;
 }
 
-export interface BacktestJob { job_id: string; status: 'queued' | 'running' | 'done' | 'failed'; result: unknown; error?: unknown }
+/** A job's progress (GET /backtest/{id}, the WebSocket jobs channel): walk-forward folds. */
+export interface JobProgress { stage: string; folds_total: number; folds_done: number; folds_reused: number; folds_trained: number; eta_ms: number | null }
+export interface BacktestJob { job_id: string; status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled'; result: unknown; error?: unknown; progress?: JobProgress; cancel_requested?: boolean; saved?: boolean }
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };

@@ -5,6 +5,8 @@
 import type { ApiErrorBody, Asset, AssetsResponse, BacktestJob, Explanation, Horizon, Interval, MarketDataResponse, Prediction, Health } from './api-types';
 import type { CalibrationResponse } from './calibration';
 import { takeEarly } from './early';
+import type { RunDetail, RunsPage } from './runs';
+import type { BacktestOptions } from './strategy';
 
 export class ApiError extends Error {
   constructor(
@@ -74,5 +76,20 @@ export class Api {
   }
   backtest(id: string): Promise<BacktestJob> {
     return this.json(`/backtest/${encodeURIComponent(id)}`);
+  }
+  /** DELETE /backtest/{id}: cancel a queued or running job. */
+  cancelBacktest(id: string): Promise<BacktestJob> {
+    return this.json(`/backtest/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+  /** GET /backtest-options: the strategy options' defaults and the limits POST /backtest checks. */
+  backtestOptions(): Promise<BacktestOptions> {
+    return this.json('/backtest-options');
+  }
+  /** GET /backtests: saved runs, newest first. */
+  backtests(offset: number, limit: number): Promise<RunsPage> {
+    return this.json(`/backtests?${query({ offset, limit })}`);
+  }
+  savedBacktest(id: string): Promise<RunDetail> {
+    return this.json(`/backtests/${encodeURIComponent(id)}`);
   }
 }

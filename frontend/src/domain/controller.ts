@@ -11,6 +11,7 @@ import { unixMs, type UnixMs } from '../helpers/units';
 import { Api, ApiError } from './api';
 import { INTERVAL_MS, type Asset, type Horizon, type Interval, type Prediction, type ServerMessage, type WsBar } from './api-types';
 import { readBacktest } from './backtest';
+import { loadRuns } from './runs';
 import { barIndexAt, foldBar, fromColumnar, gapFillFrom, lastBar, mergeBars } from './series';
 import { LiveSocket, browserSocketDeps, type SocketDeps } from './socket';
 import { initialReplay, type CockpitStore } from './store';
@@ -469,13 +470,25 @@ export class CockpitController {
 
   async runBacktest(from: UnixMs, to: UnixMs, strategy: Record<string, unknown> = {}): Promise<void> {
     const { asset } = this.store.getState();
-    this.store.setState({ backtest: { status: 'running', jobId: null, view: null, error: null } });
+    this.store.setState({ backtest: { status: 'running', jobId: null, view: null, error: null, progress: null } });
     try {
       const { job_id } = await this.api.startBacktest({ asset, from: new Date(from).toISOString(), to: new Date(to).toISOString(), strategy });
       this.store.setState((s) => ({ backtest: { ...s.backtest, jobId: job_id } }));
       this.pollBacktest(job_id, Date.now());
     } catch (e) {
       this.store.setState({ backtest: { status: 'failed', jobId: null, view: null, error: e instanceof Error ? e.message : String(e) } });
+    }
+  }
+
+  /** DELETE /backtest/{id} of the running job; the poll sees it end "cancelled". */
+  async cancelBacktest(): Promise<void> {
+    const { jobId, status } = this.store.getState().backtest;
+    if (!jobId || status !== 'running') return;
+    this.store.setState((s) => ({ backtest: { ...s.backtest, cancelling: true } }));
+    try {
+      await this.api.cancelBacktest(jobId);
+    } catch (e) {
+      this.store.setState((s) => ({ backtest: { ...s.backtest, cancelling: false, error: e instanceof Error ? e.message : String(e) } }));
     }
   }
 
@@ -489,11 +502,15 @@ export class CockpitController {
         if (job.status === 'done') {
           // with the result, show the hindsight (ideal) entries and exits beside the trades
           this.store.setState((s) => ({ backtest: { status: 'done', jobId: id, view: readBacktest(job.result), error: null }, layers: { ...s.layers, hindsight: true } }));
+          void loadRuns(this.api, this.store); // the run is saved: list it
+        } else if (job.status === 'cancelled') {
+          this.store.setState({ backtest: { status: 'cancelled', jobId: id, view: null, error: null } });
         } else if (job.status === 'failed') {
           this.store.setState({ backtest: { status: 'failed', jobId: id, view: null, error: typeof job.error === 'string' ? job.error : JSON.stringify(job.error) } });
         } else if (Date.now() - started > 300_000) {
           this.store.setState({ backtest: { status: 'failed', jobId: id, view: null, error: 'backtest still running after 5 minutes' } });
         } else {
+          this.store.setState((s) => ({ backtest: { ...s.backtest, progress: job.progress ?? null } }));
           this.pollBacktest(id, started);
         }
       } catch (e) {

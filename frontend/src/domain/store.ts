@@ -6,9 +6,10 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { UnixMs } from '../helpers/units';
-import type { Asset, AssetInfo, Explanation, Horizon, Interval, LiqCluster, Level, MarketDataResponse, Prediction, VolumeBin } from './api-types';
+import type { Asset, AssetInfo, Explanation, Horizon, Interval, JobProgress, LiqCluster, Level, MarketDataResponse, Prediction, VolumeBin } from './api-types';
 import { HORIZONS, INTERVALS } from './api-types';
 import type { BacktestView } from './backtest';
+import { initialRuns, type RunsState } from './runs';
 import type { ConnStatus } from './socket';
 import type { BarSeries } from './series';
 
@@ -25,7 +26,11 @@ export interface ReplayState {
  * (also pushed on the WebSocket's market channel the moment it changes). */
 export interface SourceState { source: string; simulated: boolean; note: string; degraded: boolean; staleKinds: string[] }
 
-export interface BacktestState { status: 'idle' | 'running' | 'done' | 'failed'; jobId: string | null; view: BacktestView | null; error: string | null }
+export interface BacktestState {
+  status: 'idle' | 'running' | 'done' | 'failed' | 'cancelled'; jobId: string | null; view: BacktestView | null; error: string | null;
+  /** while running: the job's stage and folds (GET /backtest/{id}); null before the first answer */
+  progress?: JobProgress | null; cancelling?: boolean;
+}
 
 export interface CockpitState {
   asset: Asset; interval: Interval; horizon: Horizon; theme: Theme; layers: Layers;
@@ -36,6 +41,8 @@ export interface CockpitState {
   prediction: Prediction | null; predictionState: PredictionState; predictionError: string | null; retryAfterS: number | null;
   hoverT: UnixMs | null; explanation: Explanation | null; explainState: LoadState; explainError: string | null;
   replay: ReplayState; backtest: BacktestState;
+  /** saved runs and the two compared (runs.ts) */
+  runs: RunsState;
   liveTicks: number;
   source: SourceState | null; marketStale: boolean;
   /** The server's configured assets (GET /assets); empty until it answers. */
@@ -56,6 +63,7 @@ export function initialState(over: Partial<CockpitState> = {}): CockpitState {
     prediction: null, predictionState: 'loading', predictionError: null, retryAfterS: null,
     hoverT: null, explanation: null, explainState: 'idle', explainError: null,
     replay: initialReplay, backtest: { status: 'idle', jobId: null, view: null, error: null },
+    runs: initialRuns,
     liveTicks: 0,
     source: null, marketStale: false,
     assets: [],

@@ -31,3 +31,7 @@ export function formatTime(t: UnixMs | number): string {
   if (Number.isNaN(d.getTime())) return '—';
   return d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 }
+
+/** A UTC time as a datetime-local input's value (minutes) and back (null when unparsable). */
+export const toDateTimeInput = (t: number): string => new Date(t).toISOString().slice(0, 16);
+export const fromDateTimeInput = (v: string): number | null => { const t = Date.parse(v + 'Z'); return Number.isNaN(t) ? null : t; };

@@ -1,36 +1,26 @@
 /**
  * Replay (pick a date → the chart rewinds and the model's predictions replay bar by bar over
- * the WebSocket, with play/pause/step/speed and the running accuracy) and backtest results
- * (equity and drawdown curves, trade markers on the chart, the metrics table).
+ * the WebSocket, with play/pause/step/speed and the running accuracy) and the backtest panel
+ * (BacktestPanel: strategy, progress, results, saved runs compared).
  */
 import { useState } from 'react';
 import { runAction } from '../domain/actions';
 import { SPEEDS } from '../domain/store';
-import { formatTime } from '../helpers/format';
-import { unixMs } from '../helpers/units';
+import { formatTime, fromDateTimeInput, toDateTimeInput } from '../helpers/format';
+import { BacktestPanel } from './BacktestPanel';
 import { useCockpit, useCockpitApi } from './context';
-import { EquityChart } from './EquityChart';
 
-const toInput = (t: number) => new Date(t).toISOString().slice(0, 16);
-const fromInput = (v: string): number | null => { const t = Date.parse(v + 'Z'); return Number.isNaN(t) ? null : t; };
-
-function fmtMetric(v: number | string): string {
-  if (typeof v === 'string') return v;
-  if (Number.isInteger(v)) return String(v);
-  return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4);
-}
+const toInput = toDateTimeInput;
+const fromInput = fromDateTimeInput;
 
 export function BacktestTimeline() {
   const cockpit = useCockpitApi();
   const { controller } = cockpit;
   const replay = useCockpit((s) => s.replay);
-  const bt = useCockpit((s) => s.backtest);
   const series = useCockpit((s) => s.series);
   const first = series?.t[0] ?? null;
   const last = series?.t[series.t.length - 1] ?? null;
   const [fromText, setFromText] = useState('');
-  const [btFrom, setBtFrom] = useState('');
-  const [btTo, setBtTo] = useState('');
   const defaultReplay = last !== null && first !== null ? Math.max(first, last - 6 * 3_600_000) : null;
   const replayFrom = fromInput(fromText) ?? defaultReplay;
   cockpit.setReplayFrom(replayFrom);
@@ -58,26 +48,7 @@ export function BacktestTimeline() {
           {replay.error && <span className="error"> · {replay.error}</span>}
         </p>
       )}
-      <h2>Backtest</h2>
-      <div className="row wrap">
-        <label>From <input type="datetime-local" value={btFrom || (first !== null ? toInput(first) : '')} onChange={(e) => setBtFrom(e.target.value)} data-testid="bt-from" /></label>
-        <label>To <input type="datetime-local" value={btTo || (last !== null ? toInput(last) : '')} onChange={(e) => setBtTo(e.target.value)} data-testid="bt-to" /></label>
-        <button data-testid="bt-run" disabled={bt.status === 'running' || first === null}
-          onClick={() => {
-            const f = fromInput(btFrom) ?? first, t = fromInput(btTo) ?? last;
-            if (f !== null && t !== null) void controller.runBacktest(unixMs(f), unixMs(t));
-          }}>{bt.status === 'running' ? 'Running…' : 'Run backtest'}</button>
-      </div>
-      {bt.status === 'failed' && <p className="error" role="alert" data-testid="bt-error">Backtest failed: {bt.error}</p>}
-      {bt.view && (
-        <div data-testid="bt-result">
-          {bt.view.equity.length > 0 ? <EquityChart equity={bt.view.equity} drawdown={bt.view.drawdown} /> : <p className="muted">The result has no equity curve.</p>}
-          <p className="muted small">{bt.view.trades.length} trades (markers on the chart). Press G for hindsight entries/exits.</p>
-          <table className="metrics" data-testid="bt-metrics">
-            <tbody>{bt.view.metrics.map(([k, v]) => <tr key={k}><td>{k.replace(/_/g, ' ')}</td><td className="mono">{fmtMetric(v)}</td></tr>)}</tbody>
-          </table>
-        </div>
-      )}
+      <BacktestPanel first={first} last={last} />
     </section>
   );
 }

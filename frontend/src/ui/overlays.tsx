@@ -13,6 +13,7 @@ import { SeriesFeed } from '../chart/series-feed';
 import { VolumeProfilePrimitive } from '../chart/volume-profile';
 import { INTERVAL_MS } from '../domain/api-types';
 import { hindsightPoints } from '../domain/hindsight';
+import { comparedRuns, RUN_LABELS, runsOfSymbol } from '../domain/runs';
 import { coneToPoints, toLine, valueAt } from '../domain/points';
 import type { BarSeries } from '../domain/series';
 import { msToSec, type UnixSec } from '../helpers/units';
@@ -162,6 +163,10 @@ export function TradeMarkers() {
   const series = useCockpit((s) => s.series);
   const rev = useCockpit((s) => s.seriesRev);
   const view = useCockpit((s) => s.backtest.view);
+  const runs = useCockpit((s) => s.runs);
+  const symbol = useCockpit((s) => s.assets.find((a) => a.asset === s.asset)?.symbol ?? null);
+  const compared = useMemo(() => comparedRuns(runs), [runs]);
+  const marked = useMemo(() => runsOfSymbol(compared, symbol), [compared, symbol]);
   const showHindsight = useCockpit((s) => s.layers.hindsight);
   const theme = useCockpit((s) => s.theme);
   const len = series?.t.length ?? 0;
@@ -182,6 +187,21 @@ export function TradeMarkers() {
       markers.push({ time: chartTime(msToSec(barStart(tr.entryT, series))), position: tr.side === 'long' ? 'belowBar' : 'aboveBar', shape: tr.side === 'long' ? 'arrowUp' : 'arrowDown', color: p.up, text: tr.side === 'long' ? 'L' : 'S' });
       if (tr.exitT !== null) markers.push({ time: chartTime(msToSec(barStart(tr.exitT, series))), position: tr.side === 'long' ? 'aboveBar' : 'belowBar', shape: 'circle', color: p.down, text: 'x' });
     }
+    // the compared saved runs' trades, labelled with the run (A, B) and in its curve's colour,
+    // and each run's own hindsight (ideal) entries
+    marked.forEach((r) => {
+      const i = compared.indexOf(r); // its label and colour in the comparison
+      const label = RUN_LABELS[i % 2], color = i ? p.equityB : p.equity;
+      for (const tr of r.view.trades) {
+        if (tr.entryT < first) continue;
+        markers.push({ time: chartTime(msToSec(barStart(tr.entryT, series))), position: tr.side === 'long' ? 'belowBar' : 'aboveBar', shape: tr.side === 'long' ? 'arrowUp' : 'arrowDown', color, text: `${label} ${tr.side === 'long' ? 'L' : 'S'}` });
+        if (tr.exitT !== null) markers.push({ time: chartTime(msToSec(barStart(tr.exitT, series))), position: tr.side === 'long' ? 'aboveBar' : 'belowBar', shape: 'circle', color, text: `${label} x` });
+      }
+      for (const h of r.view.hindsight) {
+        if (h.t < first || h.kind !== 'entry') continue;
+        markers.push({ time: chartTime(msToSec(barStart(h.t, series))), position: 'belowBar', shape: 'arrowUp', color: p.entry, text: `${label} ideal buy` });
+      }
+    });
     for (const h of hindsight) {
       if (h.t < first) continue;
       markers.push({ time: chartTime(msToSec(barStart(h.t, series))), position: h.kind === 'entry' ? 'belowBar' : 'aboveBar', shape: h.kind === 'entry' ? 'arrowUp' : 'arrowDown', color: h.kind === 'entry' ? p.entry : p.exit, text: h.kind === 'entry' ? 'ideal buy' : 'ideal sell' });
@@ -189,7 +209,7 @@ export function TradeMarkers() {
     markers.sort((a, b) => (a.time as number) - (b.time as number));
     const plugin = createSeriesMarkers(c, markers);
     return () => { if (host.alive) plugin.detach(); };
-  }, [host, view, hindsight, theme]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [host, view, hindsight, theme, marked]); // eslint-disable-line react-hooks/exhaustive-deps
   return null;
 }
 

@@ -103,6 +103,12 @@ int pg_put_points(cpe_store_t *b, int64_t series, const cpe_point_t *p, size_t n
 int pg_get_points(cpe_store_t *b, int64_t series, int64_t from_ms, int64_t to_ms, cpe_point_t **out,
                   size_t *n);
 
+/* store_pg_runs.c: put_run, list_runs, get_run of cpe_store_ops_t */
+int pg_put_run(cpe_store_t *b, const cpe_store_run_t *r);
+int pg_list_runs(cpe_store_t *b, size_t offset, size_t limit, cpe_store_run_t **out, size_t *n,
+                 size_t *total);
+int pg_get_run(cpe_store_t *b, const char *id, cpe_store_run_t *out);
+
 /* store_pg_schema.c */
 int pg_schema_version(pg_store_t *s, int *version);
 int pg_migrate(pg_store_t *s, int *from, int *to);

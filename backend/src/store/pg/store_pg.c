@@ -482,6 +482,9 @@ static const cpe_store_ops_t pg_ops = {
     .series_get = pgs_series_get,
     .each_prediction = pgs_each_prediction,
     .each_meta = pgs_each_meta,
+    .put_run = pg_put_run,
+    .list_runs = pg_list_runs,
+    .get_run = pg_get_run,
 };
 
 static void no_notices(void *arg, const char *msg)

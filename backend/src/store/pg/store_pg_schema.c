@@ -36,6 +36,12 @@ static const migration_t migrations[] = {
      " ts bigint NOT NULL, model_version text, rec bytea NOT NULL, explain text,"
      " PRIMARY KEY(symbol, horizon_h, ts));"
      "CREATE TABLE meta(key text PRIMARY KEY, value text);"},
+    {2, "bt_run: saved backtest runs",
+     "CREATE TABLE bt_run(id text PRIMARY KEY, created_ms bigint NOT NULL,"
+     " instrument text NOT NULL, from_ms bigint NOT NULL, to_ms bigint NOT NULL,"
+     " data_version text NOT NULL, model_version text NOT NULL, strategy text NOT NULL,"
+     " metrics text NOT NULL, result text NOT NULL);"
+     "CREATE INDEX bt_run_created ON bt_run(created_ms, id);"},
 };
 
 #define NMIG ((int)(sizeof migrations / sizeof migrations[0]))

@@ -1,9 +1,13 @@
 /* test_gbt.c — the XGBoost wrapper: learns a signal, finds none in shuffled labels,
- * stops early on noise, round-trips JSON bit for bit, SHAP sums to the margin. */
+ * stops early on noise, round-trips JSON bit for bit, SHAP sums to the margin, stops
+ * between boosting rounds when its cancel hook is raised. */
 #include "cpe/gbt.h"
 #include "cpe/metrics.h"
 #include "cpe/rng.h"
 #include "test.h"
+
+#include <pthread.h>
+#include <time.h>
 
 #define NF 6
 
@@ -215,6 +219,74 @@ static void test_gap_rows_are_never_fitted(void)
     free(X), free(y);
 }
 
+static void test_gbt_cancel_set_before_training_keeps_no_model(void)
+{
+    size_t n = 1000;
+    double *X = malloc(n * NF * sizeof *X), *y = malloc(n * sizeof *y);
+    synth(n, 8, X, y, NULL);
+    cpe_gbt_params_t prm = quick(CPE_GBT_BINARY);
+    atomic_int stop;
+    atomic_init(&stop, 1);
+    prm.cancel = &stop;
+    cpe_gbt_t m = {0};
+    cpe_diag_t d = {0};
+    CHECK_EQ_INT(cpe_gbt_train(&m, &prm, X, n, NF, y, &d), CPE_ECANCELED);
+    CHECK(strstr(d.msg, "before round 1") != NULL);
+    CHECK(m.booster == NULL);
+    atomic_store(&stop, 0); /* a lowered flag trains as without one */
+    CHECK_EQ_INT(cpe_gbt_train(&m, &prm, X, n, NF, y, &d), 0);
+    CHECK(m.best_rounds > 0);
+    cpe_gbt_free(&m);
+    free(X), free(y);
+}
+
+typedef struct raise_ctx {
+    atomic_int *flag;
+    atomic_int started;
+} raise_ctx_t;
+
+static void *raise_after(void *arg)
+{
+    raise_ctx_t *c = arg;
+    while (!atomic_load(&c->started))
+        ;
+    struct timespec ts = {0, 30 * 1000000L};
+    nanosleep(&ts, NULL);
+    atomic_store(c->flag, 1);
+    return NULL;
+}
+
+static void test_gbt_cancel_stops_between_rounds(void)
+{
+    /* 100,000 rounds without early stopping would take minutes: raised 30 ms after the
+     * training starts, the hook ends it at a round far before the last. */
+    size_t n = 4000;
+    double *X = malloc(n * NF * sizeof *X), *y = malloc(n * sizeof *y);
+    synth(n, 9, X, y, NULL);
+    cpe_gbt_params_t prm = quick(CPE_GBT_BINARY);
+    prm.max_rounds = 100000;
+    prm.early_stop_rounds = 0;
+    prm.nthread = 1;
+    atomic_int stop;
+    atomic_init(&stop, 0);
+    prm.cancel = &stop;
+    raise_ctx_t rc = {&stop, 0};
+    pthread_t th;
+    CHECK_EQ_INT(pthread_create(&th, NULL, raise_after, &rc), 0);
+    atomic_store(&rc.started, 1);
+    cpe_gbt_t m = {0};
+    cpe_diag_t d = {0};
+    CHECK_EQ_INT(cpe_gbt_train(&m, &prm, X, n, NF, y, &d), CPE_ECANCELED);
+    pthread_join(th, NULL);
+    int round = 0;
+    const char *at = strstr(d.msg, "before round ");
+    CHECK(at != NULL);
+    if (at) round = (int)strtol(at + strlen("before round "), NULL, 10);
+    CHECK_MSG(round >= 1 && round < prm.max_rounds, "stopped before round %d", round);
+    CHECK(m.booster == NULL);
+    free(X), free(y);
+}
+
 int main(void)
 {
     RUN(test_classifier_learns_signal_out_of_sample);
@@ -225,5 +297,7 @@ int main(void)
     RUN(test_regressor_starts_from_the_mean_not_half);
     RUN(test_train_rejects_too_few_rows);
     RUN(test_gap_rows_are_never_fitted);
+    RUN(test_gbt_cancel_set_before_training_keeps_no_model);
+    RUN(test_gbt_cancel_stops_between_rounds);
     return TEST_DONE();
 }

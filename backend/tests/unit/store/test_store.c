@@ -1,7 +1,7 @@
 /* test_store.c — the store contract, run against each backend: idempotent upserts,
- * half-open reads, gaps, rollback, predictions and meta. Without CPE_TEST_PG_URL_FILE it
- * checks SQLite; with it (a file holding the URL of a throwaway server, made by
- * tests/pg_tmp.sh as a ctest fixture) the same checks run on PostgreSQL, each test in a
+ * half-open reads, gaps, rollback, predictions, meta and saved backtest runs. Without
+ * CPE_TEST_PG_URL_FILE it checks SQLite; with it (a file holding the URL of a throwaway server,
+ * made by tests/pg_tmp.sh as a ctest fixture) the same checks run on PostgreSQL, each test in a
  * fresh database, plus the checks of migrations and partitions. */
 #include "cpe/store.h"
 #include "cpe/timeutil.h"
@@ -363,6 +363,81 @@ static void test_store_two_handles_see_each_others_writes(void)
     cpe_store_close(NULL);
 }
 
+/* A run saved at created_ms whose JSON texts say which run it is. */
+static int put_run(cpe_store_t *s, const char *id, int64_t created_ms, const char *result)
+{
+    char strat[64], metrics[64];
+    snprintf(strat, sizeof strat, "{\"run\":\"%s\"}", id);
+    snprintf(metrics, sizeof metrics, "{\"total_return\":%lld}", (long long)created_ms);
+    cpe_store_run_t r = {.created_ms = created_ms, .from_ms = 1000, .to_ms = 2000};
+    snprintf(r.id, sizeof r.id, "%s", id);
+    snprintf(r.instrument, sizeof r.instrument, "binance:spot:BTCUSDT");
+    snprintf(r.data_version, sizeof r.data_version, "bars 60");
+    snprintf(r.model_version, sizeof r.model_version, "wf code 1");
+    r.strategy_json = strat;
+    r.metrics_json = metrics;
+    r.result_json = (char *)result;
+    return s->ops->put_run(s, &r);
+}
+
+static void test_store_runs_list_newest_first_in_pages_without_results(void)
+{
+    cpe_store_t *s = open_fresh("runs_list");
+    if (!s) return;
+    const char *ids[] = {"r-c", "r-a", "r-e", "r-b", "r-d"};
+    const int64_t at[] = {300, 100, 300, 200, 400}; /* r-c and r-e share a time: id desc */
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ_INT(put_run(s, ids[i], at[i], "{\"equity\":{}}"), 0);
+    cpe_store_run_t *r = NULL;
+    size_t n = 0, total = 0;
+    CHECK_EQ_INT(s->ops->list_runs(s, 0, 2, &r, &n, &total), 0);
+    CHECK_EQ_INT(total, 5);
+    CHECK_EQ_INT(n, 2);
+    if (n == 2) {
+        CHECK(!strcmp(r[0].id, "r-d") && !strcmp(r[1].id, "r-e"));
+        CHECK(r[0].result_json == NULL);
+        CHECK(!strcmp(r[0].metrics_json, "{\"total_return\":400}"));
+        CHECK(!strcmp(r[1].strategy_json, "{\"run\":\"r-e\"}"));
+        CHECK(!strcmp(r[0].instrument, "binance:spot:BTCUSDT"));
+    }
+    cpe_store_runs_free(r, n);
+    CHECK_EQ_INT(s->ops->list_runs(s, 2, 10, &r, &n, &total), 0);
+    CHECK_EQ_INT(n, 3);
+    if (n == 3)
+        CHECK(!strcmp(r[0].id, "r-c") && !strcmp(r[1].id, "r-b") && !strcmp(r[2].id, "r-a"));
+    cpe_store_runs_free(r, n);
+    CHECK_EQ_INT(s->ops->list_runs(s, 9, 10, &r, &n, &total), 0); /* past the end */
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(total, 5);
+    cpe_store_runs_free(r, n);
+    cpe_store_close(s);
+}
+
+static void test_store_run_get_returns_result_and_put_replaces(void)
+{
+    cpe_store_t *s = open_fresh("runs_get");
+    if (!s) return;
+    CHECK_EQ_INT(put_run(s, "r-1", 100, "{\"trades\":[1]}"), 0);
+    CHECK_EQ_INT(put_run(s, "r-1", 150, "{\"trades\":[1,2]}"), 0); /* same id: replaced */
+    cpe_store_run_t r;
+    CHECK_EQ_INT(s->ops->get_run(s, "r-1", &r), 0);
+    CHECK_EQ_INT(r.created_ms, 150);
+    CHECK_EQ_INT(r.from_ms, 1000);
+    CHECK_EQ_INT(r.to_ms, 2000);
+    CHECK(!strcmp(r.data_version, "bars 60") && !strcmp(r.model_version, "wf code 1"));
+    CHECK(r.result_json && !strcmp(r.result_json, "{\"trades\":[1,2]}"));
+    cpe_store_run_clear(&r);
+    cpe_store_run_clear(&r); /* twice is a no-op */
+    cpe_store_run_t *l = NULL;
+    size_t n = 0, total = 0;
+    CHECK_EQ_INT(s->ops->list_runs(s, 0, 0, &l, &n, &total), 0);
+    CHECK_EQ_INT(total, 1);
+    CHECK_EQ_INT(s->ops->get_run(s, "nope", &r), CPE_ENOTFOUND);
+    CHECK(strstr(s->diag.msg, "nope") != NULL);
+    CHECK_EQ_INT(put_run(s, "r-2", 1, NULL), CPE_EINVAL);
+    cpe_store_close(s);
+}
+
 #ifdef CPE_HAVE_PG
 static void test_store_pg_open_needs_migrate_which_is_idempotent(void)
 {
@@ -378,11 +453,11 @@ static void test_store_pg_open_needs_migrate_which_is_idempotent(void)
     int from = -1, to = -1;
     CHECK_EQ_INT(cpe_store_migrate(url, &from, &to, &d), 0);
     CHECK_EQ_INT(from, 0);
-    CHECK_EQ_INT(to, 1);
+    CHECK_EQ_INT(to, 2);
     CHECK_EQ_INT(cpe_store_migrate(url, &from, &to, &d), 0);
-    CHECK_EQ_INT(from, 1);
-    CHECK_EQ_INT(to, 1);
-    CHECK_EQ_INT(pg_admin("cpe_t_mig", "SELECT count(*) FROM schema_version"), 1);
+    CHECK_EQ_INT(from, 2);
+    CHECK_EQ_INT(to, 2);
+    CHECK_EQ_INT(pg_admin("cpe_t_mig", "SELECT count(*) FROM schema_version"), 2);
     CHECK_EQ_INT(cpe_store_open(url, &s, &d), 0);
     cpe_store_close(s);
 }
@@ -452,6 +527,8 @@ int main(void)
     RUN(test_store_prediction_latest_at_or_before);
     RUN(test_store_meta_set_get);
     RUN(test_store_two_handles_see_each_others_writes);
+    RUN(test_store_runs_list_newest_first_in_pages_without_results);
+    RUN(test_store_run_get_returns_result_and_put_replaces);
 #ifdef CPE_HAVE_PG
     if (pg) {
         RUN(test_store_pg_open_needs_migrate_which_is_idempotent);
