@@ -70,7 +70,7 @@ export function startServer(db, env = {}, models = null, port = 0) {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`cpe serve did not start in 60 s: ${out}${err}`.slice(-800))); }, 60_000);
     child.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
+      const m = out.match(/listening on (https?:\/\/[\d.]+:\d+)/);
       if (m) { clearTimeout(timer); resolveP({ url: m[1], child, logs: () => out + err, stop: () => stopChild(child) }); }
     });
     child.stderr.on('data', (d) => { err += d; if (err.length > 200_000) err = err.slice(-100_000); });
@@ -87,7 +87,7 @@ function stopChild(child) {
   });
 }
 
-export async function launchBrowser(viewport = { width: 1400, height: 900 }) {
+export async function launchBrowser(viewport = { width: 1400, height: 900 }, extraArgs = []) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM}: Chromium not installed (apt-get install -y chromium)`);
   const profile = mkdtempSync(join(tmpdir(), 'cpe-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
@@ -95,7 +95,7 @@ export async function launchBrowser(viewport = { width: 1400, height: 900 }) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       // bytecode is on the JS heap and V8 drops that of functions idle for a while: kept, so a
       // heap measured before and after mount/unmount cycles compares cockpit objects only
-      '--disable-component-update', '--disable-sync', '--js-flags=--expose-gc --no-flush-bytecode'],
+      '--disable-component-update', '--disable-sync', '--js-flags=--expose-gc --no-flush-bytecode', ...extraArgs],
   });
   return { ctx, close: async () => { await ctx.close(); rmSync(profile, { recursive: true, force: true }); } };
 }

@@ -7,7 +7,9 @@
 // `cpe serve --port 0`, runs every check in order and prints `N passed, M failed` last.
 // Screenshots: artifacts/e2e/<check>.png. A check that the server cannot satisfy FAILS
 // (with the reason); nothing is skipped silently.
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { artifactsDir, canvasStats, launchBrowser, log, makeStore, startServer } from './lib.mjs';
 
@@ -569,6 +571,37 @@ async function leakCheck(page, cdp) {
   assert(h1 / 1048576 < 10, `${(h1 / 1048576).toFixed(1)} MB of heap with the cockpit unmounted`);
 }
 
+// HTTPS and WSS (issue #18 item 4): a second server on the same store with a self-signed
+// certificate made now (openssl CLI), serving the store as it is (no second writer); a
+// browser that accepts that certificate loads the cockpit over https:// and its live
+// connection goes over wss://.
+test('the cockpit over HTTPS and WSS (cpe serve --tls-cert)', async ({ store }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cpe-tls-'));
+  const cert = join(dir, 'cert.pem'), key = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-days', '1', '-keyout', key, '-out', cert, '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const tls = await startServer(store.db, { ...SERVER_ENV, CPE_SOURCE: 'store', CPE_TLS_CERT: cert, CPE_TLS_KEY: key }, store.models);
+  const b = await launchBrowser(undefined, ['--ignore-certificate-errors']);
+  try {
+    assert(tls.url.startsWith('https://'), `the server says ${tls.url}`);
+    const p = b.ctx.pages()[0] ?? (await b.ctx.newPage());
+    const sockets = [];
+    p.on('websocket', (ws) => sockets.push(ws.url()));
+    const resp = await p.goto(tls.url + '/');
+    assert(resp?.ok(), `GET / over https: ${resp?.status()}`);
+    assert(/max-age=\d+/.test(resp.headers()['strict-transport-security'] ?? ''), 'no HSTS header on the page');
+    await p.waitForSelector('[data-testid=price-chart]');
+    await waitFor(async () => (await state(p))?.load === 'ok', { what: 'market data over https', timeout: 20_000 });
+    await waitFor(async () => (await p.getAttribute('[data-testid=conn]', 'data-state')) === 'open', { what: 'WebSocket open over wss' });
+    assert(sockets.some((u) => u.startsWith('wss://')), `the live connection is not wss: ${JSON.stringify(sockets)}`);
+    await p.screenshot({ path: join(ART, 'https.png') });
+  } finally {
+    await b.close();
+    await tls.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // ---------------------------------------------------------------------------------------
 // a simulated minute every second: new bars (and the predictions made at their close) arrive quickly
 const SERVER_ENV = { CPE_LIVE_TICK_MS: '250', CPE_LIVE_MINUTE_MS: '1000', CPE_SOURCE: 'simulate' };
@@ -622,7 +655,7 @@ async function main() {
         await whileDown();
         server = await startServer(store.db, SERVER_ENV, store.models, port);
       };
-      await Promise.race([t.fn({ page, url: server.url + '/', errors, cdp, restartServer, freshPage }), sleep(180_000).then(() => { throw new Error('test timed out after 180 s'); })]);
+      await Promise.race([t.fn({ page, url: server.url + '/', errors, cdp, restartServer, freshPage, store }), sleep(180_000).then(() => { throw new Error('test timed out after 180 s'); })]);
       passed++;
       log(`ok   ${t.name} (${Date.now() - t0} ms)`);
       results.push({ name: t.name, ok: true });

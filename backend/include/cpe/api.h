@@ -53,6 +53,9 @@ typedef struct cpe_api_config {
     int retrain_every_s;       /* CPE_RETRAIN_EVERY_S, 0: > 0 retrains every N s instead (tests) */
     int retrain_missing_s; /* CPE_RETRAIN_MISSING_S, 30: first try for symbols without a model */
     int models_keep;       /* CPE_MODELS_KEEP, 14: versions kept per symbol after a retrain */
+    char tls_cert[512];    /* CPE_TLS_CERT, "": PEM certificate; with tls_key: HTTPS + WSS */
+    char tls_key[512];     /* CPE_TLS_KEY, "": its PEM private key (api/tls.h) */
+    int tls_min_12;        /* CPE_TLS_MIN, "1.3": 1 when "1.2" allows TLS 1.2 too */
 } cpe_api_config_t;
 
 typedef struct cpe_api_setting {

@@ -15,7 +15,9 @@
  * Guarantees to the consumer. Closed 1m klines of one (symbol, market) are delivered
  * at most once per open time (duplicates and replays are dropped and counted); when a
  * stream reconnects or a closed kline arrives after a hole, the hole is backfilled over
- * REST, so across disconnects no bar is lost or duplicated. Backfilled bars may arrive
+ * REST, so across disconnects no bar is lost or duplicated. A backfill that fails on every
+ * exchange is retried with a growing delay (up to 10 x backoff_cap_ms) until it succeeds,
+ * never dropped, unless it falls out of the backfill_max_ms window. Backfilled bars may arrive
  * after newer live bars: consumers that need order write to the store (idempotent upsert)
  * and read back. Malformed messages are counted and skipped; they never stop the feed.
  *
@@ -42,7 +44,8 @@ typedef struct cpe_feed_config {
     unsigned kinds;     /* mask of 1 << cpe_data_kind_t; 0 = klines, trades, funding, OI, liqs */
     int64_t recover_ms; /* primary must be fresh this long before it takes over again (30 s) */
     int64_t max_age_ms[CPE_DK_COUNT];        /* 0 = the spec 16.3 limit of the kind */
-    int64_t backoff_base_ms, backoff_cap_ms; /* reconnect backoff (500 ms, 30 s) */
+    int64_t backoff_base_ms, backoff_cap_ms; /* reconnect and REST retry backoff (500 ms, 30 s;
+                                              * CPE_FEED_BACKOFF_MS sets the base, cap 60x) */
     int64_t rest_timeout_ms;                 /* per REST request (10 s) */
     int64_t backfill_max_ms;                 /* never backfill more than this (24 h) */
     size_t queue_cap;                        /* events held for the consumer (65536) */
@@ -95,5 +98,15 @@ struct cpe_store;
  *   v2 side); book -> "book". In-progress klines and funding estimates are not stored. */
 int cpe_feed_store_events(struct cpe_store *st, const cpe_feed_event_t *ev, size_t n,
                           cpe_diag_t *d);
+/* The store's holes, asked for again (feed_gaps.c): every missing 1m bar of a followed
+ * (symbol, market) in the live window [now - backfill_max_ms, now), missing under every
+ * exchange's "<exchange>:<spot|perp>:SYM" kline:1m series, is requested over REST (one
+ * request per run of missing minutes, at most 64; minutes before a series' first bar are
+ * not holes). force = 1 at start; with force = 0 it runs at most every 5 minutes, only
+ * when no REST job is pending, and leaves the newest 2 minutes to the stream. Call it
+ * from the thread that owns st. A hole stays in the store until it is filled, so a hole
+ * that outlives the process is asked for at the next start. */
+int cpe_feed_fill_store_gaps(cpe_feed_t *f, struct cpe_store *st, int64_t now_ms, int force,
+                             cpe_diag_t *d);
 
 #endif

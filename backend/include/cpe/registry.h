@@ -13,7 +13,11 @@
  * A version is "<SYMBOL>-<YYYYMMDDTHHMMSSZ>" of the training time (a "-2", "-3" suffix
  * when that exists). A version directory is written under a temporary name and renamed
  * into place when complete, so a reader never sees half a model; pointers are replaced
- * the same way (write temp + rename).
+ * the same way (write temp + rename), and a pruned version is renamed away before its
+ * files are deleted. A writer killed at any point (SIGKILL) leaves the champion and every
+ * version whole; its temporaries (".tmp-<version>-<pid>", ".tmp-del-<version>-<pid>",
+ * "champion.tmp<pid>") are removed by the next save. Nothing is fsync'd: this holds for a
+ * killed process, not for a power cut.
  *
  * metadata.json holds: format (1), symbol, version, trained_at, training window
  * (train_from, train_to, label_cutoff), features [names] and their presence in training,

@@ -52,6 +52,10 @@ const cpe_api_setting_t cpe_api_settings[] = {
      "until they have one (0: they wait for the daily run)"},
     {"CPE_MODELS_KEEP", "14",
      "versions kept per symbol after a retrain (+ champion, challenger); 0: all"},
+    {"CPE_TLS_CERT", "",
+     "PEM certificate (chain) file; with CPE_TLS_KEY the port serves HTTPS and WSS only"},
+    {"CPE_TLS_KEY", "", "PEM private key of CPE_TLS_CERT (keep it readable by the server only)"},
+    {"CPE_TLS_MIN", "1.3", "lowest TLS version accepted: 1.3, or 1.2 for older clients"},
     {NULL, NULL, NULL},
 };
 
@@ -158,6 +162,14 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
     if (!strcmp(key, "CPE_RETRAIN_MISSING_S"))
         return set_int(&c->retrain_missing_s, key, v, 0, 7 * 86400, d);
     if (!strcmp(key, "CPE_MODELS_KEEP")) return set_int(&c->models_keep, key, v, 0, 100000, d);
+    if (!strcmp(key, "CPE_TLS_CERT")) return set_str(c->tls_cert, sizeof c->tls_cert, key, v, d);
+    if (!strcmp(key, "CPE_TLS_KEY")) return set_str(c->tls_key, sizeof c->tls_key, key, v, d);
+    if (!strcmp(key, "CPE_TLS_MIN")) { /* api/tls.h */
+        if (strcmp(v, "1.2") && strcmp(v, "1.3"))
+            return cpe_diag_set(d, CPE_EINVAL, "setting %s (%s) must be 1.2 or 1.3", key, v);
+        c->tls_min_12 = !strcmp(v, "1.2");
+        return 0;
+    }
     return cpe_diag_set(d, CPE_EINVAL, "unknown setting %s (see .env.example)", key);
 }
 

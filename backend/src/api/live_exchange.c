@@ -35,6 +35,9 @@ int live_exchange_open(cpe_live_t *l, int64_t probe_ms, cpe_diag_t *d)
     fc.seed = l->cfg.seed;
     int rc = cpe_feed_start(&fc, &l->feed, d);
     if (rc) return rc;
+    cpe_diag_t gd = {0}; /* the store's holes in the live window, asked for again (cpe/feed.h) */
+    if (cpe_feed_fill_store_gaps(l->feed, l->store, cpe_now_ms(), 1, &gd))
+        cpe_warn("live: %s", gd.msg);
     for (int i = 0; i < l->nsym; i++) {
         live_sym_t *s = &l->sym[i];
         s->oi = s->funding = s->perp_close = NAN;
@@ -128,6 +131,9 @@ void *live_exchange_run(void *arg)
     cpe_feed_event_t *ev = malloc(BATCH * sizeof *ev);
     if (!ev) return NULL;
     while (!live_stopping(l)) {
+        cpe_diag_t gd = {0}; /* a periodic sweep for holes the feed could not fill */
+        if (cpe_feed_fill_store_gaps(l->feed, l->store, cpe_now_ms(), 0, &gd))
+            cpe_warn("live: %s", gd.msg);
         size_t n = cpe_feed_poll(l->feed, ev, BATCH);
         if (n == 0) { /* woken as soon as the feed queues an event */
             cpe_feed_wait_events(l->feed, IDLE_MS);

@@ -1,6 +1,7 @@
 /* server.c — lws context, HTTP transactions, dispatch, static files, inbox (server.h). */
 #include "api/server.h"
 #include "api/jwt.h"
+#include "api/tls.h"
 #include "cpe/json.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
@@ -211,7 +212,8 @@ static int send_response(struct lws *wsi, cpe_api_t *api, conn_t *c, int status,
                                     (const unsigned char *)cache, (int)strlen(cache), &p, end))
         goto fail;
     if (lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-                                    (const unsigned char *)"nosniff", 7, &p, end))
+                                    (const unsigned char *)"nosniff", 7, &p, end) ||
+        cpe_tls_add_hsts(&api->cfg, wsi, &p, end))
         goto fail;
     if (retry_after > 0) {
         char ra[16];
@@ -845,6 +847,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     info.keepalive_timeout = 30;
     info.max_http_header_data = 4096;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if ((rc = cpe_tls_setup(&api->cfg, &info, d))) goto out;
     api->ctx = lws_create_context(&info);
     if (!api->ctx) {
         rc = cpe_diag_set(d, CPE_EIO, "cannot listen on %s:%d (in use, or not an address here?)",
@@ -854,9 +857,11 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     int port = cfg->port;
     struct lws_vhost *vh = lws_get_vhost_by_name(api->ctx, "default");
     if (vh) port = lws_get_vhost_listen_port(vh);
-    cpe_info("serve: listening on http://%s:%d (ws://%s:%d/ws), store %s, frontend %s", cfg->host,
-             port, cfg->host, port, cfg->db, api->static_dir[0] ? api->static_dir : "(none)");
-    printf("listening on http://%s:%d\n", cfg->host, port);
+    const char *http = cpe_tls_scheme(cfg, 0), *ws = cpe_tls_scheme(cfg, 1);
+    cpe_info("serve: listening on %s://%s:%d (%s://%s:%d/ws), store %s, frontend %s", http,
+             cfg->host, port, ws, cfg->host, port, cfg->db,
+             api->static_dir[0] ? api->static_dir : "(none)");
+    printf("listening on %s://%s:%d\n", http, cfg->host, port);
     fflush(stdout);
     if ((rc = cpe_ws_start(api, d))) goto out;
     while (!*stop) {

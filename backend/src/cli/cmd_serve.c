@@ -23,8 +23,9 @@ static void on_signal(int sig)
 
 static int run_serve(cpe_args_t *a)
 {
-    static const char *const known[] = {"port",       "host",  "source", "static",   "config",
-                                        "make-token", "ttl-s", "models", "settings", NULL};
+    static const char *const known[] = {"port",       "host",    "source", "static",   "config",
+                                        "make-token", "ttl-s",   "models", "settings", "tls-cert",
+                                        "tls-key",    "tls-min", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     if (cpe_arg_flag(a, "settings")) { /* every setting with its default: .env.example */
@@ -61,11 +62,10 @@ static int run_serve(cpe_args_t *a)
     if (cpe_api_config_load_env(&c, &d)) return cpe_cli_fail(a, 2, "%s", d.msg);
     static const struct {
         const char *opt, *key;
-    } flags[] = {{"port", "CPE_PORT"},
-                 {"host", "CPE_HOST"},
-                 {"source", "CPE_SOURCE"},
-                 {"static", "CPE_STATIC_DIR"},
-                 {"models", "CPE_MODELS"}};
+    } flags[] = {{"port", "CPE_PORT"},       {"host", "CPE_HOST"},
+                 {"source", "CPE_SOURCE"},   {"static", "CPE_STATIC_DIR"},
+                 {"models", "CPE_MODELS"},   {"tls-cert", "CPE_TLS_CERT"},
+                 {"tls-key", "CPE_TLS_KEY"}, {"tls-min", "CPE_TLS_MIN"}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         const char *v = cpe_arg_str(a, flags[i].opt);
         if (v && cpe_api_config_set(&c, flags[i].key, v, &d))
@@ -107,7 +107,7 @@ const cpe_command_t cpe_cmddef_serve = {
     "serve", "HTTP + WebSocket API server with the live pipeline and the cockpit",
     "usage: cpe serve [--port 8000] [--host 127.0.0.1] [--db PATH]\n"
     "                 [--source auto|live|simulate|store] [--static DIR] [--config FILE]\n"
-    "                 [--models DIR]\n"
+    "                 [--models DIR] [--tls-cert FILE --tls-key FILE [--tls-min 1.2]]\n"
     "       cpe serve --settings   (every setting with its default, as .env.example)\n"
     "  Serves docs/API.md (HTTP routes, WebSocket /ws) and the built frontend.\n"
     "  Settings: defaults < --config FILE (KEY=VALUE) < environment (CPE_*) < flags;\n"
@@ -117,5 +117,7 @@ const cpe_command_t cpe_cmddef_serve = {
     "  predicts every horizon; the predictions are stored and pushed (CPE_PREDICT=0: off).\n"
     "  --port 0 picks a free port; the first stdout line is 'listening on http://HOST:PORT'.\n"
     "  --make-token SUBJECT [--ttl-s 3600]: print an HS256 JWT signed with CPE_JWT_SECRET\n"
-    "  (for clients of a server that requires one) and exit.",
+    "  (for clients of a server that requires one) and exit.\n"
+    "  --tls-cert FILE --tls-key FILE: HTTPS and WSS on the port (PEM files), TLS 1.3 only\n"
+    "  unless --tls-min 1.2; answers carry HSTS (docs/SERVER.md).",
     run_serve};

@@ -2,6 +2,7 @@
  * paired significance test (see cpe/registry.h). */
 #include "cpe/registry.h"
 
+#include "registry_int.h"
 #include "rvol_json.h"
 
 #include "cpe/timeutil.h"
@@ -242,21 +243,6 @@ static int write_text(const char *path, const char *text)
     return 0;
 }
 
-static void rm_dir(const char *dir)
-{
-    DIR *dh = opendir(dir);
-    if (!dh) return;
-    struct dirent *e;
-    char p[1100];
-    while ((e = readdir(dh)))
-        if (e->d_name[0] != '.') {
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
-    closedir(dh);
-    rmdir(dir);
-}
-
 int cpe_registry_save(const cpe_registry_t *r, const char *symbol, const cpe_modelset_t *ms,
                       const char *metrics_json, char version_out[CPE_VERSION_MAX], cpe_diag_t *d)
 {
@@ -266,6 +252,7 @@ int cpe_registry_save(const cpe_registry_t *r, const char *symbol, const cpe_mod
     snprintf(base, sizeof base, "%s/%s", r->root, symbol);
     if (mkdirs(base) != 0)
         return cpe_diag_set(d, CPE_EIO, "%s: cannot create: %s", base, strerror(errno));
+    registry_sweep_tmp(base);                     /* what a killed writer left (registry_tmp.c) */
     cpe_format_iso8601(ms->trained_at_ms, stamp); /* YYYY-MM-DDTHH:MM:SS.mmmZ */
     char compact[20];
     snprintf(compact, sizeof compact, "%.4s%.2s%.2sT%.2s%.2s%.2sZ", stamp, stamp + 5, stamp + 8,
@@ -300,7 +287,7 @@ int cpe_registry_save(const cpe_registry_t *r, const char *symbol, const cpe_mod
     if (!rc && rename(tmp, fin) != 0)
         rc = cpe_diag_set(d, CPE_EIO, "%s: cannot rename into place: %s", fin, strerror(errno));
     if (rc) {
-        rm_dir(tmp);
+        registry_rm_dir(tmp);
         return rc;
     }
     snprintf(version_out, CPE_VERSION_MAX, "%s", ver);
@@ -628,9 +615,9 @@ int cpe_registry_prune(const cpe_registry_t *r, const char *symbol, int keep, in
      * the challenger stay */
     for (size_t i = 0; i + (size_t)keep < n; i++) {
         if (v[i].champion || v[i].challenger) continue;
-        char dir[1100];
-        snprintf(dir, sizeof dir, "%.500s/%.31s/%.47s", r->root, symbol, v[i].version);
-        rm_dir(dir);
+        char dir[600];
+        snprintf(dir, sizeof dir, "%.500s/%.31s", r->root, symbol);
+        registry_remove_version(dir, v[i].version);
         if (removed) (*removed)++;
     }
     free(v);

@@ -2,6 +2,7 @@
  * (see cpe/feed.h; threads in feed_ws.c and feed_rest.c). */
 #include "sources/feed_int.h"
 #include "cpe/log.h"
+#include "cpe/num.h"
 #include "cpe/timeutil.h"
 
 #include <stdlib.h>
@@ -23,6 +24,10 @@ void cpe_feed_config_default(cpe_feed_config_t *c)
     c->recover_ms = 30000;
     c->backoff_base_ms = 500;
     c->backoff_cap_ms = 30000;
+    const char *b = getenv("CPE_FEED_BACKOFF_MS"); /* tests: faster retries */
+    int64_t base;
+    if (b && !cpe_parse_i64(b, strlen(b), &base) && base >= 1 && base <= 60000)
+        c->backoff_base_ms = base, c->backoff_cap_ms = 60 * base;
     c->rest_timeout_ms = 10000;
     c->backfill_max_ms = 24 * CPE_MS_PER_HOUR;
     c->queue_cap = 65536;

@@ -45,6 +45,7 @@ typedef struct feed_job {
     int resolve; /* 1: DNS look-up of conns[conn]; 0: a REST fetch */
     int conn;
     int prov, sym, attempt;
+    int round; /* times every exchange has failed it (it is retried, never dropped) */
     cpe_data_kind_t kind;
     cpe_market_kind_t m;
     int64_t from_ms, to_ms, not_before_ms;
@@ -82,6 +83,7 @@ struct cpe_feed {
     feed_job_t jobs[FEED_MAX_JOBS];
     int njobs, job_running;
     cpe_tokenbucket_t tb[FEED_NPROV];
+    int64_t next_sweep_ms; /* cpe_feed_fill_store_gaps (feed_gaps.c), consumer thread */
 };
 
 const cpe_exchange_t *feed_provider(int prov);

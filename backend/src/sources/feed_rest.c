@@ -7,8 +7,9 @@
  * headers tighten it (a window with nothing left blocks until its reset) and 418/429
  * block it for Retry-After (60 s when absent). A failed request (network, 5xx,
  * malformed body) is retried with backoff up to 4 times, then handed to the next
- * exchange in the fallback order. Kline backfills page forward until the range is
- * covered.
+ * exchange in the fallback order; after the last one a new round starts at the first, with
+ * a longer wait each round, until it succeeds or leaves the backfill window. Kline
+ * backfills page forward until the range is covered.
  */
 #include "sources/feed_int.h"
 #include "sources/exjson.h"
@@ -124,18 +125,34 @@ static int rest_sink(void *ctx, const cpe_market_event_t *ev)
     return 0;
 }
 
+/* A failed request: again on the same exchange with backoff, up to 4 times, then on the
+ * next one in the fallback order; when every exchange has failed, a new round starts at
+ * the first after a longer wait. A hole is never forgotten while it is in the window. */
 static void retry(struct cpe_feed *f, feed_job_t j, int64_t now, const char *why)
 {
-    if (++j.attempt > 4) {
-        if (j.prov + 1 >= FEED_NPROV) {
-            cpe_warn("feed: backfill of %s from %lld abandoned: %s", f->cfg.symbols[j.sym],
-                     (long long)j.from_ms, why);
-            return;
-        }
+    const int64_t base = f->cfg.backoff_base_ms, cap = f->cfg.backoff_cap_ms;
+    int64_t wait;
+    if (++j.attempt <= 4) {
+        wait = cpe_backoff_ms(j.attempt, base, cap, &f->rng);
+    } else if (j.prov + 1 < FEED_NPROV) {
         j.prov++, j.attempt = 0; /* hand it to the next exchange */
+        wait = cpe_backoff_ms(0, base, cap, &f->rng);
+    } else if (j.kind == CPE_DK_KLINE && j.to_ms <= now - f->cfg.backfill_max_ms) {
+        cpe_warn("feed: backfill of %s from %lld dropped: it left the %lld h window (%s)",
+                 f->cfg.symbols[j.sym], (long long)j.from_ms,
+                 (long long)(f->cfg.backfill_max_ms / CPE_MS_PER_HOUR), why);
+        return;
+    } else {
+        j.prov = 0, j.attempt = 0, j.round++;
+        wait = cpe_backoff_ms(j.round, 4 * base, 10 * cap, &f->rng);
+        cpe_warn("feed: backfill of %s from %lld failed on every exchange (%s); round %d in "
+                 "%lld ms",
+                 f->cfg.symbols[j.sym], (long long)j.from_ms, why, j.round + 1, (long long)wait);
     }
-    j.not_before_ms = now + cpe_backoff_ms(j.attempt, 500, 30000, &f->rng);
-    feed_job_push(f, &j);
+    j.not_before_ms = now + wait;
+    if (feed_job_push(f, &j))
+        cpe_warn("feed: backfill queue full; %s from %lld waits for the next sweep",
+                 f->cfg.symbols[j.sym], (long long)j.from_ms);
 }
 
 static void fetch(struct cpe_feed *f, CURL *h, feed_job_t j)

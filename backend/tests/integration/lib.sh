@@ -1,7 +1,8 @@
 # lib.sh — what the integration scripts share (sourced; not a test itself):
 # $tmp (removed at exit), $pids (killed at exit), ok / bad / check NAME CMD... counting
 # into $passed / $failed, json FILE EXPR (a Python expression over the parsed file as d),
-# and start_serve ARGS... (a `cpe serve --port 0` on 127.0.0.1; sets $port and $B).
+# and start_serve ARGS... (a `cpe serve --port 0` on 127.0.0.1; sets $port and $B, https://
+# when it serves TLS).
 set -uo pipefail
 CPE_BIN=${CPE_BIN:?set CPE_BIN to the cpe binary}
 tmp=$(mktemp -d)
@@ -20,10 +21,10 @@ start_serve() {
   pids+=($!)
   port=
   for _ in $(seq 100); do
-    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/serve.out")
+    port=$(sed -n 's/^listening on https\{0,1\}:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/serve.out")
     [ -n "$port" ] && break
     sleep 0.05
   done
   [ -n "$port" ] || { echo "server did not start:"; cat "$tmp/serve.err"; exit 1; }
-  B=http://127.0.0.1:$port
+  B=$(sed -n 's/^listening on \(https\{0,1\}\):.*/\1/p' "$tmp/serve.out")://127.0.0.1:$port
 }

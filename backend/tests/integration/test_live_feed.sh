@@ -8,7 +8,9 @@
 #      takes over again after it recovers;
 #   4. 429 answers are obeyed (the request rate stays within the adapter's budget);
 #   5. a stalled primary (open but silent) is left for Bybit within the staleness limit and
-#      taken back after it recovers; 500 answers to backfill requests are retried.
+#      taken back after it recovers; 500 answers to backfill requests are retried;
+#   6. a hole whose backfill fails on every exchange's REST for 8 s (longer than the retries
+#      on all three take) is not abandoned: it is retried in rounds until it is filled.
 set -euo pipefail
 CPE=${CPE_BIN:-build/cpe}
 DOUBLE=${CPE_DOUBLE:-$(dirname "$CPE")/release/exchange_double}
@@ -75,4 +77,15 @@ if (k.active !== "binance") throw new Error("did not revert to binance after the
 if (b.missing !== 0) throw new Error("bars lost around the stall and the 500s: "+b.missing);
 if (b.duplicates !== 0) throw new Error("bars duplicated around the stall: "+b.duplicates);
 if (r.rest_errors < 1) throw new Error("the 500 answers were not seen: rest_errors "+r.rest_errors);'
+echo "-- 6: Binance down 1.5 s (a hole), every exchange's REST down 8 s: the hole is still filled"
+( sleep 1.5; ctl $PB down=1500; ctl $PB rest_down=8000; ctl $PY rest_down=8000; ctl $PO rest_down=8000 ) &
+CPE_FEED_BACKOFF_MS=50 "$CPE" record --db "$tmp/d.db" --symbols BTCUSDT --markets perp --kinds kline --duration 14 \
+  >"$tmp/d.json" 2>"$tmp/d.err"
+cat "$tmp/d.json"
+grep -q 'failed on every exchange' "$tmp/d.err" || { echo "the backfill never failed on every exchange:"; tail -5 "$tmp/d.err"; exit 1; }
+json "$tmp/d.json" '
+const b=r.bars[0];
+if (b.missing !== 0) throw new Error("a hole was abandoned while every REST was down: "+b.missing+" bars");
+if (b.duplicates !== 0) throw new Error("bars duplicated: "+b.duplicates);
+if (r.backfilled_bars < 1) throw new Error("nothing was backfilled");'
 echo "live feed: all checks passed"

@@ -6,19 +6,21 @@
  *   exchange_double --flavor binance|bybit|okx|coinbase --port N [--minute-ms 200] [--symbol
  * BTCUSDT]
  *                   [--partial 1]   (binance: an in-progress kline before each closed one)
- *                   [--history-days D]
+ *                   [--history-days D] [--start-hours-ago 12]
  *
  * Market time runs fast: one minute of bars every --minute-ms real milliseconds, starting
- * 12 hours in the past (so every bar it serves is closed in real time too), or D days and
- * an hour in the past with --history-days (history fetches use --minute-ms 60000: real
- * time). Prices follow a deterministic path of the minute index, so all flavors agree bar
- * for bar. The binance flavor also serves funding (/fapi/v1/fundingRate, every 8 h) and
- * open-interest history (/futures/data/openInterestHist, every 5 min) in Binance's shapes.
+ * --start-hours-ago hours in the past (12; every bar it serves is closed in real time too,
+ * until market time catches up with the wall clock), or D days and an hour in the past with
+ * --history-days (history fetches use --minute-ms 60000: real time). Prices follow a
+ * deterministic path of the minute index, so all flavors agree bar for bar. The binance
+ * flavor also serves funding (/fapi/v1/fundingRate, every 8 h) and open-interest history
+ * (/futures/data/openInterestHist, every 5 min) in Binance's shapes.
  *
  * Control (HTTP GET /_control?...), each acting once:
  *   disconnect=1     close every WebSocket connection now
  *   stall=MS         keep connections open but send nothing for MS ms
  *   down=MS          refuse WebSocket upgrades and answer REST with 503 for MS ms
+ *   rest_down=MS     answer REST with 503 for MS ms (the streams go on)
  *   malformed=N      the next N WebSocket frames are garbage
  *   duplicate=N      the next N bars are sent twice
  *   reorder=N        the next N bars are sent out of order (pairs swapped)
@@ -46,7 +48,7 @@ static enum flavor g_flavor;
 static int64_t g_minute_ms = 200, g_start_real, g_t0, g_vstart; /* g_vstart: market time at start */
 static int g_partial; /* binance: send the minute in progress before each closed bar */
 static char g_symbol[32] = "BTCUSDT";
-static int64_t g_stall_until, g_down_until;
+static int64_t g_stall_until, g_down_until, g_rest_down_until, g_start_hours = 12;
 static int g_malformed, g_duplicate, g_reorder, g_http429, g_http500, g_garbage, g_disconnect;
 static double g_history_days;
 static long g_rest_requests, g_bars_sent, g_ws_conns;
@@ -305,6 +307,7 @@ static void http_request(struct lws *wsi, pss_t *p, const char *uri)
         if ((v = arg_i64(args, "disconnect", 0))) g_disconnect = 1;
         if ((v = arg_i64(args, "stall", 0))) g_stall_until = now + v;
         if ((v = arg_i64(args, "down", 0))) g_down_until = now + v, g_disconnect = 1;
+        if ((v = arg_i64(args, "rest_down", 0))) g_rest_down_until = now + v;
         g_malformed += (int)arg_i64(args, "malformed", 0);
         g_duplicate += (int)arg_i64(args, "duplicate", 0);
         g_reorder += (int)arg_i64(args, "reorder", 0);
@@ -331,7 +334,7 @@ static void http_request(struct lws *wsi, pss_t *p, const char *uri)
     int64_t sec = now / 1000;
     if (sec != g_sec) g_sec = sec, g_sec_count = 0;
     if (++g_sec_count > g_max_per_sec) g_max_per_sec = g_sec_count;
-    if (now < g_down_until || g_http500 > 0) {
+    if (now < g_down_until || now < g_rest_down_until || g_http500 > 0) {
         if (g_http500 > 0) g_http500--;
         p->body = strdup("{\"error\":\"unavailable\"}"), p->body_len = strlen(p->body),
         p->status = 503;
@@ -515,6 +518,8 @@ int main(int argc, char **argv)
             g_partial = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--history-days"))
             g_history_days = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--start-hours-ago"))
+            g_start_hours = atoll(argv[i + 1]);
         else if (!strcmp(argv[i], "--symbol"))
             snprintf(g_symbol, sizeof g_symbol, "%s", argv[i + 1]);
     }
@@ -526,7 +531,7 @@ int main(int argc, char **argv)
     g_start_real = cpe_now_ms();
     int64_t back = g_history_days > 0
                        ? (int64_t)(g_history_days * (double)CPE_MS_PER_DAY) + CPE_MS_PER_HOUR
-                       : 12 * CPE_MS_PER_HOUR;
+                       : g_start_hours * CPE_MS_PER_HOUR;
     g_t0 = cpe_floor_ms(g_start_real - back, CPE_MS_PER_MIN);
     g_vstart = g_history_days > 0 ? g_start_real : g_t0; /* history: market time is real time */
     signal(SIGINT, on_signal);

@@ -1,11 +1,17 @@
 /* test_registry.c — versioned model directories round-trip a trained model set exactly;
- * champion/challenger pointers; A/B routing and the paired significance test. */
+ * champion/challenger pointers; a writer SIGKILLed at random points never leaves half a
+ * champion; A/B routing and the paired significance test. */
 #include "cpe/registry.h"
 #include "cpe/rng.h"
 #include "cpe/timeutil.h"
 #include "test.h"
 
+#include <dirent.h>
 #include <jansson.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define NCOL 5
 #define STEP (5 * 60000LL)
@@ -262,11 +268,148 @@ static void test_ab_test_detects_a_better_challenger_only(void)
     free(lc), free(lx), free(ly);
 }
 
-int main(void)
+/* The writer: a fresh process (this binary with --writer ROOT; a forked child cannot use
+ * XGBoost, whose OpenMP pool does not survive fork) loads the model set saved in ROOT/seed,
+ * says "ready", then saves, promotes (champion, challenger) and prunes in a loop until it
+ * is killed. */
+static int writer_main(const char *root)
 {
+    cpe_registry_t seed, r;
+    char dir[700], v[CPE_VERSION_MAX], prev[CPE_VERSION_MAX] = "";
+    snprintf(dir, sizeof dir, "%s/seed", root);
+    cpe_registry_init(&seed, dir);
+    cpe_registry_init(&r, root);
+    cpe_modelset_t ms;
+    cpe_diag_t d = {0};
+    if (cpe_registry_load(&seed, "BTCUSDT", NULL, &ms, v, &d)) return 2;
+    printf("ready\n");
+    fflush(stdout);
+    for (;;) {
+        if (cpe_registry_save(&r, "BTCUSDT", &ms, NULL, v, &d)) return 3;
+        if (cpe_registry_set_champion(&r, "BTCUSDT", v, &d)) return 4;
+        if (prev[0] && cpe_registry_set_challenger(&r, "BTCUSDT", prev, 0.1, &d)) return 5;
+        if (cpe_registry_prune(&r, "BTCUSDT", 3, NULL, &d)) return 6;
+        snprintf(prev, sizeof prev, "%s", v);
+    }
+}
+
+/* Start the writer on root; returns its pid once it is ready (0 on failure). */
+static pid_t start_writer(const char *root)
+{
+    int fd[2];
+    if (pipe(fd)) return 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        execl("/proc/self/exe", "test_registry", "--writer", root, (char *)NULL);
+        _exit(127);
+    }
+    close(fd[1]);
+    char buf[8] = "";
+    ssize_t n = pid > 0 ? read(fd[0], buf, sizeof buf - 1) : -1;
+    close(fd[0]);
+    return n > 0 && !strncmp(buf, "ready", 5) ? pid : 0;
+}
+
+/* Temporaries (".tmp" in the name) in dir. */
+static int count_tmp(const char *dir)
+{
+    DIR *dh = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; dh && (e = readdir(dh));)
+        n += strstr(e->d_name, ".tmp") != NULL;
+    if (dh) closedir(dh);
+    return n;
+}
+
+/* Every listed version has all its files (a version is renamed into place whole, so a
+ * missing file is the only way to be half there; the champion is loaded in full). */
+static int every_version_whole(const cpe_registry_t *r, const cpe_modelset_t *ms)
+{
+    cpe_model_info_t *mi = NULL;
+    size_t n = 0;
+    cpe_diag_t d = {0};
+    int bad = cpe_registry_list(r, "BTCUSDT", &mi, &n, &d) != 0;
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 2 * ms->n_h; k++) {
+            char p[1100];
+            struct stat st;
+            snprintf(p, sizeof p, "%s/BTCUSDT/%s/%s_%dh.json", r->root, mi[i].version,
+                     k % 2 ? "reg" : "cls", ms->h[k / 2].horizon_h);
+            if (stat(p, &st) != 0) {
+                fprintf(stderr, "version %s: %s is missing\n", mi[i].version, p);
+                bad++;
+            }
+        }
+    free(mi);
+    return bad;
+}
+
+/* Writers SIGKILLed after a random 0.2-3 rounds of their loop (a round is timed first, so
+ * sanitizer builds are hit as densely): 20, or CPE_REGISTRY_KILLS (bench_crash.sh: 100).
+ * After each kill the champion must load whole and every listed version have all its files
+ * (a pruned one must never be half deleted), and the next save
+ * removes what the killed writers left. */
+static void test_a_killed_writer_never_leaves_half_a_champion(void)
+{
+    trained_t t;
+    CHECK_EQ_INT(train_small(&t), 0);
+    cpe_registry_t r, seed;
+    registry_in("crash", &r);
+    registry_in("crash/seed", &seed);
+    char v[CPE_VERSION_MAX], dir[700];
+    cpe_diag_t d = {0};
+    int64_t t0 = cpe_mono_ns();
+    CHECK_EQ_INT(cpe_registry_save(&seed, "BTCUSDT", &t.ms, NULL, v, &d), 0);
+    CHECK_EQ_INT(cpe_registry_set_champion(&seed, "BTCUSDT", v, &d), 0);
+    double round_us = (double)(cpe_mono_ns() - t0) / 1e3;
+    cpe_rng_t rng;
+    cpe_rng_seed(&rng, 7);
+    int kills = 0, seen = 0, bad = 0, litter = 0, rounds = 20;
+    const char *env = getenv("CPE_REGISTRY_KILLS");
+    if (env && atoi(env) > 0) rounds = atoi(env);
+    snprintf(dir, sizeof dir, "%s/BTCUSDT", r.root);
+    for (int i = 0; i < rounds; i++) {
+        pid_t pid = start_writer(r.root);
+        CHECK(pid > 0);
+        if (pid <= 0) break;
+        usleep((useconds_t)(round_us * (0.2 + 2.8 * cpe_rng_uniform(&rng))));
+        kill(pid, SIGKILL);
+        int st = 0;
+        waitpid(pid, &st, 0);
+        kills += WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+        cpe_modelset_t back;
+        char got[CPE_VERSION_MAX];
+        int rc = cpe_registry_load(&r, "BTCUSDT", NULL, &back, got, &d);
+        if (rc == 0) {
+            seen++;
+            cpe_modelset_free(&back);
+        } else if (seen || rc != CPE_ENOTFOUND) { /* once there, the champion stays whole */
+            fprintf(stderr, "after kill %d: champion: %s\n", i, d.msg);
+            bad++;
+        }
+        bad += every_version_whole(&r, &t.ms);
+        litter += count_tmp(dir);
+    }
+    CHECK_EQ_INT(kills, rounds);
+    CHECK_EQ_INT(bad, 0);
+    CHECK(seen > 0);
+    printf("{\"bench\":\"crash_safety\",\"part\":\"registry\",\"kills\":%d,\"round_ms\":%.1f,"
+           "\"champion_whole_after\":%d,\"broken\":%d,\"temporaries_left\":%d}\n",
+           kills, round_us / 1e3, seen, bad, litter);
+    CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &t.ms, NULL, v, &d), 0);
+    CHECK_EQ_INT(count_tmp(dir), 0);
+    trained_free(&t);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "--writer")) return writer_main(argv[2]);
     RUN(test_save_load_round_trips_predictions_and_metadata);
     RUN(test_prune_keeps_the_newest_the_champion_and_the_challenger);
     RUN(test_list_on_empty_root_is_empty);
+    RUN(test_a_killed_writer_never_leaves_half_a_champion);
     RUN(test_ab_route_splits_traffic_deterministically);
     RUN(test_ab_test_detects_a_better_challenger_only);
     return TEST_DONE();
