@@ -5,8 +5,8 @@
  *   live_exchange.c  the exchange feed (cpe/feed.h) with fallback (mode "live")
  * Each source runs on the pipeline thread and reports bars through live_close_bar()
  * (a closed 1m bar) and live_tick_bar() (the minute in progress). */
-#ifndef CPE_API_LIVE_INT_H
-#define CPE_API_LIVE_INT_H
+#ifndef CPE_ENGINE_LIVE_INT_H
+#define CPE_ENGINE_LIVE_INT_H
 
 #include "cpe/feed.h"
 #include "cpe/live.h"

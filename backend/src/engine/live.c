@@ -4,7 +4,7 @@
  *
  * It lives in the api layer, not engine/, because it drives the simulator and the
  * exchange feed, which are in the sources layer (engine may not link sources). */
-#include "api/live_int.h"
+#include "live_int.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
 
