@@ -160,6 +160,9 @@ void cpe_api_write_bar(cpe_jw_t *w, const cpe_bar_t *b, double cvd);
 double cpe_api_cvd_add(double cvd, double delta);
 double cpe_api_basis_out(double basis);
 
+/* health.c: GET /health */
+int cpe_route_health(cpe_req_t *req, cpe_resp_t *resp);
+
 /* calibration.c */
 int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp);
 /* docs.c: GET /docs, the interactive API reference (dist/docs.html) */

@@ -62,6 +62,23 @@ void cpe_dataset_free(cpe_dataset_t *ds)
     memset(ds, 0, sizeof *ds);
 }
 
+/* 1m closes for labels: from the first row to the end of the tail. */
+static int label_closes(cpe_dataset_t *out, const cpe_kline_t *kl, size_t nk)
+{
+    size_t i0 = 0;
+    while (i0 < nk && kl[i0].ts_ms < out->ts_ms[0])
+        i0++;
+    out->n1m = nk - i0;
+    out->ts1m = malloc((out->n1m ? out->n1m : 1) * sizeof *out->ts1m);
+    out->close1m = malloc((out->n1m ? out->n1m : 1) * sizeof *out->close1m);
+    if (!out->ts1m || !out->close1m) return CPE_ENOMEM;
+    for (size_t i = 0; i < out->n1m; i++) {
+        out->ts1m[i] = kl[i0 + i].ts_ms;
+        out->close1m[i] = kl[i0 + i].close;
+    }
+    return 0;
+}
+
 int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int64_t to_ms,
                       const cpe_dataset_opts_t *opts, cpe_dataset_t *out, cpe_diag_t *d)
 {
@@ -158,18 +175,7 @@ int cpe_dataset_build(cpe_store_t *st, const char *symbol, int64_t from_ms, int6
     out->n = r;
     out->sources = cpe_features_sources_seen(f);
 
-    /* 1m closes for labels: from the first row to the end of the tail */
-    size_t i0 = 0;
-    while (i0 < nb && bars[i0].ts_ms < out->ts_ms[0])
-        i0++;
-    out->n1m = nk - i0;
-    out->ts1m = malloc(out->n1m * sizeof *out->ts1m);
-    out->close1m = malloc(out->n1m * sizeof *out->close1m);
-    if (!out->ts1m || !out->close1m) goto nomem;
-    for (size_t i = 0; i < out->n1m; i++) {
-        out->ts1m[i] = kl[i0 + i].ts_ms;
-        out->close1m[i] = kl[i0 + i].close;
-    }
+    if (label_closes(out, kl, nk)) goto nomem;
     rc = 0;
     goto done;
 nomem:
