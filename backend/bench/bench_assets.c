@@ -219,6 +219,9 @@ static void report_latency(const obs_t *o)
             incomplete++;
         else
             all[na++] = worst;
+        if (getenv("CPE_BENCH_VERBOSE"))
+            fprintf(stderr, "bench_assets: minute %d: all predicted %.0f ms after the close%s\n", m,
+                    worst, missing ? " (some asset missing)" : "");
     }
     line("minutes_measured", (double)na, "minutes", NAN, 0);
     line("minutes_incomplete", (double)incomplete, "minutes", 0, 0);

@@ -159,6 +159,60 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* 2. cpe features --input on one concatenated plain CSV of the bars: 1 on failure (a
+ * missing cpe binary skips the figure). */
+static int bench_cli(const cpe_bar_t *b, size_t n)
+{
+    char exe[PATH_MAX], cpe[PATH_MAX + 8];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el <= 0) return 0;
+    exe[el] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = 0;
+    snprintf(cpe, sizeof cpe, "%s/cpe", exe);
+    if (access(cpe, X_OK)) {
+        fprintf(stderr, "bench_features: %s not built; cli figure skipped\n", cpe);
+        return 0;
+    }
+    char in[64], out[64];
+    snprintf(in, sizeof in, "/tmp/cpe_bench_features_%d.csv", (int)getpid());
+    snprintf(out, sizeof out, "/tmp/cpe_bench_features_%d.out.csv", (int)getpid());
+    FILE *fp = fopen(in, "w");
+    if (!fp) return 1;
+    fprintf(fp, "open_time,open,high,low,close,volume,close_time,quote_volume,count,"
+                "taker_buy_volume,taker_buy_quote_volume,ignore\n");
+    char nb[6][40];
+    for (size_t i = 0; i < n; i++) {
+        double v[6] = {b[i].open, b[i].high, b[i].low, b[i].close, b[i].volume, b[i].quote_volume};
+        for (int k = 0; k < 6; k++)
+            cpe_fmt_double(nb[k], v[k], "");
+        char tb[40];
+        cpe_fmt_double(tb, b[i].taker_buy_base, "");
+        fprintf(fp, "%lld,%s,%s,%s,%s,%s,%lld,%s,%.0f,%s,0,0\n", (long long)b[i].ts_ms, nb[0],
+                nb[1], nb[2], nb[3], nb[4], (long long)b[i].ts_ms + 59999, nb[5], b[i].trades, tb);
+    }
+    fclose(fp);
+    double tc[3];
+    for (int rep = 0; rep < 3; rep++) {
+        char *args[] = {cpe, "features", "--input", in, "--out", out, NULL};
+        pid_t pid;
+        double t0 = now_s();
+        if (posix_spawn(&pid, cpe, NULL, NULL, args, environ)) return 1;
+        int st;
+        waitpid(pid, &st, 0);
+        tc[rep] = now_s() - t0;
+        if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+            fprintf(stderr, "bench_features: cpe features failed\n");
+            return 1;
+        }
+    }
+    line("cli_input_s", median(tc, 3), "s", 2.0, 1);
+    fprintf(stderr, "bench_features: %s -> %s (%zu rows)\n", in, out, n);
+    remove(in);
+    remove(out);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -250,54 +304,7 @@ int main(int argc, char **argv)
     line("features_with_sources", present, "features", 0, 0);
     cpe_features_free(f);
 
-    /* 2. cpe features --input on one concatenated plain CSV */
-    char exe[PATH_MAX], cpe[PATH_MAX + 8];
-    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (el <= 0) return 0;
-    exe[el] = 0;
-    char *slash = strrchr(exe, '/');
-    if (slash) *slash = 0;
-    snprintf(cpe, sizeof cpe, "%s/cpe", exe);
-    if (access(cpe, X_OK)) {
-        fprintf(stderr, "bench_features: %s not built; cli figure skipped\n", cpe);
-        return 0;
-    }
-    char in[64], out[64];
-    snprintf(in, sizeof in, "/tmp/cpe_bench_features_%d.csv", (int)getpid());
-    snprintf(out, sizeof out, "/tmp/cpe_bench_features_%d.out.csv", (int)getpid());
-    FILE *fp = fopen(in, "w");
-    if (!fp) return 1;
-    fprintf(fp, "open_time,open,high,low,close,volume,close_time,quote_volume,count,"
-                "taker_buy_volume,taker_buy_quote_volume,ignore\n");
-    char nb[6][40];
-    for (size_t i = 0; i < n; i++) {
-        double v[6] = {b[i].open, b[i].high, b[i].low, b[i].close, b[i].volume, b[i].quote_volume};
-        for (int k = 0; k < 6; k++)
-            cpe_fmt_double(nb[k], v[k], "");
-        char tb[40];
-        cpe_fmt_double(tb, b[i].taker_buy_base, "");
-        fprintf(fp, "%lld,%s,%s,%s,%s,%s,%lld,%s,%.0f,%s,0,0\n", (long long)b[i].ts_ms, nb[0],
-                nb[1], nb[2], nb[3], nb[4], (long long)b[i].ts_ms + 59999, nb[5], b[i].trades, tb);
-    }
-    fclose(fp);
-    double tc[3];
-    for (int rep = 0; rep < 3; rep++) {
-        char *args[] = {cpe, "features", "--input", in, "--out", out, NULL};
-        pid_t pid;
-        double t0 = now_s();
-        if (posix_spawn(&pid, cpe, NULL, NULL, args, environ)) return 1;
-        int st;
-        waitpid(pid, &st, 0);
-        tc[rep] = now_s() - t0;
-        if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-            fprintf(stderr, "bench_features: cpe features failed\n");
-            return 1;
-        }
-    }
-    line("cli_input_s", median(tc, 3), "s", 2.0, 1);
-    fprintf(stderr, "bench_features: %s -> %s (%zu rows)\n", in, out, n);
-    remove(in);
-    remove(out);
+    if (bench_cli(b, n)) return 1;
     for (int i = 0; i < nn; i++)
         free(names[i]);
     free(bars.p);

@@ -191,6 +191,59 @@ enum { NM = 5 };
 static const char *const model_names[NM] = {"gjr_t_1h", "garch_t_5m", "hybrid", "ewma_1h",
                                             "rv24_1h"};
 
+enum { MAXO = 1000 }; /* cone origins of the real-data study */
+
+/* The cones' coverage of the study's origins (outcome ratios ra/rb, origin closes ot, the
+ * first at index first): raw, and with weekly scales fitted on the previous 60 days. */
+static void report_cones(double ra[4][MAXO], double rb[4][MAXO], const size_t *ot, int no,
+                         const int *hz, size_t first, size_t week)
+{
+    const size_t window = 60 * 1440;
+    for (int k = 0; k < 4; k++) {
+        /* weekly recalibration: at each week start, s1/s2 from the origins of the previous 60
+         * days whose outcome is already known; applied to that week's origins */
+        double v1[MAXO], v2[MAXO];
+        int nt = 0, raw1 = 0, raw2 = 0, in1 = 0, in2 = 0;
+        size_t wk_start = 0;
+        cpe_cone_scale_t s;
+        int have = 0;
+        for (int i = 0; i < no; i++) {
+            raw1 += ra[k][i] <= 1.0;
+            raw2 += rb[k][i] <= 1.0;
+            size_t ws0 = (ot[i] - first) / week * week + first;
+            if (ws0 != wk_start || !have) {
+                wk_start = ws0;
+                int nv = 0;
+                for (int j = 0; j < i; j++)
+                    if (ot[j] + window >= wk_start && ot[j] + 60 * (size_t)hz[k] <= wk_start) {
+                        v1[nv] = ra[k][j];
+                        v2[nv++] = rb[k][j];
+                    }
+                have = ot[i] >= first + window &&
+                       cpe_cone_fit_scale(v1, v2, (size_t)nv, &s, NULL) == 0;
+                if (!have) continue;
+            }
+            nt++;
+            in1 += ra[k][i] <= s.s1;
+            in2 += rb[k][i] <= s.s2;
+        }
+        char name[96];
+        double cv;
+        snprintf(name, sizeof name, "real_cone_cov1_2025_%dh_uncalibrated", hz[k]);
+        cv = (double)raw1 / no;
+        real_line(name, cv, "share", 0.683, fabs(cv - 0.683) <= 0.05);
+        snprintf(name, sizeof name, "real_cone_cov2_2025_%dh_uncalibrated", hz[k]);
+        cv = (double)raw2 / no;
+        real_line(name, cv, "share", 0.954, fabs(cv - 0.954) <= 0.03);
+        snprintf(name, sizeof name, "real_cone_cov1_2025_%dh_weekly_calibrated", hz[k]);
+        cv = (double)in1 / nt;
+        real_line(name, cv, "share", 0.683, fabs(cv - 0.683) <= 0.05);
+        snprintf(name, sizeof name, "real_cone_cov2_2025_%dh_weekly_calibrated", hz[k]);
+        cv = (double)in2 / nt;
+        real_line(name, cv, "share", 0.954, fabs(cv - 0.954) <= 0.03);
+    }
+}
+
 static void real_study(void)
 {
     const char *base = getenv("CPE_SHARED");
@@ -211,8 +264,7 @@ static void real_study(void)
     static const int hz[4] = {1, 4, 8, 24};
     double ql[4][NM] = {{0}};
     size_t cnt = 0;
-    /* cones: hybrid start, every 8th hour, up to 1,000 origins */
-    enum { MAXO = 1000 };
+    /* cones: hybrid start, every 8th hour, up to MAXO origins */
     static double ra[4][MAXO], rb[4][MAXO];
     static size_t ot[MAXO];
     int no = 0;
@@ -295,50 +347,7 @@ static void real_study(void)
               median(fit5_ms, nfit) <= 40.0);
     real_line("real_fits_converged_share_1h", (double)conv1 / nfit, "share", 1.0, conv1 == nfit);
     real_line("real_fits_converged_share_5m", (double)conv5 / nfit, "share", 1.0, conv5 == nfit);
-    const size_t window = 60 * 1440;
-    for (int k = 0; k < 4; k++) {
-        /* weekly recalibration: at each week start, s1/s2 from the origins of the previous 60
-         * days whose outcome is already known; applied to that week's origins */
-        double v1[MAXO], v2[MAXO];
-        int nt = 0, raw1 = 0, raw2 = 0, in1 = 0, in2 = 0;
-        size_t wk_start = 0;
-        cpe_cone_scale_t s;
-        int have = 0;
-        for (int i = 0; i < no; i++) {
-            raw1 += ra[k][i] <= 1.0;
-            raw2 += rb[k][i] <= 1.0;
-            size_t ws0 = (ot[i] - (y2024 - 1)) / week * week + (y2024 - 1);
-            if (ws0 != wk_start || !have) {
-                wk_start = ws0;
-                int nv = 0;
-                for (int j = 0; j < i; j++)
-                    if (ot[j] + window >= wk_start && ot[j] + 60 * (size_t)hz[k] <= wk_start) {
-                        v1[nv] = ra[k][j];
-                        v2[nv++] = rb[k][j];
-                    }
-                have = ot[i] >= y2024 - 1 + window &&
-                       cpe_cone_fit_scale(v1, v2, (size_t)nv, &s, NULL) == 0;
-                if (!have) continue;
-            }
-            nt++;
-            in1 += ra[k][i] <= s.s1;
-            in2 += rb[k][i] <= s.s2;
-        }
-        char name[96];
-        double cv;
-        snprintf(name, sizeof name, "real_cone_cov1_2025_%dh_uncalibrated", hz[k]);
-        cv = (double)raw1 / no;
-        real_line(name, cv, "share", 0.683, fabs(cv - 0.683) <= 0.05);
-        snprintf(name, sizeof name, "real_cone_cov2_2025_%dh_uncalibrated", hz[k]);
-        cv = (double)raw2 / no;
-        real_line(name, cv, "share", 0.954, fabs(cv - 0.954) <= 0.03);
-        snprintf(name, sizeof name, "real_cone_cov1_2025_%dh_weekly_calibrated", hz[k]);
-        cv = (double)in1 / nt;
-        real_line(name, cv, "share", 0.683, fabs(cv - 0.683) <= 0.05);
-        snprintf(name, sizeof name, "real_cone_cov2_2025_%dh_weekly_calibrated", hz[k]);
-        cv = (double)in2 / nt;
-        real_line(name, cv, "share", 0.954, fabs(cv - 0.954) <= 0.03);
-    }
+    report_cones(ra, rb, ot, no, hz, y2024 - 1, week);
     cpe_cone_ws_free(&ws);
     free(c);
 }

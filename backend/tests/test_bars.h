@@ -1,5 +1,6 @@
 /* test_bars.h — synthetic 1m bars and a fresh store holding them, shared by the unit tests
- * that train models on a store (engine/test_livepred.c, test_trainer.c, test_wf_cache.c). */
+ * that train models on a store (engine/test_livepred.c, test_trainer.c, test_wf_cache.c,
+ * test_livefeat.c). */
 #ifndef CPE_TEST_BARS_H
 #define CPE_TEST_BARS_H
 
@@ -39,10 +40,8 @@ static inline cpe_kline_t *test_random_walk(int64_t t0, int n, uint64_t seed)
     return k;
 }
 
-/* A new store <tmp>/<name>.db (any old one removed) holding k[n] as the 1m klines of
- * instrument. */
-static inline cpe_store_t *test_store_with(const char *name, const char *instrument,
-                                           const cpe_kline_t *k, int n)
+/* A new empty store <tmp>/<name>.db (any old one removed). */
+static inline cpe_store_t *test_store_new(const char *name)
 {
     char path[1024], wal[1100];
     snprintf(path, sizeof path, "%s/%s.db", test_tmpdir(), name);
@@ -52,6 +51,15 @@ static inline cpe_store_t *test_store_with(const char *name, const char *instrum
     cpe_store_t *st = NULL;
     cpe_diag_t d = {0};
     CHECK(cpe_store_open(path, &st, &d) == 0);
+    return st;
+}
+
+/* A new store <tmp>/<name>.db (any old one removed) holding k[n] as the 1m klines of
+ * instrument. */
+static inline cpe_store_t *test_store_with(const char *name, const char *instrument,
+                                           const cpe_kline_t *k, int n)
+{
+    cpe_store_t *st = test_store_new(name);
     int64_t id = -1;
     if (!st) return NULL;
     CHECK(st->ops->series_id(st, instrument, "kline:1m", 60000LL, 0, 1, &id) == 0);

@@ -29,10 +29,12 @@
  * in-progress candles for each of those intervals too, so a chart of any interval updates.
  *
  * Threads: cpe_live_start() spawns the pipeline thread, which owns its store handle and
- * simulator. Events reach the server through the sink callback ON THE PIPELINE THREAD;
- * the sink must copy what it needs and return quickly (the API server formats the JSON,
- * queues it and wakes its lws service thread). cpe_live_status() may be called from any
- * thread (it takes a lock). cpe_live_stop() joins the thread and frees everything.
+ * simulator, and up to 4 prediction workers (one per core beyond the first, with their own
+ * store handles) that share a close's symbols with it. Events reach the server through the
+ * sink callback ON THE PIPELINE THREAD OR A PREDICTION WORKER (predictions; two may call it
+ * at once): the sink must be thread-safe, copy what it needs and return quickly (the API server
+ * formats the JSON, queues it and wakes its lws service thread). cpe_live_status() may be called
+ * from any thread (it takes a lock). cpe_live_stop() joins the thread and frees everything.
  */
 #ifndef CPE_LIVE_H
 #define CPE_LIVE_H

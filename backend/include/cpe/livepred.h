@@ -4,9 +4,11 @@
  * (with their explanations) are stored, so /predict, /explain, /predictions and replay
  * read exactly what the model said then. `cpe serve` runs this at every closed 1m bar.
  *
- * As of the bar, nothing later: the rows are loaded with cpe_mldata_load_recent(at =
- * the bar's close), so a bar written after it cannot leak in even when the store is
- * ahead (the live pipeline fills history before it goes real-time).
+ * As of the bar, nothing later: the features are those cpe_mldata_load_recent(at = the
+ * bar's close) computes — kept between closes and advanced by the bars closed since
+ * (cpe/livefeat.h), bit for bit the batch over the same bars — so a bar written after it
+ * cannot leak in even when the store is ahead (the live pipeline fills history before it
+ * goes real-time).
  *
  * Model changes while serving. The registry's champion pointer is read again at most once
  * a minute; a new champion (`cpe train`, `cpe models --promote`) is loaded and used from
@@ -40,6 +42,7 @@
 #define CPE_LIVEPRED_H
 
 #include "cpe/aci.h"
+#include "cpe/livefeat.h"
 #include "cpe/error.h"
 #include "cpe/prediction.h"
 #include "cpe/predictor.h"
@@ -70,6 +73,7 @@ typedef struct cpe_livepred {
     cpe_aci_t aci;               /* online recalibration of the t cone's bands */
     int aci_ready;
     int64_t aci_saved_ms; /* wall time of the last save */
+    cpe_livefeat_t feat;  /* the features, kept between closes (livefeat.h) */
 } cpe_livepred_t;
 
 /* Online recalibration around a step (livepred_aci.c): open loads or starts the state;

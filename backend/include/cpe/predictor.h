@@ -91,6 +91,11 @@ size_t cpe_predictor_map_features(const cpe_predictor_t *p, const char *const *n
  * (ms.ncol values), the hourly returns ending at the row into r (240 values). stale = 0. */
 void cpe_predictor_input(const cpe_predictor_t *p, const cpe_mldata_t *m, size_t i, double *x,
                          double *r, cpe_pred_input_t *in);
+/* The same from a named feature vector feat[ncol] (names[ncol]) of the bar at row i of the
+ * closes in v (v->ts_ms and v->close only). */
+void cpe_predictor_input_from(const cpe_predictor_t *p, const char *const *names,
+                              const double *feat, size_t ncol, const cpe_mlview_t *v, size_t i,
+                              double *x, double *r, cpe_pred_input_t *in);
 
 /* Predictions for horizons[nh] (each must be one of the model's). out[nh]. */
 int cpe_predictor_predict(cpe_predictor_t *p, const cpe_pred_input_t *in, const int *horizons,

@@ -1,9 +1,15 @@
 /*
  * server.h — the API server's state, shared by the files of src/api (not public).
  *
- *   server.c   lws context, HTTP transactions, dispatch (rate limit, CORS, JWT, route),
- *              static files, the inbox from other threads, timers
- *   ws.c       WebSocket clients: subscriptions, per-client queues, heartbeats, replay
+ *   server.c   setup: configuration, the live pipeline (engine/live.c), workers, the lws
+ *              context and its service loop, shutdown
+ *   dispatch.c the lws callback: HTTP transactions, dispatch (rate limit, CORS, JWT, route);
+ *              respond.c writes responses, static.c serves the frontend (conn.h)
+ *   inbox.c    WebSocket messages and the inbox from other threads
+ *   lookups.c  store lookups the handlers share (series of an asset, latest prediction)
+ *   live_sink.c  the live pipeline's events as WebSocket messages
+ *   ws.c       WebSocket clients: subscriptions, per-client queues, heartbeats, replay pacing
+ *              (the replay clock is engine/replay.c)
  *   ws_broadcast.c  broadcasts written straight to the subscribed clients' sockets
  *   routes.c   the route table and the small handlers
  *   market.c   GET /market-data
@@ -115,7 +121,14 @@ typedef struct cpe_api {
 
 /* server.c */
 void cpe_api_tune_malloc(void); /* large response buffers stay in the heap (server.c) */
+/* inbox.c */
 void cpe_api_inbox_push(cpe_api_t *api, cpe_wsmsg_t *m); /* any thread */
+void cpe_api_inbox_drain(cpe_api_t *api);                /* service thread: broadcast all */
+/* static.c: the frontend's directory (CPE_STATIC_DIR, else frontend/dist near the binary). */
+void cpe_api_find_static_dir(cpe_api_t *api);
+/* live_sink.c: cpe_live_sink_fn, on the pipeline thread; ctx is the cpe_api_t. */
+void cpe_api_live_sink(void *ctx, const cpe_live_event_t *ev);
+/* lookups.c */
 /* Which series to read for an asset: the universe's rule (cpe_store_resolve()) at 1m over
  * all time, the simulator first when serving simulated data, else the exchanges. */
 int cpe_api_kline_series(cpe_api_t *api, const char *symbol, char instrument[CPE_INSTR_KEY_MAX],
@@ -147,6 +160,9 @@ void cpe_api_write_bar(cpe_jw_t *w, const cpe_bar_t *b, double cvd);
  * the basis (a ratio of prices quoted to the cent: digits past 1e-10 are noise). */
 double cpe_api_cvd_add(double cvd, double delta);
 double cpe_api_basis_out(double basis);
+
+/* health.c: GET /health */
+int cpe_route_health(cpe_req_t *req, cpe_resp_t *resp);
 
 /* calibration.c */
 int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp);

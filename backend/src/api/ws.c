@@ -1,5 +1,6 @@
 /*
- * ws.c — WebSocket /ws: subscriptions, per-client capped queues, heartbeats, replay.
+ * ws.c — WebSocket /ws: subscriptions, per-client capped queues, heartbeats, replay pacing
+ * (the replay clock itself is engine/replay.c, cpe/replay.h).
  *
  * Messages for one client (acks, errors, replay) and broadcasts to a client that already has
  * something waiting go through the client's queue, one per lws writable callback; the queue
@@ -117,87 +118,8 @@ int cpe_ws_wants(const ws_client_t *c, const cpe_wsmsg_t *m)
 static void replay_free(replay_t *r)
 {
     lws_sul_cancel(&r->sul);
-    free(r->bars);
-    free(r->preds);
-    free(r->pend);
-    r->bars = NULL;
-    r->preds = NULL;
-    r->pend = NULL;
-    r->nbars = r->pos = r->npreds = r->ppos = r->pend_len = r->pend_head = 0;
+    cpe_replay_free(&r->clk);
     r->active = 0;
-}
-
-static int cmp_pred_ts(const void *a, const void *b)
-{
-    const cpe_prediction_t *x = a, *y = b;
-    if (x->ts_ms != y->ts_ms) return (x->ts_ms > y->ts_ms) - (x->ts_ms < y->ts_ms);
-    return x->horizon_h - y->horizon_h;
-}
-
-static int replay_load(ws_client_t *c)
-{
-    replay_t *r = &c->rp;
-    cpe_api_t *api = c->api;
-    free(r->bars);
-    free(r->preds);
-    r->bars = NULL;
-    r->preds = NULL;
-    r->nbars = r->pos = r->npreds = r->ppos = 0;
-    int sim = 0;
-    int64_t to = r->next_ts + (int64_t)REPLAY_BATCH * r->interval_ms;
-    int rc = cpe_api_load_bars(api, r->symbol, r->interval_ms, r->next_ts, 1, to, REPLAY_BATCH,
-                               &r->bars, &r->nbars, &sim);
-    if (rc || r->nbars == 0) return rc ? rc : CPE_ENOTFOUND;
-    int64_t p_to = r->bars[r->nbars - 1].ts_ms + r->interval_ms;
-    for (int h = 0; h < CPE_NHORIZONS; h++) {
-        cpe_prediction_t *p = NULL;
-        size_t n = 0;
-        if (api->store->ops->get_predictions(api->store, r->symbol, cpe_horizons_h[h],
-                                             r->bars[0].ts_ms, p_to, &p, &n) == 0 &&
-            n > 0) {
-            cpe_prediction_t *np = realloc(r->preds, (r->npreds + n) * sizeof *np);
-            if (np) {
-                memcpy(np + r->npreds, p, n * sizeof *p);
-                r->preds = np;
-                r->npreds += n;
-            }
-        }
-        free(p);
-    }
-    if (r->npreds) qsort(r->preds, r->npreds, sizeof *r->preds, cmp_pred_ts);
-    return 0;
-}
-
-static void pend_push(replay_t *r, const cpe_prediction_t *p)
-{
-    if (!r->pend) r->pend = calloc(PENDING_MAX, sizeof *r->pend);
-    if (!r->pend || !(p->close > 0) || isnan(p->p_up)) return;
-    if (r->pend_len == PENDING_MAX) {
-        r->pend_head = (r->pend_head + 1) % PENDING_MAX;
-        r->pend_len--;
-    }
-    pending_t *x = &r->pend[(r->pend_head + r->pend_len) % PENDING_MAX];
-    x->due_ms = p->ts_ms + CPE_MS_PER_MIN + (int64_t)p->horizon_h * CPE_MS_PER_HOUR;
-    x->close0 = p->close;
-    x->up = p->p_up > 0.5;
-    r->pend_len++;
-}
-
-static void pend_resolve(replay_t *r, int64_t close_ms, double close)
-{
-    /* pending entries are not sorted by due time across horizons: scan all */
-    size_t w = 0;
-    for (size_t i = 0; i < r->pend_len; i++) {
-        pending_t x = r->pend[(r->pend_head + i) % PENDING_MAX];
-        if (x.due_ms <= close_ms) {
-            r->total++;
-            if ((close > x.close0) == x.up) r->hits++;
-            continue;
-        }
-        r->pend[(r->pend_head + w) % PENDING_MAX] = x;
-        w++;
-    }
-    r->pend_len = w;
 }
 
 /* Send the next bar; 0 sent, 1 the replay is over. */
@@ -205,21 +127,19 @@ static int replay_send_one(ws_client_t *c)
 {
     replay_t *r = &c->rp;
     cpe_api_t *api = c->api;
-    if (r->pos >= r->nbars && replay_load(c)) {
+    const cpe_bar_t *bar = cpe_replay_next(&r->clk);
+    if (!bar) {
         cpe_buf_t b;
         cpe_buf_init(&b, 4096);
         cpe_buf_printf(&b,
                        "{\"type\":\"replay\",\"asset\":\"%s\",\"interval\":\"%s\",\"done\":true,"
                        "\"accuracy\":{\"hits\":%ld,\"total\":%ld}}",
-                       r->asset, r->iv, r->hits, r->total);
+                       r->asset, r->iv, r->clk.hits, r->clk.total);
         send_json(c, &b, WS_CH_REPLAY);
         cpe_buf_free(&b);
         return 1;
     }
-    const cpe_bar_t *bar = &r->bars[r->pos++];
-    r->next_ts = bar->ts_ms + r->interval_ms;
     if (!isnan(bar->cvd_delta)) r->cvd = cpe_api_cvd_add(r->cvd, bar->cvd_delta);
-    pend_resolve(r, bar->ts_ms + r->interval_ms, bar->close);
     cpe_buf_t b;
     cpe_buf_init(&b, 1 << 20);
     cpe_jw_t w;
@@ -233,20 +153,13 @@ static int replay_send_one(ws_client_t *c)
     cpe_api_write_bar(&w, bar, r->cvd);
     cpe_jw_key(&w, "predictions");
     cpe_jw_arr(&w);
-    while (r->ppos < r->npreds && r->preds[r->ppos].ts_ms < bar->ts_ms)
-        r->ppos++;
-    while (r->ppos < r->npreds && r->preds[r->ppos].ts_ms < bar->ts_ms + r->interval_ms) {
-        const cpe_prediction_t *p = &r->preds[r->ppos++];
-        /* for a coarse bar only the predictions made at its last minute */
-        if (p->ts_ms + CPE_MS_PER_MIN != bar->ts_ms + r->interval_ms) continue;
+    for (const cpe_prediction_t *p; (p = cpe_replay_next_pred(&r->clk, bar));)
         cpe_api_write_prediction(&w, r->asset, p, 0, api->simulated);
-        pend_push(r, p);
-    }
     cpe_jw_end(&w);
     cpe_jw_key(&w, "accuracy");
     cpe_jw_obj(&w);
-    cpe_jw_kint(&w, "hits", r->hits);
-    cpe_jw_kint(&w, "total", r->total);
+    cpe_jw_kint(&w, "hits", r->clk.hits);
+    cpe_jw_kint(&w, "total", r->clk.total);
     cpe_jw_end(&w);
     cpe_jw_end(&w);
     if (!w.err) send_json(c, &b, WS_CH_REPLAY);
@@ -402,10 +315,11 @@ static void on_replay(ws_client_t *c, const ws_cmd_t *cmd)
     memset(r, 0, sizeof *r);
     r->active = 1;
     snprintf(r->asset, sizeof r->asset, "%s", cmd->asset);
-    cpe_asset_to_symbol(cmd->asset, r->symbol);
+    cpe_asset_to_symbol(cmd->asset, r->clk.symbol);
     snprintf(r->iv, sizeof r->iv, "%s", cmd->interval);
-    r->interval_ms = cmd->interval_ms;
-    r->next_ts = cpe_floor_ms(cmd->from_ms, cmd->interval_ms);
+    r->clk.store = c->api->store;
+    r->clk.interval_ms = cmd->interval_ms;
+    r->clk.next_ts = cpe_floor_ms(cmd->from_ms, cmd->interval_ms);
     r->speed = sp;
     r->paused = sp <= 0;
     ack(c, "subscribed", WS_CH_REPLAY, cmd->asset, cmd->interval);

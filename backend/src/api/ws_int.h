@@ -1,6 +1,7 @@
 /*
  * ws_int.h — what the WebSocket files share (server.h has the server-wide state):
- *   ws.c            client life cycle, the per-client queue, subscriptions, replay, timers
+ *   ws.c            client life cycle, the per-client queue, subscriptions, replay pacing
+ *                   and rendering (the replay clock is engine/replay.c), timers
  *   ws_broadcast.c  a burst of broadcast messages written to every subscribed client
  *   ws_upgrade.c    which handshakes are accepted, and the error a refused one gets
  *   ws_msg.c        the client-message parser (ws_msg.h, pure)
@@ -10,13 +11,12 @@
 #define CPE_API_WS_INT_H
 
 #include "api/server.h"
+#include "cpe/replay.h"
 
 #include <stdint.h>
 
 #define MAX_SUBS 24
 #define RX_MAX (64 * 1024)
-#define REPLAY_BATCH 512
-#define PENDING_MAX 4096
 
 typedef struct ws_sub {
     ws_channel_t ch;
@@ -24,26 +24,14 @@ typedef struct ws_sub {
     char interval[8];
 } ws_sub_t;
 
-typedef struct pending {
-    int64_t due_ms;
-    double close0;
-    int up;
-} pending_t;
-
+/* A client's replay: the clock (cpe/replay.h) and how it is paced and rendered. */
 typedef struct replay {
     int active, paused;
-    char asset[CPE_ASSET_NAME_MAX], symbol[32], iv[8];
-    int64_t interval_ms, next_ts;
+    char asset[CPE_ASSET_NAME_MAX], iv[8];
     double speed;
     lws_sorted_usec_list_t sul;
-    cpe_bar_t *bars;
-    size_t nbars, pos;
     double cvd;
-    cpe_prediction_t *preds;
-    size_t npreds, ppos;
-    pending_t *pend;
-    size_t pend_head, pend_len;
-    long hits, total;
+    cpe_replay_t clk;
 } replay_t;
 
 typedef struct ws_client {

@@ -48,6 +48,71 @@ static int parse_kinds(const char *s, unsigned *out)
     return 0;
 }
 
+/* Per symbol and market: the closed 1m bars received, duplicates and minutes missing
+ * between the first and the last, and which exchange delivered them (frees the tallies). */
+static void write_bars(cpe_jw_t *w, const cpe_feed_config_t *cfg,
+                       tally_t tally[CPE_FEED_MAX_SYMBOLS][2])
+{
+    cpe_jw_key(w, "bars");
+    cpe_jw_arr(w);
+    for (int s = 0; s < cfg->nsymbols; s++)
+        for (int m = 0; m < 2; m++) {
+            tally_t *t = &tally[s][m];
+            if ((m == 0 && !cfg->spot) || (m == 1 && !cfg->perp)) continue;
+            if (t->n > 1) qsort(t->min, t->n, sizeof *t->min, cmp_i64);
+            size_t dups = 0, missing = 0;
+            for (size_t i = 1; i < t->n; i++) {
+                if (t->min[i] == t->min[i - 1])
+                    dups++;
+                else
+                    missing += (size_t)(t->min[i] - t->min[i - 1] - 1);
+            }
+            cpe_jw_obj(w);
+            cpe_jw_kstr(w, "symbol", cfg->symbols[s]);
+            cpe_jw_kstr(w, "market", m ? "perp" : "spot");
+            cpe_jw_kint(w, "received", (int64_t)t->n);
+            cpe_jw_kint(w, "duplicates", (int64_t)dups);
+            cpe_jw_kint(w, "missing", (int64_t)missing);
+            cpe_jw_kint(w, "first_ms", t->n ? t->min[0] * CPE_MS_PER_MIN : 0);
+            cpe_jw_kint(w, "last_ms", t->n ? t->min[t->n - 1] * CPE_MS_PER_MIN : 0);
+            cpe_jw_key(w, "by_source");
+            cpe_jw_obj(w);
+            for (int p = 0; p < CPE_NEXCHANGES; p++)
+                cpe_jw_kint(w, cpe_exchanges()[p]->name, (int64_t)t->by_source[p]);
+            cpe_jw_end(w);
+            cpe_jw_end(w);
+            free(t->min);
+        }
+    cpe_jw_end(w);
+}
+
+/* The feed's state per data kind and its counters. */
+static void write_status(cpe_jw_t *w, const cpe_feed_config_t *cfg, const cpe_feed_status_t *fs)
+{
+    cpe_jw_key(w, "kinds");
+    cpe_jw_arr(w);
+    for (int k = 0; k < CPE_DK_COUNT; k++) {
+        if (!((cfg->kinds >> k) & 1)) continue;
+        cpe_jw_obj(w);
+        cpe_jw_kstr(w, "kind", fs->kinds[k].kind);
+        cpe_jw_kstr(w, "active", fs->kinds[k].active);
+        cpe_jw_kbool(w, "stale", fs->kinds[k].stale);
+        cpe_jw_kint(w, "switches", fs->kinds[k].switches);
+        cpe_jw_kint(w, "max_age_ms", fs->kinds[k].max_age_ms);
+        cpe_jw_end(w);
+    }
+    cpe_jw_end(w);
+    cpe_jw_kint(w, "events", (int64_t)fs->events);
+    cpe_jw_kint(w, "malformed", (int64_t)fs->malformed);
+    cpe_jw_kint(w, "duplicates_dropped", (int64_t)fs->duplicates);
+    cpe_jw_kint(w, "reconnects", (int64_t)fs->reconnects);
+    cpe_jw_kint(w, "backfill_requests", (int64_t)fs->backfill_requests);
+    cpe_jw_kint(w, "backfilled_bars", (int64_t)fs->backfilled_bars);
+    cpe_jw_kint(w, "rest_errors", (int64_t)fs->rest_errors);
+    cpe_jw_kint(w, "rate_limited", (int64_t)fs->rate_limited);
+    cpe_jw_kint(w, "dropped_overflow", (int64_t)fs->dropped_overflow);
+}
+
 static int run(cpe_args_t *a)
 {
     static const char *const known[] = {"symbols",  "markets",    "kinds",
@@ -146,59 +211,8 @@ static int run(cpe_args_t *a)
     cpe_jw_t w;
     cpe_jw_init(&w, &out);
     cpe_jw_obj(&w);
-    cpe_jw_key(&w, "bars");
-    cpe_jw_arr(&w);
-    for (int s = 0; s < cfg.nsymbols; s++)
-        for (int m = 0; m < 2; m++) {
-            tally_t *t = &tally[s][m];
-            if ((m == 0 && !cfg.spot) || (m == 1 && !cfg.perp)) continue;
-            if (t->n > 1) qsort(t->min, t->n, sizeof *t->min, cmp_i64);
-            size_t dups = 0, missing = 0;
-            for (size_t i = 1; i < t->n; i++) {
-                if (t->min[i] == t->min[i - 1])
-                    dups++;
-                else
-                    missing += (size_t)(t->min[i] - t->min[i - 1] - 1);
-            }
-            cpe_jw_obj(&w);
-            cpe_jw_kstr(&w, "symbol", cfg.symbols[s]);
-            cpe_jw_kstr(&w, "market", m ? "perp" : "spot");
-            cpe_jw_kint(&w, "received", (int64_t)t->n);
-            cpe_jw_kint(&w, "duplicates", (int64_t)dups);
-            cpe_jw_kint(&w, "missing", (int64_t)missing);
-            cpe_jw_kint(&w, "first_ms", t->n ? t->min[0] * CPE_MS_PER_MIN : 0);
-            cpe_jw_kint(&w, "last_ms", t->n ? t->min[t->n - 1] * CPE_MS_PER_MIN : 0);
-            cpe_jw_key(&w, "by_source");
-            cpe_jw_obj(&w);
-            for (int p = 0; p < CPE_NEXCHANGES; p++)
-                cpe_jw_kint(&w, cpe_exchanges()[p]->name, (int64_t)t->by_source[p]);
-            cpe_jw_end(&w);
-            cpe_jw_end(&w);
-            free(t->min);
-        }
-    cpe_jw_end(&w);
-    cpe_jw_key(&w, "kinds");
-    cpe_jw_arr(&w);
-    for (int k = 0; k < CPE_DK_COUNT; k++) {
-        if (!((cfg.kinds >> k) & 1)) continue;
-        cpe_jw_obj(&w);
-        cpe_jw_kstr(&w, "kind", fs.kinds[k].kind);
-        cpe_jw_kstr(&w, "active", fs.kinds[k].active);
-        cpe_jw_kbool(&w, "stale", fs.kinds[k].stale);
-        cpe_jw_kint(&w, "switches", fs.kinds[k].switches);
-        cpe_jw_kint(&w, "max_age_ms", fs.kinds[k].max_age_ms);
-        cpe_jw_end(&w);
-    }
-    cpe_jw_end(&w);
-    cpe_jw_kint(&w, "events", (int64_t)fs.events);
-    cpe_jw_kint(&w, "malformed", (int64_t)fs.malformed);
-    cpe_jw_kint(&w, "duplicates_dropped", (int64_t)fs.duplicates);
-    cpe_jw_kint(&w, "reconnects", (int64_t)fs.reconnects);
-    cpe_jw_kint(&w, "backfill_requests", (int64_t)fs.backfill_requests);
-    cpe_jw_kint(&w, "backfilled_bars", (int64_t)fs.backfilled_bars);
-    cpe_jw_kint(&w, "rest_errors", (int64_t)fs.rest_errors);
-    cpe_jw_kint(&w, "rate_limited", (int64_t)fs.rate_limited);
-    cpe_jw_kint(&w, "dropped_overflow", (int64_t)fs.dropped_overflow);
+    write_bars(&w, &cfg, tally);
+    write_status(&w, &cfg, &fs);
     cpe_jw_end(&w);
     printf("%s\n", out.data);
     cpe_buf_free(&out);

@@ -325,6 +325,41 @@ static int attach_basis(ctx_t *c, const found_t *spot, const found_t *perp, int 
     return rc;
 }
 
+/* The price series of `what` (an instrument key, or the universe's rule for a symbol):
+ * its span, its key in inf, its exchange and symbol. */
+static int resolve_price(cpe_store_t *st, const char *what, int64_t interval_ms, int64_t from_ms,
+                         int64_t to_ms, found_t *price, cpe_barload_info_t *inf, char exch[16],
+                         char sym[32], cpe_diag_t *d)
+{
+    int rc = 0;
+    cpe_instrument_t in;
+    if (strchr(what, ':')) {
+        if (cpe_instrument_parse(what, &in) || in.kind == CPE_SERIES) {
+            return cpe_diag_set(d, CPE_EINVAL,
+                                "'%s' is not an instrument key (exchange:spot|perp:SYMBOL)", what);
+        }
+        cpe_instrument_key(&in, inf->instrument);
+        rc = cpe_store_kline_probe(st, inf->instrument, interval_ms, price);
+        snprintf(exch, 16, "%s", in.exchange);
+        snprintf(sym, 32, "%s", in.symbol);
+    } else {
+        cpe_resolved_t r;
+        cpe_asset_to_symbol(what, sym);
+        rc = cpe_store_resolve(st, sym, CPE_MARKET_ANY, interval_ms, CPE_PREFER_REAL, from_ms,
+                               to_ms, &r, NULL);
+        if (rc == CPE_ENOTFOUND) {
+            rc = 0; /* not_found() below says what the store has instead */
+        } else if (!rc) {
+            *price = r.span;
+            snprintf(inf->instrument, sizeof inf->instrument, "%s", r.instrument);
+            snprintf(exch, 16, "%s", r.in.exchange);
+        }
+    }
+    if (rc) return cpe_diag_set(d, rc, "%s", st->diag.msg);
+    if (!price->ok) return not_found(st, sym, interval_ms, d);
+    return 0;
+}
+
 int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_t from_ms,
                   int64_t to_ms, cpe_bar_t **out, size_t *n, cpe_barload_info_t *info,
                   cpe_diag_t *d)
@@ -339,40 +374,10 @@ int cpe_load_bars(cpe_store_t *st, const char *what, int64_t interval_ms, int64_
                             (long long)interval_ms);
 
     /* 1. resolve the price instrument */
-    cpe_instrument_t in;
     found_t price = {0};
     char exch[16] = "", sym[32] = "";
-    if (strchr(what, ':')) {
-        if (cpe_instrument_parse(what, &in) || in.kind == CPE_SERIES) {
-            rc = cpe_diag_set(d, CPE_EINVAL,
-                              "'%s' is not an instrument key (exchange:spot|perp:SYMBOL)", what);
-            goto out;
-        }
-        cpe_instrument_key(&in, inf.instrument);
-        rc = cpe_store_kline_probe(st, inf.instrument, interval_ms, &price);
-        snprintf(exch, sizeof exch, "%s", in.exchange);
-        snprintf(sym, sizeof sym, "%s", in.symbol);
-    } else {
-        cpe_resolved_t r;
-        cpe_asset_to_symbol(what, sym);
-        rc = cpe_store_resolve(st, sym, CPE_MARKET_ANY, interval_ms, CPE_PREFER_REAL, from_ms,
-                               to_ms, &r, NULL);
-        if (rc == CPE_ENOTFOUND) {
-            rc = 0; /* not_found() below says what the store has instead */
-        } else if (!rc) {
-            price = r.span;
-            snprintf(inf.instrument, sizeof inf.instrument, "%s", r.instrument);
-            snprintf(exch, sizeof exch, "%s", r.in.exchange);
-        }
-    }
-    if (rc) {
-        cpe_diag_set(d, rc, "%s", st->diag.msg);
+    if ((rc = resolve_price(st, what, interval_ms, from_ms, to_ms, &price, &inf, exch, sym, d)))
         goto out;
-    }
-    if (!price.ok) {
-        rc = not_found(st, sym, interval_ms, d);
-        goto out;
-    }
     inf.src_interval_ms = c.S = price.interval_ms;
     inf.first_ts = price.first_ts;
     inf.last_ts = price.last_ts;

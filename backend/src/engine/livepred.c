@@ -28,6 +28,7 @@ void cpe_livepred_init(cpe_livepred_t *lp, const char *models_dir, const char *s
     lp->refit_hour = INT64_MIN;
     lp->last_ts = INT64_MIN;
     lp->registry_checked_ms = INT64_MIN;
+    cpe_livefeat_init(&lp->feat, lp->symbol);
     cpe_livepred_aci_open(lp);
 }
 
@@ -36,6 +37,7 @@ void cpe_livepred_close(cpe_livepred_t *lp)
     if (lp->loaded) cpe_predictor_close(&lp->pred);
     if (lp->chal_loaded) cpe_predictor_close(&lp->chal);
     lp->loaded = lp->chal_loaded = 0;
+    cpe_livefeat_free(&lp->feat);
     cpe_livepred_aci_close(lp);
 }
 
@@ -178,6 +180,27 @@ static int already_stored(cpe_livepred_t *lp, cpe_store_t *st, int64_t bar_ts)
     return 0;
 }
 
+/* The records of every horizon and their explanations, in one transaction. */
+static int store_all(cpe_livepred_t *lp, cpe_store_t *st, cpe_predictor_t *p,
+                     const cpe_pred_input_t *in, const cpe_pred_input_t *prev,
+                     const cpe_prediction_t *out, cpe_buf_t *b, cpe_diag_t *d)
+{
+    st->ops->begin(st);
+    for (int k = 0; k < p->ms.n_h; k++) {
+        cpe_buf_reset(b);
+        const char *ex =
+            cpe_predictor_explain(p, in, prev, &out[k], lp->asset, b, d) == 0 ? b->data : NULL;
+        if (st->ops->put_prediction(st, &out[k], ex) != 0) {
+            st->ops->rollback(st);
+            return cpe_diag_set(d, CPE_ESTORE, "store: cannot write a prediction: %s",
+                                st->diag.msg);
+        }
+    }
+    if (st->ops->commit(st) != 0)
+        return cpe_diag_set(d, CPE_ESTORE, "store: cannot commit predictions: %s", st->diag.msg);
+    return 0;
+}
+
 int cpe_livepred_step(cpe_livepred_t *lp, cpe_store_t *st, int64_t at_ms, int64_t now_ms,
                       cpe_prediction_t *out, int *n, cpe_diag_t *d)
 {
@@ -187,8 +210,6 @@ int cpe_livepred_step(cpe_livepred_t *lp, cpe_store_t *st, int64_t at_ms, int64_
         snprintf(lp->last_error, sizeof lp->last_error, "%.255s", d->msg);
         return rc;
     }
-    cpe_mldata_t m;
-    memset(&m, 0, sizeof m);
     double *x = NULL, *x0 = NULL, r[240], r0[240];
     cpe_buf_t b;
     cpe_buf_init(&b, 1 << 22);
@@ -198,46 +219,33 @@ int cpe_livepred_step(cpe_livepred_t *lp, cpe_store_t *st, int64_t at_ms, int64_
         last = cpe_floor_ms(at_ms, CPE_MS_PER_MIN) - CPE_MS_PER_MIN;
     if (last <= lp->last_ts) goto out; /* nothing new */
     if (already_stored(lp, st, last)) goto out;
-    if ((rc = cpe_mldata_load_recent(st, lp->symbol, at_ms, &m, d)) != 0) goto out;
-    if (m.n == 0 || m.ts_ms[m.n - 1] <= lp->last_ts) goto out;
-    refit_volatility(lp, st, m.ts_ms[m.n - 1]);
+    cpe_livefeat_t *lf = &lp->feat;
+    if ((rc = cpe_livefeat_advance(lf, st, last, d)) != 0) goto out;
+    if (lf->last_ts <= lp->last_ts) goto out;
+    refit_volatility(lp, st, lf->last_ts);
     /* the bar goes to the challenger with probability split (deterministic in the bar time) */
-    cpe_predictor_t *p = lp->chal_loaded && cpe_ab_route(lp->split, (uint64_t)m.ts_ms[m.n - 1])
-                             ? &lp->chal
-                             : &lp->pred;
+    cpe_predictor_t *p =
+        lp->chal_loaded && cpe_ab_route(lp->split, (uint64_t)lf->last_ts) ? &lp->chal : &lp->pred;
     x = malloc(p->ms.ncol * sizeof *x);
     x0 = malloc(p->ms.ncol * sizeof *x0);
     if (!x || !x0) {
         rc = cpe_diag_set(d, CPE_ENOMEM, "out of memory");
         goto out;
     }
+    cpe_mlview_t v;
+    cpe_livefeat_view(lf, &v);
     cpe_pred_input_t in, prev;
-    cpe_predictor_input(p, &m, m.n - 1, x, r, &in);
+    cpe_predictor_input_from(p, lf->names, lf->x, lf->ncol, &v, v.n - 1, x, r, &in);
     in.stale = now_ms - (in.ts_ms + CPE_MS_PER_MIN) > STALE_AFTER_MS;
-    if (m.n > 1) cpe_predictor_input(p, &m, m.n - 2, x0, r0, &prev);
+    if (lf->has_prev)
+        cpe_predictor_input_from(p, lf->names, lf->x_prev, lf->ncol, &v, v.n - 2, x0, r0, &prev);
     int hs[CPE_MS_MAX_H];
     for (int k = 0; k < p->ms.n_h; k++)
         hs[k] = p->ms.h[k].horizon_h;
     cpe_livepred_aci_before(lp, p, in.ts_ms + CPE_MS_PER_MIN, in.close);
     if ((rc = cpe_predictor_predict(p, &in, hs, p->ms.n_h, out, d)) != 0) goto out;
     cpe_livepred_aci_after(lp, out, p->ms.n_h, now_ms);
-    st->ops->begin(st);
-    for (int k = 0; k < p->ms.n_h; k++) {
-        cpe_buf_reset(&b);
-        const char *ex =
-            cpe_predictor_explain(p, &in, m.n > 1 ? &prev : NULL, &out[k], lp->asset, &b, d) == 0
-                ? b.data
-                : NULL;
-        if (st->ops->put_prediction(st, &out[k], ex) != 0) {
-            st->ops->rollback(st);
-            rc = cpe_diag_set(d, CPE_ESTORE, "store: cannot write a prediction: %s", st->diag.msg);
-            goto out;
-        }
-    }
-    if (st->ops->commit(st) != 0) {
-        rc = cpe_diag_set(d, CPE_ESTORE, "store: cannot commit predictions: %s", st->diag.msg);
-        goto out;
-    }
+    if ((rc = store_all(lp, st, p, &in, lf->has_prev ? &prev : NULL, out, &b, d)) != 0) goto out;
     *n = p->ms.n_h;
     lp->last_ts = in.ts_ms;
 out:
@@ -248,6 +256,5 @@ out:
     free(x);
     free(x0);
     cpe_buf_free(&b);
-    cpe_mldata_free(&m);
     return rc;
 }

@@ -202,12 +202,20 @@ static int predict_now(cpe_predictor_t *p, const cpe_pred_input_t *in, const int
 void cpe_predictor_input(const cpe_predictor_t *p, const cpe_mldata_t *m, size_t i, double *x,
                          double *r, cpe_pred_input_t *in)
 {
-    cpe_predictor_map_features(p, (const char *const *)m->names, m->X + i * m->ncol, m->ncol, x);
-    in->ts_ms = m->ts_ms[i];
-    in->close = m->close[i];
+    cpe_predictor_input_from(p, (const char *const *)m->names, m->X + i * m->ncol, m->ncol, &m->v,
+                             i, x, r, in);
+}
+
+void cpe_predictor_input_from(const cpe_predictor_t *p, const char *const *names,
+                              const double *feat, size_t ncol, const cpe_mlview_t *v, size_t i,
+                              double *x, double *r, cpe_pred_input_t *in)
+{
+    cpe_predictor_map_features(p, names, feat, ncol, x);
+    in->ts_ms = v->ts_ms[i];
+    in->close = v->close[i];
     in->x = x;
     in->r_1h = r;
-    in->n_r = cpe_ml_hourly_returns(&m->v, i, 240, r);
+    in->n_r = cpe_ml_hourly_returns(v, i, 240, r);
     in->stale = 0;
 }
 

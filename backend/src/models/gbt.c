@@ -101,6 +101,38 @@ static double parse_eval(const char *s)
     return c ? strtod(c + 1, NULL) : NAN;
 }
 
+/* Boost up to max_rounds; with a validation matrix, stop early_stop_rounds after the best
+ * validation loss (the rounds up to it in *best, its loss in *best_loss). */
+static int boost(BoosterHandle b, DMatrixHandle dtrain, DMatrixHandle dvalid,
+                 const cpe_gbt_params_t *p, int *best, double *best_loss, cpe_diag_t *d)
+{
+    for (int it = 0; it < p->max_rounds; it++) {
+        if (p->cancel && atomic_load(p->cancel))
+            return cpe_diag_set(d, CPE_ECANCELED, "gbt: training cancelled before round %d",
+                                it + 1);
+        if (XGBoosterUpdateOneIter(b, it, dtrain) != 0) {
+            return xgb_fail(d, "update");
+        }
+        if (!dvalid) {
+            *best = it + 1;
+            continue;
+        }
+        const char *names[1] = {"valid"};
+        const char *res = NULL;
+        if (XGBoosterEvalOneIter(b, it, &dvalid, names, 1, &res) != 0) {
+            return xgb_fail(d, "eval");
+        }
+        double loss = parse_eval(res);
+        if (loss < *best_loss - 1e-12) {
+            *best_loss = loss;
+            *best = it + 1;
+        } else if (it + 1 - *best >= p->early_stop_rounds) {
+            break;
+        }
+    }
+    return 0;
+}
+
 int cpe_gbt_train(cpe_gbt_t *m, const cpe_gbt_params_t *p, const double *X, size_t nrow,
                   size_t ncol, const double *y, cpe_diag_t *d)
 {
@@ -179,33 +211,7 @@ int cpe_gbt_train(cpe_gbt_t *m, const cpe_gbt_params_t *p, const double *X, size
     }
     int best = 0;
     double best_loss = INFINITY;
-    for (int it = 0; it < p->max_rounds; it++) {
-        if (p->cancel && atomic_load(p->cancel)) {
-            rc = cpe_diag_set(d, CPE_ECANCELED, "gbt: training cancelled before round %d", it + 1);
-            goto out;
-        }
-        if (XGBoosterUpdateOneIter(b, it, dtrain) != 0) {
-            rc = xgb_fail(d, "update");
-            goto out;
-        }
-        if (!dvalid) {
-            best = it + 1;
-            continue;
-        }
-        const char *names[1] = {"valid"};
-        const char *res = NULL;
-        if (XGBoosterEvalOneIter(b, it, &dvalid, names, 1, &res) != 0) {
-            rc = xgb_fail(d, "eval");
-            goto out;
-        }
-        double loss = parse_eval(res);
-        if (loss < best_loss - 1e-12) {
-            best_loss = loss;
-            best = it + 1;
-        } else if (it + 1 - best >= p->early_stop_rounds) {
-            break;
-        }
-    }
+    if ((rc = boost(b, dtrain, dvalid, p, &best, &best_loss, d))) goto out;
     int done = 0;
     XGBoosterBoostedRounds(b, &done);
     if (best < done) {

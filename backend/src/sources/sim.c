@@ -196,6 +196,39 @@ static void fill_slice(cpe_kline_t *k, int64_t ts, double o, double h, double l,
     k->taker_buy_quote = tb * vwap;
 }
 
+/* The observations at the minute's close tc (perp close pc): OI and long/short every
+ * OBS_MS, funding every FUNDING_MS from the mean basis since the last settlement. */
+static void close_observations(symstate_t *s, int64_t tc, double pc, cpe_sim_out_t *o)
+{
+    double basis_close = o->perp.close / o->spot.close - 1.0;
+    s->basis_sum += basis_close;
+    s->basis_n++;
+    o->has_oi = o->has_lsr = o->has_funding = 0;
+    if (tc % OBS_MS == 0) {
+        double L, S;
+        sim_pools_qty(&s->pools, &L, &S);
+        double oi = sim_round(L + S, s->p.lot);
+        o->has_oi = o->has_lsr = 1;
+        o->oi = (cpe_point_t){tc, 0, {oi, oi * pc, NAN, NAN, NAN, NAN}};
+        /* accounts: the pools plus an unlevered crowd of a quarter of the equilibrium OI
+         * on each side, so a wiped-out side does not send the ratio to 0 or infinity */
+        double K = LSR_CROWD * s->p.oi_usd / pc, la = L + K, sa = S + K;
+        o->lsr = (cpe_point_t){tc,
+                               0,
+                               {sim_round(la / sa, 1e-4), sim_round(la / (la + sa), 1e-4),
+                                sim_round(sa / (la + sa), 1e-4), NAN, NAN, NAN}};
+    }
+    if (tc % FUNDING_MS == 0) {
+        double mb = s->basis_sum / (double)s->basis_n;
+        double rate = FUNDING_INTEREST + FUNDING_GAIN * (mb - BASIS_BASE);
+        rate = sim_round(fmax(-FUNDING_CAP, fmin(FUNDING_CAP, rate)), 1e-8);
+        o->has_funding = 1;
+        o->funding = (cpe_point_t){tc, 0, {rate, NAN, NAN, NAN, NAN, NAN}};
+        s->basis_sum = 0;
+        s->basis_n = 0;
+    }
+}
+
 static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe_sim_out_t *o)
 {
     const cpe_sim_regime_params_t *R = &cpe_sim_regimes[sim->regime];
@@ -294,34 +327,7 @@ static int step_symbol(cpe_sim_t *sim, symstate_t *s, int64_t ts, double zm, cpe
         s->p.oi_usd / sim_pools_open_norm() * R->open_mult * exp(0.3 * cpe_rng_normal(g) - 0.045);
     double pc = o->perp.close;
     sim_pools_step(&s->pools, tc, pc, open_usd, 0.5 + R->long_tilt * dir, R->close_mult);
-    /* observations at the minute's close */
-    double basis_close = o->perp.close / o->spot.close - 1.0;
-    s->basis_sum += basis_close;
-    s->basis_n++;
-    o->has_oi = o->has_lsr = o->has_funding = 0;
-    if (tc % OBS_MS == 0) {
-        double L, S;
-        sim_pools_qty(&s->pools, &L, &S);
-        double oi = sim_round(L + S, s->p.lot);
-        o->has_oi = o->has_lsr = 1;
-        o->oi = (cpe_point_t){tc, 0, {oi, oi * pc, NAN, NAN, NAN, NAN}};
-        /* accounts: the pools plus an unlevered crowd of a quarter of the equilibrium OI
-         * on each side, so a wiped-out side does not send the ratio to 0 or infinity */
-        double K = LSR_CROWD * s->p.oi_usd / pc, la = L + K, sa = S + K;
-        o->lsr = (cpe_point_t){tc,
-                               0,
-                               {sim_round(la / sa, 1e-4), sim_round(la / (la + sa), 1e-4),
-                                sim_round(sa / (la + sa), 1e-4), NAN, NAN, NAN}};
-    }
-    if (tc % FUNDING_MS == 0) {
-        double mb = s->basis_sum / (double)s->basis_n;
-        double rate = FUNDING_INTEREST + FUNDING_GAIN * (mb - BASIS_BASE);
-        rate = sim_round(fmax(-FUNDING_CAP, fmin(FUNDING_CAP, rate)), 1e-8);
-        o->has_funding = 1;
-        o->funding = (cpe_point_t){tc, 0, {rate, NAN, NAN, NAN, NAN, NAN}};
-        s->basis_sum = 0;
-        s->basis_n = 0;
-    }
+    close_observations(s, tc, pc, o);
     return 0;
 }
 

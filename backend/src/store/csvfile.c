@@ -1,84 +1,16 @@
 /* csvfile.c — zero-copy CSV records over plain, gzip and zip files (see cpe/csvfile.h). */
-#include "cpe/csvfile.h"
+#include "csv_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
-
-#define IN_CAP (256u * 1024u)
-#define BUF_INIT (1024u * 1024u)
-#define PIPE_BLOCKS 4
-#define PIPE_BLOCK_SIZE (1024u * 1024u)
-#define PIPE_MIN_FILE (256u * 1024u) /* smaller compressed files are inflated inline */
-
-struct csv_block {
-    char *data;
-    size_t len, off;
-};
-
-/* Ring of decoded blocks between the inflate thread and the reader. */
-struct csv_pipe {
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct csv_block blk[PIPE_BLOCKS];
-    int head, count, done, stop, running, sync_init;
-    uint64_t file_done;
-    cpe_diag_t err;
-};
-
-struct cpe_csv_src {
-    int fd;
-    uint64_t file_size, file_done;
-    /* compressed input */
-    unsigned char *in;
-    z_stream z;
-    int z_init, z_ended;
-    /* zip entry */
-    uint64_t zip_left, want_usize, got_usize;
-    uint32_t want_crc, crc;
-    int method;
-    /* decoded text */
-    char *buf;
-    size_t cap, beg, end;
-    int eof, started; /* eof: no more decoded text for the reader */
-    int in_eof;       /* the decoder has reached the end of its input */
-    struct csv_pipe pipe;
-    int64_t next_line;
-    size_t max_line, max_fields, fcap;
-    char delim;
-};
 
 static int pipe_start(cpe_csv_t *c, cpe_diag_t *d);
 static void pipe_stop(struct csv_pipe *p);
-
-static uint16_t rd16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static int read_at(int fd, uint64_t off, void *dst, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, (char *)dst + got, n - got, (off_t)(off + got));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        got += (size_t)r;
-    }
-    return 0;
-}
 
 static ssize_t read_some(struct cpe_csv_src *s, void *dst, size_t n)
 {
@@ -88,138 +20,6 @@ static ssize_t read_some(struct cpe_csv_src *s, void *dst, size_t n)
         if (r > 0) s->file_done += (uint64_t)r;
         return r;
     }
-}
-
-/* Locate the entry in a zip archive and position the fd at its data. Everything the
- * directory promises is checked against the file size here, before any record is read. */
-static int zip_open(cpe_csv_t *c, const cpe_csv_opts_t *o, cpe_diag_t *d)
-{
-    struct cpe_csv_src *s = c->src;
-    size_t tail = s->file_size < 65557 ? (size_t)s->file_size : 65557;
-    unsigned char *t = malloc(tail ? tail : 1);
-    unsigned char *cd = NULL;
-    int rc = 0;
-    if (!t) return cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", c->name);
-    if (read_at(s->fd, s->file_size - tail, t, tail)) {
-        rc = cpe_diag_set(d, CPE_EIO, "%s: cannot read: %s", c->name, strerror(errno));
-        goto out;
-    }
-    long e = -1;
-    for (long i = (long)tail - 22; i >= 0; i--)
-        if (rd32(t + i) == 0x06054b50u) {
-            e = i;
-            break;
-        }
-    if (e < 0) {
-        rc = cpe_diag_set(d, CPE_ETRUNCATED,
-                          "%s: zip end-of-central-directory record is missing (truncated zip?)",
-                          c->name);
-        goto out;
-    }
-    uint32_t cd_size = rd32(t + e + 12), cd_off = rd32(t + e + 16);
-    if (cd_off == 0xffffffffu || rd16(t + e + 10) == 0xffff) {
-        rc = cpe_diag_set(d, CPE_EUNSUPPORTED, "%s: zip64 archives are not supported", c->name);
-        goto out;
-    }
-    if ((uint64_t)cd_off + cd_size > s->file_size) {
-        rc = cpe_diag_set(d, CPE_ETRUNCATED,
-                          "%s: zip central directory lies past the end of the "
-                          "file (truncated zip)",
-                          c->name);
-        goto out;
-    }
-    cd = malloc(cd_size ? cd_size : 1);
-    if (!cd) {
-        rc = cpe_diag_set(d, CPE_ENOMEM, "%s: out of memory", c->name);
-        goto out;
-    }
-    if (read_at(s->fd, cd_off, cd, cd_size)) {
-        rc = cpe_diag_set(d, CPE_EIO, "%s: cannot read the zip directory", c->name);
-        goto out;
-    }
-    int found = 0;
-    char entry[256] = "";
-    uint32_t lho = 0, csize = 0;
-    for (size_t p = 0; p + 46 <= cd_size;) {
-        if (rd32(cd + p) != 0x02014b50u) {
-            rc = cpe_diag_set(d, CPE_EPARSE, "%s: corrupt zip central directory", c->name);
-            goto out;
-        }
-        size_t nl = rd16(cd + p + 28), xl = rd16(cd + p + 30), cl = rd16(cd + p + 32);
-        if (p + 46 + nl > cd_size) break;
-        const char *nm = (const char *)cd + p + 46;
-        int is_dir = nl > 0 && nm[nl - 1] == '/';
-        int want =
-            !is_dir && (!o || !o->entry || (strlen(o->entry) == nl && !memcmp(o->entry, nm, nl)));
-        if (want) {
-            if (found) {
-                rc = cpe_diag_set(d, CPE_EUNSUPPORTED,
-                                  "%s: zip holds several files; name the one to read", c->name);
-                goto out;
-            }
-            found = 1;
-            if (rd16(cd + p + 8) & 1) {
-                rc = cpe_diag_set(d, CPE_EUNSUPPORTED,
-                                  "%s: encrypted zip entries are not "
-                                  "supported",
-                                  c->name);
-                goto out;
-            }
-            s->method = rd16(cd + p + 10);
-            s->want_crc = rd32(cd + p + 16);
-            csize = rd32(cd + p + 20);
-            s->want_usize = rd32(cd + p + 24);
-            lho = rd32(cd + p + 42);
-            snprintf(entry, sizeof entry, "%.*s", (int)nl, nm);
-        }
-        p += 46 + nl + xl + cl;
-    }
-    if (!found) {
-        rc = cpe_diag_set(d, CPE_ENOTFOUND, "%s: zip has no %s%s", c->name,
-                          o && o->entry ? "entry " : "data file", o && o->entry ? o->entry : "");
-        goto out;
-    }
-    if (s->method != 0 && s->method != 8) {
-        rc = cpe_diag_set(d, CPE_EUNSUPPORTED, "%s: zip compression method %d is not supported",
-                          c->name, s->method);
-        goto out;
-    }
-    unsigned char lh[30];
-    if ((uint64_t)lho + 30 > s->file_size || read_at(s->fd, lho, lh, 30) ||
-        rd32(lh) != 0x04034b50u) {
-        rc = cpe_diag_set(d, CPE_EPARSE, "%s: corrupt zip local header for %s", c->name, entry);
-        goto out;
-    }
-    uint64_t data = (uint64_t)lho + 30 + rd16(lh + 26) + rd16(lh + 28);
-    if (data + csize > s->file_size) {
-        rc = cpe_diag_set(
-            d, CPE_ETRUNCATED,
-            "%s: zip entry %s needs %u bytes but the file ends after %llu "
-            "(truncated zip)",
-            c->name, entry, csize,
-            (unsigned long long)(s->file_size - (data < s->file_size ? data : s->file_size)));
-        goto out;
-    }
-    if (lseek(s->fd, (off_t)data, SEEK_SET) < 0) {
-        rc = cpe_diag_set(d, CPE_EIO, "%s: seek failed", c->name);
-        goto out;
-    }
-    s->file_done = data;
-    s->zip_left = csize;
-    s->crc = (uint32_t)crc32(0L, Z_NULL, 0);
-    size_t nlen = strlen(c->name);
-    snprintf(c->name + nlen, sizeof c->name - nlen, ":%s", entry);
-    if (s->method == 8) {
-        if (inflateInit2(&s->z, -15) != Z_OK) {
-            rc = cpe_diag_set(d, CPE_ENOMEM, "%s: inflateInit failed", c->name);
-            goto out;
-        }
-        s->z_init = 1;
-    }
-out:
-    free(t);
-    free(cd);
-    return rc;
 }
 
 int cpe_csv_open(cpe_csv_t *c, const char *path, const cpe_csv_opts_t *o, cpe_diag_t *d)
@@ -256,7 +56,7 @@ int cpe_csv_open(cpe_csv_t *c, const char *path, const cpe_csv_opts_t *o, cpe_di
         goto fail;
     }
     unsigned char magic[4] = {0};
-    if (s->file_size >= 4 && read_at(s->fd, 0, magic, 4)) {
+    if (s->file_size >= 4 && csv_read_at(s->fd, 0, magic, 4)) {
         rc = cpe_diag_set(d, CPE_EIO, "%s: cannot read: %s", path, strerror(errno));
         goto fail;
     }
@@ -267,9 +67,9 @@ int cpe_csv_open(cpe_csv_t *c, const char *path, const cpe_csv_opts_t *o, cpe_di
             goto fail;
         }
         s->z_init = 1;
-    } else if (rd32(magic) == 0x04034b50u || rd32(magic) == 0x06054b50u) {
+    } else if (csv_rd32(magic) == 0x04034b50u || csv_rd32(magic) == 0x06054b50u) {
         c->format = CPE_CSV_ZIP;
-        if ((rc = zip_open(c, o, d)) != 0) goto fail;
+        if ((rc = csv_zip_open(c, o, d)) != 0) goto fail;
     }
     if (c->format != CPE_CSV_PLAIN && !(c->format == CPE_CSV_ZIP && s->method == 0) &&
         s->file_size >= PIPE_MIN_FILE && (rc = pipe_start(c, d)) != 0)

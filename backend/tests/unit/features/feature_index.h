@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int fi(const char *name)
+static inline int fi(const char *name)
 {
     int i = cpe_feature_index(name);
     if (i < 0) {

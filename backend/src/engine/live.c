@@ -4,8 +4,8 @@
  *
  * It lives in the api layer, not engine/, because it drives the simulator and the
  * exchange feed, which are in the sources layer (engine may not link sources). */
-#include "api/live_int.h"
 #include "cpe/history.h"
+#include "live_int.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
 
@@ -133,40 +133,49 @@ static void *pipeline_main(void *arg)
     return l->run(l);
 }
 
-/* livepred.h does nothing when the bar was predicted already. */
+/* Predict symbol i on store handle st and push what was made (any prediction thread). */
+void live_predict_one(cpe_live_t *l, int i, cpe_store_t *st, int emit)
+{
+    cpe_prediction_t out[CPE_MS_MAX_H];
+    int n = 0;
+    cpe_diag_t d = {0};
+    int64_t t0 = cpe_now_ms();
+    int rc = cpe_livepred_step(&l->lp[i], st, INT64_MAX, t0, out, &n, &d);
+    int64_t took = cpe_now_ms() - t0;
+    pthread_mutex_lock(&l->mu);
+    snprintf(l->st.pred_note[i], sizeof l->st.pred_note[i], "%.159s", rc ? d.msg : "");
+    if (n > 0) {
+        l->st.last_pred_ts[i] = out[0].ts_ms;
+        l->st.last_pred_ms[i] = took;
+        l->st.predictions_made += n;
+    }
+    pthread_mutex_unlock(&l->mu);
+    if (rc && rc != CPE_ENOTFOUND) cpe_warn("live predictions: %s", d.msg);
+    for (int k = 0; emit && k < n; k++) {
+        cpe_live_event_t ev;
+        memset(&ev, 0, sizeof ev);
+        ev.kind = CPE_LIVE_PREDICTION;
+        ev.symbol = l->sym[i].symbol;
+        ev.pred = &out[k];
+        ev.simulated = l->st.simulated;
+        ev.emitted_ms = cpe_now_ms();
+        if (l->cfg.sink) l->cfg.sink(l->cfg.sink_ctx, &ev);
+    }
+}
+
+/* livepred.h does nothing when the bar was predicted already. The symbols are shared out
+ * among the pipeline thread and the prediction workers (live_workers.c), if any. */
 void live_predict_all(cpe_live_t *l, int emit)
 {
     if (!l->cfg.predict) return;
-    for (int i = 0; i < l->nsym; i++) {
-        cpe_prediction_t out[CPE_MS_MAX_H];
-        int n = 0;
-        cpe_diag_t d = {0};
-        int64_t t0 = cpe_now_ms();
-        int rc = cpe_livepred_step(&l->lp[i], l->store, INT64_MAX, t0, out, &n, &d);
-        int64_t took = cpe_now_ms() - t0;
-        pthread_mutex_lock(&l->mu);
-        snprintf(l->st.pred_note[i], sizeof l->st.pred_note[i], "%.159s", rc ? d.msg : "");
-        if (n > 0) {
-            l->st.last_pred_ts[i] = out[0].ts_ms;
-            l->st.last_pred_ms[i] = took;
-            l->st.predictions_made += n;
-        }
-        pthread_mutex_unlock(&l->mu);
-        if (rc && rc != CPE_ENOTFOUND) cpe_warn("live predictions: %s", d.msg);
-        for (int k = 0; emit && k < n; k++) {
-            cpe_live_event_t ev;
-            memset(&ev, 0, sizeof ev);
-            ev.kind = CPE_LIVE_PREDICTION;
-            ev.symbol = l->sym[i].symbol;
-            ev.pred = &out[k];
-            ev.simulated = l->st.simulated;
-            ev.emitted_ms = cpe_now_ms();
-            if (l->cfg.sink) l->cfg.sink(l->cfg.sink_ctx, &ev);
-        }
-    }
-    /* A prediction's working memory (history, features, Monte Carlo paths: ~15 MB) is freed
-     * but stays in the heap (cpe_api_tune_malloc keeps freed blocks for the responses):
-     * hand it back once a minute, so the server's footprint is its steady state. */
+    if (l->pool)
+        live_workers_round(l, emit);
+    else
+        for (int i = 0; i < l->nsym; i++)
+            live_predict_one(l, i, l->store, emit);
+    /* A prediction's working memory (Monte Carlo paths, explanations) is freed but stays in
+     * the heap (cpe_api_tune_malloc keeps freed blocks for the responses): hand it back once
+     * a minute, so the server's footprint is its steady state. */
     malloc_trim(0);
 }
 
@@ -289,6 +298,7 @@ int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d)
         if ((rc = live_sim_start(l, d))) goto fail;
     }
     l->run = thread;
+    live_workers_start(l);
     if (pthread_create(&l->th, NULL, pipeline_main, l)) {
         rc = cpe_diag_set(d, CPE_EINTERNAL, "cannot start the live pipeline thread");
         goto fail;
@@ -311,6 +321,7 @@ void cpe_live_stop(cpe_live_t *l)
         pthread_mutex_unlock(&l->mu);
         pthread_join(l->th, NULL);
     }
+    live_workers_stop(l);
     cpe_feed_stop(l->feed);
     cpe_sim_free(l->sim);
     for (int i = 0; i < l->nsym; i++)

@@ -13,7 +13,7 @@
  * When no event is waiting the thread waits on the feed's queue (at most 50 ms, so a stop
  * request is seen). Candles carry source_ms, the wall time the exchange frame arrived,
  * so a client can measure tick-to-screen latency. */
-#include "api/live_int.h"
+#include "live_int.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
 

@@ -3,7 +3,7 @@
  * simulated bar, at most backfill_minutes back), then every tick_ms the minute in
  * progress is revealed and every minute_ms it is closed, written under "sim:*"
  * instruments (series marked simulated) and pushed. */
-#include "api/live_int.h"
+#include "live_int.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
 

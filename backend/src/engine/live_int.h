@@ -3,10 +3,11 @@
  *                    interval, candle events, predictions at closed bars
  *   live_sim.c       the simulator running in real time (mode "simulated")
  *   live_exchange.c  the exchange feed (cpe/feed.h) with fallback (mode "live")
+ *   live_workers.c   the minute's predictions shared out among a few threads
  * Each source runs on the pipeline thread and reports bars through live_close_bar()
  * (a closed 1m bar) and live_tick_bar() (the minute in progress). */
-#ifndef CPE_API_LIVE_INT_H
-#define CPE_API_LIVE_INT_H
+#ifndef CPE_ENGINE_LIVE_INT_H
+#define CPE_ENGINE_LIVE_INT_H
 
 #include "cpe/feed.h"
 #include "cpe/live.h"
@@ -17,6 +18,18 @@
 #include <pthread.h>
 
 #define LIVE_NIV 6
+#define LIVE_MAX_WORKERS 4 /* prediction threads besides the pipeline thread */
+
+/* The prediction workers (live_workers.c): each round, the pipeline thread and the workers
+ * take the symbols one at a time until all are predicted; each worker has its own store
+ * handle. */
+typedef struct live_pool {
+    int n;
+    pthread_t th[LIVE_MAX_WORKERS];
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    int round, next, finished, emit, quit;
+} live_pool_t;
 
 typedef struct live_sym {
     char symbol[32];
@@ -50,6 +63,7 @@ struct cpe_live {
     int nsym;
     live_sym_t sym[CPE_LIVE_MAX_SYMBOLS];
     cpe_livepred_t lp[CPE_LIVE_MAX_SYMBOLS];
+    live_pool_t *pool; /* NULL: the pipeline thread predicts every symbol itself */
 };
 
 /* A closed 1m bar of symbol i: merged into the 5m..1d buckets; with emit, the 1m candle
@@ -59,6 +73,8 @@ void live_close_bar(cpe_live_t *l, int i, const cpe_bar_t *b, int emit);
 void live_tick_bar(cpe_live_t *l, int i, const cpe_bar_t *b);
 /* Predict at the newest closed bar of every symbol and push what was made. */
 void live_predict_all(cpe_live_t *l, int emit);
+/* The same for symbol i on store handle st (the calling thread's). */
+void live_predict_one(cpe_live_t *l, int i, cpe_store_t *st, int emit);
 /* Wait until wall time t_ms or stop; returns 1 when stopping. */
 int live_wait_until(cpe_live_t *l, int64_t t_ms);
 int live_stopping(cpe_live_t *l);
@@ -66,6 +82,11 @@ int live_stopping(cpe_live_t *l);
 /* live_sim.c */
 int live_sim_start(cpe_live_t *l, cpe_diag_t *d); /* fills history, then runs the thread */
 void *live_sim_run(void *arg);
+/* live_workers.c: start (with one symbol or one core: no workers, not an error), one
+ * round of predictions (returns when every symbol is done), stop (joins, frees). */
+void live_workers_start(cpe_live_t *l);
+void live_workers_round(cpe_live_t *l, int emit);
+void live_workers_stop(cpe_live_t *l);
 /* live_exchange.c */
 int live_exchange_open(cpe_live_t *l, int64_t probe_ms, cpe_diag_t *d); /* CPE_ETIMEOUT: no data */
 void *live_exchange_run(void *arg);

@@ -1,0 +1,62 @@
+/*
+ * replay.h — the replay clock: the stored bars of one asset and interval and the stored
+ * predictions made at them, in time order, with the running accuracy of those predictions —
+ * what the model said then, never recomputed (the third clock beside live, cpe/live.h, and
+ * the backtest, cpe/backtest.h).
+ *
+ * The caller fills symbol, interval_ms and next_ts (the first bar's open time), then asks
+ * for one bar at a time: cpe_replay_next() returns the next stored bar (loading batches of
+ * CPE_REPLAY_BATCH bars and every horizon's predictions in their span from the store), and
+ * cpe_replay_next_pred() the predictions made at that bar's last minute. Each prediction
+ * with a price and a probability waits (at most CPE_REPLAY_PENDING of them) until a later
+ * bar closes at or after its horizon's end, which then counts it in hits/total: direction
+ * right when the close moved the way p_up > 0.5 said. Gaps are skipped: the next bar is the
+ * next stored one.
+ *
+ * Pacing and rendering belong to the caller (the API's /ws replay channel paces by the
+ * client's queue and writes the JSON). One thread per cpe_replay_t; the store handle is the
+ * caller's.
+ */
+#ifndef CPE_REPLAY_H
+#define CPE_REPLAY_H
+
+#include "cpe/market.h"
+#include "cpe/prediction.h"
+#include "cpe/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CPE_REPLAY_BATCH 512
+#define CPE_REPLAY_PENDING 4096
+
+typedef struct cpe_replay_pending {
+    int64_t due_ms;
+    double close0;
+    int up;
+} cpe_replay_pending_t;
+
+typedef struct cpe_replay {
+    cpe_store_t *store;
+    char symbol[32];
+    int64_t interval_ms, next_ts;
+    cpe_bar_t *bars;
+    size_t nbars, pos;
+    cpe_prediction_t *preds;
+    size_t npreds, ppos;
+    cpe_replay_pending_t *pend;
+    size_t pend_head, pend_len;
+    long hits, total;
+} cpe_replay_t;
+
+/* The next bar (owned by r, valid until the next call), after resolving the pending
+ * predictions that its close decides; NULL when the store has no later bar. */
+const cpe_bar_t *cpe_replay_next(cpe_replay_t *r);
+/* The next prediction made at bar's last minute (the bar cpe_replay_next returned), NULL
+ * after the last; each one returned now waits for its outcome. */
+const cpe_prediction_t *cpe_replay_next_pred(cpe_replay_t *r, const cpe_bar_t *bar);
+/* Frees the loaded bars, predictions and pending outcomes and zeroes the counters;
+ * symbol, interval and store stay. */
+void cpe_replay_free(cpe_replay_t *r);
+
+#endif
