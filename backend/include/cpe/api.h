@@ -53,6 +53,7 @@ typedef struct cpe_api_config {
     int retrain_every_s;       /* CPE_RETRAIN_EVERY_S, 0: > 0 retrains every N s instead (tests) */
     int retrain_missing_s; /* CPE_RETRAIN_MISSING_S, 30: first try for symbols without a model */
     int models_keep;       /* CPE_MODELS_KEEP, 14: versions kept per symbol after a retrain */
+    char bus[256];         /* CPE_BUS, "": redis://HOST:PORT shares the live stream (cpe/bus.h) */
 } cpe_api_config_t;
 
 typedef struct cpe_api_setting {

@@ -1,5 +1,6 @@
 /* config.c — the server settings table, defaults, env and config-file loading (api.h). */
 #include "cpe/api.h"
+#include "cpe/bus.h"
 #include "cpe/num.h"
 #include "cpe/universe.h"
 
@@ -52,6 +53,9 @@ const cpe_api_setting_t cpe_api_settings[] = {
      "until they have one (0: they wait for the daily run)"},
     {"CPE_MODELS_KEEP", "14",
      "versions kept per symbol after a retrain (+ champion, challenger); 0: all"},
+    {"CPE_BUS", "",
+     "redis://HOST:PORT: publish the live stream to Redis and fan out what other nodes publish "
+     "to this node's WebSocket clients (docs/SCALE_OUT.md); empty: no bus"},
     {NULL, NULL, NULL},
 };
 
@@ -158,6 +162,12 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
     if (!strcmp(key, "CPE_RETRAIN_MISSING_S"))
         return set_int(&c->retrain_missing_s, key, v, 0, 7 * 86400, d);
     if (!strcmp(key, "CPE_MODELS_KEEP")) return set_int(&c->models_keep, key, v, 0, 100000, d);
+    if (!strcmp(key, "CPE_BUS")) {
+        char host[256];
+        int port, rc;
+        if (*v && (rc = cpe_bus_parse_url(v, host, sizeof host, &port, d))) return rc;
+        return set_str(c->bus, sizeof c->bus, key, v, d);
+    }
     return cpe_diag_set(d, CPE_EINVAL, "unknown setting %s (see .env.example)", key);
 }
 

@@ -684,6 +684,7 @@ static void live_sink(void *ctx, const cpe_live_event_t *ev)
         }
     }
     cpe_buf_free(&b);
+    if (m) cpe_api_bus_publish(api, m);
     if (m) cpe_api_inbox_push(api, m);
 }
 
@@ -820,6 +821,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     lc.pred_paths = cfg->pred_paths;
     lc.sink = live_sink;
     lc.sink_ctx = api;
+    if ((rc = cpe_api_bus_start(api, d))) goto out;
     if ((rc = cpe_live_start(&lc, &api->live, d))) goto out;
     cpe_live_status_t ls;
     cpe_live_get_status(api->live, &ls);
@@ -873,6 +875,7 @@ out:
     cpe_calcache_stop(api->calcache);
     cpe_live_stop(api->live);
     cpe_jobs_free(api->jobs);
+    cpe_api_bus_stop(api);
     drain_inbox(api); /* frees what is left (no clients) */
     cpe_store_close(api->store);
     cpe_ratelimit_free(&api->rl);

@@ -11,6 +11,7 @@
  *   jobs.c     POST /backtest jobs on worker threads
  *   retrain.c  the retraining schedule on its own thread (retrain.h)
  *   calibration.c  GET /calibration; calcache.c the coverage for /health and /metrics
+ *   bus_api.c  --bus: the live stream to and from Redis (cpe/bus.h)
  *
  * Everything here is touched by the service thread only, except `mu`/`inbox` (any thread
  * appends, the service thread drains) and what jobs.c locks itself.
@@ -107,6 +108,7 @@ typedef struct cpe_api {
     kline_cache_t klines[KLINE_CACHE];    /* service thread only */
     int stale[CPE_ASSETS_MAX]; /* last market stale flag per asset (for "market" pushes) */
     struct cpe_jobs *jobs;
+    struct cpe_apibus *bus;      /* --bus: the Redis bus (bus_api.c); NULL without one */
     struct cpe_retrain *retrain; /* NULL when CPE_RETRAIN=0 */
     cpe_calcache_t *calcache;    /* the cone's coverage for /health, /metrics (calcache.h) */
     volatile sig_atomic_t *stop;
@@ -146,6 +148,13 @@ void cpe_api_write_bar(cpe_jw_t *w, const cpe_bar_t *b, double cvd);
  * the basis (a ratio of prices quoted to the cent: digits past 1e-10 are noise). */
 double cpe_api_cvd_add(double cvd, double delta);
 double cpe_api_basis_out(double basis);
+
+/* bus_api.c: start (nothing without cfg.bus) and stop the bus; publish one broadcast of
+ * this node's live pipeline (candles, predictions, market; other channels are ignored).
+ * Any thread. */
+int cpe_api_bus_start(cpe_api_t *api, cpe_diag_t *d);
+void cpe_api_bus_stop(cpe_api_t *api);
+void cpe_api_bus_publish(cpe_api_t *api, const cpe_wsmsg_t *m);
 
 /* calibration.c */
 int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp);
