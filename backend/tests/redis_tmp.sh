@@ -2,9 +2,9 @@
 # redis_tmp.sh — a throwaway Redis server for tests.
 #   redis_tmp.sh start STATE   redis-server in a fresh /tmp directory on a free 127.0.0.1
 #                              port (no persistence); STATE/url gets redis://127.0.0.1:PORT.
-#                              Started again on a STATE that has a port (after stop), it
+#                              Started again on a STATE that has a port (after kill), it
 #                              reuses that port: tests restart Redis under running clients.
-#   redis_tmp.sh stop STATE    stop the server and delete its directory (the port is kept)
+#   redis_tmp.sh stop STATE    stop the server and delete its directory
 #   redis_tmp.sh kill STATE    SIGKILL it (a crash), directory and port kept for a start
 set -euo pipefail
 cmd=${1:-}; state=${2:-}
@@ -50,6 +50,6 @@ stop|kill)
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     rm -f "$dir/redis.pid"
   fi
-  if [ "$cmd" = stop ]; then rm -rf "$dir"; rm -f "$state/dir" "$state/url"; fi ;;
+  if [ "$cmd" = stop ]; then rm -rf "$dir"; rm -f "$state/dir" "$state/url" "$state/port"; fi ;;
 *) echo "usage: redis_tmp.sh start|stop|kill STATE_DIR" >&2; exit 2 ;;
 esac
