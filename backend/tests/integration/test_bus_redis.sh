@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# test_bus_redis.sh — two `cpe serve` nodes on one SQLite store share the live stream
+# through a throwaway redis-server (backend/tests/redis_tmp.sh; docs/SCALE_OUT.md):
+#   1. node A (--source simulate --bus) publishes; a WebSocket client on node B
+#      (--source store --bus, no pipeline of its own) receives the same closed candles and
+#      predictions as a client on A, in the same order, with none missing in between;
+#   2. Redis is killed: both nodes keep answering HTTP from the database;
+#   3. Redis is started again on its port: both reconnect and B's clients get the stream again.
+# Needs $CPE_BIN built with hiredis, and redis-server. Takes about 60 s.
+set -uo pipefail
+CPE_BIN=${CPE_BIN:?set CPE_BIN to the cpe binary}
+here=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  bash "$here/redis_tmp.sh" stop "$tmp/redis"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+passed=0; failed=0
+ok()  { echo "ok   $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL $1"; failed=$((failed + 1)); }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+
+export CPE_DB=$tmp/s.db CPE_MODELS=$tmp/models CPE_SYMBOLS=BTCUSDT CPE_RETRAIN=0 \
+  CPE_RATE_LIMIT_PER_MIN=0 CPE_PRED_PATHS=2000
+"$CPE_BIN" simulate --symbols BTCUSDT --days 3 --seed 5 >"$tmp/sim.log" 2>&1 || { cat "$tmp/sim.log"; exit 1; }
+"$CPE_BIN" train --symbol BTCUSDT --max-rounds 40 >"$tmp/train.log" 2>&1 || { tail -3 "$tmp/train.log"; exit 1; }
+URL=$(bash "$here/redis_tmp.sh" start "$tmp/redis") || { echo "FAIL: cannot start redis-server"; exit 1; }
+
+# start_node NAME ARGS...: cpe serve on a free port; sets $port
+start_node() {
+  local name=$1; shift
+  "$CPE_BIN" serve --port 0 --host 127.0.0.1 --bus "$URL" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  pids+=($!)
+  port=
+  for _ in $(seq 200); do
+    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/$name.out")
+    [ -n "$port" ] && return 0
+    sleep 0.05
+  done
+  echo "node $name did not start:"; cat "$tmp/$name.err"; exit 1
+}
+CPE_LIVE_MINUTE_MS=1000 CPE_LIVE_TICK_MS=100 start_node a --source simulate
+A=127.0.0.1:$port
+start_node b --source store
+B=127.0.0.1:$port
+
+SUB_C='{"op":"subscribe","channel":"candles","asset":"BTC","interval":"1m"}'
+SUB_P='{"op":"subscribe","channel":"predictions","asset":"BTC"}'
+stream() { # $1 = host:port, $2 = output, $3 = ms
+  "$CPE_BIN" stream --url "ws://$1/ws" --send "$SUB_C" --send "$SUB_P" --timeout-ms "$3" >"$2" 2>/dev/null
+}
+
+echo "-- 1: a client on node B gets node A's stream, same messages, same order"
+stream "$A" "$tmp/wa" 8000 &
+sa=$!
+stream "$B" "$tmp/wb" 8000
+wait $sa
+# closed candles and predictions of B (less the first and last, which may straddle a
+# client's start or end) form one unbroken run of A's
+cat >"$tmp/same.py" <<'PY'
+import json, sys
+def msgs(path):
+    out = []
+    for line in open(path):
+        try: m = json.loads(line)
+        except ValueError: continue
+        if m.get("type") == "candle" and m.get("closed") or m.get("type") == "prediction":
+            out.append(line.strip())
+    return out
+a, b = msgs(sys.argv[1]), msgs(sys.argv[2])
+npred = sum('"type":"prediction"' in x for x in b)
+ncand = len(b) - npred
+inner = b[1:-1]
+i = a.index(inner[0]) if inner and inner[0] in a else -1
+same = i >= 0 and a[i:i + len(inner)] == inner
+print(f"A {len(a)}, B {len(b)} ({ncand} closed candles, {npred} predictions), run found: {same}")
+sys.exit(0 if same and ncand >= 4 and npred >= 2 else 1)
+PY
+check "B's closed candles and predictions are A's, in order, none missing" \
+  python3 "$tmp/same.py" "$tmp/wa" "$tmp/wb"
+
+echo "-- 2: Redis killed: both nodes keep answering from the database"
+bash "$here/redis_tmp.sh" kill "$tmp/redis"
+sleep 1.5
+for n in A B; do
+  h=${!n}
+  check "node $n /health is 200 without Redis" \
+    bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://$h/health)\" = 200 ]"
+  check "node $n /market-data is 200 without Redis" \
+    bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' 'http://$h/market-data?asset=BTC&interval=1m&limit=50')\" = 200 ]"
+done
+check "both nodes said they lost Redis" \
+  bash -c "grep -q 'bus: subscriber lost' $tmp/a.err && grep -q 'bus: subscriber lost' $tmp/b.err"
+
+echo "-- 3: Redis back on its port: the stream resumes on B"
+bash "$here/redis_tmp.sh" start "$tmp/redis" >/dev/null || bad "redis-server restart"
+check "a client on B gets closed candles again within 15 s" \
+  bash -c "'$CPE_BIN' stream --url ws://$B/ws --send '$SUB_C' --count 3 --match '\"closed\":true' --timeout-ms 15000 >/dev/null 2>&1"
+check "both nodes reconnected" \
+  bash -c "[ \$(grep -c 'bus: subscriber connected' $tmp/a.err) -ge 2 ] && [ \$(grep -c 'bus: publisher connected' $tmp/a.err) -ge 2 ]  && [ \$(grep -c 'bus: subscriber connected' $tmp/b.err) -ge 2 ]"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
