@@ -7,22 +7,9 @@
 #   2. Redis is killed: both nodes keep answering HTTP from the database;
 #   3. Redis is started again on its port: both reconnect and B's clients get the stream again.
 # Needs $CPE_BIN built with hiredis, and redis-server. Takes about 60 s.
-set -uo pipefail
-CPE_BIN=${CPE_BIN:?set CPE_BIN to the cpe binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  bash "$here/redis_tmp.sh" stop "$tmp/redis"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-passed=0; failed=0
-ok()  { echo "ok   $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL $1"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. "$(dirname "$0")/lib.sh" # $tmp, $pids, ok / bad / check
+trap 'bash "$here/redis_tmp.sh" stop "$tmp/redis"; cleanup' EXIT
 
 export CPE_DB=$tmp/s.db CPE_MODELS=$tmp/models CPE_SYMBOLS=BTCUSDT CPE_RETRAIN=0 \
   CPE_RATE_LIMIT_PER_MIN=0 CPE_PRED_PATHS=2000
