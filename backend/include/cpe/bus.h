@@ -13,6 +13,13 @@
  * Redis is away the queue keeps at most CPE_BUS_QUEUE_MAX messages (the oldest are dropped
  * and counted): the bus carries what is live; what must survive lives in the database.
  *
+ * Jobs go through a Redis Stream with a consumer group instead: cpe_bus_xadd() queues an
+ * entry like a message (same queue, same order), and cpe_bus_consume() starts a third
+ * thread that reads the group with XREADGROUP, first reclaiming with XAUTOCLAIM an entry
+ * that another consumer took and left unacknowledged for reclaim_ms (its worker died),
+ * runs the handler on that thread and XACKs the entry when the handler returns. An entry
+ * is therefore run at least once: a handler must be safe to run twice.
+ *
  * Without hiredis at build time cpe_bus_open() refuses with CPE_EUNSUPPORTED.
  */
 #ifndef CPE_BUS_H
@@ -35,7 +42,8 @@ typedef struct cpe_bus_stats {
     uint64_t published;  /* PUBLISH replies read */
     uint64_t dropped;    /* dropped from a full queue */
     uint64_t received;   /* messages handed to the callback */
-    uint64_t reconnects; /* connections made after the first, both threads */
+    uint64_t reconnects; /* connections made after the first, every thread */
+    uint64_t jobs_done;  /* stream entries handled and acknowledged */
     int pub_up, sub_up;  /* 1 while connected */
 } cpe_bus_stats_t;
 
@@ -50,6 +58,17 @@ int cpe_bus_open(const char *url, const char *pattern, cpe_bus_recv_fn recv, voi
 /* Queue one message (any thread; copies). CPE_EINVAL for a channel over
  * CPE_BUS_CHANNEL_MAX - 1 bytes, CPE_ENOMEM. */
 int cpe_bus_publish(cpe_bus_t *b, const char *channel, const void *payload, size_t len);
+
+/* Queue XADD stream * job payload (any thread; copies). Errors as cpe_bus_publish. */
+int cpe_bus_xadd(cpe_bus_t *b, const char *stream, const void *payload, size_t len);
+
+/* On the consumer thread: one stream entry (id "1712-0"), payload[len] == 0. */
+typedef void (*cpe_bus_job_fn)(void *ctx, const char *id, const char *payload, size_t len);
+
+/* Start consuming stream as consumer of group (created at the stream's start when
+ * missing). Once per bus; CPE_EINVAL for long names, CPE_EEXISTS when already consuming. */
+int cpe_bus_consume(cpe_bus_t *b, const char *stream, const char *group, const char *consumer,
+                    int64_t reclaim_ms, cpe_bus_job_fn fn, void *ctx, cpe_diag_t *d);
 
 void cpe_bus_get_stats(cpe_bus_t *b, cpe_bus_stats_t *out);
 

@@ -41,6 +41,7 @@ struct cpe_apibus {
     peer_t peers[PEERS_MAX]; /* the subscriber thread's */
     int npeers;
     uint64_t gaps, dups;
+    uint64_t jobs; /* job ids made (mu) */
 };
 
 static const struct {
@@ -81,6 +82,20 @@ void cpe_api_bus_publish(cpe_api_t *api, const cpe_wsmsg_t *m)
     if (cpe_bus_publish(ab->bus, ch, p, (size_t)h + m->len)) ab->seq--;
     pthread_mutex_unlock(&ab->mu);
     free(p);
+}
+
+void cpe_api_bus_job_id(cpe_api_t *api, char *out, size_t cap)
+{
+    struct cpe_apibus *ab = api->bus;
+    pthread_mutex_lock(&ab->mu);
+    uint64_t n = ++ab->jobs;
+    pthread_mutex_unlock(&ab->mu);
+    snprintf(out, cap, "bt-%s-%" PRIx64, ab->node, n);
+}
+
+int cpe_api_bus_xadd(cpe_api_t *api, const char *stream, const char *payload, size_t len)
+{
+    return cpe_bus_xadd(api->bus->bus, stream, payload, len);
 }
 
 /* 1: deliver seq from node; 0: own message or a duplicate. */
@@ -179,6 +194,10 @@ int cpe_api_bus_start(cpe_api_t *api, cpe_diag_t *d)
         pthread_mutex_destroy(&ab->mu);
         free(ab);
         api->bus = NULL;
+        return rc;
+    }
+    if ((rc = cpe_jobs_bus_start(api, ab->bus, ab->node, d))) {
+        cpe_api_bus_stop(api);
         return rc;
     }
     cpe_info("serve: bus %s, node %s", api->cfg.bus, ab->node);

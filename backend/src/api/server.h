@@ -12,6 +12,7 @@
  *   retrain.c  the retraining schedule on its own thread (retrain.h)
  *   calibration.c  GET /calibration; calcache.c the coverage for /health and /metrics
  *   bus_api.c  --bus: the live stream to and from Redis (cpe/bus.h)
+ *   jobs_bus.c --bus: POST /backtest jobs through a Redis Stream, records in the store
  *
  * Everything here is touched by the service thread only, except `mu`/`inbox` (any thread
  * appends, the service thread drains) and what jobs.c locks itself.
@@ -79,6 +80,7 @@ typedef struct kline_cache {
 } kline_cache_t;
 
 struct ws_client;
+struct cpe_bus;
 
 typedef struct cpe_api {
     cpe_api_config_t cfg;
@@ -155,6 +157,9 @@ double cpe_api_basis_out(double basis);
 int cpe_api_bus_start(cpe_api_t *api, cpe_diag_t *d);
 void cpe_api_bus_stop(cpe_api_t *api);
 void cpe_api_bus_publish(cpe_api_t *api, const cpe_wsmsg_t *m);
+/* A job id unique across nodes ("bt-<node>-<n>"); queue an XADD on the bus. */
+void cpe_api_bus_job_id(cpe_api_t *api, char *out, size_t cap);
+int cpe_api_bus_xadd(cpe_api_t *api, const char *stream, const char *payload, size_t len);
 
 /* calibration.c */
 int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp);
@@ -179,5 +184,12 @@ void cpe_jobs_free(cpe_jobs_t *j);
 int cpe_route_backtest_post(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_backtest_get(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_backtest_delete(cpe_req_t *req, cpe_resp_t *resp);
+/* 202 {"job_id","status":"queued","instrument"} (jobs.c; jobs_bus.c answers the same) */
+int cpe_jobs_accepted(cpe_resp_t *resp, const char *id, const char *instr);
+/* jobs_bus.c: the same jobs through the bus's stream, records in the store (--bus) */
+int cpe_jobs_bus_start(cpe_api_t *api, struct cpe_bus *bus, const char *node, cpe_diag_t *d);
+int cpe_jobs_bus_post(cpe_req_t *req, cpe_resp_t *resp, const char *instr, int64_t from,
+                      int64_t to);
+int cpe_jobs_bus_get(cpe_req_t *req, cpe_resp_t *resp);
 
 #endif

@@ -21,6 +21,7 @@
 typedef struct bus_item {
     struct bus_item *next;
     size_t len;
+    int xadd; /* 1: XADD channel * job data; 0: PUBLISH channel data */
     char channel[CPE_BUS_CHANNEL_MAX];
     char data[]; /* len + 1 */
 } bus_item_t;
@@ -37,8 +38,13 @@ struct cpe_bus {
     bus_item_t *head, *tail;
     size_t queued;
     cpe_bus_stats_t st;
-    pthread_t pub_th, sub_th;
-    int pub_started, sub_started;
+    pthread_t pub_th, sub_th, job_th;
+    int pub_started, sub_started, job_started;
+    int job_up;
+    char stream[CPE_BUS_CHANNEL_MAX], group[64], consumer[64];
+    int64_t reclaim_ms;
+    cpe_bus_job_fn job;
+    void *job_ctx;
 };
 
 int cpe_bus_parse_url(const char *url, char *host, size_t hcap, int *port, cpe_diag_t *d)
@@ -64,7 +70,7 @@ int cpe_bus_parse_url(const char *url, char *host, size_t hcap, int *port, cpe_d
     return 0;
 }
 
-int cpe_bus_publish(cpe_bus_t *b, const char *channel, const void *payload, size_t len)
+static int enqueue(cpe_bus_t *b, int xadd, const char *channel, const void *payload, size_t len)
 {
     size_t cl = strlen(channel);
     if (cl >= CPE_BUS_CHANNEL_MAX) return CPE_EINVAL;
@@ -72,6 +78,7 @@ int cpe_bus_publish(cpe_bus_t *b, const char *channel, const void *payload, size
     if (!it) return CPE_ENOMEM;
     it->next = NULL;
     it->len = len;
+    it->xadd = xadd;
     memcpy(it->channel, channel, cl + 1);
     memcpy(it->data, payload, len);
     it->data[len] = 0;
@@ -81,7 +88,8 @@ int cpe_bus_publish(cpe_bus_t *b, const char *channel, const void *payload, size
     else
         b->head = it;
     b->tail = it;
-    if (++b->queued > CPE_BUS_QUEUE_MAX) { /* Redis is away: the oldest go */
+    /* Redis is away: the oldest messages go (job entries are kept) */
+    if (++b->queued > CPE_BUS_QUEUE_MAX && !b->head->xadd) {
         bus_item_t *old = b->head;
         b->head = old->next;
         b->queued--;
@@ -91,6 +99,16 @@ int cpe_bus_publish(cpe_bus_t *b, const char *channel, const void *payload, size
     pthread_cond_signal(&b->cv);
     pthread_mutex_unlock(&b->mu);
     return 0;
+}
+
+int cpe_bus_publish(cpe_bus_t *b, const char *channel, const void *payload, size_t len)
+{
+    return enqueue(b, 0, channel, payload, len);
+}
+
+int cpe_bus_xadd(cpe_bus_t *b, const char *stream, const void *payload, size_t len)
+{
+    return enqueue(b, 1, stream, payload, len);
 }
 
 void cpe_bus_get_stats(cpe_bus_t *b, cpe_bus_stats_t *out)
@@ -172,7 +190,8 @@ static void set_down(cpe_bus_t *b, int *up, const char *who, const char *why)
 static bus_item_t *publish_batch(cpe_bus_t *b, redisContext *c, bus_item_t *batch)
 {
     for (bus_item_t *it = batch; it; it = it->next)
-        redisAppendCommand(c, "PUBLISH %s %b", it->channel, it->data, it->len);
+        redisAppendCommand(c, it->xadd ? "XADD %s * job %b" : "PUBLISH %s %b", it->channel,
+                           it->data, it->len);
     uint64_t n = 0;
     while (batch) {
         redisReply *r = NULL;
@@ -279,7 +298,101 @@ static void *sub_run(void *arg)
     return NULL;
 }
 
+/* The first entry of an XREADGROUP reply [[stream, [[id, [k, v]]]]] or an XAUTOCLAIM
+ * reply [next, [[id, [k, v]]], ...]; NULL when there is none. */
+static redisReply *first_entry(redisReply *r, int autoclaim)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2 - (size_t)!autoclaim) return NULL;
+    redisReply *list = autoclaim ? r->element[1] : r->element[0];
+    if (!autoclaim) {
+        if (list->type != REDIS_REPLY_ARRAY || list->elements != 2) return NULL;
+        list = list->element[1];
+    }
+    if (list->type != REDIS_REPLY_ARRAY || list->elements == 0) return NULL;
+    redisReply *e = list->element[0];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+        e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY ||
+        e->element[1]->elements != 2 || e->element[1]->element[1]->type != REDIS_REPLY_STRING)
+        return NULL; /* an entry deleted since (nil fields) */
+    return e;
+}
+
+/* Reclaim an abandoned entry or wait up to a second for a new one, run it, XACK it.
+ * Returns the link's error, or NULL to go on. */
+static const char *job_step(cpe_bus_t *b, redisContext *c)
+{
+    char idle[24];
+    snprintf(idle, sizeof idle, "%lld", (long long)b->reclaim_ms);
+    redisReply *r = redisCommand(c, "XAUTOCLAIM %s %s %s %s 0-0 COUNT 1", b->stream, b->group,
+                                 b->consumer, idle);
+    if (!r) return c->errstr;
+    redisReply *e = first_entry(r, 1);
+    if (!e) {
+        freeReplyObject(r);
+        r = redisCommand(c, "XREADGROUP GROUP %s %s COUNT 1 BLOCK 1000 STREAMS %s >", b->group,
+                         b->consumer, b->stream);
+        if (!r) return c->errstr;
+        e = first_entry(r, 0);
+    }
+    if (e) {
+        const redisReply *v = e->element[1]->element[1];
+        b->job(b->job_ctx, e->element[0]->str, v->str, v->len);
+        redisReply *a = redisCommand(c, "XACK %s %s %s", b->stream, b->group, e->element[0]->str);
+        freeReplyObject(r);
+        if (!a) return c->errstr;
+        freeReplyObject(a);
+        pthread_mutex_lock(&b->mu);
+        b->st.jobs_done++;
+        pthread_mutex_unlock(&b->mu);
+        return NULL;
+    }
+    freeReplyObject(r);
+    return NULL;
+}
+
+static void *job_run(void *arg)
+{
+    cpe_bus_t *b = arg;
+    redisContext *c;
+    while ((c = bus_connect(b, &b->job_up, "job consumer"))) {
+        struct timeval rt = {5, 0}; /* longer than the 1 s BLOCK */
+        redisSetTimeout(c, rt);
+        freeReplyObject(
+            redisCommand(c, "XGROUP CREATE %s %s 0 MKSTREAM", b->stream, b->group)); /* BUSYGROUP */
+        const char *why = NULL;
+        for (;;) {
+            pthread_mutex_lock(&b->mu);
+            int s = b->stop;
+            pthread_mutex_unlock(&b->mu);
+            if (s || (why = job_step(b, c))) break;
+        }
+        if (why) set_down(b, &b->job_up, "job consumer", why);
+        redisFree(c);
+        if (!why) break;
+    }
+    return NULL;
+}
+
 #endif /* CPE_HAVE_HIREDIS */
+
+int cpe_bus_consume(cpe_bus_t *b, const char *stream, const char *group, const char *consumer,
+                    int64_t reclaim_ms, cpe_bus_job_fn fn, void *ctx, cpe_diag_t *d)
+{
+    if (b->job_started) return cpe_diag_set(d, CPE_EEXISTS, "the bus consumes a stream already");
+    if (strlen(stream) >= sizeof b->stream || strlen(group) >= sizeof b->group ||
+        strlen(consumer) >= sizeof b->consumer || strchr(consumer, ' ') || strchr(group, ' '))
+        return cpe_diag_set(d, CPE_EINVAL, "stream, group or consumer name too long or spaced");
+    snprintf(b->stream, sizeof b->stream, "%s", stream);
+    snprintf(b->group, sizeof b->group, "%s", group);
+    snprintf(b->consumer, sizeof b->consumer, "%s", consumer);
+    b->reclaim_ms = reclaim_ms;
+    b->job = fn;
+    b->job_ctx = ctx;
+#ifdef CPE_HAVE_HIREDIS
+    b->job_started = pthread_create(&b->job_th, NULL, job_run, b) == 0;
+#endif
+    return b->job_started ? 0 : cpe_diag_set(d, CPE_EINTERNAL, "cannot start the consumer thread");
+}
 
 void cpe_bus_close(cpe_bus_t *b)
 {
@@ -290,6 +403,7 @@ void cpe_bus_close(cpe_bus_t *b)
     pthread_mutex_unlock(&b->mu);
     if (b->pub_started) pthread_join(b->pub_th, NULL);
     if (b->sub_started) pthread_join(b->sub_th, NULL);
+    if (b->job_started) pthread_join(b->job_th, NULL);
     free_list(b->head);
     pthread_cond_destroy(&b->cv);
     pthread_mutex_destroy(&b->mu);
