@@ -54,6 +54,7 @@ typedef struct cpe_api_config {
     int retrain_missing_s; /* CPE_RETRAIN_MISSING_S, 30: first try for symbols without a model */
     int models_keep;       /* CPE_MODELS_KEEP, 14: versions kept per symbol after a retrain */
     char bus[256];         /* CPE_BUS, "": redis://HOST:PORT shares the live stream (cpe/bus.h) */
+    char role[16];         /* CPE_ROLE: all | ingest | api | worker (docs/SCALE_OUT.md) */
 } cpe_api_config_t;
 
 typedef struct cpe_api_setting {
@@ -77,6 +78,10 @@ int cpe_api_config_parse(cpe_api_config_t *c, const char *name, const char *text
                          cpe_diag_t *d);
 /* Every set CPE_* environment variable of the settings table. */
 int cpe_api_config_load_env(cpe_api_config_t *c, cpe_diag_t *d);
+/* After every source of settings: what the role implies. ingest, api and worker need a bus
+ * (CPE_EINVAL otherwise); api and worker serve the store as it is (source store, no
+ * retraining); ingest needs a source other than store. */
+int cpe_api_config_resolve_role(cpe_api_config_t *c, cpe_diag_t *d);
 
 /* Run the server until *stop becomes non-zero (a signal handler sets it). Returns 0 after
  * a clean shutdown or a negative code (port in use, store unopenable) with d set.

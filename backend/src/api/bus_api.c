@@ -68,7 +68,9 @@ void cpe_api_bus_publish(cpe_api_t *api, const cpe_wsmsg_t *m)
 {
     struct cpe_apibus *ab = api->bus;
     const char *kind = ab ? kind_name(m->channel) : NULL;
-    if (!kind) return;
+    /* market flags of a node without a pipeline of its own describe the store, not a feed
+     * (api->source is the service thread's, where market messages are made) */
+    if (!kind || (m->channel == WS_CH_MARKET && !strcmp(api->source, "store"))) return;
     char ch[CPE_BUS_CHANNEL_MAX];
     snprintf(ch, sizeof ch, "cpe:ws:%s:%s", kind, m->asset[0] ? m->asset : "-");
     size_t cap = HEADER_MAX + m->len;
@@ -189,18 +191,24 @@ int cpe_api_bus_start(cpe_api_t *api, cpe_diag_t *d)
     node_id(ab->node);
     pthread_mutex_init(&ab->mu, NULL);
     api->bus = ab; /* before the subscriber can call on_recv */
-    int rc = cpe_bus_open(api->cfg.bus, "cpe:ws:*", on_recv, api, &ab->bus, d);
+    /* a worker fans nothing out; an ingest node publishes and sees its own stream locally */
+    const char *role = api->cfg.role;
+    int subscribe = strcmp(role, "worker") && strcmp(role, "ingest");
+    int rc = cpe_bus_open(api->cfg.bus, subscribe ? "cpe:ws:*" : NULL, on_recv, api, &ab->bus, d);
     if (rc) {
         pthread_mutex_destroy(&ab->mu);
         free(ab);
         api->bus = NULL;
         return rc;
     }
-    if ((rc = cpe_jobs_bus_start(api, ab->bus, ab->node, d))) {
+    int consume = !strcmp(role, "all") || !strcmp(role, "worker");
+    if (consume && (rc = cpe_jobs_bus_start(api, ab->bus, ab->node, d))) {
         cpe_api_bus_stop(api);
         return rc;
     }
-    cpe_info("serve: bus %s, node %s", api->cfg.bus, ab->node);
+    cpe_info("serve: bus %s, node %s, role %s%s%s", api->cfg.bus, ab->node, role,
+             subscribe ? ", fans out other nodes' stream" : "",
+             consume ? ", runs backtest jobs" : "");
     return 0;
 }
 

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# test_bus_redis.sh — two `cpe serve` nodes on one SQLite store share the live stream
-# through a throwaway redis-server (backend/tests/redis_tmp.sh; docs/SCALE_OUT.md):
-#   1. node A (--source simulate --bus) publishes; a WebSocket client on node B
-#      (--source store --bus, no pipeline of its own) receives the same closed candles and
-#      predictions as a client on A, in the same order, with none missing in between;
-#   2. Redis is killed: both nodes keep answering HTTP from the database;
-#   3. Redis is started again on its port: both reconnect and B's clients get the stream again;
-#   4. a backtest POSTed to A goes through the job stream, runs on a node's consumer and
-#      its result is read from B (the record is in the store).
-# Needs $CPE_BIN built with hiredis, and redis-server. Takes about 60 s.
+# test_bus_redis.sh — three `cpe serve` nodes on one SQLite store and a throwaway
+# redis-server (backend/tests/redis_tmp.sh; docs/SCALE_OUT.md): A --role ingest (simulator),
+# B --role api, C --role worker.
+#   0. a role other than all needs a bus;
+#   1. A publishes; a WebSocket client on B (no pipeline of its own) receives the same
+#      closed candles and predictions as a client on A, in the same order, none missing;
+#   2. Redis is killed: every node keeps answering HTTP from the database;
+#   3. Redis is started again on its port: the nodes reconnect and B gets the stream again;
+#   4. a backtest POSTed to A goes through the job stream, runs on the worker C only and
+#      its record is read from B (the record is in the store).
+# Needs $CPE_BIN built with hiredis, and redis-server. Takes about 45 s.
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$(dirname "$0")/lib.sh" # $tmp, $pids, ok / bad / check
 trap 'bash "$here/redis_tmp.sh" stop "$tmp/redis"; cleanup' EXIT
@@ -32,10 +33,18 @@ start_node() {
   done
   echo "node $name did not start:"; cat "$tmp/$name.err"; exit 1
 }
-CPE_LIVE_MINUTE_MS=1000 CPE_LIVE_TICK_MS=100 start_node a --source simulate
+echo "-- 0: roles"
+"$CPE_BIN" serve --port 0 --role api >"$tmp/norole.out" 2>&1
+check "--role api without a bus is refused, saying why" \
+  bash -c "[ $? = 2 ] && grep -q 'needs a bus' $tmp/norole.out"
+CPE_LIVE_MINUTE_MS=1000 CPE_LIVE_TICK_MS=100 start_node a --role ingest --source simulate
 A=127.0.0.1:$port
-start_node b --source store
+start_node b --role api
 B=127.0.0.1:$port
+start_node c --role worker
+C=127.0.0.1:$port
+check "api and worker nodes serve the store, without a pipeline" \
+  bash -c "grep -q 'data source: store' $tmp/b.err && grep -q 'data source: store' $tmp/c.err"
 
 SUB_C='{"op":"subscribe","channel":"candles","asset":"BTC","interval":"1m"}'
 SUB_P='{"op":"subscribe","channel":"predictions","asset":"BTC"}'
@@ -72,25 +81,25 @@ PY
 check "B's closed candles and predictions are A's, in order, none missing" \
   python3 "$tmp/same.py" "$tmp/wa" "$tmp/wb"
 
-echo "-- 2: Redis killed: both nodes keep answering from the database"
+echo "-- 2: Redis killed: every node keeps answering from the database"
 bash "$here/redis_tmp.sh" kill "$tmp/redis"
 sleep 1.5
-for n in A B; do
+for n in A B C; do
   h=${!n}
   check "node $n /health is 200 without Redis" \
     bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://$h/health)\" = 200 ]"
   check "node $n /market-data is 200 without Redis" \
     bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' 'http://$h/market-data?asset=BTC&interval=1m&limit=50')\" = 200 ]"
 done
-check "both nodes said they lost Redis" \
-  bash -c "grep -q 'bus: subscriber lost' $tmp/a.err && grep -q 'bus: subscriber lost' $tmp/b.err"
+check "the nodes said they lost Redis" \
+  bash -c "grep -q 'bus: publisher lost' $tmp/a.err && grep -q 'bus: subscriber lost' $tmp/b.err && grep -q 'bus: job consumer lost' $tmp/c.err"
 
 echo "-- 3: Redis back on its port: the stream resumes on B"
 bash "$here/redis_tmp.sh" start "$tmp/redis" >/dev/null || bad "redis-server restart"
 check "a client on B gets closed candles again within 15 s" \
   bash -c "'$CPE_BIN' stream --url ws://$B/ws --send '$SUB_C' --count 3 --match '\"closed\":true' --timeout-ms 15000 >/dev/null 2>&1"
-check "both nodes reconnected" \
-  bash -c "[ \$(grep -c 'bus: subscriber connected' $tmp/a.err) -ge 2 ] && [ \$(grep -c 'bus: publisher connected' $tmp/a.err) -ge 2 ]  && [ \$(grep -c 'bus: subscriber connected' $tmp/b.err) -ge 2 ]"
+check "the nodes reconnected" \
+  bash -c "[ \$(grep -c 'bus: publisher connected' $tmp/a.err) -ge 2 ] && [ \$(grep -c 'bus: subscriber connected' $tmp/b.err) -ge 2 ] && [ \$(grep -c 'bus: job consumer connected' $tmp/c.err) -ge 2 ]"
 
 echo "-- 4: a backtest POSTed to A is answered by GET on B"
 # over the minutes of step 1: far too short for walk-forward folds (21 days of history),
@@ -113,8 +122,8 @@ for _ in $(seq 600); do
 done
 check "GET /backtest/{id} on B: the run's record ($(head -c 300 "$tmp/job.json"))" \
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["job_id"]==sys.argv[2] and d["status"]=="failed" and d["run_ms"]>=0 and "walk-forward" in d["error"]["message"] else 1)' "$tmp/job.json" "$id"
-check "exactly one node ran it from the stream" \
-  bash -c "[ \$(cat $tmp/a.err $tmp/b.err | grep -c 'backtest $id (stream entry [0-9-]*): failed') = 1 ]"
+check "the worker C ran it from the stream, and no other node" \
+  bash -c "[ \$(cat $tmp/a.err $tmp/b.err $tmp/c.err | grep -c 'backtest $id (stream entry [0-9-]*): failed') = 1 ] && grep -q 'backtest $id (stream entry' $tmp/c.err"
 check "GET of an unknown job on B is 404" \
   bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://$B/backtest/bt-none-1)\" = 404 ]"
 
