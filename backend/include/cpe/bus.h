@@ -17,8 +17,9 @@
  * entry like a message (same queue, same order), and cpe_bus_consume() starts a third
  * thread that reads the group with XREADGROUP, first reclaiming with XAUTOCLAIM an entry
  * that another consumer took and left unacknowledged for reclaim_ms (its worker died),
- * runs the handler on that thread and XACKs the entry when the handler returns. An entry
- * is therefore run at least once: a handler must be safe to run twice.
+ * runs the handler on that thread and XACKs the entry when the handler returns 0 (non-zero:
+ * left pending, for a reclaim). An entry is therefore run at least once: a handler must be
+ * safe to run twice.
  *
  * Without hiredis at build time cpe_bus_open() refuses with CPE_EUNSUPPORTED.
  */
@@ -62,8 +63,9 @@ int cpe_bus_publish(cpe_bus_t *b, const char *channel, const void *payload, size
 /* Queue XADD stream * job payload (any thread; copies). Errors as cpe_bus_publish. */
 int cpe_bus_xadd(cpe_bus_t *b, const char *stream, const void *payload, size_t len);
 
-/* On the consumer thread: one stream entry (id "1712-0"), payload[len] == 0. */
-typedef void (*cpe_bus_job_fn)(void *ctx, const char *id, const char *payload, size_t len);
+/* On the consumer thread: one stream entry (id "1712-0"), payload[len] == 0. Returns 0 to
+ * acknowledge it, non-zero to leave it pending (e.g. stopped halfway). */
+typedef int (*cpe_bus_job_fn)(void *ctx, const char *id, const char *payload, size_t len);
 
 /* Start consuming stream as consumer of group (created at the stream's start when
  * missing). Once per bus; CPE_EINVAL for long names, CPE_EEXISTS when already consuming. */

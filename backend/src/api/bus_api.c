@@ -18,6 +18,7 @@
 #include "cpe/log.h"
 
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,8 @@ struct cpe_apibus {
     peer_t peers[PEERS_MAX]; /* the subscriber thread's */
     int npeers;
     uint64_t gaps, dups;
-    uint64_t jobs; /* job ids made (mu) */
+    uint64_t jobs;     /* job ids made (mu) */
+    atomic_int cancel; /* set at stop: a running stream backtest ends (jobs_bus.c) */
 };
 
 static const struct {
@@ -93,6 +95,11 @@ void cpe_api_bus_job_id(cpe_api_t *api, char *out, size_t cap)
     uint64_t n = ++ab->jobs;
     pthread_mutex_unlock(&ab->mu);
     snprintf(out, cap, "bt-%s-%" PRIx64, ab->node, n);
+}
+
+const atomic_int *cpe_api_bus_cancel(cpe_api_t *api)
+{
+    return &api->bus->cancel;
 }
 
 int cpe_api_bus_xadd(cpe_api_t *api, const char *stream, const char *payload, size_t len)
@@ -216,7 +223,8 @@ void cpe_api_bus_stop(cpe_api_t *api)
 {
     struct cpe_apibus *ab = api->bus;
     if (!ab) return;
-    cpe_bus_close(ab->bus); /* joins the subscriber: on_recv is done */
+    atomic_store(&ab->cancel, 1);
+    cpe_bus_close(ab->bus); /* joins the subscriber and the consumer: on_recv is done */
     if (ab->gaps || ab->dups)
         cpe_info("bus: %" PRIu64 " message(s) missed, %" PRIu64 " duplicate(s) dropped", ab->gaps,
                  ab->dups);

@@ -12,6 +12,8 @@
  *                          reclaimed and run again (a backtest is deterministic, so a second
  *                          run writes the same result)
  *   GET (service thread)   the record from the store: any node answers for any job
+ *   shutdown               a running job is cancelled between folds; its record goes back to
+ *                          "queued" and its entry stays pending for a reclaim
  *
  * Neither progress on the WebSocket "jobs" channel nor DELETE (cancel) exist on this path.
  */
@@ -73,7 +75,7 @@ static int write_record(cpe_store_t *st, const char *id, const char *status, int
 }
 
 /* Run one job (the consumer thread). */
-static void run_entry(void *ctx, const char *entry, const char *payload, size_t len)
+static int run_entry(void *ctx, const char *entry, const char *payload, size_t len)
 {
     cpe_api_t *api = ctx;
     json_t *j = json_loadb(payload, len, 0, NULL);
@@ -85,7 +87,7 @@ static void run_entry(void *ctx, const char *entry, const char *payload, size_t 
     if (!id || !what || cpe_store_open(api->cfg.db, &st, &d)) {
         cpe_warn("backtest job entry %s: %s", entry, id && what ? d.msg : "malformed entry");
         json_decref(j);
-        return;
+        return 0; /* nothing any node could do with it */
     }
     int64_t queued = json_integer_value(json_object_get(j, "queued_ms")), t0 = cpe_now_ms();
     write_record(st, id, "running", queued, t0, -1, NULL, NULL);
@@ -94,10 +96,18 @@ static void run_entry(void *ctx, const char *entry, const char *payload, size_t 
     int rc = strat ? cpe_bt_config_json(&cfg, strat, strlen(strat), &d) : 0;
     cpe_wfc_opts_t wo;
     cpe_wfc_opts_default(&wo);
+    wo.cancel = cpe_api_bus_cancel(api); /* this node stops: leave the entry to another */
     cpe_bt_result_t r = {0};
     if (!rc)
         rc = cpe_bt_run_store_wf(st, what, json_integer_value(json_object_get(j, "from")),
                                  json_integer_value(json_object_get(j, "to")), &cfg, &wo, &r, &d);
+    if (rc == CPE_ECANCELED) {
+        write_record(st, id, "queued", queued, 0, -1, NULL, NULL);
+        cpe_info("backtest %s: stopped by shutdown, left in the stream for another node", id);
+        cpe_store_close(st);
+        json_decref(j);
+        return 1;
+    }
     cpe_buf_t b;
     cpe_buf_init(&b, RECORD_MAX / 2);
     if (!rc && (rc = cpe_bt_result_json(&r, &b))) cpe_diag_set(&d, rc, "the result is too large");
@@ -111,6 +121,7 @@ static void run_entry(void *ctx, const char *entry, const char *payload, size_t 
     cpe_bt_result_free(&r);
     cpe_store_close(st);
     json_decref(j);
+    return 0;
 }
 
 int cpe_jobs_bus_start(cpe_api_t *api, cpe_bus_t *bus, const char *node, cpe_diag_t *d)

@@ -34,6 +34,7 @@
 
 #include <libwebsockets.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 /* A WebSocket message shared by every client it is queued for (refcounted), with LWS_PRE
  * bytes of headroom before the payload. */
@@ -160,6 +161,8 @@ void cpe_api_bus_publish(cpe_api_t *api, const cpe_wsmsg_t *m);
 /* A job id unique across nodes ("bt-<node>-<n>"); queue an XADD on the bus. */
 void cpe_api_bus_job_id(cpe_api_t *api, char *out, size_t cap);
 int cpe_api_bus_xadd(cpe_api_t *api, const char *stream, const char *payload, size_t len);
+/* Set when the bus stops (a stream job's cancel flag). */
+const atomic_int *cpe_api_bus_cancel(cpe_api_t *api);
 
 /* calibration.c */
 int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp);

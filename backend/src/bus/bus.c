@@ -336,7 +336,10 @@ static const char *job_step(cpe_bus_t *b, redisContext *c)
     }
     if (e) {
         const redisReply *v = e->element[1]->element[1];
-        b->job(b->job_ctx, e->element[0]->str, v->str, v->len);
+        if (b->job(b->job_ctx, e->element[0]->str, v->str, v->len)) {
+            freeReplyObject(r); /* pending: a consumer reclaims it after reclaim_ms */
+            return NULL;
+        }
         redisReply *a = redisCommand(c, "XACK %s %s %s", b->stream, b->group, e->element[0]->str);
         freeReplyObject(r);
         if (!a) return c->errstr;
