@@ -100,6 +100,7 @@ put("api_json_body", json.dumps({k: 1 for k in keys}))
 env = open(os.path.join(repo, ".env.example")).read()
 put("api_config", env)
 put("api_config", 'export CPE_PORT="0"\nport=8001\n# c\n\nCPE_RETRAIN_AT=23:59\nCPE_SYMBOLS=\'BTCUSDT\'\n')
+put("api_config", "CPE_BUS=redis://127.0.0.1:6390\nrole=worker\nbus=redis://cache\nCPE_BUS=redis://u:p@h:0\n")
 for line in env.splitlines():
     if line and not line.startswith("#"):
         put("api_config", line + "\n")

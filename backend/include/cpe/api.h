@@ -56,6 +56,8 @@ typedef struct cpe_api_config {
     char tls_cert[512];    /* CPE_TLS_CERT, "": PEM certificate; with tls_key: HTTPS + WSS */
     char tls_key[512];     /* CPE_TLS_KEY, "": its PEM private key (api/tls.h) */
     int tls_min_12;        /* CPE_TLS_MIN, "1.3": 1 when "1.2" allows TLS 1.2 too */
+    char bus[256];         /* CPE_BUS, "": redis://HOST:PORT shares the live stream (cpe/bus.h) */
+    char role[16];         /* CPE_ROLE: all | ingest | api | worker (docs/SCALE_OUT.md) */
 } cpe_api_config_t;
 
 typedef struct cpe_api_setting {
@@ -79,6 +81,10 @@ int cpe_api_config_parse(cpe_api_config_t *c, const char *name, const char *text
                          cpe_diag_t *d);
 /* Every set CPE_* environment variable of the settings table. */
 int cpe_api_config_load_env(cpe_api_config_t *c, cpe_diag_t *d);
+/* After every source of settings: what the role implies. ingest, api and worker need a bus
+ * (CPE_EINVAL otherwise); api and worker serve the store as it is (source store, no
+ * retraining); ingest needs a source other than store. */
+int cpe_api_config_resolve_role(cpe_api_config_t *c, cpe_diag_t *d);
 
 /* Run the server until *stop becomes non-zero (a signal handler sets it). Returns 0 after
  * a clean shutdown or a negative code (port in use, store unopenable) with d set.

@@ -1,5 +1,6 @@
 /* config.c — the server settings table, defaults, env and config-file loading (api.h). */
 #include "cpe/api.h"
+#include "cpe/bus.h"
 #include "cpe/num.h"
 #include "cpe/universe.h"
 
@@ -56,6 +57,13 @@ const cpe_api_setting_t cpe_api_settings[] = {
      "PEM certificate (chain) file; with CPE_TLS_KEY the port serves HTTPS and WSS only"},
     {"CPE_TLS_KEY", "", "PEM private key of CPE_TLS_CERT (keep it readable by the server only)"},
     {"CPE_TLS_MIN", "1.3", "lowest TLS version accepted: 1.3, or 1.2 for older clients"},
+    {"CPE_BUS", "",
+     "redis://HOST:PORT: publish the live stream to Redis and fan out what other nodes publish "
+     "to this node's WebSocket clients (docs/SCALE_OUT.md); empty: no bus"},
+    {"CPE_ROLE", "all",
+     "all | ingest | api | worker: what this node does (ingest: live pipeline, predictions, "
+     "retraining, publishing; api: HTTP + WebSocket from the store and the bus; worker: "
+     "backtest jobs from the bus); all but 'all' need CPE_BUS"},
     {NULL, NULL, NULL},
 };
 
@@ -170,6 +178,18 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
         c->tls_min_12 = !strcmp(v, "1.2");
         return 0;
     }
+    if (!strcmp(key, "CPE_BUS")) {
+        char host[256];
+        int port, rc;
+        if (*v && (rc = cpe_bus_parse_url(v, host, sizeof host, &port, d))) return rc;
+        return set_str(c->bus, sizeof c->bus, key, v, d);
+    }
+    if (!strcmp(key, "CPE_ROLE")) {
+        if (strcmp(v, "all") && strcmp(v, "ingest") && strcmp(v, "api") && strcmp(v, "worker"))
+            return cpe_diag_set(d, CPE_EINVAL,
+                                "setting CPE_ROLE (%s) must be all, ingest, api or worker", v);
+        return set_str(c->role, sizeof c->role, key, v, d);
+    }
     return cpe_diag_set(d, CPE_EINVAL, "unknown setting %s (see .env.example)", key);
 }
 
@@ -241,5 +261,22 @@ int cpe_api_config_load_env(cpe_api_config_t *c, cpe_diag_t *d)
         int rc = cpe_api_config_set(c, s->env, v, d);
         if (rc) return cpe_diag_prefix(d, "environment: ");
     }
+    return 0;
+}
+
+int cpe_api_config_resolve_role(cpe_api_config_t *c, cpe_diag_t *d)
+{
+    if (!strcmp(c->role, "all")) return 0;
+    if (!c->bus[0])
+        return cpe_diag_set(d, CPE_EINVAL, "--role %s needs a bus (--bus redis://HOST:PORT)",
+                            c->role);
+    if (!strcmp(c->role, "ingest")) {
+        if (!strcmp(c->source, "store"))
+            return cpe_diag_set(d, CPE_EINVAL,
+                                "--role ingest needs a live source (auto, live or simulate)");
+        return 0;
+    }
+    snprintf(c->source, sizeof c->source, "store"); /* api, worker: no pipeline of their own */
+    c->retrain = 0;
     return 0;
 }

@@ -294,6 +294,7 @@ int cpe_route_backtest_post(cpe_req_t *req, cpe_resp_t *resp)
     if (cpe_api_kline_series(api, symbol, instr, &simulated, &last))
         return cpe_resp_error(resp, 404, "NO_DATA", "asset", asset, 0, "no price data for %s",
                               asset);
+    if (api->bus) return cpe_jobs_bus_post(req, resp, instr, from, to);
     cpe_jobs_t *j = api->jobs;
     pthread_mutex_lock(&j->mu);
     job_t *jb = take_slot(j);
@@ -315,6 +316,11 @@ int cpe_route_backtest_post(cpe_req_t *req, cpe_resp_t *resp)
     memcpy(id, jb->id, sizeof id);
     pthread_cond_signal(&j->cv);
     pthread_mutex_unlock(&j->mu);
+    return cpe_jobs_accepted(resp, id, instr);
+}
+
+int cpe_jobs_accepted(cpe_resp_t *resp, const char *id, const char *instr)
+{
     resp->status = 202;
     cpe_jw_t w;
     cpe_jw_init(&w, &resp->body);
@@ -366,6 +372,7 @@ int cpe_route_backtest_delete(cpe_req_t *req, cpe_resp_t *resp)
 
 int cpe_route_backtest_get(cpe_req_t *req, cpe_resp_t *resp)
 {
+    if (req->api->bus) return cpe_jobs_bus_get(req, resp); /* any node's job (jobs_bus.c) */
     cpe_jobs_t *j = req->api->jobs;
     job_t *jb = find_job(req, resp);
     if (!jb) return 0;

@@ -49,5 +49,6 @@ void cpe_api_live_sink(void *ctx, const cpe_live_event_t *ev)
         }
     }
     cpe_buf_free(&b);
+    if (m) cpe_api_bus_publish(api, m);
     if (m) cpe_api_inbox_push(api, m);
 }

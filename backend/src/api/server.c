@@ -104,6 +104,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     lc.pred_paths = cfg->pred_paths;
     lc.sink = cpe_api_live_sink;
     lc.sink_ctx = api;
+    if ((rc = cpe_api_bus_start(api, d))) goto out;
     if ((rc = cpe_live_start(&lc, &api->live, d))) goto out;
     cpe_live_status_t ls;
     cpe_live_get_status(api->live, &ls);
@@ -160,6 +161,7 @@ out:
     cpe_calcache_stop(api->calcache);
     cpe_live_stop(api->live);
     cpe_jobs_free(api->jobs);
+    cpe_api_bus_stop(api);
     cpe_api_inbox_drain(api); /* frees what is left (no clients) */
     cpe_store_close(api->store);
     cpe_ratelimit_free(&api->rl);

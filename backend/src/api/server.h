@@ -18,6 +18,8 @@
  *   runs.c     GET /backtests: the saved runs
  *   retrain.c  the retraining schedule on its own thread (retrain.h)
  *   calibration.c  GET /calibration; calcache.c the coverage for /health and /metrics
+ *   bus_api.c  --bus: the live stream to and from Redis (cpe/bus.h)
+ *   jobs_bus.c --bus: POST /backtest jobs through a Redis Stream, records in the store
  *
  * Everything here is touched by the service thread only, except `mu`/`inbox` (any thread
  * appends, the service thread drains) and what jobs.c locks itself.
@@ -39,6 +41,7 @@
 
 #include <libwebsockets.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 /* A WebSocket message shared by every client it is queued for (refcounted), with LWS_PRE
  * bytes of headroom before the payload. */
@@ -85,6 +88,7 @@ typedef struct kline_cache {
 } kline_cache_t;
 
 struct ws_client;
+struct cpe_bus;
 
 typedef struct cpe_api {
     cpe_api_config_t cfg;
@@ -114,6 +118,7 @@ typedef struct cpe_api {
     kline_cache_t klines[KLINE_CACHE];    /* service thread only */
     int stale[CPE_ASSETS_MAX]; /* last market stale flag per asset (for "market" pushes) */
     struct cpe_jobs *jobs;
+    struct cpe_apibus *bus;      /* --bus: the Redis bus (bus_api.c); NULL without one */
     struct cpe_retrain *retrain; /* NULL when CPE_RETRAIN=0 */
     cpe_calcache_t *calcache;    /* the cone's coverage for /health, /metrics (calcache.h) */
     volatile sig_atomic_t *stop;
@@ -163,6 +168,17 @@ double cpe_api_basis_out(double basis);
 
 /* health.c: GET /health */
 int cpe_route_health(cpe_req_t *req, cpe_resp_t *resp);
+/* bus_api.c: start (nothing without cfg.bus) and stop the bus; publish one broadcast of
+ * this node's live pipeline (candles, predictions, market; other channels are ignored).
+ * Any thread. */
+int cpe_api_bus_start(cpe_api_t *api, cpe_diag_t *d);
+void cpe_api_bus_stop(cpe_api_t *api);
+void cpe_api_bus_publish(cpe_api_t *api, const cpe_wsmsg_t *m);
+/* A job id unique across nodes ("bt-<node>-<n>"); queue an XADD on the bus. */
+void cpe_api_bus_job_id(cpe_api_t *api, char *out, size_t cap);
+int cpe_api_bus_xadd(cpe_api_t *api, const char *stream, const char *payload, size_t len);
+/* Set when the bus stops (a stream job's cancel flag). */
+const atomic_int *cpe_api_bus_cancel(cpe_api_t *api);
 
 /* calibration.c */
 int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp);
@@ -191,5 +207,12 @@ int cpe_route_backtest_delete(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_backtests_list(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_backtests_get(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_backtest_options(cpe_req_t *req, cpe_resp_t *resp);
+/* 202 {"job_id","status":"queued","instrument"} (jobs.c; jobs_bus.c answers the same) */
+int cpe_jobs_accepted(cpe_resp_t *resp, const char *id, const char *instr);
+/* jobs_bus.c: the same jobs through the bus's stream, records in the store (--bus) */
+int cpe_jobs_bus_start(cpe_api_t *api, struct cpe_bus *bus, const char *node, cpe_diag_t *d);
+int cpe_jobs_bus_post(cpe_req_t *req, cpe_resp_t *resp, const char *instr, int64_t from,
+                      int64_t to);
+int cpe_jobs_bus_get(cpe_req_t *req, cpe_resp_t *resp);
 
 #endif

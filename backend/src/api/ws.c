@@ -507,6 +507,7 @@ static void housekeeping(lws_sorted_usec_list_t *sul)
                          as->asset, api->source, sim ? "true" : "false", stale ? "true" : "false",
                          (long long)last, (long long)(now - last - CPE_MS_PER_MIN));
         cpe_wsmsg_t *m = cpe_wsmsg_new(WS_CH_MARKET, as->asset, "", 0, j, (size_t)n);
+        if (m) cpe_api_bus_publish(api, m);
         if (m) {
             cpe_ws_broadcast(api, m);
             cpe_wsmsg_unref(m);

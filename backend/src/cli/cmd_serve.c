@@ -23,9 +23,9 @@ static void on_signal(int sig)
 
 static int run_serve(cpe_args_t *a)
 {
-    static const char *const known[] = {"port",       "host",    "source", "static",   "config",
-                                        "make-token", "ttl-s",   "models", "settings", "tls-cert",
-                                        "tls-key",    "tls-min", NULL};
+    static const char *const known[] = {"port",     "host",     "source",  "static", "config",
+                                        "make-token", "ttl-s", "models",  "settings", "tls-cert",
+                                        "tls-key",  "tls-min",  "bus",     "role",   NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     if (cpe_arg_flag(a, "settings")) { /* every setting with its default: .env.example */
@@ -62,10 +62,10 @@ static int run_serve(cpe_args_t *a)
     if (cpe_api_config_load_env(&c, &d)) return cpe_cli_fail(a, 2, "%s", d.msg);
     static const struct {
         const char *opt, *key;
-    } flags[] = {{"port", "CPE_PORT"},       {"host", "CPE_HOST"},
-                 {"source", "CPE_SOURCE"},   {"static", "CPE_STATIC_DIR"},
-                 {"models", "CPE_MODELS"},   {"tls-cert", "CPE_TLS_CERT"},
-                 {"tls-key", "CPE_TLS_KEY"}, {"tls-min", "CPE_TLS_MIN"}};
+    } flags[] = {{"port", "CPE_PORT"},         {"host", "CPE_HOST"},       {"source", "CPE_SOURCE"},
+                 {"static", "CPE_STATIC_DIR"}, {"models", "CPE_MODELS"},   {"tls-cert", "CPE_TLS_CERT"},
+                 {"tls-key", "CPE_TLS_KEY"},   {"tls-min", "CPE_TLS_MIN"}, {"bus", "CPE_BUS"},
+                 {"role", "CPE_ROLE"}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         const char *v = cpe_arg_str(a, flags[i].opt);
         if (v && cpe_api_config_set(&c, flags[i].key, v, &d))
@@ -74,6 +74,7 @@ static int run_serve(cpe_args_t *a)
     /* --db (global) wins over CPE_DB and the config file */
     if (cpe_arg_str(a, "db") && cpe_api_config_set(&c, "CPE_DB", a->db, &d))
         return cpe_cli_fail(a, 2, "%s", d.msg);
+    if (cpe_api_config_resolve_role(&c, &d)) return cpe_cli_fail(a, 2, "%s", d.msg);
     const char *sub = cpe_arg_str(a, "make-token");
     if (sub) { /* an admin helper: a token the running server will accept */
         long ttl;

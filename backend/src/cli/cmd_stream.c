@@ -29,8 +29,8 @@ static int parse_url(const char *url, char *host, size_t hcap, int *port, char *
 
 static int run_stream(cpe_args_t *a)
 {
-    static const char *const known[] = {"url",      "send",   "count", "timeout-ms",
-                                        "stall-ms", "rcvbuf", "match", NULL};
+    static const char *const known[] = {"url",    "send",  "count", "timeout-ms", "stall-ms",
+                                        "rcvbuf", "match", "stamp", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     const char *url = cpe_arg_str(a, "url");
@@ -43,6 +43,7 @@ static int run_stream(cpe_args_t *a)
         cpe_arg_int(a, "stall-ms", 0, &stall_ms) || cpe_arg_int(a, "rcvbuf", 0, &rcvbuf))
         return 2;
     const char *match = cpe_arg_str(a, "match");
+    int stamp = cpe_arg_flag(a, "stamp");
     char err[256];
     int fd = cpe_wsc_connect(host, port, path, (int)rcvbuf, err, sizeof err);
     if (fd < 0) return cpe_cli_fail(a, 1, "%s", err);
@@ -75,6 +76,7 @@ static int run_stream(cpe_args_t *a)
             }
             if (op == 0x9) continue; /* lws answers its own pings; ignore */
             if (op != 0x1) continue;
+            if (stamp) printf("%lld ", (long long)cpe_now_ms()); /* arrival, wall clock ms */
             printf("%.*s\n", (int)n, (const char *)pl);
             fflush(stdout);
             if (!match || memmem(pl, n, match, strlen(match))) seen++;
@@ -114,12 +116,13 @@ done:
 const cpe_command_t cpe_cmddef_stream = {
     "stream", "print the WebSocket messages of a running cpe serve",
     "usage: cpe stream --url ws://HOST:PORT/ws [--send JSON]... [--count N [--match TEXT]]\n"
-    "                  [--timeout-ms 10000] [--stall-ms MS] [--rcvbuf BYTES]\n"
+    "                  [--timeout-ms 10000] [--stall-ms MS] [--rcvbuf BYTES] [--stamp]\n"
     "  Sends each --send message once connected, prints every text message on its own line\n"
     "  and exits 0 after N messages (containing TEXT, when --match is given); 1 when the\n"
     "  server closes, on a protocol error, or when the timeout passes first (without\n"
     "  --count: watches until the timeout and exits 0).\n"
     "  --stall-ms / --rcvbuf make a deliberately slow reader (backpressure tests).\n"
+    "  --stamp starts each line with its arrival time (wall clock, ms) and a space.\n"
     "  Example: cpe stream --url ws://127.0.0.1:8000/ws \\\n"
     "             --send "
     "'{\"op\":\"subscribe\",\"channel\":\"candles\",\"asset\":\"BTC\",\"interval\":\"1m\"}'",

@@ -1,0 +1,234 @@
+/*
+ * bus_api.c — the server's side of the Redis bus (cpe/bus.h, docs/SCALE_OUT.md).
+ *
+ * Publishing: every candle, prediction and market (stale flag) message this node's live
+ * pipeline broadcasts is also published on channel "cpe:ws:<kind>:<asset>", with a header
+ * line "<node> <seq> <kind> <asset> <interval|-> <collapsible>" before the JSON the
+ * WebSocket clients get. seq counts this node's messages (1, 2, ...) and is taken under the
+ * same lock that queues the message, so the bus carries them in seq order.
+ *
+ * Receiving: a message from another node becomes the same WebSocket message here and goes
+ * through the inbox, the path the local pipeline uses, so the clients of every node see the
+ * same stream in the same order. A node ignores its own messages, drops a seq it has
+ * already had from that node (a resend after a reconnect) and counts and logs a jump (what
+ * was lost while Redis was away: the database has those bars, a client replays them).
+ */
+#include "api/server.h"
+#include "cpe/bus.h"
+#include "cpe/log.h"
+
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PEERS_MAX 32
+#define HEADER_MAX 256
+
+typedef struct peer {
+    char node[17];
+    uint64_t last;
+} peer_t;
+
+struct cpe_apibus {
+    cpe_bus_t *bus;
+    char node[17];
+    pthread_mutex_t mu; /* seq and the queue order */
+    uint64_t seq;
+    peer_t peers[PEERS_MAX]; /* the subscriber thread's */
+    int npeers;
+    uint64_t gaps, dups;
+    uint64_t jobs;     /* job ids made (mu) */
+    atomic_int cancel; /* set at stop: a running stream backtest ends (jobs_bus.c) */
+};
+
+static const struct {
+    ws_channel_t ch;
+    const char *name;
+} kinds[] = {
+    {WS_CH_CANDLES, "candles"}, {WS_CH_PREDICTIONS, "predictions"}, {WS_CH_MARKET, "market"}};
+
+static const char *kind_name(ws_channel_t ch)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (kinds[i].ch == ch) return kinds[i].name;
+    return NULL;
+}
+
+static ws_channel_t kind_channel(const char *name)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strcmp(kinds[i].name, name)) return kinds[i].ch;
+    return WS_CH_NONE;
+}
+
+void cpe_api_bus_publish(cpe_api_t *api, const cpe_wsmsg_t *m)
+{
+    struct cpe_apibus *ab = api->bus;
+    const char *kind = ab ? kind_name(m->channel) : NULL;
+    /* market flags of a node without a pipeline of its own describe the store, not a feed
+     * (api->source is the service thread's, where market messages are made) */
+    if (!kind || (m->channel == WS_CH_MARKET && !strcmp(api->source, "store"))) return;
+    char ch[CPE_BUS_CHANNEL_MAX];
+    snprintf(ch, sizeof ch, "cpe:ws:%s:%s", kind, m->asset[0] ? m->asset : "-");
+    size_t cap = HEADER_MAX + m->len;
+    char *p = malloc(cap);
+    if (!p) return;
+    pthread_mutex_lock(&ab->mu);
+    int h =
+        snprintf(p, HEADER_MAX, "%s %" PRIu64 " %s %s %s %d\n", ab->node, ++ab->seq, kind,
+                 m->asset[0] ? m->asset : "-", m->interval[0] ? m->interval : "-", m->collapsible);
+    memcpy(p + h, m->data + LWS_PRE, m->len);
+    if (cpe_bus_publish(ab->bus, ch, p, (size_t)h + m->len)) ab->seq--;
+    pthread_mutex_unlock(&ab->mu);
+    free(p);
+}
+
+void cpe_api_bus_job_id(cpe_api_t *api, char *out, size_t cap)
+{
+    struct cpe_apibus *ab = api->bus;
+    pthread_mutex_lock(&ab->mu);
+    uint64_t n = ++ab->jobs;
+    pthread_mutex_unlock(&ab->mu);
+    snprintf(out, cap, "bt-%s-%" PRIx64, ab->node, n);
+}
+
+const atomic_int *cpe_api_bus_cancel(cpe_api_t *api)
+{
+    return &api->bus->cancel;
+}
+
+int cpe_api_bus_xadd(cpe_api_t *api, const char *stream, const char *payload, size_t len)
+{
+    return cpe_bus_xadd(api->bus->bus, stream, payload, len);
+}
+
+/* 1: deliver seq from node; 0: own message or a duplicate. */
+static int peer_accept(struct cpe_apibus *ab, const char *node, uint64_t seq)
+{
+    if (!strcmp(node, ab->node)) return 0;
+    peer_t *pr = NULL;
+    for (int i = 0; i < ab->npeers && !pr; i++)
+        if (!strcmp(ab->peers[i].node, node)) pr = &ab->peers[i];
+    if (!pr) {
+        pr = &ab->peers[ab->npeers < PEERS_MAX ? ab->npeers++ : PEERS_MAX - 1];
+        snprintf(pr->node, sizeof pr->node, "%s", node);
+        pr->last = 0;
+        cpe_info("bus: receiving from node %s (from seq %" PRIu64 ")", node, seq);
+    } else if (seq <= pr->last) {
+        ab->dups++;
+        return 0;
+    } else if (seq > pr->last + 1) {
+        ab->gaps += seq - pr->last - 1;
+        cpe_warn("bus: %" PRIu64 " message(s) of node %s lost while the bus was away "
+                 "(the database has the bars; clients replay them)",
+                 seq - pr->last - 1, node);
+    }
+    pr->last = seq;
+    return 1;
+}
+
+typedef struct header {
+    char node[17], kind[16], asset[CPE_ASSET_NAME_MAX], iv[8];
+    uint64_t seq;
+    int collapsible;
+} header_t;
+
+/* The next space-separated word of [*p, end) into out (cap bytes with the NUL). */
+static int word(const char **p, const char *end, char *out, size_t cap)
+{
+    const char *s = *p, *e = s;
+    while (e < end && *e != ' ')
+        e++;
+    if (e == s || (size_t)(e - s) >= cap) return -1;
+    memcpy(out, s, (size_t)(e - s));
+    out[e - s] = 0;
+    *p = e < end ? e + 1 : e;
+    return 0;
+}
+
+static int parse_header(const char *p, const char *end, header_t *h)
+{
+    char seq[24], coll[4];
+    char *e1;
+    if (word(&p, end, h->node, sizeof h->node) || word(&p, end, seq, sizeof seq) ||
+        word(&p, end, h->kind, sizeof h->kind) || word(&p, end, h->asset, sizeof h->asset) ||
+        word(&p, end, h->iv, sizeof h->iv) || word(&p, end, coll, sizeof coll))
+        return -1;
+    h->seq = strtoull(seq, &e1, 10);
+    h->collapsible = coll[0] == '1';
+    return *e1 || h->seq == 0 ? -1 : 0;
+}
+
+static void on_recv(void *ctx, const char *channel, const char *payload, size_t len)
+{
+    (void)channel;
+    cpe_api_t *api = ctx;
+    const char *nl = memchr(payload, '\n', len);
+    header_t h;
+    if (!nl || nl - payload >= HEADER_MAX || parse_header(payload, nl, &h)) return;
+    ws_channel_t ch = kind_channel(h.kind);
+    if (ch == WS_CH_NONE || !peer_accept(api->bus, h.node, h.seq)) return;
+    const char *json = nl + 1;
+    cpe_wsmsg_t *m =
+        cpe_wsmsg_new(ch, strcmp(h.asset, "-") ? h.asset : "", strcmp(h.iv, "-") ? h.iv : "",
+                      h.collapsible, json, len - (size_t)(json - payload));
+    if (m) cpe_api_inbox_push(api, m);
+}
+
+static void node_id(char out[17])
+{
+    uint64_t x = 0;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, &x, sizeof x) != (ssize_t)sizeof x)
+        x = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
+    if (fd >= 0) close(fd);
+    snprintf(out, 17, "%016" PRIx64, x);
+}
+
+int cpe_api_bus_start(cpe_api_t *api, cpe_diag_t *d)
+{
+    if (!api->cfg.bus[0]) return 0;
+    struct cpe_apibus *ab = calloc(1, sizeof *ab);
+    if (!ab) return cpe_diag_set(d, CPE_ENOMEM, "out of memory");
+    node_id(ab->node);
+    pthread_mutex_init(&ab->mu, NULL);
+    api->bus = ab; /* before the subscriber can call on_recv */
+    /* a worker fans nothing out; an ingest node publishes and sees its own stream locally */
+    const char *role = api->cfg.role;
+    int subscribe = strcmp(role, "worker") && strcmp(role, "ingest");
+    int rc = cpe_bus_open(api->cfg.bus, subscribe ? "cpe:ws:*" : NULL, on_recv, api, &ab->bus, d);
+    if (rc) {
+        pthread_mutex_destroy(&ab->mu);
+        free(ab);
+        api->bus = NULL;
+        return rc;
+    }
+    int consume = !strcmp(role, "all") || !strcmp(role, "worker");
+    if (consume && (rc = cpe_jobs_bus_start(api, ab->bus, ab->node, d))) {
+        cpe_api_bus_stop(api);
+        return rc;
+    }
+    cpe_info("serve: bus %s, node %s, role %s%s%s", api->cfg.bus, ab->node, role,
+             subscribe ? ", fans out other nodes' stream" : "",
+             consume ? ", runs backtest jobs" : "");
+    return 0;
+}
+
+void cpe_api_bus_stop(cpe_api_t *api)
+{
+    struct cpe_apibus *ab = api->bus;
+    if (!ab) return;
+    atomic_store(&ab->cancel, 1);
+    cpe_bus_close(ab->bus); /* joins the subscriber and the consumer: on_recv is done */
+    if (ab->gaps || ab->dups)
+        cpe_info("bus: %" PRIu64 " message(s) missed, %" PRIu64 " duplicate(s) dropped", ab->gaps,
+                 ab->dups);
+    pthread_mutex_destroy(&ab->mu);
+    free(ab);
+    api->bus = NULL;
+}

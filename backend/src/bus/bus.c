@@ -1,0 +1,454 @@
+/* bus.c — the Redis pub/sub bus: a publisher and a subscriber thread (cpe/bus.h). */
+#include "cpe/bus.h"
+#include "cpe/log.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef CPE_HAVE_HIREDIS
+#include <hiredis/hiredis.h>
+#endif
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define POLL_MS 200
+
+typedef struct bus_item {
+    struct bus_item *next;
+    size_t len;
+    int xadd; /* 1: XADD channel * job data; 0: PUBLISH channel data */
+    char channel[CPE_BUS_CHANNEL_MAX];
+    char data[]; /* len + 1 */
+} bus_item_t;
+
+struct cpe_bus {
+    char host[256];
+    int port;
+    char pattern[CPE_BUS_CHANNEL_MAX];
+    cpe_bus_recv_fn recv;
+    void *ctx;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop;
+    bus_item_t *head, *tail;
+    size_t queued;
+    cpe_bus_stats_t st;
+    pthread_t pub_th, sub_th, job_th;
+    int pub_started, sub_started, job_started;
+    int job_up;
+    char stream[CPE_BUS_CHANNEL_MAX], group[64], consumer[64];
+    int64_t reclaim_ms;
+    cpe_bus_job_fn job;
+    void *job_ctx;
+};
+
+int cpe_bus_parse_url(const char *url, char *host, size_t hcap, int *port, cpe_diag_t *d)
+{
+    const char *p = url && !strncmp(url, "redis://", 8) ? url + 8 : NULL;
+    const char *colon = p ? strrchr(p, ':') : NULL;
+    size_t hl = p ? (colon ? (size_t)(colon - p) : strcspn(p, "/")) : 0;
+    if (!p || hl == 0 || hl >= hcap || memchr(p, '@', hl))
+        return cpe_diag_set(d, CPE_EINVAL,
+                            "bus URL (%s) must be redis://HOST:PORT (no user or password)",
+                            url ? url : "");
+    long pt = 6379;
+    if (colon) {
+        char *end;
+        errno = 0;
+        pt = strtol(colon + 1, &end, 10);
+        if (errno || end == colon + 1 || (*end && strcmp(end, "/")) || pt < 1 || pt > 65535)
+            return cpe_diag_set(d, CPE_EINVAL, "bus URL (%s): port must be 1..65535", url);
+    }
+    memcpy(host, p, hl);
+    host[hl] = 0;
+    *port = (int)pt;
+    return 0;
+}
+
+static int enqueue(cpe_bus_t *b, int xadd, const char *channel, const void *payload, size_t len)
+{
+    size_t cl = strlen(channel);
+    if (cl >= CPE_BUS_CHANNEL_MAX) return CPE_EINVAL;
+    bus_item_t *it = malloc(sizeof *it + len + 1);
+    if (!it) return CPE_ENOMEM;
+    it->next = NULL;
+    it->len = len;
+    it->xadd = xadd;
+    memcpy(it->channel, channel, cl + 1);
+    memcpy(it->data, payload, len);
+    it->data[len] = 0;
+    pthread_mutex_lock(&b->mu);
+    if (b->tail)
+        b->tail->next = it;
+    else
+        b->head = it;
+    b->tail = it;
+    /* Redis is away: the oldest messages go (job entries are kept) */
+    if (++b->queued > CPE_BUS_QUEUE_MAX && !b->head->xadd) {
+        bus_item_t *old = b->head;
+        b->head = old->next;
+        b->queued--;
+        b->st.dropped++;
+        free(old);
+    }
+    pthread_cond_signal(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    return 0;
+}
+
+int cpe_bus_publish(cpe_bus_t *b, const char *channel, const void *payload, size_t len)
+{
+    return enqueue(b, 0, channel, payload, len);
+}
+
+int cpe_bus_xadd(cpe_bus_t *b, const char *stream, const void *payload, size_t len)
+{
+    return enqueue(b, 1, stream, payload, len);
+}
+
+void cpe_bus_get_stats(cpe_bus_t *b, cpe_bus_stats_t *out)
+{
+    pthread_mutex_lock(&b->mu);
+    *out = b->st;
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void free_list(bus_item_t *it)
+{
+    while (it) {
+        bus_item_t *n = it->next;
+        free(it);
+        it = n;
+    }
+}
+
+#ifdef CPE_HAVE_HIREDIS
+
+/* Wait ms or until stop; returns 1 when stopping. */
+static int bus_sleep(cpe_bus_t *b, int ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&b->mu);
+    while (!b->stop && pthread_cond_timedwait(&b->cv, &b->mu, &t) != ETIMEDOUT) {
+    }
+    int s = b->stop;
+    pthread_mutex_unlock(&b->mu);
+    return s;
+}
+
+/* Connect, backing off while Redis is away; NULL when stopping. */
+static redisContext *bus_connect(cpe_bus_t *b, int *up, const char *who)
+{
+    int backoff = BACKOFF_MIN_MS, warned = 0;
+    for (;;) {
+        pthread_mutex_lock(&b->mu);
+        int s = b->stop;
+        pthread_mutex_unlock(&b->mu);
+        if (s) return NULL;
+        struct timeval tv = {1, 0};
+        redisContext *c = redisConnectWithTimeout(b->host, b->port, tv);
+        if (c && !c->err) {
+            struct timeval rt = {2, 0}; /* a Redis that stops answering breaks the link */
+            redisSetTimeout(c, rt);
+            pthread_mutex_lock(&b->mu);
+            if (*up < 0) b->st.reconnects++;
+            *up = 1;
+            pthread_mutex_unlock(&b->mu);
+            cpe_info("bus: %s connected to redis://%s:%d", who, b->host, b->port);
+            return c;
+        }
+        if (!warned++)
+            cpe_warn("bus: %s cannot reach redis://%s:%d (%s): retrying with backoff", who, b->host,
+                     b->port, c ? c->errstr : "out of memory");
+        redisFree(c);
+        if (bus_sleep(b, backoff)) return NULL;
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+}
+
+static void set_down(cpe_bus_t *b, int *up, const char *who, const char *why)
+{
+    pthread_mutex_lock(&b->mu);
+    *up = -1;
+    pthread_mutex_unlock(&b->mu);
+    cpe_warn("bus: %s lost redis://%s:%d (%s): reconnecting", who, b->host, b->port, why);
+}
+
+/* Pipeline the batch; returns the items whose reply was not read (to send again). */
+static bus_item_t *publish_batch(cpe_bus_t *b, redisContext *c, bus_item_t *batch)
+{
+    for (bus_item_t *it = batch; it; it = it->next)
+        redisAppendCommand(c, it->xadd ? "XADD %s * job %b" : "PUBLISH %s %b", it->channel,
+                           it->data, it->len);
+    uint64_t n = 0;
+    while (batch) {
+        redisReply *r = NULL;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK) break;
+        freeReplyObject(r);
+        bus_item_t *nx = batch->next;
+        free(batch);
+        batch = nx;
+        n++;
+    }
+    pthread_mutex_lock(&b->mu);
+    b->st.published += n;
+    pthread_mutex_unlock(&b->mu);
+    return batch;
+}
+
+static void *pub_run(void *arg)
+{
+    cpe_bus_t *b = arg;
+    redisContext *c = NULL;
+    for (;;) {
+        if (!c && !(c = bus_connect(b, &b->st.pub_up, "publisher"))) break;
+        pthread_mutex_lock(&b->mu);
+        while (!b->head && !b->stop)
+            pthread_cond_wait(&b->cv, &b->mu);
+        if (b->stop) {
+            pthread_mutex_unlock(&b->mu);
+            break;
+        }
+        bus_item_t *batch = b->head;
+        b->head = b->tail = NULL;
+        b->queued = 0;
+        pthread_mutex_unlock(&b->mu);
+        bus_item_t *rest = publish_batch(b, c, batch);
+        if (!rest) continue;
+        /* unsent or unconfirmed: back to the front of the queue, in order */
+        bus_item_t *last = rest;
+        size_t n = 1;
+        for (; last->next; last = last->next)
+            n++;
+        pthread_mutex_lock(&b->mu);
+        last->next = b->head;
+        if (!b->head) b->tail = last;
+        b->head = rest;
+        b->queued += n;
+        pthread_mutex_unlock(&b->mu);
+        set_down(b, &b->st.pub_up, "publisher", c->errstr);
+        redisFree(c);
+        c = NULL;
+    }
+    redisFree(c);
+    return NULL;
+}
+
+static void deliver(cpe_bus_t *b, redisReply *r)
+{
+    /* ["pmessage", pattern, channel, payload] */
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+        r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "pmessage") ||
+        r->element[2]->type != REDIS_REPLY_STRING || r->element[3]->type != REDIS_REPLY_STRING)
+        return; /* the psubscribe confirmation */
+    pthread_mutex_lock(&b->mu);
+    b->st.received++;
+    pthread_mutex_unlock(&b->mu);
+    b->recv(b->ctx, r->element[2]->str, r->element[3]->str, r->element[3]->len);
+}
+
+/* Read messages until the link breaks (returns its error) or stop (NULL). */
+static const char *sub_loop(cpe_bus_t *b, redisContext *c)
+{
+    redisAppendCommand(c, "PSUBSCRIBE %s", b->pattern);
+    int done = 0;
+    while (!done)
+        if (redisBufferWrite(c, &done) != REDIS_OK) return c->errstr;
+    for (;;) {
+        void *r = NULL;
+        if (redisGetReplyFromReader(c, &r) != REDIS_OK) return c->errstr;
+        if (r) {
+            deliver(b, r);
+            freeReplyObject(r);
+            continue;
+        }
+        pthread_mutex_lock(&b->mu);
+        int s = b->stop;
+        pthread_mutex_unlock(&b->mu);
+        if (s) return NULL;
+        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+        int pr = poll(&pfd, 1, POLL_MS);
+        if (pr < 0 && errno != EINTR) return "poll failed";
+        if (pr > 0 && redisBufferRead(c) != REDIS_OK) return c->errstr;
+    }
+}
+
+static void *sub_run(void *arg)
+{
+    cpe_bus_t *b = arg;
+    redisContext *c;
+    while ((c = bus_connect(b, &b->st.sub_up, "subscriber"))) {
+        const char *why = sub_loop(b, c);
+        if (why) set_down(b, &b->st.sub_up, "subscriber", why);
+        redisFree(c);
+        if (!why) break;
+    }
+    return NULL;
+}
+
+/* The first entry of an XREADGROUP reply [[stream, [[id, [k, v]]]]] or an XAUTOCLAIM
+ * reply [next, [[id, [k, v]]], ...]; NULL when there is none. */
+static redisReply *first_entry(redisReply *r, int autoclaim)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2 - (size_t)!autoclaim) return NULL;
+    redisReply *list = autoclaim ? r->element[1] : r->element[0];
+    if (!autoclaim) {
+        if (list->type != REDIS_REPLY_ARRAY || list->elements != 2) return NULL;
+        list = list->element[1];
+    }
+    if (list->type != REDIS_REPLY_ARRAY || list->elements == 0) return NULL;
+    redisReply *e = list->element[0];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+        e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY ||
+        e->element[1]->elements != 2 || e->element[1]->element[1]->type != REDIS_REPLY_STRING)
+        return NULL; /* an entry deleted since (nil fields) */
+    return e;
+}
+
+/* Reclaim an abandoned entry or wait up to a second for a new one, run it, XACK it.
+ * Returns the link's error, or NULL to go on. */
+static const char *job_step(cpe_bus_t *b, redisContext *c)
+{
+    char idle[24];
+    snprintf(idle, sizeof idle, "%lld", (long long)b->reclaim_ms);
+    redisReply *r = redisCommand(c, "XAUTOCLAIM %s %s %s %s 0-0 COUNT 1", b->stream, b->group,
+                                 b->consumer, idle);
+    if (!r) return c->errstr;
+    redisReply *e = first_entry(r, 1);
+    if (!e) {
+        freeReplyObject(r);
+        r = redisCommand(c, "XREADGROUP GROUP %s %s COUNT 1 BLOCK 1000 STREAMS %s >", b->group,
+                         b->consumer, b->stream);
+        if (!r) return c->errstr;
+        e = first_entry(r, 0);
+    }
+    if (e) {
+        const redisReply *v = e->element[1]->element[1];
+        if (b->job(b->job_ctx, e->element[0]->str, v->str, v->len)) {
+            freeReplyObject(r); /* pending: a consumer reclaims it after reclaim_ms */
+            return NULL;
+        }
+        redisReply *a = redisCommand(c, "XACK %s %s %s", b->stream, b->group, e->element[0]->str);
+        freeReplyObject(r);
+        if (!a) return c->errstr;
+        freeReplyObject(a);
+        pthread_mutex_lock(&b->mu);
+        b->st.jobs_done++;
+        pthread_mutex_unlock(&b->mu);
+        return NULL;
+    }
+    freeReplyObject(r);
+    return NULL;
+}
+
+static void *job_run(void *arg)
+{
+    cpe_bus_t *b = arg;
+    redisContext *c;
+    while ((c = bus_connect(b, &b->job_up, "job consumer"))) {
+        struct timeval rt = {5, 0}; /* longer than the 1 s BLOCK */
+        redisSetTimeout(c, rt);
+        freeReplyObject(
+            redisCommand(c, "XGROUP CREATE %s %s 0 MKSTREAM", b->stream, b->group)); /* BUSYGROUP */
+        const char *why = NULL;
+        for (;;) {
+            pthread_mutex_lock(&b->mu);
+            int s = b->stop;
+            pthread_mutex_unlock(&b->mu);
+            if (s || (why = job_step(b, c))) break;
+        }
+        if (why) set_down(b, &b->job_up, "job consumer", why);
+        redisFree(c);
+        if (!why) break;
+    }
+    return NULL;
+}
+
+#endif /* CPE_HAVE_HIREDIS */
+
+int cpe_bus_consume(cpe_bus_t *b, const char *stream, const char *group, const char *consumer,
+                    int64_t reclaim_ms, cpe_bus_job_fn fn, void *ctx, cpe_diag_t *d)
+{
+    if (b->job_started) return cpe_diag_set(d, CPE_EEXISTS, "the bus consumes a stream already");
+    if (strlen(stream) >= sizeof b->stream || strlen(group) >= sizeof b->group ||
+        strlen(consumer) >= sizeof b->consumer || strchr(consumer, ' ') || strchr(group, ' '))
+        return cpe_diag_set(d, CPE_EINVAL, "stream, group or consumer name too long or spaced");
+    snprintf(b->stream, sizeof b->stream, "%s", stream);
+    snprintf(b->group, sizeof b->group, "%s", group);
+    snprintf(b->consumer, sizeof b->consumer, "%s", consumer);
+    b->reclaim_ms = reclaim_ms;
+    b->job = fn;
+    b->job_ctx = ctx;
+#ifdef CPE_HAVE_HIREDIS
+    b->job_started = pthread_create(&b->job_th, NULL, job_run, b) == 0;
+#endif
+    return b->job_started ? 0 : cpe_diag_set(d, CPE_EINTERNAL, "cannot start the consumer thread");
+}
+
+void cpe_bus_close(cpe_bus_t *b)
+{
+    if (!b) return;
+    pthread_mutex_lock(&b->mu);
+    b->stop = 1;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    if (b->pub_started) pthread_join(b->pub_th, NULL);
+    if (b->sub_started) pthread_join(b->sub_th, NULL);
+    if (b->job_started) pthread_join(b->job_th, NULL);
+    free_list(b->head);
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+}
+
+int cpe_bus_open(const char *url, const char *pattern, cpe_bus_recv_fn recv, void *ctx,
+                 cpe_bus_t **out, cpe_diag_t *d)
+{
+    *out = NULL;
+    char host[256];
+    int port = 0, rc;
+    if ((rc = cpe_bus_parse_url(url, host, sizeof host, &port, d))) return rc;
+#ifndef CPE_HAVE_HIREDIS
+    (void)pattern;
+    (void)recv;
+    (void)ctx;
+    return cpe_diag_set(d, CPE_EUNSUPPORTED,
+                        "bus %s: this cpe was built without hiredis (scripts/bootstrap.sh "
+                        "--with-servers, then rebuild)",
+                        url);
+#else
+    if (pattern && strlen(pattern) >= CPE_BUS_CHANNEL_MAX)
+        return cpe_diag_set(d, CPE_EINVAL, "bus pattern (%s) too long", pattern);
+    cpe_bus_t *b = calloc(1, sizeof *b);
+    if (!b) return cpe_diag_set(d, CPE_ENOMEM, "out of memory");
+    snprintf(b->host, sizeof b->host, "%s", host);
+    b->port = port;
+    b->recv = recv;
+    b->ctx = ctx;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    b->pub_started = pthread_create(&b->pub_th, NULL, pub_run, b) == 0;
+    if (b->pub_started && pattern && recv) {
+        snprintf(b->pattern, sizeof b->pattern, "%s", pattern);
+        b->sub_started = pthread_create(&b->sub_th, NULL, sub_run, b) == 0;
+    }
+    if (!b->pub_started || (pattern && recv && !b->sub_started)) {
+        cpe_bus_close(b);
+        return cpe_diag_set(d, CPE_ENOMEM, "bus %s: cannot start its threads", url);
+    }
+    *out = b;
+    return 0;
+#endif
+}

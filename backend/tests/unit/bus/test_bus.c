@@ -1,0 +1,211 @@
+/* test_bus.c — the Redis bus (cpe/bus.h): URL parsing; an unreachable Redis neither fails
+ * the open nor blocks the publisher, and the queue stays bounded. With
+ * CPE_TEST_REDIS_URL_FILE (a file holding the URL of a throwaway redis-server, made by
+ * tests/redis_tmp.sh as a ctest fixture): every message published arrives once, in order;
+ * stream entries are consumed in order and acknowledged, and an entry one consumer left
+ * pending (its handler gave up, as a dying node would) is reclaimed by another. */
+#include "cpe/bus.h"
+#include "cpe/timeutil.h"
+#include "test.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_bus_url_parse(void)
+{
+    char host[64];
+    int port = 0;
+    CHECK_EQ_INT(cpe_bus_parse_url("redis://127.0.0.1:6390", host, sizeof host, &port, NULL), 0);
+    CHECK_STR(host, "127.0.0.1");
+    CHECK_EQ_INT(port, 6390);
+    CHECK_EQ_INT(cpe_bus_parse_url("redis://cache", host, sizeof host, &port, NULL), 0);
+    CHECK_STR(host, "cache");
+    CHECK_EQ_INT(port, 6379);
+    cpe_diag_t d = {0};
+    CHECK_EQ_INT(cpe_bus_parse_url("http://x:1", host, sizeof host, &port, &d), CPE_EINVAL);
+    CHECK(strstr(d.msg, "http://x:1") != NULL);
+    CHECK_EQ_INT(cpe_bus_parse_url("redis://x:0", host, sizeof host, &port, NULL), CPE_EINVAL);
+    CHECK_EQ_INT(cpe_bus_parse_url("redis://x:99999", host, sizeof host, &port, NULL), CPE_EINVAL);
+    CHECK_EQ_INT(cpe_bus_parse_url("redis://u:pw@x:1", host, sizeof host, &port, NULL), CPE_EINVAL);
+    CHECK_EQ_INT(cpe_bus_parse_url("redis://", host, sizeof host, &port, NULL), CPE_EINVAL);
+}
+
+#ifdef CPE_TEST_HAVE_HIREDIS
+static void test_bus_unreachable_redis_queues_bounded_without_blocking(void)
+{
+    cpe_bus_t *b = NULL;
+    /* port 1 on loopback: refused at once */
+    CHECK_EQ_INT(cpe_bus_open("redis://127.0.0.1:1", NULL, NULL, NULL, &b, NULL), 0);
+    if (!b) return;
+    int64_t t0 = cpe_now_ms();
+    for (int i = 0; i < CPE_BUS_QUEUE_MAX + 100; i++)
+        CHECK_EQ_INT(cpe_bus_publish(b, "t:x", "m", 1), 0);
+    CHECK(cpe_now_ms() - t0 < 1000);
+    cpe_bus_stats_t st;
+    cpe_bus_get_stats(b, &st);
+    CHECK_EQ_INT(st.pub_up, 0);
+    CHECK_EQ_INT((int)st.dropped, 100);
+    t0 = cpe_now_ms();
+    cpe_bus_close(b);
+    CHECK(cpe_now_ms() - t0 < 1500);
+}
+
+typedef struct sink {
+    pthread_mutex_t mu;
+    int n, bad;
+} sink_t;
+
+static void on_msg(void *ctx, const char *channel, const char *payload, size_t len)
+{
+    sink_t *s = ctx;
+    char want[32];
+    pthread_mutex_lock(&s->mu);
+    int n = snprintf(want, sizeof want, "%d", s->n);
+    if (strcmp(channel, "t:seq") || len != (size_t)n || memcmp(payload, want, len)) s->bad++;
+    s->n++;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void test_bus_round_trip_in_order(const char *url)
+{
+    sink_t s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    cpe_bus_t *pub = NULL, *sub = NULL;
+    CHECK_EQ_INT(cpe_bus_open(url, "t:*", on_msg, &s, &sub, NULL), 0);
+    CHECK_EQ_INT(cpe_bus_open(url, NULL, NULL, NULL, &pub, NULL), 0);
+    if (!pub || !sub) return;
+    cpe_bus_stats_t st = {0};
+    for (int i = 0; i < 100 && !st.sub_up; i++) {
+        usleep(20000);
+        cpe_bus_get_stats(sub, &st);
+    }
+    CHECK_EQ_INT(st.sub_up, 1);
+    usleep(100000); /* the PSUBSCRIBE is answered before the first message */
+    enum { N = 5000 };
+    for (int i = 0; i < N; i++) {
+        char m[32];
+        int n = snprintf(m, sizeof m, "%d", i);
+        CHECK_EQ_INT(cpe_bus_publish(pub, "t:seq", m, (size_t)n), 0);
+    }
+    int got = 0;
+    for (int i = 0; i < 250 && got < N; i++) {
+        usleep(20000);
+        pthread_mutex_lock(&s.mu);
+        got = s.n;
+        pthread_mutex_unlock(&s.mu);
+    }
+    CHECK_EQ_INT(got, N);
+    CHECK_EQ_INT(s.bad, 0);
+    cpe_bus_get_stats(pub, &st);
+    CHECK_EQ_INT((int)st.published, N);
+    cpe_bus_close(pub);
+    cpe_bus_close(sub);
+}
+typedef struct jobs_seen {
+    pthread_mutex_t mu;
+    char got[8][16];
+    int n, refuse; /* refuse: leave every entry pending */
+} jobs_seen_t;
+
+static int on_job(void *ctx, const char *id, const char *payload, size_t len)
+{
+    (void)id;
+    jobs_seen_t *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    if (s->n < 8) snprintf(s->got[s->n++], sizeof s->got[0], "%.*s", (int)len, payload);
+    int r = s->refuse;
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+static int seen_count(jobs_seen_t *s, int want)
+{
+    int n = 0;
+    for (int i = 0; i < 250 && n < want; i++) {
+        usleep(20000);
+        pthread_mutex_lock(&s->mu);
+        n = s->n;
+        pthread_mutex_unlock(&s->mu);
+    }
+    return n;
+}
+
+static void test_bus_stream_jobs_in_order_and_reclaimed(const char *url)
+{
+    char stream[64];
+    snprintf(stream, sizeof stream, "t:jobs:%d:%lld", (int)getpid(), (long long)cpe_now_ms());
+    jobs_seen_t first = {.mu = PTHREAD_MUTEX_INITIALIZER, .refuse = 1};
+    jobs_seen_t second = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    cpe_bus_t *pub = NULL, *w1 = NULL, *w2 = NULL;
+    CHECK_EQ_INT(cpe_bus_open(url, NULL, NULL, NULL, &pub, NULL), 0);
+    CHECK_EQ_INT(cpe_bus_open(url, NULL, NULL, NULL, &w1, NULL), 0);
+    if (!pub || !w1) return;
+    /* the first worker takes one entry and leaves it pending (it "dies") */
+    CHECK_EQ_INT(cpe_bus_consume(w1, stream, "g", "w1", 300, on_job, &first, NULL), 0);
+    CHECK_EQ_INT(cpe_bus_consume(w1, stream, "g", "w1", 300, on_job, &first, NULL), CPE_EEXISTS);
+    usleep(200000); /* the group exists before the first entry */
+    CHECK_EQ_INT(cpe_bus_xadd(pub, stream, "a", 1), 0);
+    CHECK_EQ_INT(seen_count(&first, 1), 1);
+    cpe_bus_close(w1);
+    CHECK_STR(first.got[0], "a");
+    CHECK_EQ_INT(cpe_bus_xadd(pub, stream, "b", 1), 0);
+    CHECK_EQ_INT(cpe_bus_xadd(pub, stream, "c", 1), 0);
+    /* the second reclaims "a" once it has been idle 300 ms, then reads b and c */
+    CHECK_EQ_INT(cpe_bus_open(url, NULL, NULL, NULL, &w2, NULL), 0);
+    if (!w2) return;
+    CHECK_EQ_INT(cpe_bus_consume(w2, stream, "g", "w2", 300, on_job, &second, NULL), 0);
+    CHECK_EQ_INT(seen_count(&second, 3), 3);
+    /* each once; b before c (a, reclaimed, may come before or after them) */
+    int at[3] = {-1, -1, -1}, dup = 0;
+    for (int i = 0; i < second.n; i++) {
+        int k = second.got[i][0] - 'a';
+        if (k < 0 || k > 2 || second.got[i][1] || at[k] >= 0)
+            dup = 1;
+        else
+            at[k] = i;
+    }
+    CHECK(!dup && at[0] >= 0 && at[1] >= 0 && at[2] > at[1]);
+    usleep(100000);
+    cpe_bus_stats_t st;
+    cpe_bus_get_stats(w2, &st);
+    CHECK_EQ_INT((int)st.jobs_done, 3);
+    cpe_bus_close(w2);
+    cpe_bus_close(pub);
+}
+#endif
+
+int main(void)
+{
+    RUN(test_bus_url_parse);
+#ifdef CPE_TEST_HAVE_HIREDIS
+    RUN(test_bus_unreachable_redis_queues_bounded_without_blocking);
+    const char *f = getenv("CPE_TEST_REDIS_URL_FILE");
+    if (f && *f) {
+        char url[256] = "";
+        FILE *fp = fopen(f, "r");
+        if (!fp || !fgets(url, sizeof url, fp)) {
+            fprintf(stderr, "CPE_TEST_REDIS_URL_FILE=%s: no URL (did redis_tmp.sh fail?)\n", f);
+            if (fp) fclose(fp);
+            return 1;
+        }
+        fclose(fp);
+        url[strcspn(url, "\n")] = 0;
+        void (*const with_url[])(const char *) = {test_bus_round_trip_in_order,
+                                                  test_bus_stream_jobs_in_order_and_reclaimed};
+        const char *names[] = {"test_bus_round_trip_in_order",
+                               "test_bus_stream_jobs_in_order_and_reclaimed"};
+        for (int i = 0; i < 2; i++) {
+            t_cur_name = names[i];
+            t_cur_failed = 0;
+            with_url[i](url);
+            if (t_cur_failed)
+                t_failed++, fprintf(stderr, "FAIL %s\n", t_cur_name);
+            else
+                t_passed++, printf("ok   %s\n", t_cur_name);
+        }
+    }
+#endif
+    return TEST_DONE();
+}
