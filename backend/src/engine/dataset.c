@@ -8,14 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int exists(cpe_store_t *st, const char *instr, const char *kind, cpe_series_info_t *info)
-{
-    int64_t id;
-    if (st->ops->series_id(st, instr, kind, 0, 0, 0, &id)) return 0;
-    if (st->ops->series_get(st, id, info)) return 0;
-    return info->count > 0;
-}
-
 /* Main instrument by the rule of dataset.h. */
 int ds_resolve(cpe_store_t *st, const char *what, int64_t from, int64_t to, cpe_instrument_t *in,
                cpe_series_info_t *si, cpe_diag_t *d)
@@ -23,7 +15,7 @@ int ds_resolve(cpe_store_t *st, const char *what, int64_t from, int64_t to, cpe_
     if (strchr(what, ':')) {
         if (cpe_instrument_parse(what, in) || in->kind == CPE_SERIES)
             return cpe_diag_set(d, CPE_EINVAL, "'%s' is not a spot or perp instrument key", what);
-        if (!exists(st, what, "kline:1m", si))
+        if (!ds_exists(st, what, "kline:1m", si))
             return cpe_diag_set(d, CPE_ENOTFOUND, "%s has no 1m klines in the store", what);
         return 0;
     }
