@@ -116,7 +116,7 @@ static size_t kline_bound(const found_t *f, int64_t a, int64_t z)
     int64_t lo = a > f->first_ts ? a : f->first_ts;
     int64_t hi = f->last_ts + f->interval_ms;
     if (z < hi) hi = z;
-    if (hi <= lo) return 0;
+    if (hi <= lo || f->interval_ms <= 0) return 0;
     int64_t span = (hi - lo) / f->interval_ms + 1;
     return (size_t)(span < f->count ? span : f->count);
 }

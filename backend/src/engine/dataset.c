@@ -9,14 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int exists(cpe_store_t *st, const char *instr, const char *kind, cpe_series_info_t *info)
-{
-    int64_t id;
-    if (st->ops->series_id(st, instr, kind, 0, 0, 0, &id)) return 0;
-    if (st->ops->series_get(st, id, info)) return 0;
-    return info->count > 0;
-}
-
 /* How much of [from, to) a series of bars covers (ms). */
 static int64_t coverage(int64_t first, int64_t last, int64_t interval, int64_t from, int64_t to)
 {
@@ -37,7 +29,7 @@ static int resolve_coarse(cpe_store_t *st, const char *sym, int64_t from, int64_
         char key[CPE_INSTR_KEY_MAX];
         cpe_instrument_key(&cand[c], key);
         for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
-            if (exists(st, key, kinds[k], si) && !si->simulated &&
+            if (ds_exists(st, key, kinds[k], si) && !si->simulated &&
                 coverage(si->first_ts, si->last_ts, si->interval_ms, from, to) > 0) {
                 *in = cand[c];
                 return 0;
@@ -53,7 +45,7 @@ static int resolve_key(cpe_store_t *st, const char *what, cpe_instrument_t *in,
     cpe_kline_span_t sp;
     if (cpe_instrument_parse(what, in) || in->kind == CPE_SERIES)
         return cpe_diag_set(d, CPE_EINVAL, "'%s' is not a spot or perp instrument key", what);
-    if (exists(st, what, "kline:1m", si)) return 0;
+    if (ds_exists(st, what, "kline:1m", si)) return 0;
     if (cpe_store_kline_probe(st, what, MS_HOUR, &sp))
         return cpe_diag_set(d, CPE_ESTORE, "store: cannot read %s: %s", what, st->diag.msg);
     if (!sp.ok)

@@ -39,6 +39,8 @@ typedef struct obsbuf {
     ds_plan_t *plan; /* when set, each series that gives observations is recorded */
 } obsbuf_t;
 
+/* Does (instr, kind) exist with at least one row (its info then in *info)? */
+int ds_exists(cpe_store_t *st, const char *instr, const char *kind, cpe_series_info_t *info);
 /* The main instrument of `what` over [from, to) by the rule of dataset.h. */
 int ds_resolve(cpe_store_t *st, const char *what, int64_t from, int64_t to, cpe_instrument_t *in,
                cpe_series_info_t *si, cpe_diag_t *d);

@@ -50,7 +50,7 @@ static int point_obs(obsbuf_t *ob, const ds_source_t *s, const cpe_point_t *p)
     return obs_push(ob, &o);
 }
 
-static int exists(cpe_store_t *st, const char *instr, const char *kind, cpe_series_info_t *info)
+int ds_exists(cpe_store_t *st, const char *instr, const char *kind, cpe_series_info_t *info)
 {
     int64_t id;
     if (st->ops->series_id(st, instr, kind, 0, 0, 0, &id)) return 0;
@@ -68,7 +68,7 @@ static int add_closes(cpe_store_t *st, const char *instr, int kind, int64_t from
     cpe_series_info_t si;
     *found = 0;
     for (int k = 0; kline_kinds[k]; k++) {
-        if (!exists(st, instr, kline_kinds[k], &si)) continue;
+        if (!ds_exists(st, instr, kline_kinds[k], &si)) continue;
         int64_t iv = 0;
         if (cpe_interval_parse(kline_kinds[k] + 6, &iv)) continue;
         cpe_kline_t *kl = NULL;
@@ -94,7 +94,7 @@ static int add_points(cpe_store_t *st, const char *instr, const char *kind, int 
 {
     cpe_series_info_t si;
     *found = 0;
-    if (!exists(st, instr, kind, &si)) return 0;
+    if (!ds_exists(st, instr, kind, &si)) return 0;
     if (avail_add_ms < 0) avail_add_ms = si.interval_ms; /* period aggregate: end of period */
     if (interval_ms < 0) interval_ms = si.interval_ms;
     cpe_point_t *p = NULL;

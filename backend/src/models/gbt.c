@@ -187,7 +187,7 @@ int cpe_gbt_train(cpe_gbt_t *m, const cpe_gbt_params_t *p, const double *X, size
                 lab[nv] = (float)y[i];
                 idx[nv++] = i;
             }
-        if (nv >= 10 && (rc = make_dmatrix(X, idx, nv, ncol, lab, &dvalid)) != 0) {
+        if (nv >= 10 && make_dmatrix(X, idx, nv, ncol, lab, &dvalid) != 0) {
             rc = xgb_fail(d, "validation matrix");
             goto out;
         }
