@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs=(build-essential cmake pkg-config
       libsqlite3-dev zlib1g-dev libjansson-dev libgsl-dev libxgboost-dev
-      libwebsockets-dev libcurl4-openssl-dev liburing-dev nodejs npm python3 curl
+      libwebsockets-dev libcurl4-openssl-dev libssl-dev liburing-dev nodejs npm python3 curl
       clang-format clang-tidy)
 for a in "$@"; do
   case "$a" in

@@ -52,6 +52,12 @@ const cpe_api_setting_t cpe_api_settings[] = {
      "until they have one (0: they wait for the daily run)"},
     {"CPE_MODELS_KEEP", "14",
      "versions kept per symbol after a retrain (+ champion, challenger); 0: all"},
+    {"CPE_ALERTS", "1", "1: evaluate alert rules in the live pipeline and deliver them; 0: off"},
+    {"CPE_ALERT_RETRY_BASE_MS", "1000",
+     "first webhook retry delay; each further retry waits twice as long (at most 1 h)"},
+    {"CPE_ALERT_RETRY_FOR_S", "86400",
+     "webhook retries stop this long after the firing: the delivery goes to the dead letters"},
+    {"CPE_ALERT_STALE_MS", "10000", "stale alerts: no price update for this long is stale"},
     {NULL, NULL, NULL},
 };
 
@@ -158,6 +164,13 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
     if (!strcmp(key, "CPE_RETRAIN_MISSING_S"))
         return set_int(&c->retrain_missing_s, key, v, 0, 7 * 86400, d);
     if (!strcmp(key, "CPE_MODELS_KEEP")) return set_int(&c->models_keep, key, v, 0, 100000, d);
+    if (!strcmp(key, "CPE_ALERTS")) return set_int(&c->alerts, key, v, 0, 1, d);
+    if (!strcmp(key, "CPE_ALERT_RETRY_BASE_MS"))
+        return set_int(&c->alert_retry_base_ms, key, v, 10, 3600000, d);
+    if (!strcmp(key, "CPE_ALERT_RETRY_FOR_S"))
+        return set_int(&c->alert_retry_for_s, key, v, 0, 7 * 86400, d);
+    if (!strcmp(key, "CPE_ALERT_STALE_MS"))
+        return set_int(&c->alert_stale_ms, key, v, 100, 3600000, d);
     return cpe_diag_set(d, CPE_EINVAL, "unknown setting %s (see .env.example)", key);
 }
 

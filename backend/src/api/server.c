@@ -1,5 +1,6 @@
 /* server.c — lws context, HTTP transactions, dispatch, static files, inbox (server.h). */
 #include "api/server.h"
+#include "api/alerts.h"
 #include "api/jwt.h"
 #include "cpe/json.h"
 #include "cpe/log.h"
@@ -229,7 +230,7 @@ static int send_response(struct lws *wsi, cpe_api_t *api, conn_t *c, int status,
             goto fail;
     }
     if (status == 204 && c->method == CPE_OPTIONS) {
-        static const char am[] = "GET, POST, DELETE, OPTIONS";
+        static const char am[] = "GET, POST, PATCH, DELETE, OPTIONS";
         static const char ah[] = "Content-Type, Authorization";
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-methods:",
                                         (const unsigned char *)am, (int)strlen(am), &p, end) ||
@@ -423,7 +424,7 @@ static int dispatch(struct lws *wsi, cpe_api_t *api, conn_t *c)
         cpe_resp_error(&r, 400, "INVALID_PARAMETER", c->query->overflow_key, NULL, 0,
                        "parameter '%s' is malformed or too long, or there are too many parameters",
                        c->query->overflow_key);
-    } else if (c->method == CPE_POST) {
+    } else if (c->method & (CPE_POST | CPE_PATCH)) {
         json_error_t je;
         json_t *j = NULL;
         if (c->body.len > 0) j = json_loadb(c->body.data, c->body.len, JSON_REJECT_DUPLICATES, &je);
@@ -454,6 +455,7 @@ static int method_of(struct lws *wsi)
 #if defined(LWS_WITH_HTTP_UNCOMMON_HEADERS) || 1
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI)) return CPE_HEAD;
     if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI)) return CPE_DELETE;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI)) return CPE_PATCH;
 #endif
     return 0;
 }
@@ -485,8 +487,8 @@ static int on_http(struct lws *wsi, cpe_api_t *api, conn_t *c, const char *uri)
     }
     if (!c->method)
         return send_error(wsi, api, c, 405, "METHOD_NOT_ALLOWED", NULL, 0,
-                          "only GET, POST, DELETE, HEAD and OPTIONS are served");
-    if (c->method == CPE_POST) {
+                          "only GET, POST, PATCH, DELETE, HEAD and OPTIONS are served");
+    if (c->method & (CPE_POST | CPE_PATCH)) {
         char cl[32];
         if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
             strtoll(cl, NULL, 10) > CPE_BODY_MAX) {
@@ -644,6 +646,7 @@ int cpe_api_is_stale(cpe_api_t *api, int64_t last_bar_ts, int64_t now_ms)
 static void live_sink(void *ctx, const cpe_live_event_t *ev)
 {
     cpe_api_t *api = ctx;
+    cpe_alerts_on_live(api->alerts, ev);
     cpe_buf_t b;
     cpe_buf_init(&b, 1 << 20);
     cpe_jw_t w;
@@ -820,6 +823,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     lc.pred_paths = cfg->pred_paths;
     lc.sink = live_sink;
     lc.sink_ctx = api;
+    if ((rc = cpe_alerts_open(api, &api->alerts, d))) goto out;
     if ((rc = cpe_live_start(&lc, &api->live, d))) goto out;
     cpe_live_status_t ls;
     cpe_live_get_status(api->live, &ls);
@@ -872,6 +876,7 @@ out:
     cpe_retrain_stop(api->retrain);
     cpe_calcache_stop(api->calcache);
     cpe_live_stop(api->live);
+    cpe_alerts_close(api->alerts);
     cpe_jobs_free(api->jobs);
     drain_inbox(api); /* frees what is left (no clients) */
     cpe_store_close(api->store);
