@@ -48,10 +48,17 @@ int alerts_save_rule(cpe_alerts_t *a, cpe_alert_rule_t *r)
     free(j);
     if (rc) return rc;
     alert_slot_t *s = alerts_find(a, r->id);
-    if (s)
+    if (s) {
         s->rule = *r; /* the state stays: a muted rule does not fire on its unmute */
-    else if (!slot_add(a, r))
-        return CPE_ENOMEM;
+        return 0;
+    }
+    if (!(s = slot_add(a, r))) return CPE_ENOMEM;
+    /* a price crosses the level relative to the price when the rule was made */
+    int ai = cpe_asset_index(r->asset);
+    if (ai >= 0 && a->last_seen_ms[ai]) {
+        s->st.has_price = 1;
+        s->st.price = a->last_price[ai];
+    }
     return 0;
 }
 
@@ -176,6 +183,7 @@ void cpe_alerts_on_live(cpe_alerts_t *a, const cpe_live_event_t *ev)
     pthread_mutex_lock(&a->mu);
     if (candle && ai >= 0) {
         a->last_seen_ms[ai] = ev->emitted_ms;
+        a->last_price[ai] = ev->bar->close;
         a->simulated[ai] = ev->simulated;
     }
     for (int i = 0; i < a->nslots; i++) {

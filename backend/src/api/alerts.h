@@ -54,6 +54,7 @@ typedef struct cpe_alerts {
     alert_job_t *jobs; /* webhook deliveries waiting (under mu) */
     int njobs, jobs_cap;
     int64_t last_seen_ms[CPE_ASSETS_MAX]; /* wall time of the newest price update */
+    double last_price[CPE_ASSETS_MAX];    /* that price: a new rule's first reference */
     int simulated[CPE_ASSETS_MAX];
     int64_t retry_base_ms, retry_for_ms, stale_ms;
     pthread_t th;
