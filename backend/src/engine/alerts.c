@@ -114,7 +114,8 @@ static int check_known_keys(json_t *o, char field[32], cpe_diag_t *d)
         size_t i = 0;
         while (i < sizeof keys / sizeof keys[0] && strcmp(k, keys[i]))
             i++;
-        if (i == sizeof keys / sizeof keys[0]) return bad(field, k, d, "unknown field");
+        if (i == sizeof keys / sizeof keys[0])
+            return bad(field, k[0] ? k : "\"\"", d, "unknown field");
     }
     return 0;
 }

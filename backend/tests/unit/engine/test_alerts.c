@@ -41,6 +41,7 @@ static void test_alerts_validation_names_the_field(void)
         {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"webhook_url\":\"http://x\"}", "webhook_secret"},
         {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"enabled\":1}", "enabled"},
         {"[1]", "body"},
+        {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"\":1}", "\"\""}, /* fuzz: an empty key */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK_MSG(parse(bad[i].json, &r, f) == CPE_EINVAL, "%s", bad[i].json);
