@@ -30,6 +30,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cmd.asset_ok && strcmp(cmd.asset, "BTC") && strcmp(cmd.asset, "ETH")) abort();
     if (cmd.interval_ok && cmd.interval_ms < 60000) abort();
     if (cmd.speed_ok && !(cmd.speed >= 0 && cmd.speed <= 10000)) abort();
-    if (cmd.ch < WS_CH_NONE || cmd.ch > WS_CH_JOBS) abort();
+    if (cmd.ch < WS_CH_NONE || cmd.ch > WS_CH_ALERTS) abort();
     return 0;
 }

@@ -51,13 +51,17 @@ typedef struct cpe_api_config {
     int retrain;               /* CPE_RETRAIN, 1: the daily retraining schedule (spec 10.4) */
     int retrain_at_min;        /* CPE_RETRAIN_AT, "00:00": its UTC time, as minute of the day */
     int retrain_every_s;       /* CPE_RETRAIN_EVERY_S, 0: > 0 retrains every N s instead (tests) */
-    int retrain_missing_s; /* CPE_RETRAIN_MISSING_S, 30: first try for symbols without a model */
-    int models_keep;       /* CPE_MODELS_KEEP, 14: versions kept per symbol after a retrain */
-    char tls_cert[512];    /* CPE_TLS_CERT, "": PEM certificate; with tls_key: HTTPS + WSS */
-    char tls_key[512];     /* CPE_TLS_KEY, "": its PEM private key (api/tls.h) */
-    int tls_min_12;        /* CPE_TLS_MIN, "1.3": 1 when "1.2" allows TLS 1.2 too */
-    char bus[256];         /* CPE_BUS, "": redis://HOST:PORT shares the live stream (cpe/bus.h) */
-    char role[16];         /* CPE_ROLE: all | ingest | api | worker (docs/SCALE_OUT.md) */
+    int retrain_missing_s;   /* CPE_RETRAIN_MISSING_S, 30: first try for symbols without a model */
+    int models_keep;         /* CPE_MODELS_KEEP, 14: versions kept per symbol after a retrain */
+    char tls_cert[512];      /* CPE_TLS_CERT, "": PEM certificate; with tls_key: HTTPS + WSS */
+    char tls_key[512];       /* CPE_TLS_KEY, "": its PEM private key (api/tls.h) */
+    int tls_min_12;          /* CPE_TLS_MIN, "1.3": 1 when "1.2" allows TLS 1.2 too */
+    char bus[256];           /* CPE_BUS, "": redis://HOST:PORT shares the live stream (cpe/bus.h) */
+    char role[16];           /* CPE_ROLE: all | ingest | api | worker (docs/SCALE_OUT.md) */
+    int alerts;              /* CPE_ALERTS, 1: alert rules evaluated and delivered (api/alerts.h) */
+    int alert_retry_base_ms; /* CPE_ALERT_RETRY_BASE_MS, 1000: first webhook retry delay */
+    int alert_retry_for_s;   /* CPE_ALERT_RETRY_FOR_S, 86400: then the dead letters */
+    int alert_stale_ms;      /* CPE_ALERT_STALE_MS, 10000: no price update this long = stale */
 } cpe_api_config_t;
 
 typedef struct cpe_api_setting {

@@ -64,6 +64,12 @@ const cpe_api_setting_t cpe_api_settings[] = {
      "all | ingest | api | worker: what this node does (ingest: live pipeline, predictions, "
      "retraining, publishing; api: HTTP + WebSocket from the store and the bus; worker: "
      "backtest jobs from the bus); all but 'all' need CPE_BUS"},
+    {"CPE_ALERTS", "1", "1: evaluate alert rules in the live pipeline and deliver them; 0: off"},
+    {"CPE_ALERT_RETRY_BASE_MS", "1000",
+     "first webhook retry delay; each further retry waits twice as long (at most 1 h)"},
+    {"CPE_ALERT_RETRY_FOR_S", "86400",
+     "webhook retries stop this long after the firing: the delivery goes to the dead letters"},
+    {"CPE_ALERT_STALE_MS", "10000", "stale alerts: no price update for this long is stale"},
     {NULL, NULL, NULL},
 };
 
@@ -190,6 +196,13 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
                                 "setting CPE_ROLE (%s) must be all, ingest, api or worker", v);
         return set_str(c->role, sizeof c->role, key, v, d);
     }
+    if (!strcmp(key, "CPE_ALERTS")) return set_int(&c->alerts, key, v, 0, 1, d);
+    if (!strcmp(key, "CPE_ALERT_RETRY_BASE_MS"))
+        return set_int(&c->alert_retry_base_ms, key, v, 10, 3600000, d);
+    if (!strcmp(key, "CPE_ALERT_RETRY_FOR_S"))
+        return set_int(&c->alert_retry_for_s, key, v, 0, 7 * 86400, d);
+    if (!strcmp(key, "CPE_ALERT_STALE_MS"))
+        return set_int(&c->alert_stale_ms, key, v, 100, 3600000, d);
     return cpe_diag_set(d, CPE_EINVAL, "unknown setting %s (see .env.example)", key);
 }
 

@@ -87,7 +87,7 @@ static int dispatch(struct lws *wsi, cpe_api_t *api, conn_t *c)
         cpe_resp_error(&r, 400, "INVALID_PARAMETER", c->query->overflow_key, NULL, 0,
                        "parameter '%s' is malformed or too long, or there are too many parameters",
                        c->query->overflow_key);
-    } else if (c->method == CPE_POST) {
+    } else if (c->method & (CPE_POST | CPE_PATCH)) {
         json_error_t je;
         json_t *j = NULL;
         if (c->body.len > 0) j = json_loadb(c->body.data, c->body.len, JSON_REJECT_DUPLICATES, &je);
@@ -118,6 +118,7 @@ static int method_of(struct lws *wsi)
 #if defined(LWS_WITH_HTTP_UNCOMMON_HEADERS) || 1
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI)) return CPE_HEAD;
     if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI)) return CPE_DELETE;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_PATCH_URI)) return CPE_PATCH;
 #endif
     return 0;
 }
@@ -149,8 +150,8 @@ static int on_http(struct lws *wsi, cpe_api_t *api, conn_t *c, const char *uri)
     }
     if (!c->method)
         return cpe_conn_error(wsi, api, c, 405, "METHOD_NOT_ALLOWED", NULL, 0,
-                              "only GET, POST, DELETE, HEAD and OPTIONS are served");
-    if (c->method == CPE_POST) {
+                              "only GET, POST, PATCH, DELETE, HEAD and OPTIONS are served");
+    if (c->method & (CPE_POST | CPE_PATCH)) {
         char cl[32];
         if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
             strtoll(cl, NULL, 10) > CPE_BODY_MAX) {

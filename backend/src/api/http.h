@@ -53,7 +53,8 @@ typedef enum cpe_http_method {
     CPE_POST = 2,
     CPE_OPTIONS = 4,
     CPE_HEAD = 8,
-    CPE_DELETE = 16
+    CPE_DELETE = 16,
+    CPE_PATCH = 32
 } cpe_http_method_t;
 
 struct cpe_api; /* server state (server.h) */

@@ -1,5 +1,6 @@
 /* live_sink.c — the live pipeline's events (cpe/live.h) as WebSocket messages: formatted on
  * the pipeline thread and handed to the service thread through the inbox (server.h). */
+#include "api/alerts.h"
 #include "api/server.h"
 #include "cpe/json.h"
 
@@ -9,6 +10,7 @@
 void cpe_api_live_sink(void *ctx, const cpe_live_event_t *ev)
 {
     cpe_api_t *api = ctx;
+    cpe_alerts_on_live(api->alerts, ev);
     cpe_buf_t b;
     cpe_buf_init(&b, 1 << 20);
     cpe_jw_t w;

@@ -77,7 +77,7 @@ int cpe_conn_send(struct lws *wsi, cpe_api_t *api, conn_t *c, int status, const 
             goto fail;
     }
     if (status == 204 && c->method == CPE_OPTIONS) {
-        static const char am[] = "GET, POST, DELETE, OPTIONS";
+        static const char am[] = "GET, POST, PATCH, DELETE, OPTIONS";
         static const char ah[] = "Content-Type, Authorization";
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-methods:",
                                         (const unsigned char *)am, (int)strlen(am), &p, end) ||

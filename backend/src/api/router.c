@@ -18,6 +18,8 @@ const char *cpe_method_name(int method)
         return "HEAD";
     case CPE_DELETE:
         return "DELETE";
+    case CPE_PATCH:
+        return "PATCH";
     default:
         return "?";
     }
@@ -25,7 +27,10 @@ const char *cpe_method_name(int method)
 
 const char *cpe_method_key(int method)
 {
-    return method == CPE_POST ? "post" : method == CPE_DELETE ? "delete" : "get";
+    return method == CPE_POST     ? "post"
+           : method == CPE_DELETE ? "delete"
+           : method == CPE_PATCH  ? "patch"
+                                  : "get";
 }
 
 int cpe_route_count(const cpe_route_t *table)
@@ -36,15 +41,19 @@ int cpe_route_count(const cpe_route_t *table)
     return n;
 }
 
-/* Does path match pattern? A pattern ending in "/{x}" matches one non-empty segment. */
+/* Does path match pattern? A "{x}" segment ("/backtest/{x}", "/alerts/{x}/events")
+ * matches one non-empty segment; the rest of the pattern must follow exactly. */
 static int path_match(const char *pattern, const char *path, const char **param, size_t *plen)
 {
     const char *brace = strchr(pattern, '{');
     if (!brace) return !strcmp(pattern, path);
     size_t pre = (size_t)(brace - pattern);
     if (strncmp(pattern, path, pre)) return 0;
-    const char *seg = path + pre;
-    size_t n = strlen(seg);
+    const char *seg = path + pre, *close = strchr(brace, '}');
+    const char *tail = close ? close + 1 : "";
+    size_t n = strlen(seg), tl = strlen(tail);
+    if (n <= tl || strcmp(seg + n - tl, tail)) return 0;
+    n -= tl;
     if (n == 0 || memchr(seg, '/', n)) return 0;
     *param = seg;
     *plen = n;
@@ -133,6 +142,8 @@ static const char *status_text(int s)
     switch (s) {
     case 200:
         return "OK";
+    case 201:
+        return "Created";
     case 202:
         return "Accepted";
     case 400:
@@ -140,11 +151,12 @@ static const char *status_text(int s)
     case 401:
         return "JWT required and missing, bad or expired";
     case 404:
-        return "Unknown asset, route or job";
+        return "Unknown asset, route, job or alert";
     case 413:
         return "Body over 1 MiB";
     case 422:
-        return "Horizon not offered (error.message lists the horizons)";
+        return "Horizon not offered (error.message lists the horizons), or an invalid alert "
+               "rule (error.details.field names the field)";
     case 429:
         return "Rate limited (Retry-After header)";
     case 503:

@@ -26,7 +26,7 @@ typedef struct cpe_route_param {
 } cpe_route_param_t;
 
 typedef struct cpe_route {
-    int method;       /* CPE_GET, CPE_POST or CPE_DELETE */
+    int method;       /* CPE_GET, CPE_POST, CPE_PATCH or CPE_DELETE */
     const char *path; /* "/predict", "/backtest/{job_id}" */
     cpe_route_fn fn;
     const char *name; /* metric label, e.g. "predict" */

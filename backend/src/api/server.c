@@ -1,5 +1,6 @@
 /* server.c — cpe serve's setup: configuration, the live pipeline, workers, the lws context
  * and its service loop, and the shutdown (server.h). */
+#include "api/alerts.h"
 #include "api/conn.h"
 #include "api/tls.h"
 #include "cpe/log.h"
@@ -105,6 +106,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     lc.sink = cpe_api_live_sink;
     lc.sink_ctx = api;
     if ((rc = cpe_api_bus_start(api, d))) goto out;
+    if ((rc = cpe_alerts_open(api, &api->alerts, d))) goto out;
     if ((rc = cpe_live_start(&lc, &api->live, d))) goto out;
     cpe_live_status_t ls;
     cpe_live_get_status(api->live, &ls);
@@ -160,6 +162,7 @@ out:
     cpe_retrain_stop(api->retrain);
     cpe_calcache_stop(api->calcache);
     cpe_live_stop(api->live);
+    cpe_alerts_close(api->alerts);
     cpe_jobs_free(api->jobs);
     cpe_api_bus_stop(api);
     cpe_api_inbox_drain(api); /* frees what is left (no clients) */

@@ -20,6 +20,7 @@
  *   calibration.c  GET /calibration; calcache.c the coverage for /health and /metrics
  *   bus_api.c  --bus: the live stream to and from Redis (cpe/bus.h)
  *   jobs_bus.c --bus: POST /backtest jobs through a Redis Stream, records in the store
+ *   alerts*.c  alert rules, their evaluation at live events, webhook delivery (alerts.h)
  *
  * Everything here is touched by the service thread only, except `mu`/`inbox` (any thread
  * appends, the service thread drains) and what jobs.c locks itself.
@@ -51,7 +52,8 @@ typedef enum ws_channel {
     WS_CH_PREDICTIONS,
     WS_CH_MARKET,
     WS_CH_REPLAY,
-    WS_CH_JOBS, /* backtest job progress (jobs.c); no asset */
+    WS_CH_JOBS,   /* backtest job progress (jobs.c); no asset */
+    WS_CH_ALERTS, /* alert firings of an asset (alerts.c) */
     WS_CH_ALL
 } ws_channel_t;
 
@@ -121,6 +123,7 @@ typedef struct cpe_api {
     struct cpe_apibus *bus;      /* --bus: the Redis bus (bus_api.c); NULL without one */
     struct cpe_retrain *retrain; /* NULL when CPE_RETRAIN=0 */
     cpe_calcache_t *calcache;    /* the cone's coverage for /health, /metrics (calcache.h) */
+    struct cpe_alerts *alerts;   /* alert rules and delivery (alerts.h); NULL: CPE_ALERTS=0 */
     volatile sig_atomic_t *stop;
 } cpe_api_t;
 
@@ -195,6 +198,15 @@ int cpe_route_assets(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, int64_t from_ms,
                       int from_given, int64_t to_ms, size_t limit, cpe_bar_t **out, size_t *n,
                       int *simulated);
+
+/* alerts_routes.c: /alerts (alerts.h) and their documented parameters */
+extern const cpe_route_param_t cpe_alerts_p_rule[], cpe_alerts_p_patch[], cpe_alerts_p_id[];
+int cpe_route_alerts_list(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_alerts_create(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_alerts_patch(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_alerts_delete(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_alerts_events(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_alerts_dead(cpe_req_t *req, cpe_resp_t *resp);
 
 /* jobs.c */
 typedef struct cpe_jobs cpe_jobs_t;

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const ch_names[] = {"",     "candles", "predictions", "market", "replay",
-                                       "jobs", "*"};
+static const char *const ch_names[] = {"",       "candles", "predictions", "market",
+                                       "replay", "jobs",    "alerts",      "*"};
 
 const char *cpe_ws_channel_name(ws_channel_t ch)
 {
@@ -18,7 +18,7 @@ const char *cpe_ws_channel_name(ws_channel_t ch)
 
 static ws_channel_t channel_parse(const char *s)
 {
-    for (int i = WS_CH_CANDLES; i <= WS_CH_JOBS; i++)
+    for (int i = WS_CH_CANDLES; i <= WS_CH_ALERTS; i++)
         if (s && !strcmp(s, ch_names[i])) return (ws_channel_t)i;
     return WS_CH_NONE;
 }

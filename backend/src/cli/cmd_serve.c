@@ -23,9 +23,9 @@ static void on_signal(int sig)
 
 static int run_serve(cpe_args_t *a)
 {
-    static const char *const known[] = {"port",     "host",     "source",  "static", "config",
-                                        "make-token", "ttl-s", "models",  "settings", "tls-cert",
-                                        "tls-key",  "tls-min",  "bus",     "role",   NULL};
+    static const char *const known[] = {"port",       "host",    "source", "static",   "config",
+                                        "make-token", "ttl-s",   "models", "settings", "tls-cert",
+                                        "tls-key",    "tls-min", "bus",    "role",     NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     if (cpe_arg_flag(a, "settings")) { /* every setting with its default: .env.example */
@@ -62,10 +62,11 @@ static int run_serve(cpe_args_t *a)
     if (cpe_api_config_load_env(&c, &d)) return cpe_cli_fail(a, 2, "%s", d.msg);
     static const struct {
         const char *opt, *key;
-    } flags[] = {{"port", "CPE_PORT"},         {"host", "CPE_HOST"},       {"source", "CPE_SOURCE"},
-                 {"static", "CPE_STATIC_DIR"}, {"models", "CPE_MODELS"},   {"tls-cert", "CPE_TLS_CERT"},
-                 {"tls-key", "CPE_TLS_KEY"},   {"tls-min", "CPE_TLS_MIN"}, {"bus", "CPE_BUS"},
-                 {"role", "CPE_ROLE"}};
+    } flags[] = {{"port", "CPE_PORT"},       {"host", "CPE_HOST"},
+                 {"source", "CPE_SOURCE"},   {"static", "CPE_STATIC_DIR"},
+                 {"models", "CPE_MODELS"},   {"tls-cert", "CPE_TLS_CERT"},
+                 {"tls-key", "CPE_TLS_KEY"}, {"tls-min", "CPE_TLS_MIN"},
+                 {"bus", "CPE_BUS"},         {"role", "CPE_ROLE"}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         const char *v = cpe_arg_str(a, flags[i].opt);
         if (v && cpe_api_config_set(&c, flags[i].key, v, &d))

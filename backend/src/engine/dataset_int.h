@@ -15,7 +15,7 @@
 #define MS_HOUR 3600000LL
 #define MS_DAY 86400000LL
 #define COARSE_MIN_FINE_MS (30LL * MS_DAY) /* real 1m history that beats a coarse series */
-#define SIDE_LOOKBACK_MS (31LL * MS_DAY) /* side points read before the first bar */
+#define SIDE_LOOKBACK_MS (31LL * MS_DAY)   /* side points read before the first bar */
 #define DS_MAX_SOURCES 64
 
 /* One side series that gave observations: read again by id over any window. */

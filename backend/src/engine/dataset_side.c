@@ -163,8 +163,8 @@ static int attach_liq(cpe_store_t *st, const char *perp, cpe_bar_t *b, size_t n,
     return 0;
 }
 
-static int attach_trades(cpe_store_t *st, const char *instr, cpe_bar_t *b, size_t n,
-                         int64_t bar_ms, int *found)
+static int attach_trades(cpe_store_t *st, const char *instr, cpe_bar_t *b, size_t n, int64_t bar_ms,
+                         int *found)
 {
     cpe_point_t *p = NULL;
     size_t np = 0;

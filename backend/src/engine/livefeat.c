@@ -168,7 +168,8 @@ static int build(cpe_livefeat_t *lf, cpe_store_t *st, int64_t bar_ts, cpe_diag_t
         ((const char **)lf->names)[j] = cpe_feature_def(j)->name;
     int rc = ds_resolve(st, lf->symbol, from, to, &lf->in, &si, d);
     if (!rc && si.interval_ms != MS_MIN) /* an hourly history: the live clock needs 1m bars */
-        rc = cpe_diag_set(d, CPE_ENOTFOUND, "%s: no 1m bars in the live window (only %lld-minute "
+        rc = cpe_diag_set(d, CPE_ENOTFOUND,
+                          "%s: no 1m bars in the live window (only %lld-minute "
                           "bars: live predictions start when 1m bars arrive)",
                           lf->symbol, (long long)(si.interval_ms / MS_MIN));
     cpe_features_config_t cfg;

@@ -20,6 +20,8 @@ static const cpe_route_t table[] = {
     {CPE_GET, "/a", dummy, "a", "A", p_q, "200 400", "application/json", 0},
     {CPE_POST, "/a", dummy, "a", "A by body", p_b, "200 413", "application/json", 0},
     {CPE_GET, "/jobs/{id}", dummy, "job", "Job", NULL, "200 404", "application/json", 1},
+    {CPE_GET, "/jobs/{id}/log", dummy, "job_log", "Log", NULL, "200 404", "application/json", 0},
+    {CPE_PATCH, "/jobs/{id}", dummy, "job", "Change", NULL, "200 404", "application/json", 0},
     {0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0},
 };
 
@@ -48,6 +50,14 @@ static void test_match_template_takes_one_segment(void)
     CHECK(p && pl == 6 && !strncmp(p, "abc123", 6));
     CHECK(cpe_route_match(table, CPE_GET, "/jobs/", &p, &pl, &st) == NULL);
     CHECK(cpe_route_match(table, CPE_GET, "/jobs/a/b", &p, &pl, &st) == NULL);
+    /* a template segment in the middle: the rest must follow exactly */
+    CHECK(cpe_route_match(table, CPE_GET, "/jobs/7/log", &p, &pl, &st) == &table[3]);
+    CHECK(p && pl == 1 && *p == '7');
+    CHECK(cpe_route_match(table, CPE_GET, "/jobs//log", &p, &pl, &st) == NULL);
+    CHECK(cpe_route_match(table, CPE_GET, "/jobs/7/logs", &p, &pl, &st) == NULL);
+    CHECK(cpe_route_match(table, CPE_GET, "/jobs/7/x/log", &p, &pl, &st) == NULL);
+    CHECK(cpe_route_match(table, CPE_PATCH, "/jobs/9", &p, &pl, &st) == &table[4]);
+    CHECK_STR(cpe_method_key(CPE_PATCH), "patch");
 }
 
 /* Every row of a table appears in its OpenAPI document with its parameters. */
@@ -99,6 +109,7 @@ static void check_openapi_matches(const cpe_route_t *t)
             CHECK_MSG(found, "parameter %s of %s missing", p->name, t[i].path);
         }
         CHECK(json_object_get(json_object_get(op, "responses"), "200") != NULL ||
+              json_object_get(json_object_get(op, "responses"), "201") != NULL ||
               json_object_get(json_object_get(op, "responses"), "202") != NULL);
     }
     json_decref(doc);

@@ -13,7 +13,6 @@
 
 static size_t NF; /* cpe_features_count(), set by main */
 
-
 static inline cpe_bar_t mk(int64_t ts, double o, double h, double l, double c, double v, double tb)
 {
     cpe_bar_t b;

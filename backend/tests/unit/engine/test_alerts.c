@@ -1,0 +1,194 @@
+/* test_alerts.c — alert rules (engine/alerts.c): validation names the field, and each kind
+ * fires on its transition only, once per cooldown, the same way for a replayed series. */
+#include "cpe/alerts.h"
+#include "test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse(const char *j, cpe_alert_rule_t *r, char field[32])
+{
+    cpe_alert_rule_defaults(r);
+    return cpe_alert_rule_parse(j, strlen(j), r, field, NULL);
+}
+
+static void test_alerts_validation_names_the_field(void)
+{
+    cpe_alert_rule_t r;
+    char f[32];
+    CHECK_EQ_INT(parse("{\"kind\":\"price_cross\",\"asset\":\"btc\",\"level\":100}", &r, f), 0);
+    CHECK_STR(r.asset, "BTC");
+    CHECK_EQ_INT(r.kind, CPE_ALERT_PRICE_CROSS);
+    CHECK_EQ_INT(r.enabled, 1);
+    static const struct {
+        const char *json, *field;
+    } bad[] = {
+        {"{\"asset\":\"BTC\",\"level\":100}", "kind"},
+        {"{\"kind\":\"price_cross\",\"asset\":\"NOPE\",\"level\":1}", "asset"},
+        {"{\"kind\":\"price_cross\",\"asset\":\"BTC\"}", "level"},
+        {"{\"kind\":\"p_up_cross\",\"asset\":\"BTC\",\"horizon_h\":3,\"threshold\":0.6}",
+         "horizon_h"},
+        {"{\"kind\":\"p_up_cross\",\"asset\":\"BTC\",\"horizon_h\":4,\"threshold\":1.5}",
+         "threshold"},
+        {"{\"kind\":\"cone_breach\",\"asset\":\"BTC\",\"horizon_h\":4,\"threshold\":3}",
+         "threshold"},
+        {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"direction\":\"sideways\"}", "direction"},
+        {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"cooldown_s\":-1}", "cooldown_s"},
+        {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"colour\":1}", "colour"},
+        {"{\"kind\":\"drift\",\"asset\":\"BTC\"}", "kind"},
+        {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"webhook_url\":\"ftp://x\"}", "webhook_url"},
+        {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"webhook_url\":\"http://x\"}", "webhook_secret"},
+        {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"enabled\":1}", "enabled"},
+        {"[1]", "body"},
+        {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"\":1}", "\"\""}, /* fuzz: an empty key */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_MSG(parse(bad[i].json, &r, f) == CPE_EINVAL, "%s", bad[i].json);
+        CHECK_MSG(!strcmp(f, bad[i].field), "%s: field %s", bad[i].json, f);
+    }
+    /* a PATCH parses over the stored rule: only what it names changes */
+    CHECK_EQ_INT(parse("{\"kind\":\"price_cross\",\"asset\":\"BTC\",\"level\":100}", &r, f), 0);
+    CHECK_EQ_INT(cpe_alert_rule_parse("{\"enabled\":false}", 17, &r, f, NULL), 0);
+    CHECK_EQ_INT(r.enabled, 0);
+    CHECK_NEAR(r.level, 100, 0);
+    char *j = cpe_alert_rule_json(&r, 0);
+    CHECK(j && strstr(j, "\"kind\":\"price_cross\"") && strstr(j, "\"enabled\":false"));
+    free(j);
+}
+
+static int price(const cpe_alert_rule_t *r, cpe_alert_state_t *st, int64_t t, double p)
+{
+    cpe_alert_input_t in;
+    memset(&in, 0, sizeof in);
+    in.t_ms = t;
+    in.has_price = 1;
+    in.price = p;
+    cpe_alert_fire_t f;
+    return cpe_alert_eval(r, st, &in, &f);
+}
+
+static void test_alerts_price_cross_fires_on_the_crossing_once_per_cooldown(void)
+{
+    cpe_alert_rule_t r;
+    char f[32];
+    CHECK_EQ_INT(parse("{\"kind\":\"price_cross\",\"asset\":\"BTC\",\"level\":100,"
+                       "\"direction\":\"up\",\"cooldown_s\":40}",
+                       &r, f),
+                 0);
+    cpe_alert_state_t st;
+    cpe_alert_state_init(&st);
+    /* a replayed series: fires at 101 (first crossing), not at the dip and recross within
+     * the cooldown, again after it; never on the way down, never on the first observation */
+    const double px[] = {105, 99, 101, 102, 98, 100.5, 97, 103};
+    const int want[] = {0, 0, 1, 0, 0, 0, 0, 1};
+    for (int i = 0; i < 8; i++)
+        CHECK_MSG(price(&r, &st, 1000 + i * 10000LL, px[i]) == want[i], "bar %d", i);
+    r.enabled = 0;
+    CHECK_EQ_INT(price(&r, &st, 10000000, 90), 0);
+    CHECK_EQ_INT(price(&r, &st, 10060000, 110), 0);
+}
+
+static void test_alerts_prediction_kinds(void)
+{
+    cpe_alert_rule_t pu, rg, cf;
+    char f[32];
+    CHECK_EQ_INT(parse("{\"kind\":\"p_up_cross\",\"asset\":\"BTC\",\"horizon_h\":4,"
+                       "\"threshold\":0.6,\"cooldown_s\":0}",
+                       &pu, f),
+                 0);
+    CHECK_EQ_INT(parse("{\"kind\":\"regime_change\",\"asset\":\"BTC\",\"regime\":\"panic\","
+                       "\"cooldown_s\":0}",
+                       &rg, f),
+                 0);
+    CHECK_EQ_INT(parse("{\"kind\":\"confidence_high\",\"asset\":\"BTC\",\"horizon_h\":4,"
+                       "\"cooldown_s\":0}",
+                       &cf, f),
+                 0);
+    cpe_alert_state_t s1, s2, s3;
+    cpe_alert_state_init(&s1);
+    cpe_alert_state_init(&s2);
+    cpe_alert_state_init(&s3);
+    cpe_prediction_t p;
+    memset(&p, 0, sizeof p);
+    p.horizon_h = 4;
+    const double pup[] = {0.55, 0.65, 0.7, 0.5, 0.61};
+    const char *reg[] = {"normal", "high-vol", "panic", "panic", "normal"};
+    const char *conf[] = {"low", "high", "high", "medium", "high"};
+    const int w1[] = {0, 1, 0, 1, 1}, w2[] = {0, 0, 1, 0, 0}, w3[] = {0, 1, 0, 0, 1};
+    for (int i = 0; i < 5; i++) {
+        p.p_up = pup[i];
+        snprintf(p.regime, sizeof p.regime, "%s", reg[i]);
+        snprintf(p.confidence, sizeof p.confidence, "%s", conf[i]);
+        cpe_alert_input_t in;
+        memset(&in, 0, sizeof in);
+        in.t_ms = i * 60000LL;
+        in.pred = &p;
+        cpe_alert_fire_t fi;
+        CHECK_MSG(cpe_alert_eval(&pu, &s1, &in, &fi) == w1[i], "p_up %d", i);
+        CHECK_MSG(cpe_alert_eval(&rg, &s2, &in, &fi) == w2[i], "regime %d", i);
+        CHECK_MSG(cpe_alert_eval(&cf, &s3, &in, &fi) == w3[i], "confidence %d", i);
+    }
+    /* another horizon is not this rule's */
+    p.horizon_h = 8;
+    p.p_up = 0.1;
+    cpe_alert_input_t in = {.t_ms = 1, .pred = &p};
+    cpe_alert_fire_t fi;
+    CHECK_EQ_INT(cpe_alert_eval(&pu, &s1, &in, &fi), 0);
+    CHECK_NEAR(s1.p_up, 0.61, 1e-12);
+}
+
+static void test_alerts_cone_breach_and_stale(void)
+{
+    cpe_prediction_t p;
+    memset(&p, 0, sizeof p);
+    p.n_cone = 2;
+    p.cone[0] = (cpe_cone_point_t){0, 100, 100, 100, 100, 100};
+    p.cone[1] = (cpe_cone_point_t){3600000, 80, 90, 100, 110, 120};
+    double lo1, hi1, lo2, hi2;
+    CHECK_EQ_INT(cpe_alert_cone_band(&p, 1800000, &lo1, &hi1, &lo2, &hi2), 0);
+    CHECK_NEAR(lo1, 95, 1e-9);
+    CHECK_NEAR(hi2, 110, 1e-9);
+    CHECK_EQ_INT(cpe_alert_cone_band(&p, 7200000, &lo1, &hi1, &lo2, &hi2), 0);
+    CHECK_NEAR(hi1, 110, 1e-9);
+    cpe_alert_rule_t r;
+    char f[32];
+    CHECK_EQ_INT(parse("{\"kind\":\"cone_breach\",\"asset\":\"BTC\",\"horizon_h\":1,"
+                       "\"threshold\":2,\"direction\":\"down\",\"cooldown_s\":0}",
+                       &r, f),
+                 0);
+    cpe_alert_state_t st;
+    cpe_alert_state_init(&st);
+    const double px[] = {100, 79, 100, 121, 100, 79.5};
+    const int want[] = {0, 1, 0, 0, 0, 1};
+    for (int i = 0; i < 6; i++) {
+        cpe_alert_input_t in = {.t_ms = i,
+                                .has_price = 1,
+                                .price = px[i],
+                                .has_band = 1,
+                                .lo1 = lo1,
+                                .hi1 = hi1,
+                                .lo2 = lo2,
+                                .hi2 = hi2};
+        cpe_alert_fire_t fi;
+        CHECK_MSG(cpe_alert_eval(&r, &st, &in, &fi) == want[i], "cone %d", i);
+    }
+    CHECK_EQ_INT(parse("{\"kind\":\"stale\",\"asset\":\"BTC\",\"cooldown_s\":0}", &r, f), 0);
+    cpe_alert_state_init(&st);
+    const int stale[] = {0, 1, 1, 0, 0}, sim[] = {0, 0, 0, 0, 1}, ws[] = {0, 1, 0, 0, 1};
+    for (int i = 0; i < 5; i++) {
+        cpe_alert_input_t in = {
+            .t_ms = i, .has_data_state = 1, .stale = stale[i], .simulated = sim[i]};
+        cpe_alert_fire_t fi;
+        CHECK_MSG(cpe_alert_eval(&r, &st, &in, &fi) == ws[i], "stale %d", i);
+    }
+}
+
+int main(void)
+{
+    RUN(test_alerts_validation_names_the_field);
+    RUN(test_alerts_price_cross_fires_on_the_crossing_once_per_cooldown);
+    RUN(test_alerts_prediction_kinds);
+    RUN(test_alerts_cone_breach_and_stale);
+    return TEST_DONE();
+}
