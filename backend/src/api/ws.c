@@ -242,7 +242,7 @@ static void on_subscribe(ws_client_t *c, const ws_cmd_t *cmd, int sub)
     ws_channel_t ch = cmd->ch;
     if (ch == WS_CH_NONE) {
         send_error(c, "INVALID_PARAMETER",
-                   "channel must be candles, predictions, market, replay or jobs");
+                   "channel must be candles, predictions, market, replay, jobs or alerts");
         return;
     }
     if (ch != WS_CH_JOBS && !cmd->asset_ok) { /* the jobs channel has none: every job */
