@@ -125,6 +125,19 @@ void exj_retry_after(const char *v, cpe_rate_info_t *ri)
     if (s >= 0) ri->retry_after_ms = (int64_t)(s * 1000);
 }
 
+size_t exj_curl_body(char *p, size_t sz, size_t n, void *resp)
+{
+    exj_resp_t *r = resp;
+    return cpe_buf_append(&r->body, p, sz * n) ? 0 : sz * n;
+}
+
+size_t exj_curl_header(char *p, size_t sz, size_t n, void *resp)
+{
+    exj_resp_t *r = resp;
+    exj_header_line(r->ex, p, sz * n, &r->ri);
+    return sz * n;
+}
+
 void exj_header_line(const cpe_exchange_t *ex, const char *p, size_t len, cpe_rate_info_t *ri)
 {
     char line[512];

@@ -6,6 +6,7 @@
 #ifndef CPE_SOURCES_EXJSON_H
 #define CPE_SOURCES_EXJSON_H
 
+#include "cpe/buf.h"
 #include "cpe/error.h"
 #include "cpe/exchange.h"
 
@@ -27,6 +28,16 @@ double exj_header_num(const char *v);
 /* One raw HTTP header line ("Name: value\r\n", len bytes) to the adapter's rate_header with
  * the name lower-cased; lines that are not headers or are too long are ignored. */
 void exj_header_line(const cpe_exchange_t *ex, const char *line, size_t len, cpe_rate_info_t *ri);
+/* One REST answer as libcurl delivers it: the body, and the rate-limit headers read by the
+ * exchange's rate_header. exj_curl_body / exj_curl_header are the CURLOPT_WRITEFUNCTION /
+ * CURLOPT_HEADERFUNCTION callbacks, with an exj_resp_t as their user data. */
+typedef struct exj_resp {
+    cpe_buf_t body;
+    cpe_rate_info_t ri;
+    const cpe_exchange_t *ex;
+} exj_resp_t;
+size_t exj_curl_body(char *p, size_t sz, size_t n, void *resp);
+size_t exj_curl_header(char *p, size_t sz, size_t n, void *resp);
 /* A rate_header for exchanges that send no rate-limit headers: Retry-After only. */
 void exj_rate_header_retry_after(const char *name, const char *value, cpe_rate_info_t *ri);
 /* Retry-After in seconds into ri->retry_after_ms; left as it was when not a number. */

@@ -85,25 +85,6 @@ static void resolve(struct cpe_feed *f, const feed_job_t *j)
     feed_ws_wake(f);
 }
 
-typedef struct rest_ctx {
-    cpe_buf_t body;
-    cpe_rate_info_t ri;
-    const cpe_exchange_t *ex;
-} rest_ctx_t;
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-    rest_ctx_t *r = ud;
-    return cpe_buf_append(&r->body, p, sz * n) ? 0 : sz * n;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-    rest_ctx_t *r = ud;
-    exj_header_line(r->ex, p, sz * n, &r->ri);
-    return sz * n;
-}
-
 typedef struct backfill_sink {
     struct cpe_feed *f;
     int prov;
@@ -180,14 +161,14 @@ static void fetch(struct cpe_feed *f, CURL *h, feed_job_t j)
         return;
     }
     snprintf(url, sizeof url, "%s%s", cpe_exchange_base(ex, 0, j.m), path);
-    rest_ctx_t r = {.ex = ex};
+    exj_resp_t r = {.ex = ex};
     cpe_buf_init(&r.body, 32u << 20);
     cpe_rate_info_init(&r.ri);
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, exj_curl_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, exj_curl_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)f->cfg.rest_timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);

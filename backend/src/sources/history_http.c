@@ -14,25 +14,6 @@
 
 #define HIST_ATTEMPTS 5
 
-typedef struct resp {
-    cpe_buf_t body;
-    cpe_rate_info_t ri;
-    const cpe_exchange_t *ex;
-} resp_t;
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-    resp_t *r = ud;
-    return cpe_buf_append(&r->body, p, sz * n) ? 0 : sz * n;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-    resp_t *r = ud;
-    exj_header_line(r->ex, p, sz * n, &r->ri);
-    return sz * n;
-}
-
 static void sleep_ms(int64_t ms)
 {
     if (ms <= 0) return;
@@ -62,14 +43,14 @@ void hist_http_free(hist_http_t *h)
 }
 
 /* One request: 0 with *status and the body, or a curl failure text in *why. */
-static int perform(hist_http_t *h, const char *url, resp_t *r, long *status, const char **why)
+static int perform(hist_http_t *h, const char *url, exj_resp_t *r, long *status, const char **why)
 {
     CURL *c = h->curl;
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, exj_curl_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, exj_curl_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
@@ -85,7 +66,7 @@ static int perform(hist_http_t *h, const char *url, resp_t *r, long *status, con
 }
 
 /* After an answer: a spent window blocks the bucket until it resets. */
-static void obey_rate(hist_http_t *h, const resp_t *r, long status)
+static void obey_rate(hist_http_t *h, const exj_resp_t *r, long status)
 {
     int64_t now = cpe_now_ms();
     double left = cpe_rate_info_left(&r->ri);
@@ -107,7 +88,7 @@ int hist_http_get(hist_http_t *h, cpe_market_kind_t m, const char *path, cpe_dat
         int64_t wait;
         while ((wait = cpe_tb_take(&h->tb, cpe_now_ms())) > 0)
             sleep_ms(wait);
-        resp_t r = {.ex = h->ex};
+        exj_resp_t r = {.ex = h->ex};
         cpe_buf_init(&r.body, 64u << 20);
         cpe_rate_info_init(&r.ri);
         long status;

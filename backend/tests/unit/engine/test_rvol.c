@@ -192,6 +192,18 @@ static void test_training_uses_no_future_data(void)
     sim_free(&s);
 }
 
+/* m written as registry JSON text (17 digits) and read back into out. */
+static void round_trip(const cpe_rvol_t *m, const cpe_mlview_t *v, cpe_rvol_t *out)
+{
+    json_t *j = cpe_rvol_to_json(m);
+    char *text = json_dumps(j, JSON_REAL_PRECISION(17));
+    json_decref(j);
+    json_t *back = json_loads(text, 0, NULL);
+    cpe_rvol_from_json(back, v->names, v->ncol, out);
+    json_decref(back);
+    free(text);
+}
+
 static void test_metadata_round_trip_is_bit_exact(void)
 {
     sim_t s;
@@ -199,14 +211,8 @@ static void test_metadata_round_trip_is_bit_exact(void)
     cpe_mlview_t v = view_of(&s);
     cpe_modelset_t ms;
     CHECK_EQ_INT(train(&v, MON + 30 * CPE_MS_PER_DAY, &ms), 0);
-    json_t *j = cpe_rvol_to_json(&ms.rvol);
-    char *text = json_dumps(j, JSON_REAL_PRECISION(17));
-    json_decref(j);
-    json_t *back = json_loads(text, 0, NULL);
     cpe_rvol_t m2;
-    cpe_rvol_from_json(back, v.names, v.ncol, &m2);
-    json_decref(back);
-    free(text);
+    round_trip(&ms.rvol, &v, &m2);
     CHECK(m2.ok);
     for (size_t i = s.n - 2000; i < s.n; i += 97)
         for (int k = 0; k < 4; k++) {
@@ -256,14 +262,8 @@ static void test_without_realized_history_the_base_is_garch(void)
                                        &var, &sd, &nu),
                      CPE_EDATA);
     }
-    json_t *j = cpe_rvol_to_json(&ms.rvol);
-    char *text = json_dumps(j, JSON_REAL_PRECISION(17));
-    json_decref(j);
-    json_t *back = json_loads(text, 0, NULL);
     cpe_rvol_t m2;
-    cpe_rvol_from_json(back, v.names, v.ncol, &m2);
-    json_decref(back);
-    free(text);
+    round_trip(&ms.rvol, &v, &m2);
     CHECK(m2.ok && m2.no_har);
     for (int k = 0; k < 4; k++) {
         double v1, s1, n1, v2, s2, n2;
