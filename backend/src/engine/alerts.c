@@ -146,7 +146,8 @@ static int parse_fields(json_t *o, cpe_alert_rule_t *r, char field[32], cpe_diag
     json_t *en = json_object_get(o, "enabled");
     if (en && !json_is_boolean(en)) return bad(field, "enabled", d, "must be true or false");
     if (en) r->enabled = json_is_true(en);
-    if (h != floor(h)) return bad(field, "horizon_h", d, "must be an integer");
+    if (h != floor(h) || h < 0 || h > 24 * 366)
+        return bad(field, "horizon_h", d, "must be one of " CPE_HORIZONS_TEXT);
     if (cd != floor(cd) || cd < 0 || cd > 30 * 86400.0)
         return bad(field, "cooldown_s", d, "must be an integer in 0..2592000");
     r->kind = (cpe_alert_kind_t)kind;

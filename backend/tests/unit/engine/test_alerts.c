@@ -29,6 +29,9 @@ static void test_alerts_validation_names_the_field(void)
         {"{\"kind\":\"price_cross\",\"asset\":\"BTC\"}", "level"},
         {"{\"kind\":\"p_up_cross\",\"asset\":\"BTC\",\"horizon_h\":3,\"threshold\":0.6}",
          "horizon_h"},
+        {"{\"kind\":\"p_up_cross\",\"asset\":\"BTC\",\"horizon_h\":162666066000000,"
+         "\"threshold\":0.6}",
+         "horizon_h"},
         {"{\"kind\":\"p_up_cross\",\"asset\":\"BTC\",\"horizon_h\":4,\"threshold\":1.5}",
          "threshold"},
         {"{\"kind\":\"cone_breach\",\"asset\":\"BTC\",\"horizon_h\":4,\"threshold\":3}",
