@@ -3,6 +3,7 @@
  * cpe/livepred.h and cpe/aci.h). */
 #include "cpe/livepred.h"
 
+#include "cpe/durable.h"
 #include "cpe/timeutil.h"
 
 #include <math.h>
@@ -103,7 +104,7 @@ int cpe_livepred_aci_save(cpe_livepred_t *lp, cpe_diag_t *d)
     FILE *f = rc ? NULL : fopen(tmp, "wb");
     if (!f || fwrite(b.data, 1, b.len, f) != b.len) rc = CPE_EIO;
     if (f && fclose(f) != 0) rc = CPE_EIO;
-    if (!rc && rename(tmp, path) != 0) rc = CPE_EIO;
+    if (!rc && cpe_rename_durable(tmp, path) != 0) rc = CPE_EIO;
     if (rc) {
         remove(tmp);
         cpe_diag_set(d, CPE_EIO, "%s: cannot save the recalibration state", path);

@@ -2,6 +2,7 @@
  * cpe/registry.h; metadata.json is registry_json.c, the A/B statistics registry_ab.c). */
 #include "registry_int.h"
 
+#include "cpe/durable.h"
 #include "cpe/timeutil.h"
 
 #include <dirent.h>
@@ -54,7 +55,7 @@ static int write_text(const char *path, const char *text)
     if (!f) return CPE_EIO;
     int ok = fputs(text, f) >= 0;
     ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok || cpe_rename_durable(tmp, path) != 0) {
         unlink(tmp);
         return CPE_EIO;
     }
@@ -102,7 +103,9 @@ int cpe_registry_save(const cpe_registry_t *r, const char *symbol, const cpe_mod
             rc = cpe_diag_set(d, CPE_EIO, "%s: cannot write", path);
         json_decref(m);
     }
-    if (!rc && rename(tmp, fin) != 0)
+    if (!rc && cpe_fsync_dir_files(tmp) != 0)
+        rc = cpe_diag_set(d, CPE_EIO, "%s: cannot sync to disk: %s", tmp, strerror(errno));
+    if (!rc && cpe_rename_durable(tmp, fin) != 0)
         rc = cpe_diag_set(d, CPE_EIO, "%s: cannot rename into place: %s", fin, strerror(errno));
     if (rc) {
         registry_rm_dir(tmp);
