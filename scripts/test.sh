@@ -3,7 +3,7 @@
 #   1. bootstrap (Debian packages incl. chromium and the PostgreSQL server, npm ci)
 #   2. release build + every C unit test (ctest)
 #   3. ASan+UBSan build + every C unit test again
-#   4. fuzz harnesses (clang-14 libFuzzer, ASan+UBSan): each over its corpus + 10 s of new inputs
+#   4. fuzz harnesses (clang-14 libFuzzer, ASan+UBSan): each over its corpus + a fixed seeded batch of new inputs
 #   5. integration tests: backend/tests/integration/test_*.sh against the real binary
 #   6. frontend unit tests (vitest) and end-to-end tests (Chromium) when frontend/ exists
 #   7. static checks, one suite each: format-check (clang-format), clang-tidy, eslint
@@ -49,7 +49,7 @@ else
 fi
 unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 
-echo "== fuzz harnesses (corpus + 10 s each)"
+echo "== fuzz harnesses (corpus + a fixed seeded batch each)"
 scripts/fuzz.sh check >build/fuzz-check.log 2>&1; rc=$?
 grep -vE '^\s*$' build/fuzz-check.log | tail -n 25
 line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' build/fuzz-check.log | tail -1)
