@@ -13,6 +13,7 @@
  * already had from that node (a resend after a reconnect) and counts and logs a jump (what
  * was lost while Redis was away: the database has those bars, a client replays them).
  */
+#include "api/bus_msg.h"
 #include "api/server.h"
 #include "cpe/bus.h"
 #include "cpe/log.h"
@@ -27,10 +28,9 @@
 #include <unistd.h>
 
 #define PEERS_MAX 32
-#define HEADER_MAX 256
 
 typedef struct peer {
-    char node[17];
+    char node[CPE_BUS_NODE_LEN + 1];
     uint64_t last;
 } peer_t;
 
@@ -46,44 +46,22 @@ struct cpe_apibus {
     atomic_int cancel; /* set at stop: a running stream backtest ends (jobs_bus.c) */
 };
 
-static const struct {
-    ws_channel_t ch;
-    const char *name;
-} kinds[] = {
-    {WS_CH_CANDLES, "candles"}, {WS_CH_PREDICTIONS, "predictions"}, {WS_CH_MARKET, "market"}};
-
-static const char *kind_name(ws_channel_t ch)
-{
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (kinds[i].ch == ch) return kinds[i].name;
-    return NULL;
-}
-
-static ws_channel_t kind_channel(const char *name)
-{
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (!strcmp(kinds[i].name, name)) return kinds[i].ch;
-    return WS_CH_NONE;
-}
-
 void cpe_api_bus_publish(cpe_api_t *api, const cpe_wsmsg_t *m)
 {
     struct cpe_apibus *ab = api->bus;
-    const char *kind = ab ? kind_name(m->channel) : NULL;
+    const char *kind = ab ? cpe_bus_msg_kind(m->channel) : NULL;
     /* market flags of a node without a pipeline of its own describe the store, not a feed
      * (api->source is the service thread's, where market messages are made) */
     if (!kind || (m->channel == WS_CH_MARKET && !strcmp(api->source, "store"))) return;
     char ch[CPE_BUS_CHANNEL_MAX];
     snprintf(ch, sizeof ch, "cpe:ws:%s:%s", kind, m->asset[0] ? m->asset : "-");
-    size_t cap = HEADER_MAX + m->len;
-    char *p = malloc(cap);
+    char *p = malloc(CPE_BUS_HEADER_MAX + m->len);
     if (!p) return;
     pthread_mutex_lock(&ab->mu);
-    int h =
-        snprintf(p, HEADER_MAX, "%s %" PRIu64 " %s %s %s %d\n", ab->node, ++ab->seq, kind,
-                 m->asset[0] ? m->asset : "-", m->interval[0] ? m->interval : "-", m->collapsible);
-    memcpy(p + h, m->data + LWS_PRE, m->len);
-    if (cpe_bus_publish(ab->bus, ch, p, (size_t)h + m->len)) ab->seq--;
+    int h = cpe_bus_msg_header(p, CPE_BUS_HEADER_MAX, ab->node, ++ab->seq, m->channel, m->asset,
+                               m->interval, m->collapsible, NULL);
+    if (h > 0) memcpy(p + h, m->data + LWS_PRE, m->len);
+    if (h <= 0 || cpe_bus_publish(ab->bus, ch, p, (size_t)h + m->len)) ab->seq--;
     pthread_mutex_unlock(&ab->mu);
     free(p);
 }
@@ -132,51 +110,18 @@ static int peer_accept(struct cpe_apibus *ab, const char *node, uint64_t seq)
     return 1;
 }
 
-typedef struct header {
-    char node[17], kind[16], asset[CPE_ASSET_NAME_MAX], iv[8];
-    uint64_t seq;
-    int collapsible;
-} header_t;
-
-/* The next space-separated word of [*p, end) into out (cap bytes with the NUL). */
-static int word(const char **p, const char *end, char *out, size_t cap)
-{
-    const char *s = *p, *e = s;
-    while (e < end && *e != ' ')
-        e++;
-    if (e == s || (size_t)(e - s) >= cap) return -1;
-    memcpy(out, s, (size_t)(e - s));
-    out[e - s] = 0;
-    *p = e < end ? e + 1 : e;
-    return 0;
-}
-
-static int parse_header(const char *p, const char *end, header_t *h)
-{
-    char seq[24], coll[4];
-    char *e1;
-    if (word(&p, end, h->node, sizeof h->node) || word(&p, end, seq, sizeof seq) ||
-        word(&p, end, h->kind, sizeof h->kind) || word(&p, end, h->asset, sizeof h->asset) ||
-        word(&p, end, h->iv, sizeof h->iv) || word(&p, end, coll, sizeof coll))
-        return -1;
-    h->seq = strtoull(seq, &e1, 10);
-    h->collapsible = coll[0] == '1';
-    return *e1 || h->seq == 0 ? -1 : 0;
-}
-
 static void on_recv(void *ctx, const char *channel, const char *payload, size_t len)
 {
-    (void)channel;
     cpe_api_t *api = ctx;
-    const char *nl = memchr(payload, '\n', len);
-    header_t h;
-    if (!nl || nl - payload >= HEADER_MAX || parse_header(payload, nl, &h)) return;
-    ws_channel_t ch = kind_channel(h.kind);
-    if (ch == WS_CH_NONE || !peer_accept(api->bus, h.node, h.seq)) return;
-    const char *json = nl + 1;
+    cpe_bus_msg_t h;
+    cpe_diag_t d = {0};
+    if (cpe_bus_msg_parse(payload, len, &h, &d)) {
+        cpe_debug("bus: dropped a message on %s: %s", channel, d.msg);
+        return;
+    }
+    if (!peer_accept(api->bus, h.node, h.seq)) return;
     cpe_wsmsg_t *m =
-        cpe_wsmsg_new(ch, strcmp(h.asset, "-") ? h.asset : "", strcmp(h.iv, "-") ? h.iv : "",
-                      h.collapsible, json, len - (size_t)(json - payload));
+        cpe_wsmsg_new(h.channel, h.asset, h.interval, h.collapsible, h.json, h.json_len);
     if (m) cpe_api_inbox_push(api, m);
 }
 
