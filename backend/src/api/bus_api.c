@@ -16,6 +16,7 @@
 #include "api/bus_msg.h"
 #include "api/server.h"
 #include "cpe/bus.h"
+#include "cpe/lease.h"
 #include "cpe/log.h"
 
 #include <fcntl.h>
@@ -42,9 +43,14 @@ struct cpe_apibus {
     peer_t peers[PEERS_MAX]; /* the subscriber thread's */
     int npeers;
     uint64_t gaps, dups;
-    uint64_t jobs;     /* job ids made (mu) */
-    atomic_int cancel; /* set at stop: a running stream backtest ends (jobs_bus.c) */
+    uint64_t jobs;      /* job ids made (mu) */
+    atomic_int cancel;  /* set at stop: a running stream backtest ends (jobs_bus.c) */
+    cpe_lease_t *lease; /* --role ingest: the ingest lease */
 };
+
+/* A dead ingest's lease expires after this; a standby takes it within 4 + 1.2 + 2 = 7.2 s
+ * (cpe/lease.h) and its pipeline starts, inside the 10 s of issue #17. */
+#define INGEST_LEASE_MS 4000
 
 void cpe_api_bus_publish(cpe_api_t *api, const cpe_wsmsg_t *m)
 {
@@ -125,6 +131,28 @@ static void on_recv(void *ctx, const char *channel, const char *payload, size_t 
     if (m) cpe_api_inbox_push(api, m);
 }
 
+static void lease_lost(void *ctx)
+{
+    cpe_api_t *api = ctx;
+    if (api->ctx) lws_cancel_service(api->ctx); /* the service loop sees it and ends */
+}
+
+int cpe_api_ingest_lease(cpe_api_t *api, cpe_diag_t *d)
+{
+    if (!api->bus || strcmp(api->cfg.role, "ingest")) return 0;
+    char key[CPE_LEASE_KEY_MAX];
+    if (snprintf(key, sizeof key, "cpe:lease:ingest:%.*s", CPE_LEASE_KEY_MAX - 20,
+                 api->cfg.symbols) >= (int)sizeof key)
+        return cpe_diag_set(d, CPE_EINVAL, "the symbol list is too long for a lease key");
+    return cpe_lease_acquire(api->cfg.bus, key, api->bus->node, INGEST_LEASE_MS, api->stop,
+                             lease_lost, api, &api->bus->lease, d);
+}
+
+int cpe_api_ingest_lease_lost(cpe_api_t *api)
+{
+    return api->bus && api->bus->lease && !cpe_lease_held(api->bus->lease);
+}
+
 static void node_id(char out[17])
 {
     uint64_t x = 0;
@@ -168,6 +196,7 @@ void cpe_api_bus_stop(cpe_api_t *api)
 {
     struct cpe_apibus *ab = api->bus;
     if (!ab) return;
+    cpe_lease_release(ab->lease); /* the pipeline has stopped: a standby may take over */
     atomic_store(&ab->cancel, 1);
     cpe_bus_close(ab->bus); /* joins the subscriber and the consumer: on_recv is done */
     if (ab->gaps || ab->dups)

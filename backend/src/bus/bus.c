@@ -1,5 +1,6 @@
 /* bus.c — the Redis pub/sub bus: a publisher and a subscriber thread (cpe/bus.h). */
 #include "cpe/bus.h"
+#include "bus/bus_int.h"
 #include "cpe/log.h"
 
 #include <errno.h>
@@ -127,10 +128,7 @@ static void free_list(bus_item_t *it)
     }
 }
 
-#ifdef CPE_HAVE_HIREDIS
-
-/* Wait ms or until stop; returns 1 when stopping. */
-static int bus_sleep(cpe_bus_t *b, int ms)
+int cpe_bus_wait_ms(pthread_mutex_t *mu, pthread_cond_t *cv, const int *stop, int ms)
 {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
@@ -140,12 +138,20 @@ static int bus_sleep(cpe_bus_t *b, int ms)
         t.tv_sec++;
         t.tv_nsec -= 1000000000L;
     }
-    pthread_mutex_lock(&b->mu);
-    while (!b->stop && pthread_cond_timedwait(&b->cv, &b->mu, &t) != ETIMEDOUT) {
+    pthread_mutex_lock(mu);
+    while (!*stop && pthread_cond_timedwait(cv, mu, &t) != ETIMEDOUT) {
     }
-    int s = b->stop;
-    pthread_mutex_unlock(&b->mu);
+    int s = *stop;
+    pthread_mutex_unlock(mu);
     return s;
+}
+
+#ifdef CPE_HAVE_HIREDIS
+
+/* Wait ms or until stop; returns 1 when stopping. */
+static int bus_sleep(cpe_bus_t *b, int ms)
+{
+    return cpe_bus_wait_ms(&b->mu, &b->cv, &b->stop, ms);
 }
 
 /* Connect, backing off while Redis is away; NULL when stopping. */

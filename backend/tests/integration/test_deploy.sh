@@ -112,37 +112,11 @@ N1=127.0.0.1:$port
 cp "$tmp/serve.err" "$tmp/n1.err"
 start_serve --source store
 N2=127.0.0.1:$port
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-NP=$(free_port)
-mkdir -p "$tmp/dist/assets" "$tmp/ngx"
+mkdir -p "$tmp/dist/assets"
 echo '<!doctype html><title>cpe test dist</title>' >"$tmp/dist/index.html"
 echo 'console.log(1)' >"$tmp/dist/assets/index-T.js"
-printf 'server %s;\nserver %s;\n' "$N1" "$N2" >"$tmp/upstream.conf"
-sed -e "s|listen 80;|listen 127.0.0.1:$NP;|" -e '/listen \[::\]:80;/d' \
-    -e "s|/usr/share/cpe/dist|$tmp/dist|" -e "s|/etc/nginx/cpe/upstream.conf|$tmp/upstream.conf|" \
-    "$dep/nginx/cpe.conf" >"$tmp/site.conf"
-chmod 755 "$tmp"
-user=; [ "$(id -u)" -eq 0 ] && user="user root;"
-cat >"$tmp/nginx.conf" <<NGX
-$user
-worker_processes 1;
-pid $tmp/ngx/nginx.pid;
-error_log $tmp/ngx/error.log warn;
-daemon off;
-events { worker_connections 1024; }
-http {
-  include /etc/nginx/mime.types;
-  access_log $tmp/ngx/access.log;
-  client_body_temp_path $tmp/ngx/body; proxy_temp_path $tmp/ngx/proxy;
-  fastcgi_temp_path $tmp/ngx/fcgi; uwsgi_temp_path $tmp/ngx/uwsgi; scgi_temp_path $tmp/ngx/scgi;
-  include $tmp/site.conf;
-}
-NGX
-check "nginx -t accepts deploy/nginx/cpe.conf" bash -c "nginx -t -c $tmp/nginx.conf -p $tmp/ngx 2>$tmp/ngx-t.log || { cat $tmp/ngx-t.log; false; }"
-nginx -c "$tmp/nginx.conf" -p "$tmp/ngx" 2>>"$tmp/ngx/stderr" &
-pids+=($!)
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$NP/" && break; sleep 0.05; done
-NG=127.0.0.1:$NP
+. "$(dirname "$0")/nginx_tmp.sh"
+check "nginx -t accepts deploy/nginx/cpe.conf and nginx starts" nginx_start "$tmp/dist" "$N1" "$N2"
 check "/ is the frontend's index.html from the build folder" \
   bash -c "curl -s http://$NG/ | grep -q 'cpe test dist'"
 check "built assets are served with a long cache" \
