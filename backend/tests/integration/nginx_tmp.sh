@@ -2,6 +2,7 @@
 # nginx_start DIST HOST:PORT...  Debian's nginx with deploy/nginx/cpe.conf, unchanged but for
 # the listen address (a free loopback port), the upstream servers and the frontend folder;
 # its files under $tmp/ngx. Sets $NG (127.0.0.1:PORT). Fails the test when nginx -t refuses.
+# NGINX_TMP_NO_LIMIT=1 drops the per-client rate limit (benchmarks: one client address).
 nginx_start() {
   local dist=$1; shift
   local repo; repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
@@ -12,6 +13,7 @@ nginx_start() {
   sed -e "s|listen 80;|listen 127.0.0.1:$np;|" -e '/listen \[::\]:80;/d' \
       -e "s|/usr/share/cpe/dist|$dist|" -e "s|/etc/nginx/cpe/upstream.conf|$tmp/ngx/upstream.conf|" \
       "$repo/deploy/nginx/cpe.conf" >"$tmp/ngx/site.conf"
+  [ "${NGINX_TMP_NO_LIMIT:-0}" = 1 ] && sed -i '/^ *limit_req zone=/d' "$tmp/ngx/site.conf"
   chmod 755 "$tmp"
   local user=; [ "$(id -u)" -eq 0 ] && user="user root;"
   cat >"$tmp/ngx/nginx.conf" <<NGX
