@@ -8,7 +8,8 @@
 #
 # Usage: scripts/bootstrap.sh [--with-browser] [--with-servers] [--with-fuzz]
 #   --with-browser  also Debian's chromium (end-to-end tests)
-#   --with-servers  also PostgreSQL and Redis servers (scale-out tests)
+#   --with-servers  also PostgreSQL and Redis servers, nginx, Prometheus and Alertmanager
+#                   (scale-out and deployment tests)
 #   --with-fuzz     also clang-14 and its libFuzzer/sanitizer runtimes (make fuzz, make test)
 #   --with-coverage also gcovr (make coverage)
 set -euo pipefail
@@ -22,7 +23,8 @@ pkgs=(build-essential cmake pkg-config
 for a in "$@"; do
   case "$a" in
     --with-browser) pkgs+=(chromium fonts-dejavu-core) ;;
-    --with-servers) pkgs+=(postgresql redis-server libpq-dev libhiredis-dev) ;;
+    --with-servers) pkgs+=(postgresql redis-server libpq-dev libhiredis-dev
+                          nginx-light prometheus prometheus-alertmanager python3-yaml) ;;
     --with-bench)   pkgs+=(wrk hyperfine) ;;
     --with-fuzz)    pkgs+=(clang-14 libclang-rt-14-dev) ;;
     --with-coverage) pkgs+=(gcovr) ;;

@@ -115,6 +115,17 @@ for m in ['{"op":"subscribe","channel":"candles","asset":"BTC","interval":"1m"}'
           '{"op":"ping"}', '{"op":"dance"}', '[1]']:
     put("api_ws_msg", m)
 
+# Bus messages (api/bus_msg.h): header line + the JSON a WebSocket client gets.
+BUS = [("candles", "BTC", "1m", 1, '{"type":"candle","asset":"BTC","interval":"1m","t":1754006400000,'
+        '"o":1,"h":2,"l":0.5,"c":1.5,"v":10,"closed":false}'),
+       ("candles", "ETH", "1h", 0, '{"type":"candle","asset":"ETH","interval":"1h","closed":true}'),
+       ("predictions", "BTC", "-", 0, '{"type":"prediction","asset":"BTC","horizon_hours":4,"p_up":0.53}'),
+       ("market", "ETH", "-", 0, '{"type":"market","asset":"ETH","stale":true}'),
+       ("market", "-", "-", 0, "")]
+for i, (kind, asset, iv, coll, js) in enumerate(BUS):
+    put("api_bus_msg", "%016x %d %s %s %s %d\n%s" % (0x00ff12ab34cd56ef + i, i + 1, kind, asset, iv, coll, js))
+put("api_bus_msg", "00ff12ab34cd56ef 0 jobs BTC 1m 2\n{}")
+
 # Importer: ctl byte = name index (fuzz_store_import.c names[]) + 16 * extension index.
 NAMES = ["-1m-2024-01-01", "aggTrades", "/trades/", "fundingRate-2024", "premiumIndexKlines", "metrics",
          "bookDepth", "liquidationSnapshot", "klines_1m", "ohlcv", "fundingRate_8h", "fearGreedIndex",

@@ -18,8 +18,10 @@
  * thread that reads the group with XREADGROUP, first reclaiming with XAUTOCLAIM an entry
  * that another consumer took and left unacknowledged for reclaim_ms (its worker died),
  * runs the handler on that thread and XACKs the entry when the handler returns 0 (non-zero:
- * left pending, for a reclaim). An entry is therefore run at least once: a handler must be
- * safe to run twice.
+ * left pending, for a reclaim). While the handler runs, a helper thread re-claims the entry
+ * for this consumer every reclaim_ms / 3 (XCLAIM ... JUSTID resets its idle time), so a job
+ * that runs longer than reclaim_ms is not taken by another consumer while its node lives.
+ * An entry is run at least once: a handler must be safe to run twice.
  *
  * Without hiredis at build time cpe_bus_open() refuses with CPE_EUNSUPPORTED.
  */
@@ -40,12 +42,13 @@ typedef struct cpe_bus cpe_bus_t;
 typedef void (*cpe_bus_recv_fn)(void *ctx, const char *channel, const char *payload, size_t len);
 
 typedef struct cpe_bus_stats {
-    uint64_t published;  /* PUBLISH replies read */
-    uint64_t dropped;    /* dropped from a full queue */
-    uint64_t received;   /* messages handed to the callback */
-    uint64_t reconnects; /* connections made after the first, every thread */
-    uint64_t jobs_done;  /* stream entries handled and acknowledged */
-    int pub_up, sub_up;  /* 1 while connected */
+    uint64_t published;      /* PUBLISH replies read */
+    uint64_t dropped;        /* dropped from a full queue */
+    uint64_t received;       /* messages handed to the callback */
+    uint64_t reconnects;     /* connections made after the first, every thread */
+    uint64_t jobs_done;      /* stream entries handled and acknowledged */
+    uint64_t claim_renewals; /* XCLAIMs that kept a running entry's claim alive */
+    int pub_up, sub_up;      /* 1 while connected */
 } cpe_bus_stats_t;
 
 /* "redis://host:port" (port defaults to 6379). CPE_EINVAL naming the URL. */

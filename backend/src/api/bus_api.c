@@ -13,8 +13,10 @@
  * already had from that node (a resend after a reconnect) and counts and logs a jump (what
  * was lost while Redis was away: the database has those bars, a client replays them).
  */
+#include "api/bus_msg.h"
 #include "api/server.h"
 #include "cpe/bus.h"
+#include "cpe/lease.h"
 #include "cpe/log.h"
 
 #include <fcntl.h>
@@ -27,10 +29,9 @@
 #include <unistd.h>
 
 #define PEERS_MAX 32
-#define HEADER_MAX 256
 
 typedef struct peer {
-    char node[17];
+    char node[CPE_BUS_NODE_LEN + 1];
     uint64_t last;
 } peer_t;
 
@@ -42,48 +43,31 @@ struct cpe_apibus {
     peer_t peers[PEERS_MAX]; /* the subscriber thread's */
     int npeers;
     uint64_t gaps, dups;
-    uint64_t jobs;     /* job ids made (mu) */
-    atomic_int cancel; /* set at stop: a running stream backtest ends (jobs_bus.c) */
+    uint64_t jobs;      /* job ids made (mu) */
+    atomic_int cancel;  /* set at stop: a running stream backtest ends (jobs_bus.c) */
+    cpe_lease_t *lease; /* --role ingest: the ingest lease */
 };
 
-static const struct {
-    ws_channel_t ch;
-    const char *name;
-} kinds[] = {
-    {WS_CH_CANDLES, "candles"}, {WS_CH_PREDICTIONS, "predictions"}, {WS_CH_MARKET, "market"}};
-
-static const char *kind_name(ws_channel_t ch)
-{
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (kinds[i].ch == ch) return kinds[i].name;
-    return NULL;
-}
-
-static ws_channel_t kind_channel(const char *name)
-{
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (!strcmp(kinds[i].name, name)) return kinds[i].ch;
-    return WS_CH_NONE;
-}
+/* A dead ingest's lease expires after this; a standby takes it within 4 + 1.2 + 2 = 7.2 s
+ * (cpe/lease.h) and its pipeline starts, inside the 10 s of issue #17. */
+#define INGEST_LEASE_MS 4000
 
 void cpe_api_bus_publish(cpe_api_t *api, const cpe_wsmsg_t *m)
 {
     struct cpe_apibus *ab = api->bus;
-    const char *kind = ab ? kind_name(m->channel) : NULL;
+    const char *kind = ab ? cpe_bus_msg_kind(m->channel) : NULL;
     /* market flags of a node without a pipeline of its own describe the store, not a feed
      * (api->source is the service thread's, where market messages are made) */
     if (!kind || (m->channel == WS_CH_MARKET && !strcmp(api->source, "store"))) return;
     char ch[CPE_BUS_CHANNEL_MAX];
     snprintf(ch, sizeof ch, "cpe:ws:%s:%s", kind, m->asset[0] ? m->asset : "-");
-    size_t cap = HEADER_MAX + m->len;
-    char *p = malloc(cap);
+    char *p = malloc(CPE_BUS_HEADER_MAX + m->len);
     if (!p) return;
     pthread_mutex_lock(&ab->mu);
-    int h =
-        snprintf(p, HEADER_MAX, "%s %" PRIu64 " %s %s %s %d\n", ab->node, ++ab->seq, kind,
-                 m->asset[0] ? m->asset : "-", m->interval[0] ? m->interval : "-", m->collapsible);
-    memcpy(p + h, m->data + LWS_PRE, m->len);
-    if (cpe_bus_publish(ab->bus, ch, p, (size_t)h + m->len)) ab->seq--;
+    int h = cpe_bus_msg_header(p, CPE_BUS_HEADER_MAX, ab->node, ++ab->seq, m->channel, m->asset,
+                               m->interval, m->collapsible, NULL);
+    if (h > 0) memcpy(p + h, m->data + LWS_PRE, m->len);
+    if (h <= 0 || cpe_bus_publish(ab->bus, ch, p, (size_t)h + m->len)) ab->seq--;
     pthread_mutex_unlock(&ab->mu);
     free(p);
 }
@@ -132,52 +116,41 @@ static int peer_accept(struct cpe_apibus *ab, const char *node, uint64_t seq)
     return 1;
 }
 
-typedef struct header {
-    char node[17], kind[16], asset[CPE_ASSET_NAME_MAX], iv[8];
-    uint64_t seq;
-    int collapsible;
-} header_t;
-
-/* The next space-separated word of [*p, end) into out (cap bytes with the NUL). */
-static int word(const char **p, const char *end, char *out, size_t cap)
-{
-    const char *s = *p, *e = s;
-    while (e < end && *e != ' ')
-        e++;
-    if (e == s || (size_t)(e - s) >= cap) return -1;
-    memcpy(out, s, (size_t)(e - s));
-    out[e - s] = 0;
-    *p = e < end ? e + 1 : e;
-    return 0;
-}
-
-static int parse_header(const char *p, const char *end, header_t *h)
-{
-    char seq[24], coll[4];
-    char *e1;
-    if (word(&p, end, h->node, sizeof h->node) || word(&p, end, seq, sizeof seq) ||
-        word(&p, end, h->kind, sizeof h->kind) || word(&p, end, h->asset, sizeof h->asset) ||
-        word(&p, end, h->iv, sizeof h->iv) || word(&p, end, coll, sizeof coll))
-        return -1;
-    h->seq = strtoull(seq, &e1, 10);
-    h->collapsible = coll[0] == '1';
-    return *e1 || h->seq == 0 ? -1 : 0;
-}
-
 static void on_recv(void *ctx, const char *channel, const char *payload, size_t len)
 {
-    (void)channel;
     cpe_api_t *api = ctx;
-    const char *nl = memchr(payload, '\n', len);
-    header_t h;
-    if (!nl || nl - payload >= HEADER_MAX || parse_header(payload, nl, &h)) return;
-    ws_channel_t ch = kind_channel(h.kind);
-    if (ch == WS_CH_NONE || !peer_accept(api->bus, h.node, h.seq)) return;
-    const char *json = nl + 1;
+    cpe_bus_msg_t h;
+    cpe_diag_t d = {0};
+    if (cpe_bus_msg_parse(payload, len, &h, &d)) {
+        cpe_debug("bus: dropped a message on %s: %s", channel, d.msg);
+        return;
+    }
+    if (!peer_accept(api->bus, h.node, h.seq)) return;
     cpe_wsmsg_t *m =
-        cpe_wsmsg_new(ch, strcmp(h.asset, "-") ? h.asset : "", strcmp(h.iv, "-") ? h.iv : "",
-                      h.collapsible, json, len - (size_t)(json - payload));
+        cpe_wsmsg_new(h.channel, h.asset, h.interval, h.collapsible, h.json, h.json_len);
     if (m) cpe_api_inbox_push(api, m);
+}
+
+static void lease_lost(void *ctx)
+{
+    cpe_api_t *api = ctx;
+    if (api->ctx) lws_cancel_service(api->ctx); /* the service loop sees it and ends */
+}
+
+int cpe_api_ingest_lease(cpe_api_t *api, cpe_diag_t *d)
+{
+    if (!api->bus || strcmp(api->cfg.role, "ingest")) return 0;
+    char key[CPE_LEASE_KEY_MAX];
+    if (snprintf(key, sizeof key, "cpe:lease:ingest:%.*s", CPE_LEASE_KEY_MAX - 20,
+                 api->cfg.symbols) >= (int)sizeof key)
+        return cpe_diag_set(d, CPE_EINVAL, "the symbol list is too long for a lease key");
+    return cpe_lease_acquire(api->cfg.bus, key, api->bus->node, INGEST_LEASE_MS, api->stop,
+                             lease_lost, api, &api->bus->lease, d);
+}
+
+int cpe_api_ingest_lease_lost(cpe_api_t *api)
+{
+    return api->bus && api->bus->lease && !cpe_lease_held(api->bus->lease);
 }
 
 static void node_id(char out[17])
@@ -223,6 +196,7 @@ void cpe_api_bus_stop(cpe_api_t *api)
 {
     struct cpe_apibus *ab = api->bus;
     if (!ab) return;
+    cpe_lease_release(ab->lease); /* the pipeline has stopped: a standby may take over */
     atomic_store(&ab->cancel, 1);
     cpe_bus_close(ab->bus); /* joins the subscriber and the consumer: on_recv is done */
     if (ab->gaps || ab->dups)

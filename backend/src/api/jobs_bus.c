@@ -10,7 +10,8 @@
  *                          result (the bytes `cpe backtest --out` writes) into the record;
  *                          an entry left unacknowledged by a dead node for JOB_RECLAIM_MS is
  *                          reclaimed and run again (a backtest is deterministic, so a second
- *                          run writes the same result)
+ *                          run writes the same result); a live node renews the claim of the
+ *                          entry it runs (cpe/bus.h), so a long backtest is not taken over
  *   GET (service thread)   the record from the store: any node answers for any job
  *   shutdown               a running job is cancelled between folds; its record goes back to
  *                          "queued" and its entry stays pending for a reclaim
@@ -30,7 +31,7 @@
 
 #define JOB_STREAM "cpe:jobs:backtest"
 #define JOB_GROUP "cpe-workers"
-#define JOB_RECLAIM_MS (10 * 60 * 1000)
+#define JOB_RECLAIM_MS (60 * 1000) /* idle: a live job renews its claim (cpe/bus.h) */
 #define RECORD_MAX (256u * 1024 * 1024)
 
 static void job_key(const char *id, char *key, size_t cap)

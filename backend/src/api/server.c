@@ -106,6 +106,10 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     lc.sink = cpe_api_live_sink;
     lc.sink_ctx = api;
     if ((rc = cpe_api_bus_start(api, d))) goto out;
+    if ((rc = cpe_api_ingest_lease(api, d))) { /* a standby waits here */
+        if (rc == CPE_ECANCELED) rc = 0;
+        goto out;
+    }
     if ((rc = cpe_alerts_open(api, &api->alerts, d))) goto out;
     if ((rc = cpe_live_start(&lc, &api->live, d))) goto out;
     cpe_live_status_t ls;
@@ -149,9 +153,13 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     printf("listening on %s://%s:%d\n", http, cfg->host, port);
     fflush(stdout);
     if ((rc = cpe_ws_start(api, d))) goto out;
-    while (!*stop) {
+    while (!*stop && !cpe_api_ingest_lease_lost(api)) {
         if (lws_service(api->ctx, 0) < 0) break;
     }
+    if (cpe_api_ingest_lease_lost(api))
+        rc = cpe_diag_set(d, CPE_EAGAIN,
+                          "lost the ingest lease to another node: exiting "
+                          "(a restart comes back as a standby)");
     cpe_info("serve: shutting down");
 out:
     if (api->ctx) {

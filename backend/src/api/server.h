@@ -182,6 +182,12 @@ void cpe_api_bus_job_id(cpe_api_t *api, char *out, size_t cap);
 int cpe_api_bus_xadd(cpe_api_t *api, const char *stream, const char *payload, size_t len);
 /* Set when the bus stops (a stream job's cancel flag). */
 const atomic_int *cpe_api_bus_cancel(cpe_api_t *api);
+/* The ingest lease (cpe/lease.h, docs/SCALE_OUT.md): for --role ingest with a bus, block as
+ * a standby until this node holds "cpe:lease:ingest:<symbols>" (0 for every other role;
+ * CPE_ECANCELED when stopped first). Lost: another node holds it now (the service loop ends
+ * and the node exits, to come back as a standby). */
+int cpe_api_ingest_lease(cpe_api_t *api, cpe_diag_t *d);
+int cpe_api_ingest_lease_lost(cpe_api_t *api);
 
 /* calibration.c */
 int cpe_route_calibration(cpe_req_t *req, cpe_resp_t *resp);

@@ -8,8 +8,9 @@
 
 const double cpe_stats_buckets_s[CPE_STATS_NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                         0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
-static const int status_codes[CPE_STATS_NSTATUS] = {200, 202, 204, 304, 400, 401,
-                                                    404, 405, 413, 422, 429, 503};
+/* 500 too: the error-rate alert (deploy/prometheus/cpe.rules.yml) counts the 5xx answers */
+static const int status_codes[CPE_STATS_NSTATUS] = {200, 202, 204, 304, 400, 401, 404,
+                                                    405, 413, 422, 429, 500, 503};
 
 int cpe_stats_add_slot(cpe_stats_t *s, const char *route, const char *method)
 {
@@ -122,10 +123,16 @@ int cpe_stats_render(const cpe_stats_t *s, const cpe_stats_gauges_t *g, cpe_buf_
         rc |= cpe_buf_printf(b, "cpe_prediction_accuracy_24h{asset=\"%s\",horizon_hours=\"%d\"} ",
                              g->acc_asset[i], g->acc_horizon[i]);
         num(b, g->acc_24h[i]);
-        rc |= cpe_buf_printf(
-            b, "\ncpe_prediction_resolved_24h{asset=\"%s\",horizon_hours=\"%d\"} %d\n",
-            g->acc_asset[i], g->acc_horizon[i], g->acc_n[i]);
+        rc |= cpe_buf_putc(b, '\n');
     }
+    /* a family of its own: the text format wants each family's samples together */
+    rc |= cpe_buf_puts(b, "# HELP cpe_prediction_resolved_24h Predictions resolved in the last "
+                          "24 h (behind cpe_prediction_accuracy_24h).\n"
+                          "# TYPE cpe_prediction_resolved_24h gauge\n");
+    for (int i = 0; i < g->n_acc; i++)
+        rc |=
+            cpe_buf_printf(b, "cpe_prediction_resolved_24h{asset=\"%s\",horizon_hours=\"%d\"} %d\n",
+                           g->acc_asset[i], g->acc_horizon[i], g->acc_n[i]);
     rc |=
         cpe_buf_puts(b, "# HELP cpe_model_drift_psi Population stability index of p_up, last 24 h "
                         "vs the 7 days before.\n# TYPE cpe_model_drift_psi gauge\n");

@@ -19,7 +19,7 @@
 
 #define CPE_STATS_SLOTS 40
 #define CPE_STATS_NBUCKETS 12
-#define CPE_STATS_NSTATUS 12
+#define CPE_STATS_NSTATUS 13
 
 extern const double cpe_stats_buckets_s[CPE_STATS_NBUCKETS];
 

@@ -1,5 +1,6 @@
 /* bus.c — the Redis pub/sub bus: a publisher and a subscriber thread (cpe/bus.h). */
 #include "cpe/bus.h"
+#include "bus/bus_int.h"
 #include "cpe/log.h"
 
 #include <errno.h>
@@ -127,10 +128,7 @@ static void free_list(bus_item_t *it)
     }
 }
 
-#ifdef CPE_HAVE_HIREDIS
-
-/* Wait ms or until stop; returns 1 when stopping. */
-static int bus_sleep(cpe_bus_t *b, int ms)
+int cpe_bus_wait_ms(pthread_mutex_t *mu, pthread_cond_t *cv, const int *stop, int ms)
 {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
@@ -140,12 +138,20 @@ static int bus_sleep(cpe_bus_t *b, int ms)
         t.tv_sec++;
         t.tv_nsec -= 1000000000L;
     }
-    pthread_mutex_lock(&b->mu);
-    while (!b->stop && pthread_cond_timedwait(&b->cv, &b->mu, &t) != ETIMEDOUT) {
+    pthread_mutex_lock(mu);
+    while (!*stop && pthread_cond_timedwait(cv, mu, &t) != ETIMEDOUT) {
     }
-    int s = b->stop;
-    pthread_mutex_unlock(&b->mu);
+    int s = *stop;
+    pthread_mutex_unlock(mu);
     return s;
+}
+
+#ifdef CPE_HAVE_HIREDIS
+
+/* Wait ms or until stop; returns 1 when stopping. */
+static int bus_sleep(cpe_bus_t *b, int ms)
+{
+    return cpe_bus_wait_ms(&b->mu, &b->cv, &b->stop, ms);
 }
 
 /* Connect, backing off while Redis is away; NULL when stopping. */
@@ -317,6 +323,73 @@ static redisReply *first_entry(redisReply *r, int autoclaim)
     return e;
 }
 
+/* While a handler runs, its entry's idle time is reset every reclaim_ms / 3 (XCLAIM to the
+ * same consumer, JUSTID) on a connection of its own, so a live long job is never reclaimed;
+ * an entry whose node died stops being renewed and is reclaimed after reclaim_ms. */
+typedef struct keeper {
+    cpe_bus_t *b;
+    const char *id;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+    uint64_t renewals;
+} keeper_t;
+
+static void *keeper_run(void *arg)
+{
+    keeper_t *k = arg;
+    cpe_bus_t *b = k->b;
+    int every = b->reclaim_ms / 3 > 10 ? (int)(b->reclaim_ms / 3) : 10; /* ms */
+    redisContext *c = NULL;
+    while (!cpe_bus_wait_ms(&k->mu, &k->cv, &k->done, every)) {
+        if (!c) {
+            struct timeval tv = {1, 0};
+            c = redisConnectWithTimeout(b->host, b->port, tv);
+            if (!c || c->err) {
+                redisFree(c);
+                c = NULL;
+                continue; /* Redis away: nobody reclaims meanwhile either */
+            }
+            redisSetTimeout(c, tv);
+        }
+        redisReply *r =
+            redisCommand(c, "XCLAIM %s %s %s 0 %s JUSTID", b->stream, b->group, b->consumer, k->id);
+        if (!r) {
+            redisFree(c);
+            c = NULL;
+            continue;
+        }
+        freeReplyObject(r);
+        k->renewals++;
+    }
+    redisFree(c);
+    return NULL;
+}
+
+/* Run the handler of entry id with its claim kept alive; the handler's result. */
+static int run_kept(cpe_bus_t *b, const char *id, const char *payload, size_t len)
+{
+    keeper_t k = {.b = b, .id = id};
+    pthread_mutex_init(&k.mu, NULL);
+    pthread_cond_init(&k.cv, NULL);
+    pthread_t th;
+    int started = pthread_create(&th, NULL, keeper_run, &k) == 0;
+    int rc = b->job(b->job_ctx, id, payload, len);
+    if (started) {
+        pthread_mutex_lock(&k.mu);
+        k.done = 1;
+        pthread_cond_broadcast(&k.cv);
+        pthread_mutex_unlock(&k.mu);
+        pthread_join(th, NULL);
+    }
+    pthread_mutex_lock(&b->mu);
+    b->st.claim_renewals += k.renewals;
+    pthread_mutex_unlock(&b->mu);
+    pthread_cond_destroy(&k.cv);
+    pthread_mutex_destroy(&k.mu);
+    return rc;
+}
+
 /* Reclaim an abandoned entry or wait up to a second for a new one, run it, XACK it.
  * Returns the link's error, or NULL to go on. */
 static const char *job_step(cpe_bus_t *b, redisContext *c)
@@ -336,7 +409,7 @@ static const char *job_step(cpe_bus_t *b, redisContext *c)
     }
     if (e) {
         const redisReply *v = e->element[1]->element[1];
-        if (b->job(b->job_ctx, e->element[0]->str, v->str, v->len)) {
+        if (run_kept(b, e->element[0]->str, v->str, v->len)) {
             freeReplyObject(r); /* pending: a consumer reclaims it after reclaim_ms */
             return NULL;
         }

@@ -12,6 +12,7 @@
 # Needs $CPE_BIN built with hiredis, and redis-server. Takes about 45 s.
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$(dirname "$0")/lib.sh" # $tmp, $pids, ok / bad / check
+. "$(dirname "$0")/bus_lib.sh" # stream, backtest_through
 trap 'bash "$here/redis_tmp.sh" stop "$tmp/redis"; cleanup' EXIT
 
 export CPE_DB=$tmp/s.db CPE_MODELS=$tmp/models CPE_SYMBOLS=BTCUSDT CPE_RETRAIN=0 \
@@ -46,11 +47,6 @@ C=127.0.0.1:$port
 check "api and worker nodes serve the store, without a pipeline" \
   bash -c "grep -q 'data source: store' $tmp/b.err && grep -q 'data source: store' $tmp/c.err"
 
-SUB_C='{"op":"subscribe","channel":"candles","asset":"BTC","interval":"1m"}'
-SUB_P='{"op":"subscribe","channel":"predictions","asset":"BTC"}'
-stream() { # $1 = host:port, $2 = output, $3 = ms
-  "$CPE_BIN" stream --url "ws://$1/ws" --send "$SUB_C" --send "$SUB_P" --timeout-ms "$3" >"$2" 2>/dev/null
-}
 
 echo "-- 1: a client on node B gets node A's stream, same messages, same order"
 stream "$A" "$tmp/wa" 8000 &
@@ -59,27 +55,8 @@ stream "$B" "$tmp/wb" 8000
 wait $sa
 # closed candles and predictions of B (less the first and last, which may straddle a
 # client's start or end) form one unbroken run of A's
-cat >"$tmp/same.py" <<'PY'
-import json, sys
-def msgs(path):
-    out = []
-    for line in open(path):
-        try: m = json.loads(line)
-        except ValueError: continue
-        if m.get("type") == "candle" and m.get("closed") or m.get("type") == "prediction":
-            out.append(line.strip())
-    return out
-a, b = msgs(sys.argv[1]), msgs(sys.argv[2])
-npred = sum('"type":"prediction"' in x for x in b)
-ncand = len(b) - npred
-inner = b[1:-1]
-i = a.index(inner[0]) if inner and inner[0] in a else -1
-same = i >= 0 and a[i:i + len(inner)] == inner
-print(f"A {len(a)}, B {len(b)} ({ncand} closed candles, {npred} predictions), run found: {same}")
-sys.exit(0 if same and ncand >= 4 and npred >= 2 else 1)
-PY
 check "B's closed candles and predictions are A's, in order, none missing" \
-  python3 "$tmp/same.py" "$tmp/wa" "$tmp/wb"
+  python3 "$(dirname "$0")/ws_same.py" "$tmp/wa" "$tmp/wb"
 
 echo "-- 2: Redis killed: every node keeps answering from the database"
 bash "$here/redis_tmp.sh" kill "$tmp/redis"
@@ -105,21 +82,9 @@ echo "-- 4: a backtest POSTed to A is answered by GET on B"
 # over the minutes of step 1: far too short for walk-forward folds (21 days of history),
 # so the run fails fast with the engine's message; what is checked is the path: queued on
 # A, taken from the stream by one node, its record read on B
-range=$(python3 -c '
-import json, sys
-ts = [json.loads(l)["bar"]["t"] for l in open(sys.argv[1]) if "\"closed\":true" in l]
-print(json.dumps({"asset": "BTC", "from": min(ts), "to": max(ts) + 60000}))' "$tmp/wb")
-curl -s -X POST -d "$range" "http://$A/backtest" >"$tmp/post.json"
-id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["job_id"])' "$tmp/post.json" 2>/dev/null)
+backtest_through "$A" "$B" "$tmp/wb"
 check "POST /backtest on A is 202 with a cluster-wide job id ($(head -c 200 "$tmp/post.json"))" \
   bash -c "[[ '$id' == bt-*-* ]]"
-st=
-for _ in $(seq 600); do
-  curl -s "http://$B/backtest/$id" >"$tmp/job.json"
-  st=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$tmp/job.json" 2>/dev/null)
-  [ "$st" = done ] || [ "$st" = failed ] && break
-  sleep 0.1
-done
 check "GET /backtest/{id} on B: the run's record ($(head -c 300 "$tmp/job.json"))" \
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["job_id"]==sys.argv[2] and d["status"]=="failed" and d["run_ms"]>=0 and "walk-forward" in d["error"]["message"] else 1)' "$tmp/job.json" "$id"
 check "the worker C ran it from the stream, and no other node" \

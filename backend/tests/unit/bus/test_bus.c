@@ -3,12 +3,18 @@
  * CPE_TEST_REDIS_URL_FILE (a file holding the URL of a throwaway redis-server, made by
  * tests/redis_tmp.sh as a ctest fixture): every message published arrives once, in order;
  * stream entries are consumed in order and acknowledged, and an entry one consumer left
- * pending (its handler gave up, as a dying node would) is reclaimed by another. */
+ * pending (its handler gave up, as a dying node would) is reclaimed by another, and a job
+ * longer than the reclaim idle time keeps its claim while it runs; the lease
+ * (cpe/lease.h) has one holder, a standby takes it when it is released, and a holder whose
+ * key another owner took learns it has lost it. */
 #include "cpe/bus.h"
+#include "cpe/lease.h"
 #include "cpe/timeutil.h"
 #include "test.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +104,10 @@ static void test_bus_round_trip_in_order(const char *url)
     }
     CHECK_EQ_INT(got, N);
     CHECK_EQ_INT(s.bad, 0);
-    cpe_bus_get_stats(pub, &st);
+    /* the publisher counts a message when it reads its reply, which may come after the
+     * subscriber has it (make test under load saw 0 here) */
+    for (int i = 0; i < 250 && (cpe_bus_get_stats(pub, &st), (int)st.published < N); i++)
+        usleep(20000);
     CHECK_EQ_INT((int)st.published, N);
     cpe_bus_close(pub);
     cpe_bus_close(sub);
@@ -107,6 +116,7 @@ typedef struct jobs_seen {
     pthread_mutex_t mu;
     char got[8][16];
     int n, refuse; /* refuse: leave every entry pending */
+    int slow_ms;   /* a long job: the handler takes this long */
 } jobs_seen_t;
 
 static int on_job(void *ctx, const char *id, const char *payload, size_t len)
@@ -115,8 +125,9 @@ static int on_job(void *ctx, const char *id, const char *payload, size_t len)
     jobs_seen_t *s = ctx;
     pthread_mutex_lock(&s->mu);
     if (s->n < 8) snprintf(s->got[s->n++], sizeof s->got[0], "%.*s", (int)len, payload);
-    int r = s->refuse;
+    int r = s->refuse, slow = s->slow_ms;
     pthread_mutex_unlock(&s->mu);
+    if (slow) usleep((useconds_t)slow * 1000);
     return r;
 }
 
@@ -176,6 +187,130 @@ static void test_bus_stream_jobs_in_order_and_reclaimed(const char *url)
 }
 #endif
 
+/* A job five times longer than the reclaim idle time is not taken by the other consumer
+ * while its node lives: its claim is renewed. */
+static void test_bus_long_job_keeps_its_claim(const char *url)
+{
+    char stream[64];
+    snprintf(stream, sizeof stream, "t:long:%d:%lld", (int)getpid(), (long long)cpe_now_ms());
+    jobs_seen_t slow = {.mu = PTHREAD_MUTEX_INITIALIZER, .slow_ms = 1500};
+    jobs_seen_t other = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    cpe_bus_t *pub = NULL, *w1 = NULL, *w2 = NULL;
+    CHECK_EQ_INT(cpe_bus_open(url, NULL, NULL, NULL, &pub, NULL), 0);
+    CHECK_EQ_INT(cpe_bus_open(url, NULL, NULL, NULL, &w1, NULL), 0);
+    if (!pub || !w1) return;
+    CHECK_EQ_INT(cpe_bus_consume(w1, stream, "g", "w1", 300, on_job, &slow, NULL), 0);
+    usleep(200000);
+    CHECK_EQ_INT(cpe_bus_xadd(pub, stream, "long", 4), 0);
+    CHECK_EQ_INT(seen_count(&slow, 1), 1); /* w1 runs it now, for 1.5 s */
+    CHECK_EQ_INT(cpe_bus_open(url, NULL, NULL, NULL, &w2, NULL), 0);
+    if (!w2) return;
+    CHECK_EQ_INT(cpe_bus_consume(w2, stream, "g", "w2", 300, on_job, &other, NULL), 0);
+    usleep(1800000); /* w1 done and acknowledged; w2 polled it all along */
+    pthread_mutex_lock(&other.mu);
+    CHECK_EQ_INT(other.n, 0);
+    pthread_mutex_unlock(&other.mu);
+    cpe_bus_stats_t st;
+    cpe_bus_get_stats(w1, &st);
+    CHECK_EQ_INT((int)st.jobs_done, 1);
+    CHECK(st.claim_renewals >= 3);
+    cpe_bus_close(w2);
+    cpe_bus_close(w1);
+    cpe_bus_close(pub);
+}
+
+#ifdef CPE_TEST_HAVE_HIREDIS
+#include <hiredis/hiredis.h>
+
+typedef struct standby {
+    const char *url;
+    volatile sig_atomic_t stop;
+    cpe_lease_t *l;
+    int rc;
+    int64_t got_ms;
+} standby_t;
+
+static void *standby_run(void *arg)
+{
+    standby_t *s = arg;
+    s->rc = cpe_lease_acquire(s->url, "cpe:test:lease", "node-b", 600, &s->stop, NULL, NULL, &s->l,
+                              NULL);
+    s->got_ms = cpe_now_ms();
+    return NULL;
+}
+
+static atomic_int lost_calls;
+static void on_lost(void *ctx)
+{
+    (void)ctx;
+    atomic_fetch_add(&lost_calls, 1);
+}
+
+static void test_lease_one_holder_standby_takes_over(const char *url)
+{
+    volatile sig_atomic_t stop = 0;
+    cpe_lease_t *a = NULL;
+    CHECK_EQ_INT(
+        cpe_lease_acquire(url, "cpe:test:lease", "node-a", 600, &stop, on_lost, NULL, &a, NULL), 0);
+    CHECK(cpe_lease_held(a));
+    standby_t b = {.url = url};
+    pthread_t th;
+    pthread_create(&th, NULL, standby_run, &b);
+    usleep(1500 * 1000); /* 2.5 ttl: a's renewals keep b waiting */
+    CHECK(b.got_ms == 0);
+    CHECK(cpe_lease_held(a));
+    int64_t t0 = cpe_now_ms();
+    cpe_lease_release(a); /* deletes the key: b takes it at its next poll */
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(b.rc, 0);
+    CHECK(b.got_ms - t0 < 2000);
+    CHECK(cpe_lease_held(b.l));
+
+    /* a standby that is stopped gives up */
+    volatile sig_atomic_t stopped = 1;
+    cpe_lease_t *c = NULL;
+    cpe_diag_t d = {0};
+    CHECK_EQ_INT(
+        cpe_lease_acquire(url, "cpe:test:lease", "node-c", 600, &stopped, NULL, NULL, &c, &d),
+        CPE_ECANCELED);
+    CHECK(c == NULL && d.msg[0]);
+    cpe_lease_release(b.l);
+    CHECK_EQ_INT(cpe_lease_acquire(url, "k", "o", 100, &stop, NULL, NULL, &c, &d), CPE_EINVAL);
+}
+
+static void test_lease_lost_to_another_owner(const char *url)
+{
+    volatile sig_atomic_t stop = 0;
+    cpe_lease_t *a = NULL;
+    atomic_store(&lost_calls, 0);
+    CHECK_EQ_INT(
+        cpe_lease_acquire(url, "cpe:test:lease2", "node-a", 600, &stop, on_lost, NULL, &a, NULL),
+        0);
+    char host[64];
+    int port;
+    CHECK_EQ_INT(cpe_bus_parse_url(url, host, sizeof host, &port, NULL), 0);
+    redisContext *c = redisConnect(host, port);
+    CHECK(c && !c->err);
+    /* the key emptied (a Redis restart): the holder takes it again */
+    freeReplyObject(redisCommand(c, "DEL cpe:test:lease2"));
+    usleep(500 * 1000);
+    redisReply *r = redisCommand(c, "GET cpe:test:lease2");
+    CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "node-a"));
+    freeReplyObject(r);
+    CHECK(cpe_lease_held(a) && atomic_load(&lost_calls) == 0);
+    /* another owner in it (this node was cut off and replaced): lost, once */
+    freeReplyObject(redisCommand(c, "SET cpe:test:lease2 node-z PX 5000"));
+    usleep(500 * 1000);
+    CHECK(!cpe_lease_held(a));
+    CHECK_EQ_INT(atomic_load(&lost_calls), 1);
+    cpe_lease_release(a); /* not ours: the key stays node-z's */
+    r = redisCommand(c, "GET cpe:test:lease2");
+    CHECK(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "node-z"));
+    freeReplyObject(r);
+    redisFree(c);
+}
+#endif
+
 int main(void)
 {
     RUN(test_bus_url_parse);
@@ -192,11 +327,15 @@ int main(void)
         }
         fclose(fp);
         url[strcspn(url, "\n")] = 0;
-        void (*const with_url[])(const char *) = {test_bus_round_trip_in_order,
-                                                  test_bus_stream_jobs_in_order_and_reclaimed};
-        const char *names[] = {"test_bus_round_trip_in_order",
-                               "test_bus_stream_jobs_in_order_and_reclaimed"};
-        for (int i = 0; i < 2; i++) {
+        void (*const with_url[])(const char *) = {
+            test_bus_round_trip_in_order, test_bus_stream_jobs_in_order_and_reclaimed,
+            test_bus_long_job_keeps_its_claim, test_lease_one_holder_standby_takes_over,
+            test_lease_lost_to_another_owner};
+        const char *names[] = {
+            "test_bus_round_trip_in_order", "test_bus_stream_jobs_in_order_and_reclaimed",
+            "test_bus_long_job_keeps_its_claim", "test_lease_one_holder_standby_takes_over",
+            "test_lease_lost_to_another_owner"};
+        for (int i = 0; i < 5; i++) {
             t_cur_name = names[i];
             t_cur_failed = 0;
             with_url[i](url);
