@@ -529,6 +529,40 @@ test('mount/unmount leaks nothing', async ({ url, freshPage }) => {
   }
 });
 
+test('a toast appears when a price-cross alert fires', async ({ url, freshPage }) => {
+  // docs/ALERTS.md: a rule made in the alerts panel at the last price; the simulated price
+  // crosses it within seconds, the firing comes over the WebSocket "alerts" channel as a toast
+  const { page, close } = await freshPage();
+  const api = (path, init) => page.evaluate(async ([p, i]) => { const r = await fetch(p, i); return { status: r.status, body: await r.json() }; }, [path, init]);
+  try {
+    await page.goto(url);
+    await waitFor(async () => (await state(page))?.load === 'ok', { what: 'market data loaded', timeout: 20_000 });
+    await waitFor(async () => (await page.getAttribute('[data-testid=conn]', 'data-state')) === 'open', { what: 'WebSocket open' });
+    // right-click on the chart picks the price under the cursor as the level
+    const box = await page.locator('[data-testid=price-chart] .chart-box').boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 3, { button: 'right' });
+    const picked = Number(await page.inputValue('[data-testid=alert-level]'));
+    assert(Number.isFinite(picked) && picked > 0, `right-click picked no level (${picked})`);
+    // levels 0.2 % above (made in the panel) and below (over the API) the live price: the
+    // simulated walk leaves that band within seconds, crossing one of them
+    const live = await page.evaluate(() => { const s = window.__cpe.store().getState().series; return s.close[s.close.length - 1]; });
+    const up = Number((live * 1.002).toFixed(2)), down = Number((live * 0.998).toFixed(2));
+    await page.fill('[data-testid=alert-level]', String(up));
+    await page.click('[data-testid=alert-create]');
+    const made = await api('/alerts', { method: 'POST', body: JSON.stringify({ kind: 'price_cross', asset: 'BTC', level: down, cooldown_s: 60 }) });
+    assert(made.status === 201, `POST /alerts: ${made.status} ${JSON.stringify(made.body)}`);
+    await waitFor(async () => (await page.locator('[data-testid=alert-rule]').count()) >= 1, { what: 'the rule in the alerts panel' });
+    await waitFor(async () => page.isVisible('[data-testid=alert-toast]'), { what: `a toast for BTC crossing ${down} or ${up}`, timeout: 60_000 });
+    const text = await page.textContent('[data-testid=alert-toast]');
+    assert(/crossed/.test(text ?? ''), `toast says "${text}"`);
+    await shot(page, 'alert-toast');
+    const rules = (await api('/alerts')).body.alerts;
+    for (const r of rules) await api(`/alerts/${r.id}`, { method: 'DELETE' });
+  } finally {
+    await close();
+  }
+});
+
 async function leakCheck(page, cdp) {
   const cycle = async (n) => {
     for (let i = 0; i < n; i++) {

@@ -58,7 +58,21 @@ describe('CockpitController', () => {
     expect(s.extras.flows?.whale).toBeNull();
     expect(s.prediction?.p_up).toBe(0.6);
     const w = h.open();
-    expect(w.sent.map((x) => JSON.parse(x).channel)).toEqual(['candles', 'predictions', 'market']);
+    expect(w.sent.map((x) => JSON.parse(x).channel)).toEqual(['candles', 'predictions', 'market', 'alerts']);
+    h.c.destroy();
+  });
+
+  it('shows an alert firing as a toast until dismissed, newest first, at most four', async () => {
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
+    h.c.start();
+    await tick();
+    h.open();
+    const fire = (id: number) => h.push({ type: 'alert', id, rule_id: 1, name: '', kind: 'price_cross', asset: 'BTC', t_ms: id, time: '', value: 100, message: `m${id}`, simulated: true });
+    for (let id = 1; id <= 5; id++) fire(id);
+    expect(h.store.getState().alertToasts.map((a) => a.id)).toEqual([5, 4, 3, 2]);
+    expect(h.store.getState().alertToasts[0]).not.toHaveProperty('type');
+    h.c.dismissAlert(4);
+    expect(h.store.getState().alertToasts.map((a) => a.message)).toEqual(['m5', 'm3', 'm2']);
     h.c.destroy();
   });
 

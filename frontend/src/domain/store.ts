@@ -6,7 +6,7 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { UnixMs } from '../helpers/units';
-import type { Asset, AssetInfo, Explanation, Horizon, Interval, JobProgress, LiqCluster, Level, MarketDataResponse, Prediction, VolumeBin } from './api-types';
+import type { AlertEvent, Asset, AssetInfo, Explanation, Horizon, Interval, JobProgress, LiqCluster, Level, MarketDataResponse, Prediction, VolumeBin } from './api-types';
 import { HORIZONS, INTERVALS } from './api-types';
 import type { BacktestView } from './backtest';
 import { initialRuns, type RunsState } from './runs';
@@ -47,6 +47,8 @@ export interface CockpitState {
   source: SourceState | null; marketStale: boolean;
   /** The server's configured assets (GET /assets); empty until it answers. */
   assets: AssetInfo[];
+  /** Alert firings shown as toasts (newest first); alertLevel: a price picked on the chart. */
+  alertToasts: AlertEvent[]; alertLevel: number | null;
 }
 
 export const SPEEDS = [1, 5, 20, 60, 240] as const;
@@ -67,6 +69,7 @@ export function initialState(over: Partial<CockpitState> = {}): CockpitState {
     liveTicks: 0,
     source: null, marketStale: false,
     assets: [],
+    alertToasts: [], alertLevel: null,
     ...over,
   };
 }
