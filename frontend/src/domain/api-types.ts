@@ -90,12 +90,15 @@ export interface AlertEvent {
   t_ms: number; time: string; value: number | null; message: string; simulated: boolean;
 }
 
+/** A rule's firing in a replayed bar (t: the bar's close, ms). */
+export interface ReplayAlert { rule_id: number; kind: AlertRule['kind']; t: number; value: number; message: string }
+
 export type ServerMessage =
   | { type: 'candle'; asset: Asset; interval: Interval; closed: boolean; bar: WsBar }
   | ({ type: 'alert' } & AlertEvent)
   | ({ type: 'prediction' } & Prediction)
   | { type: 'market'; asset: Asset; source?: string; simulated?: boolean; stale?: boolean; last_ts?: number; age_ms?: number }
-  | { type: 'replay'; asset: Asset; interval?: Interval; t?: number; bar?: WsBar; predictions?: Prediction[]; accuracy?: { hits: number; total: number }; done?: boolean }
+  | { type: 'replay'; asset: Asset; interval?: Interval; t?: number; bar?: WsBar; predictions?: Prediction[]; accuracy?: { hits: number; total: number }; alerts?: ReplayAlert[]; done?: boolean }
   | { type: 'heartbeat'; t: number }
   | { type: 'error'; error: { code: string; message: string } }
   | { type: 'subscribed'; channel: string; asset?: Asset; interval?: Interval };

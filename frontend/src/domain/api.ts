@@ -2,7 +2,7 @@
  * HTTP client for the routes of docs/API.md. Errors carry the server's code so the UI can
  * tell "model not ready" (503 PREDICTION_UNAVAILABLE, with its retry delay) from failures.
  */
-import type { AlertRule, ApiErrorBody, Asset, AssetsResponse, BacktestJob, Explanation, Horizon, Interval, MarketDataResponse, Prediction, Health } from './api-types';
+import type { AlertEvent, AlertRule, ApiErrorBody, Asset, AssetsResponse, BacktestJob, Explanation, Horizon, Interval, MarketDataResponse, Prediction, Health } from './api-types';
 import type { CalibrationResponse } from './calibration';
 import { takeEarly } from './early';
 import type { RunDetail, RunsPage } from './runs';
@@ -104,5 +104,9 @@ export class Api {
   }
   deleteAlert(id: number): Promise<{ deleted: number }> {
     return this.json(`/alerts/${id}`, { method: 'DELETE' });
+  }
+  /** A rule's firings, newest first (with their webhook delivery state). */
+  alertEvents(id: number): Promise<{ events: AlertEvent[] }> {
+    return this.json(`/alerts/${id}/events`);
   }
 }

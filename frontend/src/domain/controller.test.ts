@@ -248,6 +248,24 @@ describe('CockpitController', () => {
     h.c.destroy();
   });
 
+  it('replay: keeps where the alert rules would have fired, until back to live', async () => {
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
+    h.c.start();
+    await tick();
+    h.open();
+    await h.c.startReplay((T0 + 5 * 60_000) as never);
+    const fired = (id: number, t: number) => ({ rule_id: id, kind: 'price_cross' as const, t, value: 2, message: `m${id}` });
+    h.push({ type: 'replay', asset: 'BTC', t: T0 + 5 * 60_000, alerts: [fired(1, T0 + 6 * 60_000)] });
+    const before = h.store.getState().replay.alerts;
+    h.push({ type: 'replay', asset: 'BTC', t: T0 + 6 * 60_000 }); // no firing: the same list (no marker redraw)
+    expect(h.store.getState().replay.alerts).toBe(before);
+    h.push({ type: 'replay', asset: 'BTC', t: T0 + 7 * 60_000, alerts: [fired(2, T0 + 8 * 60_000), fired(3, T0 + 8 * 60_000)] });
+    expect(h.store.getState().replay.alerts.map((a) => a.rule_id)).toEqual([1, 2, 3]);
+    h.c.stopReplay(false);
+    expect(h.store.getState().replay.alerts).toEqual([]);
+    h.c.destroy();
+  });
+
   it('backtest: posts, polls until done, reads the result', async () => {
     let polls = 0;
     const h = setup((u, init) => {

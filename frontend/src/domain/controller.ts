@@ -31,6 +31,8 @@ type Timer = ReturnType<typeof setTimeout>;
 
 const ALERT_TOAST_MS = 15_000;
 const ALERT_TOASTS = 4;
+/** Replayed firings kept for the chart's markers (the newest). */
+const REPLAY_ALERTS = 500;
 
 export class CockpitController {
   readonly api: Api;
@@ -486,6 +488,7 @@ export class CockpitController {
         ...s.replay, t: m.t !== undefined ? unixMs(m.t) : s.replay.t, error: null,
         hits: acc ? acc.hits : s.replay.hits,
         total: acc ? acc.total : s.replay.total,
+        alerts: m.alerts?.length ? [...s.replay.alerts, ...m.alerts].slice(-REPLAY_ALERTS) : s.replay.alerts,
         playing: m.done ? false : s.replay.playing,
       },
       ...(p ? { prediction: p, predictionState: 'ok' as const } : {}),

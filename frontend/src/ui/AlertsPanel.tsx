@@ -2,17 +2,22 @@
  * Alerts: the rules of the selected asset (GET /alerts) with mute / unmute and delete, a
  * form that creates a price-cross rule at a level (right-click on the chart picks the level
  * under the cursor; it starts at the last price), and the toasts of firings that arrive on
- * the WebSocket "alerts" channel (docs/ALERTS.md). Rules are reloaded after every change and
- * when a firing arrives.
+ * the WebSocket "alerts" channel (docs/ALERTS.md), and the history of the shown rules'
+ * firings (GET /alerts/{id}/events, newest first). Rules and history are reloaded after every
+ * change and when a firing arrives.
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { AlertRule } from '../domain/api-types';
+import type { AlertEvent, AlertRule } from '../domain/api-types';
+import { formatTime } from '../helpers/format';
 import { useCockpit, useCockpitApi } from './context';
 
 const describe = (r: AlertRule): string =>
   r.kind === 'price_cross' ? `price crosses ${r.level ?? '?'} (${r.direction})`
     : r.kind === 'p_up_cross' || r.kind === 'cone_breach' ? `${r.kind} ${r.horizon_h ?? ''}h ${r.threshold ?? ''} (${r.direction})`
       : r.kind.replace('_', ' ');
+
+/** Firings listed under the rules. */
+const HISTORY = 20;
 
 export function AlertsPanel() {
   const { controller, store } = useCockpitApi();
@@ -21,6 +26,7 @@ export function AlertsPanel() {
   const lastClose = useCockpit((s) => (s.series && s.series.t.length > 0 ? s.series.close[s.series.t.length - 1]! : null));
   const toasts = useCockpit((s) => s.alertToasts.length);
   const [rules, setRules] = useState<AlertRule[]>([]);
+  const [history, setHistory] = useState<AlertEvent[]>([]);
   const [level, setLevel] = useState('');
   const [direction, setDirection] = useState<AlertRule['direction']>('any');
   const [error, setError] = useState<string | null>(null);
@@ -29,10 +35,13 @@ export function AlertsPanel() {
     try {
       const r = await controller.api.alerts();
       setRules(r.alerts);
+      const mine = r.alerts.filter((x) => x.asset === store.getState().asset);
+      const events = await Promise.all(mine.map((x) => controller.api.alertEvents(x.id)));
+      setHistory(events.flatMap((e) => e.events).sort((a, b) => b.t_ms - a.t_ms).slice(0, HISTORY));
       setError(null);
     } catch (e) { setError(e instanceof Error ? e.message : String(e)); }
-  }, [controller]);
-  useEffect(() => { void reload(); }, [reload, toasts]);
+  }, [controller, store]);
+  useEffect(() => { void reload(); }, [reload, toasts, asset]);
   useEffect(() => { if (picked !== null) setLevel(String(picked)); }, [picked]);
 
   const act = async (f: () => Promise<unknown>) => {
@@ -60,12 +69,22 @@ export function AlertsPanel() {
         {mine.map((r) => (
           <li key={r.id} data-testid="alert-rule" className={r.enabled ? '' : 'muted'}>
             <span>{describe(r)}</span>
-            <button onClick={() => void act(() => controller.api.patchAlert(r.id, { enabled: !r.enabled }))}>{r.enabled ? 'Mute' : 'Unmute'}</button>
-            <button onClick={() => void act(() => controller.api.deleteAlert(r.id))} aria-label={`delete alert ${r.id}`}>✕</button>
+            <button data-testid="alert-mute" onClick={() => void act(() => controller.api.patchAlert(r.id, { enabled: !r.enabled }))}>{r.enabled ? 'Mute' : 'Unmute'}</button>
+            <button data-testid="alert-delete" onClick={() => void act(() => controller.api.deleteAlert(r.id))} aria-label={`delete alert ${r.id}`}>✕</button>
           </li>
         ))}
         {mine.length === 0 && <li className="muted small">No alerts for {asset}. Right-click the chart to pick a level.</li>}
       </ul>
+      {history.length > 0 && (
+        <>
+          <h3 className="small">Fired</h3>
+          <ul className="alert-list alert-history" data-testid="alert-history">
+            {history.map((e) => (
+              <li key={e.id} data-testid="alert-event" className="small"><span className="muted mono">{formatTime(e.t_ms)}</span> {e.message}</li>
+            ))}
+          </ul>
+        </>
+      )}
     </section>
   );
 }
