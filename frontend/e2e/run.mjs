@@ -546,10 +546,10 @@ test('a toast appears when a price-cross alert fires', async ({ url, freshPage }
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 3, { button: 'right' });
     const picked = Number(await page.inputValue('[data-testid=alert-level]'));
     assert(Number.isFinite(picked) && picked > 0, `right-click picked no level (${picked})`);
-    // levels 0.2 % above (made in the panel) and below (over the API) the live price: the
+    // levels 0.05 % above (made in the panel) and below (over the API) the live price: the
     // simulated walk leaves that band within seconds, crossing one of them
     const live = await page.evaluate(() => { const s = window.__cpe.store().getState().series; return s.close[s.close.length - 1]; });
-    const up = Number((live * 1.002).toFixed(2)), down = Number((live * 0.998).toFixed(2));
+    const up = Number((live * 1.0005).toFixed(2)), down = Number((live * 0.9995).toFixed(2));
     await page.fill('[data-testid=alert-level]', String(up));
     await page.click('[data-testid=alert-create]');
     const made = await api('/alerts', { method: 'POST', body: JSON.stringify({ kind: 'price_cross', asset: 'BTC', level: down, cooldown_s: 60 }) });

@@ -248,6 +248,24 @@ describe('CockpitController', () => {
     h.c.destroy();
   });
 
+  it('replay: a live tick batched before the replay started stays out of the rewound series', async () => {
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
+    h.c.start();
+    await tick();
+    h.open();
+    const live = h.store.getState().series!.t.at(-1)! + 10 * 60_000;
+    h.push({ type: 'candle', asset: 'BTC', interval: '1m', closed: false, bar: { t: live, open: 1, high: 1, low: 1, close: 1, volume: 1, cvd: 0 } });
+    const from = T0 + 5 * 60_000; // the (fake) rewind answers the same 5 bars, T0 .. T0 + 4 min
+    await h.c.startReplay(from as never);
+    h.frame(); // the live batcher flushes now, after the rewind
+    h.push({ type: 'replay', asset: 'BTC', interval: '1m', t: from, bar: { t: from, open: 1, high: 3, low: 1, close: 2, volume: 1, cvd: 2 } });
+    h.frame();
+    const t = h.store.getState().series!.t;
+    expect(t.at(-1)).toBe(from);
+    expect(t.includes(live as never)).toBe(false);
+    h.c.destroy();
+  });
+
   it('replay: keeps where the alert rules would have fired, until back to live', async () => {
     const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
     h.c.start();

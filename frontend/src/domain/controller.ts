@@ -245,6 +245,9 @@ export class CockpitController {
   /** One store update per animation frame with every tick that arrived in it. */
   private applyBars(bars: WsBar[], live = true): void {
     if (this.destroyed) return;
+    // live ticks batched before a replay started must not land in the rewound series (the
+    // live series is reloaded when the replay ends)
+    if (live && this.store.getState().replay.active) return;
     if (live && this.loading) { this.liveDuringLoad.push(...bars); return; }
     const s = this.store.getState();
     const n = s.series?.t.length ?? 0;
