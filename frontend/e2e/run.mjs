@@ -308,14 +308,17 @@ test('replay plays', async ({ page }) => {
   const r1 = (await state(page)).replay;
   assert(r1.t > t0 + 60 * 60_000, `replay scored before an hour passed (${r1.t} from ${t0})`);
   assert(r1.hits >= 0 && r1.hits <= r1.total, `accuracy ${r1.hits}/${r1.total}`);
-  const status = await page.textContent('[data-testid=replay-status]');
-  assert(/accuracy \d+\.\d%/.test(status) && status.includes(`(${r1.hits}/${r1.total})`.slice(0, 2)), `no accuracy shown: ${status}`);
   await page.keyboard.press(' ');
   await sleep(600);
   const paused = (await state(page)).replay;
   await sleep(800);
   const still = (await state(page)).replay;
   assert(!still.playing && still.t === paused.t, `pause did not stop the replay (${paused.t} → ${still.t})`);
+  // the counts are read while paused: while it plays they change every bar (20 bars/s), and the
+  // text drawn a frame after the state was read shows newer ones
+  const shown = `accuracy ${((still.hits / still.total) * 100).toFixed(1)}% (${still.hits}/${still.total})`;
+  await waitFor(async () => (await page.textContent('[data-testid=replay-status]')).includes(shown),
+    { what: `the replay status to show "${shown}"`, timeout: 5000 });
   await page.keyboard.press('ArrowRight');
   await waitFor(async () => (await state(page)).replay.t > still.t, { what: 'a replay step' });
   await shot(page, 'replay');
@@ -529,6 +532,86 @@ test('mount/unmount leaks nothing', async ({ url, freshPage }) => {
   }
 });
 
+test('a toast appears when a price-cross alert fires', async ({ url, freshPage }) => {
+  // docs/ALERTS.md: a rule made in the alerts panel at the last price; the simulated price
+  // crosses it within seconds, the firing comes over the WebSocket "alerts" channel as a toast
+  const { page, close } = await freshPage();
+  const api = (path, init) => page.evaluate(async ([p, i]) => { const r = await fetch(p, i); return { status: r.status, body: await r.json() }; }, [path, init]);
+  try {
+    await page.goto(url);
+    await waitFor(async () => (await state(page))?.load === 'ok', { what: 'market data loaded', timeout: 20_000 });
+    await waitFor(async () => (await page.getAttribute('[data-testid=conn]', 'data-state')) === 'open', { what: 'WebSocket open' });
+    // right-click on the chart picks the price under the cursor as the level
+    const box = await page.locator('[data-testid=price-chart] .chart-box').boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 3, { button: 'right' });
+    const picked = Number(await page.inputValue('[data-testid=alert-level]'));
+    assert(Number.isFinite(picked) && picked > 0, `right-click picked no level (${picked})`);
+    // levels 0.05 % above (made in the panel) and below (over the API) the live price: the
+    // simulated walk leaves that band within seconds, crossing one of them
+    const live = await page.evaluate(() => { const s = window.__cpe.store().getState().series; return s.close[s.close.length - 1]; });
+    const up = Number((live * 1.0005).toFixed(2)), down = Number((live * 0.9995).toFixed(2));
+    await page.fill('[data-testid=alert-level]', String(up));
+    await page.click('[data-testid=alert-create]');
+    const made = await api('/alerts', { method: 'POST', body: JSON.stringify({ kind: 'price_cross', asset: 'BTC', level: down, cooldown_s: 60 }) });
+    assert(made.status === 201, `POST /alerts: ${made.status} ${JSON.stringify(made.body)}`);
+    await waitFor(async () => (await page.locator('[data-testid=alert-rule]').count()) >= 1, { what: 'the rule in the alerts panel' });
+    await waitFor(async () => page.isVisible('[data-testid=alert-toast]'), { what: `a toast for BTC crossing ${down} or ${up}`, timeout: 60_000 });
+    const text = await page.textContent('[data-testid=alert-toast]');
+    assert(/crossed/.test(text ?? ''), `toast says "${text}"`);
+    await shot(page, 'alert-toast');
+    // the firing is in the panel's history; Mute disables the rule (PATCH), ✕ deletes it
+    await waitFor(async () => (await page.locator('[data-testid=alert-event]').count()) >= 1, { what: 'the firing in the alerts history' });
+    const hist = await page.textContent('[data-testid=alert-history]');
+    assert(/crossed/.test(hist ?? ''), `history says "${hist}"`);
+    await page.locator('[data-testid=alert-mute]').first().click();
+    await waitFor(async () => (await page.locator('[data-testid=alert-mute]').first().textContent()) === 'Unmute', { what: 'the rule muted' });
+    const muted = (await api('/alerts')).body.alerts.filter((r) => !r.enabled);
+    assert(muted.length === 1, `muted rules on the server: ${muted.length}`);
+    while ((await page.locator('[data-testid=alert-delete]').count()) > 0) {
+      const n = await page.locator('[data-testid=alert-delete]').count();
+      await page.locator('[data-testid=alert-delete]').first().click();
+      await waitFor(async () => (await page.locator('[data-testid=alert-delete]').count()) < n, { what: 'the rule deleted' });
+    }
+    const left = (await api('/alerts')).body.alerts;
+    assert(left.length === 0, `rules left after deleting them all: ${JSON.stringify(left)}`);
+  } finally {
+    await close();
+  }
+});
+
+test('a replay marks where an alert rule would have fired', async ({ url, freshPage }) => {
+  // docs/ALERTS.md: the replay evaluates the asset's rules with the live code over the replayed bars
+  const { page, close } = await freshPage();
+  const api = (path, init) => page.evaluate(async ([p, i]) => { const r = await fetch(p, i); return { status: r.status, body: await r.json() }; }, [path, init]);
+  let id = null;
+  try {
+    await page.goto(url);
+    await waitFor(async () => (await state(page))?.load === 'ok', { what: 'market data loaded', timeout: 20_000 });
+    await waitFor(async () => (await page.getAttribute('[data-testid=conn]', 'data-state')) === 'open', { what: 'WebSocket open' });
+    // a level the price crossed in the replayed hours (the replay starts 6 h back): their mean close
+    const level = await page.evaluate(() => {
+      const c = window.__cpe.store().getState().series.close.slice(-360);
+      return Number((c.reduce((a, b) => a + b, 0) / c.length).toFixed(2));
+    });
+    const made = await api('/alerts', { method: 'POST', body: JSON.stringify({ kind: 'price_cross', asset: 'BTC', level, cooldown_s: 0 }) });
+    assert(made.status === 201, `POST /alerts: ${made.status} ${JSON.stringify(made.body)}`);
+    id = made.body.id;
+    await moveOffChart(page);
+    await page.click('[data-testid=replay-start]');
+    await waitFor(async () => ((await state(page)).replay.alerts ?? []).length > 0, { what: `a replayed crossing of ${level}`, timeout: 60_000 });
+    const a = (await state(page)).replay.alerts[0];
+    assert(a.rule_id === id && a.kind === 'price_cross' && /crossed/.test(a.message), `replayed firing ${JSON.stringify(a)}`);
+    const r = (await state(page)).replay;
+    assert(a.t > r.from && a.t <= r.t + 60_000, `firing at ${a.t} outside the replayed bars (${r.from}..${r.t})`);
+    await shot(page, 'replay-alert-markers');
+    await page.keyboard.press('Escape');
+    await waitFor(async () => !(await state(page)).replay.active, { what: 'back to live' });
+  } finally {
+    if (id !== null) await api(`/alerts/${id}`, { method: 'DELETE' }).catch(() => {});
+    await close();
+  }
+});
+
 async function leakCheck(page, cdp) {
   const cycle = async (n) => {
     for (let i = 0; i < n; i++) {
@@ -630,7 +713,8 @@ async function main() {
   }
   const page = browser.ctx.pages()[0] ?? (await browser.ctx.newPage());
   const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('pageerror', (e) => { errors.push(e.message); log(`page error: ${e.stack ?? e.message}`); });
+  page.on('console', (m) => { if (m.type() === 'error') log(`page console: ${m.text()}`); });
   const countSockets = () => {
     // count this page's WebSockets that are not closed (for the leak check)
     const Native = window.WebSocket;

@@ -64,7 +64,7 @@ typedef struct cpe_alert_rule {
     char name[64];
     char webhook_url[CPE_ALERT_URL_MAX]; /* "" = no webhook */
     char webhook_secret[CPE_ALERT_SECRET_MAX];
-    char webhook_format[16]; /* "generic" (default), "slack", "discord" */
+    char webhook_format[16]; /* "generic" (default), "slack", "discord", "telegram" */
     int64_t created_ms;
 } cpe_alert_rule_t;
 
@@ -110,9 +110,21 @@ int cpe_alert_rule_parse(const char *json, size_t len, cpe_alert_rule_t *r, char
 /* The rule as JSON into a malloc'd string; with_secret 0 leaves the secret out (API). */
 char *cpe_alert_rule_json(const cpe_alert_rule_t *r, int with_secret);
 
+/* The chat_id query parameter of a Telegram Bot API URL (".../sendMessage?chat_id=-100123")
+ * into out: 0, or CPE_ENOTFOUND when the URL has none (or it does not fit cap). */
+int cpe_alert_telegram_chat(const char *url, char *out, size_t cap);
+
 /* Evaluate one observation: 1 fired (out filled), 0 not. Updates st either way. */
 int cpe_alert_eval(const cpe_alert_rule_t *r, cpe_alert_state_t *st, const cpe_alert_input_t *in,
                    cpe_alert_fire_t *out);
+
+/* One closed bar of history, as a replay or a backtest sees it: the close at close_ms, then
+ * each prediction made at that close, evaluated in that order through cpe_alert_eval().
+ * 1 when the rule fired (the first firing in out), else 0. cone_breach and stale never
+ * fire here (no band, no data flags: the live server alone has them). */
+int cpe_alert_eval_bar(const cpe_alert_rule_t *r, cpe_alert_state_t *st, int64_t close_ms,
+                       double close, const cpe_prediction_t *const *preds, int npreds,
+                       cpe_alert_fire_t *out);
 
 /* The price bounds of a prediction's cone at time t_ms (linear between cone steps, held
  * at the last step after it). 0, or CPE_ENOTFOUND without a cone. */

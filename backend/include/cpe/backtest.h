@@ -40,6 +40,7 @@
 #ifndef CPE_BACKTEST_H
 #define CPE_BACKTEST_H
 
+#include "cpe/alerts.h"
 #include "cpe/buf.h"
 #include "cpe/error.h"
 #include "cpe/rng.h"
@@ -119,6 +120,11 @@ typedef struct cpe_bt_strategy {
     int64_t flash_window_ms; /* 1 h */
     int64_t flash_halt_ms;   /* 2 h */
     int64_t stale_gap_ms;    /* 5 min: a bar gap longer than this makes the data stale */
+    /* entry_alert: entries come from this alert rule's firings (cpe_alert_eval_bar over each
+     * close and its predictions) instead of the horizons' votes; direction up enters long,
+     * down short, with max_position; exits as a signal's (horizon, risk controller). */
+    int has_entry_alert;
+    cpe_alert_rule_t entry_alert;
 } cpe_bt_strategy_t;
 
 typedef struct cpe_bt_config {

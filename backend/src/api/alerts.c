@@ -209,6 +209,33 @@ void cpe_alerts_on_live(cpe_alerts_t *a, const cpe_live_event_t *ev)
     pthread_mutex_unlock(&a->mu);
 }
 
+int cpe_alerts_rules_of(cpe_alerts_t *a, const char *asset, cpe_alert_rule_t **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!a) return 0;
+    pthread_mutex_lock(&a->mu);
+    int rc = 0;
+    for (int i = 0; i < a->nslots && !rc; i++) {
+        const cpe_alert_rule_t *r = &a->slots[i].rule;
+        if (!r->enabled || strcmp(r->asset, asset)) continue;
+        cpe_alert_rule_t *m = realloc(*out, (size_t)(*n + 1) * sizeof *m);
+        if (!m) {
+            rc = CPE_ENOMEM;
+            break;
+        }
+        *out = m;
+        m[(*n)++] = *r;
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
 void alerts_check_stale(cpe_alerts_t *a, int64_t now_ms)
 {
     pthread_mutex_lock(&a->mu);

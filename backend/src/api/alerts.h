@@ -68,6 +68,9 @@ int cpe_alerts_open(struct cpe_api *api, cpe_alerts_t **out, cpe_diag_t *d);
 void cpe_alerts_close(cpe_alerts_t *a); /* NULL is a no-op */
 /* The live sink's one call (pipeline thread): 1m candles and predictions are evaluated. */
 void cpe_alerts_on_live(cpe_alerts_t *a, const cpe_live_event_t *ev);
+/* Copies of the enabled rules of asset (malloc'd, *n of them; NULL a: none), for a replay
+ * that evaluates them on its own states (api/ws.c). */
+int cpe_alerts_rules_of(cpe_alerts_t *a, const char *asset, cpe_alert_rule_t **out, int *n);
 /* The stale check over every asset at now_ms (the worker calls it every second). */
 void alerts_check_stale(cpe_alerts_t *a, int64_t now_ms);
 /* Rule slot by id (caller holds mu), NULL when absent. */
@@ -85,7 +88,9 @@ int alerts_enqueue(cpe_alerts_t *a, const alert_job_t *j);
 int cpe_alert_signature(const char *secret, int64_t t_s, const char *body, size_t len, char *out,
                         size_t cap);
 /* The webhook body for a format ("generic": the firing itself; "slack": {"text"};
- * "discord": {"content"}), malloc'd. */
-char *cpe_alert_webhook_body(const char *format, const char *event_json, const char *message);
+ * "discord": {"content"}; "telegram": {"chat_id" (from url), "text",
+ * "disable_web_page_preview"}), malloc'd; NULL on no memory or a telegram url without chat_id. */
+char *cpe_alert_webhook_body(const char *format, const char *url, const char *event_json,
+                             const char *message);
 
 #endif

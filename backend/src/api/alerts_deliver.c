@@ -39,18 +39,25 @@ int cpe_alert_signature(const char *secret, int64_t t_s, const char *body, size_
     return 0;
 }
 
-char *cpe_alert_webhook_body(const char *format, const char *event_json, const char *message)
+char *cpe_alert_webhook_body(const char *format, const char *url, const char *event_json,
+                             const char *message)
 {
+    int telegram = !strcmp(format, "telegram");
     const char *key = !strcmp(format, "slack")     ? "text"
                       : !strcmp(format, "discord") ? "content"
+                      : telegram                   ? "text"
                                                    : NULL;
+    char chat[64];
     if (!key) return strdup(event_json);
+    if (telegram && cpe_alert_telegram_chat(url, chat, sizeof chat)) return NULL;
     cpe_buf_t b;
     cpe_buf_init(&b, 1 << 16);
     cpe_jw_t w;
     cpe_jw_init(&w, &b);
     cpe_jw_obj(&w);
+    if (telegram) cpe_jw_kstr(&w, "chat_id", chat);
     cpe_jw_kstr(&w, key, message);
+    if (telegram) cpe_jw_kbool(&w, "disable_web_page_preview", 1);
     cpe_jw_end(&w);
     if (w.err) {
         cpe_buf_free(&b);
@@ -155,10 +162,16 @@ static void deliver(cpe_alerts_t *a, alert_job_t j)
     j.attempts++;
     /* "sending" is on disk before the POST: a crash now cannot lead to a second POST */
     int rc = update_event(a, &j, "sending", NULL, &event, &msg);
-    char *body =
-        rc || !event ? NULL : cpe_alert_webhook_body(r.webhook_format, event, msg ? msg : "");
+    char *body = rc || !event ? NULL
+                              : cpe_alert_webhook_body(r.webhook_format, r.webhook_url, event,
+                                                       msg ? msg : "");
     pthread_mutex_unlock(&a->mu);
-    if (body) rc = post(&r, body, err);
+    if (body)
+        rc = post(&r, body, err);
+    else if (!rc) {
+        rc = CPE_EINTERNAL;
+        snprintf(err, sizeof err, "no webhook body (out of memory, or no telegram chat_id)");
+    }
     pthread_mutex_lock(&a->mu);
     free(event);
     free(msg);

@@ -30,7 +30,7 @@
         {"webhook_secret", "body", "string", 0,                                                    \
          "HMAC-SHA256 key of X-CPE-Signature (required with a generic webhook; never returned)"},  \
     {                                                                                              \
-        "webhook_format", "body", "string", 0, "generic (default) | slack | discord"               \
+        "webhook_format", "body", "string", 0, "generic (default) | slack | discord | telegram"    \
     }
 
 const cpe_route_param_t cpe_alerts_p_rule[] = {P_RULE_FIELDS(1), {NULL, NULL, NULL, 0, NULL}};

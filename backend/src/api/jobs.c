@@ -18,6 +18,7 @@
  * Everything in the table is guarded by `mu`, except the cancel flag (atomic); a worker
  * reads its job's inputs, which nobody writes while it is running (finished jobs only are
  * replaced). */
+#include "api/alerts.h"
 #include "api/server.h"
 #include "cpe/backtest.h"
 #include "cpe/log.h"
@@ -236,6 +237,33 @@ void cpe_jobs_free(cpe_jobs_t *j)
     free(j);
 }
 
+/* entry_alert given as a rule id: the stored rule in its place, without its webhook
+ * (docs/BACKTEST.md). 0, or the 400 / 404 answered. */
+static int entry_alert_by_id(cpe_req_t *req, cpe_resp_t *resp, json_t *s)
+{
+    json_t *v = json_object_get(s, "entry_alert");
+    if (!json_is_integer(v)) return 0;
+    cpe_alerts_t *a = req->api->alerts;
+    if (!a)
+        return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "strategy", NULL, 0,
+                              "strategy: 'entry_alert' names a rule but alerts are off");
+    pthread_mutex_lock(&a->mu);
+    alert_slot_t *slot = alerts_find(a, json_integer_value(v));
+    char *rule = slot ? cpe_alert_rule_json(&slot->rule, 0) : NULL;
+    pthread_mutex_unlock(&a->mu);
+    json_t *o = rule ? json_loads(rule, 0, NULL) : NULL;
+    free(rule);
+    if (!o)
+        return cpe_resp_error(resp, 404, "ALERT_NOT_FOUND", "strategy", NULL, 0,
+                              "strategy: 'entry_alert' %lld is not an alert rule",
+                              (long long)json_integer_value(v));
+    json_object_del(o, "webhook_url");
+    json_object_del(o, "webhook_format");
+    json_object_del(o, "webhook_secret_set");
+    json_object_set_new(s, "entry_alert", o);
+    return 0;
+}
+
 /* The strategy object of the body applied over the defaults (400 naming the key). */
 static int strategy_param(cpe_req_t *req, cpe_resp_t *resp, cpe_bt_config_t *cfg)
 {
@@ -245,10 +273,12 @@ static int strategy_param(cpe_req_t *req, cpe_resp_t *resp, cpe_bt_config_t *cfg
     if (!json_is_object(s))
         return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "strategy", NULL, 0,
                               "strategy must be a JSON object");
+    int rc = entry_alert_by_id(req, resp, s);
+    if (rc) return rc;
     char *txt = json_dumps(s, JSON_COMPACT);
     if (!txt) return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "out of memory");
     cpe_diag_t d = {0};
-    int rc = cpe_bt_config_json(cfg, txt, strlen(txt), &d);
+    rc = cpe_bt_config_json(cfg, txt, strlen(txt), &d);
     free(txt);
     if (rc) return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "strategy", NULL, 0, "%s", d.msg);
     return 0;
@@ -291,6 +321,10 @@ int cpe_route_backtest_post(cpe_req_t *req, cpe_resp_t *resp)
         return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "to", NULL, 0,
                               "a backtest covers at most %d days", CPE_BT_MAX_DAYS);
     if ((rc = strategy_param(req, resp, &cfg))) return rc;
+    if (cfg.strat.has_entry_alert && strcmp(cfg.strat.entry_alert.asset, asset))
+        return cpe_resp_error(resp, 400, "INVALID_PARAMETER", "strategy", NULL, 0,
+                              "strategy: 'entry_alert' watches %s, the backtest is of %s",
+                              cfg.strat.entry_alert.asset, asset);
     if (cpe_api_kline_series(api, symbol, instr, &simulated, &last))
         return cpe_resp_error(resp, 404, "NO_DATA", "asset", asset, 0, "no price data for %s",
                               asset);

@@ -7,6 +7,7 @@
  * collapses in-progress candles past ws_queue_cap and drops the client past ws_queue_drop.
  * Broadcasts to everyone else are written straight to the sockets (ws_broadcast.c).
  */
+#include "api/alerts.h"
 #include "api/ws_int.h"
 #include "api/ws_msg.h"
 #include "cpe/json.h"
@@ -19,6 +20,9 @@
 #include <string.h>
 
 struct ws_client **cpe_conn_ws_slot(void *user);
+
+/* predictions made at one replayed bar that its alert rules see (one per horizon) */
+#define REPLAY_PREDS_MAX 16
 
 /* ---------- queue ---------- */
 
@@ -119,7 +123,38 @@ static void replay_free(replay_t *r)
 {
     lws_sul_cancel(&r->sul);
     cpe_replay_free(&r->clk);
+    free(r->rules);
+    free(r->rstate);
+    r->rules = NULL;
+    r->rstate = NULL;
+    r->nrules = 0;
     r->active = 0;
+}
+
+/* The replayed bar's firings of the replay's rules: "alerts":[{rule_id, kind, t, value,
+ * message}] (the key only when one fired). */
+static void replay_alerts(replay_t *r, cpe_jw_t *w, const cpe_bar_t *bar,
+                          const cpe_prediction_t *const *preds, int np)
+{
+    int open = 0;
+    for (int i = 0; i < r->nrules; i++) {
+        cpe_alert_fire_t f;
+        if (!cpe_alert_eval_bar(&r->rules[i], &r->rstate[i], bar->ts_ms + r->clk.interval_ms,
+                                bar->close, preds, np, &f))
+            continue;
+        if (!open++) {
+            cpe_jw_key(w, "alerts");
+            cpe_jw_arr(w);
+        }
+        cpe_jw_obj(w);
+        cpe_jw_kint(w, "rule_id", r->rules[i].id);
+        cpe_jw_kstr(w, "kind", cpe_alert_kind_name(r->rules[i].kind));
+        cpe_jw_kint(w, "t", f.t_ms);
+        cpe_jw_knum(w, "value", f.value);
+        cpe_jw_kstr(w, "message", f.message);
+        cpe_jw_end(w);
+    }
+    if (open) cpe_jw_end(w);
 }
 
 /* Send the next bar; 0 sent, 1 the replay is over. */
@@ -153,9 +188,14 @@ static int replay_send_one(ws_client_t *c)
     cpe_api_write_bar(&w, bar, r->cvd);
     cpe_jw_key(&w, "predictions");
     cpe_jw_arr(&w);
-    for (const cpe_prediction_t *p; (p = cpe_replay_next_pred(&r->clk, bar));)
+    const cpe_prediction_t *made[REPLAY_PREDS_MAX];
+    int np = 0;
+    for (const cpe_prediction_t *p; (p = cpe_replay_next_pred(&r->clk, bar));) {
         cpe_api_write_prediction(&w, r->asset, p, 0, api->simulated);
+        if (np < REPLAY_PREDS_MAX) made[np++] = p;
+    }
     cpe_jw_end(&w);
+    replay_alerts(r, &w, bar, made, np);
     cpe_jw_key(&w, "accuracy");
     cpe_jw_obj(&w);
     cpe_jw_kint(&w, "hits", r->clk.hits);
@@ -322,6 +362,14 @@ static void on_replay(ws_client_t *c, const ws_cmd_t *cmd)
     r->clk.next_ts = cpe_floor_ms(cmd->from_ms, cmd->interval_ms);
     r->speed = sp;
     r->paused = sp <= 0;
+    if (!cpe_alerts_rules_of(c->api->alerts, r->asset, &r->rules, &r->nrules) && r->nrules &&
+        !(r->rstate = calloc((size_t)r->nrules, sizeof *r->rstate))) {
+        free(r->rules);
+        r->rules = NULL;
+        r->nrules = 0;
+    }
+    for (int i = 0; i < r->nrules; i++)
+        cpe_alert_state_init(&r->rstate[i]);
     ack(c, "subscribed", WS_CH_REPLAY, cmd->asset, cmd->interval);
     replay_schedule(c);
 }

@@ -11,6 +11,7 @@
 #define CPE_API_WS_INT_H
 
 #include "api/server.h"
+#include "cpe/alerts.h"
 #include "cpe/replay.h"
 
 #include <stdint.h>
@@ -32,6 +33,11 @@ typedef struct replay {
     lws_sorted_usec_list_t sul;
     double cvd;
     cpe_replay_t clk;
+    /* the asset's alert rules when the replay started, on their own states: where they
+     * would have fired (the same cpe_alert_eval_bar as a backtest) */
+    cpe_alert_rule_t *rules;
+    cpe_alert_state_t *rstate;
+    int nrules;
 } replay_t;
 
 typedef struct ws_client {

@@ -40,6 +40,8 @@ typedef struct bt_strat {
     int64_t hold_until_ms;
     bt_risk_t risk;
     cpe_bt_risk_counts_t cnt;
+    cpe_alert_state_t alert_st;          /* entry_alert's state */
+    cpe_prediction_t made[CPE_BT_MAX_H]; /* the predictions of one close, as it sees them */
 } bt_strat_t;
 
 void strat_init(bt_strat_t *s, const cpe_bt_config_t *cfg, const cpe_bt_bars_t *bars,

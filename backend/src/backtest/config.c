@@ -223,6 +223,38 @@ static int walk_forward(cpe_bt_config_t *c, json_t *v, cpe_diag_t *d)
     return 0;
 }
 
+/* entry_alert: an alert rule object (docs/ALERTS.md; the API replaces a rule id by the rule),
+ * of a kind that can fire over stored history, with direction up or down. */
+static int entry_alert(cpe_bt_config_t *c, json_t *v, cpe_diag_t *d)
+{
+    if (json_is_null(v)) {
+        c->strat.has_entry_alert = 0;
+        return 0;
+    }
+    if (!json_is_object(v))
+        return cpe_diag_set(d, CPE_EINVAL,
+                            "strategy: 'entry_alert' must be an alert rule object or a rule id");
+    char *txt = json_dumps(v, JSON_COMPACT);
+    if (!txt) return cpe_diag_set(d, CPE_ENOMEM, "strategy: out of memory");
+    cpe_alert_rule_t *r = &c->strat.entry_alert;
+    char field[32];
+    cpe_diag_t rd = {0};
+    cpe_alert_rule_defaults(r);
+    int rc = cpe_alert_rule_parse(txt, strlen(txt), r, field, &rd);
+    free(txt);
+    if (rc) return cpe_diag_set(d, CPE_EINVAL, "strategy: 'entry_alert' %s", rd.msg);
+    if (r->kind == CPE_ALERT_CONE_BREACH || r->kind == CPE_ALERT_STALE)
+        return cpe_diag_set(d, CPE_EINVAL,
+                            "strategy: 'entry_alert.kind' %s never fires over stored bars",
+                            cpe_alert_kind_name(r->kind));
+    if (r->direction == CPE_DIR_ANY)
+        return cpe_diag_set(d, CPE_EINVAL,
+                            "strategy: 'entry_alert.direction' must be up (long) or down (short)");
+    r->enabled = 1;
+    c->strat.has_entry_alert = 1;
+    return 0;
+}
+
 static int apply(cpe_bt_config_t *c, json_t *root, cpe_diag_t *d)
 {
     const char *k;
@@ -253,6 +285,8 @@ static int apply(cpe_bt_config_t *c, json_t *root, cpe_diag_t *d)
                                   "strategy: 'order_type' must be \"market\" or \"limit\"");
             else
                 c->exec.limit_entries = !strcmp(s, "limit");
+        } else if (!strcmp(k, "entry_alert")) {
+            rc = entry_alert(c, v, d);
         } else if (!strcmp(k, "seed")) {
             if (!json_is_integer(v) || json_integer_value(v) < 0)
                 rc = cpe_diag_set(d, CPE_EINVAL, "strategy: 'seed' must be a non-negative integer");
@@ -307,6 +341,14 @@ void cpe_bt_config_write(const cpe_bt_config_t *c, cpe_jw_t *w)
     }
     cpe_jw_kstr(w, "order_type", c->exec.limit_entries ? "limit" : "market");
     cpe_jw_kint(w, "seed", (int64_t)c->exec.seed);
+    if (c->strat.has_entry_alert) {
+        char *rule = cpe_alert_rule_json(&c->strat.entry_alert, 0);
+        if (rule) {
+            cpe_jw_key(w, "entry_alert");
+            cpe_jw_raw(w, rule);
+        }
+        free(rule);
+    }
     cpe_jw_key(w, "horizons");
     cpe_jw_arr(w);
     for (int k = 0; k < c->strat.n_h; k++)

@@ -52,6 +52,48 @@ void strat_init(bt_strat_t *s, const cpe_bt_config_t *cfg, const cpe_bt_bars_t *
         s->hc[k] = hc && hc->enabled ? hc : NULL;
     }
     risk_init(&s->risk);
+    cpe_alert_state_init(&s->alert_st);
+}
+
+/* entry_alert: the rule sees the close and the predictions made there (every horizon); a
+ * firing is the signal of its direction. 1 when it fired (dir set), else 0. */
+static int alert_signal(bt_strat_t *s, size_t i, int *dir)
+{
+    const cpe_alert_rule_t *r = &s->cfg->strat.entry_alert;
+    int64_t ts = s->bars->ts_ms[i];
+    const cpe_prediction_t *made[CPE_BT_MAX_H];
+    int np = 0;
+    for (int k = 0; k < s->n_preds; k++) {
+        const cpe_bt_preds_t *pp = &s->preds[k];
+        size_t c = s->cur[k];
+        while (c < pp->n && pp->p[c].ts_ms < ts)
+            c++;
+        s->cur[k] = c;
+        if (c >= pp->n || pp->p[c].ts_ms != ts) continue;
+        cpe_prediction_t *p = &s->made[np];
+        memset(p, 0, sizeof *p);
+        p->ts_ms = ts;
+        p->horizon_h = pp->horizon_h;
+        p->p_up = pp->p[c].p_up;
+        p->expected_move = pp->p[c].expected_move;
+        p->volatility = pp->p[c].volatility;
+        p->stale = pp->p[c].stale;
+        made[np++] = p;
+    }
+    cpe_alert_fire_t f;
+    if (!cpe_alert_eval_bar(r, &s->alert_st, ts + s->bars->bar_ms, s->bars->close[i], made, np, &f))
+        return 0;
+    *dir = r->direction == CPE_DIR_DOWN ? -1 : 1;
+    return 1;
+}
+
+/* The longest enabled horizon (how long a signal holds the position). */
+static int longest_h(const cpe_bt_strategy_t *st)
+{
+    int max_h = 0;
+    for (int k = 0; k < st->n_h; k++)
+        if (st->h[k].enabled && st->h[k].horizon_h > max_h) max_h = st->h[k].horizon_h;
+    return max_h;
 }
 
 /* The vote of one prediction: +1/-1 with its fraction, or 0. */
@@ -99,6 +141,18 @@ void strat_decide(void *ctx, size_t i, const cpe_bt_book_t *b, double equity, cp
     if (t->dir && now >= s->hold_until_ms) {
         t->dir = 0;
         snprintf(t->reason, sizeof t->reason, "horizon");
+    }
+    if (st->has_entry_alert) {
+        int dir = 0;
+        if (!alert_signal(s, i, &dir) || rv.stale || (dir < 0 && !st->allow_short)) return;
+        s->cnt.signals++;
+        s->hold_until_ms = now + longest_h(st) * CPE_MS_PER_HOUR;
+        if (dir == t->dir) return;
+        t->dir = dir;
+        t->fraction = st->max_position * rv.size_mult;
+        t->limit = s->cfg->exec.limit_entries;
+        snprintf(t->reason, sizeof t->reason, "%s", dir > 0 ? "alert_long" : "alert_short");
+        return;
     }
     int dir = 0, n_enabled = 0, n_have = 0, stale = rv.stale, max_h = 0;
     double frac = INFINITY;

@@ -42,6 +42,20 @@ void cpe_alert_rule_defaults(cpe_alert_rule_t *r)
     snprintf(r->webhook_format, sizeof r->webhook_format, "generic");
 }
 
+int cpe_alert_telegram_chat(const char *url, char *out, size_t cap)
+{
+    const char *q = strchr(url, '?');
+    for (const char *p = q; p; p = strchr(p + 1, '&')) {
+        if (strncmp(p + 1, "chat_id=", 8)) continue;
+        size_t n = strcspn(p + 9, "&#");
+        if (n == 0 || n >= cap) return CPE_ENOTFOUND;
+        memcpy(out, p + 9, n);
+        out[n] = 0;
+        return 0;
+    }
+    return CPE_ENOTFOUND;
+}
+
 static int bad(char field[32], const char *f, cpe_diag_t *d, const char *msg)
 {
     snprintf(field, 32, "%s", f);
@@ -122,7 +136,7 @@ static int check_known_keys(json_t *o, char field[32], cpe_diag_t *d)
 
 static int parse_fields(json_t *o, cpe_alert_rule_t *r, char field[32], cpe_diag_t *d)
 {
-    static const char *const fmts[] = {"generic", "slack", "discord"};
+    static const char *const fmts[] = {"generic", "slack", "discord", "telegram"};
     int rc, kind = (int)r->kind, dir = (int)r->direction, fmt = 0;
     double h = r->horizon_h, cd = (double)r->cooldown_s;
     if ((rc = check_known_keys(o, field, d)) ||
@@ -140,7 +154,7 @@ static int parse_fields(json_t *o, cpe_alert_rule_t *r, char field[32], cpe_diag
         (rc = get_num(o, "cooldown_s", &cd, field, d)))
         return rc;
     if (json_object_get(o, "webhook_format")) {
-        if ((rc = parse_enum(o, "webhook_format", fmts, 3, &fmt, field, d))) return rc;
+        if ((rc = parse_enum(o, "webhook_format", fmts, 4, &fmt, field, d))) return rc;
         snprintf(r->webhook_format, sizeof r->webhook_format, "%s", fmts[fmt]);
     }
     json_t *en = json_object_get(o, "enabled");
@@ -178,6 +192,11 @@ static int check_rule(cpe_alert_rule_t *r, char field[32], cpe_diag_t *d)
         return bad(field, "webhook_url", d, "must start with http:// or https://");
     if (r->webhook_url[0] && !strcmp(r->webhook_format, "generic") && !r->webhook_secret[0])
         return bad(field, "webhook_secret", d, "required with a generic webhook_url");
+    char chat[64];
+    if (!strcmp(r->webhook_format, "telegram") &&
+        (!r->webhook_url[0] || cpe_alert_telegram_chat(r->webhook_url, chat, sizeof chat)))
+        return bad(field, "webhook_url", d,
+                   "telegram needs a URL with a chat_id parameter (.../sendMessage?chat_id=...)");
     return 0;
 }
 
@@ -350,4 +369,27 @@ int cpe_alert_eval(const cpe_alert_rule_t *r, cpe_alert_state_t *st, const cpe_a
     f.t_ms = in->t_ms;
     *out = f;
     return 1;
+}
+
+int cpe_alert_eval_bar(const cpe_alert_rule_t *r, cpe_alert_state_t *st, int64_t close_ms,
+                       double close, const cpe_prediction_t *const *preds, int npreds,
+                       cpe_alert_fire_t *out)
+{
+    cpe_alert_input_t in;
+    memset(&in, 0, sizeof in);
+    in.t_ms = close_ms;
+    in.has_price = 1;
+    in.price = close;
+    int fired = cpe_alert_eval(r, st, &in, out);
+    for (int i = 0; i < npreds; i++) {
+        memset(&in, 0, sizeof in);
+        in.t_ms = close_ms;
+        in.pred = preds[i];
+        cpe_alert_fire_t f;
+        if (cpe_alert_eval(r, st, &in, &f) && !fired) {
+            *out = f;
+            fired = 1;
+        }
+    }
+    return fired;
 }

@@ -9,7 +9,9 @@
 #   3. a webhook that cannot be reached ends in GET /alerts/dead-letters;
 #   4. after a restart on the same store no firing is delivered twice (2xx per event id
 #      at most once) and the rule and its events are still there;
-#   5. PATCH {"enabled":false} mutes, DELETE removes (then 404).
+#   5. a backtest takes the rule's id as its entry_alert (400 while its direction is any,
+#      202 once up; 404 for an unknown id);
+#   6. PATCH {"enabled":false} mutes, DELETE removes (then 404).
 # Needs $CPE_BIN and python3. About 25 s.
 source "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -88,6 +90,14 @@ PY
 check "after a restart no firing is delivered twice" once
 post GET "/alerts/$RID/events" >/dev/null
 check "the rule and its firing survive the restart" [ "$(json "$tmp/r.json" "len(d['events'])")" = 1 ]
+# a backtest takes a rule id as its entry signal (docs/BACKTEST.md): its direction must say long or short
+NOW=$(($(date +%s) * 1000))
+bt() { post POST /backtest "{\"asset\":\"BTC\",\"from\":$((NOW - 7200000)),\"to\":$NOW,\"strategy\":{\"entry_alert\":$1}}"; }
+bt_any_refused() { [ "$(bt "$RID")" = 400 ] && grep -q "entry_alert.*direction" "$tmp/r.json"; }
+check "backtest entry_alert: a rule with direction any is 400 naming it" bt_any_refused
+curl -s -X PATCH "$B/alerts/$RID" -d '{"direction":"up"}' >/dev/null
+check "backtest entry_alert: the rule id is accepted (202)" [ "$(bt "$RID")" = 202 ]
+check "backtest entry_alert: an unknown rule id is 404" [ "$(bt 99999)" = 404 ]
 check "PATCH enabled:false mutes" bash -c "[ \"\$(curl -s -X PATCH $B/alerts/$RID -d '{\"enabled\":false}' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"enabled\"])')\" = False ]"
 check "PATCH with a bad field is 422" field_422 PATCH "/alerts/$RID" '{"cooldown_s":-5}' cooldown_s
 check "DELETE removes" [ "$(post DELETE "/alerts/$RID")" = 200 ]

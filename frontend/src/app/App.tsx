@@ -8,6 +8,7 @@ import { Api } from '../domain/api';
 import { CockpitController } from '../domain/controller';
 import { createCockpitStore, type CockpitState, type CockpitStore } from '../domain/store';
 import { AIExplanationPanel } from '../ui/AIExplanationPanel';
+import { AlertsPanel, AlertToasts } from '../ui/AlertsPanel';
 import { StatusLine } from '../ui/StatusLine';
 import { BacktestTimeline } from '../ui/BacktestTimeline';
 import { CalibrationPanel } from '../ui/CalibrationPanel';
@@ -89,9 +90,11 @@ export function App({ apiBase = '', wsUrl, windowBars, initial, expose }: AppPro
             <CalibrationPanel />
             <AIExplanationPanel />
             <FlowPanel />
+            <AlertsPanel />
             <BacktestTimeline />
           </aside>
         </main>
+        <AlertToasts />
         {help && <ShortcutHelp onClose={() => setHelp(false)} />}
       </div>
     </CockpitContext.Provider>

@@ -77,17 +77,34 @@ export interface Health {
   data?: { kind: string; instrument: string; stale: boolean; age_ms: number | null }[];
 }
 
+/** An alert rule (docs/ALERTS.md); answers never carry the webhook secret. */
+export interface AlertRule {
+  id: number; owner: string; name: string;
+  kind: 'price_cross' | 'cone_breach' | 'p_up_cross' | 'regime_change' | 'confidence_high' | 'stale';
+  asset: Asset; horizon_h?: number; level?: number; threshold?: number; direction: 'up' | 'down' | 'any';
+  regime?: string; cooldown_s: number; enabled: boolean; webhook_url?: string; created_ms: number;
+}
+/** A firing, as the WebSocket "alerts" channel sends it. */
+export interface AlertEvent {
+  id: number; rule_id: number; name: string; kind: AlertRule['kind']; asset: Asset; horizon_h?: number;
+  t_ms: number; time: string; value: number | null; message: string; simulated: boolean;
+}
+
+/** A rule's firing in a replayed bar (t: the bar's close, ms). */
+export interface ReplayAlert { rule_id: number; kind: AlertRule['kind']; t: number; value: number; message: string }
+
 export type ServerMessage =
   | { type: 'candle'; asset: Asset; interval: Interval; closed: boolean; bar: WsBar }
+  | ({ type: 'alert' } & AlertEvent)
   | ({ type: 'prediction' } & Prediction)
   | { type: 'market'; asset: Asset; source?: string; simulated?: boolean; stale?: boolean; last_ts?: number; age_ms?: number }
-  | { type: 'replay'; asset: Asset; interval?: Interval; t?: number; bar?: WsBar; predictions?: Prediction[]; accuracy?: { hits: number; total: number }; done?: boolean }
+  | { type: 'replay'; asset: Asset; interval?: Interval; t?: number; bar?: WsBar; predictions?: Prediction[]; accuracy?: { hits: number; total: number }; alerts?: ReplayAlert[]; done?: boolean }
   | { type: 'heartbeat'; t: number }
   | { type: 'error'; error: { code: string; message: string } }
   | { type: 'subscribed'; channel: string; asset?: Asset; interval?: Interval };
 
 export type ClientMessage =
-  | { op: 'subscribe' | 'unsubscribe'; channel: 'candles' | 'predictions' | 'market' | 'replay'; asset: Asset; interval?: Interval }
+  | { op: 'subscribe' | 'unsubscribe'; channel: 'candles' | 'predictions' | 'market' | 'replay' | 'alerts'; asset: Asset; interval?: Interval }
   /** With `from`: start a replay (bars of `interval`). Without: change speed of the running one (0 pauses). */
   | { op: 'replay'; asset: Asset; from?: string; speed: number; interval?: Interval }
   | { op: 'replay_step' } | { op: 'replay_stop' } | { op: 'ping' };

@@ -2,7 +2,7 @@
  * HTTP client for the routes of docs/API.md. Errors carry the server's code so the UI can
  * tell "model not ready" (503 PREDICTION_UNAVAILABLE, with its retry delay) from failures.
  */
-import type { ApiErrorBody, Asset, AssetsResponse, BacktestJob, Explanation, Horizon, Interval, MarketDataResponse, Prediction, Health } from './api-types';
+import type { AlertEvent, AlertRule, ApiErrorBody, Asset, AssetsResponse, BacktestJob, Explanation, Horizon, Interval, MarketDataResponse, Prediction, Health } from './api-types';
 import type { CalibrationResponse } from './calibration';
 import { takeEarly } from './early';
 import type { RunDetail, RunsPage } from './runs';
@@ -91,5 +91,22 @@ export class Api {
   }
   savedBacktest(id: string): Promise<RunDetail> {
     return this.json(`/backtests/${encodeURIComponent(id)}`);
+  }
+  /** The alert routes (docs/API.md, Alerts). */
+  alerts(): Promise<{ alerts: AlertRule[] }> {
+    return this.json('/alerts');
+  }
+  createAlert(rule: Partial<AlertRule>): Promise<AlertRule> {
+    return this.json('/alerts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+  }
+  patchAlert(id: number, change: Partial<AlertRule>): Promise<AlertRule> {
+    return this.json(`/alerts/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(change) });
+  }
+  deleteAlert(id: number): Promise<{ deleted: number }> {
+    return this.json(`/alerts/${id}`, { method: 'DELETE' });
+  }
+  /** A rule's firings, newest first (with their webhook delivery state). */
+  alertEvents(id: number): Promise<{ events: AlertEvent[] }> {
+    return this.json(`/alerts/${id}/events`);
   }
 }

@@ -58,7 +58,21 @@ describe('CockpitController', () => {
     expect(s.extras.flows?.whale).toBeNull();
     expect(s.prediction?.p_up).toBe(0.6);
     const w = h.open();
-    expect(w.sent.map((x) => JSON.parse(x).channel)).toEqual(['candles', 'predictions', 'market']);
+    expect(w.sent.map((x) => JSON.parse(x).channel)).toEqual(['candles', 'predictions', 'market', 'alerts']);
+    h.c.destroy();
+  });
+
+  it('shows an alert firing as a toast until dismissed, newest first, at most four', async () => {
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
+    h.c.start();
+    await tick();
+    h.open();
+    const fire = (id: number) => h.push({ type: 'alert', id, rule_id: 1, name: '', kind: 'price_cross', asset: 'BTC', t_ms: id, time: '', value: 100, message: `m${id}`, simulated: true });
+    for (let id = 1; id <= 5; id++) fire(id);
+    expect(h.store.getState().alertToasts.map((a) => a.id)).toEqual([5, 4, 3, 2]);
+    expect(h.store.getState().alertToasts[0]).not.toHaveProperty('type');
+    h.c.dismissAlert(4);
+    expect(h.store.getState().alertToasts.map((a) => a.message)).toEqual(['m5', 'm3', 'm2']);
     h.c.destroy();
   });
 
@@ -231,6 +245,42 @@ describe('CockpitController', () => {
     expect(JSON.parse(w.sent[w.sent.length - 1]!)).toEqual({ op: 'replay', asset: 'BTC', speed: 0 });
     h.push({ type: 'replay', asset: 'BTC', done: true, accuracy: { hits: 3, total: 4 } });
     expect(h.store.getState().replay.playing).toBe(false);
+    h.c.destroy();
+  });
+
+  it('replay: a live tick batched before the replay started stays out of the rewound series', async () => {
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
+    h.c.start();
+    await tick();
+    h.open();
+    const live = h.store.getState().series!.t.at(-1)! + 10 * 60_000;
+    h.push({ type: 'candle', asset: 'BTC', interval: '1m', closed: false, bar: { t: live, open: 1, high: 1, low: 1, close: 1, volume: 1, cvd: 0 } });
+    const from = T0 + 5 * 60_000; // the (fake) rewind answers the same 5 bars, T0 .. T0 + 4 min
+    await h.c.startReplay(from as never);
+    h.frame(); // the live batcher flushes now, after the rewind
+    h.push({ type: 'replay', asset: 'BTC', interval: '1m', t: from, bar: { t: from, open: 1, high: 3, low: 1, close: 2, volume: 1, cvd: 2 } });
+    h.frame();
+    const t = h.store.getState().series!.t;
+    expect(t.at(-1)).toBe(from);
+    expect(t.includes(live as never)).toBe(false);
+    h.c.destroy();
+  });
+
+  it('replay: keeps where the alert rules would have fired, until back to live', async () => {
+    const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
+    h.c.start();
+    await tick();
+    h.open();
+    await h.c.startReplay((T0 + 5 * 60_000) as never);
+    const fired = (id: number, t: number) => ({ rule_id: id, kind: 'price_cross' as const, t, value: 2, message: `m${id}` });
+    h.push({ type: 'replay', asset: 'BTC', t: T0 + 5 * 60_000, alerts: [fired(1, T0 + 6 * 60_000)] });
+    const before = h.store.getState().replay.alerts;
+    h.push({ type: 'replay', asset: 'BTC', t: T0 + 6 * 60_000 }); // no firing: the same list (no marker redraw)
+    expect(h.store.getState().replay.alerts).toBe(before);
+    h.push({ type: 'replay', asset: 'BTC', t: T0 + 7 * 60_000, alerts: [fired(2, T0 + 8 * 60_000), fired(3, T0 + 8 * 60_000)] });
+    expect(h.store.getState().replay.alerts.map((a) => a.rule_id)).toEqual([1, 2, 3]);
+    h.c.stopReplay(false);
+    expect(h.store.getState().replay.alerts).toEqual([]);
     h.c.destroy();
   });
 

@@ -9,7 +9,7 @@ import { FrameBatcher, animationFrames, type FrameScheduler } from '../helpers/f
 import { liveCounters } from '../helpers/counters';
 import { unixMs, type UnixMs } from '../helpers/units';
 import { Api, ApiError } from './api';
-import { INTERVAL_MS, type Asset, type Horizon, type Interval, type Prediction, type ServerMessage, type WsBar } from './api-types';
+import { INTERVAL_MS, type AlertEvent, type Asset, type Horizon, type Interval, type Prediction, type ServerMessage, type WsBar } from './api-types';
 import { readBacktest } from './backtest';
 import { loadRuns } from './runs';
 import { barIndexAt, foldBar, fromColumnar, gapFillFrom, lastBar, mergeBars } from './series';
@@ -29,6 +29,11 @@ export interface ControllerOptions {
 
 type Timer = ReturnType<typeof setTimeout>;
 
+const ALERT_TOAST_MS = 15_000;
+const ALERT_TOASTS = 4;
+/** Replayed firings kept for the chart's markers (the newest). */
+const REPLAY_ALERTS = 500;
+
 export class CockpitController {
   readonly api: Api;
   private socket: LiveSocket | null = null;
@@ -46,6 +51,7 @@ export class CockpitController {
   private pollTimer: Timer | null = null;
   private gapTimer: Timer | null = null;
   private healthTimer: Timer | null = null;
+  private alertTimers = new Set<Timer>();
   /** Gap fills asked per hole start (a hole the server never fills is not asked forever). */
   private holeTries = new Map<number, number>();
   private lastHoleFill = 0;
@@ -113,6 +119,8 @@ export class CockpitController {
     liveCounters.dec('batchers');
     for (const a of [this.loadAbort, this.predAbort, this.explainAbort]) a?.abort();
     for (const t of [this.explainTimer, this.predRetryTimer, this.pollTimer, this.gapTimer, this.healthTimer]) if (t) clearTimeout(t);
+    for (const t of this.alertTimers) clearTimeout(t);
+    this.alertTimers.clear();
   }
 
   // ---- data source -----------------------------------------------------------------
@@ -237,6 +245,9 @@ export class CockpitController {
   /** One store update per animation frame with every tick that arrived in it. */
   private applyBars(bars: WsBar[], live = true): void {
     if (this.destroyed) return;
+    // live ticks batched before a replay started must not land in the rewound series (the
+    // live series is reloaded when the replay ends)
+    if (live && this.store.getState().replay.active) return;
     if (live && this.loading) { this.liveDuringLoad.push(...bars); return; }
     const s = this.store.getState();
     const n = s.series?.t.length ?? 0;
@@ -307,11 +318,13 @@ export class CockpitController {
       if (old.asset !== asset) {
         this.socket.unsubscribe({ channel: 'predictions', asset: old.asset });
         this.socket.unsubscribe({ channel: 'market', asset: old.asset });
+        this.socket.unsubscribe({ channel: 'alerts', asset: old.asset });
       }
     }
     this.socket.subscribe({ channel: 'candles', asset, interval });
     this.socket.subscribe({ channel: 'predictions', asset });
     this.socket.subscribe({ channel: 'market', asset });
+    this.socket.subscribe({ channel: 'alerts', asset });
     this.subscribed = { asset, interval };
   }
 
@@ -336,6 +349,9 @@ export class CockpitController {
       case 'replay':
         this.onReplay(m);
         return;
+      case 'alert':
+        this.showAlert(m);
+        return;
       case 'market':
         if (m.asset === s.asset && typeof m.stale === 'boolean') this.store.setState({ marketStale: m.stale });
         return;
@@ -345,6 +361,21 @@ export class CockpitController {
       default:
         return;
     }
+  }
+
+  // ---- alerts --------------------------------------------------------------------
+
+  /** A firing becomes a toast for ALERT_TOAST_MS (at most ALERT_TOASTS at once). */
+  private showAlert(m: AlertEvent): void {
+    const ev: AlertEvent = { ...m };
+    delete (ev as { type?: string }).type;
+    this.store.setState({ alertToasts: [ev, ...this.store.getState().alertToasts].slice(0, ALERT_TOASTS) });
+    const timer = setTimeout(() => { this.alertTimers.delete(timer); this.dismissAlert(ev.id); }, ALERT_TOAST_MS);
+    this.alertTimers.add(timer);
+  }
+
+  dismissAlert(id: number): void {
+    this.store.setState({ alertToasts: this.store.getState().alertToasts.filter((a) => a.id !== id) });
   }
 
   // ---- explanations --------------------------------------------------------------
@@ -460,6 +491,7 @@ export class CockpitController {
         ...s.replay, t: m.t !== undefined ? unixMs(m.t) : s.replay.t, error: null,
         hits: acc ? acc.hits : s.replay.hits,
         total: acc ? acc.total : s.replay.total,
+        alerts: m.alerts?.length ? [...s.replay.alerts, ...m.alerts].slice(-REPLAY_ALERTS) : s.replay.alerts,
         playing: m.done ? false : s.replay.playing,
       },
       ...(p ? { prediction: p, predictionState: 'ok' as const } : {}),

@@ -49,6 +49,16 @@ describe('mergeBars', () => {
     expect(ins.series.t.length).toBe(4);
     expect(ins.series.close[1]).toBe(7);
   });
+  it('a bar inserted just before the last one is a reset (the last one moves right)', () => {
+    // a replay's first bar landing before a live bar that reached the rewound series: fed
+    // by update(), the chart would get a time older than its last and throw
+    const s = fromColumnar(md(3));
+    const r = mergeBars(s, [bar(s.t[1]! + 30_000, 7)], 100);
+    expect(r.change).toBe('reset');
+    expect(r.series.t).toEqual([s.t[0], s.t[1], s.t[1]! + 30_000, s.t[2]]);
+    // replacing that last bar, or appending after it, stays an update
+    expect(mergeBars(s, [bar(s.t[2]!, 9), bar(s.t[2]! + 60_000, 9)], 100).change).toBe('update');
+  });
   it('trims the window back to maxBars once over maxBars + slack', () => {
     let s = fromColumnar(md(10));
     const last = s.t[9]!;

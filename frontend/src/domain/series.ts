@@ -127,9 +127,13 @@ export function mergeBars(s: BarSeries, bars: readonly WsBar[], maxBars: number,
       if (change === 'none') change = 'update';
     } else {
       const i = lowerBound(out.t, b.t);
-      if (out.t[i] === b.t) setAt(out, i, b, cvdIsDelta); else insertAt(out, i, b, cvdIsDelta);
-      // an earlier bar than the one before the merge began changes history: redraw all
-      if (i < Math.max(0, firstLen - 1)) change = 'reset'; else if (change === 'none') change = 'update';
+      const replace = out.t[i] === b.t;
+      if (replace) setAt(out, i, b, cvdIsDelta); else insertAt(out, i, b, cvdIsDelta);
+      // an earlier bar than the one before the merge began changes history, and so does one
+      // inserted before it (that bar moves right: a chart fed by update() would be handed a
+      // time older than its last, which lightweight-charts throws on): redraw all
+      const chartLast = firstLen - 1;
+      if (i < chartLast || (!replace && i === chartLast)) change = 'reset'; else if (change === 'none') change = 'update';
     }
   }
   if (out.t.length > maxBars + slack) {

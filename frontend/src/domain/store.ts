@@ -6,7 +6,7 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { UnixMs } from '../helpers/units';
-import type { Asset, AssetInfo, Explanation, Horizon, Interval, JobProgress, LiqCluster, Level, MarketDataResponse, Prediction, VolumeBin } from './api-types';
+import type { AlertEvent, Asset, ReplayAlert, AssetInfo, Explanation, Horizon, Interval, JobProgress, LiqCluster, Level, MarketDataResponse, Prediction, VolumeBin } from './api-types';
 import { HORIZONS, INTERVALS } from './api-types';
 import type { BacktestView } from './backtest';
 import { initialRuns, type RunsState } from './runs';
@@ -21,6 +21,8 @@ export interface Layers { cone: boolean; liquidations: boolean; levels: boolean;
 export interface ReplayState {
   active: boolean; playing: boolean; speed: number; from: UnixMs | null; t: UnixMs | null;
   hits: number; total: number; error: string | null;
+  /** Where the asset's alert rules would have fired in the replayed bars (docs/ALERTS.md). */
+  alerts: ReplayAlert[];
 }
 /** Where the data comes from (GET /health every 30 s) and whether the current asset's is stale
  * (also pushed on the WebSocket's market channel the moment it changes). */
@@ -47,11 +49,13 @@ export interface CockpitState {
   source: SourceState | null; marketStale: boolean;
   /** The server's configured assets (GET /assets); empty until it answers. */
   assets: AssetInfo[];
+  /** Alert firings shown as toasts (newest first); alertLevel: a price picked on the chart. */
+  alertToasts: AlertEvent[]; alertLevel: number | null;
 }
 
 export const SPEEDS = [1, 5, 20, 60, 240] as const;
 
-export const initialReplay: ReplayState = { active: false, playing: false, speed: 20, from: null, t: null, hits: 0, total: 0, error: null };
+export const initialReplay: ReplayState = { active: false, playing: false, speed: 20, from: null, t: null, hits: 0, total: 0, error: null, alerts: [] };
 
 export function initialState(over: Partial<CockpitState> = {}): CockpitState {
   return {
@@ -67,6 +71,7 @@ export function initialState(over: Partial<CockpitState> = {}): CockpitState {
     liveTicks: 0,
     source: null, marketStale: false,
     assets: [],
+    alertToasts: [], alertLevel: null,
     ...over,
   };
 }

@@ -119,7 +119,16 @@ export function PriceChart({ children }: { children?: ReactNode }) {
 
   return (
     <div className="price-chart" data-testid="price-chart">
-      <div className="chart-box" ref={box} />
+      <div className="chart-box" ref={box} onContextMenu={(e) => {
+        // right-click picks a price level for a new alert (AlertsPanel)
+        const c = CandleSeriesContext.current;
+        const y = e.clientY - e.currentTarget.getBoundingClientRect().top;
+        const price = c?.coordinateToPrice(y);
+        if (typeof price === 'number' && Number.isFinite(price)) {
+          e.preventDefault();
+          store.setState({ alertLevel: Number(price.toPrecision(8)) });
+        }
+      }} />
       {host && <ChartContext.Provider value={host}>{children}</ChartContext.Provider>}
       <Legend />
       {load === 'loading' && !series && <div className="chart-state">Loading market data…</div>}

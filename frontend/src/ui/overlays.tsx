@@ -16,7 +16,7 @@ import { hindsightPoints } from '../domain/hindsight';
 import { comparedRuns, RUN_LABELS, runsOfSymbol } from '../domain/runs';
 import { coneToPoints, toLine, valueAt } from '../domain/points';
 import type { BarSeries } from '../domain/series';
-import { msToSec, type UnixSec } from '../helpers/units';
+import { msToSec, unixMs, type UnixSec } from '../helpers/units';
 import { chartTime } from '../chart/time';
 import { useChartHost, useCockpit, useCockpitApi } from './context';
 import { CandleSeriesContext, futureSlots } from './PriceChart';
@@ -157,7 +157,8 @@ export function BasisOverlay() {
   return null;
 }
 
-/** Backtest trades and hindsight (ideal) entries/exits as markers on the candles. */
+/** Backtest trades, hindsight (ideal) entries/exits and, in a replay, where the alert rules
+ * would have fired, as markers on the candles. */
 export function TradeMarkers() {
   const host = useChartHost();
   const series = useCockpit((s) => s.series);
@@ -168,6 +169,7 @@ export function TradeMarkers() {
   const compared = useMemo(() => comparedRuns(runs), [runs]);
   const marked = useMemo(() => runsOfSymbol(compared, symbol), [compared, symbol]);
   const showHindsight = useCockpit((s) => s.layers.hindsight);
+  const replayAlerts = useCockpit((s) => s.replay.alerts);
   const theme = useCockpit((s) => s.theme);
   const len = series?.t.length ?? 0;
   // a backtest result's own hindsight points (its period, 1m bars) win; otherwise computed from
@@ -206,10 +208,15 @@ export function TradeMarkers() {
       if (h.t < first) continue;
       markers.push({ time: chartTime(msToSec(barStart(h.t, series))), position: h.kind === 'entry' ? 'belowBar' : 'aboveBar', shape: h.kind === 'entry' ? 'arrowUp' : 'arrowDown', color: h.kind === 'entry' ? p.entry : p.exit, text: h.kind === 'entry' ? 'ideal buy' : 'ideal sell' });
     }
+    // where the alert rules would have fired in a replay (the bar that closed at t)
+    for (const a of replayAlerts) {
+      if (a.t <= first) continue;
+      markers.push({ time: chartTime(msToSec(barStart(unixMs(a.t - 1), series))), position: 'aboveBar', shape: 'square', color: p.cone, text: `alert ${a.rule_id}` });
+    }
     markers.sort((a, b) => (a.time as number) - (b.time as number));
     const plugin = createSeriesMarkers(c, markers);
     return () => { if (host.alive) plugin.detach(); };
-  }, [host, view, hindsight, theme, marked]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [host, view, hindsight, theme, marked, replayAlerts]); // eslint-disable-line react-hooks/exhaustive-deps
   return null;
 }
 

@@ -26,15 +26,26 @@ static void test_alerts_signature_is_hmac_of_t_dot_body(void)
 static void test_alerts_webhook_bodies(void)
 {
     const char *ev = "{\"type\":\"alert\",\"id\":3}";
-    char *g = cpe_alert_webhook_body("generic", ev, "BTC \"up\"");
-    char *s = cpe_alert_webhook_body("slack", ev, "BTC \"up\"");
-    char *d = cpe_alert_webhook_body("discord", ev, "BTC \"up\"");
+    const char *url = "https://h/x";
+    char *g = cpe_alert_webhook_body("generic", url, ev, "BTC \"up\"");
+    char *s = cpe_alert_webhook_body("slack", url, ev, "BTC \"up\"");
+    char *d = cpe_alert_webhook_body("discord", url, ev, "BTC \"up\"");
+    char *t = cpe_alert_webhook_body(
+        "telegram", "https://api.telegram.org/bot1:AA/sendMessage?x=1&chat_id=-1001234&y=2", ev,
+        "BTC \"up\"");
     CHECK(g && !strcmp(g, ev));
     CHECK(s && !strcmp(s, "{\"text\":\"BTC \\\"up\\\"\"}"));
     CHECK(d && !strcmp(d, "{\"content\":\"BTC \\\"up\\\"\"}"));
+    CHECK(t && !strcmp(t, "{\"chat_id\":\"-1001234\",\"text\":\"BTC \\\"up\\\"\","
+                          "\"disable_web_page_preview\":true}"));
+    /* Telegram's chat comes from the URL: none there, no body */
+    CHECK(cpe_alert_webhook_body("telegram", "https://api.telegram.org/bot1:AA/sendMessage", ev,
+                                 "m") == NULL);
+    CHECK(cpe_alert_webhook_body("telegram", "https://h/x?chat_id=&a=1", ev, "m") == NULL);
     free(g);
     free(s);
     free(d);
+    free(t);
 }
 
 int main(void)

@@ -285,6 +285,54 @@ static void test_short_signals_and_allow_short(void)
     cpe_bt_result_free(&r);
 }
 
+static double rising(size_t i)
+{
+    return 100 + 0.01 * (double)i;
+}
+
+/* entry_alert: the rule's firing at a close is the entry at the next open, with
+ * max_position; the horizon ends it as a signal's; bad rules are refused naming the key */
+static void test_alert_rule_as_entry_signal(void)
+{
+    make_bars(rising, 600, 0);
+    make_preds(600, 1000, 0.5, 0, 0.004);
+    cpe_bt_config_t c = config_h1();
+    cpe_diag_t d = {0};
+    const char *js = "{\"entry_alert\":{\"kind\":\"price_cross\",\"asset\":\"BTC\","
+                     "\"level\":103.005,\"direction\":\"up\"},\"max_position\":0.5}";
+    CHECK_EQ_INT(cpe_bt_config_json(&c, js, strlen(js), &d), 0);
+    CHECK_EQ_INT(c.strat.has_entry_alert, 1);
+    cpe_bt_result_t r;
+    CHECK_EQ_INT(run(&c, &r), 0);
+    CHECK_EQ_INT(r.book.n_trades, 1);
+    const cpe_bt_trade_t *t = &r.book.trades[0];
+    CHECK_EQ_INT(t->entry_ms, ts[302]); /* close 301 = 103.01 crossed 103.005 */
+    CHECK_STR(t->entry_reason, "alert_long");
+    CHECK_NEAR(t->units * t->entry_price * 1.0004 / t->entry_equity, 0.5, 1e-12);
+    CHECK_EQ_INT(t->exit_ms, ts[362]);
+    CHECK_STR(t->exit_reason, "horizon");
+    cpe_bt_result_free(&r);
+    /* a level never crossed: no trade */
+    c = config_h1();
+    js = "{\"entry_alert\":{\"kind\":\"price_cross\",\"asset\":\"BTC\",\"level\":200,"
+         "\"direction\":\"up\"}}";
+    CHECK_EQ_INT(cpe_bt_config_json(&c, js, strlen(js), &d), 0);
+    CHECK_EQ_INT(run(&c, &r), 0);
+    CHECK_EQ_INT(r.book.n_trades, 0);
+    cpe_bt_result_free(&r);
+    static const char *const bad[] = {
+        "{\"entry_alert\":{\"kind\":\"price_cross\",\"asset\":\"BTC\",\"level\":1}}",
+        "{\"entry_alert\":{\"kind\":\"stale\",\"asset\":\"BTC\",\"direction\":\"up\"}}",
+        "{\"entry_alert\":{\"kind\":\"price_cross\",\"asset\":\"BTC\",\"direction\":\"up\"}}",
+        "{\"entry_alert\":7}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c = config_h1();
+        CHECK_MSG(cpe_bt_config_json(&c, bad[i], strlen(bad[i]), &d) == CPE_EINVAL, "%s", bad[i]);
+        CHECK_MSG(strstr(d.msg, "'entry_alert"), "%s: %s", bad[i], d.msg);
+    }
+}
+
 int main(void)
 {
     RUN(test_half_kelly_with_vol_target_by_hand);
@@ -295,5 +343,6 @@ int main(void)
     RUN(test_flash_move_halts_two_hours);
     RUN(test_stale_data_gives_no_signal);
     RUN(test_short_signals_and_allow_short);
+    RUN(test_alert_rule_as_entry_signal);
     return TEST_DONE();
 }

@@ -43,6 +43,10 @@ static void test_alerts_validation_names_the_field(void)
         {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"webhook_url\":\"ftp://x\"}", "webhook_url"},
         {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"webhook_url\":\"http://x\"}", "webhook_secret"},
         {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"enabled\":1}", "enabled"},
+        {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"webhook_format\":\"telegram\","
+         "\"webhook_url\":\"https://api.telegram.org/bot1:A/sendMessage\"}",
+         "webhook_url"},
+        {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"webhook_format\":\"telegram\"}", "webhook_url"},
         {"[1]", "body"},
         {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"\":1}", "\"\""}, /* fuzz: an empty key */
     };
@@ -50,6 +54,13 @@ static void test_alerts_validation_names_the_field(void)
         CHECK_MSG(parse(bad[i].json, &r, f) == CPE_EINVAL, "%s", bad[i].json);
         CHECK_MSG(!strcmp(f, bad[i].field), "%s: field %s", bad[i].json, f);
     }
+    /* Telegram: the chat is the URL's chat_id, no secret needed */
+    CHECK_EQ_INT(
+        parse("{\"kind\":\"stale\",\"asset\":\"BTC\",\"webhook_format\":\"telegram\","
+              "\"webhook_url\":\"https://api.telegram.org/bot1:A/sendMessage?chat_id=42\"}",
+              &r, f),
+        0);
+    CHECK_STR(r.webhook_format, "telegram");
     /* a PATCH parses over the stored rule: only what it names changes */
     CHECK_EQ_INT(parse("{\"kind\":\"price_cross\",\"asset\":\"BTC\",\"level\":100}", &r, f), 0);
     CHECK_EQ_INT(cpe_alert_rule_parse("{\"enabled\":false}", 17, &r, f, NULL), 0);
@@ -187,11 +198,55 @@ static void test_alerts_cone_breach_and_stale(void)
     }
 }
 
+/* A replay or backtest sees closed bars: the close first, then the predictions made there */
+static void test_alerts_eval_bar_over_history(void)
+{
+    cpe_alert_rule_t px, pu;
+    char f[32];
+    CHECK_EQ_INT(parse("{\"kind\":\"price_cross\",\"asset\":\"BTC\",\"level\":100,"
+                       "\"direction\":\"down\",\"cooldown_s\":150}",
+                       &px, f),
+                 0);
+    CHECK_EQ_INT(parse("{\"kind\":\"p_up_cross\",\"asset\":\"BTC\",\"horizon_h\":4,"
+                       "\"threshold\":0.6,\"direction\":\"up\",\"cooldown_s\":0}",
+                       &pu, f),
+                 0);
+    cpe_alert_state_t s1, s2;
+    cpe_alert_state_init(&s1);
+    cpe_alert_state_init(&s2);
+    cpe_prediction_t p1, p4;
+    memset(&p1, 0, sizeof p1);
+    memset(&p4, 0, sizeof p4);
+    p1.horizon_h = 1;
+    p4.horizon_h = 4;
+    const cpe_prediction_t *made[] = {&p1, &p4};
+    /* closes 101, 99 (cross down), 101, 98 (cross down within the 150 s cooldown), 97, 101, 99 */
+    const double close[] = {101, 99, 101, 98, 97, 101, 99};
+    const double pup4[] = {0.5, 0.55, 0.62, 0.7, 0.5, 0.65, 0.66};
+    const int want_px[] = {0, 1, 0, 0, 0, 0, 1}, want_pu[] = {0, 0, 1, 0, 0, 1, 0};
+    for (int i = 0; i < 7; i++) {
+        p1.p_up = 0.9; /* another horizon than the rule's: never its crossing */
+        p4.p_up = pup4[i];
+        cpe_alert_fire_t fi;
+        int64_t t = (i + 1) * 60000LL;
+        CHECK_MSG(cpe_alert_eval_bar(&px, &s1, t, close[i], made, 2, &fi) == want_px[i], "px %d",
+                  i);
+        if (want_px[i]) {
+            CHECK_EQ_INT(fi.t_ms, t);
+            CHECK_NEAR(fi.value, close[i], 1e-9);
+        }
+        CHECK_MSG(cpe_alert_eval_bar(&pu, &s2, t, close[i], made, 2, &fi) == want_pu[i], "pu %d",
+                  i);
+        if (want_pu[i]) CHECK_NEAR(fi.value, pup4[i], 1e-9);
+    }
+}
+
 int main(void)
 {
     RUN(test_alerts_validation_names_the_field);
     RUN(test_alerts_price_cross_fires_on_the_crossing_once_per_cooldown);
     RUN(test_alerts_prediction_kinds);
     RUN(test_alerts_cone_breach_and_stale);
+    RUN(test_alerts_eval_bar_over_history);
     return TEST_DONE();
 }
