@@ -18,7 +18,8 @@ static void peer_ip(struct lws *wsi, char *ip, size_t cap)
     if (!ip[0]) snprintf(ip, cap, "?");
 }
 
-static int check_jwt(struct lws *wsi, cpe_api_t *api, char *why, size_t cap)
+static int check_jwt(struct lws *wsi, cpe_api_t *api, cpe_jwt_claims_t *claims, char *why,
+                     size_t cap)
 {
     char auth[2048];
     int n = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
@@ -30,7 +31,30 @@ static int check_jwt(struct lws *wsi, cpe_api_t *api, char *why, size_t cap)
         snprintf(why, cap, "Authorization must be 'Bearer <token>'");
         return -1;
     }
-    return cpe_jwt_verify(auth + 7, api->cfg.jwt_secret, cpe_now_ms(), why, cap) ? -1 : 0;
+    return cpe_jwt_verify_claims(auth + 7, api->cfg.jwt_secret, cpe_now_ms(), claims, why, cap) ? -1
+                                                                                                : 0;
+}
+
+/* Auth on and a non-public route: a valid token (401), the user's rate (429, keyed by the
+ * token's subject), the admin role for admin routes (403). 0 when the request may go on;
+ * 1 when it was refused, with *ret what sending the refusal returned. */
+static int refused(struct lws *wsi, cpe_api_t *api, conn_t *c, const cpe_route_t *route, int *ret)
+{
+    if (!api->cfg.jwt_secret[0] || route->access == CPE_ROUTE_PUBLIC) return 0;
+    char why[160];
+    cpe_jwt_claims_t cl;
+    int retry = 0;
+    if (check_jwt(wsi, api, &cl, why, sizeof why))
+        *ret = cpe_conn_error(wsi, api, c, 401, "UNAUTHORIZED", NULL, 0, why);
+    else if (cl.sub[0] && !cpe_ratelimit_take(&api->rl_user, cl.sub, cpe_now_ms(), &retry))
+        *ret = cpe_conn_error(wsi, api, c, 429, "RATE_LIMITED", NULL, retry,
+                              "too many requests for this user; retry later");
+    else if (route->access == CPE_ROUTE_ADMIN && strcmp(cl.role, "admin"))
+        *ret = cpe_conn_error(wsi, api, c, 403, "FORBIDDEN", NULL, 0,
+                              "this route is for admins; the token's role is not admin");
+    else
+        return 0;
+    return 1;
 }
 
 static int dispatch(struct lws *wsi, cpe_api_t *api, conn_t *c)
@@ -64,11 +88,8 @@ static int dispatch(struct lws *wsi, cpe_api_t *api, conn_t *c)
         return cpe_conn_error(wsi, api, c, 404, "NOT_FOUND", NULL, 0, "no such route");
     }
     c->slot = (int)(route - cpe_api_routes);
-    if (api->cfg.jwt_secret[0] && !route->public_route) {
-        char why[160];
-        if (check_jwt(wsi, api, why, sizeof why))
-            return cpe_conn_error(wsi, api, c, 401, "UNAUTHORIZED", NULL, 0, why);
-    }
+    int refusal = 0;
+    if (refused(wsi, api, c, route, &refusal)) return refusal;
     cpe_req_t req;
     memset(&req, 0, sizeof req);
     req.method = c->method;
