@@ -2,6 +2,7 @@
  * detection revoking the family, expiry and logout (api/accounts.h) on a SQLite store. */
 #include "api/accounts.h"
 #include "api/jwt.h"
+#include "cpe/api.h"
 #include "test.h"
 
 #define NOW 1796000000000LL
@@ -130,6 +131,31 @@ static void test_logout_revokes_the_session(void)
     cpe_store_close(s);
 }
 
+static void test_jwt_secret_file_is_read_and_never_echoed(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/secret.txt", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs("file-secret-42\nsecond line\n", f);
+    fclose(f);
+    cpe_api_config_t c;
+    cpe_api_config_defaults(&c);
+    CHECK_STR(c.jwt_secret, "");
+    cpe_diag_t d = {0};
+    CHECK_EQ_INT(cpe_api_config_set(&c, "CPE_JWT_SECRET_FILE", path, &d), 0);
+    CHECK_STR(c.jwt_secret, "file-secret-42");
+    CHECK_EQ_INT(cpe_api_config_set(&c, "CPE_JWT_SECRET_FILE", "/nonexistent/s", &d), CPE_EIO);
+    CHECK(strstr(d.msg, "/nonexistent/s") != NULL);
+    CHECK_EQ_INT(cpe_api_config_set(&c, "CPE_RATE_LIMIT_USER_PER_MIN", "-1", &d), CPE_EINVAL);
+    CHECK_EQ_INT(cpe_api_config_set(&c, "CPE_ACCESS_TTL_S", "0", &d), CPE_EINVAL);
+    f = fopen(path, "w");
+    if (f) fclose(f); /* an empty file is refused */
+    CHECK_EQ_INT(cpe_api_config_set(&c, "CPE_JWT_SECRET_FILE", path, &d), CPE_EINVAL);
+    CHECK(!strstr(d.msg, "file-secret-42"));
+}
+
 int main(void)
 {
     RUN(test_password_hash_is_salted_argon2id_and_verifies);
@@ -137,5 +163,6 @@ int main(void)
     RUN(test_login_gives_an_access_jwt_with_role_and_one_hour);
     RUN(test_refresh_rotates_and_reuse_revokes_the_family);
     RUN(test_logout_revokes_the_session);
+    RUN(test_jwt_secret_file_is_read_and_never_echoed);
     return TEST_DONE();
 }
