@@ -57,6 +57,16 @@ static int refused(struct lws *wsi, cpe_api_t *api, conn_t *c, const cpe_route_t
     return 1;
 }
 
+/* A route whose documented body holds a password or a refresh token (the table says). */
+static int carries_secret(const cpe_route_t *route)
+{
+    for (const cpe_route_param_t *p = route->params; p && p->name; p++)
+        if (!strcmp(p->in, "body") &&
+            (!strcmp(p->name, "password") || !strcmp(p->name, "refresh_token")))
+            return 1;
+    return 0;
+}
+
 static int dispatch(struct lws *wsi, cpe_api_t *api, conn_t *c)
 {
     char ip[64];
@@ -113,9 +123,11 @@ static int dispatch(struct lws *wsi, cpe_api_t *api, conn_t *c)
         json_t *j = NULL;
         if (c->body.len > 0) j = json_loadb(c->body.data, c->body.len, JSON_REJECT_DUPLICATES, &je);
         if (!j || !json_is_object(j)) {
+            /* jansson's text quotes the input near the error: not for a body with a secret */
+            int quiet = j || !c->body.len || carries_secret(route);
             cpe_resp_error(&r, 400, "INVALID_JSON", "body", NULL, 0,
-                           "request body must be a JSON object%s%s", j || !c->body.len ? "" : ": ",
-                           j || !c->body.len ? "" : je.text);
+                           "request body must be a JSON object%s%s", quiet ? "" : ": ",
+                           quiet ? "" : je.text);
         } else {
             req.body = c->body.data;
             req.body_len = c->body.len;
