@@ -16,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs=(build-essential cmake pkg-config
-      libsqlite3-dev zlib1g-dev libjansson-dev libgsl-dev libxgboost-dev
+      libsqlite3-dev zlib1g-dev libjansson-dev libargon2-dev libgsl-dev libxgboost-dev
       libwebsockets-dev libcurl4-openssl-dev liburing-dev nodejs npm python3 curl
       libssl-dev openssl
       clang-format clang-tidy)

@@ -70,6 +70,12 @@ toks = [jwt({"sub": "a", "exp": 1893456000}), jwt({"sub": "a", "exp": 1000}),
 for t in toks:
     put("api_jwt", t)
 
+# Account bodies: login, refresh/logout, POST /users; a NUL, a wrong type, an extra member.
+for body in ['{"username":"alice","password":"correct horse"}', '{"refresh_token":"%s.%s"}' % (b64u(b"f" * 16), b64u(b"s" * 32)),
+             '{"username":"carol","password":"carol-pass-1","role":"viewer"}', '{"username":"a\\u0000b","password":"x"}',
+             '{"username":1,"password":"x"}', '{"username":"a","password":"x","extra":true}']:
+    put("api_auth_body", body)
+
 # HTTP request heads over the route table.
 routes = sorted(set(re.findall(r'"(/[a-z/_{}.-]*)"', open(os.path.join(backend, "src/api/routes.c")).read())))
 queries = ["asset=BTC&horizon_hours=4", "asset=eth&interval=1h&limit=1000&from=2024-01-01T00:00:00Z",

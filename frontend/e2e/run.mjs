@@ -12,6 +12,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { artifactsDir, canvasStats, launchBrowser, log, makeStore, startServer } from './lib.mjs';
+import { loginCheck } from './login.mjs';
 
 const ONLY = (process.env.E2E_ONLY || '').split(',').filter(Boolean);
 const ART = artifactsDir();
@@ -684,6 +685,9 @@ test('the cockpit over HTTPS and WSS (cpe serve --tls-cert)', async ({ store }) 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('login screen when auth is on', ({ store }) =>
+  loginCheck({ store, env: SERVER_ENV, art: ART, waitFor, state, assert }));
 
 // ---------------------------------------------------------------------------------------
 // a simulated minute every second: new bars (and the predictions made at their close) arrive quickly

@@ -33,24 +33,27 @@ typedef struct cpe_api_config {
     char static_dir[512];      /* CPE_STATIC_DIR, "" = frontend/dist found near the binary/cwd */
     char cors_origins[1024];   /* CPE_CORS_ORIGINS: comma list, "*" = any, "" = none */
     double rate_limit_per_min; /* CPE_RATE_LIMIT_PER_MIN, 1000 (0 = off) */
-    char jwt_secret[256];      /* CPE_JWT_SECRET, "" = no auth */
-    int heartbeat_ms;          /* CPE_WS_HEARTBEAT_MS, 15000 */
-    int ws_queue_cap;          /* CPE_WS_QUEUE_CAP, 256: collapse candle updates past it */
-    int ws_queue_drop;         /* CPE_WS_QUEUE_DROP, 1024: disconnect past it */
-    char ws_fanout[16];        /* CPE_WS_FANOUT: auto | io_uring | send (api/fanout.h) */
-    int tick_ms;               /* CPE_LIVE_TICK_MS, 1000: in-progress candle tick period */
-    int minute_ms;             /* CPE_LIVE_MINUTE_MS, 60000: wall time per simulated minute */
-    uint64_t sim_seed;         /* CPE_SIM_SEED, 1 */
-    char assets[512];          /* CPE_ASSETS, "BTC,ETH": the universe's assets (cpe/universe.h) */
-    char symbols[512];         /* CPE_SYMBOLS, "": live symbols ("" = every configured asset) */
-    int backtest_workers;      /* CPE_BACKTEST_WORKERS, 1 */
-    int probe_ms;              /* CPE_LIVE_PROBE_MS, 8000: auto waits this long for exchange data */
-    char models[512];          /* CPE_MODELS, data/models: the model registry */
-    int predict;               /* CPE_PREDICT, 1: live predictions at every closed bar */
-    int pred_paths;            /* CPE_PRED_PATHS, 10000: Monte Carlo paths per prediction */
-    int retrain;               /* CPE_RETRAIN, 1: the daily retraining schedule (spec 10.4) */
-    int retrain_at_min;        /* CPE_RETRAIN_AT, "00:00": its UTC time, as minute of the day */
-    int retrain_every_s;       /* CPE_RETRAIN_EVERY_S, 0: > 0 retrains every N s instead (tests) */
+    char jwt_secret[256];      /* CPE_JWT_SECRET (or CPE_JWT_SECRET_FILE), "" = no auth */
+    double rate_limit_user_per_min; /* CPE_RATE_LIMIT_USER_PER_MIN, 100 (auth on; 0 = off) */
+    int access_ttl_s;               /* CPE_ACCESS_TTL_S, 3600: access JWT lifetime */
+    int refresh_ttl_s;              /* CPE_REFRESH_TTL_S, 2592000: refresh family lifetime */
+    int heartbeat_ms;               /* CPE_WS_HEARTBEAT_MS, 15000 */
+    int ws_queue_cap;               /* CPE_WS_QUEUE_CAP, 256: collapse candle updates past it */
+    int ws_queue_drop;              /* CPE_WS_QUEUE_DROP, 1024: disconnect past it */
+    char ws_fanout[16];             /* CPE_WS_FANOUT: auto | io_uring | send (api/fanout.h) */
+    int tick_ms;                    /* CPE_LIVE_TICK_MS, 1000: in-progress candle tick period */
+    int minute_ms;                  /* CPE_LIVE_MINUTE_MS, 60000: wall time per simulated minute */
+    uint64_t sim_seed;              /* CPE_SIM_SEED, 1 */
+    char assets[512];        /* CPE_ASSETS, "BTC,ETH": the universe's assets (cpe/universe.h) */
+    char symbols[512];       /* CPE_SYMBOLS, "": live symbols ("" = every configured asset) */
+    int backtest_workers;    /* CPE_BACKTEST_WORKERS, 1 */
+    int probe_ms;            /* CPE_LIVE_PROBE_MS, 8000: auto waits this long for exchange data */
+    char models[512];        /* CPE_MODELS, data/models: the model registry */
+    int predict;             /* CPE_PREDICT, 1: live predictions at every closed bar */
+    int pred_paths;          /* CPE_PRED_PATHS, 10000: Monte Carlo paths per prediction */
+    int retrain;             /* CPE_RETRAIN, 1: the daily retraining schedule (spec 10.4) */
+    int retrain_at_min;      /* CPE_RETRAIN_AT, "00:00": its UTC time, as minute of the day */
+    int retrain_every_s;     /* CPE_RETRAIN_EVERY_S, 0: > 0 retrains every N s instead (tests) */
     int retrain_missing_s;   /* CPE_RETRAIN_MISSING_S, 30: first try for symbols without a model */
     int models_keep;         /* CPE_MODELS_KEEP, 14: versions kept per symbol after a retrain */
     char tls_cert[512];      /* CPE_TLS_CERT, "": PEM certificate; with tls_key: HTTPS + WSS */

@@ -21,8 +21,16 @@ const cpe_api_setting_t cpe_api_settings[] = {
      "comma-separated origins allowed by CORS; * allows any; empty allows none"},
     {"CPE_RATE_LIMIT_PER_MIN", "1000", "requests per minute per client IP (0 disables)"},
     {"CPE_JWT_SECRET", "",
-     "when set, every API route except /health, /metrics, /openapi.json "
-     "needs 'Authorization: Bearer <HS256 JWT with exp>'"},
+     "when set, auth is on: every API route except /health, /metrics, /openapi.json, /docs "
+     "and /auth/* needs 'Authorization: Bearer <HS256 JWT with exp>' (POST /auth/login gives "
+     "one); empty: auth is off"},
+    {"CPE_JWT_SECRET_FILE", "",
+     "a file whose first line is CPE_JWT_SECRET (instead of the variable; e.g. a mounted secret)"},
+    {"CPE_RATE_LIMIT_USER_PER_MIN", "100",
+     "auth on: requests per minute per user, and login attempts per user name (0 disables)"},
+    {"CPE_ACCESS_TTL_S", "3600", "auth on: lifetime of an access token (seconds)"},
+    {"CPE_REFRESH_TTL_S", "2592000",
+     "auth on: a refresh token family expires this long after its last use (seconds)"},
     {"CPE_WS_HEARTBEAT_MS", "15000", "WebSocket heartbeat period"},
     {"CPE_WS_QUEUE_CAP", "256", "per-client queued messages before candle updates collapse"},
     {"CPE_WS_QUEUE_DROP", "1024", "per-client queued messages before the client is dropped"},
@@ -98,6 +106,33 @@ static int set_str(char *dst, size_t cap, const char *key, const char *v, cpe_di
     return 0;
 }
 
+static int set_rate(double *dst, const char *key, const char *v, cpe_diag_t *d)
+{
+    double x;
+    if (cpe_parse_double(v, strlen(v), &x) || !(x >= 0) || x > 1e9)
+        return cpe_diag_set(d, CPE_EINVAL, "setting %s (%s) must be a number >= 0", key, v);
+    *dst = x;
+    return 0;
+}
+
+/* CPE_JWT_SECRET from the first line of a file; messages name the file, never its text. */
+static int set_secret_file(cpe_api_config_t *c, const char *key, const char *path, cpe_diag_t *d)
+{
+    if (!path[0]) return 0;
+    char line[sizeof c->jwt_secret + 2];
+    FILE *f = fopen(path, "r");
+    if (!f) return cpe_diag_set(d, CPE_EIO, "setting %s: cannot read %s", key, path);
+    int ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    line[ok ? strcspn(line, "\r\n") : 0] = 0;
+    if (!line[0] || strlen(line) >= sizeof c->jwt_secret)
+        return cpe_diag_set(d, CPE_EINVAL,
+                            "setting %s: the first line of %s must be a secret of 1..%zu bytes",
+                            key, path, sizeof c->jwt_secret - 1);
+    memcpy(c->jwt_secret, line, strlen(line) + 1);
+    return 0;
+}
+
 int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_diag_t *d)
 {
     char k[64];
@@ -122,15 +157,15 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
         return set_str(c->static_dir, sizeof c->static_dir, key, v, d);
     if (!strcmp(key, "CPE_CORS_ORIGINS"))
         return set_str(c->cors_origins, sizeof c->cors_origins, key, v, d);
-    if (!strcmp(key, "CPE_RATE_LIMIT_PER_MIN")) {
-        double x;
-        if (cpe_parse_double(v, strlen(v), &x) || !(x >= 0) || x > 1e9)
-            return cpe_diag_set(d, CPE_EINVAL, "setting %s (%s) must be a number >= 0", key, v);
-        c->rate_limit_per_min = x;
-        return 0;
-    }
-    if (!strcmp(key, "CPE_JWT_SECRET"))
+    if (!strcmp(key, "CPE_RATE_LIMIT_PER_MIN")) return set_rate(&c->rate_limit_per_min, key, v, d);
+    if (!strcmp(key, "CPE_RATE_LIMIT_USER_PER_MIN"))
+        return set_rate(&c->rate_limit_user_per_min, key, v, d);
+    if (!strcmp(key, "CPE_JWT_SECRET")) /* set_str's messages never show the value */
         return set_str(c->jwt_secret, sizeof c->jwt_secret, key, v, d);
+    if (!strcmp(key, "CPE_JWT_SECRET_FILE")) return set_secret_file(c, key, v, d);
+    if (!strcmp(key, "CPE_ACCESS_TTL_S")) return set_int(&c->access_ttl_s, key, v, 1, 7 * 86400, d);
+    if (!strcmp(key, "CPE_REFRESH_TTL_S"))
+        return set_int(&c->refresh_ttl_s, key, v, 1, 365 * 86400, d);
     if (!strcmp(key, "CPE_WS_HEARTBEAT_MS"))
         return set_int(&c->heartbeat_ms, key, v, 10, 3600000, d);
     if (!strcmp(key, "CPE_WS_QUEUE_CAP")) return set_int(&c->ws_queue_cap, key, v, 1, 1000000, d);

@@ -18,7 +18,8 @@ static void peer_ip(struct lws *wsi, char *ip, size_t cap)
     if (!ip[0]) snprintf(ip, cap, "?");
 }
 
-static int check_jwt(struct lws *wsi, cpe_api_t *api, char *why, size_t cap)
+static int check_jwt(struct lws *wsi, cpe_api_t *api, cpe_jwt_claims_t *claims, char *why,
+                     size_t cap)
 {
     char auth[2048];
     int n = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
@@ -30,7 +31,40 @@ static int check_jwt(struct lws *wsi, cpe_api_t *api, char *why, size_t cap)
         snprintf(why, cap, "Authorization must be 'Bearer <token>'");
         return -1;
     }
-    return cpe_jwt_verify(auth + 7, api->cfg.jwt_secret, cpe_now_ms(), why, cap) ? -1 : 0;
+    return cpe_jwt_verify_claims(auth + 7, api->cfg.jwt_secret, cpe_now_ms(), claims, why, cap) ? -1
+                                                                                                : 0;
+}
+
+/* Auth on and a non-public route: a valid token (401), the user's rate (429, keyed by the
+ * token's subject), the admin role for admin routes (403). 0 when the request may go on;
+ * 1 when it was refused, with *ret what sending the refusal returned. */
+static int refused(struct lws *wsi, cpe_api_t *api, conn_t *c, const cpe_route_t *route, int *ret)
+{
+    if (!api->cfg.jwt_secret[0] || route->access == CPE_ROUTE_PUBLIC) return 0;
+    char why[160];
+    cpe_jwt_claims_t cl;
+    int retry = 0;
+    if (check_jwt(wsi, api, &cl, why, sizeof why))
+        *ret = cpe_conn_error(wsi, api, c, 401, "UNAUTHORIZED", NULL, 0, why);
+    else if (cl.sub[0] && !cpe_ratelimit_take(&api->rl_user, cl.sub, cpe_now_ms(), &retry))
+        *ret = cpe_conn_error(wsi, api, c, 429, "RATE_LIMITED", NULL, retry,
+                              "too many requests for this user; retry later");
+    else if (route->access == CPE_ROUTE_ADMIN && strcmp(cl.role, "admin"))
+        *ret = cpe_conn_error(wsi, api, c, 403, "FORBIDDEN", NULL, 0,
+                              "this route is for admins; the token's role is not admin");
+    else
+        return 0;
+    return 1;
+}
+
+/* A route whose documented body holds a password or a refresh token (the table says). */
+static int carries_secret(const cpe_route_t *route)
+{
+    for (const cpe_route_param_t *p = route->params; p && p->name; p++)
+        if (!strcmp(p->in, "body") &&
+            (!strcmp(p->name, "password") || !strcmp(p->name, "refresh_token")))
+            return 1;
+    return 0;
 }
 
 static int dispatch(struct lws *wsi, cpe_api_t *api, conn_t *c)
@@ -64,11 +98,8 @@ static int dispatch(struct lws *wsi, cpe_api_t *api, conn_t *c)
         return cpe_conn_error(wsi, api, c, 404, "NOT_FOUND", NULL, 0, "no such route");
     }
     c->slot = (int)(route - cpe_api_routes);
-    if (api->cfg.jwt_secret[0] && !route->public_route) {
-        char why[160];
-        if (check_jwt(wsi, api, why, sizeof why))
-            return cpe_conn_error(wsi, api, c, 401, "UNAUTHORIZED", NULL, 0, why);
-    }
+    int refusal = 0;
+    if (refused(wsi, api, c, route, &refusal)) return refusal;
     cpe_req_t req;
     memset(&req, 0, sizeof req);
     req.method = c->method;
@@ -92,9 +123,11 @@ static int dispatch(struct lws *wsi, cpe_api_t *api, conn_t *c)
         json_t *j = NULL;
         if (c->body.len > 0) j = json_loadb(c->body.data, c->body.len, JSON_REJECT_DUPLICATES, &je);
         if (!j || !json_is_object(j)) {
+            /* jansson's text quotes the input near the error: not for a body with a secret */
+            int quiet = j || !c->body.len || carries_secret(route);
             cpe_resp_error(&r, 400, "INVALID_JSON", "body", NULL, 0,
-                           "request body must be a JSON object%s%s", j || !c->body.len ? "" : ": ",
-                           j || !c->body.len ? "" : je.text);
+                           "request body must be a JSON object%s%s", quiet ? "" : ": ",
+                           quiet ? "" : je.text);
         } else {
             req.body = c->body.data;
             req.body_len = c->body.len;

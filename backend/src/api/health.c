@@ -114,6 +114,7 @@ int cpe_route_health(cpe_req_t *req, cpe_resp_t *resp)
     cpe_jw_kint(&w, "now_ms", req->now_ms);
     cpe_jw_kint(&w, "uptime_s", (req->now_ms - api->started_ms) / 1000);
     cpe_jw_kint(&w, "ws_clients", api->nclients);
+    cpe_jw_kstr(&w, "auth", api->cfg.jwt_secret[0] ? "on" : "off"); /* on: POST /auth/login */
     write_data(&w, s, n, req->now_ms, &degraded, &nprice);
     free(s);
     cpe_jw_key(&w, "models");

@@ -197,8 +197,9 @@ static json_t *decode_json(const char *p, size_t n)
 
 #define REASON(...) snprintf(reason, reason_cap, __VA_ARGS__)
 
-int cpe_jwt_verify(const char *token, const char *secret, int64_t now_ms, char *reason,
-                   size_t reason_cap)
+/* Verify; on success *payload (when given) keeps the payload object for the caller. */
+static int verify(const char *token, const char *secret, int64_t now_ms, char *reason,
+                  size_t reason_cap, json_t **payload)
 {
     int rc = CPE_EPARSE;
     json_t *hdr = NULL, *pl = NULL;
@@ -249,10 +250,39 @@ int cpe_jwt_verify(const char *token, const char *secret, int64_t now_ms, char *
         goto out;
     }
     rc = 0;
+    if (payload) {
+        *payload = pl;
+        pl = NULL;
+    }
 out:
     json_decref(hdr);
     json_decref(pl);
     return rc;
+}
+
+int cpe_jwt_verify(const char *token, const char *secret, int64_t now_ms, char *reason,
+                   size_t reason_cap)
+{
+    return verify(token, secret, now_ms, reason, reason_cap, NULL);
+}
+
+static void claim(json_t *pl, const char *key, char *out, size_t cap)
+{
+    const char *v = json_string_value(json_object_get(pl, key));
+    if (cap) snprintf(out, cap, "%s", v ? v : "");
+}
+
+int cpe_jwt_verify_claims(const char *token, const char *secret, int64_t now_ms,
+                          cpe_jwt_claims_t *out, char *reason, size_t reason_cap)
+{
+    json_t *pl = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = verify(token, secret, now_ms, reason, reason_cap, &pl);
+    if (rc) return rc;
+    claim(pl, "sub", out->sub, sizeof out->sub);
+    claim(pl, "role", out->role, sizeof out->role);
+    json_decref(pl);
+    return 0;
 }
 
 int cpe_jwt_sign(const char *payload_json, const char *secret, char *out, size_t cap)

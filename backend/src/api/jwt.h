@@ -26,6 +26,15 @@ size_t cpe_b64url_encode(const uint8_t *in, size_t n, char *out, size_t cap);
 /* Verify token with secret at now_ms. 0, or a negative code with reason filled. */
 int cpe_jwt_verify(const char *token, const char *secret, int64_t now_ms, char *reason,
                    size_t reason_cap);
+/* The claims the server acts on: "sub" (the user) and "role" ("viewer" | "admin"; empty
+ * when absent, which the server treats as viewer). Each is cut to its buffer. */
+typedef struct cpe_jwt_claims {
+    char sub[64];
+    char role[16];
+} cpe_jwt_claims_t;
+/* cpe_jwt_verify() and, on success, the claims. */
+int cpe_jwt_verify_claims(const char *token, const char *secret, int64_t now_ms,
+                          cpe_jwt_claims_t *out, char *reason, size_t reason_cap);
 /* Make a token (for tests and `cpe serve --print-token`): payload JSON given. */
 int cpe_jwt_sign(const char *payload_json, const char *secret, char *out, size_t cap);
 

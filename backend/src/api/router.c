@@ -150,13 +150,17 @@ static const char *status_text(int s)
         return "Malformed JSON or parameter (error.details.field names it)";
     case 401:
         return "JWT required and missing, bad or expired";
+    case 403:
+        return "The route is for admins (auth on; the token's role is viewer)";
     case 404:
-        return "Unknown asset, route, job or alert";
+        return "Unknown asset, route, job, alert or user";
     case 413:
         return "Body over 1 MiB";
     case 422:
         return "Horizon not offered (error.message lists the horizons), or an invalid alert "
                "rule (error.details.field names the field)";
+    case 409:
+        return "Already exists";
     case 429:
         return "Rate limited (Retry-After header)";
     case 503:
@@ -244,7 +248,8 @@ int cpe_openapi_write(const cpe_route_t *table, cpe_buf_t *b)
             cpe_jw_kstr(&w, "summary", r->summary);
             write_params(&w, r);
             write_responses(&w, r);
-            if (!r->public_route) {
+            if (r->access == CPE_ROUTE_ADMIN) cpe_jw_kstr(&w, "x-cpe-role", "admin");
+            if (r->access != CPE_ROUTE_PUBLIC) {
                 cpe_jw_key(&w, "security");
                 cpe_jw_arr(&w);
                 cpe_jw_obj(&w);

@@ -25,6 +25,15 @@ typedef struct cpe_route_param {
     const char *desc;
 } cpe_route_param_t;
 
+/* When auth is on (CPE_JWT_SECRET set): PUBLIC routes need no token (health, metrics,
+ * openapi, docs, the /auth routes), USER routes a valid access token of any role, ADMIN
+ * routes one whose role is admin (403 otherwise). With auth off every route is open. */
+typedef enum cpe_route_access {
+    CPE_ROUTE_USER = 0,
+    CPE_ROUTE_PUBLIC = 1,
+    CPE_ROUTE_ADMIN = 2,
+} cpe_route_access_t;
+
 typedef struct cpe_route {
     int method;       /* CPE_GET, CPE_POST, CPE_PATCH or CPE_DELETE */
     const char *path; /* "/predict", "/backtest/{job_id}" */
@@ -34,7 +43,7 @@ typedef struct cpe_route {
     const cpe_route_param_t *params;
     const char *statuses;     /* documented statuses, "200 400 404 422 503" */
     const char *content_type; /* of a 200: "application/json" or "text/plain" */
-    int public_route;         /* 1: exempt from JWT (health, metrics, openapi) */
+    int access;               /* cpe_route_access_t: who may call it when auth is on */
 } cpe_route_t;
 
 /* The server's table (routes.c), terminated by a row with path == NULL. */

@@ -77,7 +77,9 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
                            cpe_method_name(cpe_api_routes[i].method));
     api->slot_static = cpe_stats_add_slot(&api->stats, "static", "GET");
     api->slot_other = cpe_stats_add_slot(&api->stats, "other", "ANY");
-    if ((rc = cpe_ratelimit_init(&api->rl, cfg->rate_limit_per_min, 65536))) {
+    if ((rc = cpe_ratelimit_init(&api->rl, cfg->rate_limit_per_min, 65536)) ||
+        (rc = cpe_ratelimit_init(&api->rl_user,
+                                 cfg->jwt_secret[0] ? cfg->rate_limit_user_per_min : 0, 4096))) {
         cpe_diag_set(d, rc, "out of memory for the rate limiter");
         goto out;
     }
@@ -176,6 +178,7 @@ out:
     cpe_api_inbox_drain(api); /* frees what is left (no clients) */
     cpe_store_close(api->store);
     cpe_ratelimit_free(&api->rl);
+    cpe_ratelimit_free(&api->rl_user);
     pthread_mutex_destroy(&api->mu);
     free(api->preds);
     free(api);

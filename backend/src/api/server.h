@@ -21,6 +21,7 @@
  *   bus_api.c  --bus: the live stream to and from Redis (cpe/bus.h)
  *   jobs_bus.c --bus: POST /backtest jobs through a Redis Stream, records in the store
  *   alerts*.c  alert rules, their evaluation at live events, webhook delivery (alerts.h)
+ *   accounts*.c  user accounts, login and refresh tokens (accounts.h), /auth and /users
  *
  * Everything here is touched by the service thread only, except `mu`/`inbox` (any thread
  * appends, the service thread drains) and what jobs.c locks itself.
@@ -96,7 +97,8 @@ typedef struct cpe_api {
     cpe_api_config_t cfg;
     struct lws_context *ctx;
     cpe_store_t *store;
-    cpe_ratelimit_t rl;
+    cpe_ratelimit_t rl;      /* per client IP (CPE_RATE_LIMIT_PER_MIN) */
+    cpe_ratelimit_t rl_user; /* auth on: per user, and logins per user name (accounts_routes.c) */
     cpe_stats_t stats;
     int slot_static, slot_other, slot_ws;
     char static_dir[512];
@@ -213,6 +215,16 @@ int cpe_route_alerts_patch(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_alerts_delete(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_alerts_events(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_alerts_dead(cpe_req_t *req, cpe_resp_t *resp);
+
+/* accounts_routes.c: /auth/login|refresh|logout (public), /users (admin) */
+extern const cpe_route_param_t cpe_auth_p_login[], cpe_auth_p_refresh[], cpe_auth_p_user_new[],
+    cpe_auth_p_user[];
+int cpe_route_auth_login(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_auth_refresh(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_auth_logout(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_users_list(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_users_create(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_route_users_delete(cpe_req_t *req, cpe_resp_t *resp);
 
 /* jobs.c */
 typedef struct cpe_jobs cpe_jobs_t;

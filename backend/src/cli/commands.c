@@ -36,7 +36,8 @@ static const cpe_command_t def_version = {"version", "print the version", "usage
     X(backtest)                                                                                    \
     X(serve)                                                                                       \
     X(stream)                                                                                      \
-    X(migrate)
+    X(migrate)                                                                                     \
+    X(user)
 
 #define CPE_DECLARE(name) extern const cpe_command_t cpe_cmddef_##name __attribute__((weak));
 CPE_COMMANDS(CPE_DECLARE)

@@ -99,7 +99,7 @@ check "the server still answers after the errors" bash -c "$(declare -f status);
 # --- openapi vs routes -------------------------------------------------------------------
 curl -s "$B/openapi.json" >"$tmp/openapi.json"
 paths=$(grep -o '"/[a-z_./{}-]*":{"\(get\|post\|patch\)"' "$tmp/openapi.json" | sed 's/":{.*//; s/^"//' | LC_ALL=C sort | tr '\n' ' ')
-want="/alerts /alerts/dead-letters /alerts/{id} /alerts/{id}/events /assets /backtest /backtest-options /backtest/{job_id} /backtests /backtests/{run_id} /calibration /docs /explain /health /market-data /metrics /openapi.json /predict /predictions "
+want="/alerts /alerts/dead-letters /alerts/{id} /alerts/{id}/events /assets /auth/login /auth/logout /auth/refresh /backtest /backtest-options /backtest/{job_id} /backtests /backtests/{run_id} /calibration /docs /explain /health /market-data /metrics /openapi.json /predict /predictions /users "
 check "openapi.json lists exactly the routes ($paths)" test "$paths" = "$want"
 check "openapi.json is OpenAPI 3 with both /predict methods" \
   bash -c "grep -q '\"openapi\":\"3' $tmp/openapi.json && grep -q '\"/predict\":{\"get\":{.*\"post\":{' $tmp/openapi.json"

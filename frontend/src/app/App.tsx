@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { actionForKey } from '../domain/actions';
 import { Api } from '../domain/api';
+import type { AuthSession } from '../domain/auth';
 import { CockpitController } from '../domain/controller';
 import { createCockpitStore, type CockpitState, type CockpitStore } from '../domain/store';
 import { AIExplanationPanel } from '../ui/AIExplanationPanel';
@@ -23,6 +24,8 @@ import { useStore } from 'zustand';
 
 export interface AppProps {
   apiBase?: string; wsUrl?: string | null; windowBars?: number; initial?: Partial<CockpitState>;
+  /** With auth on: requests and the WebSocket carry its tokens. */
+  auth?: AuthSession;
   /** Called with the store once mounted, null on unmount (test and benchmark hooks). */
   expose?: (store: CockpitStore | null) => void;
 }
@@ -32,15 +35,17 @@ function defaultWsUrl(): string {
   return `${protocol === 'https:' ? 'wss' : 'ws'}://${host}/ws`;
 }
 
-export function App({ apiBase = '', wsUrl, windowBars, initial, expose }: AppProps) {
+export function App({ apiBase = '', wsUrl, windowBars, initial, expose, auth }: AppProps) {
   const cockpit = useMemo<Cockpit>(() => {
     const store = createCockpitStore(initial);
+    const url = wsUrl === undefined ? defaultWsUrl() : wsUrl;
     const controller = new CockpitController(store, {
-      api: new Api(apiBase), socketUrl: wsUrl === undefined ? defaultWsUrl() : wsUrl, ...(windowBars ? { windowBars } : {}),
+      api: auth ? new Api(apiBase, auth.fetch) : new Api(apiBase), socketUrl: url && auth ? auth.socketUrl(url) : url,
+      ...(windowBars ? { windowBars } : {}),
     });
     const from = { t: null as number | null };
     return { store, controller, replayFrom: () => from.t, setReplayFrom: (t) => { from.t = t; } };
-  }, [apiBase, wsUrl, windowBars]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [apiBase, wsUrl, windowBars, auth]); // eslint-disable-line react-hooks/exhaustive-deps
   const [help, setHelp] = useState(false);
   const theme = useStore(cockpit.store, (s) => s.theme);
   const root = useRef<HTMLDivElement>(null);

@@ -7,7 +7,9 @@ import { createRoot, type Root } from 'react-dom/client';
 import { liveCounters } from '../helpers/counters';
 import type { CockpitStore } from '../domain/store';
 import { App } from './App';
+import { AuthSession, authRequired } from '../domain/auth';
 import { fetchEarly } from '../domain/early';
+import { LoginScreen } from '../ui/LoginScreen';
 import './styles.css';
 
 const q = new URLSearchParams(window.location.search);
@@ -22,11 +24,22 @@ if (!bars) {
 const el = document.getElementById('root')!;
 let root: Root | null = null;
 let store: CockpitStore | null = null;
+let auth: AuthSession | undefined;
 
 function mount(): void {
   if (root) return;
   root = createRoot(el);
-  root.render(<App {...(bars ? { windowBars: bars } : {})} initial={{ theme }} expose={(s) => { store = s; }} />);
+  root.render(<App {...(bars ? { windowBars: bars } : {})} {...(auth ? { auth } : {})} initial={{ theme }} expose={(s) => { store = s; }} />);
+}
+
+/** With auth on and no session: the login form first, then the cockpit. */
+async function start(): Promise<void> {
+  if (!(await authRequired())) { mount(); return; }
+  const session = new AuthSession();
+  auth = session;
+  if (session.loggedIn) { mount(); return; }
+  const login = createRoot(el);
+  login.render(<LoginScreen onLogin={async (u, p) => { await session.login(u, p); login.unmount(); mount(); }} />);
 }
 function unmount(): void {
   root?.unmount();
@@ -53,4 +66,4 @@ function state(): Record<string, unknown> | null {
   };
 }
 window.__cpe = { mount, unmount, counters: () => liveCounters.snapshot(), state, store: () => store };
-mount();
+void start();

@@ -58,7 +58,7 @@ static void test_docs_is_a_public_route_in_the_table(void)
     CHECK(r != NULL);
     if (!r) return;
     CHECK(r->fn == cpe_route_docs);
-    CHECK_EQ_INT(r->public_route, 1);
+    CHECK_EQ_INT(r->access, CPE_ROUTE_PUBLIC);
     CHECK_STR(r->content_type, "text/html");
 }
 
