@@ -182,9 +182,9 @@ static int write_json(const char *path, const char *sym, const cpe_wf_result_t *
 static int run_evaluate(cpe_args_t *a)
 {
     static const char *const known[] = {
-        "symbol",     "asset",     "from",      "to",        "out",     "json",  "folds",
-        "train-days", "test-days", "purge-h",   "embargo-h", "rolling", "paths", "step",
-        "max-rounds", "no-aci",    "aci-gamma", "neural",    NULL};
+        "symbol",     "asset",     "from",      "to",        "out",      "json",      "folds",
+        "train-days", "test-days", "purge-h",   "embargo-h", "rolling",  "paths",     "step",
+        "max-rounds", "no-aci",    "aci-gamma", "neural",    "nn-every", "nn-epochs", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
     unsigned neural;
@@ -278,7 +278,7 @@ const cpe_command_t cpe_cmddef_evaluate = {
     "                    [--json scores.json] [--folds 5] [--train-days 30] [--test-days 7]\n"
     "                    [--purge-h 24] [--embargo-h 6] [--rolling] [--paths 2000] [--step 5]\n"
     "                    [--max-rounds 500] [--no-aci] [--aci-gamma 0.005]\n"
-    "                    [--neural tcn,lstm] [--db PATH]\n\n"
+    "                    [--neural tcn,lstm] [--nn-every 3] [--nn-epochs 30] [--db PATH]\n\n"
     "Test windows are anchored at the end of the range (--folds 0: as many as fit); every\n"
     "fold trains on the rows before its test window minus the purge (expanding, or the last\n"
     "--train-days with --rolling), drops rows in the embargo after earlier test windows, and\n"
@@ -291,6 +291,7 @@ const cpe_command_t cpe_cmddef_evaluate = {
     "against const-vol (1m). The bands are recalibrated online (ACI, replayed as-of over the\n"
     "test rows) unless --no-aci. --out writes the prediction records (shared/spec/features.md).\n"
     "--neural trains the listed neural sequence models on the same folds and prints them beside\n"
-    "the trees and the baselines (docs/MODELS_NEURAL.md).\n"
+    "the trees and the baselines (docs/MODELS_NEURAL.md): one training sample every --nn-every\n"
+    "rows, at most --nn-epochs epochs.\n"
     "Default range: the last 90 days in the store.",
     run_evaluate};

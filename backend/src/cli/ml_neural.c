@@ -53,10 +53,19 @@ int ml_neural_evaluate(cpe_args_t *a, unsigned mask, const cpe_mlview_t *v,
 {
     cpe_nnfit_result_t r[CPE_NN_NARCH];
     int nr = 0;
+    long every, epochs;
+    int rc;
+    if ((rc = cpe_arg_int(a, "nn-every", 3, &every)) ||
+        (rc = cpe_arg_int(a, "nn-epochs", 30, &epochs)))
+        return rc;
+    if (every < 1 || epochs < 1)
+        return cpe_cli_fail(a, 2, "--nn-every and --nn-epochs must be >= 1");
     for (int arch = 0; arch < CPE_NN_NARCH; arch++) {
         if (!(mask & (1u << arch))) continue;
         cpe_nnfit_config_t nc;
         cpe_nnfit_config_default(&nc, (cpe_nn_arch_t)arch, &c->ms);
+        nc.sample_every = (int)every;
+        nc.nn.max_epochs = (int)epochs;
         cpe_diag_t d = {0};
         const char *name = cpe_nn_arch_name((cpe_nn_arch_t)arch);
         if (cpe_nnfit_wf(v, &res->plan, &nc, &r[nr], nn_progress, (void *)name, &d))
@@ -64,9 +73,11 @@ int ml_neural_evaluate(cpe_args_t *a, unsigned mask, const cpe_mlview_t *v,
         nr++;
     }
     if (!nr) return 0;
-    printf("\nneural members (docs/MODELS_NEURAL.md): the same folds, purge and embargo; scored on "
+    printf("\nneural members (docs/MODELS_NEURAL.md): one sample per %ld rows, <= %ld epochs; the "
+           "same folds, purge and embargo; scored on "
            "test rows with a label and 24 trailing hourly returns. Gaussian N(move, var) for "
-           "CRPS/QLIKE/coverage (targets 0.683 / 0.954); trees: the table above (their rows)\n");
+           "CRPS/QLIKE/coverage (targets 0.683 / 0.954); trees: the table above (their rows)\n",
+           every, epochs);
     for (int i = 0; i < nr; i++) {
         printf("  %s: training %.1f s over %d folds (epochs kept/run:", cpe_nn_arch_name(r[i].arch),
                r[i].train_s, r[i].n_folds);

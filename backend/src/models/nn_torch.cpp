@@ -90,34 +90,26 @@ void set_threads(int threads)
     at::set_num_threads(threads > 0 ? threads : 1);
 }
 
-// The standardised table as float [nrow + 1, F]; the extra last row is all zeros (missing),
-// read for steps before the first row.
-torch::Tensor standardise(const Net &net, const double *X, size_t nrow, size_t ncol)
+// The samples ending at rows[0..n), standardised: float [n, L, F]. Steps before the first
+// row are all-missing (zeros); only the rows read are standardised.
+torch::Tensor windows(const Net &net, const double *X, size_t ncol, const size_t *rows, size_t n,
+                      int L, int stride)
 {
-    auto z = torch::zeros({int64_t(nrow) + 1, int64_t(ncol)}, torch::kFloat32);
-    float *zp = z.data_ptr<float>();
+    auto w = torch::zeros({int64_t(n), L, int64_t(ncol)}, torch::kFloat32);
+    float *wp = w.data_ptr<float>();
     const double *mu = net->mean.data_ptr<double>(), *sd = net->sd.data_ptr<double>();
-    for (size_t i = 0; i < nrow; i++)
-        for (size_t j = 0; j < ncol; j++) {
-            double v = X[i * ncol + j];
-            v = std::isnan(v) ? 0.0 : (v - mu[j]) / sd[j];
-            zp[i * ncol + j] = float(std::max(-kClip, std::min(kClip, v)));
-        }
-    return z;
-}
-
-// The batch of samples ending at rows[0..n): [n, L, F].
-torch::Tensor gather(const torch::Tensor &z, const size_t *rows, size_t n, int L, int stride)
-{
-    const int64_t pad = z.size(0) - 1;
-    auto idx = torch::empty({int64_t(n) * L}, torch::kInt64);
-    int64_t *ip = idx.data_ptr<int64_t>();
     for (size_t j = 0; j < n; j++)
         for (int s = 0; s < L; s++) {
             int64_t r = int64_t(rows[j]) - int64_t(L - 1 - s) * stride;
-            ip[j * size_t(L) + size_t(s)] = r < 0 ? pad : r;
+            if (r < 0) continue;
+            const double *x = X + size_t(r) * ncol;
+            float *o = wp + (j * size_t(L) + size_t(s)) * ncol;
+            for (size_t c = 0; c < ncol; c++) {
+                double v = std::isnan(x[c]) ? 0.0 : (x[c] - mu[c]) / sd[c];
+                o[c] = float(std::max(-kClip, std::min(kClip, v)));
+            }
         }
-    return z.index_select(0, idx).view({int64_t(n), L, z.size(1)});
+    return w;
 }
 
 // Labels of the samples, scaled, [n, n_h] with a presence mask.
@@ -148,8 +140,8 @@ torch::Tensor loss_of(const torch::Tensor &out, const torch::Tensor &yt, const t
     return (l * mask).sum() / mask.sum().clamp_min(1.0);
 }
 
-double eval_loss(Net &net, const torch::Tensor &z, const size_t *rows, size_t n, const double *y,
-                 const cpe_nn_params_t *p)
+double eval_loss(Net &net, const double *X, size_t ncol, const size_t *rows, size_t n,
+                 const double *y, const cpe_nn_params_t *p)
 {
     torch::NoGradGuard ng;
     double tot = 0, cnt = 0;
@@ -160,7 +152,7 @@ double eval_loss(Net &net, const torch::Tensor &z, const size_t *rows, size_t n,
         labels(y, rows + b, nb, p->n_h, ys, yt, mask);
         double m = mask.sum().item<double>();
         if (m == 0) continue;
-        auto out = net->forward(gather(z, rows + b, nb, p->lookback, p->stride));
+        auto out = net->forward(windows(net, X, ncol, rows + b, nb, p->lookback, p->stride));
         tot += loss_of(out, yt, mask, p->n_h).item<double>() * m;
         cnt += m;
     }
@@ -224,8 +216,9 @@ int check_params(const cpe_nn_params_t *p, cpe_diag_t *d)
 }
 
 // One epoch over the fitting rows in a seeded order; returns the mean fitting loss.
-double epoch(Net &net, torch::optim::Adam &opt, const torch::Tensor &z, std::vector<size_t> &order,
-             std::mt19937_64 &rng, const double *y, const cpe_nn_params_t *p)
+double epoch(Net &net, torch::optim::Adam &opt, const double *X, size_t ncol,
+             std::vector<size_t> &order, std::mt19937_64 &rng, const double *y,
+             const cpe_nn_params_t *p)
 {
     std::shuffle(order.begin(), order.end(), rng);
     const double *ys = net->yscale.data_ptr<double>();
@@ -236,7 +229,8 @@ double epoch(Net &net, torch::optim::Adam &opt, const torch::Tensor &z, std::vec
         labels(y, order.data() + b, nb, p->n_h, ys, yt, mask);
         if (mask.sum().item<double>() == 0) continue;
         opt.zero_grad();
-        auto out = net->forward(gather(z, order.data() + b, nb, p->lookback, p->stride));
+        auto out =
+            net->forward(windows(net, X, ncol, order.data() + b, nb, p->lookback, p->stride));
         auto l = loss_of(out, yt, mask, p->n_h);
         l.backward();
         torch::nn::utils::clip_grad_norm_(net->parameters(), 5.0);
@@ -318,7 +312,6 @@ int cpe_nn_train(cpe_nn_t *m, const cpe_nn_params_t *p, const double *X, size_t 
         torch::manual_seed(p->seed);
         Net net(int64_t(p->arch), int64_t(ncol), p->n_h, p->hidden, p->layers);
         fit_scales(net, X, ncol, fit, nfit, y, p->n_h);
-        auto z = standardise(net, X, nrow, ncol);
         torch::optim::Adam opt(net->parameters(),
                                torch::optim::AdamOptions(p->lr).weight_decay(p->weight_decay));
         std::mt19937_64 rng(p->seed);
@@ -331,8 +324,8 @@ int cpe_nn_train(cpe_nn_t *m, const cpe_nn_params_t *p, const double *X, size_t 
         m->best_valid_loss = INFINITY;
         int since = 0;
         for (int e = 1; e <= p->max_epochs && since < p->patience; e++) {
-            double tl = epoch(net, opt, z, order, rng, y, p);
-            double vl = eval_loss(net, z, valid, nvalid, y, p);
+            double tl = epoch(net, opt, X, ncol, order, rng, y, p);
+            double vl = eval_loss(net, X, ncol, valid, nvalid, y, p);
             if (e == 1) m->first_train_loss = tl, m->first_valid_loss = vl;
             m->last_train_loss = tl;
             m->epochs = e;
@@ -367,13 +360,12 @@ int cpe_nn_predict(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
     try {
         Net &net = *static_cast<Net *>(m->impl);
         torch::NoGradGuard ng;
-        auto z = standardise(net, X, nrow, ncol);
         const int64_t nh = m->p.n_h;
         const double *ys = net->yscale.data_ptr<double>();
         const size_t bs = 1024;
         for (size_t b = 0; b < n; b += bs) {
             size_t nb = std::min(bs, n - b);
-            auto out = net->forward(gather(z, rows + b, nb, m->p.lookback, m->p.stride))
+            auto out = net->forward(windows(net, X, ncol, rows + b, nb, m->p.lookback, m->p.stride))
                            .to(torch::kFloat64)
                            .contiguous();
             const double *o = out.data_ptr<double>();
