@@ -187,8 +187,8 @@ static int run_evaluate(cpe_args_t *a)
         "max-rounds", "no-aci",    "aci-gamma", "neural",    "nn-every", "nn-epochs", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
-    unsigned neural;
-    if ((rc = ml_neural_mask(a, &neural))) return rc;
+    ml_neural_opts_t neural;
+    if ((rc = ml_neural_options(a, &neural))) return rc;
     char sym[32], asset[16];
     if ((rc = ml_symbol(a, sym, asset))) return rc;
     long long from, to;
@@ -255,7 +255,7 @@ static int run_evaluate(cpe_args_t *a)
         print_scores(&res.s[h]);
         print_dist(&res.s[h]);
     }
-    if (neural && (rc = ml_neural_evaluate(a, neural, &m.v, &c, &res))) goto out;
+    if (neural.mask && (rc = ml_neural_evaluate(a, &neural, &m.v, &c, &res))) goto out;
     if (out && ml_write_csv(out, res.records, res.n_records, &d)) {
         rc = cpe_cli_fail(a, 1, "%s", d.msg);
         goto out;

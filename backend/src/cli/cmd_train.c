@@ -16,8 +16,8 @@ static int run_train(cpe_args_t *a)
                                         "champion", "step",  "max-rounds", "neural", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
-    unsigned neural;
-    if ((rc = ml_neural_mask(a, &neural))) return rc;
+    ml_neural_opts_t neural;
+    if ((rc = ml_neural_options(a, &neural))) return rc;
     char sym[32], asset[16];
     if ((rc = ml_symbol(a, sym, asset))) return rc;
     long long from, to;
@@ -36,7 +36,7 @@ static int run_train(cpe_args_t *a)
     c.step_min = (int)step_min;
     c.ms.cls.max_rounds = c.ms.reg.max_rounds = (int)max_rounds;
     c.models = cpe_arg_str(a, "models");
-    c.neural = neural;
+    c.neural = neural.mask;
     c.champion =
         cpe_arg_flag(a, "champion") ? CPE_TRAIN_CHAMPION_ALWAYS : CPE_TRAIN_CHAMPION_IF_NONE;
     cpe_store_t *st = NULL;

@@ -6,12 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 
-int ml_neural_mask(cpe_args_t *a, unsigned *mask)
+int ml_neural_options(cpe_args_t *a, ml_neural_opts_t *o)
 {
-    *mask = 0;
+    o->mask = 0;
     const char *list = cpe_arg_str(a, "neural");
     cpe_diag_t d = {0};
-    if (list && cpe_nn_parse_list(list, mask, &d)) return cpe_cli_fail(a, 2, "%s", d.msg);
+    int rc;
+    if (list && cpe_nn_parse_list(list, &o->mask, &d)) return cpe_cli_fail(a, 2, "%s", d.msg);
+    if ((rc = cpe_arg_int(a, "nn-every", 3, &o->every)) ||
+        (rc = cpe_arg_int(a, "nn-epochs", 30, &o->epochs)))
+        return rc;
+    if (o->every < 1 || o->epochs < 1)
+        return cpe_cli_fail(a, 2, "--nn-every and --nn-epochs must be >= 1");
     return 0;
 }
 
@@ -48,24 +54,17 @@ static void print_horizon(int h, const cpe_nnfit_result_t *r, int nr, const cpe_
               t->cov2);
 }
 
-int ml_neural_evaluate(cpe_args_t *a, unsigned mask, const cpe_mlview_t *v,
+int ml_neural_evaluate(cpe_args_t *a, const ml_neural_opts_t *o, const cpe_mlview_t *v,
                        const cpe_wf_config_t *c, const cpe_wf_result_t *res)
 {
     cpe_nnfit_result_t r[CPE_NN_NARCH];
     int nr = 0;
-    long every, epochs;
-    int rc;
-    if ((rc = cpe_arg_int(a, "nn-every", 3, &every)) ||
-        (rc = cpe_arg_int(a, "nn-epochs", 30, &epochs)))
-        return rc;
-    if (every < 1 || epochs < 1)
-        return cpe_cli_fail(a, 2, "--nn-every and --nn-epochs must be >= 1");
     for (int arch = 0; arch < CPE_NN_NARCH; arch++) {
-        if (!(mask & (1u << arch))) continue;
+        if (!(o->mask & (1u << arch))) continue;
         cpe_nnfit_config_t nc;
         cpe_nnfit_config_default(&nc, (cpe_nn_arch_t)arch, &c->ms);
-        nc.sample_every = (int)every;
-        nc.nn.max_epochs = (int)epochs;
+        nc.sample_every = (int)o->every;
+        nc.nn.max_epochs = (int)o->epochs;
         cpe_diag_t d = {0};
         const char *name = cpe_nn_arch_name((cpe_nn_arch_t)arch);
         if (cpe_nnfit_wf(v, &res->plan, &nc, &r[nr], nn_progress, (void *)name, &d))
@@ -77,7 +76,7 @@ int ml_neural_evaluate(cpe_args_t *a, unsigned mask, const cpe_mlview_t *v,
            "same folds, purge and embargo; scored on "
            "test rows with a label and 24 trailing hourly returns. Gaussian N(move, var) for "
            "CRPS/QLIKE/coverage (targets 0.683 / 0.954); trees: the table above (their rows)\n",
-           every, epochs);
+           o->every, o->epochs);
     for (int i = 0; i < nr; i++) {
         printf("  %s: training %.1f s over %d folds (epochs kept/run:", cpe_nn_arch_name(r[i].arch),
                r[i].train_s, r[i].n_folds);
