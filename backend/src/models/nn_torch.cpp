@@ -12,7 +12,6 @@ extern "C" {
 #include <exception>
 #include <memory>
 #include <random>
-#include <string>
 #include <vector>
 
 namespace
@@ -202,16 +201,27 @@ void restore(Net &net, const std::vector<torch::Tensor> &w)
         ps[i].copy_(w[i]);
 }
 
-int check_params(const cpe_nn_params_t *p, cpe_diag_t *d)
+// The shape a file must have (a loaded model's training parameters are 0).
+int check_shape(const cpe_nn_params_t *p, cpe_diag_t *d)
 {
     if (!p || p->arch < 0 || p->arch >= CPE_NN_NARCH || p->n_h < 1 || p->n_h > CPE_NN_MAX_H ||
-        p->lookback < 1 || p->stride < 1 || p->hidden < 1 || p->layers < 1 || p->layers > 8 ||
-        p->max_epochs < 1 || p->patience < 1 || p->batch < 1 || !(p->lr > 0) ||
+        p->lookback < 1 || p->stride < 1 || p->hidden < 1 || p->layers < 1 || p->layers > 8)
+        return cpe_diag_set(d, CPE_EINVAL,
+                            "neural: shape out of range (arch, n_h 1..%d, lookback, stride, "
+                            "hidden, layers 1..8)",
+                            CPE_NN_MAX_H);
+    return 0;
+}
+
+int check_params(const cpe_nn_params_t *p, cpe_diag_t *d)
+{
+    int rc = check_shape(p, d);
+    if (rc) return rc;
+    if (p->max_epochs < 1 || p->patience < 1 || p->batch < 1 || !(p->lr > 0) ||
         !(p->weight_decay >= 0))
         return cpe_diag_set(d, CPE_EINVAL,
-                            "neural: parameters out of range (arch, n_h 1..%d, lookback, stride, "
-                            "hidden, layers 1..8, epochs, patience, batch, lr > 0)",
-                            CPE_NN_MAX_H);
+                            "neural: max_epochs, patience and batch must be >= 1, lr > 0, "
+                            "weight_decay >= 0");
     return 0;
 }
 
@@ -244,50 +254,6 @@ double epoch(Net &net, torch::optim::Adam &opt, const double *X, size_t ncol,
 } // namespace
 
 extern "C" {
-
-void cpe_nn_params_default(cpe_nn_params_t *p, cpe_nn_arch_t arch)
-{
-    std::memset(p, 0, sizeof *p);
-    p->arch = arch;
-    p->lookback = 48;
-    p->stride = 12;
-    p->hidden = 24;
-    p->layers = arch == CPE_NN_TCN ? 4 : 1;
-    p->max_epochs = 30;
-    p->patience = 4;
-    p->batch = 128;
-    p->lr = 1e-3;
-    p->weight_decay = 1e-4;
-    p->threads = 1;
-    p->seed = 42;
-}
-
-const char *cpe_nn_arch_name(cpe_nn_arch_t a)
-{
-    static const char *const names[CPE_NN_NARCH] = {"tcn", "lstm"};
-    return a >= 0 && a < CPE_NN_NARCH ? names[a] : nullptr;
-}
-
-int cpe_nn_parse_list(const char *list, unsigned *mask, cpe_diag_t *d)
-{
-    *mask = 0;
-    std::string s = list ? list : "";
-    size_t at = 0;
-    while (at <= s.size()) {
-        size_t end = s.find(',', at);
-        if (end == std::string::npos) end = s.size();
-        std::string name = s.substr(at, end - at);
-        int found = -1;
-        for (int a = 0; a < CPE_NN_NARCH; a++)
-            if (name == cpe_nn_arch_name(cpe_nn_arch_t(a))) found = a;
-        if (found < 0)
-            return cpe_diag_set(d, CPE_EINVAL, "--neural: unknown model '%s' (known: tcn, lstm)",
-                                name.c_str());
-        *mask |= 1u << found;
-        at = end + 1;
-    }
-    return 0;
-}
 
 int cpe_nn_train(cpe_nn_t *m, const cpe_nn_params_t *p, const double *X, size_t nrow, size_t ncol,
                  const size_t *fit, size_t nfit, const size_t *valid, size_t nvalid,
@@ -415,7 +381,7 @@ int cpe_nn_load(cpe_nn_t *m, const char *path, size_t ncol, cpe_diag_t *d)
         if (cfg.numel() != 8 + CPE_NN_MAX_H)
             return cpe_diag_set(d, CPE_EMODEL, "%s: not a cpe neural model file", path);
         auto c = cfg.accessor<int64_t, 1>();
-        cpe_nn_params_default(&m->p, cpe_nn_arch_t(c[0] == CPE_NN_LSTM ? CPE_NN_LSTM : CPE_NN_TCN));
+        m->p.arch = c[0] == CPE_NN_LSTM ? CPE_NN_LSTM : CPE_NN_TCN;
         m->p.n_h = int(c[2]), m->p.lookback = int(c[3]), m->p.stride = int(c[4]);
         m->p.hidden = int(c[5]), m->p.layers = int(c[6]), m->best_epoch = int(c[7]);
         for (int k = 0; k < CPE_NN_MAX_H; k++)
@@ -423,8 +389,7 @@ int cpe_nn_load(cpe_nn_t *m, const char *path, size_t ncol, cpe_diag_t *d)
         if (size_t(c[1]) != ncol)
             return cpe_diag_set(d, CPE_EMODEL, "%s: the model has %lld feature columns, not %zu",
                                 path, (long long)c[1], ncol);
-        int rc = check_params(&m->p, d);
-        if (rc) return cpe_diag_prefix(d, "%s: ", path), CPE_EMODEL;
+        if (check_shape(&m->p, d)) return cpe_diag_prefix(d, "%s: ", path), CPE_EMODEL;
         Net net(c[0], c[1], m->p.n_h, m->p.hidden, m->p.layers);
         net->load(ar);
         net->eval();
