@@ -1,7 +1,9 @@
 /*
- * nn.h — neural sequence models (a TCN and an LSTM) behind a small C API; the only
- * implementation is src/models/nn_torch.cpp, a bridge to LibTorch (Debian libtorch-dev 1.13,
- * CPU). Nothing C++ is visible here: the network is an opaque handle.
+ * nn.h — neural sequence models (a TCN and an LSTM) behind a small C API, implemented by
+ * src/models/nn_torch.cpp, a bridge to LibTorch (Debian libtorch-dev 1.13, CPU), with the
+ * defaults and names in nn.c. Nothing C++ is visible here: the network is an opaque handle.
+ * A build without LibTorch (the clang fuzz build) links nn_none/nn_none.c instead: every
+ * train/predict/save/load returns CPE_EUNSUPPORTED.
  *
  * Input. The model reads the feature table of modelset.h (rows on a regular grid, row-major,
  * NaN = missing). The sample at row i is the sequence of `lookback` rows
