@@ -113,6 +113,8 @@ curl -s -X POST -d "$range" "http://$A/backtest" >"$tmp/post.json"
 id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["job_id"])' "$tmp/post.json" 2>/dev/null)
 check "POST /backtest on A is 202 with a cluster-wide job id ($(head -c 200 "$tmp/post.json"))" \
   bash -c "[[ '$id' == bt-*-* ]]"
+check "... and says its progress is not on the WebSocket (ws_progress false: the cockpit polls)" \
+  test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ws_progress"])' "$tmp/post.json")" = False
 st=
 for _ in $(seq 600); do
   curl -s "http://$B/backtest/$id" >"$tmp/job.json"
