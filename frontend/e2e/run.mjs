@@ -344,7 +344,8 @@ test('a backtest renders its equity curve', async ({ page }) => {
 
 // Issue 16: the strategy form checks a field as the API does (the API's message beside it, Run
 // disabled), a backtest over weeks whose walk-forward folds are not stored yet shows its progress
-// bar (folds done / total) with Cancel, finishes and is saved; two saved runs picked are overlaid
+// bar (folds done / total, moving) with Cancel, followed on the WebSocket's jobs channel (no GET
+// /backtest/{id} while it is up), finishes and is saved (listed under its job id); two saved runs picked are overlaid
 // (both equity curves drawn in their colours) with their metrics side by side.
 test('strategy form then progress bar then two saved runs overlaid', async ({ page }) => {
   await page.locator('[data-testid=strategy-form]').scrollIntoViewIfNeeded();
@@ -367,18 +368,35 @@ test('strategy form then progress bar then two saved runs overlaid', async ({ pa
   const iso = (t) => new Date(t).toISOString().slice(0, 16);
   await page.fill('[data-testid=bt-from]', iso(lastT - 9 * 86_400_000));
   await page.fill('[data-testid=bt-to]', iso(lastT - 4 * 86_400_000));
-  await page.click('[data-testid=bt-run]');
-  await waitFor(async () => {
+  // the job is followed on the WebSocket's jobs channel: no GET /backtest/{id} while it is up
+  assert(await page.getAttribute('[data-testid=conn]', 'data-state') === 'open', 'the WebSocket is not open');
+  const polls = [];
+  const onReq = (r) => { if (r.method() === 'GET' && /\/backtest\/[^/?]+$/.test(new URL(r.url()).pathname)) polls.push(r.url()); };
+  page.on('request', onReq);
+  const seen = new Set(); // the progress texts shown while the job runs: the bar moves
+  const look = async () => {
     const b = (await state(page)).backtest;
     if (b.status === 'failed') throw new Fatal(`backtest failed: ${b.error}`);
+    const text = b.status === 'running' ? await page.textContent('[data-testid=bt-progress-text]').catch(() => '') : '';
+    const now = await page.getAttribute('[role=progressbar]', 'aria-valuenow', { timeout: 200 }).catch(() => null);
+    if (/folds \d+\/\d+/.test(text ?? '')) seen.add(`${now} ${text.replace(/ · about .*/, '')}`);
+    return b;
+  };
+  await page.click('[data-testid=bt-run]');
+  await waitFor(async () => {
+    const b = await look();
     if (b.status === 'done') throw new Fatal('the backtest ended before its progress was shown');
-    return /folds \d+\/\d+/.test((await page.textContent('[data-testid=bt-progress-text]').catch(() => '')) ?? '');
+    return seen.size > 0;
   }, { what: 'the progress bar with folds done / total', timeout: 30_000, every: 100 });
   assert(await page.isVisible('[role=progressbar]') && await page.isEnabled('[data-testid=bt-cancel]'), 'no progress bar with an enabled Cancel');
   await page.locator('[data-testid=bt-progress]').scrollIntoViewIfNeeded();
   await shot(page, 'backtest-progress');
-  await waitFor(async () => { const b = (await state(page)).backtest; if (b.status === 'failed') throw new Fatal(`backtest failed: ${b.error}`); return b.status === 'done'; },
-    { what: 'the backtest to finish', timeout: 170_000, every: 500 });
+  await waitFor(async () => (await look()).status === 'done', { what: 'the backtest to finish', timeout: 170_000, every: 100 });
+  page.off('request', onReq);
+  assert(seen.size >= 2, `the progress never moved: ${[...seen].join(' | ')}`);
+  assert(polls.length === 0, `GET /backtest/{id} polled ${polls.length} times while the WebSocket was up`);
+  const { jobId } = (await state(page)).backtest;
+  await waitFor(async () => (await page.locator(`[data-testid="run-pick-${jobId}"]`).count()) === 1, { what: `the finished run ${jobId} listed` });
   // this run and the previous test's are saved: pick the two newest
   await waitFor(async () => (await page.locator('[data-testid=run-row]').count()) >= 2, { what: 'two saved runs listed (GET /backtests)' });
   const picks = page.locator('[data-testid=run-row] input[type=checkbox]');

@@ -5,15 +5,17 @@
  *
  * A copy runs in ONE transaction on the target: every series (by instrument and kind,
  * with its interval and simulated flag; ids may differ), every kline and point, every
- * prediction with its model version and explanation, and every meta row except
- * 'schema_version' (each backend keeps its own). Writes are the stores' idempotent
+ * prediction with its model version and explanation, every meta row except
+ * 'schema_version' (each backend keeps its own), and every saved backtest run (bt_run, by
+ * id, with its strategy, metrics and whole result). Writes are the stores' idempotent
  * upserts, so copying twice changes nothing the second time.
  *
  * Checksums are CRC-32s (zlib) over a canonical byte stream per category, in series
  * order (instrument, kind; byte order) and time order, independent of series ids and
  * backend: series = instrument, kind, interval, simulated, count, first, last;
  * klines = the 80-byte records; points = ts, seq, six values (every NaN the same bits);
- * predictions = the raw record and the explanation; meta = key and value.
+ * predictions = the raw record and the explanation; meta = key and value; runs (newest
+ * first, list_runs' order) = every column of bt_run, the JSON texts byte for byte.
  */
 #ifndef CPE_STORE_COPY_H
 #define CPE_STORE_COPY_H
@@ -33,6 +35,7 @@ enum {
     CPE_SUM_POINTS,
     CPE_SUM_PREDICTIONS,
     CPE_SUM_META,
+    CPE_SUM_RUNS,
     CPE_SUM_COUNT
 };
 

@@ -97,7 +97,9 @@ static void write_status(cpe_jw_t *w, const job_t *jb)
 }
 
 /* {"type":"job", ...status and progress...} for the WebSocket "jobs" channel (caller holds
- * mu; pushed after unlocking: cpe_api_inbox_push takes the server's lock). */
+ * mu; pushed after unlocking: cpe_api_inbox_push takes the server's lock). The last message of
+ * a job says what a client needs without GET /backtest/{id}: "saved" when done (the result is
+ * then GET /backtests/{id}), "error" (the message) when failed or cancelled. */
 static cpe_wsmsg_t *status_msg(const job_t *jb)
 {
     cpe_buf_t b;
@@ -107,6 +109,8 @@ static cpe_wsmsg_t *status_msg(const job_t *jb)
     cpe_jw_obj(&w);
     cpe_jw_kstr(&w, "type", "job");
     write_status(&w, jb);
+    if (jb->state == J_DONE) cpe_jw_kbool(&w, "saved", jb->saved);
+    if (jb->state == J_FAILED || jb->state == J_CANCELLED) cpe_jw_kstr(&w, "error", jb->error);
     cpe_jw_end(&w);
     cpe_wsmsg_t *m = w.err ? NULL : cpe_wsmsg_new(WS_CH_JOBS, "", "", 0, b.data, b.len);
     cpe_buf_free(&b);
@@ -350,10 +354,10 @@ int cpe_route_backtest_post(cpe_req_t *req, cpe_resp_t *resp)
     memcpy(id, jb->id, sizeof id);
     pthread_cond_signal(&j->cv);
     pthread_mutex_unlock(&j->mu);
-    return cpe_jobs_accepted(resp, id, instr);
+    return cpe_jobs_accepted(resp, id, instr, 1);
 }
 
-int cpe_jobs_accepted(cpe_resp_t *resp, const char *id, const char *instr)
+int cpe_jobs_accepted(cpe_resp_t *resp, const char *id, const char *instr, int ws_progress)
 {
     resp->status = 202;
     cpe_jw_t w;
@@ -362,6 +366,7 @@ int cpe_jobs_accepted(cpe_resp_t *resp, const char *id, const char *instr)
     cpe_jw_kstr(&w, "job_id", id);
     cpe_jw_kstr(&w, "status", "queued");
     cpe_jw_kstr(&w, "instrument", instr);
+    cpe_jw_kbool(&w, "ws_progress", ws_progress);
     cpe_jw_end(&w);
     return w.err ? CPE_ETOOBIG : 0;
 }

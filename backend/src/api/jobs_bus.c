@@ -151,7 +151,7 @@ int cpe_jobs_bus_post(cpe_req_t *req, cpe_resp_t *resp, const char *instr, int64
     if (rc)
         return cpe_resp_error(resp, 503, "BACKTEST_BUSY", NULL, NULL, 30,
                               "cannot queue the backtest (%s); retry later", cpe_strerror(rc));
-    return cpe_jobs_accepted(resp, id, instr);
+    return cpe_jobs_accepted(resp, id, instr, 0); /* no progress on the WebSocket from here yet */
 }
 
 int cpe_jobs_bus_get(cpe_req_t *req, cpe_resp_t *resp)

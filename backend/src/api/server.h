@@ -237,8 +237,10 @@ int cpe_route_backtest_delete(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_backtests_list(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_backtests_get(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_backtest_options(cpe_req_t *req, cpe_resp_t *resp);
-/* 202 {"job_id","status":"queued","instrument"} (jobs.c; jobs_bus.c answers the same) */
-int cpe_jobs_accepted(cpe_resp_t *resp, const char *id, const char *instr);
+/* 202 {"job_id","status":"queued","instrument","ws_progress"} (jobs.c; jobs_bus.c answers the
+ * same). ws_progress: whether the job's progress and end are pushed on the WebSocket "jobs"
+ * channel of this server (the cockpit then follows it there instead of polling GET). */
+int cpe_jobs_accepted(cpe_resp_t *resp, const char *id, const char *instr, int ws_progress);
 /* jobs_bus.c: the same jobs through the bus's stream, records in the store (--bus) */
 int cpe_jobs_bus_start(cpe_api_t *api, struct cpe_bus *bus, const char *node, cpe_diag_t *d);
 int cpe_jobs_bus_post(cpe_req_t *req, cpe_resp_t *resp, const char *instr, int64_t from,

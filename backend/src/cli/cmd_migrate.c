@@ -75,7 +75,8 @@ const cpe_command_t cpe_cmddef_migrate = {
     "applies nothing. A PostgreSQL store must be migrated before other commands use it;\n"
     "SQLite stores create their schema when opened.\n\n"
     "--copy-from URL (e.g. sqlite:data/cpe.db) then copies every series, kline, point,\n"
-    "prediction (with its model version and explanation) and meta row of that store into\n"
+    "prediction (with its model version and explanation), meta row and saved backtest run\n"
+    "(GET /backtests) of that store into\n"
     "--db in one transaction, and prints row counts and CRC-32 checksums of both stores\n"
     "per category; exit code 1 if any differ (copy into an empty store to compare).",
     run_migrate};

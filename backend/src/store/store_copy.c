@@ -9,9 +9,10 @@
 #include <zlib.h>
 
 #define WINDOW_MS (32 * CPE_MS_PER_DAY) /* 46,080 1m bars (3.7 MB) per read */
+#define RUN_PAGE 64                     /* saved runs listed per read (each then read whole) */
 
-const char *const cpe_store_sum_names[CPE_SUM_COUNT] = {"series", "klines", "points", "predictions",
-                                                        "meta"};
+const char *const cpe_store_sum_names[CPE_SUM_COUNT] = {"series",      "klines", "points",
+                                                        "predictions", "meta",   "runs"};
 
 static void add(cpe_store_sum_t *s, const void *p, size_t n)
 {
@@ -126,6 +127,46 @@ static int sum_meta(void *ctx, const char *key, const char *value)
     return 0;
 }
 
+static void sum_run(cpe_store_sum_t *c, const cpe_store_run_t *r)
+{
+    c->rows++;
+    add_str(c, r->id);
+    add_i64(c, r->created_ms);
+    add_str(c, r->instrument);
+    add_i64(c, r->from_ms);
+    add_i64(c, r->to_ms);
+    add_str(c, r->data_version);
+    add_str(c, r->model_version);
+    add_str(c, r->strategy_json);
+    add_str(c, r->metrics_json);
+    add_str(c, r->result_json);
+}
+
+/* Every saved run of w->src with its result, newest first (list_runs' order, the same on
+ * every backend), RUN_PAGE listed at a time and each read whole by id. */
+static int walk_runs(walk_t *w)
+{
+    cpe_store_t *s = w->src;
+    size_t total = 0, n = 0;
+    int rc = 0;
+    for (size_t off = 0; rc == 0; off += n) {
+        cpe_store_run_t *page = NULL;
+        if ((rc = s->ops->list_runs(s, off, RUN_PAGE, &page, &n, &total)) != 0) break;
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            cpe_store_run_t r;
+            if ((rc = s->ops->get_run(s, page[i].id, &r)) != 0) break;
+            if (w->sums)
+                sum_run(&w->sums->s[CPE_SUM_RUNS], &r);
+            else
+                rc = w->dst->ops->put_run(w->dst, &r);
+            cpe_store_run_clear(&r);
+        }
+        cpe_store_runs_free(page, n);
+        if (n < RUN_PAGE) break;
+    }
+    return rc;
+}
+
 int cpe_store_checksum(cpe_store_t *s, cpe_store_sums_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -133,6 +174,7 @@ int cpe_store_checksum(cpe_store_t *s, cpe_store_sums_t *out)
     int rc = walk_series(&w);
     if (rc == 0) rc = s->ops->each_prediction(s, sum_prediction, out);
     if (rc == 0) rc = s->ops->each_meta(s, sum_meta, out);
+    if (rc == 0) rc = walk_runs(&w);
     return rc;
 }
 
@@ -156,7 +198,8 @@ int cpe_store_copy(cpe_store_t *src, cpe_store_t *dst, cpe_diag_t *d)
     walk_t w = {src, dst, 0, NULL};
     if ((rc = walk_series(&w)) == 0 &&
         (rc = src->ops->each_prediction(src, put_prediction, dst)) == 0 &&
-        (rc = src->ops->each_meta(src, put_meta, dst)) == 0 && (rc = dst->ops->commit(dst)) == 0)
+        (rc = src->ops->each_meta(src, put_meta, dst)) == 0 && (rc = walk_runs(&w)) == 0 &&
+        (rc = dst->ops->commit(dst)) == 0)
         return 0;
     /* the failing side's message: the target's if it has one, else the source's */
     cpe_diag_set(d, rc, "%s", dst->diag.msg[0] ? dst->diag.msg : src->diag.msg);

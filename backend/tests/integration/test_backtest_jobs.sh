@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_backtest_jobs.sh — backtest jobs against a real `cpe serve` on a simulated store
 # (issue 16 items 1-3): GET /backtest/{id} reports stage, folds done / total and an ETA,
-# the WebSocket "jobs" channel pushes the same, DELETE /backtest/{id} cancels a running job
+# the WebSocket "jobs" channel pushes the same (its last message of a job: the error, or
+# "saved"), DELETE /backtest/{id} cancels a running job
 # within 1 s keeping no half-stored fold and its cores are idle within 1 s (the server's
 # CPU use sampled every 100 ms from /proc), the next run trains only what
 # is missing, and a third run (and the CLI) reuses every fold: "folds reused N, trained 0".
@@ -20,8 +21,16 @@ start_serve --db "$tmp/s.db" --source store
   --count 3 --match '"type":"job"' --timeout-ms 120000 >"$tmp/jobs.jsonl" 2>"$tmp/jobs.err" &
 wspid=$!
 pids+=($wspid)
+# the last message of the cancelled job and of the first finished one (what the cockpit needs
+# without GET /backtest/{id}: the error, or that the run is saved)
+for end in cancelled done; do
+  "$CPE_BIN" stream --url "ws://127.0.0.1:$port/ws" --send '{"op":"subscribe","channel":"jobs"}' \
+    --count 1 --match "\"status\":\"$end\"" --timeout-ms 600000 >"$tmp/jobs_$end.jsonl" 2>&1 &
+  pids+=($!)
+  endpids+=($!)
+done
 sleep 0.3
-post() { curl -s -X POST -d "{\"asset\":\"BTC\",\"from\":\"$from\",\"to\":\"$to\"}" "$B/backtest" | python3 -c 'import json,sys; print(json.load(sys.stdin)["job_id"])'; }
+post() { curl -s -X POST -d "{\"asset\":\"BTC\",\"from\":\"$from\",\"to\":\"$to\"}" "$B/backtest" | tee "$tmp/post.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["job_id"])'; }
 # wait_job ID FILE SECONDS: poll until done, failed or cancelled; sets $status
 wait_job() {
   status=
@@ -35,6 +44,8 @@ wait_job() {
 
 # --- progress, then cancel -------------------------------------------------------------------
 id1=$(post)
+check "POST /backtest: 202 says the progress is pushed on the WebSocket ($(cat "$tmp/post.json"))" \
+  test "$(json "$tmp/post.json" 'd["ws_progress"]')" = True
 seen=
 for _ in $(seq 1200); do
   curl -s "$B/backtest/$id1" >"$tmp/p1.json"
@@ -94,6 +105,12 @@ id2=$(post)
 wait_job "$id2" "$tmp/d2.json" 600
 check "after the cancel: the run trains the rest ($(json "$tmp/d2.json" 'd["result"]["predictions"] if d["result"] else d["error"]'))" \
   test "$status$(json "$tmp/d2.json" 'd["progress"]["folds_reused"] + d["progress"]["folds_trained"] == d["progress"]["folds_total"]')" = doneTrue
+wait "${endpids[@]}"
+last_msg() { grep '"type":"job"' "$1" | tail -n 1; }
+check "WebSocket: the cancelled job's last message carries its error ($(last_msg "$tmp/jobs_cancelled.jsonl" | head -c 200))" \
+  test "$(last_msg "$tmp/jobs_cancelled.jsonl" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["job_id"] == sys.argv[1] and d["status"] == "cancelled" and len(d["error"]) > 0)' "$id1")" = True
+check "WebSocket: the finished job's last message says it is saved" \
+  test "$(last_msg "$tmp/jobs_done.jsonl" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["job_id"] == sys.argv[1] and d["saved"] is True and d["progress"]["folds_done"] == d["progress"]["folds_total"])' "$id2")" = True
 id3=$(post)
 wait_job "$id3" "$tmp/d3.json" 60
 n=$(json "$tmp/d3.json" 'd["progress"]["folds_total"]')

@@ -85,6 +85,8 @@ echo "-- 4: a backtest POSTed to A is answered by GET on B"
 backtest_through "$A" "$B" "$tmp/wb"
 check "POST /backtest on A is 202 with a cluster-wide job id ($(head -c 200 "$tmp/post.json"))" \
   bash -c "[[ '$id' == bt-*-* ]]"
+check "... and says its progress is not on the WebSocket (ws_progress false: the cockpit polls)" \
+  test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ws_progress"])' "$tmp/post.json")" = False
 check "GET /backtest/{id} on B: the run's record ($(head -c 300 "$tmp/job.json"))" \
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["job_id"]==sys.argv[2] and d["status"]=="failed" and d["run_ms"]>=0 and "walk-forward" in d["error"]["message"] else 1)' "$tmp/job.json" "$id"
 check "the worker C ran it from the stream, and no other node" \

@@ -4,7 +4,8 @@
 # port): `cpe migrate` twice (the second applies nothing); `cpe import` of a small kline
 # fixture with a hole, then `cpe summary` / `cpe gaps`, a re-import that adds nothing and
 # a bad file that leaves the store unchanged; `cpe migrate --copy-from sqlite:` of a
-# simulated store (same counts and checksums); `cpe predict --backfill` writing into
+# simulated store with a backtest run the server saved (same counts and checksums in all six
+# categories, the run served from PostgreSQL as SQLite served it); `cpe predict --backfill` writing into
 # PostgreSQL; the round trip back into SQLite; `cpe backtest` giving the same result on
 # both stores; the real data (when $CPE_SHARED has it) imported into each backend giving
 # the same checksums; `cpe serve --db postgres://` answering from the database.
@@ -67,25 +68,56 @@ check "a bad file fails and names the rule" bash -c "[ $rc -ne 0 ] && grep -q \"
 "$CPE_BIN" summary --db "$PG" >"$tmp/sum2.txt"
 check "the failed file left the store unchanged" cmp -s "$tmp/sum.txt" "$tmp/sum2.txt"
 
+# serve DB: start `cpe serve` on store DB in the background; sets port (empty if it never listened)
+serve() {
+  CPE_RATE_LIMIT_PER_MIN=100000 "$CPE_BIN" serve --port 0 --host 127.0.0.1 --db "$1" --source store \
+    >"$tmp/serve.out" 2>"$tmp/serve.err" &
+  pids+=($!)
+  port=
+  for _ in $(seq 200); do
+    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/serve.out" 2>/dev/null)
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+}
+
 # --- copy a SQLite store across, predictions written to PostgreSQL, round trip ----------
 "$CPE_BIN" simulate --days 40 --seed 5 --db "$tmp/s.db" >"$tmp/sim.log" 2>&1 || { cat "$tmp/sim.log"; exit 1; }
 "$CPE_BIN" predict --db "$tmp/s.db" --asset BTC --backfill --days 1 --explain >"$tmp/bf.log" 2>&1
-"$CPE_BIN" migrate --db "$PG2" --copy-from "sqlite:$tmp/s.db" >"$tmp/copy.txt" 2>&1
-rc=$?
-cat "$tmp/copy.txt"
-check "migrate --copy-from: exit 0, five categories the same" \
-  bash -c "[ $rc -eq 0 ] && [ \$(grep -c ' same\$' '$tmp/copy.txt') = 5 ]"
-check "the copy carried the predictions (1152) and klines" \
-  bash -c "grep -Eq '^predictions +1152 ' '$tmp/copy.txt' && grep -Eq '^klines +230400 ' '$tmp/copy.txt'"
-check "model versions and explanations are intact" \
-  test "$(psql -tA "$PG2" -c "SELECT count(*) FROM prediction WHERE model_version <> '' AND explain IS NOT NULL")" = 1152
-"$CPE_BIN" migrate --db "sqlite:$tmp/back.db" --copy-from "$PG2" >"$tmp/back.txt" 2>&1
-check "round trip back into SQLite: the same checksums as the original" \
-  bash -c "[ \"\$(awk '{print \$1, \$2, \$3}' '$tmp/copy.txt' | tail -n 5)\" = \"\$(awk '{print \$1, \$4, \$5}' '$tmp/back.txt' | tail -n 5)\" ]"
-
 last=$(sed -n 's/.* to \([0-9T:.-]*Z\) into .*/\1/p' "$tmp/sim.log")
 to=$(python3 -c "import datetime as d,sys; t=d.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print(t.replace(minute=0,second=0,microsecond=0).strftime('%Y-%m-%dT%H:%M:%SZ'))" "$last")
 from=$(python3 -c "import datetime as d,sys; t=d.datetime.fromisoformat(sys.argv[1].replace('Z','+00:00')); print((t-d.timedelta(hours=20)).strftime('%Y-%m-%dT%H:%M:%SZ'))" "$to")
+
+# a backtest run saved in the SQLite store by the server (POST /backtest until done)
+serve "$tmp/s.db"
+job=$(curl -s -X POST -d "{\"asset\":\"BTC\",\"from\":\"$from\",\"to\":\"$to\"}" \
+  "http://127.0.0.1:${port:-1}/backtest" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("job_id", ""))')
+for _ in $(seq 600); do
+  curl -s "http://127.0.0.1:${port:-1}/backtest/$job" >"$tmp/job.json"
+  grep -q '"status":"\(done\|failed\|cancelled\)"' "$tmp/job.json" && break
+  sleep 0.1
+done
+curl -s "http://127.0.0.1:${port:-1}/backtests/$job" >"$tmp/run_sq.json"
+kill "${pids[-1]}" && wait "${pids[-1]}" 2>/dev/null
+check "a backtest run is saved in the SQLite store ($job)" \
+  bash -c "[ -n '$job' ] && grep -q '\"status\":\"done\"' '$tmp/job.json' && grep -q '\"equity\"' '$tmp/run_sq.json'"
+
+"$CPE_BIN" migrate --db "$PG2" --copy-from "sqlite:$tmp/s.db" >"$tmp/copy.txt" 2>&1
+rc=$?
+cat "$tmp/copy.txt"
+check "migrate --copy-from: exit 0, six categories the same" \
+  bash -c "[ $rc -eq 0 ] && [ \$(grep -c ' same\$' '$tmp/copy.txt') = 6 ]"
+# (the server that saved the run may have stored its own live predictions beside the 1152)
+check "the copy carried the predictions (1152 and more), klines and the saved run" \
+  bash -c "awk '\$1 == \"predictions\" && \$2 >= 1152 {ok=1} END {exit !ok}' '$tmp/copy.txt' && grep -Eq '^klines +230400 ' '$tmp/copy.txt' && grep -Eq '^runs +1 +[0-9a-f]{8} +1 ' '$tmp/copy.txt'"
+check "model versions and explanations are intact" \
+  test "$(psql -tA "$PG2" -c "SELECT count(*) FROM prediction WHERE model_version LIKE '%-wf-%' AND explain IS NOT NULL")" = 1152
+check "the saved run is a bt_run row in PostgreSQL" \
+  test "$(psql -tA "$PG2" -c "SELECT count(*) FROM bt_run WHERE id = '$job' AND length(result) > 100")" = 1
+"$CPE_BIN" migrate --db "sqlite:$tmp/back.db" --copy-from "$PG2" >"$tmp/back.txt" 2>&1
+check "round trip back into SQLite: the same checksums as the original" \
+  bash -c "[ \"\$(awk '{print \$1, \$2, \$3}' '$tmp/copy.txt' | tail -n 6)\" = \"\$(awk '{print \$1, \$4, \$5}' '$tmp/back.txt' | tail -n 6)\" ]"
+
 "$CPE_BIN" backtest --db "$tmp/s.db" --symbol BTCUSDT --from "$from" --to "$to" --out "$tmp/bt_sq.json" >/dev/null 2>&1
 "$CPE_BIN" backtest --db "$PG2" --symbol BTCUSDT --from "$from" --to "$to" --out "$tmp/bt_pg.json" >/dev/null 2>&1
 check "backtest over stored predictions: the same result on SQLite and PostgreSQL" \
@@ -106,24 +138,19 @@ if [ -n "${CPE_SHARED:-}" ] && [ -d "$real" ]; then
     grep -q '^32 file(s) imported, 0 failed: 978518 rows, 972686 new' "$tmp/real_pg.txt"
   "$CPE_BIN" migrate --db "${base%/*}/cpe_real" --copy-from "sqlite:$tmp/real.db" >"$tmp/real_cmp.txt" 2>&1
   check "independent imports into SQLite and PostgreSQL: the same counts and checksums" \
-    bash -c "[ \$(grep -c ' same\$' '$tmp/real_cmp.txt') = 5 ] && grep -Eq '^klines +935120 ' '$tmp/real_cmp.txt'"
+    bash -c "[ \$(grep -c ' same\$' '$tmp/real_cmp.txt') = 6 ] && grep -Eq '^klines +935120 ' '$tmp/real_cmp.txt'"
 else
   echo "SKIP real-data comparison: \$CPE_SHARED/data/real is absent"
 fi
 
 # --- serve from PostgreSQL ------------------------------------------------------------------
-CPE_RATE_LIMIT_PER_MIN=100000 "$CPE_BIN" serve --port 0 --host 127.0.0.1 --db "$PG2" --source store \
-  >"$tmp/serve.out" 2>"$tmp/serve.err" &
-pids+=($!)
-port=
-for _ in $(seq 200); do
-  port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/serve.out")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+serve "$PG2"
 code=$(curl -s -o "$tmp/md.json" -w '%{http_code}' "http://127.0.0.1:${port:-1}/market-data?asset=BTC&interval=1m&limit=100")
 check "serve --db postgres:// answers /market-data from the database" \
   bash -c "[ '$code' = 200 ] && grep -q '\"simulated\":true' '$tmp/md.json'"
+curl -s "http://127.0.0.1:${port:-1}/backtests/$job" >"$tmp/run_pg.json"
+check "GET /backtests/{id} from PostgreSQL: the copied run, byte for byte as SQLite served it" \
+  bash -c "[ -s '$tmp/run_pg.json' ] && cmp -s '$tmp/run_sq.json' '$tmp/run_pg.json'"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -61,7 +61,7 @@ function state(): Record<string, unknown> | null {
     conn: s.conn, load: s.load, bars: n, lastT: n ? s.series!.t[n - 1] : null, lastClose: n ? s.series!.close[n - 1] : null,
     liveTicks: s.liveTicks, horizon: s.horizon, interval: s.interval, asset: s.asset, theme: s.theme,
     predictionState: s.predictionState, predictionT: s.prediction?.t_ms ?? null, coneSteps: s.prediction?.cone.length ?? 0,
-    replay: s.replay, backtest: { status: s.backtest.status, error: s.backtest.error, equity: s.backtest.view?.equity.length ?? 0, progress: s.backtest.progress ?? null },
+    replay: s.replay, backtest: { status: s.backtest.status, jobId: s.backtest.jobId, error: s.backtest.error, equity: s.backtest.view?.equity.length ?? 0, progress: s.backtest.progress ?? null },
     runs: { total: s.runs.total, picked: s.runs.picked, compared: s.runs.picked.map((id) => ({ id, equity: s.runs.compared[id]?.view.equity.length ?? 0, trades: s.runs.compared[id]?.view.trades.length ?? 0 })) },
   };
 }

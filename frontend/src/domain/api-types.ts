@@ -57,6 +57,9 @@ export interface PredictionRecord {
 /** A job's progress (GET /backtest/{id}, the WebSocket jobs channel): walk-forward folds. */
 export interface JobProgress { stage: string; folds_total: number; folds_done: number; folds_reused: number; folds_trained: number; eta_ms: number | null }
 export interface BacktestJob { job_id: string; status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled'; result: unknown; error?: unknown; progress?: JobProgress; cancel_requested?: boolean; saved?: boolean }
+/** A job on the WebSocket jobs channel: GET /backtest/{id} without the result; the last message
+ * of a job says `saved` (the result is GET /backtests/{id}) or carries the error's message. */
+export type JobMessage = Omit<BacktestJob, 'result' | 'error'> & { error?: string };
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -99,12 +102,14 @@ export type ServerMessage =
   | ({ type: 'prediction' } & Prediction)
   | { type: 'market'; asset: Asset; source?: string; simulated?: boolean; stale?: boolean; last_ts?: number; age_ms?: number }
   | { type: 'replay'; asset: Asset; interval?: Interval; t?: number; bar?: WsBar; predictions?: Prediction[]; accuracy?: { hits: number; total: number }; alerts?: ReplayAlert[]; done?: boolean }
+  | ({ type: 'job' } & JobMessage)
   | { type: 'heartbeat'; t: number }
   | { type: 'error'; error: { code: string; message: string } }
   | { type: 'subscribed'; channel: string; asset?: Asset; interval?: Interval };
 
 export type ClientMessage =
-  | { op: 'subscribe' | 'unsubscribe'; channel: 'candles' | 'predictions' | 'market' | 'replay' | 'alerts'; asset: Asset; interval?: Interval }
+  /** Every channel but jobs (every backtest job) takes an asset. */
+  | { op: 'subscribe' | 'unsubscribe'; channel: 'candles' | 'predictions' | 'market' | 'replay' | 'alerts' | 'jobs'; asset?: Asset; interval?: Interval }
   /** With `from`: start a replay (bars of `interval`). Without: change speed of the running one (0 pauses). */
   | { op: 'replay'; asset: Asset; from?: string; speed: number; interval?: Interval }
   | { op: 'replay_step' } | { op: 'replay_stop' } | { op: 'ping' };

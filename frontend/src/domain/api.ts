@@ -71,7 +71,7 @@ export class Api {
   calibration(p: { asset: Asset; horizon?: Horizon }, signal?: AbortSignal): Promise<CalibrationResponse> {
     return this.json(`/calibration?${query({ asset: p.asset, horizon: p.horizon })}`, signal ? { signal } : undefined);
   }
-  startBacktest(body: { asset: Asset; from: string; to: string; strategy: Record<string, unknown> }): Promise<{ job_id: string }> {
+  startBacktest(body: { asset: Asset; from: string; to: string; strategy: Record<string, unknown> }): Promise<{ job_id: string; ws_progress?: boolean }> {
     return this.json('/backtest', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
   backtest(id: string): Promise<BacktestJob> {

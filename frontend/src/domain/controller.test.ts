@@ -46,6 +46,11 @@ function setup(route: Route) {
   return { store, c, calls, sockets, frame, open, push };
 }
 const tick = () => new Promise((r) => setTimeout(r, 5));
+/** Wait (up to 3 s) until cond holds; the last look decides. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let t = 0; t < 300 && !cond(); t++) await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+}
 
 describe('CockpitController', () => {
   it('loads market data and the prediction, subscribes on open', async () => {
@@ -58,7 +63,8 @@ describe('CockpitController', () => {
     expect(s.extras.flows?.whale).toBeNull();
     expect(s.prediction?.p_up).toBe(0.6);
     const w = h.open();
-    expect(w.sent.map((x) => JSON.parse(x).channel)).toEqual(['candles', 'predictions', 'market', 'alerts']);
+    expect(w.sent.map((x) => JSON.parse(x).channel)).toEqual(['candles', 'predictions', 'market', 'alerts', 'jobs']);
+    expect(JSON.parse(w.sent[4]!)).toEqual({ channel: 'jobs', op: 'subscribe' });
     h.c.destroy();
   });
 
@@ -299,6 +305,93 @@ describe('CockpitController', () => {
     expect(b.status).toBe('done');
     expect(b.view?.equity.length).toBe(2);
     expect(polls).toBe(3);
+    h.c.destroy();
+  });
+
+  // the WebSocket jobs channel instead of polling (issue 16): a route table that counts the GETs
+  const RESULT = { equity: { t: [T0, T0 + 1], v: [1, 2] }, metrics: { sharpe_ratio: 1 } };
+  function jobServer(doneAt = 2) {
+    const n = { polls: 0, saved: 0, wsProgress: true }; // GET /backtest/j1 answers running until n.polls reaches doneAt
+    const h = setup((u, init) => {
+      if (u.pathname === '/market-data') return { status: 200, body: md() };
+      if (u.pathname === '/backtest' && init?.method === 'POST') return { status: 202, body: { job_id: 'j1', ws_progress: n.wsProgress } };
+      if (u.pathname === '/backtest/j1') { n.polls += 1; return { status: 200, body: { job_id: 'j1', status: n.polls < doneAt ? 'running' : 'done', progress: prog(2, 4), result: RESULT } }; }
+      if (u.pathname === '/backtests/j1') { n.saved += 1; return { status: 200, body: { id: 'j1', result: RESULT } }; }
+      if (u.pathname === '/backtests') return { status: 200, body: { runs: [], total: 0, offset: 0, limit: 20 } };
+      return { status: 200, body: pred(4) };
+    });
+    return { h, n };
+  }
+  const prog = (done: number, total: number) => ({ stage: 'training', folds_total: total, folds_done: done, folds_reused: 0, folds_trained: done, eta_ms: 1000 });
+
+  it('backtest with the WebSocket up: progress and the end from the jobs channel, no GET /backtest/{id}', async () => {
+    const { h, n } = jobServer();
+    h.c.start();
+    h.open();
+    await h.c.runBacktest(T0 as never, (T0 + 1) as never);
+    h.push({ type: 'job', job_id: 'other', status: 'running', progress: prog(3, 3) }); // another client's job
+    h.push({ type: 'job', job_id: 'j1', status: 'running', progress: prog(1, 4) });
+    expect(h.store.getState().backtest.progress?.folds_done).toBe(1);
+    h.push({ type: 'job', job_id: 'j1', status: 'running', progress: prog(3, 4) });
+    expect(h.store.getState().backtest.progress?.folds_done).toBe(3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(h.store.getState().backtest.status).toBe('running');
+    h.push({ type: 'job', job_id: 'j1', status: 'done', saved: true, progress: prog(4, 4) });
+    await tick();
+    const b = h.store.getState().backtest;
+    expect(b.status).toBe('done');
+    expect(b.view?.equity.length).toBe(2);
+    expect(n).toMatchObject({ polls: 0, saved: 1 });
+    h.c.destroy();
+  });
+
+  it('backtest: a job message before POST /backtest answers is kept; failed and cancelled carry their end', async () => {
+    const { h, n } = jobServer();
+    h.c.start();
+    h.open();
+    const run = h.c.runBacktest(T0 as never, (T0 + 1) as never);
+    h.push({ type: 'job', job_id: 'j1', status: 'failed', error: 'no rows before 2024-01-01' }); // before the 202
+    await run;
+    expect(h.store.getState().backtest).toMatchObject({ status: 'failed', error: 'no rows before 2024-01-01' });
+    await h.c.runBacktest(T0 as never, (T0 + 1) as never);
+    h.push({ type: 'job', job_id: 'j1', status: 'cancelled', error: 'cancelled' });
+    expect(h.store.getState().backtest.status).toBe('cancelled');
+    expect(n.polls).toBe(0);
+    h.c.destroy();
+  });
+
+  it('backtest: a server that does not push the job (ws_progress false, the bus path) is polled with the WebSocket up', async () => {
+    const { h, n } = jobServer(3);
+    n.wsProgress = false;
+    h.c.start();
+    h.open();
+    await h.c.runBacktest(T0 as never, (T0 + 1) as never);
+    await until(() => h.store.getState().backtest.status === 'done');
+    expect(n.polls).toBe(3);
+    expect(h.store.getState().backtest.view?.equity.length).toBe(2);
+    h.c.destroy();
+  });
+
+  it('backtest: polls GET /backtest/{id} while the WebSocket is down, once more when it is back, then follows it', async () => {
+    const { h, n } = jobServer(Infinity);
+    h.c.start();
+    const w = h.open();
+    await h.c.runBacktest(T0 as never, (T0 + 1) as never);
+    expect(n.polls).toBe(0);
+    w.readyState = 3;
+    w.onclose?.({}); // down: polled every pollMs (1 ms here) until the socket is back
+    await until(() => n.polls > 2);
+    await until(() => h.sockets.length === 2); // the reconnect (backoff 125-250 ms)
+    h.open();
+    await new Promise((r) => setTimeout(r, 200)); // the poll in flight and the catch-up look
+    const after = n.polls;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(n.polls).toBe(after); // the catch-up look, then no more polling
+    expect(h.store.getState().backtest.status).toBe('running');
+    h.push({ type: 'job', job_id: 'j1', status: 'done', saved: true, progress: prog(4, 4) });
+    await tick();
+    expect(h.store.getState().backtest.status).toBe('done');
+    expect(n.saved).toBe(1);
     h.c.destroy();
   });
 });

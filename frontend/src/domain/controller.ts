@@ -2,7 +2,7 @@
  * The cockpit's side effects: loads market data and predictions over HTTP, keeps the live
  * WebSocket subscribed to the selected asset/interval, merges ticks into one store update
  * per animation frame, fills gaps after a reconnect, fetches explanations on hover, drives
- * replay and backtest jobs. It writes the store; components only read it and call methods.
+ * replay and backtest jobs (followed on the WebSocket's jobs channel, backtest-job.ts). It writes the store; components only read it and call methods.
  * destroy() ends every timer, request and the socket.
  */
 import { FrameBatcher, animationFrames, type FrameScheduler } from '../helpers/frame-batcher';
@@ -10,8 +10,7 @@ import { liveCounters } from '../helpers/counters';
 import { unixMs, type UnixMs } from '../helpers/units';
 import { Api, ApiError } from './api';
 import { INTERVAL_MS, type AlertEvent, type Asset, type Horizon, type Interval, type Prediction, type ServerMessage, type WsBar } from './api-types';
-import { readBacktest } from './backtest';
-import { loadRuns } from './runs';
+import { BacktestJobs } from './backtest-job';
 import { barIndexAt, foldBar, fromColumnar, gapFillFrom, lastBar, mergeBars } from './series';
 import { LiveSocket, browserSocketDeps, type SocketDeps } from './socket';
 import { initialReplay, type CockpitStore } from './store';
@@ -48,7 +47,7 @@ export class CockpitController {
   private explainAbort: AbortController | null = null;
   private explainTimer: Timer | null = null;
   private predRetryTimer: Timer | null = null;
-  private pollTimer: Timer | null = null;
+  private jobs: BacktestJobs;
   private gapTimer: Timer | null = null;
   private healthTimer: Timer | null = null;
   private alertTimers = new Set<Timer>();
@@ -70,6 +69,7 @@ export class CockpitController {
     this.batcher = new FrameBatcher<WsBar>((bars) => this.applyBars(bars), opts.frames ?? animationFrames);
     this.replayBatcher = new FrameBatcher<WsBar>((bars) => this.applyBars(bars, false), opts.frames ?? animationFrames);
     liveCounters.inc('batchers');
+    this.jobs = new BacktestJobs({ api: this.api, store, wsUp: () => this.store.getState().conn === 'open', pollMs: opts.backtestPollMs ?? 400 });
   }
 
   start(): void {
@@ -93,7 +93,11 @@ export class CockpitController {
     if (this.opts.socketUrl) {
       this.socket = new LiveSocket(this.opts.socketUrl, {
         onMessage: (m) => this.onMessage(m),
-        onStatus: (conn, connRetryMs) => { if (!this.destroyed) this.store.setState({ conn, connRetryMs }); },
+        onStatus: (conn, connRetryMs) => {
+          if (this.destroyed) return;
+          this.store.setState({ conn, connRetryMs });
+          this.jobs.onConnChange();
+        },
         onReconnected: () => {
           const st = this.store.getState();
           if (st.replay.active) return;
@@ -103,6 +107,7 @@ export class CockpitController {
         },
       }, this.opts.socketDeps ?? browserSocketDeps);
       this.resubscribe();
+      this.socket.subscribe({ channel: 'jobs' }); // every backtest job: the one we run is followed there
     } else {
       this.store.setState({ conn: 'closed' });
     }
@@ -116,9 +121,10 @@ export class CockpitController {
     this.socket = null;
     this.batcher.destroy();
     this.replayBatcher.destroy();
+    this.jobs.destroy();
     liveCounters.dec('batchers');
     for (const a of [this.loadAbort, this.predAbort, this.explainAbort]) a?.abort();
-    for (const t of [this.explainTimer, this.predRetryTimer, this.pollTimer, this.gapTimer, this.healthTimer]) if (t) clearTimeout(t);
+    for (const t of [this.explainTimer, this.predRetryTimer, this.gapTimer, this.healthTimer]) if (t) clearTimeout(t);
     for (const t of this.alertTimers) clearTimeout(t);
     this.alertTimers.clear();
   }
@@ -355,6 +361,9 @@ export class CockpitController {
       case 'market':
         if (m.asset === s.asset && typeof m.stale === 'boolean') this.store.setState({ marketStale: m.stale });
         return;
+      case 'job':
+        this.jobs.onMessage(m);
+        return;
       case 'error':
         if (s.replay.active) this.store.setState({ replay: { ...s.replay, error: m.error.message } });
         return;
@@ -498,56 +507,15 @@ export class CockpitController {
     });
   }
 
-  // ---- backtest ------------------------------------------------------------------
+  // ---- backtest (followed on the WebSocket jobs channel; backtest-job.ts) --------------
 
-  async runBacktest(from: UnixMs, to: UnixMs, strategy: Record<string, unknown> = {}): Promise<void> {
+  runBacktest(from: UnixMs, to: UnixMs, strategy: Record<string, unknown> = {}): Promise<void> {
     const { asset } = this.store.getState();
-    this.store.setState({ backtest: { status: 'running', jobId: null, view: null, error: null, progress: null } });
-    try {
-      const { job_id } = await this.api.startBacktest({ asset, from: new Date(from).toISOString(), to: new Date(to).toISOString(), strategy });
-      this.store.setState((s) => ({ backtest: { ...s.backtest, jobId: job_id } }));
-      this.pollBacktest(job_id, Date.now());
-    } catch (e) {
-      this.store.setState({ backtest: { status: 'failed', jobId: null, view: null, error: e instanceof Error ? e.message : String(e) } });
-    }
+    return this.jobs.run({ asset, from: new Date(from).toISOString(), to: new Date(to).toISOString(), strategy });
   }
 
-  /** DELETE /backtest/{id} of the running job; the poll sees it end "cancelled". */
-  async cancelBacktest(): Promise<void> {
-    const { jobId, status } = this.store.getState().backtest;
-    if (!jobId || status !== 'running') return;
-    this.store.setState((s) => ({ backtest: { ...s.backtest, cancelling: true } }));
-    try {
-      await this.api.cancelBacktest(jobId);
-    } catch (e) {
-      this.store.setState((s) => ({ backtest: { ...s.backtest, cancelling: false, error: e instanceof Error ? e.message : String(e) } }));
-    }
-  }
-
-  private pollBacktest(id: string, started: number): void {
-    this.pollTimer = setTimeout(async () => {
-      this.pollTimer = null;
-      if (this.destroyed) return;
-      try {
-        const job = await this.api.backtest(id);
-        if (this.destroyed) return;
-        if (job.status === 'done') {
-          // with the result, show the hindsight (ideal) entries and exits beside the trades
-          this.store.setState((s) => ({ backtest: { status: 'done', jobId: id, view: readBacktest(job.result), error: null }, layers: { ...s.layers, hindsight: true } }));
-          void loadRuns(this.api, this.store); // the run is saved: list it
-        } else if (job.status === 'cancelled') {
-          this.store.setState({ backtest: { status: 'cancelled', jobId: id, view: null, error: null } });
-        } else if (job.status === 'failed') {
-          this.store.setState({ backtest: { status: 'failed', jobId: id, view: null, error: typeof job.error === 'string' ? job.error : JSON.stringify(job.error) } });
-        } else if (Date.now() - started > 300_000) {
-          this.store.setState({ backtest: { status: 'failed', jobId: id, view: null, error: 'backtest still running after 5 minutes' } });
-        } else {
-          this.store.setState((s) => ({ backtest: { ...s.backtest, progress: job.progress ?? null } }));
-          this.pollBacktest(id, started);
-        }
-      } catch (e) {
-        this.store.setState({ backtest: { status: 'failed', jobId: id, view: null, error: e instanceof Error ? e.message : String(e) } });
-      }
-    }, this.opts.backtestPollMs ?? 400);
+  /** DELETE /backtest/{id} of the running job. */
+  cancelBacktest(): Promise<void> {
+    return this.jobs.cancel();
   }
 }

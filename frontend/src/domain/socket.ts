@@ -47,7 +47,7 @@ export interface SocketHandlers {
 const OPEN = 1;
 
 type Sub = Extract<ClientMessage, { op: 'subscribe' | 'unsubscribe' }>;
-const subKey = (m: Sub) => `${m.channel}|${m.asset}|${m.interval ?? ''}`;
+const subKey = (m: Sub) => `${m.channel}|${m.asset ?? ''}|${m.interval ?? ''}`;
 
 export class LiveSocket {
   private ws: WebSocketLike | null = null;
