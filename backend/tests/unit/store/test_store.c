@@ -373,24 +373,18 @@ static void test_store_alert_rows(void)
     cpe_store_close(s);
 }
 
-/* A fresh store for test `name` and a second handle on it; 0, or -1 with neither open. */
-static int open_two(const char *name, cpe_store_t **a, cpe_store_t **b)
-{
-    *a = open_fresh(name);
-    if (!*a) return -1;
-    char path[1024];
-    store_url(name, path, sizeof path);
-    *b = NULL;
-    CHECK_EQ_INT(cpe_store_open(path, b, NULL), 0);
-    if (*b) return 0;
-    cpe_store_close(*a);
-    return -1;
-}
-
 static void test_store_two_handles_see_each_others_writes(void)
 {
-    cpe_store_t *a = NULL, *b = NULL;
-    if (open_two("shared", &a, &b)) return;
+    cpe_store_t *a = open_fresh("shared");
+    if (!a) return;
+    char path[1024];
+    store_url("shared", path, sizeof path);
+    cpe_store_t *b = NULL;
+    CHECK_EQ_INT(cpe_store_open(path, &b, NULL), 0);
+    if (!b) {
+        cpe_store_close(a);
+        return;
+    }
     int64_t id = kline_series(a);
     cpe_kline_t k = mk(1704067200000LL, 10);
     CHECK_EQ_INT(a->ops->put_klines(a, id, &k, 1, NULL), 0);
@@ -404,36 +398,6 @@ static void test_store_two_handles_see_each_others_writes(void)
     cpe_store_close(a);
     cpe_store_close(b);
     cpe_store_close(NULL);
-}
-
-/* A series' span (count, first, last) read again after another handle's writes: bars added
- * after the last, before the first (same days) and on a new day all show (the span of an
- * unchanged series is remembered per handle and must not outlive a change). */
-static void test_store_series_span_follows_other_handles_writes(void)
-{
-    cpe_store_t *a = NULL, *b = NULL;
-    if (open_two("span", &a, &b)) return;
-    int64_t id = kline_series(a), day = 1704067200000LL;
-    cpe_kline_t k[4] = {mk(day + 600 * CPE_MS_PER_MIN, 10), mk(day + 601 * CPE_MS_PER_MIN, 11),
-                        mk(day + 602 * CPE_MS_PER_MIN, 12), mk(day + 5 * CPE_MS_PER_MIN, 13)};
-    CHECK_EQ_INT(a->ops->put_klines(a, id, k, 2, NULL), 0);
-    cpe_series_info_t si;
-    for (int pass = 0; pass < 2; pass++) { /* the second read is the remembered one */
-        CHECK_EQ_INT(b->ops->series_get(b, id, &si), 0);
-        CHECK(si.count == 2 && si.first_ts == k[0].ts_ms && si.last_ts == k[1].ts_ms);
-    }
-    CHECK_EQ_INT(a->ops->put_klines(a, id, k + 2, 1, NULL), 0); /* after the last */
-    CHECK_EQ_INT(b->ops->series_get(b, id, &si), 0);
-    CHECK(si.count == 3 && si.first_ts == k[0].ts_ms && si.last_ts == k[2].ts_ms);
-    CHECK_EQ_INT(a->ops->put_klines(a, id, k + 3, 1, NULL), 0); /* before the first */
-    CHECK_EQ_INT(b->ops->series_get(b, id, &si), 0);
-    CHECK(si.count == 4 && si.first_ts == k[3].ts_ms && si.last_ts == k[2].ts_ms);
-    cpe_kline_t next = mk(day + CPE_MS_PER_DAY + 7 * CPE_MS_PER_MIN, 14); /* a new day */
-    CHECK_EQ_INT(a->ops->put_klines(a, id, &next, 1, NULL), 0);
-    CHECK_EQ_INT(b->ops->series_get(b, id, &si), 0);
-    CHECK(si.count == 5 && si.first_ts == k[3].ts_ms && si.last_ts == next.ts_ms);
-    cpe_store_close(a);
-    cpe_store_close(b);
 }
 
 /* A run saved at created_ms whose JSON texts say which run it is. */
@@ -601,7 +565,6 @@ int main(void)
     RUN(test_store_meta_set_get);
     RUN(test_store_alert_rows);
     RUN(test_store_two_handles_see_each_others_writes);
-    RUN(test_store_series_span_follows_other_handles_writes);
     RUN(test_store_runs_list_newest_first_in_pages_without_results);
     RUN(test_store_run_get_returns_result_and_put_replaces);
 #ifdef CPE_HAVE_PG
