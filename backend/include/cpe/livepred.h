@@ -49,6 +49,7 @@
 #include "cpe/registry.h"
 #include "cpe/store.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CPE_LIVEPRED_MIN_REFIT 500
@@ -74,6 +75,13 @@ typedef struct cpe_livepred {
     int aci_ready;
     int64_t aci_saved_ms; /* wall time of the last save */
     cpe_livefeat_t feat;  /* the features, kept between closes (livefeat.h) */
+    /* the SHAP rows (ncol + 1 per horizon index) of the newest explained bar and the model
+     * version that made them: the next bar's explanation compares with that bar, and reads
+     * them here instead of running TreeSHAP on it again */
+    double *shap;
+    size_t shap_w;
+    int64_t shap_ts; /* INT64_MIN: none kept */
+    char shap_version[CPE_VERSION_MAX];
 } cpe_livepred_t;
 
 /* Online recalibration around a step (livepred_aci.c): open loads or starts the state;

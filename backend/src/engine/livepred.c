@@ -28,6 +28,7 @@ void cpe_livepred_init(cpe_livepred_t *lp, const char *models_dir, const char *s
     lp->refit_hour = INT64_MIN;
     lp->last_ts = INT64_MIN;
     lp->registry_checked_ms = INT64_MIN;
+    lp->shap_ts = INT64_MIN;
     cpe_livefeat_init(&lp->feat, lp->symbol);
     cpe_livepred_aci_open(lp);
 }
@@ -39,6 +40,8 @@ void cpe_livepred_close(cpe_livepred_t *lp)
     lp->loaded = lp->chal_loaded = 0;
     cpe_livefeat_free(&lp->feat);
     cpe_livepred_aci_close(lp);
+    free(lp->shap);
+    lp->shap = NULL;
 }
 
 static int check_champion_pointer(cpe_livepred_t *lp, cpe_diag_t *d);
@@ -180,17 +183,79 @@ static int already_stored(cpe_livepred_t *lp, cpe_store_t *st, int64_t bar_ts)
     return 0;
 }
 
-/* The records of every horizon and their explanations, in one transaction. */
-static int store_all(cpe_livepred_t *lp, cpe_store_t *st, cpe_predictor_t *p,
-                     const cpe_pred_input_t *in, const cpe_pred_input_t *prev,
-                     const cpe_prediction_t *out, cpe_buf_t *b, cpe_diag_t *d)
+/* SHAP rows of the horizon classifiers for the bar (cur, one row per horizon index) and, where
+ * prev is given, the previous bar's (*sh_prev): read from lp->shap when it holds that bar for
+ * this model version, else computed beside the bar's own in one call. 0 or a CPE_E code. */
+static int bar_shap(cpe_livepred_t *lp, const cpe_predictor_t *p, const cpe_pred_input_t *in,
+                    const cpe_pred_input_t *prev, int k, double *cur, double *two,
+                    const double **sh_prev)
+{
+    const cpe_modelset_t *ms = &p->ms;
+    size_t nc = ms->ncol, w = nc + 1;
+    *sh_prev = NULL;
+    if (!prev) return cpe_gbt_contribs(&ms->h[k].cls, in->x, 1, cur + k * w);
+    if (lp->shap && lp->shap_w == w && lp->shap_ts == prev->ts_ms &&
+        !strcmp(lp->shap_version, p->version)) {
+        *sh_prev = lp->shap + k * w;
+        return cpe_gbt_contribs(&ms->h[k].cls, in->x, 1, cur + k * w);
+    }
+    double *X = malloc(2 * nc * sizeof *X);
+    if (!X) return CPE_ENOMEM;
+    memcpy(X, in->x, nc * sizeof *X);
+    memcpy(X + nc, prev->x, nc * sizeof *X);
+    int rc = cpe_gbt_contribs(&ms->h[k].cls, X, 2, two);
+    free(X);
+    if (rc) return rc;
+    memcpy(cur + k * w, two, w * sizeof *two);
+    *sh_prev = two + w;
+    return 0;
+}
+
+/* The explanation of every horizon into b[k] (ex[k] = its text, NULL where none could be
+ * made), before the store's write lock is taken: made inside the transaction, the
+ * explanations held SQLite's write lock through TreeSHAP, and the other prediction threads'
+ * writes slept in SQLite's busy handler meanwhile. The bar's SHAP rows are kept for the
+ * next bar (lp->shap). */
+static void explain_all(cpe_livepred_t *lp, const cpe_predictor_t *p, const cpe_pred_input_t *in,
+                        const cpe_pred_input_t *prev, const cpe_prediction_t *out, cpe_buf_t *b,
+                        const char **ex)
+{
+    const cpe_modelset_t *ms = &p->ms;
+    size_t w = ms->ncol + 1;
+    double *cur = malloc((size_t)CPE_MS_MAX_H * w * sizeof *cur),
+           *two = malloc(2 * w * sizeof *two);
+    int ok = cur && two;
+    for (int k = 0; k < ms->n_h; k++) {
+        ex[k] = NULL;
+        const double *sh_prev = NULL;
+        cpe_diag_t e = {0};
+        if (!ok || bar_shap(lp, p, in, prev, k, cur, two, &sh_prev) != 0) {
+            ok = 0;
+            continue;
+        }
+        if (cpe_explain_json(ms, p->symbol, p->version, in, sh_prev ? prev : NULL, &out[k],
+                             lp->asset, cur + k * w, sh_prev, &b[k], &e) == 0)
+            ex[k] = b[k].data;
+    }
+    free(two);
+    if (!ok) { /* keep nothing that is not the bar's */
+        free(cur);
+        cur = NULL;
+    }
+    free(lp->shap);
+    lp->shap = cur;
+    lp->shap_w = w;
+    lp->shap_ts = cur ? in->ts_ms : INT64_MIN;
+    snprintf(lp->shap_version, sizeof lp->shap_version, "%s", p->version);
+}
+
+/* The records of every horizon and their explanations, in one short transaction. */
+static int store_all(cpe_store_t *st, int n_h, const cpe_prediction_t *out, const char **ex,
+                     cpe_diag_t *d)
 {
     st->ops->begin(st);
-    for (int k = 0; k < p->ms.n_h; k++) {
-        cpe_buf_reset(b);
-        const char *ex =
-            cpe_predictor_explain(p, in, prev, &out[k], lp->asset, b, d) == 0 ? b->data : NULL;
-        if (st->ops->put_prediction(st, &out[k], ex) != 0) {
+    for (int k = 0; k < n_h; k++) {
+        if (st->ops->put_prediction(st, &out[k], ex[k]) != 0) {
             st->ops->rollback(st);
             return cpe_diag_set(d, CPE_ESTORE, "store: cannot write a prediction: %s",
                                 st->diag.msg);
@@ -211,8 +276,9 @@ int cpe_livepred_step(cpe_livepred_t *lp, cpe_store_t *st, int64_t at_ms, int64_
         return rc;
     }
     double *x = NULL, *x0 = NULL, r[240], r0[240];
-    cpe_buf_t b;
-    cpe_buf_init(&b, 1 << 22);
+    cpe_buf_t b[CPE_MS_MAX_H];
+    for (int k = 0; k < CPE_MS_MAX_H; k++)
+        cpe_buf_init(&b[k], 1 << 22);
     int64_t last;
     if ((rc = cpe_mldata_last_bar(st, lp->symbol, &last, d)) != 0) goto out;
     if (at_ms != INT64_MAX && cpe_floor_ms(at_ms, CPE_MS_PER_MIN) - CPE_MS_PER_MIN < last)
@@ -245,7 +311,9 @@ int cpe_livepred_step(cpe_livepred_t *lp, cpe_store_t *st, int64_t at_ms, int64_
     cpe_livepred_aci_before(lp, p, in.ts_ms + CPE_MS_PER_MIN, in.close);
     if ((rc = cpe_predictor_predict(p, &in, hs, p->ms.n_h, out, d)) != 0) goto out;
     cpe_livepred_aci_after(lp, out, p->ms.n_h, now_ms);
-    if ((rc = store_all(lp, st, p, &in, lf->has_prev ? &prev : NULL, out, &b, d)) != 0) goto out;
+    const char *ex[CPE_MS_MAX_H];
+    explain_all(lp, p, &in, lf->has_prev ? &prev : NULL, out, b, ex);
+    if ((rc = store_all(st, p->ms.n_h, out, ex, d)) != 0) goto out;
     *n = p->ms.n_h;
     lp->last_ts = in.ts_ms;
 out:
@@ -255,6 +323,7 @@ out:
         lp->last_error[0] = 0;
     free(x);
     free(x0);
-    cpe_buf_free(&b);
+    for (int k = 0; k < CPE_MS_MAX_H; k++)
+        cpe_buf_free(&b[k]);
     return rc;
 }

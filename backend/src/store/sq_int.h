@@ -46,6 +46,17 @@ enum {
     Q_COUNT
 };
 
+/* The first and last bar times of a kline series as last read from its edge chunks, valid
+ * while the series' (bar count, first day, last day) is what it was then: upserts only add
+ * bars or rewrite existing ones (nothing deletes a bar), so the same count over the same days
+ * is the same set of bars. Reading an edge loads the whole day chunk (~115 KB), and the live
+ * pipeline asks for the same series' span several times a minute. */
+#define SQ_SPAN_MEMO 64 /* slots, by series id */
+typedef struct sq_span_memo {
+    int64_t id; /* 0: empty slot */
+    int64_t count, day_a, day_z, first_ts, last_ts;
+} sq_span_memo_t;
+
 typedef struct sq_store {
     cpe_store_t base;
     sqlite3 *db;
@@ -53,6 +64,7 @@ typedef struct sq_store {
     int in_tx;          /* an explicit begin() is open */
     cpe_kline_t *merge; /* scratch for chunk merges */
     size_t merge_cap;
+    sq_span_memo_t span[SQ_SPAN_MEMO];
 } sq_store_t;
 
 /* store_sqlite.c */

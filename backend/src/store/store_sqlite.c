@@ -234,6 +234,12 @@ static int series_stats(sq_store_t *s, cpe_series_info_t *si)
         si->last_ts = z;
         return 0;
     }
+    sq_span_memo_t *m = &s->span[(uint64_t)si->id % SQ_SPAN_MEMO];
+    if (m->id == si->id && m->count == si->count && m->day_a == a && m->day_z == z) {
+        si->first_ts = m->first_ts;
+        si->last_ts = m->last_ts;
+        return 0;
+    }
     for (int edge = 0; edge < 2; edge++) {
         st = sq_stmt(s, Q_CHUNK_EDGE);
         if (!st) return CPE_ESTORE;
@@ -248,6 +254,7 @@ static int series_stats(sq_store_t *s, cpe_series_info_t *si)
         }
         sqlite3_reset(st);
     }
+    *m = (sq_span_memo_t){si->id, si->count, a, z, si->first_ts, si->last_ts};
     return 0;
 }
 

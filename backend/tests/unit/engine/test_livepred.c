@@ -219,6 +219,43 @@ static void test_challenger_gets_the_routed_bars(void)
     cpe_store_close(st);
 }
 
+/* The explanation of a bar predicted right after the previous one (that bar's SHAP rows
+ * are kept and read back as its "previous bar") is the text a pipeline that starts at the
+ * bar writes (both rows computed there). */
+static void test_kept_shap_rows_explain_like_fresh_ones(void)
+{
+    int64_t bar = K[NBARS - 300].ts_ms;
+    cpe_store_t *a = store_with("shap-kept", NBARS), *b = store_with("shap-fresh", NBARS);
+    cpe_livepred_t la, lb;
+    cpe_livepred_init(&la, MODELS, "BTCUSDT", 300);
+    cpe_livepred_init(&lb, MODELS, "BTCUSDT", 300);
+    cpe_prediction_t out[CPE_MS_MAX_H];
+    int n = 0;
+    cpe_diag_t d = {0};
+    CHECK_EQ_INT(cpe_livepred_step(&la, a, bar, bar, out, &n, &d), 0); /* bar - 1 min */
+    CHECK_EQ_INT(n, 4);
+    CHECK(la.shap != NULL && la.shap_ts == bar - MIN);
+    CHECK_EQ_INT(cpe_livepred_step(&la, a, bar + MIN, bar + MIN, out, &n, &d), 0);
+    CHECK_EQ_INT(n, 4);
+    CHECK(la.shap_ts == bar);
+    CHECK_EQ_INT(cpe_livepred_step(&lb, b, bar + MIN, bar + MIN, out, &n, &d), 0);
+    CHECK_EQ_INT(n, 4);
+    for (int k = 0; k < n; k++) {
+        cpe_prediction_t pa, pb;
+        char *ea = NULL, *eb = NULL;
+        CHECK(a->ops->get_prediction(a, "BTCUSDT", out[k].horizon_h, bar, &pa, &ea) == 0);
+        CHECK(b->ops->get_prediction(b, "BTCUSDT", out[k].horizon_h, bar, &pb, &eb) == 0);
+        CHECK(pa.ts_ms == bar && pb.ts_ms == bar);
+        CHECK(ea && eb && strstr(ea, "\"previous_t_ms\"") && !strcmp(ea, eb));
+        free(ea);
+        free(eb);
+    }
+    cpe_livepred_close(&la);
+    cpe_livepred_close(&lb);
+    cpe_store_close(a);
+    cpe_store_close(b);
+}
+
 int main(void)
 {
     K = test_random_walk(T0, NBARS, 7);
@@ -231,6 +268,7 @@ int main(void)
     RUN(test_as_of_a_bar_later_bars_change_nothing);
     RUN(test_a_new_champion_is_picked_up);
     RUN(test_challenger_gets_the_routed_bars);
+    RUN(test_kept_shap_rows_explain_like_fresh_ones);
     free(K);
     return TEST_DONE();
 }
