@@ -11,7 +11,10 @@
 #   4. usage errors exit 2;
 #   5. serve: /market-data flows carry each series with its source, /health the freshness;
 #      the exchange reserves file of ../shared/data/real imported gives the exchange net flow
-#      (reserve changes) with source "import".
+#      (reserve changes) with source "import";
+#   6. macro daily closes (S&P 500, gold, DXY, BTC dominance) imported from CSV feed the
+#      cross-asset features, and only from the day after their date: changing yesterday's
+#      close changes no bar that closed before today 00:00 UTC.
 source "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -112,5 +115,38 @@ if [ -n "$res" ]; then
 else
   echo "skip: no newhedge reserves file under $shared"
 fi
+
+echo "-- 6: macro closes in the cross-asset features"
+"$CPE_BIN" simulate --db "$tmp/m.db" --days 40 --seed 3 --symbols BTCUSDT \
+  --end "$(date -u +%Y-%m-%dT06:00:00Z)" >/dev/null 2>&1
+macro() { python3 - "$tmp" "$1" <<'PY'
+import datetime, math, sys
+today = datetime.datetime.now(datetime.timezone.utc).date()
+for name, base in (("sp500", 4700), ("gold", 2000), ("dxy", 104), ("btc_dominance", 52)):
+    with open(f"{sys.argv[1]}/{name}.csv", "w") as f:
+        f.write("date,close\n")
+        for i in range(45, 0, -1):
+            bump = float(sys.argv[2]) if i == 1 and name == "sp500" else 1
+            f.write(f"{today - datetime.timedelta(days=i)},{bump * base * (1 + 0.01 * math.sin(i * 1.7 + len(name))):.4f}\n")
+PY
+  for n in sp500 gold dxy; do "$CPE_BIN" import --db "$tmp/m.db" --series "MACRO:$n" "$tmp/$n.csv" >/dev/null || return 1; done
+  "$CPE_BIN" import --db "$tmp/m.db" --series CRYPTO:btc_dominance "$tmp/btc_dominance.csv" >/dev/null
+}
+feat() { "$CPE_BIN" features --db "$tmp/m.db" --symbol BTCUSDT --from "$(date -u -d '-3 days' +%Y-%m-%dT00:00:00Z)" \
+  --to "$(date -u +%Y-%m-%dT04:00:00Z)" --interval 1h --out "$1" >/dev/null 2>&1; }
+macro 1 && feat "$tmp/f1.csv"
+check "macro closes import and the features run" test -s "$tmp/f1.csv"
+macro 1.05 && feat "$tmp/f2.csv"
+check "cross-asset features present, the change only from today 00:00" python3 - "$tmp/f1.csv" "$tmp/f2.csv" <<'PY'
+import csv, sys
+a, b = (list(csv.DictReader(open(p))) for p in sys.argv[1:3])
+cols = ("sp500_correlation", "gold_correlation", "dxy_inverse", "btc_dominance", "btc_dominance_change")
+assert len(a) == len(b) == 76 and all(a[-1][c] != "" for c in cols), a[-1]
+# rows are bar open times; a bar closing before today 00:00 (the first 71) cannot know
+# yesterday's close, a bar closing after it (the last 4) must use it
+assert all(x["sp500_correlation"] == y["sp500_correlation"] for x, y in zip(a[:71], b[:71])), "look-ahead"
+assert all(x["sp500_correlation"] != y["sp500_correlation"] for x, y in zip(a[72:], b[72:])), "yesterday's close unused"
+PY
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
