@@ -141,7 +141,8 @@ static int cq_time(const char *s, int64_t *ms)
     if (len >= sizeof iso) return CPE_EPARSE;
     memcpy(iso, s, len + 1);
     if (len > 10 && iso[10] == ' ') iso[10] = 'T';
-    return cpe_parse_iso8601(iso, (long)len, ms) ? CPE_EPARSE : 0;
+    /* before 1970 is no date of these services (and a negative ts breaks the interval grid) */
+    return cpe_parse_iso8601(iso, (long)len, ms) || *ms < 0 ? CPE_EPARSE : 0;
 }
 
 static int parse_cryptoquant(const json_t *j, const char *field, cpe_point_t **out, size_t *n,

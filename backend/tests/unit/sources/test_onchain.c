@@ -85,6 +85,10 @@ static void test_cryptoquant_reserve_and_datetime(void)
     CHECK_EQ_INT((long)n, 1);
     if (n == 1) CHECK_EQ_INT((long long)p[0].ts_ms, 1704085200000LL);
     free(p);
+    body = "{\"result\":{\"data\":[{\"date\":\"1929-01-01\",\"reserve\":1}]}}"; /* fuzz */
+    CHECK_EQ_INT(parse(metric(CPE_OC_CRYPTOQUANT, "exchange_reserves"), body, &p, &n, NULL, &d),
+                 CPE_EPARSE);
+    free(p);
     body = "{\"result\":{\"data\":[{\"date\":\"yesterday\",\"reserve\":1}]}}";
     CHECK_EQ_INT(parse(metric(CPE_OC_CRYPTOQUANT, "exchange_reserves"), body, &p, &n, NULL, &d),
                  CPE_EPARSE);
