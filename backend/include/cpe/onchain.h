@@ -41,11 +41,12 @@
  * into pages; the range starts after the series' newest stored point, so a second run asks
  * only for what is new (a fresh store backfills). Each page is upserted in its own
  * transaction. Requests pass a per-source token bucket; 429 waits Retry-After (else 60 s,
- * capped by max_wait_ms) and retries, 5xx and network errors are retried with backoff
- * (attempts), other statuses fail with the URL named. A metric that fails leaves the others
- * running; the report says which. After a source answers, meta "onchain:ok:<source>" holds
- * the time (ms) and "onchain:src:<instrument>" the source that wrote the series: /health
- * flags a configured source whose last answer is older than CPE_ONCHAIN_FRESH_MS.
+ * capped by max_wait_ms; at most 20 times for one request) and retries, 5xx and network errors are
+ * retried with backoff (attempts), other statuses fail with the URL named. A metric that fails
+ * leaves the others running; the report says which. After a source answers, meta
+ * "onchain:ok:<source>" holds the time (ms) and "onchain:src:<instrument>" the source that wrote
+ * the series: /health flags a configured source whose last answer is older than
+ * CPE_ONCHAIN_FRESH_MS.
  *
  * Threads: the tables are immutable; a fetch uses its caller's store (one thread).
  */

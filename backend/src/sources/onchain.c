@@ -19,6 +19,8 @@
 #define WHALE_MIN_USD 500000 /* Whale Alert's free-plan floor */
 #define WHALE_PAGE 100       /* transfers per answer */
 #define CURSOR_MAX 128
+#define RATE_WAITS_MAX 20 /* 429s for one request before the series fails */
+#define PAGES_MAX 1000    /* Whale Alert pages followed within one hour */
 
 /* Retry-After is all these services send: an exchange row that reads only that. */
 static const cpe_exchange_t retry_after_only = {.rate_header = exj_rate_header_retry_after};
@@ -146,7 +148,7 @@ static int get(fetcher_t *f, job_t *j, const char *url, cpe_buf_t *body, cpe_dia
     int attempts = f->o->attempts > 0 ? f->o->attempts : ATTEMPTS;
     int64_t max_wait = f->o->max_wait_ms > 0 ? f->o->max_wait_ms : 120000;
     cpe_tokenbucket_t *tb = &f->tb[j->m->source];
-    for (int attempt = 0;;) {
+    for (int attempt = 0, waits = 0;;) {
         int64_t wait;
         while ((wait = cpe_tb_take(tb, cpe_now_ms())) > 0)
             sleep_ms(wait);
@@ -168,6 +170,9 @@ static int get(fetcher_t *f, job_t *j, const char *url, cpe_buf_t *body, cpe_dia
                 rc = cpe_diag_set(d, CPE_EAGAIN,
                                   "GET %s: rate limited for %lld s (longer than %lld s)", url,
                                   (long long)(ra / 1000), (long long)(max_wait / 1000));
+            else if (++waits > RATE_WAITS_MAX)
+                rc = cpe_diag_set(d, CPE_EAGAIN, "GET %s: still rate limited after %d waits", url,
+                                  RATE_WAITS_MAX);
             else {
                 f->rep->rate_waits++;
                 cpe_tb_block_until(tb, cpe_now_ms() + ra);
@@ -285,6 +290,11 @@ static int fetch_page(fetcher_t *f, cpe_store_t *s, job_t *j, int64_t a, int64_t
             break;
         }
         if (j->m->parser != CPE_OCP_WHALE_ALERT || !cursor[0] || n - before < WHALE_PAGE) break;
+        if (page + 1 >= PAGES_MAX) {
+            rc = cpe_diag_set(d, CPE_ETOOBIG, "GET %s: more than %d pages for one hour", url,
+                              PAGES_MAX);
+            break;
+        }
     }
     if (!rc) rc = store_page(s, j, p, n, a, b, d);
     free(p);
