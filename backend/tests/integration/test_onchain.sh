@@ -17,7 +17,9 @@
 #      close changes no bar that closed before today 00:00 UTC.
 source "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+dport=$(freeport)
+bport=$(freeport)
 python3 "$here/onchain_double.py" --port "$dport" --fail429 2 --fail500 2 >"$tmp/double.log" 2>&1 &
 pids+=($!)
 D=http://127.0.0.1:$dport
@@ -65,13 +67,13 @@ check "whale: 378 transfers in all" test "$(pts "$tmp/a.db" series:BTC:whale_tra
 
 echo "-- 3: a malformed answer"
 cp "$tmp/a.db" "$tmp/b.db"
-python3 "$here/onchain_double.py" --port $((dport + 1)) --broken >"$tmp/double2.log" 2>&1 &
+python3 "$here/onchain_double.py" --port $bport --broken >"$tmp/double2.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$((dport + 1))/_stats" >/dev/null && break; sleep 0.1; done
-"$CPE_BIN" onchain --db "$tmp/c.db" --from "$from" --to "$to" --base "http://127.0.0.1:$((dport + 1))" \
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$bport/_stats" >/dev/null && break; sleep 0.1; done
+"$CPE_BIN" onchain --db "$tmp/c.db" --from "$from" --to "$to" --base "http://127.0.0.1:$bport" \
   --sources glassnode >"$tmp/c.json" 2>"$tmp/c.err"
 check "bad answer exits 1" test $? -eq 1
-check "the error names the URL" grep -q "GET http://127.0.0.1:$((dport + 1))/v1/metrics/" "$tmp/c.err"
+check "the error names the URL" grep -q "GET http://127.0.0.1:$bport/v1/metrics/" "$tmp/c.err"
 check "nothing stored for it" test "$(pts "$tmp/c.db" series:BTC:exchange_netflow 0 | cut -d' ' -f1)" -eq 0
 
 echo "-- 4: usage"
