@@ -63,6 +63,21 @@ for name, body in zip(funcs[1::2], funcs[2::2]):
             if ex == "coinbase":  # spot only: its REST parsers answer spot requests
                 put("sources_" + ex, bytes([kind << 3]) + s.encode())
 
+# On-chain parsers: every JSON string of tests/unit/sources/test_onchain.c to the harness of
+# the service whose test it is in (fuzz_onchain.h: the input is the answer body as is).
+src = open(os.path.join(backend, "tests/unit/sources/test_onchain.c")).read()
+onchain_of = {"glassnode": "glassnode", "cryptoquant": "cryptoquant", "whale": "whale_alert",
+              "defillama": "defillama"}
+chunks = re.split(r"\n(static (?:const char \*\w+|void test_\w+\(void\)))", src)
+for head, body in zip(chunks[1::2], chunks[2::2]):
+    svc = next((v for k, v in onchain_of.items() if k in head), None)
+    for s in c_strings(body) if svc else []:
+        try:
+            json.loads(s)
+        except ValueError:
+            continue
+        put("sources_" + svc, s)
+
 # JWT: valid, expired, not yet valid, alg none, another secret, malformed.
 toks = [jwt({"sub": "a", "exp": 1893456000}), jwt({"sub": "a", "exp": 1000}),
         jwt({"exp": 1893456000, "nbf": 1893000000}), jwt({"exp": 1893456000}, alg="none"),

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { artifactsDir, canvasStats, launchBrowser, log, makeStore, startServer } from './lib.mjs';
+import { artifactsDir, canvasStats, CPE_BIN, launchBrowser, log, makeStore, startServer } from './lib.mjs';
 import { loginCheck } from './login.mjs';
 
 const ONLY = (process.env.E2E_ONLY || '').split(',').filter(Boolean);
@@ -535,6 +535,48 @@ test('the API reference at /docs lists /predict', async ({ url, freshPage }) => 
   } finally {
     await f.close();
   }
+});
+
+// CSV exports imported into the running server's store (stablecoin supply, whale flows) draw
+// the flows panel: bars on the time axis, each flow naming its source; the exchange net flow,
+// with no source, still says so.
+test('the flows panel draws after an import', async ({ url, freshPage, store }) => {
+  const D = 86_400_000, H = 3_600_000, today = Math.floor(Date.now() / D) * D;
+  const dir = mkdtempSync(join(tmpdir(), 'cpe-e2e-flows-'));
+  try {
+    const supply = ['date,value'];
+    const whale = ['ts,to_exchange_count,to_exchange_usd,from_exchange_count,from_exchange_usd'];
+    for (let i = 90; i >= 1; i--) supply.push(`${new Date(today - i * D).toISOString().slice(0, 10)},${Math.round(1.5e11 + 2e9 * Math.sin(i / 6))}`);
+    for (let i = 72; i >= 1; i--) whale.push(`${new Date(today - i * H).toISOString()},${i % 4},${(i % 4) * 2.5e6},${(i + 1) % 3},${((i + 1) % 3) * 3e6}`);
+    writeFileSync(join(dir, 'supply.csv'), supply.join('\n') + '\n');
+    writeFileSync(join(dir, 'whale.csv'), whale.join('\n') + '\n');
+    execFileSync(CPE_BIN, ['import', '--db', store.db, '--series', 'CRYPTO:stablecoin_supply', join(dir, 'supply.csv')]);
+    execFileSync(CPE_BIN, ['import', '--db', store.db, '--series', 'BTC:whale_flows', join(dir, 'whale.csv')]);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+  const f = await freshPage();
+  try {
+    await f.page.goto(url);
+    await f.page.waitForSelector('[data-testid=flow-chart-stablecoin] rect', { timeout: 20_000 });
+    await f.page.locator('[data-testid=flow-panel]').scrollIntoViewIfNeeded();
+    const drawn = async (name) => f.page.$$eval(`[data-testid=flow-chart-${name}] rect`, (rs) => rs.map((r) => {
+      const b = r.getBoundingClientRect();
+      return { w: b.width, h: b.height, fill: getComputedStyle(r).fill };
+    }));
+    const up = await f.page.evaluate(() => getComputedStyle(document.querySelector('.cockpit')).getPropertyValue('--up').trim());
+    const sc = await drawn('stablecoin');
+    // the server widens a daily flow to at least 60 days around the chart's bars
+    assert(sc.length >= 50, `stablecoin: ${sc.length} bars drawn for the last 60 daily changes`);
+    assert(sc.every((r) => r.w > 0 && r.h > 0), 'stablecoin: a bar without area');
+    const wh = await drawn('whale');
+    assert(wh.length >= 60, `whale: ${wh.length} bars drawn for 72 hours in and out`);
+    const rgb = (hex) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+    assert(wh.some((r) => r.fill === rgb(up)), `whale: no inflow bar in the theme's up colour ${up}`);
+    const src = await f.page.textContent('[data-testid=flow-source-stablecoin]');
+    assert(/^import \(from stablecoin supply\) · data to \d{4}-\d{2}-\d{2}$/.test(src ?? ''), `stablecoin source line "${src}"`);
+    assert(/^import/.test((await f.page.textContent('[data-testid=flow-source-whale]')) ?? ''), 'whale source line');
+    assert((await f.page.locator('[data-testid=flow-panel] [data-testid=no-source]').count()) === 1, 'exchange net flow should still say "no source configured"');
+    await shot(f.page, 'flows-panel');
+  } finally { await f.close(); }
 });
 
 test('mount/unmount leaks nothing', async ({ url, freshPage }) => {

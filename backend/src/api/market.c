@@ -206,16 +206,10 @@ int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp)
         cpe_jw_end(&w);
     }
     cpe_jw_end(&w);
-    cpe_jw_key(&w, "flows");
-    cpe_jw_obj(&w);
-    cpe_jw_key(&w, "whale");
-    cpe_jw_null(&w);
-    cpe_jw_key(&w, "stablecoin");
-    cpe_jw_null(&w);
-    cpe_jw_key(&w, "exchange_netflow");
-    cpe_jw_null(&w);
-    cpe_jw_end(&w);
-    cpe_jw_end(&w);
+    int64_t span_from = n ? b[0].ts_ms : from, span_to = n ? b[n - 1].ts_ms + ims : to;
     free(b);
+    if (cpe_api_write_flows(req->api, &w, asset, span_from, span_to, req->now_ms))
+        return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "store error reading flows");
+    cpe_jw_end(&w);
     return w.err;
 }

@@ -12,7 +12,7 @@
  *              (the replay clock is engine/replay.c)
  *   ws_broadcast.c  broadcasts written straight to the subscribed clients' sockets
  *   routes.c   the route table and the small handlers
- *   market.c   GET /market-data
+ *   market.c   GET /market-data; flows.c its on-chain flows (and their /health freshness)
  *   assets.c   GET /assets (the universe's configured assets)
  *   jobs.c     POST /backtest jobs on worker threads
  *   runs.c     GET /backtests: the saved runs
@@ -198,6 +198,11 @@ int cpe_route_docs(cpe_req_t *req, cpe_resp_t *resp);
 
 /* market.c */
 int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp);
+/* flows.c: the "flows" member of /market-data (asset's on-chain series around [from, to),
+ * null per flow without a source) and the connectors' freshness in /health. */
+int cpe_api_write_flows(cpe_api_t *api, cpe_jw_t *w, const char *asset, int64_t from_ms,
+                        int64_t to_ms, int64_t now_ms);
+void cpe_api_write_onchain_health(cpe_api_t *api, cpe_jw_t *w, int64_t now_ms);
 /* assets.c: GET /assets */
 int cpe_route_assets(cpe_req_t *req, cpe_resp_t *resp);
 /* Bars of symbol at interval in [from, to), at most limit (the newest), ascending. When

@@ -5,6 +5,7 @@
 #include "cpe/exchange.h"
 #include "cpe/history.h"
 #include "cpe/log.h"
+#include "cpe/onchain.h"
 #include "cpe/timeutil.h"
 
 #include <ctype.h>
@@ -19,6 +20,23 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_flag = 1;
+}
+
+/* The on-chain connectors' environment (cpe/onchain.h): keys, then base URLs. */
+static void print_onchain_settings(void)
+{
+    printf(
+        "\n# On-chain and stablecoin connectors (`cpe onchain`; docs/LIVE_DATA.md, On-chain). None "
+        "is\n"
+        "# required: a source without its key is skipped and the cockpit's flows panel says \"no\n"
+        "# source configured\" (or shows what was imported from CSV). Keys come from the "
+        "environment\n"
+        "# only. DefiLlama's stablecoin supply is keyless.\n");
+    for (int i = 0; i < CPE_OC_NSOURCES; i++)
+        if (cpe_onchain_source(i)->key_env) printf("# %s=\n", cpe_onchain_source(i)->key_env);
+    printf("# Base URLs (tests point them at a local double), defaults:\n");
+    for (int i = 0; i < CPE_OC_NSOURCES; i++)
+        printf("# %s=%s\n", cpe_onchain_source(i)->base_env, cpe_onchain_source(i)->base);
 }
 
 static int run_serve(cpe_args_t *a)
@@ -52,6 +70,7 @@ static int run_serve(cpe_args_t *a)
             "# history fetched first for every asset (environment only; 0: none)\n"
             "# CPE_HISTORY_DAYS=%d\n",
             CPE_HISTORY_DAYS_DEFAULT);
+        print_onchain_settings();
         return 0;
     }
     cpe_api_config_t c;

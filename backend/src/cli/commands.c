@@ -25,6 +25,7 @@ static const cpe_command_t def_version = {"version", "print the version", "usage
     X(gaps)                                                                                        \
     X(record)                                                                                      \
     X(fetch)                                                                                       \
+    X(onchain)                                                                                     \
     X(features)                                                                                    \
     X(garch)                                                                                       \
     X(train)                                                                                       \

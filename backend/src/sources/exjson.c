@@ -131,6 +131,20 @@ size_t exj_curl_body(char *p, size_t sz, size_t n, void *resp)
     return cpe_buf_append(&r->body, p, sz * n) ? 0 : sz * n;
 }
 
+void exj_curl_prepare(CURL *c, const char *url, exj_resp_t *r, long timeout_ms)
+{
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, exj_curl_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, exj_curl_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "cpe/0.1");
+}
+
 size_t exj_curl_header(char *p, size_t sz, size_t n, void *resp)
 {
     exj_resp_t *r = resp;

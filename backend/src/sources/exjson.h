@@ -10,6 +10,7 @@
 #include "cpe/error.h"
 #include "cpe/exchange.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <stdint.h>
 
@@ -38,6 +39,9 @@ typedef struct exj_resp {
 } exj_resp_t;
 size_t exj_curl_body(char *p, size_t sz, size_t n, void *resp);
 size_t exj_curl_header(char *p, size_t sz, size_t n, void *resp);
+/* Reset the handle for one GET of url into r: those callbacks, the timeout, a 5 s connect
+ * timeout, no signals, cpe's user agent. */
+void exj_curl_prepare(CURL *c, const char *url, exj_resp_t *r, long timeout_ms);
 /* A rate_header for exchanges that send no rate-limit headers: Retry-After only. */
 void exj_rate_header_retry_after(const char *name, const char *value, cpe_rate_info_t *ri);
 /* Retry-After in seconds into ri->retry_after_ms; left as it was when not a number. */

@@ -164,16 +164,7 @@ static void fetch(struct cpe_feed *f, CURL *h, feed_job_t j)
     exj_resp_t r = {.ex = ex};
     cpe_buf_init(&r.body, 32u << 20);
     cpe_rate_info_init(&r.ri);
-    curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, exj_curl_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, exj_curl_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)f->cfg.rest_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "cpe/0.1");
+    exj_curl_prepare(h, url, &r, (long)f->cfg.rest_timeout_ms);
     CURLcode cc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

@@ -122,7 +122,9 @@ int imp_detect_name(imp_ctx_t *x, const char *path, cpe_diag_t *d)
     memcpy(st2, st, sizeof st);
     x->market = market_from_path(path);
     if (x->o->series) {
-        x->fmt = cpe_imp_format("series");
+        const char *colon = strrchr(x->o->series, ':');
+        int whale = !strcmp(colon ? colon + 1 : x->o->series, "whale_flows");
+        x->fmt = cpe_imp_format(whale ? "whaleFlows" : "series");
         snprintf(x->series, sizeof x->series, "%s", x->o->series);
     } else if (!shared_layout(x, st)) {
         x->interval_ms = 0;

@@ -255,14 +255,15 @@ static int read_rows(cpe_store_t *s, imp_ctx_t *x, cpe_csv_t *c, const char *pat
                             c->name, (long long)c->line, cpe_csv_field_str(c, 0, a, sizeof a),
                             cpe_csv_field_str(c, 1, b, sizeof b), f->name);
     }
-    if (!x->symbol[0] && strcmp(f->name, "series") && strcmp(f->name, "liquidationEvents") &&
+    int named = !strcmp(f->name, "series") || !strcmp(f->name, "whaleFlows");
+    if (!x->symbol[0] && !named && strcmp(f->name, "liquidationEvents") &&
         strcmp(f->name, "aggTradesLargeOnly") && strcmp(f->name, "metrics"))
         return cpe_diag_set(d, CPE_EINVAL,
                             "%s: cannot tell the symbol from the name; pass "
                             "--symbol SYM",
                             path);
     if (x->market < 0) {
-        if (!f->perp_only && strcmp(f->name, "series"))
+        if (!f->perp_only && !named)
             return cpe_diag_set(d, CPE_EINVAL,
                                 "%s: cannot tell spot or perp from the path; pass "
                                 "--market spot|perp",

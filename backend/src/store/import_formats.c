@@ -300,6 +300,30 @@ static int row_series(imp_ctx_t *x, const cpe_csv_t *c, cpe_diag_t *d)
     return imp_push_point(x->cur, &p, c->line, d);
 }
 
+/* Whale flows export (--series ASSET:whale_flows): ts, count and USD of large transfers to
+ * exchanges, then from exchanges, per hour (per day with bare dates); cpe/onchain.h layout. */
+static int row_whale(imp_ctx_t *x, const cpe_csv_t *c, cpe_diag_t *d)
+{
+    static const char *const cols[] = {"to_exchange_count", "to_exchange_usd",
+                                       "from_exchange_count", "from_exchange_usd"};
+    cpe_point_t p = {0, 0, {NaN, NaN, NaN, NaN, NaN, NaN}};
+    int rc = imp_time(c, 0, "ts", &p.ts_ms, d);
+    for (size_t i = 0; !rc && i < 4; i++)
+        rc = imp_nonneg(c, i + 1, cols[i], &p.v[i], d);
+    if (rc) return rc;
+    if (!x->cur) {
+        x->daily = c->f[0].n == 10; /* a bare date */
+        x->interval_ms = x->daily ? CPE_MS_PER_DAY : CPE_MS_PER_HOUR;
+        char instr[CPE_INSTR_KEY_MAX], kind[CPE_KIND_MAX];
+        if (cpe_series_key(x->series, instr, kind))
+            return cpe_diag_set(d, CPE_EINVAL, "%s: '%s' is not a series name", c->name, x->series);
+        if ((rc = imp_sink_get(x, instr, kind, x->interval_ms, 0, &x->cur, d))) return rc;
+    }
+    if (cpe_floor_ms(p.ts_ms, x->interval_ms) != p.ts_ms)
+        return imp_bad(c, 0, "ts", d, "is not on the %s grid", x->daily ? "1d" : "1h");
+    return imp_push_point(x->cur, &p, c->line, d);
+}
+
 #define KLINE_HDR "open_time,open|openTime,open|timestamp,open|open time,open|time,open"
 const imp_format_t cpe_imp_formats[] = {
     {"klines", "klines", 11, 12, KLINE_HDR, 0, row_klines},
@@ -316,6 +340,8 @@ const imp_format_t cpe_imp_formats[] = {
     {"liquidationEvents", "liquidationEvents", 12, 12, "symbol,side", 1, row_liq_stream},
     {"aggTradesLargeOnly", "aggTradesLargeOnly", 7, 7, "event_time,symbol", 1, row_trades_large},
     {"series", NULL, 2, 2, NULL, 0, row_series},
+    {"whaleFlows", NULL, 5, 5, "ts,to_exchange_count|time,to_exchange_count|date,to_exchange_count",
+     0, row_whale},
 };
 const size_t cpe_imp_nformats = sizeof cpe_imp_formats / sizeof cpe_imp_formats[0];
 

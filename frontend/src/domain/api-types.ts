@@ -16,7 +16,18 @@ export const INTERVAL_MS: Record<Interval, number> = {
 export interface LiqCluster { price_lo: number; price_hi: number; intensity: number; side: 'long' | 'short' }
 export interface Level { price: number; kind: 'support' | 'resistance'; strength: number }
 export interface VolumeBin { price_lo: number; price_hi: number; volume: number; buy_volume: number }
-export interface FlowSeries { t: number[]; v: number[] }
+/**
+ * One on-chain flow of /market-data (docs/LIVE_DATA.md, On-chain): values at interval starts
+ * `t`, the source that wrote it ("glassnode", ..., or "import"), when that source last
+ * answered (`updated_ms`, null for an import) and whether that is past the 10-minute limit.
+ * Whale flows also carry USD into (`in`) and out of (`out`) exchanges; `v` = in - out.
+ */
+export interface FlowSeries {
+  t: number[]; v: (number | null)[];
+  source?: string; series?: string; derived_from?: string; interval_ms?: number; last_ts?: number;
+  updated_ms?: number | null; stale?: boolean;
+  in?: (number | null)[]; out?: (number | null)[];
+}
 
 export interface MarketDataResponse {
   asset: Asset; symbol: string; interval: Interval; simulated: boolean;

@@ -51,9 +51,18 @@ describe('SidePredictionPanel', () => {
 
 describe('FlowPanel', () => {
   it('says "no source configured" for a null flow and shows a configured one', () => {
-    mount(<FlowPanel />, { extras: { liqClusters: [], levels: [], volumeProfile: [], flows: { whale: null, stablecoin: { t: [1, 2], v: [5, -2000] }, exchange_netflow: null } } });
+    mount(<FlowPanel />, { extras: { liqClusters: [], levels: [], volumeProfile: [], flows: { whale: null, stablecoin: { t: [1, 2], v: [5, -2000], source: 'defillama', updated_ms: Date.now() - 120_000, stale: false }, exchange_netflow: null } } });
     expect(screen.getAllByTestId('no-source').length).toBe(2);
     expect(screen.getByText(/last -2.00k/)).toBeTruthy();
+    expect(screen.getByTestId('flow-source-stablecoin').textContent).toBe('defillama · updated 2 min ago');
+    expect(screen.getByTestId('flow-chart-stablecoin').querySelectorAll('rect').length).toBe(2);
+    expect(screen.queryByTestId('flow-stale-stablecoin')).toBeNull();
+  });
+  it('a stale source is marked, whale flows draw in and out', () => {
+    mount(<FlowPanel />, { extras: { liqClusters: [], levels: [], volumeProfile: [], flows: { whale: { t: [0, 3_600_000], v: [1, -1], in: [3, 1], out: [2, 2], source: 'whale_alert', updated_ms: 0, stale: true }, stablecoin: null, exchange_netflow: null } } });
+    expect(screen.getByTestId('flow-stale-whale')).toBeTruthy();
+    expect(screen.getByTestId('flow-chart-whale').querySelectorAll('rect.flow-up').length).toBe(2);
+    expect(screen.getByTestId('flow-chart-whale').querySelectorAll('rect.flow-down').length).toBe(2);
   });
   it('no flows object at all: every flow says so', () => {
     mount(<FlowPanel />, {});
