@@ -20,7 +20,8 @@
  *   regime_change    optional horizon_h, optional regime (the one it changes to; "" any)
  *   confidence_high  optional horizon_h
  *   stale            (the data becomes stale or the source falls back to the simulator)
- *   drift            refused: this build has no model drift score yet.
+ *   drift            threshold > 0: a PSI level; fires when the model drift score (drift.h)
+ *                    rises above it (a missing score counts as below)
  *
  * A rule is JSON (docs/ALERTS.md); cpe_alert_rule_parse() validates it and names the bad
  * field so the API can answer 422.
@@ -41,6 +42,7 @@ typedef enum cpe_alert_kind {
     CPE_ALERT_REGIME_CHANGE,
     CPE_ALERT_CONFIDENCE_HIGH,
     CPE_ALERT_STALE,
+    CPE_ALERT_DRIFT,
     CPE_ALERT_NKINDS
 } cpe_alert_kind_t;
 
@@ -56,7 +58,7 @@ typedef struct cpe_alert_rule {
     char asset[CPE_ASSET_NAME_MAX];
     int horizon_h;    /* 0 = none / any */
     double level;     /* price_cross */
-    double threshold; /* p_up_cross: probability; cone_breach: sigmas (1 or 2) */
+    double threshold; /* p_up_cross: probability; cone_breach: sigmas (1 or 2); drift: PSI */
     cpe_alert_dir_t direction;
     char regime[16]; /* regime_change: the target ("" = any change) */
     int64_t cooldown_s;
@@ -77,6 +79,7 @@ typedef struct cpe_alert_state {
     int conf_high;         /* -1 unknown */
     int outside;           /* cone_breach: -1 unknown, 0 inside, 1 above, 2 below */
     int bad_data;          /* stale: -1 unknown, else the last stale||simulated */
+    int drift_above;       /* drift: -1 unknown, else the last score > threshold */
     int64_t last_fired_ms; /* 0 = never */
 } cpe_alert_state_t;
 
@@ -89,6 +92,8 @@ typedef struct cpe_alert_input {
     double lo1, hi1, lo2, hi2;    /* its 1- and 2-sigma price bounds now */
     int has_data_state;
     int stale, simulated;
+    int has_drift; /* drift below is this observation's model drift score (NaN: none yet) */
+    double drift;
 } cpe_alert_input_t;
 
 typedef struct cpe_alert_fire {

@@ -67,6 +67,7 @@ typedef struct cpe_live_event {
     const cpe_bar_t *bar;         /* candles */
     double cvd;                   /* candles: running CVD of the interval's series */
     const cpe_prediction_t *pred; /* predictions */
+    double drift;                 /* predictions: the model drift score (NaN: none) */
     int simulated;
     int64_t emitted_ms; /* wall clock when the event was produced */
     int64_t source_ms;  /* candles from an exchange: when its frame arrived (else 0) */
@@ -102,6 +103,11 @@ typedef struct cpe_live_status {
     int64_t last_pred_ms[CPE_LIVE_MAX_SYMBOLS]; /* how long that prediction step took */
     char pred_note[CPE_LIVE_MAX_SYMBOLS][160];  /* why no prediction was made ("" = fine) */
     int64_t predictions_made;
+    /* model drift score per symbol (drift.h; NaN: none yet or a model without deciles) */
+    double drift[CPE_LIVE_MAX_SYMBOLS];
+    int drift_rows[CPE_LIVE_MAX_SYMBOLS];       /* minutes in the ring */
+    char drift_worst[CPE_LIVE_MAX_SYMBOLS][64]; /* the feature with the largest PSI */
+    double drift_worst_psi[CPE_LIVE_MAX_SYMBOLS];
     char note[160];         /* why this mode (for the log and /health) */
     int has_feed;           /* live mode: the exchange feed's state below */
     cpe_feed_status_t feed; /* per data kind: active exchange, freshness, switches */

@@ -42,6 +42,7 @@
 #define CPE_LIVEPRED_H
 
 #include "cpe/aci.h"
+#include "cpe/drift.h"
 #include "cpe/livefeat.h"
 #include "cpe/error.h"
 #include "cpe/prediction.h"
@@ -82,6 +83,13 @@ typedef struct cpe_livepred {
     size_t shap_w;
     int64_t shap_ts; /* INT64_MIN: none kept */
     char shap_version[CPE_VERSION_MAX];
+    /* the drift score (drift.h) of the champion: its ring restarts with each champion */
+    cpe_drift_live_t drift;
+    char drift_version[CPE_VERSION_MAX];
+    int drift_col[CPE_DRIFT_K]; /* the reference's features among feat's columns (-1 absent) */
+    double drift_score;         /* mean PSI over the reference's features; NaN: none yet */
+    int drift_worst;            /* index into the champion's ms.drift.f (-1 none) */
+    double drift_worst_psi;
 } cpe_livepred_t;
 
 /* Online recalibration around a step (livepred_aci.c): open loads or starts the state;

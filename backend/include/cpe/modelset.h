@@ -33,6 +33,7 @@
 #ifndef CPE_MODELSET_H
 #define CPE_MODELSET_H
 
+#include "cpe/drift.h"
 #include "cpe/calib.h"
 #include "cpe/cone.h"
 #include "cpe/error.h"
@@ -122,6 +123,7 @@ typedef struct cpe_modelset {
     int64_t train_from_ms, train_to_ms, label_cutoff_ms, trained_at_ms;
     cpe_gbt_params_t cls_params, reg_params;
     int filter_hours;
+    cpe_drift_ref_t drift; /* the drift score's training deciles (drift.h); k = 0: none */
 } cpe_modelset_t;
 
 void cpe_modelset_config_default(cpe_modelset_config_t *c);

@@ -202,6 +202,8 @@ void cpe_alerts_on_live(cpe_alerts_t *a, const cpe_live_event_t *ev)
                     cone_band(a, s, ev->symbol, ev->bar->ts_ms + CPE_MS_PER_MIN, ev->closed, &in);
         } else {
             in.pred = ev->pred;
+            in.has_drift = 1;
+            in.drift = ev->drift;
         }
         cpe_alert_fire_t f;
         if (cpe_alert_eval(&s->rule, &s->st, &in, &f)) fire(a, s, &f, ev->simulated);

@@ -14,13 +14,14 @@
 
 #define P_RULE_FIELDS(req)                                                                         \
     {"kind", "body", "string", req,                                                                \
-     "price_cross | cone_breach | p_up_cross | regime_change | confidence_high | stale"},          \
+     "price_cross | cone_breach | p_up_cross | regime_change | confidence_high | stale | drift"},  \
         {"asset", "body", "string", req, "a configured asset"},                                    \
         {"horizon_h", "body", "integer", 0,                                                        \
          "hours, one of " CPE_HORIZONS_TEXT " (cone_breach, p_up_cross; optional otherwise)"},     \
         {"level", "body", "number", 0, "price_cross: the price level"},                            \
         {"threshold", "body", "number", 0,                                                         \
-         "p_up_cross: a probability in (0,1); cone_breach: 1 or 2 (sigma band)"},                  \
+         "p_up_cross: a probability in (0,1); cone_breach: 1 or 2 (sigma band); drift: a PSI "     \
+         "level > 0"},                                                                             \
         {"direction", "body", "string", 0, "up | down | any (default any)"},                       \
         {"regime", "body", "string", 0, "regime_change: the regime it changes to (default any)"},  \
         {"cooldown_s", "body", "integer", 0, "seconds between firings, 0..2592000 (default 300)"}, \

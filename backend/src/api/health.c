@@ -3,6 +3,7 @@
 #include "api/server.h"
 #include "cpe/timeutil.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,25 @@ static int write_feed(cpe_jw_t *w, const cpe_feed_status_t *fs, int64_t now_ms)
     return degraded;
 }
 
+/* The model drift score of symbol i (drift.h): null until the ring has enough minutes or
+ * when the champion has no training deciles. */
+static void write_drift(cpe_jw_t *w, const cpe_live_status_t *ls, int i)
+{
+    cpe_jw_key(w, "drift");
+    cpe_jw_obj(w);
+    cpe_jw_key(w, "score");
+    if (isnan(ls->drift[i]))
+        cpe_jw_null(w);
+    else
+        cpe_jw_num(w, ls->drift[i]);
+    cpe_jw_kint(w, "minutes", ls->drift_rows[i]);
+    if (ls->drift_worst[i][0]) {
+        cpe_jw_kstr(w, "worst_feature", ls->drift_worst[i]);
+        cpe_jw_knum(w, "worst_psi", ls->drift_worst_psi[i]);
+    }
+    cpe_jw_end(w);
+}
+
 int cpe_route_health(cpe_req_t *req, cpe_resp_t *resp)
 {
     cpe_api_t *api = req->api;
@@ -147,6 +167,7 @@ int cpe_route_health(cpe_req_t *req, cpe_resp_t *resp)
             cpe_jw_int(&w, ls.last_pred_ts[i]);
         cpe_jw_kint(&w, "step_ms", ls.last_pred_ms[i]);
         cpe_jw_kstr(&w, "note", ls.pred_note[i]);
+        write_drift(&w, &ls, i);
         cpe_calcache_write_health(api->calcache, &w, ls.symbol[i]);
         cpe_jw_end(&w);
     }

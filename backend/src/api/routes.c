@@ -502,6 +502,14 @@ static int route_metrics(cpe_req_t *req, cpe_resp_t *resp)
     g.ws_clients = api->nclients;
     g.simulated = api->simulated;
     g.ingest_lag_s = NAN;
+    cpe_live_status_t ls;
+    cpe_live_get_status(api->live, &ls);
+    for (int i = 0; i < ls.nsym && i < CPE_ASSETS_MAX; i++) {
+        const cpe_asset_t *as = cpe_asset_find(ls.symbol[i]); /* ls is ours: keep its names */
+        if (!as) continue;
+        g.model_drift_symbol[g.n_model_drift] = as->symbol;
+        g.model_drift[g.n_model_drift++] = ls.drift[i];
+    }
     char inst[CPE_INSTR_KEY_MAX];
     int sim;
     int64_t last;

@@ -142,5 +142,13 @@ int cpe_stats_render(const cpe_stats_t *s, const cpe_stats_gauges_t *g, cpe_buf_
         num(b, g->drift[i]);
         rc |= cpe_buf_putc(b, '\n');
     }
+    rc |= cpe_buf_puts(b, "# HELP cpe_model_drift_score Mean PSI of the live top-k features (last "
+                          "24 h of closed minutes) against their training deciles.\n"
+                          "# TYPE cpe_model_drift_score gauge\n");
+    for (int i = 0; i < g->n_model_drift; i++) {
+        rc |= cpe_buf_printf(b, "cpe_model_drift_score{symbol=\"%s\"} ", g->model_drift_symbol[i]);
+        num(b, g->model_drift[i]);
+        rc |= cpe_buf_putc(b, '\n');
+    }
     return rc ? CPE_ETOOBIG : 0;
 }

@@ -55,6 +55,9 @@ typedef struct cpe_stats_gauges {
     double acc_24h[CPE_STATS_ACC_MAX]; /* direction hit rate of predictions resolved in 24 h */
     int acc_n[CPE_STATS_ACC_MAX];
     double drift[CPE_STATS_ACC_MAX]; /* PSI of p_up, last 24 h vs the 7 days before; NaN */
+    int n_model_drift;               /* live symbols with a model drift score row */
+    const char *model_drift_symbol[CPE_ASSETS_MAX];
+    double model_drift[CPE_ASSETS_MAX]; /* feature PSI vs training (drift.h); NaN: none yet */
 } cpe_stats_gauges_t;
 
 /* Prometheus text exposition (version 0.0.4). */

@@ -9,7 +9,8 @@
 #include <string.h>
 
 static const char *const kind_names[] = {"price_cross",   "cone_breach",     "p_up_cross",
-                                         "regime_change", "confidence_high", "stale"};
+                                         "regime_change", "confidence_high", "stale",
+                                         "drift"};
 static const char *const dir_names[] = {"any", "up", "down"};
 
 const char *cpe_alert_kind_name(cpe_alert_kind_t k)
@@ -28,6 +29,7 @@ void cpe_alert_state_init(cpe_alert_state_t *s)
     s->conf_high = -1;
     s->outside = -1;
     s->bad_data = -1;
+    s->drift_above = -1;
 }
 
 void cpe_alert_rule_defaults(cpe_alert_rule_t *r)
@@ -97,8 +99,6 @@ static int parse_enum(json_t *o, const char *k, const char *const *names, int n,
             *out = i;
             return 0;
         }
-    if (!strcmp(k, "kind") && !strcmp(s, "drift"))
-        return bad(field, k, d, "drift alerts need a model drift score, which this build lacks");
     return bad(field, k, d, "unknown value");
 }
 
@@ -187,6 +187,8 @@ static int check_rule(cpe_alert_rule_t *r, char field[32], cpe_diag_t *d)
         return bad(field, "threshold", d, "required: a probability in (0, 1)");
     if (r->kind == CPE_ALERT_CONE_BREACH && r->threshold != 1 && r->threshold != 2)
         return bad(field, "threshold", d, "required: 1 or 2 (the sigma band)");
+    if (r->kind == CPE_ALERT_DRIFT && !(r->threshold > 0))
+        return bad(field, "threshold", d, "required: a PSI level > 0 (0.25 = a shift)");
     if (r->webhook_url[0] && strncmp(r->webhook_url, "http://", 7) &&
         strncmp(r->webhook_url, "https://", 8))
         return bad(field, "webhook_url", d, "must start with http:// or https://");
@@ -283,6 +285,14 @@ static int pred_matches(const cpe_alert_rule_t *r, const cpe_alert_input_t *in)
     return in->pred && (!r->horizon_h || in->pred->horizon_h == r->horizon_h);
 }
 
+/* A flag that was known false and is now true; *was becomes now. */
+static int became(int *was, int now)
+{
+    int f = *was == 0 && now;
+    *was = now;
+    return f;
+}
+
 /* The transition of one kind: 1 with out->value and message set. */
 static int transition(const cpe_alert_rule_t *r, cpe_alert_state_t *st, const cpe_alert_input_t *in,
                       cpe_alert_fire_t *out)
@@ -330,9 +340,7 @@ static int transition(const cpe_alert_rule_t *r, cpe_alert_state_t *st, const cp
         return fire;
     case CPE_ALERT_CONFIDENCE_HIGH: {
         if (!pred_matches(r, in)) return 0;
-        int high = !strcmp(p->confidence, "high");
-        fire = st->conf_high == 0 && high;
-        st->conf_high = high;
+        fire = became(&st->conf_high, !strcmp(p->confidence, "high"));
         out->value = p->p_up;
         snprintf(out->message, sizeof out->message, "%s %dh confidence became high (p_up %.3f)",
                  r->asset, p->horizon_h, p->p_up);
@@ -340,12 +348,18 @@ static int transition(const cpe_alert_rule_t *r, cpe_alert_state_t *st, const cp
     }
     case CPE_ALERT_STALE: {
         if (!in->has_data_state) return 0;
-        int badnow = in->stale || in->simulated;
-        fire = st->bad_data == 0 && badnow;
-        st->bad_data = badnow;
+        fire = became(&st->bad_data, in->stale || in->simulated);
         out->value = NAN;
         snprintf(out->message, sizeof out->message, "%s data %s", r->asset,
                  in->stale ? "is stale" : "fell back to the simulator");
+        return fire;
+    }
+    case CPE_ALERT_DRIFT: {
+        if (!in->has_drift) return 0;
+        fire = became(&st->drift_above, in->drift > r->threshold); /* NaN: below */
+        out->value = in->drift;
+        snprintf(out->message, sizeof out->message, "%s model drift score %.3f rose above %.3f",
+                 r->asset, in->drift, r->threshold);
         return fire;
     }
     default:

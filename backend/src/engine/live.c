@@ -149,6 +149,12 @@ void live_predict_one(cpe_live_t *l, int i, cpe_store_t *st, int emit)
         l->st.last_pred_ms[i] = took;
         l->st.predictions_made += n;
     }
+    const cpe_livepred_t *lp = &l->lp[i];
+    l->st.drift[i] = lp->drift_score;
+    l->st.drift_rows[i] = lp->drift.n;
+    l->st.drift_worst_psi[i] = lp->drift_worst_psi;
+    snprintf(l->st.drift_worst[i], sizeof l->st.drift_worst[i], "%s",
+             lp->drift_worst >= 0 ? lp->pred.ms.drift.f[lp->drift_worst].name : "");
     pthread_mutex_unlock(&l->mu);
     if (rc && rc != CPE_ENOTFOUND) cpe_warn("live predictions: %s", d.msg);
     for (int k = 0; emit && k < n; k++) {
@@ -157,6 +163,7 @@ void live_predict_one(cpe_live_t *l, int i, cpe_store_t *st, int emit)
         ev.kind = CPE_LIVE_PREDICTION;
         ev.symbol = l->sym[i].symbol;
         ev.pred = &out[k];
+        ev.drift = lp->drift_score;
         ev.simulated = l->st.simulated;
         ev.emitted_ms = cpe_now_ms();
         if (l->cfg.sink) l->cfg.sink(l->cfg.sink_ctx, &ev);
@@ -231,6 +238,7 @@ int cpe_live_start(const cpe_live_config_t *c, cpe_live_t **out, cpe_diag_t *d)
     l->st.nsym = l->nsym;
     for (int i = 0; i < l->nsym; i++) {
         l->st.last_bar_ts[i] = l->st.last_tick_ms[i] = l->st.last_pred_ts[i] = INT64_MIN;
+        l->st.drift[i] = l->st.drift_worst_psi[i] = NAN;
         cpe_livepred_init(&l->lp[i], l->cfg.models, l->sym[i].symbol, l->cfg.pred_paths);
     }
     if ((rc = cpe_store_open(l->db, &l->store, d))) goto fail;

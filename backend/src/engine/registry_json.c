@@ -102,6 +102,43 @@ static void gbt_params_from(const json_t *o, cpe_gbt_params_t *p, cpe_gbt_object
     if (!isnan(v = get_num(o, "min_child_weight"))) p->min_child_weight = v;
 }
 
+/* The drift score's reference (drift.h); absent when the model has none. */
+static json_t *drift_json(const cpe_drift_ref_t *r)
+{
+    json_t *fs = json_array();
+    for (int i = 0; i < r->k; i++) {
+        const cpe_drift_feat_t *f = &r->f[i];
+        json_array_append_new(fs, json_pack("{s:s,s:o,s:o,s:o}", "name", f->name, "importance",
+                                            num(f->importance), "edges",
+                                            num_array(f->edges, CPE_DRIFT_BINS - 1), "shares",
+                                            num_array(f->share, CPE_DRIFT_BINS)));
+    }
+    return json_pack("{s:s,s:o}", "importance", "mean_abs_shap", "features", fs);
+}
+
+/* A reference that does not parse is left out (no score), never an error. */
+static void drift_from(const json_t *o, cpe_drift_ref_t *r)
+{
+    memset(r, 0, sizeof *r);
+    json_t *fs = json_object_get(o, "features");
+    for (size_t i = 0; i < json_array_size(fs) && r->k < CPE_DRIFT_K; i++) {
+        json_t *f = json_array_get(fs, i), *e = json_object_get(f, "edges"),
+               *sh = json_object_get(f, "shares");
+        const char *name = json_string_value(json_object_get(f, "name"));
+        if (!name || json_array_size(e) != CPE_DRIFT_BINS - 1 ||
+            json_array_size(sh) != CPE_DRIFT_BINS)
+            continue;
+        cpe_drift_feat_t *d = &r->f[r->k];
+        snprintf(d->name, sizeof d->name, "%s", name);
+        d->importance = get_num(f, "importance");
+        for (size_t b = 0; b < CPE_DRIFT_BINS; b++) {
+            if (b < CPE_DRIFT_BINS - 1) d->edges[b] = json_number_value(json_array_get(e, b));
+            d->share[b] = json_number_value(json_array_get(sh, b));
+        }
+        r->k++;
+    }
+}
+
 static json_t *iso(int64_t ms)
 {
     char b[32];
@@ -179,6 +216,7 @@ json_t *reg_metadata_json(const char *symbol, const char *version, const cpe_mod
                                       t->levels.vol_low, t->levels.vol_high, t->levels.trend_down,
                                       t->levels.trend_up, t->levels.panic_ret));
     }
+    if (ms->drift.k) json_object_set_new(m, "drift_reference", drift_json(&ms->drift));
     if (metrics_json) {
         json_t *mj = json_loads(metrics_json, 0, NULL);
         if (mj) json_object_set_new(m, "metrics", mj);
@@ -230,6 +268,7 @@ int reg_fill_from_meta(cpe_modelset_t *ms, const json_t *m, const char *dir, cpe
     garch_from(json_object_get(m, "volatility_normal"), &ms->vol_n);
     cpe_rvol_from_json(json_object_get(m, "realized_volatility"), (const char *const *)ms->names,
                        ms->ncol, &ms->rvol);
+    drift_from(json_object_get(m, "drift_reference"), &ms->drift);
     json_t *rt = json_object_get(m, "regime_thresholds");
     if (rt) {
         cpe_regime_thresholds_t *t = &ms->regime;

@@ -3,6 +3,7 @@
 #include "cpe/mldata.h"
 #include "cpe/timeutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,38 @@ void cpe_train_result_free(cpe_train_result_t *res)
     if (!res) return;
     cpe_modelset_free(&res->ms);
     memset(res, 0, sizeof *res);
+}
+
+#define SHAP_ROWS 512 /* training rows, evenly spaced, behind the drift score's importance */
+
+/* The drift reference (drift.h) on the features with the largest mean |TreeSHAP| of the
+ * classifiers (summed over the horizons) on SHAP_ROWS evenly spaced training rows. */
+static int fit_drift(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows, size_t n,
+                     cpe_diag_t *d)
+{
+    size_t ns = n < SHAP_ROWS ? n : SHAP_ROWS, nc = ms->ncol;
+    double *X = malloc((ns ? ns : 1) * nc * sizeof *X),
+           *c = malloc((ns ? ns : 1) * (nc + 1) * sizeof *c),
+           *imp = calloc(nc ? nc : 1, sizeof *imp);
+    int rc = 0;
+    if (!X || !c || !imp) {
+        rc = cpe_diag_set(d, CPE_ENOMEM, "drift reference: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < ns; i++)
+        memcpy(X + i * nc, v->X + rows[i * n / ns] * nc, nc * sizeof *X);
+    for (int k = 0; k < ms->n_h; k++) {
+        if (cpe_gbt_contribs(&ms->h[k].cls, X, ns, c) != 0) continue;
+        for (size_t i = 0; i < ns; i++)
+            for (size_t j = 0; j < nc; j++)
+                imp[j] += fabs(c[i * (nc + 1) + j]) / (double)ns;
+    }
+    rc = cpe_drift_ref_fit(&ms->drift, v->X, nc, v->names, rows, n, imp, d);
+out:
+    free(X);
+    free(c);
+    free(imp);
+    return rc;
 }
 
 int cpe_trainer_run(cpe_store_t *st, const char *sym, const cpe_train_config_t *cfg,
@@ -68,6 +101,7 @@ int cpe_trainer_run(cpe_store_t *st, const char *sym, const cpe_train_config_t *
         cpe_diag_prefix(d, "%s: ", sym);
         goto out;
     }
+    if ((rc = fit_drift(&res->ms, &m.v, rows, m.n, d))) goto out;
     int64_t t2 = cpe_mono_ns();
     cpe_registry_t r;
     cpe_registry_init(&r, cfg->models);

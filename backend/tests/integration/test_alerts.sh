@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_alerts.sh — alerts end to end on the real binary (docs/ALERTS.md): on a simulated
 # server with a local webhook receiver (webhook_receiver.py) that answers 500 twice, then 200,
-#   1. bad rules get 422 naming the field (level, kind, drift, horizon_h);
+#   1. bad rules get 422 naming the field (level, kind, threshold, horizon_h); a drift rule
+#      is accepted, and the model drift score it watches is in /metrics (the
+#      cpe_model_drift_score gauge, NaN with no model) and in /health (null, 0 minutes);
 #   2. a price_cross rule at the current price fires; its webhook POST carries a valid
 #      X-CPE-Signature (HMAC-SHA256 of "<t>.<body>" under the rule's secret, t recent) and
 #      the documented payload; after two 500s the third attempt is delivered, and
@@ -33,7 +35,13 @@ field_422() { # METHOD PATH BODY FIELD
 }
 check "422 names level" field_422 POST /alerts '{"kind":"price_cross","asset":"BTC"}' level
 check "422 names kind" field_422 POST /alerts '{"kind":"moon","asset":"BTC"}' kind
-check "422: no drift score yet" field_422 POST /alerts '{"kind":"drift","asset":"BTC"}' kind
+check "422: a drift rule names its threshold" field_422 POST /alerts '{"kind":"drift","asset":"BTC"}' threshold
+check "a drift rule is created (201)" bash -c "[ \"\$(curl -s -o $tmp/drift.json -w '%{http_code}' -X POST $B/alerts -d '{\"kind\":\"drift\",\"asset\":\"BTC\",\"threshold\":0.25}')\" = 201 ] && grep -q '\"kind\":\"drift\"' $tmp/drift.json"
+curl -s "$B/metrics" >"$tmp/metrics"
+check "/metrics exports the cpe_model_drift_score gauge per symbol (NaN: no model)" \
+  bash -c "grep -q '^# TYPE cpe_model_drift_score gauge' $tmp/metrics && grep -q '^cpe_model_drift_score{symbol=\"BTCUSDT\"} NaN' $tmp/metrics"
+check "/health has the drift score per symbol (null: no model)" \
+  bash -c "curl -s $B/health | python3 -c \"import json,sys; d=json.load(sys.stdin)['live_predictions'][0]; assert d['symbol']=='BTCUSDT' and d['drift']['score'] is None and d['drift']['minutes']==0, d\""
 check "422 names horizon_h" field_422 POST /alerts \
   '{"kind":"p_up_cross","asset":"BTC","horizon_h":5,"threshold":0.6}' horizon_h
 

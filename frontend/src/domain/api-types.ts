@@ -89,12 +89,16 @@ export interface Health {
   status: 'ok' | 'degraded' | string; source: 'live' | 'simulated' | 'store' | string; simulated: boolean;
   source_note?: string;
   data?: { kind: string; instrument: string; stale: boolean; age_ms: number | null }[];
+  live_predictions?: { symbol: string; drift?: ModelDrift }[];
 }
+/** The model drift score of a symbol (/health; docs/ALERTS.md): mean PSI of the champion's
+ * top-10 features over the last 24 h against training; score null until there is one. */
+export interface ModelDrift { score: number | null; minutes: number; worst_feature?: string; worst_psi?: number }
 
 /** An alert rule (docs/ALERTS.md); answers never carry the webhook secret. */
 export interface AlertRule {
   id: number; owner: string; name: string;
-  kind: 'price_cross' | 'cone_breach' | 'p_up_cross' | 'regime_change' | 'confidence_high' | 'stale';
+  kind: 'price_cross' | 'cone_breach' | 'p_up_cross' | 'regime_change' | 'confidence_high' | 'stale' | 'drift';
   asset: Asset; horizon_h?: number; level?: number; threshold?: number; direction: 'up' | 'down' | 'any';
   regime?: string; cooldown_s: number; enabled: boolean; webhook_url?: string; created_ms: number;
 }

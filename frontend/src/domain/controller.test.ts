@@ -90,12 +90,17 @@ describe('CockpitController', () => {
         { kind: 'oi', instrument: 'sim:perp:BTCUSDT', stale: true, age_ms: 900_000 },
         { kind: 'price', instrument: 'sim:spot:ETHUSDT', stale: true, age_ms: 900_000 },
       ],
+      live_predictions: [
+        { symbol: 'ETHUSDT', drift: { score: 0.5, minutes: 1440 } },
+        { symbol: 'BTCUSDT', drift: { score: 0.04, minutes: 300, worst_feature: 'returns_4h', worst_psi: 0.1 } },
+      ],
     };
     const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : u.pathname === '/health' ? { status: 200, body: health } : { status: 200, body: pred(4) }));
     h.c.start();
     await tick();
     expect(h.store.getState().source).toEqual({ source: 'simulated', simulated: true, note: 'auto: no exchange answered within 8 s', degraded: true, staleKinds: ['oi'] });
     expect(h.store.getState().marketStale).toBe(false); // BTC's price is fresh (ETH's is not)
+    expect(h.store.getState().modelDrift).toEqual({ score: 0.04, minutes: 300, worst_feature: 'returns_4h', worst_psi: 0.1 });
     h.open();
     h.push({ type: 'market', asset: 'ETH', stale: true });
     expect(h.store.getState().marketStale).toBe(false);

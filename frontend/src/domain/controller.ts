@@ -157,6 +157,7 @@ export class CockpitController {
       this.store.setState({
         source: { source: h.source, simulated: h.simulated, note: h.source_note ?? '', degraded: h.status !== 'ok', staleKinds },
         marketStale: staleKinds.includes('price'),
+        modelDrift: (h.live_predictions ?? []).find((l) => l.symbol === sym)?.drift ?? null,
       });
     } catch {
       /* the server is away: the connection badge says so; asked again below */

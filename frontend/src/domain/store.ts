@@ -6,7 +6,7 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { UnixMs } from '../helpers/units';
-import type { AlertEvent, Asset, ReplayAlert, AssetInfo, Explanation, Horizon, Interval, JobProgress, LiqCluster, Level, MarketDataResponse, Prediction, VolumeBin } from './api-types';
+import type { AlertEvent, Asset, ReplayAlert, AssetInfo, Explanation, Horizon, Interval, JobProgress, LiqCluster, Level, MarketDataResponse, ModelDrift, Prediction, VolumeBin } from './api-types';
 import { HORIZONS, INTERVALS } from './api-types';
 import type { BacktestView } from './backtest';
 import { initialRuns, type RunsState } from './runs';
@@ -47,6 +47,8 @@ export interface CockpitState {
   runs: RunsState;
   liveTicks: number;
   source: SourceState | null; marketStale: boolean;
+  /** The current asset's model drift score (GET /health); null: the server has none for it. */
+  modelDrift: ModelDrift | null;
   /** The server's configured assets (GET /assets); empty until it answers. */
   assets: AssetInfo[];
   /** Alert firings shown as toasts (newest first); alertLevel: a price picked on the chart. */
@@ -69,7 +71,7 @@ export function initialState(over: Partial<CockpitState> = {}): CockpitState {
     replay: initialReplay, backtest: { status: 'idle', jobId: null, view: null, error: null },
     runs: initialRuns,
     liveTicks: 0,
-    source: null, marketStale: false,
+    source: null, marketStale: false, modelDrift: null,
     assets: [],
     alertToasts: [], alertLevel: null,
     ...over,

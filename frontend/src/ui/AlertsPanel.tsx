@@ -14,6 +14,7 @@ import { useCockpit, useCockpitApi } from './context';
 const describe = (r: AlertRule): string =>
   r.kind === 'price_cross' ? `price crosses ${r.level ?? '?'} (${r.direction})`
     : r.kind === 'p_up_cross' || r.kind === 'cone_breach' ? `${r.kind} ${r.horizon_h ?? ''}h ${r.threshold ?? ''} (${r.direction})`
+      : r.kind === 'drift' ? `model drift above ${r.threshold ?? '?'} PSI`
       : r.kind.replace('_', ' ');
 
 /** Firings listed under the rules. */

@@ -1,6 +1,18 @@
-/** P(up)/P(down), expected move and volatility, confidence, regime, model version, badges. */
+/** P(up)/P(down), expected move and volatility, confidence, regime, model version and its
+ * drift score, badges. */
+import type { ModelDrift } from '../domain/api-types';
 import { formatPct, formatPrice, formatTime } from '../helpers/format';
 import { useCockpit, useCockpitApi } from './context';
+
+/** The drift score's reading (docs/ALERTS.md): < 0.1 stable, 0.1-0.25 moderate, above a shift. */
+export function driftLabel(d: ModelDrift | null): { text: string; title: string } {
+  if (!d || d.score === null) {
+    return { text: '—', title: d ? `no score yet (${d.minutes} of 60 minutes, or a model without training deciles)` : 'no drift score' };
+  }
+  const level = d.score < 0.1 ? 'stable' : d.score <= 0.25 ? 'moderate' : 'shift';
+  const worst = d.worst_feature ? `; largest: ${d.worst_feature} ${d.worst_psi?.toFixed(2) ?? ''}` : '';
+  return { text: `${d.score.toFixed(2)} (${level})`, title: `PSI of the top features, last ${Math.round(d.minutes / 60)} h vs training${worst}` };
+}
 
 export function SidePredictionPanel() {
   const { controller } = useCockpitApi();
@@ -10,6 +22,7 @@ export function SidePredictionPanel() {
   const retry = useCockpit((s) => s.retryAfterS);
   const horizon = useCockpit((s) => s.horizon);
   const replay = useCockpit((s) => s.replay.active);
+  const drift = driftLabel(useCockpit((s) => s.modelDrift));
   return (
     <section className="panel prediction" data-testid="prediction-panel" aria-label="Prediction">
       <h2>Prediction · {horizon}h {replay && <span className="badge replay">replay</span>}</h2>
@@ -52,6 +65,7 @@ export function SidePredictionPanel() {
             <dt>1σ range</dt><dd>{formatPrice(p.cone[p.cone.length - 1]?.lower)} – {formatPrice(p.cone[p.cone.length - 1]?.upper)}</dd>
             <dt>Made at</dt><dd>{formatTime(p.t_ms)}</dd>
             <dt>Model</dt><dd className="mono small">{p.model_version}</dd>
+            <dt>Model drift</dt><dd data-testid="model-drift" title={drift.title}>{drift.text}</dd>
           </dl>
         </>
       )}

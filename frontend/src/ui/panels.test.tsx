@@ -42,6 +42,16 @@ describe('SidePredictionPanel', () => {
     fireEvent.click(screen.getByText('Retry now'));
     expect(controller.loadPrediction).toHaveBeenCalledTimes(1);
   });
+  it('shows the model drift score with its reading, or a dash with why there is none', () => {
+    mount(<SidePredictionPanel />, { prediction: pred, predictionState: 'ok', modelDrift: { score: 0.31, minutes: 1440, worst_feature: 'volatility_24h', worst_psi: 0.9 } });
+    const dd = screen.getByTestId('model-drift');
+    expect(dd.textContent).toBe('0.31 (shift)');
+    expect(dd.getAttribute('title')).toMatch(/last 24 h vs training; largest: volatility_24h 0.90/);
+    cleanup();
+    mount(<SidePredictionPanel />, { prediction: pred, predictionState: 'ok', modelDrift: { score: null, minutes: 12 } });
+    expect(screen.getByTestId('model-drift').textContent).toBe('—');
+    expect(screen.getByTestId('model-drift').getAttribute('title')).toMatch(/12 of 60 minutes/);
+  });
   it('a real prediction has no simulated badge', () => {
     mount(<SidePredictionPanel />, { prediction: { ...pred, simulated: false, stale: false }, predictionState: 'ok' });
     expect(screen.queryByTestId('simulated-badge')).toBeNull();

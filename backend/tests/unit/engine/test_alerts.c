@@ -39,7 +39,8 @@ static void test_alerts_validation_names_the_field(void)
         {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"direction\":\"sideways\"}", "direction"},
         {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"cooldown_s\":-1}", "cooldown_s"},
         {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"colour\":1}", "colour"},
-        {"{\"kind\":\"drift\",\"asset\":\"BTC\"}", "kind"},
+        {"{\"kind\":\"drift\",\"asset\":\"BTC\"}", "threshold"},
+        {"{\"kind\":\"drift\",\"asset\":\"BTC\",\"threshold\":-0.1}", "threshold"},
         {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"webhook_url\":\"ftp://x\"}", "webhook_url"},
         {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"webhook_url\":\"http://x\"}", "webhook_secret"},
         {"{\"kind\":\"stale\",\"asset\":\"BTC\",\"enabled\":1}", "enabled"},
@@ -241,6 +242,40 @@ static void test_alerts_eval_bar_over_history(void)
     }
 }
 
+/* drift: fires when the score rises above the threshold; a missing score (the ring is still
+ * filling) counts as below, so a score that first appears above it fires. */
+static void test_alerts_drift_fires_when_the_score_rises_above_the_threshold(void)
+{
+    cpe_alert_rule_t r;
+    char f[32];
+    CHECK_EQ_INT(parse("{\"kind\":\"drift\",\"asset\":\"BTC\",\"threshold\":0.25,"
+                       "\"cooldown_s\":0}",
+                       &r, f),
+                 0);
+    CHECK_EQ_INT(r.kind, CPE_ALERT_DRIFT);
+    char *j = cpe_alert_rule_json(&r, 0);
+    CHECK(j && strstr(j, "\"kind\":\"drift\"") && strstr(j, "\"threshold\":0.25"));
+    free(j);
+    cpe_alert_state_t st;
+    cpe_alert_state_init(&st);
+    const double score[] = {NAN, 0.4, 0.5, 0.1, 0.2, 0.3, 0.3};
+    const int want[] = {0, 1, 0, 0, 0, 1, 0};
+    for (int i = 0; i < 7; i++) {
+        cpe_alert_input_t in = {.t_ms = i * 60000LL, .has_drift = 1, .drift = score[i]};
+        cpe_alert_fire_t fi;
+        CHECK_MSG(cpe_alert_eval(&r, &st, &in, &fi) == want[i], "score %d", i);
+        if (want[i]) {
+            CHECK_NEAR(fi.value, score[i], 0);
+            CHECK(strstr(fi.message, "drift") != NULL);
+        }
+    }
+    /* observations without a score (prices) leave it alone */
+    cpe_alert_input_t px = {.t_ms = 1, .has_price = 1, .price = 10};
+    cpe_alert_fire_t fi;
+    CHECK_EQ_INT(cpe_alert_eval(&r, &st, &px, &fi), 0);
+    CHECK_EQ_INT(st.drift_above, 1);
+}
+
 int main(void)
 {
     RUN(test_alerts_validation_names_the_field);
@@ -248,5 +283,6 @@ int main(void)
     RUN(test_alerts_prediction_kinds);
     RUN(test_alerts_cone_breach_and_stale);
     RUN(test_alerts_eval_bar_over_history);
+    RUN(test_alerts_drift_fires_when_the_score_rises_above_the_threshold);
     return TEST_DONE();
 }

@@ -9,6 +9,7 @@
 #include "test.h"
 #include "test_bars.h"
 
+#include <math.h>
 #include <stdint.h>
 
 #define T0 1704067200000LL /* 2024-01-01 00:00 UTC */
@@ -25,8 +26,8 @@ static cpe_store_t *store_with(const char *name, int n)
 }
 
 /* Train on the store's rows with outcomes known by cutoff and register as champion. */
-static void train_champion(cpe_store_t *st, const char *models, int64_t cutoff, uint64_t seed,
-                           char version[CPE_VERSION_MAX])
+static void train_champion_drift(cpe_store_t *st, const char *models, int64_t cutoff, uint64_t seed,
+                                 int with_drift, char version[CPE_VERSION_MAX])
 {
     cpe_mldata_t m;
     cpe_diag_t d = {0};
@@ -43,6 +44,10 @@ static void train_champion(cpe_store_t *st, const char *models, int64_t cutoff, 
     cpe_modelset_t ms;
     int rc = cpe_modelset_train(&ms, &m.v, rows, m.n, cutoff, &c, &d);
     CHECK_MSG(rc == 0, "train: %s", d.msg);
+    /* drift deciles (drift.h) on the features most often present, standing in for SHAP */
+    if (rc == 0 && with_drift)
+        CHECK(cpe_drift_ref_fit(&ms.drift, m.v.X, m.v.ncol, m.v.names, rows, m.n, ms.present, &d) ==
+              0);
     free(rows);
     cpe_registry_t reg;
     cpe_registry_init(&reg, models);
@@ -52,6 +57,12 @@ static void train_champion(cpe_store_t *st, const char *models, int64_t cutoff, 
         cpe_modelset_free(&ms);
     }
     cpe_mldata_free(&m);
+}
+
+static void train_champion(cpe_store_t *st, const char *models, int64_t cutoff, uint64_t seed,
+                           char version[CPE_VERSION_MAX])
+{
+    train_champion_drift(st, models, cutoff, seed, 0, version);
 }
 
 static char MODELS[1024];
@@ -256,6 +267,37 @@ static void test_kept_shap_rows_explain_like_fresh_ones(void)
     cpe_store_close(b);
 }
 
+/* The drift ring follows the closed minutes the predictor sees: no score before 60 of them
+ * or for a model without deciles (never an error), a finite PSI after. */
+static void test_drift_score_after_an_hour_of_closed_minutes(void)
+{
+    cpe_store_t *st = store_with("drift", NBARS);
+    char models[1100], v[CPE_VERSION_MAX] = "";
+    snprintf(models, sizeof models, "%s/models_drift", test_tmpdir());
+    train_champion_drift(st, models, T0 + 12 * CPE_MS_PER_DAY, 5, 1, v);
+    cpe_livepred_t lp, old;
+    cpe_livepred_init(&lp, models, "BTCUSDT", 100);
+    cpe_livepred_init(&old, MODELS, "BTCUSDT", 100); /* V1: trained without deciles */
+    cpe_diag_t d = {0};
+    for (int i = 0; i < 70; i++) {
+        int64_t at = K[NBARS - 300 + i].ts_ms;
+        cpe_prediction_t out[CPE_MS_MAX_H];
+        int n = 0;
+        CHECK_EQ_INT(cpe_livepred_step(&lp, st, at, at, out, &n, &d), 0);
+        CHECK_EQ_INT(cpe_livepred_step(&old, st, at, at, out, &n, &d), 0);
+        if (i == 58) CHECK(isnan(lp.drift_score)); /* 59 minutes in */
+    }
+    CHECK(lp.pred.ms.drift.k > 0);
+    CHECK_EQ_INT(lp.drift.n, 70);
+    CHECK_MSG(isfinite(lp.drift_score) && lp.drift_score >= 0, "score %g", lp.drift_score);
+    CHECK(lp.drift_worst >= 0 && lp.drift_worst_psi >= lp.drift_score);
+    CHECK_EQ_INT(old.pred.ms.drift.k, 0);
+    CHECK(isnan(old.drift_score));
+    cpe_livepred_close(&lp);
+    cpe_livepred_close(&old);
+    cpe_store_close(st);
+}
+
 int main(void)
 {
     K = test_random_walk(T0, NBARS, 7);
@@ -269,6 +311,7 @@ int main(void)
     RUN(test_a_new_champion_is_picked_up);
     RUN(test_challenger_gets_the_routed_bars);
     RUN(test_kept_shap_rows_explain_like_fresh_ones);
+    RUN(test_drift_score_after_an_hour_of_closed_minutes);
     free(K);
     return TEST_DONE();
 }

@@ -96,6 +96,14 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     registry_in("models", &r);
     char ver[CPE_VERSION_MAX], ver2[CPE_VERSION_MAX], got[CPE_VERSION_MAX];
     cpe_diag_t d = {0};
+    /* the drift score's deciles (drift.h) on three of the columns */
+    size_t *rows = malloc(t.v.n * sizeof *rows);
+    for (size_t i = 0; rows && i < t.v.n; i++)
+        rows[i] = i;
+    const double imp[NCOL] = {0.1, 0.3, 0, 0.2, 0};
+    CHECK_EQ_INT(cpe_drift_ref_fit(&t.ms.drift, t.X, NCOL, NAMES, rows, t.v.n, imp, &d), 0);
+    free(rows);
+    CHECK_EQ_INT(t.ms.drift.k, 3);
     CHECK_EQ_INT(cpe_registry_save(&r, "BTCUSDT", &t.ms, "{\"auc_1h\": 0.61}", ver, &d), 0);
     CHECK(!strncmp(ver, "BTCUSDT-", 8));
     /* No champion yet: loading the champion says how to get one. */
@@ -120,6 +128,13 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     CHECK_EQ_INT(back.has_regime, t.ms.has_regime);
     CHECK_NEAR(back.regime.vol_high, t.ms.regime.vol_high, 0);
     CHECK_EQ_INT(back.train_to_ms, t.ms.train_to_ms);
+    CHECK_EQ_INT(back.drift.k, 3);
+    for (int i = 0; i < 3; i++) {
+        CHECK_STR(back.drift.f[i].name, t.ms.drift.f[i].name);
+        CHECK_NEAR(back.drift.f[i].importance, t.ms.drift.f[i].importance, 0);
+        CHECK(!memcmp(back.drift.f[i].edges, t.ms.drift.f[i].edges, sizeof back.drift.f[i].edges));
+        CHECK(!memcmp(back.drift.f[i].share, t.ms.drift.f[i].share, sizeof back.drift.f[i].share));
+    }
     /* Predictions are bit for bit the same. */
     size_t n = 300;
     double a[2 * 300], b[2 * 300], ma[2 * 300], mb[2 * 300];
@@ -145,10 +160,12 @@ static void test_save_load_round_trips_predictions_and_metadata(void)
     json_t *hs = json_object_get(m, "horizons");
     for (size_t k = 0; k < json_array_size(hs); k++)
         json_object_del(json_array_get(hs, k), "drift");
+    json_object_del(m, "drift_reference"); /* nor the drift score's deciles: no score */
     CHECK_EQ_INT(json_dump_file(m, path, JSON_REAL_PRECISION(17)), 0);
     cpe_modelset_t old;
     CHECK_EQ_INT(cpe_registry_load(&r, "BTCUSDT", ver, &old, NULL, &d), 0);
     CHECK_EQ_INT(old.h[0].use_direction + old.h[0].use_move + old.h[0].use_regime_drift, 3);
+    CHECK_EQ_INT(old.drift.k, 0);
     cpe_modelset_free(&old);
     json_decref(m);
     /* A second save of the same training time gets its own version; list shows both. */

@@ -101,6 +101,10 @@ static void test_first_training_becomes_champion_and_registers_the_window(void)
     CHECK(res.first_row_ms >= T0 && res.first_row_ms < T0 + 5 * MIN);
     CHECK_EQ_INT(res.n_rows, NBARS / 5);
     CHECK(res.n_features > 10 && res.ms.n_h == 4 && !res.simulated);
+    /* the drift score's reference: the top features by mean |SHAP|, most important first */
+    CHECK_EQ_INT(res.ms.drift.k, CPE_DRIFT_K);
+    for (int i = 1; i < res.ms.drift.k; i++)
+        CHECK(res.ms.drift.f[i].importance <= res.ms.drift.f[i - 1].importance);
     struct stat sb;
     char meta[700];
     snprintf(meta, sizeof meta, "%s/metadata.json", res.dir);
