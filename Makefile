@@ -5,7 +5,7 @@
 #                integration, frontend unit and end-to-end)
 #   make bench   benchmarks, machine-readable lines into build/bench/*.jsonl
 #   make fuzz    each libFuzzer harness for FUZZ_S seconds (default 60; docs/RELIABILITY.md)
-#   make format        clang-format every backend .c/.h in place
+#   make format        clang-format every backend .c/.h/.cpp in place
 #   make format-check  list (with a diff) every backend file clang-format would change; fails if any
 #   make lint          clang-tidy (.clang-tidy) over backend/src, ESLint over frontend/src
 #   make coverage      gcov build: line/branch coverage of unit and unit+integration tests (gcovr)
@@ -45,7 +45,7 @@ fuzz:
 	@FUZZ_S=$(FUZZ_S) JOBS=$(JOBS) scripts/fuzz.sh run
 
 format: bootstrap
-	@find backend -name '*.[ch]' | xargs clang-format -i
+	@find backend \( -name '*.[ch]' -o -name '*.cpp' \) | xargs clang-format -i
 
 format-check: bootstrap
 	@scripts/format_check.sh

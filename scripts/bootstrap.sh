@@ -19,7 +19,7 @@ pkgs=(build-essential cmake pkg-config
       libsqlite3-dev zlib1g-dev libjansson-dev libargon2-dev libgsl-dev libxgboost-dev
       libwebsockets-dev libcurl4-openssl-dev liburing-dev nodejs npm python3 curl
       libssl-dev openssl
-      clang-format clang-tidy)
+      clang-format clang-tidy libtorch-dev)
 for a in "$@"; do
   case "$a" in
     --with-browser) pkgs+=(chromium fonts-dejavu-core) ;;

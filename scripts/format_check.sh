@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# format_check.sh — `make format-check`: is every backend/**/*.[ch] as the checked-in
+# format_check.sh — `make format-check`: is every backend/**/*.[ch] and *.cpp as the checked-in
 # .clang-format writes it? Prints each file that is not, with the diff that `make format`
 # would apply, and exits 1; exits 0 (and prints one line) when all are formatted.
 set -uo pipefail
@@ -15,7 +15,7 @@ while IFS= read -r f; do
     bad+=("$f")
     cat "$tmp"
   fi
-done < <(find backend -name '*.[ch]' -type f | sort)
+done < <(find backend \( -name '*.[ch]' -o -name '*.cpp' \) -type f | sort)
 if [ ${#bad[@]} -gt 0 ]; then
   echo
   echo "format-check: ${#bad[@]} of $n files are not formatted (run 'make format'):"

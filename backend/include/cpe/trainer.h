@@ -9,7 +9,8 @@
  *   2. the feature table (mldata.h) on [from, to), rows every step_min minutes;
  *   3. cpe_modelset_train on every row, outcomes known up to the close of the last bar
  *      read (modelset.h);
- *   4. cpe_registry_save: a new version directory;
+ *   4. cpe_registry_save: a new version directory; with cfg.neural, each listed neural
+ *      member (nn.h) is trained on the same rows (nnfit.h) and saved there as nn_<arch>.pt;
  *   5. the champion pointer moves to it when cfg.champion is CPE_TRAIN_CHAMPION_ALWAYS,
  *      or when IF_NONE and the symbol has no champion yet.
  * A failure at any step leaves the champion pointer as it was (a version saved in step
@@ -29,6 +30,7 @@
 
 #include "cpe/error.h"
 #include "cpe/modelset.h"
+#include "cpe/nn.h"
 #include "cpe/registry.h"
 #include "cpe/store.h"
 
@@ -48,7 +50,15 @@ typedef struct cpe_train_config {
     cpe_modelset_config_t ms;
     const char *models; /* registry root; NULL: $CPE_MODELS or data/models */
     cpe_train_champion_t champion;
+    unsigned neural; /* members trained beside the trees: bit 1 << cpe_nn_arch_t; 0: none */
 } cpe_train_config_t;
+
+typedef struct cpe_train_nn {
+    cpe_nn_arch_t arch;
+    int epochs, best_epoch;
+    double best_valid_loss, first_valid_loss, train_s;
+    size_t n_fit, n_valid;
+} cpe_train_nn_t;
 
 typedef struct cpe_train_result {
     char version[CPE_VERSION_MAX];
@@ -60,6 +70,8 @@ typedef struct cpe_train_result {
     int64_t bar_ms;             /* the rows' bar: 60000, or an hourly history (dataset.h) */
     double features_s, train_s; /* wall time of steps 2 and 3 */
     cpe_modelset_t ms;          /* what was trained */
+    int n_neural;               /* neural members trained and saved (cfg.neural) */
+    cpe_train_nn_t neural[CPE_NN_NARCH];
 } cpe_train_result_t;
 
 void cpe_train_config_default(cpe_train_config_t *c);

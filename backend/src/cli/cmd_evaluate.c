@@ -1,5 +1,6 @@
 /* cmd_evaluate.c — `cpe evaluate`: walk-forward, out-of-sample scores beside baselines. */
 #include "cli/ml_common.h"
+#include "cli/ml_neural.h"
 #include "cpe/json.h"
 #include "cpe/scores.h"
 #include "cpe/timeutil.h"
@@ -181,11 +182,13 @@ static int write_json(const char *path, const char *sym, const cpe_wf_result_t *
 static int run_evaluate(cpe_args_t *a)
 {
     static const char *const known[] = {
-        "symbol", "asset",      "from",       "to",      "out",       "json",
-        "folds",  "train-days", "test-days",  "purge-h", "embargo-h", "rolling",
-        "paths",  "step",       "max-rounds", "no-aci",  "aci-gamma", NULL};
+        "symbol",     "asset",     "from",      "to",        "out",      "json",      "folds",
+        "train-days", "test-days", "purge-h",   "embargo-h", "rolling",  "paths",     "step",
+        "max-rounds", "no-aci",    "aci-gamma", "neural",    "nn-every", "nn-epochs", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
+    ml_neural_opts_t neural;
+    if ((rc = ml_neural_options(a, &neural))) return rc;
     char sym[32], asset[16];
     if ((rc = ml_symbol(a, sym, asset))) return rc;
     long long from, to;
@@ -252,6 +255,7 @@ static int run_evaluate(cpe_args_t *a)
         print_scores(&res.s[h]);
         print_dist(&res.s[h]);
     }
+    if (neural.mask && (rc = ml_neural_evaluate(a, &neural, &m.v, &c, &res))) goto out;
     if (out && ml_write_csv(out, res.records, res.n_records, &d)) {
         rc = cpe_cli_fail(a, 1, "%s", d.msg);
         goto out;
@@ -273,7 +277,8 @@ const cpe_command_t cpe_cmddef_evaluate = {
     "usage: cpe evaluate --symbol SYM [--from ISO] [--to ISO] [--out predictions.csv]\n"
     "                    [--json scores.json] [--folds 5] [--train-days 30] [--test-days 7]\n"
     "                    [--purge-h 24] [--embargo-h 6] [--rolling] [--paths 2000] [--step 5]\n"
-    "                    [--max-rounds 500] [--no-aci] [--aci-gamma 0.005] [--db PATH]\n\n"
+    "                    [--max-rounds 500] [--no-aci] [--aci-gamma 0.005]\n"
+    "                    [--neural tcn,lstm] [--nn-every 3] [--nn-epochs 30] [--db PATH]\n\n"
     "Test windows are anchored at the end of the range (--folds 0: as many as fit); every\n"
     "fold trains on the rows before its test window minus the purge (expanding, or the last\n"
     "--train-days with --rolling), drops rows in the embargo after earlier test windows, and\n"
@@ -285,5 +290,8 @@ const cpe_command_t cpe_cmddef_evaluate = {
     "1h returns), EWMA, GARCH-normal, GARCH-t and HAR forecasts, with a Diebold-Mariano test\n"
     "against const-vol (1m). The bands are recalibrated online (ACI, replayed as-of over the\n"
     "test rows) unless --no-aci. --out writes the prediction records (shared/spec/features.md).\n"
+    "--neural trains the listed neural sequence models on the same folds and prints them beside\n"
+    "the trees and the baselines (docs/MODELS_NEURAL.md): one training sample every --nn-every\n"
+    "rows, at most --nn-epochs epochs.\n"
     "Default range: the last 90 days in the store.",
     run_evaluate};

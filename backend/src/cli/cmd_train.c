@@ -1,6 +1,7 @@
 /* cmd_train.c — `cpe train`: train every model of a symbol and register a version (the
  * work is cpe/trainer.h, shared with the retraining schedule of `cpe serve`). */
 #include "cli/ml_common.h"
+#include "cli/ml_neural.h"
 #include "cpe/registry.h"
 #include "cpe/trainer.h"
 #include "cpe/timeutil.h"
@@ -11,10 +12,12 @@
 
 static int run_train(cpe_args_t *a)
 {
-    static const char *const known[] = {"symbol",   "asset", "from",       "to", "models",
-                                        "champion", "step",  "max-rounds", NULL};
+    static const char *const known[] = {"symbol",   "asset", "from",       "to",     "models",
+                                        "champion", "step",  "max-rounds", "neural", NULL};
     int rc = cpe_args_check(a, known);
     if (rc) return rc;
+    ml_neural_opts_t neural;
+    if ((rc = ml_neural_options(a, &neural))) return rc;
     char sym[32], asset[16];
     if ((rc = ml_symbol(a, sym, asset))) return rc;
     long long from, to;
@@ -33,6 +36,7 @@ static int run_train(cpe_args_t *a)
     c.step_min = (int)step_min;
     c.ms.cls.max_rounds = c.ms.reg.max_rounds = (int)max_rounds;
     c.models = cpe_arg_str(a, "models");
+    c.neural = neural.mask;
     c.champion =
         cpe_arg_flag(a, "champion") ? CPE_TRAIN_CHAMPION_ALWAYS : CPE_TRAIN_CHAMPION_IF_NONE;
     cpe_store_t *st = NULL;
@@ -94,6 +98,13 @@ static int run_train(cpe_args_t *a)
     } else {
         printf("cone: GARCH-t Monte Carlo (no 1m realized measures in the rows)\n");
     }
+    for (int i = 0; i < res.n_neural; i++) {
+        const cpe_train_nn_t *n = &res.neural[i];
+        printf("neural %s: %zu fitting / %zu validation samples, %d epochs (kept %d), validation "
+               "loss %.4f -> %.4f, %.1f s: nn_%s.pt\n",
+               cpe_nn_arch_name(n->arch), n->n_fit, n->n_valid, n->epochs, n->best_epoch,
+               n->first_valid_loss, n->best_valid_loss, n->train_s, cpe_nn_arch_name(n->arch));
+    }
     printf("registered in %s%s\n", res.dir, res.champion ? " (champion)" : "");
 out:
     cpe_train_result_free(&res);
@@ -104,7 +115,7 @@ out:
 const cpe_command_t cpe_cmddef_train = {
     "train", "train a symbol's models and register a version",
     "usage: cpe train --symbol SYM [--from ISO] [--to ISO] [--models DIR] [--champion]\n"
-    "                 [--step MIN] [--max-rounds N] [--db PATH]\n\n"
+    "                 [--step MIN] [--max-rounds N] [--neural tcn,lstm] [--db PATH]\n\n"
     "Default window: all the history in the store up to two years (an expanding window\n"
     "validated better than a rolling 180 days). Rows are sampled every --step minutes\n"
     "(default 5) from the 1m feature table. Trains per prediction horizon (hours) the direction\n"
@@ -112,5 +123,7 @@ const cpe_command_t cpe_cmddef_train = {
     "stopping on the last 20 % of rows), the cone scales, the GARCH-t volatility model, the\n"
     "realized-volatility model (seasonal HAR + t shape, docs/MODELS_VOLATILITY.md 11) and\n"
     "the regime thresholds, and writes DIR/<SYMBOL>/<version>/ (see docs/MODEL_CARD.md).\n"
+    "--neural also trains the listed neural sequence models on the same rows and saves them\n"
+    "beside the trees as nn_<name>.pt (docs/MODELS_NEURAL.md; not yet used by predict/live).\n"
     "The new version becomes champion when there is none, or with --champion.",
     run_train};

@@ -1,6 +1,7 @@
 /* trainer.c — train a symbol on a window of the store and register it (trainer.h). */
 #include "cpe/trainer.h"
 #include "cpe/mldata.h"
+#include "cpe/nnfit.h"
 #include "cpe/timeutil.h"
 
 #include <math.h>
@@ -58,6 +59,34 @@ out:
     return rc;
 }
 
+/* Step 4 for the neural members of cfg->neural: trained on rows[n] of v, saved in dir. */
+static int train_neural(const cpe_mlview_t *v, const size_t *rows, size_t n, int64_t cutoff,
+                        const cpe_train_config_t *cfg, const char *dir, cpe_train_result_t *res,
+                        cpe_diag_t *d)
+{
+    for (int a = 0; a < CPE_NN_NARCH; a++) {
+        if (!(cfg->neural & (1u << a))) continue;
+        cpe_nnfit_config_t nc;
+        cpe_nnfit_config_default(&nc, (cpe_nn_arch_t)a, &cfg->ms);
+        cpe_nn_t m = {0};
+        int64_t t0 = cpe_mono_ns();
+        int rc = cpe_nnfit_train(&m, v, rows, n, cutoff, &nc, d);
+        char path[700];
+        snprintf(path, sizeof path, "%s/nn_%s.pt", dir, cpe_nn_arch_name((cpe_nn_arch_t)a));
+        if (!rc) rc = cpe_nn_save(&m, path, d);
+        cpe_train_nn_t *r = &res->neural[res->n_neural];
+        r->arch = (cpe_nn_arch_t)a;
+        r->epochs = m.epochs, r->best_epoch = m.best_epoch;
+        r->best_valid_loss = m.best_valid_loss, r->first_valid_loss = m.first_valid_loss;
+        r->n_fit = m.n_fit, r->n_valid = m.n_valid;
+        r->train_s = (double)(cpe_mono_ns() - t0) / 1e9;
+        cpe_nn_free(&m);
+        if (rc) return rc;
+        res->n_neural++;
+    }
+    return 0;
+}
+
 int cpe_trainer_run(cpe_store_t *st, const char *sym, const cpe_train_config_t *cfg,
                     cpe_train_result_t *res, cpe_diag_t *d)
 {
@@ -106,12 +135,17 @@ int cpe_trainer_run(cpe_store_t *st, const char *sym, const cpe_train_config_t *
     cpe_registry_t r;
     cpe_registry_init(&r, cfg->models);
     if ((rc = cpe_registry_save(&r, sym, &res->ms, NULL, res->version, d))) goto out;
+    snprintf(res->dir, sizeof res->dir, "%s/%s/%s", r.root, sym, res->version);
+    if (cfg->neural && (rc = train_neural(&m.v, rows, m.n, m.last_bar_ms + CPE_MS_PER_MIN, cfg,
+                                          res->dir, res, d))) {
+        cpe_diag_prefix(d, "%s: ", sym);
+        goto out;
+    }
     char champ[CPE_VERSION_MAX];
     if (cfg->champion == CPE_TRAIN_CHAMPION_ALWAYS || cpe_registry_champion(&r, sym, champ) != 0) {
         if ((rc = cpe_registry_set_champion(&r, sym, res->version, d))) goto out;
         res->champion = 1;
     }
-    snprintf(res->dir, sizeof res->dir, "%s/%s/%s", r.root, sym, res->version);
     res->n_rows = m.n;
     res->n_features = m.ncol;
     res->first_row_ms = m.ts_ms[0];

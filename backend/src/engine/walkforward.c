@@ -80,7 +80,7 @@ int cpe_wf_is_train_row(const cpe_wf_plan_t *p, int k, int64_t ts, int horizon_h
     return 1;
 }
 
-static double sdev(const double *r, size_t n)
+double wf_sdev(const double *r, size_t n)
 {
     if (n < 2) return NAN;
     double m = 0, s = 0;
@@ -256,7 +256,7 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
         if (!predict_row(v, c, ms, run, &ws, i, x, move, nt, t, ret, nr, &fc, th, &rg, pr))
             continue; /* no volatility state: the row has no prediction */
         double hg = nr ? cpe_garch_filter(&ms->vol_n, ret, nr) : ms->vol_n.last_h;
-        double rv = nr >= 24 ? sdev(ret + nr - 24, 24) : NAN;
+        double rv = nr >= 24 ? wf_sdev(ret + nr - 24, 24) : NAN;
         double dq = cpe_modelset_data_quality(ms, x);
         for (int h = 0; h < nh; h++) {
             cpe_prediction_t *p = &pr[h];

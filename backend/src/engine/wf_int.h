@@ -13,6 +13,10 @@
 
 #define CPE_WF_NTAU 199 /* levels of the CRPS integral */
 
+/* Sample standard deviation of r[n] (NaN when n < 2): the const-vol baseline's sigma from
+ * the trailing hourly returns (walkforward.c, nnfit.c). */
+double wf_sdev(const double *r, size_t n);
+
 /* What one scored row brings beside its record: the outcome y (log return), the model's
  * predictive distribution (has_t: the t cone's parameters th; else the GARCH cone's
  * Gaussian from its record) and the baselines' variances of the H-hour log return

@@ -1,0 +1,118 @@
+/*
+ * nn.h — neural sequence models (a TCN and an LSTM) behind a small C API, implemented by
+ * src/models/nn_torch.cpp, a bridge to LibTorch (Debian libtorch-dev 1.13, CPU), with the
+ * defaults and names in nn.c. Nothing C++ is visible here: the network is an opaque handle.
+ * A build without LibTorch (the clang fuzz build) links nn_none/nn_none.c instead: every
+ * train/predict/save/load returns CPE_EUNSUPPORTED.
+ *
+ * Input. The model reads the feature table of modelset.h (rows on a regular grid, row-major,
+ * NaN = missing). The sample at row i is the sequence of `lookback` rows
+ *     i - (lookback - 1) * stride, ..., i - stride, i        (oldest first)
+ * e.g. 48 steps of one hour with 5-minute rows (stride 12): two days of feature vectors.
+ * Rows before the first row of the table are read as all-missing. Each column is
+ * standardised with the mean and standard deviation of the fitting rows (stored in the
+ * model), then missing values become 0 (the mean) and values are clipped to +-8.
+ *
+ * Networks (both end in the same heads, applied to the last step's hidden state):
+ *   TCN   a 1x1 input projection to `hidden` channels, then `layers` residual blocks of a
+ *         causal convolution (kernel 3, dilation 1, 2, 4, ...: left-padded so step t sees
+ *         only steps <= t) and ReLU;
+ *   LSTM  `layers` stacked LSTM layers of `hidden` units.
+ *   heads per horizon k: a direction logit, the expected log return (magnitude) and the
+ *         log variance of the log return (volatility), all from one linear layer.
+ * Loss (per present label y of horizon k, scaled by s_k = the fitting labels' sd):
+ *   BCE(logit, y > 0) + (move - y/s_k)^2 / 2 + (logvar + (y/s_k)^2 exp(-logvar)) / 2
+ * averaged over the present labels: the last term is the Gaussian negative log-likelihood,
+ * so exp(logvar) s_k^2 is a variance forecast. Multi-horizon: one network for every horizon.
+ *
+ * Training (cpe_nn_train). Adam (lr, weight decay), minibatches in an order drawn from the
+ * seed, one pass over the fitting rows per epoch; after each epoch the loss on the
+ * validation rows is computed and the weights of the best epoch are kept; training stops
+ * after `patience` epochs without improvement or at max_epochs. The caller picks the fitting
+ * and validation rows (time-ordered, with the purge gap between them, as for the trees).
+ *
+ * Determinism. Same data, parameters, seed and thread count -> the same weights, bit for
+ * bit (tested): torch::manual_seed(seed) before the weights are drawn, a seeded shuffle,
+ * at::set_num_threads(threads), one inter-op thread, no dropout. LibTorch's generator and
+ * thread count are process-global: two trainings must not run at once in one process.
+ *
+ * Persistence. cpe_nn_save writes one file (a LibTorch archive: the weights, the
+ * standardisation, the label scales and the shape) in the registry version directory,
+ * named nn_<arch>.pt beside the XGBoost files; cpe_nn_load rebuilds the network from it.
+ * A loaded model predicts bit-identically to the saved one (tested).
+ *
+ * Ownership: the caller owns the struct; cpe_nn_free releases the network (no-op on a zeroed
+ * or freed struct). Threads: predictions on a trained or loaded model are read-only, but use
+ * LibTorch's global thread pool; training, loading and freeing must not overlap other calls
+ * on the same model.
+ */
+#ifndef CPE_NN_H
+#define CPE_NN_H
+
+#include "cpe/error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CPE_NN_MAX_H 4
+
+typedef enum cpe_nn_arch { CPE_NN_TCN = 0, CPE_NN_LSTM = 1, CPE_NN_NARCH } cpe_nn_arch_t;
+
+typedef struct cpe_nn_params {
+    cpe_nn_arch_t arch;
+    int n_h;                      /* horizons (the modelset's) */
+    int horizons_h[CPE_NN_MAX_H]; /* for the file; the labels come from the caller */
+    int lookback;                 /* steps per sequence (48) */
+    int stride;                   /* rows between steps (12: hourly on 5-minute rows) */
+    int hidden;                   /* channels / units (24) */
+    int layers;                   /* TCN blocks (4) / LSTM layers (1) */
+    int max_epochs;               /* 30 */
+    int patience;                 /* 4 */
+    int batch;                    /* 128 */
+    double lr;                    /* 1e-3 */
+    double weight_decay;          /* 1e-4 */
+    int threads;                  /* 1 */
+    uint64_t seed;                /* 42 */
+} cpe_nn_params_t;
+
+typedef struct cpe_nn {
+    void *impl; /* the LibTorch network; NULL when empty */
+    cpe_nn_params_t p;
+    size_t ncol;
+    int epochs, best_epoch;  /* epochs run, the epoch whose weights were kept (1-based) */
+    double first_valid_loss; /* validation loss after epoch 1 */
+    double best_valid_loss;  /* at best_epoch */
+    double first_train_loss, last_train_loss; /* mean fitting loss of epoch 1 / the last */
+    size_t n_fit, n_valid;
+} cpe_nn_t;
+
+/* Defaults above for arch; horizons are left for the caller (n_h = 0). */
+void cpe_nn_params_default(cpe_nn_params_t *p, cpe_nn_arch_t arch);
+
+/* "tcn", "lstm"; NULL for an unknown value. */
+const char *cpe_nn_arch_name(cpe_nn_arch_t a);
+/* A comma-separated list ("tcn,lstm") into a bit mask (1 << arch). CPE_EINVAL naming the
+ * unknown member. */
+int cpe_nn_parse_list(const char *list, unsigned *mask, cpe_diag_t *d);
+
+/* Train on the table X[nrow * ncol]; fit[nfit] and valid[nvalid] are row indices (samples
+ * end there); y[nrow * n_h] the labels (log returns, NaN = unknown: not scored). m must be
+ * zeroed or freed. CPE_EINVAL for bad parameters, CPE_EDATA with under 32 fitting or 8
+ * validation rows, CPE_EMODEL with LibTorch's message. */
+int cpe_nn_train(cpe_nn_t *m, const cpe_nn_params_t *p, const double *X, size_t nrow, size_t ncol,
+                 const size_t *fit, size_t nfit, const size_t *valid, size_t nvalid,
+                 const double *y, cpe_diag_t *d);
+
+/* The samples ending at rows[n] of X[nrow * ncol]: per horizon k, p_up[k * n + j] (sigmoid
+ * of the logit), move[k * n + j] (log return) and var[k * n + j] (its variance). Any output
+ * may be NULL. */
+int cpe_nn_predict(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol, const size_t *rows,
+                   size_t n, double *p_up, double *move, double *var, cpe_diag_t *d);
+
+int cpe_nn_save(const cpe_nn_t *m, const char *path, cpe_diag_t *d);
+/* Load a file written by cpe_nn_save; ncol must match the file (CPE_EMODEL otherwise). */
+int cpe_nn_load(cpe_nn_t *m, const char *path, size_t ncol, cpe_diag_t *d);
+
+void cpe_nn_free(cpe_nn_t *m);
+
+#endif

@@ -1,0 +1,90 @@
+/* ml_neural.c — the neural members in `cpe evaluate` (see ml_neural.h). */
+#include "cli/ml_neural.h"
+
+#include "cpe/nnfit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int ml_neural_options(cpe_args_t *a, ml_neural_opts_t *o)
+{
+    o->mask = 0;
+    const char *list = cpe_arg_str(a, "neural");
+    cpe_diag_t d = {0};
+    int rc;
+    if (list && cpe_nn_parse_list(list, &o->mask, &d)) return cpe_cli_fail(a, 2, "%s", d.msg);
+    if ((rc = cpe_arg_int(a, "nn-every", 3, &o->every)) ||
+        (rc = cpe_arg_int(a, "nn-epochs", 30, &o->epochs)))
+        return rc;
+    if (o->every < 1 || o->epochs < 1)
+        return cpe_cli_fail(a, 2, "--nn-every and --nn-epochs must be >= 1");
+    return 0;
+}
+
+static void nn_progress(int k, int n, void *ctx)
+{
+    fprintf(stderr, "neural %s: fold %d/%d\n", (const char *)ctx, k + 1, n);
+}
+
+static void print_row(const char *name, double auc, double brier, double ll, double rmse,
+                      double crps, double ql, double c1, double c2)
+{
+    printf("  %-22s %7.4f %8.5f %8.5f %10.6f %10.6f %8.4f %6.3f %6.3f\n", name, auc, brier, ll,
+           rmse, crps, ql, c1, c2);
+}
+
+static void print_horizon(int h, const cpe_nnfit_result_t *r, int nr, const cpe_wf_scores_t *t)
+{
+    const cpe_nnfit_scores_t *s0 = &r[0].s[h];
+    printf("\nhorizon %dh, neural members beside the trees and the baselines\n", s0->horizon_h);
+    printf("  %-22s %7s %8s %8s %10s %10s %8s %6s %6s\n", "forecast", "AUC", "Brier", "logloss",
+           "RMSE move", "CRPS", "QLIKE", "cov1", "cov2");
+    for (int i = 0; i < nr; i++) {
+        const cpe_nnfit_scores_t *s = &r[i].s[h];
+        char name[40];
+        snprintf(name, sizeof name, "%s (%zu rows)", cpe_nn_arch_name(r[i].arch), s->n);
+        print_row(name, s->auc, s->brier, s->logloss, s->move_rmse, s->crps, s->qlike, s->cov1,
+                  s->cov2);
+    }
+    print_row("base rate / zero / cv24h", s0->b_auc, s0->b_brier, s0->b_logloss, s0->zero_rmse,
+              s0->cv_crps, s0->cv_qlike, s0->cv_cov1, s0->cv_cov2);
+    char name[40];
+    snprintf(name, sizeof name, "trees (%zu rows)", t->n);
+    print_row(name, t->auc, t->brier, t->logloss, t->move_rmse, t->crps, t->qlike, t->cov1,
+              t->cov2);
+}
+
+int ml_neural_evaluate(cpe_args_t *a, const ml_neural_opts_t *o, const cpe_mlview_t *v,
+                       const cpe_wf_config_t *c, const cpe_wf_result_t *res)
+{
+    cpe_nnfit_result_t r[CPE_NN_NARCH];
+    int nr = 0;
+    for (int arch = 0; arch < CPE_NN_NARCH; arch++) {
+        if (!(o->mask & (1u << arch))) continue;
+        cpe_nnfit_config_t nc;
+        cpe_nnfit_config_default(&nc, (cpe_nn_arch_t)arch, &c->ms);
+        nc.sample_every = (int)o->every;
+        nc.nn.max_epochs = (int)o->epochs;
+        cpe_diag_t d = {0};
+        const char *name = cpe_nn_arch_name((cpe_nn_arch_t)arch);
+        if (cpe_nnfit_wf(v, &res->plan, &nc, &r[nr], nn_progress, (void *)name, &d))
+            return cpe_cli_fail(a, 1, "%s", d.msg);
+        nr++;
+    }
+    if (!nr) return 0;
+    printf("\nneural members (docs/MODELS_NEURAL.md): one sample per %ld rows, <= %ld epochs; the "
+           "same folds, purge and embargo; scored on "
+           "test rows with a label and 24 trailing hourly returns. Gaussian N(move, var) for "
+           "CRPS/QLIKE/coverage (targets 0.683 / 0.954); trees: the table above (their rows)\n",
+           o->every, o->epochs);
+    for (int i = 0; i < nr; i++) {
+        printf("  %s: training %.1f s over %d folds (epochs kept/run:", cpe_nn_arch_name(r[i].arch),
+               r[i].train_s, r[i].n_folds);
+        for (int f = 0; f < r[i].n_folds; f++)
+            printf(" %d/%d", r[i].best_epoch[f], r[i].epochs[f]);
+        printf("), prediction %.1f us per row (all horizons, batched)\n", r[i].predict_us_row);
+    }
+    for (int h = 0; h < r[0].n_h && h < res->n_h; h++)
+        print_horizon(h, r, nr, &res->s[h]);
+    return 0;
+}
