@@ -1,9 +1,10 @@
 /*
  * nn.h — neural sequence models (a TCN and an LSTM) behind a small C API, implemented by
- * src/models/nn_torch.cpp, a bridge to LibTorch (Debian libtorch-dev 1.13, CPU), with the
- * defaults and names in nn.c. Nothing C++ is visible here: the network is an opaque handle.
- * A build without LibTorch (the clang fuzz build) links nn_none/nn_none.c instead: every
- * train/predict/save/load returns CPE_EUNSUPPORTED.
+ * src/models/nn_torch.cpp, a bridge to LibTorch (Debian libtorch-dev 1.13, CPU) built as a
+ * module (libcpe_nn_torch.so) that nn_dl.c opens with dlopen on first use, so a cpe process
+ * that never touches a network never loads LibTorch; defaults and names are in nn.c. Nothing
+ * C++ is visible here: the network is an opaque handle. A build without LibTorch (the clang
+ * fuzz build) has no module: every train/predict/save/load returns CPE_EUNSUPPORTED.
  *
  * Input. The model reads the feature table of modelset.h (rows on a regular grid, row-major,
  * NaN = missing). The sample at row i is the sequence of `lookback` rows

@@ -1,5 +1,5 @@
 /* nn.c — the parts of cpe/nn.h that need no runtime: defaults and names. Training,
- * prediction and files are nn_torch.cpp (or nn_none/nn_none.c in builds without LibTorch). */
+ * prediction and files are nn_torch.cpp, a dlopen'ed module reached through nn_dl.c. */
 #include "cpe/nn.h"
 
 #include <string.h>

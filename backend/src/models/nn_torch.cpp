@@ -1,5 +1,12 @@
 // nn_torch.cpp — the LibTorch bridge behind cpe/nn.h: the only C++ translation unit of the
 // backend. Every extern "C" entry point catches C++ exceptions and returns a CPE_E* code.
+// Built as the module libcpe_nn_torch.so, opened by nn_dl.c on first use: its entry points
+// carry their own names (cpe_nnmod_*) so they never bind to the forwarding ones in cpe.
+#define cpe_nn_train cpe_nnmod_train
+#define cpe_nn_predict cpe_nnmod_predict
+#define cpe_nn_save cpe_nnmod_save
+#define cpe_nn_load cpe_nnmod_load
+#define cpe_nn_free cpe_nnmod_free
 extern "C" {
 #include "cpe/nn.h"
 }
