@@ -36,6 +36,7 @@ typedef void (*free_fn)(cpe_nn_t *);
 
 static struct {
     pthread_once_t once;
+    void *handle; /* kept for the process's life (never dlclosed: models may still point in) */
     train_fn train;
     predict_fn predict;
     save_fn save;
@@ -68,6 +69,7 @@ static void open_module(void)
         }
     }
     if (!h) return;
+    mod.handle = h;
     mod.train = (train_fn)dlsym(h, "cpe_nnmod_train");
     mod.predict = (predict_fn)dlsym(h, "cpe_nnmod_predict");
     mod.save = (save_fn)dlsym(h, "cpe_nnmod_save");
