@@ -13,43 +13,44 @@
 //                          HTTP cache disabled: navigation start to the frame with the candles
 //   initial_load_cold_ms   the same in a browser process started for it with a fresh profile
 //                          (adds the renderer start and a cold V8 code cache)
-//   bundle_gzip_kb         dist/ js + css + html gzipped (level 9)
+//   bundle_gzip_kb         what the cockpit page loads before its first frame: dist/index.html and
+//                          the js / css it names, gzipped (level 9); the side panels' chunk (loaded
+//                          after the first frame) and the /docs page are reported beside it
 // BENCH_BASELINE=<another build's dist/> (e.g. the previous commit's `vite build`) measures the
 // 10k-bar figures of that build too, in the same run, same server and browser: its page gets
 // index.html and assets/ from that directory (the API from the server), and the two builds
 // alternate load by load and in blocks of 10 prediction updates, so both see the same load.
 // Its lines carry "build":"baseline"; the current dist's lines "build":"current".
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { FRONTEND, launchBrowser, log, makeStore, startServer } from '../e2e/lib.mjs';
+import { FRONTEND, launchBrowser, log, makeStore, startServer, useBuild } from '../e2e/lib.mjs';
 
 const REPS = Number(process.env.BENCH_REPS || 5);
 const BASELINE = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : null;
-const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
-/** Serve the page's own files (index.html, assets/) from another build's dist; the API stays live. */
-async function useBuild(page, origin, dist) {
-  await page.route((u) => u.origin === origin && (u.pathname === '/' || u.pathname === '/index.html' || u.pathname.startsWith('/assets/')), (route) => {
-    const path = new URL(route.request().url()).pathname;
-    const file = join(dist, path === '/' ? 'index.html' : path);
-    if (!existsSync(file)) return route.fulfill({ status: 404, body: 'not in the baseline build' });
-    return route.fulfill({ status: 200, contentType: MIME[extname(file)] ?? 'application/octet-stream', body: readFileSync(file) });
-  });
-}
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n ? (n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2) : NaN; };
 const emit = (metric, values, unit, target, extra = {}) => {
   const value = Math.round(median(values) * 100) / 100;
   console.log(JSON.stringify({ bench: 'frontend', metric, value, unit, target, ok: Number.isFinite(value) && value <= target, reps: values.length, min: Math.min(...values), max: Math.max(...values), ...extra }));
 };
 
+/** Raw and gzip -9 bytes of files under dist/. */
+function sizes(files) {
+  let raw = 0, gz = 0;
+  for (const f of files) { const b = readFileSync(join(FRONTEND, 'dist', f)); raw += b.length; gz += gzipSync(b, { level: 9 }).length; }
+  return { raw, gz };
+}
+
+/** The cockpit page's first load (index.html and the js / css it names), the rest of dist/ beside it. */
 function bundle() {
   const dist = join(FRONTEND, 'dist');
-  let raw = 0, gz = 0;
-  const walk = (d) => { for (const f of readdirSync(d)) { const p = join(d, f); if (statSync(p).isDirectory()) walk(p); else if (/\.(js|css|html)$/.test(f)) { const b = readFileSync(p); raw += b.length; gz += gzipSync(b, { level: 9 }).length; } } };
-  walk(dist);
-  return { raw, gz };
+  const html = readFileSync(join(dist, 'index.html'), 'utf8');
+  const first = ['index.html', ...[...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1])];
+  const all = readdirSync(join(dist, 'assets')).filter((f) => /\.(js|css)$/.test(f)).map((f) => 'assets/' + f);
+  const later = all.filter((f) => !first.includes(f) && !/\/docs-/.test(f));
+  return { first: sizes(first), later: sizes(later), files: first.length };
 }
 
 async function paintTimes(page, url) {
@@ -92,7 +93,7 @@ async function predictionUpdate(page, n = 40) {
 
 async function main() {
   const b = bundle();
-  emit('bundle_gzip_kb', [b.gz / 1024], 'KiB', 150, { raw_kb: Math.round(b.raw / 1024) });
+  emit('bundle_gzip_kb', [b.first.gz / 1024], 'KiB', 150, { raw_kb: Math.round(b.first.raw / 1024), files: b.files, after_first_frame_gzip_kb: Math.round(b.later.gz / 102.4) / 10 });
   let store, server, browser;
   try {
     log('bench: cpe simulate --days 8 (11,520 one-minute bars per symbol)');

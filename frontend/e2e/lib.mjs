@@ -1,9 +1,9 @@
 // Shared by the end-to-end runner and the benchmarks: start the real `cpe serve` on a
 // simulated store, launch Debian's Chromium through playwright-core, read canvas pixels.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -100,6 +100,16 @@ export async function launchBrowser(viewport = { width: 1400, height: 900 }, ext
   return { ctx, close: async () => { await ctx.close(); rmSync(profile, { recursive: true, force: true }); } };
 }
 
+const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+/** Serve the page's own files (index.html, assets/) from another build's dist; the API stays live. */
+export async function useBuild(page, origin, dist) {
+  await page.route((u) => u.origin === origin && (u.pathname === '/' || u.pathname === '/index.html' || u.pathname.startsWith('/assets/')), (route) => {
+    const path = new URL(route.request().url()).pathname;
+    const file = join(dist, path === '/' ? 'index.html' : path);
+    if (!existsSync(file)) return route.fulfill({ status: 404, body: 'not in the baseline build' });
+    return route.fulfill({ status: 200, contentType: MIME[extname(file)] ?? 'application/octet-stream', body: readFileSync(file) });
+  });
+}
 export function artifactsDir() {
   mkdirSync(ARTIFACTS, { recursive: true });
   return ARTIFACTS;

@@ -8,22 +8,14 @@
 #      back, and Coinbase contributes no closed bar of its own;
 #   3. the perp market never falls back to Coinbase (it lists no perpetuals).
 set -euo pipefail
-CPE=${CPE_BIN:-build/cpe}
-DOUBLE=${CPE_DOUBLE:-$(dirname "$CPE")/release/exchange_double}
-[ -x "$DOUBLE" ] || DOUBLE=$(dirname "$CPE")/exchange_double
-[ -x "$DOUBLE" ] || { echo "exchange_double not built next to $CPE"; exit 1; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
+export CPE_BIN=${CPE_BIN:-build/cpe}
+source "$(dirname "$0")/lib.sh"
+need_double
+CPE=$CPE_BIN
 
-port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-PB=$(port); PC=$(port); DEAD=$(port)
-"$DOUBLE" --flavor binance --port "$PB" --minute-ms 100 >"$tmp/b.log" 2>&1 & pids+=($!)
-"$DOUBLE" --flavor coinbase --port "$PC" --minute-ms 100 >"$tmp/c.log" 2>&1 & pids+=($!)
-for p in $PB $PC; do
-  for i in $(seq 50); do curl -sf "http://127.0.0.1:$p/_stats" >/dev/null && break; sleep 0.1; done
-done
+PB=$(free_port); PC=$(free_port); DEAD=$(free_port)
+start_double binance "$PB" "$tmp/b.log" --minute-ms 100
+start_double coinbase "$PC" "$tmp/c.log" --minute-ms 100
 for m in SPOT PERP; do
   export CPE_BINANCE_WS_$m=ws://127.0.0.1:$PB CPE_BINANCE_REST_$m=http://127.0.0.1:$PB
   export CPE_COINBASE_WS_$m=ws://127.0.0.1:$PC CPE_COINBASE_REST_$m=http://127.0.0.1:$PC

@@ -83,11 +83,9 @@ part_import() {
 part_serve() {
   [ -x "$DOUBLE" ] || { bad "serve: exchange_double not built next to $CPE_BIN"; return; }
   local PB DEAD
-  PB=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$DOUBLE" --flavor binance --port "$PB" --minute-ms 200 --start-hours-ago 23 >"$tmp/double.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PB/_stats" >/dev/null && break; sleep 0.1; done
+  PB=$(free_port)
+  DEAD=$(free_port)
+  start_double binance "$PB" "$tmp/double.log" --minute-ms 200 --start-hours-ago 23
   local ex mk
   export CPE_BINANCE_WS_PERP=ws://127.0.0.1:$PB CPE_BINANCE_REST_PERP=http://127.0.0.1:$PB
   export CPE_BINANCE_WS_SPOT=ws://127.0.0.1:$DEAD CPE_BINANCE_REST_SPOT=http://127.0.0.1:$DEAD

@@ -11,15 +11,10 @@
 #   6. another row of the exchange table: Coinbase (spot only) from its double, 300-candle
 #      pages newest first, the perp market skipped.
 source "$(dirname "$0")/lib.sh"
-DOUBLE=${CPE_DOUBLE:-$(dirname "$CPE_BIN")/release/exchange_double}
-[ -x "$DOUBLE" ] || DOUBLE=$(dirname "$CPE_BIN")/exchange_double
-[ -x "$DOUBLE" ] || { echo "exchange_double not built next to $CPE_BIN"; exit 1; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$DOUBLE" --flavor binance --port "$port" --minute-ms 60000 --history-days 90 --symbol SOLUSDT \
-  >"$tmp/double.log" 2>&1 &
-pids+=($!)
+need_double
+port=$(free_port)
+start_double binance "$port" "$tmp/double.log" --minute-ms 60000 --history-days 90 --symbol SOLUSDT
 D=http://127.0.0.1:$port
-for _ in $(seq 50); do curl -sf "$D/_stats" >/dev/null && break; sleep 0.1; done
 stat() { curl -s "$D/_stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['rest_requests'])"; }
 # A fixed range of 90 days ending at the last closed minute, so repeated runs ask for the same.
 to=$(( ($(date +%s) / 60) * 60000 ))
@@ -101,11 +96,8 @@ check "no range: exit 2" test $? -eq 2
 check "unknown exchange: exit 2" test $? -eq 2
 
 echo "-- 6: Coinbase"
-cport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$DOUBLE" --flavor coinbase --port "$cport" --minute-ms 60000 --history-days 3 --symbol SOLUSDT \
-  >"$tmp/cdouble.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$cport/_stats" >/dev/null && break; sleep 0.1; done
+cport=$(free_port)
+start_double coinbase "$cport" "$tmp/cdouble.log" --minute-ms 60000 --history-days 3 --symbol SOLUSDT
 "$CPE_BIN" fetch --db "$tmp/e.db" --symbol SOL --from $(( to - 2 * 86400000 )) --to "$to" \
   --exchange coinbase --rest-base "http://127.0.0.1:$cport" >"$tmp/e.json" 2>"$tmp/e.err"
 check "coinbase: exit 0" test $? -eq 0

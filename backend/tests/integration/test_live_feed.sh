@@ -12,24 +12,16 @@
 #   6. a hole whose backfill fails on every exchange's REST for 8 s (longer than the retries
 #      on all three take) is not abandoned: it is retried in rounds until it is filled.
 set -euo pipefail
-CPE=${CPE_BIN:-build/cpe}
-DOUBLE=${CPE_DOUBLE:-$(dirname "$CPE")/release/exchange_double}
-[ -x "$DOUBLE" ] || DOUBLE=$(dirname "$CPE")/exchange_double
-[ -x "$DOUBLE" ] || { echo "exchange_double not built next to $CPE"; exit 1; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
+export CPE_BIN=${CPE_BIN:-build/cpe}
+source "$(dirname "$0")/lib.sh"
+need_double
+CPE=$CPE_BIN
 
-port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-PB=$(port); PY=$(port); PO=$(port)
+PB=$(free_port); PY=$(free_port); PO=$(free_port)
 MINUTE_MS=100   # one market minute every 100 ms
-"$DOUBLE" --flavor binance --port "$PB" --minute-ms $MINUTE_MS >"$tmp/b.log" 2>&1 & pids+=($!)
-"$DOUBLE" --flavor bybit   --port "$PY" --minute-ms $MINUTE_MS >"$tmp/y.log" 2>&1 & pids+=($!)
-"$DOUBLE" --flavor okx     --port "$PO" --minute-ms $MINUTE_MS >"$tmp/o.log" 2>&1 & pids+=($!)
-for p in $PB $PY $PO; do
-  for i in $(seq 50); do curl -sf "http://127.0.0.1:$p/_stats" >/dev/null && break; sleep 0.1; done
-done
+start_double binance "$PB" "$tmp/b.log" --minute-ms $MINUTE_MS
+start_double bybit "$PY" "$tmp/y.log" --minute-ms $MINUTE_MS
+start_double okx "$PO" "$tmp/o.log" --minute-ms $MINUTE_MS
 export CPE_BINANCE_WS_PERP=ws://127.0.0.1:$PB CPE_BINANCE_REST_PERP=http://127.0.0.1:$PB
 export CPE_BYBIT_WS_PERP=ws://127.0.0.1:$PY CPE_BYBIT_REST_PERP=http://127.0.0.1:$PY
 export CPE_OKX_WS_PERP=ws://127.0.0.1:$PO CPE_OKX_REST_PERP=http://127.0.0.1:$PO

@@ -10,20 +10,14 @@
 #      filling CPE_HISTORY_DAYS of history from it (/health says from which exchange), and
 #      falls back to the simulator when nothing answers.
 set -euo pipefail
-CPE=${CPE_BIN:-build/cpe}
-DOUBLE=${CPE_DOUBLE:-$(dirname "$CPE")/release/exchange_double}
-[ -x "$DOUBLE" ] || DOUBLE=$(dirname "$CPE")/exchange_double
-[ -x "$DOUBLE" ] || { echo "exchange_double not built next to $CPE"; exit 1; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
+export CPE_BIN=${CPE_BIN:-build/cpe}
+source "$(dirname "$0")/lib.sh"
+need_double
+CPE=$CPE_BIN
 fail() { echo "FAIL: $*"; exit 1; }
 
-port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-PB=$(port); DEAD=$(port)
-"$DOUBLE" --flavor binance --port "$PB" --minute-ms 250 --partial 1 >"$tmp/double.log" 2>&1 & pids+=($!)
-for i in $(seq 50); do curl -sf "http://127.0.0.1:$PB/_stats" >/dev/null && break; sleep 0.1; done
+PB=$(free_port); DEAD=$(free_port)
+start_double binance "$PB" "$tmp/double.log" --minute-ms 250 --partial 1
 export CPE_BINANCE_WS_PERP=ws://127.0.0.1:$PB CPE_BINANCE_REST_PERP=http://127.0.0.1:$PB
 export CPE_BINANCE_WS_SPOT=ws://127.0.0.1:$DEAD CPE_BINANCE_REST_SPOT=http://127.0.0.1:$DEAD
 for ex in BYBIT OKX COINBASE; do for m in SPOT PERP; do

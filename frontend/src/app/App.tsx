@@ -2,25 +2,40 @@
  * The cockpit: creates the store and the controller, binds the keyboard to the action
  * table, lays out the chart with its overlays and panels beside the side panels.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { actionForKey } from '../domain/actions';
 import { Api } from '../domain/api';
 import type { AuthSession } from '../domain/auth';
 import { CockpitController } from '../domain/controller';
 import { createCockpitStore, type CockpitState, type CockpitStore } from '../domain/store';
-import { AIExplanationPanel } from '../ui/AIExplanationPanel';
-import { AlertsPanel, AlertToasts } from '../ui/AlertsPanel';
 import { StatusLine } from '../ui/StatusLine';
-import { BacktestTimeline } from '../ui/BacktestTimeline';
-import { CalibrationPanel } from '../ui/CalibrationPanel';
+import { AlertToasts } from '../ui/AlertToasts';
 import { CockpitContext, type Cockpit } from '../ui/context';
-import { FlowPanel } from '../ui/FlowPanel';
 import { BasisOverlay, LiquidationBands, PredictionConeOverlay, SupportResistance, TradeMarkers, VolumeProfile } from '../ui/overlays';
 import { CVDPanel, FundingPanel, LiquidationsPanel, OIPanel } from '../ui/panels';
 import { PriceChart } from '../ui/PriceChart';
 import { SidePredictionPanel } from '../ui/SidePredictionPanel';
 import { ShortcutHelp, Toolbar } from '../ui/Toolbar';
 import { useStore } from 'zustand';
+
+const SidePanels = lazy(() => import('../ui/SidePanels'));
+/** The side panels' chunk waits for the chart's first frame with data, at most this long. */
+const SIDE_PANELS_MAX_WAIT_MS = 3000;
+
+/** True once the chart has drawn its first data (two frames after the load settled) or after
+ * SIDE_PANELS_MAX_WAIT_MS: then the secondary panels load (ui/SidePanels.tsx). */
+function useAfterFirstFrame(store: CockpitStore): boolean {
+  const settled = useStore(store, (s) => s.load === 'ok' || s.load === 'error');
+  const [ready, setReady] = useState(false);
+  useEffect(() => {
+    if (ready) return;
+    const timer = setTimeout(() => setReady(true), SIDE_PANELS_MAX_WAIT_MS);
+    let frame = 0;
+    if (settled) frame = requestAnimationFrame(() => { frame = requestAnimationFrame(() => setReady(true)); });
+    return () => { clearTimeout(timer); cancelAnimationFrame(frame); };
+  }, [settled, ready]);
+  return ready;
+}
 
 export interface AppProps {
   apiBase?: string; wsUrl?: string | null; windowBars?: number; initial?: Partial<CockpitState>;
@@ -49,6 +64,7 @@ export function App({ apiBase = '', wsUrl, windowBars, initial, expose, auth }: 
   const [help, setHelp] = useState(false);
   const theme = useStore(cockpit.store, (s) => s.theme);
   const root = useRef<HTMLDivElement>(null);
+  const sideReady = useAfterFirstFrame(cockpit.store);
 
   useEffect(() => {
     cockpit.controller.start();
@@ -92,11 +108,7 @@ export function App({ apiBase = '', wsUrl, windowBars, initial, expose, auth }: 
           </div>
           <aside className="side-col">
             <SidePredictionPanel />
-            <CalibrationPanel />
-            <AIExplanationPanel />
-            <FlowPanel />
-            <AlertsPanel />
-            <BacktestTimeline />
+            {sideReady && <Suspense fallback={null}><SidePanels /></Suspense>}
           </aside>
         </main>
         <AlertToasts />

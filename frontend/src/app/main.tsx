@@ -15,11 +15,11 @@ import './styles.css';
 const q = new URLSearchParams(window.location.search);
 const bars = Number(q.get('bars')) || undefined;
 const theme = q.get('theme') === 'light' ? 'light' : 'dark';
-// the default view's answers that index.html preloads, parsed while React starts (with ?bars
-// the view asks for another window: nothing to take)
-if (!bars) {
+// the answers that index.html preloads, parsed while React starts: /health (auth on or off)
+// always, the default view's data unless ?bars asks for another window
+{
   const preloaded = [...document.querySelectorAll<HTMLLinkElement>('link[rel=preload][as=fetch]')].map((l) => { const u = new URL(l.href); return u.pathname + u.search; });
-  fetchEarly('', preloaded);
+  fetchEarly('', bars ? preloaded.filter((p) => p === '/health') : preloaded);
 }
 const el = document.getElementById('root')!;
 let root: Root | null = null;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthSession, authRequired } from './auth';
+import { fetchEarly } from './early';
 
 function memory() {
   const m = new Map<string, string>();
@@ -37,6 +38,21 @@ describe('AuthSession', () => {
     expect(s.loggedIn).toBe(false);
     expect(store.getItem('cpe.tokens')).toBeNull();
     await expect(s.login('u', 'bad')).rejects.toThrow('user name or password is wrong');
+  });
+
+  it('authRequired takes the preloaded /health answer without a request of its own', async () => {
+    fetchEarly('', ['/health'], (async () => json(200, { auth: 'on' })) as typeof fetch);
+    let asked = 0;
+    expect(await authRequired('', async () => { asked++; return json(200, { auth: 'off' }); })).toBe(true);
+    expect(asked).toBe(0);
+    // taken once: the next call asks the server
+    expect(await authRequired('', async () => { asked++; return json(200, { auth: 'off' }); })).toBe(false);
+    expect(asked).toBe(1);
+  });
+
+  it('authRequired asks the server when the preloaded answer failed', async () => {
+    fetchEarly('', ['/health'], (async () => json(503, {})) as typeof fetch);
+    expect(await authRequired('', async () => json(200, { auth: 'on' }))).toBe(true);
   });
 
   it('authRequired reads /health', async () => {

@@ -7,6 +7,7 @@
  * asks to log in again.
  */
 import type { Fetch } from './api';
+import { takeEarly } from './early';
 
 export interface Tokens { access_token: string; refresh_token: string; username: string; role: string }
 type Store = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
@@ -34,9 +35,12 @@ async function errorMessage(res: Response): Promise<string> {
   return `HTTP ${res.status}`;
 }
 
-/** True when the server requires a login (its /health says auth is on). */
+/** True when the server requires a login (its /health says auth is on). Takes the answer
+ * index.html preloads when there is one (domain/early.ts): no round trip before the first render. */
 export async function authRequired(base = '', fetchFn: Fetch = (i, init) => fetch(i, init)): Promise<boolean> {
   try {
+    const early = base === '' ? await takeEarly('/health') : null;
+    if (early) return (early as { auth?: string }).auth === 'on';
     const res = await fetchFn(base + '/health');
     return res.ok && ((await res.json()) as { auth?: string }).auth === 'on';
   } catch { return false; }

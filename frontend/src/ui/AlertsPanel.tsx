@@ -1,10 +1,10 @@
 /**
  * Alerts: the rules of the selected asset (GET /alerts) with mute / unmute and delete, a
  * form that creates a price-cross rule at a level (right-click on the chart picks the level
- * under the cursor; it starts at the last price), and the toasts of firings that arrive on
- * the WebSocket "alerts" channel (docs/ALERTS.md), and the history of the shown rules'
+ * under the cursor; it starts at the last price), and the history of the shown rules'
  * firings (GET /alerts/{id}/events, newest first). Rules and history are reloaded after every
- * change and when a firing arrives.
+ * change and when a firing arrives (the WebSocket "alerts" channel, docs/ALERTS.md; the toasts
+ * are AlertToasts.tsx).
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { AlertEvent, AlertRule } from '../domain/api-types';
@@ -87,21 +87,5 @@ export function AlertsPanel() {
         </>
       )}
     </section>
-  );
-}
-
-export function AlertToasts() {
-  const { controller } = useCockpitApi();
-  const toasts = useCockpit((s) => s.alertToasts);
-  if (toasts.length === 0) return null;
-  return (
-    <div className="alert-toasts" aria-live="polite">
-      {toasts.map((t) => (
-        <div key={t.id} className="alert-toast" role="status" data-testid="alert-toast">
-          <strong>{t.name || t.kind.replace('_', ' ')}</strong> {t.message}
-          <button aria-label="dismiss" onClick={() => controller.dismissAlert(t.id)}>✕</button>
-        </div>
-      ))}
-    </div>
   );
 }
