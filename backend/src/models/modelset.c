@@ -305,8 +305,8 @@ static int train_horizon(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t
     size_t gap = (size_t)ceil((double)H * CPE_MS_PER_HOUR / (step > 0 ? step : 1));
     cpe_gbt_params_t pc = cfg->cls, pr = cfg->reg;
     pc.gap_rows = pr.gap_rows = gap;
-    if ((rc = cpe_gbt_train(&hm->cls, &pc, h.X, h.n, v->ncol, h.yb, d)) != 0 ||
-        (rc = cpe_gbt_train(&hm->reg, &pr, h.X, h.n, v->ncol, h.yr, d)) != 0) {
+    if ((rc = cpe_gbt_train2(&hm->cls, &pc, h.yb, &hm->reg, &pr, h.yr, h.X, h.n, v->ncol, d)) !=
+        0) {
         cpe_diag_prefix(d, "%dh: ", H);
         goto out;
     }
