@@ -59,6 +59,12 @@
 
 /* Bump when a change to models/ or engine/ changes what a fold predicts. */
 #define CPE_WFC_CODE_VERSION 1
+/* Boosting rounds without a better validation loss before a fold's training stops (the
+ * model set's default is 20). A fold's boosters keep 1-25 trees; the 20 rounds after the
+ * best were ~70 % of the fold's boosting and changed ~1 model in 30 (an improvement more
+ * than 10 rounds after the previous best): 10 halves that cost. Part of the configuration
+ * hash, so folds stored with 20 are trained again. Scores before/after: docs/BENCHMARKS.md. */
+#define CPE_WFC_EARLY_STOP_ROUNDS 10
 #define CPE_WFC_WEEK_MS (7 * 86400000LL)
 #define CPE_WFC_GRID0_MS (4 * 86400000LL) /* Monday 1970-01-05 00:00 UTC */
 
