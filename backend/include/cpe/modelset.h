@@ -124,6 +124,7 @@ typedef struct cpe_modelset {
     cpe_gbt_params_t cls_params, reg_params;
     int filter_hours;
     cpe_drift_ref_t drift; /* the drift score's training deciles (drift.h); k = 0: none */
+    int scales_pending;    /* cpe_modelset_train_lazy: h[].scale not fitted yet (all 1) */
 } cpe_modelset_t;
 
 void cpe_modelset_config_default(cpe_modelset_config_t *c);
@@ -131,6 +132,20 @@ void cpe_modelset_config_default(cpe_modelset_config_t *c);
 /* Train on candidate rows[nrows] (indices into v, ascending). See the top comment. */
 int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows, size_t nrows,
                        int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg, cpe_diag_t *d);
+
+/* As cpe_modelset_train, but the GARCH cone's scales s1, s2 of every horizon (a Monte
+ * Carlo fit of cone_paths paths on scale_rows validation rows, ~7 % of a training) are
+ * left out: ms->scales_pending = 1 and every scale is 1. For a caller whose predictions
+ * mostly come from the realized-volatility model's t cone, which never reads them (the
+ * walk-forward): it calls cpe_modelset_fit_scales with the same view, rows and
+ * configuration before the first GARCH cone, which fits exactly the scales
+ * cpe_modelset_train would have (same rows, seeds and regressor outputs). A failure of
+ * that fit then surfaces there, not in the training. */
+int cpe_modelset_train_lazy(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
+                            size_t nrows, int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg,
+                            cpe_diag_t *d);
+int cpe_modelset_fit_scales(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
+                            size_t nrows, const cpe_modelset_config_t *cfg, cpe_diag_t *d);
 
 /* Per horizon k (0..n_h-1): p_raw[k*nrow + i], p_up[k*nrow + i] (calibrated, or the base
  * rate when !use_direction), move[..] (the regressor's raw output).

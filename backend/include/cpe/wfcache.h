@@ -59,6 +59,15 @@
 
 /* Bump when a change to models/ or engine/ changes what a fold predicts. */
 #define CPE_WFC_CODE_VERSION 1
+/* Boosting rounds without a better validation loss before a fold's direction classifier
+ * stops (the model set's default, which the regressors keep, is 20). A fold's boosters keep
+ * 1-25 trees, so the rounds after the best were ~70 % of its boosting. Measured on the year
+ * 2024-09-01 .. 2025-08-31 (docs/BENCHMARKS.md): with 10 for all eight boosters one week's
+ * 24 h regressor changed (its drift then passed the validation test and worsened that
+ * week's cones); with 10 for the classifiers only every stored record of the year is
+ * bit-identical to 20's. Part of the configuration hash: folds stored before are trained
+ * again. */
+#define CPE_WFC_CLS_EARLY_STOP_ROUNDS 10
 #define CPE_WFC_WEEK_MS (7 * 86400000LL)
 #define CPE_WFC_GRID0_MS (4 * 86400000LL) /* Monday 1970-01-05 00:00 UTC */
 

@@ -146,14 +146,25 @@ typedef struct wf_run {
     int col_rv24; /* realized_var_24h in the view (-1: none) */
 } wf_run_t;
 
+/* The fold's model set (trained lazily: its GARCH cone scales are fitted on the training
+ * rows the first time a row needs that cone) and its test rows. */
+typedef struct wf_fold {
+    cpe_modelset_t ms;
+    const size_t *train, *test;
+    size_t ntr, nt;
+    int k;
+} wf_fold_t;
+
 /* Predictions of every horizon at test row t (view row i): the t cone of the realized
- * model with the ACI band levels, else the GARCH Monte Carlo cone. 0 when the row has no
- * prediction (no volatility state). */
-static int predict_row(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_modelset_t *ms,
+ * model with the ACI band levels, else the GARCH Monte Carlo cone. 1 with a prediction, 0
+ * when the row has none (no volatility state), < 0 when the cone's scales failed. */
+static int predict_row(const cpe_mlview_t *v, const cpe_wf_config_t *c, wf_fold_t *fo,
                        wf_run_t *run, cpe_cone_ws_t *ws, size_t i, const double *x,
-                       const double *move, size_t nt, size_t t, const double *ret, size_t nr,
-                       cpe_volfc_t *fc, cpe_tcone_h_t *th, cpe_regime_t *rg, cpe_prediction_t *pr)
+                       const double *move, size_t t, const double *ret, size_t nr, cpe_volfc_t *fc,
+                       cpe_tcone_h_t *th, cpe_regime_t *rg, cpe_prediction_t *pr, cpe_diag_t *d)
 {
+    const cpe_modelset_t *ms = &fo->ms;
+    const size_t nt = fo->nt;
     const int nh = ms->n_h;
     const int64_t t_close = v->ts_ms[i] + CPE_MS_PER_MIN;
     cpe_modelset_volfc(ms, x, t_close, ret, nr, fc);
@@ -167,12 +178,16 @@ static int predict_row(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cp
         }
         return cpe_tcone_fill(th, nh, v->close[i], t_close, pr, NULL) == 0;
     }
+    int rc;
+    if (!(fc->h_next > 0)) return 0;
+    if (fo->ms.scales_pending &&
+        (rc = cpe_modelset_fit_scales(&fo->ms, v, fo->train, fo->ntr, &c->ms, d)) != 0)
+        return rc;
     cpe_cone_params_t cp[CPE_MS_MAX_H];
     for (int h = 0; h < nh; h++)
         cpe_modelset_cone_params(ms, h, v->close[i], t_close, move[(size_t)h * nt + t], *rg,
                                  &fc->ex, 1, &cp[h]);
-    return fc->h_next > 0 &&
-           cpe_cone_predict(ws, &ms->vol, fc->h_next, c->ms.seed ^ (uint64_t)v->ts_ms[i], cp,
+    return cpe_cone_predict(ws, &ms->vol, fc->h_next, c->ms.seed ^ (uint64_t)v->ts_ms[i], cp,
                             (size_t)nh, pr, NULL) == 0;
 }
 
@@ -199,10 +214,12 @@ static void make_row(const cpe_mlview_t *v, const cpe_modelset_t *ms, const wf_r
 }
 
 /* Evaluate the test rows of fold k with the fold's model set. */
-static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_modelset_t *ms,
-                     const size_t *test, size_t nt, int k, wf_run_t *run, cpe_wf_result_t *res,
-                     size_t *rec_cap, cpe_diag_t *d)
+static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, wf_fold_t *fo, wf_run_t *run,
+                     cpe_wf_result_t *res, size_t *rec_cap, cpe_diag_t *d)
 {
+    const cpe_modelset_t *ms = &fo->ms;
+    const size_t *test = fo->test, nt = fo->nt;
+    const int k = fo->k;
     int rc = 0, nh = ms->n_h, fh = c->ms.filter_hours > 24 ? c->ms.filter_hours : 24;
     double *X = malloc((nt ? nt : 1) * v->ncol * sizeof *X);
     double *praw = malloc((nt ? nt : 1) * (size_t)nh * sizeof *praw);
@@ -253,8 +270,13 @@ static int eval_fold(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_
         cpe_tcone_h_t th[CPE_MS_MAX_H];
         cpe_regime_t rg;
         cpe_prediction_t pr[CPE_MS_MAX_H];
-        if (!predict_row(v, c, ms, run, &ws, i, x, move, nt, t, ret, nr, &fc, th, &rg, pr))
-            continue; /* no volatility state: the row has no prediction */
+        int got = predict_row(v, c, fo, run, &ws, i, x, move, t, ret, nr, &fc, th, &rg, pr, d);
+        if (got < 0) {
+            rc = got;
+            cpe_diag_prefix(d, "walk-forward fold %d: ", k);
+            goto out;
+        }
+        if (!got) continue; /* no volatility state: the row has no prediction */
         double hg = nr ? cpe_garch_filter(&ms->vol_n, ret, nr) : ms->vol_n.last_h;
         double rv = nr >= 24 ? wf_sdev(ret + nr - 24, 24) : NAN;
         double dq = cpe_modelset_data_quality(ms, x);
@@ -366,15 +388,16 @@ int cpe_wf_run_plan(const cpe_mlview_t *v, const cpe_wf_config_t *c, const cpe_w
         f->n_train = ntr;
         f->n_test = nt;
         if (progress) progress(k, res->plan.n, ctx);
-        cpe_modelset_t ms;
-        if ((rc = cpe_modelset_train(&ms, v, train, ntr, f->test_from_ms, &c->ms, d)) != 0) {
+        wf_fold_t fo = {.train = train, .test = test, .ntr = ntr, .nt = nt, .k = k};
+        if ((rc = cpe_modelset_train_lazy(&fo.ms, v, train, ntr, f->test_from_ms, &c->ms, d)) !=
+            0) {
             cpe_diag_prefix(d, "walk-forward fold %d: ", k);
             goto out;
         }
-        for (int h = 0; h < ms.n_h; h++)
-            f->cls_rounds[h] = ms.h[h].cls.best_rounds;
-        rc = eval_fold(v, c, &ms, test, nt, k, &run, res, &rec_cap, d);
-        cpe_modelset_free(&ms);
+        for (int h = 0; h < fo.ms.n_h; h++)
+            f->cls_rounds[h] = fo.ms.h[h].cls.best_rounds;
+        rc = eval_fold(v, c, &fo, &run, res, &rec_cap, d);
+        cpe_modelset_free(&fo.ms);
         if (rc) goto out;
     }
     for (int h = 0; h < res->n_h; h++) {

@@ -81,6 +81,7 @@ static void fold_config(const char *sym, const cpe_wfc_opts_t *o, cpe_wf_config_
     c->expanding = 0;
     c->train_days = o->train_days;
     c->ms.cls.nthread = c->ms.reg.nthread = 1; /* bit-identical whatever the parallelism */
+    c->ms.cls.early_stop_rounds = CPE_WFC_CLS_EARLY_STOP_ROUNDS; /* the regressor keeps 20 */
     if (o->max_rounds > 0) c->ms.cls.max_rounds = c->ms.reg.max_rounds = o->max_rounds;
     /* explanations do not change the records: not part of the hash ("ex=" in the meta) */
     *hash = fnv(config_hash(c), &o->min_train_days, sizeof o->min_train_days);

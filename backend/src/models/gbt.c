@@ -133,85 +133,127 @@ static int boost(BoosterHandle b, DMatrixHandle dtrain, DMatrixHandle dvalid,
     return 0;
 }
 
-int cpe_gbt_train(cpe_gbt_t *m, const cpe_gbt_params_t *p, const double *X, size_t nrow,
-                  size_t ncol, const double *y, cpe_diag_t *d)
+/* The matrices of one training: the labelled fit rows idx[0..nf) of [0, fit_end) and the
+ * labelled validation rows idx[nf..nf+nv) of [valid_from, nrow). */
+typedef struct mats {
+    size_t *idx;
+    float *lab;
+    size_t nf, nv, nrow, valid_from, fit_end;
+    DMatrixHandle fit, valid;
+} mats_t;
+
+static void mats_free(mats_t *s)
 {
-    int rc = 0;
-    size_t *idx = NULL;
-    float *lab = NULL;
-    DMatrixHandle dtrain = NULL, dvalid = NULL;
-    BoosterHandle b = NULL, cut = NULL;
+    if (s->fit) XGDMatrixFree(s->fit);
+    if (s->valid) XGDMatrixFree(s->valid);
+    free(s->idx);
+    free(s->lab);
+    memset(s, 0, sizeof *s);
+}
 
-    memset(m, 0, sizeof *m);
-    if (!p || !X || !y || ncol == 0 || p->max_rounds <= 0)
-        return cpe_diag_set(d, CPE_EINVAL, "gbt: no data or bad parameters");
-
-    /* Split by time: [fit rows | gap | validation rows]. */
-    size_t n_valid = 0, fit_end = nrow;
+/* Split by time: [fit rows | gap | validation rows]. */
+static void split(const cpe_gbt_params_t *p, size_t nrow, size_t *fit_end, size_t *valid_from)
+{
+    size_t n_valid = 0;
+    *fit_end = nrow;
     if (p->early_stop_rounds > 0 && p->valid_frac > 0) {
         n_valid = (size_t)floor((double)nrow * p->valid_frac);
         size_t reserved = n_valid + p->gap_rows;
-        fit_end = reserved < nrow ? nrow - reserved : 0;
+        *fit_end = reserved < nrow ? nrow - reserved : 0;
     }
-    idx = malloc((nrow ? nrow : 1) * sizeof *idx);
-    lab = malloc((nrow ? nrow : 1) * sizeof *lab);
-    if (!idx || !lab) {
-        rc = cpe_diag_set(d, CPE_ENOMEM, "gbt: out of memory for %zu rows", nrow);
-        goto out;
-    }
-    size_t nf = 0;
+    *valid_from = nrow - n_valid;
+}
+
+/* Labels of y at the selected rows into s->lab; the mean of the fit rows' (the start). */
+static double take_labels(mats_t *s, const double *y)
+{
+    double mean = 0;
+    for (size_t i = 0; i < s->nf + s->nv; i++)
+        s->lab[i] = (float)y[s->idx[i]];
+    for (size_t i = 0; i < s->nf; i++)
+        mean += s->lab[i];
+    return s->nf ? mean / (double)s->nf : 0;
+}
+
+/* Select the rows of y, build both matrices with y's labels; *mean as take_labels. */
+static int mats_build(mats_t *s, const cpe_gbt_params_t *p, const double *X, size_t nrow,
+                      size_t ncol, const double *y, double *mean, cpe_diag_t *d)
+{
+    int rc;
+    memset(s, 0, sizeof *s);
+    *mean = 0;
+    s->nrow = nrow;
+    split(p, nrow, &s->fit_end, &s->valid_from);
+    s->idx = malloc((nrow ? nrow : 1) * sizeof *s->idx);
+    s->lab = malloc((nrow ? nrow : 1) * sizeof *s->lab);
+    if (!s->idx || !s->lab)
+        return cpe_diag_set(d, CPE_ENOMEM, "gbt: out of memory for %zu rows", nrow);
+    for (size_t i = 0; i < s->fit_end; i++)
+        if (!isnan(y[i])) s->idx[s->nf++] = i;
+    if (s->nf < MIN_FIT_ROWS)
+        return cpe_diag_set(d, CPE_EDATA, "gbt: only %zu labelled training rows (need %d)", s->nf,
+                            MIN_FIT_ROWS);
+    for (size_t i = s->valid_from; i < nrow; i++)
+        if (!isnan(y[i])) s->idx[s->nf + s->nv++] = i;
+    *mean = take_labels(s, y);
+    if ((rc = make_dmatrix(X, s->idx, s->nf, ncol, s->lab, &s->fit)) != 0)
+        return rc == CPE_ENOMEM ? cpe_diag_set(d, rc, "gbt: out of memory")
+                                : xgb_fail(d, "train matrix");
+    if (s->nv >= 10 && make_dmatrix(X, s->idx + s->nf, s->nv, ncol, s->lab + s->nf, &s->valid) != 0)
+        return xgb_fail(d, "validation matrix");
+    return 0;
+}
+
+/* Whether a training with p and targets y selects exactly the rows of s (then s's matrices
+ * serve it with y's labels). */
+static int mats_fit(const mats_t *s, const cpe_gbt_params_t *p, const double *y)
+{
+    size_t fit_end, valid_from, n = 0;
+    split(p, s->nrow, &fit_end, &valid_from);
+    if (fit_end != s->fit_end || valid_from != s->valid_from) return 0;
     for (size_t i = 0; i < fit_end; i++)
-        if (!isnan(y[i])) {
-            lab[nf] = (float)y[i];
-            idx[nf++] = i;
-        }
-    if (nf < MIN_FIT_ROWS) {
-        rc = cpe_diag_set(d, CPE_EDATA, "gbt: only %zu labelled training rows (need %d)", nf,
-                          MIN_FIT_ROWS);
-        goto out;
-    }
-    double base_score = 0;
-    for (size_t i = 0; i < nf; i++)
-        base_score += lab[i];
-    base_score /= (double)nf;
+        if (!isnan(y[i]) && (n >= s->nf || s->idx[n++] != i)) return 0;
+    if (n != s->nf) return 0;
+    for (size_t i = valid_from; i < s->nrow; i++)
+        if (!isnan(y[i]) && (n >= s->nf + s->nv || s->idx[n++] != i)) return 0;
+    return n == s->nf + s->nv;
+}
+
+/* Set the matrices' labels to y's (rows as selected); the mean of the fit rows' in *mean. */
+static int mats_relabel(mats_t *s, const double *y, double *mean, cpe_diag_t *d)
+{
+    *mean = take_labels(s, y);
+    if (XGDMatrixSetFloatInfo(s->fit, "label", s->lab, (bst_ulong)s->nf) != 0 ||
+        (s->valid &&
+         XGDMatrixSetFloatInfo(s->valid, "label", s->lab + s->nf, (bst_ulong)s->nv) != 0))
+        return xgb_fail(d, "labels");
+    return 0;
+}
+
+/* Boost one model on the matrices of s, starting from base_score (see below). */
+static int fit_model(cpe_gbt_t *m, const cpe_gbt_params_t *p, const mats_t *s, size_t ncol,
+                     double base_score, cpe_diag_t *d)
+{
+    int rc = 0;
+    BoosterHandle b = NULL, cut = NULL;
     if (p->objective == CPE_GBT_BINARY) base_score = fmin(fmax(base_score, 0.01), 0.99);
-    if ((rc = make_dmatrix(X, idx, nf, ncol, lab, &dtrain)) != 0) {
-        rc = rc == CPE_ENOMEM ? cpe_diag_set(d, rc, "gbt: out of memory")
-                              : xgb_fail(d, "train matrix");
-        goto out;
-    }
-    size_t nv = 0, valid_from = nrow - n_valid;
-    if (n_valid) {
-        for (size_t i = valid_from; i < nrow; i++)
-            if (!isnan(y[i])) {
-                lab[nv] = (float)y[i];
-                idx[nv++] = i;
-            }
-        if (nv >= 10 && make_dmatrix(X, idx, nv, ncol, lab, &dvalid) != 0) {
-            rc = xgb_fail(d, "validation matrix");
-            goto out;
-        }
-    }
-    DMatrixHandle cache[2] = {dtrain, dvalid};
-    if (XGBoosterCreate(cache, dvalid ? 2 : 1, &b) != 0 || set_params(b, p) != 0) {
+    DMatrixHandle cache[2] = {s->fit, s->valid};
+    if (XGBoosterCreate(cache, s->valid ? 2 : 1, &b) != 0 || set_params(b, p) != 0) {
         rc = xgb_fail(d, "create");
         goto out;
     }
     /* XGBoost 1.7 starts every model from base_score 0.5 (it estimates nothing): for a
      * regressor of log returns that is a huge bias that early-stopped boosting never
      * removes. Start from the mean label of the fitted rows (the base rate for BINARY). */
-    {
-        double mean = base_score;
-        char v[64];
-        snprintf(v, sizeof v, "%.17g", mean);
-        if (XGBoosterSetParam(b, "base_score", v) != 0) {
-            rc = xgb_fail(d, "base_score");
-            goto out;
-        }
+    char v[64];
+    snprintf(v, sizeof v, "%.17g", base_score);
+    if (XGBoosterSetParam(b, "base_score", v) != 0) {
+        rc = xgb_fail(d, "base_score");
+        goto out;
     }
     int best = 0;
     double best_loss = INFINITY;
-    if ((rc = boost(b, dtrain, dvalid, p, &best, &best_loss, d))) goto out;
+    if ((rc = boost(b, s->fit, s->valid, p, &best, &best_loss, d))) goto out;
     int done = 0;
     XGBoosterBoostedRounds(b, &done);
     if (best < done) {
@@ -221,22 +263,61 @@ int cpe_gbt_train(cpe_gbt_t *m, const cpe_gbt_params_t *p, const double *X, size
         }
         XGBoosterFree(b);
         b = cut;
-        cut = NULL;
     }
     m->booster = b;
     b = NULL;
     m->objective = p->objective;
     m->n_features = ncol;
     m->best_rounds = best;
-    m->best_valid_loss = dvalid ? best_loss : NAN;
-    m->valid_from = dvalid ? valid_from : nrow;
-    m->n_train = nf;
+    m->best_valid_loss = s->valid ? best_loss : NAN;
+    m->valid_from = s->valid ? s->valid_from : s->nrow;
+    m->n_train = s->nf;
 out:
     if (b) XGBoosterFree(b);
-    if (dtrain) XGDMatrixFree(dtrain);
-    if (dvalid) XGDMatrixFree(dvalid);
-    free(idx);
-    free(lab);
+    return rc;
+}
+
+static int bad_args(const cpe_gbt_params_t *p, const double *X, const double *y, size_t ncol)
+{
+    return !p || !X || !y || ncol == 0 || p->max_rounds <= 0;
+}
+
+int cpe_gbt_train(cpe_gbt_t *m, const cpe_gbt_params_t *p, const double *X, size_t nrow,
+                  size_t ncol, const double *y, cpe_diag_t *d)
+{
+    memset(m, 0, sizeof *m);
+    if (bad_args(p, X, y, ncol))
+        return cpe_diag_set(d, CPE_EINVAL, "gbt: no data or bad parameters");
+    mats_t s;
+    double mean;
+    int rc = mats_build(&s, p, X, nrow, ncol, y, &mean, d);
+    if (rc == 0) rc = fit_model(m, p, &s, ncol, mean, d);
+    mats_free(&s);
+    return rc;
+}
+
+int cpe_gbt_train2(cpe_gbt_t *m0, const cpe_gbt_params_t *p0, const double *y0, cpe_gbt_t *m1,
+                   const cpe_gbt_params_t *p1, const double *y1, const double *X, size_t nrow,
+                   size_t ncol, cpe_diag_t *d)
+{
+    memset(m0, 0, sizeof *m0);
+    memset(m1, 0, sizeof *m1);
+    if (bad_args(p0, X, y0, ncol) || bad_args(p1, X, y1, ncol))
+        return cpe_diag_set(d, CPE_EINVAL, "gbt: no data or bad parameters");
+    mats_t s;
+    double mean;
+    int rc = mats_build(&s, p0, X, nrow, ncol, y0, &mean, d);
+    if (rc == 0) rc = fit_model(m0, p0, &s, ncol, mean, d);
+    if (rc == 0 && mats_fit(&s, p1, y1)) {
+        if ((rc = mats_relabel(&s, y1, &mean, d)) == 0) rc = fit_model(m1, p1, &s, ncol, mean, d);
+    } else if (rc == 0) {
+        rc = cpe_gbt_train(m1, p1, X, nrow, ncol, y1, d);
+    }
+    mats_free(&s);
+    if (rc != 0) {
+        cpe_gbt_free(m0);
+        cpe_gbt_free(m1);
+    }
     return rc;
 }
 

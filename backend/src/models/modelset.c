@@ -289,7 +289,7 @@ static int fit_shrink(cpe_hmodel_t *hm, const double *q, const double *y, size_t
 
 static int train_horizon(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
                          size_t nrows, int64_t cutoff, const cpe_modelset_config_t *cfg, int k,
-                         cpe_diag_t *d)
+                         int defer_scale, cpe_diag_t *d)
 {
     cpe_hmodel_t *hm = &ms->h[k];
     int H = hm->horizon_h, rc;
@@ -305,8 +305,8 @@ static int train_horizon(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t
     size_t gap = (size_t)ceil((double)H * CPE_MS_PER_HOUR / (step > 0 ? step : 1));
     cpe_gbt_params_t pc = cfg->cls, pr = cfg->reg;
     pc.gap_rows = pr.gap_rows = gap;
-    if ((rc = cpe_gbt_train(&hm->cls, &pc, h.X, h.n, v->ncol, h.yb, d)) != 0 ||
-        (rc = cpe_gbt_train(&hm->reg, &pr, h.X, h.n, v->ncol, h.yr, d)) != 0) {
+    if ((rc = cpe_gbt_train2(&hm->cls, &pc, h.yb, &hm->reg, &pr, h.yr, h.X, h.n, v->ncol, d)) !=
+        0) {
         cpe_diag_prefix(d, "%dh: ", H);
         goto out;
     }
@@ -364,7 +364,10 @@ static int train_horizon(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t
     hm->regime_drift_hit = nd > 0 ? hit / nd : NAN;
     double zr = nd > 0 ? (hit - nd / 2) / sqrt(nd / 4 * (overlap > 1 ? overlap : 1)) : 0;
     hm->use_regime_drift = nd >= 50 && zr >= 1.645;
-    rc = fit_scale(ms, v, &h, vf, pm, k, cfg, d);
+    if (defer_scale)
+        hm->scale = (cpe_cone_scale_t){1, 1, 1, NAN, NAN, NAN, NAN, 0};
+    else
+        rc = fit_scale(ms, v, &h, vf, pm, k, cfg, d);
 out:
     hrows_free(&h);
     free(q);
@@ -404,8 +407,9 @@ static void fit_regime(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *
     free(f);
 }
 
-int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows, size_t nrows,
-                       int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg, cpe_diag_t *d)
+static int train_all(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows, size_t nrows,
+                     int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg, int defer_scale,
+                     cpe_diag_t *d)
 {
     int rc;
     memset(ms, 0, sizeof *ms);
@@ -434,11 +438,53 @@ int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *
         ms->h[k].horizon_h = cfg->horizons_h[k];
     if ((rc = cpe_modelset_train_rvol(ms, v, rows, nrows, label_cutoff_ms, cfg, d)) != 0) goto fail;
     for (int k = 0; k < ms->n_h; k++)
-        if ((rc = train_horizon(ms, v, rows, nrows, label_cutoff_ms, cfg, k, d)) != 0) goto fail;
+        if ((rc = train_horizon(ms, v, rows, nrows, label_cutoff_ms, cfg, k, defer_scale, d)) != 0)
+            goto fail;
+    ms->scales_pending = defer_scale;
     return 0;
 fail:
     cpe_modelset_free(ms);
     return rc;
+}
+
+int cpe_modelset_train(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows, size_t nrows,
+                       int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg, cpe_diag_t *d)
+{
+    return train_all(ms, v, rows, nrows, label_cutoff_ms, cfg, 0, d);
+}
+
+int cpe_modelset_train_lazy(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
+                            size_t nrows, int64_t label_cutoff_ms, const cpe_modelset_config_t *cfg,
+                            cpe_diag_t *d)
+{
+    return train_all(ms, v, rows, nrows, label_cutoff_ms, cfg, 1, d);
+}
+
+int cpe_modelset_fit_scales(cpe_modelset_t *ms, const cpe_mlview_t *v, const size_t *rows,
+                            size_t nrows, const cpe_modelset_config_t *cfg, cpe_diag_t *d)
+{
+    int rc = 0;
+    for (int k = 0; k < ms->n_h && ms->scales_pending && !rc; k++) {
+        cpe_hmodel_t *hm = &ms->h[k];
+        hrows_t h;
+        double *pm = NULL;
+        /* the rows, split and regressor outputs train_horizon had: the same scales */
+        if ((rc = hrows_build(v, rows, nrows, hm->horizon_h, ms->label_cutoff_ms, &h)) == 0) {
+            size_t vf = hm->cls.valid_from, nv = h.n > vf ? h.n - vf : 0;
+            if (!(pm = malloc((nv ? nv : 1) * sizeof *pm)))
+                rc = CPE_ENOMEM;
+            else if ((rc = cpe_gbt_predict(&hm->reg, h.X + vf * v->ncol, nv, 0, pm)) == 0)
+                rc = fit_scale(ms, v, &h, vf, pm, k, cfg, d);
+        }
+        hrows_free(&h);
+        free(pm);
+    }
+    if (rc) {
+        cpe_diag_prefix(d, "cone scales: ");
+        return rc;
+    }
+    ms->scales_pending = 0;
+    return 0;
 }
 
 int cpe_modelset_predict(const cpe_modelset_t *ms, const double *X, size_t nrow, double *p_raw,

@@ -130,7 +130,19 @@ int cpe_tcone_fill(const cpe_tcone_h_t *h, int n, double close, int64_t t0_ms,
             return cpe_diag_set(d, CPE_EINVAL,
                                 "t cone: horizon %d: ascending 1..%d h, sd > 0, nu > 2",
                                 h[i].horizon_h, CPE_CONE_MAX_STEPS);
-    const double lc = log(close);
+    /* Step k's distribution is the same in every horizon's cone but for its drift: its
+     * unit-variance quantiles at the four band levels are computed once per step (the t
+     * quantile is nearly all of the cost) and priced per cone with that cone's drift. */
+    const double lc = log(close), lv[4] = {P2, P1, 1 - P1, 1 - P2};
+    double sd[CPE_CONE_MAX_STEPS + 1], q[CPE_CONE_MAX_STEPS + 1][4];
+    for (int k = 1; k <= h[n - 1].horizon_h; k++) {
+        cpe_tcone_h_t s = at_step(h, n, k, 0);
+        double a1 = s.a1, a2 = s.a2;
+        clamp_levels(&a1, &a2);
+        sd[k] = s.sd;
+        for (int j = 0; j < 4; j++)
+            q[k][j] = cpe_t_std_quantile(warp(lv[j], a1, a2), s.nu);
+    }
     for (int i = 0; i < n; i++) {
         cpe_prediction_t *o = &out[i];
         int H = h[i].horizon_h;
@@ -142,12 +154,12 @@ int cpe_tcone_fill(const cpe_tcone_h_t *h, int n, double close, int64_t t0_ms,
                 c->p023 = c->p159 = c->p500 = c->p841 = c->p977 = close;
                 continue;
             }
-            cpe_tcone_h_t s = at_step(h, n, k, h[i].drift * k / H);
-            c->p023 = exp(lc + cpe_tcone_quantile(&s, P2));
-            c->p159 = exp(lc + cpe_tcone_quantile(&s, P1));
-            c->p500 = exp(lc + s.drift);
-            c->p841 = exp(lc + cpe_tcone_quantile(&s, 1 - P1));
-            c->p977 = exp(lc + cpe_tcone_quantile(&s, 1 - P2));
+            const double drift = h[i].drift * k / H; /* as cpe_tcone_quantile adds it */
+            c->p023 = exp(lc + (drift + sd[k] * q[k][0]));
+            c->p159 = exp(lc + (drift + sd[k] * q[k][1]));
+            c->p500 = exp(lc + drift);
+            c->p841 = exp(lc + (drift + sd[k] * q[k][2]));
+            c->p977 = exp(lc + (drift + sd[k] * q[k][3]));
         }
         const cpe_cone_point_t *e = &o->cone[H];
         o->p023 = e->p023, o->p159 = e->p159, o->p500 = e->p500, o->p841 = e->p841;

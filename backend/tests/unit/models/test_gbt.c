@@ -1,6 +1,7 @@
 /* test_gbt.c — the XGBoost wrapper: learns a signal, finds none in shuffled labels,
  * stops early on noise, round-trips JSON bit for bit, SHAP sums to the margin, stops
- * between boosting rounds when its cancel hook is raised. */
+ * between boosting rounds when its cancel hook is raised, trains a classifier and a
+ * regressor on shared matrices bit for bit as two trainings. */
 #include "cpe/gbt.h"
 #include "cpe/metrics.h"
 #include "cpe/rng.h"
@@ -287,6 +288,53 @@ static void test_gbt_cancel_stops_between_rounds(void)
     free(X), free(y);
 }
 
+/* cpe_gbt_train2 gives the models of two cpe_gbt_train calls bit for bit: with the same
+ * rows (one set of matrices, relabelled) and with other rows (a NaN target, another gap). */
+static void check_pair_equals_two_trainings(const double *X, size_t n, const double *yb,
+                                            const double *yr, size_t gap_reg)
+{
+    cpe_gbt_params_t pc = quick(CPE_GBT_BINARY), pr = quick(CPE_GBT_REGRESSION);
+    pc.nthread = pr.nthread = 1;
+    pc.gap_rows = 30;
+    pr.gap_rows = gap_reg;
+    cpe_gbt_t c1 = {0}, r1 = {0}, c2 = {0}, r2 = {0};
+    CHECK_EQ_INT(cpe_gbt_train(&c1, &pc, X, n, NF, yb, NULL), 0);
+    CHECK_EQ_INT(cpe_gbt_train(&r1, &pr, X, n, NF, yr, NULL), 0);
+    CHECK_EQ_INT(cpe_gbt_train2(&c2, &pc, yb, &r2, &pr, yr, X, n, NF, NULL), 0);
+    double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    const cpe_gbt_t *one[2] = {&c1, &r1}, *two[2] = {&c2, &r2};
+    for (int k = 0; k < 2; k++) {
+        CHECK_EQ_INT(one[k]->best_rounds, two[k]->best_rounds);
+        CHECK_EQ_INT(one[k]->valid_from, two[k]->valid_from);
+        CHECK_EQ_INT(one[k]->n_train, two[k]->n_train);
+        CHECK(one[k]->best_valid_loss == two[k]->best_valid_loss);
+        CHECK_EQ_INT(cpe_gbt_predict(one[k], X, n, 1, a), 0);
+        CHECK_EQ_INT(cpe_gbt_predict(two[k], X, n, 1, b), 0);
+        CHECK(memcmp(a, b, n * sizeof *a) == 0);
+    }
+    free(a);
+    free(b);
+    cpe_gbt_free(&c1);
+    cpe_gbt_free(&r1);
+    cpe_gbt_free(&c2);
+    cpe_gbt_free(&r2);
+}
+
+static void test_train2_equals_two_trainings_bit_for_bit(void)
+{
+    size_t n = 3000;
+    double *X = malloc(n * NF * sizeof *X), *yb = malloc(n * sizeof *yb),
+           *yr = malloc(n * sizeof *yr);
+    synth(n, 11, X, yb, yr);
+    check_pair_equals_two_trainings(X, n, yb, yr, 30); /* same rows: shared matrices */
+    check_pair_equals_two_trainings(X, n, yb, yr, 45); /* another gap: its own */
+    yr[100] = NAN;                                     /* another fit row set: its own */
+    check_pair_equals_two_trainings(X, n, yb, yr, 30);
+    free(X);
+    free(yb);
+    free(yr);
+}
+
 int main(void)
 {
     RUN(test_classifier_learns_signal_out_of_sample);
@@ -299,5 +347,6 @@ int main(void)
     RUN(test_gap_rows_are_never_fitted);
     RUN(test_gbt_cancel_set_before_training_keeps_no_model);
     RUN(test_gbt_cancel_stops_between_rounds);
+    RUN(test_train2_equals_two_trainings_bit_for_bit);
     return TEST_DONE();
 }

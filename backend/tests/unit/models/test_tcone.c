@@ -83,11 +83,47 @@ static void test_cones_share_one_term_structure(void)
     CHECK_EQ_INT(cpe_tcone_fill(h, 4, 50000, 0, p, &d), CPE_EINVAL);
 }
 
+/* Every point of every cone is the quantile of its step's distribution, bit for bit
+ * (the fill computes each step's t quantiles once for all cones): drift D k / H, the
+ * knots' sd, nu and moved band levels interpolated. */
+static void test_fill_points_are_the_step_quantiles_bit_for_bit(void)
+{
+    cpe_tcone_h_t h[4] = {mk(1, 0.004, 5, 0.0003), mk(4, 0.008, 5.5, -0.001),
+                          mk(8, 0.011, 6, 0.002), mk(24, 0.02, 7, 0.004)};
+    h[1].a1 = 0.25, h[2].a2 = 0.07, h[3].a1 = 0.36; /* ACI moved some levels */
+    cpe_prediction_t p[4];
+    memset(p, 0, sizeof p);
+    CHECK_EQ_INT(cpe_tcone_fill(h, 4, 50000, 0, p, NULL), 0);
+    const double lc = log(50000.0), P2 = 0.02275013194817921, P1 = 0.15865525393145705;
+    for (int i = 0; i < 4; i++)
+        for (int k = 1; k <= h[i].horizon_h; k++) {
+            const int K = k <= 1 ? 0 : k <= 4 ? 1 : k <= 8 ? 2 : 3, H0 = K ? h[K - 1].horizon_h : 0;
+            const double f = (double)(k - H0) / (h[K].horizon_h - H0);
+            cpe_tcone_h_t s = h[K];
+            if (k != h[K].horizon_h) { /* between knots: as the header says */
+                const cpe_tcone_h_t *lo = K ? &h[K - 1] : &h[K];
+                double v0 = K ? h[K - 1].sd * h[K - 1].sd : 0;
+                s.sd = sqrt(v0 + f * (h[K].sd * h[K].sd - v0));
+                s.nu = lo->nu + f * (h[K].nu - lo->nu);
+                s.a1 = lo->a1 + f * (h[K].a1 - lo->a1);
+                s.a2 = lo->a2 + f * (h[K].a2 - lo->a2);
+            }
+            s.drift = h[i].drift * k / h[i].horizon_h;
+            const cpe_cone_point_t *c = &p[i].cone[k];
+            CHECK(c->p023 == exp(lc + cpe_tcone_quantile(&s, P2)));
+            CHECK(c->p159 == exp(lc + cpe_tcone_quantile(&s, P1)));
+            CHECK(c->p500 == exp(lc + s.drift));
+            CHECK(c->p841 == exp(lc + cpe_tcone_quantile(&s, 1 - P1)));
+            CHECK(c->p977 == exp(lc + cpe_tcone_quantile(&s, 1 - P2)));
+        }
+}
+
 int main(void)
 {
     RUN(test_quantile_and_cdf_are_inverse);
     RUN(test_crps_from_its_quantiles_matches_the_closed_forms);
     RUN(test_grid_crps_matches_direct_quantiles);
     RUN(test_cones_share_one_term_structure);
+    RUN(test_fill_points_are_the_step_quantiles_bit_for_bit);
     return TEST_DONE();
 }
