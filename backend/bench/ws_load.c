@@ -13,9 +13,11 @@
  * acknowledged (a frame containing "subscribed") plus one second (the backlog of the
  * subscribes drained); messages emitted before that are not counted. --match: only frames
  * containing TEXT count (default "emitted_ms"). --rss: the peak VmRSS of these processes,
- * sampled every 200 ms, is printed too.
+ * sampled every 200 ms, is printed too, and the CPU time (user + system) each of them and
+ * this client used per second of the window: at one update a second, the cost of an update.
  * Prints one JSON line: {"clients","connected","subscribed","samples","per_client_per_s",
- * "p50_ms","p90_ms","p99_ms","max_ms","updates","first_p50_ms","spread_p50_ms","rss_mb":[...]}
+ * "p50_ms","p90_ms","p99_ms","max_ms","updates","first_p50_ms","spread_p50_ms","rss_mb":[...],
+ * "cpu_ms_per_s":[each --rss process..., this client]}
  * (latencies in ms, 0.1 ms resolution; per update: its first client's latency, and from its
  * first to its last client, medians over the updates: the path vs the fan-out).
  */
@@ -35,7 +37,7 @@
 #include <unistd.h>
 
 #define MAX_URLS 8
-#define MAX_PIDS 8
+#define MAX_PIDS 8 /* --rss processes; this client's own CPU is read after them */
 
 typedef struct client {
     int fd, state; /* 0 handshake, 1 subscribe sent, 2 acknowledged */
@@ -66,6 +68,23 @@ static long rss_kb(int pid)
         if (!strncmp(ln, "VmRSS:", 6)) v = atol(ln + 6);
     fclose(f);
     return v;
+}
+
+/* CPU time (user + system) of a process in ms, from /proc/PID/stat; -1 when unreadable. */
+static double cpu_ms(int pid)
+{
+    char path[64], ln[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char *p = fgets(ln, sizeof ln, f) ? strrchr(ln, ')') : NULL;
+    fclose(f);
+    unsigned long ut = 0, st = 0;
+    /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+     */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
 typedef struct url {
@@ -172,7 +191,7 @@ static void on_readable(run_t *r, client_t *x, char *buf, size_t bufsz)
 int main(int argc, char **argv)
 {
     url_t urls[MAX_URLS];
-    int nurls = 0, pids[MAX_PIDS], npids = 0, nclients = 0;
+    int nurls = 0, pids[MAX_PIDS + 1], npids = 0, nclients = 0;
     double secs = 10;
     run_t r = {.match = "emitted_ms"};
     for (int i = 1; i < argc; i++) {
@@ -224,12 +243,19 @@ int main(int argc, char **argv)
     struct epoll_event evs[1024];
     static char buf[65536];
     long peak[MAX_PIDS] = {0};
-    double t0 = now_ms(), next_rss = 0;
+    double t0 = now_ms(), next_rss = 0, cpu0[MAX_PIDS + 1] = {0}, cpu1[MAX_PIDS + 1] = {0};
+    int measuring = 0;      /* 1 inside the window, 2 after it */
+    pids[npids] = getpid(); /* this client's own CPU, last */
     for (;;) {
         double t = now_ms();
         if (!r.t_start && r.subscribed == r.connected) {
             r.t_start = t + 1000;
             r.t_end = r.t_start + secs * 1000;
+        }
+        if (measuring < 2 && r.t_start && t >= (measuring ? r.t_end : r.t_start)) {
+            for (int i = 0; i <= npids; i++)
+                (measuring ? cpu1 : cpu0)[i] = cpu_ms(pids[i]);
+            measuring++;
         }
         if ((r.t_end && t > r.t_end + 2000) || (!r.t_start && t - t0 > 120000)) break;
         int k = epoll_wait(ep, evs, 1024, 100);
@@ -254,6 +280,10 @@ int main(int argc, char **argv)
            r.nlat ? r.lat[r.nlat - 1] : -1.0, r.nup, update_median(&r, 0), update_median(&r, 1));
     for (int i = 0; i < npids; i++)
         printf("%s%.1f", i ? "," : "", (double)peak[i] / 1024.0);
+    /* CPU per update in the window (a second's worth at one update a second) */
+    printf("],\"cpu_ms_per_s\":[");
+    for (int i = 0; i <= npids; i++)
+        printf("%s%.1f", i ? "," : "", measuring == 2 ? (cpu1[i] - cpu0[i]) / secs : -1.0);
     printf("]}\n");
     for (int i = 0; i < r.n; i++) {
         close(r.c[i].fd);
