@@ -91,8 +91,10 @@ typedef void (*cpe_bus_watch_fn)(void *ctx, const char *value);
 
 /* From inside a job handler (the consumer thread): watch key until the handler returns;
  * seen(ctx, value) is called once, on another thread, when the key exists (at the latest
- * CPE_BUS_WATCH_MS after it is set while Redis answers). A later call replaces the key.
- * CPE_EINVAL outside a handler or for a long key; CPE_EUNSUPPORTED without hiredis. */
+ * CPE_BUS_WATCH_MS after it is set while Redis answers). A later call replaces the key; key
+ * "" stops watching, and once that call returns seen is not running and will not be called
+ * (a handler must do this before it frees ctx). CPE_EINVAL outside a handler or for a long
+ * key; CPE_EUNSUPPORTED without hiredis. */
 int cpe_bus_job_watch(cpe_bus_t *b, const char *key, cpe_bus_watch_fn seen, void *ctx);
 
 void cpe_bus_get_stats(cpe_bus_t *b, cpe_bus_stats_t *out);

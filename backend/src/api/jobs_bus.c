@@ -256,6 +256,7 @@ static int run_entry(void *ctx, const char *entry, const char *payload, size_t l
     cpe_buf_t b;
     cpe_buf_init(&b, RECORD_MAX / 2);
     rc = run_backtest(r, j, &b, &d);
+    cpe_api_bus_job_watch(api, "", NULL, NULL); /* r is freed below */
     cpe_api_bus_job_running(api, NULL);
     int64_t now = cpe_now_ms(), creq = atomic_load(&r->cancel_req_ms);
     if (rc == CPE_ECANCELED && !creq && cpe_api_bus_stopping(api)) {

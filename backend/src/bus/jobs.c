@@ -44,7 +44,9 @@ typedef struct keeper {
     void *seen_ctx;
 } keeper_t;
 
-/* The watched key once: its value to the handler's callback when it exists. */
+/* The watched key once: its value to the handler's callback when it exists. The callback
+ * runs under mu, and only while the key is still the one watched: once the handler has
+ * cleared its watch, its context is never used again. */
 static void look(keeper_t *k, redisContext *c)
 {
     pthread_mutex_lock(&k->mu);
@@ -54,9 +56,11 @@ static void look(keeper_t *k, redisContext *c)
     if (!key[0]) return;
     redisReply *r = redisCommand(c, "GET %s", key);
     if (r && r->type == REDIS_REPLY_STRING) {
-        k->seen(k->seen_ctx, r->str);
         pthread_mutex_lock(&k->mu);
-        k->watch[0] = 0; /* reported once */
+        if (!strcmp(k->watch, key)) {
+            k->seen(k->seen_ctx, r->str);
+            k->watch[0] = 0; /* reported once */
+        }
         pthread_mutex_unlock(&k->mu);
     }
     freeReplyObject(r);

@@ -258,6 +258,10 @@ static int on_watching_job(void *ctx, const char *id, const char *payload, size_
         usleep(20000);
     }
     usleep(300000); /* still running: the callback must not come again */
+    int stop_rc = cpe_bus_job_watch(w->bus, "", NULL, NULL); /* before w could go away */
+    pthread_mutex_lock(&w->mu);
+    if (stop_rc) w->watch_rc = stop_rc;
+    pthread_mutex_unlock(&w->mu);
     return 0;
 }
 
@@ -315,9 +319,11 @@ static void test_bus_job_sees_its_watched_key(const char *url)
     CHECK_EQ_INT(cpe_bus_xadd(pub, stream, "job2", 4), 0);
     for (int i = 0; i < 250 && !watcher_get(&w, 1); i++)
         usleep(20000);
+    usleep(400000); /* the handler's tail, and its "stop watching" */
     pthread_mutex_lock(&w.mu);
     CHECK_EQ_INT(w.seen, 1);
     CHECK_STR(w.value, "early");
+    CHECK_EQ_INT(w.watch_rc, 0);
     pthread_mutex_unlock(&w.mu);
     cpe_bus_close(wb);
     cpe_bus_close(pub);
