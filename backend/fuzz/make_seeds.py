@@ -142,7 +142,10 @@ BUS = [("candles", "BTC", "1m", 1, '{"type":"candle","asset":"BTC","interval":"1
        ("candles", "ETH", "1h", 0, '{"type":"candle","asset":"ETH","interval":"1h","closed":true}'),
        ("predictions", "BTC", "-", 0, '{"type":"prediction","asset":"BTC","horizon_hours":4,"p_up":0.53}'),
        ("market", "ETH", "-", 0, '{"type":"market","asset":"ETH","stale":true}'),
-       ("market", "-", "-", 0, "")]
+       ("market", "-", "-", 0, ""),
+       ("jobs", "-", "-", 0, '{"type":"job","job_id":"bt-00ff12ab34cd56ef-1","status":"running",'
+        '"cancel_requested":false,"progress":{"stage":"training","folds_total":2,"folds_done":1,'
+        '"folds_reused":0,"folds_trained":1,"folds_backfilled":0,"eta_ms":4100}}')]
 for i, (kind, asset, iv, coll, js) in enumerate(BUS):
     put("api_bus_msg", "%016x %d %s %s %s %d\n%s" % (0x00ff12ab34cd56ef + i, i + 1, kind, asset, iv, coll, js))
 put("api_bus_msg", "00ff12ab34cd56ef 0 jobs BTC 1m 2\n{}")

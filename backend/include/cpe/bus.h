@@ -23,6 +23,12 @@
  * that runs longer than reclaim_ms is not taken by another consumer while its node lives.
  * An entry is run at least once: a handler must be safe to run twice.
  *
+ * A handler may also name a key to watch while it runs (cpe_bus_job_watch): the claim
+ * keeper's thread GETs it every CPE_BUS_WATCH_MS and hands its value to a callback once it
+ * exists. This is how a job learns, within a fraction of a second, that another node asked
+ * for it to stop: that node sets the key with cpe_bus_set() (queued like a message, never
+ * dropped), e.g. "cpe:jobs:cancel:<job id>". Keys carry a TTL so they clean up themselves.
+ *
  * Without hiredis at build time cpe_bus_open() refuses with CPE_EUNSUPPORTED.
  */
 #ifndef CPE_BUS_H
@@ -35,6 +41,7 @@
 
 #define CPE_BUS_QUEUE_MAX 8192
 #define CPE_BUS_CHANNEL_MAX 128
+#define CPE_BUS_WATCH_MS 100 /* how often a running job's watched key is looked at */
 
 typedef struct cpe_bus cpe_bus_t;
 
@@ -66,6 +73,10 @@ int cpe_bus_publish(cpe_bus_t *b, const char *channel, const void *payload, size
 /* Queue XADD stream * job payload (any thread; copies). Errors as cpe_bus_publish. */
 int cpe_bus_xadd(cpe_bus_t *b, const char *stream, const void *payload, size_t len);
 
+/* Queue SET key value PX ttl_ms (any thread; copies; kept like a job entry while Redis is
+ * away). CPE_EINVAL for a key over CPE_BUS_CHANNEL_MAX - 1 bytes or ttl_ms < 1. */
+int cpe_bus_set(cpe_bus_t *b, const char *key, const char *value, int64_t ttl_ms);
+
 /* On the consumer thread: one stream entry (id "1712-0"), payload[len] == 0. Returns 0 to
  * acknowledge it, non-zero to leave it pending (e.g. stopped halfway). */
 typedef int (*cpe_bus_job_fn)(void *ctx, const char *id, const char *payload, size_t len);
@@ -74,6 +85,17 @@ typedef int (*cpe_bus_job_fn)(void *ctx, const char *id, const char *payload, si
  * missing). Once per bus; CPE_EINVAL for long names, CPE_EEXISTS when already consuming. */
 int cpe_bus_consume(cpe_bus_t *b, const char *stream, const char *group, const char *consumer,
                     int64_t reclaim_ms, cpe_bus_job_fn fn, void *ctx, cpe_diag_t *d);
+
+/* On the keeper's thread: the watched key exists, with this value (NUL-terminated). */
+typedef void (*cpe_bus_watch_fn)(void *ctx, const char *value);
+
+/* From inside a job handler (the consumer thread): watch key until the handler returns;
+ * seen(ctx, value) is called once, on another thread, when the key exists (at the latest
+ * CPE_BUS_WATCH_MS after it is set while Redis answers). A later call replaces the key; key
+ * "" stops watching, and once that call returns seen is not running and will not be called
+ * (a handler must do this before it frees ctx). CPE_EINVAL outside a handler or for a long
+ * key; CPE_EUNSUPPORTED without hiredis. */
+int cpe_bus_job_watch(cpe_bus_t *b, const char *key, cpe_bus_watch_fn seen, void *ctx);
 
 void cpe_bus_get_stats(cpe_bus_t *b, cpe_bus_stats_t *out);
 

@@ -44,7 +44,8 @@ struct cpe_apibus {
     int npeers;
     uint64_t gaps, dups;
     uint64_t jobs;      /* job ids made (mu) */
-    atomic_int cancel;  /* set at stop: a running stream backtest ends (jobs_bus.c) */
+    int stopping;       /* set at stop (mu) */
+    atomic_int *job;    /* the running stream backtest's stop flag (mu; jobs_bus.c) */
     cpe_lease_t *lease; /* --role ingest: the ingest lease */
 };
 
@@ -81,14 +82,38 @@ void cpe_api_bus_job_id(cpe_api_t *api, char *out, size_t cap)
     snprintf(out, cap, "bt-%s-%" PRIx64, ab->node, n);
 }
 
-const atomic_int *cpe_api_bus_cancel(cpe_api_t *api)
+void cpe_api_bus_job_running(cpe_api_t *api, atomic_int *stop)
 {
-    return &api->bus->cancel;
+    struct cpe_apibus *ab = api->bus;
+    pthread_mutex_lock(&ab->mu);
+    ab->job = stop;
+    if (stop && ab->stopping) atomic_store(stop, 1);
+    pthread_mutex_unlock(&ab->mu);
+}
+
+int cpe_api_bus_stopping(cpe_api_t *api)
+{
+    struct cpe_apibus *ab = api->bus;
+    pthread_mutex_lock(&ab->mu);
+    int s = ab->stopping;
+    pthread_mutex_unlock(&ab->mu);
+    return s;
 }
 
 int cpe_api_bus_xadd(cpe_api_t *api, const char *stream, const char *payload, size_t len)
 {
     return cpe_bus_xadd(api->bus->bus, stream, payload, len);
+}
+
+int cpe_api_bus_set(cpe_api_t *api, const char *key, const char *value, int64_t ttl_ms)
+{
+    return cpe_bus_set(api->bus->bus, key, value, ttl_ms);
+}
+
+int cpe_api_bus_job_watch(cpe_api_t *api, const char *key, void (*seen)(void *, const char *),
+                          void *ctx)
+{
+    return cpe_bus_job_watch(api->bus->bus, key, seen, ctx);
 }
 
 /* 1: deliver seq from node; 0: own message or a duplicate. */
@@ -171,10 +196,12 @@ int cpe_api_bus_start(cpe_api_t *api, cpe_diag_t *d)
     node_id(ab->node);
     pthread_mutex_init(&ab->mu, NULL);
     api->bus = ab; /* before the subscriber can call on_recv */
-    /* a worker fans nothing out; an ingest node publishes and sees its own stream locally */
+    /* an ingest node publishes and sees its own live stream locally, a worker has none: both
+     * fan out only the backtest jobs' progress (any node's job, to any node's clients) */
     const char *role = api->cfg.role;
     int subscribe = strcmp(role, "worker") && strcmp(role, "ingest");
-    int rc = cpe_bus_open(api->cfg.bus, subscribe ? "cpe:ws:*" : NULL, on_recv, api, &ab->bus, d);
+    int rc = cpe_bus_open(api->cfg.bus, subscribe ? "cpe:ws:*" : "cpe:ws:jobs:*", on_recv, api,
+                          &ab->bus, d);
     if (rc) {
         pthread_mutex_destroy(&ab->mu);
         free(ab);
@@ -187,7 +214,7 @@ int cpe_api_bus_start(cpe_api_t *api, cpe_diag_t *d)
         return rc;
     }
     cpe_info("serve: bus %s, node %s, role %s%s%s", api->cfg.bus, ab->node, role,
-             subscribe ? ", fans out other nodes' stream" : "",
+             subscribe ? ", fans out other nodes' stream" : ", fans out backtest progress",
              consume ? ", runs backtest jobs" : "");
     return 0;
 }
@@ -197,7 +224,10 @@ void cpe_api_bus_stop(cpe_api_t *api)
     struct cpe_apibus *ab = api->bus;
     if (!ab) return;
     cpe_lease_release(ab->lease); /* the pipeline has stopped: a standby may take over */
-    atomic_store(&ab->cancel, 1);
+    pthread_mutex_lock(&ab->mu);
+    ab->stopping = 1;
+    if (ab->job) atomic_store(ab->job, 1);
+    pthread_mutex_unlock(&ab->mu);
     cpe_bus_close(ab->bus); /* joins the subscriber and the consumer: on_recv is done */
     if (ab->gaps || ab->dups)
         cpe_info("bus: %" PRIu64 " message(s) missed, %" PRIu64 " duplicate(s) dropped", ab->gaps,

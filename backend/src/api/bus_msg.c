@@ -8,8 +8,10 @@
 static const struct {
     ws_channel_t ch;
     const char *name;
-} kinds[] = {
-    {WS_CH_CANDLES, "candles"}, {WS_CH_PREDICTIONS, "predictions"}, {WS_CH_MARKET, "market"}};
+} kinds[] = {{WS_CH_CANDLES, "candles"},
+             {WS_CH_PREDICTIONS, "predictions"},
+             {WS_CH_MARKET, "market"},
+             {WS_CH_JOBS, "jobs"}};
 
 const char *cpe_bus_msg_kind(ws_channel_t ch)
 {

@@ -6,9 +6,10 @@
  *     <node> <seq> <kind> <asset|-> <interval|-> <collapsible>\n<json>
  *
  * node is the publishing node's 16-hex-digit id, seq its message counter (1, 2, ...), kind
- * one of the bus kinds (candles, predictions, market), "-" stands for an empty asset or
- * interval, collapsible is 0 or 1 (an in-progress candle a newer one may replace in a slow
- * client's queue). The header is at most CPE_BUS_HEADER_MAX bytes with its newline.
+ * one of the bus kinds (candles, predictions, market, jobs: a backtest job's progress), "-" stands
+ * for an empty asset or interval, collapsible is 0 or 1 (an in-progress candle a newer one may
+ * replace in a slow client's queue). The header is at most CPE_BUS_HEADER_MAX bytes with its
+ * newline.
  *
  * cpe_bus_msg_header() writes a header, cpe_bus_msg_parse() reads a whole message back;
  * what the writer writes the parser reads to the same fields. Both are pure (any thread, no

@@ -72,17 +72,11 @@ static job_t *next_queued(cpe_jobs_t *j)
     return best;
 }
 
-/* The job's status and progress as JSON members (caller holds mu). */
-static void write_status(cpe_jw_t *w, const job_t *jb)
+void cpe_jobs_write_progress(cpe_jw_t *w, const cpe_wfc_progress_t *p, const char *status)
 {
-    const cpe_wfc_progress_t *p = &jb->prog;
-    cpe_jw_kstr(w, "job_id", jb->id);
-    cpe_jw_kstr(w, "status", state_name[jb->state]);
-    cpe_jw_kbool(w, "cancel_requested", atomic_load(&jb->cancel) != 0);
-    if (jb->state == J_CANCELLED) cpe_jw_kint(w, "cancel_ms", jb->done_ms - jb->cancel_req_ms);
     cpe_jw_key(w, "progress");
     cpe_jw_obj(w);
-    cpe_jw_kstr(w, "stage", p->stage ? p->stage : state_name[jb->state]);
+    cpe_jw_kstr(w, "stage", p->stage ? p->stage : status);
     cpe_jw_kint(w, "folds_total", p->folds_total);
     cpe_jw_kint(w, "folds_done", p->folds_done);
     cpe_jw_kint(w, "folds_reused", p->folds_reused);
@@ -96,11 +90,17 @@ static void write_status(cpe_jw_t *w, const job_t *jb)
     cpe_jw_end(w);
 }
 
-/* {"type":"job", ...status and progress...} for the WebSocket "jobs" channel (caller holds
- * mu; pushed after unlocking: cpe_api_inbox_push takes the server's lock). The last message of
- * a job says what a client needs without GET /backtest/{id}: "saved" when done (the result is
- * then GET /backtests/{id}), "error" (the message) when failed or cancelled. */
-static cpe_wsmsg_t *status_msg(const job_t *jb)
+/* The job's status and progress as JSON members (caller holds mu). */
+static void write_status(cpe_jw_t *w, const job_t *jb)
+{
+    cpe_jw_kstr(w, "job_id", jb->id);
+    cpe_jw_kstr(w, "status", state_name[jb->state]);
+    cpe_jw_kbool(w, "cancel_requested", atomic_load(&jb->cancel) != 0);
+    if (jb->state == J_CANCELLED) cpe_jw_kint(w, "cancel_ms", jb->done_ms - jb->cancel_req_ms);
+    cpe_jobs_write_progress(w, &jb->prog, state_name[jb->state]);
+}
+
+cpe_wsmsg_t *cpe_jobs_msg(void (*members)(cpe_jw_t *w, const void *arg), const void *arg)
 {
     cpe_buf_t b;
     cpe_buf_init(&b, 4096);
@@ -108,13 +108,29 @@ static cpe_wsmsg_t *status_msg(const job_t *jb)
     cpe_jw_init(&w, &b);
     cpe_jw_obj(&w);
     cpe_jw_kstr(&w, "type", "job");
-    write_status(&w, jb);
-    if (jb->state == J_DONE) cpe_jw_kbool(&w, "saved", jb->saved);
-    if (jb->state == J_FAILED || jb->state == J_CANCELLED) cpe_jw_kstr(&w, "error", jb->error);
+    members(&w, arg);
     cpe_jw_end(&w);
     cpe_wsmsg_t *m = w.err ? NULL : cpe_wsmsg_new(WS_CH_JOBS, "", "", 0, b.data, b.len);
     cpe_buf_free(&b);
     return m;
+}
+
+/* The members of a "jobs" message: status and progress; the last message of a job says what
+ * a client needs without GET /backtest/{id}: "saved" when done (the result is then
+ * GET /backtests/{id}), "error" (the message) when failed or cancelled. */
+static void msg_members(cpe_jw_t *w, const void *arg)
+{
+    const job_t *jb = arg;
+    write_status(w, jb);
+    if (jb->state == J_DONE) cpe_jw_kbool(w, "saved", jb->saved);
+    if (jb->state == J_FAILED || jb->state == J_CANCELLED) cpe_jw_kstr(w, "error", jb->error);
+}
+
+/* The job's message for the WebSocket "jobs" channel (caller holds mu; pushed after
+ * unlocking: cpe_api_inbox_push takes the server's lock). */
+static cpe_wsmsg_t *status_msg(const job_t *jb)
+{
+    return cpe_jobs_msg(msg_members, jb);
 }
 
 static void push(cpe_jobs_t *j, cpe_wsmsg_t *m)
@@ -386,6 +402,7 @@ static job_t *find_job(cpe_req_t *req, cpe_resp_t *resp)
 
 int cpe_route_backtest_delete(cpe_req_t *req, cpe_resp_t *resp)
 {
+    if (req->api->bus) return cpe_jobs_bus_delete(req, resp); /* any node's job (jobs_bus.c) */
     cpe_jobs_t *j = req->api->jobs;
     job_t *jb = find_job(req, resp);
     if (!jb) return 0;

@@ -40,6 +40,7 @@
 #include "cpe/live.h"
 #include "cpe/prediction.h"
 #include "cpe/store.h"
+#include "cpe/wfcache.h"
 
 #include <libwebsockets.h>
 #include <pthread.h>
@@ -182,8 +183,16 @@ void cpe_api_bus_publish(cpe_api_t *api, const cpe_wsmsg_t *m);
 /* A job id unique across nodes ("bt-<node>-<n>"); queue an XADD on the bus. */
 void cpe_api_bus_job_id(cpe_api_t *api, char *out, size_t cap);
 int cpe_api_bus_xadd(cpe_api_t *api, const char *stream, const char *payload, size_t len);
-/* Set when the bus stops (a stream job's cancel flag). */
-const atomic_int *cpe_api_bus_cancel(cpe_api_t *api);
+/* The flag of the stream job running on this node (NULL when it ends): set by the bus's
+ * stop too, so a node that shuts down stops its job between folds. */
+void cpe_api_bus_job_running(cpe_api_t *api, atomic_int *stop);
+/* 1 once the bus is stopping (the job above was stopped by the shutdown, not a DELETE). */
+int cpe_api_bus_stopping(cpe_api_t *api);
+/* Queue SET key value PX ttl_ms on the bus (a stream job's cancel key). */
+int cpe_api_bus_set(cpe_api_t *api, const char *key, const char *value, int64_t ttl_ms);
+/* Watch key while the running stream job goes on (cpe_bus_job_watch). */
+int cpe_api_bus_job_watch(cpe_api_t *api, const char *key, void (*seen)(void *, const char *),
+                          void *ctx);
 /* The ingest lease (cpe/lease.h, docs/SCALE_OUT.md): for --role ingest with a bus, block as
  * a standby until this node holds "cpe:lease:ingest:<symbols>" (0 for every other role;
  * CPE_ECANCELED when stopped first). Lost: another node holds it now (the service loop ends
@@ -246,10 +255,17 @@ int cpe_route_backtest_options(cpe_req_t *req, cpe_resp_t *resp);
  * same). ws_progress: whether the job's progress and end are pushed on the WebSocket "jobs"
  * channel of this server (the cockpit then follows it there instead of polling GET). */
 int cpe_jobs_accepted(cpe_resp_t *resp, const char *id, const char *instr, int ws_progress);
+/* "progress": {stage (status while none), folds_total, folds_done, folds_reused,
+ * folds_trained, folds_backfilled, eta_ms|null}: GET /backtest/{id} and the "jobs" channel of
+ * both paths. */
+void cpe_jobs_write_progress(cpe_jw_t *w, const cpe_wfc_progress_t *p, const char *status);
+/* {"type":"job", <members(w, arg)>} as a message of the "jobs" channel; NULL on failure. */
+cpe_wsmsg_t *cpe_jobs_msg(void (*members)(cpe_jw_t *w, const void *arg), const void *arg);
 /* jobs_bus.c: the same jobs through the bus's stream, records in the store (--bus) */
 int cpe_jobs_bus_start(cpe_api_t *api, struct cpe_bus *bus, const char *node, cpe_diag_t *d);
 int cpe_jobs_bus_post(cpe_req_t *req, cpe_resp_t *resp, const char *instr, int64_t from,
                       int64_t to);
 int cpe_jobs_bus_get(cpe_req_t *req, cpe_resp_t *resp);
+int cpe_jobs_bus_delete(cpe_req_t *req, cpe_resp_t *resp);
 
 #endif

@@ -11,42 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#ifdef CPE_HAVE_HIREDIS
-#include <hiredis/hiredis.h>
-#endif
-
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define POLL_MS 200
-
-typedef struct bus_item {
-    struct bus_item *next;
-    size_t len;
-    int xadd; /* 1: XADD channel * job data; 0: PUBLISH channel data */
-    char channel[CPE_BUS_CHANNEL_MAX];
-    char data[]; /* len + 1 */
-} bus_item_t;
-
-struct cpe_bus {
-    char host[256];
-    int port;
-    char pattern[CPE_BUS_CHANNEL_MAX];
-    cpe_bus_recv_fn recv;
-    void *ctx;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop;
-    bus_item_t *head, *tail;
-    size_t queued;
-    cpe_bus_stats_t st;
-    pthread_t pub_th, sub_th, job_th;
-    int pub_started, sub_started, job_started;
-    int job_up;
-    char stream[CPE_BUS_CHANNEL_MAX], group[64], consumer[64];
-    int64_t reclaim_ms;
-    cpe_bus_job_fn job;
-    void *job_ctx;
-};
 
 int cpe_bus_parse_url(const char *url, char *host, size_t hcap, int *port, cpe_diag_t *d)
 {
@@ -71,7 +38,8 @@ int cpe_bus_parse_url(const char *url, char *host, size_t hcap, int *port, cpe_d
     return 0;
 }
 
-static int enqueue(cpe_bus_t *b, int xadd, const char *channel, const void *payload, size_t len)
+static int enqueue(cpe_bus_t *b, bus_item_kind_t kind, const char *channel, const void *payload,
+                   size_t len, int64_t ttl_ms)
 {
     size_t cl = strlen(channel);
     if (cl >= CPE_BUS_CHANNEL_MAX) return CPE_EINVAL;
@@ -79,7 +47,8 @@ static int enqueue(cpe_bus_t *b, int xadd, const char *channel, const void *payl
     if (!it) return CPE_ENOMEM;
     it->next = NULL;
     it->len = len;
-    it->xadd = xadd;
+    it->kind = kind;
+    it->ttl_ms = ttl_ms;
     memcpy(it->channel, channel, cl + 1);
     memcpy(it->data, payload, len);
     it->data[len] = 0;
@@ -89,8 +58,8 @@ static int enqueue(cpe_bus_t *b, int xadd, const char *channel, const void *payl
     else
         b->head = it;
     b->tail = it;
-    /* Redis is away: the oldest messages go (job entries are kept) */
-    if (++b->queued > CPE_BUS_QUEUE_MAX && !b->head->xadd) {
+    /* Redis is away: the oldest messages go (job entries and keys are kept) */
+    if (++b->queued > CPE_BUS_QUEUE_MAX && b->head->kind == ITEM_PUBLISH) {
         bus_item_t *old = b->head;
         b->head = old->next;
         b->queued--;
@@ -104,12 +73,18 @@ static int enqueue(cpe_bus_t *b, int xadd, const char *channel, const void *payl
 
 int cpe_bus_publish(cpe_bus_t *b, const char *channel, const void *payload, size_t len)
 {
-    return enqueue(b, 0, channel, payload, len);
+    return enqueue(b, ITEM_PUBLISH, channel, payload, len, 0);
 }
 
 int cpe_bus_xadd(cpe_bus_t *b, const char *stream, const void *payload, size_t len)
 {
-    return enqueue(b, 1, stream, payload, len);
+    return enqueue(b, ITEM_XADD, stream, payload, len, 0);
+}
+
+int cpe_bus_set(cpe_bus_t *b, const char *key, const char *value, int64_t ttl_ms)
+{
+    if (ttl_ms < 1) return CPE_EINVAL;
+    return enqueue(b, ITEM_SET, key, value, strlen(value), ttl_ms);
 }
 
 void cpe_bus_get_stats(cpe_bus_t *b, cpe_bus_stats_t *out)
@@ -155,7 +130,7 @@ static int bus_sleep(cpe_bus_t *b, int ms)
 }
 
 /* Connect, backing off while Redis is away; NULL when stopping. */
-static redisContext *bus_connect(cpe_bus_t *b, int *up, const char *who)
+redisContext *cpe_bus_connect(cpe_bus_t *b, int *up, const char *who)
 {
     int backoff = BACKOFF_MIN_MS, warned = 0;
     for (;;) {
@@ -184,7 +159,7 @@ static redisContext *bus_connect(cpe_bus_t *b, int *up, const char *who)
     }
 }
 
-static void set_down(cpe_bus_t *b, int *up, const char *who, const char *why)
+void cpe_bus_set_down(cpe_bus_t *b, int *up, const char *who, const char *why)
 {
     pthread_mutex_lock(&b->mu);
     *up = -1;
@@ -196,8 +171,12 @@ static void set_down(cpe_bus_t *b, int *up, const char *who, const char *why)
 static bus_item_t *publish_batch(cpe_bus_t *b, redisContext *c, bus_item_t *batch)
 {
     for (bus_item_t *it = batch; it; it = it->next)
-        redisAppendCommand(c, it->xadd ? "XADD %s * job %b" : "PUBLISH %s %b", it->channel,
-                           it->data, it->len);
+        if (it->kind == ITEM_SET)
+            redisAppendCommand(c, "SET %s %b PX %lld", it->channel, it->data, it->len,
+                               (long long)it->ttl_ms);
+        else
+            redisAppendCommand(c, it->kind == ITEM_XADD ? "XADD %s * job %b" : "PUBLISH %s %b",
+                               it->channel, it->data, it->len);
     uint64_t n = 0;
     while (batch) {
         redisReply *r = NULL;
@@ -219,7 +198,7 @@ static void *pub_run(void *arg)
     cpe_bus_t *b = arg;
     redisContext *c = NULL;
     for (;;) {
-        if (!c && !(c = bus_connect(b, &b->st.pub_up, "publisher"))) break;
+        if (!c && !(c = cpe_bus_connect(b, &b->st.pub_up, "publisher"))) break;
         pthread_mutex_lock(&b->mu);
         while (!b->head && !b->stop)
             pthread_cond_wait(&b->cv, &b->mu);
@@ -244,7 +223,7 @@ static void *pub_run(void *arg)
         b->head = rest;
         b->queued += n;
         pthread_mutex_unlock(&b->mu);
-        set_down(b, &b->st.pub_up, "publisher", c->errstr);
+        cpe_bus_set_down(b, &b->st.pub_up, "publisher", c->errstr);
         redisFree(c);
         c = NULL;
     }
@@ -295,154 +274,9 @@ static void *sub_run(void *arg)
 {
     cpe_bus_t *b = arg;
     redisContext *c;
-    while ((c = bus_connect(b, &b->st.sub_up, "subscriber"))) {
+    while ((c = cpe_bus_connect(b, &b->st.sub_up, "subscriber"))) {
         const char *why = sub_loop(b, c);
-        if (why) set_down(b, &b->st.sub_up, "subscriber", why);
-        redisFree(c);
-        if (!why) break;
-    }
-    return NULL;
-}
-
-/* The first entry of an XREADGROUP reply [[stream, [[id, [k, v]]]]] or an XAUTOCLAIM
- * reply [next, [[id, [k, v]]], ...]; NULL when there is none. */
-static redisReply *first_entry(redisReply *r, int autoclaim)
-{
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2 - (size_t)!autoclaim) return NULL;
-    redisReply *list = autoclaim ? r->element[1] : r->element[0];
-    if (!autoclaim) {
-        if (list->type != REDIS_REPLY_ARRAY || list->elements != 2) return NULL;
-        list = list->element[1];
-    }
-    if (list->type != REDIS_REPLY_ARRAY || list->elements == 0) return NULL;
-    redisReply *e = list->element[0];
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-        e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY ||
-        e->element[1]->elements != 2 || e->element[1]->element[1]->type != REDIS_REPLY_STRING)
-        return NULL; /* an entry deleted since (nil fields) */
-    return e;
-}
-
-/* While a handler runs, its entry's idle time is reset every reclaim_ms / 3 (XCLAIM to the
- * same consumer, JUSTID) on a connection of its own, so a live long job is never reclaimed;
- * an entry whose node died stops being renewed and is reclaimed after reclaim_ms. */
-typedef struct keeper {
-    cpe_bus_t *b;
-    const char *id;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int done;
-    uint64_t renewals;
-} keeper_t;
-
-static void *keeper_run(void *arg)
-{
-    keeper_t *k = arg;
-    cpe_bus_t *b = k->b;
-    int every = b->reclaim_ms / 3 > 10 ? (int)(b->reclaim_ms / 3) : 10; /* ms */
-    redisContext *c = NULL;
-    while (!cpe_bus_wait_ms(&k->mu, &k->cv, &k->done, every)) {
-        if (!c) {
-            struct timeval tv = {1, 0};
-            c = redisConnectWithTimeout(b->host, b->port, tv);
-            if (!c || c->err) {
-                redisFree(c);
-                c = NULL;
-                continue; /* Redis away: nobody reclaims meanwhile either */
-            }
-            redisSetTimeout(c, tv);
-        }
-        redisReply *r =
-            redisCommand(c, "XCLAIM %s %s %s 0 %s JUSTID", b->stream, b->group, b->consumer, k->id);
-        if (!r) {
-            redisFree(c);
-            c = NULL;
-            continue;
-        }
-        freeReplyObject(r);
-        k->renewals++;
-    }
-    redisFree(c);
-    return NULL;
-}
-
-/* Run the handler of entry id with its claim kept alive; the handler's result. */
-static int run_kept(cpe_bus_t *b, const char *id, const char *payload, size_t len)
-{
-    keeper_t k = {.b = b, .id = id};
-    pthread_mutex_init(&k.mu, NULL);
-    pthread_cond_init(&k.cv, NULL);
-    pthread_t th;
-    int started = pthread_create(&th, NULL, keeper_run, &k) == 0;
-    int rc = b->job(b->job_ctx, id, payload, len);
-    if (started) {
-        pthread_mutex_lock(&k.mu);
-        k.done = 1;
-        pthread_cond_broadcast(&k.cv);
-        pthread_mutex_unlock(&k.mu);
-        pthread_join(th, NULL);
-    }
-    pthread_mutex_lock(&b->mu);
-    b->st.claim_renewals += k.renewals;
-    pthread_mutex_unlock(&b->mu);
-    pthread_cond_destroy(&k.cv);
-    pthread_mutex_destroy(&k.mu);
-    return rc;
-}
-
-/* Reclaim an abandoned entry or wait up to a second for a new one, run it, XACK it.
- * Returns the link's error, or NULL to go on. */
-static const char *job_step(cpe_bus_t *b, redisContext *c)
-{
-    char idle[24];
-    snprintf(idle, sizeof idle, "%lld", (long long)b->reclaim_ms);
-    redisReply *r = redisCommand(c, "XAUTOCLAIM %s %s %s %s 0-0 COUNT 1", b->stream, b->group,
-                                 b->consumer, idle);
-    if (!r) return c->errstr;
-    redisReply *e = first_entry(r, 1);
-    if (!e) {
-        freeReplyObject(r);
-        r = redisCommand(c, "XREADGROUP GROUP %s %s COUNT 1 BLOCK 1000 STREAMS %s >", b->group,
-                         b->consumer, b->stream);
-        if (!r) return c->errstr;
-        e = first_entry(r, 0);
-    }
-    if (e) {
-        const redisReply *v = e->element[1]->element[1];
-        if (run_kept(b, e->element[0]->str, v->str, v->len)) {
-            freeReplyObject(r); /* pending: a consumer reclaims it after reclaim_ms */
-            return NULL;
-        }
-        redisReply *a = redisCommand(c, "XACK %s %s %s", b->stream, b->group, e->element[0]->str);
-        freeReplyObject(r);
-        if (!a) return c->errstr;
-        freeReplyObject(a);
-        pthread_mutex_lock(&b->mu);
-        b->st.jobs_done++;
-        pthread_mutex_unlock(&b->mu);
-        return NULL;
-    }
-    freeReplyObject(r);
-    return NULL;
-}
-
-static void *job_run(void *arg)
-{
-    cpe_bus_t *b = arg;
-    redisContext *c;
-    while ((c = bus_connect(b, &b->job_up, "job consumer"))) {
-        struct timeval rt = {5, 0}; /* longer than the 1 s BLOCK */
-        redisSetTimeout(c, rt);
-        freeReplyObject(
-            redisCommand(c, "XGROUP CREATE %s %s 0 MKSTREAM", b->stream, b->group)); /* BUSYGROUP */
-        const char *why = NULL;
-        for (;;) {
-            pthread_mutex_lock(&b->mu);
-            int s = b->stop;
-            pthread_mutex_unlock(&b->mu);
-            if (s || (why = job_step(b, c))) break;
-        }
-        if (why) set_down(b, &b->job_up, "job consumer", why);
+        if (why) cpe_bus_set_down(b, &b->st.sub_up, "subscriber", why);
         redisFree(c);
         if (!why) break;
     }
@@ -450,25 +284,6 @@ static void *job_run(void *arg)
 }
 
 #endif /* CPE_HAVE_HIREDIS */
-
-int cpe_bus_consume(cpe_bus_t *b, const char *stream, const char *group, const char *consumer,
-                    int64_t reclaim_ms, cpe_bus_job_fn fn, void *ctx, cpe_diag_t *d)
-{
-    if (b->job_started) return cpe_diag_set(d, CPE_EEXISTS, "the bus consumes a stream already");
-    if (strlen(stream) >= sizeof b->stream || strlen(group) >= sizeof b->group ||
-        strlen(consumer) >= sizeof b->consumer || strchr(consumer, ' ') || strchr(group, ' '))
-        return cpe_diag_set(d, CPE_EINVAL, "stream, group or consumer name too long or spaced");
-    snprintf(b->stream, sizeof b->stream, "%s", stream);
-    snprintf(b->group, sizeof b->group, "%s", group);
-    snprintf(b->consumer, sizeof b->consumer, "%s", consumer);
-    b->reclaim_ms = reclaim_ms;
-    b->job = fn;
-    b->job_ctx = ctx;
-#ifdef CPE_HAVE_HIREDIS
-    b->job_started = pthread_create(&b->job_th, NULL, job_run, b) == 0;
-#endif
-    return b->job_started ? 0 : cpe_diag_set(d, CPE_EINTERNAL, "cannot start the consumer thread");
-}
 
 void cpe_bus_close(cpe_bus_t *b)
 {

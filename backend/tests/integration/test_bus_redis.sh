@@ -85,14 +85,18 @@ echo "-- 4: a backtest POSTed to A is answered by GET on B"
 backtest_through "$A" "$B" "$tmp/wb"
 check "POST /backtest on A is 202 with a cluster-wide job id ($(head -c 200 "$tmp/post.json"))" \
   bash -c "[[ '$id' == bt-*-* ]]"
-check "... and says its progress is not on the WebSocket (ws_progress false: the cockpit polls)" \
-  test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ws_progress"])' "$tmp/post.json")" = False
+check "... and says its progress is pushed on the WebSocket (ws_progress: the bus carries it to every node)" \
+  test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ws_progress"])' "$tmp/post.json")" = True
 check "GET /backtest/{id} on B: the run's record ($(head -c 300 "$tmp/job.json"))" \
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["job_id"]==sys.argv[2] and d["status"]=="failed" and d["run_ms"]>=0 and "walk-forward" in d["error"]["message"] else 1)' "$tmp/job.json" "$id"
 check "the worker C ran it from the stream, and no other node" \
   bash -c "[ \$(cat $tmp/a.err $tmp/b.err $tmp/c.err | grep -c 'backtest $id (stream entry [0-9-]*): failed') = 1 ] && grep -q 'backtest $id (stream entry' $tmp/c.err"
 check "GET of an unknown job on B is 404" \
   bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://$B/backtest/bt-none-1)\" = 404 ]"
+check "DELETE of an unknown job on B is 404" \
+  bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -X DELETE http://$B/backtest/bt-none-1)\" = 404 ]"
+check "DELETE of a finished job on B is 200 and changes nothing" \
+  bash -c "[ \"\$(curl -s -o $tmp/del.json -w '%{http_code}' -X DELETE http://$B/backtest/$id)\" = 200 ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d[\"status\"]==\"failed\" and not d[\"cancel_requested\"] else 1)' $tmp/del.json"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -4,7 +4,7 @@
  * saved, failed or cancelled) and GET /backtest/{id} is never polled: the finished run's result is
  * read once from GET /backtests/{id} (the saved run). While the WebSocket is down, and once right
  * after it comes back (what was missed), the job is polled with GET /backtest/{id} instead; so is
- * a job whose server says it does not push it (`ws_progress: false` in the 202: the bus path).
+ * a job whose server says it does not push it (`ws_progress: false` in the 202).
  */
 import type { Api } from './api';
 import type { BacktestJob, JobMessage } from './api-types';

@@ -33,6 +33,11 @@ static void test_bus_msg_round_trip(void)
     CHECK_EQ_INT(cpe_bus_msg_parse(buf, (size_t)h, &m, &d), 0);
     CHECK(m.asset[0] == 0 && m.interval[0] == 0 && m.json_len == 0);
     CHECK_EQ_INT(m.channel, WS_CH_MARKET);
+    /* a backtest job's progress (no asset: the "jobs" channel carries every job) */
+    h = cpe_bus_msg_header(buf, sizeof buf, NODE, 7, WS_CH_JOBS, "", "", 0, &d);
+    CHECK_STR(buf, NODE " 7 jobs - - 0\n");
+    CHECK_EQ_INT(cpe_bus_msg_parse(buf, (size_t)h, &m, &d), 0);
+    CHECK_EQ_INT(m.channel, WS_CH_JOBS);
 }
 
 static void refused(const char *msg, const char *field)
@@ -53,7 +58,7 @@ static void test_bus_msg_refusals_name_the_field(void)
     refused(NODE " 99999999999999999999 candles BTC 1m 0\n{}", "19 digits");
     refused("00FF12AB34CD56EF 1 candles BTC 1m 0\n{}", "node");
     refused("abc 1 candles BTC 1m 0\n{}", "node");
-    refused(NODE " 1 jobs BTC 1m 0\n{}", "kind 'jobs'");
+    refused(NODE " 1 replay BTC 1m 0\n{}", "kind 'replay'");
     refused(NODE " 1 candles BTC 1m 2\n{}", "collapsible");
     refused(NODE " 1 candles BTC 1m\n{}", "'collapsible' is empty");
     refused(NODE " 1 candles BTC 1m 0 extra\n{}", "more than 6");
@@ -71,7 +76,7 @@ static void test_bus_msg_header_refuses_what_it_cannot_write(void)
 {
     char buf[CPE_BUS_HEADER_MAX];
     cpe_diag_t d = {0};
-    CHECK_EQ_INT(cpe_bus_msg_header(buf, sizeof buf, NODE, 1, WS_CH_JOBS, "BTC", "1m", 0, &d),
+    CHECK_EQ_INT(cpe_bus_msg_header(buf, sizeof buf, NODE, 1, WS_CH_REPLAY, "BTC", "1m", 0, &d),
                  CPE_EINVAL);
     CHECK_EQ_INT(cpe_bus_msg_header(buf, sizeof buf, "xyz", 1, WS_CH_CANDLES, "BTC", "1m", 0, &d),
                  CPE_EINVAL);
@@ -84,6 +89,7 @@ static void test_bus_msg_header_refuses_what_it_cannot_write(void)
     CHECK(cpe_bus_msg_kind(WS_CH_PREDICTIONS) &&
           !strcmp(cpe_bus_msg_kind(WS_CH_PREDICTIONS), "predictions"));
     CHECK(cpe_bus_msg_kind(WS_CH_REPLAY) == NULL);
+    CHECK(cpe_bus_msg_kind(WS_CH_ALERTS) == NULL);
 }
 
 int main(void)

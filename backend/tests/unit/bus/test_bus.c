@@ -219,6 +219,116 @@ static void test_bus_long_job_keeps_its_claim(const char *url)
     cpe_bus_close(pub);
 }
 
+/* A running job watches a key (a cancel asked on another node): it sees the value set
+ * through another bus within a fraction of a second, once, and a key set before the job
+ * started is seen at once. */
+typedef struct watcher {
+    cpe_bus_t *bus;
+    const char *key;
+    pthread_mutex_t mu;
+    int started, seen, watch_rc;
+    char value[32];
+    int64_t seen_ms;
+} watcher_t;
+
+static void on_seen(void *ctx, const char *value)
+{
+    watcher_t *w = ctx;
+    pthread_mutex_lock(&w->mu);
+    w->seen++;
+    w->seen_ms = cpe_now_ms();
+    snprintf(w->value, sizeof w->value, "%s", value);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static int on_watching_job(void *ctx, const char *id, const char *payload, size_t len)
+{
+    (void)id, (void)payload, (void)len;
+    watcher_t *w = ctx;
+    int rc = cpe_bus_job_watch(w->bus, w->key, on_seen, w);
+    pthread_mutex_lock(&w->mu);
+    w->watch_rc = rc;
+    w->started = 1;
+    pthread_mutex_unlock(&w->mu);
+    for (int i = 0; i < 150; i++) { /* a job of up to 3 s that stops when told */
+        pthread_mutex_lock(&w->mu);
+        int s = w->seen;
+        pthread_mutex_unlock(&w->mu);
+        if (s) break;
+        usleep(20000);
+    }
+    usleep(300000); /* still running: the callback must not come again */
+    int stop_rc = cpe_bus_job_watch(w->bus, "", NULL, NULL); /* before w could go away */
+    pthread_mutex_lock(&w->mu);
+    if (stop_rc) w->watch_rc = stop_rc;
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+static int watcher_get(watcher_t *w, int what)
+{
+    pthread_mutex_lock(&w->mu);
+    int v = what ? w->seen : w->started;
+    pthread_mutex_unlock(&w->mu);
+    return v;
+}
+
+static void test_bus_job_sees_its_watched_key(const char *url)
+{
+    char stream[64], key[64], key2[64];
+    int64_t t = cpe_now_ms();
+    snprintf(stream, sizeof stream, "t:watch:%d:%lld", (int)getpid(), (long long)t);
+    snprintf(key, sizeof key, "t:cancel:%d:%lld:1", (int)getpid(), (long long)t);
+    snprintf(key2, sizeof key2, "t:cancel:%d:%lld:2", (int)getpid(), (long long)t);
+    cpe_bus_t *pub = NULL, *wb = NULL;
+    CHECK_EQ_INT(cpe_bus_open(url, NULL, NULL, NULL, &pub, NULL), 0);
+    CHECK_EQ_INT(cpe_bus_open(url, NULL, NULL, NULL, &wb, NULL), 0);
+    if (!pub || !wb) return;
+    CHECK_EQ_INT(cpe_bus_job_watch(wb, key, on_seen, NULL), CPE_EINVAL); /* not in a handler */
+    CHECK_EQ_INT(cpe_bus_set(pub, key, "x", 0), CPE_EINVAL);
+    watcher_t w = {.bus = wb, .key = key, .mu = PTHREAD_MUTEX_INITIALIZER};
+    CHECK_EQ_INT(cpe_bus_consume(wb, stream, "g", "w", 60000, on_watching_job, &w, NULL), 0);
+    usleep(200000);
+    CHECK_EQ_INT(cpe_bus_xadd(pub, stream, "job", 3), 0);
+    for (int i = 0; i < 250 && !watcher_get(&w, 0); i++)
+        usleep(20000);
+    CHECK(watcher_get(&w, 0));
+    CHECK_EQ_INT(w.watch_rc, 0);
+    usleep(300000); /* the key is absent meanwhile: nothing seen */
+    CHECK_EQ_INT(watcher_get(&w, 1), 0);
+    int64_t t_set = cpe_now_ms();
+    CHECK_EQ_INT(cpe_bus_set(pub, key, "1796000000000", 60000), 0);
+    for (int i = 0; i < 150 && !watcher_get(&w, 1); i++)
+        usleep(10000);
+    usleep(400000); /* the handler's tail: no second report */
+    pthread_mutex_lock(&w.mu);
+    CHECK_EQ_INT(w.seen, 1);
+    CHECK_STR(w.value, "1796000000000");
+    int64_t lag = w.seen_ms - t_set;
+    pthread_mutex_unlock(&w.mu);
+    CHECK(lag >= 0 && lag < 1000); /* every CPE_BUS_WATCH_MS; generous under load */
+    /* a key set before the next job starts (a job cancelled while queued) */
+    CHECK_EQ_INT(cpe_bus_set(pub, key2, "early", 60000), 0);
+    usleep(200000);
+    pthread_mutex_lock(&w.mu);
+    w.key = key2; /* the same consumer runs the next entry with the same handler */
+    w.seen = 0;
+    w.started = 0;
+    w.value[0] = 0;
+    pthread_mutex_unlock(&w.mu);
+    CHECK_EQ_INT(cpe_bus_xadd(pub, stream, "job2", 4), 0);
+    for (int i = 0; i < 250 && !watcher_get(&w, 1); i++)
+        usleep(20000);
+    usleep(400000); /* the handler's tail, and its "stop watching" */
+    pthread_mutex_lock(&w.mu);
+    CHECK_EQ_INT(w.seen, 1);
+    CHECK_STR(w.value, "early");
+    CHECK_EQ_INT(w.watch_rc, 0);
+    pthread_mutex_unlock(&w.mu);
+    cpe_bus_close(wb);
+    cpe_bus_close(pub);
+}
+
 #ifdef CPE_TEST_HAVE_HIREDIS
 #include <hiredis/hiredis.h>
 
@@ -327,15 +437,19 @@ int main(void)
         }
         fclose(fp);
         url[strcspn(url, "\n")] = 0;
-        void (*const with_url[])(const char *) = {
-            test_bus_round_trip_in_order, test_bus_stream_jobs_in_order_and_reclaimed,
-            test_bus_long_job_keeps_its_claim, test_lease_one_holder_standby_takes_over,
-            test_lease_lost_to_another_owner};
-        const char *names[] = {
-            "test_bus_round_trip_in_order", "test_bus_stream_jobs_in_order_and_reclaimed",
-            "test_bus_long_job_keeps_its_claim", "test_lease_one_holder_standby_takes_over",
-            "test_lease_lost_to_another_owner"};
-        for (int i = 0; i < 5; i++) {
+        void (*const with_url[])(const char *) = {test_bus_round_trip_in_order,
+                                                  test_bus_stream_jobs_in_order_and_reclaimed,
+                                                  test_bus_long_job_keeps_its_claim,
+                                                  test_bus_job_sees_its_watched_key,
+                                                  test_lease_one_holder_standby_takes_over,
+                                                  test_lease_lost_to_another_owner};
+        const char *names[] = {"test_bus_round_trip_in_order",
+                               "test_bus_stream_jobs_in_order_and_reclaimed",
+                               "test_bus_long_job_keeps_its_claim",
+                               "test_bus_job_sees_its_watched_key",
+                               "test_lease_one_holder_standby_takes_over",
+                               "test_lease_lost_to_another_owner"};
+        for (int i = 0; i < 6; i++) {
             t_cur_name = names[i];
             t_cur_failed = 0;
             with_url[i](url);
