@@ -47,6 +47,7 @@ typedef struct cpe_api_config {
     char assets[512];        /* CPE_ASSETS, "BTC,ETH": the universe's assets (cpe/universe.h) */
     char symbols[512];       /* CPE_SYMBOLS, "": live symbols ("" = every configured asset) */
     int backtest_workers;    /* CPE_BACKTEST_WORKERS, 1 */
+    int http_workers;        /* CPE_HTTP_WORKERS, 2: heavy GET routes' threads (0: inline) */
     int probe_ms;            /* CPE_LIVE_PROBE_MS, 8000: auto waits this long for exchange data */
     char models[512];        /* CPE_MODELS, data/models: the model registry */
     int predict;             /* CPE_PREDICT, 1: live predictions at every closed bar */

@@ -45,6 +45,9 @@ const cpe_api_setting_t cpe_api_settings[] = {
      "e.g. BTC,ETH,SOL"},
     {"CPE_SYMBOLS", "", "symbols of the live pipeline (empty: every asset of CPE_ASSETS)"},
     {"CPE_BACKTEST_WORKERS", "1", "backtest worker threads"},
+    {"CPE_HTTP_WORKERS", "2",
+     "threads answering the heavy GET routes (/market-data, /explain, /predictions, "
+     "/backtests) so /predict never waits behind them; 0: all on the service thread"},
     {"CPE_LIVE_PROBE_MS", "8000",
      "--source auto: how long to wait for exchange data before simulating"},
     {"CPE_MODELS", "data/models",
@@ -190,6 +193,7 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
     if (!strcmp(key, "CPE_ASSETS")) return set_str(c->assets, sizeof c->assets, key, v, d);
     if (!strcmp(key, "CPE_BACKTEST_WORKERS"))
         return set_int(&c->backtest_workers, key, v, 1, 16, d);
+    if (!strcmp(key, "CPE_HTTP_WORKERS")) return set_int(&c->http_workers, key, v, 0, 16, d);
     if (!strcmp(key, "CPE_LIVE_PROBE_MS")) return set_int(&c->probe_ms, key, v, 0, 600000, d);
     if (!strcmp(key, "CPE_MODELS")) return set_str(c->models, sizeof c->models, key, v, d);
     if (!strcmp(key, "CPE_PREDICT")) return set_int(&c->predict, key, v, 0, 1, d);
