@@ -55,9 +55,21 @@ void cpe_api_tune_malloc(void)
 #endif
 }
 
+/* The server's store connections (service thread, HTTP workers, live pipeline, alerts...)
+ * live for days on a store that grows: with SQLite's map of the file each counted every page
+ * it had read in RSS, which rose with the store (~0.4 MB/min under make run). No map and a
+ * 16 MiB page cache each, unless set (cpe/store.h, Memory; docs/RELIABILITY.md). Before any
+ * thread starts: setenv is not thread-safe. */
+static void bound_store_memory(void)
+{
+    setenv("CPE_STORE_MMAP_MB", "0", 0);
+    setenv("CPE_STORE_CACHE_MB", "16", 0);
+}
+
 int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_diag_t *d)
 {
     cpe_api_tune_malloc();
+    bound_store_memory();
     int rc = 0;
     cpe_api_t *api = calloc(1, sizeof *api);
     if (!api) return cpe_diag_set(d, CPE_ENOMEM, "out of memory");
