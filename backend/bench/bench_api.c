@@ -150,6 +150,7 @@ static void bench_market_data(const char *db)
     memset(&api, 0, sizeof api);
     cpe_diag_t d = {0};
     if (cpe_store_open(db, &api.store, &d)) return;
+    api.rd.store = api.store; /* the service thread's reader, as cpe_api_serve() sets it */
     api.source = "store";
     double t[15];
     size_t bytes = 0;
@@ -182,8 +183,8 @@ static void bench_market_data(const char *db)
         size_t n = 0;
         int sim = 0;
         int64_t t0 = cpe_mono_ns();
-        cpe_api_load_bars(&api, "BTCUSDT", 60000, 1577836800000LL, 1, cpe_now_ms() + 60000, 10000,
-                          &b, &n, &sim);
+        cpe_api_load_bars(&api, &api.rd, "BTCUSDT", 60000, 1577836800000LL, 1, cpe_now_ms() + 60000,
+                          10000, &b, &n, &sim);
         tl[i] = (double)(cpe_mono_ns() - t0) / 1e6;
         free(b);
     }

@@ -13,6 +13,13 @@
  *
  * Threads: a cpe_store_t is used by one thread at a time; open one per thread.
  *
+ * Memory (SQLite): each connection maps up to CPE_STORE_MMAP_MB (environment, default 1024)
+ * MiB of the file and keeps a page cache of at most CPE_STORE_CACHE_MB (default 64) MiB. A
+ * map is counted in the process's RSS for every page its connection touched, once per
+ * connection, so a long-lived process with several connections on a growing store grows
+ * with the store: `cpe serve` sets 0 (no map) and 16 unless they are set, which bounds its
+ * store memory by its connections x 16 MiB (docs/RELIABILITY.md, Memory and soak).
+ *
  * SQLite schema (store_sqlite.c), WAL, synchronous=NORMAL, 32 KiB pages, busy timeout
  * 10 s (several processes may share the file); details in docs/STORE.md:
  *

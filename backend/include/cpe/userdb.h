@@ -9,6 +9,9 @@
  *   user:<name>              u1 <role> <created_ms> <argon2id encoded hash>
  *   refresh:<family>         r1 <name> <sha256 hex of the family's current token>
  *                               <expires_ms> <revoked 0|1>
+ *   users:version            <ms>.<pid>.<n>: rewritten by every put and del of a user, so
+ *                            a cache of the users (the server's, api/usermap.h) sees a
+ *                            change made by any process with one read
  *
  * A name is 1..CPE_USER_NAME_MAX-1 characters of [A-Za-z0-9._-]; a role is "viewer" or
  * "admin"; a family id is 1..CPE_FAMILY_ID_MAX-1 characters of [A-Za-z0-9_-] (base64url).
@@ -55,6 +58,9 @@ int cpe_userdb_put(cpe_store_t *s, const cpe_user_t *u);
 /* CPE_ENOTFOUND for a user never added or deleted; CPE_EPARSE for a damaged row. */
 int cpe_userdb_get(cpe_store_t *s, const char *name, cpe_user_t *out);
 int cpe_userdb_del(cpe_store_t *s, const char *name); /* CPE_ENOTFOUND when absent */
+#define CPE_USERDB_VERSION_KEY "users:version"
+/* The users:version row into out ("" when no user was ever changed). */
+int cpe_userdb_version(cpe_store_t *s, char *out, size_t cap);
 /* Every user by ascending name; a non-zero return of fn stops and is returned. */
 typedef int (*cpe_userdb_fn)(void *ctx, const cpe_user_t *u);
 int cpe_userdb_each(cpe_store_t *s, cpe_userdb_fn fn, void *ctx);

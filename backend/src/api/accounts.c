@@ -129,7 +129,7 @@ static int random_b64(size_t bytes, char *out, size_t cap)
 
 /* A new current token for family f (rotated or new) and the access JWT of user/role. */
 static int issue(cpe_store_t *s, const cpe_auth_cfg_t *cfg, cpe_refresh_family_t *f,
-                 const char *role, int64_t now_ms, cpe_tokens_t *out)
+                 const cpe_user_t *u, int64_t now_ms, cpe_tokens_t *out)
 {
     char secret[48], payload[384];
     int rc = random_b64(SECRET_BYTES, secret, sizeof secret);
@@ -142,12 +142,12 @@ static int issue(cpe_store_t *s, const cpe_auth_cfg_t *cfg, cpe_refresh_family_t
     if ((rc = cpe_userdb_family_put(s, f))) return rc;
     int64_t now_s = now_ms / 1000;
     snprintf(payload, sizeof payload,
-             "{\"sub\":\"%s\",\"role\":\"%s\",\"typ\":\"access\",\"iat\":%" PRId64
-             ",\"exp\":%" PRId64 "}",
-             f->user, role, now_s, now_s + cfg->access_ttl_s);
+             "{\"sub\":\"%s\",\"role\":\"%s\",\"typ\":\"access\",\"gen\":%" PRId64
+             ",\"iat\":%" PRId64 ",\"exp\":%" PRId64 "}",
+             f->user, u->role, u->created_ms, now_s, now_s + cfg->access_ttl_s);
     if ((rc = cpe_jwt_sign(payload, cfg->secret, out->access, sizeof out->access))) return rc;
     snprintf(out->user, sizeof out->user, "%s", f->user);
-    snprintf(out->role, sizeof out->role, "%s", role);
+    snprintf(out->role, sizeof out->role, "%s", u->role);
     out->expires_in_s = cfg->access_ttl_s;
     return 0;
 }
@@ -168,7 +168,7 @@ int cpe_auth_login(cpe_store_t *s, const cpe_auth_cfg_t *cfg, const char *user,
     memset(&f, 0, sizeof f);
     if ((rc = random_b64(FAMILY_BYTES, f.id, sizeof f.id))) return rc;
     snprintf(f.user, sizeof f.user, "%s", u.name);
-    return issue(s, cfg, &f, u.role, now_ms, out);
+    return issue(s, cfg, &f, &u, now_ms, out);
 }
 
 #define REASON(...) snprintf(reason, reason_cap, __VA_ARGS__)
@@ -206,7 +206,7 @@ int cpe_auth_refresh(cpe_store_t *s, const cpe_auth_cfg_t *cfg, const char *toke
         cpe_userdb_family_put(s, &f);
         return REASON("the account no longer exists"), CPE_EINVAL;
     }
-    return issue(s, cfg, &f, u.role, now_ms, out);
+    return issue(s, cfg, &f, &u, now_ms, out);
 }
 
 int cpe_auth_logout(cpe_store_t *s, const char *token)

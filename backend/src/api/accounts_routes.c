@@ -164,6 +164,7 @@ int cpe_route_users_create(cpe_req_t *req, cpe_resp_t *resp)
     int rc = cpe_password_hash(b.password, u.hash);
     memset(&b, 0, sizeof b);
     if (!rc) rc = cpe_userdb_put(req->api->store, &u);
+    cpe_usermap_invalidate(&req->api->users);
     if (rc) return store_failed(req, resp, rc);
     resp->status = 201;
     cpe_jw_t w;
@@ -176,6 +177,7 @@ int cpe_route_users_delete(cpe_req_t *req, cpe_resp_t *resp)
 {
     const char *name = req->path_param ? req->path_param : "";
     int rc = cpe_userdb_del(req->api->store, name);
+    cpe_usermap_invalidate(&req->api->users); /* its tokens stop with the next request */
     if (rc == CPE_ENOTFOUND)
         return cpe_resp_error(resp, 404, "USER_NOT_FOUND", "name", NULL, 0, "no such user");
     if (rc) return store_failed(req, resp, rc);

@@ -29,6 +29,7 @@ typedef struct conn {
     size_t out_len, out_off;
     int close_after;
     char origin[128];
+    struct cpe_heavy_job *heavy; /* a request out on a worker, or its answer (heavy.h) */
 } conn_t;
 
 /* respond.c: each returns the value the lws callback must return. */

@@ -2,6 +2,7 @@
  * body) is checked (rate limit, CORS preflight, body size, JWT) and routed through the route
  * table (routes.c) or to the static files; WebSocket events go to ws.c (conn.h). */
 #include "api/conn.h"
+#include "api/heavy.h"
 #include "api/jwt.h"
 #include "cpe/timeutil.h"
 
@@ -35,7 +36,8 @@ static int check_jwt(struct lws *wsi, cpe_api_t *api, cpe_jwt_claims_t *claims, 
                                                                                                 : 0;
 }
 
-/* Auth on and a non-public route: a valid token (401), the user's rate (429, keyed by the
+/* Auth on and a non-public route: a valid token whose account still exists as it was when
+ * the token was issued (401; usermap.h), the user's rate (429, keyed by the
  * token's subject), the admin role for admin routes (403). 0 when the request may go on;
  * 1 when it was refused, with *ret what sending the refusal returned. */
 static int refused(struct lws *wsi, cpe_api_t *api, conn_t *c, const cpe_route_t *route, int *ret)
@@ -44,8 +46,13 @@ static int refused(struct lws *wsi, cpe_api_t *api, conn_t *c, const cpe_route_t
     char why[160];
     cpe_jwt_claims_t cl;
     int retry = 0;
+    int acct;
     if (check_jwt(wsi, api, &cl, why, sizeof why))
         *ret = cpe_conn_error(wsi, api, c, 401, "UNAUTHORIZED", NULL, 0, why);
+    else if ((acct =
+                  cpe_usermap_check(&api->users, api->store, &cl, cpe_now_ms(), why, sizeof why)))
+        *ret = acct == CPE_EINVAL ? cpe_conn_error(wsi, api, c, 401, "UNAUTHORIZED", NULL, 0, why)
+                                  : cpe_conn_error(wsi, api, c, 500, "INTERNAL", NULL, 0, why);
     else if (cl.sub[0] && !cpe_ratelimit_take(&api->rl_user, cl.sub, cpe_now_ms(), &retry))
         *ret = cpe_conn_error(wsi, api, c, 429, "RATE_LIMITED", NULL, retry,
                               "too many requests for this user; retry later");
@@ -112,6 +119,9 @@ static int dispatch(struct lws *wsi, cpe_api_t *api, conn_t *c)
     if (c->query) req.query = *c->query;
     req.now_ms = cpe_now_ms();
     req.api = api;
+    if (api->heavy && cpe_heavy_route(route, c->method) && !(c->query && c->query->overflow) &&
+        !cpe_heavy_submit(api->heavy, wsi, c, route, &req))
+        return 0; /* answered when the worker is done (HTTP_WRITEABLE) */
     cpe_resp_t r;
     cpe_resp_init(&r, 256u * 1024 * 1024);
     if (c->query && c->query->overflow) {
@@ -222,15 +232,20 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!c->body_started) return 0;
         c->body_started = 0;
         return dispatch(wsi, api, c);
-    case LWS_CALLBACK_HTTP_WRITEABLE:
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+        int ret;
+        if (cpe_heavy_respond(wsi, api, c, &ret)) return ret;
         return cpe_conn_write_more(wsi, c);
+    }
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        cpe_heavy_forget(c);
         cpe_conn_end_transaction(c);
         cpe_conn_free_out(c);
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (api) cpe_api_inbox_drain(api);
+        cpe_heavy_collect(api->heavy);
+        cpe_api_inbox_drain(api);
         return 0;
     case LWS_CALLBACK_ESTABLISHED:
     case LWS_CALLBACK_RECEIVE:

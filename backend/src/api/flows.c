@@ -129,7 +129,7 @@ static int one_flow(cpe_jw_t *w, cpe_store_t *s, const flow_t *f, int64_t from, 
     return rc;
 }
 
-int cpe_api_write_flows(cpe_api_t *api, cpe_jw_t *w, const char *asset, int64_t from_ms,
+int cpe_api_write_flows(cpe_store_t *store, cpe_jw_t *w, const char *asset, int64_t from_ms,
                         int64_t to_ms, int64_t now_ms)
 {
     const flow_t flows[] = {
@@ -141,7 +141,7 @@ int cpe_api_write_flows(cpe_api_t *api, cpe_jw_t *w, const char *asset, int64_t 
     cpe_jw_obj(w);
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof flows / sizeof flows[0]; i++)
-        rc = one_flow(w, api->store, &flows[i], from_ms, to_ms, now_ms);
+        rc = one_flow(w, store, &flows[i], from_ms, to_ms, now_ms);
     cpe_jw_end(w);
     return rc;
 }

@@ -15,7 +15,8 @@
  * and sets the status. Every helper returns 0 or a negative CPE_E code after having
  * written the error response, so a handler can `if (rc) return rc;`.
  *
- * Threads: requests are handled on the lws service thread only.
+ * Threads: requests are handled on the lws service thread, except the heavy GET routes
+ * (heavy.c's list), which a worker answers with its own store reader (api/heavy.h).
  */
 #ifndef CPE_API_HTTP_H
 #define CPE_API_HTTP_H
@@ -69,6 +70,8 @@ typedef struct cpe_req {
     void *body_json; /* json_t* object parsed from body (jansson), or NULL */
     int64_t now_ms;
     struct cpe_api *api;
+    struct cpe_api_reader *rd; /* the store reader of the answering thread; NULL: the service
+                                  thread's (server.h, heavy.h) */
 } cpe_req_t;
 
 typedef struct cpe_resp {

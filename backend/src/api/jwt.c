@@ -281,6 +281,9 @@ int cpe_jwt_verify_claims(const char *token, const char *secret, int64_t now_ms,
     if (rc) return rc;
     claim(pl, "sub", out->sub, sizeof out->sub);
     claim(pl, "role", out->role, sizeof out->role);
+    claim(pl, "typ", out->typ, sizeof out->typ);
+    json_t *gen = json_object_get(pl, "gen");
+    out->gen = json_is_integer(gen) ? (int64_t)json_integer_value(gen) : 0;
     json_decref(pl);
     return 0;
 }

@@ -27,10 +27,14 @@ size_t cpe_b64url_encode(const uint8_t *in, size_t n, char *out, size_t cap);
 int cpe_jwt_verify(const char *token, const char *secret, int64_t now_ms, char *reason,
                    size_t reason_cap);
 /* The claims the server acts on: "sub" (the user) and "role" ("viewer" | "admin"; empty
- * when absent, which the server treats as viewer). Each is cut to its buffer. */
+ * when absent, which the server treats as viewer). Each is cut to its buffer. A login's
+ * access token also has "typ":"access" and "gen", its account's creation time (ms): the
+ * server checks that this account still exists (api/usermap.h); gen is 0 when absent. */
 typedef struct cpe_jwt_claims {
     char sub[64];
     char role[16];
+    char typ[16];
+    int64_t gen;
 } cpe_jwt_claims_t;
 /* cpe_jwt_verify() and, on success, the claims. */
 int cpe_jwt_verify_claims(const char *token, const char *secret, int64_t now_ms,

@@ -6,25 +6,36 @@
 #include <stdio.h>
 #include <string.h>
 
-static int kline_series_uncached(cpe_api_t *api, const char *symbol,
+static int kline_series_uncached(cpe_api_t *api, cpe_store_t *store, const char *symbol,
                                  char instrument[CPE_INSTR_KEY_MAX], int *simulated,
                                  int64_t *last_ts);
+
+cpe_api_reader_t *cpe_req_reader(const cpe_req_t *req)
+{
+    return req->rd ? req->rd : &req->api->rd;
+}
 
 int cpe_api_kline_series(cpe_api_t *api, const char *symbol, char instrument[CPE_INSTR_KEY_MAX],
                          int *simulated, int64_t *last_ts)
 {
+    return cpe_api_reader_series(api, &api->rd, symbol, instrument, simulated, last_ts);
+}
+
+int cpe_api_reader_series(cpe_api_t *api, cpe_api_reader_t *rd, const char *symbol,
+                          char instrument[CPE_INSTR_KEY_MAX], int *simulated, int64_t *last_ts)
+{
     int64_t now = cpe_now_ms();
-    kline_cache_t *slot = NULL, *oldest = &api->klines[0];
+    kline_cache_t *slot = NULL, *oldest = &rd->klines[0];
     for (int i = 0; i < KLINE_CACHE; i++) {
-        kline_cache_t *k = &api->klines[i];
+        kline_cache_t *k = &rd->klines[i];
         if (k->symbol[0] && !strcmp(k->symbol, symbol)) slot = k;
         if (k->fetched_ms < oldest->fetched_ms) oldest = k;
     }
     if (!slot || now - slot->fetched_ms > 1000) {
         if (!slot) slot = oldest;
         snprintf(slot->symbol, sizeof slot->symbol, "%s", symbol);
-        slot->rc =
-            kline_series_uncached(api, symbol, slot->instrument, &slot->simulated, &slot->last_ts);
+        slot->rc = kline_series_uncached(api, rd->store, symbol, slot->instrument, &slot->simulated,
+                                         &slot->last_ts);
         slot->fetched_ms = now;
         if (slot->rc && slot->rc != CPE_ENOTFOUND) { /* a store error is not remembered */
             int rc = slot->rc;
@@ -39,13 +50,13 @@ int cpe_api_kline_series(cpe_api_t *api, const char *symbol, char instrument[CPE
     return 0;
 }
 
-static int kline_series_uncached(cpe_api_t *api, const char *symbol,
+static int kline_series_uncached(cpe_api_t *api, cpe_store_t *store, const char *symbol,
                                  char instrument[CPE_INSTR_KEY_MAX], int *simulated,
                                  int64_t *last_ts)
 {
     /* the universe's rule over all time: the source being served first, spot before perp */
     cpe_resolved_t r;
-    int rc = cpe_store_resolve(api->store, symbol, CPE_MARKET_ANY, CPE_MS_PER_MIN,
+    int rc = cpe_store_resolve(store, symbol, CPE_MARKET_ANY, CPE_MS_PER_MIN,
                                api->simulated ? CPE_PREFER_SIM : CPE_PREFER_REAL, INT64_MIN,
                                INT64_MAX, &r, NULL);
     if (rc) return rc;

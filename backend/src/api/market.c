@@ -17,14 +17,14 @@
  * a bar newer than the cache's is kept: one bar more, trimmed). The caller reads the whole
  * [from, to) only when gaps left that span short: a year's `from` with limit 1000 would
  * otherwise read 525,600 bars to print 1,000. */
-static int64_t newest_span_from(cpe_api_t *api, const char *symbol, int64_t interval_ms,
-                                int64_t from_ms, int64_t to_ms, size_t limit)
+static int64_t newest_span_from(cpe_api_t *api, cpe_api_reader_t *rd, const char *symbol,
+                                int64_t interval_ms, int64_t from_ms, int64_t to_ms, size_t limit)
 {
     int64_t span_to = to_ms;
     char instrument[CPE_INSTR_KEY_MAX];
     int simulated;
     int64_t last_ts;
-    if (!cpe_api_kline_series(api, symbol, instrument, &simulated, &last_ts) &&
+    if (!cpe_api_reader_series(api, rd, symbol, instrument, &simulated, &last_ts) &&
         last_ts >= from_ms) {
         int64_t data_end = cpe_floor_ms(last_ts, interval_ms) + interval_ms;
         if (data_end < span_to) span_to = data_end;
@@ -33,21 +33,21 @@ static int64_t newest_span_from(cpe_api_t *api, const char *symbol, int64_t inte
     return span_to - from_ms > span ? span_to - span : from_ms;
 }
 
-int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, int64_t from_ms,
-                      int from_given, int64_t to_ms, size_t limit, cpe_bar_t **out, size_t *n,
-                      int *simulated)
+int cpe_api_load_bars(cpe_api_t *api, cpe_api_reader_t *rd, const char *symbol, int64_t interval_ms,
+                      int64_t from_ms, int from_given, int64_t to_ms, size_t limit, cpe_bar_t **out,
+                      size_t *n, int *simulated)
 {
     cpe_barload_info_t info;
     memset(&info, 0, sizeof info);
     *out = NULL;
     *n = 0;
-    int64_t span_from = newest_span_from(api, symbol, interval_ms, from_ms, to_ms, limit);
-    int rc = cpe_load_bars(api->store, symbol, interval_ms, span_from, to_ms, out, n, &info, NULL);
+    int64_t span_from = newest_span_from(api, rd, symbol, interval_ms, from_ms, to_ms, limit);
+    int rc = cpe_load_bars(rd->store, symbol, interval_ms, span_from, to_ms, out, n, &info, NULL);
     if (!rc && *n < limit && span_from > from_ms && info.first_ts != 0 &&
         info.first_ts < span_from) { /* gaps in the span, older bars before it */
         free(*out);
         *out = NULL;
-        rc = cpe_load_bars(api->store, symbol, interval_ms, from_ms, to_ms, out, n, &info, NULL);
+        rc = cpe_load_bars(rd->store, symbol, interval_ms, from_ms, to_ms, out, n, &info, NULL);
     }
     if (rc) return rc;
     /* No `from` given and nothing in the default window (the data ends earlier, e.g. an
@@ -56,7 +56,7 @@ int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, i
         free(*out);
         *out = NULL;
         int64_t end = cpe_floor_ms(info.last_ts, interval_ms) + interval_ms;
-        rc = cpe_load_bars(api->store, symbol, interval_ms, end - (int64_t)limit * interval_ms, end,
+        rc = cpe_load_bars(rd->store, symbol, interval_ms, end - (int64_t)limit * interval_ms, end,
                            out, n, &info, NULL);
         if (rc) return rc;
     }
@@ -126,8 +126,9 @@ int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp)
     cpe_bar_t *b = NULL;
     size_t n = 0;
     int sim = 0;
-    rc =
-        cpe_api_load_bars(req->api, symbol, ims, from, from_given, to, (size_t)limit, &b, &n, &sim);
+    cpe_api_reader_t *rd = cpe_req_reader(req);
+    rc = cpe_api_load_bars(req->api, rd, symbol, ims, from, from_given, to, (size_t)limit, &b, &n,
+                           &sim);
     if (rc == CPE_ENOTFOUND)
         return cpe_resp_error(resp, 404, "UNKNOWN_ASSET", "asset", asset, 0,
                               "no market data for asset '%s' at interval %s in the store", asset,
@@ -208,7 +209,7 @@ int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp)
     cpe_jw_end(&w);
     int64_t span_from = n ? b[0].ts_ms : from, span_to = n ? b[n - 1].ts_ms + ims : to;
     free(b);
-    if (cpe_api_write_flows(req->api, &w, asset, span_from, span_to, req->now_ms))
+    if (cpe_api_write_flows(rd->store, &w, asset, span_from, span_to, req->now_ms))
         return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0, "store error reading flows");
     cpe_jw_end(&w);
     return w.err;

@@ -257,7 +257,7 @@ static int asset_in_store(cpe_req_t *req, cpe_resp_t *resp, const char *asset, c
                           int *simulated, int64_t *last_ts)
 {
     char inst[CPE_INSTR_KEY_MAX];
-    if (cpe_api_kline_series(req->api, symbol, inst, simulated, last_ts))
+    if (cpe_api_reader_series(req->api, cpe_req_reader(req), symbol, inst, simulated, last_ts))
         return cpe_resp_error(resp, 404, "UNKNOWN_ASSET", "asset", asset, 0,
                               "no market data for asset '%s' in the store", asset);
     return 0;
@@ -319,7 +319,8 @@ static int route_explain(cpe_req_t *req, cpe_resp_t *resp)
     if (rc) return rc;
     cpe_prediction_t p;
     char *ex = NULL;
-    rc = req->api->store->ops->get_prediction(req->api->store, symbol, h, at, &p, &ex);
+    cpe_store_t *st = cpe_req_reader(req)->store;
+    rc = st->ops->get_prediction(st, symbol, h, at, &p, &ex);
     if (rc == CPE_ENOTFOUND || (!rc && !ex)) {
         free(ex);
         return unavailable(resp, "explanation", at);
@@ -376,7 +377,8 @@ static int route_predictions(cpe_req_t *req, cpe_resp_t *resp)
     if ((rc = asset_in_store(req, resp, asset, symbol, &sim, &last_ts))) return rc;
     cpe_prediction_t *p = NULL;
     size_t n = 0;
-    rc = req->api->store->ops->get_predictions(req->api->store, symbol, h, from, to, &p, &n);
+    cpe_store_t *st = cpe_req_reader(req)->store;
+    rc = st->ops->get_predictions(st, symbol, h, from, to, &p, &n);
     if (rc) {
         free(p);
         return cpe_resp_error(resp, 500, "INTERNAL", NULL, NULL, 0,

@@ -42,7 +42,7 @@ static int too_large(cpe_resp_t *resp)
 
 int cpe_route_backtests_list(cpe_req_t *req, cpe_resp_t *resp)
 {
-    cpe_store_t *st = req->api->store;
+    cpe_store_t *st = cpe_req_reader(req)->store;
     long offset, limit;
     int rc;
     if ((rc = cpe_param_int(req, resp, "offset", 0, 1000000000L, 0, &offset)) ||
@@ -73,7 +73,7 @@ int cpe_route_backtests_list(cpe_req_t *req, cpe_resp_t *resp)
 
 int cpe_route_backtests_get(cpe_req_t *req, cpe_resp_t *resp)
 {
-    cpe_store_t *st = req->api->store;
+    cpe_store_t *st = cpe_req_reader(req)->store;
     const char *id = req->path_param ? req->path_param : "";
     cpe_store_run_t r;
     int rc = st->ops->get_run(st, id, &r);

@@ -2,6 +2,7 @@
  * and its service loop, and the shutdown (server.h). */
 #include "api/alerts.h"
 #include "api/conn.h"
+#include "api/heavy.h"
 #include "api/tls.h"
 #include "cpe/log.h"
 #include "cpe/timeutil.h"
@@ -54,9 +55,21 @@ void cpe_api_tune_malloc(void)
 #endif
 }
 
+/* The server's store connections (service thread, HTTP workers, live pipeline, alerts...)
+ * live for days on a store that grows: with SQLite's map of the file each counted every page
+ * it had read in RSS, which rose with the store (~0.4 MB/min under make run). No map and a
+ * 16 MiB page cache each, unless set (cpe/store.h, Memory; docs/RELIABILITY.md). Before any
+ * thread starts: setenv is not thread-safe. */
+static void bound_store_memory(void)
+{
+    setenv("CPE_STORE_MMAP_MB", "0", 0);
+    setenv("CPE_STORE_CACHE_MB", "16", 0);
+}
+
 int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_diag_t *d)
 {
     cpe_api_tune_malloc();
+    bound_store_memory();
     int rc = 0;
     cpe_api_t *api = calloc(1, sizeof *api);
     if (!api) return cpe_diag_set(d, CPE_ENOMEM, "out of memory");
@@ -84,6 +97,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
         goto out;
     }
     if ((rc = cpe_store_open(cfg->db, &api->store, d))) goto out;
+    api->rd.store = api->store;
     if (!(api->preds = calloc(cpe_asset_count(), sizeof *api->preds))) {
         rc = cpe_diag_set(d, CPE_ENOMEM, "out of memory");
         goto out;
@@ -154,6 +168,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
              api->static_dir[0] ? api->static_dir : "(none)");
     printf("listening on %s://%s:%d\n", http, cfg->host, port);
     fflush(stdout);
+    if ((rc = cpe_heavy_start(api, cfg->http_workers, &api->heavy, d))) goto out;
     if ((rc = cpe_ws_start(api, d))) goto out;
     while (!*stop && !cpe_api_ingest_lease_lost(api)) {
         if (lws_service(api->ctx, 0) < 0) break;
@@ -164,10 +179,12 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
                           "(a restart comes back as a standby)");
     cpe_info("serve: shutting down");
 out:
+    cpe_heavy_stop(api->heavy); /* before the context: workers wake it */
     if (api->ctx) {
         lws_context_destroy(api->ctx); /* closes every connection (frees ws clients) */
         api->ctx = NULL;
     }
+    cpe_heavy_free(api->heavy); /* after the context: its closes forget their jobs */
     cpe_ws_close_all(api);
     cpe_retrain_stop(api->retrain);
     cpe_calcache_stop(api->calcache);
@@ -179,6 +196,7 @@ out:
     cpe_store_close(api->store);
     cpe_ratelimit_free(&api->rl);
     cpe_ratelimit_free(&api->rl_user);
+    cpe_usermap_free(&api->users);
     pthread_mutex_destroy(&api->mu);
     free(api->preds);
     free(api);

@@ -35,6 +35,7 @@
 #include "api/retrain.h"
 #include "api/router.h"
 #include "api/stats.h"
+#include "api/usermap.h"
 #include "cpe/api.h"
 #include "cpe/json.h"
 #include "cpe/live.h"
@@ -91,8 +92,17 @@ typedef struct kline_cache {
     char instrument[CPE_INSTR_KEY_MAX];
 } kline_cache_t;
 
+/* What a handler reads the store through: the service thread's (cpe_api_t.rd, whose store
+ * is cpe_api_t.store) or a heavy-route worker's (heavy.h), each with its own store handle and
+ * series cache, each used by one thread only. cpe_req_reader() gives the one of a request. */
+typedef struct cpe_api_reader {
+    cpe_store_t *store;
+    kline_cache_t klines[KLINE_CACHE];
+} cpe_api_reader_t;
+
 struct ws_client;
 struct cpe_bus;
+struct cpe_heavy;
 
 typedef struct cpe_api {
     cpe_api_config_t cfg;
@@ -100,6 +110,7 @@ typedef struct cpe_api {
     cpe_store_t *store;
     cpe_ratelimit_t rl;      /* per client IP (CPE_RATE_LIMIT_PER_MIN) */
     cpe_ratelimit_t rl_user; /* auth on: per user, and logins per user name (accounts_routes.c) */
+    cpe_usermap_t users;     /* auth on: the accounts access tokens are checked against */
     cpe_stats_t stats;
     int slot_static, slot_other, slot_ws;
     char static_dir[512];
@@ -120,7 +131,8 @@ typedef struct cpe_api {
     cpe_wsmsg_t *inbox, *inbox_tail;
     int inbox_woken;                      /* lws_cancel_service() called since the last drain */
     pred_cache_t (*preds)[CPE_NHORIZONS]; /* [configured asset][horizon], made at setup */
-    kline_cache_t klines[KLINE_CACHE];    /* service thread only */
+    cpe_api_reader_t rd;                  /* service thread only; rd.store == store */
+    struct cpe_heavy *heavy;   /* heavy GET routes on worker threads (heavy.h); NULL: inline */
     int stale[CPE_ASSETS_MAX]; /* last market stale flag per asset (for "market" pushes) */
     struct cpe_jobs *jobs;
     struct cpe_apibus *bus;      /* --bus: the Redis bus (bus_api.c); NULL without one */
@@ -144,6 +156,11 @@ void cpe_api_live_sink(void *ctx, const cpe_live_event_t *ev);
  * all time, the simulator first when serving simulated data, else the exchanges. */
 int cpe_api_kline_series(cpe_api_t *api, const char *symbol, char instrument[CPE_INSTR_KEY_MAX],
                          int *simulated, int64_t *last_ts);
+/* The same through a reader (the thread's own store handle and cache). */
+int cpe_api_reader_series(cpe_api_t *api, cpe_api_reader_t *rd, const char *symbol,
+                          char instrument[CPE_INSTR_KEY_MAX], int *simulated, int64_t *last_ts);
+/* The reader of the thread answering req: a worker's, else the service thread's. */
+cpe_api_reader_t *cpe_req_reader(const cpe_req_t *req);
 /* The latest prediction (cache refreshed at most once a second) or at a time. */
 int cpe_api_prediction(cpe_api_t *api, const char *symbol, int horizon_h, int64_t at_ms,
                        cpe_prediction_t *out, char **explain);
@@ -209,7 +226,7 @@ int cpe_route_docs(cpe_req_t *req, cpe_resp_t *resp);
 int cpe_route_market_data(cpe_req_t *req, cpe_resp_t *resp);
 /* flows.c: the "flows" member of /market-data (asset's on-chain series around [from, to),
  * null per flow without a source) and the connectors' freshness in /health. */
-int cpe_api_write_flows(cpe_api_t *api, cpe_jw_t *w, const char *asset, int64_t from_ms,
+int cpe_api_write_flows(cpe_store_t *store, cpe_jw_t *w, const char *asset, int64_t from_ms,
                         int64_t to_ms, int64_t now_ms);
 void cpe_api_write_onchain_health(cpe_api_t *api, cpe_jw_t *w, int64_t now_ms);
 /* assets.c: GET /assets */
@@ -217,9 +234,9 @@ int cpe_route_assets(cpe_req_t *req, cpe_resp_t *resp);
 /* Bars of symbol at interval in [from, to), at most limit (the newest), ascending. When
  * !from_given and the window is empty because the data ends earlier, the last limit bars
  * of the data instead. */
-int cpe_api_load_bars(cpe_api_t *api, const char *symbol, int64_t interval_ms, int64_t from_ms,
-                      int from_given, int64_t to_ms, size_t limit, cpe_bar_t **out, size_t *n,
-                      int *simulated);
+int cpe_api_load_bars(cpe_api_t *api, cpe_api_reader_t *rd, const char *symbol, int64_t interval_ms,
+                      int64_t from_ms, int from_given, int64_t to_ms, size_t limit, cpe_bar_t **out,
+                      size_t *n, int *simulated);
 
 /* alerts_routes.c: /alerts (alerts.h) and their documented parameters */
 extern const cpe_route_param_t cpe_alerts_p_rule[], cpe_alerts_p_patch[], cpe_alerts_p_id[];

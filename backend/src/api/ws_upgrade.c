@@ -61,7 +61,11 @@ int cpe_ws_allow_upgrade(struct lws *wsi, cpe_api_t *api)
         t = tok + 7;
     else
         t = lws_get_urlarg_by_name(wsi, "token=", tok, sizeof tok);
-    if (t && cpe_jwt_verify(t, api->cfg.jwt_secret, cpe_now_ms(), why, sizeof why) == 0) return 1;
+    cpe_jwt_claims_t cl;
+    if (t &&
+        cpe_jwt_verify_claims(t, api->cfg.jwt_secret, cpe_now_ms(), &cl, why, sizeof why) == 0 &&
+        cpe_usermap_check(&api->users, api->store, &cl, cpe_now_ms(), why, sizeof why) == 0)
+        return 1;
     return refuse_upgrade(wsi, 401, "UNAUTHORIZED", 0,
                           t ? why : "a Bearer token (header or ?token=) is required");
 }

@@ -64,9 +64,31 @@ static const char *const sql_text[Q_COUNT] = {
 
 /* page_size only takes effect on a new database (before the first table): 32 KiB pages
  * hold a day chunk of 1m klines (115 KB) in four pages instead of 28 overflow pages. */
-#define PRAGMAS                                                                                    \
-    "PRAGMA page_size=32768; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "                 \
-    "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;"
+#define PRAGMAS "PRAGMA page_size=32768; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+
+/* A connection's memory (cpe/store.h, Memory): a map of the file of up to CPE_STORE_MMAP_MB
+ * (1024) MiB — reads of day chunks come straight from it — and a page cache of at most
+ * CPE_STORE_CACHE_MB (64) MiB. A map is counted in the process's RSS for every page its
+ * connection touched: `cpe serve`, whose connections live for days on a growing store, sets
+ * 0 and 16 (api/server.c). */
+static long env_mb(const char *name, long def, long max)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return def;
+    char *end;
+    long x = strtol(v, &end, 10);
+    return *end || x < 0 ? def : x > max ? max : x;
+}
+
+static int set_memory(sqlite3 *db)
+{
+    char sql[128];
+    long mmap_mb = env_mb("CPE_STORE_MMAP_MB", 1024, 1 << 20);
+    long cache_mb = env_mb("CPE_STORE_CACHE_MB", 64, 1 << 20);
+    snprintf(sql, sizeof sql, "PRAGMA mmap_size=%lld; PRAGMA cache_size=%lld;",
+             (long long)mmap_mb << 20, -(long long)cache_mb * 1024);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, instrument TEXT NOT NULL,"
@@ -415,6 +437,22 @@ static int make_parent_dirs(const char *path, cpe_diag_t *d)
     return 0;
 }
 
+/* Whether every table and index of the schema exists (every open but a new file's). The
+ * schema's DDL and its schema_version insert take the write lock even when they change
+ * nothing, so a connection opened while a writer held the lock past the busy timeout (the
+ * live pipeline's start-up fill) failed; this read does not wait (WAL). */
+static int schema_present(sqlite3 *db)
+{
+    static const char q[] = "SELECT count(*) FROM sqlite_master WHERE name IN ('series',"
+                            "'kline_chunk','point','prediction','meta','bt_run','bt_run_created')";
+    sqlite3_stmt *st = NULL;
+    int n = 0;
+    if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n == 7;
+}
+
 int cpe_store_sqlite_open(const char *path, cpe_store_t **out, cpe_diag_t *d)
 {
     *out = NULL;
@@ -432,8 +470,10 @@ int cpe_store_sqlite_open(const char *path, cpe_store_t **out, cpe_diag_t *d)
     sqlite3_busy_timeout(s->db, 10000);
     char *err = NULL;
     if (sqlite3_exec(s->db, PRAGMAS, NULL, NULL, &err) != SQLITE_OK ||
-        sqlite3_exec(s->db, schema_sql, NULL, NULL, &err) != SQLITE_OK ||
-        sqlite3_exec(s->db, cpe_sq_runs_schema, NULL, NULL, &err) != SQLITE_OK) {
+        set_memory(s->db) != SQLITE_OK ||
+        (!schema_present(s->db) &&
+         (sqlite3_exec(s->db, schema_sql, NULL, NULL, &err) != SQLITE_OK ||
+          sqlite3_exec(s->db, cpe_sq_runs_schema, NULL, NULL, &err) != SQLITE_OK))) {
         rc = cpe_diag_set(d, CPE_ESTORE, "%s: %s", path, err ? err : sqlite3_errmsg(s->db));
         sqlite3_free(err);
         goto fail;

@@ -1,8 +1,11 @@
 /* userdb.c — user accounts and refresh-token families in the meta table (cpe/userdb.h). */
 #include "cpe/userdb.h"
 #include "cpe/num.h"
+#include "cpe/timeutil.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,29 @@ int cpe_userdb_family_ok(const char *id)
     return chars_ok(id, CPE_FAMILY_ID_MAX, "_-");
 }
 
+/* A value no earlier change wrote (time, process, count), so a reader comparing two reads
+ * sees any change in between, made by whichever process. */
+static int bump_version(cpe_store_t *s)
+{
+    static atomic_long count;
+    char v[64];
+    snprintf(v, sizeof v, "%" PRId64 ".%ld.%ld", cpe_now_ms(), (long)getpid(),
+             atomic_fetch_add(&count, 1) + 1);
+    return s->ops->set_meta(s, CPE_USERDB_VERSION_KEY, v);
+}
+
+int cpe_userdb_version(cpe_store_t *s, char *out, size_t cap)
+{
+    char v[ROW_MAX];
+    int rc = s->ops->get_meta(s, CPE_USERDB_VERSION_KEY, v, sizeof v);
+    if (rc == CPE_ENOTFOUND)
+        v[0] = 0;
+    else if (rc)
+        return rc;
+    snprintf(out, cap, "%s", v);
+    return 0;
+}
+
 int cpe_userdb_put(cpe_store_t *s, const cpe_user_t *u)
 {
     char k[16 + CPE_USER_NAME_MAX], v[ROW_MAX];
@@ -50,7 +76,8 @@ int cpe_userdb_put(cpe_store_t *s, const cpe_user_t *u)
         return cpe_diag_set(&s->diag, CPE_EINVAL, "user %s: malformed password hash", u->name);
     snprintf(k, sizeof k, "user:%s", u->name);
     snprintf(v, sizeof v, "u1 %s %" PRId64 " %s", u->role, u->created_ms, u->hash);
-    return s->ops->set_meta(s, k, v);
+    int rc = s->ops->set_meta(s, k, v);
+    return rc ? rc : bump_version(s);
 }
 
 /* The next space-separated field of *p into out: 0, or CPE_EPARSE when absent or too long. */
@@ -116,7 +143,7 @@ int cpe_userdb_del(cpe_store_t *s, const char *name)
     if (rc) return rc;
     char k[16 + CPE_USER_NAME_MAX];
     snprintf(k, sizeof k, "user:%s", name);
-    if ((rc = s->ops->set_meta(s, k, ""))) return rc;
+    if ((rc = s->ops->set_meta(s, k, "")) || (rc = bump_version(s))) return rc;
     return cpe_userdb_revoke_user(s, name);
 }
 

@@ -4,6 +4,8 @@
 # a refresh token; /auth/refresh rotates (the old token stops working) and reuse of an old
 # token revokes the whole family; logout revokes; access tokens expire (CPE_ACCESS_TTL_S);
 # a viewer gets 403 on the admin-only /users routes, an admin manages users through them;
+# a deleted user's access token stops at once (API or `cpe user del`), also after the name
+# is added again;
 # the per-user rate limit answers 429 with Retry-After and the spec's error JSON; /health
 # says whether auth is on; neither the password nor the secret reaches the logs.
 source "$(dirname "$0")/lib.sh"
@@ -106,13 +108,38 @@ check "an admin creates carol: 201 ($code)" test "$code" = 201
 post /users '{"username":"carol","password":"carol-pass-1","role":"viewer"}' "$A"
 check "creating carol again: 409 USER_EXISTS ($code)" sh -c "test $code = 409 && grep -q USER_EXISTS $tmp/r.json"
 post /auth/login '{"username":"carol","password":"carol-pass-1"}'
-C=$(json "$tmp/r.json" 'd["refresh_token"]')
+C=$(json "$tmp/r.json" 'd["refresh_token"]'); CA=$(json "$tmp/r.json" 'd["access_token"]')
+get /assets "$CA"
+check "carol's access token opens a user route ($code)" test "$code" = 200
 get /users/carol "$A" DELETE
 check "an admin deletes carol: 200 ($code)" test "$code" = 200
 post /auth/refresh "{\"refresh_token\":\"$C\"}"
 check "a deleted user's refresh token is refused ($code)" test "$code" = 401
+get /assets "$CA"
+check "a deleted user's access token stops at once: 401 ($code)" \
+  sh -c "test $code = 401 && grep -q 'no longer exists' $tmp/r.json"
+code=$(curl -s --max-time 5 -o "$tmp/r.json" -w "%{http_code}" -H "Sec-WebSocket-Version: 13" \
+  -H "Connection: Upgrade" -H "Upgrade: websocket" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" \
+  "$B/ws?token=$CA")
+check "nor does it open a WebSocket: 401 ($code)" test "$code" = 401
 get /users/carol "$A" DELETE
 check "deleting carol again: 404 ($code)" test "$code" = 404
+post /users '{"username":"carol","password":"carol-pass-2","role":"viewer"}' "$A"
+get /assets "$CA"
+check "nor after carol is added again: the token was the earlier account's ($code)" \
+  sh -c "test $code = 401 && grep -q 'earlier account' $tmp/r.json"
+post /users '{"username":"dave","password":"dave-pass-12","role":"viewer"}' "$A"
+post /auth/login '{"username":"dave","password":"dave-pass-12"}'
+DA=$(json "$tmp/r.json" 'd["access_token"]')
+get /assets "$DA"
+check "dave's access token opens a user route ($code)" test "$code" = 200
+"$CPE_BIN" user del dave >/dev/null 2>&1
+sleep 1.2
+get /assets "$DA"
+check "'cpe user del' in another process ends the token within a second ($code)" test "$code" = 401
+token=$(CPE_JWT_SECRET=$SECRET "$CPE_BIN" serve --make-token ops)
+get /assets "$token"
+check "a token signed with --make-token names no account and still works ($code)" test "$code" = 200
 get /assets "not.a.token"
 check "a malformed bearer token: 401 ($code)" test "$code" = 401
 curl -s "$B/openapi.json" >"$tmp/openapi.json"

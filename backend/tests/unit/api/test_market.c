@@ -33,8 +33,9 @@ static void check_newest(int64_t from, int from_given, int64_t to, size_t limit,
     cpe_bar_t *b = NULL;
     size_t n = 0;
     int sim = 0;
-    CHECK_EQ_INT(cpe_api_load_bars(&API, "BTCUSDT", M, from, from_given, to, limit, &b, &n, &sim),
-                 0);
+    CHECK_EQ_INT(
+        cpe_api_load_bars(&API, &API.rd, "BTCUSDT", M, from, from_given, to, limit, &b, &n, &sim),
+        0);
     CHECK_EQ_INT((long)n, (long)want_n);
     if (n) CHECK_NEAR(b[n - 1].close, last, 1e-9);
     for (size_t i = 1; i < n; i++)
@@ -67,6 +68,7 @@ int main(void)
     snprintf(db, sizeof db, "%s/market.db", test_tmpdir());
     memset(&API, 0, sizeof API);
     CHECK_EQ_INT(cpe_store_open(db, &API.store, NULL), 0);
+    API.rd.store = API.store;
     RUN(test_newest_bars_of_a_long_range);
     cpe_store_close(API.store);
     return TEST_DONE();

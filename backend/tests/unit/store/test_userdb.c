@@ -1,5 +1,6 @@
 /* test_userdb.c — user and refresh-family rows in the store's meta table (cpe/userdb.h):
- * round trips, deletion, malformed names refused, revoking a user's families. */
+ * round trips, deletion, malformed names refused, revoking a user's families, the
+ * users:version row moving with every change. */
 #include "cpe/userdb.h"
 #include "test.h"
 
@@ -104,10 +105,34 @@ static void test_userdb_deleting_a_user_revokes_its_families(void)
     cpe_store_close(s);
 }
 
+static void test_userdb_version_moves_with_every_user_change(void)
+{
+    cpe_store_t *s = open_store("version");
+    if (!s) return;
+    char v0[64], v1[64], v2[64], v3[64];
+    CHECK_EQ_INT(cpe_userdb_version(s, v0, sizeof v0), 0);
+    CHECK_STR(v0, ""); /* no user ever changed */
+    cpe_user_t a = user("alice", "admin");
+    CHECK_EQ_INT(cpe_userdb_put(s, &a), 0);
+    CHECK_EQ_INT(cpe_userdb_version(s, v1, sizeof v1), 0);
+    CHECK(v1[0] && strcmp(v1, v0));
+    CHECK_EQ_INT(cpe_userdb_put(s, &a), 0); /* the same row again is still a change */
+    CHECK_EQ_INT(cpe_userdb_version(s, v2, sizeof v2), 0);
+    CHECK(strcmp(v2, v1));
+    CHECK_EQ_INT(cpe_userdb_del(s, "alice"), 0);
+    CHECK_EQ_INT(cpe_userdb_version(s, v3, sizeof v3), 0);
+    CHECK(strcmp(v3, v2));
+    char seen[256] = "";
+    CHECK_EQ_INT(cpe_userdb_each(s, collect, seen), 0);
+    CHECK_STR(seen, ""); /* the version row is not a user */
+    cpe_store_close(s);
+}
+
 int main(void)
 {
     RUN(test_userdb_users_round_trip_and_delete);
     RUN(test_userdb_refuses_malformed_names_roles_and_hashes);
     RUN(test_userdb_deleting_a_user_revokes_its_families);
+    RUN(test_userdb_version_moves_with_every_user_change);
     return TEST_DONE();
 }
