@@ -48,7 +48,6 @@ typedef struct cpe_api_config {
     char symbols[512];       /* CPE_SYMBOLS, "": live symbols ("" = every configured asset) */
     int backtest_workers;    /* CPE_BACKTEST_WORKERS, 1 */
     int job_reclaim_ms;      /* CPE_JOB_RECLAIM_MS, 60000: a dead node's stream job is rerun */
-
     int http_workers;        /* CPE_HTTP_WORKERS, 2: heavy GET routes' threads (0: inline) */
     int probe_ms;            /* CPE_LIVE_PROBE_MS, 8000: auto waits this long for exchange data */
     char models[512];        /* CPE_MODELS, data/models: the model registry */

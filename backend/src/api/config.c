@@ -48,7 +48,6 @@ const cpe_api_setting_t cpe_api_settings[] = {
     {"CPE_JOB_RECLAIM_MS", "60000",
      "--bus: a backtest whose node stopped renewing its claim this long is run by another "
      "node (a live node renews every third of it)"},
-
     {"CPE_HTTP_WORKERS", "2",
      "threads answering the heavy GET routes (/market-data, /explain, /predictions, "
      "/backtests) so /predict never waits behind them; 0: all on the service thread"},
@@ -199,7 +198,6 @@ int cpe_api_config_set(cpe_api_config_t *c, const char *key, const char *v, cpe_
         return set_int(&c->backtest_workers, key, v, 1, 16, d);
     if (!strcmp(key, "CPE_JOB_RECLAIM_MS"))
         return set_int(&c->job_reclaim_ms, key, v, 300, 86400000, d);
-
     if (!strcmp(key, "CPE_HTTP_WORKERS")) return set_int(&c->http_workers, key, v, 0, 16, d);
     if (!strcmp(key, "CPE_LIVE_PROBE_MS")) return set_int(&c->probe_ms, key, v, 0, 600000, d);
     if (!strcmp(key, "CPE_MODELS")) return set_str(c->models, sizeof c->models, key, v, d);
