@@ -386,7 +386,7 @@ int cpe_alert_eval(const cpe_alert_rule_t *r, cpe_alert_state_t *st, const cpe_a
 }
 
 int cpe_alert_eval_bar(const cpe_alert_rule_t *r, cpe_alert_state_t *st, int64_t close_ms,
-                       double close, const cpe_prediction_t *const *preds, int npreds,
+                       double close, const cpe_prediction_t *const *preds, int npreds, double drift,
                        cpe_alert_fire_t *out)
 {
     cpe_alert_input_t in;
@@ -399,6 +399,8 @@ int cpe_alert_eval_bar(const cpe_alert_rule_t *r, cpe_alert_state_t *st, int64_t
         memset(&in, 0, sizeof in);
         in.t_ms = close_ms;
         in.pred = preds[i];
+        in.has_drift = 1;
+        in.drift = drift;
         cpe_alert_fire_t f;
         if (cpe_alert_eval(r, st, &in, &f) && !fired) {
             *out = f;
