@@ -188,7 +188,8 @@ static int check_rule(cpe_alert_rule_t *r, char field[32], cpe_diag_t *d)
     if (r->kind == CPE_ALERT_CONE_BREACH && r->threshold != 1 && r->threshold != 2)
         return bad(field, "threshold", d, "required: 1 or 2 (the sigma band)");
     if (r->kind == CPE_ALERT_DRIFT && !(r->threshold > 0))
-        return bad(field, "threshold", d, "required: a PSI level > 0 (0.25 = a shift)");
+        return bad(field, "threshold", d,
+                   "required: a drift score > 0 (docs/ALERTS.md, Thresholds)");
     if (r->webhook_url[0] && strncmp(r->webhook_url, "http://", 7) &&
         strncmp(r->webhook_url, "https://", 8))
         return bad(field, "webhook_url", d, "must start with http:// or https://");
