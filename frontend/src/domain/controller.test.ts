@@ -277,7 +277,7 @@ describe('CockpitController', () => {
     h.c.destroy();
   });
 
-  it('replay: keeps where the alert rules would have fired, until back to live', async () => {
+  it('replay: keeps where the alert rules would have fired, until back to live, and shows the bar\'s drift', async () => {
     const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
     h.c.start();
     await tick();
@@ -290,6 +290,11 @@ describe('CockpitController', () => {
     expect(h.store.getState().replay.alerts).toBe(before);
     h.push({ type: 'replay', asset: 'BTC', t: T0 + 7 * 60_000, alerts: [fired(2, T0 + 8 * 60_000), fired(3, T0 + 8 * 60_000)] });
     expect(h.store.getState().replay.alerts.map((a) => a.rule_id)).toEqual([1, 2, 3]);
+    // the drift score shown is the replayed bar's
+    h.push({ type: 'replay', asset: 'BTC', t: T0 + 8 * 60_000, drift: 5.25 });
+    expect(h.store.getState().modelDrift).toEqual({ score: 5.25, minutes: 1440 });
+    h.push({ type: 'replay', asset: 'BTC', t: T0 + 9 * 60_000, drift: null });
+    expect(h.store.getState().modelDrift?.score).toBeNull();
     h.c.stopReplay(false);
     expect(h.store.getState().replay.alerts).toEqual([]);
     h.c.destroy();

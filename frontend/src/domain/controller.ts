@@ -157,7 +157,8 @@ export class CockpitController {
       this.store.setState({
         source: { source: h.source, simulated: h.simulated, note: h.source_note ?? '', degraded: h.status !== 'ok', staleKinds },
         marketStale: staleKinds.includes('price'),
-        modelDrift: (h.live_predictions ?? []).find((l) => l.symbol === sym)?.drift ?? null,
+        // during a replay the drift shown is the replayed bar's (onReplay)
+        ...(st.replay.active ? {} : { modelDrift: (h.live_predictions ?? []).find((l) => l.symbol === sym)?.drift ?? null }),
       });
     } catch {
       /* the server is away: the connection badge says so; asked again below */
@@ -480,7 +481,7 @@ export class CockpitController {
   stopReplay(reload = true): void {
     this.socket?.send({ op: 'replay_stop' });
     this.store.setState({ replay: { ...initialReplay, speed: this.store.getState().replay.speed } });
-    if (reload) { void this.loadMarket(); void this.loadPrediction(); }
+    if (reload) { void this.loadMarket(); void this.loadPrediction(); void this.loadHealth(); }
   }
 
   private onReplay(m: Extract<ServerMessage, { type: 'replay' }>): void {
@@ -505,6 +506,8 @@ export class CockpitController {
         playing: m.done ? false : s.replay.playing,
       },
       ...(p ? { prediction: p, predictionState: 'ok' as const } : {}),
+      // the model drift score as of the replayed bar (its last 24 h of minutes; null: none)
+      ...(m.drift !== undefined ? { modelDrift: { score: m.drift, minutes: m.drift === null ? 0 : 1440 } } : {}),
     });
   }
 
