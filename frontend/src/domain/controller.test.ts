@@ -259,6 +259,25 @@ describe('CockpitController', () => {
     h.c.destroy();
   });
 
+  it('market: flows_updated reloads the flows panel only', async () => {
+    let withWhale = false;
+    const h = setup((u) => (u.pathname === '/market-data'
+      ? { status: 200, body: withWhale ? { ...md(), flows: { ...md().flows, whale: { source: 'whale_alert' } } } : md() }
+      : { status: 200, body: pred(4) }));
+    h.c.start();
+    await tick();
+    h.open();
+    const rev = h.store.getState().seriesRev;
+    withWhale = true;
+    h.push({ type: 'market', asset: 'ETH', flows_updated: true, source: 'whale_alert' }); // another asset: nothing
+    await tick();
+    expect(h.store.getState().extras.flows?.whale).toBeNull();
+    h.push({ type: 'market', asset: 'BTC', flows_updated: true, source: 'whale_alert' });
+    await until(() => h.store.getState().extras.flows?.whale != null);
+    expect(h.store.getState().seriesRev).toBe(rev); // the bars were not reloaded
+    h.c.destroy();
+  });
+
   it('replay: a live tick batched before the replay started stays out of the rewound series', async () => {
     const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
     h.c.start();

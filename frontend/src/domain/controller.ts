@@ -362,6 +362,8 @@ export class CockpitController {
         return;
       case 'market':
         if (m.asset === s.asset && typeof m.stale === 'boolean') this.store.setState({ marketStale: m.stale });
+        // the server polled an on-chain source and stored new points: redraw the flows panel
+        if (m.asset === s.asset && m.flows_updated && !s.replay.active) void this.reloadFlows();
         return;
       case 'job':
         this.jobs.onMessage(m);
@@ -428,6 +430,19 @@ export class CockpitController {
     } catch (err) {
       if (ab.signal.aborted || this.destroyed) return;
       this.store.setState({ explanation: null, explainState: 'error', explainError: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** The flows panel's series again (the chart's window; bars and the rest stay as they are). */
+  private async reloadFlows(): Promise<void> {
+    const { asset, interval } = this.store.getState();
+    try {
+      const md = await this.api.marketData({ asset, interval, limit: this.windowBars });
+      const st = this.store.getState();
+      if (this.destroyed || st.asset !== asset || st.interval !== interval || st.replay.active) return;
+      this.store.setState({ extras: { ...st.extras, flows: md.flows ?? null } });
+    } catch {
+      /* the next update or load brings them */
     }
   }
 
