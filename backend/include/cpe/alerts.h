@@ -124,11 +124,13 @@ int cpe_alert_eval(const cpe_alert_rule_t *r, cpe_alert_state_t *st, const cpe_a
                    cpe_alert_fire_t *out);
 
 /* One closed bar of history, as a replay or a backtest sees it: the close at close_ms, then
- * each prediction made at that close, evaluated in that order through cpe_alert_eval().
- * 1 when the rule fired (the first firing in out), else 0. cone_breach and stale never
- * fire here (no band, no data flags: the live server alone has them). */
+ * each prediction made at that close, evaluated in that order through cpe_alert_eval(),
+ * each with the model drift score as of the bar (drift; NaN: none), as the live pipeline
+ * sends it with its predictions. 1 when the rule fired (the first firing in out), else 0.
+ * cone_breach and stale never fire here (no band, no data flags: the live server alone
+ * has them). */
 int cpe_alert_eval_bar(const cpe_alert_rule_t *r, cpe_alert_state_t *st, int64_t close_ms,
-                       double close, const cpe_prediction_t *const *preds, int npreds,
+                       double close, const cpe_prediction_t *const *preds, int npreds, double drift,
                        cpe_alert_fire_t *out);
 
 /* The price bounds of a prediction's cone at time t_ms (linear between cone steps, held

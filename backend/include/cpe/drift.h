@@ -21,10 +21,25 @@
  * autocorrelated minute features is dominated by whichever one is noisiest, while the mean
  * moves when the inputs as a whole move; the worst feature is reported next to it.
  * Missing values (NaN) are left out of both sides.
+ *
+ * One ring code for every clock. cpe_drift_track_t is the ring of one model fed rows of a
+ * named feature vector: the live predictor pushes each closed minute's streamed features
+ * (engine/livepred.c), a replay and `cpe drift` push the batch features of each stored
+ * minute (bit for bit the streamed ones, features_batch.c), so a replayed minute scores as
+ * the live one did.
+ *
+ * Saved state. cpe_drift_state_json() writes the ring (oldest minute first, one digit per
+ * feature and minute, '-' for missing) with the model version and the reference's feature
+ * names; cpe_drift_state_parse() restores it only for the same version and features, and
+ * recounts the bins from the ring, so counts can never disagree with it:
+ *
+ *   {"format": 1, "model_version": "BTCUSDT-...", "features": ["rv_1h", ...],
+ *    "last_ts_ms": ms, "ring": "0391-..."}          n minutes x k characters
  */
 #ifndef CPE_DRIFT_H
 #define CPE_DRIFT_H
 
+#include "cpe/buf.h"
 #include "cpe/error.h"
 
 #include <stddef.h>
@@ -74,5 +89,32 @@ void cpe_drift_live_push(cpe_drift_live_t *l, const cpe_drift_ref_t *ref, const 
  * no feature has CPE_DRIFT_MIN_ROWS live values yet (or the reference is empty). */
 int cpe_drift_live_score(const cpe_drift_live_t *l, const cpe_drift_ref_t *ref, double *score,
                          int *worst, double *worst_psi);
+
+/* The ring of one model over rows of a named feature vector (see the top comment). */
+typedef struct cpe_drift_track {
+    cpe_drift_live_t live;
+    int col[CPE_DRIFT_K]; /* the reference's features among the rows' columns (-1 absent) */
+    double score;         /* mean PSI; NaN: none yet */
+    int worst;            /* index into ref->f (-1 none) */
+    double worst_psi;
+    int64_t last_ts_ms; /* open time of the newest minute pushed (INT64_MIN: none) */
+} cpe_drift_track_t;
+
+/* An empty ring for ref over rows whose columns are names[ncol]. */
+void cpe_drift_track_init(cpe_drift_track_t *t, const cpe_drift_ref_t *ref,
+                          const char *const *names, size_t ncol);
+/* One minute (open time ts_ms, its feature row[ncol]) into the ring; the score after it. */
+void cpe_drift_track_push(cpe_drift_track_t *t, const cpe_drift_ref_t *ref, int64_t ts_ms,
+                          const double *row);
+
+/* The ring as the JSON above (0, or CPE_ENOMEM / CPE_ETOOBIG from the buffer). */
+int cpe_drift_state_json(const cpe_drift_track_t *t, const cpe_drift_ref_t *ref,
+                         const char *model_version, cpe_buf_t *out);
+/* Restore a ring saved by cpe_drift_state_json into t (already cpe_drift_track_init'ed for
+ * ref: its columns are kept) and score it. CPE_EPARSE (d names what is wrong) when the
+ * text is not such a state; CPE_ENOTFOUND when it is another model's or other features'
+ * (t unchanged in both cases). */
+int cpe_drift_state_parse(cpe_drift_track_t *t, const cpe_drift_ref_t *ref,
+                          const char *model_version, const char *text, size_t len, cpe_diag_t *d);
 
 #endif

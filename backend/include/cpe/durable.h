@@ -11,6 +11,8 @@
 #ifndef CPE_DURABLE_H
 #define CPE_DURABLE_H
 
+#include <stddef.h>
+
 /* fsync the file or directory at path. */
 int cpe_fsync_path(const char *path);
 
@@ -20,5 +22,10 @@ int cpe_fsync_dir_files(const char *dir);
 /* rename(from, to) after from's data is on disk, then fsync the directory that holds to.
  * from may be a file or a directory (whose files must already be synced). */
 int cpe_rename_durable(const char *from, const char *to);
+
+/* The whole of data[len] as the file at path: written to "<path>.tmp", then
+ * cpe_rename_durable into place (a reader sees the old file or the new one, never a part).
+ * On failure the temporary is removed and path is untouched. */
+int cpe_write_file_durable(const char *path, const void *data, size_t len);
 
 #endif

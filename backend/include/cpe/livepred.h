@@ -35,6 +35,13 @@
  * 5 minutes and at close) and loaded at start, so it survives restarts; a missing or
  * unreadable file starts from the fitted levels (and is reported in last_error once).
  *
+ * Drift ring (drift.h). Each closed minute the predictor sees enters the champion's drift
+ * ring. The ring is saved as <models>/<SYMBOL>/drift.json (durable rename, core/durable.h)
+ * with the aci state's cadence and at close, and taken back when the next champion loaded
+ * is the same version and the saved newest minute is less than CPE_DRIFT_RING minutes
+ * before the first bar seen (older minutes would not be in a ring that had kept running);
+ * otherwise the ring starts empty.
+ *
  * Threads: a cpe_livepred_t is used by one thread (the live pipeline's); it uses the
  * caller's store handle.
  */
@@ -83,13 +90,11 @@ typedef struct cpe_livepred {
     size_t shap_w;
     int64_t shap_ts; /* INT64_MIN: none kept */
     char shap_version[CPE_VERSION_MAX];
-    /* the drift score (drift.h) of the champion: its ring restarts with each champion */
-    cpe_drift_live_t drift;
+    /* the drift score (drift.h) of the champion: its ring restarts with each champion,
+     * saved beside aci.json (livepred_drift.c) */
+    cpe_drift_track_t drift;
     char drift_version[CPE_VERSION_MAX];
-    int drift_col[CPE_DRIFT_K]; /* the reference's features among feat's columns (-1 absent) */
-    double drift_score;         /* mean PSI over the reference's features; NaN: none yet */
-    int drift_worst;            /* index into the champion's ms.drift.f (-1 none) */
-    double drift_worst_psi;
+    int64_t drift_saved_ms; /* wall time of the last save */
 } cpe_livepred_t;
 
 /* Online recalibration around a step (livepred_aci.c): open loads or starts the state;
@@ -102,6 +107,12 @@ void cpe_livepred_aci_after(cpe_livepred_t *lp, const cpe_prediction_t *out, int
 void cpe_livepred_aci_close(cpe_livepred_t *lp);
 /* Save the state now (0, or CPE_EIO with d set). */
 int cpe_livepred_aci_save(cpe_livepred_t *lp, cpe_diag_t *d);
+
+/* The drift ring around a step (livepred_drift.c): step pushes the newest closed minute
+ * (loading the saved ring for a new champion of the saved version) and saves now and then;
+ * save writes it now (0, or CPE_EIO with d set). */
+void cpe_livepred_drift_step(cpe_livepred_t *lp, int64_t now_ms);
+int cpe_livepred_drift_save(cpe_livepred_t *lp, cpe_diag_t *d);
 
 /* models_dir NULL: $CPE_MODELS or data/models. n_paths <= 0: 10,000. */
 void cpe_livepred_init(cpe_livepred_t *lp, const char *models_dir, const char *symbol, int n_paths);

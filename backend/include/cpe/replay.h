@@ -13,6 +13,16 @@
  * right when the close moved the way p_up > 0.5 said. Gaps are skipped: the next bar is the
  * next stored one.
  *
+ * Drift (optional, cpe_replay_drift_open): the model drift score as of each replayed bar,
+ * from the same ring the live predictor feeds (drift.h): each batch's minutes, with their
+ * batch features (mldata.h; bit for bit the live stream's), go through
+ * cpe_drift_track_push() in order, starting CPE_DRIFT_RING minutes before the first bar so
+ * the first bar scores a full day, and cpe_replay_drift() is the score after the bar's last
+ * minute. The reference is the champion's when the replay starts (a replay over a time when
+ * another model was champion scores today's model against that time). Only intervals of
+ * at most an hour: a batch of coarser bars would compute weeks of minute features at once
+ * on the caller's thread.
+ *
  * Pacing and rendering belong to the caller (the API's /ws replay channel paces by the
  * client's queue and writes the JSON). One thread per cpe_replay_t; the store handle is the
  * caller's.
@@ -20,6 +30,7 @@
 #ifndef CPE_REPLAY_H
 #define CPE_REPLAY_H
 
+#include "cpe/drift.h"
 #include "cpe/market.h"
 #include "cpe/prediction.h"
 #include "cpe/store.h"
@@ -47,7 +58,17 @@ typedef struct cpe_replay {
     cpe_replay_pending_t *pend;
     size_t pend_head, pend_len;
     long hits, total;
+    cpe_drift_ref_t *drift_ref; /* NULL: no drift (cpe_replay_drift_open) */
+    cpe_drift_track_t *drift;
+    double *drift_at; /* the score after each loaded bar's last minute (NaN: none) */
 } cpe_replay_t;
+
+/* Score drift against the champion of symbol in the registry at models_dir (NULL: the
+ * default) from the next batch on. CPE_ENOTFOUND: no champion; CPE_EDATA: it has no drift
+ * reference; CPE_EUNSUPPORTED: an interval over an hour (then the replay has no drift). */
+int cpe_replay_drift_open(cpe_replay_t *r, const char *models_dir, cpe_diag_t *d);
+/* The drift score as of the bar cpe_replay_next returned last (NaN: none, or no drift). */
+double cpe_replay_drift(const cpe_replay_t *r);
 
 /* The next bar (owned by r, valid until the next call), after resolving the pending
  * predictions that its close decides; NULL when the store has no later bar. */
@@ -55,8 +76,8 @@ const cpe_bar_t *cpe_replay_next(cpe_replay_t *r);
 /* The next prediction made at bar's last minute (the bar cpe_replay_next returned), NULL
  * after the last; each one returned now waits for its outcome. */
 const cpe_prediction_t *cpe_replay_next_pred(cpe_replay_t *r, const cpe_bar_t *bar);
-/* Frees the loaded bars, predictions and pending outcomes and zeroes the counters;
- * symbol, interval and store stay. */
+/* Frees the loaded bars, predictions, pending outcomes and the drift ring and zeroes the
+ * counters; symbol, interval and store stay. */
 void cpe_replay_free(cpe_replay_t *r);
 
 #endif

@@ -173,6 +173,8 @@ int cpe_route_health(cpe_req_t *req, cpe_resp_t *resp)
     }
     cpe_jw_end(&w);
     cpe_api_write_onchain_health(api, &w, req->now_ms);
+    cpe_jw_key(&w, "onchain_poll");
+    cpe_onchain_poll_write_health(api->onchain_poll, &w);
     cpe_jw_key(&w, "retraining");
     cpe_retrain_write_health(api->retrain, &w);
     cpe_jw_end(&w);

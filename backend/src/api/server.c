@@ -138,6 +138,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
         goto out;
     }
     if ((rc = cpe_retrain_start(&api->cfg, &api->retrain, d))) goto out;
+    if ((rc = cpe_onchain_poll_start(api, &api->onchain_poll, d))) goto out;
     if ((rc = cpe_calcache_start(cfg->db, &api->calcache, d))) goto out;
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
@@ -187,6 +188,7 @@ out:
     cpe_heavy_free(api->heavy); /* after the context: its closes forget their jobs */
     cpe_ws_close_all(api);
     cpe_retrain_stop(api->retrain);
+    cpe_onchain_poll_stop(api->onchain_poll);
     cpe_calcache_stop(api->calcache);
     cpe_live_stop(api->live);
     cpe_alerts_close(api->alerts);

@@ -17,6 +17,7 @@
  *   jobs.c     POST /backtest jobs on worker threads
  *   runs.c     GET /backtests: the saved runs
  *   retrain.c  the retraining schedule on its own thread (retrain.h)
+ *   onchain_poll.c  the on-chain connectors polled on their own thread (onchain_poll.h)
  *   calibration.c  GET /calibration; calcache.c the coverage for /health and /metrics
  *   bus_api.c  --bus: the live stream to and from Redis (cpe/bus.h)
  *   jobs_bus.c --bus: POST /backtest jobs through a Redis Stream, records in the store
@@ -32,6 +33,7 @@
 #include "api/calcache.h"
 #include "api/http.h"
 #include "api/ratelimit.h"
+#include "api/onchain_poll.h"
 #include "api/retrain.h"
 #include "api/router.h"
 #include "api/stats.h"
@@ -135,10 +137,11 @@ typedef struct cpe_api {
     struct cpe_heavy *heavy;   /* heavy GET routes on worker threads (heavy.h); NULL: inline */
     int stale[CPE_ASSETS_MAX]; /* last market stale flag per asset (for "market" pushes) */
     struct cpe_jobs *jobs;
-    struct cpe_apibus *bus;      /* --bus: the Redis bus (bus_api.c); NULL without one */
-    struct cpe_retrain *retrain; /* NULL when CPE_RETRAIN=0 */
-    cpe_calcache_t *calcache;    /* the cone's coverage for /health, /metrics (calcache.h) */
-    struct cpe_alerts *alerts;   /* alert rules and delivery (alerts.h); NULL: CPE_ALERTS=0 */
+    struct cpe_apibus *bus;                /* --bus: the Redis bus (bus_api.c); NULL without one */
+    struct cpe_retrain *retrain;           /* NULL when CPE_RETRAIN=0 */
+    struct cpe_onchain_poll *onchain_poll; /* NULL: not polling (onchain_poll.h) */
+    cpe_calcache_t *calcache;  /* the cone's coverage for /health, /metrics (calcache.h) */
+    struct cpe_alerts *alerts; /* alert rules and delivery (alerts.h); NULL: CPE_ALERTS=0 */
     volatile sig_atomic_t *stop;
 } cpe_api_t;
 

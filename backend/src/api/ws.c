@@ -134,13 +134,13 @@ static void replay_free(replay_t *r)
 /* The replayed bar's firings of the replay's rules: "alerts":[{rule_id, kind, t, value,
  * message}] (the key only when one fired). */
 static void replay_alerts(replay_t *r, cpe_jw_t *w, const cpe_bar_t *bar,
-                          const cpe_prediction_t *const *preds, int np)
+                          const cpe_prediction_t *const *preds, int np, double drift)
 {
     int open = 0;
     for (int i = 0; i < r->nrules; i++) {
         cpe_alert_fire_t f;
         if (!cpe_alert_eval_bar(&r->rules[i], &r->rstate[i], bar->ts_ms + r->clk.interval_ms,
-                                bar->close, preds, np, &f))
+                                bar->close, preds, np, drift, &f))
             continue;
         if (!open++) {
             cpe_jw_key(w, "alerts");
@@ -195,7 +195,9 @@ static int replay_send_one(ws_client_t *c)
         if (np < REPLAY_PREDS_MAX) made[np++] = p;
     }
     cpe_jw_end(&w);
-    replay_alerts(r, &w, bar, made, np);
+    double drift = cpe_replay_drift(&r->clk);
+    cpe_jw_knum(&w, "drift", drift); /* the model drift score as of the bar (null: none) */
+    replay_alerts(r, &w, bar, made, np, drift);
     cpe_jw_key(&w, "accuracy");
     cpe_jw_obj(&w);
     cpe_jw_kint(&w, "hits", r->clk.hits);
@@ -362,6 +364,7 @@ static void on_replay(ws_client_t *c, const ws_cmd_t *cmd)
     r->clk.next_ts = cpe_floor_ms(cmd->from_ms, cmd->interval_ms);
     r->speed = sp;
     r->paused = sp <= 0;
+    cpe_replay_drift_open(&r->clk, c->api->cfg.models, NULL); /* none: "drift": null */
     if (!cpe_alerts_rules_of(c->api->alerts, r->asset, &r->rules, &r->nrules) && r->nrules &&
         !(r->rstate = calloc((size_t)r->nrules, sizeof *r->rstate))) {
         free(r->rules);

@@ -81,7 +81,8 @@ static int alert_signal(bt_strat_t *s, size_t i, int *dir)
         made[np++] = p;
     }
     cpe_alert_fire_t f;
-    if (!cpe_alert_eval_bar(r, &s->alert_st, ts + s->bars->bar_ms, s->bars->close[i], made, np, &f))
+    if (!cpe_alert_eval_bar(r, &s->alert_st, ts + s->bars->bar_ms, s->bars->close[i], made, np, NAN,
+                            &f))
         return 0;
     *dir = r->direction == CPE_DIR_DOWN ? -1 : 1;
     return 1;

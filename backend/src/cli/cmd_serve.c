@@ -37,6 +37,13 @@ static void print_onchain_settings(void)
     printf("# Base URLs (tests point them at a local double), defaults:\n");
     for (int i = 0; i < CPE_OC_NSOURCES; i++)
         printf("# %s=%s\n", cpe_onchain_source(i)->base_env, cpe_onchain_source(i)->base);
+    printf("# `cpe serve` polls every source that has its key (DefiLlama when its base is set or\n"
+           "# CPE_ONCHAIN_POLL=1) on its own thread, each every CPE_ONCHAIN_POLL_S seconds "
+           "(docs/LIVE_DATA.md):\n"
+           "# CPE_ONCHAIN_POLL=        # 0: never; 1: DefiLlama too; unset: the keyed sources\n"
+           "# CPE_ONCHAIN_POLL_S=300\n"
+           "# CPE_ONCHAIN_PER_MIN=     # request budget per source and minute (default: the "
+           "table's)\n");
 }
 
 static int run_serve(cpe_args_t *a)

@@ -30,6 +30,7 @@ static const cpe_command_t def_version = {"version", "print the version", "usage
     X(garch)                                                                                       \
     X(train)                                                                                       \
     X(evaluate)                                                                                    \
+    X(drift)                                                                                       \
     X(predict)                                                                                     \
     X(explain)                                                                                     \
     X(cone)                                                                                        \

@@ -56,3 +56,15 @@ int cpe_rename_durable(const char *from, const char *to)
     if (cpe_fsync_path(from) != 0 || rename(from, to) != 0) return CPE_EIO;
     return cpe_fsync_path(parent);
 }
+
+int cpe_write_file_durable(const char *path, const void *data, size_t len)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return CPE_EIO;
+    FILE *f = fopen(tmp, "wb");
+    int rc = f && fwrite(data, 1, len, f) == len ? 0 : CPE_EIO;
+    if (f && fclose(f) != 0) rc = CPE_EIO;
+    if (!rc) rc = cpe_rename_durable(tmp, path);
+    if (rc) remove(tmp);
+    return rc;
+}

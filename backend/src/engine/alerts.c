@@ -188,7 +188,8 @@ static int check_rule(cpe_alert_rule_t *r, char field[32], cpe_diag_t *d)
     if (r->kind == CPE_ALERT_CONE_BREACH && r->threshold != 1 && r->threshold != 2)
         return bad(field, "threshold", d, "required: 1 or 2 (the sigma band)");
     if (r->kind == CPE_ALERT_DRIFT && !(r->threshold > 0))
-        return bad(field, "threshold", d, "required: a PSI level > 0 (0.25 = a shift)");
+        return bad(field, "threshold", d,
+                   "required: a drift score > 0 (docs/ALERTS.md, Thresholds)");
     if (r->webhook_url[0] && strncmp(r->webhook_url, "http://", 7) &&
         strncmp(r->webhook_url, "https://", 8))
         return bad(field, "webhook_url", d, "must start with http:// or https://");
@@ -386,7 +387,7 @@ int cpe_alert_eval(const cpe_alert_rule_t *r, cpe_alert_state_t *st, const cpe_a
 }
 
 int cpe_alert_eval_bar(const cpe_alert_rule_t *r, cpe_alert_state_t *st, int64_t close_ms,
-                       double close, const cpe_prediction_t *const *preds, int npreds,
+                       double close, const cpe_prediction_t *const *preds, int npreds, double drift,
                        cpe_alert_fire_t *out)
 {
     cpe_alert_input_t in;
@@ -399,6 +400,8 @@ int cpe_alert_eval_bar(const cpe_alert_rule_t *r, cpe_alert_state_t *st, int64_t
         memset(&in, 0, sizeof in);
         in.t_ms = close_ms;
         in.pred = preds[i];
+        in.has_drift = 1;
+        in.drift = drift;
         cpe_alert_fire_t f;
         if (cpe_alert_eval(r, st, &in, &f) && !fired) {
             *out = f;

@@ -150,11 +150,11 @@ void live_predict_one(cpe_live_t *l, int i, cpe_store_t *st, int emit)
         l->st.predictions_made += n;
     }
     const cpe_livepred_t *lp = &l->lp[i];
-    l->st.drift[i] = lp->drift_score;
-    l->st.drift_rows[i] = lp->drift.n;
-    l->st.drift_worst_psi[i] = lp->drift_worst_psi;
+    l->st.drift[i] = lp->drift.score;
+    l->st.drift_rows[i] = lp->drift.live.n;
+    l->st.drift_worst_psi[i] = lp->drift.worst_psi;
     snprintf(l->st.drift_worst[i], sizeof l->st.drift_worst[i], "%s",
-             lp->drift_worst >= 0 ? lp->pred.ms.drift.f[lp->drift_worst].name : "");
+             lp->drift.worst >= 0 ? lp->pred.ms.drift.f[lp->drift.worst].name : "");
     pthread_mutex_unlock(&l->mu);
     if (rc && rc != CPE_ENOTFOUND) cpe_warn("live predictions: %s", d.msg);
     for (int k = 0; emit && k < n; k++) {
@@ -163,7 +163,7 @@ void live_predict_one(cpe_live_t *l, int i, cpe_store_t *st, int emit)
         ev.kind = CPE_LIVE_PREDICTION;
         ev.symbol = l->sym[i].symbol;
         ev.pred = &out[k];
-        ev.drift = lp->drift_score;
+        ev.drift = lp->drift.score;
         ev.simulated = l->st.simulated;
         ev.emitted_ms = cpe_now_ms();
         if (l->cfg.sink) l->cfg.sink(l->cfg.sink_ctx, &ev);

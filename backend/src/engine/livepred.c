@@ -30,13 +30,14 @@ void cpe_livepred_init(cpe_livepred_t *lp, const char *models_dir, const char *s
     lp->registry_checked_ms = INT64_MIN;
     lp->shap_ts = INT64_MIN;
     cpe_livefeat_init(&lp->feat, lp->symbol);
-    lp->drift_score = lp->drift_worst_psi = NAN;
-    lp->drift_worst = -1;
+    lp->drift.score = lp->drift.worst_psi = NAN;
+    lp->drift.worst = -1;
     cpe_livepred_aci_open(lp);
 }
 
 void cpe_livepred_close(cpe_livepred_t *lp)
 {
+    cpe_livepred_drift_save(lp, NULL); /* before the model and its reference go */
     if (lp->loaded) cpe_predictor_close(&lp->pred);
     if (lp->chal_loaded) cpe_predictor_close(&lp->chal);
     lp->loaded = lp->chal_loaded = 0;
@@ -268,28 +269,6 @@ static int store_all(cpe_store_t *st, int n_h, const cpe_prediction_t *out, cons
     return 0;
 }
 
-/* The newest closed minute into the champion's drift ring, and the score after it. A new
- * champion (new deciles) starts an empty ring. */
-static void drift_step(cpe_livepred_t *lp)
-{
-    const cpe_drift_ref_t *ref = &lp->pred.ms.drift;
-    const cpe_livefeat_t *lf = &lp->feat;
-    if (strcmp(lp->drift_version, lp->pred.version)) {
-        cpe_drift_live_reset(&lp->drift);
-        snprintf(lp->drift_version, sizeof lp->drift_version, "%s", lp->pred.version);
-        for (int i = 0; i < ref->k; i++) {
-            lp->drift_col[i] = -1;
-            for (size_t j = 0; j < lf->ncol && lp->drift_col[i] < 0; j++)
-                if (!strcmp(lf->names[j], ref->f[i].name)) lp->drift_col[i] = (int)j;
-        }
-    }
-    double x[CPE_DRIFT_K];
-    for (int i = 0; i < ref->k; i++)
-        x[i] = lp->drift_col[i] >= 0 ? lf->x[lp->drift_col[i]] : NAN;
-    cpe_drift_live_push(&lp->drift, ref, x);
-    cpe_drift_live_score(&lp->drift, ref, &lp->drift_score, &lp->drift_worst, &lp->drift_worst_psi);
-}
-
 int cpe_livepred_step(cpe_livepred_t *lp, cpe_store_t *st, int64_t at_ms, int64_t now_ms,
                       cpe_prediction_t *out, int *n, cpe_diag_t *d)
 {
@@ -313,7 +292,7 @@ int cpe_livepred_step(cpe_livepred_t *lp, cpe_store_t *st, int64_t at_ms, int64_
     if ((rc = cpe_livefeat_advance(lf, st, last, d)) != 0) goto out;
     if (lf->last_ts <= lp->last_ts) goto out;
     refit_volatility(lp, st, lf->last_ts);
-    drift_step(lp);
+    cpe_livepred_drift_step(lp, now_ms);
     /* the bar goes to the challenger with probability split (deterministic in the bar time) */
     cpe_predictor_t *p =
         lp->chal_loaded && cpe_ab_route(lp->split, (uint64_t)lf->last_ts) ? &lp->chal : &lp->pred;

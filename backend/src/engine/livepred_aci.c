@@ -95,20 +95,13 @@ void cpe_livepred_aci_after(cpe_livepred_t *lp, const cpe_prediction_t *out, int
 int cpe_livepred_aci_save(cpe_livepred_t *lp, cpe_diag_t *d)
 {
     if (!lp->aci_ready) return 0;
-    char path[600], tmp[620];
+    char path[600];
     state_path(lp, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     cpe_buf_t b;
     cpe_buf_init(&b, MAX_STATE);
     int rc = cpe_aci_to_json(&lp->aci, &b);
-    FILE *f = rc ? NULL : fopen(tmp, "wb");
-    if (!f || fwrite(b.data, 1, b.len, f) != b.len) rc = CPE_EIO;
-    if (f && fclose(f) != 0) rc = CPE_EIO;
-    if (!rc && cpe_rename_durable(tmp, path) != 0) rc = CPE_EIO;
-    if (rc) {
-        remove(tmp);
-        cpe_diag_set(d, CPE_EIO, "%s: cannot save the recalibration state", path);
-    }
+    if (!rc) rc = cpe_write_file_durable(path, b.data, b.len);
+    if (rc) rc = cpe_diag_set(d, CPE_EIO, "%s: cannot save the recalibration state", path);
     cpe_buf_free(&b);
     return rc;
 }

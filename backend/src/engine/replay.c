@@ -3,6 +3,8 @@
 #include "cpe/replay.h"
 
 #include "cpe/barload.h"
+#include "cpe/mldata.h"
+#include "cpe/registry.h"
 #include "cpe/timeutil.h"
 #include "cpe/universe.h"
 
@@ -20,6 +22,82 @@ void cpe_replay_free(cpe_replay_t *r)
     r->pend = NULL;
     r->nbars = r->pos = r->npreds = r->ppos = r->pend_len = r->pend_head = 0;
     r->hits = r->total = 0;
+    free(r->drift_ref);
+    free(r->drift);
+    free(r->drift_at);
+    r->drift_ref = NULL;
+    r->drift = NULL;
+    r->drift_at = NULL;
+}
+
+int cpe_replay_drift_open(cpe_replay_t *r, const char *models_dir, cpe_diag_t *d)
+{
+    if (r->interval_ms > CPE_MS_PER_HOUR)
+        return cpe_diag_set(d, CPE_EUNSUPPORTED, "replay: no drift score for bars over an hour");
+    cpe_registry_t reg;
+    cpe_registry_init(&reg, models_dir);
+    cpe_modelset_t ms;
+    memset(&ms, 0, sizeof ms);
+    char v[CPE_VERSION_MAX];
+    int rc = cpe_registry_load(&reg, r->symbol, NULL, &ms, v, d);
+    if (rc) return rc;
+    if (!ms.drift.k) {
+        cpe_modelset_free(&ms);
+        return cpe_diag_set(d, CPE_EDATA, "%s: champion %s has no drift reference", r->symbol, v);
+    }
+    free(r->drift_ref);
+    free(r->drift);
+    r->drift_ref = malloc(sizeof *r->drift_ref);
+    r->drift = malloc(sizeof *r->drift);
+    if (r->drift_ref) *r->drift_ref = ms.drift;
+    cpe_modelset_free(&ms);
+    if (!r->drift_ref || !r->drift) {
+        free(r->drift_ref);
+        free(r->drift);
+        r->drift_ref = NULL;
+        r->drift = NULL;
+        return cpe_diag_set(d, CPE_ENOMEM, "replay: out of memory");
+    }
+    r->drift->last_ts_ms = INT64_MIN; /* bound to the features' columns at the first batch */
+    return 0;
+}
+
+double cpe_replay_drift(const cpe_replay_t *r)
+{
+    return r->drift_at && r->pos > 0 ? r->drift_at[r->pos - 1] : NAN;
+}
+
+/* The minutes up to the last loaded bar's close through the ring (from the minute after the
+ * newest one pushed, at most a ring's length before the first bar), the score after each
+ * bar's last minute into drift_at. A batch without features leaves its bars without. */
+static void drift_load(cpe_replay_t *r)
+{
+    free(r->drift_at);
+    r->drift_at = malloc(r->nbars * sizeof *r->drift_at);
+    if (!r->drift_at) return;
+    for (size_t j = 0; j < r->nbars; j++)
+        r->drift_at[j] = NAN;
+    cpe_drift_track_t *t = r->drift;
+    int64_t from = r->bars[0].ts_ms - (int64_t)CPE_DRIFT_RING * CPE_MS_PER_MIN,
+            to = r->bars[r->nbars - 1].ts_ms + r->interval_ms;
+    if (t->last_ts_ms != INT64_MIN && t->last_ts_ms + CPE_MS_PER_MIN > from)
+        from = t->last_ts_ms + CPE_MS_PER_MIN;
+    cpe_mldata_t m;
+    memset(&m, 0, sizeof m);
+    if (from >= to || cpe_mldata_load(r->store, r->symbol, from, to, CPE_MS_PER_MIN,
+                                      CPE_MLDATA_WARMUP_MS, &m, NULL) != 0)
+        goto out;
+    if (t->last_ts_ms == INT64_MIN)
+        cpe_drift_track_init(t, r->drift_ref, (const char *const *)m.names, m.ncol);
+    size_t i = 0;
+    for (size_t j = 0; j < r->nbars; j++) {
+        int64_t end = r->bars[j].ts_ms + r->interval_ms;
+        for (; i < m.n && m.ts_ms[i] < end; i++)
+            cpe_drift_track_push(t, r->drift_ref, m.ts_ms[i], m.X + i * m.ncol);
+        r->drift_at[j] = t->score;
+    }
+out:
+    cpe_mldata_free(&m);
 }
 
 static int cmp_pred_ts(const void *a, const void *b)
@@ -57,6 +135,7 @@ static int replay_load(cpe_replay_t *r)
         free(p);
     }
     if (r->npreds) qsort(r->preds, r->npreds, sizeof *r->preds, cmp_pred_ts);
+    if (r->drift_ref) drift_load(r);
     return 0;
 }
 

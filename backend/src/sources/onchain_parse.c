@@ -103,36 +103,6 @@ static int secs_ms(const json_t *v, int64_t *ms)
     return 0;
 }
 
-/* A number, or null (1: skip). */
-static int value_or_null(const json_t *v, double *out)
-{
-    if (!v || json_is_null(v)) return 1;
-    if (exj_num(v, out) || !isfinite(*out)) return CPE_EPARSE;
-    return 0;
-}
-
-static int parse_glassnode(const json_t *j, cpe_point_t **out, size_t *n, cpe_diag_t *d)
-{
-    if (!json_is_array(j))
-        return cpe_diag_set(d, CPE_EPARSE, "glassnode: the answer is not a list");
-    size_t cap = *n, i;
-    json_t *e;
-    json_array_foreach(j, i, e)
-    {
-        int64_t ts;
-        double v;
-        if (!json_is_object(e) || secs_ms(json_object_get(e, "t"), &ts))
-            return cpe_diag_set(d, CPE_EPARSE, "glassnode: element %zu: field 't' is not a time",
-                                i);
-        int r = value_or_null(json_object_get(e, "v"), &v);
-        if (r < 0)
-            return cpe_diag_set(d, CPE_EPARSE, "glassnode: element %zu: field 'v' is not a number",
-                                i);
-        if (r == 0 && (r = push(out, n, &cap, ts, v, NAN))) return r;
-    }
-    return 0;
-}
-
 /* "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" (UTC). */
 static int cq_time(const char *s, int64_t *ms)
 {
@@ -145,102 +115,172 @@ static int cq_time(const char *s, int64_t *ms)
     return cpe_parse_iso8601(iso, (long)len, ms) || *ms < 0 ? CPE_EPARSE : 0;
 }
 
-static int parse_cryptoquant(const json_t *j, const char *field, cpe_point_t **out, size_t *n,
-                             cpe_diag_t *d)
-{
-    const json_t *data = json_object_get(json_object_get(j, "result"), "data");
-    if (!json_is_array(data))
-        return cpe_diag_set(d, CPE_EPARSE, "cryptoquant: no 'result.data' list in the answer");
-    size_t cap = *n, i;
-    json_t *e;
-    json_array_foreach(data, i, e)
-    {
-        const char *t = exj_get_str(e, "date");
-        if (!t) t = exj_get_str(e, "datetime");
-        int64_t ts;
-        double v;
-        if (!t || cq_time(t, &ts))
-            return cpe_diag_set(d, CPE_EPARSE,
-                                "cryptoquant: element %zu: field 'date' is not a date", i);
-        int r = value_or_null(json_object_get(e, field), &v);
-        if (r < 0)
-            return cpe_diag_set(d, CPE_EPARSE,
-                                "cryptoquant: element %zu: field '%s' is not a number", i, field);
-        if (r == 0 && (r = push(out, n, &cap, ts, v, NAN))) return r;
-    }
-    return 0;
-}
-
 static int is_exchange(const json_t *side)
 {
     const char *t = exj_get_str(side, "owner_type");
     return t && !strcmp(t, "exchange");
 }
 
-static int parse_whale(const json_t *j, cpe_point_t **out, size_t *n, char *cursor,
-                       size_t cursor_cap, cpe_diag_t *d)
+/* The four answers share one shape — a list of elements, each with a time and values — and
+ * differ in where the list is, which fields hold the time and the values, and how those
+ * read. One row per parser (cpe_onchain_parser_t) drives the one walker below. */
+typedef struct shape shape_t;
+
+/* The values of element e (index i) into v[2]: 0, 1 to skip it, or CPE_EPARSE with d set. */
+typedef int (*read_values_fn)(const shape_t *sh, const json_t *e, size_t i, const char *key,
+                              double v[2], cpe_diag_t *d);
+
+struct shape {
+    const char *who;         /* the messages' prefix: the source's name */
+    const char *list[2];     /* the keys from the answer down to the list ({NULL}: the answer) */
+    int list_optional;       /* an absent list is an empty page */
+    const char *not_a_list;  /* the message when it is not a list */
+    const char *elem;        /* what an element is called in messages */
+    const char *time_key[2]; /* the time's field, and another name for it (or NULL) */
+    int time_is_date;        /* 1: a date string (cq_time), 0: unix seconds */
+    const char *value_key;   /* the values' field (CryptoQuant: the metric's field) */
+    read_values_fn values;
+    int64_t floor_ms; /* times floored to this grid (0: as given) */
+};
+
+/* A number, or null (skipped). */
+static int read_number(const shape_t *sh, const json_t *e, size_t i, const char *key, double v[2],
+                       cpe_diag_t *d)
+{
+    const json_t *x = json_object_get(e, key);
+    if (!x || json_is_null(x)) return 1;
+    if (exj_num(x, &v[0]) || !isfinite(v[0]))
+        return cpe_diag_set(d, CPE_EPARSE, "%s: %s %zu: field '%s' is not a number", sh->who,
+                            sh->elem, i, key);
+    return 0;
+}
+
+/* Whale Alert: the direction (+1 to an exchange, -1 from one, 0 neither or both) and USD. */
+static int read_transfer(const shape_t *sh, const json_t *e, size_t i, const char *key, double v[2],
+                         cpe_diag_t *d)
+{
+    if (exj_get_num(e, key, &v[1]) || !isfinite(v[1]) || v[1] < 0)
+        return cpe_diag_set(d, CPE_EPARSE, "%s: %s %zu: field '%s' is not a non-negative number",
+                            sh->who, sh->elem, i, key);
+    v[0] = is_exchange(json_object_get(e, "to")) - is_exchange(json_object_get(e, "from"));
+    return 0;
+}
+
+/* DefiLlama: the sum of an object of numbers (the supply per peg). */
+static int read_sum(const shape_t *sh, const json_t *e, size_t i, const char *key, double v[2],
+                    cpe_diag_t *d)
+{
+    const json_t *tot = json_object_get(e, key);
+    if (!json_is_object(tot))
+        return cpe_diag_set(d, CPE_EPARSE, "%s: %s %zu: field '%s' is not an object", sh->who,
+                            sh->elem, i, key);
+    double x;
+    const char *k;
+    json_t *val;
+    v[0] = 0;
+    json_object_foreach((json_t *)tot, k, val)
+    {
+        if (exj_num(val, &x) || !isfinite(x))
+            return cpe_diag_set(d, CPE_EPARSE, "%s: %s %zu: '%s.%s' is not a number", sh->who,
+                                sh->elem, i, key, k);
+        v[0] += x;
+    }
+    return 0;
+}
+
+static const shape_t shapes[] = {
+    [CPE_OCP_GLASSNODE] = {"glassnode",
+                           {NULL, NULL},
+                           0,
+                           "the answer is not a list",
+                           "element",
+                           {"t", NULL},
+                           0,
+                           "v",
+                           read_number,
+                           0},
+    [CPE_OCP_CRYPTOQUANT] = {"cryptoquant",
+                             {"result", "data"},
+                             0,
+                             "no 'result.data' list in the answer",
+                             "element",
+                             {"date", "datetime"},
+                             1,
+                             "value",
+                             read_number,
+                             0},
+    [CPE_OCP_WHALE_ALERT] = {"whale_alert",
+                             {"transactions", NULL},
+                             1,
+                             "field 'transactions' is not a list",
+                             "transaction",
+                             {"timestamp", NULL},
+                             0,
+                             "amount_usd",
+                             read_transfer,
+                             0},
+    [CPE_OCP_DEFILLAMA] = {"defillama",
+                           {NULL, NULL},
+                           0,
+                           "the answer is not a list",
+                           "element",
+                           {"date", NULL},
+                           0,
+                           "totalCirculatingUSD",
+                           read_sum,
+                           DAY_MS},
+};
+
+/* The time of element e: 0, or CPE_EPARSE with d set. */
+static int read_time(const shape_t *sh, const json_t *e, size_t i, int64_t *ts, cpe_diag_t *d)
+{
+    int bad;
+    if (sh->time_is_date) {
+        const char *t = exj_get_str(e, sh->time_key[0]);
+        if (!t && sh->time_key[1]) t = exj_get_str(e, sh->time_key[1]);
+        bad = !t || cq_time(t, ts);
+    } else {
+        bad = secs_ms(json_object_get(e, sh->time_key[0]), ts) != 0;
+    }
+    if (bad)
+        return cpe_diag_set(d, CPE_EPARSE, "%s: %s %zu: field '%s' is not a %s", sh->who, sh->elem,
+                            i, sh->time_key[0], sh->time_is_date ? "date" : "time");
+    return 0;
+}
+
+/* The one walker: every element's time and values, in the list's order. */
+static int walk(const shape_t *sh, const json_t *j, const char *value_key, cpe_point_t **out,
+                size_t *n, cpe_diag_t *d)
+{
+    const json_t *list = j;
+    for (int k = 0; k < 2 && sh->list[k]; k++)
+        list = json_object_get(list, sh->list[k]);
+    if (!list && sh->list_optional) return 0;
+    if (!json_is_array(list)) return cpe_diag_set(d, CPE_EPARSE, "%s: %s", sh->who, sh->not_a_list);
+    size_t cap = *n, i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        int64_t ts = 0;
+        double v[2] = {NAN, NAN};
+        int r = read_time(sh, e, i, &ts, d);
+        if (r) return r;
+        if ((r = sh->values(sh, e, i, value_key, v, d)) < 0) return r;
+        if (r == 0 && (r = push(out, n, &cap, sh->floor_ms ? cpe_floor_ms(ts, sh->floor_ms) : ts,
+                                v[0], v[1])))
+            return r;
+    }
+    return 0;
+}
+
+/* Whale Alert's envelope: "result": "success" and the next page's cursor. */
+static int whale_envelope(const json_t *j, char *cursor, size_t cursor_cap, cpe_diag_t *d)
 {
     const char *res = exj_get_str(j, "result");
     if (!res || strcmp(res, "success"))
         return cpe_diag_set(d, CPE_EPARSE, "whale_alert: answer without \"result\": \"success\"");
     const char *cur = exj_get_str(j, "cursor");
     if (cursor && cursor_cap) snprintf(cursor, cursor_cap, "%s", cur ? cur : "");
-    const json_t *txs = json_object_get(j, "transactions");
-    if (!txs) return 0; /* an empty page has no list */
-    if (!json_is_array(txs))
-        return cpe_diag_set(d, CPE_EPARSE, "whale_alert: field 'transactions' is not a list");
-    size_t cap = *n, i;
-    json_t *e;
-    json_array_foreach(txs, i, e)
-    {
-        int64_t ts;
-        double usd;
-        if (secs_ms(json_object_get(e, "timestamp"), &ts))
-            return cpe_diag_set(d, CPE_EPARSE,
-                                "whale_alert: transaction %zu: field 'timestamp' is not a time", i);
-        if (exj_get_num(e, "amount_usd", &usd) || !isfinite(usd) || usd < 0)
-            return cpe_diag_set(
-                d, CPE_EPARSE,
-                "whale_alert: transaction %zu: field 'amount_usd' is not a non-negative number", i);
-        int to = is_exchange(json_object_get(e, "to")),
-            from = is_exchange(json_object_get(e, "from"));
-        int r = push(out, n, &cap, ts, (double)(to - from), usd);
-        if (r) return r;
-    }
-    return 0;
-}
-
-static int parse_defillama(const json_t *j, cpe_point_t **out, size_t *n, cpe_diag_t *d)
-{
-    if (!json_is_array(j))
-        return cpe_diag_set(d, CPE_EPARSE, "defillama: the answer is not a list");
-    size_t cap = *n, i;
-    json_t *e;
-    json_array_foreach(j, i, e)
-    {
-        int64_t ts;
-        if (secs_ms(json_object_get(e, "date"), &ts))
-            return cpe_diag_set(d, CPE_EPARSE, "defillama: element %zu: field 'date' is not a time",
-                                i);
-        const json_t *tot = json_object_get(e, "totalCirculatingUSD");
-        if (!json_is_object(tot))
-            return cpe_diag_set(
-                d, CPE_EPARSE,
-                "defillama: element %zu: field 'totalCirculatingUSD' is not an object", i);
-        double sum = 0, v;
-        const char *k;
-        json_t *x;
-        json_object_foreach((json_t *)tot, k, x)
-        {
-            if (exj_num(x, &v) || !isfinite(v))
-                return cpe_diag_set(
-                    d, CPE_EPARSE,
-                    "defillama: element %zu: 'totalCirculatingUSD.%s' is not a number", i, k);
-            sum += v;
-        }
-        int r = push(out, n, &cap, cpe_floor_ms(ts, DAY_MS), sum, NAN);
-        if (r) return r;
-    }
     return 0;
 }
 
@@ -252,22 +292,14 @@ int cpe_onchain_parse(const cpe_onchain_metric_t *m, const char *body, size_t le
     json_t *j = exj_load(src ? src->name : "onchain", body, len, d);
     if (!j) return CPE_EPARSE;
     size_t n0 = *n;
-    int rc;
-    switch (m->parser) {
-    case CPE_OCP_GLASSNODE:
-        rc = parse_glassnode(j, out, n, d);
-        break;
-    case CPE_OCP_CRYPTOQUANT:
-        rc = parse_cryptoquant(j, m->field ? m->field : "value", out, n, d);
-        break;
-    case CPE_OCP_WHALE_ALERT:
-        rc = parse_whale(j, out, n, cursor, cursor_cap, d);
-        break;
-    case CPE_OCP_DEFILLAMA:
-        rc = parse_defillama(j, out, n, d);
-        break;
-    default:
+    int rc = 0;
+    if (m->parser < 0 || m->parser >= (int)(sizeof shapes / sizeof shapes[0]))
         rc = cpe_diag_set(d, CPE_EINVAL, "onchain: unknown parser %d", m->parser);
+    else if (m->parser == CPE_OCP_WHALE_ALERT)
+        rc = whale_envelope(j, cursor, cursor_cap, d);
+    if (!rc) {
+        const shape_t *sh = &shapes[m->parser];
+        rc = walk(sh, j, m->field ? m->field : sh->value_key, out, n, d);
     }
     json_decref(j);
     if (rc) *n = n0;

@@ -34,7 +34,7 @@ import sys, yaml
 rules = [r for g in yaml.safe_load(open(sys.argv[1]))["groups"] for r in g["rules"] if "alert" in r]
 want = {("CpeApiLatencyHigh", "warning", "> 0.5"), ("CpeApiLatencyCritical", "critical", "> 2"),
         ("CpeWebSocketConnectionsHigh", "warning", "> 10000"),
-        ("CpePredictionAccuracyLow", "warning", "< 0.5"), ("CpeModelDrift", "warning", "> 0.3"),
+        ("CpePredictionAccuracyLow", "warning", "< 0.5"), ("CpeModelDrift", "warning", "> 6.3"),
         ("CpeDataStale", "critical", "> 300"), ("CpeErrorRateHigh", "warning", "> 0.01"),
         ("CpeErrorRateCritical", "critical", "> 0.05")}
 have = {(r["alert"], r["labels"]["severity"], t) for r in rules for (_, _, t) in want if t in r["expr"]}

@@ -115,8 +115,8 @@ export type ServerMessage =
   | { type: 'candle'; asset: Asset; interval: Interval; closed: boolean; bar: WsBar }
   | ({ type: 'alert' } & AlertEvent)
   | ({ type: 'prediction' } & Prediction)
-  | { type: 'market'; asset: Asset; source?: string; simulated?: boolean; stale?: boolean; last_ts?: number; age_ms?: number }
-  | { type: 'replay'; asset: Asset; interval?: Interval; t?: number; bar?: WsBar; predictions?: Prediction[]; accuracy?: { hits: number; total: number }; alerts?: ReplayAlert[]; done?: boolean }
+  | { type: 'market'; asset: Asset; source?: string; simulated?: boolean; stale?: boolean; last_ts?: number; age_ms?: number; flows_updated?: boolean }
+  | { type: 'replay'; asset: Asset; interval?: Interval; t?: number; bar?: WsBar; predictions?: Prediction[]; accuracy?: { hits: number; total: number }; alerts?: ReplayAlert[]; drift?: number | null; done?: boolean }
   | ({ type: 'job' } & JobMessage)
   | { type: 'heartbeat'; t: number }
   | { type: 'error'; error: { code: string; message: string } }

@@ -259,6 +259,25 @@ describe('CockpitController', () => {
     h.c.destroy();
   });
 
+  it('market: flows_updated reloads the flows panel only', async () => {
+    let withWhale = false;
+    const h = setup((u) => (u.pathname === '/market-data'
+      ? { status: 200, body: withWhale ? { ...md(), flows: { ...md().flows, whale: { source: 'whale_alert' } } } : md() }
+      : { status: 200, body: pred(4) }));
+    h.c.start();
+    await tick();
+    h.open();
+    const rev = h.store.getState().seriesRev;
+    withWhale = true;
+    h.push({ type: 'market', asset: 'ETH', flows_updated: true, source: 'whale_alert' }); // another asset: nothing
+    await tick();
+    expect(h.store.getState().extras.flows?.whale).toBeNull();
+    h.push({ type: 'market', asset: 'BTC', flows_updated: true, source: 'whale_alert' });
+    await until(() => h.store.getState().extras.flows?.whale != null);
+    expect(h.store.getState().seriesRev).toBe(rev); // the bars were not reloaded
+    h.c.destroy();
+  });
+
   it('replay: a live tick batched before the replay started stays out of the rewound series', async () => {
     const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
     h.c.start();
@@ -277,7 +296,7 @@ describe('CockpitController', () => {
     h.c.destroy();
   });
 
-  it('replay: keeps where the alert rules would have fired, until back to live', async () => {
+  it('replay: keeps where the alert rules would have fired, until back to live, and shows the bar\'s drift', async () => {
     const h = setup((u) => (u.pathname === '/market-data' ? { status: 200, body: md() } : { status: 200, body: pred(4) }));
     h.c.start();
     await tick();
@@ -290,6 +309,11 @@ describe('CockpitController', () => {
     expect(h.store.getState().replay.alerts).toBe(before);
     h.push({ type: 'replay', asset: 'BTC', t: T0 + 7 * 60_000, alerts: [fired(2, T0 + 8 * 60_000), fired(3, T0 + 8 * 60_000)] });
     expect(h.store.getState().replay.alerts.map((a) => a.rule_id)).toEqual([1, 2, 3]);
+    // the drift score shown is the replayed bar's
+    h.push({ type: 'replay', asset: 'BTC', t: T0 + 8 * 60_000, drift: 5.25 });
+    expect(h.store.getState().modelDrift).toEqual({ score: 5.25, minutes: 1440 });
+    h.push({ type: 'replay', asset: 'BTC', t: T0 + 9 * 60_000, drift: null });
+    expect(h.store.getState().modelDrift?.score).toBeNull();
     h.c.stopReplay(false);
     expect(h.store.getState().replay.alerts).toEqual([]);
     h.c.destroy();

@@ -157,7 +157,8 @@ export class CockpitController {
       this.store.setState({
         source: { source: h.source, simulated: h.simulated, note: h.source_note ?? '', degraded: h.status !== 'ok', staleKinds },
         marketStale: staleKinds.includes('price'),
-        modelDrift: (h.live_predictions ?? []).find((l) => l.symbol === sym)?.drift ?? null,
+        // during a replay the drift shown is the replayed bar's (onReplay)
+        ...(st.replay.active ? {} : { modelDrift: (h.live_predictions ?? []).find((l) => l.symbol === sym)?.drift ?? null }),
       });
     } catch {
       /* the server is away: the connection badge says so; asked again below */
@@ -361,6 +362,8 @@ export class CockpitController {
         return;
       case 'market':
         if (m.asset === s.asset && typeof m.stale === 'boolean') this.store.setState({ marketStale: m.stale });
+        // the server polled an on-chain source and stored new points: redraw the flows panel
+        if (m.asset === s.asset && m.flows_updated && !s.replay.active) void this.reloadFlows();
         return;
       case 'job':
         this.jobs.onMessage(m);
@@ -430,6 +433,19 @@ export class CockpitController {
     }
   }
 
+  /** The flows panel's series again (the chart's window; bars and the rest stay as they are). */
+  private async reloadFlows(): Promise<void> {
+    const { asset, interval } = this.store.getState();
+    try {
+      const md = await this.api.marketData({ asset, interval, limit: this.windowBars });
+      const st = this.store.getState();
+      if (this.destroyed || st.asset !== asset || st.interval !== interval || st.replay.active) return;
+      this.store.setState({ extras: { ...st.extras, flows: md.flows ?? null } });
+    } catch {
+      /* the next update or load brings them */
+    }
+  }
+
   // ---- replay --------------------------------------------------------------------
 
   /** Rewind the chart to `from` and replay from there at the current speed. */
@@ -480,7 +496,7 @@ export class CockpitController {
   stopReplay(reload = true): void {
     this.socket?.send({ op: 'replay_stop' });
     this.store.setState({ replay: { ...initialReplay, speed: this.store.getState().replay.speed } });
-    if (reload) { void this.loadMarket(); void this.loadPrediction(); }
+    if (reload) { void this.loadMarket(); void this.loadPrediction(); void this.loadHealth(); }
   }
 
   private onReplay(m: Extract<ServerMessage, { type: 'replay' }>): void {
@@ -505,6 +521,8 @@ export class CockpitController {
         playing: m.done ? false : s.replay.playing,
       },
       ...(p ? { prediction: p, predictionState: 'ok' as const } : {}),
+      // the model drift score as of the replayed bar (its last 24 h of minutes; null: none)
+      ...(m.drift !== undefined ? { modelDrift: { score: m.drift, minutes: m.drift === null ? 0 : 1440 } } : {}),
     });
   }
 

@@ -4,12 +4,14 @@ import type { ModelDrift } from '../domain/api-types';
 import { formatPct, formatPrice, formatTime } from '../helpers/format';
 import { useCockpit, useCockpitApi } from './context';
 
-/** The drift score's reading (docs/ALERTS.md): < 0.1 stable, 0.1-0.25 moderate, above a shift. */
+/** The drift score's reading (docs/ALERTS.md, Thresholds, measured on a year of real minutes):
+ * up to 6.3 (the 99th percentile) usual, to 6.6 (the 99.9th) unusual, above a shift. A 24 h
+ * window of slow features sits in a few training deciles, so ~5 is a normal day. */
 export function driftLabel(d: ModelDrift | null): { text: string; title: string } {
   if (!d || d.score === null) {
     return { text: '—', title: d ? `no score yet (${d.minutes} of 60 minutes, or a model without training deciles)` : 'no drift score' };
   }
-  const level = d.score < 0.1 ? 'stable' : d.score <= 0.25 ? 'moderate' : 'shift';
+  const level = d.score <= 6.3 ? 'usual' : d.score <= 6.6 ? 'unusual' : 'shift';
   const worst = d.worst_feature ? `; largest: ${d.worst_feature} ${d.worst_psi?.toFixed(2) ?? ''}` : '';
   return { text: `${d.score.toFixed(2)} (${level})`, title: `PSI of the top features, last ${Math.round(d.minutes / 60)} h vs training${worst}` };
 }

@@ -47,6 +47,25 @@ static void test_durable_rename_file_and_dir(void)
     rmdir(root);
 }
 
+/* A whole file replaced in one step; a directory that is not there fails and leaves no
+ * temporary behind. */
+static void test_durable_write_file_replaces_the_whole_file(void)
+{
+    char root[] = "/tmp/cpe-durable-XXXXXX", p[256], tmp[300], bad[300];
+    CHECK(mkdtemp(root) != NULL);
+    snprintf(p, sizeof p, "%s/state.json", root);
+    snprintf(tmp, sizeof tmp, "%s.tmp", p);
+    CHECK_EQ_INT(cpe_write_file_durable(p, "{\"a\":1234}", 10), 0);
+    CHECK_EQ_INT(cpe_write_file_durable(p, "{}", 2), 0);
+    struct stat st;
+    CHECK(stat(p, &st) == 0 && st.st_size == 2);
+    CHECK(stat(tmp, &st) != 0);
+    snprintf(bad, sizeof bad, "%s/no-such-dir/state.json", root);
+    CHECK_EQ_INT(cpe_write_file_durable(bad, "{}", 2), CPE_EIO);
+    unlink(p);
+    rmdir(root);
+}
+
 static void test_durable_missing_source_fails_and_renames_nothing(void)
 {
     CHECK_EQ_INT(cpe_rename_durable("/tmp/cpe-durable-no-such-file", "/tmp/cpe-durable-dst"),
@@ -61,5 +80,6 @@ int main(void)
 {
     RUN(test_durable_rename_file_and_dir);
     RUN(test_durable_missing_source_fails_and_renames_nothing);
+    RUN(test_durable_write_file_replaces_the_whole_file);
     return TEST_DONE();
 }

@@ -230,14 +230,14 @@ static void test_alerts_eval_bar_over_history(void)
         p4.p_up = pup4[i];
         cpe_alert_fire_t fi;
         int64_t t = (i + 1) * 60000LL;
-        CHECK_MSG(cpe_alert_eval_bar(&px, &s1, t, close[i], made, 2, &fi) == want_px[i], "px %d",
-                  i);
+        CHECK_MSG(cpe_alert_eval_bar(&px, &s1, t, close[i], made, 2, NAN, &fi) == want_px[i],
+                  "px %d", i);
         if (want_px[i]) {
             CHECK_EQ_INT(fi.t_ms, t);
             CHECK_NEAR(fi.value, close[i], 1e-9);
         }
-        CHECK_MSG(cpe_alert_eval_bar(&pu, &s2, t, close[i], made, 2, &fi) == want_pu[i], "pu %d",
-                  i);
+        CHECK_MSG(cpe_alert_eval_bar(&pu, &s2, t, close[i], made, 2, NAN, &fi) == want_pu[i],
+                  "pu %d", i);
         if (want_pu[i]) CHECK_NEAR(fi.value, pup4[i], 1e-9);
     }
 }
@@ -276,6 +276,34 @@ static void test_alerts_drift_fires_when_the_score_rises_above_the_threshold(voi
     CHECK_EQ_INT(st.drift_above, 1);
 }
 
+/* In a replay the bar's drift score comes with the bar's predictions, as live: it fires on
+ * the bar where it rises above the threshold, and a bar without predictions says nothing. */
+static void test_alerts_eval_bar_sees_the_drift_of_the_bar(void)
+{
+    cpe_alert_rule_t r;
+    char f[32];
+    CHECK_EQ_INT(parse("{\"kind\":\"drift\",\"asset\":\"BTC\",\"threshold\":0.3,"
+                       "\"cooldown_s\":0}",
+                       &r, f),
+                 0);
+    cpe_alert_state_t st;
+    cpe_alert_state_init(&st);
+    cpe_prediction_t p;
+    memset(&p, 0, sizeof p);
+    p.horizon_h = 1;
+    p.p_up = 0.5;
+    const cpe_prediction_t *made[1] = {&p};
+    const double score[] = {NAN, 0.2, 0.35, 0.5, 0.5, 0.1, 0.31};
+    const int npred[] = {1, 1, 0, 1, 1, 1, 1}, want[] = {0, 0, 0, 1, 0, 0, 1};
+    for (int i = 0; i < 7; i++) {
+        cpe_alert_fire_t fi;
+        int64_t t = (i + 1) * 60000LL;
+        CHECK_MSG(cpe_alert_eval_bar(&r, &st, t, 100, made, npred[i], score[i], &fi) == want[i],
+                  "bar %d", i);
+        if (want[i]) CHECK_NEAR(fi.value, score[i], 0);
+    }
+}
+
 int main(void)
 {
     RUN(test_alerts_validation_names_the_field);
@@ -284,5 +312,6 @@ int main(void)
     RUN(test_alerts_cone_breach_and_stale);
     RUN(test_alerts_eval_bar_over_history);
     RUN(test_alerts_drift_fires_when_the_score_rises_above_the_threshold);
+    RUN(test_alerts_eval_bar_sees_the_drift_of_the_bar);
     return TEST_DONE();
 }

@@ -4,6 +4,7 @@
  * up, and no champion is a clear "not found". */
 #include "cpe/livepred.h"
 #include "cpe/mldata.h"
+#include "cpe/replay.h"
 #include "cpe/rng.h"
 #include "cpe/timeutil.h"
 #include "test.h"
@@ -285,16 +286,110 @@ static void test_drift_score_after_an_hour_of_closed_minutes(void)
         int n = 0;
         CHECK_EQ_INT(cpe_livepred_step(&lp, st, at, at, out, &n, &d), 0);
         CHECK_EQ_INT(cpe_livepred_step(&old, st, at, at, out, &n, &d), 0);
-        if (i == 58) CHECK(isnan(lp.drift_score)); /* 59 minutes in */
+        if (i == 58) CHECK(isnan(lp.drift.score)); /* 59 minutes in */
     }
     CHECK(lp.pred.ms.drift.k > 0);
-    CHECK_EQ_INT(lp.drift.n, 70);
-    CHECK_MSG(isfinite(lp.drift_score) && lp.drift_score >= 0, "score %g", lp.drift_score);
-    CHECK(lp.drift_worst >= 0 && lp.drift_worst_psi >= lp.drift_score);
+    CHECK_EQ_INT(lp.drift.live.n, 70);
+    CHECK_MSG(isfinite(lp.drift.score) && lp.drift.score >= 0, "score %g", lp.drift.score);
+    CHECK(lp.drift.worst >= 0 && lp.drift.worst_psi >= lp.drift.score);
     CHECK_EQ_INT(old.pred.ms.drift.k, 0);
-    CHECK(isnan(old.drift_score));
-    cpe_livepred_close(&lp);
+    CHECK(isnan(old.drift.score));
+    cpe_livepred_close(&lp); /* saves the ring: 70 minutes */
     cpe_livepred_close(&old);
+
+    /* a restart with the same champion takes the ring back and goes on from it, exactly as
+     * a pipeline that never stopped; another champion version would start empty */
+    cpe_livepred_t again, cont;
+    cpe_livepred_init(&again, models, "BTCUSDT", 100);
+    int64_t at = K[NBARS - 300 + 70].ts_ms;
+    cpe_prediction_t out[CPE_MS_MAX_H];
+    int n = 0;
+    CHECK_EQ_INT(cpe_livepred_step(&again, st, at, at, out, &n, &d), 0);
+    CHECK_EQ_INT(again.drift.live.n, 71);
+    /* the ring saved at minute 70 ends after this one's first bar: not taken (a store of
+     * the same bars without the predictions made above, which would be kept, not made) */
+    cpe_store_t *st2 = store_with("drift_cont", NBARS);
+    cpe_livepred_init(&cont, models, "BTCUSDT", 100);
+    for (int i = 0; i <= 70; i++) {
+        at = K[NBARS - 300 + i].ts_ms;
+        CHECK_EQ_INT(cpe_livepred_step(&cont, st2, at, at, out, &n, &d), 0);
+        if (i == 0) CHECK_EQ_INT(cont.drift.live.n, 1);
+    }
+    CHECK_EQ_INT(cont.drift.live.n, 71);
+    CHECK_MSG(again.drift.score == cont.drift.score, "restored %.17g, continuous %.17g",
+              again.drift.score, cont.drift.score);
+    cpe_livepred_close(&again);
+    cpe_livepred_close(&cont);
+    cpe_store_close(st2);
+    cpe_store_close(st);
+}
+
+/* The drift ring pushed every stored minute of [from, to) in one load: score[i] after
+ * minute from + i (NaN where none). */
+static double *ring_over(cpe_store_t *st, const cpe_drift_ref_t *ref, int64_t from, int64_t to)
+{
+    size_t n = (size_t)((to - from) / MIN);
+    double *score = malloc(n * sizeof *score);
+    cpe_drift_track_t *t = malloc(sizeof *t);
+    cpe_mldata_t m;
+    cpe_diag_t d = {0};
+    CHECK(cpe_mldata_load(st, "BTCUSDT", from, to, MIN, CPE_MLDATA_WARMUP_MS, &m, &d) == 0);
+    cpe_drift_track_init(t, ref, (const char *const *)m.names, m.ncol);
+    for (size_t i = 0; i < n; i++)
+        score[i] = NAN;
+    for (size_t i = 0; i < m.n; i++) {
+        cpe_drift_track_push(t, ref, m.ts_ms[i], m.X + i * m.ncol);
+        score[(m.ts_ms[i] - from) / MIN] = t->score;
+    }
+    cpe_mldata_free(&m);
+    free(t);
+    return score;
+}
+
+/* A replay scores drift with the live ring over the stored minutes: the day before its first
+ * bar warms the ring, each bar shows the score after its last minute, across the replay's
+ * batches (the same as one pass over every minute), at 1m and 1h; coarser bars have none. */
+static void test_replay_drift_is_the_ring_over_the_replayed_minutes(void)
+{
+    cpe_store_t *st = store_with("drift_replay", NBARS);
+    char models[1100], v[CPE_VERSION_MAX] = "";
+    snprintf(models, sizeof models, "%s/models_drift_replay", test_tmpdir());
+    train_champion_drift(st, models, T0 + 12 * CPE_MS_PER_DAY, 5, 1, v);
+    cpe_registry_t reg;
+    cpe_registry_init(&reg, models);
+    cpe_modelset_t ms;
+    cpe_diag_t d = {0};
+    CHECK(cpe_registry_load(&reg, "BTCUSDT", NULL, &ms, v, &d) == 0);
+    const int64_t ivs[2] = {MIN, CPE_MS_PER_HOUR};
+    for (int k = 0; k < 2; k++) {
+        int64_t first = cpe_floor_ms(K[NBARS - 1000].ts_ms, ivs[k]);
+        int64_t from = first - CPE_DRIFT_RING * MIN, end = K[NBARS - 1].ts_ms + MIN;
+        double *want = ring_over(st, &ms.drift, from, end);
+        cpe_replay_t r;
+        memset(&r, 0, sizeof r);
+        r.store = st;
+        snprintf(r.symbol, sizeof r.symbol, "BTCUSDT");
+        r.interval_ms = ivs[k];
+        r.next_ts = first;
+        CHECK_EQ_INT(cpe_replay_drift_open(&r, models, &d), 0);
+        long bars = 0, bad = 0;
+        for (const cpe_bar_t *b; (b = cpe_replay_next(&r)); bars++) {
+            double got = cpe_replay_drift(&r), w = want[(b->ts_ms + ivs[k] - MIN - from) / MIN];
+            if (!(got == w)) bad++;
+        }
+        CHECK_MSG(bad == 0, "interval %lld: %ld of %ld bars differ", (long long)ivs[k], bad, bars);
+        CHECK(bars > (k ? 10 : CPE_REPLAY_BATCH)); /* more than one batch at 1m */
+        CHECK(isfinite(want[(end - MIN - from) / MIN]));
+        cpe_replay_free(&r);
+        free(want);
+    }
+    cpe_replay_t r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.symbol, sizeof r.symbol, "BTCUSDT");
+    r.interval_ms = CPE_MS_PER_DAY;
+    CHECK_EQ_INT(cpe_replay_drift_open(&r, models, &d), CPE_EUNSUPPORTED);
+    CHECK(isnan(cpe_replay_drift(&r)));
+    cpe_modelset_free(&ms);
     cpe_store_close(st);
 }
 
@@ -312,6 +407,7 @@ int main(void)
     RUN(test_challenger_gets_the_routed_bars);
     RUN(test_kept_shap_rows_explain_like_fresh_ones);
     RUN(test_drift_score_after_an_hour_of_closed_minutes);
+    RUN(test_replay_drift_is_the_ring_over_the_replayed_minutes);
     free(K);
     return TEST_DONE();
 }

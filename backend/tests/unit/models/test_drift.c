@@ -107,10 +107,66 @@ static void test_live_ring_scores_incrementally(void)
     free(l);
 }
 
+/* Rows of names {"x", "a", "b"}: the tracker finds a and b among them and pushes their
+ * bins; a ring saved and parsed back scores and continues exactly as the original. */
+static void test_saved_ring_restores_exactly(void)
+{
+    cpe_drift_ref_t ref;
+    fit(&ref);
+    static const char *const names[3] = {"x", "a", "b"};
+    cpe_drift_track_t *t = malloc(sizeof *t), *back = malloc(sizeof *back);
+    CHECK(t && back);
+    if (!t || !back) goto out;
+    cpe_drift_track_init(t, &ref, names, 3);
+    CHECK_EQ_INT(t->col[0], 2);                    /* b */
+    CHECK_EQ_INT(t->col[1], 1);                    /* a */
+    for (int i = 0; i < CPE_DRIFT_RING + 300; i++) /* more than a turn: head not at 0 */
+        cpe_drift_track_push(t, &ref, 60000LL * i,
+                             (double[]){7, (double)((i * 37) % 700), i % 5 ? 0.3 : NAN});
+    CHECK(isfinite(t->score));
+    cpe_buf_t b;
+    cpe_buf_init(&b, 1 << 20);
+    CHECK_EQ_INT(cpe_drift_state_json(t, &ref, "V1", &b), 0);
+    cpe_diag_t d = {0};
+    cpe_drift_track_init(back, &ref, names, 3);
+    CHECK_EQ_INT(cpe_drift_state_parse(back, &ref, "V2", b.data, b.len, &d), CPE_ENOTFOUND);
+    CHECK_EQ_INT(back->live.n, 0); /* another model's ring is not taken */
+    CHECK_EQ_INT(cpe_drift_state_parse(back, &ref, "V1", b.data, b.len, &d), 0);
+    CHECK_EQ_INT(back->live.n, CPE_DRIFT_RING);
+    CHECK(back->last_ts_ms == t->last_ts_ms);
+    CHECK_NEAR(back->score, t->score, 0);
+    CHECK_EQ_INT(back->worst, t->worst);
+    CHECK(!memcmp(back->live.count, t->live.count, sizeof t->live.count));
+    for (int i = 0; i < 500; i++) { /* the oldest minutes leave in the same order */
+        const double row[3] = {7, (double)((i * 91) % 1000), (double)(i % 10) / 10.0};
+        cpe_drift_track_push(t, &ref, 60000LL * i, row);
+        cpe_drift_track_push(back, &ref, 60000LL * i, row);
+        CHECK(back->score == t->score);
+    }
+    /* bad text: named, and the ring left as it was */
+    static const char *const bad[] = {
+        "[]", "{\"format\":1}",
+        "{\"format\":1,\"model_version\":\"V1\","
+        "\"features\":[\"b\",\"a\"],\"last_ts_ms\":1,\"ring\":\"0x\"}",
+        "{\"format\":1,\"model_version\":\"V1\",\"features\":[\"b\","
+        "\"a\"],\"last_ts_ms\":1,\"ring\":\"012\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CHECK_EQ_INT(cpe_drift_state_parse(back, &ref, "V1", bad[i], strlen(bad[i]), &d),
+                     CPE_EPARSE);
+        CHECK(strstr(d.msg, "drift state") != NULL);
+        CHECK_EQ_INT(back->live.n, CPE_DRIFT_RING);
+    }
+    cpe_buf_free(&b);
+out:
+    free(t);
+    free(back);
+}
+
 int main(void)
 {
     RUN(test_psi_by_hand);
     RUN(test_reference_is_the_deciles_of_the_most_important_columns);
     RUN(test_live_ring_scores_incrementally);
+    RUN(test_saved_ring_restores_exactly);
     return TEST_DONE();
 }
