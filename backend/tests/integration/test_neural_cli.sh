@@ -2,7 +2,8 @@
 # test_neural_cli.sh — the neural members end to end on a simulated store (tiny settings):
 # cpe train --neural saves nn_<arch>.pt beside the trees and reports each member,
 # cpe evaluate --neural prints every member beside the base rate / const-vol baselines and
-# the trees at every horizon, and bad input (unknown member, --nn-every 0) exits 2 naming
+# the trees at every horizon, then the ensemble (stacker weights, Diebold-Mariano tests vs
+# the champion and the baseline, latency), and bad input (unknown member, --nn-every 0) exits 2 naming
 # it. Needs $CPE_BIN only.
 set -uo pipefail
 CPE_BIN=${CPE_BIN:?set CPE_BIN to the cpe binary}
@@ -36,6 +37,15 @@ check "evaluate prints the members' timing" has "$tmp/ev.out" "lstm: training .*
 for h in 1h 4h 8h 24h; do
   check "evaluate prints the members at $h" has "$tmp/ev.out" "horizon $h, neural members"
 done
+for h in 1h 4h 8h 24h; do
+  check "evaluate prints the ensemble at $h" has "$tmp/ev.out" "horizon $h, ensemble beside its members"
+done
+check "the ensemble table has every member, the baselines and the champion" \
+  bash -c "for l in 'trees + realized-vol' garch-t ewma tcn lstm ensemble 'base rate / cv24h' champion; do grep -q \"^  \$l \" '$tmp/ev.out' || exit 1; done"
+check "the stacker's weights are printed" has "$tmp/ev.out" "direction intercept .* trees .* tcn .* lstm"
+check "Diebold-Mariano against the champion and the baseline" \
+  bash -c "grep -c 'Diebold-Mariano, ensemble vs champion: log-loss t = ' '$tmp/ev.out' | grep -qx 4 && grep -c 'Diebold-Mariano, ensemble vs baseline: log-loss t = ' '$tmp/ev.out' | grep -qx 4"
+check "the whole ensemble's prediction latency is printed" has "$tmp/ev.out" "whole-ensemble prediction .* p99 [0-9]* us"
 check "evaluate prints tcn beside the baselines and trees" \
   bash -c "grep -q '^  tcn (' '$tmp/ev.out' && grep -q '^  base rate / zero / cv24h' '$tmp/ev.out' && grep -q '^  trees (' '$tmp/ev.out'"
 
