@@ -35,8 +35,9 @@
  * ensemble is better).
  *
  * Time: the wall time of all folds' training, and the latency of one whole-ensemble
- * prediction (every member and the stacker, all horizons, one row at a time) over up to
- * 400 evenly spaced test rows: p50 and p99.
+ * prediction (every member and the stacker, all horizons, one row at a time, the trees on
+ * one thread as a loaded model) over up to 400 evenly spaced test rows of each fold: p50
+ * and p99 of the wall time and of the thread's CPU time.
  *
  * Ownership: plain structs, nothing to free. Threads: one call per process (LibTorch's
  * generator and thread count are global, nn.h).
@@ -99,9 +100,62 @@ typedef struct cpe_ens_result {
     char dir_name[CPE_ENS_MAX_DIR][16], var_name[CPE_ENS_MAX_VAR][16];
     cpe_ens_h_t h[CPE_MS_MAX_H];
     double train_s;
-    double lat_p50_us, lat_p99_us; /* one whole-ensemble prediction, all horizons */
+    /* one whole-ensemble prediction, all horizons, the trees on one thread as served:
+     * [0] wall time, [1] the calling thread's CPU time */
+    double lat_p50_us[2], lat_p99_us[2];
     size_t lat_n;
 } cpe_ens_result_t;
+
+/* The members at serve or evaluation time: the trees' model set and the networks. */
+typedef struct cpe_ens_members {
+    const cpe_modelset_t *ms;
+    const cpe_nn_t *nn[CPE_NN_NARCH];
+    int n_nn;
+} cpe_ens_members_t;
+
+/* One horizon's stacker: direction over every member (trees, then the networks), variance
+ * over the members present on >= 90 % of the labelled stack rows (used[n_used], indices
+ * into realized-vol, GARCH-t, EWMA, the networks; the others have weight 0). */
+typedef struct cpe_ens_stack_h {
+    cpe_stack_dir_t dir;
+    cpe_stack_var_t var;
+    int n_used, used[CPE_ENS_MAX_VAR];
+} cpe_ens_stack_h_t;
+
+typedef struct cpe_ens_stacker {
+    int n_h, n_dir, n_var;
+    int horizon_h[CPE_MS_MAX_H];
+    cpe_ens_stack_h_t h[CPE_MS_MAX_H];
+    size_t n_rows;
+    int64_t stack_from_ms; /* set by the caller */
+} cpe_ens_stacker_t;
+
+/* Split the time-ordered candidate rows[n] into member rows (before stack_from - purge,
+ * longest label ending by stack_from) and stack rows (from stack_from = last - frac (last -
+ * first)); mem and stk hold n each. */
+void cpe_ensfit_split(const cpe_mlview_t *v, const size_t *rows, size_t n, double frac,
+                      int64_t purge_ms, int max_h, size_t *mem, size_t *n_mem, size_t *stk,
+                      size_t *n_stk, int64_t *stack_from_ms);
+
+/* Fit the stacker of every horizon on rows[n] (stack rows: labels known, unseen by the
+ * members). The errors of stack.h prefixed with the horizon. */
+int cpe_ensfit_stack(const cpe_mlview_t *v, const cpe_ens_members_t *em, const size_t *rows,
+                     size_t n, double l2, cpe_ens_stacker_t *s, cpe_diag_t *d);
+
+/* The ensemble's p_up and variance at one row and horizon from the members' logits zd and
+ * variances vv (NaN variance when no variance member is used). */
+void cpe_ens_stack_apply(const cpe_ens_stack_h_t *st, const double *zd, const double *vv, double *p,
+                         double *var);
+/* Variance weight of member j (0 when unused); 1 when network i has a weight > 0 at some
+ * horizon (it must be loaded at serve time). */
+double cpe_ens_var_weight(const cpe_ens_stack_h_t *h, int j);
+int cpe_ens_nn_used(const cpe_ens_stacker_t *s, int i);
+
+/* The registry file ensemble.json (see docs/MODELS_NEURAL.md): the members (names, kind,
+ * loaded = a weight > 0 somewhere) and per horizon the direction intercept and weights and
+ * the variance weights. member_names: the networks' names. CPE_EIO naming the path. */
+int cpe_ensfit_save_json(const cpe_ens_stacker_t *s, const char *const *member_names,
+                         const char *path, cpe_diag_t *d);
 
 /* Walk-forward over plan with the champion's records champ[nchamp] (cpe_wf_result_t with
  * keep_records over the same plan). progress (may be NULL) is told each fold. */

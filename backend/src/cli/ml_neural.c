@@ -115,8 +115,9 @@ int ml_ensemble_evaluate(cpe_args_t *a, const ml_neural_opts_t *o, const cpe_mlv
            "is better\n",
            ec.stack_frac * 100);
     printf("  training %.1f s over %d folds; one whole-ensemble prediction (all horizons, one "
-           "row): p50 %.0f us, p99 %.0f us over %zu rows\n",
-           r->train_s, r->n_folds, r->lat_p50_us, r->lat_p99_us, r->lat_n);
+           "row): p50 %.0f us, p99 %.0f us wall; p50 %.0f us, p99 %.0f us CPU; over %zu rows\n",
+           r->train_s, r->n_folds, r->lat_p50_us[0], r->lat_p99_us[0], r->lat_p50_us[1],
+           r->lat_p99_us[1], r->lat_n);
     for (int h = 0; h < r->n_h; h++)
         print_ens_horizon(r, &r->h[h]);
 out:

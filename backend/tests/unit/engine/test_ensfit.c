@@ -83,7 +83,8 @@ static void test_ensemble_weighs_members_and_scores_beside_the_champion(void)
     CHECK(h->var_sum > 0.2 && h->var_sum < 5);
     CHECK(ens->cov1 > 0.5 && ens->cov1 < 0.85 && ens->cov2 > ens->cov1);
     CHECK(!h->line[1].has_dir && isnan(h->line[1].auc)); /* GARCH-t: variance only */
-    CHECK(r->lat_n > 10 && r->lat_p99_us >= r->lat_p50_us && r->lat_p50_us > 0);
+    CHECK(r->lat_n > 10 && r->lat_p99_us[0] >= r->lat_p50_us[0] && r->lat_p50_us[0] > 0);
+    CHECK(r->lat_p99_us[1] >= r->lat_p50_us[1] && r->lat_p50_us[1] > 0);
     /* a bad split is refused */
     ec.stack_frac = 1;
     CHECK_EQ_INT(cpe_ensfit_wf(&v, &wr.plan, &ec, wr.records, wr.n_records, r, NULL, NULL, &d),
