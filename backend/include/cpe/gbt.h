@@ -114,6 +114,9 @@ int cpe_gbt_contribs(const cpe_gbt_t *m, const double *X, size_t nrow, double *o
 int cpe_gbt_save(const cpe_gbt_t *m, const char *path, cpe_diag_t *d);
 int cpe_gbt_load(cpe_gbt_t *m, const char *path, size_t n_features, cpe_diag_t *d);
 
+/* Threads of later predictions (a loaded model has 1: single rows, as served). */
+int cpe_gbt_set_threads(cpe_gbt_t *m, int n);
+
 void cpe_gbt_free(cpe_gbt_t *m);
 
 #endif

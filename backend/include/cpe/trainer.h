@@ -9,8 +9,12 @@
  *   2. the feature table (mldata.h) on [from, to), rows every step_min minutes;
  *   3. cpe_modelset_train on every row, outcomes known up to the close of the last bar
  *      read (modelset.h);
- *   4. cpe_registry_save: a new version directory; with cfg.neural, each listed neural
- *      member (nn.h) is trained on the same rows (nnfit.h) and saved there as nn_<arch>.pt;
+ *   4. cpe_registry_save: a new version directory; with cfg.neural it is an ensemble
+ *      (ensfit.h): the trees (step 3) and each listed neural member (nn.h, nnfit.h) are
+ *      trained on the rows before the last quarter minus the purge, the stacker on that
+ *      last quarter; a network is saved there as nn_<arch>.pt only when it earns a weight
+ *      (a member with weight 0 is never loaded), and ensemble.json lists every member and
+ *      the weights;
  *   5. the champion pointer moves to it when cfg.champion is CPE_TRAIN_CHAMPION_ALWAYS,
  *      or when IF_NONE and the symbol has no champion yet.
  * A failure at any step leaves the champion pointer as it was (a version saved in step
@@ -28,6 +32,7 @@
 #ifndef CPE_TRAINER_H
 #define CPE_TRAINER_H
 
+#include "cpe/ensfit.h"
 #include "cpe/error.h"
 #include "cpe/modelset.h"
 #include "cpe/nn.h"
@@ -58,6 +63,7 @@ typedef struct cpe_train_nn {
     int epochs, best_epoch;
     double best_valid_loss, first_valid_loss, train_s;
     size_t n_fit, n_valid;
+    int saved; /* it earned a weight in the ensemble: nn_<arch>.pt was written */
 } cpe_train_nn_t;
 
 typedef struct cpe_train_result {
@@ -72,6 +78,8 @@ typedef struct cpe_train_result {
     cpe_modelset_t ms;          /* what was trained */
     int n_neural;               /* neural members trained and saved (cfg.neural) */
     cpe_train_nn_t neural[CPE_NN_NARCH];
+    int has_ens;           /* cfg.neural: the stacker fitted and ensemble.json written */
+    cpe_ens_stacker_t ens; /* its weights */
 } cpe_train_result_t;
 
 void cpe_train_config_default(cpe_train_config_t *c);

@@ -205,7 +205,7 @@ static int run_evaluate(cpe_args_t *a)
     if (!(c.aci_gamma > 0 && c.aci_gamma <= 0.5))
         return cpe_cli_fail(a, 2, "--aci-gamma must be in (0, 0.5]");
     const char *out = cpe_arg_str(a, "out"), *json = cpe_arg_str(a, "json");
-    c.keep_records = out != NULL;
+    c.keep_records = out != NULL || neural.mask; /* the ensemble's champion line */
     cpe_store_t *st = NULL;
     cpe_mldata_t m = {0};
     cpe_wf_result_t res = {0};

@@ -10,6 +10,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The stacker's weights per horizon (ensemble.json). */
+static void print_ensemble(const cpe_train_result_t *res)
+{
+    const cpe_ens_stacker_t *e = &res->ens;
+    printf("ensemble: stacker on the last %zu rows (members trained before them, minus the "
+           "purge): ensemble.json\n",
+           e->n_rows);
+    for (int k = 0; k < e->n_h; k++) {
+        const cpe_ens_stack_h_t *h = &e->h[k];
+        printf("%5dh   direction: intercept %.4f, trees %.4f", e->horizon_h[k], h->dir.b0,
+               h->dir.w[0]);
+        for (int i = 0; i < res->n_neural; i++)
+            printf(", %s %.4f", cpe_nn_arch_name(res->neural[i].arch), h->dir.w[1 + i]);
+        printf("; variance: realized-vol %.3f, garch-t %.3f, ewma %.3f", cpe_ens_var_weight(h, 0),
+               cpe_ens_var_weight(h, 1), cpe_ens_var_weight(h, 2));
+        for (int i = 0; i < res->n_neural; i++)
+            printf(", %s %.3f", cpe_nn_arch_name(res->neural[i].arch),
+                   cpe_ens_var_weight(h, CPE_ENS_NVOL + i));
+        printf("\n");
+    }
+}
+
 static int run_train(cpe_args_t *a)
 {
     static const char *const known[] = {"symbol",   "asset", "from",       "to",     "models",
@@ -100,11 +122,15 @@ static int run_train(cpe_args_t *a)
     }
     for (int i = 0; i < res.n_neural; i++) {
         const cpe_train_nn_t *n = &res.neural[i];
+        char file[40];
+        snprintf(file, sizeof file, "%s.pt", cpe_nn_arch_name(n->arch));
         printf("neural %s: %zu fitting / %zu validation samples, %d epochs (kept %d), validation "
-               "loss %.4f -> %.4f, %.1f s: nn_%s.pt\n",
+               "loss %.4f -> %.4f, %.1f s: %s%s\n",
                cpe_nn_arch_name(n->arch), n->n_fit, n->n_valid, n->epochs, n->best_epoch,
-               n->first_valid_loss, n->best_valid_loss, n->train_s, cpe_nn_arch_name(n->arch));
+               n->first_valid_loss, n->best_valid_loss, n->train_s,
+               n->saved ? "nn_" : "weight 0 at every horizon, not saved", n->saved ? file : "");
     }
+    if (res.has_ens) print_ensemble(&res);
     printf("registered in %s%s\n", res.dir, res.champion ? " (champion)" : "");
 out:
     cpe_train_result_free(&res);
@@ -123,7 +149,11 @@ const cpe_command_t cpe_cmddef_train = {
     "stopping on the last 20 % of rows), the cone scales, the GARCH-t volatility model, the\n"
     "realized-volatility model (seasonal HAR + t shape, docs/MODELS_VOLATILITY.md 11) and\n"
     "the regime thresholds, and writes DIR/<SYMBOL>/<version>/ (see docs/MODEL_CARD.md).\n"
-    "--neural also trains the listed neural sequence models on the same rows and saves them\n"
-    "beside the trees as nn_<name>.pt (docs/MODELS_NEURAL.md; not yet used by predict/live).\n"
+    "--neural makes the version an ensemble (docs/MODELS_NEURAL.md): the trees and the listed\n"
+    "neural sequence models are trained on the rows before the last quarter (minus a 24 h\n"
+    "purge), a stacker on that quarter weighs them (logistic for the direction, non-negative\n"
+    "QLIKE weights for the variance); a network with weight 0 at every horizon is not saved,\n"
+    "the others are saved beside the trees as nn_<name>.pt, and ensemble.json lists the members\n"
+    "and weights (not yet used by predict/live).\n"
     "The new version becomes champion when there is none, or with --champion.",
     run_train};

@@ -19,4 +19,11 @@ int ml_neural_options(cpe_args_t *a, ml_neural_opts_t *o);
 int ml_neural_evaluate(cpe_args_t *a, const ml_neural_opts_t *o, const cpe_mlview_t *v,
                        const cpe_wf_config_t *c, const cpe_wf_result_t *res);
 
+/* The ensemble of the trees, the volatility models and the members of mask (ensfit.h) over
+ * the same plan, printed per horizon beside its members, the baselines and the champion
+ * (the records of res: keep_records), with the stacker's weights and Diebold-Mariano tests
+ * against the champion and the baseline. Called by ml_neural_evaluate. */
+int ml_ensemble_evaluate(cpe_args_t *a, const ml_neural_opts_t *o, const cpe_mlview_t *v,
+                         const cpe_wf_config_t *c, const cpe_wf_result_t *res);
+
 #endif

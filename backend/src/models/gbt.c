@@ -454,6 +454,13 @@ out:
     return rc;
 }
 
+int cpe_gbt_set_threads(cpe_gbt_t *m, int n)
+{
+    char v[16];
+    snprintf(v, sizeof v, "%d", n > 0 ? n : 1);
+    return m->booster && XGBoosterSetParam(m->booster, "nthread", v) != 0 ? CPE_EMODEL : 0;
+}
+
 void cpe_gbt_free(cpe_gbt_t *m)
 {
     if (!m) return;

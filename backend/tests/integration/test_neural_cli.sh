@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test_neural_cli.sh — the neural members end to end on a simulated store (tiny settings):
-# cpe train --neural saves nn_<arch>.pt beside the trees and reports each member,
+# cpe train --neural fits the ensemble's stacker, writes ensemble.json (members, weights) and
+# saves nn_<arch>.pt beside the trees only for a member that earned a weight,
 # cpe evaluate --neural prints every member beside the base rate / const-vol baselines and
-# the trees at every horizon, and bad input (unknown member, --nn-every 0) exits 2 naming
+# the trees at every horizon, then the ensemble (stacker weights, Diebold-Mariano tests vs
+# the champion and the baseline, latency), and bad input (unknown member, --nn-every 0) exits 2 naming
 # it. Needs $CPE_BIN only.
 set -uo pipefail
 CPE_BIN=${CPE_BIN:?set CPE_BIN to the cpe binary}
@@ -23,9 +25,18 @@ check "train --neural tcn succeeds" [ $rc -eq 0 ]
 [ $rc -eq 0 ] || cat "$tmp/train.err"
 check "train reports the member" has "$tmp/train.out" "neural tcn: .* epochs (kept"
 ver=$(ls "$tmp/models/BTCUSDT" | grep '^BTCUSDT-' | head -1)
-check "nn_tcn.pt is saved beside the trees" \
-  test -s "$tmp/models/BTCUSDT/$ver/nn_tcn.pt" -a -s "$tmp/models/BTCUSDT/$ver/cls_1h.json"
-check "no member that was not asked for" test ! -e "$tmp/models/BTCUSDT/$ver/nn_lstm.pt"
+vd="$tmp/models/BTCUSDT/$ver"
+check "ensemble.json is saved beside the trees" test -s "$vd/ensemble.json" -a -s "$vd/cls_1h.json"
+check "ensemble.json lists the members and weights per horizon" \
+  bash -c "grep -q '\"name\":\"tcn\",\"kind\":\"neural\"' '$vd/ensemble.json' && grep -q '\"horizon_h\":24,\"direction_intercept\":' '$vd/ensemble.json' && grep -q '\"variance_weights\":\[' '$vd/ensemble.json'"
+check "train prints the stacker's weights" has "$tmp/train.out" "24h   direction: intercept .* trees .* tcn .*; variance: realized-vol"
+if grep -q '"name":"tcn","kind":"neural","loaded":true' "$vd/ensemble.json"; then
+  check "nn_tcn.pt is saved (it earned a weight)" test -s "$vd/nn_tcn.pt"
+else
+  check "nn_tcn.pt is not saved (weight 0)" test ! -e "$vd/nn_tcn.pt"
+  check "train says why" has "$tmp/train.out" "neural tcn: .* weight 0 at every horizon, not saved"
+fi
+check "no member that was not asked for" test ! -e "$vd/nn_lstm.pt"
 
 "$CPE_BIN" evaluate --symbol BTCUSDT --from 2025-05-12 --train-days 10 --test-days 2 --folds 1 \
   --paths 100 --max-rounds 20 --neural tcn,lstm --nn-every 6 --nn-epochs 2 >"$tmp/ev.out" 2>"$tmp/ev.err"
@@ -36,6 +47,15 @@ check "evaluate prints the members' timing" has "$tmp/ev.out" "lstm: training .*
 for h in 1h 4h 8h 24h; do
   check "evaluate prints the members at $h" has "$tmp/ev.out" "horizon $h, neural members"
 done
+for h in 1h 4h 8h 24h; do
+  check "evaluate prints the ensemble at $h" has "$tmp/ev.out" "horizon $h, ensemble beside its members"
+done
+check "the ensemble table has every member, the baselines and the champion" \
+  bash -c "for l in 'trees + realized-vol' garch-t ewma tcn lstm ensemble 'base rate / cv24h' champion; do grep -q \"^  \$l \" '$tmp/ev.out' || exit 1; done"
+check "the stacker's weights are printed" has "$tmp/ev.out" "direction intercept .* trees .* tcn .* lstm"
+check "Diebold-Mariano against the champion and the baseline" \
+  bash -c "grep -c 'Diebold-Mariano, ensemble vs champion: log-loss t = ' '$tmp/ev.out' | grep -qx 4 && grep -c 'Diebold-Mariano, ensemble vs baseline: log-loss t = ' '$tmp/ev.out' | grep -qx 4"
+check "the whole ensemble's prediction latency is printed" has "$tmp/ev.out" "whole-ensemble prediction .* p99 [0-9]* us wall; .* p99 [0-9]* us CPU"
 check "evaluate prints tcn beside the baselines and trees" \
   bash -c "grep -q '^  tcn (' '$tmp/ev.out' && grep -q '^  base rate / zero / cv24h' '$tmp/ev.out' && grep -q '^  trees (' '$tmp/ev.out'"
 
