@@ -131,12 +131,14 @@ int cpe_nn_train(cpe_nn_t *m, const cpe_nn_params_t *p, const double *X, size_t 
 int cpe_nn_predict(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol, const size_t *rows,
                    size_t n, double *p_up, double *move, double *var, cpe_diag_t *d);
 
-/* The CPE_NN_NQ quantiles of the log return of the samples ending at rows[n]:
- * q[(k * n + j) * CPE_NN_NQ + l] for horizon k, sample j, level cpe_nn_quantile_level(l),
- * non-decreasing in l. The TFT's quantile head; for the TCN and the LSTM the quantiles of
- * their Gaussian N(move, var) (move + (l - 2) sd), so a stacker can combine every member. */
-int cpe_nn_predict_quantiles(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
-                             const size_t *rows, size_t n, double *q, cpe_diag_t *d);
+/* cpe_nn_predict plus the CPE_NN_NQ quantiles of the log return, from one pass of the
+ * network: q[(k * n + j) * CPE_NN_NQ + l] for horizon k, sample j, level
+ * cpe_nn_quantile_level(l), non-decreasing in l. The TFT's quantile head; for the TCN and
+ * the LSTM the quantiles of their Gaussian N(move, var) (move + (l - 2) sd), so a stacker
+ * can combine every member. Any output may be NULL. */
+int cpe_nn_predict_dist(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
+                        const size_t *rows, size_t n, double *p_up, double *move, double *var,
+                        double *q, cpe_diag_t *d);
 
 /* The TFT's interpretation of the samples ending at rows[n] (for /explain):
  * attn[j * lookback + s], the attention the last step pays to step s (oldest first, as the

@@ -175,9 +175,8 @@ static int score_fold(const cpe_mlview_t *v, const cpe_nn_t *m, const size_t *te
     if (!pu) return cpe_diag_set(d, CPE_ENOMEM, "neural: out of memory");
     double *mv = pu + nt * (size_t)nh, *var = mv + nt * (size_t)nh, *q = var + nt * (size_t)nh;
     int64_t t0 = cpe_mono_ns();
-    int rc = nt ? cpe_nn_predict(m, v->X, v->n, v->ncol, test, nt, pu, mv, var, d) : 0;
+    int rc = nt ? cpe_nn_predict_dist(m, v->X, v->n, v->ncol, test, nt, pu, mv, var, q, d) : 0;
     *pred_s += (double)(cpe_mono_ns() - t0) / 1e9;
-    if (!rc && nt) rc = cpe_nn_predict_quantiles(m, v->X, v->n, v->ncol, test, nt, q, d);
     for (size_t t = 0; t < nt && !rc; t++) {
         double ret[24];
         if (cpe_ml_hourly_returns(v, test[t], 24, ret) < 24) continue;

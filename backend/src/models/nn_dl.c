@@ -30,8 +30,8 @@ typedef int (*train_fn)(cpe_nn_t *, const cpe_nn_params_t *, const double *, siz
                         cpe_diag_t *);
 typedef int (*predict_fn)(const cpe_nn_t *, const double *, size_t, size_t, const size_t *, size_t,
                           double *, double *, double *, cpe_diag_t *);
-typedef int (*quant_fn)(const cpe_nn_t *, const double *, size_t, size_t, const size_t *, size_t,
-                        double *, cpe_diag_t *);
+typedef int (*dist_fn)(const cpe_nn_t *, const double *, size_t, size_t, const size_t *, size_t,
+                       double *, double *, double *, double *, cpe_diag_t *);
 typedef int (*attn_fn)(const cpe_nn_t *, const double *, size_t, size_t, const size_t *, size_t,
                        double *, double *, cpe_diag_t *);
 typedef int (*save_fn)(const cpe_nn_t *, const char *, cpe_diag_t *);
@@ -43,7 +43,7 @@ static struct {
     void *handle; /* kept for the process's life (never dlclosed: models may still point in) */
     train_fn train;
     predict_fn predict;
-    quant_fn quantiles;
+    dist_fn dist;
     attn_fn attention;
     save_fn save;
     load_fn load;
@@ -78,12 +78,12 @@ static void open_module(void)
     mod.handle = h;
     mod.train = (train_fn)dlsym(h, "cpe_nnmod_train");
     mod.predict = (predict_fn)dlsym(h, "cpe_nnmod_predict");
-    mod.quantiles = (quant_fn)dlsym(h, "cpe_nnmod_predict_quantiles");
+    mod.dist = (dist_fn)dlsym(h, "cpe_nnmod_predict_dist");
     mod.attention = (attn_fn)dlsym(h, "cpe_nnmod_attention");
     mod.save = (save_fn)dlsym(h, "cpe_nnmod_save");
     mod.load = (load_fn)dlsym(h, "cpe_nnmod_load");
     mod.free = (free_fn)dlsym(h, "cpe_nnmod_free");
-    if (!mod.train || !mod.predict || !mod.quantiles || !mod.attention || !mod.save || !mod.load ||
+    if (!mod.train || !mod.predict || !mod.dist || !mod.attention || !mod.save || !mod.load ||
         !mod.free) {
         snprintf(mod.why, sizeof mod.why, "%s lacks an entry point", MODULE_NAME);
         mod.train = NULL;
@@ -114,10 +114,11 @@ int cpe_nn_predict(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
     return ready(d) ? CPE_EUNSUPPORTED : mod.predict(m, X, nrow, ncol, rows, n, p_up, move, var, d);
 }
 
-int cpe_nn_predict_quantiles(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
-                             const size_t *rows, size_t n, double *q, cpe_diag_t *d)
+int cpe_nn_predict_dist(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
+                        const size_t *rows, size_t n, double *p_up, double *move, double *var,
+                        double *q, cpe_diag_t *d)
 {
-    return ready(d) ? CPE_EUNSUPPORTED : mod.quantiles(m, X, nrow, ncol, rows, n, q, d);
+    return ready(d) ? CPE_EUNSUPPORTED : mod.dist(m, X, nrow, ncol, rows, n, p_up, move, var, q, d);
 }
 
 int cpe_nn_attention(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,

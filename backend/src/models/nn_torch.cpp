@@ -7,7 +7,7 @@
 #define cpe_nn_save cpe_nnmod_save
 #define cpe_nn_load cpe_nnmod_load
 #define cpe_nn_free cpe_nnmod_free
-#define cpe_nn_predict_quantiles cpe_nnmod_predict_quantiles
+#define cpe_nn_predict_dist cpe_nnmod_predict_dist
 #define cpe_nn_attention cpe_nnmod_attention
 extern "C" {
 #include "cpe/nn.h"
@@ -285,8 +285,8 @@ torch::Tensor outputs(const cpe_nn_t *m, const double *X, size_t ncol, const siz
     return torch::cat(parts, 0).to(torch::kFloat64).contiguous();
 }
 
-// The outputs of cpe_nn_predict (p_up, move, var) and cpe_nn_predict_quantiles (q) from one
-// pass of the network; any may be NULL.
+// The outputs of cpe_nn_predict_dist (p_up, move, var, q) from one pass of the network; any
+// may be NULL.
 int predict_all(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol, const size_t *rows,
                 size_t n, double *p_up, double *move, double *var, double *q, cpe_diag_t *d)
 {
@@ -413,10 +413,11 @@ int cpe_nn_predict(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
     return predict_all(m, X, nrow, ncol, rows, n, p_up, move, var, nullptr, d);
 }
 
-int cpe_nn_predict_quantiles(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
-                             const size_t *rows, size_t n, double *q, cpe_diag_t *d)
+int cpe_nn_predict_dist(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
+                        const size_t *rows, size_t n, double *p_up, double *move, double *var,
+                        double *q, cpe_diag_t *d)
 {
-    return predict_all(m, X, nrow, ncol, rows, n, nullptr, nullptr, nullptr, q, d);
+    return predict_all(m, X, nrow, ncol, rows, n, p_up, move, var, q, d);
 }
 
 int cpe_nn_attention(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,

@@ -63,8 +63,7 @@ static void test_tft_loss_falls_quantiles_are_ordered_and_cover(void)
               m.first_train_loss, m.last_train_loss);
     CHECK(m.best_valid_loss <= m.first_valid_loss);
     static double pu[NH * NR], q[NH * NR * CPE_NN_NQ], yu[NR];
-    CHECK_EQ_INT(cpe_nn_predict(&m, X, NR, NF, S.test, S.ntest, pu, NULL, NULL, &d), 0);
-    CHECK_EQ_INT(cpe_nn_predict_quantiles(&m, X, NR, NF, S.test, S.ntest, q, &d), 0);
+    CHECK_EQ_INT(cpe_nn_predict_dist(&m, X, NR, NF, S.test, S.ntest, pu, NULL, NULL, q, &d), 0);
     for (size_t j = 0; j < S.ntest; j++)
         yu[j] = Y[S.test[j] * NH] > 0;
     double auc = cpe_metric_auc(pu, yu, S.ntest);
@@ -131,7 +130,8 @@ static void test_tft_same_seed_and_file_predict_bit_for_bit(void)
     const cpe_nn_t *ms[3] = {&m1, &m2, &l};
     static double q[3][NH * NR * CPE_NN_NQ], pu[3][NH * NR], at[3][NR * LB], vs[3][NR * NF];
     for (int i = 0; i < 3; i++) {
-        CHECK_EQ_INT(cpe_nn_predict_quantiles(ms[i], X, NR, NF, S.test, S.ntest, q[i], &d), 0);
+        CHECK_EQ_INT(
+            cpe_nn_predict_dist(ms[i], X, NR, NF, S.test, S.ntest, NULL, NULL, NULL, q[i], &d), 0);
         CHECK_EQ_INT(cpe_nn_predict(ms[i], X, NR, NF, S.test, S.ntest, pu[i], NULL, NULL, &d), 0);
         CHECK_EQ_INT(cpe_nn_attention(ms[i], X, NR, NF, S.test, S.ntest, at[i], vs[i], &d), 0);
     }
@@ -184,14 +184,16 @@ static void test_tft_bad_input_is_refused_by_name(void)
     CHECK_EQ_INT(cpe_nn_train(&m, &p, X, NR, NF, S.fit, S.nfit, S.valid, S.nvalid, Y, &d), 0);
     double q[NH * 2 * CPE_NN_NQ], mv[NH * 2], var[NH * 2];
     CHECK_EQ_INT(cpe_nn_predict(&m, X, NR, NF, S.test, 2, NULL, mv, var, &d), 0);
-    CHECK_EQ_INT(cpe_nn_predict_quantiles(&m, X, NR, NF, S.test, 2, q, &d), 0);
+    double mv2[NH * 2];
+    CHECK_EQ_INT(cpe_nn_predict_dist(&m, X, NR, NF, S.test, 2, NULL, mv2, NULL, q, &d), 0);
+    CHECK(memcmp(mv, mv2, sizeof mv) == 0); /* one pass gives what cpe_nn_predict gives */
     CHECK(fabs(q[2] - mv[0]) < 1e-12 * fabs(mv[0]) + 1e-15);
     CHECK(fabs(q[CPE_NN_NQ + 3] - q[CPE_NN_NQ + 2] - sqrt(var[1])) < 1e-9);
     double attn[LB];
     CHECK_EQ_INT(cpe_nn_attention(&m, X, NR, NF, S.test, 1, attn, NULL, &d), CPE_EUNSUPPORTED);
     CHECK(strstr(d.msg, "tcn") != NULL);
     size_t far = NR + 3;
-    CHECK_EQ_INT(cpe_nn_predict_quantiles(&m, X, NR, NF, &far, 1, q, &d), CPE_EINVAL);
+    CHECK_EQ_INT(cpe_nn_predict_dist(&m, X, NR, NF, &far, 1, NULL, NULL, NULL, q, &d), CPE_EINVAL);
     CHECK(strstr(d.msg, "row 1403") != NULL);
     cpe_nn_free(&m);
 }
