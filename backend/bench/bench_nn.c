@@ -2,7 +2,8 @@
  * table of the real table's width: training CPU time per epoch per 1000 samples, and the
  * latency of one prediction (all horizons, one row: what the live pipeline asks each
  * minute) over a day of closed minutes, p50 and p99, in this thread's CPU time and in wall
- * time. One thread (the default). Prints one JSON line per figure. */
+ * time. One thread (the default). cpe_nn_predict_dist: the heads and the quantiles (what
+ * serving a cone needs) in one pass. Prints one JSON line per figure. */
 #include "common/bench_stats.h"
 
 #include "cpe/modelset.h"
@@ -70,12 +71,12 @@ int main(void)
         }
         double per_epoch = (bench_cpu_ns() - c0) / 1e9 / m.epochs;
         line(name, "train_cpu_s_per_epoch_per_1000_samples", per_epoch * 1000.0 / NFIT, "s", 0);
-        double pu[CPE_NN_MAX_H], mv[CPE_NN_MAX_H], var[CPE_NN_MAX_H];
+        double pu[CPE_NN_MAX_H], mv[CPE_NN_MAX_H], var[CPE_NN_MAX_H], q[CPE_NN_MAX_H * CPE_NN_NQ];
         for (int t = 0; t < DAY_MIN; t++) {
             size_t row = (size_t)(NR - DAY_MIN + t);
             double cpu = bench_cpu_ns();
             int64_t w = cpe_mono_ns();
-            if (cpe_nn_predict(&m, X, NR, NC, &row, 1, pu, mv, var, &d)) return 1;
+            if (cpe_nn_predict_dist(&m, X, NR, NC, &row, 1, pu, mv, var, q, &d)) return 1;
             tw[t] = (double)(cpe_mono_ns() - w) / 1e3;
             tc[t] = (bench_cpu_ns() - cpu) / 1e3;
         }

@@ -1,10 +1,11 @@
 /*
- * nn.h — neural sequence models (a TCN and an LSTM) behind a small C API, implemented by
- * src/models/nn_torch.cpp, a bridge to LibTorch (Debian libtorch-dev 1.13, CPU) built as a
- * module (libcpe_nn_torch.so) that nn_dl.c opens with dlopen on first use, so a cpe process
- * that never touches a network never loads LibTorch; defaults and names are in nn.c. Nothing
- * C++ is visible here: the network is an opaque handle. A build without LibTorch (the clang
- * fuzz build) has no module: every train/predict/save/load returns CPE_EUNSUPPORTED.
+ * nn.h — neural sequence models (a TCN, an LSTM and a temporal-fusion-style model) behind a
+ * small C API, implemented by src/models/nn_torch.cpp (+ nn_tft.cpp), a bridge to LibTorch (Debian
+ * libtorch-dev 1.13, CPU) built as a module (libcpe_nn_torch.so) that nn_dl.c opens with dlopen on
+ * first use, so a cpe process that never touches a network never loads LibTorch; defaults and names
+ * are in nn.c. Nothing C++ is visible here: the network is an opaque handle. A build without
+ * LibTorch (the clang fuzz build) has no module: every train/predict/save/load returns
+ * CPE_EUNSUPPORTED.
  *
  * Input. The model reads the feature table of modelset.h (rows on a regular grid, row-major,
  * NaN = missing). The sample at row i is the sequence of `lookback` rows
@@ -14,17 +15,31 @@
  * standardised with the mean and standard deviation of the fitting rows (stored in the
  * model), then missing values become 0 (the mean) and values are clipped to +-8.
  *
- * Networks (both end in the same heads, applied to the last step's hidden state):
+ * Networks (all end in the same heads, applied to the last step's hidden state):
  *   TCN   a 1x1 input projection to `hidden` channels, then `layers` residual blocks of a
  *         causal convolution (kernel 3, dilation 1, 2, 4, ...: left-padded so step t sees
  *         only steps <= t) and ReLU;
  *   LSTM  `layers` stacked LSTM layers of `hidden` units.
+ *   TFT   temporal-fusion-style (Lim et al. 2021, without static covariates or a decoder):
+ *         variable selection per step (variable f embedded as x_f w_f + b_f; softmax
+ *         weights over the variables from a gated residual network (GRN) of the step's
+ *         inputs; the step's input is the weighted sum), an LSTM encoder (`layers` of
+ *         `hidden`) with gate-add-norm, interpretable multi-head attention of the last step
+ *         over the lookback (4 heads of hidden/4 with their own queries and keys and ONE
+ *         shared value projection, so the mean of the heads' weights is what each step
+ *         contributes), gate-add-norm, a position-wise GRN, gate-add-norm. hidden % 4 == 0.
+ *         Besides the three heads it has a quantile head: per horizon the CPE_NN_NQ levels
+ *         Phi(-2), Phi(-1), 0.5, Phi(1), Phi(2) (2.3 / 15.9 / 50 / 84.1 / 97.7 %) of the log
+ *         return, non-crossing by construction (the median, then cumulative softplus
+ *         increments up and down).
  *   heads per horizon k: a direction logit, the expected log return (magnitude) and the
  *         log variance of the log return (volatility), all from one linear layer.
  * Loss (per present label y of horizon k, scaled by s_k = the fitting labels' sd):
  *   BCE(logit, y > 0) + (move - y/s_k)^2 / 2 + (logvar + (y/s_k)^2 exp(-logvar)) / 2
  * averaged over the present labels: the last term is the Gaussian negative log-likelihood,
  * so exp(logvar) s_k^2 is a variance forecast. Multi-horizon: one network for every horizon.
+ * The TFT adds 2 x the mean pinball loss of its 5 quantiles (scaled units; twice the mean
+ * pinball loss approximates the CRPS), so early stopping watches the quantiles too.
  *
  * Training (cpe_nn_train). Adam (lr, weight decay), minibatches in an order drawn from the
  * seed, one pass over the fitting rows per epoch; after each epoch the loss on the
@@ -56,8 +71,14 @@
 #include <stdint.h>
 
 #define CPE_NN_MAX_H 4
+#define CPE_NN_NQ 5 /* quantile levels: Phi(l - 2) for l = 0..4 */
 
-typedef enum cpe_nn_arch { CPE_NN_TCN = 0, CPE_NN_LSTM = 1, CPE_NN_NARCH } cpe_nn_arch_t;
+typedef enum cpe_nn_arch {
+    CPE_NN_TCN = 0,
+    CPE_NN_LSTM = 1,
+    CPE_NN_TFT = 2,
+    CPE_NN_NARCH
+} cpe_nn_arch_t;
 
 typedef struct cpe_nn_params {
     cpe_nn_arch_t arch;
@@ -66,7 +87,7 @@ typedef struct cpe_nn_params {
     int lookback;                 /* steps per sequence (48) */
     int stride;                   /* rows between steps (12: hourly on 5-minute rows) */
     int hidden;                   /* channels / units (24) */
-    int layers;                   /* TCN blocks (4) / LSTM layers (1) */
+    int layers;                   /* TCN blocks (4) / LSTM layers (1, also the TFT's) */
     int max_epochs;               /* 30 */
     int patience;                 /* 4 */
     int batch;                    /* 128 */
@@ -90,9 +111,9 @@ typedef struct cpe_nn {
 /* Defaults above for arch; horizons are left for the caller (n_h = 0). */
 void cpe_nn_params_default(cpe_nn_params_t *p, cpe_nn_arch_t arch);
 
-/* "tcn", "lstm"; NULL for an unknown value. */
+/* "tcn", "lstm", "tft"; NULL for an unknown value. */
 const char *cpe_nn_arch_name(cpe_nn_arch_t a);
-/* A comma-separated list ("tcn,lstm") into a bit mask (1 << arch). CPE_EINVAL naming the
+/* A comma-separated list ("tcn,lstm,tft") into a bit mask (1 << arch). CPE_EINVAL naming the
  * unknown member. */
 int cpe_nn_parse_list(const char *list, unsigned *mask, cpe_diag_t *d);
 
@@ -109,6 +130,34 @@ int cpe_nn_train(cpe_nn_t *m, const cpe_nn_params_t *p, const double *X, size_t 
  * may be NULL. */
 int cpe_nn_predict(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol, const size_t *rows,
                    size_t n, double *p_up, double *move, double *var, cpe_diag_t *d);
+
+/* cpe_nn_predict plus the CPE_NN_NQ quantiles of the log return, from one pass of the
+ * network: q[(k * n + j) * CPE_NN_NQ + l] for horizon k, sample j, level
+ * cpe_nn_quantile_level(l), non-decreasing in l. The TFT's quantile head; for the TCN and
+ * the LSTM the quantiles of their Gaussian N(move, var) (move + (l - 2) sd), so a stacker
+ * can combine every member. Any output may be NULL. */
+int cpe_nn_predict_dist(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
+                        const size_t *rows, size_t n, double *p_up, double *move, double *var,
+                        double *q, cpe_diag_t *d);
+
+/* The TFT's interpretation of the samples ending at rows[n] (for /explain):
+ * attn[j * lookback + s], the attention the last step pays to step s (oldest first, as the
+ * input; mean over the heads; sums to 1 over s), and vsel[j * ncol + c], column c's
+ * variable-selection weight averaged over the lookback steps (sums to 1 over c). Either may
+ * be NULL. CPE_EUNSUPPORTED naming the model for a TCN or an LSTM. */
+int cpe_nn_attention(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
+                     const size_t *rows, size_t n, double *attn, double *vsel, cpe_diag_t *d);
+
+/* Level l of the quantile outputs: Phi(l - 2) (0.02275, 0.15866, 0.5, 0.84134, 0.97725);
+ * NaN outside 0..CPE_NN_NQ-1. */
+double cpe_nn_quantile_level(int l);
+/* Mean pinball loss of the CPE_NN_NQ quantiles q[] at the outcome y. */
+double cpe_nn_pinball(const double *q, double y);
+/* CRPS of the distribution the quantiles describe: its quantile function is linear in
+ * z = Phi^-1(level) between the levels (z = -2..2) and extrapolated linearly beyond, so a
+ * Gaussian's quantiles give that Gaussian's CRPS; integrated numerically over z
+ * (CRPS = 2 int pinball_tau dtau). */
+double cpe_nn_crps_quantiles(const double *q, double y);
 
 int cpe_nn_save(const cpe_nn_t *m, const char *path, cpe_diag_t *d);
 /* Load a file written by cpe_nn_save; ncol must match the file (CPE_EMODEL otherwise). */

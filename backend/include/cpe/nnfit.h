@@ -21,7 +21,11 @@
  *   magnitude   RMSE of the predicted log return vs the zero forecast;
  *   volatility  Gaussian N(move, var) vs const-vol N(0, sd(last 24 1h returns)^2 H):
  *               CRPS, QLIKE (scores.h) and the coverage of the 1- and 2-sigma bands
- *               (the 15.9-84.1 % and 2.3-97.7 % quantiles, as in walkforward.h).
+ *               (the 15.9-84.1 % and 2.3-97.7 % quantiles, as in walkforward.h); for the
+ *               TFT, CRPS (cpe_nn_crps_quantiles) and coverage come from its quantile head
+ *               (QLIKE still from its variance head);
+ *   quantiles   the mean pinball loss of the 5 levels (nn.h): the TFT's quantile head, the
+ *               others' Gaussian quantiles, const-vol's Gaussian quantiles.
  * Also the wall time of training (all folds) and of prediction per row (all horizons).
  *
  * Ownership: plain structs, nothing to free. Threads: one call at a time per process (the
@@ -59,8 +63,9 @@ typedef struct cpe_nnfit_scores {
     double auc, brier, logloss, acc;         /* the network */
     double b_auc, b_brier, b_logloss, b_acc; /* the base rate */
     double move_rmse, zero_rmse;
-    double crps, qlike, cov1, cov2;             /* the network's Gaussian */
+    double crps, qlike, cov1, cov2;             /* the network's distribution (see above) */
     double cv_crps, cv_qlike, cv_cov1, cv_cov2; /* const-vol (trailing 24 h of 1h returns) */
+    double pinball, cv_pinball;                 /* mean pinball loss of the CPE_NN_NQ quantiles */
 } cpe_nnfit_scores_t;
 
 typedef struct cpe_nnfit_result {

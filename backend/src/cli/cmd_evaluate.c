@@ -278,7 +278,7 @@ const cpe_command_t cpe_cmddef_evaluate = {
     "                    [--json scores.json] [--folds 5] [--train-days 30] [--test-days 7]\n"
     "                    [--purge-h 24] [--embargo-h 6] [--rolling] [--paths 2000] [--step 5]\n"
     "                    [--max-rounds 500] [--no-aci] [--aci-gamma 0.005]\n"
-    "                    [--neural tcn,lstm] [--nn-every 3] [--nn-epochs 30] [--db PATH]\n\n"
+    "                    [--neural tcn,lstm,tft] [--nn-every 3] [--nn-epochs 30] [--db PATH]\n\n"
     "Test windows are anchored at the end of the range (--folds 0: as many as fit); every\n"
     "fold trains on the rows before its test window minus the purge (expanding, or the last\n"
     "--train-days with --rolling), drops rows in the embargo after earlier test windows, and\n"

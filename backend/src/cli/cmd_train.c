@@ -141,7 +141,7 @@ out:
 const cpe_command_t cpe_cmddef_train = {
     "train", "train a symbol's models and register a version",
     "usage: cpe train --symbol SYM [--from ISO] [--to ISO] [--models DIR] [--champion]\n"
-    "                 [--step MIN] [--max-rounds N] [--neural tcn,lstm] [--db PATH]\n\n"
+    "                 [--step MIN] [--max-rounds N] [--neural tcn,lstm,tft] [--db PATH]\n\n"
     "Default window: all the history in the store up to two years (an expanding window\n"
     "validated better than a rolling 180 days). Rows are sampled every --step minutes\n"
     "(default 5) from the 1m feature table. Trains per prediction horizon (hours) the direction\n"

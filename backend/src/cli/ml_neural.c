@@ -5,7 +5,6 @@
 #include "cpe/nnfit.h"
 
 #include <math.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,31 +30,35 @@ static void nn_progress(int k, int n, void *ctx)
 }
 
 static void print_row(const char *name, double auc, double brier, double ll, double rmse,
-                      double crps, double ql, double c1, double c2)
+                      double crps, double ql, double c1, double c2, double pin)
 {
-    printf("  %-22s %7.4f %8.5f %8.5f %10.6f %10.6f %8.4f %6.3f %6.3f\n", name, auc, brier, ll,
-           rmse, crps, ql, c1, c2);
+    printf("  %-22s %7.4f %8.5f %8.5f %10.6f %10.6f %8.4f %6.3f %6.3f", name, auc, brier, ll, rmse,
+           crps, ql, c1, c2);
+    if (isnan(pin))
+        printf(" %10s\n", "-");
+    else
+        printf(" %10.7f\n", pin);
 }
 
 static void print_horizon(int h, const cpe_nnfit_result_t *r, int nr, const cpe_wf_scores_t *t)
 {
     const cpe_nnfit_scores_t *s0 = &r[0].s[h];
     printf("\nhorizon %dh, neural members beside the trees and the baselines\n", s0->horizon_h);
-    printf("  %-22s %7s %8s %8s %10s %10s %8s %6s %6s\n", "forecast", "AUC", "Brier", "logloss",
-           "RMSE move", "CRPS", "QLIKE", "cov1", "cov2");
+    printf("  %-22s %7s %8s %8s %10s %10s %8s %6s %6s %10s\n", "forecast", "AUC", "Brier",
+           "logloss", "RMSE move", "CRPS", "QLIKE", "cov1", "cov2", "pinball");
     for (int i = 0; i < nr; i++) {
         const cpe_nnfit_scores_t *s = &r[i].s[h];
         char name[40];
         snprintf(name, sizeof name, "%s (%zu rows)", cpe_nn_arch_name(r[i].arch), s->n);
         print_row(name, s->auc, s->brier, s->logloss, s->move_rmse, s->crps, s->qlike, s->cov1,
-                  s->cov2);
+                  s->cov2, s->pinball);
     }
     print_row("base rate / zero / cv24h", s0->b_auc, s0->b_brier, s0->b_logloss, s0->zero_rmse,
-              s0->cv_crps, s0->cv_qlike, s0->cv_cov1, s0->cv_cov2);
+              s0->cv_crps, s0->cv_qlike, s0->cv_cov1, s0->cv_cov2, s0->cv_pinball);
     char name[40];
     snprintf(name, sizeof name, "trees (%zu rows)", t->n);
-    print_row(name, t->auc, t->brier, t->logloss, t->move_rmse, t->crps, t->qlike, t->cov1,
-              t->cov2);
+    print_row(name, t->auc, t->brier, t->logloss, t->move_rmse, t->crps, t->qlike, t->cov1, t->cov2,
+              NAN);
 }
 
 static void print_ens_line(const cpe_ens_line_t *l)
@@ -146,7 +149,9 @@ int ml_neural_evaluate(cpe_args_t *a, const ml_neural_opts_t *o, const cpe_mlvie
     printf("\nneural members (docs/MODELS_NEURAL.md): one sample per %ld rows, <= %ld epochs; the "
            "same folds, purge and embargo; scored on "
            "test rows with a label and 24 trailing hourly returns. Gaussian N(move, var) for "
-           "CRPS/QLIKE/coverage (targets 0.683 / 0.954); trees: the table above (their rows)\n",
+           "CRPS/QLIKE/coverage (targets 0.683 / 0.954), tft: CRPS and coverage from its "
+           "quantiles; pinball: mean over the 2.3/15.9/50/84.1/97.7 %% quantiles (Gaussian ones "
+           "but tft's); trees: the table above (their rows)\n",
            o->every, o->epochs);
     for (int i = 0; i < nr; i++) {
         printf("  %s: training %.1f s over %d folds (epochs kept/run:", cpe_nn_arch_name(r[i].arch),

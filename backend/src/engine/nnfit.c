@@ -91,7 +91,25 @@ typedef struct acc {
     double *p, *b, *yu;
     size_t n, cap;
     double se_move, se_zero, crps, qlike, cov1, cov2, cv_crps, cv_qlike, cv_cov1, cv_cov2;
+    double pinball, cv_pinball;
 } acc_t;
+
+/* The distribution's scores: from the quantiles q[CPE_NN_NQ] when from_q (the TFT), else
+ * from the Gaussian N(move, var); the pinball loss always from q. */
+static void acc_dist(acc_t *a, double y, double move, double var, const double *q, int from_q)
+{
+    double sd = sqrt(var);
+    a->pinball += cpe_nn_pinball(q, y);
+    if (from_q) {
+        a->crps += cpe_nn_crps_quantiles(q, y);
+        a->cov1 += y >= q[1] && y <= q[3];
+        a->cov2 += y >= q[0] && y <= q[4];
+    } else {
+        a->crps += cpe_crps_gauss(move, sd, y);
+        a->cov1 += fabs(y - move) <= Z1 * sd;
+        a->cov2 += fabs(y - move) <= Z2 * sd;
+    }
+}
 
 static int acc_add(acc_t *a, double p, double base, double y, double move, double var,
                    double cv_var)
@@ -111,13 +129,13 @@ static int acc_add(acc_t *a, double p, double base, double y, double move, doubl
     a->b[a->n] = base;
     a->yu[a->n] = y > 0 ? 1 : 0;
     a->n++;
-    double sd = sqrt(var), cs = sqrt(cv_var);
+    double cs = sqrt(cv_var), cq[CPE_NN_NQ];
+    for (int l = 0; l < CPE_NN_NQ; l++)
+        cq[l] = (l - 2) * cs;
     a->se_move += (move - y) * (move - y);
     a->se_zero += y * y;
-    a->crps += cpe_crps_gauss(move, sd, y);
     a->qlike += cpe_qlike(var, y * y);
-    a->cov1 += fabs(y - move) <= Z1 * sd;
-    a->cov2 += fabs(y - move) <= Z2 * sd;
+    a->cv_pinball += cpe_nn_pinball(cq, y);
     a->cv_crps += cpe_crps_gauss(0, cs, y);
     a->cv_qlike += cpe_qlike(cv_var, y * y);
     a->cv_cov1 += fabs(y) <= Z1 * cs;
@@ -144,6 +162,7 @@ static void acc_finish(const acc_t *a, int H, cpe_nnfit_scores_t *s)
     s->crps = a->crps / n, s->qlike = a->qlike / n, s->cov1 = a->cov1 / n, s->cov2 = a->cov2 / n;
     s->cv_crps = a->cv_crps / n, s->cv_qlike = a->cv_qlike / n;
     s->cv_cov1 = a->cv_cov1 / n, s->cv_cov2 = a->cv_cov2 / n;
+    s->pinball = a->pinball / n, s->cv_pinball = a->cv_pinball / n;
 }
 
 /* Score the test rows test[nt] of one fold with the fold's network. */
@@ -152,11 +171,11 @@ static int score_fold(const cpe_mlview_t *v, const cpe_nn_t *m, const size_t *te
                       cpe_diag_t *d)
 {
     const int nh = m->p.n_h;
-    double *pu = malloc((nt ? nt : 1) * (size_t)nh * 3 * sizeof *pu);
+    double *pu = malloc((nt ? nt : 1) * (size_t)nh * (3 + CPE_NN_NQ) * sizeof *pu);
     if (!pu) return cpe_diag_set(d, CPE_ENOMEM, "neural: out of memory");
-    double *mv = pu + nt * (size_t)nh, *var = mv + nt * (size_t)nh;
+    double *mv = pu + nt * (size_t)nh, *var = mv + nt * (size_t)nh, *q = var + nt * (size_t)nh;
     int64_t t0 = cpe_mono_ns();
-    int rc = nt ? cpe_nn_predict(m, v->X, v->n, v->ncol, test, nt, pu, mv, var, d) : 0;
+    int rc = nt ? cpe_nn_predict_dist(m, v->X, v->n, v->ncol, test, nt, pu, mv, var, q, d) : 0;
     *pred_s += (double)(cpe_mono_ns() - t0) / 1e9;
     for (size_t t = 0; t < nt && !rc; t++) {
         double ret[24];
@@ -168,6 +187,7 @@ static int score_fold(const cpe_mlview_t *v, const cpe_nn_t *m, const size_t *te
             size_t at = (size_t)k * nt + t;
             rc = acc_add(&acc[k], pu[at], base[k], y, mv[at], var[at],
                          cs * cs * res->s[k].horizon_h);
+            acc_dist(&acc[k], y, mv[at], var[at], q + at * CPE_NN_NQ, m->p.arch == CPE_NN_TFT);
         }
     }
     free(pu);

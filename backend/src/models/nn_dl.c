@@ -30,6 +30,10 @@ typedef int (*train_fn)(cpe_nn_t *, const cpe_nn_params_t *, const double *, siz
                         cpe_diag_t *);
 typedef int (*predict_fn)(const cpe_nn_t *, const double *, size_t, size_t, const size_t *, size_t,
                           double *, double *, double *, cpe_diag_t *);
+typedef int (*dist_fn)(const cpe_nn_t *, const double *, size_t, size_t, const size_t *, size_t,
+                       double *, double *, double *, double *, cpe_diag_t *);
+typedef int (*attn_fn)(const cpe_nn_t *, const double *, size_t, size_t, const size_t *, size_t,
+                       double *, double *, cpe_diag_t *);
 typedef int (*save_fn)(const cpe_nn_t *, const char *, cpe_diag_t *);
 typedef int (*load_fn)(cpe_nn_t *, const char *, size_t, cpe_diag_t *);
 typedef void (*free_fn)(cpe_nn_t *);
@@ -39,6 +43,8 @@ static struct {
     void *handle; /* kept for the process's life (never dlclosed: models may still point in) */
     train_fn train;
     predict_fn predict;
+    dist_fn dist;
+    attn_fn attention;
     save_fn save;
     load_fn load;
     free_fn free;
@@ -72,10 +78,13 @@ static void open_module(void)
     mod.handle = h;
     mod.train = (train_fn)dlsym(h, "cpe_nnmod_train");
     mod.predict = (predict_fn)dlsym(h, "cpe_nnmod_predict");
+    mod.dist = (dist_fn)dlsym(h, "cpe_nnmod_predict_dist");
+    mod.attention = (attn_fn)dlsym(h, "cpe_nnmod_attention");
     mod.save = (save_fn)dlsym(h, "cpe_nnmod_save");
     mod.load = (load_fn)dlsym(h, "cpe_nnmod_load");
     mod.free = (free_fn)dlsym(h, "cpe_nnmod_free");
-    if (!mod.train || !mod.predict || !mod.save || !mod.load || !mod.free) {
+    if (!mod.train || !mod.predict || !mod.dist || !mod.attention || !mod.save || !mod.load ||
+        !mod.free) {
         snprintf(mod.why, sizeof mod.why, "%s lacks an entry point", MODULE_NAME);
         mod.train = NULL;
     }
@@ -103,6 +112,19 @@ int cpe_nn_predict(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
                    size_t n, double *p_up, double *move, double *var, cpe_diag_t *d)
 {
     return ready(d) ? CPE_EUNSUPPORTED : mod.predict(m, X, nrow, ncol, rows, n, p_up, move, var, d);
+}
+
+int cpe_nn_predict_dist(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
+                        const size_t *rows, size_t n, double *p_up, double *move, double *var,
+                        double *q, cpe_diag_t *d)
+{
+    return ready(d) ? CPE_EUNSUPPORTED : mod.dist(m, X, nrow, ncol, rows, n, p_up, move, var, q, d);
+}
+
+int cpe_nn_attention(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
+                     const size_t *rows, size_t n, double *attn, double *vsel, cpe_diag_t *d)
+{
+    return ready(d) ? CPE_EUNSUPPORTED : mod.attention(m, X, nrow, ncol, rows, n, attn, vsel, d);
 }
 
 int cpe_nn_save(const cpe_nn_t *m, const char *path, cpe_diag_t *d)

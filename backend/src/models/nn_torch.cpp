@@ -7,9 +7,13 @@
 #define cpe_nn_save cpe_nnmod_save
 #define cpe_nn_load cpe_nnmod_load
 #define cpe_nn_free cpe_nnmod_free
+#define cpe_nn_predict_dist cpe_nnmod_predict_dist
+#define cpe_nn_attention cpe_nnmod_attention
 extern "C" {
 #include "cpe/nn.h"
 }
+
+#include "nn_tft_int.h"
 
 #include <torch/torch.h>
 
@@ -31,7 +35,8 @@ struct NetImpl : torch::nn::Module {
     torch::nn::Conv1d proj{nullptr};
     torch::nn::ModuleList convs;
     torch::nn::LSTM lstm{nullptr};
-    torch::nn::Linear head{nullptr};
+    Tft tft{nullptr};
+    torch::nn::Linear head{nullptr}, qhead{nullptr};
     torch::Tensor mean, sd, yscale;
 
     NetImpl(int64_t a, int64_t nc, int64_t nh, int64_t hid, int64_t nl)
@@ -43,21 +48,37 @@ struct NetImpl : torch::nn::Module {
                 convs->push_back(torch::nn::Conv1d(
                     torch::nn::Conv1dOptions(hid, hid, 3).dilation(int64_t(1) << l)));
             register_module("convs", convs);
-        } else {
+        } else if (arch == CPE_NN_LSTM) {
             lstm = register_module(
                 "lstm",
                 torch::nn::LSTM(torch::nn::LSTMOptions(nc, hid).num_layers(nl).batch_first(true)));
+        } else {
+            tft = register_module("tft", Tft(nc, hid, nl));
         }
         head = register_module("head", torch::nn::Linear(hid, 3 * nh));
+        if (arch == CPE_NN_TFT) {
+            qhead = register_module("qhead", torch::nn::Linear(hid, CPE_NN_NQ * nh));
+            // start near N(0, 1) in scaled units: increments softplus(0.5413) = 1
+            torch::NoGradGuard ng;
+            auto b = qhead->bias.view({nh, CPE_NN_NQ});
+            b.fill_(0.5413);
+            b.select(1, 2).zero_();
+        }
         mean = register_buffer("mean", torch::zeros({nc}, torch::kFloat64));
         sd = register_buffer("sd", torch::ones({nc}, torch::kFloat64));
         yscale = register_buffer("yscale", torch::ones({nh}, torch::kFloat64));
     }
 
-    // x [B, L, F] -> [B, 3 * n_h]: logits, moves, log variances (each n_h wide)
-    torch::Tensor forward(const torch::Tensor &x)
+    // x [B, L, F] -> [B, 3 * n_h]: logits, moves, log variances (each n_h wide); the TFT
+    // appends its quantiles [n_h * CPE_NN_NQ] (scaled units) and can report its weights.
+    torch::Tensor forward(const torch::Tensor &x, torch::Tensor *sel = nullptr,
+                          torch::Tensor *attn = nullptr)
     {
         torch::Tensor h;
+        if (arch == CPE_NN_TFT) {
+            h = tft->forward(x, sel, attn);
+            return torch::cat({head->forward(h), tft_quantiles(qhead->forward(h), n_h)}, 1);
+        }
         if (arch == CPE_NN_TCN) {
             h = proj->forward(x.permute({0, 2, 1}));
             int64_t l = 0;
@@ -143,7 +164,10 @@ torch::Tensor loss_of(const torch::Tensor &out, const torch::Tensor &yt, const t
     auto up = (yt > 0).to(torch::kFloat32);
     auto bce = torch::binary_cross_entropy_with_logits(logit, up, {}, {}, at::Reduction::None);
     auto l = bce + 0.5 * (move - yt).pow(2) + 0.5 * (lv + yt.pow(2) * torch::exp(-lv));
-    return (l * mask).sum() / mask.sum().clamp_min(1.0);
+    auto tot = (l * mask).sum() / mask.sum().clamp_min(1.0);
+    if (out.size(1) > 3 * nh)
+        tot = tot + 2.0 * tft_pinball(out.narrow(1, 3 * nh, CPE_NN_NQ * nh), yt, mask, nh);
+    return tot;
 }
 
 double eval_loss(Net &net, const double *X, size_t ncol, const size_t *rows, size_t n,
@@ -212,11 +236,12 @@ void restore(Net &net, const std::vector<torch::Tensor> &w)
 int check_shape(const cpe_nn_params_t *p, cpe_diag_t *d)
 {
     if (!p || p->arch < 0 || p->arch >= CPE_NN_NARCH || p->n_h < 1 || p->n_h > CPE_NN_MAX_H ||
-        p->lookback < 1 || p->stride < 1 || p->hidden < 1 || p->layers < 1 || p->layers > 8)
+        p->lookback < 1 || p->stride < 1 || p->hidden < 1 || p->layers < 1 || p->layers > 8 ||
+        (p->arch == CPE_NN_TFT && p->hidden % kTftHeads != 0))
         return cpe_diag_set(d, CPE_EINVAL,
                             "neural: shape out of range (arch, n_h 1..%d, lookback, stride, "
-                            "hidden, layers 1..8)",
-                            CPE_NN_MAX_H);
+                            "hidden (a multiple of %d for tft), layers 1..8)",
+                            CPE_NN_MAX_H, int(kTftHeads));
     return 0;
 }
 
@@ -229,6 +254,68 @@ int check_params(const cpe_nn_params_t *p, cpe_diag_t *d)
         return cpe_diag_set(d, CPE_EINVAL,
                             "neural: max_epochs, patience and batch must be >= 1, lr > 0, "
                             "weight_decay >= 0");
+    return 0;
+}
+
+// A model to predict with, its column count, rows inside the table.
+int check_input(const cpe_nn_t *m, size_t nrow, size_t ncol, const size_t *rows, size_t n,
+                cpe_diag_t *d)
+{
+    if (!m || !m->impl) return cpe_diag_set(d, CPE_EINVAL, "neural: no model");
+    if (ncol != m->ncol)
+        return cpe_diag_set(d, CPE_EINVAL, "neural: %zu feature columns, the model has %zu", ncol,
+                            m->ncol);
+    for (size_t j = 0; j < n; j++)
+        if (rows[j] >= nrow)
+            return cpe_diag_set(d, CPE_EINVAL, "neural: row %zu >= %zu", rows[j], nrow);
+    return 0;
+}
+
+// The network's outputs for the samples ending at rows[n]: float64 [n, width], in batches.
+torch::Tensor outputs(const cpe_nn_t *m, const double *X, size_t ncol, const size_t *rows, size_t n)
+{
+    Net &net = *static_cast<Net *>(m->impl);
+    torch::NoGradGuard ng;
+    std::vector<torch::Tensor> parts;
+    const size_t bs = 1024;
+    for (size_t b = 0; b < n; b += bs)
+        parts.push_back(net->forward(
+            windows(net, X, ncol, rows + b, std::min(bs, n - b), m->p.lookback, m->p.stride)));
+    if (parts.empty()) return torch::zeros({0, 0}, torch::kFloat64);
+    return torch::cat(parts, 0).to(torch::kFloat64).contiguous();
+}
+
+// The outputs of cpe_nn_predict_dist (p_up, move, var, q) from one pass of the network; any
+// may be NULL.
+int predict_all(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol, const size_t *rows,
+                size_t n, double *p_up, double *move, double *var, double *q, cpe_diag_t *d)
+{
+    int rc = check_input(m, nrow, ncol, rows, n, d);
+    if (rc) return rc;
+    try {
+        Net &net = *static_cast<Net *>(m->impl);
+        const int64_t nh = m->p.n_h;
+        const double *ys = net->yscale.data_ptr<double>();
+        auto out = outputs(m, X, ncol, rows, n);
+        const double *o = out.data_ptr<double>();
+        const size_t width = size_t(out.size(1));
+        for (size_t j = 0; j < n; j++)
+            for (int64_t k = 0; k < nh; k++) {
+                const double *r = o + j * width;
+                size_t at = size_t(k) * n + j;
+                double lv = std::max(-12.0, std::min(12.0, r[2 * nh + k]));
+                if (p_up) p_up[at] = 1.0 / (1.0 + std::exp(-r[k]));
+                if (move) move[at] = r[nh + k] * ys[k];
+                if (var) var[at] = std::exp(lv) * ys[k] * ys[k];
+                for (int l = 0; q && l < CPE_NN_NQ; l++) // the TFT's head, else the Gaussian's
+                    q[at * CPE_NN_NQ + size_t(l)] =
+                        ys[k] * (m->p.arch == CPE_NN_TFT
+                                     ? r[3 * nh + k * CPE_NN_NQ + l]
+                                     : r[nh + k] + (l - 2) * std::exp(0.5 * lv));
+            }
+    } catch (const std::exception &e) {
+        return fail(d, CPE_EMODEL, "neural prediction", e);
+    }
     return 0;
 }
 
@@ -323,37 +410,41 @@ int cpe_nn_train(cpe_nn_t *m, const cpe_nn_params_t *p, const double *X, size_t 
 int cpe_nn_predict(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol, const size_t *rows,
                    size_t n, double *p_up, double *move, double *var, cpe_diag_t *d)
 {
-    if (!m || !m->impl) return cpe_diag_set(d, CPE_EINVAL, "neural: no model");
-    if (ncol != m->ncol)
-        return cpe_diag_set(d, CPE_EINVAL, "neural: %zu feature columns, the model has %zu", ncol,
-                            m->ncol);
-    for (size_t j = 0; j < n; j++)
-        if (rows[j] >= nrow)
-            return cpe_diag_set(d, CPE_EINVAL, "neural: row %zu >= %zu", rows[j], nrow);
+    return predict_all(m, X, nrow, ncol, rows, n, p_up, move, var, nullptr, d);
+}
+
+int cpe_nn_predict_dist(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
+                        const size_t *rows, size_t n, double *p_up, double *move, double *var,
+                        double *q, cpe_diag_t *d)
+{
+    return predict_all(m, X, nrow, ncol, rows, n, p_up, move, var, q, d);
+}
+
+int cpe_nn_attention(const cpe_nn_t *m, const double *X, size_t nrow, size_t ncol,
+                     const size_t *rows, size_t n, double *attn, double *vsel, cpe_diag_t *d)
+{
+    int rc = check_input(m, nrow, ncol, rows, n, d);
+    if (rc) return rc;
+    if (m->p.arch != CPE_NN_TFT)
+        return cpe_diag_set(d, CPE_EUNSUPPORTED,
+                            "neural %s: no attention weights (only tft has them)",
+                            cpe_nn_arch_name(m->p.arch));
     try {
         Net &net = *static_cast<Net *>(m->impl);
         torch::NoGradGuard ng;
-        const int64_t nh = m->p.n_h;
-        const double *ys = net->yscale.data_ptr<double>();
-        const size_t bs = 1024;
+        const size_t L = size_t(m->p.lookback), bs = 1024;
         for (size_t b = 0; b < n; b += bs) {
             size_t nb = std::min(bs, n - b);
-            auto out = net->forward(windows(net, X, ncol, rows + b, nb, m->p.lookback, m->p.stride))
-                           .to(torch::kFloat64)
-                           .contiguous();
-            const double *o = out.data_ptr<double>();
-            for (size_t j = 0; j < nb; j++)
-                for (int64_t k = 0; k < nh; k++) {
-                    const double *r = o + j * size_t(3 * nh);
-                    size_t at = size_t(k) * n + b + j;
-                    if (p_up) p_up[at] = 1.0 / (1.0 + std::exp(-r[k]));
-                    if (move) move[at] = r[nh + k] * ys[k];
-                    double lv = std::max(-12.0, std::min(12.0, r[2 * nh + k]));
-                    if (var) var[at] = std::exp(lv) * ys[k] * ys[k];
-                }
+            torch::Tensor sel, att;
+            net->forward(windows(net, X, ncol, rows + b, nb, m->p.lookback, m->p.stride), &sel,
+                         &att);
+            auto a = att.to(torch::kFloat64).contiguous();
+            auto v = sel.mean(1).to(torch::kFloat64).contiguous();
+            if (attn) std::memcpy(attn + b * L, a.data_ptr<double>(), nb * L * sizeof *attn);
+            if (vsel) std::memcpy(vsel + b * ncol, v.data_ptr<double>(), nb * ncol * sizeof *vsel);
         }
     } catch (const std::exception &e) {
-        return fail(d, CPE_EMODEL, "neural prediction", e);
+        return fail(d, CPE_EMODEL, "neural attention", e);
     }
     return 0;
 }
@@ -388,7 +479,7 @@ int cpe_nn_load(cpe_nn_t *m, const char *path, size_t ncol, cpe_diag_t *d)
         if (cfg.numel() != 8 + CPE_NN_MAX_H)
             return cpe_diag_set(d, CPE_EMODEL, "%s: not a cpe neural model file", path);
         auto c = cfg.accessor<int64_t, 1>();
-        m->p.arch = c[0] == CPE_NN_LSTM ? CPE_NN_LSTM : CPE_NN_TCN;
+        m->p.arch = c[0] >= 0 && c[0] < CPE_NN_NARCH ? cpe_nn_arch_t(c[0]) : CPE_NN_NARCH;
         m->p.n_h = int(c[2]), m->p.lookback = int(c[3]), m->p.stride = int(c[4]);
         m->p.hidden = int(c[5]), m->p.layers = int(c[6]), m->best_epoch = int(c[7]);
         for (int k = 0; k < CPE_NN_MAX_H; k++)

@@ -4,38 +4,19 @@
  * through a file predicting bit for bit, and refuse bad input naming it. */
 #include "cpe/metrics.h"
 #include "cpe/nn.h"
-#include "cpe/rng.h"
+#include "nn_synth.h"
 #include "test.h"
 
 #include <math.h>
 #include <string.h>
 
-#define NF 3
+#define NF NN_SYNTH_NF
 #define NR 900
 #define NH 2
 
-/* x0: noise whose sum over the last 4 rows drives the direction of both horizons;
- * x1: a volatility state that scales the label's noise; x2: noise with some NaN. */
 static void synth(uint64_t seed, double *X, double *y)
 {
-    cpe_rng_t r;
-    cpe_rng_seed(&r, seed);
-    double vol = 0;
-    for (size_t i = 0; i < NR; i++) {
-        vol = 0.9 * vol + 0.3 * cpe_rng_normal(&r);
-        X[i * NF] = cpe_rng_normal(&r);
-        X[i * NF + 1] = vol;
-        X[i * NF + 2] = i % 13 == 0 ? NAN : cpe_rng_normal(&r);
-    }
-    for (size_t i = 0; i < NR; i++) {
-        double s = 0;
-        for (size_t l = 0; l < 4 && l <= i; l++)
-            s += X[(i - l) * NF];
-        double sd = exp(X[i * NF + 1]);
-        for (int k = 0; k < NH; k++)
-            y[i * NH + (size_t)k] = 0.01 * (s + (0.5 + k) * sd * cpe_rng_normal(&r));
-    }
-    y[5 * NH] = NAN; /* a missing label is skipped */
+    nn_synth(seed, NR, NH, X, y);
 }
 
 static cpe_nn_params_t tiny(cpe_nn_arch_t a)
@@ -55,22 +36,11 @@ static cpe_nn_params_t tiny(cpe_nn_arch_t a)
     return p;
 }
 
-typedef struct split {
-    size_t fit[NR], valid[NR], test[NR];
-    size_t nfit, nvalid, ntest;
-} split_t;
+typedef nn_split_t split_t;
 
 static void make_split(split_t *s)
 {
-    s->nfit = s->nvalid = s->ntest = 0;
-    for (size_t i = 0; i < NR; i++) {
-        if (i < 500)
-            s->fit[s->nfit++] = i;
-        else if (i >= 510 && i < 650)
-            s->valid[s->nvalid++] = i;
-        else if (i >= 660)
-            s->test[s->ntest++] = i;
-    }
+    nn_make_split(s, NR, 500, 650);
 }
 
 static void check_learns(cpe_nn_arch_t a)
