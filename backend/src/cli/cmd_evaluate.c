@@ -292,6 +292,8 @@ const cpe_command_t cpe_cmddef_evaluate = {
     "test rows) unless --no-aci. --out writes the prediction records (shared/spec/features.md).\n"
     "--neural trains the listed neural sequence models on the same folds and prints them beside\n"
     "the trees and the baselines (docs/MODELS_NEURAL.md): one training sample every --nn-every\n"
-    "rows, at most --nn-epochs epochs.\n"
+    "rows, at most --nn-epochs epochs; then the ensemble (members on the first 75 % of each\n"
+    "fold's training span, the stacker on the rest) beside every member, the baselines and the\n"
+    "champion, with its weights, Diebold-Mariano tests and the latency of one prediction.\n"
     "Default range: the last 90 days in the store.",
     run_evaluate};
