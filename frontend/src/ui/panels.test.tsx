@@ -43,10 +43,10 @@ describe('SidePredictionPanel', () => {
     expect(controller.loadPrediction).toHaveBeenCalledTimes(1);
   });
   it('shows the model drift score with its reading, or a dash with why there is none', () => {
-    mount(<SidePredictionPanel />, { prediction: pred, predictionState: 'ok', modelDrift: { score: 0.31, minutes: 1440, worst_feature: 'volatility_24h', worst_psi: 0.9 } });
+    mount(<SidePredictionPanel />, { prediction: pred, predictionState: 'ok', modelDrift: { score: 6.71, minutes: 1440, worst_feature: 'volatility_24h', worst_psi: 8.2 } });
     const dd = screen.getByTestId('model-drift');
-    expect(dd.textContent).toBe('0.31 (shift)');
-    expect(dd.getAttribute('title')).toMatch(/last 24 h vs training; largest: volatility_24h 0.90/);
+    expect(dd.textContent).toBe('6.71 (shift)'); // above 6.6: the measured levels (docs/ALERTS.md)
+    expect(dd.getAttribute('title')).toMatch(/last 24 h vs training; largest: volatility_24h 8.20/);
     cleanup();
     mount(<SidePredictionPanel />, { prediction: pred, predictionState: 'ok', modelDrift: { score: null, minutes: 12 } });
     expect(screen.getByTestId('model-drift').textContent).toBe('—');
