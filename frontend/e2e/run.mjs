@@ -82,6 +82,8 @@ test('page loads', async ({ page, url, errors }) => {
   await page.waitForSelector('[data-testid=source-note]', { timeout: 10_000 });
   const note = await page.textContent('[data-testid=source-note]');
   assert(/simulat/i.test(note ?? ''), `source note "${note}" does not say the data is simulated`);
+  // the side panels are a chunk loaded after the chart's first frame (docs/FRONTEND.md, Cold load)
+  await page.waitForSelector('[data-testid=flow-panel] >> text=no source configured', { timeout: 10_000 }).catch(() => {});
   assert(await page.isVisible('text=no source configured'), 'flow panel should say "no source configured"');
   await shot(page, 'page-loads');
   assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
@@ -602,7 +604,8 @@ test('a toast appears when a price-cross alert fires', async ({ url, freshPage }
     await page.goto(url);
     await waitFor(async () => (await state(page))?.load === 'ok', { what: 'market data loaded', timeout: 20_000 });
     await waitFor(async () => (await page.getAttribute('[data-testid=conn]', 'data-state')) === 'open', { what: 'WebSocket open' });
-    // right-click on the chart picks the price under the cursor as the level
+    // right-click on the chart picks the price under the cursor as the level (the alerts panel
+    // is in the side panels' chunk: it shows a level picked before it loaded, too)
     const box = await page.locator('[data-testid=price-chart] .chart-box').boundingBox();
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 3, { button: 'right' });
     const picked = Number(await page.inputValue('[data-testid=alert-level]'));

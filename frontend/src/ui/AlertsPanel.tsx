@@ -28,7 +28,8 @@ export function AlertsPanel() {
   const toasts = useCockpit((s) => s.alertToasts.length);
   const [rules, setRules] = useState<AlertRule[]>([]);
   const [history, setHistory] = useState<AlertEvent[]>([]);
-  const [level, setLevel] = useState('');
+  // a level right-clicked before this panel's chunk loaded (it loads after the chart's first frame) shows at once
+  const [level, setLevel] = useState(() => (picked !== null ? String(picked) : ''));
   const [direction, setDirection] = useState<AlertRule['direction']>('any');
   const [error, setError] = useState<string | null>(null);
 
