@@ -66,6 +66,65 @@ static void bound_store_memory(void)
     setenv("CPE_STORE_CACHE_MB", "16", 0);
 }
 
+/* The live pipeline's settings from the server's (engine/live.h). */
+static void live_config(cpe_api_t *api, cpe_live_config_t *lc)
+{
+    const cpe_api_config_t *cfg = &api->cfg;
+    memset(lc, 0, sizeof *lc);
+    lc->db = cfg->db;
+    lc->mode = !strcmp(cfg->source, "simulate") ? CPE_LIVE_SIMULATE
+               : !strcmp(cfg->source, "store")  ? CPE_LIVE_STORE
+               : !strcmp(cfg->source, "live")   ? CPE_LIVE_EXCHANGE
+                                                : CPE_LIVE_AUTO;
+    lc->probe_ms = cfg->probe_ms;
+    lc->symbols = api->cfg.symbols;
+    lc->tick_ms = cfg->tick_ms;
+    lc->minute_ms = cfg->minute_ms;
+    lc->seed = cfg->sim_seed;
+    lc->backfill_minutes = 7 * 1440; /* enough for a first model (retrain.h) */
+    lc->predict = cfg->predict;
+    lc->models = cfg->models;
+    lc->pred_paths = cfg->pred_paths;
+    lc->sink = cpe_api_live_sink;
+    lc->sink_ctx = api;
+}
+
+/* The libwebsockets context on the configured address (TLS when asked); prints the address
+ * line the scripts wait for. */
+static int listen_on(cpe_api_t *api, cpe_diag_t *d)
+{
+    const cpe_api_config_t *cfg = &api->cfg;
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = cfg->port;
+    info.iface = cfg->host[0] ? cfg->host : NULL;
+    info.protocols = cpe_api_protocols;
+    info.user = api;
+    info.count_threads = 1;
+    info.timeout_secs = 30;
+    info.keepalive_timeout = 30;
+    info.max_http_header_data = 4096;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    int rc = cpe_tls_setup(&api->cfg, &info, d);
+    if (rc) return rc;
+    api->ctx = lws_create_context(&info);
+    if (!api->ctx) {
+        return cpe_diag_set(d, CPE_EIO, "cannot listen on %s:%d (in use, or not an address here?)",
+                            cfg->host, cfg->port);
+    }
+    int port = cfg->port;
+    struct lws_vhost *vh = lws_get_vhost_by_name(api->ctx, "default");
+    if (vh) port = lws_get_vhost_listen_port(vh);
+    const char *http = cpe_tls_scheme(cfg, 0), *ws = cpe_tls_scheme(cfg, 1);
+    cpe_info("serve: listening on %s://%s:%d (%s://%s:%d/ws), store %s, frontend %s", http,
+             cfg->host, port, ws, cfg->host, port, cfg->db,
+             api->static_dir[0] ? api->static_dir : "(none)");
+    printf("listening on %s://%s:%d\n", http, cfg->host, port);
+    fflush(stdout);
+    return 0;
+}
+
 int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_diag_t *d)
 {
     cpe_api_tune_malloc();
@@ -104,23 +163,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     }
 
     cpe_live_config_t lc;
-    memset(&lc, 0, sizeof lc);
-    lc.db = cfg->db;
-    lc.mode = !strcmp(cfg->source, "simulate") ? CPE_LIVE_SIMULATE
-              : !strcmp(cfg->source, "store")  ? CPE_LIVE_STORE
-              : !strcmp(cfg->source, "live")   ? CPE_LIVE_EXCHANGE
-                                               : CPE_LIVE_AUTO;
-    lc.probe_ms = cfg->probe_ms;
-    lc.symbols = api->cfg.symbols;
-    lc.tick_ms = cfg->tick_ms;
-    lc.minute_ms = cfg->minute_ms;
-    lc.seed = cfg->sim_seed;
-    lc.backfill_minutes = 7 * 1440; /* enough for a first model (retrain.h) */
-    lc.predict = cfg->predict;
-    lc.models = cfg->models;
-    lc.pred_paths = cfg->pred_paths;
-    lc.sink = cpe_api_live_sink;
-    lc.sink_ctx = api;
+    live_config(api, &lc);
     if ((rc = cpe_api_bus_start(api, d))) goto out;
     if ((rc = cpe_api_ingest_lease(api, d))) { /* a standby waits here */
         if (rc == CPE_ECANCELED) rc = 0;
@@ -141,34 +184,7 @@ int cpe_api_serve(const cpe_api_config_t *cfg, volatile sig_atomic_t *stop, cpe_
     if ((rc = cpe_onchain_poll_start(api, &api->onchain_poll, d))) goto out;
     if ((rc = cpe_calcache_start(cfg->db, &api->calcache, d))) goto out;
 
-    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_bridge);
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.port = cfg->port;
-    info.iface = cfg->host[0] ? cfg->host : NULL;
-    info.protocols = cpe_api_protocols;
-    info.user = api;
-    info.count_threads = 1;
-    info.timeout_secs = 30;
-    info.keepalive_timeout = 30;
-    info.max_http_header_data = 4096;
-    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_VALIDATE_UTF8;
-    if ((rc = cpe_tls_setup(&api->cfg, &info, d))) goto out;
-    api->ctx = lws_create_context(&info);
-    if (!api->ctx) {
-        rc = cpe_diag_set(d, CPE_EIO, "cannot listen on %s:%d (in use, or not an address here?)",
-                          cfg->host, cfg->port);
-        goto out;
-    }
-    int port = cfg->port;
-    struct lws_vhost *vh = lws_get_vhost_by_name(api->ctx, "default");
-    if (vh) port = lws_get_vhost_listen_port(vh);
-    const char *http = cpe_tls_scheme(cfg, 0), *ws = cpe_tls_scheme(cfg, 1);
-    cpe_info("serve: listening on %s://%s:%d (%s://%s:%d/ws), store %s, frontend %s", http,
-             cfg->host, port, ws, cfg->host, port, cfg->db,
-             api->static_dir[0] ? api->static_dir : "(none)");
-    printf("listening on %s://%s:%d\n", http, cfg->host, port);
-    fflush(stdout);
+    if ((rc = listen_on(api, d))) goto out;
     if ((rc = cpe_heavy_start(api, cfg->http_workers, &api->heavy, d))) goto out;
     if ((rc = cpe_ws_start(api, d))) goto out;
     while (!*stop && !cpe_api_ingest_lease_lost(api)) {
