@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canvasStats, CPE_BIN, launchBrowser, log, startServer } from './lib.mjs';
 import { loginCheck } from './login.mjs';
-import { ART, UP, DOWN, EQUITY, EQUITY_B, sleep, Fatal, waitFor, assert, pricePane, state, shot, moveOffChart, test } from './harness.mjs';
+import { ART, UP, DOWN, EQUITY, EQUITY_B, sleep, Fatal, waitFor, assert, pricePane, state, shot, moveOffChart, test, SERVER_ENV } from './harness.mjs';
 
 test('a backtest renders its equity curve', async ({ page }) => {
   await page.click('[data-testid=bt-run]');

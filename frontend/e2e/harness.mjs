@@ -53,6 +53,9 @@ export async function waitForPrediction(page, extra = () => true) {
 export const shot = (page, name) => page.screenshot({ path: join(ART, `${name}.png`) });
 export async function moveOffChart(page) { await page.mouse.move(5, 5); }
 
+// a simulated minute every second: new bars (and the predictions made at their close) arrive quickly
+export const SERVER_ENV = { CPE_LIVE_TICK_MS: '250', CPE_LIVE_MINUTE_MS: '1000', CPE_SOURCE: 'simulate' };
+
 /** The checks in the order they run (checks_*.mjs register them as run.mjs imports them). */
 export const tests = [];
 export const test = (name, fn) => tests.push({ name, fn });

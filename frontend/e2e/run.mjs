@@ -10,7 +10,7 @@
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, log, makeStore, startServer } from './lib.mjs';
-import { ART, shot, sleep, tests } from './harness.mjs';
+import { ART, SERVER_ENV, shot, sleep, tests } from './harness.mjs';
 import './checks_chart.mjs';
 import './checks_panels.mjs';
 
@@ -18,8 +18,6 @@ const ONLY = (process.env.E2E_ONLY || '').split(',').filter(Boolean);
 for (const f of readdirSync(ART)) if (f.startsWith('FAIL-')) rmSync(join(ART, f)); // from an earlier run
 
 // ---------------------------------------------------------------------------------------
-// a simulated minute every second: new bars (and the predictions made at their close) arrive quickly
-const SERVER_ENV = { CPE_LIVE_TICK_MS: '250', CPE_LIVE_MINUTE_MS: '1000', CPE_SOURCE: 'simulate' };
 
 async function main() {
   let passed = 0, failed = 0;
